@@ -1,0 +1,58 @@
+"""Encrypted, durable storage for the LK3 bot: SQLite through aiosqlite, AES-GCM at rest.
+
+Open a `Store` with a `KeyRing`; use its repositories. No SQL lives outside this
+package. Everything a person wrote or that identifies them is sealed under that
+contact's data key, bound to its table, column and row; addresses and transport
+ids are found through keyed blind indexes.
+
+Errors (all messages free of personal data and key material)::
+
+    StorageError
+     ├── KeyFileError          master keys missing, unreadable, too open, malformed
+     ├── WrongKeyError         the keys are not the ones this database was written with
+     ├── DecryptError          a ciphertext failed authentication (moved, altered, wrong key)
+     ├── MigrationError        the schema cannot be brought to this code's version
+     ├── InvalidRecordError    an input value is unusable (naive datetime, unknown kind)
+     ├── NotFoundError         a write refers to a row that does not exist
+     ├── VersionConflictError  a published flow version was changed
+     ├── StoreClosedError      the store was used after close()
+     └── DatabaseError         SQLite reported an error
+          └── ConstraintError  a write broke a schema constraint
+"""
+
+from __future__ import annotations
+
+from storage.errors import (
+    ConstraintError,
+    DatabaseError,
+    DecryptError,
+    InvalidRecordError,
+    KeyFileError,
+    MigrationError,
+    NotFoundError,
+    StorageError,
+    StoreClosedError,
+    VersionConflictError,
+    WrongKeyError,
+)
+from storage.keys import ENV_VAR, KeyRing, MasterKey, generate_key_file
+from storage.store import Store
+
+__all__ = [
+    "ENV_VAR",
+    "ConstraintError",
+    "DatabaseError",
+    "DecryptError",
+    "InvalidRecordError",
+    "KeyFileError",
+    "KeyRing",
+    "MasterKey",
+    "MigrationError",
+    "NotFoundError",
+    "StorageError",
+    "Store",
+    "StoreClosedError",
+    "VersionConflictError",
+    "WrongKeyError",
+    "generate_key_file",
+]

@@ -1,0 +1,84 @@
+"""Cases: plain, non-identifying codes and categories, so reports need no decryption.
+
+A contact has at most one open case. A new concern raises its urgency (and takes
+the more urgent concern's category), never lowers it.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from storage.clock import from_micros
+from storage.db import Readers, Row, Tx
+from storage.errors import DatabaseError
+from storage.records import URGENCIES, Case, CaseOpen
+
+__all__ = ["CODE_ALPHABET", "CODE_LENGTH", "CaseRepo", "new_code", "open_or_raise"]
+
+# No 0/O or 1/I: codes are read aloud over the phone and copied by hand.
+CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+CODE_LENGTH = 6
+_CODE_ATTEMPTS = 20
+_COLUMNS = "id, code, contact_id, category, urgency, status, opened_at"
+_SELECT = f"SELECT {_COLUMNS} FROM cases"
+
+
+def new_code() -> str:
+    """A random case code like 'K7F3Q2': about a billion possibilities, nothing personal."""
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def case_from_row(row: Row) -> Case:
+    return Case(
+        id=int(row[0]),
+        code=str(row[1]),
+        contact_id=int(row[2]),
+        category=str(row[3]),
+        urgency=str(row[4]),
+        status=str(row[5]),
+        opened_at=from_micros(int(row[6])),
+    )
+
+
+async def open_or_raise(tx: Tx, contact_id: int, wanted: CaseOpen, now: int) -> Case:
+    """Opens a case, or raises the contact's open case to `wanted`'s urgency if higher."""
+    row = await tx.fetchone(f"{_SELECT} WHERE contact_id = ? AND status = 'open'", (contact_id,))
+    if row is not None:
+        case = case_from_row(row)
+        if URGENCIES.index(wanted.urgency) <= URGENCIES.index(case.urgency):
+            return case
+        await tx.execute(
+            "UPDATE cases SET urgency = ?, category = ?, updated_at = ? WHERE id = ?",
+            (wanted.urgency, wanted.category, now, case.id),
+        )
+        return case_from_row((*row[:3], wanted.category, wanted.urgency, *row[5:]))
+    for _ in range(_CODE_ATTEMPTS):
+        inserted = await tx.fetchone(
+            "INSERT INTO cases (code, contact_id, category, urgency, status, opened_at,"
+            " updated_at) VALUES (?, ?, ?, ?, 'open', ?, ?)"
+            f" ON CONFLICT (code) DO NOTHING RETURNING {_COLUMNS}",
+            (new_code(), contact_id, wanted.category, wanted.urgency, now, now),
+        )
+        if inserted is not None:
+            return case_from_row(inserted)
+    raise DatabaseError(f"no free case code after {_CODE_ATTEMPTS} attempts")
+
+
+class CaseRepo:
+    def __init__(self, readers: Readers) -> None:
+        self._readers = readers
+
+    async def open_for(self, contact_id: int) -> Case | None:
+        """The contact's open case, if any."""
+        row = await self._readers.fetchone(
+            f"{_SELECT} WHERE contact_id = ? AND status = 'open'",
+            (contact_id,),
+            what="cases.open_for",
+        )
+        return None if row is None else case_from_row(row)
+
+    async def get_by_code(self, code: str) -> Case | None:
+        row = await self._readers.fetchone(
+            f"{_SELECT} WHERE code = ?", (code.strip().upper(),), what="cases.get_by_code"
+        )
+        return None if row is None else case_from_row(row)

@@ -1,0 +1,66 @@
+"""The errors `storage` raises; see the package docstring for the hierarchy.
+
+Messages name the table, column, row, key id or file that was wrong. They never
+carry a person's words, name, phone number or chat id, nor any key material, so
+they are safe to log.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ConstraintError",
+    "DatabaseError",
+    "DecryptError",
+    "InvalidRecordError",
+    "KeyFileError",
+    "MigrationError",
+    "NotFoundError",
+    "StorageError",
+    "StoreClosedError",
+    "VersionConflictError",
+    "WrongKeyError",
+]
+
+
+class StorageError(Exception):
+    """Base of every error raised by the storage package."""
+
+
+class KeyFileError(StorageError):
+    """The master keys could not be loaded: missing, unreadable, too open or malformed."""
+
+
+class WrongKeyError(StorageError):
+    """The loaded master keys are not the ones this database was written with."""
+
+
+class DecryptError(StorageError):
+    """A stored ciphertext failed authentication: wrong key, moved, or altered."""
+
+
+class MigrationError(StorageError):
+    """The database schema cannot be brought to this code's version."""
+
+
+class InvalidRecordError(StorageError):
+    """A value handed to storage is unusable (a naive datetime, an unknown kind...)."""
+
+
+class NotFoundError(StorageError):
+    """A row that a write refers to does not exist."""
+
+
+class VersionConflictError(StorageError):
+    """A published flow version was published again with different content."""
+
+
+class DatabaseError(StorageError):
+    """SQLite reported an error while running a storage operation."""
+
+
+class ConstraintError(DatabaseError):
+    """A write broke a schema constraint (check, unique, foreign key)."""
+
+
+class StoreClosedError(StorageError):
+    """The store was used after `close()`."""

@@ -1,0 +1,112 @@
+"""The inbox: every message received, durable before it is acknowledged, deduplicated.
+
+The transport's message id is kept as a blind index (for the uniqueness check)
+plus a sealed copy, so even an id that embeds a chat id never lies in the file
+in plain text.
+"""
+
+from __future__ import annotations
+
+from storage.clock import from_micros, to_micros
+from storage.crypto import Place
+from storage.db import Readers, Row, Tx
+from storage.errors import InvalidRecordError
+from storage.records import InboxRow, NewInbound
+from storage.rows import as_bytes, new_rid
+from storage.vault import Vault
+
+__all__ = ["InboxRepo", "insert"]
+
+_SELECT = (
+    "SELECT i.id, i.contact_id, i.channel, i.kind, i.received_at, i.rid,"
+    " i.transport_id_enc, i.text_enc, k.master_key_id, k.wrapped"
+    " FROM inbox i JOIN contact_keys k ON k.contact_id = i.contact_id"
+)
+
+
+def text_place(rid: bytes) -> Place:
+    return Place("inbox", "text", rid.hex())
+
+
+def transport_id_place(rid: bytes) -> Place:
+    return Place("inbox", "transport_id", rid.hex())
+
+
+def transport_key(vault: Vault, channel: str, transport_id: str) -> bytes:
+    return vault.blind(f"transport:{channel}", transport_id)
+
+
+async def insert(tx: Tx, channel: str, contact_id: int, dek: bytes, item: NewInbound) -> int | None:
+    """Stores the message; None if this (channel, transport id) is already stored."""
+    if item.channel != channel:
+        raise InvalidRecordError(
+            f"inbox insert: message of channel {item.channel!r} received on {channel!r}"
+        )
+    rid = new_rid()
+    row = await tx.fetchone(
+        "INSERT INTO inbox (rid, channel, transport_key, transport_id_enc, contact_id, kind,"
+        " text_enc, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT (channel, transport_key) DO NOTHING RETURNING id",
+        (
+            rid,
+            channel,
+            transport_key(tx.vault, channel, item.transport_id),
+            Vault.seal_text(dek, transport_id_place(rid), item.transport_id),
+            contact_id,
+            item.kind,
+            Vault.seal_text(dek, text_place(rid), item.text),
+            to_micros(item.received_at, "NewInbound.received_at"),
+        ),
+    )
+    return None if row is None else int(row[0])
+
+
+class InboxRepo:
+    """Reads the inbox; writes happen in `Store.receive` and `Store.commit_turn`."""
+
+    def __init__(self, readers: Readers, vault: Vault) -> None:
+        self._readers = readers
+        self._vault = vault
+
+    async def pending(self, limit: int = 1000) -> list[InboxRow]:
+        """Messages not yet processed, oldest first (recovery after a crash)."""
+        rows = await self._readers.fetchall(
+            f"{_SELECT} WHERE i.processed_at IS NULL ORDER BY i.id LIMIT ?",
+            (limit,),
+            what="inbox.pending",
+        )
+        return [self._decode(row) for row in rows]
+
+    async def get(self, inbox_id: int) -> InboxRow | None:
+        row = await self._readers.fetchone(
+            f"{_SELECT} WHERE i.id = ?", (inbox_id,), what="inbox.get"
+        )
+        return None if row is None else self._decode(row)
+
+    async def is_processed(self, inbox_id: int) -> bool:
+        row = await self._readers.fetchone(
+            "SELECT processed_at IS NOT NULL FROM inbox WHERE id = ?",
+            (inbox_id,),
+            what="inbox.is_processed",
+        )
+        return row is not None and bool(row[0])
+
+    async def count_pending(self) -> int:
+        row = await self._readers.fetchone(
+            "SELECT count(*) FROM inbox WHERE processed_at IS NULL", what="inbox.count_pending"
+        )
+        return 0 if row is None else int(row[0])
+
+    def _decode(self, row: Row) -> InboxRow:
+        contact_id = int(row[1])
+        dek = self._vault.unwrap_dek(contact_id, str(row[8]), as_bytes(row[9]))
+        rid = as_bytes(row[5])
+        return InboxRow(
+            id=int(row[0]),
+            contact_id=contact_id,
+            channel=str(row[2]),
+            transport_id=Vault.open_text(dek, transport_id_place(rid), as_bytes(row[6])),
+            kind=str(row[3]),
+            text=Vault.open_text(dek, text_place(rid), as_bytes(row[7])),
+            received_at=from_micros(int(row[4])),
+        )

@@ -1,0 +1,165 @@
+"""The values that cross the storage boundary: frozen, slotted, plain Python.
+
+Inputs are checked when they are built (aware datetimes, known kinds and
+urgencies), so a mistake fails in the caller's frame rather than inside a batch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from storage.errors import InvalidRecordError
+
+__all__ = [
+    "INBOUND_KINDS",
+    "URGENCIES",
+    "Case",
+    "CaseOpen",
+    "ConsentRecord",
+    "Contact",
+    "InboxRow",
+    "NewInbound",
+    "NewOutbound",
+    "OutboxRow",
+    "TurnWrite",
+]
+
+INBOUND_KINDS = frozenset(
+    {
+        "text",
+        "choice",
+        "start",
+        "photo",
+        "voice",
+        "video",
+        "sticker",
+        "location",
+        "file",
+        "contact",
+        "unsupported",
+    }
+)
+# From least to most urgent; a case is raised along this order, never lowered.
+URGENCIES = ("biasa", "segera", "darurat")
+
+
+def _require_aware(value: datetime, what: str) -> None:
+    if value.tzinfo is None or value.tzinfo.utcoffset(value) is None:
+        raise InvalidRecordError(f"{what} is a naive datetime; storage needs timezone-aware UTC")
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    id: int
+    channel: str
+    language: str | None
+    created_at: datetime
+    unreachable: bool
+
+
+@dataclass(frozen=True, slots=True)
+class NewInbound:
+    """A message as a channel adapter received it; `transport_id` is the transport's own id."""
+
+    channel: str
+    transport_id: str
+    kind: str
+    text: str
+    received_at: datetime
+
+    def __post_init__(self) -> None:
+        if self.kind not in INBOUND_KINDS:
+            raise InvalidRecordError(
+                f"NewInbound.kind {self.kind!r} is not one of {sorted(INBOUND_KINDS)}"
+            )
+        if not self.transport_id:
+            raise InvalidRecordError("NewInbound.transport_id is empty")
+        _require_aware(self.received_at, "NewInbound.received_at")
+
+
+@dataclass(frozen=True, slots=True)
+class InboxRow:
+    id: int
+    contact_id: int
+    channel: str
+    transport_id: str
+    kind: str
+    text: str
+    received_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class NewOutbound:
+    """A reply to queue; `options` are (value, label) pairs. Priority 0 is most urgent."""
+
+    contact_id: int
+    channel: str
+    text: str
+    options: tuple[tuple[str, str], ...]
+    priority: int
+    due_at: datetime
+
+    def __post_init__(self) -> None:
+        _require_aware(self.due_at, "NewOutbound.due_at")
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxRow:
+    id: int
+    contact_id: int
+    channel: str
+    address: str
+    text: str
+    options: tuple[tuple[str, str], ...]
+    priority: int
+    due_at: datetime
+    attempts: int
+
+
+@dataclass(frozen=True, slots=True)
+class CaseOpen:
+    """Open a case, or raise the contact's open case to this urgency."""
+
+    category: str
+    urgency: str
+
+    def __post_init__(self) -> None:
+        if self.urgency not in URGENCIES:
+            raise InvalidRecordError(
+                f"CaseOpen.urgency {self.urgency!r} is not one of {list(URGENCIES)}"
+            )
+
+
+@dataclass(frozen=True, slots=True)
+class Case:
+    id: int
+    code: str
+    contact_id: int
+    category: str
+    urgency: str
+    status: str
+    opened_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentRecord:
+    given: bool
+    version: str
+
+
+@dataclass(frozen=True, slots=True)
+class TurnWrite:
+    """Everything one processed message changes, written in one transaction."""
+
+    inbox_id: int
+    contact_id: int
+    session_state: str
+    outbound: tuple[NewOutbound, ...]
+    processed_at: datetime
+    cases: tuple[CaseOpen, ...] = ()
+    language: str | None = None
+    consent: ConsentRecord | None = None
+
+    def __post_init__(self) -> None:
+        _require_aware(self.processed_at, "TurnWrite.processed_at")

@@ -1,0 +1,157 @@
+"""The store: one object that opens, migrates, unlocks and closes the database.
+
+Open order: writer connection (WAL), migrations, master-key check, then the
+write queue and the readers. Anything that fails on the way closes what was
+opened, so a wrong key never leaves a thread behind to hang interpreter exit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from types import TracebackType
+
+import aiosqlite
+
+from storage import turns
+from storage.cases import CaseRepo
+from storage.clock import to_micros, utc_now
+from storage.consents import ConsentRepo
+from storage.contacts import ContactRepo
+from storage.db import Readers, Tx, Writer, WriteStats, connect
+from storage.flow_versions import FlowVersionRepo
+from storage.inbox import InboxRepo
+from storage.keys import KeyRing
+from storage.migrations import apply_migrations
+from storage.outbox import OutboxRepo
+from storage.records import Contact, NewInbound, TurnWrite
+from storage.sessions import SessionRepo
+from storage.vault import Vault
+
+__all__ = ["Store"]
+
+DEFAULT_READERS = 2
+
+
+class Store:
+    """The database behind repositories; nothing outside `storage` issues SQL."""
+
+    contacts: ContactRepo
+    inbox: InboxRepo
+    outbox: OutboxRepo
+    sessions: SessionRepo
+    cases: CaseRepo
+    flows: FlowVersionRepo
+    consents: ConsentRepo
+
+    def __init__(
+        self,
+        path: Path,
+        writer_conn: aiosqlite.Connection,
+        writer: Writer,
+        readers: Readers,
+        vault: Vault,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self.path = path
+        self._writer_conn = writer_conn
+        self._writer = writer
+        self._readers = readers
+        self._vault = vault
+        self._clock = clock
+        self._closed = False
+        self.contacts = ContactRepo(readers, writer, vault)
+        self.inbox = InboxRepo(readers, vault)
+        self.outbox = OutboxRepo(readers, writer, vault, clock)
+        self.sessions = SessionRepo(readers, vault)
+        self.cases = CaseRepo(readers)
+        self.flows = FlowVersionRepo(readers, writer)
+        self.consents = ConsentRepo(readers)
+
+    @classmethod
+    async def open(
+        cls,
+        path: Path,
+        keyring: KeyRing,
+        *,
+        clock: Callable[[], datetime] = utc_now,
+        readers: int = DEFAULT_READERS,
+    ) -> Store:
+        """Opens (creating and migrating if needed) the database at `path`."""
+        opened: list[aiosqlite.Connection] = []
+        try:
+            writer_conn = await connect(path, writer=True)
+            opened.append(writer_conn)
+            now = to_micros(clock(), "clock")
+            await apply_migrations(writer_conn, now)
+            vault = await Vault.unlock(writer_conn, keyring, now)
+            reader_conns = []
+            for _ in range(max(1, readers)):
+                conn = await connect(path, writer=False)
+                opened.append(conn)
+                reader_conns.append(conn)
+        except BaseException:
+            for conn in opened:
+                await conn.close()
+            raise
+        writer = Writer(writer_conn, vault)
+        writer.start()
+        return cls(path, writer_conn, writer, Readers(reader_conns), vault, clock)
+
+    async def close(self) -> None:
+        """Runs every queued write, then closes all connections (checkpointing the WAL)."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            await self._writer.close()
+        finally:
+            await self._readers.close()
+            await self._writer_conn.close()
+
+    async def __aenter__(self) -> Store:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    @property
+    def write_stats(self) -> WriteStats:
+        """How many jobs the writer ran in how many transactions."""
+        return self._writer.stats
+
+    async def receive(
+        self, channel: str, address: str, item: NewInbound
+    ) -> tuple[Contact, int | None]:
+        """Stores an inbound message durably; (contact, None) if it was already stored.
+
+        One transaction: get or create the contact by the blind index of its
+        address (with a new data key), then insert the inbox row. When this
+        returns, the message is committed and may be acknowledged.
+        """
+        now = to_micros(self._clock(), "clock")
+
+        async def job(tx: Tx) -> tuple[Contact, int | None]:
+            return await turns.receive(tx, channel, address, item, now)
+
+        return await self._writer.run("receive", job)
+
+    async def commit_turn(self, turn: TurnWrite) -> list[int]:
+        """Writes a turn's outcome in one transaction; returns the new outbox ids in order.
+
+        Session state, outbox rows, cases, language, consent and the inbox row's
+        processed mark commit together or not at all. A turn for an inbox row that
+        is already processed changes nothing and returns [].
+        """
+        now = to_micros(self._clock(), "clock")
+
+        async def job(tx: Tx) -> list[int]:
+            return await turns.commit_turn(tx, turn, now)
+
+        return await self._writer.run("commit_turn", job)

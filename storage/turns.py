@@ -1,0 +1,48 @@
+"""The two transactions every message goes through: receive it, then commit its turn."""
+
+from __future__ import annotations
+
+from storage import cases, consents, contacts, inbox, outbox, sessions
+from storage.clock import to_micros
+from storage.db import Tx
+from storage.errors import InvalidRecordError, NotFoundError
+from storage.records import Contact, NewInbound, TurnWrite
+
+__all__ = ["commit_turn", "receive"]
+
+
+async def receive(
+    tx: Tx, channel: str, address: str, item: NewInbound, now: int
+) -> tuple[Contact, int | None]:
+    """Gets or creates the contact and stores the message (None if a duplicate)."""
+    contact, dek = await contacts.get_or_create(tx, channel, address, now)
+    return contact, await inbox.insert(tx, channel, contact.id, dek, item)
+
+
+async def commit_turn(tx: Tx, turn: TurnWrite, now: int) -> list[int]:
+    """Writes a processed message's outcome; does nothing if it was already processed."""
+    row = await tx.fetchone(
+        "SELECT contact_id, processed_at FROM inbox WHERE id = ?", (turn.inbox_id,)
+    )
+    if row is None:
+        raise NotFoundError(f"commit_turn: inbox row {turn.inbox_id} does not exist")
+    if int(row[0]) != turn.contact_id:
+        raise InvalidRecordError(
+            f"commit_turn: inbox row {turn.inbox_id} belongs to contact {row[0]},"
+            f" not {turn.contact_id}"
+        )
+    if row[1] is not None:
+        return []
+    at = to_micros(turn.processed_at, "TurnWrite.processed_at")
+    await sessions.upsert(tx, turn.contact_id, turn.session_state, at)
+    ids = await outbox.insert_many(tx, turn.outbound, turn.inbox_id, now)
+    for wanted in turn.cases:
+        await cases.open_or_raise(tx, turn.contact_id, wanted, at)
+    if turn.language is not None:
+        await tx.execute(
+            "UPDATE contacts SET language = ? WHERE id = ?", (turn.language, turn.contact_id)
+        )
+    if turn.consent is not None:
+        await consents.record(tx, turn.contact_id, turn.consent, at)
+    await tx.execute("UPDATE inbox SET processed_at = ? WHERE id = ?", (at, turn.inbox_id))
+    return ids

@@ -1,0 +1,36 @@
+"""Fixtures for storage tests: real files in tmp_path, real aiosqlite, an injected clock."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from storage_support import FakeClock
+
+from storage.keys import KeyRing
+from storage.store import Store
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def keyring() -> KeyRing:
+    return KeyRing.generate()
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "lk3.db"
+
+
+@pytest.fixture
+async def store(db_path: Path, keyring: KeyRing, clock: FakeClock) -> AsyncIterator[Store]:
+    opened = await Store.open(db_path, keyring, clock=clock)
+    try:
+        yield opened
+    finally:
+        await opened.close()

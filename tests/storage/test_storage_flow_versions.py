@@ -1,0 +1,31 @@
+"""Published flow versions are immutable."""
+
+from __future__ import annotations
+
+import pytest
+from storage_support import at
+
+from storage.errors import VersionConflictError
+from storage.store import Store
+
+
+async def test_publishing_a_new_version_is_reported_once(store: Store) -> None:
+    assert await store.flows.publish("intake", "1", "source v1", at(0)) is True
+    assert await store.flows.publish("intake", "1", "source v1", at(5)) is False
+    assert await store.flows.sources() == ["source v1"]
+
+
+async def test_changing_a_published_version_is_refused(store: Store) -> None:
+    await store.flows.publish("intake", "1", "source v1", at(0))
+    with pytest.raises(
+        VersionConflictError, match="flow 'intake' version '1' is already published"
+    ):
+        await store.flows.publish("intake", "1", "source v1 edited", at(5))
+    assert await store.flows.sources() == ["source v1"]
+
+
+async def test_sources_come_by_flow_then_publishing_order(store: Store) -> None:
+    await store.flows.publish("intake", "2", "intake v2", at(10))
+    await store.flows.publish("crisis", "1", "crisis v1", at(20))
+    await store.flows.publish("intake", "10", "intake v10", at(30))
+    assert await store.flows.sources() == ["crisis v1", "intake v2", "intake v10"]
