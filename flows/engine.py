@@ -1,0 +1,529 @@
+"""The flow engine: a pure function from (library, state, input, context) to a Turn.
+
+Why pure: every conversation can be replayed as a table of inputs and outputs,
+tested without a bot, and run by any host. The engine reads no clock, does no I/O
+and draws no random numbers; the host passes time and channel facts in `Context`
+and carries out the `Effect`s it gets back. An author's mistake met at run time
+(a missing placeholder, a loop) yields a `FlowError` output and the conversation
+goes on; nothing here raises on any input.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+from flows import placeholders
+from flows.checker import split_ref
+from flows.errors import UnknownFlowError
+from flows.library import FlowLibrary
+from flows.matching import match_choice, match_command, match_value, match_yes_no
+from flows.model import Choice, Flow, Node, ScoreAction, Text, Value
+from flows.router_tests import TESTS
+from flows.state import Frame, SessionState
+from flows.validators import VALIDATORS
+
+MAX_STEPS = 100
+"""Nodes entered per turn at most; past it the turn stops with a `step_limit` error."""
+MAX_DEPTH = 8
+"""Frames on the stack at most (calls and interrupts), so state stays small."""
+MAX_ANSWER_CHARS = 1000
+"""A free-text answer is stored up to this length, so state stays small."""
+MISSES_BEFORE_STUCK = 2
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelCaps:
+    buttons: bool = False  # the channel can show choice buttons
+    max_choices: int = 10
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    now: datetime  # aware datetime, passed in; the engine never reads a clock
+    channel: ChannelCaps
+    values: Mapping[str, str]  # office_name, office_address, office_hours, hotlines, ...
+    default_language: str = "id"
+
+
+@dataclass(frozen=True, slots=True)
+class Input:
+    """One thing that happened: a start, a text, a pressed button, or an interrupt.
+
+    `start` begins the entry flow afresh (vars and language kept; `text` is the
+    deep-link parameter, stored as `start_param`). `interrupt` pushes `flow` on top
+    of the conversation; when it ends (`end = true`) the interrupted question is
+    asked again. Any input to an ended conversation starts the entry flow first
+    and is not taken as an answer (a command word still works).
+    """
+
+    kind: Literal["start", "text", "choice", "interrupt"]
+    text: str = ""
+    choice: str = ""
+    flow: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    value: str  # the button payload / stored answer
+    label: str  # rendered in the session language
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    text: str
+    options: tuple[Option, ...] = ()  # the host renders buttons or a numbered list
+
+
+@dataclass(frozen=True, slots=True)
+class Effect:
+    name: str
+    params: tuple[tuple[str, str], ...] = ()  # placeholders already rendered
+
+    def param(self, key: str, default: str = "") -> str:
+        for name, value in self.params:
+            if name == key:
+                return value
+        return default
+
+
+@dataclass(frozen=True, slots=True)
+class FlowError:
+    code: str  # missing_placeholder, step_limit, version_missing, unknown_flow, ...
+    where: str  # file, node and path; never a person's text
+
+
+Output = Message | Effect | FlowError
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    state: SessionState
+    outputs: tuple[Output, ...]
+    steps: int = 0  # nodes entered in this turn (never more than MAX_STEPS)
+    visited: tuple[tuple[str, str], ...] = ()  # (flow id, node id) entered, in order
+
+    def messages(self) -> tuple[Message, ...]:
+        return tuple(o for o in self.outputs if isinstance(o, Message))
+
+    def effects(self) -> tuple[Effect, ...]:
+        return tuple(o for o in self.outputs if isinstance(o, Effect))
+
+    def errors(self) -> tuple[FlowError, ...]:
+        return tuple(o for o in self.outputs if isinstance(o, FlowError))
+
+
+def step(library: FlowLibrary, state: SessionState | None, inp: Input, ctx: Context) -> Turn:
+    """Runs one input through the flows: the new state and what to send or do."""
+    run = _Run(library, state, ctx)
+    run.handle(inp)
+    return Turn(run.state(), tuple(run.outputs), run.steps, tuple(run.visited))
+
+
+_Target = tuple[Flow, Node]
+
+
+@dataclass(slots=True)
+class _Run:
+    """The working memory of one turn (local and mutable; nothing escapes but the Turn)."""
+
+    lib: FlowLibrary
+    initial: SessionState | None
+    ctx: Context
+    language: str = ""
+    stack: list[Frame] = field(default_factory=list)
+    vars: dict[str, Value] = field(default_factory=dict)
+    misses: int = 0
+    outputs: list[Message | Effect | FlowError] = field(default_factory=list)
+    steps: int = 0
+    visited: list[tuple[str, str]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        state = self.initial
+        language = state.language if state is not None else self.ctx.default_language
+        self.language = language if language in self.lib.languages else self.lib.languages[0]
+        if state is not None:
+            self.stack = list(state.stack)
+            self.vars = dict(state.vars)
+            self.misses = state.misses
+
+    def state(self) -> SessionState:
+        return SessionState(
+            self.language, tuple(self.stack), tuple(sorted(self.vars.items())), self.misses
+        )
+
+    def error(self, code: str, where: str) -> None:
+        self.outputs.append(FlowError(code, where))
+
+    # -- input ---------------------------------------------------------------------
+
+    def handle(self, inp: Input) -> None:
+        if inp.kind == "interrupt":
+            self.interrupt(inp.flow)
+            return
+        if inp.kind == "start":
+            self.stack.clear()
+            self.misses = 0
+            self.vars["start_param"] = inp.text.strip()[:64]
+            self.run(self.entry_target())
+            return
+        if inp.kind not in ("text", "choice"):
+            self.error("bad_input", f"input kind '{str(inp.kind)[:20]}'")
+            return
+        if inp.kind == "text":
+            command = match_command(inp.text, self.lib.globals.commands)
+            if command is not None:
+                self.misses = 0
+                where = f"{self.lib.globals.file}: command '{command.id}'"
+                self.run(self.global_target(command.goto, where))
+                return
+        if not self.stack:
+            self.run(self.entry_target())
+            return
+        flow = self.frame_flow()
+        node = flow.node(self.stack[-1].node) if flow is not None else None
+        if flow is None or node is None:
+            if flow is not None:
+                self.error("unknown_node", f"{flow.file}: node '{self.stack[-1].node}'")
+            self.run(self.entry_target())
+            return
+        if not self.stack[-1].waiting or node.ask is None:
+            self.run((flow, node))
+            return
+        self.run(self.answer(flow, node, inp))
+
+    def interrupt(self, flow_id: str) -> None:
+        if not self.lib.has_flow(flow_id):
+            self.error("unknown_flow", f"interrupt: flow '{flow_id[:40]}'")
+            return
+        for i, frame in enumerate(self.stack):
+            if frame.flow == flow_id:  # already running: restart it there, do not pile up
+                del self.stack[i:]
+                break
+        if len(self.stack) >= MAX_DEPTH:
+            self.stack = self.stack[-(MAX_DEPTH - 1) :]
+        self.misses = 0
+        flow = self.lib.flow(flow_id)
+        self.stack.append(Frame(flow.id, flow.version, flow.start, False))
+        self.run(self.node_target(flow, flow.start, f"{flow.file}: start"))
+
+    # -- targets -----------------------------------------------------------------
+
+    def frame_flow(self) -> Flow | None:
+        """The top frame's flow at its recorded version (falling back to the current one)."""
+        frame = self.stack[-1]
+        try:
+            return self.lib.flow(frame.flow, frame.version)
+        except UnknownFlowError:
+            pass
+        try:
+            flow = self.lib.flow(frame.flow)
+        except UnknownFlowError:
+            self.error("unknown_flow", f"flow '{frame.flow}' is no longer in the library")
+            return None
+        self.error(
+            "version_missing",
+            f"{flow.file}: version '{frame.version}' not held; using '{flow.version}'",
+        )
+        self.stack[-1] = Frame(flow.id, flow.version, frame.node, frame.waiting)
+        return flow
+
+    def node_target(self, flow: Flow, node_id: str, where: str) -> _Target | None:
+        node = flow.node(node_id)
+        if node is None:
+            self.error("unknown_target", f"{where}: unknown node '{node_id}'")
+            return self.stuck_target()
+        return flow, node
+
+    def entry_target(self) -> _Target | None:
+        self.stack.clear()
+        entry = self.lib.globals.entry
+        if not self.lib.has_flow(entry):
+            self.error("unknown_flow", f"{self.lib.globals.file}: entry '{entry}'")
+            return None
+        flow = self.lib.flow(entry)
+        self.stack.append(Frame(flow.id, flow.version, flow.start, False))
+        return self.node_target(flow, flow.start, f"{flow.file}: start")
+
+    def global_target(self, ref: str, where: str) -> _Target | None:
+        """A `FLOW` or `FLOW.NODE` from globals: the conversation so far is left behind."""
+        self.stack.clear()
+        flow_id, node_id = split_ref(ref, None) or (ref, "")
+        if not self.lib.has_flow(flow_id):
+            self.error("unknown_target", f"{where}: unknown flow '{flow_id}'")
+            return None
+        flow = self.lib.flow(flow_id)
+        self.stack.append(Frame(flow.id, flow.version, flow.start, False))
+        node = flow.node(node_id or flow.start)
+        if node is None:
+            self.error("unknown_target", f"{where}: unknown node '{ref}'")
+            return None
+        return flow, node
+
+    def stuck_target(self) -> _Target | None:
+        return self.global_target(self.lib.globals.stuck, f"{self.lib.globals.file}: stuck")
+
+    def resolve(self, ref: str, flow: Flow, where: str) -> _Target | None:
+        """`node` in this flow, or `FLOW.NODE` (a jump: the current flow is left)."""
+        flow_id, node_id = split_ref(ref, flow.id) or (flow.id, ref)
+        if flow_id != flow.id:
+            if not self.lib.has_flow(flow_id):
+                self.error("unknown_target", f"{where}: unknown flow '{flow_id}'")
+                return self.stuck_target()
+            flow = self.lib.flow(flow_id)
+        return self.node_target(flow, node_id, where)
+
+    # -- running ---------------------------------------------------------------------
+
+    def run(self, target: _Target | None) -> None:
+        while target is not None:
+            if self.steps >= MAX_STEPS:
+                self.step_limit(target)
+                return
+            self.steps += 1
+            self.visited.append((target[0].id, target[1].id))
+            target = self.enter(*target)
+
+    def set_top(self, frame: Frame) -> None:
+        if self.stack:
+            self.stack[-1] = frame
+        else:
+            self.stack.append(frame)
+
+    def enter(self, flow: Flow, node: Node) -> _Target | None:
+        self.set_top(Frame(flow.id, flow.version, node.id, False))
+        where = f"{flow.file}: node '{node.id}'"
+        for i, action in enumerate(node.actions):
+            self.apply(action, flow, f"{where} -> actions[{i}]")
+        for i, text in enumerate(node.say):
+            self.outputs.append(Message(self.render(text, flow, f"{where} -> say[{i}]")))
+        ended = False
+        for i, call in enumerate(node.effects):
+            params = tuple(
+                (
+                    key,
+                    self.render_str(value, flow, f"{where} -> effects[{i}] -> {key}", labels=False),
+                )
+                for key, value in call.params
+            )
+            effect = Effect(call.name, params)
+            if call.name == "set_language":
+                language = effect.param("language")
+                if language not in self.lib.languages:
+                    self.error(
+                        "unknown_language", f"{where} -> effects[{i}]: language '{language[:20]}'"
+                    )
+                    continue
+                self.language = language
+            ended = ended or call.name == "end"
+            self.outputs.append(effect)
+        if ended:
+            self.stack.clear()
+            return None
+        if node.ask is not None:
+            self.ask(flow, node)
+            return None
+        if node.call is not None:
+            return self.call(flow, node, where)
+        return self.after(flow, node, None)
+
+    def apply(self, action: ScoreAction | object, flow: Flow, where: str) -> None:
+        if isinstance(action, ScoreAction):
+            current = self.vars.get(action.var, 0)
+            if isinstance(current, bool) or not isinstance(current, int):
+                self.error("not_a_number", f"{where}: variable '{action.var}'")
+                current = 0
+            self.vars[action.var] = current + action.add
+            return
+        var, value = getattr(action, "var"), getattr(action, "value")  # noqa: B009
+        self.vars[var] = (
+            self.render_str(value, flow, f"{where} -> value", labels=False)
+            if isinstance(value, str)
+            else value
+        )
+
+    def call(self, flow: Flow, node: Node, where: str) -> _Target | None:
+        callee_id = node.call or ""
+        if not self.lib.has_flow(callee_id):
+            self.error("unknown_flow", f"{where} -> call: unknown flow '{callee_id}'")
+            return self.after(flow, node, None)
+        if len(self.stack) >= MAX_DEPTH:
+            self.error("call_depth", f"{where} -> call: more than {MAX_DEPTH} flows deep")
+            return self.stuck_target()
+        callee = self.lib.flow(callee_id)
+        self.stack.append(Frame(callee.id, callee.version, callee.start, False))
+        return self.node_target(callee, callee.start, f"{callee.file}: start")
+
+    def after(self, flow: Flow, node: Node, category: str | None) -> _Target | None:
+        """Goes on from a node: end, router, the answer's exit, or next."""
+        where = f"{flow.file}: node '{node.id}'"
+        if node.end:
+            return self.finish_flow()
+        ref: str | None = None
+        if node.router is not None:
+            value = self.vars.get(node.router.var)
+            chosen = node.router.default
+            for case in node.router.cases:
+                if TESTS[case.test].evaluate(value, case.arg):
+                    chosen = case.category
+                    break
+            ref = node.exit(chosen) or node.next
+        elif category is not None:
+            ref = node.exit(category) or node.next
+        else:
+            ref = node.next
+        if ref is None:
+            self.error("dead_end", f"{where}: no way on")
+            return self.finish_flow()
+        return self.resolve(ref, flow, where)
+
+    def finish_flow(self) -> _Target | None:
+        """Leaves the top flow: back to its caller, to an interrupted question, or the end."""
+        if self.stack:
+            self.stack.pop()
+        if not self.stack:
+            self.outputs.append(Effect("end"))
+            return None
+        flow = self.frame_flow()
+        if flow is None:
+            return self.entry_target()
+        frame = self.stack[-1]
+        target = self.node_target(flow, frame.node, f"{flow.file}: resume")
+        if target is None or target[0] is not flow:
+            return target
+        node = target[1]
+        if frame.waiting and node.ask is not None:
+            self.ask(flow, node)
+            return None
+        return self.after(flow, node, None)
+
+    def step_limit(self, target: _Target) -> None:
+        flow, node = target
+        self.error(
+            "step_limit", f"{flow.file}: node '{node.id}': more than {MAX_STEPS} steps in one turn"
+        )
+        self.say_global("step_limit", flow)
+        stuck = self.stuck_target()
+        if stuck is not None and stuck[1].ask is not None:
+            self.ask(*stuck)
+        else:
+            self.stack.clear()
+            self.outputs.append(Effect("end"))
+
+    # -- questions ---------------------------------------------------------------
+
+    def yes_no_choices(self) -> tuple[Choice, Choice]:
+        texts = self.lib.globals
+        yes = texts.text("yes") or Text((("en", "Yes"),))
+        no = texts.text("no") or Text((("en", "No"),))
+        return Choice("yes", yes), Choice("no", no)
+
+    def ask(self, flow: Flow, node: Node) -> None:
+        ask = node.ask
+        assert ask is not None
+        where = f"{flow.file}: node '{node.id}' -> ask"
+        text = self.render(ask.text, flow, f"{where} -> text")
+        choices = ask.choices if ask.type == "choice" else ()
+        if ask.type == "yesno":
+            choices = self.yes_no_choices()
+        options = tuple(
+            Option(c.value, self.render(c.label, flow, f"{where} -> choice[{i}] -> label"))
+            for i, c in enumerate(choices)
+        )
+        if len(options) > self.ctx.channel.max_choices:
+            self.error("too_many_choices", f"{where}: {len(options)} choices for this channel")
+        self.outputs.append(Message(text, options))
+        self.set_top(Frame(flow.id, flow.version, node.id, True))
+
+    def answer(self, flow: Flow, node: Node, inp: Input) -> _Target | None:
+        ask = node.ask
+        assert ask is not None
+        where = f"{flow.file}: node '{node.id}'"
+        raw = inp.text if inp.kind == "text" else inp.choice
+        if ask.type in ("choice", "yesno"):
+            choices = ask.choices if ask.type == "choice" else self.yes_no_choices()
+            chosen = match_value(inp.choice, choices) if inp.kind == "choice" else None
+            chosen = chosen or match_choice(raw, choices)
+            if chosen is None and ask.type == "yesno":
+                meant = match_yes_no(raw)
+                chosen = None if meant is None else choices[0 if meant else 1]
+            if chosen is None:
+                return self.miss(flow, node, None)
+            self.accept(ask.var, chosen.value)
+            if chosen.goto is not None:
+                return self.resolve(chosen.goto, flow, f"{where} -> goto")
+            return self.after(flow, node, chosen.value)
+        clean = raw.strip()
+        if not clean:
+            return self.miss(flow, node, None)
+        value: Value | None = clean[:MAX_ANSWER_CHARS]
+        if ask.validator is not None:
+            value = VALIDATORS[ask.validator](clean, self.ctx.now)
+            if value is None:
+                return self.miss(flow, node, ask.validator)
+        assert value is not None
+        self.accept(ask.var, value)
+        return self.after(flow, node, None)
+
+    def accept(self, var: str, value: Value) -> None:
+        self.vars[var] = value
+        self.misses = 0
+        top = self.stack[-1]
+        self.stack[-1] = Frame(top.flow, top.version, top.node, False)
+
+    def miss(self, flow: Flow, node: Node, validator: str | None) -> _Target | None:
+        self.misses += 1
+        if self.misses >= MISSES_BEFORE_STUCK:
+            self.misses = 0
+            return self.stuck_target()
+        ask = node.ask
+        assert ask is not None
+        where = f"{flow.file}: node '{node.id}' -> ask -> error"
+        text = ask.error or (self.lib.globals.text(f"invalid_{validator}") if validator else None)
+        if text is not None:
+            self.outputs.append(Message(self.render(text, flow, where)))
+        else:
+            self.say_global("reask", flow)
+        self.ask(flow, node)
+        return None
+
+    # -- texts -----------------------------------------------------------------------
+
+    def say_global(self, key: str, flow: Flow) -> None:
+        text = self.lib.globals.text(key)
+        if text is not None:
+            self.outputs.append(
+                Message(self.render(text, flow, f"{self.lib.globals.file}: texts -> {key}"))
+            )
+
+    def render(self, text: Text, flow: Flow, where: str) -> str:
+        return self.render_str(text.get(self.language, self.lib.languages[0]), flow, where)
+
+    def render_str(self, template: str, flow: Flow, where: str, *, labels: bool = True) -> str:
+        """Fills placeholders; `{answers.X}` shows a choice's label to people (`labels`),
+        its stored value to the host (effect parameters, set actions)."""
+
+        def lookup(name: str) -> str | None:
+            if not name.startswith(placeholders.ANSWERS):
+                return self.ctx.values.get(name)
+            var = name[len(placeholders.ANSWERS) :]
+            value = self.vars.get(var)
+            if value is None:
+                return None
+            if isinstance(value, bool):
+                value = "yes" if value else "no"
+            if isinstance(value, int):
+                return str(value)
+            if not labels:
+                return value
+            label = self.lib.answer_label(flow, var, value)
+            if label is None and value in ("yes", "no"):
+                label = self.lib.globals.text(value)
+            return label.get(self.language, self.lib.languages[0]) if label is not None else value
+
+        rendered, missing = placeholders.render(template, lookup)
+        for name in missing:
+            self.error("missing_placeholder", f"{where}: placeholder '{name}'")
+        return rendered

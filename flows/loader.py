@@ -1,0 +1,99 @@
+"""Loading a flow directory: read every file, check structure, then the graph.
+
+The only module of the package (with the CLI) that touches the file system.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from pathlib import Path
+
+from flows.checker import GraphChecker
+from flows.errors import FlowSetError, Problem
+from flows.library import FlowLibrary
+from flows.model import Flow, Globals
+from flows.sources import content_version, parse_flow, parse_globals
+
+GLOBALS_FILE = "globals.toml"
+
+DEFAULT_CONTEXT_KEYS: tuple[str, ...] = (
+    "office_name",
+    "office_address",
+    "office_hours",
+    "office_phone",
+    "hotlines",
+    "consent_version",
+)
+"""Context keys the host always passes (configuration may add more)."""
+
+
+def bundled_library_dir() -> Path:
+    """The flows shipped with the bot: `flows/library` inside the package."""
+    return Path(__file__).resolve().parent / "library"
+
+
+def load_library(
+    directory: Path,
+    *,
+    languages: Sequence[str] = ("id", "en"),
+    context_keys: Collection[str] = DEFAULT_CONTEXT_KEYS,
+    max_choices: int = 10,
+) -> FlowLibrary:
+    """Every flow in `directory` and its globals.toml, checked; FlowSetError lists all problems."""
+    languages = tuple(languages)
+    problems: list[Problem] = []
+    if not languages:
+        raise FlowSetError((Problem(str(directory), (), "no languages configured"),))
+    if not directory.is_dir():
+        raise FlowSetError((Problem(str(directory), (), "not a directory"),))
+    globals_: Globals | None = None
+    flows: dict[str, Flow] = {}
+    sources: dict[str, str] = {}
+    broken: set[str] = set()
+    globals_path = directory / GLOBALS_FILE
+    if not globals_path.is_file():
+        problems.append(Problem(GLOBALS_FILE, (), "missing: every flow directory needs one"))
+    for path in sorted(directory.glob("*.toml")):
+        try:
+            source = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            problems.append(Problem(path.name, (), f"cannot be read: {type(exc).__name__}"))
+            continue
+        if path.name == GLOBALS_FILE:
+            globals_, found = parse_globals(source, path.name, languages)
+            problems += found
+            continue
+        flow, found = parse_flow(source, path.name, languages, max_choices)
+        problems += found
+        if flow is None:
+            broken.add(path.stem)
+            continue
+        if flow.id in flows:
+            other = flows[flow.id].file
+            problems.append(
+                Problem(path.name, ("id",), f"duplicate flow id '{flow.id}' (also in {other})")
+            )
+            continue
+        if path.stem != flow.id:
+            problems.append(
+                Problem(
+                    path.name, ("id",), f"flow '{flow.id}' must be in a file named {flow.id}.toml"
+                )
+            )
+        flows[flow.id] = flow
+        sources[flow.id] = source
+    problems += GraphChecker(flows, broken, globals_, languages, context_keys).check()
+    if problems or globals_ is None:
+        raise FlowSetError(tuple(problems))
+    return FlowLibrary(
+        globals_,
+        {(f.id, f.version): f for f in flows.values()},
+        {f.id: f.version for f in flows.values()},
+        {(f.id, f.version): sources[f.id] for f in flows.values()},
+        languages=languages,
+        context_keys=context_keys,
+        max_choices=max_choices,
+    )
+
+
+__all__ = ["DEFAULT_CONTEXT_KEYS", "bundled_library_dir", "content_version", "load_library"]
