@@ -1,0 +1,245 @@
+"""Crisis rules, loaded from ``rules.toml``: what to look for, how serious it is, and when not.
+
+A rule has an ``id`` (the reason code reported and logged), a ``level`` (``urgent`` or
+``check``), ``patterns`` and optional ``unless`` blocks. A pattern is a line of elements
+separated by spaces: ``@list`` (a word list of the lexicon), inline alternatives
+``mau|ingin|bunuh+diri`` and gaps ``_3`` (up to three other words may stand there); two
+elements without a gap must be adjacent. An ``unless`` block cancels a match that one of its
+patterns overlaps (negation, the past), except when a ``but_not_if`` pattern occurs anywhere
+in the message; with ``demote_to`` the cancelled match counts as that other, milder rule
+instead, so that ``saya tidak mau bunuh diri`` is still asked about rather than ignored.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bot.safety.datafile import check_keys, check_spec_version, fail, parse_toml, string_list
+from bot.safety.levels import Level
+from bot.safety.lexicon import Lexicon
+from bot.safety.words import Token, WordSet
+
+_RULE_ID = re.compile(r"[a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*)*")
+_GAP = re.compile(r"_(\d+)")
+_MAX_GAP = 12
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One element of a pattern; up to ``gap`` other tokens may come before it."""
+
+    words: WordSet
+    gap: int
+
+
+@dataclass(frozen=True, slots=True)
+class Pattern:
+    """A compiled pattern; ``text`` is the line an admin wrote, for error messages."""
+
+    text: str
+    steps: tuple[Step, ...]
+
+    def possible(self, forms: frozenset[str]) -> bool:
+        """Cheap pre-check: does every element have a candidate word in the message?"""
+        return all(step.words.possible(forms) for step in self.steps)
+
+    def spans(self, tokens: Sequence[Token]) -> Iterator[tuple[int, int]]:
+        """Yields (start, end) of the first match from each start position."""
+        for start in range(len(tokens)):
+            for end in self._ends(tokens, 0, start):
+                yield start, end
+                break
+
+    def found_in(self, tokens: Sequence[Token]) -> bool:
+        """Tells whether the pattern occurs anywhere in the tokens."""
+        return next(self.spans(tokens), None) is not None
+
+    def _ends(self, tokens: Sequence[Token], index: int, position: int) -> Iterator[int]:
+        if index == len(self.steps):
+            yield position
+            return
+        step = self.steps[index]
+        for at in range(position, min(position + step.gap + 1, len(tokens))):
+            for end in step.words.ends(tokens, at):
+                yield from self._ends(tokens, index + 1, end)
+
+
+@dataclass(frozen=True, slots=True)
+class Unless:
+    """Cancels a match that one of ``patterns`` overlaps, unless ``but_not_if`` is present."""
+
+    patterns: tuple[Pattern, ...]
+    but_not_if: tuple[Pattern, ...]
+    demote_to: str | None
+
+    def cancels(
+        self, span: tuple[int, int], tokens: Sequence[Token], forms: frozenset[str]
+    ) -> bool:
+        """Tells whether this block cancels the match covering ``span``."""
+        start, end = span
+        overlapping = any(
+            other_start < end and start < other_end
+            for pattern in self.patterns
+            if pattern.possible(forms)
+            for other_start, other_end in pattern.spans(tokens)
+        )
+        return overlapping and not any(
+            p.possible(forms) and p.found_in(tokens) for p in self.but_not_if
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What one rule made of a message: matched, and the milder rules it was demoted to."""
+
+    matched: bool
+    demoted_to: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One crisis rule; its id is the reason code, never anything the person wrote."""
+
+    id: str
+    level: Level
+    patterns: tuple[Pattern, ...]
+    unless: tuple[Unless, ...]
+
+    def evaluate(self, tokens: Sequence[Token], forms: frozenset[str]) -> Outcome:
+        """Finds the first match no ``unless`` cancels, noting demotions on the way.
+
+        ``forms`` holds every spelling and stem of the message (see ``forms_of``): patterns
+        that cannot match are skipped without walking the tokens.
+        """
+        demoted: list[str] = []
+        for pattern in self.patterns:
+            if not pattern.possible(forms):
+                continue
+            for span in pattern.spans(tokens):
+                blocker = next(
+                    (u for u in self.unless if u.cancels(span, tokens, forms)), None
+                )
+                if blocker is None:
+                    return Outcome(True, tuple(demoted))
+                if blocker.demote_to is not None and blocker.demote_to not in demoted:
+                    demoted.append(blocker.demote_to)
+        return Outcome(False, tuple(demoted))
+
+
+def load_rules(text: str, lexicon: Lexicon, source: str = "rules.toml") -> tuple[Rule, ...]:
+    """Parses and validates rules TOML against a lexicon; errors name the rule and path."""
+    data = parse_toml(text, source)
+    check_keys(data, {"spec_version", "rule"}, source, "")
+    check_spec_version(data, source)
+    tables = data.get("rule")
+    if not isinstance(tables, list) or not tables:
+        raise fail(source, "rule", "needs at least one [[rule]] table")
+    rules: list[Rule] = []
+    demotions: list[tuple[str, str, str]] = []
+    for index, table in enumerate(tables):
+        rule = _load_rule(table, index, lexicon, source, demotions)
+        if any(existing.id == rule.id for existing in rules):
+            raise fail(source, f"rule '{rule.id}'", "the id is used twice")
+        rules.append(rule)
+    levels = {rule.id: rule.level for rule in rules}
+    for rule_id, path, target in demotions:
+        if target not in levels:
+            raise fail(source, path, f"unknown rule '{target}'")
+        if target == rule_id:
+            raise fail(source, path, "a rule cannot be demoted to itself")
+        if levels[target].rank > levels[rule_id].rank:
+            raise fail(source, path, f"rule '{target}' is more serious than '{rule_id}'")
+    return tuple(rules)
+
+
+def _load_rule(
+    table: object,
+    index: int,
+    lexicon: Lexicon,
+    source: str,
+    demotions: list[tuple[str, str, str]],
+) -> Rule:
+    if not isinstance(table, dict):
+        raise fail(source, f"rule[{index}]", "must be a table")
+    ident = table.get("id")
+    if not isinstance(ident, str) or not _RULE_ID.fullmatch(ident):
+        raise fail(
+            source,
+            f"rule[{index}]",
+            "needs an 'id' of lowercase words joined by dots, like 'suicide.intent'",
+        )
+    where = f"rule '{ident}'"
+    check_keys(table, {"id", "level", "note", "patterns", "unless"}, source, where)
+    level = table.get("level")
+    if level not in (Level.URGENT.value, Level.CHECK.value):
+        raise fail(source, f"{where} -> level", f"must be 'urgent' or 'check', found {level!r}")
+    if not isinstance(table.get("note", ""), str):
+        raise fail(source, f"{where} -> note", "must be a string")
+    patterns = _patterns(table.get("patterns"), lexicon, source, f"{where} -> patterns")
+    if not patterns:
+        raise fail(source, f"{where} -> patterns", "needs at least one pattern")
+    blocks = table.get("unless", [])
+    if not isinstance(blocks, list):
+        raise fail(source, f"{where} -> unless", "must be an array of tables ([[rule.unless]])")
+    unless = tuple(
+        _unless(block, lexicon, source, f"{where} -> unless[{number}]", ident, demotions)
+        for number, block in enumerate(blocks)
+    )
+    return Rule(ident, Level(level), patterns, unless)
+
+
+def _unless(
+    block: object,
+    lexicon: Lexicon,
+    source: str,
+    where: str,
+    rule_id: str,
+    demotions: list[tuple[str, str, str]],
+) -> Unless:
+    if not isinstance(block, dict):
+        raise fail(source, where, "must be a table")
+    check_keys(block, {"patterns", "but_not_if", "demote_to"}, source, where)
+    patterns = _patterns(block.get("patterns"), lexicon, source, f"{where} -> patterns")
+    if not patterns:
+        raise fail(source, f"{where} -> patterns", "needs at least one pattern")
+    keep = _patterns(block.get("but_not_if", []), lexicon, source, f"{where} -> but_not_if")
+    target = block.get("demote_to")
+    if target is not None:
+        if not isinstance(target, str):
+            raise fail(source, f"{where} -> demote_to", "must be a rule id")
+        demotions.append((rule_id, f"{where} -> demote_to", target))
+    return Unless(patterns, keep, target)
+
+
+def _patterns(value: Any, lexicon: Lexicon, source: str, where: str) -> tuple[Pattern, ...]:
+    lines = string_list(value, source, where)
+    return tuple(
+        compile_pattern(line, lexicon, source, f"{where}[{index}]")
+        for index, line in enumerate(lines)
+    )
+
+
+def compile_pattern(line: str, lexicon: Lexicon, source: str, where: str) -> Pattern:
+    """Compiles one pattern line such as ``@want _3 mati|bunuh+diri``."""
+    steps: list[Step] = []
+    gap: int | None = None
+    for element in line.split():
+        found = _GAP.fullmatch(element)
+        if found:
+            if not steps or gap is not None:
+                raise fail(source, where, f"gap '{element}' must stand between two words")
+            gap = int(found.group(1))
+            if not 1 <= gap <= _MAX_GAP:
+                raise fail(source, where, f"gap '{element}' must be from _1 to _{_MAX_GAP}")
+            continue
+        words = lexicon.word_set(element.split("|"), "+", source, where)
+        steps.append(Step(words, gap or 0))
+        gap = None
+    if gap is not None:
+        raise fail(source, where, "a pattern cannot end with a gap")
+    if not steps:
+        raise fail(source, where, "the pattern is empty")
+    return Pattern(line, tuple(steps))

@@ -1,0 +1,195 @@
+"""The crisis check, read as a specification: what must be urgent, what asks, what is calm."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.safety import Assessment, Classifier, Level
+
+URGENT = Level.URGENT
+CHECK = Level.CHECK
+NONE = Level.NONE
+
+
+@pytest.fixture(scope="module")
+def classifier() -> Classifier:
+    return Classifier.bundled()
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        # suicide intent, in standard Indonesian, slang, Ambonese Malay and English
+        ("saya ingin mengakhiri hidup saya", "suicide.intent"),
+        ("gw mau bundir", "suicide.intent"),
+        ("pgn mati", "suicide.intent"),
+        ("mo mati aja", "suicide.intent"),
+        ("beta mau mati saja", "suicide.intent"),
+        ("beta su seng kuat lai, beta mau minum racun", "suicide.intent"),
+        ("I want to kill myself", "suicide.intent"),
+        ("kms", "suicide.intent"),
+        ("udah kusiapin tali buat malam ini", "suicide.intent"),
+        ("aku mau loncat dari jembatan", "suicide.intent"),
+        ("sudah minum 30 butir obat", "suicide.intent"),
+        ("aku udah gak mau hidup lagi", "suicide.intent"),
+        # third person reports
+        ("teman saya mau bunuh diri", "suicide.intent"),
+        ("anak saya mengancam gantung diri", "suicide.intent"),
+        # typing tricks
+        ("matiiii ajaaa", "suicide.intent"),
+        ("b u n u h d i r i", "suicide.intent"),
+        ("bvnuh d1ri", "suicide.intent"),
+        ("pengen m4ti", "suicide.intent"),
+        ("PENGEN MATIII", "suicide.intent"),
+        ("pgnmati", "suicide.intent"),
+        # self-harm now
+        ("aku lagi nyayat tangan", "self_harm.now"),
+        ("i cut myself again tonight", "self_harm.now"),
+        # violence now or threatened
+        ("suami saya memukul saya tiap malam", "violence.ongoing"),
+        ("beta dapa pukul dari beta pung laki", "violence.ongoing"),
+        ("kena pukul 3 kali sama bapak", "violence.ongoing"),
+        ("papa tampeleng mama", "violence.ongoing"),
+        ("adek gw digebukin bokap", "violence.ongoing"),
+        ("my husband hits me", "violence.ongoing"),
+        ("dia ancam bunuh saya", "violence.threat"),
+        ("papa mabuk bawa parang", "violence.threat"),
+        # children
+        ("tetangga saya anaknya dipukuli tiap hari", "child.abuse"),
+        ("anak kecil itu ditelantarkan orang tuanya", "child.neglect"),
+        ("anak saya diculik", "child.danger"),
+        ("ada anak dikunci di gudang", "confinement"),
+        # sexual violence and trafficking
+        ("aku diperkosa", "sexual.violence"),
+        ("om suka pegang-pegang saya", "sexual.violence"),
+        ("ade perempuan dapa pegang-pegang deng om", "sexual.violence"),
+        ("saya dipaksa berhubungan badan", "sexual.violence"),
+        ("adik saya dijual ke om om", "trafficking"),
+        ("paspor saya ditahan majikan", "trafficking"),
+    ],
+)
+def test_crisis_messages_are_urgent_with_their_reason(
+    classifier: Classifier, text: str, reason: str
+) -> None:
+    result = classifier.classify(text)
+    assert result.level is URGENT
+    assert reason in result.reasons
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("capek hidup", "hopeless"),
+        ("cape idup gini terus", "hopeless"),
+        ("beta su seng kuat lai", "hopeless"),
+        ("buat apa aku hidup", "hopeless"),
+        ("kadang aku pengen tidur dan gak bangun lagi", "passive_death_wish"),
+        ("mending aku ga ada", "passive_death_wish"),
+        ("I wish I was dead", "passive_death_wish"),
+        ("saya takut sama suami saya", "fear_at_home"),
+        ("beta takut beta pung laki pulang", "fear_at_home"),
+        ("suami suka maki-maki saya", "verbal_abuse"),
+        ("dulu saya pernah mencoba bunuh diri", "self_harm.past"),
+        ("waktu SMA aku pernah nyayat tangan", "self_harm.past"),
+        ("saya tidak mau bunuh diri, cuma capek", "suicide.mention"),
+        ("aku gak pengen mati kok", "suicide.mention"),
+        ("waktu kecil saya sering dipukul", "violence.past"),
+    ],
+)
+def test_worrying_messages_ask_a_gentle_question(
+    classifier: Classifier, text: str, reason: str
+) -> None:
+    result = classifier.classify(text)
+    assert result == Assessment(CHECK, result.reasons)
+    assert reason in result.reasons
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "pukul berapa kantor buka?",
+        "bisa datang pukul 10?",
+        "pukul tiga sore saya bisa",
+        "mati lampu dari tadi",
+        "hp saya mati",
+        "motor mati di jalan",
+        "bunuh nyamuk pakai apa ya",
+        "main hp buat bunuh waktu",
+        "kangen setengah mati",
+        "lagi mati gaya",
+        "anak saya main game bunuh-bunuhan",
+        "berjuang mati-matian buat anak",
+        "capek banget kerja hari ini",
+        "anak saya sakit panas",
+        "cara daftar bansos",
+        "berapa biaya konsultasi?",
+        "saya mau cerai",
+        "lucu banget sampai mau mati ketawa",
+        "tendang bola di lapangan",
+        "dia kerja keras banting tulang",
+        "rumah kami mau dijual",
+        "tanaman saya mati semua",
+        "I'm dead tired",
+        "my phone died",
+        "",
+        "   ",
+    ],
+)
+def test_ordinary_words_that_look_alarming_stay_calm(classifier: Classifier, text: str) -> None:
+    assert classifier.classify(text) == Assessment(NONE, ())
+
+
+@pytest.mark.parametrize(
+    ("text", "level"),
+    [
+        ("dulu pernah mau bunuh diri", CHECK),
+        ("dulu pernah mau bunuh diri, sekarang pengen lagi", URGENT),
+        ("saya tidak mau bunuh diri", CHECK),
+        ("gak kuat, mau bunuh diri", URGENT),
+        ("mati lampu, aku pengen mati", URGENT),
+        ("pukul 10 malam dia pukul saya", URGENT),
+        ("suami tidak pernah pukul saya", CHECK),
+    ],
+)
+def test_past_and_negation_lower_to_check_but_never_to_none(
+    classifier: Classifier, text: str, level: Level
+) -> None:
+    assert classifier.classify(text).level is level
+
+
+def test_reasons_are_rule_ids_most_serious_first(classifier: Classifier) -> None:
+    result = classifier.classify("suami pukul saya, saya takut sama suami")
+    assert result.level is URGENT
+    assert result.reasons[0] == "violence.ongoing"
+    assert "fear_at_home" in result.reasons
+    assert set(result.reasons) <= set(classifier.rule_ids)
+
+
+def _obfuscations(word: str) -> list[str]:
+    """How people disguise or stretch a word: elongation, spacing, case, invisible chars."""
+    return [word + word[-1] * 4, " ".join(word), word.upper(), "\u200b".join(word)]
+
+
+@pytest.mark.parametrize("variant", _obfuscations("mati"))
+def test_typing_tricks_do_not_hide_a_death_wish(classifier: Classifier, variant: str) -> None:
+    assert classifier.classify(f"aku pengen {variant}").level is URGENT
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=200))
+def test_any_text_yields_a_level_and_only_rule_ids(text: str) -> None:
+    classifier = Classifier.bundled()
+    result = classifier.classify(text)
+    assert result.level in Level
+    assert set(result.reasons) <= set(classifier.rule_ids)
+    assert (result.level is NONE) == (result.reasons == ())
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.sampled_from(["saya mau bunuh diri", "suami pukul saya", "aku diperkosa"]),
+       st.text(alphabet="abcdefghijklmnopqrstuvwxyz ", max_size=60))
+def test_surrounding_chatter_never_lowers_a_crisis_below_check(crisis: str, chatter: str) -> None:
+    result = Classifier.bundled().classify(f"{chatter} {crisis}")
+    assert result.level is not NONE
