@@ -15,7 +15,7 @@ from storage.records import InboxRow, NewInbound
 from storage.rows import as_bytes, new_rid
 from storage.vault import Vault
 
-__all__ = ["InboxRepo", "insert"]
+__all__ = ["InboxRepo", "forget_text", "insert"]
 
 _SELECT = (
     "SELECT i.id, i.contact_id, i.channel, i.kind, i.received_at, i.rid,"
@@ -59,6 +59,22 @@ async def insert(tx: Tx, channel: str, contact_id: int, dek: bytes, item: NewInb
         ),
     )
     return None if row is None else int(row[0])
+
+
+async def forget_text(tx: Tx, inbox_id: int) -> None:
+    """Replaces a processed message's words with nothing (a person who declined consent).
+
+    The row stays, so the dedupe key and the counts survive; the text does not.
+    """
+    row = await tx.fetchone("SELECT rid, contact_id FROM inbox WHERE id = ?", (inbox_id,))
+    if row is None:
+        return
+    rid = as_bytes(row[0])
+    dek = await tx.dek(int(row[1]))
+    await tx.execute(
+        "UPDATE inbox SET text_enc = ? WHERE id = ?",
+        (Vault.seal_text(dek, text_place(rid), ""), inbox_id),
+    )
 
 
 class InboxRepo:

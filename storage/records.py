@@ -160,6 +160,9 @@ class TurnWrite:
     cases: tuple[CaseOpen, ...] = ()
     language: str | None = None
     consent: ConsentRecord | None = None
+    # True for a person who declined consent: the message's words are erased
+    # once processed, so nothing of what they wrote is kept.
+    forget_text: bool = False
 
     def __post_init__(self) -> None:
         _require_aware(self.processed_at, "TurnWrite.processed_at")

@@ -44,5 +44,7 @@ async def commit_turn(tx: Tx, turn: TurnWrite, now: int) -> list[int]:
         )
     if turn.consent is not None:
         await consents.record(tx, turn.contact_id, turn.consent, at)
+    if turn.forget_text:
+        await inbox.forget_text(tx, turn.inbox_id)
     await tx.execute("UPDATE inbox SET processed_at = ? WHERE id = ?", (at, turn.inbox_id))
     return ids

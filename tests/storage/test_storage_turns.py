@@ -12,7 +12,7 @@ from storage_support import T0, FakeClock, at, message, reply, turn
 from storage.cases import CODE_ALPHABET
 from storage.errors import ConstraintError, InvalidRecordError, NotFoundError
 from storage.keys import KeyRing
-from storage.records import CaseOpen, ConsentRecord, Contact, NewOutbound
+from storage.records import CaseOpen, ConsentRecord, Contact, NewOutbound, TurnWrite
 from storage.store import Store
 
 CODE = re.compile(r"[2-9A-HJ-NP-Z]{6}")
@@ -216,3 +216,17 @@ async def test_everything_committed_is_there_after_reopening(
         assert await store.consents.latest(contact.id) == ConsentRecord(False, "2026-01")
         assert await store.inbox.count_pending() == 0
         assert await store.flows.sources() == ["[flow]\nid='intake'"]
+
+
+async def test_a_forgotten_message_keeps_its_row_but_not_its_words(store: Store) -> None:
+    contact, inbox_id = await received(store)
+    base = turn(contact.id, inbox_id)
+    forget = TurnWrite(
+        base.inbox_id, base.contact_id, base.session_state, (), base.processed_at, forget_text=True
+    )
+    await store.commit_turn(forget)
+    row = await store.inbox.get(inbox_id)
+    assert row is not None and row.text == "" and await store.inbox.is_processed(inbox_id)
+    # The transport id still deduplicates a repeat.
+    _, again = await store.receive("telegram", "555", message("u1"))
+    assert again is None
