@@ -1,0 +1,169 @@
+"""Wiring: keys, store, flows, classifier, pipeline and outbox sender, started together.
+
+The only module that knows how the pieces fit; everything it builds is passed
+in, never imported as a global, so tests build the same app on a temporary
+folder.
+
+    StartupError   a missing or mismatched key, an invalid flow set, unreadable texts
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
+
+from bot.channels.base import Channel, Inbound
+from bot.config import Config
+from bot.outbox import OutboxSender
+from bot.pipeline import Pipeline
+from bot.safety import Classifier
+from bot.texts import BotTexts, TextsError
+from flows.engine import ChannelCaps
+from flows.errors import FlowSetError
+from flows.library import FlowLibrary
+from flows.loader import bundled_library_dir, load_library
+from storage.errors import StorageError
+from storage.keys import KeyRing, generate_key_file
+from storage.store import Store
+
+__all__ = ["App", "StartupError", "open_keyring", "utc_now"]
+
+log = logging.getLogger(__name__)
+
+RECOVERY_SWEEP_SECONDS = 60.0
+
+
+class StartupError(Exception):
+    """The bot cannot start safely; the message says what to fix."""
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def open_keyring(config: Config, env: Mapping[str, str] | None = None) -> KeyRing:
+    """Loads the master keys; generates a key file only for a brand-new data folder."""
+    env = os.environ if env is None else env
+    key_file = config.resolved_key_file
+    if not env.get("LK3_MASTER_KEYS") and not key_file.exists():
+        if config.database_path.exists():
+            raise StartupError(
+                f"the key file {key_file} is missing, but the database {config.database_path} "
+                "exists and was written with a key. Restore the key file (or set LK3_MASTER_KEYS); "
+                "a new key would not read the existing data."
+            )
+        key_id = generate_key_file(key_file)
+        log.warning("generated a new master key %s in %s (mode 0600); back it up", key_id, key_file)
+    try:
+        return KeyRing.load(None if env.get("LK3_MASTER_KEYS") else key_file, env)
+    except StorageError as exc:
+        raise StartupError(str(exc)) from None
+
+
+def load_flows(config: Config) -> FlowLibrary:
+    directory = config.flows_dir or bundled_library_dir()
+    try:
+        return load_library(directory, languages=config.languages)
+    except FlowSetError as exc:
+        raise StartupError(f"the flows in {directory} are not valid:\n{exc}") from None
+
+
+class App:
+    """The running bot: call `start`, feed `receive`, and `stop` at the end."""
+
+    def __init__(
+        self,
+        *,
+        config: Config,
+        store: Store,
+        library: FlowLibrary,
+        pipeline: Pipeline,
+        sender: OutboxSender,
+    ) -> None:
+        self.config = config
+        self.store = store
+        self.library = library
+        self.pipeline = pipeline
+        self.sender = sender
+        self._tasks: list[asyncio.Task[None]] = []
+
+    @classmethod
+    async def open(
+        cls,
+        config: Config,
+        channels: Sequence[Channel],
+        *,
+        clock: Callable[[], datetime] = utc_now,
+        env: Mapping[str, str] | None = None,
+    ) -> App:
+        config.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        keyring = open_keyring(config, env)
+        library = load_flows(config)
+        try:
+            texts = BotTexts.load(languages=config.languages)
+        except TextsError as exc:
+            raise StartupError(str(exc)) from None
+        try:
+            store = await Store.open(config.database_path, keyring, clock=clock)
+        except StorageError as exc:
+            raise StartupError(str(exc)) from None
+        try:
+            now = clock()
+            for (flow_id, version), source in library.sources().items():
+                await store.flows.publish(flow_id, version, source, now)
+            library = library.with_archived(await store.flows.sources())
+        except BaseException:
+            await store.close()
+            raise
+        by_name = {ch.name: ch for ch in channels}
+        sender = OutboxSender(store, by_name, clock=clock)
+        pipeline = Pipeline(
+            store=store,
+            library=library,
+            classifier=Classifier.bundled(),
+            texts=texts,
+            config=config,
+            channel_caps={
+                ch.name: ChannelCaps(buttons=ch.buttons, max_choices=10) for ch in channels
+            },
+            clock=clock,
+            on_committed=sender.wake,
+        )
+        return cls(config=config, store=store, library=library, pipeline=pipeline, sender=sender)
+
+    async def start(self) -> None:
+        """Processes what a crash left behind, then starts sending and sweeping."""
+        await self.pipeline.recover()
+        self._tasks.append(asyncio.create_task(self.sender.run()))
+        self._tasks.append(asyncio.create_task(self._sweep()))
+
+    async def receive(self, inbound: Inbound) -> bool:
+        return await self.pipeline.receive(inbound)
+
+    async def wait_idle(self) -> None:
+        """Waits until every stored message is processed and every due reply sent."""
+        await self.pipeline.wait_idle()
+        await self.sender.wait_idle()
+
+    async def stop(self) -> None:
+        await self.pipeline.stop()
+        await self.sender.stop()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self.store.close()
+
+    async def _sweep(self) -> None:
+        """Re-schedules messages left unprocessed by a failed commit."""
+        while True:
+            await asyncio.sleep(RECOVERY_SWEEP_SECONDS)
+            try:
+                await self.pipeline.recover()
+            except Exception:
+                log.exception("recovery sweep failed")

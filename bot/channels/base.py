@@ -1,0 +1,131 @@
+"""The one small seam between the bot and a transport.
+
+A channel adapter turns a transport's update into an `Inbound` and hands it to
+the pipeline; the outbox sender hands it an `Outbound` to deliver. Nothing
+outside `bot/channels/` imports a transport SDK.
+
+    DeliveryError
+     ├── RetryLater        the transport asked us to wait (rate limit) or failed transiently
+     └── Unreachable       the person cannot be reached (blocked the bot, number gone)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+__all__ = [
+    "CONTENT_KINDS",
+    "Channel",
+    "DeliveryError",
+    "Inbound",
+    "Outbound",
+    "Receiver",
+    "RetryLater",
+    "Unreachable",
+    "numbered_list",
+]
+
+# What a person can send. Only text, a pressed button and a start command carry
+# words the flows can read; the rest gets a kind reply saying what the bot can do.
+CONTENT_KINDS = frozenset(
+    {
+        "text",
+        "choice",
+        "start",
+        "photo",
+        "voice",
+        "video",
+        "sticker",
+        "location",
+        "file",
+        "contact",
+        "unsupported",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Inbound:
+    """One message from a person, as the pipeline sees it whatever the transport."""
+
+    channel: str
+    transport_id: str  # the transport's own id for this message: the dedupe key
+    address: str  # chat id or phone number; encrypted at rest, never logged
+    kind: str
+    # The words; for "choice" the pressed option's value; for "start" a deep-link parameter.
+    text: str = ""
+    received_at: datetime | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in CONTENT_KINDS:
+            raise ValueError(f"unknown content kind {self.kind!r}")
+        if not self.transport_id or not self.address:
+            raise ValueError("an inbound message needs a transport id and an address")
+
+
+@dataclass(frozen=True, slots=True)
+class Outbound:
+    """One reply to deliver."""
+
+    outbox_id: int
+    address: str
+    text: str
+    options: tuple[tuple[str, str], ...] = ()  # (value, label): buttons or a numbered list
+
+
+class DeliveryError(Exception):
+    """A reply could not be delivered now. Carries a code, never the reply's text."""
+
+    def __init__(self, code: str, *, retry_after: float | None = None) -> None:
+        super().__init__(code)
+        self.code = code
+        self.retry_after = retry_after
+
+
+class RetryLater(DeliveryError):
+    """Try again after `retry_after` seconds (or with backoff when None)."""
+
+
+class Unreachable(DeliveryError):
+    """Retrying will not help: the person blocked the bot or the address is gone."""
+
+
+class Channel(Protocol):
+    """A transport the outbox sender can deliver through."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def buttons(self) -> bool:
+        """Whether choices are shown as buttons (else the adapter numbers them)."""
+        ...
+
+    @property
+    def max_per_second(self) -> float:
+        """Messages per second the transport accepts overall."""
+        ...
+
+    @property
+    def per_chat_interval(self) -> float:
+        """Seconds to leave between two messages to the same person."""
+        ...
+
+    async def send(self, message: Outbound) -> str | None:
+        """Delivers one reply; returns the transport's message id, or raises DeliveryError."""
+        ...
+
+
+Receiver = Callable[[Inbound], Awaitable[bool]]
+"""What an adapter calls for each update: persists it and returns False for a repeat."""
+
+
+def numbered_list(text: str, options: tuple[tuple[str, str], ...]) -> str:
+    """Renders choices as a numbered list under the text, for channels without buttons."""
+    if not options:
+        return text
+    lines = [f"{i}. {label}" for i, (_, label) in enumerate(options, start=1)]
+    return text + "\n\n" + "\n".join(lines)

@@ -1,0 +1,203 @@
+"""The `lk3` command line: chat in the terminal, check flows, classify, manage keys."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import logging
+import logging.handlers
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
+
+from bot.config import Config, ConfigError, load_config
+
+__all__ = ["main"]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["safety"]:
+        # The crisis check has its own command line; hand it everything after the word.
+        from bot.safety.cli import main as safety_main
+
+        return safety_main(argv[1:])
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "handler"):
+        parser.print_help()
+        return 2
+    try:
+        result: int = args.handler(args)
+        return result
+    except ConfigError as exc:
+        print(f"lk3: configuration error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="lk3", description="LK3 first-contact chatbot")
+    sub = parser.add_subparsers(metavar="COMMAND")
+
+    chat = sub.add_parser("chat", help="chat with the bot as a family, in this terminal")
+    chat.add_argument("--as", dest="who", default="demo", help="who you are (any id; resumes)")
+    chat.add_argument("--data", type=Path, help="data folder (default: from config, else ./var)")
+    chat.add_argument("--config", type=Path, help="configuration file (TOML)")
+    chat.add_argument("--verbose", action="store_true", help="also print logs to stderr")
+    chat.set_defaults(handler=_chat)
+
+    flows = sub.add_parser("flows", help="check, draw and test the conversation flows")
+    flows_sub = flows.add_subparsers(metavar="ACTION")
+    check = flows_sub.add_parser("check", help="validate a flow folder")
+    check.add_argument("directory", nargs="?", type=Path)
+    check.add_argument("--config", type=Path)
+    check.set_defaults(handler=_flows_check)
+    graph = flows_sub.add_parser("graph", help="print a flow as a Mermaid flowchart")
+    graph.add_argument("flow_id")
+    graph.add_argument("--dir", dest="directory", type=Path)
+    graph.add_argument("--config", type=Path)
+    graph.set_defaults(handler=_flows_graph)
+    test = flows_sub.add_parser("test", help="run the golden transcripts")
+    test.add_argument("--dir", dest="directory", type=Path)
+    test.add_argument("--transcripts", type=Path)
+    test.add_argument("--update", action="store_true", help="rewrite the expected outputs")
+    test.add_argument("--config", type=Path)
+    test.set_defaults(handler=_flows_test)
+
+    safety = sub.add_parser(
+        "safety",
+        help="the crisis check: classify (JSON lines from stdin), evaluate, check",
+        add_help=False,
+    )
+    safety.add_argument("rest", nargs=argparse.REMAINDER)
+    safety.set_defaults(handler=_safety)
+
+    keys = sub.add_parser("keys", help="master keys")
+    keys_sub = keys.add_subparsers(metavar="ACTION")
+    generate = keys_sub.add_parser("generate", help="write a new master key file (mode 0600)")
+    generate.add_argument("--key-file", type=Path, help="where (default: from config)")
+    generate.add_argument("--config", type=Path)
+    generate.set_defaults(handler=_keys_generate)
+
+    config = sub.add_parser("config", help="configuration")
+    config_sub = config.add_subparsers(metavar="ACTION")
+    config_check = config_sub.add_parser("check", help="validate a configuration file")
+    config_check.add_argument("--config", type=Path, required=True)
+    config_check.set_defaults(handler=_config_check)
+    return parser
+
+
+# --- chat -------------------------------------------------------------------
+
+
+def _chat(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    if args.data is not None:
+        config = dataclasses.replace(config, data_dir=args.data)
+    _setup_logging(config, verbose=args.verbose)
+    interactive = sys.stdin.isatty()
+    return asyncio.run(_chat_async(config, args.who, sys.stdin, sys.stdout, interactive))
+
+
+async def _chat_async(config: Config, who: str, inp: TextIO, out: TextIO, interactive: bool) -> int:
+    from bot.app import App, StartupError
+    from bot.channels.terminal import TerminalChannel, run_chat
+
+    channel = TerminalChannel(who, out, interactive=interactive)
+    try:
+        app = await App.open(config, [channel])
+    except StartupError as exc:
+        print(f"lk3: cannot start: {exc}", file=sys.stderr)
+        return 2
+    try:
+        await app.start()
+        return await run_chat(
+            app.receive, app.wait_idle, address=who, inp=inp, out=out, interactive=interactive
+        )
+    finally:
+        await app.stop()
+
+
+def _setup_logging(config: Config, *, verbose: bool) -> None:
+    """Logs go to a daily file in the data folder (kept `retention.log_days` days)."""
+    logs = config.data_dir / "logs"
+    logs.mkdir(parents=True, exist_ok=True, mode=0o700)
+    handler = logging.handlers.TimedRotatingFileHandler(
+        logs / "lk3.log", when="midnight", backupCount=config.retention.log_days, utc=True
+    )
+    fmt = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    handler.setFormatter(fmt)
+    root = logging.getLogger()
+    root.setLevel(logging.INFO)
+    root.addHandler(handler)
+    if verbose:
+        stream = logging.StreamHandler(sys.stderr)
+        stream.setFormatter(fmt)
+        root.addHandler(stream)
+
+
+# --- flows ------------------------------------------------------------------
+
+
+def _flow_dir(args: argparse.Namespace) -> tuple[Path, tuple[str, ...]]:
+    from flows.loader import bundled_library_dir
+
+    config = load_config(getattr(args, "config", None))
+    directory = args.directory or config.flows_dir or bundled_library_dir()
+    return directory, config.languages
+
+
+def _flows_check(args: argparse.Namespace) -> int:
+    from flows.cli import check_command
+
+    directory, languages = _flow_dir(args)
+    return check_command(directory, languages, sys.stdout)
+
+
+def _flows_graph(args: argparse.Namespace) -> int:
+    from flows.cli import graph_command
+
+    directory, _ = _flow_dir(args)
+    return graph_command(directory, args.flow_id, sys.stdout)
+
+
+def _flows_test(args: argparse.Namespace) -> int:
+    from flows.cli import test_command
+
+    directory, _ = _flow_dir(args)
+    return test_command(directory, args.transcripts, sys.stdout, update=args.update)
+
+
+# --- safety, keys, config ---------------------------------------------------
+
+
+def _safety(args: argparse.Namespace) -> int:
+    from bot.safety.cli import main as safety_main
+
+    return safety_main(args.rest)
+
+
+def _keys_generate(args: argparse.Namespace) -> int:
+    from storage.keys import generate_key_file
+
+    config = load_config(args.config)
+    path = args.key_file or config.resolved_key_file
+    if path.exists():
+        print(f"lk3: {path} already exists; a key file is never overwritten", file=sys.stderr)
+        return 1
+    key_id = generate_key_file(path)
+    print(
+        f"wrote master key {key_id} to {path} (mode 0600). Keep a copy somewhere safe: "
+        "without it the data cannot be read."
+    )
+    return 0
+
+
+def _config_check(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    print(f"{args.config}: valid ({config.office.name}, languages {', '.join(config.languages)})")
+    return 0

@@ -1,0 +1,429 @@
+"""Configuration: one TOML file, secrets optionally from the environment.
+
+Every setting has a default that runs the bot on the embedded store, so
+`lk3 chat` works with no file at all. A bad value stops start-up with a
+`ConfigError` that names the key and what is wrong with its value, never
+the value itself when the key holds a secret.
+
+    ConfigError
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+__all__ = [
+    "Config",
+    "ConfigError",
+    "Escalation",
+    "Hotline",
+    "Office",
+    "Retention",
+    "Telegram",
+    "WhatsApp",
+    "Web",
+    "load_config",
+]
+
+_KNOWN_LANGUAGES = ("id", "en")
+
+
+class ConfigError(Exception):
+    """A setting is missing, unknown or has a value the bot cannot use."""
+
+
+@dataclass(frozen=True, slots=True)
+class Hotline:
+    name: str
+    number: str
+
+
+@dataclass(frozen=True, slots=True)
+class Office:
+    name: str = "LK3 Kota Ambon"
+    address: str = "Dinas Sosial Kota Ambon, Jl. Sultan Hasanudin, Kota Ambon, Maluku"
+    hours: str = "Senin–Jumat, 08.00–16.00 WIT"
+    hours_en: str = "Monday–Friday, 08:00–16:00 WIT"
+    phone: str = ""
+    timezone: str = "Asia/Jayapura"
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+@dataclass(frozen=True, slots=True)
+class Retention:
+    closed_case_days: int = 365
+    first_contact_days: int = 30
+    log_days: int = 14
+
+
+@dataclass(frozen=True, slots=True)
+class Escalation:
+    realert_minutes: int = 5
+    widen_after_minutes: int = 15
+    remind_family_minutes: int = 10
+
+
+@dataclass(frozen=True, slots=True)
+class Telegram:
+    enabled: bool = False
+    token: str = field(default="", repr=False)
+    mode: str = "polling"
+    webhook_url: str = ""
+    webhook_secret: str = field(default="", repr=False)
+    api_base_url: str = "https://api.telegram.org/bot"
+
+
+@dataclass(frozen=True, slots=True)
+class WhatsApp:
+    enabled: bool = False
+    account_sid: str = ""
+    auth_token: str = field(default="", repr=False)
+    from_number: str = ""
+    api_base_url: str = "https://api.twilio.com"
+
+
+@dataclass(frozen=True, slots=True)
+class Web:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    public_url: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    office: Office = Office()
+    languages: tuple[str, ...] = ("id", "en")
+    hotlines: tuple[Hotline, ...] = (
+        Hotline("SAPA 129 (Kementerian PPPA)", "129"),
+        Hotline("WhatsApp SAPA", "08111-129-129"),
+        Hotline("Darurat / Emergency", "112"),
+        Hotline("Polisi / Police", "110"),
+    )
+    consent_version: str = "2026-11"
+    data_dir: Path = Path("var")
+    key_file: Path | None = None
+    flows_dir: Path | None = None
+    max_message_chars: int = 2000
+    retention: Retention = Retention()
+    escalation: Escalation = Escalation()
+    telegram: Telegram = Telegram()
+    whatsapp: WhatsApp = WhatsApp()
+    web: Web = Web()
+
+    @property
+    def database_path(self) -> Path:
+        return self.data_dir / "lk3.db"
+
+    @property
+    def resolved_key_file(self) -> Path:
+        return self.key_file if self.key_file is not None else self.data_dir / "master.key"
+
+    def hotline_text(self) -> str:
+        """The hotline list as one block of lines, for the `{hotlines}` placeholder."""
+        return "\n".join(f"• {h.name}: {h.number}" for h in self.hotlines)
+
+    def context_values(self, language: str) -> dict[str, str]:
+        """The placeholder values flows may use, in the given language."""
+        hours = (
+            self.office.hours_en if language == "en" and self.office.hours_en else self.office.hours
+        )
+        return {
+            "office_name": self.office.name,
+            "office_address": self.office.address,
+            "office_hours": hours,
+            "office_phone": self.office.phone or "-",
+            "hotlines": self.hotline_text(),
+            "consent_version": self.consent_version,
+        }
+
+
+# --- loading -----------------------------------------------------------------
+
+_SECTIONS: dict[str, frozenset[str]] = {
+    "": frozenset(
+        {
+            "languages",
+            "consent_version",
+            "data_dir",
+            "key_file",
+            "flows_dir",
+            "max_message_chars",
+            "office",
+            "hotlines",
+            "retention",
+            "escalation",
+            "telegram",
+            "whatsapp",
+            "web",
+        }
+    ),
+    "office": frozenset({"name", "address", "hours", "hours_en", "phone", "timezone"}),
+    "retention": frozenset({"closed_case_days", "first_contact_days", "log_days"}),
+    "escalation": frozenset({"realert_minutes", "widen_after_minutes", "remind_family_minutes"}),
+    "telegram": frozenset(
+        {"enabled", "token", "mode", "webhook_url", "webhook_secret", "api_base_url"}
+    ),
+    "whatsapp": frozenset({"enabled", "account_sid", "auth_token", "from_number", "api_base_url"}),
+    "web": frozenset({"host", "port", "public_url"}),
+}
+
+# Secrets may come from the environment instead of the file; the environment wins.
+_ENV_SECRETS: dict[tuple[str, str], str] = {
+    ("telegram", "token"): "LK3_TELEGRAM_TOKEN",
+    ("telegram", "webhook_secret"): "LK3_TELEGRAM_WEBHOOK_SECRET",
+    ("whatsapp", "account_sid"): "LK3_TWILIO_ACCOUNT_SID",
+    ("whatsapp", "auth_token"): "LK3_TWILIO_AUTH_TOKEN",
+}
+
+
+def load_config(path: Path | None, env: Mapping[str, str] | None = None) -> Config:
+    """Reads and validates the configuration file (None: defaults only)."""
+    env = os.environ if env is None else env
+    raw: dict[str, Any] = {}
+    if path is not None:
+        try:
+            raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"configuration file {path} does not exist") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"configuration file {path} is not valid TOML: {exc}") from None
+    return _build(raw, env, base=path.parent if path is not None else Path("."))
+
+
+def _build(raw: dict[str, Any], env: Mapping[str, str], base: Path) -> Config:
+    _check_keys("", raw)
+    for section in ("office", "retention", "escalation", "telegram", "whatsapp", "web"):
+        value = raw.get(section, {})
+        if not isinstance(value, dict):
+            raise ConfigError(f"Config '{section}' must be a table, not {type(value).__name__}")
+        _check_keys(section, value)
+    sections = {s: dict(raw.get(s, {})) for s in _SECTIONS if s}
+    for (section, key), var in _ENV_SECRETS.items():
+        if env.get(var):
+            sections[section][key] = env[var]
+
+    default = Config()
+    office = _office(sections["office"])
+    languages = _languages(raw.get("languages", list(default.languages)))
+    hotlines = _hotlines(raw["hotlines"]) if "hotlines" in raw else default.hotlines
+    data_dir = _path(raw, "data_dir", base) or default.data_dir
+    if "LK3_DATA_DIR" in env:
+        data_dir = Path(env["LK3_DATA_DIR"])
+    telegram = _telegram(sections["telegram"])
+    whatsapp = _whatsapp(sections["whatsapp"])
+    return Config(
+        office=office,
+        languages=languages,
+        hotlines=hotlines,
+        consent_version=_str(raw, "consent_version", default.consent_version),
+        data_dir=data_dir,
+        key_file=_path(raw, "key_file", base),
+        flows_dir=_path(raw, "flows_dir", base),
+        max_message_chars=_int(
+            raw, "max_message_chars", default.max_message_chars, lo=200, hi=20000
+        ),
+        retention=Retention(
+            closed_case_days=_int(
+                sections["retention"], "closed_case_days", 365, 1, 3650, "retention"
+            ),
+            first_contact_days=_int(
+                sections["retention"], "first_contact_days", 30, 1, 3650, "retention"
+            ),
+            log_days=_int(sections["retention"], "log_days", 14, 1, 365, "retention"),
+        ),
+        escalation=Escalation(
+            realert_minutes=_int(
+                sections["escalation"], "realert_minutes", 5, 1, 120, "escalation"
+            ),
+            widen_after_minutes=_int(
+                sections["escalation"], "widen_after_minutes", 15, 1, 240, "escalation"
+            ),
+            remind_family_minutes=_int(
+                sections["escalation"], "remind_family_minutes", 10, 1, 240, "escalation"
+            ),
+        ),
+        telegram=telegram,
+        whatsapp=whatsapp,
+        web=_web(sections["web"]),
+    )
+
+
+def _check_keys(section: str, table: Mapping[str, Any]) -> None:
+    allowed = _SECTIONS[section]
+    for key in table:
+        if key not in allowed:
+            where = f"{section}.{key}" if section else key
+            raise ConfigError(f"Config '{where}' is not a known setting (see config.example.toml)")
+
+
+def _name(section: str, key: str) -> str:
+    return f"{section}.{key}" if section else key
+
+
+def _str(table: Mapping[str, Any], key: str, default: str, section: str = "") -> str:
+    value = table.get(key, default)
+    if not isinstance(value, str):
+        raise ConfigError(
+            f"Config '{_name(section, key)}' must be a string, not {type(value).__name__}"
+        )
+    return value
+
+
+def _bool(table: Mapping[str, Any], key: str, default: bool, section: str) -> bool:
+    value = table.get(key, default)
+    if not isinstance(value, bool):
+        raise ConfigError(f"Config '{_name(section, key)}' has value {value!r}. Not true or false.")
+    return value
+
+
+def _int(
+    table: Mapping[str, Any], key: str, default: int, lo: int, hi: int, section: str = ""
+) -> int:
+    value = table.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ConfigError(
+            f"Config '{_name(section, key)}' has value {value!r}. Not a valid integer."
+        )
+    if not lo <= value <= hi:
+        raise ConfigError(
+            f"Config '{_name(section, key)}' has value {value}. It must be between {lo} and {hi}."
+        )
+    return value
+
+
+def _path(table: Mapping[str, Any], key: str, base: Path) -> Path | None:
+    if key not in table:
+        return None
+    value = _str(table, key, "")
+    if not value:
+        raise ConfigError(f"Config '{key}' is empty. Give a path or leave the setting out.")
+    path = Path(value).expanduser()
+    return path if path.is_absolute() else base / path
+
+
+def _office(table: Mapping[str, Any]) -> Office:
+    d = Office()
+    tz = _str(table, "timezone", d.timezone, "office")
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"Config 'office.timezone' has value {tz!r}. Not a known time zone "
+            "(Maluku is 'Asia/Jayapura')."
+        ) from None
+    name = _str(table, "name", d.name, "office").strip()
+    if not name:
+        raise ConfigError("Config 'office.name' is empty. Families see it in every greeting.")
+    return Office(
+        name=name,
+        address=_str(table, "address", d.address, "office"),
+        hours=_str(table, "hours", d.hours, "office"),
+        hours_en=_str(table, "hours_en", d.hours_en, "office"),
+        phone=_str(table, "phone", d.phone, "office"),
+        timezone=tz,
+    )
+
+
+def _languages(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"Config 'languages' has value {value!r}. Not a list of language codes.")
+    for code in value:
+        if code not in _KNOWN_LANGUAGES:
+            raise ConfigError(
+                f"Config 'languages' has value {code!r}. Known languages: "
+                + ", ".join(_KNOWN_LANGUAGES)
+            )
+    if len(set(value)) != len(value):
+        raise ConfigError("Config 'languages' lists a language twice.")
+    return tuple(value)
+
+
+def _hotlines(value: Any) -> tuple[Hotline, ...]:
+    if not isinstance(value, list) or not value:
+        raise ConfigError("Config 'hotlines' must be a non-empty list of {name, number} tables.")
+    out: list[Hotline] = []
+    for i, item in enumerate(value):
+        if not isinstance(item, dict) or set(item) != {"name", "number"}:
+            raise ConfigError(f"Config 'hotlines[{i}]' must be a table with 'name' and 'number'.")
+        name, number = item["name"], item["number"]
+        if not isinstance(name, str) or not isinstance(number, str) or not name or not number:
+            raise ConfigError(f"Config 'hotlines[{i}]' needs a non-empty name and number as text.")
+        out.append(Hotline(name, number))
+    return tuple(out)
+
+
+def _url(table: Mapping[str, Any], key: str, default: str, section: str) -> str:
+    value = _str(table, key, default, section)
+    if value and not value.startswith(("http://", "https://")):
+        raise ConfigError(f"Config '{section}.{key}' has value {value!r}. Not an http(s) URL.")
+    return value
+
+
+def _telegram(table: Mapping[str, Any]) -> Telegram:
+    d = Telegram()
+    mode = _str(table, "mode", d.mode, "telegram")
+    if mode not in ("polling", "webhook"):
+        raise ConfigError(f"Config 'telegram.mode' has value {mode!r}. Use 'polling' or 'webhook'.")
+    token = _str(table, "token", "", "telegram")
+    enabled = _bool(table, "enabled", bool(token), "telegram")
+    if enabled and not token:
+        raise ConfigError(
+            "Config 'telegram.token' is empty. "
+            "Set it, or the environment variable LK3_TELEGRAM_TOKEN."
+        )
+    webhook_url = _url(table, "webhook_url", "", "telegram")
+    secret = _str(table, "webhook_secret", "", "telegram")
+    if enabled and mode == "webhook" and (not webhook_url or len(secret) < 16):
+        raise ConfigError(
+            "Config 'telegram.mode' is 'webhook': 'telegram.webhook_url' and a "
+            "'telegram.webhook_secret' of at least 16 characters are required."
+        )
+    return Telegram(
+        enabled=enabled,
+        token=token,
+        mode=mode,
+        webhook_url=webhook_url,
+        webhook_secret=secret,
+        api_base_url=_url(table, "api_base_url", d.api_base_url, "telegram"),
+    )
+
+
+def _whatsapp(table: Mapping[str, Any]) -> WhatsApp:
+    d = WhatsApp()
+    sid = _str(table, "account_sid", "", "whatsapp")
+    token = _str(table, "auth_token", "", "whatsapp")
+    enabled = _bool(table, "enabled", bool(sid and token), "whatsapp")
+    sender = _str(table, "from_number", "", "whatsapp")
+    if enabled:
+        if not sid or not token:
+            raise ConfigError(
+                "Config 'whatsapp.account_sid' and 'whatsapp.auth_token' are required when "
+                "WhatsApp is enabled (or LK3_TWILIO_ACCOUNT_SID / LK3_TWILIO_AUTH_TOKEN)."
+            )
+        if not sender.startswith("whatsapp:+"):
+            raise ConfigError("Config 'whatsapp.from_number' must look like 'whatsapp:+62…'.")
+    return WhatsApp(
+        enabled=enabled,
+        account_sid=sid,
+        auth_token=token,
+        from_number=sender,
+        api_base_url=_url(table, "api_base_url", d.api_base_url, "whatsapp"),
+    )
+
+
+def _web(table: Mapping[str, Any]) -> Web:
+    d = Web()
+    return Web(
+        host=_str(table, "host", d.host, "web"),
+        port=_int(table, "port", d.port, 1, 65535, "web"),
+        public_url=_url(table, "public_url", "", "web"),
+    )

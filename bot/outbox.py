@@ -1,0 +1,175 @@
+"""The outbox sender: delivers due replies through their channel, at least once.
+
+Rows are taken most urgent first (safety replies and counsellor alerts carry
+priority 0), one at a time per person so that a person's replies arrive in
+order, within each channel's rate limits. A failed send is retried with backoff
+or after the transport's `retry_after`; a person who blocked the bot is marked
+unreachable instead of being retried forever. A crash between a send and its
+sent mark means the reply is sent again on restart: at least once, never lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
+
+from bot.channels.base import Channel, DeliveryError, Outbound, RetryLater, Unreachable
+from bot.failpoints import failpoint
+from bot.ratelimit import RateLimiter
+from storage.records import OutboxRow
+from storage.store import Store
+
+__all__ = ["OutboxSender"]
+
+log = logging.getLogger(__name__)
+
+MAX_BACKOFF_SECONDS = 900.0
+POLL_SECONDS = 5.0
+
+
+class OutboxSender:
+    """Sends what is due; woken by the pipeline after each committed turn."""
+
+    def __init__(
+        self,
+        store: Store,
+        channels: Mapping[str, Channel],
+        *,
+        clock: Callable[[], datetime],
+        monotonic: Callable[[], float] = time.monotonic,
+        concurrency: int = 8,
+        max_attempts: int = 25,
+    ) -> None:
+        self._store = store
+        self._channels = dict(channels)
+        self._clock = clock
+        self._monotonic = monotonic
+        self._limiters = {
+            name: RateLimiter(ch.max_per_second, ch.per_chat_interval)
+            for name, ch in self._channels.items()
+        }
+        self._slots = asyncio.Semaphore(concurrency)
+        self._max_attempts = max_attempts
+        self._wake = asyncio.Event()
+        self._inflight_rows: set[int] = set()
+        self._inflight_contacts: set[int] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._stopping = False
+        self._idle = asyncio.Event()
+
+    def wake(self) -> None:
+        """Tells the sender that new rows may be due."""
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Sends due rows until `stop` is called."""
+        while not self._stopping:
+            self._wake.clear()
+            pause = await self._dispatch_due()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=pause)
+
+    async def stop(self) -> None:
+        """Stops taking rows and waits for sends already under way."""
+        self._stopping = True
+        self._wake.set()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def wait_idle(self, timeout: float = 30.0) -> None:
+        """Waits until nothing is due now and nothing is in flight (for tests and scripts)."""
+        deadline = self._monotonic() + timeout
+        while self._monotonic() < deadline:
+            if not self._tasks:
+                rows = await self._store.outbox.due(self._clock(), limit=50)
+                sendable = [r for r in rows if r.channel in self._channels]
+                if not sendable:
+                    return
+            self._wake.set()
+            await asyncio.sleep(0.01)
+        raise TimeoutError("outbox did not become idle")
+
+    async def _dispatch_due(self) -> float:
+        """Starts sends for what may go now; returns how long to sleep before looking again."""
+        now = self._clock()
+        rows = await self._store.outbox.due(now, limit=200)
+        pause = POLL_SECONDS
+        chosen: set[int] = set()
+        for row in rows:
+            if row.id in self._inflight_rows or row.contact_id in self._inflight_contacts:
+                continue
+            if row.contact_id in chosen:
+                continue  # this person's earlier reply goes first
+            channel = self._channels.get(row.channel)
+            if channel is None:
+                continue  # another process owns this channel
+            chosen.add(row.contact_id)
+            wait = self._limiters[row.channel].wait_time(row.address, self._monotonic())
+            if wait > 0:
+                pause = min(pause, wait)
+                continue
+            self._limiters[row.channel].take(row.address, self._monotonic())
+            self._start(row, channel)
+        next_due = await self._store.outbox.next_due_at()
+        if next_due is not None:
+            pause = min(pause, max(0.0, (next_due - self._clock()).total_seconds()))
+        return max(pause, 0.001)
+
+    def _start(self, row: OutboxRow, channel: Channel) -> None:
+        self._inflight_rows.add(row.id)
+        self._inflight_contacts.add(row.contact_id)
+        task = asyncio.create_task(self._send(row, channel))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _send(self, row: OutboxRow, channel: Channel) -> None:
+        try:
+            async with self._slots:
+                await self._deliver(row, channel)
+        except Exception:
+            # The row stays pending and is tried again: never lose a reply.
+            log.exception("outbox row %s: unexpected error while sending", row.id)
+        finally:
+            self._inflight_rows.discard(row.id)
+            self._inflight_contacts.discard(row.contact_id)
+            self._wake.set()
+
+    async def _deliver(self, row: OutboxRow, channel: Channel) -> None:
+        message = Outbound(row.id, row.address, row.text, row.options)
+        try:
+            provider_id = await channel.send(message)
+        except Unreachable as exc:
+            log.info("outbox row %s: contact %s unreachable (%s)", row.id, row.contact_id, exc.code)
+            await self._store.outbox.mark_failed(row.id, exc.code, self._clock())
+            await self._store.contacts.mark_unreachable(row.contact_id, True)
+            return
+        except DeliveryError as exc:
+            await self._retry(row, channel, exc)
+            return
+        except (OSError, TimeoutError) as exc:
+            await self._retry(row, channel, RetryLater(type(exc).__name__))
+            return
+        failpoint("after_send")
+        await self._store.outbox.mark_sent(row.id, provider_id, self._clock())
+
+    async def _retry(self, row: OutboxRow, channel: Channel, exc: DeliveryError) -> None:
+        attempts = row.attempts + 1
+        if attempts >= self._max_attempts:
+            log.warning(
+                "outbox row %s: giving up after %s attempts (%s)", row.id, attempts, exc.code
+            )
+            await self._store.outbox.mark_failed(row.id, exc.code, self._clock())
+            return
+        if exc.retry_after is not None:
+            delay = max(0.0, exc.retry_after)
+            self._limiters[channel.name].block(delay, self._monotonic())
+        else:
+            delay = min(MAX_BACKOFF_SECONDS, 0.5 * 2**attempts)
+        log.info("outbox row %s: retry in %.1fs (%s)", row.id, delay, exc.code)
+        await self._store.outbox.mark_retry(
+            row.id, exc.code, self._clock() + timedelta(seconds=delay)
+        )

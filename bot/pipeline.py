@@ -1,0 +1,260 @@
+"""The one path every message takes: inbox, crisis check, flow step, one commit.
+
+`receive` makes a message durable before anything else (the transport's own
+message id turns a repeat into a no-op) and only then schedules it. Each
+contact's messages are processed one at a time, in the order they were stored;
+different contacts are processed in parallel. A turn's new session state, its
+replies (outbox rows), its case changes and the inbox row's processed mark are
+written in ONE transaction, so a crash at any point either loses the whole turn
+(and it is processed again on restart) or none of it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+import logging
+from collections.abc import Callable, Mapping
+from datetime import datetime
+
+from bot.channels.base import Inbound
+from bot.config import Config
+from bot.failpoints import failpoint
+from bot.safety import Assessment, Classifier, Level
+from bot.texts import BotTexts
+from bot.turns import PRIORITY_ROUTINE, PRIORITY_URGENT, Reply, TurnPlan, plan_turn
+from flows.engine import ChannelCaps, Context
+from flows.library import FlowLibrary
+from flows.state import SessionState
+from storage.records import CaseOpen, InboxRow, NewInbound, NewOutbound, TurnWrite
+from storage.store import Store
+
+__all__ = ["Pipeline"]
+
+log = logging.getLogger(__name__)
+
+# The crisis check reads at most this much of one message (it is linear and fast;
+# the bound only protects against a pathological transport).
+MAX_CLASSIFIED_CHARS = 20_000
+COMMIT_ATTEMPTS = 5
+
+
+class Pipeline:
+    """Turns stored inbound messages into committed turns, per contact in order."""
+
+    def __init__(
+        self,
+        *,
+        store: Store,
+        library: FlowLibrary,
+        classifier: Classifier,
+        texts: BotTexts,
+        config: Config,
+        channel_caps: Mapping[str, ChannelCaps],
+        clock: Callable[[], datetime],
+        on_committed: Callable[[], None] = lambda: None,
+        concurrency: int = 16,
+    ) -> None:
+        self._store = store
+        self._library = library
+        self._classifier = classifier
+        self._texts = texts
+        self._config = config
+        self._caps = dict(channel_caps)
+        self._clock = clock
+        self._on_committed = on_committed
+        self._slots = asyncio.Semaphore(concurrency)
+        self._pending: dict[int, list[int]] = {}
+        self._workers: dict[int, asyncio.Task[None]] = {}
+        self._stopping = False
+
+    async def receive(self, inbound: Inbound) -> bool:
+        """Stores one message durably and schedules it; False when it was a repeat."""
+        item = NewInbound(
+            channel=inbound.channel,
+            transport_id=inbound.transport_id,
+            kind=inbound.kind,
+            text=inbound.text,
+            received_at=inbound.received_at or self._clock(),
+        )
+        contact, inbox_id = await self._store.receive(inbound.channel, inbound.address, item)
+        if inbox_id is None:
+            log.info("duplicate %s message for contact %s ignored", inbound.channel, contact.id)
+            return False
+        failpoint("after_receive")
+        if contact.unreachable:
+            # They wrote again, so they can be reached again (they unblocked the bot).
+            await self._store.contacts.mark_unreachable(contact.id, False)
+        self._schedule(contact.id, inbox_id)
+        return True
+
+    async def recover(self) -> int:
+        """Schedules every stored message that was never processed (after a crash)."""
+        count = 0
+        while True:
+            rows = await self._store.inbox.pending(limit=1000)
+            fresh = [r for r in rows if r.id not in self._pending.get(r.contact_id, ())]
+            for row in fresh:
+                self._schedule(row.contact_id, row.id)
+            count += len(fresh)
+            if len(rows) < 1000 or not fresh:
+                break
+        if count:
+            log.info("recovered %s unprocessed messages", count)
+        return count
+
+    async def wait_idle(self) -> None:
+        """Waits until every scheduled message has been processed."""
+        while self._workers:
+            await asyncio.gather(*list(self._workers.values()), return_exceptions=True)
+
+    async def stop(self) -> None:
+        """Lets messages under way finish; what is still queued stays in the inbox."""
+        self._stopping = True
+        await self.wait_idle()
+
+    # --- scheduling ---------------------------------------------------------
+
+    def _schedule(self, contact_id: int, inbox_id: int) -> None:
+        queue = self._pending.setdefault(contact_id, [])
+        if inbox_id not in queue:
+            bisect.insort(queue, inbox_id)
+        if contact_id not in self._workers and not self._stopping:
+            task = asyncio.create_task(self._drain(contact_id))
+            self._workers[contact_id] = task
+
+    async def _drain(self, contact_id: int) -> None:
+        try:
+            queue = self._pending[contact_id]
+            while queue and not self._stopping:
+                inbox_id = queue[0]
+                async with self._slots:
+                    await self._process(inbox_id)
+                queue.pop(0)
+        except Exception:
+            # The message stays unprocessed in the inbox. Later messages of this
+            # contact must not overtake it, so the contact's queue is dropped and
+            # the next recovery sweep schedules them all again, in order.
+            log.exception("contact %s: processing stopped; recovery will retry", contact_id)
+            self._pending.pop(contact_id, None)
+        finally:
+            self._workers.pop(contact_id, None)
+            if not self._pending.get(contact_id):
+                self._pending.pop(contact_id, None)
+
+    # --- one turn -----------------------------------------------------------
+
+    async def _process(self, inbox_id: int) -> None:
+        row = await self._store.inbox.get(inbox_id)
+        if row is None:
+            return  # already processed (for instance by recovery racing a live receive)
+        state = await self._load_state(row.contact_id)
+        assessment = self._assess(row)
+        if assessment.level is not Level.NONE:
+            log.warning(
+                "contact %s message %s assessed %s (%s)",
+                row.contact_id,
+                row.id,
+                assessment.level.value,
+                ",".join(assessment.reasons),
+            )
+        try:
+            plan = plan_turn(
+                library=self._library,
+                state=state,
+                kind=row.kind,
+                text=row.text,
+                assessment=assessment,
+                ctx=self._context(row.channel, state),
+                texts=self._texts,
+                max_chars=self._config.max_message_chars,
+            )
+        except Exception:
+            log.exception(
+                "contact %s message %s: the turn could not be planned", row.contact_id, row.id
+            )
+            plan = self._fallback_plan(state, assessment)
+        for error in plan.errors:
+            log.error("flow error %s at %s (contact %s)", error.code, error.where, row.contact_id)
+        failpoint("before_commit")
+        await self._commit(row, plan)
+        failpoint("after_commit")
+        self._on_committed()
+
+    def _assess(self, row: InboxRow) -> Assessment:
+        if row.kind != "text" or not row.text:
+            return Assessment(Level.NONE, ())
+        return self._classifier.classify(row.text[:MAX_CLASSIFIED_CHARS])
+
+    async def _load_state(self, contact_id: int) -> SessionState | None:
+        raw = await self._store.sessions.get(contact_id)
+        if raw is None:
+            return None
+        try:
+            return SessionState.from_json(raw)
+        except Exception:
+            log.exception(
+                "contact %s: stored session state unreadable; starting afresh", contact_id
+            )
+            return None
+
+    def _context(self, channel: str, state: SessionState | None) -> Context:
+        language = state.language if state is not None else self._config.languages[0]
+        return Context(
+            now=self._clock(),
+            channel=self._caps.get(channel, ChannelCaps()),
+            values=self._config.context_values(language),
+            default_language=self._config.languages[0],
+        )
+
+    def _fallback_plan(self, state: SessionState | None, assessment: Assessment) -> TurnPlan:
+        """A reply and a case for a human when the bot itself failed: nobody waits silently."""
+        language = state.language if state is not None else self._config.languages[0]
+        keep = state if state is not None else SessionState(language=language, stack=(), vars=())
+        text = self._texts.get("internal_error", language, **self._config.context_values(language))
+        urgent = assessment.level is Level.URGENT
+        return TurnPlan(
+            state=keep,
+            replies=(Reply(text),),
+            priority=PRIORITY_URGENT if urgent else PRIORITY_ROUTINE,
+            cases=(CaseOpen(category="lainnya", urgency="darurat" if urgent else "segera"),),
+        )
+
+    async def _commit(self, row: InboxRow, plan: TurnPlan) -> None:
+        now = self._clock()
+        write = TurnWrite(
+            inbox_id=row.id,
+            contact_id=row.contact_id,
+            session_state=plan.state.to_json(),
+            outbound=tuple(
+                NewOutbound(
+                    contact_id=row.contact_id,
+                    channel=row.channel,
+                    text=reply.text,
+                    options=reply.options,
+                    priority=plan.priority,
+                    due_at=now,
+                )
+                for reply in plan.replies
+            ),
+            processed_at=now,
+            cases=plan.cases,
+            language=plan.language,
+            consent=plan.consent,
+            forget_text=plan.forget_text,
+        )
+        delay = 0.05
+        for attempt in range(1, COMMIT_ATTEMPTS + 1):
+            try:
+                await self._store.commit_turn(write)
+                return
+            except Exception:
+                if attempt == COMMIT_ATTEMPTS:
+                    # Left unprocessed in the inbox: it is tried again on the next start.
+                    log.exception("contact %s message %s: commit failed", row.contact_id, row.id)
+                    raise
+                log.warning(
+                    "contact %s message %s: commit failed, retrying", row.contact_id, row.id
+                )
+                await asyncio.sleep(delay)
+                delay *= 4

@@ -1,0 +1,58 @@
+"""Sending limits per channel: overall messages per second, and a gap per chat.
+
+Pure bookkeeping on a clock the caller passes in, so the sender can ask "when
+may I send to this person?" without sleeping inside the limiter.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+__all__ = ["RateLimiter"]
+
+
+@dataclass(slots=True)
+class RateLimiter:
+    """A token bucket for the whole channel plus a minimum interval per chat."""
+
+    per_second: float
+    per_chat_interval: float
+    burst: float = 0.0
+    _tokens: float = field(default=0.0, init=False)
+    _stamp: float | None = field(default=None, init=False)
+    _last_by_chat: dict[str, float] = field(default_factory=dict, init=False)
+    _blocked_until: float = field(default=0.0, init=False)
+
+    def __post_init__(self) -> None:
+        if self.burst <= 0:
+            self.burst = max(1.0, self.per_second)
+        self._tokens = self.burst
+
+    def _refill(self, now: float) -> None:
+        if self._stamp is not None:
+            self._tokens = min(self.burst, self._tokens + (now - self._stamp) * self.per_second)
+        self._stamp = now
+
+    def wait_time(self, chat: str, now: float) -> float:
+        """Seconds until a message to `chat` may go; 0 when it may go now."""
+        self._refill(now)
+        waits = [self._blocked_until - now]
+        if self._tokens < 1:
+            waits.append((1 - self._tokens) / self.per_second)
+        last = self._last_by_chat.get(chat)
+        if last is not None:
+            waits.append(last + self.per_chat_interval - now)
+        return max(0.0, *waits)
+
+    def take(self, chat: str, now: float) -> None:
+        """Records a send to `chat` at `now`."""
+        self._refill(now)
+        self._tokens -= 1
+        self._last_by_chat[chat] = now
+        if len(self._last_by_chat) > 10_000:
+            horizon = now - self.per_chat_interval
+            self._last_by_chat = {c: t for c, t in self._last_by_chat.items() if t > horizon}
+
+    def block(self, seconds: float, now: float) -> None:
+        """Pauses the whole channel, as a transport's `retry_after` asks."""
+        self._blocked_until = max(self._blocked_until, now + seconds)

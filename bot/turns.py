@@ -1,0 +1,165 @@
+"""What one inbound message leads to, decided without I/O.
+
+Given the session state, the message and its crisis assessment, `plan_turn`
+returns the new state, the replies (with their priority) and the changes to
+cases, language and consent that the pipeline then writes in one transaction.
+Keeping this pure makes the safety rules testable as tables.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from bot.safety import Assessment, Level
+from bot.texts import BotTexts
+from flows.engine import Context, Effect, FlowError, Input, Message, step
+from flows.library import FlowLibrary
+from flows.state import SessionState
+from storage.records import CaseOpen, ConsentRecord
+
+__all__ = [
+    "CRISIS_FLOW",
+    "PRIORITY_ROUTINE",
+    "PRIORITY_URGENT",
+    "READABLE_KINDS",
+    "SAFETY_CHECK_FLOW",
+    "Reply",
+    "TurnPlan",
+    "plan_turn",
+]
+
+log = logging.getLogger(__name__)
+
+CRISIS_FLOW = "crisis"
+SAFETY_CHECK_FLOW = "safety_check"
+PRIORITY_URGENT = 0
+PRIORITY_ROUTINE = 5
+READABLE_KINDS = frozenset({"text", "choice", "start"})
+URGENCIES = ("biasa", "segera", "darurat")
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    text: str
+    options: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class TurnPlan:
+    state: SessionState
+    replies: tuple[Reply, ...]
+    priority: int
+    cases: tuple[CaseOpen, ...] = ()
+    language: str | None = None
+    consent: ConsentRecord | None = None
+    errors: tuple[FlowError, ...] = ()
+    wants_booking: bool = False
+    forget_text: bool = False
+
+
+def empty_state(language: str) -> SessionState:
+    """A state with no conversation under way, for contacts who have sent nothing readable."""
+    return SessionState(language=language, stack=(), vars=())
+
+
+def plan_turn(
+    *,
+    library: FlowLibrary,
+    state: SessionState | None,
+    kind: str,
+    text: str,
+    assessment: Assessment,
+    ctx: Context,
+    texts: BotTexts,
+    max_chars: int,
+) -> TurnPlan:
+    """Decides the whole response to one message."""
+    language = state.language if state is not None else ctx.default_language
+    if kind not in READABLE_KINDS:
+        key = (
+            f"unsupported.{kind}" if f"unsupported.{kind}" in texts.entries else "unsupported.other"
+        )
+        return TurnPlan(
+            state=state if state is not None else empty_state(language),
+            replies=(Reply(texts.get(key, language, **ctx.values)),),
+            priority=PRIORITY_ROUTINE,
+        )
+
+    prefix: list[Reply] = []
+    if kind == "text" and len(text) > max_chars:
+        text = text[:max_chars]
+        prefix.append(Reply(texts.get("too_long", language, limit=str(max_chars))))
+
+    current = state.current_flow if state is not None and not state.ended else None
+    inp: Input
+    if assessment.level is Level.URGENT and current != CRISIS_FLOW:
+        inp = Input(kind="interrupt", flow=CRISIS_FLOW)
+    elif assessment.level is Level.CHECK and current not in (CRISIS_FLOW, SAFETY_CHECK_FLOW):
+        inp = Input(kind="interrupt", flow=SAFETY_CHECK_FLOW)
+    elif kind == "start":
+        inp = Input(kind="start", text=text)
+    elif kind == "choice":
+        inp = Input(kind="choice", choice=text)
+    else:
+        inp = Input(kind="text", text=text)
+
+    turn = step(library, state, inp, ctx)
+    return _apply(turn.state, turn.outputs, prefix, assessment, texts, ctx)
+
+
+def _apply(
+    state: SessionState,
+    outputs: tuple[Message | Effect | FlowError, ...],
+    prefix: list[Reply],
+    assessment: Assessment,
+    texts: BotTexts,
+    ctx: Context,
+) -> TurnPlan:
+    replies = list(prefix)
+    cases: list[CaseOpen] = []
+    errors: list[FlowError] = []
+    language: str | None = None
+    consent: ConsentRecord | None = None
+    wants_booking = False
+    handoff = False
+    for out in outputs:
+        if isinstance(out, Message):
+            replies.append(Reply(out.text, tuple((o.value, o.label) for o in out.options)))
+        elif isinstance(out, FlowError):
+            errors.append(out)
+        elif out.name == "open_case":
+            urgency = out.param("urgency")
+            if urgency not in URGENCIES:
+                errors.append(FlowError("bad_urgency", f"effect open_case: urgency {urgency!r}"))
+                urgency = "segera"
+            cases.append(CaseOpen(category=out.param("category") or "lainnya", urgency=urgency))
+        elif out.name == "handoff":
+            handoff = True
+        elif out.name == "set_language":
+            language = out.param("language") or None
+        elif out.name == "record_consent":
+            consent = ConsentRecord(given=out.param("given") == "yes", version=out.param("version"))
+        elif out.name == "offer_slots":
+            wants_booking = True
+            replies.append(Reply(texts.get("booking_pending", state.language, **ctx.values)))
+        # "end" needs nothing from the host: the engine has already closed the conversation.
+    if handoff and not cases:
+        # A person asked for (or a flow called for) a human: make sure someone sees it.
+        cases.append(CaseOpen(category="lainnya", urgency="segera"))
+    urgent = assessment.level is Level.URGENT or any(c.urgency == "darurat" for c in cases)
+    # Someone who declined consent keeps getting information, but their words are
+    # not kept, unless they describe a danger that a counsellor must be able to read.
+    declined = state.var("consent") == "no" or (consent is not None and not consent.given)
+    forget = declined and not cases and assessment.level is Level.NONE
+    return TurnPlan(
+        state=state,
+        replies=tuple(replies),
+        priority=PRIORITY_URGENT if urgent else PRIORITY_ROUTINE,
+        cases=tuple(cases),
+        language=language,
+        consent=consent,
+        errors=tuple(errors),
+        wants_booking=wants_booking,
+        forget_text=forget,
+    )

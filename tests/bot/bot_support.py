@@ -1,0 +1,72 @@
+"""Helpers for the running-bot tests: a recording channel and a small driver."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections import deque
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from bot.app import App
+from bot.channels.base import DeliveryError, Inbound, Outbound
+from bot.config import Config, load_config
+
+
+class RecordingChannel:
+    """A transport at the network edge: records what it is given, fails when told to."""
+
+    name = "test"
+    buttons = True
+    max_per_second = 1000.0
+    per_chat_interval = 0.0
+
+    def __init__(self) -> None:
+        self.sent: list[Outbound] = []
+        self.failures: deque[DeliveryError] = deque()
+
+    async def send(self, message: Outbound) -> str | None:
+        if self.failures:
+            raise self.failures.popleft()
+        self.sent.append(message)
+        return f"p{message.outbox_id}"
+
+    def texts_to(self, address: str) -> list[str]:
+        return [m.text for m in self.sent if m.address == address]
+
+
+def make_config(data_dir: Path) -> Config:
+    return dataclasses.replace(load_config(None, env={}), data_dir=data_dir)
+
+
+@dataclasses.dataclass
+class Bot:
+    app: App
+    channel: RecordingChannel
+    counter: int = 0
+
+    async def send(self, address: str, text: str, kind: str = "text") -> bool:
+        self.counter += 1
+        stored = await self.app.receive(Inbound("test", f"m{self.counter}", address, kind, text))
+        await self.app.wait_idle()
+        return stored
+
+    async def start(self, address: str) -> None:
+        await self.app.receive(Inbound("test", f"start-{address}", address, "start", ""))
+        await self.app.wait_idle()
+
+
+def soon() -> datetime:
+    """A moment just after now, for asking what is due."""
+    return datetime.now(UTC) + timedelta(seconds=1)
+
+
+async def eventually(predicate: Callable[[], bool], *, within: float = 10.0) -> None:
+    """Waits (bounded) for something the sender does in the background."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while not predicate():
+        if loop.time() > deadline:
+            raise AssertionError("condition not reached")
+        await asyncio.sleep(0.01)

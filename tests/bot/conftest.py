@@ -1,0 +1,22 @@
+"""Fixtures for the running bot: a real app on a temporary folder, a recording channel."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from bot_support import Bot, RecordingChannel, make_config
+
+from bot.app import App
+
+
+@pytest.fixture
+async def bot(tmp_path: Path) -> AsyncIterator[Bot]:
+    channel = RecordingChannel()
+    app = await App.open(make_config(tmp_path / "data"), [channel], env={})
+    await app.start()
+    try:
+        yield Bot(app, channel)
+    finally:
+        await app.stop()
