@@ -8,11 +8,14 @@ import dataclasses
 import logging
 import logging.handlers
 import sys
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from bot.config import Config, ConfigError, load_config
+
+if TYPE_CHECKING:
+    from storage.store import Store
 
 __all__ = ["main"]
 
@@ -82,6 +85,8 @@ def _parser() -> argparse.ArgumentParser:
     generate.add_argument("--key-file", type=Path, help="where (default: from config)")
     generate.add_argument("--config", type=Path)
     generate.set_defaults(handler=_keys_generate)
+
+    _add_staff_commands(sub)
 
     config = sub.add_parser("config", help="configuration")
     config_sub = config.add_subparsers(metavar="ACTION")
@@ -201,3 +206,103 @@ def _config_check(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     print(f"{args.config}: valid ({config.office.name}, languages {', '.join(config.languages)})")
     return 0
+
+
+# --- staff ------------------------------------------------------------------
+
+
+def _add_staff_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    staff = sub.add_parser("staff", help="counsellors, supervisors and admins")
+    staff_sub = staff.add_subparsers(metavar="ACTION")
+    add = staff_sub.add_parser("add", help="add a staff member")
+    add.add_argument("username")
+    add.add_argument("--name", required=True, help="the name families and colleagues see")
+    add.add_argument(
+        "--role",
+        action="append",
+        choices=("counsellor", "supervisor", "admin"),
+        required=True,
+        help="repeat for several roles",
+    )
+    add.add_argument("--config", type=Path)
+    add.set_defaults(handler=_staff_add)
+    code = staff_sub.add_parser(
+        "link-code", help="a one-time code to link a Telegram account (/link CODE)"
+    )
+    code.add_argument("username")
+    code.add_argument("--config", type=Path)
+    code.set_defaults(handler=_staff_link_code)
+    listing = staff_sub.add_parser("list", help="list staff")
+    listing.add_argument("--config", type=Path)
+    listing.set_defaults(handler=_staff_list)
+
+
+def _with_store(args: argparse.Namespace, action: Callable[[Store], Awaitable[int]]) -> int:
+    """Opens the configured store for one command-line action."""
+    from bot.app import StartupError, open_keyring
+    from storage import StorageError
+    from storage.store import Store as StoreClass
+
+    config = load_config(args.config)
+
+    async def run() -> int:
+        try:
+            store = await StoreClass.open(config.database_path, open_keyring(config))
+        except (StartupError, StorageError) as exc:
+            print(f"lk3: cannot open the database: {exc}", file=sys.stderr)
+            return 2
+        try:
+            return await action(store)
+        finally:
+            await store.close()
+
+    config.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return asyncio.run(run())
+
+
+def _staff_add(args: argparse.Namespace) -> int:
+    from storage import StorageError
+    from storage.clock import utc_now
+
+    async def action(store: Store) -> int:
+        try:
+            member = await store.staff.add(args.username, args.name, args.role, utc_now())
+        except StorageError as exc:
+            print(f"lk3: {exc}", file=sys.stderr)
+            return 1
+        print(f"added {member.username} ({', '.join(sorted(member.roles))})")
+        return 0
+
+    return _with_store(args, action)
+
+
+def _staff_link_code(args: argparse.Namespace) -> int:
+    from storage.clock import utc_now
+
+    async def action(store: Store) -> int:
+        member = await store.staff.by_username(args.username)
+        if member is None or not member.active:
+            print(f"lk3: no active staff member {args.username!r}", file=sys.stderr)
+            return 1
+        code = await store.staff.issue_link_code(member.id, utc_now())
+        print(
+            f"one-time code for {member.username}: {code}\n"
+            f"In Telegram, send the bot: /link {code}  (valid 30 minutes, once)"
+        )
+        return 0
+
+    return _with_store(args, action)
+
+
+def _staff_list(args: argparse.Namespace) -> int:
+    async def action(store: Store) -> int:
+        for member in await store.staff.list(active_only=False):
+            linked = "telegram linked" if member.contact_id else "not linked"
+            state = "active" if member.active else "inactive"
+            print(
+                f"{member.id:>4}  {member.username:<20} {','.join(sorted(member.roles)):<30}"
+                f" {state}, {linked}"
+            )
+        return 0
+
+    return _with_store(args, action)

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import aiosqlite
 
 from storage.errors import MigrationError
+from storage.staff_schema import STAFF_MIGRATION
 
 __all__ = ["MIGRATIONS", "Migration", "apply_migrations", "applied_migrations"]
 
@@ -141,7 +142,10 @@ _INITIAL = (
     "CREATE INDEX consents_by_contact ON consents (contact_id, id)",
 )
 
-MIGRATIONS: tuple[Migration, ...] = (Migration("0001_initial", _INITIAL),)
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration("0001_initial", _INITIAL),
+    Migration("0002_staff", STAFF_MIGRATION),
+)
 
 
 async def applied_migrations(conn: aiosqlite.Connection) -> list[tuple[str, int]]:

@@ -22,6 +22,7 @@ __all__ = [
     "NewInbound",
     "NewOutbound",
     "OutboxRow",
+    "StaffMember",
     "TurnWrite",
 ]
 
@@ -166,3 +167,16 @@ class TurnWrite:
 
     def __post_init__(self) -> None:
         _require_aware(self.processed_at, "TurnWrite.processed_at")
+
+
+@dataclass(frozen=True, slots=True)
+class StaffMember:
+    """A counsellor, supervisor or admin; `contact_id` is their linked Telegram chat, if any."""
+
+    id: int
+    username: str
+    display_name: str
+    roles: frozenset[str]
+    active: bool
+    contact_id: int | None
+    created_at: datetime

@@ -27,6 +27,7 @@ from storage.migrations import apply_migrations
 from storage.outbox import OutboxRepo
 from storage.records import Contact, NewInbound, TurnWrite
 from storage.sessions import SessionRepo
+from storage.staff import StaffRepo
 from storage.vault import Vault
 
 __all__ = ["Store"]
@@ -44,6 +45,7 @@ class Store:
     cases: CaseRepo
     flows: FlowVersionRepo
     consents: ConsentRepo
+    staff: StaffRepo
 
     def __init__(
         self,
@@ -68,6 +70,7 @@ class Store:
         self.cases = CaseRepo(readers)
         self.flows = FlowVersionRepo(readers, writer)
         self.consents = ConsentRepo(readers)
+        self.staff = StaffRepo(readers, writer)
 
     @classmethod
     async def open(
