@@ -20,6 +20,7 @@ from bot.safety.words import BLANK, Token, forms_of
 _RUN_OF_TWO_OR_MORE = re.compile(r"(.)\1+")
 _RUN_OF_THREE_OR_MORE = re.compile(r"(.)\1{2,}")
 _CACHE_SIZE = 32768
+_CACHED_WORD_CHARS = 64
 _MIN_SPLIT = 6
 _SLANG_SUFFIX = "in"
 
@@ -52,7 +53,15 @@ class Analyser:
 
     def __init__(self, lexicon: Lexicon) -> None:
         self._lexicon = lexicon
-        self._word = lru_cache(maxsize=_CACHE_SIZE)(self._analyse_word)
+        self._longest = lexicon.longest_word
+        self._cached = lru_cache(maxsize=_CACHE_SIZE)(self._analyse_word)
+
+    def _word(self, piece: Piece) -> tuple[Token, ...]:
+        # Real words are short; a very long "word" is noise or an attack, and caching
+        # it would only let one sender fill memory.
+        if len(piece.text) > _CACHED_WORD_CHARS:
+            return self._analyse_word(piece)
+        return self._cached(piece)
 
     def tokens(self, text: str) -> list[Token]:
         """Analyses a message and blanks the words its neutralisers switch off."""
@@ -123,10 +132,12 @@ class Analyser:
         shortest = 2 if joined else 3
         most = 6 if joined else 2
         vocabulary = self._lexicon.vocabulary
+        longest = self._longest
         best: list[list[str] | None] = [None] * (len(text) + 1)
         best[0] = []
         for end in range(shortest, len(text) + 1):
-            for begin in range(0, end - shortest + 1):
+            # Only pieces as long as some known word can be known words: linear, not quadratic.
+            for begin in range(max(0, end - longest), end - shortest + 1):
                 head = best[begin]
                 if head is None or len(head) >= most:
                     continue

@@ -70,6 +70,11 @@ class Lexicon:
     neutralisers: tuple[Neutraliser, ...]
     vocabulary: frozenset[str]
 
+    @property
+    def longest_word(self) -> int:
+        """Length of the longest known word (bounds run-together word splitting)."""
+        return max(map(len, self.vocabulary), default=0)
+
     def word_set(self, entries: Sequence[str], separator: str, source: str, path: str) -> WordSet:
         """Compiles entries (words, phrases, ``@list`` references) against these lists."""
         return build_word_set(_resolve(entries, separator, self.lists, source, path))

@@ -75,20 +75,27 @@ class Unless:
     but_not_if: tuple[Pattern, ...]
     demote_to: str | None
 
-    def cancels(
-        self, span: tuple[int, int], tokens: Sequence[Token], forms: frozenset[str]
-    ) -> bool:
-        """Tells whether this block cancels the match covering ``span``."""
-        start, end = span
-        overlapping = any(
-            other_start < end and start < other_end
+    def blocking_spans(
+        self, tokens: Sequence[Token], forms: frozenset[str]
+    ) -> tuple[tuple[int, int], ...]:
+        """The spans this block cancels in one message (none when `but_not_if` is present).
+
+        Worked out once per message and rule, so that checking many candidate
+        matches stays linear in the message length.
+        """
+        if any(p.possible(forms) and p.found_in(tokens) for p in self.but_not_if):
+            return ()
+        return tuple(
+            span
             for pattern in self.patterns
             if pattern.possible(forms)
-            for other_start, other_end in pattern.spans(tokens)
+            for span in pattern.spans(tokens)
         )
-        return overlapping and not any(
-            p.possible(forms) and p.found_in(tokens) for p in self.but_not_if
-        )
+
+
+def _overlaps(span: tuple[int, int], others: tuple[tuple[int, int], ...]) -> bool:
+    start, end = span
+    return any(other_start < end and start < other_end for other_start, other_end in others)
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,12 +122,19 @@ class Rule:
         that cannot match are skipped without walking the tokens.
         """
         demoted: list[str] = []
+        blocks: dict[int, tuple[tuple[int, int], ...]] = {}
+
+        def cancels(index: int, span: tuple[int, int]) -> bool:
+            if index not in blocks:
+                blocks[index] = self.unless[index].blocking_spans(tokens, forms)
+            return _overlaps(span, blocks[index])
+
         for pattern in self.patterns:
             if not pattern.possible(forms):
                 continue
             for span in pattern.spans(tokens):
                 blocker = next(
-                    (u for u in self.unless if u.cancels(span, tokens, forms)), None
+                    (u for i, u in enumerate(self.unless) if cancels(i, span)), None
                 )
                 if blocker is None:
                     return Outcome(True, tuple(demoted))
