@@ -1,0 +1,137 @@
+"""The privacy worker: carries out, in the background, what a right asked for in a turn.
+
+A turn commits the request together with its replies (storage.privacy,
+storage.erasure); this worker finishes the part that needs the network or a
+delivered reply, and resumes whatever a crash interrupted:
+
+- quick exit: asks the channel to delete the chat's messages (those of the last
+  48 hours: older ones Telegram cannot delete) on channels that can
+  (`MessageDeleter`); on others there is nothing to do;
+- erasure: once the farewell reply is delivered (or after a day without
+  delivery), removes the contact and its wrapped key and punctures its leaf of
+  the key tree, so that no copy of the database can be read for them again.
+
+Logs carry counts and ids only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bot.channels.base import Channel, DeliveryError, MessageDeleter, Unreachable
+from storage.store import Store
+
+__all__ = ["DELETABLE_WINDOW", "PrivacyRound", "PrivacyWorker"]
+
+log = logging.getLogger(__name__)
+
+DELETABLE_WINDOW = timedelta(hours=48)
+POLL_SECONDS = 10.0
+
+
+@dataclass(frozen=True, slots=True)
+class PrivacyRound:
+    """What one pass did (counts only)."""
+
+    cleanups: int = 0
+    messages_deleted: int = 0
+    farewells_finished: int = 0
+    keys_destroyed: int = 0
+
+
+class PrivacyWorker:
+    """Runs `run_once` when woken (after each committed turn) and every few seconds."""
+
+    def __init__(
+        self,
+        store: Store,
+        channels: Mapping[str, Channel],
+        *,
+        clock: Callable[[], datetime],
+        poll_seconds: float = POLL_SECONDS,
+    ) -> None:
+        self._store = store
+        self._channels = dict(channels)
+        self._clock = clock
+        self._poll = poll_seconds
+        self._wake = asyncio.Event()
+        self._lock = asyncio.Lock()
+        self._stopping = False
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Works until `stop`; a failing pass is logged and tried again on the next."""
+        while not self._stopping:
+            self._wake.clear()
+            try:
+                await self.run_once()
+            except Exception:
+                log.exception("privacy worker pass failed; trying again later")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self._poll)
+
+    async def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
+
+    async def run_once(self) -> PrivacyRound:
+        """Does whatever is due now: cleanups first (they are urgent), then erasures."""
+        async with self._lock:
+            cleanups, deleted = await self._cleanups()
+            erasures = await self._store.erasure.finish()
+        done = PrivacyRound(
+            cleanups, deleted, erasures.farewells_finished, erasures.keys_destroyed
+        )
+        if done != PrivacyRound():
+            log.info(
+                "privacy: %s cleanup(s) (%s message(s) deleted), %s farewell(s) finished,"
+                " %s key(s) destroyed",
+                done.cleanups,
+                done.messages_deleted,
+                done.farewells_finished,
+                done.keys_destroyed,
+            )
+        return done
+
+    async def _cleanups(self) -> tuple[int, int]:
+        now = self._clock()
+        count = deleted = 0
+        for cleanup in await self._store.privacy.pending_cleanups(now, now - DELETABLE_WINDOW):
+            channel = self._channels.get(cleanup.channel)
+            if channel is None:
+                continue  # another process serves this channel
+            if not isinstance(channel, MessageDeleter):
+                await self._store.privacy.finish_cleanup(cleanup.id, None)
+                count += 1
+                continue
+            try:
+                gone = await channel.delete_messages(
+                    cleanup.address, cleanup.sent_ids, cleanup.received_ids
+                )
+            except Unreachable as exc:
+                log.info("cleanup %s: chat unreachable (%s)", cleanup.id, exc.code)
+                await self._store.privacy.finish_cleanup(cleanup.id, None)
+                count += 1
+                continue
+            except (DeliveryError, OSError, TimeoutError) as exc:
+                code = exc.code if isinstance(exc, DeliveryError) else type(exc).__name__
+                gave_up = await self._store.privacy.retry_cleanup(cleanup.id)
+                log.warning(
+                    "cleanup %s for contact %s failed (%s)%s",
+                    cleanup.id,
+                    cleanup.contact_id,
+                    code,
+                    "; given up" if gave_up else "",
+                )
+                continue
+            await self._store.privacy.finish_cleanup(cleanup.id, gone)
+            count += 1
+            deleted += gone
+        return count, deleted
