@@ -1,0 +1,239 @@
+"""`lk3 booking ...`: counsellors' hours, office closures, attendance, schedules, feeds.
+
+Argparse only; the work is in `bot.booking.admin`. Heavy imports wait until a
+command runs, so `lk3 --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from bot.config import load_config
+
+if TYPE_CHECKING:
+    from storage.store import Store
+
+__all__ = ["add_booking_commands"]
+
+WithStore = Callable[[argparse.Namespace, Callable[["Store"], Awaitable[int]]], int]
+
+
+def add_booking_commands(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], with_store: WithStore
+) -> None:
+    """Adds `lk3 booking` and its actions; `with_store` opens the configured store."""
+    booking = sub.add_parser("booking", help="consultation bookings: hours, closures, schedules")
+    actions = booking.add_subparsers(metavar="ACTION")
+
+    def command(
+        name: str, help_text: str, run: Callable[..., Awaitable[int]]
+    ) -> argparse.ArgumentParser:
+        parser = actions.add_parser(name, help=help_text)
+        parser.add_argument("--config", type=Path, help="configuration file (TOML)")
+
+        def handler(args: argparse.Namespace) -> int:
+            return with_store(args, lambda store: run(store, args))
+
+        parser.set_defaults(handler=handler)
+        return parser
+
+    hours = command("hours", "show or set a counsellor's weekly hours", _hours)
+    hours.add_argument("username")
+    hours.add_argument(
+        "--day", help="senin, selasa, rabu, kamis, jumat, sabtu, minggu (several: senin,selasa)"
+    )
+    hours.add_argument("--from", dest="start", help="start, like 09:00 (office time)")
+    hours.add_argument("--to", dest="end", help="end, like 12:00 (office time)")
+    hours.add_argument("--modes", default="kantor", help="kantor,telepon,chat,kunjungan")
+    hours.add_argument("--clear", action="store_true", help="remove the hours (of --day, or all)")
+
+    closures = actions.add_parser("closures", help="days the office is closed")
+    closure_actions = closures.add_subparsers(metavar="ACTION")
+    for name, help_text, run in (
+        ("add", "close the office on a day", _closure_add),
+        ("remove", "open a closed day again", _closure_remove),
+        ("list", "list the closures (and national holidays ahead)", _closure_list),
+    ):
+        parser = closure_actions.add_parser(name, help=help_text)
+        parser.add_argument("--config", type=Path)
+        if name != "list":
+            parser.add_argument("day", help="the date, like 2026-12-24")
+        if name == "add":
+            parser.add_argument("--reason", required=True, help="why (staff see it in the list)")
+        parser.set_defaults(
+            handler=lambda args, run=run: with_store(args, lambda store: run(store, args))
+        )
+
+    marking = command("mark", "record that a family came, or did not", _mark)
+    marking.add_argument("code", help="the booking code")
+    marking.add_argument("outcome", choices=("attended", "no-show"))
+
+    schedule = command("schedule", "today's and tomorrow's appointments", _schedule)
+    schedule.add_argument("username")
+
+    feed = command("ical-url", "a new private calendar address (the old one stops)", _feed)
+    feed.add_argument("username")
+
+    slots = command("slots", "the free times a family would be offered now", _slots)
+    slots.add_argument("--mode", help="only this mode")
+    slots.add_argument("--urgent", action="store_true", help="as a segera case sees them")
+
+
+def _fail(message: str) -> int:
+    print(f"lk3: {message}", file=sys.stderr)
+    return 1
+
+
+async def _hours(store: Store, args: argparse.Namespace) -> int:
+    from bot.booking import BookingError, admin
+    from storage.clock import utc_now
+
+    try:
+        if args.clear:
+            removed = await admin.clear_hours(store, args.username, args.day)
+            print(f"removed {removed} block(s) of hours")
+            return 0
+        if args.day or args.start or args.end:
+            if not (args.day and args.start and args.end):
+                return _fail("give --day, --from and --to together")
+            for day in args.day.split(","):
+                await admin.set_hours(
+                    store,
+                    args.username,
+                    day=day,
+                    start=args.start,
+                    end=args.end,
+                    modes=args.modes,
+                    at=utc_now(),
+                )
+        lines = await admin.hours_lines(store, args.username)
+    except BookingError as exc:
+        return _fail(str(exc))
+    print("\n".join(lines) if lines else f"{args.username} has no weekly hours yet")
+    return 0
+
+
+async def _closure_add(store: Store, args: argparse.Namespace) -> int:
+    from bot.booking import BookingError, admin
+    from storage.clock import utc_now
+
+    try:
+        closure = await admin.add_closure(store, args.day, args.reason, utc_now())
+    except BookingError as exc:
+        return _fail(str(exc))
+    print(f"closed on {closure.day.isoformat()}: {closure.reason}")
+    return 0
+
+
+async def _closure_remove(store: Store, args: argparse.Namespace) -> int:
+    from bot.booking import BookingError, admin
+
+    try:
+        await admin.remove_closure(store, args.day)
+    except BookingError as exc:
+        return _fail(str(exc))
+    print(f"open again on {args.day}")
+    return 0
+
+
+async def _closure_list(store: Store, args: argparse.Namespace) -> int:
+    from datetime import timedelta
+
+    from bot.booking.calendar import national_holidays
+    from storage.clock import utc_now
+
+    config = load_config(args.config)
+    today = utc_now().astimezone(ZoneInfo(config.office.timezone)).date()
+    rows = [(c.day, c.reason) for c in await store.bookings.closures(today)]
+    rows += list(national_holidays(today, today + timedelta(days=365)).items())
+    for day, reason in sorted(rows):
+        print(f"{day.isoformat()}  {reason}")
+    return 0
+
+
+async def _mark(store: Store, args: argparse.Namespace) -> int:
+    from bot.booking import BookingError, admin
+    from bot.texts import BotTexts
+    from storage.clock import utc_now
+
+    config = load_config(args.config)
+    try:
+        booking, changed = await admin.mark(
+            store,
+            args.code,
+            args.outcome,
+            texts=BotTexts.load(languages=config.languages),
+            config=config,
+            tz=ZoneInfo(config.office.timezone),
+            now=utc_now(),
+        )
+    except BookingError as exc:
+        return _fail(str(exc))
+    state = "recorded" if changed else "already recorded"
+    print(f"{booking.code}: {booking.status.replace('_', '-')} {state}")
+    return 0
+
+
+async def _schedule(store: Store, args: argparse.Namespace) -> int:
+    from bot.booking import BookingError, admin
+    from bot.texts import BotTexts
+    from storage.clock import utc_now
+
+    config = load_config(args.config)
+    try:
+        text = await admin.schedule_text(
+            store,
+            args.username,
+            texts=BotTexts.load(languages=config.languages),
+            tz=ZoneInfo(config.office.timezone),
+            now=utc_now(),
+        )
+    except BookingError as exc:
+        return _fail(str(exc))
+    print(text)
+    return 0
+
+
+async def _feed(store: Store, args: argparse.Namespace) -> int:
+    from bot.booking import BookingError, admin
+    from storage.clock import utc_now
+
+    config = load_config(args.config)
+    try:
+        url = await admin.feed_url(
+            store, args.username, public_url=config.web.public_url, now=utc_now()
+        )
+    except BookingError as exc:
+        return _fail(str(exc))
+    print(f"private calendar address for {args.username} (the previous one no longer works):")
+    print(url)
+    if not config.web.public_url:
+        print("(set [web] public_url to print the full address)")
+    return 0
+
+
+async def _slots(store: Store, args: argparse.Namespace) -> int:
+    from bot.booking import BookingError, admin
+    from bot.texts import BotTexts
+    from storage.clock import utc_now
+
+    config = load_config(args.config)
+    try:
+        lines = await admin.preview_slots(
+            store,
+            config=config,
+            texts=BotTexts.load(languages=config.languages),
+            tz=ZoneInfo(config.office.timezone),
+            now=utc_now(),
+            mode=args.mode,
+            urgent=args.urgent,
+        )
+    except BookingError as exc:
+        return _fail(str(exc))
+    print("\n".join(lines))
+    return 0

@@ -1,0 +1,151 @@
+"""The pipeline's booking helper: reads a family's bookings only when a turn needs them.
+
+Most messages never touch a booking, so a turn is first planned with nothing
+loaded. If the flows asked for a booking option set or a `booking_*`/`hold_*`
+key, or emitted a booking effect, the family's snapshot is read and the turn is
+planned again (the engine is pure, so planning twice is cheap and gives the
+same answer for everything else). The view then turns the booking effects into
+the one storage change that commits with the turn.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.booking import BOOKING_EFFECTS, BOOKING_FLOW
+from bot.booking.reminders import reminder_reply, reply_input
+from bot.booking.view import BookingView, Decision
+from bot.config import Config
+from bot.safety import Assessment, Level
+from bot.texts import BotTexts
+from flows.engine import Effect, Input, Option
+from flows.library import FlowLibrary
+from flows.model import Value
+from storage.records import URGENCIES, CaseOpen, InboxRow
+from storage.store import Store
+
+__all__ = ["OPTION_SETS", "TAKEN", "BookingContext", "BookingHost"]
+
+OPTION_SETS = frozenset({"booking_modes", "booking_days", "booking_times"})
+FAMILY_KEYS = frozenset(
+    f"{prefix}_{key}"
+    for prefix in ("booking", "hold")
+    for key in ("code", "when", "mode", "counsellor")
+)
+TAKEN = Input("interrupt", flow=BOOKING_FLOW, node="taken")
+"""Where a turn goes when the time the family chose was just taken."""
+
+
+class BookingContext:
+    """The engine's window on one family's bookings for one planning pass.
+
+    With no view loaded it offers nothing and notes (`wanted`) that the flows
+    looked, so the host loads the snapshot and plans the turn again.
+    """
+
+    def __init__(self, view: BookingView | None, hold_minutes: int) -> None:
+        self.view = view
+        self.wanted = False
+        self._hold_minutes = str(hold_minutes)
+
+    def options(self, name: str, variables: Mapping[str, Value], language: str) -> Sequence[Option]:
+        if name not in OPTION_SETS:
+            return ()
+        if self.view is None:
+            self.wanted = True
+            return ()
+        return self.view.options(name, variables, language)
+
+    def values(self, base: Mapping[str, str], language: str) -> Mapping[str, str]:
+        own = {"hold_minutes": self._hold_minutes}
+        if self.view is not None:
+            own.update(self.view.values(language))
+        return _Values({**base, **own}, self)
+
+
+class _Values(Mapping[str, str]):
+    """Context values that note a look-up of a family key not loaded yet."""
+
+    def __init__(self, values: dict[str, str], owner: BookingContext) -> None:
+        self._values = values
+        self._owner = owner
+
+    def __getitem__(self, key: str) -> str:
+        try:
+            return self._values[key]
+        except KeyError:
+            if key in FAMILY_KEYS and self._owner.view is None:
+                self._owner.wanted = True
+            raise
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+
+class BookingHost:
+    """Loads snapshots, reads reminder replies and decides booking changes for the pipeline."""
+
+    def __init__(
+        self, *, store: Store, config: Config, texts: BotTexts, library: FlowLibrary
+    ) -> None:
+        self._store = store
+        self._config = config
+        self._texts = texts
+        self._tz = ZoneInfo(config.office.timezone)
+        self.enabled = library.has_flow(BOOKING_FLOW)
+
+    def context(self, view: BookingView | None = None) -> BookingContext:
+        return BookingContext(view, self._config.booking.hold_minutes)
+
+    async def load(
+        self, contact_id: int, now: datetime, pending: Sequence[CaseOpen] = ()
+    ) -> BookingView:
+        """The family's booking situation now (and any urgency this turn is raising)."""
+        horizon = timedelta(days=self._config.booking.horizon_days + 2)
+        snapshot = await self._store.bookings.snapshot(
+            contact_id, now - timedelta(days=1), now + horizon, now
+        )
+        urgencies = [c.urgency for c in pending if c.urgency in URGENCIES]
+        return BookingView(
+            snapshot,
+            self._config.booking,
+            self._tz,
+            now,
+            self._texts,
+            max(urgencies, key=URGENCIES.index) if urgencies else None,
+        )
+
+    async def reminder_input(self, row: InboxRow, assessment: Assessment) -> Input | None:
+        """The booking flow's answer to a reminder, when this message replies to one."""
+        if not self.enabled or assessment.level is not Level.NONE:
+            return None
+        if row.kind not in ("text", "choice"):
+            return None
+        meaning = reminder_reply(row.text)
+        if meaning is None:
+            return None
+        if await self._store.bookings.awaiting_reply(row.contact_id, row.id) is None:
+            return None
+        return reply_input(meaning)
+
+    def decide(
+        self,
+        view: BookingView,
+        effects: Sequence[Effect],
+        *,
+        contact_id: int,
+        channel: str,
+        language: str,
+    ) -> Decision:
+        wanted = [e for e in effects if e.name in BOOKING_EFFECTS]
+        if not wanted:
+            return Decision()
+        context = self._config.context_values(language)
+        return view.decide(
+            wanted, contact_id=contact_id, channel=channel, language=language, context=context
+        )
