@@ -1,0 +1,145 @@
+"""`lk3 run`: the bot on every enabled channel, until SIGINT or SIGTERM.
+
+Start: check the Telegram token (getMe), open the app (keys, store, flows,
+pipeline, outbox sender) and process what a crash left behind, start the web
+server when a webhook needs it, then register the command menu and start
+receiving. Stop, in reverse: close the web server, stop polling (the batch
+under way is stored and confirmed), let the pipeline finish the turns under way
+and the sender the sends under way, close the store, close the HTTP client.
+What is still queued stays in the inbox and the outbox for the next start.
+
+    ServiceError   the bot cannot start: no channel, a refused token, a port in use, ...
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+from collections.abc import Mapping
+from typing import TextIO
+
+from bot.app import App, StartupError, utc_now
+from bot.booking.ical import ICAL_ROUTE, ical_endpoint
+from bot.channels.telegram import WEBHOOK_PATH, TelegramChannel, TelegramSetupError, Tuning
+from bot.config import Config
+from bot.texts import BotTexts, TextsError
+from bot.web import WebError, WebServer
+
+__all__ = ["NO_CHANNEL", "Service", "ServiceError", "run_until_signalled", "serve"]
+
+log = logging.getLogger(__name__)
+
+NO_CHANNEL = (
+    "no channel is enabled; set [telegram] token in the configuration "
+    "(or the environment variable LK3_TELEGRAM_TOKEN)"
+)
+
+
+class ServiceError(Exception):
+    """The service cannot start; the message says what to fix."""
+
+
+class Service:
+    """The running bot with its channels and web server: `start`, then `stop`."""
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        tuning: Tuning | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> None:
+        self.config = config
+        self._tuning = tuning or Tuning()
+        self._env = env
+        self.app: App | None = None
+        self.channel: TelegramChannel | None = None
+        self.web: WebServer | None = None
+        self.username = ""
+
+    async def start(self) -> None:
+        """Starts everything, or raises ServiceError having closed what it opened."""
+        config = self.config
+        if not config.telegram.enabled:
+            raise ServiceError(NO_CHANNEL)
+        try:
+            texts = BotTexts.load(languages=config.languages)
+        except TextsError as exc:
+            raise ServiceError(str(exc)) from None
+        self.channel = TelegramChannel.from_config(config.telegram, texts, tuning=self._tuning)
+        try:
+            self.username = await self.channel.open()
+            self.app = await App.open(config, [self.channel], env=self._env)
+            self.channel.bind(self.app.receive, self.app.store.keyboards)
+            await self.app.start()
+            mode = config.telegram.mode
+            if mode == "webhook":
+                self.web = WebServer(config.web.host, config.web.port)
+                self.web.add_route(WEBHOOK_PATH, self.channel.webhook, methods=["POST"])
+                feed = ical_endpoint(self.app.store, tz=config.office.tz, clock=utc_now)
+                self.web.add_route(ICAL_ROUTE, feed, methods=["GET"])
+                await self.web.start()
+            await self.channel.start(mode=mode, webhook_url=config.telegram.webhook_url)
+        except (TelegramSetupError, StartupError, WebError) as exc:
+            await self.stop()
+            raise ServiceError(str(exc)) from None
+        except BaseException:
+            await self.stop()
+            raise
+        log.info("running as @%s (telegram, %s)", self.username, config.telegram.mode)
+
+    async def stop(self) -> None:
+        """Stops receiving, then lets the work under way finish, then closes."""
+        if self.web is not None:
+            await self.web.stop()
+            self.web = None
+        if self.channel is not None:
+            await self.channel.stop_receiving()
+        if self.app is not None:
+            await self.app.stop()
+            self.app = None
+        if self.channel is not None:
+            await self.channel.close()
+            self.channel = None
+
+
+async def serve(
+    config: Config,
+    stop: asyncio.Event,
+    *,
+    tuning: Tuning | None = None,
+    env: Mapping[str, str] | None = None,
+    err: TextIO = sys.stderr,
+) -> int:
+    """Runs until `stop` is set; 0 after a clean stop, 2 when it cannot start."""
+    if config.whatsapp.enabled:
+        print("lk3: WhatsApp is configured but not available in this version yet", file=err)
+    service = Service(config, tuning=tuning, env=env)
+    try:
+        await service.start()
+    except ServiceError as exc:
+        print(f"lk3: cannot start: {exc}", file=err)
+        return 2
+    mode = config.telegram.mode
+    print(f"lk3: running as @{service.username} on Telegram ({mode}); stop with Ctrl-C", file=err)
+    try:
+        await stop.wait()
+    finally:
+        await service.stop()
+    log.info("stopped")
+    return 0
+
+
+async def run_until_signalled(config: Config) -> int:
+    """`serve` with SIGINT and SIGTERM as the stop signal."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        return await serve(config, stop)
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)

@@ -1,0 +1,117 @@
+"""The web server: one Starlette app for every route, served by uvicorn in the bot's loop.
+
+Webhooks (Telegram now, WhatsApp later) and the console register their routes
+here; one server in the same event loop as the pipeline means a webhook handler
+can await the store directly and answer only once the message is durable. The
+socket is bound here rather than by uvicorn, so a port already in use is a
+clear `WebError` instead of uvicorn exiting the process; and uvicorn's signal
+handlers are left out, because `lk3 run` owns SIGINT and SIGTERM.
+
+    WebError   the server could not start (address in use, bad host)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+
+__all__ = ["Endpoint", "WebError", "WebServer"]
+
+log = logging.getLogger(__name__)
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+SHUTDOWN_GRACE_SECONDS = 5
+
+
+class WebError(Exception):
+    """The web server could not start; the message names the address."""
+
+
+class _Server(uvicorn.Server):
+    """uvicorn without its own signal handling: the process that runs it stops it."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+class WebServer:
+    """Collects routes, then serves them until `stop`."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.host = host
+        self.port = port
+        self._routes: list[Route] = [Route("/healthz", _healthz, methods=["GET"])]
+        self._server: _Server | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._socket: socket.socket | None = None
+
+    def add_route(self, path: str, endpoint: Endpoint, *, methods: Sequence[str]) -> None:
+        """Registers a route; only before `start`."""
+        if self._server is not None:
+            raise RuntimeError(f"route {path}: the web server has already started")
+        if any(route.path == path for route in self._routes):
+            raise ValueError(f"route {path} is registered twice")
+        self._routes.append(Route(path, endpoint, methods=list(methods)))
+
+    @property
+    def paths(self) -> list[str]:
+        return [route.path for route in self._routes]
+
+    def app(self) -> Starlette:
+        return Starlette(routes=list(self._routes))
+
+    async def start(self) -> None:
+        """Binds the address and serves in the running loop; returns once it accepts."""
+        try:
+            family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+            sock = socket.create_server((self.host, self.port), family=family)
+        except OSError as exc:
+            raise WebError(
+                f"the web server cannot listen on {self.host}:{self.port} ({exc.strerror}); "
+                "check [web] host and port"
+            ) from None
+        self._socket = sock
+        self.port = sock.getsockname()[1]
+        config = uvicorn.Config(
+            self.app(),
+            log_config=None,
+            access_log=False,
+            lifespan="off",
+            server_header=False,
+            timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
+        )
+        self._server = _Server(config)
+        self._task = asyncio.create_task(self._server.serve(sockets=[sock]), name="web-server")
+        while not self._server.started:
+            if self._task.done():
+                self._socket.close()
+                await self._task
+                raise WebError(f"the web server on {self.host}:{self.port} stopped at start")
+            await asyncio.sleep(0.005)
+        log.info("web server listening on %s:%s", self.host, self.port)
+
+    async def stop(self) -> None:
+        """Stops accepting, lets requests under way finish (a few seconds at most)."""
+        if self._server is None or self._task is None:
+            return
+        self._server.should_exit = True
+        await self._task
+        if self._socket is not None:
+            self._socket.close()
+        self._server = None
+        self._task = None
+
+
+async def _healthz(request: Request) -> Response:
+    """For the reverse proxy and monitoring: the process is up."""
+    return PlainTextResponse("ok")
