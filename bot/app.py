@@ -16,11 +16,15 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 
+from bot.booking.reminders import ReminderGate
 from bot.channels.base import Channel, Inbound
 from bot.config import Config
 from bot.outbox import OutboxSender
 from bot.pipeline import Pipeline
+from bot.privacy import PrivacyWorker
+from bot.retention import RetentionJob
 from bot.safety import Classifier
+from bot.staff_desk import StaffDesk
 from bot.texts import BotTexts, TextsError
 from flows.engine import ChannelCaps
 from flows.errors import FlowSetError
@@ -83,12 +87,21 @@ class App:
         library: FlowLibrary,
         pipeline: Pipeline,
         sender: OutboxSender,
+        privacy: PrivacyWorker | None = None,
+        retention: RetentionJob | None = None,
     ) -> None:
         self.config = config
         self.store = store
         self.library = library
         self.pipeline = pipeline
         self.sender = sender
+        # Finishes erasures and quick-exit cleanups; erases what retention says is due.
+        self.privacy = privacy if privacy is not None else PrivacyWorker(store, {}, clock=utc_now)
+        self.retention = (
+            retention
+            if retention is not None
+            else RetentionJob(store, config.retention, clock=utc_now)
+        )
         self._tasks: list[asyncio.Task[None]] = []
 
     @classmethod
@@ -120,7 +133,13 @@ class App:
             await store.close()
             raise
         by_name = {ch.name: ch for ch in channels}
-        sender = OutboxSender(store, by_name, clock=clock)
+        sender = OutboxSender(store, by_name, clock=clock, gate=ReminderGate(store))
+        privacy = PrivacyWorker(store, by_name, clock=clock)
+
+        def committed() -> None:
+            sender.wake()
+            privacy.wake()
+
         pipeline = Pipeline(
             store=store,
             library=library,
@@ -131,27 +150,41 @@ class App:
                 ch.name: ChannelCaps(buttons=ch.buttons, max_choices=10) for ch in channels
             },
             clock=clock,
-            on_committed=sender.wake,
+            on_committed=committed,
+            staff_desk=StaffDesk(store, texts, config, clock),
         )
-        return cls(config=config, store=store, library=library, pipeline=pipeline, sender=sender)
+        return cls(
+            config=config,
+            store=store,
+            library=library,
+            pipeline=pipeline,
+            sender=sender,
+            privacy=privacy,
+            retention=RetentionJob(store, config.retention, clock=clock),
+        )
 
     async def start(self) -> None:
         """Processes what a crash left behind, then starts sending and sweeping."""
         await self.pipeline.recover()
         self._tasks.append(asyncio.create_task(self.sender.run()))
         self._tasks.append(asyncio.create_task(self._sweep()))
+        self._tasks.append(asyncio.create_task(self.privacy.run()))
+        self._tasks.append(asyncio.create_task(self.retention.run()))
 
     async def receive(self, inbound: Inbound) -> bool:
         return await self.pipeline.receive(inbound)
 
     async def wait_idle(self) -> None:
-        """Waits until every stored message is processed and every due reply sent."""
+        """Waits until every stored message is processed, every due reply sent, and
+        what a right asked for (an erasure, a cleanup) carried out."""
         await self.pipeline.wait_idle()
         await self.sender.wait_idle()
+        await self.privacy.run_once()
 
     async def stop(self) -> None:
         await self.pipeline.stop()
         await self.sender.stop()
+        await self.privacy.stop()
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:

@@ -12,6 +12,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from bot.booking.cli import add_booking_commands
+from bot.cli_privacy import add_key_commands, add_privacy_commands
 from bot.config import Config, ConfigError, load_config
 
 if TYPE_CHECKING:
@@ -53,6 +55,11 @@ def _parser() -> argparse.ArgumentParser:
     chat.add_argument("--verbose", action="store_true", help="also print logs to stderr")
     chat.set_defaults(handler=_chat)
 
+    run = sub.add_parser("run", help="run the bot on every enabled channel until stopped")
+    run.add_argument("--config", type=Path, help="configuration file (TOML)")
+    run.add_argument("--verbose", action="store_true", help="also print logs to stderr")
+    run.set_defaults(handler=_run)
+
     flows = sub.add_parser("flows", help="check, draw and test the conversation flows")
     flows_sub = flows.add_subparsers(metavar="ACTION")
     check = flows_sub.add_parser("check", help="validate a flow folder")
@@ -85,8 +92,11 @@ def _parser() -> argparse.ArgumentParser:
     generate.add_argument("--key-file", type=Path, help="where (default: from config)")
     generate.add_argument("--config", type=Path)
     generate.set_defaults(handler=_keys_generate)
+    add_key_commands(keys_sub)
 
     _add_staff_commands(sub)
+    add_booking_commands(sub, _with_store)
+    add_privacy_commands(sub)
 
     config = sub.add_parser("config", help="configuration")
     config_sub = config.add_subparsers(metavar="ACTION")
@@ -125,6 +135,14 @@ async def _chat_async(config: Config, who: str, inp: TextIO, out: TextIO, intera
         )
     finally:
         await app.stop()
+
+
+def _run(args: argparse.Namespace) -> int:
+    from bot.run import run_until_signalled
+
+    config = load_config(args.config)
+    _setup_logging(config, verbose=args.verbose)
+    return asyncio.run(run_until_signalled(config))
 
 
 def _setup_logging(config: Config, *, verbose: bool) -> None:

@@ -19,6 +19,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 __all__ = [
+    "BookingSettings",
     "Config",
     "ConfigError",
     "Escalation",
@@ -98,6 +99,24 @@ class Web:
     public_url: str = ""
 
 
+BOOKING_MODES = ("kantor", "telepon", "chat", "kunjungan")
+REMINDER_WORDINGS = ("discreet", "detailed")
+
+
+@dataclass(frozen=True, slots=True)
+class BookingSettings:
+    """How consultations are booked; see `[booking]` in config.example.toml."""
+
+    modes: tuple[str, ...] = BOOKING_MODES
+    slot_minutes: int = 60
+    lead_hours: int = 2
+    horizon_days: int = 14
+    urgent_share: float = 0.25
+    urgent_release_hours: int = 3
+    hold_minutes: int = 10
+    reminder_wording: str = "discreet"
+
+
 @dataclass(frozen=True, slots=True)
 class Config:
     office: Office = Office()
@@ -108,7 +127,7 @@ class Config:
         Hotline("Darurat / Emergency", "112"),
         Hotline("Polisi / Police", "110"),
     )
-    consent_version: str = "2026-11"
+    consent_version: str = "2026-12"
     data_dir: Path = Path("var")
     key_file: Path | None = None
     flows_dir: Path | None = None
@@ -118,6 +137,7 @@ class Config:
     telegram: Telegram = Telegram()
     whatsapp: WhatsApp = WhatsApp()
     web: Web = Web()
+    booking: BookingSettings = BookingSettings()
 
     @property
     def database_path(self) -> Path:
@@ -143,6 +163,8 @@ class Config:
             "office_phone": self.office.phone or "-",
             "hotlines": self.hotline_text(),
             "consent_version": self.consent_version,
+            "retention_case_days": str(self.retention.closed_case_days),
+            "retention_first_contact_days": str(self.retention.first_contact_days),
         }
 
 
@@ -164,6 +186,7 @@ _SECTIONS: dict[str, frozenset[str]] = {
             "telegram",
             "whatsapp",
             "web",
+            "booking",
         }
     ),
     "office": frozenset({"name", "address", "hours", "hours_en", "phone", "timezone"}),
@@ -174,6 +197,18 @@ _SECTIONS: dict[str, frozenset[str]] = {
     ),
     "whatsapp": frozenset({"enabled", "account_sid", "auth_token", "from_number", "api_base_url"}),
     "web": frozenset({"host", "port", "public_url"}),
+    "booking": frozenset(
+        {
+            "modes",
+            "slot_minutes",
+            "lead_hours",
+            "horizon_days",
+            "urgent_share",
+            "urgent_release_hours",
+            "hold_minutes",
+            "reminder_wording",
+        }
+    ),
 }
 
 # Secrets may come from the environment instead of the file; the environment wins.
@@ -201,7 +236,7 @@ def load_config(path: Path | None, env: Mapping[str, str] | None = None) -> Conf
 
 def _build(raw: dict[str, Any], env: Mapping[str, str], base: Path) -> Config:
     _check_keys("", raw)
-    for section in ("office", "retention", "escalation", "telegram", "whatsapp", "web"):
+    for section in ("office", "retention", "escalation", "telegram", "whatsapp", "web", "booking"):
         value = raw.get(section, {})
         if not isinstance(value, dict):
             raise ConfigError(f"Config '{section}' must be a table, not {type(value).__name__}")
@@ -254,6 +289,7 @@ def _build(raw: dict[str, Any], env: Mapping[str, str], base: Path) -> Config:
         telegram=telegram,
         whatsapp=whatsapp,
         web=_web(sections["web"]),
+        booking=_booking(sections["booking"]),
     )
 
 
@@ -426,4 +462,44 @@ def _web(table: Mapping[str, Any]) -> Web:
         host=_str(table, "host", d.host, "web"),
         port=_int(table, "port", d.port, 1, 65535, "web"),
         public_url=_url(table, "public_url", "", "web"),
+    )
+
+
+def _booking(table: Mapping[str, Any]) -> BookingSettings:
+    d = BookingSettings()
+    modes = table.get("modes", list(d.modes))
+    if not isinstance(modes, list) or not modes or not all(isinstance(m, str) for m in modes):
+        raise ConfigError(f"Config 'booking.modes' has value {modes!r}. Not a list of modes.")
+    for mode in modes:
+        if mode not in BOOKING_MODES:
+            raise ConfigError(
+                f"Config 'booking.modes' has value {mode!r}. Known modes: "
+                + ", ".join(BOOKING_MODES)
+            )
+    if len(set(modes)) != len(modes):
+        raise ConfigError("Config 'booking.modes' lists a mode twice.")
+    share = table.get("urgent_share", d.urgent_share)
+    if isinstance(share, bool) or not isinstance(share, int | float):
+        raise ConfigError(f"Config 'booking.urgent_share' has value {share!r}. Not a number.")
+    if not 0 <= share <= 0.9:
+        raise ConfigError(
+            f"Config 'booking.urgent_share' has value {share}. It must be between 0 and 0.9."
+        )
+    wording = _str(table, "reminder_wording", d.reminder_wording, "booking")
+    if wording not in REMINDER_WORDINGS:
+        raise ConfigError(
+            f"Config 'booking.reminder_wording' has value {wording!r}. "
+            "Use 'discreet' (nothing about the problem) or 'detailed'."
+        )
+    return BookingSettings(
+        modes=tuple(modes),
+        slot_minutes=_int(table, "slot_minutes", d.slot_minutes, 15, 240, "booking"),
+        lead_hours=_int(table, "lead_hours", d.lead_hours, 0, 168, "booking"),
+        horizon_days=_int(table, "horizon_days", d.horizon_days, 1, 90, "booking"),
+        urgent_share=float(share),
+        urgent_release_hours=_int(
+            table, "urgent_release_hours", d.urgent_release_hours, 0, 72, "booking"
+        ),
+        hold_minutes=_int(table, "hold_minutes", d.hold_minutes, 1, 60, "booking"),
+        reminder_wording=wording,
     )

@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
 
 from bot.channels.base import Channel, DeliveryError, Outbound, RetryLater, Unreachable
@@ -30,6 +30,10 @@ log = logging.getLogger(__name__)
 MAX_BACKOFF_SECONDS = 900.0
 POLL_SECONDS = 5.0
 
+Gate = Callable[[OutboxRow], Awaitable[str | None]]
+"""Asked before a row with a `ref` goes out: None sends it, a code withdraws it (for
+instance a booking reminder while a counsellor is handling the family live)."""
+
 
 class OutboxSender:
     """Sends what is due; woken by the pipeline after each committed turn."""
@@ -43,8 +47,10 @@ class OutboxSender:
         monotonic: Callable[[], float] = time.monotonic,
         concurrency: int = 8,
         max_attempts: int = 25,
+        gate: Gate | None = None,
     ) -> None:
         self._store = store
+        self._gate = gate
         self._channels = dict(channels)
         self._clock = clock
         self._monotonic = monotonic
@@ -56,6 +62,9 @@ class OutboxSender:
         self._max_attempts = max_attempts
         self._wake = asyncio.Event()
         self._inflight_rows: set[int] = set()
+        # Rows whose send finished while a read of due rows was under way: that read
+        # may still see them pending, so this pass leaves them (no duplicate send).
+        self._finished_rows: set[int] = set()
         self._inflight_contacts: set[int] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         self._stopping = False
@@ -96,11 +105,14 @@ class OutboxSender:
     async def _dispatch_due(self) -> float:
         """Starts sends for what may go now; returns how long to sleep before looking again."""
         now = self._clock()
+        self._finished_rows.clear()
         rows = await self._store.outbox.due(now, limit=200)
         pause = POLL_SECONDS
         chosen: set[int] = set()
         for row in rows:
-            if row.id in self._inflight_rows or row.contact_id in self._inflight_contacts:
+            if row.id in self._inflight_rows or row.id in self._finished_rows:
+                continue
+            if row.contact_id in self._inflight_contacts:
                 continue
             if row.contact_id in chosen:
                 continue  # this person's earlier reply goes first
@@ -135,10 +147,17 @@ class OutboxSender:
             log.exception("outbox row %s: unexpected error while sending", row.id)
         finally:
             self._inflight_rows.discard(row.id)
+            self._finished_rows.add(row.id)
             self._inflight_contacts.discard(row.contact_id)
             self._wake.set()
 
     async def _deliver(self, row: OutboxRow, channel: Channel) -> None:
+        if row.ref is not None and self._gate is not None:
+            withdrawn = await self._gate(row)
+            if withdrawn is not None:
+                log.info("outbox row %s (%s): withdrawn, %s", row.id, row.ref, withdrawn)
+                await self._store.outbox.mark_failed(row.id, withdrawn, self._clock())
+                return
         message = Outbound(row.id, row.address, row.text, row.options)
         try:
             provider_id = await channel.send(message)

@@ -17,15 +17,20 @@ import logging
 from collections.abc import Callable, Mapping
 from datetime import datetime
 
+from bot.booking.host import TAKEN, BookingContext, BookingHost
 from bot.channels.base import Inbound
 from bot.config import Config
+from bot.export import fulfil_export
 from bot.failpoints import failpoint
 from bot.safety import Assessment, Classifier, Level
+from bot.staff_desk import StaffDesk
 from bot.texts import BotTexts
 from bot.turns import PRIORITY_ROUTINE, PRIORITY_URGENT, Reply, TurnPlan, plan_turn
 from flows.engine import ChannelCaps, Context
 from flows.library import FlowLibrary
 from flows.state import SessionState
+from storage.booking_records import BookingOp
+from storage.errors import SlotTakenError
 from storage.records import CaseOpen, InboxRow, NewInbound, NewOutbound, TurnWrite
 from storage.store import Store
 
@@ -53,6 +58,7 @@ class Pipeline:
         channel_caps: Mapping[str, ChannelCaps],
         clock: Callable[[], datetime],
         on_committed: Callable[[], None] = lambda: None,
+        staff_desk: StaffDesk | None = None,
         concurrency: int = 16,
     ) -> None:
         self._store = store
@@ -63,6 +69,8 @@ class Pipeline:
         self._caps = dict(channel_caps)
         self._clock = clock
         self._on_committed = on_committed
+        self._staff_desk = staff_desk
+        self._booking = BookingHost(store=store, config=config, texts=texts, library=library)
         self._slots = asyncio.Semaphore(concurrency)
         self._pending: dict[int, list[int]] = {}
         self._workers: dict[int, asyncio.Task[None]] = {}
@@ -149,6 +157,14 @@ class Pipeline:
         if row is None:
             return  # already processed (for instance by recovery racing a live receive)
         state = await self._load_state(row.contact_id)
+        # Counsellors' own messages (and `/link`) never reach the family flows.
+        desk = None if self._staff_desk is None else await self._staff_desk.plan(row, state)
+        if desk is not None:
+            failpoint("before_commit")
+            await self._commit(row, desk)
+            failpoint("after_commit")
+            self._on_committed()
+            return
         assessment = self._assess(row)
         if assessment.level is not Level.NONE:
             log.warning(
@@ -158,17 +174,9 @@ class Pipeline:
                 assessment.level.value,
                 ",".join(assessment.reasons),
             )
+        booking: BookingOp | None = None
         try:
-            plan = plan_turn(
-                library=self._library,
-                state=state,
-                kind=row.kind,
-                text=row.text,
-                assessment=assessment,
-                ctx=self._context(row.channel, state),
-                texts=self._texts,
-                max_chars=self._config.max_message_chars,
-            )
+            plan, booking = await self._plan(row, state, assessment)
         except Exception:
             log.exception(
                 "contact %s message %s: the turn could not be planned", row.contact_id, row.id
@@ -176,10 +184,23 @@ class Pipeline:
             plan = self._fallback_plan(state, assessment)
         for error in plan.errors:
             log.error("flow error %s at %s (contact %s)", error.code, error.where, row.contact_id)
+        if plan.export:
+            plan = await fulfil_export(
+                self._store, plan, row, texts=self._texts, config=self._config, now=self._clock()
+            )
         failpoint("before_commit")
-        await self._commit(row, plan)
+        try:
+            await self._commit(row, plan, booking)
+        except SlotTakenError:
+            # Another family's write won the time: say so and offer the next free ones.
+            log.info("contact %s message %s: chosen time just taken", row.contact_id, row.id)
+            plan, booking = await self._plan(row, state, assessment, taken=True)
+            await self._commit(row, plan, booking)
         failpoint("after_commit")
         self._on_committed()
+        if plan.erase:
+            # Messages sent after the erasure request moved to a new contact: schedule them.
+            await self.recover()
 
     def _assess(self, row: InboxRow) -> Assessment:
         if row.kind != "text" or not row.text:
@@ -198,13 +219,58 @@ class Pipeline:
             )
             return None
 
-    def _context(self, channel: str, state: SessionState | None) -> Context:
+    async def _plan(
+        self,
+        row: InboxRow,
+        state: SessionState | None,
+        assessment: Assessment,
+        *,
+        taken: bool = False,
+    ) -> tuple[TurnPlan, BookingOp | None]:
+        """Plans the turn, reading the family's bookings only if the flows ask for them."""
+        now = self._clock()
+        host_input = TAKEN if taken else await self._booking.reminder_input(row, assessment)
+        view = None
+        while True:
+            window = self._booking.context(view)
+            plan = plan_turn(
+                library=self._library,
+                state=state,
+                kind=row.kind,
+                text=row.text,
+                assessment=assessment,
+                ctx=self._context(row.channel, state, window),
+                texts=self._texts,
+                max_chars=self._config.max_message_chars,
+                host_input=host_input,
+            )
+            if view is not None or not (window.wanted or plan.booking):
+                break
+            view = await self._booking.load(row.contact_id, now, plan.cases)
+        if view is None or not plan.booking:
+            return plan, None
+        decision = self._booking.decide(
+            view,
+            plan.booking,
+            contact_id=row.contact_id,
+            channel=row.channel,
+            language=plan.state.language,
+        )
+        if decision.taken and not taken:
+            return await self._plan(row, state, assessment, taken=True)
+        return plan, decision.op
+
+    def _context(
+        self, channel: str, state: SessionState | None, booking: BookingContext | None = None
+    ) -> Context:
         language = state.language if state is not None else self._config.languages[0]
+        window = booking if booking is not None else self._booking.context()
         return Context(
             now=self._clock(),
             channel=self._caps.get(channel, ChannelCaps()),
-            values=self._config.context_values(language),
+            values=window.values(self._config.context_values(language), language),
             default_language=self._config.languages[0],
+            options=window.options,
         )
 
     def _fallback_plan(self, state: SessionState | None, assessment: Assessment) -> TurnPlan:
@@ -220,7 +286,9 @@ class Pipeline:
             cases=(CaseOpen(category="lainnya", urgency="darurat" if urgent else "segera"),),
         )
 
-    async def _commit(self, row: InboxRow, plan: TurnPlan) -> None:
+    async def _commit(
+        self, row: InboxRow, plan: TurnPlan, booking: BookingOp | None = None
+    ) -> None:
         now = self._clock()
         write = TurnWrite(
             inbox_id=row.id,
@@ -242,12 +310,18 @@ class Pipeline:
             language=plan.language,
             consent=plan.consent,
             forget_text=plan.forget_text,
+            audit=plan.audit,
+            quick_exit=plan.quick_exit,
+            erase=plan.erase,
+            booking=booking,
         )
         delay = 0.05
         for attempt in range(1, COMMIT_ATTEMPTS + 1):
             try:
                 await self._store.commit_turn(write)
                 return
+            except SlotTakenError:
+                raise  # not a failure to retry: the turn is planned again
             except Exception:
                 if attempt == COMMIT_ATTEMPTS:
                     # Left unprocessed in the inbox: it is tried again on the next start.

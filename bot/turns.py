@@ -11,11 +11,14 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from bot.booking import BOOKING_EFFECTS, BOOKING_FLOW
 from bot.safety import Assessment, Level
 from bot.texts import BotTexts
 from flows.engine import Context, Effect, FlowError, Input, Message, step
 from flows.library import FlowLibrary
+from flows.matching import match_command
 from flows.state import SessionState
+from storage.audit import AuditEntry
 from storage.records import CaseOpen, ConsentRecord
 
 __all__ = [
@@ -33,6 +36,7 @@ log = logging.getLogger(__name__)
 
 CRISIS_FLOW = "crisis"
 SAFETY_CHECK_FLOW = "safety_check"
+PRIVACY_FLOW = "privacy"  # its start node answers someone who withdrew consent
 PRIORITY_URGENT = 0
 PRIORITY_ROUTINE = 5
 READABLE_KINDS = frozenset({"text", "choice", "start"})
@@ -55,7 +59,30 @@ class TurnPlan:
     consent: ConsentRecord | None = None
     errors: tuple[FlowError, ...] = ()
     wants_booking: bool = False
+    booking: tuple[Effect, ...] = ()  # the booking flow's effects, for bot.booking.host
     forget_text: bool = False
+    # Rights exercised in the chat (flows/library/privacy.toml; bot/privacy.py):
+    # the person's data goes out at reply index `export_at`; an erasure the person
+    # confirmed; a quick exit.
+    export: bool = False
+    export_at: int = 0
+    erase: bool = False
+    quick_exit: bool = False
+    audit: tuple[AuditEntry, ...] = ()
+
+
+def withdrawn(state: SessionState | None) -> bool:
+    """True between a withdrawal of consent and the next answer to the consent question.
+
+    Only while no conversation is under way: after `mulai` (or a start) the
+    consent question is running and its answer must reach it.
+    """
+    return state is not None and state.ended and state.var("withdrawn") == "yes"
+
+
+def is_command(library: FlowLibrary, kind: str, text: str) -> bool:
+    """Whether a message is one of the global command words (they work for everyone)."""
+    return kind == "text" and match_command(text, library.globals.commands) is not None
 
 
 def empty_state(language: str) -> SessionState:
@@ -73,8 +100,13 @@ def plan_turn(
     ctx: Context,
     texts: BotTexts,
     max_chars: int,
+    host_input: Input | None = None,
 ) -> TurnPlan:
-    """Decides the whole response to one message."""
+    """Decides the whole response to one message.
+
+    `host_input` is what the host has decided this message means when no safety
+    rule applies first (a reply to a booking reminder, a time just taken).
+    """
     language = state.language if state is not None else ctx.default_language
     if kind not in READABLE_KINDS:
         key = (
@@ -97,6 +129,11 @@ def plan_turn(
         inp = Input(kind="interrupt", flow=CRISIS_FLOW)
     elif assessment.level is Level.CHECK and current not in (CRISIS_FLOW, SAFETY_CHECK_FLOW):
         inp = Input(kind="interrupt", flow=SAFETY_CHECK_FLOW)
+    elif withdrawn(state) and kind != "start" and not is_command(library, kind, text):
+        # Consent withdrawn: nothing is processed, only a short note with the way back.
+        inp = Input(kind="interrupt", flow=PRIVACY_FLOW)
+    elif host_input is not None:
+        inp = host_input
     elif kind == "start":
         inp = Input(kind="start", text=text)
     elif kind == "choice":
@@ -105,7 +142,23 @@ def plan_turn(
         inp = Input(kind="text", text=text)
 
     turn = step(library, state, inp, ctx)
-    return _apply(turn.state, turn.outputs, prefix, assessment, texts, ctx)
+    after, outputs = _into_booking(library, turn.state, turn.outputs, ctx)
+    return _apply(after, outputs, prefix, assessment, texts, ctx)
+
+
+def _into_booking(
+    library: FlowLibrary,
+    state: SessionState,
+    outputs: tuple[Message | Effect | FlowError, ...],
+    ctx: Context,
+) -> tuple[SessionState, tuple[Message | Effect | FlowError, ...]]:
+    """`offer_slots` (the end of triage, the menu's "book") leads into the booking flow."""
+    offered = any(isinstance(o, Effect) and o.name == "offer_slots" for o in outputs)
+    if not offered or not library.has_flow(BOOKING_FLOW):
+        return state, outputs  # a flow set without booking: staff arrange the time
+    booking = step(library, state, Input(kind="interrupt", flow=BOOKING_FLOW), ctx)
+    kept = tuple(o for o in outputs if not (isinstance(o, Effect) and o.name == "offer_slots"))
+    return booking.state, kept + booking.outputs
 
 
 def _apply(
@@ -122,7 +175,10 @@ def _apply(
     language: str | None = None
     consent: ConsentRecord | None = None
     wants_booking = False
+    booking: list[Effect] = []
     handoff = False
+    export_at: int | None = None
+    erase = quick_exit = False
     for out in outputs:
         if isinstance(out, Message):
             replies.append(Reply(out.text, tuple((o.value, o.label) for o in out.options)))
@@ -140,6 +196,17 @@ def _apply(
             language = out.param("language") or None
         elif out.name == "record_consent":
             consent = ConsentRecord(given=out.param("given") == "yes", version=out.param("version"))
+        elif out.name == "withdraw_consent":
+            version = ctx.values.get("consent_version", "")
+            consent = ConsentRecord(given=False, version=version, withdrawal=True)
+        elif out.name == "export_data":
+            export_at = len(replies)
+        elif out.name == "delete_data":
+            erase = True
+        elif out.name == "quick_exit":
+            quick_exit = True
+        elif out.name in BOOKING_EFFECTS:
+            booking.append(out)
         elif out.name == "offer_slots":
             wants_booking = True
             replies.append(Reply(texts.get("booking_pending", state.language, **ctx.values)))
@@ -161,5 +228,10 @@ def _apply(
         consent=consent,
         errors=tuple(errors),
         wants_booking=wants_booking,
+        booking=tuple(booking),
         forget_text=forget,
+        export=export_at is not None,
+        export_at=0 if export_at is None else export_at,
+        erase=erase,
+        quick_exit=quick_exit,
     )

@@ -75,6 +75,8 @@ def next_targets(node: Node) -> Iterator[tuple[Path, str]]:
         for i, choice in enumerate(node.ask.choices):
             if choice.goto is not None:
                 yield at + (f"choice[{i}]",), choice.goto
+        if node.ask.when_empty is not None:
+            yield at + ("ask", "when_empty"), node.ask.when_empty
 
 
 class GraphChecker:
@@ -85,12 +87,14 @@ class GraphChecker:
         globals_: Globals | None,
         languages: Sequence[str],
         context_keys: Collection[str],
+        option_sets: Collection[str] = (),
     ) -> None:
         self.flows = flows
         self.broken = set(broken)
         self.globals = globals_
         self.languages = tuple(languages)
         self.context_keys = set(context_keys)
+        self.option_sets = set(option_sets)
         self.vars = known_vars(flows.values())
         self.problems: list[Problem] = []
 
@@ -141,6 +145,9 @@ class GraphChecker:
         file = flow.file
         if flow.node(flow.start) is None:
             self.add(file, ("start",), f"unknown node '{flow.start}'")
+        for i, entry in enumerate(flow.entries):
+            if flow.node(entry) is None:
+                self.add(file, (f"entries[{i}]",), f"unknown node '{entry}'")
         for node in flow.nodes:
             at = (f"node '{node.id}'",)
             for path, ref in next_targets(node):
@@ -163,12 +170,24 @@ class GraphChecker:
                             at + (f"effects[{i}]", "language"),
                             f"'{language}' is not a configured language",
                         )
+            ask = node.ask
+            if ask is not None and ask.choices_from is not None:
+                if ask.choices_from not in self.option_sets:
+                    known = ", ".join(sorted(self.option_sets)) or "none"
+                    self.add(
+                        file,
+                        at + ("ask", "choices_from"),
+                        f"unknown option set '{ask.choices_from}' (known: {known})",
+                    )
             self.check_way_on(file, node)
 
     def check_way_on(self, file: str, node: Node) -> None:
         at = (f"node '{node.id}'",)
         has_next = node.next is not None
-        if node.router is not None and node.router.var not in self.vars:
+        if node.router is not None and node.router.from_context:
+            if node.router.var not in self.context_keys:
+                self.add(file, at + ("router",), f"unknown context key '{node.router.var}'")
+        elif node.router is not None and node.router.var not in self.vars:
             self.add(file, at + ("router",), f"unknown variable '{node.router.var}'")
         categories: list[str] = list(node.router.categories()) if node.router is not None else []
         if node.router is not None:
@@ -176,6 +195,18 @@ class GraphChecker:
                 if node.exit(category) is None and not has_next:
                     self.add(file, at + ("router",), f"category '{category}' has no exit")
         ask = node.ask
+        if ask is not None and ask.choices_from is not None:
+            # The host's options are only known at run time: they go on by a router or next.
+            if not (node.router or has_next):
+                self.add(
+                    file, at + ("ask",), "no way on after a host option: add a next or a router"
+                )
+            if not ask.choices and ask.when_empty is None:
+                self.add(
+                    file,
+                    at + ("ask",),
+                    "needs 'when_empty': where to go when the host has no options",
+                )
         if ask is not None and ask.type == "choice":
             categories += [c.value for c in ask.choices]
             for i, choice in enumerate(ask.choices):
@@ -217,6 +248,7 @@ class GraphChecker:
 
     def roots(self) -> list[Target]:
         found: list[Target] = [(f.id, f.start) for f in self.flows.values()]
+        found += [(f.id, entry) for f in self.flows.values() for entry in f.entries]
         if self.globals is not None:
             refs = [self.globals.stuck] + [c.goto for c in self.globals.commands]
             for ref in refs:

@@ -44,3 +44,22 @@ register(
     EffectDef("record_consent", required=("given", "version"), allowed=(("given", ("yes", "no")),))
 )
 register(EffectDef("end"))
+# Families' rights (the `privacy` flow); the host carries them out in the turn's commit.
+register(EffectDef("withdraw_consent"))  # stop processing; erase at the next retention run
+register(EffectDef("export_data"))  # send the person what the service holds about them
+register(EffectDef("delete_data"))  # erase the person's data now (only after a yes/no question)
+register(EffectDef("quick_exit"))  # cancel waiting replies; delete the chat where possible
+# Booking a consultation (the `booking` flow); the host commits each with the turn.
+BOOKING_MODES = ("kantor", "telepon", "chat", "kunjungan")
+register(
+    EffectDef(
+        "hold_slot",
+        required=("slot", "mode"),
+        optional=("detail",),
+        allowed=(("mode", BOOKING_MODES),),
+    )
+)  # hold the chosen time for a few minutes while the family confirms
+register(EffectDef("confirm_booking", required=("slot",)))  # the held time becomes a booking
+register(EffectDef("release_hold"))  # the family let the held time go
+register(EffectDef("cancel_booking"))  # cancel the family's upcoming booking
+register(EffectDef("confirm_attendance"))  # "1" to a reminder: they will come

@@ -10,7 +10,8 @@ goes on; nothing here raises on any input.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
@@ -32,6 +33,11 @@ MAX_DEPTH = 8
 MAX_ANSWER_CHARS = 1000
 """A free-text answer is stored up to this length, so state stays small."""
 MISSES_BEFORE_STUCK = 2
+LABEL_SUFFIX = ":label"
+"""A host option's label is kept as variable `VAR:label`, so `{answers.VAR}` can show it."""
+SHOWN_SUFFIX = ":shown"
+"""The host options a question showed, kept (as JSON) until it is answered: a typed
+`2` means the second line the person saw, even if the host's list changed since."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,12 +46,36 @@ class ChannelCaps:
     max_choices: int = 10
 
 
+OptionSource = Callable[[str, Mapping[str, Value], str], Sequence["Option"]]
+"""The host's options for a named set, given the conversation's variables and language.
+
+It must be a pure function of its arguments (the host loads what it needs first),
+so that the engine stays pure: `booking_times` depends on `booking_day`, chosen
+earlier in the very same turn.
+"""
+
+
+def no_options(name: str, variables: Mapping[str, Value], language: str) -> tuple[Option, ...]:
+    """The default source: the host offers nothing (a question goes to its `when_empty`)."""
+    return ()
+
+
+def static_options(sets: Mapping[str, Sequence[Option]]) -> OptionSource:
+    """A source that always offers the same options per set (transcripts and tests)."""
+
+    def source(name: str, variables: Mapping[str, Value], language: str) -> Sequence[Option]:
+        return tuple(sets.get(name, ()))
+
+    return source
+
+
 @dataclass(frozen=True, slots=True)
 class Context:
     now: datetime  # aware datetime, passed in; the engine never reads a clock
     channel: ChannelCaps
     values: Mapping[str, str]  # office_name, office_address, office_hours, hotlines, ...
     default_language: str = "id"
+    options: OptionSource = no_options  # for `ask.choices_from`
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,15 +84,17 @@ class Input:
 
     `start` begins the entry flow afresh (vars and language kept; `text` is the
     deep-link parameter, stored as `start_param`). `interrupt` pushes `flow` on top
-    of the conversation; when it ends (`end = true`) the interrupted question is
-    asked again. Any input to an ended conversation starts the entry flow first
-    and is not taken as an answer (a command word still works).
+    of the conversation (at its start, or at `node`, one of the flow's declared
+    `entries`); when it ends (`end = true`) the interrupted question is asked
+    again. Any input to an ended conversation starts the entry flow first and is
+    not taken as an answer (a command word still works).
     """
 
     kind: Literal["start", "text", "choice", "interrupt"]
     text: str = ""
     choice: str = ""
     flow: str = ""
+    node: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,7 +193,7 @@ class _Run:
 
     def handle(self, inp: Input) -> None:
         if inp.kind == "interrupt":
-            self.interrupt(inp.flow)
+            self.interrupt(inp.flow, inp.node)
             return
         if inp.kind == "start":
             self.stack.clear()
@@ -194,9 +226,15 @@ class _Run:
             return
         self.run(self.answer(flow, node, inp))
 
-    def interrupt(self, flow_id: str) -> None:
+    def interrupt(self, flow_id: str, node_id: str = "") -> None:
         if not self.lib.has_flow(flow_id):
             self.error("unknown_flow", f"interrupt: flow '{flow_id[:40]}'")
+            return
+        flow = self.lib.flow(flow_id)
+        begin = node_id or flow.start
+        if begin != flow.start and begin not in flow.entries:
+            where = f"{flow.file}: interrupt at '{node_id[:40]}'"
+            self.error("unknown_target", f"{where}: not one of the flow's entries")
             return
         for i, frame in enumerate(self.stack):
             if frame.flow == flow_id:  # already running: restart it there, do not pile up
@@ -205,9 +243,8 @@ class _Run:
         if len(self.stack) >= MAX_DEPTH:
             self.stack = self.stack[-(MAX_DEPTH - 1) :]
         self.misses = 0
-        flow = self.lib.flow(flow_id)
-        self.stack.append(Frame(flow.id, flow.version, flow.start, False))
-        self.run(self.node_target(flow, flow.start, f"{flow.file}: start"))
+        self.stack.append(Frame(flow.id, flow.version, begin, False))
+        self.run(self.node_target(flow, begin, f"{flow.file}: start"))
 
     # -- targets -----------------------------------------------------------------
 
@@ -323,8 +360,7 @@ class _Run:
             self.stack.clear()
             return None
         if node.ask is not None:
-            self.ask(flow, node)
-            return None
+            return self.ask(flow, node)
         if node.call is not None:
             return self.call(flow, node, where)
         return self.after(flow, node, None)
@@ -363,7 +399,9 @@ class _Run:
             return self.finish_flow()
         ref: str | None = None
         if node.router is not None:
-            value = self.vars.get(node.router.var)
+            router = node.router
+            source: Mapping[str, Value] = self.ctx.values if router.from_context else self.vars
+            value = source.get(router.var)
             chosen = node.router.default
             for case in node.router.cases:
                 if TESTS[case.test].evaluate(value, case.arg):
@@ -395,8 +433,7 @@ class _Run:
             return target
         node = target[1]
         if frame.waiting and node.ask is not None:
-            self.ask(flow, node)
-            return None
+            return self.ask(flow, node)
         return self.after(flow, node, None)
 
     def step_limit(self, target: _Target) -> None:
@@ -420,15 +457,52 @@ class _Run:
         no = texts.text("no") or Text((("en", "No"),))
         return Choice("yes", yes), Choice("no", no)
 
-    def ask(self, flow: Flow, node: Node) -> None:
+    def host_choices(
+        self, flow: Flow, node: Node, *, shown: bool = False
+    ) -> tuple[Choice, ...] | None:
+        """The host's options for a `choices_from` question (None for other questions):
+        those it offers now, or with `shown` those the question showed, if kept."""
+        ask = node.ask
+        if ask is None or ask.choices_from is None:
+            return None
+        offered: Sequence[Option] = ()
+        kept = self.vars.get(ask.var + SHOWN_SUFFIX) if shown else None
+        if isinstance(kept, str):
+            try:
+                offered = tuple(Option(str(v), str(label)) for v, label in json.loads(kept))
+            except (ValueError, TypeError):
+                kept = None
+        if not isinstance(kept, str):
+            offered = self.ctx.options(ask.choices_from, dict(self.vars), self.language)
+        found: list[Choice] = []
+        for option in offered:
+            if not option.value or any(c.value == option.value for c in found):
+                where = f"{flow.file}: node '{node.id}' -> ask -> {ask.choices_from}"
+                self.error("bad_option", f"{where}: an empty or repeated value")
+                continue
+            found.append(Choice(option.value, Text(((self.language, option.label),))))
+        return tuple(found)
+
+    def ask(self, flow: Flow, node: Node) -> _Target | None:
+        """Asks the node's question and waits; or goes on when the host has no options."""
         ask = node.ask
         assert ask is not None
         where = f"{flow.file}: node '{node.id}' -> ask"
-        text = self.render(ask.text, flow, f"{where} -> text")
+        dynamic = self.host_choices(flow, node)
+        if dynamic is not None and not dynamic and ask.when_empty is not None:
+            return self.resolve(ask.when_empty, flow, f"{where} -> when_empty")
         choices = ask.choices if ask.type == "choice" else ()
         if ask.type == "yesno":
             choices = self.yes_no_choices()
-        options = tuple(
+        if dynamic is not None and not dynamic and not choices:
+            self.error("no_options", f"{where}: the host offered no '{ask.choices_from}'")
+            return self.stuck_target()
+        text = self.render(ask.text, flow, f"{where} -> text")
+        options = tuple(Option(c.value, c.label.get(self.language)) for c in dynamic or ())
+        if dynamic is not None:
+            shown = json.dumps([[o.value, o.label] for o in options], ensure_ascii=False)
+            self.vars[ask.var + SHOWN_SUFFIX] = shown
+        options += tuple(
             Option(c.value, self.render(c.label, flow, f"{where} -> choice[{i}] -> label"))
             for i, c in enumerate(choices)
         )
@@ -436,6 +510,7 @@ class _Run:
             self.error("too_many_choices", f"{where}: {len(options)} choices for this channel")
         self.outputs.append(Message(text, options))
         self.set_top(Frame(flow.id, flow.version, node.id, True))
+        return None
 
     def answer(self, flow: Flow, node: Node, inp: Input) -> _Target | None:
         ask = node.ask
@@ -444,6 +519,12 @@ class _Run:
         raw = inp.text if inp.kind == "text" else inp.choice
         if ask.type in ("choice", "yesno"):
             choices = ask.choices if ask.type == "choice" else self.yes_no_choices()
+            # An answer means what the person saw; the host checks what it is worth now.
+            dynamic = self.host_choices(flow, node, shown=True)
+            if dynamic is not None and not dynamic and ask.when_empty is not None:
+                # Nothing to choose from (any more): go on without a miss.
+                return self.resolve(ask.when_empty, flow, f"{where} -> ask -> when_empty")
+            choices = (dynamic or ()) + choices
             chosen = match_value(inp.choice, choices) if inp.kind == "choice" else None
             chosen = chosen or match_choice(raw, choices)
             if chosen is None and ask.type == "yesno":
@@ -452,6 +533,10 @@ class _Run:
             if chosen is None:
                 return self.miss(flow, node, None)
             self.accept(ask.var, chosen.value)
+            self.vars.pop(ask.var + LABEL_SUFFIX, None)
+            self.vars.pop(ask.var + SHOWN_SUFFIX, None)
+            if dynamic and chosen in dynamic:
+                self.vars[ask.var + LABEL_SUFFIX] = chosen.label.get(self.language)
             if chosen.goto is not None:
                 return self.resolve(chosen.goto, flow, f"{where} -> goto")
             return self.after(flow, node, chosen.value)
@@ -486,8 +571,7 @@ class _Run:
             self.outputs.append(Message(self.render(text, flow, where)))
         else:
             self.say_global("reask", flow)
-        self.ask(flow, node)
-        return None
+        return self.ask(flow, node)
 
     # -- texts -----------------------------------------------------------------------
 
@@ -521,7 +605,10 @@ class _Run:
             label = self.lib.answer_label(flow, var, value)
             if label is None and value in ("yes", "no"):
                 label = self.lib.globals.text(value)
-            return label.get(self.language, self.lib.languages[0]) if label is not None else value
+            if label is None:
+                shown = self.vars.get(var + LABEL_SUFFIX)
+                return shown if isinstance(shown, str) else value
+            return label.get(self.language, self.lib.languages[0])
 
         rendered, missing = placeholders.render(template, lookup)
         for name in missing:

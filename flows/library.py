@@ -23,6 +23,7 @@ class FlowLibrary:
         "languages",
         "context_keys",
         "max_choices",
+        "option_sets",
         "flow_ids",
         "_flows",
         "_current",
@@ -40,11 +41,13 @@ class FlowLibrary:
         languages: tuple[str, ...],
         context_keys: Collection[str],
         max_choices: int,
+        option_sets: Collection[str] = (),
     ) -> None:
         self.globals = globals_
         self.languages = languages
         self.context_keys = frozenset(context_keys)
         self.max_choices = max_choices
+        self.option_sets = frozenset(option_sets)
         self._flows = MappingProxyType(dict(flows))
         self._current = MappingProxyType(dict(current))
         self._sources = MappingProxyType(dict(sources))
@@ -120,7 +123,9 @@ class FlowLibrary:
             flow = _relabel(flow, f"{flow.id}.toml@{version}")
             current = {fid: self.flow(fid) for fid in self._current}
             current[flow.id] = flow
-            checker = GraphChecker(current, (), None, self.languages, self.context_keys)
+            checker = GraphChecker(
+                current, (), None, self.languages, self.context_keys, self.option_sets
+            )
             checker.check_flow(flow)
             problems += checker.problems
             flows[(flow.id, version)] = flow
@@ -136,8 +141,18 @@ class FlowLibrary:
             languages=self.languages,
             context_keys=self.context_keys,
             max_choices=self.max_choices,
+            option_sets=self.option_sets,
         )
 
 
 def _relabel(flow: Flow, file: str) -> Flow:
-    return Flow(flow.id, flow.name, flow.start, flow.nodes, file, flow.version, flow.spec_version)
+    return Flow(
+        flow.id,
+        flow.name,
+        flow.start,
+        flow.nodes,
+        file,
+        flow.version,
+        flow.spec_version,
+        flow.entries,
+    )

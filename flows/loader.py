@@ -23,8 +23,25 @@ DEFAULT_CONTEXT_KEYS: tuple[str, ...] = (
     "office_phone",
     "hotlines",
     "consent_version",
+    # Retention periods (days) quoted in the consent text, from configuration.
+    "retention_case_days",
+    "retention_first_contact_days",
+    # The family's booking (present only when there is one): the next confirmed
+    # appointment, and the time held for them while they confirm.
+    "booking_code",
+    "booking_when",
+    "booking_mode",
+    "booking_counsellor",
+    "hold_code",
+    "hold_when",
+    "hold_mode",
+    "hold_counsellor",
+    "hold_minutes",
 )
 """Context keys the host always passes (configuration may add more)."""
+
+DEFAULT_OPTION_SETS: tuple[str, ...] = ("booking_modes", "booking_days", "booking_times")
+"""Option sets the host fills at run time for `ask.choices_from`."""
 
 
 def bundled_library_dir() -> Path:
@@ -38,6 +55,7 @@ def load_library(
     languages: Sequence[str] = ("id", "en"),
     context_keys: Collection[str] = DEFAULT_CONTEXT_KEYS,
     max_choices: int = 10,
+    option_sets: Collection[str] = DEFAULT_OPTION_SETS,
 ) -> FlowLibrary:
     """Every flow in `directory` and its globals.toml, checked; FlowSetError lists all problems."""
     languages = tuple(languages)
@@ -82,7 +100,7 @@ def load_library(
             )
         flows[flow.id] = flow
         sources[flow.id] = source
-    problems += GraphChecker(flows, broken, globals_, languages, context_keys).check()
+    problems += GraphChecker(flows, broken, globals_, languages, context_keys, option_sets).check()
     if problems or globals_ is None:
         raise FlowSetError(tuple(problems))
     return FlowLibrary(
@@ -93,7 +111,14 @@ def load_library(
         languages=languages,
         context_keys=context_keys,
         max_choices=max_choices,
+        option_sets=option_sets,
     )
 
 
-__all__ = ["DEFAULT_CONTEXT_KEYS", "bundled_library_dir", "content_version", "load_library"]
+__all__ = [
+    "DEFAULT_CONTEXT_KEYS",
+    "DEFAULT_OPTION_SETS",
+    "bundled_library_dir",
+    "content_version",
+    "load_library",
+]

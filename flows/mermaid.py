@@ -47,6 +47,8 @@ def flowchart(library: FlowLibrary, flow_id: str) -> str:
     language = library.languages[0]
     lines = ["flowchart TD", f'  start(["{escape(flow.id)}: {escape(flow.name.get(language))}"])']
     lines.append(f"  start --> {_id(flow, flow.start)}")
+    for entry in flow.entries:  # where the host may begin the flow
+        lines.append(f"  start -.->|entry| {_id(flow, entry)}")
     outside: dict[str, str] = {}
     for node in flow.nodes:
         summary = _summary(node, language)
@@ -77,6 +79,8 @@ def _edges(node: Node) -> list[tuple[str, str]]:
         for choice in node.ask.choices:
             if choice.goto is not None:
                 edges.append((choice.value, choice.goto))
+        if node.ask.when_empty is not None:
+            edges.append(("no options", node.ask.when_empty))
     edges += list(node.exits)
     if node.next is not None:
         edges.append(("", node.next))

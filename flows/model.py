@@ -51,6 +51,10 @@ class Ask:
     choices: tuple[Choice, ...] = ()
     validator: str | None = None  # "number" | "date" | "phone"
     error: Text | None = None
+    # A choice question whose options the host supplies at run time (a named
+    # option set, e.g. the free days for a booking); static `choices` follow them.
+    choices_from: str | None = None
+    when_empty: str | None = None  # where to go when the host has no options
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,9 +66,10 @@ class Case:
 
 @dataclass(frozen=True, slots=True)
 class Router:
-    var: str
+    var: str  # a variable, or with `from_context` a context key the host passes
     cases: tuple[Case, ...]
     default: str
+    from_context: bool = False
 
     def categories(self) -> tuple[str, ...]:
         seen: list[str] = []
@@ -129,6 +134,9 @@ class Flow:
     file: str
     version: str
     spec_version: int
+    # Nodes besides `start` where the host may begin this flow (an interrupt to
+    # `FLOW.NODE`), e.g. "that time was just taken" in the booking flow.
+    entries: tuple[str, ...] = ()
     _index: dict[str, Node] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:

@@ -36,11 +36,11 @@ from flows.validators import VALIDATORS
 IDENT = re.compile(r"^[A-Za-z0-9_]+$")
 ASK_TYPES = ("choice", "yesno", "text")
 
-FLOW_KEYS = ("spec_version", "id", "name", "start", "nodes")
+FLOW_KEYS = ("spec_version", "id", "name", "start", "nodes", "entries")
 NODE_KEYS = ("id", "actions", "say", "effects", "ask", "call", "router", "next", "exits", "end")
-ASK_KEYS = ("type", "var", "text", "choices", "validator", "error")
+ASK_KEYS = ("type", "var", "text", "choices", "validator", "error", "choices_from", "when_empty")
 CHOICE_KEYS = ("value", "label", "synonyms", "goto")
-ROUTER_KEYS = ("var", "cases", "default")
+ROUTER_KEYS = ("var", "context", "cases", "default")
 CASE_KEYS = ("test", "arg", "category")
 GLOBAL_KEYS = ("spec_version", "entry", "stuck", "texts", "commands")
 COMMAND_KEYS = ("id", "words", "goto")
@@ -166,11 +166,27 @@ class Reader:
                     continue
                 seen.add(node.id)
                 nodes.append(node)
+        entries = self.entries(data.get("entries", []))
         if len(self.problems) > before or flow_id is None or name is None or start is None:
             return None
         return Flow(
-            flow_id, name, start, tuple(nodes), self.file, version, int(data["spec_version"])
+            flow_id,
+            name,
+            start,
+            tuple(nodes),
+            self.file,
+            version,
+            int(data["spec_version"]),
+            entries,
         )
+
+    def entries(self, raw: object) -> tuple[str, ...]:
+        """Node ids where the host may begin the flow (checked in the graph phase)."""
+        items = self.array(raw, ("entries",))
+        if not all(isinstance(item, str) and IDENT.match(item) for item in items):
+            self.problem(("entries",), "must be an array of node ids")
+            return ()
+        return tuple(items)
 
     def node(self, raw: object, index: int, max_choices: int) -> Node | None:
         data = self.table(raw, (f"nodes[{index}]",))
@@ -303,10 +319,16 @@ class Reader:
                 f"(text questions take: {', '.join(VALIDATORS)})",
             )
         choices: list[Choice] = []
+        choices_from = self.string(data, "choices_from", path, required=False, ident=True)
+        when_empty = self.ref(data, "when_empty", path)
+        if choices_from is not None and kind != "choice":
+            self.problem(path + ("choices_from",), f"belongs only to a choice question, not {kind}")
+        if when_empty is not None and choices_from is None:
+            self.problem(path + ("when_empty",), "belongs only to a question with 'choices_from'")
         if kind == "choice":
             raw_choices = self.array(data.get("choices", []), path + ("choices",))
-            if not raw_choices:
-                self.problem(path, "a choice question needs 'choices'")
+            if not raw_choices and choices_from is None:
+                self.problem(path, "a choice question needs 'choices' or 'choices_from'")
             if len(raw_choices) > max_choices:
                 self.problem(
                     path + ("choices",),
@@ -321,7 +343,7 @@ class Reader:
             self.problem(path, f"'choices' belongs only to a choice question, not {kind}")
         if kind is None or var is None or text is None:
             return None
-        return Ask(kind, var, text, tuple(choices), validator, error)
+        return Ask(kind, var, text, tuple(choices), validator, error, choices_from, when_empty)
 
     def choice(self, raw: object, path: Path) -> Choice | None:
         data = self.table(raw, path)
@@ -355,7 +377,10 @@ class Reader:
 
     def router(self, data: dict[str, Any], path: Path) -> Router | None:
         self.unknown_keys(data, ROUTER_KEYS, path)
-        var = self.string(data, "var", path, ident=True)
+        from_context = "context" in data
+        if from_context and "var" in data:
+            self.problem(path, "a router tests either a 'var' or a 'context' key, not both")
+        var = self.string(data, "context" if from_context else "var", path, ident=True)
         default = self.string(data, "default", path)
         cases: list[Case] = []
         for i, raw in enumerate(self.array(data.get("cases", []), path + ("cases",))):
@@ -379,7 +404,7 @@ class Reader:
             cases.append(Case(test, arg, category))
         if var is None or default is None:
             return None
-        return Router(var, tuple(cases), default)
+        return Router(var, tuple(cases), default, from_context)
 
     # -- globals ---------------------------------------------------------------
 

@@ -53,6 +53,10 @@ def value(item: Any, indent: str = "") -> str:
     if isinstance(item, Sequence):
         if not item:
             return "[]"
+        if indent and all(isinstance(v, str) and "\n" not in v for v in item):
+            inline = "[" + ", ".join(value(v) for v in item) + "]"
+            if len(inline) <= 80:
+                return inline  # a short row inside an array: [value, label]
         rows = "".join(f"{indent}  {value(v, indent + '  ')},\n" for v in item)
         return "[\n" + rows + indent + "]"
     raise TypeError(f"cannot write a {type(item).__name__} as TOML")

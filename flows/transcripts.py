@@ -8,6 +8,9 @@ Format (one TOML file per flow, `flows/library/transcripts/<flow>.toml`)::
     buttons = false                     # channel capabilities passed in the Context
     max_choices = 10
     context = { office_name = "LK3 Kota Ambon" }   # merged over the built-in defaults
+    options = { booking_days = [["2025-12-15", "Senin, 15 Desember"]] }
+                                        # the host's options per set (`ask.choices_from`):
+                                        # [value, label] pairs; also per case and per turn
 
     [[cases]]
     name = "consent given, goes to the menu"       # unique within the file
@@ -19,7 +22,8 @@ Format (one TOML file per flow, `flows/library/transcripts/<flow>.toml`)::
     [[cases.turns]]                     # each turn is ONE of:
     start = ""                          #   a start (the value is the deep-link parameter)
     # interrupt = "crisis"              #   the host pushes a flow on top (a conversation
-                                        #   usually begins with `interrupt = "<flow>"`)
+                                        #   usually begins with `interrupt = "<flow>"`;
+                                        #   "<flow>.<node>" begins at one of its entries)
     # send = "2"                        #   the person writes a text
     # press = "yes"                     #   the person presses a button (its value)
     expect = [                          # every output of the turn, in order:
@@ -42,13 +46,23 @@ from __future__ import annotations
 import difflib
 import tomllib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from flows import tomlwriter
-from flows.engine import ChannelCaps, Context, Effect, Input, Message, Output, step
+from flows.engine import (
+    ChannelCaps,
+    Context,
+    Effect,
+    Input,
+    Message,
+    Option,
+    Output,
+    static_options,
+    step,
+)
 from flows.errors import TranscriptError
 from flows.library import FlowLibrary
 from flows.model import Value
@@ -62,6 +76,8 @@ DEFAULT_CONTEXT: Mapping[str, str] = {
     "office_phone": "0911 000000",
     "hotlines": "SAPA 129 (telepon/WA 08111129129); Polisi 110; Ambulans 119",
     "consent_version": "2025-12",
+    "retention_case_days": "365",
+    "retention_first_contact_days": "30",
 }
 TURN_KINDS = ("start", "interrupt", "send", "press")
 
@@ -76,18 +92,23 @@ def render_output(output: Output) -> str:
     return f"error {output.code} {output.where}"
 
 
+OptionSets = tuple[tuple[str, tuple[Option, ...]], ...]
+
+
 @dataclass(frozen=True, slots=True)
 class TranscriptTurn:
     kind: str  # start | interrupt | send | press
     value: str
     expect: tuple[str, ...]
     expect_vars: tuple[tuple[str, Value], ...] = ()
+    options: OptionSets | None = None  # None: the case's options
 
     def input(self) -> Input:
         if self.kind == "start":
             return Input("start", text=self.value)
         if self.kind == "interrupt":
-            return Input("interrupt", flow=self.value)
+            flow, _, node = self.value.partition(".")
+            return Input("interrupt", flow=flow, node=node)
         if self.kind == "press":
             return Input("choice", choice=self.value)
         return Input("text", text=self.value)
@@ -156,6 +177,18 @@ def _vars(value: object, path: Path, where: str) -> tuple[tuple[str, Value], ...
     return tuple(sorted(table.items()))
 
 
+def _options(value: object, path: Path, where: str) -> OptionSets:
+    sets: list[tuple[str, tuple[Option, ...]]] = []
+    for name, pairs in _table(value, path, where).items():
+        if not isinstance(pairs, list) or not all(
+            isinstance(p, list) and len(p) == 2 and all(isinstance(x, str) for x in p)
+            for p in pairs
+        ):
+            raise _err(path, f"{where} -> {name}", "must be an array of [value, label] pairs")
+        sets.append((name, tuple(Option(v, label) for v, label in pairs)))
+    return tuple(sets)
+
+
 def _strings(value: object, path: Path, where: str) -> dict[str, str]:
     table = _table(value, path, where)
     if not all(isinstance(v, str) for v in table.values()):
@@ -210,7 +243,11 @@ def _case(case: dict[str, Any], defaults: dict[str, Any], path: Path, where: str
     values = dict(DEFAULT_CONTEXT)
     values.update(_strings(defaults.get("context", {}), path, "defaults -> context"))
     values.update(_strings(case.get("context", {}), path, f"{where} -> context"))
-    context = Context(now, ChannelCaps(buttons, max_choices), values, language)
+    options = dict(_options(defaults.get("options", {}), path, "defaults -> options"))
+    options.update(_options(case.get("options", {}), path, f"{where} -> options"))
+    context = Context(
+        now, ChannelCaps(buttons, max_choices), values, language, static_options(options)
+    )
     turns = []
     raw_turns = case.get("turns")
     if not isinstance(raw_turns, list) or not raw_turns:
@@ -225,7 +262,12 @@ def _case(case: dict[str, Any], defaults: dict[str, Any], path: Path, where: str
         if not isinstance(expect, list) or not all(isinstance(e, str) for e in expect):
             raise _err(path, at, "expect must be an array of strings")
         expect_vars = _vars(turn.get("expect_vars", {}), path, f"{at} -> expect_vars")
-        turns.append(TranscriptTurn(kinds[0], turn[kinds[0]], tuple(expect), expect_vars))
+        turn_options = None
+        if "options" in turn:
+            turn_options = tuple({**options, **dict(_options(turn["options"], path, at))}.items())
+        turns.append(
+            TranscriptTurn(kinds[0], turn[kinds[0]], tuple(expect), expect_vars, turn_options)
+        )
     vars_ = _vars(case.get("vars", {}), path, f"{where} -> vars")
     return TranscriptCase(case["name"], language, vars_, context, tuple(turns))
 
@@ -245,7 +287,10 @@ def run_case(library: FlowLibrary, case: TranscriptCase, file: str = "") -> Case
     actual: list[tuple[str, ...]] = []
     visited: set[tuple[str, str]] = set()
     for i, turn in enumerate(case.turns):
-        result = step(library, state, turn.input(), case.context)
+        context = case.context
+        if turn.options is not None:
+            context = replace(context, options=static_options(dict(turn.options)))
+        result = step(library, state, turn.input(), context)
         state = result.state
         visited.update(result.visited)
         got = tuple(render_output(o) for o in result.outputs)

@@ -3,7 +3,10 @@
 Open a `Store` with a `KeyRing`; use its repositories. No SQL lives outside this
 package. Everything a person wrote or that identifies them is sealed under that
 contact's data key, bound to its table, column and row; addresses and transport
-ids are found through keyed blind indexes.
+ids are found through keyed blind indexes. A data key is wrapped by the master key
+together with the contact's leaf of the key tree (`storage.keytree`), a file kept
+beside the database but never in it nor in its backups: erasing a contact destroys
+that leaf, so no copy of the database can be read for them again.
 
 Errors (all messages free of personal data and key material)::
 
@@ -11,6 +14,8 @@ Errors (all messages free of personal data and key material)::
      ├── KeyFileError          master keys missing, unreadable, too open, malformed
      ├── WrongKeyError         the keys are not the ones this database was written with
      ├── DecryptError          a ciphertext failed authentication (moved, altered, wrong key)
+     │    └── ErasedError      the contact was erased: its key is destroyed (crypto-shredding)
+     ├── BackupError           a backup cannot be taken, or a restore is refused
      ├── MigrationError        the schema cannot be brought to this code's version
      ├── InvalidRecordError    an input value is unusable (naive datetime, unknown kind)
      ├── NotFoundError         a write refers to a row that does not exist
@@ -18,14 +23,17 @@ Errors (all messages free of personal data and key material)::
      ├── StoreClosedError      the store was used after close()
      └── DatabaseError         SQLite reported an error
           └── ConstraintError  a write broke a schema constraint
+               └── SlotTakenError  a booking's time was just taken (or its hold is gone)
 """
 
 from __future__ import annotations
 
 from storage.errors import (
+    BackupError,
     ConstraintError,
     DatabaseError,
     DecryptError,
+    ErasedError,
     InvalidRecordError,
     KeyFileError,
     MigrationError,
@@ -40,9 +48,11 @@ from storage.store import Store
 
 __all__ = [
     "ENV_VAR",
+    "BackupError",
     "ConstraintError",
     "DatabaseError",
     "DecryptError",
+    "ErasedError",
     "InvalidRecordError",
     "KeyFileError",
     "KeyRing",

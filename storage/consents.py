@@ -10,8 +10,8 @@ __all__ = ["ConsentRepo", "record"]
 
 async def record(tx: Tx, contact_id: int, consent: ConsentRecord, now: int) -> None:
     await tx.execute(
-        "INSERT INTO consents (contact_id, given, version, at) VALUES (?, ?, ?, ?)",
-        (contact_id, int(consent.given), consent.version, now),
+        "INSERT INTO consents (contact_id, given, version, at, withdrawal) VALUES (?, ?, ?, ?, ?)",
+        (contact_id, int(consent.given), consent.version, now, int(consent.withdrawal)),
     )
 
 

@@ -8,14 +8,17 @@ they are safe to log.
 from __future__ import annotations
 
 __all__ = [
+    "BackupError",
     "ConstraintError",
     "DatabaseError",
     "DecryptError",
+    "ErasedError",
     "InvalidRecordError",
     "KeyFileError",
     "MigrationError",
     "NotFoundError",
     "StorageError",
+    "SlotTakenError",
     "StoreClosedError",
     "VersionConflictError",
     "WrongKeyError",
@@ -36,6 +39,14 @@ class WrongKeyError(StorageError):
 
 class DecryptError(StorageError):
     """A stored ciphertext failed authentication: wrong key, moved, or altered."""
+
+
+class ErasedError(DecryptError):
+    """The contact was erased: its key-tree leaf is destroyed, its data key cannot be unwrapped."""
+
+
+class BackupError(StorageError):
+    """A backup cannot be taken, or a restore is refused (a folder that is not empty...)."""
 
 
 class MigrationError(StorageError):
@@ -60,6 +71,10 @@ class DatabaseError(StorageError):
 
 class ConstraintError(DatabaseError):
     """A write broke a schema constraint (check, unique, foreign key)."""
+
+
+class SlotTakenError(ConstraintError):
+    """A booking's time is no longer free with any counsellor offered (or the hold is gone)."""
 
 
 class StoreClosedError(StorageError):

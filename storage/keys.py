@@ -33,6 +33,7 @@ __all__ = [
     "KeyRing",
     "MasterKey",
     "generate_key_file",
+    "prepend_key",
 ]
 
 ENV_VAR = "LK3_MASTER_KEYS"
@@ -220,6 +221,40 @@ def generate_key_file(path: Path) -> str:
         os.fsync(fd)
     finally:
         os.close(fd)
+    _fsync_dir(path.parent)
+    return key.key_id
+
+
+def prepend_key(path: Path) -> str:
+    """Puts a new key first in an existing key file (it then wraps everything new); its id.
+
+    The other keys stay, so everything they wrapped still reads. The file is
+    replaced atomically and keeps mode 0600; its old content is never lost.
+    """
+    old = _read_key_file(path)
+    known = KeyRing.parse(old, f"key file {path}")
+    key = MasterKey.generate()
+    while known.get(key.key_id) is not None:
+        key = MasterKey.generate()
+    lines = old.splitlines(keepends=True)
+    header = []
+    while lines and (not lines[0].strip() or lines[0].lstrip().startswith("#")):
+        header.append(lines.pop(0))
+    text = "".join(header) + key.entry() + "\n" + "".join(lines)
+    if text and not text.endswith("\n"):
+        text += "\n"
+    tmp = path.with_name(path.name + ".new")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except OSError as exc:
+        raise KeyFileError(f"key file {path} cannot be rewritten: {exc.strerror}") from None
+    try:
+        os.fchmod(fd, 0o600)
+        os.write(fd, text.encode("ascii"))
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)
     _fsync_dir(path.parent)
     return key.key_id
 

@@ -18,7 +18,10 @@ from dataclasses import dataclass
 
 import aiosqlite
 
+from storage.booking_schema import BOOKING_MIGRATION
 from storage.errors import MigrationError
+from storage.keyboards import KEYBOARDS_MIGRATION
+from storage.privacy_schema import PRIVACY_MIGRATION
 from storage.staff_schema import STAFF_MIGRATION
 
 __all__ = ["MIGRATIONS", "Migration", "apply_migrations", "applied_migrations"]
@@ -145,6 +148,9 @@ _INITIAL = (
 MIGRATIONS: tuple[Migration, ...] = (
     Migration("0001_initial", _INITIAL),
     Migration("0002_staff", STAFF_MIGRATION),
+    Migration("0003_privacy", PRIVACY_MIGRATION),
+    Migration("0004_booking", BOOKING_MIGRATION),
+    Migration("0005_telegram", KEYBOARDS_MIGRATION),
 )
 
 

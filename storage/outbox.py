@@ -21,15 +21,17 @@ from storage.records import NewOutbound, OutboxRow
 from storage.rows import as_bytes, new_rid
 from storage.vault import Vault
 
-__all__ = ["OutboxRepo", "insert_many"]
+__all__ = ["CANCELLED", "OutboxRepo", "cancel_pending", "insert_many"]
 
 _ERROR_CODE = re.compile(r"[A-Za-z0-9_.:\-]{1,64}")
 _ROWS_PER_INSERT = 100
-_COLUMNS = 8
+_COLUMNS = 9
+CANCELLED = "cancelled"
+"""The error code of a row withdrawn before it was sent (a reminder of a cancelled booking)."""
 
 _DUE = (
     "SELECT o.id, o.contact_id, o.channel, o.priority, o.due_at, o.attempts, o.rid, o.body_enc,"
-    " c.rid, c.address_enc, k.master_key_id, k.wrapped"
+    " c.rid, c.address_enc, k.master_key_id, k.wrapped, o.ref"
     " FROM outbox o JOIN contacts c ON c.id = o.contact_id"
     " JOIN contact_keys k ON k.contact_id = o.contact_id"
     " WHERE o.status = 'pending' AND o.due_at <= ? AND coalesce(o.next_attempt_at, 0) <= ?"
@@ -88,17 +90,30 @@ async def insert_many(
                 Vault.seal_text(dek, body_place(rid), _encode_body(item)),
                 inbox_id,
                 now,
+                item.ref,
             ]
         placeholders = ", ".join(["(" + ", ".join("?" * _COLUMNS) + ")"] * len(chunk))
         rows = await tx.fetchall(
             "INSERT INTO outbox (rid, contact_id, channel, priority, due_at, body_enc, inbox_id,"
-            f" created_at) VALUES {placeholders} RETURNING rid, id",
+            f" created_at, ref) VALUES {placeholders} RETURNING rid, id",
             tuple(params),
         )
         # RETURNING order is unspecified in SQLite: match rows by their row keys.
         by_rid = {as_bytes(row[0]): int(row[1]) for row in rows}
         ids.extend(by_rid[rid] for rid in rids)
     return ids
+
+
+async def cancel_pending(tx: Tx, refs: Sequence[str], at: int) -> int:
+    """Withdraws the pending rows with these refs (status failed, code `cancelled`)."""
+    if not refs:
+        return 0
+    marks = ", ".join("?" * len(refs))
+    return await tx.execute(
+        "UPDATE outbox SET status = 'failed', last_error = ?, failed_at = ?,"
+        f" next_attempt_at = NULL WHERE status = 'pending' AND ref IN ({marks})",
+        (CANCELLED, at, *refs),
+    )
 
 
 class OutboxRepo:
@@ -202,4 +217,5 @@ class OutboxRepo:
             priority=int(row[3]),
             due_at=from_micros(int(row[4])),
             attempts=int(row[5]),
+            ref=None if row[12] is None else str(row[12]),
         )

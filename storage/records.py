@@ -6,10 +6,15 @@ urgencies), so a mistake fails in the caller's frame rather than inside a batch.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from storage.errors import InvalidRecordError
+
+if TYPE_CHECKING:
+    from storage.audit import AuditEntry
+    from storage.booking_records import BookingOp
 
 __all__ = [
     "INBOUND_KINDS",
@@ -64,9 +69,9 @@ class NewInbound:
     """A message as a channel adapter received it; `transport_id` is the transport's own id."""
 
     channel: str
-    transport_id: str
+    transport_id: str = field(repr=False)  # may embed a chat id
     kind: str
-    text: str
+    text: str = field(repr=False)
     received_at: datetime
 
     def __post_init__(self) -> None:
@@ -84,9 +89,9 @@ class InboxRow:
     id: int
     contact_id: int
     channel: str
-    transport_id: str
+    transport_id: str = field(repr=False)
     kind: str
-    text: str
+    text: str = field(repr=False)
     received_at: datetime
 
 
@@ -96,10 +101,13 @@ class NewOutbound:
 
     contact_id: int
     channel: str
-    text: str
-    options: tuple[tuple[str, str], ...]
+    text: str = field(repr=False)
+    options: tuple[tuple[str, str], ...] = field(repr=False)
     priority: int
     due_at: datetime
+    # A plain, non-identifying name for rows sent later (`booking:12:day_before`),
+    # so that they can be found and withdrawn (a cancelled booking's reminders).
+    ref: str | None = None
 
     def __post_init__(self) -> None:
         _require_aware(self.due_at, "NewOutbound.due_at")
@@ -110,12 +118,13 @@ class OutboxRow:
     id: int
     contact_id: int
     channel: str
-    address: str
-    text: str
-    options: tuple[tuple[str, str], ...]
+    address: str = field(repr=False)
+    text: str = field(repr=False)
+    options: tuple[tuple[str, str], ...] = field(repr=False)
     priority: int
     due_at: datetime
     attempts: int
+    ref: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +156,9 @@ class Case:
 class ConsentRecord:
     given: bool
     version: str
+    # True when the person withdrew consent (`berhenti`): processing stops and
+    # their data is erased (storage.privacy.due_for_erasure).
+    withdrawal: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,6 +176,14 @@ class TurnWrite:
     # True for a person who declined consent: the message's words are erased
     # once processed, so nothing of what they wrote is kept.
     forget_text: bool = False
+    # A booking change (hold, confirm, cancel...) that commits with the turn; a
+    # lost race raises SlotTakenError and nothing of the turn is written.
+    booking: BookingOp | None = None
+    # Rights exercised in the chat (storage.erasure, storage.privacy): events for
+    # the audit log, a quick exit's cleanup, an erasure the person confirmed.
+    audit: tuple[AuditEntry, ...] = ()
+    quick_exit: bool = False
+    erase: bool = False
 
     def __post_init__(self) -> None:
         _require_aware(self.processed_at, "TurnWrite.processed_at")

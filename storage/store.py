@@ -15,17 +15,24 @@ from types import TracebackType
 import aiosqlite
 
 from storage import turns
+from storage.audit import AuditRepo
+from storage.bookings import BookingRepo
 from storage.cases import CaseRepo
 from storage.clock import to_micros, utc_now
 from storage.consents import ConsentRepo
 from storage.contacts import ContactRepo
 from storage.db import Readers, Tx, Writer, WriteStats, connect
+from storage.erasure import ErasureRepo
 from storage.flow_versions import FlowVersionRepo
 from storage.inbox import InboxRepo
+from storage.keyboards import KeyboardRepo
 from storage.keys import KeyRing
+from storage.keytree import default_tree_path
 from storage.migrations import apply_migrations
 from storage.outbox import OutboxRepo
+from storage.privacy import PrivacyRepo
 from storage.records import Contact, NewInbound, TurnWrite
+from storage.rotation import KeyRotation
 from storage.sessions import SessionRepo
 from storage.staff import StaffRepo
 from storage.vault import Vault
@@ -46,6 +53,12 @@ class Store:
     flows: FlowVersionRepo
     consents: ConsentRepo
     staff: StaffRepo
+    bookings: BookingRepo
+    audit: AuditRepo
+    privacy: PrivacyRepo
+    erasure: ErasureRepo
+    rotation: KeyRotation
+    keyboards: KeyboardRepo
 
     def __init__(
         self,
@@ -71,6 +84,12 @@ class Store:
         self.flows = FlowVersionRepo(readers, writer)
         self.consents = ConsentRepo(readers)
         self.staff = StaffRepo(readers, writer)
+        self.bookings = BookingRepo(readers, writer, vault)
+        self.audit = AuditRepo(readers, writer, vault, clock)
+        self.privacy = PrivacyRepo(readers, writer, vault, clock)
+        self.erasure = ErasureRepo(readers, writer, vault, clock)
+        self.rotation = KeyRotation(readers, writer, vault, clock)
+        self.keyboards = KeyboardRepo(readers, writer, vault)
 
     @classmethod
     async def open(
@@ -80,15 +99,21 @@ class Store:
         *,
         clock: Callable[[], datetime] = utc_now,
         readers: int = DEFAULT_READERS,
+        keytree: Path | None = None,
     ) -> Store:
-        """Opens (creating and migrating if needed) the database at `path`."""
+        """Opens (creating and migrating if needed) the database at `path`.
+
+        `keytree` is the key tree file (default: beside the database, `lk3.keytree`
+        for `lk3.db`), created with the database and never part of its backups.
+        """
         opened: list[aiosqlite.Connection] = []
         try:
             writer_conn = await connect(path, writer=True)
             opened.append(writer_conn)
             now = to_micros(clock(), "clock")
             await apply_migrations(writer_conn, now)
-            vault = await Vault.unlock(writer_conn, keyring, now)
+            tree_path = keytree if keytree is not None else default_tree_path(path)
+            vault = await Vault.unlock(writer_conn, keyring, now, tree_path=tree_path)
             reader_conns = []
             for _ in range(max(1, readers)):
                 conn = await connect(path, writer=False)

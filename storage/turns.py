@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from storage import cases, consents, contacts, inbox, outbox, sessions
+from storage import audit, cases, consents, contacts, erasure, inbox, outbox, privacy, sessions
+from storage.bookings import apply as apply_booking
 from storage.clock import to_micros
 from storage.db import Tx
 from storage.errors import InvalidRecordError, NotFoundError
@@ -34,6 +35,9 @@ async def commit_turn(tx: Tx, turn: TurnWrite, now: int) -> list[int]:
     if row[1] is not None:
         return []
     at = to_micros(turn.processed_at, "TurnWrite.processed_at")
+    if turn.booking is not None:
+        # First: a time just taken by another family fails the whole turn (SlotTakenError).
+        await apply_booking(tx, turn.contact_id, turn.booking, at)
     await sessions.upsert(tx, turn.contact_id, turn.session_state, at)
     ids = await outbox.insert_many(tx, turn.outbound, turn.inbox_id, now)
     for wanted in turn.cases:
@@ -47,4 +51,10 @@ async def commit_turn(tx: Tx, turn: TurnWrite, now: int) -> list[int]:
     if turn.forget_text:
         await inbox.forget_text(tx, turn.inbox_id)
     await tx.execute("UPDATE inbox SET processed_at = ? WHERE id = ?", (at, turn.inbox_id))
+    for entry in turn.audit:
+        await audit.append(tx, entry, at)
+    if turn.quick_exit:
+        await privacy.request_cleanup(tx, turn.contact_id, turn.inbox_id, ids, at)
+    if turn.erase:
+        await erasure.erase_in_turn(tx, turn.contact_id, turn.inbox_id, ids, at)
     return ids

@@ -11,16 +11,17 @@ outside `bot/channels/` imports a transport SDK.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 __all__ = [
     "CONTENT_KINDS",
     "Channel",
     "DeliveryError",
     "Inbound",
+    "MessageDeleter",
     "Outbound",
     "Receiver",
     "RetryLater",
@@ -52,11 +53,12 @@ class Inbound:
     """One message from a person, as the pipeline sees it whatever the transport."""
 
     channel: str
-    transport_id: str  # the transport's own id for this message: the dedupe key
-    address: str  # chat id or phone number; encrypted at rest, never logged
+    # The transport's own id for this message: the dedupe key (may embed a chat id).
+    transport_id: str = field(repr=False)
+    address: str = field(repr=False)  # chat id or phone; encrypted at rest, never logged
     kind: str
     # The words; for "choice" the pressed option's value; for "start" a deep-link parameter.
-    text: str = ""
+    text: str = field(default="", repr=False)
     received_at: datetime | None = None
 
     def __post_init__(self) -> None:
@@ -71,9 +73,10 @@ class Outbound:
     """One reply to deliver."""
 
     outbox_id: int
-    address: str
-    text: str
-    options: tuple[tuple[str, str], ...] = ()  # (value, label): buttons or a numbered list
+    address: str = field(repr=False)
+    text: str = field(repr=False)
+    # (value, label): buttons or a numbered list
+    options: tuple[tuple[str, str], ...] = field(default=(), repr=False)
 
 
 class DeliveryError(Exception):
@@ -116,6 +119,27 @@ class Channel(Protocol):
 
     async def send(self, message: Outbound) -> str | None:
         """Delivers one reply; returns the transport's message id, or raises DeliveryError."""
+        ...
+
+
+@runtime_checkable
+class MessageDeleter(Protocol):
+    """A channel that can also delete messages of a chat (Telegram can, for 48 hours).
+
+    Optional: the privacy worker checks `isinstance(channel, MessageDeleter)` and
+    asks for a quick exit's cleanup only on channels that have it.
+    """
+
+    async def delete_messages(
+        self, address: str, sent_ids: Sequence[str], received_ids: Sequence[str]
+    ) -> int:
+        """Deletes what it can of a chat; returns how many messages went.
+
+        `sent_ids` are the ids `send` returned for the bot's replies;
+        `received_ids` are the `transport_id`s of the person's own messages, as
+        the adapter made them. Ids it cannot delete (too old, already gone) are
+        skipped, not errors. Raises DeliveryError to be tried again later.
+        """
         ...
 
 
