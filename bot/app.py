@@ -19,6 +19,8 @@ from datetime import UTC, datetime
 from bot.booking.reminders import ReminderGate
 from bot.channels.base import Channel, Inbound
 from bot.config import Config
+from bot.datadir import secure_data_dir
+from bot.failpoints import armed_failpoints
 from bot.outbox import OutboxSender
 from bot.pipeline import Pipeline
 from bot.privacy import PrivacyWorker
@@ -113,7 +115,11 @@ class App:
         clock: Callable[[], datetime] = utc_now,
         env: Mapping[str, str] | None = None,
     ) -> App:
-        config.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        secure_data_dir(config.data_dir)
+        try:
+            armed_failpoints()
+        except ValueError as exc:
+            raise StartupError(str(exc)) from None
         keyring = open_keyring(config, env)
         library = load_flows(config)
         try:

@@ -7,6 +7,7 @@ import asyncio
 import dataclasses
 import logging
 import logging.handlers
+import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING, TextIO
 from bot.booking.cli import add_booking_commands
 from bot.cli_privacy import add_key_commands, add_privacy_commands
 from bot.config import Config, ConfigError, load_config
+from bot.datadir import secure_data_dir
 
 if TYPE_CHECKING:
     from storage.store import Store
@@ -24,6 +26,8 @@ __all__ = ["main"]
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    # Everything the bot writes (database, logs, backups, keys) is for its user alone.
+    os.umask(0o077)
     if argv[:1] == ["safety"]:
         # The crisis check has its own command line; hand it everything after the word.
         from bot.safety.cli import main as safety_main
@@ -147,6 +151,7 @@ def _run(args: argparse.Namespace) -> int:
 
 def _setup_logging(config: Config, *, verbose: bool) -> None:
     """Logs go to a daily file in the data folder (kept `retention.log_days` days)."""
+    secure_data_dir(config.data_dir)
     logs = config.data_dir / "logs"
     logs.mkdir(parents=True, exist_ok=True, mode=0o700)
     handler = logging.handlers.TimedRotatingFileHandler(
@@ -274,7 +279,7 @@ def _with_store(args: argparse.Namespace, action: Callable[[Store], Awaitable[in
         finally:
             await store.close()
 
-    config.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    secure_data_dir(config.data_dir)
     return asyncio.run(run())
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 from functools import cache
 
-__all__ = ["EXIT_CODE", "POINTS", "failpoint"]
+__all__ = ["EXIT_CODE", "POINTS", "armed_failpoints", "failpoint"]
 
 POINTS = frozenset({"after_receive", "before_commit", "after_commit", "after_send"})
 EXIT_CODE = 86
@@ -37,6 +37,11 @@ def _armed() -> dict[str, list[int]]:
             raise ValueError(f"LK3_FAILPOINTS point {name!r} has a count {nth!r}, not a number")
         armed[name] = [int(nth or "1")]
     return armed
+
+
+def armed_failpoints() -> frozenset[str]:
+    """The armed points; raises ValueError for a mistyped variable, checked at start-up."""
+    return frozenset(_armed())
 
 
 def failpoint(name: str) -> None:

@@ -20,7 +20,8 @@ from datetime import datetime, timedelta
 from bot.channels.base import Channel, DeliveryError, Outbound, RetryLater, Unreachable
 from bot.failpoints import failpoint
 from bot.ratelimit import RateLimiter
-from storage.records import OutboxRow
+from storage.errors import DecryptError, WrongKeyError
+from storage.records import OutboxHead, OutboxRow
 from storage.store import Store
 
 __all__ = ["OutboxSender"]
@@ -75,10 +76,18 @@ class OutboxSender:
         self._wake.set()
 
     async def run(self) -> None:
-        """Sends due rows until `stop` is called."""
+        """Sends due rows until `stop` is called; a failure to look never stops it."""
+        failures = 0
         while not self._stopping:
             self._wake.clear()
-            pause = await self._dispatch_due()
+            try:
+                pause = await self._dispatch_due()
+                failures = 0
+            except Exception as exc:
+                # A database hiccup must not silence every family: log, back off, go on.
+                failures += 1
+                pause = min(POLL_SECONDS, 0.1 * 2**failures)
+                log.error("outbox: looking for due rows failed (%s)", type(exc).__name__)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=pause)
 
@@ -94,8 +103,8 @@ class OutboxSender:
         deadline = self._monotonic() + timeout
         while self._monotonic() < deadline:
             if not self._tasks:
-                rows = await self._store.outbox.due(self._clock(), limit=50)
-                sendable = [r for r in rows if r.channel in self._channels]
+                heads = await self._store.outbox.heads(self._clock(), limit=50)
+                sendable = [h for h in heads if h.channel in self._channels]
                 if not sendable:
                     return
             self._wake.set()
@@ -106,50 +115,67 @@ class OutboxSender:
         """Starts sends for what may go now; returns how long to sleep before looking again."""
         now = self._clock()
         self._finished_rows.clear()
-        rows = await self._store.outbox.due(now, limit=200)
+        heads = await self._store.outbox.heads(now, limit=200)
         pause = POLL_SECONDS
-        chosen: set[int] = set()
-        for row in rows:
-            if row.id in self._inflight_rows or row.id in self._finished_rows:
+        for head in heads:
+            if head.id in self._inflight_rows or head.id in self._finished_rows:
                 continue
-            if row.contact_id in self._inflight_contacts:
-                continue
-            if row.contact_id in chosen:
-                continue  # this person's earlier reply goes first
-            channel = self._channels.get(row.channel)
+            if head.contact_id in self._inflight_contacts:
+                continue  # this person's previous reply is still on its way
+            channel = self._channels.get(head.channel)
             if channel is None:
                 continue  # another process owns this channel
-            chosen.add(row.contact_id)
-            wait = self._limiters[row.channel].wait_time(row.address, self._monotonic())
+            chat = str(head.contact_id)
+            wait = self._limiters[head.channel].wait_time(chat, self._monotonic())
             if wait > 0:
                 pause = min(pause, wait)
                 continue
-            self._limiters[row.channel].take(row.address, self._monotonic())
-            self._start(row, channel)
-        next_due = await self._store.outbox.next_due_at()
+            self._limiters[head.channel].take(chat, self._monotonic())
+            self._start(head, channel)
+        # Only a moment still to come can shorten the sleep; rows due now that were
+        # left (rate limit, in flight) wake the sender themselves.
+        next_due = await self._store.outbox.next_due_at(after=now)
         if next_due is not None:
             pause = min(pause, max(0.0, (next_due - self._clock()).total_seconds()))
         return max(pause, 0.001)
 
-    def _start(self, row: OutboxRow, channel: Channel) -> None:
-        self._inflight_rows.add(row.id)
-        self._inflight_contacts.add(row.contact_id)
-        task = asyncio.create_task(self._send(row, channel))
+    def _start(self, head: OutboxHead, channel: Channel) -> None:
+        self._inflight_rows.add(head.id)
+        self._inflight_contacts.add(head.contact_id)
+        task = asyncio.create_task(self._send(head, channel))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _send(self, row: OutboxRow, channel: Channel) -> None:
+    async def _send(self, head: OutboxHead, channel: Channel) -> None:
         try:
             async with self._slots:
-                await self._deliver(row, channel)
-        except Exception:
-            # The row stays pending and is tried again: never lose a reply.
-            log.exception("outbox row %s: unexpected error while sending", row.id)
+                row = await self._load(head)
+                if row is not None:
+                    await self._deliver(row, channel)
+        except Exception as exc:
+            # Counted as a failed attempt, so it is retried with backoff but not forever.
+            # Only the type is logged: an SDK's message may hold a number or a token.
+            log.error(
+                "outbox row %s: unexpected error while sending (%s)", head.id, type(exc).__name__
+            )
+            with contextlib.suppress(Exception):
+                await self._retry_head(head, channel, RetryLater(type(exc).__name__))
         finally:
-            self._inflight_rows.discard(row.id)
-            self._finished_rows.add(row.id)
-            self._inflight_contacts.discard(row.contact_id)
+            self._inflight_rows.discard(head.id)
+            self._finished_rows.add(head.id)
+            self._inflight_contacts.discard(head.contact_id)
             self._wake.set()
+
+    async def _load(self, head: OutboxHead) -> OutboxRow | None:
+        """The row's words and address; a row that cannot be decrypted is failed, not retried."""
+        try:
+            return await self._store.outbox.load(head.id)
+        except (DecryptError, WrongKeyError) as exc:
+            log.error(
+                "outbox row %s: cannot be decrypted (%s); failed", head.id, type(exc).__name__
+            )
+            await self._store.outbox.mark_failed(head.id, "undecryptable", self._clock())
+            return None
 
     async def _deliver(self, row: OutboxRow, channel: Channel) -> None:
         if row.ref is not None and self._gate is not None:
@@ -176,6 +202,11 @@ class OutboxSender:
         await self._store.outbox.mark_sent(row.id, provider_id, self._clock())
 
     async def _retry(self, row: OutboxRow, channel: Channel, exc: DeliveryError) -> None:
+        await self._retry_head(row, channel, exc)
+
+    async def _retry_head(
+        self, row: OutboxRow | OutboxHead, channel: Channel, exc: DeliveryError
+    ) -> None:
         attempts = row.attempts + 1
         if attempts >= self._max_attempts:
             log.warning(

@@ -38,10 +38,38 @@ __all__ = ["Pipeline"]
 
 log = logging.getLogger(__name__)
 
-# The crisis check reads at most this much of one message (it is linear and fast;
-# the bound only protects against a pathological transport).
-MAX_CLASSIFIED_CHARS = 20_000
 COMMIT_ATTEMPTS = 5
+# A message that fails this many times is answered with the fallback reply.
+FALLBACK_AFTER_ATTEMPTS = 4
+# Texts up to this long are checked on the event loop; longer ones in a thread.
+INLINE_CLASSIFY_CHARS = 600
+# Long texts are checked in windows this long, overlapping so no phrase is cut.
+CLASSIFY_WINDOW = 1500
+CLASSIFY_OVERLAP = 200
+
+
+def classify_windows(classifier: Classifier, text: str) -> Assessment:
+    """Checks a long text in overlapping windows; the most serious level wins."""
+    level = Level.NONE
+    reasons: list[str] = []
+    start = 0
+    while True:
+        found = classifier.classify(text[start : start + CLASSIFY_WINDOW])
+        if found.level.rank > level.rank:
+            level = found.level
+        reasons.extend(r for r in found.reasons if r not in reasons)
+        if start + CLASSIFY_WINDOW >= len(text):
+            return Assessment(level, tuple(reasons))
+        start += CLASSIFY_WINDOW - CLASSIFY_OVERLAP
+
+
+def _valid_unicode(text: str) -> str:
+    """Replaces lone surrogates (which cannot be stored as UTF-8) instead of failing."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "replace").decode("utf-8")
+    return text
 
 
 class Pipeline:
@@ -75,17 +103,20 @@ class Pipeline:
         self._pending: dict[int, list[int]] = {}
         self._workers: dict[int, asyncio.Task[None]] = {}
         self._stopping = False
+        # Seconds before the first retry of a failing message (doubling, capped at a minute).
+        self.retry_delay = 0.5
 
     async def receive(self, inbound: Inbound) -> bool:
         """Stores one message durably and schedules it; False when it was a repeat."""
         item = NewInbound(
             channel=inbound.channel,
-            transport_id=inbound.transport_id,
+            transport_id=_valid_unicode(inbound.transport_id),
             kind=inbound.kind,
-            text=inbound.text,
+            text=_valid_unicode(inbound.text),
             received_at=inbound.received_at or self._clock(),
         )
-        contact, inbox_id = await self._store.receive(inbound.channel, inbound.address, item)
+        address = _valid_unicode(inbound.address)
+        contact, inbox_id = await self._store.receive(inbound.channel, address, item)
         if inbox_id is None:
             log.info("duplicate %s message for contact %s ignored", inbound.channel, contact.id)
             return False
@@ -99,14 +130,16 @@ class Pipeline:
     async def recover(self) -> int:
         """Schedules every stored message that was never processed (after a crash)."""
         count = 0
+        after = 0
         while True:
-            rows = await self._store.inbox.pending(limit=1000)
-            fresh = [r for r in rows if r.id not in self._pending.get(r.contact_id, ())]
-            for row in fresh:
-                self._schedule(row.contact_id, row.id)
-            count += len(fresh)
-            if len(rows) < 1000 or not fresh:
+            page = await self._store.inbox.pending_ids(after_id=after, limit=1000)
+            for inbox_id, contact_id in page:
+                if inbox_id not in self._pending.get(contact_id, ()):
+                    self._schedule(contact_id, inbox_id)
+                    count += 1
+            if len(page) < 1000:
                 break
+            after = page[-1][0]
         if count:
             log.info("recovered %s unprocessed messages", count)
         return count
@@ -137,25 +170,54 @@ class Pipeline:
             while queue and not self._stopping:
                 inbox_id = queue[0]
                 async with self._slots:
-                    await self._process(inbox_id)
-                queue.pop(0)
-        except Exception:
-            # The message stays unprocessed in the inbox. Later messages of this
-            # contact must not overtake it, so the contact's queue is dropped and
-            # the next recovery sweep schedules them all again, in order.
-            log.exception("contact %s: processing stopped; recovery will retry", contact_id)
-            self._pending.pop(contact_id, None)
+                    done = await self._process_until_done(inbox_id)
+                if not done:
+                    break  # stopping: the message stays in the inbox for the next start
+                if inbox_id in queue:
+                    queue.remove(inbox_id)
         finally:
             self._workers.pop(contact_id, None)
             if not self._pending.get(contact_id):
                 self._pending.pop(contact_id, None)
 
+    async def _process_until_done(self, inbox_id: int) -> bool:
+        """Processes one message, retrying in place so later ones never overtake it.
+
+        After a few failures the family gets a reply saying their message is kept
+        and a case opens for a person, so a bug never leaves anyone waiting in
+        silence. Returns False only when the pipeline is stopping.
+        """
+        delay = self.retry_delay
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                if attempt <= FALLBACK_AFTER_ATTEMPTS:
+                    await self._process(inbox_id)
+                else:
+                    await self._process_fallback(inbox_id)
+                return True
+            except Exception as exc:
+                log.error(
+                    "message %s: processing failed (%s), attempt %s",
+                    inbox_id,
+                    type(exc).__name__,
+                    attempt,
+                    exc_info=attempt == 1,
+                )
+            if self._stopping:
+                return False
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 60.0)
+
     # --- one turn -----------------------------------------------------------
 
     async def _process(self, inbox_id: int) -> None:
+        if await self._store.inbox.is_processed(inbox_id):
+            return  # already processed (for instance by recovery racing a live receive)
         row = await self._store.inbox.get(inbox_id)
         if row is None:
-            return  # already processed (for instance by recovery racing a live receive)
+            return
         state = await self._load_state(row.contact_id)
         # Counsellors' own messages (and `/link`) never reach the family flows.
         desk = None if self._staff_desk is None else await self._staff_desk.plan(row, state)
@@ -165,7 +227,7 @@ class Pipeline:
             failpoint("after_commit")
             self._on_committed()
             return
-        assessment = self._assess(row)
+        assessment = await self._assess(row)
         if assessment.level is not Level.NONE:
             log.warning(
                 "contact %s message %s assessed %s (%s)",
@@ -202,10 +264,24 @@ class Pipeline:
             # Messages sent after the erasure request moved to a new contact: schedule them.
             await self.recover()
 
-    def _assess(self, row: InboxRow) -> Assessment:
-        if row.kind != "text" or not row.text:
+    async def _assess(self, row: InboxRow) -> Assessment:
+        """The crisis check of every text a person wrote (captions included).
+
+        Long texts are checked in overlapping windows, so the cost stays linear
+        and nothing past some limit goes unread, in a worker thread so that one
+        long message never stalls everyone else's replies. If the check itself
+        fails, the message is treated as worrying: a gentle question costs less
+        than a missed crisis.
+        """
+        if row.kind in ("choice", "start") or not row.text.strip():
             return Assessment(Level.NONE, ())
-        return self._classifier.classify(row.text[:MAX_CLASSIFIED_CHARS])
+        try:
+            if len(row.text) <= INLINE_CLASSIFY_CHARS:
+                return self._classifier.classify(row.text)
+            return await asyncio.to_thread(classify_windows, self._classifier, row.text)
+        except Exception as exc:
+            log.error("message %s: crisis check failed (%s)", row.id, type(exc).__name__)
+            return Assessment(Level.CHECK, ("classifier_error",))
 
     async def _load_state(self, contact_id: int) -> SessionState | None:
         raw = await self._store.sessions.get(contact_id)
@@ -285,6 +361,22 @@ class Pipeline:
             priority=PRIORITY_URGENT if urgent else PRIORITY_ROUTINE,
             cases=(CaseOpen(category="lainnya", urgency="darurat" if urgent else "segera"),),
         )
+
+    async def _process_fallback(self, inbox_id: int) -> None:
+        """The last resort for a message that keeps failing: reply, open a case, mark it done."""
+        if await self._store.inbox.is_processed(inbox_id):
+            return
+        row = await self._store.inbox.get(inbox_id)
+        if row is None:
+            return
+        try:
+            state = await self._load_state(row.contact_id)
+        except Exception:
+            state = None
+        assessment = await self._assess(row)
+        log.error("message %s: answered with the fallback reply; a case is open", row.id)
+        await self._commit(row, self._fallback_plan(state, assessment))
+        self._on_committed()
 
     async def _commit(
         self, row: InboxRow, plan: TurnPlan, booking: BookingOp | None = None

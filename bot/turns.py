@@ -9,6 +9,7 @@ Keeping this pure makes the safety rules testable as tables.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 
 from bot.booking import BOOKING_EFFECTS, BOOKING_FLOW
@@ -41,6 +42,8 @@ PRIORITY_URGENT = 0
 PRIORITY_ROUTINE = 5
 READABLE_KINDS = frozenset({"text", "choice", "start"})
 URGENCIES = ("biasa", "segera", "darurat")
+_CODE = re.compile(r"[a-z][a-z0-9_]{1,31}")
+_VERSION = re.compile(r"[A-Za-z0-9_.-]{1,32}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,17 +188,27 @@ def _apply(
         elif isinstance(out, FlowError):
             errors.append(out)
         elif out.name == "open_case":
+            # Both are stored in plain text for reports, so only code-shaped values pass:
+            # a flow that put a person's answer here must not leak it.
             urgency = out.param("urgency")
             if urgency not in URGENCIES:
-                errors.append(FlowError("bad_urgency", f"effect open_case: urgency {urgency!r}"))
+                errors.append(FlowError("bad_urgency", "effect open_case: unknown urgency"))
                 urgency = "segera"
-            cases.append(CaseOpen(category=out.param("category") or "lainnya", urgency=urgency))
+            category = out.param("category")
+            if not _CODE.fullmatch(category):
+                errors.append(FlowError("bad_category", "effect open_case: not a category code"))
+                category = "lainnya"
+            cases.append(CaseOpen(category=category, urgency=urgency))
         elif out.name == "handoff":
             handoff = True
         elif out.name == "set_language":
             language = out.param("language") or None
         elif out.name == "record_consent":
-            consent = ConsentRecord(given=out.param("given") == "yes", version=out.param("version"))
+            version = out.param("version")
+            if not _VERSION.fullmatch(version):
+                errors.append(FlowError("bad_version", "effect record_consent: not a version"))
+                version = "unknown"
+            consent = ConsentRecord(given=out.param("given") == "yes", version=version)
         elif out.name == "withdraw_consent":
             version = ctx.values.get("consent_version", "")
             consent = ConsentRecord(given=False, version=version, withdrawal=True)

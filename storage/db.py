@@ -57,7 +57,9 @@ async def connect(path: Path, *, writer: bool) -> aiosqlite.Connection:
         if writer:
             await conn.execute("PRAGMA journal_mode = WAL")
             await conn.execute("PRAGMA secure_delete = ON")
-        await conn.execute("PRAGMA synchronous = NORMAL")
+        # FULL: a COMMIT is on disk before it returns, so a message acknowledged to
+        # a transport survives a power cut; the writer's batching pays for the syncs.
+        await conn.execute(f"PRAGMA synchronous = {'FULL' if writer else 'NORMAL'}")
         await conn.execute("PRAGMA foreign_keys = ON")
         if not writer:
             await conn.execute("PRAGMA query_only = ON")

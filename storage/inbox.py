@@ -99,6 +99,20 @@ class InboxRepo:
         )
         return None if row is None else self._decode(row)
 
+    async def pending_ids(self, after_id: int = 0, limit: int = 1000) -> list[tuple[int, int]]:
+        """(inbox id, contact id) of unprocessed messages after `after_id`, oldest first.
+
+        Recovery needs only the ids: nothing is decrypted, and paging on the id
+        reaches every pending message however many there are.
+        """
+        rows = await self._readers.fetchall(
+            "SELECT id, contact_id FROM inbox WHERE processed_at IS NULL AND id > ?"
+            " ORDER BY id LIMIT ?",
+            (after_id, limit),
+            what="inbox.pending_ids",
+        )
+        return [(int(r[0]), int(r[1])) for r in rows]
+
     async def is_processed(self, inbox_id: int) -> bool:
         row = await self._readers.fetchone(
             "SELECT processed_at IS NOT NULL FROM inbox WHERE id = ?",

@@ -17,7 +17,7 @@ from storage.contacts import address_place
 from storage.crypto import Place
 from storage.db import Readers, Row, Tx, Writer
 from storage.errors import DecryptError, InvalidRecordError, NotFoundError
-from storage.records import NewOutbound, OutboxRow
+from storage.records import NewOutbound, OutboxHead, OutboxRow
 from storage.rows import as_bytes, new_rid
 from storage.vault import Vault
 
@@ -36,6 +36,28 @@ _DUE = (
     " JOIN contact_keys k ON k.contact_id = o.contact_id"
     " WHERE o.status = 'pending' AND o.due_at <= ? AND coalesce(o.next_attempt_at, 0) <= ?"
     " ORDER BY o.priority, o.due_at, o.id LIMIT ?"
+)
+
+
+# Each contact's next row (most urgent, then oldest) among the rows due now; it may be
+# sent only once its retry time has come, so a retried reply is never overtaken by
+# the replies that followed it.
+_HEADS = (
+    "SELECT id, contact_id, channel, priority, due_at, attempts FROM ("
+    " SELECT o.id, o.contact_id, o.channel, o.priority, o.due_at, o.attempts,"
+    " o.next_attempt_at, ROW_NUMBER() OVER ("
+    "  PARTITION BY o.contact_id ORDER BY o.priority, o.due_at, o.id) AS place"
+    " FROM outbox o WHERE o.status = 'pending' AND o.due_at <= ?)"
+    " WHERE place = 1 AND coalesce(next_attempt_at, 0) <= ?"
+    " ORDER BY priority, due_at, id LIMIT ?"
+)
+
+_ONE = (
+    "SELECT o.id, o.contact_id, o.channel, o.priority, o.due_at, o.attempts, o.rid, o.body_enc,"
+    " c.rid, c.address_enc, k.master_key_id, k.wrapped, o.ref"
+    " FROM outbox o JOIN contacts c ON c.id = o.contact_id"
+    " JOIN contact_keys k ON k.contact_id = o.contact_id"
+    " WHERE o.id = ? AND o.status = 'pending'"
 )
 
 
@@ -133,13 +155,45 @@ class OutboxRepo:
         rows = await self._readers.fetchall(_DUE, (at, at, limit), what="outbox.due")
         return [self._decode(row) for row in rows]
 
-    async def next_due_at(self) -> datetime | None:
-        """The earliest moment any pending row becomes sendable."""
-        row = await self._readers.fetchone(
-            "SELECT min(max(due_at, coalesce(next_attempt_at, due_at))) FROM outbox"
-            " WHERE status = 'pending'",
-            what="outbox.next_due_at",
-        )
+    async def heads(self, now: datetime, limit: int = 100) -> list[OutboxHead]:
+        """Each contact's next sendable row, most urgent first; nothing is decrypted.
+
+        The sender takes what it can send from these and `load`s only those, so a
+        long queue under a rate limit costs no decryption per look.
+        """
+        at = to_micros(now, "outbox.heads now")
+        rows = await self._readers.fetchall(_HEADS, (at, at, limit), what="outbox.heads")
+        return [
+            OutboxHead(
+                id=int(r[0]),
+                contact_id=int(r[1]),
+                channel=str(r[2]),
+                priority=int(r[3]),
+                due_at=from_micros(int(r[4])),
+                attempts=int(r[5]),
+            )
+            for r in rows
+        ]
+
+    async def load(self, outbox_id: int) -> OutboxRow | None:
+        """One pending row, decrypted (None once it is no longer pending)."""
+        row = await self._readers.fetchone(_ONE, (outbox_id,), what="outbox.load")
+        return None if row is None else self._decode(row)
+
+    async def next_due_at(self, after: datetime | None = None) -> datetime | None:
+        """The earliest moment any pending row becomes sendable (after `after`, if given)."""
+        sendable = "max(due_at, coalesce(next_attempt_at, due_at))"
+        if after is None:
+            row = await self._readers.fetchone(
+                f"SELECT min({sendable}) FROM outbox WHERE status = 'pending'",
+                what="outbox.next_due_at",
+            )
+        else:
+            row = await self._readers.fetchone(
+                f"SELECT min({sendable}) FROM outbox WHERE status = 'pending' AND {sendable} > ?",
+                (to_micros(after, "outbox.next_due_at after"),),
+                what="outbox.next_due_at",
+            )
         return None if row is None or row[0] is None else from_micros(int(row[0]))
 
     async def count_pending(self) -> int:

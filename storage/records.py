@@ -26,6 +26,7 @@ __all__ = [
     "InboxRow",
     "NewInbound",
     "NewOutbound",
+    "OutboxHead",
     "OutboxRow",
     "StaffMember",
     "TurnWrite",
@@ -111,6 +112,18 @@ class NewOutbound:
 
     def __post_init__(self) -> None:
         _require_aware(self.due_at, "NewOutbound.due_at")
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxHead:
+    """A contact's next reply to send, without its (encrypted) words or address."""
+
+    id: int
+    contact_id: int
+    channel: str
+    priority: int
+    due_at: datetime
+    attempts: int
 
 
 @dataclass(frozen=True, slots=True)

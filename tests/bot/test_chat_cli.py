@@ -141,3 +141,19 @@ def test_a_wrong_key_stops_start_up_clearly(tmp_path: Path) -> None:
     run = chat(tmp_path, "ibu-g", ["1"])
     assert run.returncode == 2
     assert "do not match this database" in run.stderr
+
+
+def test_the_data_folder_and_everything_in_it_are_private(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir(mode=0o755)
+    data.chmod(0o755)
+    chat(data, "ibu-h", ["1"])
+    assert data.stat().st_mode & 0o777 == 0o700
+    for path in data.rglob("*"):
+        assert path.stat().st_mode & 0o077 == 0, f"{path.name} is open to others"
+
+
+def test_a_mistyped_failpoint_stops_start_up_instead_of_misbehaving(tmp_path: Path) -> None:
+    run = chat(tmp_path, "ibu-i", ["1"], failpoint="after_comit")
+    assert run.returncode == 2
+    assert "unknown point 'after_comit'" in run.stderr

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
+from contextlib import closing
+from datetime import UTC, datetime
+from pathlib import Path
 
 from bot_support import Bot, eventually, soon
 
 from bot.channels.base import Inbound, RetryLater, Unreachable
+from bot.outbox import OutboxSender
 
 
 async def test_first_contact_is_greeted_in_indonesian_with_the_consent_question(bot: Bot) -> None:
@@ -187,3 +192,61 @@ async def test_a_declining_family_in_danger_is_still_helped_and_their_words_kept
     assert row is not None and "bunuh" in row.text
     case = await bot.app.store.cases.open_for(1)
     assert case is not None and case.urgency == "darurat"
+
+
+def corrupt(db: Path, sql: str) -> None:
+    """Damages the database file directly, as a disk fault or a bad restore would."""
+    with closing(sqlite3.connect(db)) as conn, conn:
+        conn.execute(sql)
+
+
+async def test_a_message_that_keeps_failing_gets_a_kind_reply_and_a_case(bot: Bot) -> None:
+    bot.app.pipeline.retry_delay = 0.01
+    await bot.start("chat-1")
+    await bot.send("chat-1", "agree", kind="choice")
+    # The stored session can no longer be decrypted: every attempt to process fails.
+    corrupt(bot.app.store.path, "UPDATE sessions SET state_enc = x'00'")
+    before = len(bot.channel.sent)
+    await bot.send("chat-1", "1")
+    replies = bot.channel.sent[before:]
+    assert len(replies) == 1 and "tersimpan" in replies[0].text
+    assert "112" in replies[0].text
+    case = await bot.app.store.cases.open_for(1)
+    assert case is not None and case.urgency == "segera"
+    # The conversation goes on afterwards.
+    before = len(bot.channel.sent)
+    await bot.send("chat-1", "menu")
+    assert len(bot.channel.sent) > before
+
+
+async def test_a_reply_that_cannot_be_decrypted_does_not_silence_anyone_else(bot: Bot) -> None:
+    await bot.app.sender.stop()
+    await bot.app.receive(Inbound("test", "s1", "chat-1", "start", ""))
+    await bot.app.receive(Inbound("test", "s2", "chat-2", "start", ""))
+    await bot.app.pipeline.wait_idle()
+    corrupt(bot.app.store.path, "UPDATE outbox SET body_enc = x'00' WHERE contact_id = 1")
+    sender = OutboxSender(bot.app.store, {"test": bot.channel}, clock=lambda: datetime.now(UTC))
+    task = asyncio.create_task(sender.run())
+    try:
+        await sender.wait_idle()
+    finally:
+        await sender.stop()
+        task.cancel()
+    assert {m.address for m in bot.channel.sent} == {"chat-2"}
+    assert await bot.app.store.outbox.count_pending() == 0
+
+
+async def test_a_crisis_at_the_end_of_a_very_long_message_is_still_caught(bot: Bot) -> None:
+    await bot.start("chat-1")
+    await bot.send("chat-1", "agree", kind="choice")
+    long_story = "hari ini saya ke pasar dan bertemu banyak orang. " * 300
+    await bot.send("chat-1", long_story + " aku sudah tidak kuat, aku mau bunuh diri malam ini")
+    case = await bot.app.store.cases.open_for(1)
+    assert case is not None and case.urgency == "darurat"
+
+
+async def test_text_that_is_not_valid_unicode_is_stored_not_refused(bot: Bot) -> None:
+    await bot.start("chat-1")
+    assert await bot.send("chat-1", "tolong \ud800 saya")
+    row = await bot.app.store.inbox.get(2)
+    assert row is not None and "\ud800" not in row.text
