@@ -1,0 +1,236 @@
+"""Escalation: alerts for waiting cases, driven by the database so restarts lose nothing.
+
+Each pass reads the cases that need attention and their last alert times, and
+writes what is due in one conditional transaction per case, so a pass repeated
+after a crash (or running twice) never alerts twice for one moment:
+
+- `darurat`, waiting: alert the on-duty counsellors (the roster; when nobody is
+  on duty, every linked counsellor and the supervisors); again every
+  `realert_minutes` until someone takes it; from `widen_after_minutes` the
+  supervisors too. The family is reminded of the hotlines once after
+  `remind_family_minutes` if nobody has taken it.
+- `segera`, waiting: one alert, only while someone is on duty (office hours);
+  otherwise it waits in the queue (`/antrian`, the console), urgency first.
+- a held case with an urgent family message the owner has not answered within
+  `realert_minutes`: the owner and the supervisors are alerted, and again after
+  each interval.
+
+Alerts carry the case code, category, urgency and waiting time, and a "take case"
+button; never the family's words, name or number.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.config import Config
+from bot.handoff import Handoff, case_ref, minutes
+from bot.turns import PRIORITY_URGENT
+from storage.handoff_records import LiveCase
+from storage.records import NewOutbound, StaffMember
+from storage.store import Store
+
+__all__ = ["ESCALATION_POLL_SECONDS", "TAKE_PREFIX", "EscalationJob"]
+
+log = logging.getLogger(__name__)
+
+ESCALATION_POLL_SECONDS = 20.0
+# Button data of "take case": `!take:<case id>`; the `!` marks an action button
+# that stays live on its own message (bot/channels/telegram.py).
+TAKE_PREFIX = "!take:"
+
+
+class EscalationJob:
+    """Runs `run_once` every few seconds and whenever a turn has committed."""
+
+    def __init__(
+        self,
+        store: Store,
+        handoff: Handoff,
+        config: Config,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self._store = store
+        self._handoff = handoff
+        self._config = config
+        self._clock = clock
+        self._wake = asyncio.Event()
+        self._stopping = False
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run(self) -> None:
+        while not self._stopping:
+            self._wake.clear()
+            try:
+                await self.run_once()
+            except Exception as exc:
+                log.error("escalation pass failed (%s)", type(exc).__name__, exc_info=True)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), ESCALATION_POLL_SECONDS)
+
+    async def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
+
+    async def run_once(self) -> int:
+        """One pass; returns how many cases got an alert or a reminder."""
+        now = self._clock()
+        settings = self._config.escalation
+        realert = timedelta(minutes=settings.realert_minutes)
+        widen_after = timedelta(minutes=settings.widen_after_minutes)
+        remind_after = timedelta(minutes=settings.remind_family_minutes)
+        staff = [m for m in await self._store.staff.list() if m.contact_id is not None]
+        on_duty_ids = await self._on_duty(now)
+        counsellors = [m for m in staff if "counsellor" in m.roles]
+        supervisors = [m for m in staff if "supervisor" in m.roles]
+        on_duty = [m for m in counsellors if m.id in on_duty_ids]
+        base = on_duty or _unique(counsellors + supervisors)
+        acted = 0
+        for case in await self._store.handoff.needing_escalation():
+            if case.status == "taken":
+                acted += await self._ping_owner(case, now, realert, staff, supervisors)
+                continue
+            if case.urgency == "segera":
+                if case.alerted_at is None and on_duty:
+                    acted += await self._alert(case, "alerted", on_duty, now)
+                continue
+            waited = now - case.waiting_since
+            if case.alerted_at is None:
+                widen = waited >= widen_after
+                targets = _unique(base + supervisors) if widen else base
+                acted += await self._alert(case, "alerted", targets, now, widen=widen)
+            elif now - case.alerted_at >= realert:
+                widen = waited >= widen_after
+                first_widen = widen and case.widened_at is None
+                targets = _unique(base + supervisors) if widen else base
+                event = "widened" if first_widen else "realerted"
+                acted += await self._alert(case, event, targets, now, widen=first_widen)
+            if case.family_reminded_at is None and waited >= remind_after:
+                acted += await self._remind_family(case, now)
+        return acted
+
+    async def _on_duty(self, now: datetime) -> set[int]:
+        local = now.astimezone(ZoneInfo(self._config.office.timezone))
+        return await self._store.roster.on_duty(local.weekday(), local.hour * 60 + local.minute)
+
+    async def _alert(
+        self,
+        case: LiveCase,
+        event: str,
+        targets: list[StaffMember],
+        now: datetime,
+        *,
+        widen: bool = False,
+    ) -> int:
+        if not targets:
+            log.error("case %s: urgent, but no staff member has a linked chat to alert", case.id)
+            return 0
+        values = self._handoff.describe(case)
+        text = self._handoff.text("handoff.alert", round=str(case.alerts + 1), **values)
+        button = ((f"{TAKE_PREFIX}{case.id}", self._handoff.text("handoff.take_button")),)
+        rows = []
+        for member in targets:
+            assert member.contact_id is not None
+            contact = await self._store.contacts.get(member.contact_id)
+            if contact is None:
+                continue
+            rows.append(
+                (
+                    member.id,
+                    NewOutbound(
+                        member.contact_id,
+                        contact.channel,
+                        text,
+                        button,
+                        PRIORITY_URGENT,
+                        now,
+                        case_ref(case.id, "alert"),
+                    ),
+                )
+            )
+        done = await self._store.handoff.alert(
+            case.id, event, case.alerted_at, now, rows, widen=widen
+        )
+        if done:
+            log.warning("case %s: %s to %s staff member(s)", case.id, event, len(rows))
+        return int(done)
+
+    async def _ping_owner(
+        self,
+        case: LiveCase,
+        now: datetime,
+        realert: timedelta,
+        staff: list[StaffMember],
+        supervisors: list[StaffMember],
+    ) -> int:
+        since = case.urgent_unanswered_at
+        if since is None or now - since < realert:
+            return 0
+        owner = [m for m in staff if m.id == case.owner_staff_id]
+        text = self._handoff.text("handoff.owner_ping", code=case.code, waiting=minutes(since, now))
+        rows = []
+        for member in _unique(owner + supervisors):
+            assert member.contact_id is not None
+            contact = await self._store.contacts.get(member.contact_id)
+            if contact is not None:
+                rows.append(
+                    (
+                        member.id,
+                        NewOutbound(
+                            member.contact_id,
+                            contact.channel,
+                            text,
+                            (),
+                            PRIORITY_URGENT,
+                            now,
+                            case_ref(case.id, "ping"),
+                        ),
+                    )
+                )
+        done = await self._store.handoff.alert(
+            case.id, "realerted", since, now, rows, owner_ping=True
+        )
+        if done:
+            log.warning(
+                "case %s: urgent message unanswered; owner and supervisors alerted", case.id
+            )
+        return int(done)
+
+    async def _remind_family(self, case: LiveCase, now: datetime) -> int:
+        contact = await self._store.contacts.get(case.contact_id)
+        if contact is None:
+            return 0
+        language = contact.language or self._config.languages[0]
+        text = self._handoff.family_text(
+            "handoff.family_reminder", language, **self._config.context_values(language)
+        )
+        row = NewOutbound(
+            case.contact_id,
+            contact.channel,
+            text,
+            (),
+            PRIORITY_URGENT,
+            now,
+            case_ref(case.id, "remind"),
+        )
+        done = await self._store.handoff.remind_family(case.id, now, [row])
+        if done:
+            log.info("case %s: family reminded of the hotlines", case.id)
+        return int(done)
+
+
+def _unique(members: list[StaffMember]) -> list[StaffMember]:
+    seen: set[int] = set()
+    found = []
+    for member in members:
+        if member.id not in seen:
+            seen.add(member.id)
+            found.append(member)
+    return found

@@ -1,0 +1,117 @@
+"""The values the hand-off repository hands back: plain codes, ids and times only."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from storage.records import NewOutbound
+
+__all__ = [
+    "AlertRef",
+    "CaseEvent",
+    "CaseNote",
+    "CaseReferral",
+    "HandoffFigures",
+    "LiveCase",
+    "Transition",
+    "UrgencyFigures",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class LiveCase:
+    """A case with its hand-off state; `waiting_since` is when it (re)entered the queue."""
+
+    id: int
+    code: str
+    contact_id: int
+    category: str
+    urgency: str
+    status: str
+    opened_at: datetime
+    waiting_since: datetime
+    owner_staff_id: int | None = None
+    taken_at: datetime | None = None
+    closed_at: datetime | None = None
+    outcome: str | None = None
+    alerted_at: datetime | None = None
+    alerts: int = 0
+    widened_at: datetime | None = None
+    family_reminded_at: datetime | None = None
+    first_reply_at: datetime | None = None
+    urgent_unanswered_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AlertRef:
+    """One alert sent (or queued) to a staff member: its outbox row and provider id."""
+
+    outbox_id: int
+    staff_id: int
+    contact_id: int
+    channel: str
+    provider_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Transition:
+    """What a state change wrote: the outcome code and the case as it is now.
+
+    outcome: `done`, `already` (it was so already, by this staff member), `held`
+    (another counsellor holds it), `closed`, `not_yours`, `not_found`.
+    """
+
+    outcome: str
+    case: LiveCase | None = None
+
+    @property
+    def done(self) -> bool:
+        return self.outcome == "done"
+
+
+@dataclass(frozen=True, slots=True)
+class CaseEvent:
+    case_id: int
+    at: datetime
+    event: str
+    actor: str
+
+
+@dataclass(frozen=True, slots=True)
+class CaseNote:
+    id: int
+    case_id: int
+    staff_id: int | None
+    text: str = field(repr=False)
+    at: datetime = field(compare=False, default=datetime.min)
+
+
+@dataclass(frozen=True, slots=True)
+class CaseReferral:
+    case_id: int
+    service: str
+    staff_id: int | None
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class UrgencyFigures:
+    """One urgency's figures: counts and seconds, nothing about anyone."""
+
+    urgency: str
+    opened: int
+    answered: int
+    median_first_reply_seconds: float | None
+    waited_past_target: int
+
+
+@dataclass(frozen=True, slots=True)
+class HandoffFigures:
+    since: datetime
+    until: datetime
+    target_seconds: int
+    by_urgency: tuple[UrgencyFigures, ...]
+
+
+Rows = tuple[NewOutbound, ...]
