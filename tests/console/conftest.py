@@ -1,0 +1,38 @@
+"""Fixtures for console tests: a real store in tmp_path, the console on a fake clock."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from console_support import FakeClock, make_console, make_office
+
+from bot.console.core import Console
+from bot.console.office import Office
+from storage.keys import KeyRing
+from storage.store import Store
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+async def store(tmp_path: Path, clock: FakeClock) -> AsyncIterator[Store]:
+    opened = await Store.open(tmp_path / "lk3.db", KeyRing.generate(), clock=clock)
+    try:
+        yield opened
+    finally:
+        await opened.close()
+
+
+@pytest.fixture
+async def office(store: Store, clock: FakeClock) -> Office:
+    return await make_office(store, clock)
+
+
+@pytest.fixture
+def console(store: Store, clock: FakeClock, office: Office) -> Console:
+    return make_console(store, clock, office=office)

@@ -1,0 +1,143 @@
+"""Driving the console in-process: a real store, the real app, httpx over ASGI, a fake clock."""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pyotp
+from starlette.applications import Starlette
+from starlette.routing import Route
+
+from bot.config import Config
+from bot.console.app import build_console
+from bot.console.auth import AuthSettings
+from bot.console.core import Console
+from bot.console.office import Office
+from bot.console.passwords import Hasher
+from bot.console.queue_feed import FeedSettings
+from bot.flow_shelf import FlowShelf
+from bot.handoff import Handoff
+from bot.texts import BotTexts
+from flows.library import FlowLibrary
+from flows.loader import bundled_library_dir, load_library
+from storage.store import Store
+
+T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+PASSWORD = "kata-sandi-yang-panjang"
+FAST = AuthSettings(hasher=Hasher(log2_n=10, r=8, p=1))
+# In-process tests read the queue's event stream to its end: one snapshot, then it closes.
+ONE_SHOT_FEED = FeedSettings(interval=0.05, heartbeat=5.0, lifetime=0.0)
+_CSRF = re.compile(r'name="csrf" value="([0-9a-f]{64})"')
+
+ROLE_SETS: dict[str, tuple[str, ...]] = {
+    "counsellor": ("counsellor",),
+    "supervisor": ("supervisor",),
+    "admin": ("admin",),
+    "admin+counsellor": ("admin", "counsellor"),
+}
+
+
+@dataclass
+class FakeClock:
+    now: datetime = field(default=T0)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> datetime:
+        self.now += timedelta(seconds=seconds)
+        return self.now
+
+
+def console_app(console: Console) -> Starlette:
+    return Starlette(
+        routes=[Route(r.path, r.endpoint, methods=list(r.methods)) for r in console.routes]
+    )
+
+
+def make_console(
+    store: Store, clock: FakeClock, public_url: str = "", office: Office | None = None
+) -> Console:
+    return build_console(
+        store,
+        clock=clock,
+        public_url=public_url,
+        settings=FAST,
+        office=office,
+        queue_feed=ONE_SHOT_FEED,
+    )
+
+
+@functools.cache
+def _bundled(languages: tuple[str, ...]) -> tuple[BotTexts, FlowLibrary]:
+    """Both are immutable, so every test may share one load."""
+    texts = BotTexts.load(languages=languages)
+    return texts, load_library(bundled_library_dir(), languages=languages)
+
+
+async def make_office(store: Store, clock: FakeClock, config: Config | None = None) -> Office:
+    """What `lk3 run` gives the console: the bundled flows on a shelf, booking texts, hand-off."""
+    config = config if config is not None else Config()
+    texts, library = _bundled(config.languages)
+    shelf = await FlowShelf.open(
+        store, library, base_dir=bundled_library_dir(), languages=config.languages, clock=clock
+    )
+    handoff = Handoff(store, texts, config, shelf.library, clock)
+    shelf.listen(handoff.use_library)
+    return Office(config, texts, handoff, shelf)
+
+
+def client(console: Console, ip: str = "10.0.0.1") -> httpx.AsyncClient:
+    transport = httpx.ASGITransport(app=console_app(console), client=(ip, 1234))
+    return httpx.AsyncClient(transport=transport, base_url="http://console.test")
+
+
+def csrf_of(html: str) -> str:
+    found = _CSRF.search(html)
+    assert found is not None, "the page has no CSRF field"
+    return found.group(1)
+
+
+async def add_staff(
+    console: Console, username: str, roles: tuple[str, ...], *, totp: bool | None = None
+) -> tuple[int, str | None]:
+    """A staff member with a password and (when required or asked) a confirmed TOTP secret."""
+    member = await console.store.staff.add(username, username.title(), roles, console.clock())
+    await console.store.console.set_password(member.id, FAST.hasher.hash(PASSWORD))
+    wants_totp = totp if totp is not None else bool(set(roles) & {"admin", "supervisor"})
+    if not wants_totp:
+        return member.id, None
+    secret = pyotp.random_base32()
+    await console.store.console.set_totp(member.id, secret)
+    await console.store.console.confirm_totp(member.id, 0)
+    return member.id, secret
+
+
+def code_for(secret: str, clock: FakeClock) -> str:
+    return pyotp.TOTP(secret).at(clock())
+
+
+async def post(
+    http: httpx.AsyncClient, path: str, data: dict[str, str], page: str = "/console/"
+) -> httpx.Response:
+    """Posts a form the way a browser does: with the CSRF token of the page it came from."""
+    token = csrf_of((await http.get(page)).text)
+    return await http.post(path, data={**data, "csrf": token})
+
+
+async def login(
+    http: httpx.AsyncClient, username: str, secret: str | None, clock: FakeClock
+) -> httpx.Response:
+    response = await post(
+        http, "/console/login", {"username": username, "password": PASSWORD}, "/console/login"
+    )
+    if secret is not None:
+        assert response.headers["location"] == "/console/totp"
+        response = await post(
+            http, "/console/totp", {"code": code_for(secret, clock)}, "/console/totp"
+        )
+    return response

@@ -1,0 +1,79 @@
+"""The console in a real browser: Debian's Chromium driven by Playwright, headless.
+
+Screenshots land in tests/console/artifacts/ for a person to look at.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from console_support import PASSWORD, FakeClock, add_staff, code_for
+
+from bot.console.app import mount_console
+from bot.console.core import Console
+from bot.web import WebServer
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).with_name("artifacts")
+pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium")
+
+
+@pytest.fixture
+async def served(console: Console) -> AsyncIterator[str]:
+    web = WebServer("127.0.0.1", 0)
+    mount_console(web, console)
+    await web.start()
+    try:
+        yield f"http://127.0.0.1:{web.port}"
+    finally:
+        await web.stop()
+
+
+async def test_admin_signs_in_with_password_and_totp_then_adds_a_user(
+    console: Console, clock: FakeClock, served: str
+) -> None:
+    from playwright.async_api import async_playwright
+
+    _, secret = await add_staff(console, "ana", ("admin",))
+    assert secret is not None
+    ARTIFACTS.mkdir(exist_ok=True)
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        try:
+            page = await browser.new_page()
+            errors: list[str] = []
+            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            await page.goto(served + "/console/")
+            await page.get_by_label("Nama pengguna").fill("ana")
+            await page.get_by_label("Kata sandi").fill(PASSWORD)
+            await page.get_by_role("button", name="Masuk").click()
+            await page.get_by_label("Kode 6 angka").fill(code_for(secret, clock))
+            await page.get_by_role("button", name="Periksa").click()
+            await page.get_by_role("heading", name="Selamat datang, Ana").wait_for()
+            await page.get_by_role("link", name="Pengguna").first.click()
+            await page.locator("#new-username").fill("budi")
+            await page.locator("#new-name").fill("<script>alert(1)</script>")
+            await page.locator("form.card input[value=counsellor]").check()
+            await page.locator("#new-password").fill(PASSWORD)
+            await page.get_by_role("button", name="Tambah pengguna").last.click()
+            await page.get_by_text("Pengguna budi ditambahkan.").wait_for()
+            assert await page.get_by_text("<script>alert(1)</script>").count() == 1
+            await page.screenshot(path=str(ARTIFACTS / "users.png"), full_page=True)
+            assert errors == []
+        finally:
+            await browser.close()
+    added = await console.store.staff.by_username("budi")
+    assert added is not None and added.roles == frozenset({"counsellor"})

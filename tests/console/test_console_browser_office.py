@@ -1,0 +1,113 @@
+"""The office pages in a real browser (Debian's Chromium, headless): an admin edits,
+checks and publishes a flow, reads the month's figures and a counsellor's week, on a
+laptop and on a phone-sized screen. Screenshots land in tests/console/artifacts/."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from console_support import PASSWORD, T0, FakeClock, add_staff, code_for
+from test_console_bookings import confirmed
+from test_console_figures import families
+
+from bot.console.app import mount_console
+from bot.console.core import Console
+from bot.console.office import Office
+from bot.web import WebServer
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).with_name("artifacts")
+pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium")
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture
+async def served(console: Console) -> AsyncIterator[str]:
+    web = WebServer("127.0.0.1", 0)
+    mount_console(web, console)
+    await web.start()
+    try:
+        yield f"http://127.0.0.1:{web.port}"
+    finally:
+        await web.stop()
+
+
+async def test_admin_publishes_a_flow_and_reads_the_figures_and_a_week(
+    console: Console, office: Office, clock: FakeClock, served: str
+) -> None:
+    from playwright.async_api import async_playwright
+
+    sari, _ = await add_staff(console, "sari", ("counsellor",))
+    for n in range(3):
+        await confirmed(console.store, sari, n, datetime(2026, 3, 3 + n, 1, tzinfo=T0.tzinfo))
+    await families(console.store, [("kdrt", "darurat")] * 7 + [("anak", "segera")] * 3)
+    await console.store.bookings.add_closure(T0.date() + timedelta(days=4), "Nyepi", T0)
+    _, secret = await add_staff(console, "ana", ("admin", "supervisor"))
+    assert secret is not None
+    before = office.flows.library.current_version("welcome")
+    ARTIFACTS.mkdir(exist_ok=True)
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
+        try:
+            page = await browser.new_page(viewport={"width": 1200, "height": 900})
+            errors: list[str] = []
+            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            await page.goto(served + "/console/")
+            await page.get_by_label("Nama pengguna").fill("ana")
+            await page.get_by_label("Kata sandi").fill(PASSWORD)
+            await page.get_by_role("button", name="Masuk").click()
+            await page.get_by_label("Kode 6 angka").fill(code_for(secret, clock))
+            await page.get_by_role("button", name="Periksa").click()
+            await page.get_by_role("heading", name="Selamat datang, Ana").wait_for()
+
+            await page.get_by_role("navigation").get_by_role("link", name="Alur percakapan").click()
+            await page.get_by_role("link", name="welcome").click()
+            editor = page.get_by_label("Isi berkas TOML")
+            source = await editor.input_value()
+            await editor.fill(source.replace('next = "consent_ask"', 'next = "consent_aks"', 1))
+            await page.get_by_role("button", name="Periksa").click()
+            await page.get_by_text("unknown target 'consent_aks'").wait_for()
+            await page.screenshot(path=str(ARTIFACTS / "flow-problems.png"), full_page=False)
+            assert errors == [
+                "Failed to load resource: the server responded with a status of 400 (Bad Request)"
+            ]
+            errors.clear()  # the refused check answers 400, as it should
+            edited = source.replace("Terima kasih atas kepercayaan Anda.", "Terima kasih banyak.")
+            await page.get_by_label("Isi berkas TOML").fill(edited)
+            await page.get_by_role("button", name="Periksa").click()
+            await page.get_by_text("Alur ini valid dan siap diterbitkan.").wait_for()
+            await page.get_by_role("button", name="Terbitkan").click()
+            await page.get_by_text("diterbitkan. Percakapan baru memakai versi ini.").wait_for()
+            await page.screenshot(path=str(ARTIFACTS / "flow-published.png"), full_page=False)
+
+            await page.get_by_role("navigation").get_by_role("link", name="Angka bulanan").click()
+            await page.get_by_role("heading", name="Angka bulan 2026-03").wait_for()
+            assert await page.locator("td.bar rect").count() >= 3
+            await page.screenshot(path=str(ARTIFACTS / "figures.png"), full_page=True)
+
+            await page.goto(served + f"/console/bookings?staff={sari}&day=2026-03-03&view=week")
+            await page.get_by_text("Kantor tutup: Nyepi").wait_for()
+            await page.screenshot(path=str(ARTIFACTS / "bookings-week.png"), full_page=True)
+
+            await page.set_viewport_size({"width": 390, "height": 844})
+            await page.goto(served + f"/console/bookings?staff={sari}&day=2026-03-03")
+            await page.get_by_role("button", name="Tidak hadir").first.click()
+            await page.get_by_text("dicatat: Tidak hadir.").wait_for()
+            await page.screenshot(path=str(ARTIFACTS / "bookings-phone.png"), full_page=True)
+            await page.goto(served + "/console/figures")
+            await page.screenshot(path=str(ARTIFACTS / "figures-phone.png"), full_page=True)
+            assert errors == []
+        finally:
+            await browser.close()
+    assert office.flows.library.current_version("welcome") != before
+    assert "Terima kasih banyak." in office.flows.source("welcome")
