@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit bench clean
+.PHONY: demo test lint typecheck unit bench soak clean chromium
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,8 +22,15 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
 
+# The console's browser tests drive Debian's Chromium (never `playwright install`):
+# installed here when missing and we are root; otherwise those tests are skipped.
+chromium:
+	@if [ ! -x /usr/bin/chromium ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get install -y chromium >/dev/null || { apt-get update >/dev/null && apt-get install -y chromium >/dev/null; }; \
+	fi
+
 # pytest exits 5 when it collects no test: say so instead of failing obscurely.
-unit: $(STAMP)
+unit: $(STAMP) chromium
 	@$(PY) -m pytest -q; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 1; fi; exit $$rc
 
@@ -31,6 +38,10 @@ test: lint typecheck unit
 
 bench: $(STAMP)
 	$(PY) -m bench
+
+# The fault run at length (about 10 minutes; not in CI): 150 SIGKILL cycles.
+soak: $(STAMP)
+	LK3_SOAK_CYCLES=150 $(PY) -m pytest -q -p no:cacheprovider tests/bot/test_faults_kill.py tests/bot/test_faults_sqlite.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

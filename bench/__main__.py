@@ -1,4 +1,7 @@
-"""`make bench`: measures the store, the crisis check and the whole message path.
+"""`make bench`: measures the store, the crisis check, the message path and the whole bot.
+
+`telegram` is the figure that matters: `lk3 run` in its own process against the
+fake Bot API server, with the echo-bot floor and the flood (bench/telegram.py).
 
 Prints one JSON object. Figures depend on the machine; they are for comparing
 changes, and no test asserts them.
@@ -13,6 +16,7 @@ import tempfile
 from pathlib import Path
 
 from bench.pipeline import measure as measure_pipeline
+from bench.telegram import measure as measure_telegram
 from bot.safety.bench import measure as measure_safety
 from storage.bench import measure as measure_storage
 
@@ -23,7 +27,8 @@ def main() -> int:
         result = {
             "storage": asyncio.run(measure_storage(base / "storage")),
             "safety": measure_safety(),
-            "pipeline": asyncio.run(measure_pipeline(base / "pipeline")),
+            "pipeline": asyncio.run(measure_pipeline(base / "pipeline", contacts=500)),
+            "telegram": asyncio.run(measure_telegram(base / "telegram")),
         }
     json.dump(result, sys.stdout, indent=2)
     sys.stdout.write("\n")

@@ -16,11 +16,15 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 
-from bot.booking.reminders import ReminderGate
 from bot.channels.base import Channel, Inbound
 from bot.config import Config
 from bot.datadir import secure_data_dir
+from bot.escalation import EscalationJob
 from bot.failpoints import armed_failpoints
+from bot.flow_shelf import FlowShelf
+from bot.handoff import Handoff
+from bot.handoff_delivery import HandoffDelivery, HandoffGate
+from bot.handoff_desk import HandoffDesk
 from bot.outbox import OutboxSender
 from bot.pipeline import Pipeline
 from bot.privacy import PrivacyWorker
@@ -105,6 +109,11 @@ class App:
             else RetentionJob(store, config.retention, clock=utc_now)
         )
         self._tasks: list[asyncio.Task[None]] = []
+        # The safety hand-off (case changes for the desk and the console) and its alerts.
+        self.handoff: Handoff | None = None
+        self.escalation: EscalationJob | None = None
+        # The flows in use, swapped by a publish in the console (bot/flow_shelf.py).
+        self.flows: FlowShelf | None = None
 
     @classmethod
     async def open(
@@ -131,20 +140,29 @@ class App:
         except StorageError as exc:
             raise StartupError(str(exc)) from None
         try:
-            now = clock()
-            for (flow_id, version), source in library.sources().items():
-                await store.flows.publish(flow_id, version, source, now)
-            library = library.with_archived(await store.flows.sources())
+            shelf = await FlowShelf.open(
+                store,
+                library,
+                base_dir=config.flows_dir or bundled_library_dir(),
+                languages=config.languages,
+                clock=clock,
+            )
+            library = shelf.library
         except BaseException:
             await store.close()
             raise
         by_name = {ch.name: ch for ch in channels}
-        sender = OutboxSender(store, by_name, clock=clock, gate=ReminderGate(store))
+        sender = OutboxSender(
+            store, by_name, clock=clock, gate=HandoffGate(store), deliver=HandoffDelivery(store)
+        )
+        handoff = Handoff(store, texts, config, library, clock)
+        escalation = EscalationJob(store, handoff, config, clock)
         privacy = PrivacyWorker(store, by_name, clock=clock)
 
         def committed() -> None:
             sender.wake()
             privacy.wake()
+            escalation.wake()
 
         pipeline = Pipeline(
             store=store,
@@ -157,9 +175,10 @@ class App:
             },
             clock=clock,
             on_committed=committed,
-            staff_desk=StaffDesk(store, texts, config, clock),
+            staff_desk=StaffDesk(store, texts, config, clock, HandoffDesk(store, handoff)),
+            handoff=handoff,
         )
-        return cls(
+        app = cls(
             config=config,
             store=store,
             library=library,
@@ -168,6 +187,13 @@ class App:
             privacy=privacy,
             retention=RetentionJob(store, config.retention, clock=clock),
         )
+        app.handoff = handoff
+        app.escalation = escalation
+        # A publish in the console reaches new conversations from the next turn on.
+        shelf.listen(pipeline.use_library)
+        shelf.listen(handoff.use_library)
+        app.flows = shelf
+        return app
 
     async def start(self) -> None:
         """Processes what a crash left behind, then starts sending and sweeping."""
@@ -176,6 +202,8 @@ class App:
         self._tasks.append(asyncio.create_task(self._sweep()))
         self._tasks.append(asyncio.create_task(self.privacy.run()))
         self._tasks.append(asyncio.create_task(self.retention.run()))
+        if self.escalation is not None:
+            self._tasks.append(asyncio.create_task(self.escalation.run()))
 
     async def receive(self, inbound: Inbound) -> bool:
         return await self.pipeline.receive(inbound)
@@ -191,6 +219,8 @@ class App:
         await self.pipeline.stop()
         await self.sender.stop()
         await self.privacy.stop()
+        if self.escalation is not None:
+            await self.escalation.stop()
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:

@@ -16,7 +16,9 @@ from typing import TYPE_CHECKING, TextIO
 from bot.booking.cli import add_booking_commands
 from bot.cli_privacy import add_key_commands, add_privacy_commands
 from bot.config import Config, ConfigError, load_config
+from bot.console.cli import add_passwd_command
 from bot.datadir import secure_data_dir
+from bot.roster import add_roster_commands
 
 if TYPE_CHECKING:
     from storage.store import Store
@@ -100,6 +102,7 @@ def _parser() -> argparse.ArgumentParser:
 
     _add_staff_commands(sub)
     add_booking_commands(sub, _with_store)
+    add_roster_commands(sub, _with_store)
     add_privacy_commands(sub)
 
     config = sub.add_parser("config", help="configuration")
@@ -258,6 +261,7 @@ def _add_staff_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]
     listing = staff_sub.add_parser("list", help="list staff")
     listing.add_argument("--config", type=Path)
     listing.set_defaults(handler=_staff_list)
+    add_passwd_command(staff_sub, _with_store)
 
 
 def _with_store(args: argparse.Namespace, action: Callable[[Store], Awaitable[int]]) -> int:

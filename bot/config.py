@@ -11,6 +11,7 @@ the value itself when the key holds a secret.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ __all__ = [
     "Retention",
     "Telegram",
     "WhatsApp",
+    "WhatsAppTemplates",
     "Web",
     "load_config",
 ]
@@ -84,12 +86,39 @@ class Telegram:
 
 
 @dataclass(frozen=True, slots=True)
+class WhatsAppTemplates:
+    """Twilio content template SIDs ("HX…") the office set up; "" where there is none.
+
+    `reminder`, `new_message` and `follow_up` go outside WhatsApp's 24-hour window
+    (approved by WhatsApp); `choices` maps a number of choices to an in-session
+    quick-reply (up to 3) or list-picker (up to 10) template. See config.example.toml.
+    """
+
+    reminder: str = ""
+    new_message: str = ""
+    follow_up: str = ""
+    choices: tuple[tuple[int, str], ...] = ()
+
+    def choice_template(self, count: int) -> str:
+        return next((sid for n, sid in self.choices if n == count), "")
+
+
+@dataclass(frozen=True, slots=True)
 class WhatsApp:
     enabled: bool = False
     account_sid: str = ""
     auth_token: str = field(default="", repr=False)
     from_number: str = ""
     api_base_url: str = "https://api.twilio.com"
+    templates: WhatsAppTemplates = WhatsAppTemplates()
+    # Versions of the templates in another language ("en"), where the office has them.
+    templates_by_language: tuple[tuple[str, WhatsAppTemplates], ...] = ()
+
+    def templates_for(self, language: str) -> WhatsAppTemplates:
+        """The templates for a family writing in `language` (else the default ones)."""
+        return next((t for lang, t in self.templates_by_language if lang == language), None) or (
+            self.templates
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +126,8 @@ class Web:
     host: str = "127.0.0.1"
     port: int = 8080
     public_url: str = ""
+    # The operator console at /console/ (served whenever the web server runs).
+    console: bool = True
 
 
 BOOKING_MODES = ("kantor", "telepon", "chat", "kunjungan")
@@ -195,8 +226,10 @@ _SECTIONS: dict[str, frozenset[str]] = {
     "telegram": frozenset(
         {"enabled", "token", "mode", "webhook_url", "webhook_secret", "api_base_url"}
     ),
-    "whatsapp": frozenset({"enabled", "account_sid", "auth_token", "from_number", "api_base_url"}),
-    "web": frozenset({"host", "port", "public_url"}),
+    "whatsapp": frozenset(
+        {"enabled", "account_sid", "auth_token", "from_number", "api_base_url", "templates"}
+    ),
+    "web": frozenset({"host", "port", "public_url", "console"}),
     "booking": frozenset(
         {
             "modes",
@@ -255,6 +288,12 @@ def _build(raw: dict[str, Any], env: Mapping[str, str], base: Path) -> Config:
         data_dir = Path(env["LK3_DATA_DIR"])
     telegram = _telegram(sections["telegram"])
     whatsapp = _whatsapp(sections["whatsapp"])
+    web = _web(sections["web"])
+    if whatsapp.enabled and not web.public_url:
+        raise ConfigError(
+            "Config 'web.public_url' is empty. WhatsApp needs the https address Twilio calls "
+            "(for example 'https://lk3.example.org'); webhooks are checked against it."
+        )
     return Config(
         office=office,
         languages=languages,
@@ -288,7 +327,7 @@ def _build(raw: dict[str, Any], env: Mapping[str, str], base: Path) -> Config:
         ),
         telegram=telegram,
         whatsapp=whatsapp,
-        web=_web(sections["web"]),
+        web=web,
         booking=_booking(sections["booking"]),
     )
 
@@ -447,12 +486,65 @@ def _whatsapp(table: Mapping[str, Any]) -> WhatsApp:
             )
         if not sender.startswith("whatsapp:+"):
             raise ConfigError("Config 'whatsapp.from_number' must look like 'whatsapp:+62…'.")
+    templates = table.get("templates", {})
+    if not isinstance(templates, dict):
+        raise ConfigError("Config 'whatsapp.templates' must be a table of content template SIDs.")
+    default = _templates(templates, WhatsAppTemplates(), "whatsapp.templates")
+    by_language = tuple(
+        (lang, _templates(templates[lang], default, f"whatsapp.templates.{lang}"))
+        for lang in _KNOWN_LANGUAGES
+        if lang in templates
+    )
     return WhatsApp(
         enabled=enabled,
         account_sid=sid,
         auth_token=token,
         from_number=sender,
         api_base_url=_url(table, "api_base_url", d.api_base_url, "whatsapp"),
+        templates=default,
+        templates_by_language=by_language,
+    )
+
+
+_TEMPLATE_KEYS = ("reminder", "new_message", "follow_up")
+_CONTENT_SID = re.compile(r"HX[0-9a-fA-F]{32}")
+
+
+def _template_sid(value: Any, where: str) -> str:
+    if not isinstance(value, str) or not _CONTENT_SID.fullmatch(value):
+        raise ConfigError(
+            f"Config '{where}' has value {value!r}. Not a content template SID "
+            "('HX' and 32 hexadecimal digits, from Twilio's Content Template Builder)."
+        )
+    return value
+
+
+def _templates(table: Any, base: WhatsAppTemplates, where: str) -> WhatsAppTemplates:
+    """One set of template SIDs; keys not given are taken from `base`."""
+    if not isinstance(table, dict):
+        raise ConfigError(f"Config '{where}' must be a table of content template SIDs.")
+    nested = set(_KNOWN_LANGUAGES) if where == "whatsapp.templates" else set()
+    for key in table:
+        if key not in (*_TEMPLATE_KEYS, "choices") and key not in nested:
+            raise ConfigError(
+                f"Config '{where}.{key}' is not a known setting (see config.example.toml)"
+            )
+    sids = {k: _template_sid(table[k], f"{where}.{k}") for k in _TEMPLATE_KEYS if k in table}
+    choices = dict(base.choices)
+    raw = table.get("choices", {})
+    if not isinstance(raw, dict):
+        raise ConfigError(f"Config '{where}.choices' must be a table like {{ 2 = \"HX…\" }}.")
+    for count, sid in raw.items():
+        if not str(count).isdigit() or not 1 <= int(count) <= 10:
+            raise ConfigError(
+                f"Config '{where}.choices' has key {count!r}. Use a number of choices, 1 to 10."
+            )
+        choices[int(count)] = _template_sid(sid, f"{where}.choices.{count}")
+    return WhatsAppTemplates(
+        reminder=sids.get("reminder", base.reminder),
+        new_message=sids.get("new_message", base.new_message),
+        follow_up=sids.get("follow_up", base.follow_up),
+        choices=tuple(sorted(choices.items())),
     )
 
 
@@ -462,6 +554,7 @@ def _web(table: Mapping[str, Any]) -> Web:
         host=_str(table, "host", d.host, "web"),
         port=_int(table, "port", d.port, 1, 65535, "web"),
         public_url=_url(table, "public_url", "", "web"),
+        console=_bool(table, "console", d.console, "web"),
     )
 
 

@@ -17,7 +17,15 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
 
-from bot.channels.base import Channel, DeliveryError, Outbound, RetryLater, Unreachable
+from bot.channels.base import (
+    Channel,
+    DeliveryError,
+    Held,
+    Outbound,
+    RetryLater,
+    Undeliverable,
+    Unreachable,
+)
 from bot.failpoints import failpoint
 from bot.ratelimit import RateLimiter
 from storage.errors import DecryptError, WrongKeyError
@@ -30,6 +38,10 @@ log = logging.getLogger(__name__)
 
 MAX_BACKOFF_SECONDS = 900.0
 POLL_SECONDS = 5.0
+
+Deliver = Callable[[OutboxRow, Channel, Outbound], Awaitable[str | None]]
+"""Delivers a row with a `ref` in its own way (a counsellor alert edited, a voice note
+copied from one chat to another: bot.handoff_delivery); raises DeliveryError like `send`."""
 
 Gate = Callable[[OutboxRow], Awaitable[str | None]]
 """Asked before a row with a `ref` goes out: None sends it, a code withdraws it (for
@@ -49,9 +61,11 @@ class OutboxSender:
         concurrency: int = 8,
         max_attempts: int = 25,
         gate: Gate | None = None,
+        deliver: Deliver | None = None,
     ) -> None:
         self._store = store
         self._gate = gate
+        self._deliver_ref = deliver
         self._channels = dict(channels)
         self._clock = clock
         self._monotonic = monotonic
@@ -186,11 +200,21 @@ class OutboxSender:
                 return
         message = Outbound(row.id, row.address, row.text, row.options)
         try:
-            provider_id = await channel.send(message)
+            if row.ref is not None and self._deliver_ref is not None:
+                provider_id = await self._deliver_ref(row, channel, message)
+            else:
+                provider_id = await channel.send(message)
         except Unreachable as exc:
             log.info("outbox row %s: contact %s unreachable (%s)", row.id, row.contact_id, exc.code)
             await self._store.outbox.mark_failed(row.id, exc.code, self._clock())
             await self._store.contacts.mark_unreachable(row.contact_id, True)
+            return
+        except Undeliverable as exc:
+            log.info("outbox row %s: cannot be delivered (%s)", row.id, exc.code)
+            await self._store.outbox.mark_failed(row.id, exc.code, self._clock())
+            return
+        except Held as exc:
+            log.info("outbox row %s: held by the channel (%s)", row.id, exc.code)
             return
         except DeliveryError as exc:
             await self._retry(row, channel, exc)

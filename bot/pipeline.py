@@ -22,6 +22,7 @@ from bot.channels.base import Inbound
 from bot.config import Config
 from bot.export import fulfil_export
 from bot.failpoints import failpoint
+from bot.handoff import Handoff
 from bot.safety import Assessment, Classifier, Level
 from bot.staff_desk import StaffDesk
 from bot.texts import BotTexts
@@ -88,7 +89,9 @@ class Pipeline:
         on_committed: Callable[[], None] = lambda: None,
         staff_desk: StaffDesk | None = None,
         concurrency: int = 16,
+        handoff: Handoff | None = None,
     ) -> None:
+        self._handoff = handoff
         self._store = store
         self._library = library
         self._classifier = classifier
@@ -106,6 +109,11 @@ class Pipeline:
         # Seconds before the first retry of a failing message (doubling, capped at a minute).
         self.retry_delay = 0.5
 
+    def use_library(self, library: FlowLibrary) -> None:
+        """Starts the next turns on `library` (a publish); running conversations keep
+        their version, which the new library still holds."""
+        self._library = library
+
     async def receive(self, inbound: Inbound) -> bool:
         """Stores one message durably and schedules it; False when it was a repeat."""
         item = NewInbound(
@@ -114,6 +122,7 @@ class Pipeline:
             kind=inbound.kind,
             text=_valid_unicode(inbound.text),
             received_at=inbound.received_at or self._clock(),
+            reply_to=inbound.reply_to,
         )
         address = _valid_unicode(inbound.address)
         contact, inbox_id = await self._store.receive(inbound.channel, address, item)
@@ -236,6 +245,17 @@ class Pipeline:
                 assessment.level.value,
                 ",".join(assessment.reasons),
             )
+        # While a counsellor holds the family's case, their messages go to the counsellor
+        # (after the crisis check above) and the bot's flows stay silent.
+        held = None if self._handoff is None else await self._handoff.family_turn(
+            row, state, assessment
+        )
+        if held is not None:
+            failpoint("before_commit")
+            await self._commit(row, held)
+            failpoint("after_commit")
+            self._on_committed()
+            return
         booking: BookingOp | None = None
         try:
             plan, booking = await self._plan(row, state, assessment)

@@ -1,8 +1,9 @@
 """`lk3 run`: the bot on every enabled channel, until SIGINT or SIGTERM.
 
-Start: check the Telegram token (getMe), open the app (keys, store, flows,
-pipeline, outbox sender) and process what a crash left behind, start the web
-server when a webhook needs it, then register the command menu and start
+Start: check the Telegram token (getMe) and the Twilio credentials, open the
+app (keys, store, flows, pipeline, outbox sender) and process what a crash left
+behind, start the web server when a webhook needs it (always for WhatsApp,
+whose messages only come by webhook), then register the command menu and start
 receiving. Stop, in reverse: close the web server, stop polling (the batch
 under way is stored and confirmed), let the pipeline finish the turns under way
 and the sender the sends under way, close the store, close the HTTP client.
@@ -17,13 +18,19 @@ import asyncio
 import logging
 import signal
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from datetime import datetime
 from typing import TextIO
 
 from bot.app import App, StartupError, utc_now
 from bot.booking.ical import ICAL_ROUTE, ical_endpoint
+from bot.channels import whatsapp
+from bot.channels.base import Channel
 from bot.channels.telegram import WEBHOOK_PATH, TelegramChannel, TelegramSetupError, Tuning
+from bot.channels.whatsapp import WhatsAppChannel, WhatsAppSetupError
 from bot.config import Config
+from bot.console.app import build_console, mount_console
+from bot.console.office import Office
 from bot.texts import BotTexts, TextsError
 from bot.web import WebError, WebServer
 
@@ -33,7 +40,8 @@ log = logging.getLogger(__name__)
 
 NO_CHANNEL = (
     "no channel is enabled; set [telegram] token in the configuration "
-    "(or the environment variable LK3_TELEGRAM_TOKEN)"
+    "(or the environment variable LK3_TELEGRAM_TOKEN), or [whatsapp] account_sid, "
+    "auth_token and from_number (or LK3_TWILIO_ACCOUNT_SID / LK3_TWILIO_AUTH_TOKEN)"
 )
 
 
@@ -50,45 +58,97 @@ class Service:
         *,
         tuning: Tuning | None = None,
         env: Mapping[str, str] | None = None,
+        clock: Callable[[], datetime] = utc_now,
+        whatsapp_tuning: whatsapp.Tuning | None = None,
     ) -> None:
         self.config = config
         self._tuning = tuning or Tuning()
         self._env = env
+        self._clock = clock
+        self._whatsapp_tuning = whatsapp_tuning or whatsapp.Tuning()
         self.app: App | None = None
         self.channel: TelegramChannel | None = None
+        self.whatsapp: WhatsAppChannel | None = None
         self.web: WebServer | None = None
         self.username = ""
 
     async def start(self) -> None:
         """Starts everything, or raises ServiceError having closed what it opened."""
         config = self.config
-        if not config.telegram.enabled:
+        if not config.telegram.enabled and not config.whatsapp.enabled:
             raise ServiceError(NO_CHANNEL)
         try:
             texts = BotTexts.load(languages=config.languages)
         except TextsError as exc:
             raise ServiceError(str(exc)) from None
-        self.channel = TelegramChannel.from_config(config.telegram, texts, tuning=self._tuning)
+        channels: list[Channel] = []
+        if config.telegram.enabled:
+            self.channel = TelegramChannel.from_config(config.telegram, texts, tuning=self._tuning)
+            channels.append(self.channel)
+        if config.whatsapp.enabled:
+            self.whatsapp = WhatsAppChannel(
+                config.whatsapp,
+                config.web.public_url,
+                texts,
+                tz=config.office.tz,
+                default_language=config.languages[0],
+                clock=self._clock,
+                tuning=self._whatsapp_tuning,
+            )
+            channels.append(self.whatsapp)
         try:
-            self.username = await self.channel.open()
-            self.app = await App.open(config, [self.channel], env=self._env)
-            self.channel.bind(self.app.receive, self.app.store.keyboards)
+            if self.channel is not None:
+                self.username = await self.channel.open()
+            if self.whatsapp is not None:
+                await self.whatsapp.open()
+            self.app = await App.open(config, channels, env=self._env, clock=self._clock)
+            if self.channel is not None:
+                self.channel.bind(self.app.receive, self.app.store.keyboards)
+            if self.whatsapp is not None:
+                self.whatsapp.bind(self.app.receive, self.app.store, self.app.sender.wake)
             await self.app.start()
-            mode = config.telegram.mode
-            if mode == "webhook":
+            mode = config.telegram.mode if self.channel is not None else ""
+            if mode == "webhook" or config.web.console or self.whatsapp is not None:
                 self.web = WebServer(config.web.host, config.web.port)
-                self.web.add_route(WEBHOOK_PATH, self.channel.webhook, methods=["POST"])
+                if mode == "webhook" and self.channel is not None:
+                    self.web.add_route(WEBHOOK_PATH, self.channel.webhook, methods=["POST"])
+                if self.whatsapp is not None:
+                    self.web.add_route(
+                        whatsapp.INCOMING_PATH, self.whatsapp.incoming, methods=["POST"]
+                    )
+                    self.web.add_route(whatsapp.STATUS_PATH, self.whatsapp.status, methods=["POST"])
                 feed = ical_endpoint(self.app.store, tz=config.office.tz, clock=utc_now)
                 self.web.add_route(ICAL_ROUTE, feed, methods=["GET"])
+                if config.web.console:
+                    office = None
+                    if self.app.handoff is not None and self.app.flows is not None:
+                        office = Office(
+                            config,
+                            BotTexts.load(languages=config.languages),
+                            self.app.handoff,
+                            self.app.flows,
+                            wake_sender=self.app.sender.wake,
+                        )
+                    console = build_console(
+                        self.app.store,
+                        clock=utc_now,
+                        public_url=config.web.public_url,
+                        office=office,
+                    )
+                    mount_console(self.web, console)
                 await self.web.start()
-            await self.channel.start(mode=mode, webhook_url=config.telegram.webhook_url)
-        except (TelegramSetupError, StartupError, WebError) as exc:
+            if self.channel is not None:
+                await self.channel.start(mode=mode, webhook_url=config.telegram.webhook_url)
+        except (TelegramSetupError, WhatsAppSetupError, StartupError, WebError) as exc:
             await self.stop()
             raise ServiceError(str(exc)) from None
         except BaseException:
             await self.stop()
             raise
-        log.info("running as @%s (telegram, %s)", self.username, config.telegram.mode)
+        if self.channel is not None:
+            log.info("running as @%s (telegram, %s)", self.username, config.telegram.mode)
+        if self.whatsapp is not None:
+            log.info("running on whatsapp (webhooks at %s)", whatsapp.INCOMING_PATH)
 
     async def stop(self) -> None:
         """Stops receiving, then lets the work under way finish, then closes."""
@@ -103,6 +163,9 @@ class Service:
         if self.channel is not None:
             await self.channel.close()
             self.channel = None
+        if self.whatsapp is not None:
+            await self.whatsapp.close()
+            self.whatsapp = None
 
 
 async def serve(
@@ -114,8 +177,6 @@ async def serve(
     err: TextIO = sys.stderr,
 ) -> int:
     """Runs until `stop` is set; 0 after a clean stop, 2 when it cannot start."""
-    if config.whatsapp.enabled:
-        print("lk3: WhatsApp is configured but not available in this version yet", file=err)
     service = Service(config, tuning=tuning, env=env)
     try:
         await service.start()
@@ -123,7 +184,12 @@ async def serve(
         print(f"lk3: cannot start: {exc}", file=err)
         return 2
     mode = config.telegram.mode
-    print(f"lk3: running as @{service.username} on Telegram ({mode}); stop with Ctrl-C", file=err)
+    if service.channel is not None:
+        name = service.username
+        print(f"lk3: running as @{name} on Telegram ({mode}); stop with Ctrl-C", file=err)
+    if service.whatsapp is not None:
+        where = config.web.public_url.rstrip("/") + whatsapp.INCOMING_PATH
+        print(f"lk3: running on WhatsApp (webhook {where}); stop with Ctrl-C", file=err)
     try:
         await stop.wait()
     finally:

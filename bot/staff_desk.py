@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 
 from bot.booking.schedule import format_schedule, schedule_for
 from bot.config import Config
+from bot.handoff_desk import HandoffDesk, is_take_press
 from bot.texts import BotTexts
 from bot.turns import PRIORITY_ROUTINE, Reply, TurnPlan, empty_state
 from flows.state import SessionState
@@ -49,7 +50,9 @@ class StaffDesk:
         texts: BotTexts,
         config: Config,
         clock: Callable[[], datetime],
+        handoff: HandoffDesk | None = None,
     ) -> None:
+        self._handoff = handoff
         self._store = store
         self._texts = texts
         self._config = config
@@ -70,7 +73,19 @@ class StaffDesk:
             )
         member = await self._store.staff.by_contact(row.contact_id)
         if member is None:
+            if is_take_press(row):
+                # Someone who is not (or no longer) linked staff learns nothing of the case.
+                log.info("contact %s: a take-case press from an unlinked account", row.contact_id)
+                return TurnPlan(
+                    state=keep,
+                    replies=(Reply(self._texts.get("handoff.take_refused", language)),),
+                    priority=PRIORITY_ROUTINE,
+                )
             return None
+        if self._handoff is not None:
+            planned = await self._handoff.plan(row, member, keep)
+            if planned is not None:
+                return planned
         log.info("staff %s: message %s (%s) taken by the staff desk", member.id, row.id, row.kind)
         if _command(text) in _SCHEDULE:
             return TurnPlan(

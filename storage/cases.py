@@ -21,6 +21,15 @@ CODE_LENGTH = 6
 _CODE_ATTEMPTS = 20
 _COLUMNS = "id, code, contact_id, category, urgency, status, opened_at"
 _SELECT = f"SELECT {_COLUMNS} FROM cases"
+# A case waiting in the queue or held by a counsellor (storage.handoff_schema).
+_LIVE = "('open', 'taken')"
+
+
+async def _event(tx: Tx, case_id: int, event: str, now: int) -> None:
+    await tx.execute(
+        "INSERT INTO case_events (case_id, at, event, actor) VALUES (?, ?, ?, 'system')",
+        (case_id, now, event),
+    )
 
 
 def new_code() -> str:
@@ -41,8 +50,12 @@ def case_from_row(row: Row) -> Case:
 
 
 async def open_or_raise(tx: Tx, contact_id: int, wanted: CaseOpen, now: int) -> Case:
-    """Opens a case, or raises the contact's open case to `wanted`'s urgency if higher."""
-    row = await tx.fetchone(f"{_SELECT} WHERE contact_id = ? AND status = 'open'", (contact_id,))
+    """Opens a case, or raises the contact's live case to `wanted`'s urgency if higher.
+
+    A live case is one waiting in the queue (`open`) or held by a counsellor
+    (`taken`). Both changes are recorded in `case_events` for the figures.
+    """
+    row = await tx.fetchone(f"{_SELECT} WHERE contact_id = ? AND status IN {_LIVE}", (contact_id,))
     if row is not None:
         case = case_from_row(row)
         if URGENCIES.index(wanted.urgency) <= URGENCIES.index(case.urgency):
@@ -51,16 +64,19 @@ async def open_or_raise(tx: Tx, contact_id: int, wanted: CaseOpen, now: int) -> 
             "UPDATE cases SET urgency = ?, category = ?, updated_at = ? WHERE id = ?",
             (wanted.urgency, wanted.category, now, case.id),
         )
+        await _event(tx, case.id, "raised", now)
         return case_from_row((*row[:3], wanted.category, wanted.urgency, *row[5:]))
     for _ in range(_CODE_ATTEMPTS):
         inserted = await tx.fetchone(
             "INSERT INTO cases (code, contact_id, category, urgency, status, opened_at,"
-            " updated_at) VALUES (?, ?, ?, ?, 'open', ?, ?)"
+            " updated_at, waiting_since) VALUES (?, ?, ?, ?, 'open', ?, ?, ?)"
             f" ON CONFLICT (code) DO NOTHING RETURNING {_COLUMNS}",
-            (new_code(), contact_id, wanted.category, wanted.urgency, now, now),
+            (new_code(), contact_id, wanted.category, wanted.urgency, now, now, now),
         )
         if inserted is not None:
-            return case_from_row(inserted)
+            opened = case_from_row(inserted)
+            await _event(tx, opened.id, "opened", now)
+            return opened
     raise DatabaseError(f"no free case code after {_CODE_ATTEMPTS} attempts")
 
 
@@ -69,9 +85,9 @@ class CaseRepo:
         self._readers = readers
 
     async def open_for(self, contact_id: int) -> Case | None:
-        """The contact's open case, if any."""
+        """The contact's live case (waiting or held by a counsellor), if any."""
         row = await self._readers.fetchone(
-            f"{_SELECT} WHERE contact_id = ? AND status = 'open'",
+            f"{_SELECT} WHERE contact_id = ? AND status IN {_LIVE}",
             (contact_id,),
             what="cases.open_for",
         )

@@ -19,7 +19,7 @@ __all__ = ["InboxRepo", "forget_text", "insert"]
 
 _SELECT = (
     "SELECT i.id, i.contact_id, i.channel, i.kind, i.received_at, i.rid,"
-    " i.transport_id_enc, i.text_enc, k.master_key_id, k.wrapped"
+    " i.transport_id_enc, i.text_enc, k.master_key_id, k.wrapped, i.reply_to"
     " FROM inbox i JOIN contact_keys k ON k.contact_id = i.contact_id"
 )
 
@@ -45,7 +45,7 @@ async def insert(tx: Tx, channel: str, contact_id: int, dek: bytes, item: NewInb
     rid = new_rid()
     row = await tx.fetchone(
         "INSERT INTO inbox (rid, channel, transport_key, transport_id_enc, contact_id, kind,"
-        " text_enc, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+        " text_enc, received_at, reply_to) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
         " ON CONFLICT (channel, transport_key) DO NOTHING RETURNING id",
         (
             rid,
@@ -56,6 +56,7 @@ async def insert(tx: Tx, channel: str, contact_id: int, dek: bytes, item: NewInb
             item.kind,
             Vault.seal_text(dek, text_place(rid), item.text),
             to_micros(item.received_at, "NewInbound.received_at"),
+            item.reply_to,
         ),
     )
     return None if row is None else int(row[0])
@@ -139,4 +140,5 @@ class InboxRepo:
             kind=str(row[3]),
             text=Vault.open_text(dek, text_place(rid), as_bytes(row[7])),
             received_at=from_micros(int(row[4])),
+            reply_to=None if row[10] is None else str(row[10]),
         )

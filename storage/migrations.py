@@ -19,10 +19,14 @@ from dataclasses import dataclass
 import aiosqlite
 
 from storage.booking_schema import BOOKING_MIGRATION
+from storage.console_flows import FLOW_CURRENT_MIGRATION
+from storage.console_schema import CONSOLE_MIGRATION
 from storage.errors import MigrationError
+from storage.handoff_schema import HANDOFF_MIGRATION
 from storage.keyboards import KEYBOARDS_MIGRATION
 from storage.privacy_schema import PRIVACY_MIGRATION
 from storage.staff_schema import STAFF_MIGRATION
+from storage.whatsapp import WHATSAPP_MIGRATION
 
 __all__ = ["MIGRATIONS", "Migration", "apply_migrations", "applied_migrations"]
 
@@ -151,6 +155,10 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("0003_privacy", PRIVACY_MIGRATION),
     Migration("0004_booking", BOOKING_MIGRATION),
     Migration("0005_telegram", KEYBOARDS_MIGRATION),
+    Migration("0006_whatsapp", WHATSAPP_MIGRATION),
+    Migration("0007_handoff", HANDOFF_MIGRATION),
+    Migration("0008_console", CONSOLE_MIGRATION),
+    Migration("0009_flow_current", FLOW_CURRENT_MIGRATION),
 )
 
 

@@ -16,6 +16,7 @@ from storage.clock import from_micros, to_micros
 from storage.contacts import address_place
 from storage.crypto import Place
 from storage.db import Readers, Row, Tx, Writer
+from storage.delivery import DeliveryUpdate, record_status
 from storage.errors import DecryptError, InvalidRecordError, NotFoundError
 from storage.records import NewOutbound, OutboxHead, OutboxRow
 from storage.rows import as_bytes, new_rid
@@ -212,6 +213,15 @@ class OutboxRepo:
 
         return await self._writer.run("outbox.enqueue", job)
 
+    async def provider_id(self, outbox_id: int) -> str | None:
+        """The transport's id(s) of a sent row ("12,13"), None while unsent."""
+        row = await self._readers.fetchone(
+            "SELECT provider_id FROM outbox WHERE id = ? AND status = 'sent'",
+            (outbox_id,),
+            what="outbox.provider_id",
+        )
+        return None if row is None or row[0] is None else str(row[0])
+
     async def mark_sent(self, outbox_id: int, provider_id: str | None, at: datetime) -> None:
         """Records delivery; marking an already-finished row again changes nothing."""
         await self._finish(
@@ -242,6 +252,20 @@ class OutboxRepo:
             "UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = ?,"
             " failed_at = ?, next_attempt_at = NULL WHERE id = ? AND status = 'pending'",
             (code, to_micros(at, "outbox.mark_failed at"), outbox_id),
+        )
+
+    async def record_status(
+        self,
+        provider_id: str,
+        status: str,
+        at: datetime,
+        *,
+        outbox_id: int | None = None,
+        error_code: str | None = None,
+    ) -> DeliveryUpdate | None:
+        """Records what the transport reports of a sent message (see `storage.delivery`)."""
+        return await record_status(
+            self._writer, provider_id, status, at, outbox_id=outbox_id, error_code=error_code
         )
 
     async def _finish(

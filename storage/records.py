@@ -74,6 +74,9 @@ class NewInbound:
     kind: str
     text: str = field(repr=False)
     received_at: datetime
+    # The transport's id of the bot message this one replies to (routes a
+    # counsellor's reply to its case); a plain message id, nothing personal.
+    reply_to: str | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in INBOUND_KINDS:
@@ -94,6 +97,7 @@ class InboxRow:
     kind: str
     text: str = field(repr=False)
     received_at: datetime
+    reply_to: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,10 +20,16 @@ from storage.bookings import BookingRepo
 from storage.cases import CaseRepo
 from storage.clock import to_micros, utc_now
 from storage.consents import ConsentRepo
+from storage.console import ConsoleRepo
+from storage.console_cases import ConsoleCaseRepo
+from storage.console_flows import FlowCurrentRepo
+from storage.console_office import ConsoleOfficeRepo
 from storage.contacts import ContactRepo
 from storage.db import Readers, Tx, Writer, WriteStats, connect
+from storage.delivery import DeliveryRepo
 from storage.erasure import ErasureRepo
 from storage.flow_versions import FlowVersionRepo
+from storage.handoff import HandoffRepo
 from storage.inbox import InboxRepo
 from storage.keyboards import KeyboardRepo
 from storage.keys import KeyRing
@@ -32,10 +38,12 @@ from storage.migrations import apply_migrations
 from storage.outbox import OutboxRepo
 from storage.privacy import PrivacyRepo
 from storage.records import Contact, NewInbound, TurnWrite
+from storage.roster import RosterRepo
 from storage.rotation import KeyRotation
 from storage.sessions import SessionRepo
 from storage.staff import StaffRepo
 from storage.vault import Vault
+from storage.whatsapp import WhatsAppRepo
 
 __all__ = ["Store"]
 
@@ -59,6 +67,14 @@ class Store:
     erasure: ErasureRepo
     rotation: KeyRotation
     keyboards: KeyboardRepo
+    handoff: HandoffRepo
+    roster: RosterRepo
+    deliveries: DeliveryRepo
+    whatsapp: WhatsAppRepo
+    console: ConsoleRepo
+    console_cases: ConsoleCaseRepo
+    flow_current: FlowCurrentRepo
+    office: ConsoleOfficeRepo
 
     def __init__(
         self,
@@ -90,6 +106,14 @@ class Store:
         self.erasure = ErasureRepo(readers, writer, vault, clock)
         self.rotation = KeyRotation(readers, writer, vault, clock)
         self.keyboards = KeyboardRepo(readers, writer, vault)
+        self.handoff = HandoffRepo(readers, writer, vault)
+        self.roster = RosterRepo(readers, writer)
+        self.deliveries = DeliveryRepo(readers, writer)
+        self.whatsapp = WhatsAppRepo(readers, writer)
+        self.console = ConsoleRepo(readers, writer, vault, clock)
+        self.console_cases = ConsoleCaseRepo(readers, vault)
+        self.flow_current = FlowCurrentRepo(readers, writer)
+        self.office = ConsoleOfficeRepo(readers, writer)
 
     @classmethod
     async def open(

@@ -6,7 +6,9 @@ outside `bot/channels/` imports a transport SDK.
 
     DeliveryError
      ├── RetryLater        the transport asked us to wait (rate limit) or failed transiently
-     └── Unreachable       the person cannot be reached (blocked the bot, number gone)
+     ├── Unreachable       the person cannot be reached (blocked the bot, number gone)
+     ├── Undeliverable     this reply can never go, though the person still can be reached
+     └── Held              the channel put the reply aside itself, to go later
 """
 
 from __future__ import annotations
@@ -20,11 +22,15 @@ __all__ = [
     "CONTENT_KINDS",
     "Channel",
     "DeliveryError",
+    "Held",
     "Inbound",
+    "MessageCopier",
     "MessageDeleter",
+    "MessageEditor",
     "Outbound",
     "Receiver",
     "RetryLater",
+    "Undeliverable",
     "Unreachable",
     "numbered_list",
 ]
@@ -60,6 +66,9 @@ class Inbound:
     # The words; for "choice" the pressed option's value; for "start" a deep-link parameter.
     text: str = field(default="", repr=False)
     received_at: datetime | None = None
+    # The transport's id of the bot message this one replies to, if any (a
+    # counsellor replying to a relayed message: routes it to that case).
+    reply_to: str | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in CONTENT_KINDS:
@@ -94,6 +103,16 @@ class RetryLater(DeliveryError):
 
 class Unreachable(DeliveryError):
     """Retrying will not help: the person blocked the bot or the address is gone."""
+
+
+class Undeliverable(DeliveryError):
+    """This reply can never go (WhatsApp outside its 24-hour window, no approved template),
+    but the person can still be reached: the row fails with the code, the contact stays."""
+
+
+class Held(DeliveryError):
+    """Not sent, not failed: the channel has already put the row aside to go later (WhatsApp
+    holds a reply until the person writes again). The sender leaves the row as it is."""
 
 
 class Channel(Protocol):
@@ -140,6 +159,35 @@ class MessageDeleter(Protocol):
         the adapter made them. Ids it cannot delete (too old, already gone) are
         skipped, not errors. Raises DeliveryError to be tried again later.
         """
+        ...
+
+
+@runtime_checkable
+class MessageEditor(Protocol):
+    """A channel that can change the text of a message it sent (Telegram: editMessageText).
+
+    Optional: counsellor alerts are edited to say who took the case; on a channel
+    without it the new text goes as a new message.
+    """
+
+    async def edit_message(self, address: str, message_id: str, text: str) -> None:
+        """Replaces the text of a sent message and removes its buttons; DeliveryError to retry."""
+        ...
+
+
+@runtime_checkable
+class MessageCopier(Protocol):
+    """A channel that can copy a message from one chat to another without downloading it.
+
+    Optional: during a hand-off a family's voice note or photo reaches the
+    counsellor this way (and back), and nothing of it is stored by the bot.
+    """
+
+    async def copy_message(
+        self, from_address: str, message_id: str, to_address: str, caption: str | None
+    ) -> str:
+        """Copies the message (with `caption` in place of its own, when given); returns the
+        new message's id. Raises DeliveryError."""
         ...
 
 

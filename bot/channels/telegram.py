@@ -108,6 +108,9 @@ MAX_CALLBACK_DATA = 64
 MAX_WEBHOOK_BODY = 1 << 20
 # Button data beginning with this is ours: a token for a long value, or the chosen mark.
 TOKEN_PREFIX = "~"
+# Button data beginning with this is an action (a counsellor's "take case"): it stays
+# live on its own message, whatever else the chat shows, and is passed on as pressed.
+ACTION_PREFIX = "!"
 CHOSEN = "~chosen"
 # The command menu; each name needs `telegram.commands.<name>` in texts.toml.
 COMMANDS = ("start", "help", "menu", "bahasa", "berhenti", "hapus")
@@ -289,7 +292,8 @@ class TelegramChannel:
             # Only the last few seconds matter (for "typing…"): forget older chats.
             horizon = time.monotonic() - 60.0
             self._last_sent = {a: t for a, t in self._last_sent.items() if t > horizon}
-        if shown and self._keyboards is not None:
+        actions = all(value.startswith(ACTION_PREFIX) for value, _ in message.options)
+        if shown and self._keyboards is not None and not actions:
             await self._show_keyboard(message.address, chat_id, sent[-1], long_values)
         return ",".join(str(i) for i in sent)
 
@@ -383,6 +387,11 @@ class TelegramChannel:
             self._later(self._answer(query.id))
             return
         address = str(message.chat.id)
+        if data.startswith(ACTION_PREFIX):
+            # Whether the press means anything is for the staff desk to say.
+            await self._store(Inbound(CHANNEL, f"cb:{query.id}", address, "choice", data))
+            self._later(self._answer(query.id))
+            return
         async with self._lock(address):
             live = None if self._keyboards is None else await self._keyboards.live(CHANNEL, address)
             fresh = False
@@ -577,6 +586,40 @@ class TelegramChannel:
             code = None if language == self._texts.languages[0] else language
             await _quietly("setMyCommands", self._bot.set_my_commands(commands, language_code=code))
 
+    # --- hand-off: alerts edited, media copied between chats --------------------
+
+    async def edit_message(self, address: str, message_id: str, text: str) -> None:
+        """Replaces an alert's text (who took the case) and removes its button."""
+        try:
+            await self._bot.edit_message_text(
+                text, chat_id=int(address), message_id=int(message_id)
+            )
+        except BadRequest as exc:
+            if "not modified" in str(exc).lower() or "not found" in str(exc).lower():
+                return  # already so, or deleted by the counsellor: nothing left to do
+            raise delivery_error(exc) from None
+        except TelegramError as exc:
+            raise delivery_error(exc) from None
+        except ValueError:
+            raise Unreachable("bad_address") from None
+
+    async def copy_message(
+        self, from_address: str, message_id: str, to_address: str, caption: str | None
+    ) -> str:
+        """Copies a message between chats (copyMessage): nothing is downloaded or kept."""
+        try:
+            copied = await self._bot.copy_message(
+                chat_id=int(to_address),
+                from_chat_id=int(from_address),
+                message_id=int(message_id),
+                caption=caption,
+            )
+        except TelegramError as exc:
+            raise delivery_error(exc) from None
+        except ValueError:
+            raise Unreachable("bad_address") from None
+        return str(copied.message_id)
+
     # --- deleting a conversation from the phone (quick exit) ----------------
 
     async def delete_messages(
@@ -613,20 +656,26 @@ def message_inbounds(message: Message) -> list[Inbound]:
     address = str(message.chat.id)
     transport_id = f"{message.chat.id}:{message.message_id}"
     at = message.date if message.date.tzinfo is not None else message.date.replace(tzinfo=UTC)
+    replied = message.reply_to_message
+    reply_to = None if replied is None else str(replied.message_id)
     text = message.text
     if text is not None:
         command = text.split(maxsplit=1)
         if command and command[0].split("@", 1)[0].lower() == "/start":
             payload = command[1].strip()[:64] if len(command) > 1 else ""
             return [Inbound(CHANNEL, transport_id, address, "start", payload, at)]
-        return [Inbound(CHANNEL, transport_id, address, "text", text, at)]
+        return [Inbound(CHANNEL, transport_id, address, "text", text, at, reply_to)]
     inbounds = []
     if message.caption:
         # Words sent with a photo are read (and crisis-checked) like any text.
         inbounds.append(
-            Inbound(CHANNEL, f"{transport_id}:caption", address, "text", message.caption, at)
+            Inbound(
+                CHANNEL, f"{transport_id}:caption", address, "text", message.caption, at, reply_to
+            )
         )
-    inbounds.append(Inbound(CHANNEL, transport_id, address, _content_kind(message), "", at))
+    inbounds.append(
+        Inbound(CHANNEL, transport_id, address, _content_kind(message), "", at, reply_to)
+    )
     return inbounds
 
 

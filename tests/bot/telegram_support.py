@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +42,9 @@ def free_port() -> int:
 
 
 def telegram_config(data_dir: Path, fake: FakeTelegram, *, mode: str = "polling") -> Config:
-    port = free_port() if mode == "webhook" else 8080
+    # A free port in both modes: the web server (console, calendar feeds) runs in polling
+    # mode too, and suites running side by side must not fight over one port.
+    port = free_port()
     url = f"http://127.0.0.1:{port}/telegram/webhook" if mode == "webhook" else ""
     return dataclasses.replace(
         make_config(data_dir),
@@ -58,8 +61,14 @@ def telegram_config(data_dir: Path, fake: FakeTelegram, *, mode: str = "polling"
 
 
 @asynccontextmanager
-async def running(config: Config, tuning: Tuning = FAST) -> AsyncIterator[Service]:
-    service = Service(config, tuning=tuning, env={})
+async def running(
+    config: Config, tuning: Tuning = FAST, clock: Callable[[], datetime] | None = None
+) -> AsyncIterator[Service]:
+    service = (
+        Service(config, tuning=tuning, env={})
+        if clock is None
+        else Service(config, tuning=tuning, env={}, clock=clock)
+    )
     await service.start()
     try:
         yield service

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -33,11 +34,19 @@ def clean_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith("LK3_")}
 
 
+def free_port() -> int:
+    """A port nothing listens on now, so the console never collides with another service."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 def write_config(tmp_path: Path, fake: FakeTelegram) -> Path:
     config = tmp_path / "config.toml"
     config.write_text(
         'data_dir = "data"\n\n[telegram]\n'
-        f'token = "{fake.token}"\napi_base_url = "{fake.api_base_url}"\n',
+        f'token = "{fake.token}"\napi_base_url = "{fake.api_base_url}"\n'
+        f"\n[web]\nport = {free_port()}\n",
         encoding="utf-8",
     )
     return config

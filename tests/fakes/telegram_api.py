@@ -178,6 +178,7 @@ class FakeTelegram:
         self.webhook: dict[str, Any] | None = None
         self.commands: dict[str, list[dict[str, Any]]] = {}
         self.deleted: dict[int, set[int]] = {}  # chat -> message ids deleted (both sides)
+        self.copies: list[tuple[int, int, int]] = []  # (from chat, message id, to chat)
         self._updates: list[dict[str, Any]] = []
         self._update_ids = itertools.count(1)
         self._message_ids: dict[int, Iterator[int]] = {}
@@ -242,9 +243,19 @@ class FakeTelegram:
 
     # --- playing the users -----------------------------------------------------
 
-    def send_text(self, chat_id: int, text: str, *, language_code: str = "id") -> dict[str, Any]:
-        """A person types `text` in their chat with the bot; returns the queued update."""
-        return self._queue_message(chat_id, {"text": text}, language_code)
+    def send_text(
+        self,
+        chat_id: int,
+        text: str,
+        *,
+        language_code: str = "id",
+        reply_to: int | None = None,
+    ) -> dict[str, Any]:
+        """A person types `text` (replying to the bot's message `reply_to`, when given)."""
+        body: dict[str, Any] = {"text": text}
+        if reply_to is not None:
+            body["reply_to_message"] = self._messages[(chat_id, reply_to)].as_api()
+        return self._queue_message(chat_id, body, language_code)
 
     def send_start(self, chat_id: int, payload: str = "") -> dict[str, Any]:
         """A person opens the bot (from a deep link `t.me/bot?start=payload` when given)."""
@@ -554,6 +565,23 @@ class FakeTelegram:
         message.entities = list(params.get("entities") or [])
         message.keyboard = list((params.get("reply_markup") or {}).get("inline_keyboard", []))
         return _ok(message.as_api())
+
+    async def _api_copyMessage(self, params: dict[str, Any]) -> JSONResponse:
+        chat_id = _int(params.get("chat_id"))
+        source = _int(params.get("from_chat_id"))
+        if chat_id is None or source is None:
+            return _error(400, "Bad Request: chat not found")
+        caption = params.get("caption")
+        message = SentMessage(
+            chat_id=chat_id,
+            message_id=self._next_message_id(chat_id),
+            text="" if caption is None else str(caption),
+            entities=[],
+            keyboard=[],
+        )
+        self._messages[(chat_id, message.message_id)] = message
+        self.copies.append((source, _int(params.get("message_id")) or 0, chat_id))
+        return _ok({"message_id": message.message_id})
 
     async def _api_answerCallbackQuery(self, params: dict[str, Any]) -> JSONResponse:
         query_id = str(params.get("callback_query_id", ""))

@@ -1,0 +1,46 @@
+"""The bot process the benchmark measures: `lk3 run`, optionally without Telegram's pacing.
+
+`python -m bench.botproc CONFIG paced` is exactly `lk3 run --config CONFIG`.
+`unpaced` runs the same service (python-telegram-bot, pipeline, store, outbox
+sender, logging to the data folder) with the sender's 30 messages a second, the
+one-message-a-second-per-chat pacing and the "typing…" hint lifted: the
+overhead benchmark asks what the bot itself costs, not what Telegram allows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+from pathlib import Path
+
+from bot.channels.telegram import TelegramChannel, Tuning
+from bot.cli import _setup_logging
+from bot.config import load_config
+from bot.run import serve
+
+UNPACED = Tuning(per_chat_interval=0.0, typing_delay=3600.0)
+
+
+async def _serve(config_path: Path, paced: bool) -> int:
+    config = load_config(config_path)
+    _setup_logging(config, verbose=False)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    if not paced:
+        # The outbox sender reads the channel's rate when the app is built.
+        TelegramChannel.max_per_second = 1_000_000.0
+    return await serve(config, stop, tuning=None if paced else UNPACED)
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 2 or argv[1] not in ("paced", "unpaced"):
+        print("usage: python -m bench.botproc CONFIG paced|unpaced", file=sys.stderr)
+        return 2
+    return asyncio.run(_serve(Path(argv[0]), argv[1] == "paced"))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

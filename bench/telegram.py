@@ -1,0 +1,338 @@
+"""The whole bot, as deployed, under load: `lk3 run` against the fake Bot API server.
+
+The bot runs in its own process (python-telegram-bot, pipeline, SQLite, outbox
+sender); the families and the fake server run in this one, so the bot's CPU and
+memory are read from /proc for its process alone and every latency is measured
+on the server's clock: from the moment an update is offered to the bot until
+the first reply to that chat reaches the server. Phases:
+
+- overhead: families send scripted turns (information, triage, booking, 2%
+  crisis), all families' turn at once, with the server answering as fast as it
+  can and the bot's pacing lifted (bench.botproc unpaced);
+- latency: a fixed offered load of 100 messages a second;
+- memory: more families until the store holds `memory_contacts` contacts;
+- floor: a minimal python-telegram-bot echo bot under the same overhead and
+  latency load;
+- flood: the server enforces 30 sends a second (429 with retry_after) and every
+  family writes at once, 2% in crisis, to the bot exactly as `lk3 run` runs it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import socket
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench.load import CRISIS, TimedFake, percentile, script_for
+from bench.proc import cpu_seconds, peak_rss_mb
+from bot.app import open_keyring
+from bot.config import load_config
+from storage.store import Store
+
+__all__ = ["measure"]
+
+ROOT = Path(__file__).resolve().parents[1]
+FIRST_CHAT = 500_000_000
+COUNSELLOR_CHAT = 499_999_999
+TURN_TIMEOUT = float(os.environ.get("LK3_BENCH_TURN_TIMEOUT", "240"))
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _write_config(folder: Path, fake: TimedFake) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "config.toml"
+    path.write_text(
+        f'data_dir = "{folder / "data"}"\n\n[telegram]\n'
+        f'token = "{fake.token}"\napi_base_url = "{fake.api_base_url}"\n\n'
+        f'[web]\nhost = "127.0.0.1"\nport = {_free_port()}\n',
+        encoding="utf-8",
+    )
+    return path
+
+
+async def _link_code(config_path: Path) -> str:
+    """A one-time `/link` code for the first counsellor (issued as `lk3 staff link` does)."""
+    config = load_config(config_path, env={})
+    async with await Store.open(config.database_path, open_keyring(config, env={})) as store:
+        member = await store.staff.by_username("konselor0")
+        assert member is not None
+        return await store.staff.issue_link_code(member.id, datetime.now(UTC))
+
+
+async def _add_counsellors(config_path: Path, count: int = 4) -> None:
+    """Counsellors with weekday hours, so booking turns find free times."""
+    config = load_config(config_path, env={})
+    config.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    now = datetime.now(UTC)
+    async with await Store.open(config.database_path, open_keyring(config, env={})) as store:
+        for n in range(count):
+            member = await store.staff.add(f"konselor{n}", f"Konselor {n}", ["counsellor"], now)
+            for day in range(7):
+                await store.bookings.add_hours(
+                    member.id, day, 8 * 60, 16 * 60, ("kantor", "telepon", "chat"), now
+                )
+
+
+class _Child:
+    """A bot process and where its stderr goes."""
+
+    def __init__(self, process: asyncio.subprocess.Process, spawned: float) -> None:
+        self.process = process
+        self.spawned = spawned
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    async def stop(self) -> int:
+        if self.process.returncode is None:
+            self.process.terminate()
+            try:
+                await asyncio.wait_for(self.process.wait(), 60)
+            except TimeoutError:
+                self.process.kill()
+                await self.process.wait()
+        return self.process.returncode or 0
+
+
+async def _spawn(args: list[str], log: Path, fake: TimedFake) -> tuple[_Child, float]:
+    """Starts a bot; returns it and the seconds until it first polled for updates."""
+    polls = len(fake.calls_to("getUpdates"))
+    spawned = time.monotonic()
+    with log.open("ab") as err:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, *args, cwd=ROOT, stdout=asyncio.subprocess.DEVNULL, stderr=err
+        )
+    child = _Child(process, spawned)
+    try:
+        await fake.wait_for(
+            lambda: len(fake.calls_to("getUpdates")) > polls or process.returncode is not None,
+            timeout=60,
+        )
+        if process.returncode is not None:
+            raise AssertionError("exited")
+    except AssertionError:
+        await child.stop()
+        raise RuntimeError(f"the bot did not start; see {log}") from None
+    return child, time.monotonic() - spawned
+
+
+async def _turn(fake: TimedFake, messages: list[tuple[int, str]]) -> float:
+    """Offers every message at once, waits for a reply to each and the tail; returns seconds."""
+    begin = time.monotonic()
+    for chat, text in messages:
+        if text == "/start":
+            fake.send_start(chat)
+        else:
+            fake.send_text(chat, text)
+        fake.expect(chat, time.monotonic())
+    try:
+        await fake.answered(TURN_TIMEOUT)
+    except TimeoutError:
+        raise RuntimeError(f"{fake.waiting} of {len(messages)} messages got no reply") from None
+    await fake.quiet()
+    if os.environ.get("LK3_BENCH_DEBUG"):
+        print(f"turn of {len(messages)} done", file=sys.stderr)
+    return time.monotonic() - begin - 0.3
+
+
+async def _overhead(
+    fake: TimedFake, child: _Child, families: int, turns: int, *, echo: bool = False
+) -> dict[str, float]:
+    rng = random.Random(7)
+    scripts = {FIRST_CHAT + f: script_for(f, turns, rng) for f in range(families)}
+    rounds: list[list[tuple[int, str]]] = []
+    if not echo:
+        rounds.append([(c, "/start") for c in scripts])
+        rounds.append([(c, "setuju") for c in scripts])
+    else:
+        rounds.append([(c, "halo") for c in scripts])
+        rounds.append([(c, "setuju") for c in scripts])
+    rounds.extend([(c, s[t]) for c, s in scripts.items()] for t in range(turns))
+    cpu_before = cpu_seconds(child.pid)
+    busy = 0.0
+    count = 0
+    for messages in rounds:
+        busy += await _turn(fake, messages)
+        count += len(messages)
+        fake.drop_history()
+    cpu = cpu_seconds(child.pid) - cpu_before
+    return {
+        "inbound_messages": float(count),
+        "inbound_per_second": count / busy,
+        "cpu_ms_per_inbound": cpu * 1000 / count,
+    }
+
+
+async def _latency(fake: TimedFake, child: _Child, first: int, count: int) -> dict[str, float]:
+    """Offers `count` messages at 100 a second, one per family; reply latency percentiles."""
+    fake.latencies.clear()
+    cpu_before = cpu_seconds(child.pid)
+    begin = time.monotonic()
+    for n in range(count):
+        due = begin + n / 100.0
+        delay = due - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        chat = first + n
+        fake.send_text(chat, "menu" if n % 3 else "1")
+        fake.expect(chat, time.monotonic())
+    await fake.answered(TURN_TIMEOUT)
+    await fake.quiet()
+    cpu = cpu_seconds(child.pid) - cpu_before
+    values = list(fake.latencies.values())
+    fake.drop_history()
+    return {
+        "offered_per_second": 100.0,
+        "messages": float(count),
+        "p50_ms": percentile(values, 0.50) * 1000,
+        "p95_ms": percentile(values, 0.95) * 1000,
+        "p99_ms": percentile(values, 0.99) * 1000,
+        "cpu_ms_per_inbound": cpu * 1000 / count,
+    }
+
+
+async def _more_contacts(fake: TimedFake, first: int, count: int) -> None:
+    for start in range(0, count, 2000):
+        await _turn(fake, [(first + n, "/start") for n in range(start, min(count, start + 2000))])
+        fake.drop_history()
+
+
+def _database_bytes(data: Path) -> int:
+    return sum(p.stat().st_size for p in data.glob("lk3.db*"))
+
+
+async def _wait_alerts(fake: TimedFake, expected: int, limit: float = 30.0) -> None:
+    """Alerts come from the escalation pass: waits (bounded) until one per crisis arrived."""
+    deadline = time.monotonic() + limit
+    while len(fake.watched[COUNSELLOR_CHAT]) < expected and time.monotonic() < deadline:
+        await asyncio.sleep(0.1)
+
+
+async def _flood(folder: Path, families: int, log: Path) -> dict[str, Any]:
+    """Every family writes at once while the server allows 30 sends a second.
+
+    A fresh data folder, so the counsellor's alerts are for these crises only.
+    """
+    async with TimedFake() as fake:
+        config = _write_config(folder, fake)
+        await _add_counsellors(config)
+        code = await _link_code(config)
+        child, startup = await _spawn(["-m", "bot", "run", "--config", str(config)], log, fake)
+        try:
+            fake.send_text(COUNSELLOR_CHAT, f"/link {code}")
+            fake.expect(COUNSELLOR_CHAT, time.monotonic())
+            await fake.answered(TURN_TIMEOUT)
+            await fake.quiet()
+            fake.watched[COUNSELLOR_CHAT] = []
+            fake.limit_rate(30)
+            rng = random.Random(11)
+            crisis: set[int] = set()
+            begin = time.monotonic()
+            for f in range(families):
+                chat = FIRST_CHAT + f
+                fake.continue_chat(chat, 1_000)
+                if rng.random() < 0.02:
+                    crisis.add(chat)
+                    fake.send_text(chat, rng.choice(CRISIS))
+                else:
+                    fake.send_text(chat, "menu")
+                fake.expect(chat, time.monotonic())
+            try:
+                await fake.answered(TURN_TIMEOUT * 2)
+            except TimeoutError:
+                raise RuntimeError(f"{fake.waiting} flood messages got no reply") from None
+            first_replies = time.monotonic() - begin
+            await fake.quiet(seconds=3.0, limit=600.0)
+            drained = fake.last_send - begin
+            await _wait_alerts(fake, len(crisis))
+            alerts = [t - begin for t in fake.watched[COUNSELLOR_CHAT]]
+            urgent = [fake.latencies[c] for c in crisis if c in fake.latencies]
+            routine = [v for c, v in fake.latencies.items() if c not in crisis]
+        finally:
+            exit_code = await child.stop()
+        return {
+            "families": float(families),
+            "crisis_messages": float(len(crisis)),
+            "server_limit_per_second": 30.0,
+            "startup_seconds": startup,
+            "urgent_reply_latency_p50_ms": percentile(urgent, 0.50) * 1000,
+            "urgent_reply_latency_p99_ms": percentile(urgent, 0.99) * 1000,
+            "counsellor_alerts": float(len(alerts)),
+            "urgent_alert_latency_p50_ms": percentile(alerts, 0.50) * 1000,
+            "urgent_alert_latency_p99_ms": percentile(alerts, 0.99) * 1000,
+            "routine_first_reply_p50_s": percentile(routine, 0.50),
+            "all_first_replies_seconds": first_replies,
+            "backlog_drained_seconds": drained,
+            "sends": float(fake.sends),
+            "answered_429_or_error": float(fake.rejected),
+            "bot_exit_code": float(exit_code),
+        }
+
+
+async def measure(
+    folder: Path,
+    *,
+    families: int = 2000,
+    turns: int = 3,
+    latency_messages: int = 1500,
+    memory_contacts: int = 10_000,
+) -> dict[str, Any]:
+    """Runs every phase; returns the figures (see the module docstring)."""
+    log = folder / "bot-stderr.log"
+    folder.mkdir(parents=True, exist_ok=True)
+    result: dict[str, Any] = {}
+    async with TimedFake() as fake:
+        config = _write_config(folder / "bot", fake)
+        await _add_counsellors(config)
+        args = ["-m", "bench.botproc", str(config), "unpaced"]
+        child, startup = await _spawn(args, log, fake)
+        try:
+            overhead = await _overhead(fake, child, families, turns)
+            latency = await _latency(fake, child, FIRST_CHAT + families, latency_messages)
+            inbound = overhead["inbound_messages"] + latency_messages
+            data = folder / "bot" / "data"
+            db_bytes = _database_bytes(data)
+            extra = memory_contacts - families - latency_messages
+            rss_before_memory = peak_rss_mb(child.pid)
+            if extra > 0:
+                await _more_contacts(fake, FIRST_CHAT + families + latency_messages, extra)
+            rss = peak_rss_mb(child.pid)
+        finally:
+            await child.stop()
+    result["bot"] = {
+        **overhead,
+        "startup_seconds": startup,
+        "latency_at_100_per_second": latency,
+        "peak_rss_mb": rss_before_memory,
+        "peak_rss_mb_with_10000_contacts": rss,
+        "contacts": float(max(memory_contacts, families + latency_messages)),
+        "database_bytes_per_1000_messages": db_bytes / inbound * 1000,
+    }
+    async with TimedFake() as fake:
+        echo, _ = await _spawn(
+            ["-m", "bench.echo_bot", fake.api_base_url, fake.token], log, fake
+        )
+        try:
+            floor = await _overhead(fake, echo, families, turns, echo=True)
+            floor_latency = await _latency(fake, echo, FIRST_CHAT + families, latency_messages)
+            floor["peak_rss_mb"] = peak_rss_mb(echo.pid)
+        finally:
+            await echo.stop()
+    result["echo_floor"] = {**floor, "latency_at_100_per_second": floor_latency}
+    result["throughput_ratio_to_floor"] = (
+        overhead["inbound_per_second"] / floor["inbound_per_second"]
+    )
+    result["flood"] = await _flood(folder / "flood", families, log)
+    return result
