@@ -250,16 +250,21 @@ class Handoff:
         if case is None or case.status != "taken" or case.owner_staff_id is None:
             return None
         owner = await self._store.staff.get(case.owner_staff_id)
-        if owner is None or owner.contact_id is None or not owner.active:
-            return None  # nobody to relay to: the flows answer, and the case waits
-        owner_contact = await self._store.contacts.get(owner.contact_id)
-        if owner_contact is None:
-            return None
+        owner_contact = (
+            None
+            if owner is None or owner.contact_id is None or not owner.active
+            else await self._store.contacts.get(owner.contact_id)
+        )
         language = state.language if state is not None else self._config.languages[0]
         keep = state if state is not None else empty_state(language)
         urgent = assessment.level is Level.URGENT
         values = {"code": case.code}
-        if row.kind in ("text", "start", "choice"):
+        if owner is None or owner.contact_id is None or owner_contact is None:
+            # The owner works from the console only: the message is in the case's
+            # transcript there. The bot still never talks over the counsellor, and an
+            # urgent message starts the owner's answer clock all the same.
+            rows = []
+        elif row.kind in ("text", "start", "choice"):
             key = "handoff.relayed_in_urgent" if urgent else "handoff.relayed_in"
             rows = [
                 self._owner_row(

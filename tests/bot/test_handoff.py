@@ -316,3 +316,41 @@ async def test_queue_lists_the_longest_waiting_first_not_the_latest_active(
     listing = fake.texts(SARI)[-1]
     assert listing.index(queue[0].code) < listing.index(queue[1].code)
     assert "4 menit" in listing
+
+
+# --- a crisis anywhere -------------------------------------------------------------
+
+BEFORE_CRISIS = {
+    "the consent question": ["/start"],
+    "the main menu": ["/start", "1"],
+    "the information topics": ["/start", "1", "1"],
+    "triage, the kind of problem": ["/start", "1", "2"],
+    "triage, who is affected": ["/start", "1", "2", "1", "2"],
+    "booking, the choice of mode": ["/start", "1", "3"],
+    "the language question": ["/start", "1", "bahasa"],
+}
+CRISIS_WORDS = [
+    "aku pengen mati aja",
+    "beta su seng kuat lai, beta mau bunuh diri",
+    "my husband is beating me right now",
+    "anak saya dipukuli bapaknya sekarang",
+]
+
+
+@pytest.mark.parametrize("where", sorted(BEFORE_CRISIS))
+async def test_a_crisis_message_at_any_point_of_any_flow_gets_help_and_an_alert(
+    service: Service, fake: FakeTelegram, where: str
+) -> None:
+    await link(service, fake, SARI, "Sari", "counsellor")
+    for words in BEFORE_CRISIS[where]:
+        await settle(service, fake, fake.send_text(FAMILY, words))
+    before = len(fake.texts(FAMILY))
+    crisis = CRISIS_WORDS[sorted(BEFORE_CRISIS).index(where) % len(CRISIS_WORDS)]
+    await settle(service, fake, fake.send_text(FAMILY, crisis))
+    await escalate(service)
+    replies = fake.texts(FAMILY)[before:]
+    assert any("112" in t for t in replies), f"no hotlines after a crisis at {where}"
+    case = await live_case(service)
+    assert case.urgency == "darurat"
+    [alert] = alerts(fake, SARI)
+    assert case.code in alert
