@@ -1,0 +1,1 @@
+"""The public web chat page; its channel is bot/channels/webchat.py."""

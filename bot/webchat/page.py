@@ -1,0 +1,292 @@
+"""The public web chat page (`/chat`): anyone may talk to the bot as a family, from a browser.
+
+No login and no identity: a random anonymous id in an HttpOnly, SameSite=Strict
+session cookie is the conversation's address. A message posted here is stored
+by the same receiver as a Telegram or WhatsApp message (receive -> inbox ->
+pipeline -> outbox -> the web chat channel), so the crisis check, the flows and
+the hand-off apply unchanged. The page works without script (a form and a
+redirect); `chat.js` adds live replies by long polling `/chat/replies`.
+
+Each post carries a CSRF token bound to the cookie's id and a random message id
+(the dedupe key: a form posted twice is one message). Posts are limited per
+address and per network address; a message longer than `MAX_CHARS` is not sent
+but answered with a kind note. Responses carry their own strict
+Content-Security-Policy (no inline script, no framing).
+
+    (no exceptions of its own: bad input gets a kind note and a 400/429 status)
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.requests import Request
+from starlette.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
+
+from bot.channels.base import Inbound, Receiver
+from bot.channels.webchat import NAME, Line, WebChatChannel
+from bot.console.csrf import CsrfKey
+from bot.texts import BotTexts
+from bot.web import WebServer
+
+__all__ = ["CHAT_PATH", "CSP", "MAX_CHARS", "Limits", "WebChatPage", "mount_webchat"]
+
+log = logging.getLogger(__name__)
+
+CHAT_PATH = "/chat"
+COOKIE = "lk3_chat"
+MAX_CHARS = 2000
+_HERE = Path(__file__).parent
+_ID = re.compile(r"[A-Za-z0-9_-]{32}")
+_MID = re.compile(r"[0-9a-f]{32}")
+_STATIC = {"chat.js": "text/javascript", "chat.css": "text/css"}
+
+CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:;"
+    " connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "Cache-Control": "no-store",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    per_address: int = 12  # messages one conversation may post per window
+    per_network: int = 60  # messages one network address may post per window (new cookies)
+    window_seconds: float = 60.0
+    poll_seconds: float = 20.0  # how long a poll waits for a reply before answering empty
+
+
+@dataclass(slots=True)
+class _Window:
+    """A sliding window counter per key, on an injected clock."""
+
+    limit: int
+    seconds: float
+    stamps: dict[str, deque[float]] = field(default_factory=dict)
+
+    def allow(self, key: str, now: float) -> bool:
+        stamps = self.stamps.setdefault(key, deque())
+        while stamps and now - stamps[0] >= self.seconds:
+            stamps.popleft()
+        if len(stamps) >= self.limit:
+            return False
+        stamps.append(now)
+        if len(self.stamps) > 10_000:  # forget quiet keys so the table stays small
+            for quiet in [k for k, v in self.stamps.items() if not v]:
+                del self.stamps[quiet]
+        return True
+
+
+class WebChatPage:
+    """The page's endpoints, bound to the channel and the bot's receiver."""
+
+    def __init__(
+        self,
+        channel: WebChatChannel,
+        receive: Receiver,
+        texts: BotTexts,
+        *,
+        secure_cookies: bool,
+        limits: Limits | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.channel = channel
+        self.receive = receive
+        self.texts = texts
+        self.secure_cookies = secure_cookies
+        self.limits = limits or Limits()
+        self._monotonic = monotonic
+        self._csrf = CsrfKey()
+        self._per_address = _Window(self.limits.per_address, self.limits.window_seconds)
+        self._per_network = _Window(self.limits.per_network, self.limits.window_seconds)
+        self._templates = Environment(
+            loader=FileSystemLoader(_HERE / "templates"),
+            autoescape=select_autoescape(default=True, default_for_string=True),
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+
+    # --- helpers -------------------------------------------------------------
+
+    def _lang(self, raw: object) -> str:
+        languages = self.texts.languages
+        return raw if isinstance(raw, str) and raw in languages else languages[0]
+
+    def _t(self, lang: str, key: str, **values: str) -> str:
+        return self.texts.get("webchat." + key, lang, **values)
+
+    @staticmethod
+    def _address(request: Request) -> str | None:
+        raw = request.cookies.get(COOKIE, "")
+        return raw if _ID.fullmatch(raw) else None
+
+    def _finish(self, response: Response, new_address: str | None = None) -> Response:
+        for name, value in HEADERS.items():
+            response.headers.setdefault(name, value)
+        if new_address is not None:
+            # A session cookie: closing the browser ends the conversation's address,
+            # which is what a person on a shared device needs.
+            response.set_cookie(
+                COOKIE,
+                new_address,
+                path=CHAT_PATH,
+                secure=self.secure_cookies,
+                httponly=True,
+                samesite="strict",
+            )
+        return response
+
+    def _render(
+        self, address: str, lang: str, *, notice: str = "", status: int = 200
+    ) -> HTMLResponse:
+        lines = self.channel.lines(address)
+        last_bot = next((line for line in reversed(lines) if line.who == "bot"), None)
+        html = self._templates.get_template("chat.html").render(
+            t=lambda key, **values: self._t(lang, key, **values),
+            lang=lang,
+            lines=lines,
+            choices=last_bot.options if last_bot is not None else (),
+            last_seq=lines[-1].seq if lines else 0,
+            csrf=self._csrf.token("w:" + address),
+            mid=secrets.token_hex(16),
+            notice=notice,
+            limit=MAX_CHARS,
+            path=CHAT_PATH,
+        )
+        return HTMLResponse(html, status_code=status)
+
+    def _current_options(self, address: str) -> tuple[tuple[str, str], ...]:
+        for line in reversed(self.channel.lines(address)):
+            if line.who == "bot":
+                return line.options
+        return ()
+
+    # --- endpoints -----------------------------------------------------------
+
+    async def page(self, request: Request) -> Response:
+        address = self._address(request)
+        new = None
+        if address is None:
+            address = new = secrets.token_urlsafe(24)
+        lang = self._lang(request.query_params.get("lang"))
+        return self._finish(self._render(address, lang), new)
+
+    async def post(self, request: Request) -> Response:
+        form = await request.form()
+        lang = self._lang(form.get("lang"))
+        wants_json = "application/json" in request.headers.get("accept", "")
+        address = self._address(request)
+        token = form.get("csrf")
+        if (
+            address is None
+            or not isinstance(token, str)
+            or not self._csrf.check("w:" + address, token)
+        ):
+            # An old page, a lost cookie or a forged post: a fresh page, said kindly.
+            return self._answer(request, address, lang, "expired", 403, wants_json)
+        text_raw, choice_raw = form.get("text"), form.get("choice")
+        text = text_raw.strip() if isinstance(text_raw, str) else ""
+        choice = choice_raw if isinstance(choice_raw, str) else ""
+        start = form.get("start") is not None
+        if len(text) > MAX_CHARS or len(choice) > MAX_CHARS:
+            return self._answer(request, address, lang, "too_long", 400, wants_json)
+        if not text and not choice and not start:
+            return self._answer(request, address, lang, "empty", 400, wants_json)
+        now = self._monotonic()
+        network = request.client.host if request.client is not None else "unknown"
+        if not self._per_address.allow(address, now) or not self._per_network.allow(network, now):
+            log.info("web chat post refused: rate limit")
+            return self._answer(request, address, lang, "too_fast", 429, wants_json)
+        mid_raw = form.get("mid")
+        mid = mid_raw if isinstance(mid_raw, str) and _MID.fullmatch(mid_raw) else None
+        mid = mid or secrets.token_hex(16)
+        inbound, shown = self._inbound(address, mid, lang, text, choice, start)
+        if await self.receive(inbound):
+            self.channel.note_own(address, shown)
+        return self._answer(request, address, lang, "", 200, wants_json)
+
+    def _inbound(
+        self, address: str, mid: str, lang: str, text: str, choice: str, start: bool
+    ) -> tuple[Inbound, str]:
+        """The message for the pipeline and what the page shows as the person's line."""
+        if choice:
+            labels = dict(self._current_options(address))
+            if choice in labels:
+                return Inbound(NAME, mid, address, "choice", choice), labels[choice]
+            text = choice  # a button from an old page: the words still reach the bot
+        if text:
+            return Inbound(NAME, mid, address, "text", text), text
+        return Inbound(NAME, mid, address, "start", ""), self._t(lang, "start")
+
+    def _answer(
+        self,
+        request: Request,
+        address: str | None,
+        lang: str,
+        note: str,
+        status: int,
+        wants_json: bool,
+    ) -> Response:
+        notice = self._t(lang, note, limit=str(MAX_CHARS)) if note else ""
+        new = None
+        if address is None:
+            address = new = secrets.token_urlsafe(24)
+        if wants_json:
+            body: dict[str, Any] = {"notice": notice}
+            if note == "expired":
+                body["reload"] = True
+            return self._finish(JSONResponse(body, status_code=status), new)
+        if not note:
+            return self._finish(RedirectResponse(f"{CHAT_PATH}?lang={lang}", status_code=303))
+        return self._finish(self._render(address, lang, notice=notice, status=status), new)
+
+    async def replies(self, request: Request) -> Response:
+        address = self._address(request)
+        if address is None:
+            return self._finish(JSONResponse({"lines": []}, status_code=403))
+        raw = request.query_params.get("after", "0")
+        after = int(raw) if raw.isdigit() and len(raw) < 12 else 0
+        wait = request.query_params.get("wait", "1") != "0"
+        timeout = self.limits.poll_seconds if wait else 0.0
+        lines = await self.channel.wait(address, after, timeout)
+        return self._finish(JSONResponse({"lines": [_json(line) for line in lines]}))
+
+    async def static(self, request: Request) -> Response:
+        name = str(request.path_params.get("name", ""))
+        if name not in _STATIC:
+            return self._finish(Response("not found", status_code=404))
+        response = FileResponse(_HERE / "static" / name, media_type=_STATIC[name])
+        return self._finish(response)
+
+
+def _json(line: Line) -> dict[str, Any]:
+    return {
+        "seq": line.seq,
+        "who": line.who,
+        "text": line.text,
+        "options": [[value, label] for value, label in line.options],
+    }
+
+
+def mount_webchat(web: WebServer, page: WebChatPage) -> None:
+    """Adds the web chat's routes; the channel's waiting polls end when the server stops."""
+    web.add_route(CHAT_PATH, page.page, methods=["GET"])
+    web.add_route(CHAT_PATH + "/send", page.post, methods=["POST"])
+    web.add_route(CHAT_PATH + "/replies", page.replies, methods=["GET"])
+    web.add_route(CHAT_PATH + "/static/{name}", page.static, methods=["GET"])
+    web.on_stop(page.channel.close)
