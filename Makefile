@@ -13,8 +13,11 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# The web chat and the console on 127.0.0.1 with demo logins printed (Ctrl-C stops).
+# The terminal chat: `.venv/bin/lk3 chat --data var`.
+PORT ?= 8080
 demo: $(STAMP)
-	$(PY) -m bot chat --data var --config $(or $(wildcard config.toml),config.example.toml)
+	$(PY) -m bot demo --data var/demo --port $(PORT) --config $(or $(wildcard config.toml),config.example.toml)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -61,6 +61,15 @@ def _parser() -> argparse.ArgumentParser:
     chat.add_argument("--verbose", action="store_true", help="also print logs to stderr")
     chat.set_defaults(handler=_chat)
 
+    demo = sub.add_parser(
+        "demo", help="the console and the web chat on 127.0.0.1, with demo logins printed"
+    )
+    demo.add_argument("--data", type=Path, default=Path("var/demo"), help="data folder")
+    demo.add_argument("--config", type=Path, help="configuration file (TOML)")
+    demo.add_argument("--port", type=int, default=8080, help="port (0: any free port)")
+    demo.add_argument("--verbose", action="store_true", help="also print logs to stderr")
+    demo.set_defaults(handler=_demo)
+
     run = sub.add_parser("run", help="run the bot on every enabled channel until stopped")
     run.add_argument("--config", type=Path, help="configuration file (TOML)")
     run.add_argument("--verbose", action="store_true", help="also print logs to stderr")
@@ -142,6 +151,14 @@ async def _chat_async(config: Config, who: str, inp: TextIO, out: TextIO, intera
         )
     finally:
         await app.stop()
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from bot.demo import run_demo
+
+    config = dataclasses.replace(load_config(args.config), data_dir=args.data)
+    _setup_logging(config, verbose=args.verbose)
+    return asyncio.run(run_demo(config, port=args.port))
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -128,6 +128,8 @@ class Web:
     public_url: str = ""
     # The operator console at /console/ (served whenever the web server runs).
     console: bool = True
+    # The public web chat at /chat (a family talks to the bot from a browser).
+    webchat: bool = False
 
 
 BOOKING_MODES = ("kantor", "telepon", "chat", "kunjungan")
@@ -229,7 +231,7 @@ _SECTIONS: dict[str, frozenset[str]] = {
     "whatsapp": frozenset(
         {"enabled", "account_sid", "auth_token", "from_number", "api_base_url", "templates"}
     ),
-    "web": frozenset({"host", "port", "public_url", "console"}),
+    "web": frozenset({"host", "port", "public_url", "console", "webchat"}),
     "booking": frozenset(
         {
             "modes",
@@ -555,6 +557,7 @@ def _web(table: Mapping[str, Any]) -> Web:
         port=_int(table, "port", d.port, 1, 65535, "web"),
         public_url=_url(table, "public_url", "", "web"),
         console=_bool(table, "console", d.console, "web"),
+        webchat=_bool(table, "webchat", d.webchat, "web"),
     )
 
 

@@ -38,6 +38,10 @@ log = logging.getLogger(__name__)
 
 MAX_BACKOFF_SECONDS = 900.0
 POLL_SECONDS = 5.0
+# Rows looked at per pass. A pass runs after every finished send, and only a few
+# sends run at once, so a short look (most urgent first) is enough; a long one cost
+# a millisecond of query per send when thousands of replies were queued.
+HEADS_PER_LOOK = 48
 
 Deliver = Callable[[OutboxRow, Channel, Outbound], Awaitable[str | None]]
 """Delivers a row with a `ref` in its own way (a counsellor alert edited, a voice note
@@ -129,7 +133,7 @@ class OutboxSender:
         """Starts sends for what may go now; returns how long to sleep before looking again."""
         now = self._clock()
         self._finished_rows.clear()
-        heads = await self._store.outbox.heads(now, limit=200)
+        heads = await self._store.outbox.heads(now, limit=HEADS_PER_LOOK)
         pause = POLL_SECONDS
         for head in heads:
             if head.id in self._inflight_rows or head.id in self._finished_rows:

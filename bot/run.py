@@ -27,12 +27,14 @@ from bot.booking.ical import ICAL_ROUTE, ical_endpoint
 from bot.channels import whatsapp
 from bot.channels.base import Channel
 from bot.channels.telegram import WEBHOOK_PATH, TelegramChannel, TelegramSetupError, Tuning
+from bot.channels.webchat import WebChatChannel
 from bot.channels.whatsapp import WhatsAppChannel, WhatsAppSetupError
 from bot.config import Config
 from bot.console.app import build_console, mount_console
 from bot.console.office import Office
 from bot.texts import BotTexts, TextsError
 from bot.web import WebError, WebServer
+from bot.webchat.page import WebChatPage, mount_webchat
 
 __all__ = ["NO_CHANNEL", "Service", "ServiceError", "run_until_signalled", "serve"]
 
@@ -41,7 +43,8 @@ log = logging.getLogger(__name__)
 NO_CHANNEL = (
     "no channel is enabled; set [telegram] token in the configuration "
     "(or the environment variable LK3_TELEGRAM_TOKEN), or [whatsapp] account_sid, "
-    "auth_token and from_number (or LK3_TWILIO_ACCOUNT_SID / LK3_TWILIO_AUTH_TOKEN)"
+    "auth_token and from_number (or LK3_TWILIO_ACCOUNT_SID / LK3_TWILIO_AUTH_TOKEN), "
+    "or [web] webchat = true"
 )
 
 
@@ -69,13 +72,14 @@ class Service:
         self.app: App | None = None
         self.channel: TelegramChannel | None = None
         self.whatsapp: WhatsAppChannel | None = None
+        self.webchat: WebChatChannel | None = None
         self.web: WebServer | None = None
         self.username = ""
 
     async def start(self) -> None:
         """Starts everything, or raises ServiceError having closed what it opened."""
         config = self.config
-        if not config.telegram.enabled and not config.whatsapp.enabled:
+        if not config.telegram.enabled and not config.whatsapp.enabled and not config.web.webchat:
             raise ServiceError(NO_CHANNEL)
         try:
             texts = BotTexts.load(languages=config.languages)
@@ -96,6 +100,9 @@ class Service:
                 tuning=self._whatsapp_tuning,
             )
             channels.append(self.whatsapp)
+        if config.web.webchat:
+            self.webchat = WebChatChannel()
+            channels.append(self.webchat)
         try:
             if self.channel is not None:
                 self.username = await self.channel.open()
@@ -108,7 +115,12 @@ class Service:
                 self.whatsapp.bind(self.app.receive, self.app.store, self.app.sender.wake)
             await self.app.start()
             mode = config.telegram.mode if self.channel is not None else ""
-            if mode == "webhook" or config.web.console or self.whatsapp is not None:
+            if (
+                mode == "webhook"
+                or config.web.console
+                or self.whatsapp is not None
+                or self.webchat is not None
+            ):
                 self.web = WebServer(config.web.host, config.web.port)
                 if mode == "webhook" and self.channel is not None:
                     self.web.add_route(WEBHOOK_PATH, self.channel.webhook, methods=["POST"])
@@ -136,6 +148,14 @@ class Service:
                         office=office,
                     )
                     mount_console(self.web, console)
+                if self.webchat is not None:
+                    page = WebChatPage(
+                        self.webchat,
+                        self.app.receive,
+                        texts,
+                        secure_cookies=config.web.public_url.startswith("https://"),
+                    )
+                    mount_webchat(self.web, page)
                 await self.web.start()
             if self.channel is not None:
                 await self.channel.start(mode=mode, webhook_url=config.telegram.webhook_url)

@@ -179,6 +179,17 @@ class AuditRepo:
         )
         return [_row(row) for row in rows]
 
+    async def newest(self, before_seq: int | None = None, limit: int = 50) -> list[AuditRow]:
+        """Rows newest first, only those older than `before_seq` when given (the console
+        pages down the log this way)."""
+        rows = await self._readers.fetchall(
+            "SELECT seq, at, actor, action, subject, reason FROM audit WHERE seq < ?"
+            " ORDER BY seq DESC LIMIT ?",
+            (before_seq if before_seq is not None else 2**62, limit),
+            what="audit.newest",
+        )
+        return [_row(row) for row in rows]
+
     async def verify(self) -> AuditReport:
         """Recomputes the chain and lists every row that was edited, removed or moved."""
         rows = await self._readers.fetchall(

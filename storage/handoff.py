@@ -13,6 +13,7 @@ then by how long the case has waited, never by last activity.
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -85,6 +86,14 @@ def _case(row: Row) -> LiveCase:
 
 def actor(staff_id: int | None) -> str:
     return "system" if staff_id is None else f"staff:{staff_id}"
+
+
+def _nearest_rank(values: list[float], share: float) -> float | None:
+    """The smallest value with at least `share` of the values at or below it; None when empty."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
 
 
 async def _event(
@@ -278,6 +287,7 @@ class HandoffRepo:
                     answered=len(waits),
                     median_first_reply_seconds=statistics.median(waits) if waits else None,
                     waited_past_target=late,
+                    p90_first_reply_seconds=_nearest_rank(waits, 0.9),
                 )
             )
         return HandoffFigures(since, until, target_seconds, tuple(result))

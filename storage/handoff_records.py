@@ -104,6 +104,8 @@ class UrgencyFigures:
     answered: int
     median_first_reply_seconds: float | None
     waited_past_target: int
+    # The 90th percentile (nearest rank): nine replies in ten came at least this fast.
+    p90_first_reply_seconds: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

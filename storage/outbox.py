@@ -42,15 +42,17 @@ _DUE = (
 
 # Each contact's next row (most urgent, then oldest) among the rows due now; it may be
 # sent only once its retry time has come, so a retried reply is never overtaken by
-# the replies that followed it.
+# the replies that followed it. Written as a walk of the pending index that stops at
+# `limit`, each candidate checked against its own contact's rows, instead of ranking
+# every pending row on every look (a millisecond per send with a long queue).
 _HEADS = (
-    "SELECT id, contact_id, channel, priority, due_at, attempts FROM ("
-    " SELECT o.id, o.contact_id, o.channel, o.priority, o.due_at, o.attempts,"
-    " o.next_attempt_at, ROW_NUMBER() OVER ("
-    "  PARTITION BY o.contact_id ORDER BY o.priority, o.due_at, o.id) AS place"
-    " FROM outbox o WHERE o.status = 'pending' AND o.due_at <= ?)"
-    " WHERE place = 1 AND coalesce(next_attempt_at, 0) <= ?"
-    " ORDER BY priority, due_at, id LIMIT ?"
+    "SELECT o.id, o.contact_id, o.channel, o.priority, o.due_at, o.attempts"
+    " FROM outbox o WHERE o.status = 'pending' AND o.due_at <= ?"
+    " AND coalesce(o.next_attempt_at, 0) <= ?"
+    " AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.contact_id = o.contact_id"
+    "  AND p.status = 'pending' AND p.due_at <= ?"
+    "  AND (p.priority, p.due_at, p.id) < (o.priority, o.due_at, o.id))"
+    " ORDER BY o.priority, o.due_at, o.id LIMIT ?"
 )
 
 _ONE = (
@@ -163,7 +165,7 @@ class OutboxRepo:
         long queue under a rate limit costs no decryption per look.
         """
         at = to_micros(now, "outbox.heads now")
-        rows = await self._readers.fetchall(_HEADS, (at, at, limit), what="outbox.heads")
+        rows = await self._readers.fetchall(_HEADS, (at, at, at, limit), what="outbox.heads")
         return [
             OutboxHead(
                 id=int(r[0]),

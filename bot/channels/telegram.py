@@ -68,7 +68,7 @@ from telegram.error import (
     TimedOut,
 )
 from telegram.request import HTTPXRequest
-from telegram.warnings import PTBDeprecationWarning
+from telegram.warnings import PTBDeprecationWarning, PTBUserWarning
 
 from bot.channels.base import (
     DeliveryError,
@@ -355,6 +355,10 @@ class TelegramChannel:
 
     async def handle_update(self, update: Update) -> None:
         """Stores what one update carries; raises if it could not be stored."""
+        if not well_formed(update):
+            # Dropped, not raised: raising would fetch (or have Telegram post) it forever.
+            log.warning("telegram: update %s with missing or odd fields dropped", update.update_id)
+            return
         if update.callback_query is not None:
             await self._on_press(update.callback_query)
             return
@@ -463,6 +467,26 @@ class TelegramChannel:
                 await self._idle(pause)
                 pause = min(pause * 2, 60.0)
                 continue
+            except Exception:
+                # One update PTB cannot read fails its whole batch: read each one alone.
+                log.warning("telegram: a batch of updates could not be read; reading each alone")
+                try:
+                    updates, last = await self._fetch_each()
+                except Exception as exc:
+                    log.error("telegram: getUpdates failed (%s); retrying", type(exc).__name__)
+                    await self._idle(pause)
+                    pause = min(pause * 2, 60.0)
+                    continue
+                if updates:
+                    try:
+                        await self._handle_batch(updates)
+                    except Exception:
+                        log.exception("telegram: could not store updates; fetching them again")
+                        await self._idle(pause)
+                        continue
+                if last is not None:
+                    self._offset = last + 1
+                continue
             if updates is None:
                 return
             pause = 1.0
@@ -495,6 +519,35 @@ class TelegramChannel:
                 await fetch
             return None
         return fetch.result()
+
+    async def _fetch_each(self) -> tuple[tuple[Update, ...], int | None]:
+        """The pending batch read update by update, dropping those that cannot be read;
+        and the last update id in it, for the offset to move past."""
+        with warnings.catch_warnings():
+            # PTB suggests get_updates, which is the call that could not read the batch.
+            warnings.simplefilter("ignore", PTBUserWarning)
+            raw = await self._bot.do_api_request(
+                "getUpdates",
+                api_kwargs={
+                    "offset": self._offset,
+                    "timeout": 0,
+                    "allowed_updates": list(ALLOWED_UPDATES),
+                },
+            )
+        read: list[Update] = []
+        last: int | None = None
+        for item in raw if isinstance(raw, list) else []:
+            update_id = item.get("update_id") if isinstance(item, dict) else None
+            if isinstance(update_id, int) and not isinstance(update_id, bool):
+                last = update_id if last is None else max(last, update_id)
+            try:
+                update = Update.de_json(item, self._bot)
+            except Exception:
+                log.warning("telegram: update %s that cannot be read dropped", update_id)
+                continue
+            if update is not None:
+                read.append(update)
+        return tuple(read), last
 
     async def _handle_batch(self, updates: Sequence[Update]) -> None:
         """Chats in parallel, each chat's updates in order."""
@@ -538,6 +591,8 @@ class TelegramChannel:
             if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
                 raise ValueError("not an update")
             update = Update.de_json(data, self._bot)
+            if not well_formed(update):
+                raise ValueError("an update with missing or odd fields")
         except Exception:
             log.warning("telegram webhook: a body that is not an update was refused")
             return PlainTextResponse("not an update", status_code=400)
@@ -649,6 +704,46 @@ class TelegramChannel:
 
 
 # --- conversions ----------------------------------------------------------------
+
+
+def well_formed(update: Update) -> bool:
+    """Whether the fields we read have the types the Bot API promises.
+
+    python-telegram-bot builds objects from whatever JSON it is given, so a
+    message without a chat or with a text that is a number gets this far.
+    """
+    if not isinstance(update.update_id, int):
+        return False
+    query = update.callback_query
+    if query is not None:
+        user = query.from_user
+        message = query.message
+        return (
+            isinstance(query.id, str)
+            and (query.data is None or isinstance(query.data, str))
+            and user is not None
+            and (user.language_code is None or isinstance(user.language_code, str))
+            and (message is None or _well_formed_message(message, needs_sender=False))
+        )
+    return update.message is None or _well_formed_message(update.message, needs_sender=True)
+
+
+def _well_formed_message(message: Any, *, needs_sender: bool) -> bool:
+    chat = getattr(message, "chat", None)
+    user = getattr(message, "from_user", None)
+    replied = getattr(message, "reply_to_message", None)
+    return (
+        isinstance(getattr(chat, "id", None), int)
+        and isinstance(getattr(chat, "type", None), str)
+        and isinstance(getattr(message, "message_id", None), int)
+        and isinstance(getattr(message, "date", None), datetime)
+        and (not needs_sender or user is None or isinstance(user.is_bot, bool))
+        and all(
+            getattr(message, field, None) is None or isinstance(getattr(message, field), str)
+            for field in ("text", "caption")
+        )
+        and (replied is None or isinstance(getattr(replied, "message_id", None), int))
+    )
 
 
 def message_inbounds(message: Message) -> list[Inbound]:
@@ -805,6 +900,8 @@ def _message_ids(chat_id: int, ids: Iterable[str]) -> set[int]:
 
 
 def _chat_of(update: Update) -> int | None:
+    if not well_formed(update):
+        return None  # handle_update drops it
     if update.message is not None:
         return update.message.chat.id
     if update.callback_query is not None and update.callback_query.message is not None:

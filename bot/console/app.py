@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from bot.console import (
+    pages_audit,
     pages_auth,
     pages_bookings,
     pages_case,
@@ -40,6 +41,7 @@ def build_console(
     )
     pages_auth.register(console)
     pages_users.register(console)
+    pages_audit.register(console)
     if office is not None:  # the pages that need the running bot: flows, bookings, figures
         pages_flows.register(console, office)
         pages_bookings.register(console, office)

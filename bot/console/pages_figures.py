@@ -7,6 +7,8 @@ number cannot point at one family.
 
 from __future__ import annotations
 
+import csv
+import io
 from dataclasses import dataclass
 from datetime import datetime, time
 
@@ -16,8 +18,10 @@ from starlette.responses import Response
 from bot.console.auth import Access, Need
 from bot.console.core import Console
 from bot.console.office import Office
+from storage.console_office import MonthCounts
+from storage.handoff_records import HandoffFigures
 
-__all__ = ["SMALL", "register", "shown"]
+__all__ = ["SMALL", "csv_rows", "minutes", "register", "shown"]
 
 SMALL = 5
 
@@ -40,6 +44,31 @@ def bars(rows: list[tuple[str, int]]) -> list[Bar]:
     return [Bar(label, shown(n), n if n >= SMALL else 0, top) for label, n in rows]
 
 
+def minutes(seconds: float | None, answered: int) -> float | None:
+    """A reply time in minutes, or None when too few replies to show it without singling out."""
+    return None if seconds is None or answered < SMALL else round(seconds / 60, 1)
+
+
+def csv_rows(counts: MonthCounts, handoff: HandoffFigures) -> list[tuple[str, str, str]]:
+    """The month's figures as (section, item, value): counts with "<5" applied, codes as labels."""
+    rows = [("contacts", "first_contacts", shown(counts.contacts))]
+    rows += [("cases_by_urgency", u, shown(n)) for u, n in counts.by_urgency]
+    rows += [("cases_by_category", c, shown(n)) for c, n in counts.by_category]
+    late = f"waited_past_{handoff.target_seconds // 60}_minutes"
+    for f in handoff.by_urgency:
+        median = minutes(f.median_first_reply_seconds, f.answered)
+        p90 = minutes(f.p90_first_reply_seconds, f.answered)
+        rows += [
+            ("handoff_opened", f.urgency, shown(f.opened)),
+            ("handoff_answered", f.urgency, shown(f.answered)),
+            ("first_reply_median_minutes", f.urgency, "" if median is None else str(median)),
+            ("first_reply_p90_minutes", f.urgency, "" if p90 is None else str(p90)),
+            (late, f.urgency, shown(f.waited_past_target)),
+        ]
+    rows += [("bookings", s, shown(n)) for s, n in counts.bookings]
+    return rows
+
+
 def register(console: Console, office: Office) -> None:
     """Adds the figures page."""
     tz = office.config.office.tz
@@ -51,7 +80,7 @@ def register(console: Console, office: Office) -> None:
         year, month = int(parts[0]), int(parts[1])
         return (year, month) if 2000 <= year <= 2999 and 1 <= month <= 12 else None
 
-    async def figures(request: Request, access: Access) -> Response:
+    async def load(request: Request) -> tuple[int, int, str, MonthCounts, HandoffFigures]:
         now = console.clock().astimezone(tz)
         asked = request.query_params.get("month", "")
         picked = month_of(asked)
@@ -62,6 +91,26 @@ def register(console: Console, office: Office) -> None:
         until = datetime.combine(datetime(after[0], after[1], 1).date(), time(0), tzinfo=tz)
         counts = await console.store.office.month(since, until)
         handoff = await office.handoff.figures(since, until)
+        return year, month, error, counts, handoff
+
+    async def download(request: Request, access: Access) -> Response:
+        year, month, error, counts, handoff = await load(request)
+        if error:
+            return console.error(request, access, 400, "figures_bad_month")
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\r\n")
+        writer.writerow(("month", "section", "item", "value"))
+        for row in csv_rows(counts, handoff):
+            writer.writerow((f"{year:04d}-{month:02d}", *row))
+        name = f"lk3-figures-{year:04d}-{month:02d}.csv"
+        return Response(
+            out.getvalue(),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
+
+    async def figures(request: Request, access: Access) -> Response:
+        year, month, error, counts, handoff = await load(request)
         urgency_rows = dict(counts.by_urgency)
         by_urgency = [
             (console.t(request, "urgency_" + u), urgency_rows.get(u, 0))
@@ -72,9 +121,8 @@ def register(console: Console, office: Office) -> None:
                 console.t(request, "urgency_" + f.urgency),
                 shown(f.opened),
                 shown(f.answered),
-                None
-                if f.median_first_reply_seconds is None or f.answered < SMALL
-                else round(f.median_first_reply_seconds / 60, 1),
+                minutes(f.median_first_reply_seconds, f.answered),
+                minutes(f.p90_first_reply_seconds, f.answered),
                 shown(f.waited_past_target),
             )
             for f in handoff.by_urgency
@@ -95,3 +143,4 @@ def register(console: Console, office: Office) -> None:
         )
 
     console.add("/figures", figures, Need.OFFICE)
+    console.add("/figures.csv", download, Need.OFFICE)

@@ -52,6 +52,10 @@ MATRIX: dict[tuple[str, str], frozenset[str] | str] = {
     ("POST", "/console/availability/closures"): frozenset({S, A, AC}),
     ("POST", "/console/availability/closures/{day}/remove"): frozenset({S, A, AC}),
     ("GET", "/console/figures"): frozenset({S, A, AC}),
+    ("GET", "/console/figures.csv"): frozenset({S, A, AC}),
+    # The audit log: codes only, so supervisors and admins both browse and verify it.
+    ("GET", "/console/audit"): frozenset({S, A, AC}),
+    ("POST", "/console/audit/verify"): frozenset({S, A, AC}),
     # Queue and cases: counsellors and supervisors (an admin reads no transcript unless
     # also a counsellor). Each role here acts on a case it holds; who may read a case
     # held by someone else is the table in test_console_case.py.
