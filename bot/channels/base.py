@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
+from storage.records import INBOUND_KINDS
+
 __all__ = [
     "CONTENT_KINDS",
     "Channel",
@@ -35,23 +37,10 @@ __all__ = [
     "numbered_list",
 ]
 
-# What a person can send. Only text, a pressed button and a start command carry
-# words the flows can read; the rest gets a kind reply saying what the bot can do.
-CONTENT_KINDS = frozenset(
-    {
-        "text",
-        "choice",
-        "start",
-        "photo",
-        "voice",
-        "video",
-        "sticker",
-        "location",
-        "file",
-        "contact",
-        "unsupported",
-    }
-)
+# What a person can send (the storage layer's list: one definition). Only text, a
+# pressed button and a start command carry words the flows can read; the rest gets
+# a kind reply saying what the bot can do.
+CONTENT_KINDS = INBOUND_KINDS
 
 
 @dataclass(frozen=True, slots=True)
