@@ -6,29 +6,20 @@ Screenshots land in tests/console/artifacts/ for a person to look at.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
+from browser_support import ARTIFACTS, launch, needs_chromium, serving
 from console_support import PASSWORD, FakeClock, add_staff, code_for
 
-from bot.console.app import mount_console
 from bot.console.core import Console
-from bot.web import WebServer
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).with_name("artifacts")
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium")
+pytestmark = needs_chromium
 
 
 @pytest.fixture
 async def served(console: Console) -> AsyncIterator[str]:
-    web = WebServer("127.0.0.1", 0)
-    mount_console(web, console)
-    await web.start()
-    try:
-        yield f"http://127.0.0.1:{web.port}"
-    finally:
-        await web.stop()
+    async with serving(console) as address:
+        yield address
 
 
 async def test_admin_signs_in_with_password_and_totp_then_adds_a_user(
@@ -38,20 +29,8 @@ async def test_admin_signs_in_with_password_and_totp_then_adds_a_user(
 
     _, secret = await add_staff(console, "ana", ("admin",))
     assert secret is not None
-    ARTIFACTS.mkdir(exist_ok=True)
     async with async_playwright() as pw:
-        browser = await pw.chromium.launch(
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
+        browser = await launch(pw)
         try:
             page = await browser.new_page()
             errors: list[str] = []

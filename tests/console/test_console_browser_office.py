@@ -6,40 +6,23 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import pytest
+from browser_support import ARTIFACTS, launch, needs_chromium, serving
 from console_support import PASSWORD, T0, FakeClock, add_staff, code_for
 from test_console_bookings import confirmed
 from test_console_figures import families
 
-from bot.console.app import mount_console
 from bot.console.core import Console
 from bot.console.office import Office
-from bot.web import WebServer
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).with_name("artifacts")
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium")
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+pytestmark = needs_chromium
 
 
 @pytest.fixture
 async def served(console: Console) -> AsyncIterator[str]:
-    web = WebServer("127.0.0.1", 0)
-    mount_console(web, console)
-    await web.start()
-    try:
-        yield f"http://127.0.0.1:{web.port}"
-    finally:
-        await web.stop()
+    async with serving(console) as address:
+        yield address
 
 
 async def test_admin_publishes_a_flow_and_reads_the_figures_and_a_week(
@@ -55,9 +38,8 @@ async def test_admin_publishes_a_flow_and_reads_the_figures_and_a_week(
     _, secret = await add_staff(console, "ana", ("admin", "supervisor"))
     assert secret is not None
     before = office.flows.library.current_version("welcome")
-    ARTIFACTS.mkdir(exist_ok=True)
     async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
+        browser = await launch(pw)
         try:
             page = await browser.new_page(viewport={"width": 1200, "height": 900})
             errors: list[str] = []

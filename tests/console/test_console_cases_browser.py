@@ -7,21 +7,18 @@ phone) land in tests/console/artifacts/ for a person to look at.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
+from browser_support import ARTIFACTS, launch, needs_chromium, serving
 from case_support import family_case
 from console_support import FAST, PASSWORD, FakeClock, add_staff
 
-from bot.console.app import build_console, mount_console
+from bot.console.app import build_console
 from bot.console.office import Office
 from bot.console.queue_feed import FeedSettings
-from bot.web import WebServer
 from storage.store import Store
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).with_name("artifacts")
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium")
+pytestmark = needs_chromium
 WORDS = "suami saya memukuli saya sekarang <script>alert(1)</script>"
 
 
@@ -35,13 +32,8 @@ async def served(store: Store, office: Office, clock: FakeClock) -> AsyncIterato
         queue_feed=FeedSettings(interval=0.1, heartbeat=30, lifetime=3600),
     )
     await add_staff(console, "sari", ("counsellor",))
-    web = WebServer("127.0.0.1", 0)
-    mount_console(web, console)
-    await web.start()
-    try:
-        yield f"http://127.0.0.1:{web.port}"
-    finally:
-        await web.stop()
+    async with serving(console) as address:
+        yield address
 
 
 async def test_urgent_case_appears_live_sounds_is_taken_and_answered(
@@ -49,21 +41,8 @@ async def test_urgent_case_appears_live_sounds_is_taken_and_answered(
 ) -> None:
     from playwright.async_api import async_playwright
 
-    ARTIFACTS.mkdir(exist_ok=True)
     async with async_playwright() as pw:
-        browser = await pw.chromium.launch(
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-                "--autoplay-policy=no-user-gesture-required",
-            ],
-        )
+        browser = await launch(pw)
         try:
             page = await browser.new_page(viewport={"width": 1200, "height": 900})
             errors: list[str] = []

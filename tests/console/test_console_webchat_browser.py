@@ -13,15 +13,13 @@ import io
 import re
 from pathlib import Path
 
-import pytest
+from browser_support import ARTIFACTS, launch, needs_chromium
 
 from bot.config import load_config
 from bot.console.passwords import Hasher
 from bot.demo import run_demo
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).with_name("artifacts")
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium")
+pytestmark = needs_chromium
 WORDS = "suami saya memukuli saya sekarang, saya takut dibunuh"
 REPLY = "Saya konselor LK3. Apakah Anda aman sekarang?"
 
@@ -29,7 +27,6 @@ REPLY = "Saya konselor LK3. Apakah Anda aman sekarang?"
 async def test_an_emergency_in_the_web_chat_is_taken_and_answered_live(tmp_path: Path) -> None:
     from playwright.async_api import async_playwright
 
-    ARTIFACTS.mkdir(exist_ok=True)
     config = dataclasses.replace(load_config(None, env={}), data_dir=tmp_path / "data")
     stop, out = asyncio.Event(), io.StringIO()
     fast = Hasher(log2_n=10, r=8, p=1)
@@ -43,18 +40,7 @@ async def test_an_emergency_in_the_web_chat_is_taken_and_answered_live(tmp_path:
     base = found.group(1)
     try:
         async with async_playwright() as pw:
-            browser = await pw.chromium.launch(
-                executable_path=str(CHROMIUM),
-                headless=True,
-                args=[
-                    "--no-sandbox",
-                    "--disable-gpu",
-                    "--no-first-run",
-                    "--disable-background-networking",
-                    "--disable-component-update",
-                    "--autoplay-policy=no-user-gesture-required",
-                ],
-            )
+            browser = await launch(pw)
             try:
                 errors: list[str] = []
                 staff = await (await browser.new_context()).new_page()

@@ -1,0 +1,51 @@
+"""What every browser test needs: Debian's Chromium, its safe flags, and a served console."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+from bot.console.app import mount_console
+from bot.console.core import Console
+from bot.web import WebServer
+
+if TYPE_CHECKING:
+    from playwright.async_api import Browser, Playwright
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).with_name("artifacts")
+# No sandbox as root; no background traffic, which this closed network refuses.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+needs_chromium = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium")
+
+
+async def launch(pw: Playwright) -> Browser:
+    """Headless Debian Chromium (never a downloaded browser); screenshots go to ARTIFACTS."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    return await pw.chromium.launch(
+        executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+    )
+
+
+@asynccontextmanager
+async def serving(console: Console) -> AsyncIterator[str]:
+    """The console on a free local port; yields its base address."""
+    web = WebServer("127.0.0.1", 0)
+    mount_console(web, console)
+    await web.start()
+    try:
+        yield f"http://127.0.0.1:{web.port}"
+    finally:
+        await web.stop()
