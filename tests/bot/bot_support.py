@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import os
+import sys
 from collections import deque
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -70,3 +72,33 @@ async def eventually(predicate: Callable[[], bool], *, within: float = 10.0) -> 
         if loop.time() > deadline:
             raise AssertionError("condition not reached")
         await asyncio.sleep(0.01)
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    """This process's environment without any LK3_/TWILIO_ setting, plus `extra`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LK3_", "TWILIO_"))}
+    env.update(extra)
+    return env
+
+
+async def spawn_lk3_run(
+    config: Path, *, failpoint: str = "", **env: str
+) -> asyncio.subprocess.Process:
+    """`lk3 run --config CONFIG` as an operator starts it (stderr piped for the test)."""
+    if failpoint:
+        env["LK3_FAILPOINTS"] = failpoint
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        "--config",
+        str(config),
+        cwd=ROOT,
+        env=clean_env(**env),
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )

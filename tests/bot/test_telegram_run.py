@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import socket
 import subprocess
@@ -12,6 +11,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from bot_support import ROOT, clean_env, spawn_lk3_run
 from telegram_api import FakeTelegram
 
 from bot.app import open_keyring
@@ -20,7 +20,6 @@ from bot.failpoints import EXIT_CODE
 from bot.run import NO_CHANNEL
 from storage.store import Store
 
-ROOT = Path(__file__).resolve().parents[2]
 CHAT = 777123456
 
 
@@ -28,10 +27,6 @@ CHAT = 777123456
 async def fake() -> AsyncIterator[FakeTelegram]:
     async with FakeTelegram() as server:
         yield server
-
-
-def clean_env() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if not k.startswith("LK3_")}
 
 
 def free_port() -> int:
@@ -53,21 +48,7 @@ def write_config(tmp_path: Path, fake: FakeTelegram) -> Path:
 
 
 async def lk3_run(config: Path, failpoint: str = "") -> asyncio.subprocess.Process:
-    env = clean_env()
-    if failpoint:
-        env["LK3_FAILPOINTS"] = failpoint
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "run",
-        "--config",
-        str(config),
-        cwd=ROOT,
-        env=env,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    return await spawn_lk3_run(config, failpoint=failpoint)
 
 
 async def test_lk3_run_answers_on_telegram_and_stops_cleanly_on_sigterm(

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
 import pytest
+from bot_support import spawn_lk3_run
 from twilio_api import FakeTwilio
 from whatsapp_support import FAMILY, free_port
 
@@ -18,8 +17,6 @@ from bot.app import open_keyring
 from bot.config import load_config
 from bot.failpoints import EXIT_CODE
 from storage.store import Store
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -42,22 +39,7 @@ def write_config(tmp_path: Path, fake: FakeTwilio, port: int) -> Path:
 
 
 async def lk3_run(config: Path, auth_token: str, failpoint: str = "") -> asyncio.subprocess.Process:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("LK3_", "TWILIO_"))}
-    env["LK3_TWILIO_AUTH_TOKEN"] = auth_token
-    if failpoint:
-        env["LK3_FAILPOINTS"] = failpoint
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "run",
-        "--config",
-        str(config),
-        cwd=ROOT,
-        env=env,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    return await spawn_lk3_run(config, failpoint=failpoint, LK3_TWILIO_AUTH_TOKEN=auth_token)
 
 
 async def until_listening(port: int, process: asyncio.subprocess.Process) -> None:
