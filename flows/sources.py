@@ -28,6 +28,8 @@ def read_toml(source: str, file: str) -> tuple[dict[str, Any] | None, list[Probl
         data = tomllib.loads(source)
     except tomllib.TOMLDecodeError as exc:
         return None, [Problem(file, (), f"not valid TOML: {exc}")]
+    except RecursionError:  # tomllib recurses into nested arrays and tables
+        return None, [Problem(file, (), "not valid TOML: nested too deeply")]
     try:
         return migrate(data), []
     except MigrationError as exc:

@@ -32,6 +32,7 @@ PREFIX = "/console"
 SESSION_COOKIE = "lk3_session"
 PRE_COOKIE = "lk3_pre"
 LANG_COOKIE = "lk3_lang"
+CSRF_HEADER = "X-CSRF-Token"
 _HERE = Path(__file__).parent
 
 CSP = (
@@ -177,8 +178,11 @@ class Console:
     async def _csrf_ok(self, request: Request, access: Access | None) -> bool:
         if access is None and not request.cookies.get(PRE_COOKIE):
             return False
-        form = await request.form()
-        token = form.get("csrf")
+        # A script sending JSON puts the token in a header (a page elsewhere cannot set
+        # one); forms carry it in a field.
+        token: object = request.headers.get(CSRF_HEADER)
+        if token is None:
+            token = (await request.form()).get("csrf")
         return isinstance(token, str) and self.csrf.check(self._binding(request, access), token)
 
     # --- rendering -----------------------------------------------------------

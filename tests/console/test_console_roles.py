@@ -40,6 +40,8 @@ MATRIX: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/console/flows"): frozenset({A, AC}),
     ("GET", "/console/flows/{flow_id}"): frozenset({A, AC}),
     ("POST", "/console/flows/{flow_id}/check"): frozenset({A, AC}),
+    ("POST", "/console/flows/{flow_id}/validate"): frozenset({A, AC}),
+    ("POST", "/console/flows/{flow_id}/chat"): frozenset({A, AC}),
     ("POST", "/console/flows/{flow_id}/publish"): frozenset({A, AC}),
     ("POST", "/console/flows/{flow_id}/current"): frozenset({A, AC}),
     # Bookings: everyone sees a schedule (a counsellor only their own, checked per
