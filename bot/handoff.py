@@ -32,6 +32,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
 from bot.config import Config
+from bot.ratings import with_ticket
 from bot.safety import Assessment, Level
 from bot.texts import BotTexts
 from bot.turns import PRIORITY_ROUTINE, PRIORITY_URGENT, Reply, TurnPlan, empty_state
@@ -203,7 +204,12 @@ class Handoff:
             outcome,
             now,
             build,
-            session_state=lambda _case: None if state is None else state.to_json(),
+            # The feedback flow's rating counts once, for this case's codes (bot/ratings.py).
+            session_state=lambda closed: (
+                None
+                if state is None
+                else with_ticket(state, closed.category, closed.urgency).to_json()
+            ),
             any_owner=supervisor,
         )
         log.info("case %s: close by staff %s -> %s", case_id, staff_id, result.outcome)

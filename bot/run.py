@@ -113,6 +113,8 @@ class Service:
                 self.channel.bind(self.app.receive, self.app.store.keyboards)
             if self.whatsapp is not None:
                 self.whatsapp.bind(self.app.receive, self.app.store, self.app.sender.wake)
+            if self.webchat is not None:
+                self.webchat.bind(self.app.store)
             await self.app.start()
             mode = config.telegram.mode if self.channel is not None else ""
             if (

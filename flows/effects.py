@@ -63,3 +63,6 @@ register(EffectDef("confirm_booking", required=("slot",)))  # the held time beco
 register(EffectDef("release_hold"))  # the family let the held time go
 register(EffectDef("cancel_booking"))  # cancel the family's upcoming booking
 register(EffectDef("confirm_attendance"))  # "1" to a reminder: they will come
+# Feedback after a case is closed (the `feedback` flow): the 1-5 the family chose, counted
+# once per closed case for the monthly figures, with no link to the family.
+register(EffectDef("record_rating", required=("rating",)))

@@ -20,6 +20,11 @@ between is finished on the next start:
 
 Messages the contact sent after asking for erasure but before it ran are not
 lost: they move to a new contact for the same chat and are processed there.
+
+Satisfaction counts (`storage.ratings`) are left alone: they carry no contact,
+case, time finer than a month or words, so there is nothing of the person in
+them to erase. The web chat's conversation lines (`storage.webchat`) go with
+the rows they point at (ON DELETE CASCADE).
 """
 
 from __future__ import annotations

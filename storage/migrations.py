@@ -22,10 +22,13 @@ from storage.booking_schema import BOOKING_MIGRATION
 from storage.console_flows import FLOW_CURRENT_MIGRATION
 from storage.console_schema import CONSOLE_MIGRATION
 from storage.errors import MigrationError
+from storage.handoff_digests import DIGEST_MIGRATION
 from storage.handoff_schema import HANDOFF_MIGRATION
 from storage.keyboards import KEYBOARDS_MIGRATION
 from storage.privacy_schema import PRIVACY_MIGRATION
+from storage.ratings import RATINGS_MIGRATION
 from storage.staff_schema import STAFF_MIGRATION
+from storage.webchat import WEBCHAT_MIGRATION
 from storage.whatsapp import WHATSAPP_MIGRATION
 
 __all__ = ["MIGRATIONS", "Migration", "apply_migrations", "applied_migrations"]
@@ -159,6 +162,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("0007_handoff", HANDOFF_MIGRATION),
     Migration("0008_console", CONSOLE_MIGRATION),
     Migration("0009_flow_current", FLOW_CURRENT_MIGRATION),
+    Migration("0010_ratings_webchat", RATINGS_MIGRATION + WEBCHAT_MIGRATION),
+    Migration("0011_alert_digests", DIGEST_MIGRATION),
 )
 
 

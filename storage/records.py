@@ -15,6 +15,7 @@ from storage.errors import InvalidRecordError
 if TYPE_CHECKING:
     from storage.audit import AuditEntry
     from storage.booking_records import BookingOp
+    from storage.ratings import NewRating
 
 __all__ = [
     "INBOUND_KINDS",
@@ -201,6 +202,8 @@ class TurnWrite:
     audit: tuple[AuditEntry, ...] = ()
     quick_exit: bool = False
     erase: bool = False
+    # A family's rating of a closed case (storage.ratings): codes only, counted with the turn.
+    rating: NewRating | None = None
 
     def __post_init__(self) -> None:
         _require_aware(self.processed_at, "TurnWrite.processed_at")

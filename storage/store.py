@@ -37,12 +37,14 @@ from storage.keytree import default_tree_path
 from storage.migrations import apply_migrations
 from storage.outbox import OutboxRepo
 from storage.privacy import PrivacyRepo
+from storage.ratings import RatingRepo
 from storage.records import Contact, NewInbound, TurnWrite
 from storage.roster import RosterRepo
 from storage.rotation import KeyRotation
 from storage.sessions import SessionRepo
 from storage.staff import StaffRepo
 from storage.vault import Vault
+from storage.webchat import WebChatRepo
 from storage.whatsapp import WhatsAppRepo
 
 __all__ = ["Store"]
@@ -75,6 +77,8 @@ class Store:
     console_cases: ConsoleCaseRepo
     flow_current: FlowCurrentRepo
     office: ConsoleOfficeRepo
+    ratings: RatingRepo
+    webchat: WebChatRepo
 
     def __init__(
         self,
@@ -114,6 +118,8 @@ class Store:
         self.console_cases = ConsoleCaseRepo(readers, vault)
         self.flow_current = FlowCurrentRepo(readers, writer)
         self.office = ConsoleOfficeRepo(readers, writer)
+        self.ratings = RatingRepo(readers)
+        self.webchat = WebChatRepo(readers, writer, vault, clock)
 
     @classmethod
     async def open(
@@ -197,8 +203,8 @@ class Store:
     async def commit_turn(self, turn: TurnWrite) -> list[int]:
         """Writes a turn's outcome in one transaction; returns the new outbox ids in order.
 
-        Session state, outbox rows, cases, language, consent and the inbox row's
-        processed mark commit together or not at all. A turn for an inbox row that
+        Session state, outbox rows, cases, language, consent, a rating and the inbox
+        row's processed mark commit together or not at all. A turn for an inbox row that
         is already processed changes nothing and returns [].
         """
         now = to_micros(self._clock(), "clock")

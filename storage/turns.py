@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from storage import audit, cases, consents, contacts, erasure, inbox, outbox, privacy, sessions
+from storage import (
+    audit,
+    cases,
+    consents,
+    contacts,
+    erasure,
+    inbox,
+    outbox,
+    privacy,
+    ratings,
+    sessions,
+)
 from storage.bookings import apply as apply_booking
 from storage.clock import to_micros
 from storage.db import Tx
@@ -39,6 +50,8 @@ async def commit_turn(tx: Tx, turn: TurnWrite, now: int) -> list[int]:
         # First: a time just taken by another family fails the whole turn (SlotTakenError).
         await apply_booking(tx, turn.contact_id, turn.booking, at)
     await sessions.upsert(tx, turn.contact_id, turn.session_state, at)
+    if turn.rating is not None:
+        await ratings.record(tx, turn.rating)
     ids = await outbox.insert_many(tx, turn.outbound, turn.inbox_id, now)
     for wanted in turn.cases:
         await cases.open_or_raise(tx, turn.contact_id, wanted, at)

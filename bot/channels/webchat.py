@@ -3,147 +3,128 @@
 The address is a random anonymous id kept in the browser's cookie; nothing else
 identifies the person. Messages come in through the same pipeline as every other
 channel (the page calls the receiver, which stores the message before answering);
-replies go out through the outbox like any other, and `send` puts them in a small
-per-address buffer the page reads (long polling).
+replies go out through the outbox like any other.
 
-Why a buffer and not a hand-over: the outbox marks a reply sent once `send`
-returns, but the browser may be between two polls, or the tab closed for a
-moment. The buffer keeps the last `Tuning.lines` lines of each conversation, each
-with a sequence number; the page asks for the lines after the last it showed, so
-a reconnect gets what it missed (at least once; the page skips what it has). The
-buffer lives in memory only: what a person wrote and read is never written here
-in clear, and a conversation idle for `Tuning.idle_seconds` is forgotten (the
-conversation itself stays in the encrypted store; only this view of it goes).
-A restart empties the buffer: replies sent before it are not shown again.
+Why the conversation is read back from the database: the page is the transport,
+so "sent" must mean "the page can show it", across a reload, a closed tab and a
+restart of the bot. `send` records the reply as a line of the conversation at
+that address (`storage.webchat`: a reference to the outbox row, never a copy of
+its words) before the outbox marks it sent, and the page asks for the lines
+after the last one it showed, decrypted under the contact's own key. So a reply
+once acknowledged is never lost, and a reconnect gets what it missed, once. What
+stays readable at an address is bounded (`Tuning`), and a quick exit or an
+erasure leaves nothing of it.
 
-The channel raises no DeliveryError: a buffer always accepts.
+Only the waiting pages live in memory: one event per address that has a poll
+open, so a reply wakes its page at once. No text is held here.
+
+The channel raises RetryLater only while it is not yet bound to the store.
 """
 
 from __future__ import annotations
 
 import asyncio
-import time
-from collections import OrderedDict, deque
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from bot.channels.base import Outbound
+from bot.channels.base import Outbound, RetryLater
+from storage.store import Store
+from storage.webchat import CHANNEL, KEEP_LINES, KEEP_SECONDS, ChatView
 
-__all__ = ["NAME", "Line", "Tuning", "WebChatChannel"]
+__all__ = ["NAME", "Tuning", "WebChatChannel"]
 
-NAME = "webchat"
+NAME = CHANNEL
 
 
 @dataclass(frozen=True, slots=True)
 class Tuning:
-    lines: int = 100  # lines kept per conversation (what a reconnect can still fetch)
-    conversations: int = 5000  # conversations kept at once; the least recent goes first
-    idle_seconds: float = 6 * 3600.0  # a conversation untouched this long is forgotten
-
-
-@dataclass(frozen=True, slots=True)
-class Line:
-    """One line of a conversation as the page shows it."""
-
-    seq: int
-    who: str  # "bot" or "you"
-    text: str = field(repr=False)
-    options: tuple[tuple[str, str], ...] = field(default=(), repr=False)
+    lines: int = KEEP_LINES  # lines an address can read again (a reload, a reconnect)
+    keep_seconds: int = KEEP_SECONDS  # no line older than this is shown, nor kept
 
 
 @dataclass(slots=True)
-class _Conversation:
-    lines: deque[Line]
-    touched: float
-    next_seq: int = 1
-    changed: asyncio.Event = field(default_factory=asyncio.Event)
+class _Waiting:
+    """The pages polling one address: woken together when a line comes."""
+
+    event: asyncio.Event = field(default_factory=asyncio.Event)
+    polls: int = 0
 
 
 class WebChatChannel:
-    """A Channel whose "transport" is a buffer the web chat page reads."""
+    """A Channel whose "transport" is the conversation view the web chat page reads."""
 
     buttons = True
     max_per_second = 200.0
     per_chat_interval = 0.0
 
-    def __init__(
-        self, tuning: Tuning | None = None, *, monotonic: Callable[[], float] = time.monotonic
-    ) -> None:
+    def __init__(self, tuning: Tuning | None = None) -> None:
         self.tuning = tuning or Tuning()
-        self._monotonic = monotonic
-        self._conversations: OrderedDict[str, _Conversation] = OrderedDict()
+        self._store: Store | None = None
+        self._waiting: dict[str, _Waiting] = {}
+        self._closed = False
 
     @property
     def name(self) -> str:
         return NAME
 
+    def bind(self, store: Store) -> None:
+        """Gives the channel the store it keeps the conversations in (before sending starts)."""
+        self._store = store
+        self._closed = False
+
+    def _bound(self) -> Store:
+        if self._store is None:
+            raise RetryLater("webchat_not_ready")
+        return self._store
+
     async def send(self, message: Outbound) -> str | None:
-        line = self._append(message.address, "bot", message.text, message.options)
-        return f"{NAME}:{line.seq}"
+        seq = await self._bound().webchat.delivered(
+            message.outbox_id,
+            message.address,
+            keep_lines=self.tuning.lines,
+            keep_seconds=self.tuning.keep_seconds,
+        )
+        self.wake(message.address)
+        return None if seq is None else f"{NAME}:{seq}"
 
-    def note_own(self, address: str, text: str) -> Line:
-        """Shows the person's own message in their conversation (the page echoes it)."""
-        return self._append(address, "you", text, ())
+    async def view(self, address: str, after: int = 0) -> ChatView:
+        """The lines still kept at `address` after sequence number `after`, oldest first."""
+        if self._store is None:
+            return ChatView((), None)
+        return await self._store.webchat.view(
+            address, after, keep_lines=self.tuning.lines, keep_seconds=self.tuning.keep_seconds
+        )
 
-    def lines(self, address: str, after: int = 0) -> list[Line]:
-        """The lines still kept after sequence number `after`, oldest first."""
-        conversation = self._get(address, create=False)
-        if conversation is None:
-            return []
-        return [line for line in conversation.lines if line.seq > after]
+    def wake(self, address: str) -> None:
+        """Wakes the pages polling `address` (a line was added there)."""
+        waiting = self._waiting.pop(address, None)
+        if waiting is not None:
+            waiting.event.set()
 
-    async def wait(self, address: str, after: int, timeout: float) -> list[Line]:
+    async def wait(self, address: str, after: int, timeout: float) -> ChatView:
         """The lines after `after`, waiting up to `timeout` seconds for one to come."""
-        conversation = self._get(address, create=True)
-        assert conversation is not None
-        newer = self.lines(address, after)
-        if newer or timeout <= 0:
-            return newer
+        waiting = self._waiting.setdefault(address, _Waiting())
+        waiting.polls += 1
         try:
-            await asyncio.wait_for(conversation.changed.wait(), timeout)
-        except TimeoutError:
-            return []
-        return self.lines(address, after)
+            # Registered before reading, so a line written in between still wakes this poll.
+            view = await self.view(address, after)
+            # A cursor past the newest line: the conversation it counted is gone; say so now.
+            if view.lines or timeout <= 0 or self._closed or after > view.newest:
+                return view
+            try:
+                await asyncio.wait_for(waiting.event.wait(), timeout)
+            except TimeoutError:
+                return view
+            if self._closed:
+                return view
+            return await self.view(address, after)
+        finally:
+            waiting.polls -= 1
+            if waiting.polls == 0 and self._waiting.get(address) is waiting:
+                del self._waiting[address]
 
     def close(self) -> None:
-        """Wakes every waiting page (the server is stopping) and forgets the buffers."""
-        for conversation in self._conversations.values():
-            conversation.changed.set()
-        self._conversations.clear()
-
-    def _get(self, address: str, *, create: bool) -> _Conversation | None:
-        now = self._monotonic()
-        self._forget_idle(now)
-        conversation = self._conversations.get(address)
-        if conversation is None:
-            if not create:
-                return None
-            conversation = _Conversation(deque(maxlen=self.tuning.lines), now)
-            self._conversations[address] = conversation
-            while len(self._conversations) > self.tuning.conversations:
-                _, oldest = self._conversations.popitem(last=False)
-                oldest.changed.set()
-        conversation.touched = now
-        self._conversations.move_to_end(address)
-        return conversation
-
-    def _forget_idle(self, now: float) -> None:
-        while self._conversations:
-            address, oldest = next(iter(self._conversations.items()))
-            if now - oldest.touched < self.tuning.idle_seconds:
-                return
-            del self._conversations[address]
-            oldest.changed.set()
-
-    def _append(
-        self, address: str, who: str, text: str, options: tuple[tuple[str, str], ...]
-    ) -> Line:
-        conversation = self._get(address, create=True)
-        assert conversation is not None
-        line = Line(conversation.next_seq, who, text, options)
-        conversation.next_seq += 1
-        conversation.lines.append(line)
-        # Wake every page waiting on this conversation, then arm a fresh event.
-        changed, conversation.changed = conversation.changed, asyncio.Event()
-        changed.set()
-        return line
+        """Wakes every waiting page (the server is stopping)."""
+        self._closed = True
+        for waiting in self._waiting.values():
+            waiting.event.set()
+        self._waiting.clear()

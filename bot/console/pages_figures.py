@@ -2,7 +2,9 @@
 
 Counts only, read from plain columns; nothing is decrypted and no case is
 named. A count from 1 to 4 is shown as "<5" (and draws no bar), so a small
-number cannot point at one family.
+number cannot point at one family. Families' satisfaction (the feedback flow's
+1-5, `storage.ratings`) follows the same rule, and with fewer than 5 ratings in
+the month shows neither its spread nor its mean: only "<5 ratings".
 """
 
 from __future__ import annotations
@@ -20,8 +22,9 @@ from bot.console.core import Console
 from bot.console.office import Office
 from storage.console_office import MonthCounts
 from storage.handoff_records import HandoffFigures
+from storage.ratings import RATINGS, RatingCounts
 
-__all__ = ["SMALL", "csv_rows", "minutes", "register", "shown"]
+__all__ = ["SMALL", "Satisfaction", "csv_rows", "minutes", "register", "satisfaction", "shown"]
 
 SMALL = 5
 
@@ -49,7 +52,34 @@ def minutes(seconds: float | None, answered: int) -> float | None:
     return None if seconds is None or answered < SMALL else round(seconds / 60, 1)
 
 
-def csv_rows(counts: MonthCounts, handoff: HandoffFigures) -> list[tuple[str, str, str]]:
+@dataclass(frozen=True, slots=True)
+class Satisfaction:
+    """The month's ratings as the page may show them."""
+
+    count: str  # "<5" for 1-4
+    hidden: bool  # 1-4 ratings: no spread, no mean
+    by_value: tuple[tuple[int, str], ...]  # (rating, shown count), empty when hidden
+    mean: str | None  # "4.2", None when hidden or none
+    share_helpful: str | None  # percent rated 4 or 5, "71"
+
+
+def satisfaction(ratings: RatingCounts) -> Satisfaction:
+    """Applies the small-count rule to the month's ratings: too few show only "<5"."""
+    total = ratings.total
+    hidden = 0 < total < SMALL
+    mean, share = ratings.mean, ratings.share_helpful
+    return Satisfaction(
+        count=shown(total),
+        hidden=hidden,
+        by_value=() if hidden else tuple((r, shown(n)) for r, n in ratings.by_rating),
+        mean=None if hidden or mean is None else f"{mean:.1f}",
+        share_helpful=None if hidden or share is None else str(round(share * 100)),
+    )
+
+
+def csv_rows(
+    counts: MonthCounts, handoff: HandoffFigures, ratings: RatingCounts | None = None
+) -> list[tuple[str, str, str]]:
     """The month's figures as (section, item, value): counts with "<5" applied, codes as labels."""
     rows = [("contacts", "first_contacts", shown(counts.contacts))]
     rows += [("cases_by_urgency", u, shown(n)) for u, n in counts.by_urgency]
@@ -66,6 +96,13 @@ def csv_rows(counts: MonthCounts, handoff: HandoffFigures) -> list[tuple[str, st
             (late, f.urgency, shown(f.waited_past_target)),
         ]
     rows += [("bookings", s, shown(n)) for s, n in counts.bookings]
+    if ratings is not None:
+        rated = satisfaction(ratings)
+        by_value = dict(rated.by_value)
+        rows.append(("ratings", "count", rated.count))
+        rows += [("ratings_by_value", str(r), by_value.get(r, "")) for r in RATINGS]
+        rows.append(("ratings", "mean", rated.mean or ""))
+        rows.append(("ratings", "share_4_5_percent", rated.share_helpful or ""))
     return rows
 
 
@@ -80,7 +117,9 @@ def register(console: Console, office: Office) -> None:
         year, month = int(parts[0]), int(parts[1])
         return (year, month) if 2000 <= year <= 2999 and 1 <= month <= 12 else None
 
-    async def load(request: Request) -> tuple[int, int, str, MonthCounts, HandoffFigures]:
+    async def load(
+        request: Request,
+    ) -> tuple[int, int, str, MonthCounts, HandoffFigures, RatingCounts]:
         now = console.clock().astimezone(tz)
         asked = request.query_params.get("month", "")
         picked = month_of(asked)
@@ -91,16 +130,17 @@ def register(console: Console, office: Office) -> None:
         until = datetime.combine(datetime(after[0], after[1], 1).date(), time(0), tzinfo=tz)
         counts = await console.store.office.month(since, until)
         handoff = await office.handoff.figures(since, until)
-        return year, month, error, counts, handoff
+        ratings = await console.store.ratings.month(f"{year:04d}-{month:02d}")
+        return year, month, error, counts, handoff, ratings
 
     async def download(request: Request, access: Access) -> Response:
-        year, month, error, counts, handoff = await load(request)
+        year, month, error, counts, handoff, ratings = await load(request)
         if error:
             return console.error(request, access, 400, "figures_bad_month")
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\r\n")
         writer.writerow(("month", "section", "item", "value"))
-        for row in csv_rows(counts, handoff):
+        for row in csv_rows(counts, handoff, ratings):
             writer.writerow((f"{year:04d}-{month:02d}", *row))
         name = f"lk3-figures-{year:04d}-{month:02d}.csv"
         return Response(
@@ -110,7 +150,7 @@ def register(console: Console, office: Office) -> None:
         )
 
     async def figures(request: Request, access: Access) -> Response:
-        year, month, error, counts, handoff = await load(request)
+        year, month, error, counts, handoff, ratings = await load(request)
         urgency_rows = dict(counts.by_urgency)
         by_urgency = [
             (console.t(request, "urgency_" + u), urgency_rows.get(u, 0))
@@ -128,6 +168,11 @@ def register(console: Console, office: Office) -> None:
             for f in handoff.by_urgency
         ]
         bookings = [(console.t(request, "status_" + s), n) for s, n in counts.bookings]
+        rated = satisfaction(ratings)
+        by_value = dict(ratings.by_rating)
+        rating_bars = bars(
+            [(console.t(request, f"figures_rating_{r}"), by_value[r]) for r, _ in rated.by_value]
+        )
         return console.render(
             request,
             access,
@@ -139,6 +184,8 @@ def register(console: Console, office: Office) -> None:
             replies=replies,
             target_minutes=handoff.target_seconds // 60,
             bookings=bars(bookings),
+            ratings=rated,
+            rating_bars=rating_bars if ratings.total else [],
             error=error,
         )
 

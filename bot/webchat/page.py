@@ -7,6 +7,11 @@ pipeline -> outbox -> the web chat channel), so the crisis check, the flows and
 the hand-off apply unchanged. The page works without script (a form and a
 redirect); `chat.js` adds live replies by long polling `/chat/replies`.
 
+The conversation shown is read from the database (`bot.channels.webchat`): a
+reload, a closed tab or a restart of the bot shows every reply already sent,
+and after a quick exit or an erasure the address shows nothing of before. Until
+a reply follows the person's last message the page says it is waiting for one.
+
 Each post carries a CSRF token bound to the cookie's id and a random message id
 (the dedupe key: a form posted twice is one message). Posts are limited per
 address and per network address; a message longer than `MAX_CHARS` is not sent
@@ -33,10 +38,11 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from bot.channels.base import Inbound, Receiver
-from bot.channels.webchat import NAME, Line, WebChatChannel
+from bot.channels.webchat import NAME, WebChatChannel
 from bot.console.csrf import CsrfKey
 from bot.texts import BotTexts
 from bot.web import WebServer
+from storage.webchat import ChatLine
 
 __all__ = ["CHAT_PATH", "CSP", "MAX_CHARS", "Limits", "WebChatPage", "mount_webchat"]
 
@@ -69,6 +75,16 @@ class Limits:
     per_network: int = 60  # messages one network address may post per window (new cookies)
     window_seconds: float = 60.0
     poll_seconds: float = 20.0  # how long a poll waits for a reply before answering empty
+
+
+@dataclass(frozen=True, slots=True)
+class Shown:
+    """One line as the page prints it."""
+
+    seq: int
+    who: str  # "bot" or "you"
+    text: str = field(repr=False)
+    options: tuple[tuple[str, str], ...] = field(default=(), repr=False)
 
 
 @dataclass(slots=True)
@@ -151,17 +167,28 @@ class WebChatPage:
             )
         return response
 
-    def _render(
+    def _shown(self, lines: tuple[ChatLine, ...], lang: str) -> list[Shown]:
+        """The lines in the page's words; a message whose words were not kept is left out."""
+        shown = []
+        for line in lines:
+            text = self._t(lang, "start") if line.kind == "start" else line.text
+            if text:
+                shown.append(Shown(line.seq, line.who, text, line.options))
+        return shown
+
+    async def _render(
         self, address: str, lang: str, *, notice: str = "", status: int = 200
     ) -> HTMLResponse:
-        lines = self.channel.lines(address)
+        view = await self.channel.view(address)
+        lines = self._shown(view.lines, lang)
         last_bot = next((line for line in reversed(lines) if line.who == "bot"), None)
         html = self._templates.get_template("chat.html").render(
             t=lambda key, **values: self._t(lang, key, **values),
             lang=lang,
             lines=lines,
             choices=last_bot.options if last_bot is not None else (),
-            last_seq=lines[-1].seq if lines else 0,
+            last_seq=view.newest,
+            waiting=bool(lines) and lines[-1].who == "you",
             csrf=self._csrf.token("w:" + address),
             mid=secrets.token_hex(16),
             notice=notice,
@@ -170,8 +197,8 @@ class WebChatPage:
         )
         return HTMLResponse(html, status_code=status)
 
-    def _current_options(self, address: str) -> tuple[tuple[str, str], ...]:
-        for line in reversed(self.channel.lines(address)):
+    async def _current_options(self, address: str) -> tuple[tuple[str, str], ...]:
+        for line in reversed((await self.channel.view(address)).lines):
             if line.who == "bot":
                 return line.options
         return ()
@@ -184,7 +211,7 @@ class WebChatPage:
         if address is None:
             address = new = secrets.token_urlsafe(24)
         lang = self._lang(request.query_params.get("lang"))
-        return self._finish(self._render(address, lang), new)
+        return self._finish(await self._render(address, lang), new)
 
     async def post(self, request: Request) -> Response:
         form = await request.form()
@@ -198,42 +225,42 @@ class WebChatPage:
             or not self._csrf.check("w:" + address, token)
         ):
             # An old page, a lost cookie or a forged post: a fresh page, said kindly.
-            return self._answer(request, address, lang, "expired", 403, wants_json)
+            return await self._answer(request, address, lang, "expired", 403, wants_json)
         text_raw, choice_raw = form.get("text"), form.get("choice")
         text = text_raw.strip() if isinstance(text_raw, str) else ""
         choice = choice_raw if isinstance(choice_raw, str) else ""
         start = form.get("start") is not None
         if len(text) > MAX_CHARS or len(choice) > MAX_CHARS:
-            return self._answer(request, address, lang, "too_long", 400, wants_json)
+            return await self._answer(request, address, lang, "too_long", 400, wants_json)
         if not text and not choice and not start:
-            return self._answer(request, address, lang, "empty", 400, wants_json)
+            return await self._answer(request, address, lang, "empty", 400, wants_json)
         now = self._monotonic()
         network = request.client.host if request.client is not None else "unknown"
         if not self._per_address.allow(address, now) or not self._per_network.allow(network, now):
             log.info("web chat post refused: rate limit")
-            return self._answer(request, address, lang, "too_fast", 429, wants_json)
+            return await self._answer(request, address, lang, "too_fast", 429, wants_json)
         mid_raw = form.get("mid")
         mid = mid_raw if isinstance(mid_raw, str) and _MID.fullmatch(mid_raw) else None
         mid = mid or secrets.token_hex(16)
-        inbound, shown = self._inbound(address, mid, lang, text, choice, start)
+        inbound = await self._inbound(address, mid, text, choice, start)
         if await self.receive(inbound):
-            self.channel.note_own(address, shown)
-        return self._answer(request, address, lang, "", 200, wants_json)
+            # Stored with the message: the person's line is in the conversation already.
+            self.channel.wake(address)
+        return await self._answer(request, address, lang, "", 200, wants_json)
 
-    def _inbound(
-        self, address: str, mid: str, lang: str, text: str, choice: str, start: bool
-    ) -> tuple[Inbound, str]:
-        """The message for the pipeline and what the page shows as the person's line."""
+    async def _inbound(
+        self, address: str, mid: str, text: str, choice: str, start: bool
+    ) -> Inbound:
+        """The message for the pipeline (a pressed button of the last reply, or words)."""
         if choice:
-            labels = dict(self._current_options(address))
-            if choice in labels:
-                return Inbound(NAME, mid, address, "choice", choice), labels[choice]
+            if choice in dict(await self._current_options(address)):
+                return Inbound(NAME, mid, address, "choice", choice)
             text = choice  # a button from an old page: the words still reach the bot
         if text:
-            return Inbound(NAME, mid, address, "text", text), text
-        return Inbound(NAME, mid, address, "start", ""), self._t(lang, "start")
+            return Inbound(NAME, mid, address, "text", text)
+        return Inbound(NAME, mid, address, "start", "")
 
-    def _answer(
+    async def _answer(
         self,
         request: Request,
         address: str | None,
@@ -253,18 +280,29 @@ class WebChatPage:
             return self._finish(JSONResponse(body, status_code=status), new)
         if not note:
             return self._finish(RedirectResponse(f"{CHAT_PATH}?lang={lang}", status_code=303))
-        return self._finish(self._render(address, lang, notice=notice, status=status), new)
+        page = await self._render(address, lang, notice=notice, status=status)
+        return self._finish(page, new)
 
     async def replies(self, request: Request) -> Response:
         address = self._address(request)
         if address is None:
             return self._finish(JSONResponse({"lines": []}, status_code=403))
         raw = request.query_params.get("after", "0")
-        after = int(raw) if raw.isdigit() and len(raw) < 12 else 0
+        after = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 19 else 0
+        lang = self._lang(request.query_params.get("lang"))
         wait = request.query_params.get("wait", "1") != "0"
         timeout = self.limits.poll_seconds if wait else 0.0
-        lines = await self.channel.wait(address, after, timeout)
-        return self._finish(JSONResponse({"lines": [_json(line) for line in lines]}))
+        view = await self.channel.wait(address, after, timeout)
+        # A cursor past the newest line kept here: what the page shows is gone (a quick
+        # exit, an erasure, expired), and numbering started again; the page starts over.
+        reset = after > view.newest
+        if reset:
+            view = await self.channel.view(address)
+        lines = [_json(line) for line in self._shown(view.lines, lang)]
+        # `first`: lines older than it are no longer kept here (bounded, a quick exit, an
+        # erasure), so the page removes them too; None when nothing is. `last`: the cursor.
+        body = {"lines": lines, "first": view.first, "last": view.newest, "reset": reset}
+        return self._finish(JSONResponse(body))
 
     async def static(self, request: Request) -> Response:
         name = str(request.path_params.get("name", ""))
@@ -274,7 +312,7 @@ class WebChatPage:
         return self._finish(response)
 
 
-def _json(line: Line) -> dict[str, Any]:
+def _json(line: Shown) -> dict[str, Any]:
     return {
         "seq": line.seq,
         "who": line.who,

@@ -1,14 +1,20 @@
 """The web chat: a family in a browser talks to the real bot through the same pipeline.
 
 In-process: the real app (store, flows, crisis check, outbox sender) with the web
-chat channel, its page served by Starlette, driven by httpx over ASGI.
+chat channel, its page served by Starlette, driven by httpx over ASGI. The
+conversation a page shows is read back from the database, so it survives a
+reload and a restart of the bot, and a quick exit or an erasure leaves nothing.
 """
 
 from __future__ import annotations
 
+import html
 import re
+import sqlite3
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from contextlib import closing
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -16,15 +22,21 @@ import pytest
 from bot_support import make_config
 
 from bot.app import App
-from bot.channels.base import Outbound
+from bot.channels.base import Outbound, RetryLater
 from bot.channels.webchat import Tuning, WebChatChannel
 from bot.texts import BotTexts
 from bot.web import WebServer
 from bot.webchat.page import CSP, MAX_CHARS, Limits, WebChatPage, mount_webchat
+from storage.records import NewOutbound
 
 _CSRF = re.compile(r'name="csrf" value="([0-9a-f]{64})"')
 _MID = re.compile(r'name="mid" value="([0-9a-f]{32})"')
 _BUTTON = re.compile(r'name="choice" value="([^"]+)"')
+_LINE = re.compile(
+    r'<li class="line (bot|you)" data-seq="[0-9]+">.*?<span class="text">(.*?)</span>', re.S
+)
+SECRET = "RAHASIA-WEBCHAT-5521"
+NEUTRAL = "Oke, terima kasih."
 
 
 @dataclass
@@ -36,40 +48,42 @@ class Ticks:
 
 
 @dataclass
-class Chat:
+class Clock:
+    now: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+@dataclass
+class Site:
+    """The bot with its web chat on one data folder, as `lk3 demo` serves it."""
+
     app: App
     channel: WebChatChannel
     page: WebChatPage
-    http: httpx.AsyncClient
+    asgi: object
 
-    async def form(self) -> tuple[str, str]:
-        html = (await self.http.get("/chat")).text
-        csrf, mid = _CSRF.search(html), _MID.search(html)
-        assert csrf is not None and mid is not None
-        return csrf.group(1), mid.group(1)
+    def browser(self, cookies: httpx.Cookies | None = None) -> httpx.AsyncClient:
+        transport = httpx.ASGITransport(app=self.asgi, client=("10.0.0.9", 1234))  # type: ignore[arg-type]
+        return httpx.AsyncClient(transport=transport, base_url="http://bot.test", cookies=cookies)
 
-    async def say(self, **fields: str) -> httpx.Response:
-        csrf, mid = await self.form()
-        response = await self.http.post("/chat/send", data={"csrf": csrf, "mid": mid, **fields})
-        await self.app.wait_idle()
-        return response
-
-    async def lines(self, after: int = 0) -> list[dict[str, object]]:
-        body = (await self.http.get(f"/chat/replies?after={after}&wait=0")).json()
-        lines: list[dict[str, object]] = body["lines"]
-        return lines
+    async def close(self) -> None:
+        self.channel.close()
+        await self.app.stop()
 
 
-@pytest.fixture
-def ticks() -> Ticks:
-    return Ticks()
-
-
-@pytest.fixture
-async def chat(tmp_path: Path, ticks: Ticks) -> AsyncIterator[Chat]:
-    channel = WebChatChannel()
-    app = await App.open(make_config(tmp_path / "data"), [channel], env={})
-    await app.start()
+async def open_site(
+    data: Path, clock: Clock, ticks: Ticks, tuning: Tuning | None = None, *, start: bool = True
+) -> Site:
+    channel = WebChatChannel(tuning)
+    app = await App.open(make_config(data), [channel], env={}, clock=clock)
+    channel.bind(app.store)
+    if start:
+        await app.start()
     page = WebChatPage(
         channel,
         app.receive,
@@ -80,13 +94,88 @@ async def chat(tmp_path: Path, ticks: Ticks) -> AsyncIterator[Chat]:
     )
     web = WebServer("127.0.0.1", 0)
     mount_webchat(web, page)
-    transport = httpx.ASGITransport(app=web.app(), client=("10.0.0.9", 1234))
+    return Site(app, channel, page, web.app())
+
+
+async def form(http: httpx.AsyncClient) -> tuple[str, str]:
+    html = (await http.get("/chat")).text
+    csrf, mid = _CSRF.search(html), _MID.search(html)
+    assert csrf is not None and mid is not None
+    return csrf.group(1), mid.group(1)
+
+
+async def say(site: Site, http: httpx.AsyncClient, **fields: str) -> httpx.Response:
+    csrf, mid = await form(http)
+    response = await http.post("/chat/send", data={"csrf": csrf, "mid": mid, **fields})
+    await site.app.wait_idle()
+    return response
+
+
+async def poll(http: httpx.AsyncClient, after: int | str = 0) -> dict[str, object]:
+    response = await http.get(f"/chat/replies?after={after}&wait=0")
+    assert response.status_code == 200
+    body: dict[str, object] = response.json()
+    return body
+
+
+async def lines(http: httpx.AsyncClient, after: int | str = 0) -> list[dict[str, object]]:
+    found: list[dict[str, object]] = (await poll(http, after))["lines"]  # type: ignore[assignment]
+    return found
+
+
+def shown(page: str) -> list[tuple[str, str]]:
+    """(who, text) of every line the page prints."""
+    return [(who, html.unescape(text)) for who, text in _LINE.findall(page)]
+
+
+@pytest.fixture
+def ticks() -> Ticks:
+    return Ticks()
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+async def site(tmp_path: Path, clock: Clock, ticks: Ticks) -> AsyncIterator[Site]:
+    opened = await open_site(tmp_path / "data", clock, ticks)
     try:
-        async with httpx.AsyncClient(transport=transport, base_url="http://bot.test") as http:
-            yield Chat(app, channel, page, http)
+        yield opened
     finally:
-        channel.close()
-        await app.stop()
+        await opened.close()
+
+
+@dataclass
+class Chat:
+    site: Site
+    http: httpx.AsyncClient
+
+    @property
+    def app(self) -> App:
+        return self.site.app
+
+    async def say(self, **fields: str) -> httpx.Response:
+        return await say(self.site, self.http, **fields)
+
+    async def lines(self, after: int | str = 0) -> list[dict[str, object]]:
+        return await lines(self.http, after)
+
+
+@pytest.fixture
+async def chat(site: Site) -> AsyncIterator[Chat]:
+    async with site.browser() as http:
+        yield Chat(site, http)
+
+
+async def consented(chat: Chat) -> None:
+    """A family who started the chat and agreed to the consent question."""
+    await chat.say(start="1")
+    await chat.say(choice="agree")
+
+
+# --- the page --------------------------------------------------------------------
 
 
 async def test_first_visit_gives_an_anonymous_strict_cookie_and_a_strict_csp(chat: Chat) -> None:
@@ -109,6 +198,7 @@ async def test_start_is_answered_through_the_pipeline_with_buttons_that_post_a_c
     assert (await chat.say(start="1")).status_code == 303
     lines = await chat.lines()
     assert [line["who"] for line in lines][:2] == ["you", "bot"]
+    assert lines[0]["text"] == "Mulai"
     page = (await chat.http.get("/chat")).text
     values = _BUTTON.findall(page)
     assert values, "the welcome offers its choices as buttons"
@@ -148,7 +238,7 @@ async def test_bad_input_gets_a_kind_note_and_reaches_no_one(
 
 
 async def test_a_long_message_note_comes_back_as_json_for_the_script(chat: Chat) -> None:
-    csrf, mid = await chat.form()
+    csrf, mid = await form(chat.http)
     response = await chat.http.post(
         "/chat/send",
         data={"csrf": csrf, "mid": mid, "text": "y" * (MAX_CHARS + 5), "lang": "en"},
@@ -171,7 +261,7 @@ async def test_a_post_without_the_right_csrf_token_is_refused_kindly(
 
 
 async def test_a_token_from_another_conversation_is_refused(chat: Chat) -> None:
-    csrf, _ = await chat.form()
+    csrf, _ = await form(chat.http)
     chat.http.cookies.clear()
     await chat.http.get("/chat")  # a new anonymous id
     response = await chat.http.post("/chat/send", data={"csrf": csrf, "text": "halo"})
@@ -179,7 +269,7 @@ async def test_a_token_from_another_conversation_is_refused(chat: Chat) -> None:
 
 
 async def test_the_same_form_posted_twice_is_one_message(chat: Chat) -> None:
-    csrf, mid = await chat.form()
+    csrf, mid = await form(chat.http)
     for _ in range(2):
         await chat.http.post("/chat/send", data={"csrf": csrf, "mid": mid, "text": "halo"})
     await chat.app.wait_idle()
@@ -203,17 +293,6 @@ async def test_new_cookies_do_not_escape_the_per_network_limit(chat: Chat) -> No
     assert statuses == [303] * 8 + [429]
 
 
-async def test_a_reconnecting_page_gets_the_replies_it_missed_and_none_twice(chat: Chat) -> None:
-    await chat.say(text="halo")
-    first = await chat.lines()
-    seen = int(str(first[-1]["seq"]))
-    await chat.say(text="menu")  # the tab was closed while these came
-    missed = await chat.lines(after=seen)
-    assert missed and all(int(str(line["seq"])) > seen for line in missed)
-    assert missed[0]["who"] == "you" and missed[0]["text"] == "menu"
-    assert await chat.lines(after=int(str(missed[-1]["seq"]))) == []
-
-
 async def test_a_poll_without_the_cookie_is_refused(chat: Chat) -> None:
     response = await chat.http.get("/chat/replies?after=0&wait=0")
     assert response.status_code == 403
@@ -226,38 +305,215 @@ async def test_static_files_are_served_and_nothing_else(chat: Chat) -> None:
     assert (await chat.http.get("/chat/static/page.py")).status_code == 404
 
 
-# --- the channel's buffer --------------------------------------------------------
+# --- what a page can read again ----------------------------------------------------------
 
 
-async def test_the_buffer_keeps_the_newest_lines_per_conversation() -> None:
-    channel = WebChatChannel(Tuning(lines=3))
-    for n in range(5):
-        assert await channel.send(Outbound(n, "a", f"r{n}")) == f"webchat:{n + 1}"
-    assert [line.text for line in channel.lines("a")] == ["r2", "r3", "r4"]
-    assert channel.lines("b") == []
+async def test_a_reconnecting_page_gets_the_replies_it_missed_and_none_twice(chat: Chat) -> None:
+    await chat.say(text="halo")
+    first = await chat.lines()
+    seen = int(str(first[-1]["seq"]))
+    await chat.say(text="menu")  # the tab was closed while these came
+    missed = await chat.lines(after=seen)
+    assert missed and all(int(str(line["seq"])) > seen for line in missed)
+    assert missed[0]["who"] == "you" and missed[0]["text"] == "menu"
+    assert await chat.lines(after=int(str(missed[-1]["seq"]))) == []
 
 
-async def test_an_idle_or_least_recent_conversation_is_forgotten() -> None:
-    ticks = Ticks()
-    channel = WebChatChannel(Tuning(conversations=2, idle_seconds=100), monotonic=ticks)
-    await channel.send(Outbound(1, "a", "ra"))
-    await channel.send(Outbound(2, "b", "rb"))
-    await channel.send(Outbound(3, "c", "rc"))  # "a" was the least recent
-    assert channel.lines("a") == [] and channel.lines("b") != []
-    ticks.now += 101
-    assert channel.lines("b") == [] and channel.lines("c") == []
+async def test_a_reload_shows_the_whole_conversation_with_the_pressed_buttons_labels(
+    chat: Chat,
+) -> None:
+    await consented(chat)
+    await chat.say(text=f"anak saya sakit {SECRET}")
+    polled = [(str(line["who"]), str(line["text"])) for line in await chat.lines()]
+    page = (await chat.http.get("/chat")).text
+    assert shown(page) == polled
+    mine = [text for who, text in polled if who == "you"]
+    assert mine == ["Mulai", "Setuju", f"anak saya sakit {SECRET}"], "a button shows its label"
+    assert 'id="waiting" class="waiting" aria-live="polite" hidden' in page, "a reply came"
 
 
-async def test_a_waiting_poll_wakes_when_a_reply_is_sent() -> None:
+async def test_until_a_reply_comes_the_page_says_it_is_waiting(
+    tmp_path: Path, clock: Clock, ticks: Ticks
+) -> None:
+    site = await open_site(tmp_path / "data", clock, ticks, start=False)  # no sender yet
+    try:
+        async with site.browser() as http:
+            csrf, mid = await form(http)
+            await http.post("/chat/send", data={"csrf": csrf, "mid": mid, "text": "halo"})
+            await site.app.pipeline.wait_idle()
+            waiting = (await http.get("/chat")).text
+            assert shown(waiting) == [("you", "halo")]
+            assert '<p id="waiting" class="waiting" aria-live="polite">Menunggu balasan…</p>' in (
+                waiting
+            )
+            await site.app.start()
+            await site.app.wait_idle()
+            answered = (await http.get("/chat")).text
+            assert shown(answered)[-1][0] == "bot"
+            assert 'aria-live="polite" hidden>Menunggu balasan…' in answered
+    finally:
+        await site.close()
+
+
+async def test_every_reply_survives_a_restart_of_the_bot_on_the_same_data(
+    tmp_path: Path, clock: Clock, ticks: Ticks
+) -> None:
+    data = tmp_path / "data"
+    first = await open_site(data, clock, ticks)
+    try:
+        async with first.browser() as http:
+            await say(first, http, start="1")
+            await say(first, http, choice="agree")
+            seen = int(str((await lines(http))[-1]["seq"]))
+            await say(first, http, text="menu")  # answered just before the restart
+            before = await lines(http)
+            cookies = httpx.Cookies(http.cookies)
+    finally:
+        await first.close()
+    assert [line["who"] for line in before].count("bot") >= 3
+
+    second = await open_site(data, clock, ticks)
+    try:
+        async with second.browser(cookies) as http:  # the same browser, the same cookie
+            assert await lines(http) == before, "every reply, in order, after the restart"
+            missed = await lines(http, after=seen)
+            assert missed and missed[0]["text"] == "menu" and missed[-1]["who"] == "bot"
+            page = (await http.get("/chat")).text
+            assert len(shown(page)) == len(before), "a reload after the restart shows it all"
+            await say(second, http, text="1")  # the conversation goes on
+            assert len(await lines(http)) > len(before)
+    finally:
+        await second.close()
+
+
+async def test_a_quick_exit_leaves_nothing_of_the_conversation_at_the_address(
+    chat: Chat,
+) -> None:
+    await consented(chat)
+    await chat.say(text=f"suami saya memantau HP saya {SECRET}")
+    before = await chat.lines()
+    assert any(SECRET in str(line["text"]) for line in before)
+    await chat.say(text="keluar")
+    body = await poll(chat.http)
+    assert [(line["who"], line["text"]) for line in body["lines"]] == [("bot", NEUTRAL)]  # type: ignore[union-attr]
+    assert body["first"] == body["last"] and body["reset"] is False
+    # The page that showed the conversation is told to start over, with only the reply.
+    stale = await poll(chat.http, after=str(before[-1]["seq"]))
+    assert stale["reset"] is True and stale["lines"] == body["lines"]
+    page = (await chat.http.get("/chat")).text
+    assert shown(page) == [("bot", NEUTRAL)]
+    assert SECRET not in page and "keluar" not in page
+    database = chat.app.config.database_path
+    with closing(sqlite3.connect(database)) as db:
+        kept = db.execute("SELECT count(*) FROM webchat_lines").fetchone()[0]
+    assert kept == 1
+
+
+async def test_after_an_erasure_the_address_reads_nothing_of_before(
+    chat: Chat, ticks: Ticks
+) -> None:
+    await consented(chat)
+    await chat.say(text=f"tolong hapus semua {SECRET}")
+    await chat.say(text="hapus")
+    await chat.say(text="ya")  # the farewell is delivered, then the key destroyed
+    body = await poll(chat.http)
+    assert body["lines"] == [] and body["first"] is None
+    page = (await chat.http.get("/chat")).text
+    assert shown(page) == [] and SECRET not in page
+    assert chat.app.store.erasure.is_erased(1)
+    ticks.now += 61  # past the posting limit
+    await chat.say(text="halo")  # writing again starts afresh, as a new person
+    assert [line["who"] for line in await chat.lines()][:2] == ["you", "bot"]
+
+
+async def test_no_address_or_cursor_reads_anything_of_another_person(site: Site) -> None:
+    async with site.browser() as anna, site.browser() as budi:
+        await say(site, anna, text=f"halo {SECRET}")
+        anna_lines = await lines(anna)
+        await say(site, budi, text="halo juga")
+        budi_lines = await lines(budi)
+        assert SECRET not in str(budi_lines)
+        # Each conversation counts its own lines: nothing tells how busy the others are.
+        assert [line["seq"] for line in budi_lines] == list(range(1, len(budi_lines) + 1))
+        assert [line["seq"] for line in anna_lines] == list(range(1, len(anna_lines) + 1))
+        for cursor in ("0", "-1", "1e9", "%00", "9" * 30, str(anna_lines[0]["seq"])):
+            assert SECRET not in str(await poll(budi, cursor))
+        assert await lines(budi, "abc") == budi_lines, "a cursor that is not a number is 0"
+    forged = httpx.Cookies()
+    forged.set("lk3_chat", "A" * 32, domain="bot.test", path="/chat")
+    async with site.browser(forged) as stranger:
+        body = await poll(stranger)
+        assert body["lines"] == [] and body["first"] is None
+        assert SECRET not in (await stranger.get("/chat")).text
+
+
+async def test_what_an_address_can_read_again_is_bounded(
+    tmp_path: Path, clock: Clock, ticks: Ticks
+) -> None:
+    site = await open_site(tmp_path / "data", clock, ticks, Tuning(lines=3, keep_seconds=3600))
+    try:
+        async with site.browser() as http:
+            await say(site, http, start="1")
+            await say(site, http, choice="agree")
+            await say(site, http, text="menu")
+            newest = await lines(http)
+            assert len(newest) == 3 and newest[-1]["who"] == "bot"
+            body = await poll(http)
+            assert body["first"] == newest[0]["seq"]
+            clock.advance(3601)
+            assert await lines(http) == [], "nothing older than the limit is shown"
+            await say(site, http, text="halo")
+            with closing(sqlite3.connect(site.app.config.database_path)) as db:
+                oldest = db.execute("SELECT min(at) FROM webchat_lines").fetchone()[0]
+            assert oldest >= int((clock() - timedelta(seconds=3600)).timestamp() * 1_000_000)
+    finally:
+        await site.close()
+
+
+# --- the channel ---------------------------------------------------------------------
+
+
+async def test_a_waiting_poll_wakes_when_a_reply_is_sent(chat: Chat) -> None:
     import asyncio
 
-    channel = WebChatChannel()
-    waiting = asyncio.create_task(channel.wait("a", 0, timeout=30))
+    await chat.say(text="halo")
+    address = _address(chat)
+    seen = int(str((await chat.lines())[-1]["seq"]))
+    contact = await chat.app.store.contacts.find("webchat", address)
+    assert contact is not None
+    channel = chat.site.channel
+    waiting = asyncio.create_task(channel.wait(address, seen, timeout=30))
     await asyncio.sleep(0)
-    await channel.send(Outbound(1, "a", "halo", (("1", "Satu"),)))
-    lines = await waiting
-    assert [(line.text, line.options) for line in lines] == [("halo", (("1", "Satu"),))]
-    assert await channel.wait("a", lines[-1].seq, timeout=0.01) == []
+    assert not waiting.done()
+    [row_id] = await chat.app.store.outbox.enqueue([_reply(contact.id, "balasan konselor")])
+    await channel.send(Outbound(row_id, address, "balasan konselor"))
+    view = await waiting
+    assert [(line.who, line.text) for line in view.lines] == [("bot", "balasan konselor")]
+    assert (await channel.wait(address, view.last_seq, timeout=0.01)).lines == ()
+
+
+async def test_a_reply_handed_over_twice_is_one_line_and_a_cancelled_one_none(
+    chat: Chat,
+) -> None:
+    await chat.say(text="halo")
+    address = _address(chat)
+    store = chat.app.store
+    contact = await store.contacts.find("webchat", address)
+    assert contact is not None
+    [row_id] = await store.outbox.enqueue([_reply(contact.id, "balasan")])
+    channel = chat.site.channel
+    first = await channel.send(Outbound(row_id, address, "balasan"))
+    again = await channel.send(Outbound(row_id, address, "balasan"))  # a crash before "sent"
+    assert first is not None and first == again
+    assert [line["text"] for line in await chat.lines()].count("balasan") == 1
+    [other] = await store.outbox.enqueue([_reply(contact.id, "dibatalkan")])
+    await store.outbox.mark_failed(other, "cancelled_quick_exit", datetime.now(UTC))
+    assert await channel.send(Outbound(other, address, "dibatalkan")) is None
+
+
+async def test_an_unbound_channel_asks_the_sender_to_retry() -> None:
+    with pytest.raises(RetryLater):
+        await WebChatChannel().send(Outbound(1, "a" * 32, "halo"))
 
 
 # The web chat's routes are public (no console session): this table names them all, so a
@@ -274,3 +530,12 @@ def test_the_web_chat_serves_exactly_its_public_routes() -> None:
 
 async def _never(_: object) -> bool:
     raise AssertionError("not called")
+
+
+def _address(chat: Chat) -> str:
+    """The anonymous id in the browser's cookie: the conversation's address."""
+    return str(chat.http.cookies["lk3_chat"])
+
+
+def _reply(contact_id: int, text: str) -> NewOutbound:
+    return NewOutbound(contact_id, "webchat", text, (), 5, datetime.now(UTC))

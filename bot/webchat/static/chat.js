@@ -1,6 +1,9 @@
 // The web chat works without this file (forms and a redirect); this adds live replies.
 // No inline script anywhere (CSP). Replies are fetched by long polling /chat/replies
 // after the last line shown, so a reconnect gets what it missed and nothing twice.
+// The server also says which is the oldest line it still keeps: older ones leave the
+// page too; and when the conversation the page shows is gone altogether (a quick exit,
+// an erasure) it says `reset`, and the page starts over with what is kept now.
 "use strict";
 
 (function () {
@@ -10,6 +13,7 @@
   const choices = document.getElementById("choices");
   const notice = document.getElementById("notice");
   const text = document.getElementById("text");
+  const waiting = document.getElementById("waiting");
   let last = Number(chat.dataset.last || 0);
   const names = { you: chat.dataset.you, bot: chat.dataset.bot };
 
@@ -38,6 +42,20 @@
     if (line.who === "bot") { buttons(line.options); }
   }
 
+  // Lines the server no longer keeps leave the page; `first` null: none is kept.
+  function trim(first) {
+    list.querySelectorAll("li.line").forEach((item) => {
+      if (first === null || Number(item.dataset.seq) < first) { item.remove(); }
+    });
+    if (first === null) { buttons([]); }
+  }
+
+  // "Waiting for a reply…" while the person's own message is the last line.
+  function pending() {
+    const lastLine = list.querySelector("li.line:last-of-type");
+    waiting.hidden = !(lastLine && lastLine.classList.contains("you"));
+  }
+
   function buttons(options) {
     choices.querySelectorAll("button").forEach((b) => b.remove());
     options.forEach(([value, label]) => {
@@ -53,13 +71,21 @@
   async function poll() {
     for (;;) {
       try {
-        const response = await fetch("/chat/replies?after=" + last, {
+        const lang = encodeURIComponent(document.documentElement.lang || "");
+        const response = await fetch("/chat/replies?after=" + last + "&lang=" + lang, {
           credentials: "same-origin",
           headers: { Accept: "application/json" },
         });
         if (response.status === 403) { return; }
         const body = await response.json();
+        if (body.reset) { trim(null); last = 0; }
+        trim(body.first);
         body.lines.forEach(show);
+        if (typeof body.last === "number" && body.last > last) {
+          last = body.last;
+          chat.dataset.last = String(last);
+        }
+        pending();
       } catch (error) {
         await new Promise((resolve) => window.setTimeout(resolve, 2000));
       }
