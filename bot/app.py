@@ -32,6 +32,7 @@ from bot.retention import RetentionJob
 from bot.safety import Classifier
 from bot.staff_desk import StaffDesk
 from bot.texts import BotTexts, TextsError
+from bot.turns import MERGED_REPLY_CHARS
 from flows.engine import ChannelCaps
 from flows.errors import FlowSetError
 from flows.library import FlowLibrary
@@ -152,11 +153,15 @@ class App:
             await store.close()
             raise
         by_name = {ch.name: ch for ch in channels}
-        sender = OutboxSender(
-            store, by_name, clock=clock, gate=HandoffGate(store), deliver=HandoffDelivery(store)
-        )
         handoff = Handoff(store, texts, config, library, clock)
-        escalation = EscalationJob(store, handoff, config, clock)
+        sender = OutboxSender(
+            store,
+            by_name,
+            clock=clock,
+            gate=HandoffGate(store),
+            deliver=HandoffDelivery(store, handoff),
+        )
+        escalation = EscalationJob(store, handoff, config, clock, on_queued=sender.wake)
         privacy = PrivacyWorker(store, by_name, clock=clock)
 
         def committed() -> None:
@@ -172,6 +177,9 @@ class App:
             config=config,
             channel_caps={
                 ch.name: ChannelCaps(buttons=ch.buttons, max_choices=10) for ch in channels
+            },
+            merge_limits={
+                ch.name: getattr(ch, "merge_chars", MERGED_REPLY_CHARS) for ch in channels
             },
             clock=clock,
             on_committed=committed,

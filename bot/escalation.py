@@ -1,8 +1,9 @@
 """Escalation: alerts for waiting cases, driven by the database so restarts lose nothing.
 
 Each pass reads the cases that need attention and their last alert times, and
-writes what is due in one conditional transaction per case, so a pass repeated
-after a crash (or running twice) never alerts twice for one moment:
+writes what is due conditionally on those times, so a pass repeated after a
+crash (or running twice) never alerts twice for one moment, and a restart loses
+no alert (nothing lives in memory timers):
 
 - `darurat`, waiting: alert the on-duty counsellors (the roster; when nobody is
   on duty, every linked counsellor and the supervisors); again every
@@ -16,7 +17,15 @@ after a crash (or running twice) never alerts twice for one moment:
   each interval.
 
 Alerts carry the case code, category, urgency and waiting time, and a "take case"
-button; never the family's words, name or number.
+button per case; never the family's words, name or number. Every case due for a
+staff member in a pass, and any alert still waiting for them in the outbox, go as
+one message (a digest, storage.handoff_digests): a counsellor's chat is paced at
+one message a second, so in a flood one message per case would leave the ninth
+case's alert eight seconds behind the first. Every recipient gets every case due
+(never fewer people alerted than one message per case would reach).
+
+A pass is woken by every committed turn (an urgent case opens in a turn) and by
+a timer for the re-alerts; a pass that finds nothing due reads only the cases.
 """
 
 from __future__ import annotations
@@ -28,10 +37,11 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.alert_digest import TAKE_PREFIX, AlertRenderer
 from bot.config import Config
 from bot.handoff import Handoff, case_ref, minutes
 from bot.turns import PRIORITY_URGENT
-from storage.handoff_records import LiveCase
+from storage.handoff_records import DueAlert, LiveCase
 from storage.records import NewOutbound, StaffMember
 from storage.store import Store
 
@@ -40,9 +50,6 @@ __all__ = ["ESCALATION_POLL_SECONDS", "TAKE_PREFIX", "EscalationJob"]
 log = logging.getLogger(__name__)
 
 ESCALATION_POLL_SECONDS = 20.0
-# Button data of "take case": `!take:<case id>`; the `!` marks an action button
-# that stays live on its own message (bot/channels/telegram.py).
-TAKE_PREFIX = "!take:"
 
 
 class EscalationJob:
@@ -54,11 +61,16 @@ class EscalationJob:
         handoff: Handoff,
         config: Config,
         clock: Callable[[], datetime],
+        *,
+        on_queued: Callable[[], None] = lambda: None,
     ) -> None:
         self._store = store
         self._handoff = handoff
+        self._render = AlertRenderer(handoff)
         self._config = config
         self._clock = clock
+        # Tells the outbox sender that alerts were queued (it may be asleep till its poll).
+        self._on_queued = on_queued
         self._wake = asyncio.Event()
         self._stopping = False
 
@@ -86,81 +98,74 @@ class EscalationJob:
         realert = timedelta(minutes=settings.realert_minutes)
         widen_after = timedelta(minutes=settings.widen_after_minutes)
         remind_after = timedelta(minutes=settings.remind_family_minutes)
+        cases = await self._store.handoff.needing_escalation()
+        if not any(_maybe_due(c, now, realert, remind_after) for c in cases):
+            return 0  # the usual pass during a flood: woken by a turn, nothing due
         staff = [m for m in await self._store.staff.list() if m.contact_id is not None]
         on_duty_ids = await self._on_duty(now)
         counsellors = [m for m in staff if "counsellor" in m.roles]
         supervisors = [m for m in staff if "supervisor" in m.roles]
         on_duty = [m for m in counsellors if m.id in on_duty_ids]
         base = on_duty or _unique(counsellors + supervisors)
-        acted = 0
-        for case in await self._store.handoff.needing_escalation():
+        dues: list[DueAlert] = []
+        pings: list[LiveCase] = []
+        reminders: list[LiveCase] = []
+        for case in cases:
             if case.status == "taken":
-                acted += await self._ping_owner(case, now, realert, staff, supervisors)
+                pings.append(case)
                 continue
             if case.urgency == "segera":
                 if case.alerted_at is None and on_duty:
-                    acted += await self._alert(case, "alerted", on_duty, now)
+                    dues.append(_due(case, "alerted", on_duty))
                 continue
             waited = now - case.waiting_since
             if case.alerted_at is None:
                 widen = waited >= widen_after
                 targets = _unique(base + supervisors) if widen else base
-                acted += await self._alert(case, "alerted", targets, now, widen=widen)
+                dues.append(_due(case, "alerted", targets, widen=widen))
             elif now - case.alerted_at >= realert:
                 widen = waited >= widen_after
                 first_widen = widen and case.widened_at is None
                 targets = _unique(base + supervisors) if widen else base
                 event = "widened" if first_widen else "realerted"
-                acted += await self._alert(case, event, targets, now, widen=first_widen)
+                dues.append(_due(case, event, targets, widen=first_widen))
             if case.family_reminded_at is None and waited >= remind_after:
-                acted += await self._remind_family(case, now)
-        return acted
+                reminders.append(case)
+        # The counsellors' alerts first, in one write: pings and reminders can wait a moment.
+        acted = await self._alert(dues, now)
+        if acted:
+            self._on_queued()
+        later = 0
+        for case in pings:
+            later += await self._ping_owner(case, now, realert, staff, supervisors)
+        for case in reminders:
+            later += await self._remind_family(case, now)
+        if later:
+            self._on_queued()
+        return acted + later
 
     async def _on_duty(self, now: datetime) -> set[int]:
         local = now.astimezone(ZoneInfo(self._config.office.timezone))
         return await self._store.roster.on_duty(local.weekday(), local.hour * 60 + local.minute)
 
-    async def _alert(
-        self,
-        case: LiveCase,
-        event: str,
-        targets: list[StaffMember],
-        now: datetime,
-        *,
-        widen: bool = False,
-    ) -> int:
-        if not targets:
-            log.error("case %s: urgent, but no staff member has a linked chat to alert", case.id)
-            return 0
-        values = self._handoff.describe(case)
-        text = self._handoff.text("handoff.alert", round=str(case.alerts + 1), **values)
-        button = ((f"{TAKE_PREFIX}{case.id}", self._handoff.text("handoff.take_button")),)
-        rows = []
-        for member in targets:
-            assert member.contact_id is not None
-            contact = await self._store.contacts.get(member.contact_id)
-            if contact is None:
-                continue
-            rows.append(
-                (
-                    member.id,
-                    NewOutbound(
-                        member.contact_id,
-                        contact.channel,
-                        text,
-                        button,
-                        PRIORITY_URGENT,
-                        now,
-                        case_ref(case.id, "alert"),
-                    ),
+    async def _alert(self, dues: list[DueAlert], now: datetime) -> int:
+        """Files every alert due in this pass at once: one message per recipient, not per case."""
+        for due in dues:
+            if not due.recipients:
+                log.error(
+                    "case %s: urgent, but no staff member has a linked chat to alert", due.case_id
                 )
-            )
-        done = await self._store.handoff.alert(
-            case.id, event, case.alerted_at, now, rows, widen=widen
+        wanted = [due for due in dues if due.recipients]
+        if not wanted:
+            return 0
+        filed = await self._store.handoff.file_alerts(
+            wanted, now, self._render, priority=PRIORITY_URGENT
         )
-        if done:
-            log.warning("case %s: %s to %s staff member(s)", case.id, event, len(rows))
-        return int(done)
+        for due in filed:
+            log.warning(
+                "case %s: %s to %s staff member(s)", due.case_id, due.event, len(due.recipients)
+            )
+        return len(filed)
 
     async def _ping_owner(
         self,
@@ -194,9 +199,7 @@ class EscalationJob:
                         ),
                     )
                 )
-        done = await self._store.handoff.alert(
-            case.id, "realerted", since, now, rows, owner_ping=True
-        )
+        done = await self._store.handoff.ping_owner(case.id, since, now, rows)
         if done:
             log.warning(
                 "case %s: urgent message unanswered; owner and supervisors alerted", case.id
@@ -234,3 +237,24 @@ def _unique(members: list[StaffMember]) -> list[StaffMember]:
             seen.add(member.id)
             found.append(member)
     return found
+
+
+def _due(
+    case: LiveCase, event: str, targets: list[StaffMember], *, widen: bool = False
+) -> DueAlert:
+    recipients = tuple((m.id, m.contact_id) for m in targets if m.contact_id is not None)
+    return DueAlert(case.id, event, case.alerted_at, recipients, widen)
+
+
+def _maybe_due(case: LiveCase, now: datetime, realert: timedelta, remind: timedelta) -> bool:
+    """Whether a pass could have anything to do for this case (read before the staff)."""
+    if case.status == "taken":
+        since = case.urgent_unanswered_at
+        return since is not None and now - since >= realert
+    if case.alerted_at is None:
+        return True
+    if case.urgency == "segera":
+        return False
+    if now - case.alerted_at >= realert:
+        return True
+    return case.family_reminded_at is None and now - case.waiting_since >= remind

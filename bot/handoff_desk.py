@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 
-from bot.escalation import TAKE_PREFIX
+from bot.alert_digest import TAKE_PREFIX
 from bot.handoff import COPYABLE, Handoff
 from bot.turns import PRIORITY_ROUTINE, Reply, TurnPlan
 from flows.state import SessionState
@@ -183,10 +183,11 @@ class HandoffDesk:
         """The held case a message is for: replied-to, chosen, or the only one held."""
         held = await self._handoff.held_by(member.id)
         if row.reply_to is not None and member.contact_id is not None:
-            case_id = await self._store.handoff.case_of_message(member.contact_id, row.reply_to)
-            for case in held:
-                if case.id == case_id:
-                    return case
+            # A case's own message, or an alert digest: the one of its cases they hold.
+            about = await self._store.handoff.cases_of_message(member.contact_id, row.reply_to)
+            mine = [case for case in held if case.id in about]
+            if len(mine) == 1:
+                return mine[0]
         focused = await self._store.handoff.focused(member.id)
         for case in held:
             if case.id == focused:

@@ -5,7 +5,8 @@ writes the outbox rows the caller built for it (an edited alert, a word to the
 family), so a crash never leaves a change half told. Take is a conditional
 update (`WHERE status = 'open'`): of two counsellors pressing at once exactly one
 becomes the owner, the other learns who did. The queue is ordered by urgency,
-then by how long the case has waited, never by last activity.
+then by how long the case has waited, never by last activity. Alerts go into
+one unsent message per counsellor at a time (storage.handoff_digests).
 
     StorageError (storage.errors)
      └── InvalidRecordError   an unknown referral, outcome or event code
@@ -18,21 +19,26 @@ import statistics
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
+from storage import handoff_digests as digests
 from storage import outbox, sessions
 from storage.clock import from_micros, to_micros
 from storage.crypto import Place
 from storage.db import Readers, Row, Tx, Writer
 from storage.errors import InvalidRecordError
+from storage.handoff_digests import Options, Render
 from storage.handoff_records import (
     AlertRef,
     CaseEvent,
     CaseNote,
     CaseReferral,
+    Digest,
+    DueAlert,
     HandoffFigures,
     LiveCase,
     Transition,
     UrgencyFigures,
 )
+from storage.handoff_rows import CASE_COLUMNS, CASE_SELECT, RISK_SQL, case_from_row
 from storage.handoff_schema import OUTCOMES, REFERRALS
 from storage.records import URGENCIES, NewOutbound
 from storage.rows import as_bytes, new_rid
@@ -40,13 +46,10 @@ from storage.vault import Vault
 
 __all__ = ["HandoffRepo", "note_place"]
 
-_COLUMNS = (
-    "id, code, contact_id, category, urgency, status, opened_at, waiting_since,"
-    " owner_staff_id, taken_at, closed_at, outcome, alerted_at, alerts, widened_at,"
-    " family_reminded_at, first_reply_at, urgent_unanswered_at"
-)
-_SELECT = f"SELECT {_COLUMNS} FROM cases"
-_RISK = "CASE urgency WHEN 'darurat' THEN 0 WHEN 'segera' THEN 1 ELSE 2 END"
+_COLUMNS = CASE_COLUMNS
+_SELECT = CASE_SELECT
+_RISK = RISK_SQL
+_case = case_from_row
 
 Build = Callable[[LiveCase, Sequence[AlertRef]], Sequence[NewOutbound]]
 """Builds the outbox rows of a change from the case as changed and its alerts."""
@@ -54,34 +57,6 @@ Build = Callable[[LiveCase, Sequence[AlertRef]], Sequence[NewOutbound]]
 
 def note_place(rid: bytes) -> Place:
     return Place("case_notes", "note", rid.hex())
-
-
-def _time(value: object) -> datetime | None:
-    return None if value is None else from_micros(int(str(value)))
-
-
-def _case(row: Row) -> LiveCase:
-    opened = from_micros(int(row[6]))
-    return LiveCase(
-        id=int(row[0]),
-        code=str(row[1]),
-        contact_id=int(row[2]),
-        category=str(row[3]),
-        urgency=str(row[4]),
-        status=str(row[5]),
-        opened_at=opened,
-        waiting_since=_time(row[7]) or opened,
-        owner_staff_id=None if row[8] is None else int(row[8]),
-        taken_at=_time(row[9]),
-        closed_at=_time(row[10]),
-        outcome=None if row[11] is None else str(row[11]),
-        alerted_at=_time(row[12]),
-        alerts=int(row[13]),
-        widened_at=_time(row[14]),
-        family_reminded_at=_time(row[15]),
-        first_reply_at=_time(row[16]),
-        urgent_unanswered_at=_time(row[17]),
-    )
 
 
 def actor(staff_id: int | None) -> str:
@@ -113,10 +88,11 @@ async def _get(tx: Tx, case_id: int) -> LiveCase | None:
     return None if row is None else _case(row)
 
 
+# One per message: a digest may list a case for several rounds.
 _ALERTS = (
-    "SELECT a.outbox_id, a.staff_id, o.contact_id, o.channel, o.provider_id"
+    "SELECT a.outbox_id, min(a.staff_id), o.contact_id, o.channel, o.provider_id"
     " FROM case_alerts a JOIN outbox o ON o.id = a.outbox_id"
-    " WHERE a.case_id = ? ORDER BY a.id"
+    " WHERE a.case_id = ? GROUP BY a.outbox_id ORDER BY min(a.id)"
 )
 
 
@@ -201,21 +177,38 @@ class HandoffRepo:
         )
         return [CaseEvent(int(r[0]), from_micros(int(r[1])), str(r[2]), str(r[3])) for r in rows]
 
-    async def case_of_message(self, contact_id: int, message_id: str) -> int | None:
-        """The case a bot message to this (staff) chat was about, by its provider id."""
+    async def cases_of_message(self, contact_id: int, message_id: str) -> list[int]:
+        """The cases a bot message to this (staff) chat was about, by its provider id: the
+        case of a case's own message, or every case an alert digest listed."""
         rows = await self._readers.fetchall(
-            "SELECT ref, provider_id FROM outbox WHERE contact_id = ? AND ref LIKE 'case:%'"
+            "SELECT id, ref, provider_id FROM outbox WHERE contact_id = ?"
+            " AND (ref LIKE 'case:%' OR ref LIKE ?)"
             " AND (provider_id = ? OR provider_id LIKE ? OR provider_id LIKE ?"
             " OR provider_id LIKE ?) ORDER BY id DESC LIMIT 5",
-            (contact_id, message_id, f"{message_id},%", f"%,{message_id}", f"%,{message_id},%"),
-            what="handoff.case_of_message",
+            (
+                contact_id,
+                f"{digests.DIGEST_REF_PREFIX}%",
+                message_id,
+                f"{message_id},%",
+                f"%,{message_id}",
+                f"%,{message_id},%",
+            ),
+            what="handoff.cases_of_message",
         )
-        for ref, provider in rows:
-            if message_id in str(provider).split(","):
-                case_id = str(ref).split(":")[1]
-                if case_id.isdigit():
-                    return int(case_id)
-        return None
+        for outbox_id, ref, provider in rows:
+            if message_id not in str(provider).split(","):
+                continue
+            if str(ref).startswith(digests.DIGEST_REF_PREFIX):
+                listed = await self._readers.fetchall(
+                    "SELECT DISTINCT case_id FROM case_alerts WHERE outbox_id = ?",
+                    (int(outbox_id),),
+                    what="handoff.cases_of_message",
+                )
+                return sorted(int(r[0]) for r in listed)
+            case_id = str(ref).split(":")[1]
+            if case_id.isdigit():
+                return [int(case_id)]
+        return []
 
     async def focused(self, staff_id: int) -> int | None:
         row = await self._readers.fetchone(
@@ -469,42 +462,87 @@ class HandoffRepo:
 
         await self._writer.run("handoff.focus", job)
 
-    async def alert(
-        self,
-        case_id: int,
-        event: str,
-        seen_alerted_at: datetime | None,
-        at: datetime,
-        rows: Sequence[tuple[int, NewOutbound]],
-        *,
-        widen: bool = False,
-        owner_ping: bool = False,
-    ) -> bool:
-        """Queues alerts (staff id, row) for a case, unless another pass got there first.
+    async def file_alerts(
+        self, dues: Sequence[DueAlert], at: datetime, render: Render, *, priority: int
+    ) -> list[DueAlert]:
+        """Records the alerts a pass found due and files their cases into each recipient's
+        digest (storage.handoff_digests), in one transaction; returns the alerts filed.
 
-        Conditional on the last alert time read (`seen_alerted_at`), so a repeat
-        pass after a restart never alerts twice for the same moment.
+        Each is conditional on the case's last alert time as the pass read it, so a
+        pass repeated after a restart never alerts twice for the same moment. An
+        alert none of whose recipients still has a chat is left for the next pass.
         """
-        now = to_micros(at, "HandoffRepo.alert at")
-        seen = None if seen_alerted_at is None else to_micros(seen_alerted_at, "seen")
+        now = to_micros(at, "HandoffRepo.file_alerts at")
 
-        async def job(tx: Tx) -> bool:
-            if owner_ping:
-                changed = await tx.execute(
-                    "UPDATE cases SET urgent_unanswered_at = ? WHERE id = ? AND status = 'taken'"
-                    " AND urgent_unanswered_at IS ?",
-                    (now, case_id, seen),
-                )
-            else:
-                changed = await tx.execute(
+        async def job(tx: Tx) -> list[DueAlert]:
+            filed: list[DueAlert] = []
+            by_recipient: dict[tuple[int, int], list[tuple[int, int]]] = {}
+            for due in dues:
+                reachable = [r for r in due.recipients if await _has_contact(tx, r[1])]
+                if not reachable:
+                    continue
+                seen = due.seen_alerted_at
+                row = await tx.fetchone(
                     "UPDATE cases SET alerted_at = ?, alerts = alerts + 1,"
                     " widened_at = CASE WHEN ? THEN ? ELSE widened_at END"
-                    " WHERE id = ? AND status = 'open' AND alerted_at IS ?",
-                    (now, int(widen), now, case_id, seen),
+                    " WHERE id = ? AND status = 'open' AND alerted_at IS ? RETURNING alerts",
+                    (
+                        now,
+                        int(due.widen),
+                        now,
+                        due.case_id,
+                        None if seen is None else to_micros(seen, "seen"),
+                    ),
                 )
+                if row is None:
+                    continue
+                await _event(tx, due.case_id, due.event, None, now)
+                filed.append(due)
+                for recipient in reachable:
+                    by_recipient.setdefault(recipient, []).append((due.case_id, int(row[0])))
+            for (staff_id, contact_id), cases in by_recipient.items():
+                await digests.file_alerts(tx, staff_id, contact_id, cases, at, render, priority)
+            return filed
+
+        return await self._writer.run("handoff.file_alerts", job)
+
+    async def seal_digest(
+        self, outbox_id: int, at: datetime, render: Render
+    ) -> tuple[str, Options] | None:
+        """What an alert message says as the sender takes it; None when nothing is left to say."""
+
+        async def job(tx: Tx) -> tuple[str, Options] | None:
+            return await digests.seal(tx, outbox_id, at, render)
+
+        return await self._writer.run("handoff.seal_digest", job)
+
+    async def digest(self, outbox_id: int) -> Digest | None:
+        """An alert message and its cases as they are now (None: the row is not a digest)."""
+        return await digests.digest_of(self._readers, outbox_id)
+
+    async def ping_owner(
+        self,
+        case_id: int,
+        seen_unanswered_at: datetime,
+        at: datetime,
+        rows: Sequence[tuple[int, NewOutbound]],
+    ) -> bool:
+        """Queues the pings (staff id, row) about an urgent message the owner has not answered.
+
+        Conditional on the time read, so a repeat pass after a restart pings once.
+        """
+        now = to_micros(at, "HandoffRepo.ping_owner at")
+        seen = to_micros(seen_unanswered_at, "seen")
+
+        async def job(tx: Tx) -> bool:
+            changed = await tx.execute(
+                "UPDATE cases SET urgent_unanswered_at = ? WHERE id = ? AND status = 'taken'"
+                " AND urgent_unanswered_at IS ?",
+                (now, case_id, seen),
+            )
             if changed == 0:
                 return False
-            await _event(tx, case_id, event, None, now)
+            await _event(tx, case_id, "realerted", None, now)
             ids = await outbox.insert_many(tx, [row for _, row in rows], None, now)
             round_ = await tx.fetchone("SELECT alerts FROM cases WHERE id = ?", (case_id,))
             for (staff_id, _), outbox_id in zip(rows, ids, strict=True):
@@ -515,7 +553,7 @@ class HandoffRepo:
                 )
             return True
 
-        return await self._writer.run("handoff.alert", job)
+        return await self._writer.run("handoff.ping_owner", job)
 
     async def remind_family(self, case_id: int, at: datetime, rows: Sequence[NewOutbound]) -> bool:
         """Reminds a still-waiting family of the hotlines, once per case."""
@@ -534,6 +572,10 @@ class HandoffRepo:
             return True
 
         return await self._writer.run("handoff.remind_family", job)
+
+
+async def _has_contact(tx: Tx, contact_id: int) -> bool:
+    return await tx.fetchone("SELECT 1 FROM contacts WHERE id = ?", (contact_id,)) is not None
 
 
 async def _focus(tx: Tx, staff_id: int, case_id: int, now: int) -> None:

@@ -12,6 +12,9 @@ __all__ = [
     "CaseEvent",
     "CaseNote",
     "CaseReferral",
+    "Digest",
+    "DigestLine",
+    "DueAlert",
     "HandoffFigures",
     "LiveCase",
     "Transition",
@@ -52,6 +55,40 @@ class AlertRef:
     contact_id: int
     channel: str
     provider_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class DueAlert:
+    """A case an escalation pass found due for an alert, and the staff (id, contact) it goes to.
+
+    Filed only if the case's last alert time is still `seen_alerted_at`, so a
+    pass repeated after a restart never alerts twice for the same moment.
+    """
+
+    case_id: int
+    event: str
+    seen_alerted_at: datetime | None
+    recipients: tuple[tuple[int, int], ...]
+    widen: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class DigestLine:
+    """One case as an alert message shows it: the case as it is now, the alert's round,
+    and the display name of whoever holds it (None while it waits)."""
+
+    case: LiveCase
+    round: int
+    owner_name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Digest:
+    """An alert message as sent: the transport's id(s), None while unsent, and its cases."""
+
+    outbox_id: int
+    provider_id: str | None
+    lines: tuple[DigestLine, ...]
 
 
 @dataclass(frozen=True, slots=True)

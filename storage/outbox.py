@@ -22,7 +22,7 @@ from storage.records import NewOutbound, OutboxHead, OutboxRow
 from storage.rows import as_bytes, new_rid
 from storage.vault import Vault
 
-__all__ = ["CANCELLED", "OutboxRepo", "cancel_pending", "insert_many"]
+__all__ = ["CANCELLED", "OutboxRepo", "cancel_pending", "insert_many", "replace_body"]
 
 _ERROR_CODE = re.compile(r"[A-Za-z0-9_.:\-]{1,64}")
 _ROWS_PER_INSERT = 100
@@ -69,8 +69,12 @@ def body_place(rid: bytes) -> Place:
 
 
 def _encode_body(item: NewOutbound) -> str:
+    return _encode(item.text, item.options)
+
+
+def _encode(text: str, options: Sequence[tuple[str, str]]) -> str:
     return json.dumps(
-        {"text": item.text, "options": [list(pair) for pair in item.options]},
+        {"text": text, "options": [list(pair) for pair in options]},
         ensure_ascii=False,
         separators=(",", ":"),
     )
@@ -139,6 +143,23 @@ async def cancel_pending(tx: Tx, refs: Sequence[str], at: int) -> int:
         f" next_attempt_at = NULL WHERE status = 'pending' AND ref IN ({marks})",
         (CANCELLED, at, *refs),
     )
+
+
+async def replace_body(
+    tx: Tx, outbox_id: int, text: str, options: Sequence[tuple[str, str]]
+) -> bool:
+    """Seals new words into a row not sent yet (an alert digest that gained cases); False
+    once the row is no longer pending."""
+    row = await tx.fetchone(
+        "SELECT rid, contact_id FROM outbox WHERE id = ? AND status = 'pending'", (outbox_id,)
+    )
+    if row is None:
+        return False
+    rid = as_bytes(row[0])
+    dek = await tx.dek(int(row[1]))
+    body = Vault.seal_text(dek, body_place(rid), _encode(text, options))
+    await tx.execute("UPDATE outbox SET body_enc = ? WHERE id = ?", (body, outbox_id))
+    return True
 
 
 class OutboxRepo:

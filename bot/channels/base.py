@@ -22,6 +22,7 @@ from storage.records import INBOUND_KINDS
 
 __all__ = [
     "CONTENT_KINDS",
+    "ButtonEditor",
     "Channel",
     "DeliveryError",
     "Held",
@@ -129,6 +130,9 @@ class Channel(Protocol):
         """Delivers one reply; returns the transport's message id, or raises DeliveryError."""
         ...
 
+    # Optional: `merge_chars`, how long a message a turn's replies may be joined into
+    # (bot.turns.merge_replies); channels without it get MERGED_REPLY_CHARS.
+
 
 @runtime_checkable
 class MessageDeleter(Protocol):
@@ -161,6 +165,24 @@ class MessageEditor(Protocol):
 
     async def edit_message(self, address: str, message_id: str, text: str) -> None:
         """Replaces the text of a sent message and removes its buttons; DeliveryError to retry."""
+        ...
+
+
+@runtime_checkable
+class ButtonEditor(Protocol):
+    """A channel that can replace a sent message's text and its buttons together.
+
+    Optional: when a counsellor takes one case from an alert digest, every digest
+    showing it is edited to say so and keeps the buttons of the cases still
+    waiting. On a channel with only `MessageEditor` the edited digest has no
+    buttons left, and its text says to take the rest with `/ambil CODE`.
+    """
+
+    async def edit_message_buttons(
+        self, address: str, message_id: str, text: str, options: tuple[tuple[str, str], ...]
+    ) -> None:
+        """Replaces the text and the buttons (none when `options` is empty); DeliveryError
+        to retry."""
         ...
 
 
