@@ -1,6 +1,7 @@
 """The bot process the benchmark measures: `lk3 run`, optionally without Telegram's pacing.
 
-`python -m bench.botproc CONFIG paced` is exactly `lk3 run --config CONFIG`.
+`python -m bench.botproc CONFIG paced` is exactly `lk3 run --config CONFIG` (on the
+same event loop, bot.eventloop).
 `unpaced` runs the same service (python-telegram-bot, pipeline, store, outbox
 sender, logging to the data folder) with the sender's 30 messages a second, the
 one-message-a-second-per-chat pacing and the "typing…" hint lifted: the
@@ -17,6 +18,7 @@ from pathlib import Path
 from bot.channels.telegram import TelegramChannel, Tuning
 from bot.cli import _setup_logging
 from bot.config import load_config
+from bot.eventloop import run_service
 from bot.run import serve
 
 UNPACED = Tuning(per_chat_interval=0.0, typing_delay=3600.0)
@@ -39,7 +41,7 @@ def main(argv: list[str]) -> int:
     if len(argv) != 2 or argv[1] not in ("paced", "unpaced"):
         print("usage: python -m bench.botproc CONFIG paced|unpaced", file=sys.stderr)
         return 2
-    return asyncio.run(_serve(Path(argv[0]), argv[1] == "paced"))
+    return run_service(_serve(Path(argv[0]), argv[1] == "paced"))
 
 
 if __name__ == "__main__":

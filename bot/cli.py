@@ -18,6 +18,7 @@ from bot.cli_privacy import add_key_commands, add_privacy_commands
 from bot.config import Config, ConfigError, load_config
 from bot.console.cli import add_passwd_command
 from bot.datadir import secure_data_dir
+from bot.eventloop import run_service
 from bot.roster import add_roster_commands
 
 if TYPE_CHECKING:
@@ -158,7 +159,7 @@ def _demo(args: argparse.Namespace) -> int:
 
     config = dataclasses.replace(load_config(args.config), data_dir=args.data)
     _setup_logging(config, verbose=args.verbose)
-    return asyncio.run(run_demo(config, port=args.port))
+    return run_service(run_demo(config, port=args.port))
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -166,7 +167,7 @@ def _run(args: argparse.Namespace) -> int:
 
     config = load_config(args.config)
     _setup_logging(config, verbose=args.verbose)
-    return asyncio.run(run_until_signalled(config))
+    return run_service(run_until_signalled(config))
 
 
 def _setup_logging(config: Config, *, verbose: bool) -> None:

@@ -15,6 +15,7 @@ import asyncio
 import bisect
 import logging
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import datetime
 
 from bot.booking.host import TAKEN, BookingContext, BookingHost
@@ -23,10 +24,20 @@ from bot.config import Config
 from bot.export import fulfil_export
 from bot.failpoints import failpoint
 from bot.handoff import Handoff
+from bot.ratings import rating_write
 from bot.safety import Assessment, Classifier, Level
+from bot.slots import PrioritySlots
 from bot.staff_desk import StaffDesk
 from bot.texts import BotTexts
-from bot.turns import PRIORITY_ROUTINE, PRIORITY_URGENT, Reply, TurnPlan, plan_turn
+from bot.turns import (
+    MERGED_REPLY_CHARS,
+    PRIORITY_ROUTINE,
+    PRIORITY_URGENT,
+    Reply,
+    TurnPlan,
+    merge_replies,
+    plan_turn,
+)
 from flows.engine import ChannelCaps, Context
 from flows.library import FlowLibrary
 from flows.state import SessionState
@@ -73,6 +84,23 @@ def _valid_unicode(text: str) -> str:
     return text
 
 
+def _parse_state(contact_id: int, raw: str | None) -> SessionState | None:
+    """The stored session state; None before the first turn or if it cannot be read."""
+    if raw is None:
+        return None
+    try:
+        return SessionState.from_json(raw)
+    except Exception:
+        log.exception("contact %s: stored session state unreadable; starting afresh", contact_id)
+        return None
+
+
+def _merged(plan: TurnPlan, limit: int) -> TurnPlan:
+    """The plan with its replies joined into as few messages as fit (turns.merge_replies)."""
+    replies = merge_replies(plan.replies, limit)
+    return plan if replies == plan.replies else replace(plan, replies=replies)
+
+
 class Pipeline:
     """Turns stored inbound messages into committed turns, per contact in order."""
 
@@ -90,6 +118,7 @@ class Pipeline:
         staff_desk: StaffDesk | None = None,
         concurrency: int = 16,
         handoff: Handoff | None = None,
+        merge_limits: Mapping[str, int] | None = None,
     ) -> None:
         self._handoff = handoff
         self._store = store
@@ -98,11 +127,15 @@ class Pipeline:
         self._texts = texts
         self._config = config
         self._caps = dict(channel_caps)
+        # Per channel, how long a message a turn's replies may be joined into.
+        self._merge_limits = dict(merge_limits or {})
         self._clock = clock
         self._on_committed = on_committed
         self._staff_desk = staff_desk
         self._booking = BookingHost(store=store, config=config, texts=texts, library=library)
-        self._slots = asyncio.Semaphore(concurrency)
+        self._slots = PrioritySlots(concurrency)
+        # Crisis checks made when a message arrived, kept for its turn (see `receive`).
+        self._assessed: dict[int, Assessment] = {}
         self._pending: dict[int, list[int]] = {}
         self._workers: dict[int, asyncio.Task[None]] = {}
         self._stopping = False
@@ -130,11 +163,34 @@ class Pipeline:
             log.info("duplicate %s message for contact %s ignored", inbound.channel, contact.id)
             return False
         failpoint("after_receive")
+        self._assess_early(inbox_id, item.kind, item.text)
         if contact.unreachable:
             # They wrote again, so they can be reached again (they unblocked the bot).
             await self._store.contacts.mark_unreachable(contact.id, False)
         self._schedule(contact.id, inbox_id)
         return True
+
+    def _assess_early(self, inbox_id: int, kind: str, text: str) -> None:
+        """Checks a short text for crisis as it arrives, so that its turn can go first.
+
+        The assessment is kept for the turn (it is not made twice); a long text, or
+        a message recovered after a restart, is checked when its turn comes.
+        """
+        if kind != "text" or not text.strip() or len(text) > INLINE_CLASSIFY_CHARS:
+            return
+        try:
+            self._assessed[inbox_id] = self._classifier.classify(text)
+        except Exception as exc:
+            log.error("message %s: crisis check failed (%s)", inbox_id, type(exc).__name__)
+
+    def _merge_limit(self, channel: str) -> int:
+        return self._merge_limits.get(channel, MERGED_REPLY_CHARS)
+
+    def _urgent_next(self, contact_id: int) -> bool:
+        """Whether this contact's next message was found urgent when it arrived."""
+        queue = self._pending.get(contact_id)
+        found = self._assessed.get(queue[0]) if queue else None
+        return found is not None and found.level is not Level.NONE
 
     async def recover(self) -> int:
         """Schedules every stored message that was never processed (after a crash)."""
@@ -178,12 +234,13 @@ class Pipeline:
             queue = self._pending[contact_id]
             while queue and not self._stopping:
                 inbox_id = queue[0]
-                async with self._slots:
+                async with self._slots.take(urgent=self._urgent_next(contact_id)):
                     done = await self._process_until_done(inbox_id)
                 if not done:
                     break  # stopping: the message stays in the inbox for the next start
                 if inbox_id in queue:
                     queue.remove(inbox_id)
+                self._assessed.pop(inbox_id, None)
         finally:
             self._workers.pop(contact_id, None)
             if not self._pending.get(contact_id):
@@ -222,14 +279,17 @@ class Pipeline:
     # --- one turn -----------------------------------------------------------
 
     async def _process(self, inbox_id: int) -> None:
-        if await self._store.inbox.is_processed(inbox_id):
+        start = await self._store.inbox.turn_start(inbox_id)
+        if start is None:
             return  # already processed (for instance by recovery racing a live receive)
-        row = await self._store.inbox.get(inbox_id)
-        if row is None:
-            return
-        state = await self._load_state(row.contact_id)
+        row = start.row
+        state = _parse_state(row.contact_id, start.session)
         # Counsellors' own messages (and `/link`) never reach the family flows.
-        desk = None if self._staff_desk is None else await self._staff_desk.plan(row, state)
+        desk = (
+            None
+            if self._staff_desk is None
+            else await self._staff_desk.plan(row, state, staff=start.staff)
+        )
         if desk is not None:
             failpoint("before_commit")
             await self._commit(row, desk)
@@ -247,8 +307,10 @@ class Pipeline:
             )
         # While a counsellor holds the family's case, their messages go to the counsellor
         # (after the crisis check above) and the bot's flows stay silent.
-        held = None if self._handoff is None else await self._handoff.family_turn(
-            row, state, assessment
+        held = (
+            await self._handoff.family_turn(row, state, assessment)
+            if self._handoff is not None and start.held
+            else None
         )
         if held is not None:
             failpoint("before_commit")
@@ -272,12 +334,12 @@ class Pipeline:
             )
         failpoint("before_commit")
         try:
-            await self._commit(row, plan, booking)
+            await self._commit(row, _merged(plan, self._merge_limit(row.channel)), booking)
         except SlotTakenError:
             # Another family's write won the time: say so and offer the next free ones.
             log.info("contact %s message %s: chosen time just taken", row.contact_id, row.id)
             plan, booking = await self._plan(row, state, assessment, taken=True)
-            await self._commit(row, plan, booking)
+            await self._commit(row, _merged(plan, self._merge_limit(row.channel)), booking)
         failpoint("after_commit")
         self._on_committed()
         if plan.erase:
@@ -295,6 +357,9 @@ class Pipeline:
         """
         if row.kind in ("choice", "start") or not row.text.strip():
             return Assessment(Level.NONE, ())
+        early = self._assessed.get(row.id)
+        if early is not None:
+            return early
         try:
             if len(row.text) <= INLINE_CLASSIFY_CHARS:
                 return self._classifier.classify(row.text)
@@ -304,16 +369,7 @@ class Pipeline:
             return Assessment(Level.CHECK, ("classifier_error",))
 
     async def _load_state(self, contact_id: int) -> SessionState | None:
-        raw = await self._store.sessions.get(contact_id)
-        if raw is None:
-            return None
-        try:
-            return SessionState.from_json(raw)
-        except Exception:
-            log.exception(
-                "contact %s: stored session state unreadable; starting afresh", contact_id
-            )
-            return None
+        return _parse_state(contact_id, await self._store.sessions.get(contact_id))
 
     async def _plan(
         self,
@@ -384,9 +440,7 @@ class Pipeline:
 
     async def _process_fallback(self, inbox_id: int) -> None:
         """The last resort for a message that keeps failing: reply, open a case, mark it done."""
-        if await self._store.inbox.is_processed(inbox_id):
-            return
-        row = await self._store.inbox.get(inbox_id)
+        row = await self._store.inbox.unprocessed(inbox_id)
         if row is None:
             return
         try:
@@ -426,6 +480,7 @@ class Pipeline:
             quick_exit=plan.quick_exit,
             erase=plan.erase,
             booking=booking,
+            rating=rating_write(plan.rating, now, self._config.office.tz),
         )
         delay = 0.05
         for attempt in range(1, COMMIT_ATTEMPTS + 1):

@@ -59,8 +59,14 @@ class StaffDesk:
         self._clock = clock
         self._misses: dict[int, list[datetime]] = {}
 
-    async def plan(self, row: InboxRow, state: SessionState | None) -> TurnPlan | None:
-        """The whole turn for a desk message, or None to leave it to the family flows."""
+    async def plan(
+        self, row: InboxRow, state: SessionState | None, *, staff: bool = True
+    ) -> TurnPlan | None:
+        """The whole turn for a desk message, or None to leave it to the family flows.
+
+        `staff=False` says the caller already knows the sender is no active staff
+        member's linked chat (read with the message), which spares a read.
+        """
         language = state.language if state is not None else self._config.languages[0]
         keep = state if state is not None else empty_state(language)
         text = row.text.strip() if row.kind == "text" else ""
@@ -71,7 +77,7 @@ class StaffDesk:
             return TurnPlan(
                 state=keep, replies=(reply,), priority=PRIORITY_ROUTINE, forget_text=True
             )
-        member = await self._store.staff.by_contact(row.contact_id)
+        member = await self._store.staff.by_contact(row.contact_id) if staff else None
         if member is None:
             if is_take_press(row):
                 # Someone who is not (or no longer) linked staff learns nothing of the case.

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 
 from bot.booking import BOOKING_EFFECTS, BOOKING_FLOW
+from bot.ratings import Rated, take_rating
 from bot.safety import Assessment, Level
 from bot.texts import BotTexts
 from flows.engine import Context, Effect, FlowError, Input, Message, step
@@ -27,9 +28,11 @@ __all__ = [
     "PRIORITY_ROUTINE",
     "PRIORITY_URGENT",
     "READABLE_KINDS",
+    "MERGED_REPLY_CHARS",
     "SAFETY_CHECK_FLOW",
     "Reply",
     "TurnPlan",
+    "merge_replies",
     "plan_turn",
 ]
 
@@ -42,6 +45,9 @@ PRIORITY_URGENT = 0
 PRIORITY_ROUTINE = 5
 READABLE_KINDS = frozenset({"text", "choice", "start"})
 URGENCIES = ("biasa", "segera", "darurat")
+# A turn's replies are joined up to this many characters (merge_replies): below every
+# channel's limit for one message (WhatsApp's 1,024 for a text with buttons is the least).
+MERGED_REPLY_CHARS = 1000
 _CODE = re.compile(r"[a-z][a-z0-9_]{1,31}")
 _VERSION = re.compile(r"[A-Za-z0-9_.-]{1,32}")
 
@@ -72,6 +78,29 @@ class TurnPlan:
     erase: bool = False
     quick_exit: bool = False
     audit: tuple[AuditEntry, ...] = ()
+    rating: Rated | None = None  # a closed case's rating, counted once (bot/ratings.py)
+
+
+def merge_replies(replies: tuple[Reply, ...], limit: int = MERGED_REPLY_CHARS) -> tuple[Reply, ...]:
+    """Joins a turn's consecutive replies into as few messages as fit, in order.
+
+    A welcome, a note and the question after it arrive as one message: the family
+    reads one answer instead of a burst, Telegram's pace of one message a second
+    per chat no longer spreads a turn over seconds (a crisis reply with its
+    hotlines arrives whole, at once), and every send saved is CPU and rate-limit
+    budget saved in a flood. Choices stay with their question: a reply with
+    choices ends a message, since its buttons belong under its own words. Texts
+    are joined with a blank line while the result stays within `limit`
+    characters; a longer text stays its own message (the channel splits it).
+    """
+    merged: list[Reply] = []
+    for reply in replies:
+        last = merged[-1] if merged else None
+        if last is not None and not last.options and len(last.text) + 2 + len(reply.text) <= limit:
+            merged[-1] = Reply(f"{last.text}\n\n{reply.text}", reply.options)
+        else:
+            merged.append(reply)
+    return tuple(merged)
 
 
 def withdrawn(state: SessionState | None) -> bool:
@@ -182,6 +211,7 @@ def _apply(
     handoff = False
     export_at: int | None = None
     erase = quick_exit = False
+    rating: Rated | None = None
     for out in outputs:
         if isinstance(out, Message):
             replies.append(Reply(out.text, tuple((o.value, o.label) for o in out.options)))
@@ -218,6 +248,9 @@ def _apply(
             erase = True
         elif out.name == "quick_exit":
             quick_exit = True
+        elif out.name == "record_rating":
+            state, rating, error = take_rating(state, out.param("rating"))
+            errors.extend(() if error is None else (error,))
         elif out.name in BOOKING_EFFECTS:
             booking.append(out)
         elif out.name == "offer_slots":
@@ -247,4 +280,5 @@ def _apply(
         export_at=0 if export_at is None else export_at,
         erase=erase,
         quick_exit=quick_exit,
+        rating=rating,
     )

@@ -7,21 +7,52 @@ in plain text.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from storage.clock import from_micros, to_micros
 from storage.crypto import Place
 from storage.db import Readers, Row, Tx
 from storage.errors import InvalidRecordError
 from storage.records import InboxRow, NewInbound
 from storage.rows import as_bytes, new_rid
+from storage.sessions import state_place
 from storage.vault import Vault
 
-__all__ = ["InboxRepo", "forget_text", "insert"]
+__all__ = ["InboxRepo", "TurnStart", "forget_text", "insert"]
 
 _SELECT = (
     "SELECT i.id, i.contact_id, i.channel, i.kind, i.received_at, i.rid,"
     " i.transport_id_enc, i.text_enc, k.master_key_id, k.wrapped, i.reply_to"
     " FROM inbox i JOIN contact_keys k ON k.contact_id = i.contact_id"
 )
+
+# What a turn needs to begin, in one read (one snapshot, one trip to a reader
+# thread instead of four): the message, the contact's session state, whether the
+# contact is an active staff member's linked chat, and whether a counsellor holds
+# the contact's case.
+_TURN_START = (
+    _SELECT.replace(
+        " FROM inbox i",
+        ", s.state_enc,"
+        " EXISTS (SELECT 1 FROM staff WHERE contact_id = i.contact_id AND active = 1),"
+        " EXISTS (SELECT 1 FROM cases WHERE contact_id = i.contact_id AND status = 'taken'"
+        " AND owner_staff_id IS NOT NULL)"
+        " FROM inbox i",
+        1,
+    )
+    + " LEFT JOIN sessions s ON s.contact_id = i.contact_id"
+    " WHERE i.id = ? AND i.processed_at IS NULL"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class TurnStart:
+    """An unprocessed message with what decides who answers it."""
+
+    row: InboxRow
+    session: str | None  # the decrypted state JSON; None before the first turn
+    staff: bool  # the sender is an active staff member's linked chat
+    held: bool  # a counsellor holds the sender's case
 
 
 def text_place(rid: bytes) -> Place:
@@ -99,6 +130,31 @@ class InboxRepo:
             f"{_SELECT} WHERE i.id = ?", (inbox_id,), what="inbox.get"
         )
         return None if row is None else self._decode(row)
+
+    async def unprocessed(self, inbox_id: int) -> InboxRow | None:
+        """The message if it is stored and not yet processed, in one read.
+
+        The pipeline asks this before every turn: a message processed already
+        (recovery racing a live receive) or gone (erased) gives None.
+        """
+        row = await self._readers.fetchone(
+            f"{_SELECT} WHERE i.id = ? AND i.processed_at IS NULL",
+            (inbox_id,),
+            what="inbox.unprocessed",
+        )
+        return None if row is None else self._decode(row)
+
+    async def turn_start(self, inbox_id: int) -> TurnStart | None:
+        """`unprocessed` with the session and the staff and held-case flags, in one read."""
+        row = await self._readers.fetchone(_TURN_START, (inbox_id,), what="inbox.turn_start")
+        if row is None:
+            return None
+        message = self._decode(row)
+        session = None
+        if row[11] is not None:
+            dek = self._vault.unwrap_dek(message.contact_id, str(row[8]), as_bytes(row[9]))
+            session = Vault.open_text(dek, state_place(message.contact_id), as_bytes(row[11]))
+        return TurnStart(message, session, bool(row[12]), bool(row[13]))
 
     async def pending_ids(self, after_id: int = 0, limit: int = 1000) -> list[tuple[int, int]]:
         """(inbox id, contact id) of unprocessed messages after `after_id`, oldest first.

@@ -19,6 +19,7 @@ import math
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from functools import lru_cache
 
 from storage.booking_records import WeeklyHours
 
@@ -63,6 +64,15 @@ def _at(day: date, minute: int, tz: tzinfo) -> datetime:
 
 def day_grid(hours: Iterable[WeeklyHours], day: date, tz: tzinfo, rules: SlotRules) -> list[Slot]:
     """Every slot of one office-local day (busy or not), the earliest held back for urgency."""
+    return list(_grid(tuple(hours), day, tz, rules))
+
+
+@lru_cache(maxsize=1024)
+def _grid(
+    hours: tuple[WeeklyHours, ...], day: date, tz: tzinfo, rules: SlotRules
+) -> tuple[Slot, ...]:
+    """`day_grid`, remembered: a pure function of values that change rarely (the hours,
+    the rules) and a day, asked for again by every booking turn for two weeks ahead."""
     step = rules.slot_minutes
     found: list[tuple[int, int, frozenset[str]]] = []  # (minute, staff, modes)
     for block in hours:
@@ -74,10 +84,10 @@ def day_grid(hours: Iterable[WeeklyHours], day: date, tz: tzinfo, rules: SlotRul
             start += step
     found.sort(key=lambda item: (item[0], item[1]))
     kept = math.ceil(len(found) * rules.urgent_share - 1e-9) if rules.urgent_share > 0 else 0
-    return [
+    return tuple(
         Slot(staff, _at(day, minute, tz), _at(day, minute + step, tz), modes, held_back=i < kept)
         for i, (minute, staff, modes) in enumerate(found)
-    ]
+    )
 
 
 class _Taken:
@@ -121,12 +131,13 @@ def free_slots(
     today = now.astimezone(tz).date()
     earliest = now + rules.lead
     taken = _Taken(busy)
+    grid_hours = tuple(hours)
     found: list[Slot] = []
     for offset in range(rules.horizon_days + 1):
         day = today + timedelta(days=offset)
         if day in closed:
             continue
-        for slot in day_grid(hours, day, tz, rules):
+        for slot in _grid(grid_hours, day, tz, rules):
             if slot.starts_at < earliest or taken.overlaps(slot):
                 continue
             if mode is not None and mode not in slot.modes:

@@ -33,16 +33,13 @@ import hmac
 import json
 import logging
 import os
-import ssl
 import time
 import warnings
 from collections.abc import Awaitable, Coroutine, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import cache
 from typing import Any
 
-import httpx
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from telegram import (
@@ -67,7 +64,6 @@ from telegram.error import (
     TelegramError,
     TimedOut,
 )
-from telegram.request import HTTPXRequest
 from telegram.warnings import PTBDeprecationWarning, PTBUserWarning
 
 from bot.channels.base import (
@@ -79,8 +75,10 @@ from bot.channels.base import (
     Unreachable,
     numbered_list,
 )
+from bot.channels.telegram_http import AiohttpRequest
 from bot.channels.textparts import bold_spans, split_text, utf16_len
 from bot.config import Telegram
+from bot.ratelimit import RateLimiter
 from bot.texts import BotTexts
 from storage.keyboards import KeyboardRepo
 
@@ -119,7 +117,7 @@ _TYPED = frozenset({"text", "start"})
 _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 _LOCK_STRIPES = 64
 
-# The Bot API address carries the token: httpx must not log request lines.
+# The Bot API address carries the token: no HTTP client may log request lines.
 logging.getLogger("httpx").setLevel(logging.WARNING)
 # PTB 22 deprecates integer time periods (`RetryAfter.retry_after`) and warns on
 # every access unless this opts in to the coming `timedelta`s; we read both.
@@ -151,6 +149,10 @@ class Tuning:
     per_chat_interval: float = 1.0  # at most one message a second to one chat
     group_interval: float = 3.0  # at most 20 a minute to one group
     typing_delay: float = 1.0  # show "typing…" when no reply has gone out by then
+    # "typing…" hints a second at most: in a flood (hundreds of families waiting at
+    # once) each would be one more Bot API call when calls are scarcest; past this
+    # budget the hint is skipped, never the reply.
+    typing_per_second: float = 5.0
     poll_timeout: int = 25  # long-poll seconds per getUpdates
     request_timeout: float = 10.0  # per Bot API call (a long poll adds its own seconds)
 
@@ -161,6 +163,9 @@ class TelegramChannel:
     name = CHANNEL
     buttons = True
     max_per_second = 30.0
+    # A turn's replies are joined up to this length: one message of at most 4,096
+    # UTF-16 units, with room for the numbered choices of a plain-text fallback.
+    merge_chars = 3500
 
     def __init__(
         self, bot: Bot, texts: BotTexts, *, tuning: Tuning = Tuning(), webhook_secret: str = ""
@@ -176,6 +181,12 @@ class TelegramChannel:
         self._parts_sent: dict[int, list[int]] = {}  # outbox id -> message ids of parts sent
         self._last_sent: dict[str, float] = {}
         self._group_sent: dict[int, float] = {}
+        self._typing_budget = RateLimiter(tuning.typing_per_second, per_chat_interval=0.0)
+        # What this process knows of each chat's live keyboard (it alone shows and
+        # retires them): True shown, False none; a chat it has not seen is read from
+        # the store. The counter tells a retire that a newer keyboard came meanwhile.
+        self._keyboard_live: dict[str, bool] = {}
+        self._keyboard_shown: dict[str, int] = {}
         self._poller: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
         self._offset: int | None = None
@@ -194,8 +205,8 @@ class TelegramChannel:
             settings.token,
             base_url=base,
             base_file_url=base.removesuffix("/bot") + "/file/bot",
-            request=_request(32, tuning.request_timeout),
-            get_updates_request=_request(2, tuning.request_timeout),
+            request=AiohttpRequest(32, tuning.request_timeout),
+            get_updates_request=AiohttpRequest(2, tuning.request_timeout),
         )
         return cls(bot, texts, tuning=tuning, webhook_secret=settings.webhook_secret)
 
@@ -340,6 +351,7 @@ class TelegramChannel:
             # The reply is delivered; its buttons will only answer with the stale note.
             log.exception("telegram: could not record a live keyboard")
             return
+        self._remember_keyboard(address, True)
         if older is not None:
             self._later(self._edit_markup(chat_id, int(older.message_id), None))
 
@@ -412,7 +424,10 @@ class TelegramChannel:
                     Inbound(CHANNEL, f"cb:{query.id}", address, "choice", value)
                 )
                 assert self._keyboards is not None
+                generation = self._keyboard_shown.get(address, 0)
                 await self._keyboards.retire(CHANNEL, address, str(message.message_id))
+                if self._keyboard_shown.get(address, 0) == generation:
+                    self._remember_keyboard(address, False)
         if value is None:
             language = "en" if (query.from_user.language_code or "").startswith("en") else ""
             note = self._texts.get("telegram.stale_button", language or self._texts.languages[0])
@@ -434,15 +449,33 @@ class TelegramChannel:
     async def _retire_keyboard(self, address: str, chat_id: int) -> None:
         if self._keyboards is None:
             return
+        known = self._keyboard_live.get(address)
+        if known is False:
+            return  # no keyboard since the last one went: nothing to read or retire
+        generation = self._keyboard_shown.get(address, 0)
         try:
-            # A read first: most messages come with no keyboard live, and reads are cheap.
-            live = await self._keyboards.live(CHANNEL, address)
-            retired = None if live is None else await self._keyboards.retire(CHANNEL, address)
+            if known is None:
+                # Not seen since start-up: a read first, as most chats have none live.
+                live = await self._keyboards.live(CHANNEL, address)
+                retired = None if live is None else await self._keyboards.retire(CHANNEL, address)
+            else:
+                retired = await self._keyboards.retire(CHANNEL, address)
         except Exception:
             log.exception("telegram: could not retire a keyboard")
             return
+        if self._keyboard_shown.get(address, 0) == generation:
+            self._remember_keyboard(address, False)
         if retired is not None:
             self._later(self._edit_markup(chat_id, int(retired.message_id), None))
+
+    def _remember_keyboard(self, address: str, live: bool) -> None:
+        if len(self._keyboard_live) > 50_000:
+            # Forgetting only costs a read per chat: every chat is "not seen" again.
+            self._keyboard_live.clear()
+            self._keyboard_shown.clear()
+        self._keyboard_live[address] = live
+        if live:
+            self._keyboard_shown[address] = self._keyboard_shown.get(address, 0) + 1
 
     def _lock(self, address: str) -> asyncio.Lock:
         return self._locks[hash(address) % _LOCK_STRIPES]
@@ -627,8 +660,13 @@ class TelegramChannel:
 
         async def typing() -> None:
             await self._idle(self._tuning.typing_delay)
-            if self._last_sent.get(address, -1.0) < received and not self._stopping.is_set():
-                await _quietly("sendChatAction", self._bot.send_chat_action(chat_id, "typing"))
+            if self._last_sent.get(address, -1.0) >= received or self._stopping.is_set():
+                return
+            now = time.monotonic()
+            if self._typing_budget.wait_time("", now) > 0:
+                return  # many are waiting at once: spare the Bot API
+            self._typing_budget.take("", now)
+            await _quietly("sendChatAction", self._bot.send_chat_action(chat_id, "typing"))
 
         self._later(typing())
 
@@ -652,6 +690,24 @@ class TelegramChannel:
         except BadRequest as exc:
             if "not modified" in str(exc).lower() or "not found" in str(exc).lower():
                 return  # already so, or deleted by the counsellor: nothing left to do
+            raise delivery_error(exc) from None
+        except TelegramError as exc:
+            raise delivery_error(exc) from None
+        except ValueError:
+            raise Unreachable("bad_address") from None
+
+    async def edit_message_buttons(
+        self, address: str, message_id: str, text: str, options: tuple[tuple[str, str], ...]
+    ) -> None:
+        """Replaces an alert digest's text and its buttons (the cases still waiting)."""
+        markup, _ = _keyboard(options)  # "take" buttons are short action values: no tokens
+        try:
+            await self._bot.edit_message_text(
+                text, chat_id=int(address), message_id=int(message_id), reply_markup=markup
+            )
+        except BadRequest as exc:
+            if "not modified" in str(exc).lower() or "not found" in str(exc).lower():
+                return
             raise delivery_error(exc) from None
         except TelegramError as exc:
             raise delivery_error(exc) from None
@@ -867,23 +923,6 @@ def _chosen(message: Message | Any, data: str) -> InlineKeyboardMarkup | None:
                     [[InlineKeyboardButton(f"✓ {button.text}", callback_data=CHOSEN)]]
                 )
     return None
-
-
-def _request(connections: int, timeout: float) -> HTTPXRequest:
-    return HTTPXRequest(
-        connection_pool_size=connections,
-        read_timeout=timeout,
-        write_timeout=timeout,
-        connect_timeout=timeout,
-        pool_timeout=timeout,
-        httpx_kwargs={"verify": _tls()},
-    )
-
-
-@cache
-def _tls() -> ssl.SSLContext:
-    """One TLS context for every client: loading the CA bundle takes tens of milliseconds."""
-    return httpx.create_ssl_context()
 
 
 def _message_ids(chat_id: int, ids: Iterable[str]) -> set[int]:

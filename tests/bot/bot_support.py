@@ -7,7 +7,7 @@ import dataclasses
 import os
 import sys
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -36,6 +36,26 @@ class RecordingChannel:
 
     def texts_to(self, address: str) -> list[str]:
         return [m.text for m in self.sent if m.address == address]
+
+
+# A turn's replies reach the family joined into as few messages as fit, a blank line
+# between them (bot.turns.merge_replies); a message with buttons ends at its question.
+BETWEEN_REPLIES = "\n\n"
+
+
+def paragraphs(texts: Iterable[str]) -> list[str]:
+    """The messages' text split at blank lines, in order: the replies as the family reads them.
+
+    A reply without a blank line of its own is found here whole, whether it was sent
+    alone or joined with others, so a test can state what was said and in which order
+    without depending on how many messages it took.
+    """
+    return [part for text in texts for part in text.split(BETWEEN_REPLIES)]
+
+
+def asks(text: str, question: str) -> bool:
+    """Whether a message ends with this question: the words its buttons belong to."""
+    return paragraphs([text])[-1].startswith(question)
 
 
 def make_config(data_dir: Path) -> Config:

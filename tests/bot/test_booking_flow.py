@@ -14,6 +14,7 @@ from booking_support import (
     running,
     to_the_times,
 )
+from bot_support import asks, paragraphs
 
 from bot.channels.base import Inbound
 
@@ -23,7 +24,7 @@ async def test_a_family_books_a_consultation_and_learns_what_to_expect(tmp_path:
         sari = await counsellor(bot)
         await to_the_times(bot, "ibu-a")
         sent = bot.channel.sent
-        modes = [m for m in sent if m.text.startswith("Bagaimana Anda ingin bertemu konselor?")]
+        modes = [m for m in sent if asks(m.text, "Bagaimana Anda ingin bertemu konselor?")]
         assert [v for v, _ in modes[-1].options] == ["kantor", "telepon", "chat", "later"]
         assert [label for _, label in sent[-1].options][:2] == [
             "Senin, 7 Desember, pukul 09.00 WIT",
@@ -51,10 +52,10 @@ async def test_the_menus_book_and_the_end_of_triage_both_lead_into_booking(
         await bot.start("ibu-b")
         await bot.send("ibu-b", "agree", kind="choice")
         for value in ("talk", "kdrt", "no", "self", "weeks", "no"):
-            if last(bot, "ibu-b").startswith("Bagaimana Anda ingin bertemu konselor?"):
+            if asks(last(bot, "ibu-b"), "Bagaimana Anda ingin bertemu konselor?"):
                 break
             await bot.send("ibu-b", value, kind="choice")
-        assert last(bot, "ibu-b").startswith("Bagaimana Anda ingin bertemu konselor?")
+        assert asks(last(bot, "ibu-b"), "Bagaimana Anda ingin bertemu konselor?")
         case = await bot.app.store.cases.open_for(await contact_id(bot, "ibu-b"))
         assert case is not None and case.urgency == "segera"
         await bot.send("ibu-b", "kantor", kind="choice")
@@ -96,8 +97,8 @@ async def test_many_families_racing_for_one_time_one_wins_and_the_rest_get_the_n
         held = [a for a in families if "Waktu ini kami tahan" in last(bot, a)]
         assert len(held) == 1
         for address in set(families) - set(held):
-            texts = bot.channel.texts_to(address)
-            assert texts[-2].startswith("Maaf, waktu itu baru saja diambil orang lain")
+            said = paragraphs(bot.channel.texts_to(address))
+            assert said[-2].startswith("Maaf, waktu itu baru saja diambil orang lain")
             options = [m for m in bot.channel.sent if m.address == address][-1].options
             assert options[0] == ("2026-12-07T02:00Z", "Senin, 7 Desember, pukul 11.00 WIT")
         rows = await bot.app.store.bookings.for_contact(await contact_id(bot, held[0]))
@@ -116,9 +117,9 @@ async def test_a_hold_that_ran_out_and_was_taken_is_told_kindly_at_confirmation(
         await to_the_times(bot, "ibu-quick")
         await bot.send("ibu-quick", "2026-12-07T01:00Z", kind="choice")
         await bot.send("ibu-slow", "yes", kind="choice")
-        texts = bot.channel.texts_to("ibu-slow")
-        assert texts[-2].startswith("Maaf, waktu itu baru saja diambil orang lain")
-        assert not any(t.startswith("Janji Anda sudah tercatat") for t in texts)
+        said = paragraphs(bot.channel.texts_to("ibu-slow"))
+        assert said[-2].startswith("Maaf, waktu itu baru saja diambil orang lain")
+        assert not any(p.startswith("Janji Anda sudah tercatat") for p in said)
 
 
 async def test_with_no_counsellor_hours_the_family_is_told_honestly_and_a_case_opens(
@@ -129,8 +130,8 @@ async def test_with_no_counsellor_hours_the_family_is_told_honestly_and_a_case_o
         await bot.send("ibu-d", "agree", kind="choice")
         await bot.send("ibu-d", "book", kind="choice")
         assert any(
-            t.startswith("Maaf, saat ini belum ada jadwal konsultasi yang kosong.")
-            for t in bot.channel.texts_to("ibu-d")
+            p.startswith("Maaf, saat ini belum ada jadwal konsultasi yang kosong.")
+            for p in paragraphs(bot.channel.texts_to("ibu-d"))
         )
         case = await bot.app.store.cases.open_for(await contact_id(bot, "ibu-d"))
         assert case is not None
@@ -178,6 +179,6 @@ async def test_bad_input_at_each_booking_question_gets_a_kind_reask(tmp_path: Pa
         await counsellor(bot)
         await to_the_times(bot, "ibu-g")
         await bot.send("ibu-g", "jam berapa saja boleh??")
-        texts = bot.channel.texts_to("ibu-g")
-        assert texts[-2].startswith("Maaf, saya belum mengerti jawaban itu.")
-        assert texts[-1] == "Pilih waktunya:"
+        said = paragraphs(bot.channel.texts_to("ibu-g"))
+        assert said[-2].startswith("Maaf, saya belum mengerti jawaban itu.")
+        assert said[-1] == "Pilih waktunya:"

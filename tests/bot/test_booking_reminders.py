@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from booking_support import Clock, book, contact_id, counsellor, last, raw_update, running, wit
-from bot_support import RecordingChannel
+from bot_support import RecordingChannel, paragraphs
 
 REMINDER = "Halo, ini pengingat janji Anda"
 
@@ -76,9 +76,9 @@ async def test_a_reply_2_to_a_reminder_offers_new_times(tmp_path: Path) -> None:
         bot.app.sender.wake()
         await bot.app.wait_idle()
         await bot.send("ibu-d", "2")
-        texts = bot.channel.texts_to("ibu-d")
-        assert texts[-3].startswith("Baik, mari pilih waktu baru.")
-        assert texts[-1] == "Bagaimana Anda ingin bertemu konselor?"
+        said = paragraphs(bot.channel.texts_to("ibu-d"))
+        assert said[-3].startswith("Baik, mari pilih waktu baru.")
+        assert said[-1] == "Bagaimana Anda ingin bertemu konselor?"
 
 
 async def test_a_1_after_the_family_wrote_again_is_not_taken_for_a_reminder_reply(

@@ -8,6 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 from booking_support import WIT, Clock, book, contact_id, counsellor, running, wit
+from bot_support import paragraphs
 
 from bot.booking import BookingError, admin
 from bot.booking.ical import ICAL_ROUTE, ical_endpoint
@@ -45,7 +46,7 @@ async def test_a_no_show_gets_one_kind_follow_up_offering_a_new_time(tmp_path: P
         assert marked.status == "no_show"
         await bot.send("ibu-a", "janji")
         assert (
-            bot.channel.texts_to("ibu-a")[-2]
+            paragraphs(bot.channel.texts_to("ibu-a"))[-2]
             == "Anda belum punya janji konsultasi. Mari kita buat."
         )
 

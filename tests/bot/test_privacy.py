@@ -8,7 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from bot_support import Bot, RecordingChannel, make_config, soon
+from bot_support import Bot, RecordingChannel, make_config, paragraphs, soon
 
 from bot.app import App
 from bot.channels.base import Inbound, MessageDeleter, RetryLater
@@ -120,7 +120,7 @@ async def test_delete_asks_first_and_no_keeps_everything(bot: Bot) -> None:
     assert "tidak bisa dibatalkan" in asked[0]
     assert [v for v, _ in bot.channel.sent[-1].options] == ["yes", "no"]
     kept = await replies_to(bot, WHO, "tidak")
-    assert kept[0] == "Baik, data Anda tidak dihapus."
+    assert paragraphs(kept)[0] == "Baik, data Anda tidak dihapus."
     assert await bot.app.store.privacy.subject(1) is not None
 
 

@@ -7,13 +7,35 @@ import pytest
 from bot.ratelimit import RateLimiter
 
 
-def test_burst_then_waits_for_a_token() -> None:
+def test_a_small_burst_then_an_even_pace() -> None:
     limiter = RateLimiter(per_second=30, per_chat_interval=0)
-    for i in range(30):
+    for i in range(3):
         assert limiter.wait_time(f"chat{i}", 0.0) == 0
         limiter.take(f"chat{i}", 0.0)
-    assert limiter.wait_time("chat-new", 0.0) == pytest.approx(1 / 30)
-    assert limiter.wait_time("chat-new", 1 / 30) == 0
+    assert limiter.wait_time("chat-new", 0.0) == pytest.approx(1 / 27)
+    assert limiter.wait_time("chat-new", 1 / 27) == 0
+
+
+@pytest.mark.parametrize("per_second", [1, 5, 30, 80])
+@pytest.mark.parametrize("start", [0.0, 0.37])
+def test_no_second_ever_holds_more_sends_than_the_stated_rate(
+    per_second: float, start: float
+) -> None:
+    """Sending as fast as allowed for ten seconds: every one-second window is within
+    the limit (Telegram answers 429 and blocks everything beyond it)."""
+    limiter = RateLimiter(per_second=per_second, per_chat_interval=0)
+    now = start
+    sent: list[float] = []
+    while now < start + 10:
+        wait = limiter.wait_time(f"chat{len(sent)}", now)
+        if wait == 0:
+            limiter.take(f"chat{len(sent)}", now)
+            sent.append(now)
+        else:
+            now += wait
+    for first in sent:
+        assert sum(1 for t in sent if first <= t < first + 1.0) <= per_second
+    assert len(sent) >= per_second * 0.9 * 9, "the pace stays close to the limit"
 
 
 def test_same_chat_waits_its_interval() -> None:

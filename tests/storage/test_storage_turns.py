@@ -68,6 +68,56 @@ async def test_turn_writes_state_replies_case_language_consent_and_processed_mar
     assert await store.inbox.is_processed(inbox_id)
 
 
+async def test_an_unprocessed_message_is_read_whole_and_a_processed_or_unknown_one_is_none(
+    store: Store,
+) -> None:
+    contact, inbox_id = await received(store)
+    row = await store.inbox.unprocessed(inbox_id)
+    assert row is not None and (row.id, row.contact_id) == (inbox_id, contact.id)
+    assert row == await store.inbox.get(inbox_id)
+    await store.commit_turn(turn(contact.id, inbox_id, state="{}", outbound=()))
+    assert await store.inbox.unprocessed(inbox_id) is None
+    assert await store.inbox.get(inbox_id) is not None, "processed, still stored"
+    assert await store.inbox.unprocessed(inbox_id + 1000) is None
+
+
+async def test_a_turn_starts_with_the_message_its_session_and_who_answers_it(
+    store: Store,
+) -> None:
+    family, first = await received(store, "f1", "1001")
+    start = await store.inbox.turn_start(first)
+    assert start is not None
+    assert (start.row, start.session, start.staff, start.held) == (
+        await store.inbox.get(first),
+        None,
+        False,
+        False,
+    ), "a first message: no session yet, not staff, nobody holds a case"
+    await store.commit_turn(
+        turn(family.id, first, state='{"node": "menu"}', cases=(CaseOpen("kdrt", "darurat"),))
+    )
+    assert await store.inbox.turn_start(first) is None, "processed: nothing to start"
+
+    _, second = await received(store, "f2", "1001")
+    start = await store.inbox.turn_start(second)
+    assert start is not None and start.session == '{"node": "menu"}' and not start.held
+    case = await store.cases.open_for(family.id)
+    assert case is not None
+    member = await store.staff.add("konselor", "Konselor", ["counsellor"], at(0))
+    await store.handoff.take(case.id, member.id, at(1), lambda live, refs: ())
+    start = await store.inbox.turn_start(second)
+    assert start is not None and start.held, "a counsellor holds the family's case"
+
+    counsellor, linked = await received(store, "c1", "2002")
+    code = await store.staff.issue_link_code(member.id, at(2))
+    assert await store.staff.redeem_link_code(code, counsellor.id, at(3)) is not None
+    start = await store.inbox.turn_start(linked)
+    assert start is not None and start.staff and not start.held
+    await store.staff.set_active(member.id, False, at(4))
+    start = await store.inbox.turn_start(linked)
+    assert start is not None and not start.staff, "a deactivated member is a stranger again"
+
+
 async def test_committing_the_same_turn_twice_changes_nothing_the_second_time(store: Store) -> None:
     contact, inbox_id = await received(store)
     first = turn(contact.id, inbox_id, state='{"v": 1}', outbound=(reply(contact.id, "satu"),))

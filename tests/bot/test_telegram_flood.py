@@ -1,0 +1,41 @@
+"""Many families at once on Telegram: every one is answered, and the bot spares the Bot API."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from telegram_api import FakeTelegram
+from telegram_support import FAST, running, settle, telegram_config
+
+from bot.config import Config
+
+FAMILIES = range(7000, 7020)
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeTelegram]:
+    async with FakeTelegram() as server:
+        yield server
+
+
+@pytest.fixture
+def config(tmp_path: Path, fake: FakeTelegram) -> Config:
+    return telegram_config(tmp_path / "data", fake)
+
+
+async def test_typing_hints_are_rationed_when_many_families_wait_at_once(
+    fake: FakeTelegram, config: Config
+) -> None:
+    # Hints at once, but a budget of one: twenty families waiting get one hint between
+    # them, and every one of them gets the reply itself.
+    tuning = dataclasses.replace(FAST, typing_delay=0.0, typing_per_second=0.001)
+    async with running(config, tuning) as service:
+        updates = [fake.send_text(chat, "halo") for chat in FAMILIES]
+        await settle(service, fake, *updates)
+        await fake.wait_for(lambda: fake.calls_to("sendChatAction"))
+        await settle(service, fake)
+    assert len(fake.calls_to("sendChatAction")) == 1
+    assert all(fake.texts(chat) for chat in FAMILIES), "a family went unanswered"
