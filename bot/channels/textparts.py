@@ -42,6 +42,24 @@ def bold_spans(text: str) -> tuple[str, tuple[tuple[int, int], ...]]:
     return "".join(out), tuple(spans)
 
 
+def emphasis_parts(text: str) -> tuple[tuple[str, bool], ...]:
+    """The text cut into (piece, bold) runs at its `*emphasis*` marks, asterisks dropped.
+
+    For pages that draw the bot's words themselves (the web chat): each piece is
+    escaped where it is shown, so a mark never becomes markup of its own.
+    """
+    parts: list[tuple[str, bool]] = []
+    position = 0
+    for match in _EMPHASIS.finditer(text):
+        if match.start() > position:
+            parts.append((text[position : match.start()], False))
+        parts.append((match.group(1), True))
+        position = match.end()
+    if position < len(text) or not parts:
+        parts.append((text[position:], False))
+    return tuple(parts)
+
+
 def split_text(text: str, limit: int, measure: Callable[[str], int] = len) -> list[str]:
     """Parts of at most `limit` (by `measure`), cut at paragraphs, else lines, else words."""
     if limit < 1:

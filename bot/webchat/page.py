@@ -38,6 +38,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from bot.channels.base import Inbound, Receiver
+from bot.channels.textparts import emphasis_parts
 from bot.channels.webchat import NAME, WebChatChannel
 from bot.console.csrf import CsrfKey
 from bot.texts import BotTexts
@@ -85,6 +86,11 @@ class Shown:
     who: str  # "bot" or "you"
     text: str = field(repr=False)
     options: tuple[tuple[str, str], ...] = field(default=(), repr=False)
+
+    @property
+    def parts(self) -> tuple[tuple[str, bool], ...]:
+        """The bot's `*emphasis*` as bold runs; a person's own words exactly as typed."""
+        return emphasis_parts(self.text) if self.who == "bot" else ((self.text, False),)
 
 
 @dataclass(slots=True)
@@ -317,6 +323,7 @@ def _json(line: Shown) -> dict[str, Any]:
         "seq": line.seq,
         "who": line.who,
         "text": line.text,
+        "parts": [[piece, bold] for piece, bold in line.parts],
         "options": [[value, label] for value, label in line.options],
     }
 

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.channels.textparts import bold_spans, split_text, utf16_len
+from bot.channels.textparts import bold_spans, emphasis_parts, split_text, utf16_len
 
 
 @pytest.mark.parametrize(
@@ -62,3 +62,26 @@ def test_emphasis_becomes_bold_spans_in_utf16_offsets(
     assert shown == plain
     encoded = shown.encode("utf-16-le")
     assert [encoded[2 * o : 2 * (o + n)].decode("utf-16-le") for o, n in spans] == bold
+
+
+@pytest.mark.parametrize(
+    ("text", "parts"),
+    [
+        ("biasa saja", (("biasa saja", False),)),
+        ("", (("", False),)),
+        ("ketik *menu* sekarang", (("ketik ", False), ("menu", True), (" sekarang", False))),
+        ("*dataku* dan *hapus*", (("dataku", True), (" dan ", False), ("hapus", True))),
+        ("2 * 3 * 4", (("2 * 3 * 4", False),)),
+        ("*<b>*", (("<b>", True),)),
+    ],
+)
+def test_emphasis_is_cut_into_bold_runs_for_pages(
+    text: str, parts: tuple[tuple[str, bool], ...]
+) -> None:
+    assert emphasis_parts(text) == parts
+
+
+@given(st.text(max_size=200))
+def test_emphasis_runs_keep_every_character_but_the_marks(text: str) -> None:
+    runs = emphasis_parts(text)
+    assert "".join(piece for piece, _ in runs) == bold_spans(text)[0]

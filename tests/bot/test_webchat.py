@@ -124,8 +124,10 @@ async def lines(http: httpx.AsyncClient, after: int | str = 0) -> list[dict[str,
 
 
 def shown(page: str) -> list[tuple[str, str]]:
-    """(who, text) of every line the page prints."""
-    return [(who, html.unescape(text)) for who, text in _LINE.findall(page)]
+    """(who, text) of every line the page prints (bold marks dropped)."""
+    return [
+        (who, html.unescape(re.sub(r"</?strong>", "", text))) for who, text in _LINE.findall(page)
+    ]
 
 
 @pytest.fixture
@@ -208,6 +210,21 @@ async def test_start_is_answered_through_the_pipeline_with_buttons_that_post_a_c
     assert len(after) > before + 1
     mine = after[before]
     assert mine["who"] == "you" and mine["text"] != values[0]  # the label, not the raw value
+
+
+async def test_the_bots_emphasis_is_bold_and_a_persons_own_words_stay_as_typed(
+    chat: Chat,
+) -> None:
+    await chat.say(start="1")
+    await chat.say(text="*halo* <b>tolong</b>")
+    page = (await chat.http.get("/chat")).text
+    assert "<strong>language</strong>" in page, "the welcome's *language* is shown bold"
+    assert "*language*" not in page
+    assert "*halo* &lt;b&gt;tolong&lt;/b&gt;" in page, "a person's words are never formatted"
+    bot_parts = [line["parts"] for line in await chat.lines() if line["who"] == "bot"]
+    assert ["language", True] in [part for parts in bot_parts for part in parts]  # type: ignore[attr-defined]
+    mine = [line for line in await chat.lines() if line["who"] == "you"][-1]
+    assert mine["parts"] == [["*halo* <b>tolong</b>", False]]
 
 
 async def test_a_crisis_typed_in_the_web_chat_opens_an_urgent_case(chat: Chat) -> None:
@@ -324,7 +341,10 @@ async def test_a_reload_shows_the_whole_conversation_with_the_pressed_buttons_la
 ) -> None:
     await consented(chat)
     await chat.say(text=f"anak saya sakit {SECRET}")
-    polled = [(str(line["who"]), str(line["text"])) for line in await chat.lines()]
+    polled = [
+        (str(line["who"]), "".join(str(piece) for piece, _ in line["parts"]))  # type: ignore[attr-defined]
+        for line in await chat.lines()
+    ]
     page = (await chat.http.get("/chat")).text
     assert shown(page) == polled
     mine = [text for who, text in polled if who == "you"]

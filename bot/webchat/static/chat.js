@@ -35,7 +35,15 @@
     who.textContent = names[line.who] || "";
     const body = document.createElement("span");
     body.className = "text";
-    body.textContent = line.text;
+    for (const [piece, bold] of line.parts || [[line.text, false]]) {
+      if (bold) {
+        const strong = document.createElement("strong");
+        strong.textContent = piece;
+        body.append(strong);
+      } else {
+        body.append(document.createTextNode(piece));
+      }
+    }
     item.append(who, body);
     list.append(item);
     item.scrollIntoView({ block: "end" });
