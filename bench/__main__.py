@@ -2,6 +2,8 @@
 
 `telegram` is the figure that matters: `lk3 run` in its own process against the
 fake Bot API server, with the echo-bot floor and the flood (bench/telegram.py).
+`whatsapp` is the same bot on WhatsApp: signed Twilio webhooks in, the fake
+Twilio API out, forged posts mixed in (bench/whatsapp.py).
 
 Prints one JSON object. Figures depend on the machine; they are for comparing
 changes, and no test asserts them.
@@ -17,6 +19,7 @@ from pathlib import Path
 
 from bench.pipeline import measure as measure_pipeline
 from bench.telegram import measure as measure_telegram
+from bench.whatsapp import measure as measure_whatsapp
 from bot.safety.bench import measure as measure_safety
 from storage.bench import measure as measure_storage
 
@@ -29,6 +32,7 @@ def main() -> int:
             "safety": measure_safety(),
             "pipeline": asyncio.run(measure_pipeline(base / "pipeline", contacts=500)),
             "telegram": asyncio.run(measure_telegram(base / "telegram")),
+            "whatsapp": asyncio.run(measure_whatsapp(base / "whatsapp")),
         }
     json.dump(result, sys.stdout, indent=2)
     sys.stdout.write("\n")
