@@ -26,7 +26,7 @@ from bot.failpoints import failpoint
 from bot.handoff import Handoff
 from bot.ratings import rating_write
 from bot.safety import Assessment, Classifier, Level
-from bot.slots import PrioritySlots
+from bot.slots import PrioritySlots, RoutineDeferral
 from bot.staff_desk import StaffDesk
 from bot.texts import BotTexts
 from bot.turns import (
@@ -134,6 +134,7 @@ class Pipeline:
         self._staff_desk = staff_desk
         self._booking = BookingHost(store=store, config=config, texts=texts, library=library)
         self._slots = PrioritySlots(concurrency)
+        self._deferral = RoutineDeferral()
         # Crisis checks made when a message arrived, kept for its turn (see `receive`).
         self._assessed: dict[int, Assessment] = {}
         self._pending: dict[int, list[int]] = {}
@@ -182,6 +183,15 @@ class Pipeline:
             self._assessed[inbox_id] = self._classifier.classify(text)
         except Exception as exc:
             log.error("message %s: crisis check failed (%s)", inbox_id, type(exc).__name__)
+
+    def defer_routine(self) -> None:
+        """A channel is still reading a backlog: routine turns wait a moment (bot.slots)."""
+        self._deferral.defer(asyncio.get_running_loop().time())
+
+    async def _routine_may_start(self) -> None:
+        loop = asyncio.get_running_loop()
+        while not self._stopping and (wait := self._deferral.wait(loop.time())) > 0:
+            await asyncio.sleep(wait)
 
     def _merge_limit(self, channel: str) -> int:
         return self._merge_limits.get(channel, MERGED_REPLY_CHARS)
@@ -234,7 +244,10 @@ class Pipeline:
             queue = self._pending[contact_id]
             while queue and not self._stopping:
                 inbox_id = queue[0]
-                async with self._slots.take(urgent=self._urgent_next(contact_id)):
+                urgent = self._urgent_next(contact_id)
+                if not urgent:
+                    await self._routine_may_start()
+                async with self._slots.take(urgent=urgent):
                     done = await self._process_until_done(inbox_id)
                 if not done:
                     break  # stopping: the message stays in the inbox for the next start

@@ -110,7 +110,9 @@ class Service:
                 await self.whatsapp.open()
             self.app = await App.open(config, channels, env=self._env, clock=self._clock)
             if self.channel is not None:
-                self.channel.bind(self.app.receive, self.app.store.keyboards)
+                self.channel.bind(
+                    self.app.receive, self.app.store.keyboards, self.app.pipeline.defer_routine
+                )
             if self.whatsapp is not None:
                 self.whatsapp.bind(self.app.receive, self.app.store, self.app.sender.wake)
             if self.webchat is not None:

@@ -16,7 +16,7 @@ import contextlib
 from collections import deque
 from collections.abc import AsyncIterator
 
-__all__ = ["PrioritySlots"]
+__all__ = ["PrioritySlots", "RoutineDeferral"]
 
 
 class PrioritySlots:
@@ -67,3 +67,42 @@ class PrioritySlots:
                     waiter.set_result(None)
                     return
         self._free += 1
+
+
+# How long routine turns wait after each sign of a backlog, at most how long in a
+# row, and how long they then run before they can be held again.
+DEFER_SECONDS = 0.25
+DEFER_AT_MOST = 3.0
+DEFER_REST = 1.0
+
+
+class RoutineDeferral:
+    """Holds routine turns back for a moment while a channel is still taking in a flood.
+
+    When hundreds of messages are waiting at Telegram, every routine turn the bot
+    runs slows the reading of the rest, and a crisis message among them is only
+    found once it is read (and crisis-checked on arrival). A channel that fetched a
+    full batch calls `defer`; new routine turns then wait until `until`, so the
+    backlog is read first and urgent turns (which never wait) go at once. The hold
+    is bounded so that routine turns always go on: at most `DEFER_AT_MOST` seconds
+    in a row, then at least `DEFER_REST` seconds free. Routine replies lose little:
+    in a flood they queue behind the transport's send limit anyway. Pure: the
+    caller passes the clock.
+    """
+
+    def __init__(self) -> None:
+        self.until = 0.0
+        self._window_end = 0.0
+        self._rest_until = 0.0
+
+    def defer(self, now: float) -> None:
+        if now >= self.until:  # not holding: a new hold may begin after the rest
+            if now < self._rest_until:
+                return
+            self._window_end = now + DEFER_AT_MOST
+            self._rest_until = self._window_end + DEFER_REST
+        self.until = min(self._window_end, max(self.until, now + DEFER_SECONDS))
+
+    def wait(self, now: float) -> float:
+        """Seconds a routine turn starting now must wait (0: none)."""
+        return max(0.0, self.until - now)

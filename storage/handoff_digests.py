@@ -37,18 +37,28 @@ from storage.records import NewOutbound
 
 __all__ = [
     "DIGEST_CASES",
+    "DIGEST_CASES_BY_CHANNEL",
     "DIGEST_MIGRATION",
     "DIGEST_REF_PREFIX",
     "Options",
     "Render",
     "digest_of",
+    "digest_cases",
     "file_alerts",
     "seal",
 ]
 
-# Cases in one alert message: Telegram shows a keyboard of this many "take" buttons
-# comfortably on a phone, and WhatsApp's list picker takes up to 10 items.
+# Cases in one alert message: WhatsApp's list picker takes up to 10 items. On
+# Telegram (one message a second to a chat) a flood's alerts would queue a second
+# per 8 cases, so a message there lists up to 20, each with its "take" button.
 DIGEST_CASES = 8
+DIGEST_CASES_BY_CHANNEL = {"telegram": 20}
+
+
+def digest_cases(channel: str) -> int:
+    """How many cases one alert message lists on `channel`."""
+    return DIGEST_CASES_BY_CHANNEL.get(channel, DIGEST_CASES)
+
 # An alert message's outbox ref: `alerts:<staff id>` (not `case:`, as it is about several).
 DIGEST_REF_PREFIX = "alerts:"
 
@@ -142,7 +152,8 @@ async def file_alerts(
     for case_id, round_ in new_round.items():
         rounds[case_id] = max(rounds.get(case_id, 0), round_)
     ordered = sorted(cases.values(), key=risk_key)
-    chunks = [ordered[i : i + DIGEST_CASES] for i in range(0, len(ordered), DIGEST_CASES)]
+    size = digest_cases(str(contact[0]))
+    chunks = [ordered[i : i + size] for i in range(0, len(ordered), size)]
     written: list[int] = []
     for index, chunk in enumerate(chunks):
         text, options = render([DigestLine(case, rounds[case.id]) for case in chunk])

@@ -35,7 +35,7 @@ import logging
 import os
 import time
 import warnings
-from collections.abc import Awaitable, Coroutine, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -116,6 +116,8 @@ COMMANDS = ("start", "help", "menu", "bahasa", "berhenti", "hapus")
 _TYPED = frozenset({"text", "start"})
 _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 _LOCK_STRIPES = 64
+# getUpdates answers at most this many updates (python-telegram-bot's default limit).
+UPDATES_PER_FETCH = 100
 
 # The Bot API address carries the token: no HTTP client may log request lines.
 logging.getLogger("httpx").setLevel(logging.WARNING)
@@ -188,6 +190,7 @@ class TelegramChannel:
         self._keyboard_live: dict[str, bool] = {}
         self._keyboard_shown: dict[str, int] = {}
         self._poller: asyncio.Task[None] | None = None
+        self._backlog: Callable[[], None] = lambda: None
         self._stopping = asyncio.Event()
         self._offset: int | None = None
 
@@ -210,10 +213,17 @@ class TelegramChannel:
         )
         return cls(bot, texts, tuning=tuning, webhook_secret=settings.webhook_secret)
 
-    def bind(self, receive: Receiver, keyboards: KeyboardRepo) -> None:
-        """Where updates go (the pipeline) and where live keyboards are kept."""
+    def bind(
+        self,
+        receive: Receiver,
+        keyboards: KeyboardRepo,
+        backlog: Callable[[], None] = lambda: None,
+    ) -> None:
+        """Where updates go (the pipeline), where live keyboards are kept, and whom to
+        tell when a fetch came back full (more are waiting: read them first)."""
         self._receive = receive
         self._keyboards = keyboards
+        self._backlog = backlog
 
     # --- lifecycle ----------------------------------------------------------
 
@@ -525,6 +535,8 @@ class TelegramChannel:
             pause = 1.0
             if not updates:
                 continue
+            if len(updates) >= UPDATES_PER_FETCH:
+                self._backlog()  # a full batch: more are waiting at Telegram
             try:
                 await self._handle_batch(updates)
             except Exception:

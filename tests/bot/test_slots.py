@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from bot.slots import PrioritySlots
+from bot.slots import DEFER_AT_MOST, DEFER_REST, DEFER_SECONDS, PrioritySlots, RoutineDeferral
 
 
 async def _settle() -> None:
@@ -127,3 +127,36 @@ async def test_an_error_inside_gives_the_slot_back() -> None:
 def test_a_size_below_one_is_refused() -> None:
     with pytest.raises(ValueError, match="at least 1"):
         PrioritySlots(0)
+
+
+def test_a_backlog_holds_routine_turns_a_moment_each_time_it_is_seen() -> None:
+    hold = RoutineDeferral()
+    assert hold.wait(10.0) == 0, "nothing held before any backlog"
+    hold.defer(10.0)
+    assert hold.wait(10.0) == pytest.approx(DEFER_SECONDS)
+    hold.defer(10.2)  # another full batch: the hold is carried on
+    assert hold.wait(10.2) == pytest.approx(DEFER_SECONDS)
+    assert hold.wait(10.2 + DEFER_SECONDS) == 0, "no backlog seen since: routine goes on"
+
+
+def test_routine_turns_are_never_held_longer_than_the_limit_and_then_rest() -> None:
+    """A backlog seen every tenth of a second for a minute (a flood beyond what the
+    bot can read): routine turns are held in stretches of at most DEFER_AT_MOST,
+    each followed by at least DEFER_REST free, so they always go on."""
+    hold = RoutineDeferral()
+    step = 0.1
+    stretches: list[tuple[bool, float]] = []  # (held, seconds), run-length encoded
+    for n in range(600):
+        now = n * step
+        hold.defer(now)
+        held = hold.wait(now) > 0
+        if stretches and stretches[-1][0] == held:
+            stretches[-1] = (held, stretches[-1][1] + step)
+        else:
+            stretches.append((held, step))
+    assert stretches[0][0], "a backlog holds routine turns at once"
+    held_stretches = [length for held, length in stretches if held]
+    free_stretches = [length for held, length in stretches[:-1] if not held]
+    assert len(held_stretches) > 5, "the hold comes back while the backlog lasts"
+    assert max(held_stretches) <= DEFER_AT_MOST + 1e-9
+    assert min(free_stretches) >= DEFER_REST - step - 1e-9

@@ -4,6 +4,7 @@ sender's seal closes it, and no case is ever filed into a message already on its
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
@@ -11,7 +12,7 @@ from pathlib import Path
 import pytest
 from storage_support import T0, at, message, raw_query, turn
 
-from storage.handoff_digests import DIGEST_CASES, Options
+from storage.handoff_digests import DIGEST_CASES, Options, digest_cases
 from storage.handoff_records import AlertRef, DigestLine, DueAlert, LiveCase
 from storage.records import CaseOpen, NewOutbound
 from storage.store import Store
@@ -39,10 +40,13 @@ async def open_case(store: Store, chat: str, urgency: str, when_seconds: float) 
     return case
 
 
-async def counsellor(store: Store, name: str, chat: str) -> tuple[int, int]:
+async def counsellor(
+    store: Store, name: str, chat: str, channel: str = "telegram"
+) -> tuple[int, int]:
     """(staff id, contact id) of a counsellor with a chat."""
     member = await store.staff.add(name, name.title(), ["counsellor"], T0)
-    contact, _ = await store.receive("telegram", chat, message(f"{chat}:link"))
+    linked = dataclasses.replace(message(f"{chat}:link"), channel=channel)
+    contact, _ = await store.receive(channel, chat, linked)
     return member.id, contact.id
 
 
@@ -67,23 +71,39 @@ async def pending_alerts(store: Store, contact_id: int) -> list[tuple[str, Optio
     return found
 
 
-@pytest.mark.parametrize(("count", "messages"), [(1, 1), (2, 1), (9, 2), (20, 3)])
+@pytest.mark.parametrize(
+    ("channel", "count", "messages"),
+    [
+        # Telegram lists up to 20 cases a message (one message a second reaches a chat).
+        ("telegram", 1, 1),
+        ("telegram", 2, 1),
+        ("telegram", 9, 1),
+        ("telegram", 20, 1),
+        ("telegram", 21, 2),
+        ("telegram", 45, 3),
+        # WhatsApp's list picker takes 10 items: 8 cases a message.
+        ("whatsapp", 1, 1),
+        ("whatsapp", 2, 1),
+        ("whatsapp", 9, 2),
+        ("whatsapp", 20, 3),
+    ],
+)
 async def test_cases_due_at_once_go_to_a_counsellor_in_as_few_messages_as_fit(
-    store: Store, count: int, messages: int
+    store: Store, channel: str, count: int, messages: int
 ) -> None:
-    sari = await counsellor(store, "sari", "900")
+    sari = await counsellor(store, "sari", "900", channel)
     opened = await cases(store, count)
     filed = await file(store, [due(c, sari) for c in opened], at(60))
     assert len(filed) == count
     sent = await pending_alerts(store, sari[1])
     assert len(sent) == messages
-    assert all(len(options) <= DIGEST_CASES for _, options in sent)
+    assert all(len(options) <= digest_cases(channel) for _, options in sent)
     listed = [code for _, options in sent for _, code in options]
     assert listed == [c.code for c in opened], "every case once, longest waiting first"
 
 
 async def test_the_most_urgent_case_goes_first_even_into_a_fuller_message(store: Store) -> None:
-    sari = await counsellor(store, "sari", "900")
+    sari = await counsellor(store, "sari", "900", "whatsapp")
     soon = await cases(store, DIGEST_CASES, urgency="segera")
     await file(store, [due(c, sari) for c in soon], at(60))
     urgent = await open_case(store, "200", "darurat", 90)
