@@ -23,7 +23,8 @@ from starlette.responses import JSONResponse  # noqa: E402
 # The test suite's fake lives outside the typed packages.
 from telegram_api import FakeTelegram  # type: ignore[import-not-found]  # noqa: E402
 
-__all__ = ["CRISIS", "TimedFake", "percentile", "script_for"]
+__all__ = [
+    "ReplyClock","CRISIS", "TimedFake", "percentile", "script_for"]
 
 CRISIS = (
     "aku pengen mati aja",
@@ -51,21 +52,23 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-class TimedFake(FakeTelegram):  # type: ignore[misc]
-    """The fake Bot API, timing the first reply to every expected chat."""
+class ReplyClock:
+    """Times the first reply to each expected chat or number, on the server's clock.
 
-    def __init__(self) -> None:
-        super().__init__()
+    Mixed into the fake servers (TimedFake here, bench.whatsapp.TimedTwilio): a
+    phase `expect`s a message it offered, the server calls `_sent` for every reply
+    it takes, and the phase waits until `answered`, then until `quiet`.
+    """
+
+    def _start_clock(self) -> None:
         self.sends = 0
-        self.rejected = 0
-        self._expected: dict[int, float] = {}
-        self.latencies: dict[int, float] = {}
         self.last_send = 0.0
-        self.watched: dict[int, list[float]] = {}
+        self.latencies: dict[Any, float] = {}
+        self._expected: dict[Any, float] = {}
         self._all_answered = asyncio.Event()
 
-    def expect(self, chat_id: int, queued_at: float) -> None:
-        self._expected[chat_id] = queued_at
+    def expect(self, key: Any, offered_at: float) -> None:
+        self._expected[key] = offered_at
         self._all_answered.clear()
 
     async def answered(self, timeout: float) -> None:
@@ -86,23 +89,38 @@ class TimedFake(FakeTelegram):  # type: ignore[misc]
                 return
             await asyncio.sleep(seconds - idle)
 
+    def _sent(self, key: Any) -> float:
+        """Records a reply to `key`; returns the server's clock at that moment."""
+        now = time.monotonic()
+        self.sends += 1
+        self.last_send = now
+        offered = self._expected.pop(key, None)
+        if offered is not None:
+            self.latencies[key] = now - offered
+            if not self._expected:
+                self._all_answered.set()
+        return now
+
+
+class TimedFake(ReplyClock, FakeTelegram):  # type: ignore[misc]
+    """The fake Bot API, timing the first reply to every expected chat."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._start_clock()
+        self.rejected = 0
+        self.watched: dict[int, list[float]] = {}
+
     async def _fail_with(self, failure: Any) -> JSONResponse:
         self.rejected += 1
         answer: JSONResponse = await super()._fail_with(failure)
         return answer
 
     async def _api_sendMessage(self, params: dict[str, Any]) -> JSONResponse:
-        now = time.monotonic()
-        self.sends += 1
-        self.last_send = now
         chat = int(params.get("chat_id") or 0)
+        now = self._sent(chat)
         if chat in self.watched:
             self.watched[chat].append(now)
-        queued = self._expected.pop(chat, None)
-        if queued is not None:
-            self.latencies[chat] = now - queued
-            if not self._expected:
-                self._all_answered.set()
         answer: JSONResponse = await super()._api_sendMessage(params)
         return answer
 

@@ -50,7 +50,7 @@ from twilio.request_validator import RequestValidator  # noqa: E402
 # The test suite's fake lives outside the typed packages.
 from twilio_api import FakeTwilio  # type: ignore[import-not-found]  # noqa: E402
 
-from bench.load import percentile, script_for  # noqa: E402
+from bench.load import ReplyClock, percentile, script_for  # noqa: E402
 from bench.proc import cpu_seconds, peak_rss_mb  # noqa: E402
 from bot.app import open_keyring  # noqa: E402
 from bot.channels.whatsapp import INCOMING_PATH  # noqa: E402
@@ -70,40 +70,14 @@ def _number(n: int) -> str:
     return f"+{n}"
 
 
-class TimedTwilio(FakeTwilio):  # type: ignore[misc]
+class TimedTwilio(ReplyClock, FakeTwilio):  # type: ignore[misc]
     """The fake Twilio API, timing the first reply to every expected number."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.sends = 0
-        self.last_send = 0.0
-        self.latencies: dict[str, float] = {}
+        self._start_clock()
         self.forgers: set[str] = set()
         self.replies_to_forgers = 0
-        self._expected: dict[str, float] = {}
-        self._all_answered = asyncio.Event()
-
-    def expect(self, number: str, offered_at: float) -> None:
-        self._expected[number] = offered_at
-        self._all_answered.clear()
-
-    async def answered(self, timeout: float) -> None:
-        """Waits until every expected number got a reply."""
-        if self._expected:
-            await asyncio.wait_for(self._all_answered.wait(), timeout)
-
-    @property
-    def waiting(self) -> int:
-        return len(self._expected)
-
-    async def quiet(self, seconds: float = 0.3, limit: float = 60.0) -> None:
-        """Waits until nothing has been sent for `seconds` (the tail of a turn)."""
-        deadline = time.monotonic() + limit
-        while time.monotonic() < deadline:
-            idle = time.monotonic() - self.last_send
-            if idle >= seconds:
-                return
-            await asyncio.sleep(seconds - idle)
 
     async def _messages(self, request: Request) -> JSONResponse:
         answer: JSONResponse = await super()._messages(request)
@@ -111,16 +85,9 @@ class TimedTwilio(FakeTwilio):  # type: ignore[misc]
             return answer
         # Nothing awaited between the fake recording the message and returning it.
         number = self.sent[-1].number
-        now = time.monotonic()
-        self.sends += 1
-        self.last_send = now
+        self._sent(number)
         if number in self.forgers:
             self.replies_to_forgers += 1
-        offered = self._expected.pop(number, None)
-        if offered is not None:
-            self.latencies[number] = now - offered
-            if not self._expected:
-                self._all_answered.set()
         return answer
 
     def drop_history(self) -> None:
