@@ -135,6 +135,7 @@ class Pipeline:
         self._booking = BookingHost(store=store, config=config, texts=texts, library=library)
         self._slots = PrioritySlots(concurrency)
         self._deferral = RoutineDeferral()
+        self.backlogs_seen = 0  # how often a channel reported a backlog (for figures, tests)
         # Crisis checks made when a message arrived, kept for its turn (see `receive`).
         self._assessed: dict[int, Assessment] = {}
         self._pending: dict[int, list[int]] = {}
@@ -186,6 +187,7 @@ class Pipeline:
 
     def defer_routine(self) -> None:
         """A channel is still reading a backlog: routine turns wait a moment (bot.slots)."""
+        self.backlogs_seen += 1
         self._deferral.defer(asyncio.get_running_loop().time())
 
     async def _routine_may_start(self) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from telegram_api import FakeTelegram
-from telegram_support import FAST, running, settle, telegram_config
+from telegram_support import FAST, app_of, running, settle, telegram_config
 
 from bot.config import Config
 
@@ -39,3 +39,17 @@ async def test_typing_hints_are_rationed_when_many_families_wait_at_once(
         await settle(service, fake)
     assert len(fake.calls_to("sendChatAction")) == 1
     assert all(fake.texts(chat) for chat in FAMILIES), "a family went unanswered"
+
+
+@pytest.mark.parametrize(("waiting", "backlogs"), [(150, 1), (60, 0)])
+async def test_a_full_batch_from_telegram_is_reported_as_a_backlog_and_all_are_answered(
+    fake: FakeTelegram, config: Config, waiting: int, backlogs: int
+) -> None:
+    # Queued before the bot starts: its first getUpdates returns a full batch of 100
+    # when more than 100 wait (routine turns then hold back; bot.slots), else all.
+    chats = range(8000, 8000 + waiting)
+    updates = [fake.send_text(chat, "halo") for chat in chats]
+    async with running(config, FAST) as service:
+        await settle(service, fake, *updates)
+        assert app_of(service).pipeline.backlogs_seen == backlogs
+    assert all(fake.texts(chat) for chat in chats), "a family went unanswered"
