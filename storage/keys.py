@@ -180,26 +180,50 @@ def _entries(text: str) -> list[tuple[int, str]]:
 
 
 def _read_key_file(path: Path) -> str:
-    """The key file's text, refused if anyone but the owner could read it."""
+    """The key file's text, refused unless it is a regular file only its owner can
+    read, owned by the user running the bot.
+
+    The checks are made on the open file (fstat), not on the name, so a file swapped
+    between the check and the read is never read unchecked. A symbolic link is
+    followed (secret stores mount keys as links) and its target is what is checked.
+    """
     try:
-        info = path.stat()
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | getattr(os, "O_NOCTTY", 0))
     except FileNotFoundError:
         raise KeyFileError(f"key file {path} does not exist; create one or set {ENV_VAR}") from None
     except OSError as exc:
-        raise KeyFileError(f"key file {path} cannot be examined: {exc.strerror}") from None
-    if not stat.S_ISREG(info.st_mode):
-        raise KeyFileError(f"key file {path} is not a regular file")
-    mode = stat.S_IMODE(info.st_mode)
-    if mode & 0o077:
-        raise KeyFileError(
-            f"key file {path} has mode {mode:04o}; it must be 0600 (chmod 600 {path})"
-        )
+        raise KeyFileError(f"key file {path} cannot be opened: {exc.strerror}") from None
     try:
-        return path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise KeyFileError(f"key file {path} is not UTF-8 text") from None
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise KeyFileError(f"key file {path} is not a regular file")
+        mode = stat.S_IMODE(info.st_mode)
+        if mode & 0o077:
+            raise KeyFileError(
+                f"key file {path} has mode {mode:04o}; it must be 0600 (chmod 600 {path})"
+            )
+        if hasattr(os, "geteuid") and info.st_uid != os.geteuid():
+            raise KeyFileError(
+                f"key file {path} belongs to user id {info.st_uid}, not to the user running"
+                f" the bot ({os.geteuid()}); another account could replace the key"
+                f" (chown it to the bot's user)"
+            )
+        with os.fdopen(os.dup(fd), "rb") as handle:
+            raw = handle.read(_MAX_KEY_FILE_BYTES + 1)
     except OSError as exc:
         raise KeyFileError(f"key file {path} cannot be read: {exc.strerror}") from None
+    finally:
+        os.close(fd)
+    if len(raw) > _MAX_KEY_FILE_BYTES:
+        raise KeyFileError(f"key file {path} is larger than a key file can be")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise KeyFileError(f"key file {path} is not UTF-8 text") from None
+
+
+# A key file holds a few lines of keys; anything this large is not one.
+_MAX_KEY_FILE_BYTES = 64 * 1024
 
 
 def generate_key_file(path: Path) -> str:

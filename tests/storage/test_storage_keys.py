@@ -152,3 +152,28 @@ def test_group_readable_key_file_is_refused_even_when_content_is_fine(tmp_path: 
     os.chmod(path, 0o660)
     with pytest.raises(KeyFileError, match="has mode 0660"):
         KeyRing.load(path, env={})
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="giving a file to another user needs root")
+def test_a_key_file_owned_by_another_user_is_refused(tmp_path: Path) -> None:
+    path = write_key_file(tmp_path / "master.key", f"a1b2c3d4:{KEY_A}\n")
+    os.chown(path, 65534, 65534)
+    with pytest.raises(KeyFileError, match="belongs to user id 65534"):
+        KeyRing.load(path, env={})
+
+
+def test_a_link_to_a_private_key_file_is_followed_and_its_target_checked(tmp_path: Path) -> None:
+    (tmp_path / "secret").mkdir()
+    target = write_key_file(tmp_path / "secret" / "master.key", f"a1b2c3d4:{KEY_A}\n")
+    link = tmp_path / "master.key"
+    link.symlink_to(target)
+    assert KeyRing.load(link, env={}).key_ids == ("a1b2c3d4",)
+    target.chmod(0o644)
+    with pytest.raises(KeyFileError, match="mode 0644"):
+        KeyRing.load(link, env={})
+
+
+def test_a_huge_file_is_not_taken_for_a_key_file(tmp_path: Path) -> None:
+    path = write_key_file(tmp_path / "master.key", "#" * (70 * 1024))
+    with pytest.raises(KeyFileError, match="larger than a key file"):
+        KeyRing.load(path, env={})
