@@ -188,6 +188,10 @@ class HandoffDesk:
             mine = [case for case in held if case.id in about]
             if len(mine) == 1:
                 return mine[0]
+            if about:
+                # A digest listing several of their cases (or none they hold): asking
+                # which case is safer than guessing a family for these words.
+                return None
         focused = await self._store.handoff.focused(member.id)
         for case in held:
             if case.id == focused:

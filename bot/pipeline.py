@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import datetime
 
+from bot.alert_digest import TAKE_PREFIX
 from bot.booking.host import TAKEN, BookingContext, BookingHost
 from bot.channels.base import Inbound
 from bot.config import Config
@@ -138,6 +139,9 @@ class Pipeline:
         self.backlogs_seen = 0  # how often a channel reported a backlog (for figures, tests)
         # Crisis checks made when a message arrived, kept for its turn (see `receive`).
         self._assessed: dict[int, Assessment] = {}
+        # Presses (answers to a question under way, a counsellor's "take case") are
+        # never held back by a backlog; a take press also goes first, like a crisis.
+        self._presses: dict[int, bool] = {}  # inbox id -> is a take press
         self._pending: dict[int, list[int]] = {}
         self._workers: dict[int, asyncio.Task[None]] = {}
         self._stopping = False
@@ -178,6 +182,9 @@ class Pipeline:
         The assessment is kept for the turn (it is not made twice); a long text, or
         a message recovered after a restart, is checked when its turn comes.
         """
+        if kind == "choice":
+            self._presses[inbox_id] = text.startswith(TAKE_PREFIX)
+            return
         if kind != "text" or not text.strip() or len(text) > INLINE_CLASSIFY_CHARS:
             return
         try:
@@ -190,19 +197,30 @@ class Pipeline:
         self.backlogs_seen += 1
         self._deferral.defer(asyncio.get_running_loop().time())
 
-    async def _routine_may_start(self) -> None:
+    async def _routine_may_start(self, contact_id: int) -> None:
+        """Waits while routine turns are held back, unless this contact's next turn must
+        not wait: a press, or a crisis that arrived for them meanwhile."""
         loop = asyncio.get_running_loop()
         while not self._stopping and (wait := self._deferral.wait(loop.time())) > 0:
-            await asyncio.sleep(wait)
+            queue = self._pending.get(contact_id)
+            if not queue or queue[0] in self._presses or self._urgent_next(contact_id):
+                return
+            await asyncio.sleep(min(wait, 0.05))
 
     def _merge_limit(self, channel: str) -> int:
         return self._merge_limits.get(channel, MERGED_REPLY_CHARS)
 
     def _urgent_next(self, contact_id: int) -> bool:
-        """Whether this contact's next message was found urgent when it arrived."""
-        queue = self._pending.get(contact_id)
-        found = self._assessed.get(queue[0]) if queue else None
-        return found is not None and found.level is not Level.NONE
+        """Whether this contact's turns must go first: any message waiting for them was
+        found worrying when it arrived, or is a counsellor's action press. (Their own
+        messages stay in order: a crisis behind a greeting lifts the greeting too.)"""
+        for inbox_id in self._pending.get(contact_id, ()):
+            found = self._assessed.get(inbox_id)
+            if (found is not None and found.level is not Level.NONE) or self._presses.get(
+                inbox_id, False
+            ):
+                return True
+        return False
 
     async def recover(self) -> int:
         """Schedules every stored message that was never processed (after a crash)."""
@@ -246,16 +264,16 @@ class Pipeline:
             queue = self._pending[contact_id]
             while queue and not self._stopping:
                 inbox_id = queue[0]
-                urgent = self._urgent_next(contact_id)
-                if not urgent:
-                    await self._routine_may_start()
-                async with self._slots.take(urgent=urgent):
+                if not self._urgent_next(contact_id):
+                    await self._routine_may_start(contact_id)
+                async with self._slots.take(urgent=self._urgent_next(contact_id)):
                     done = await self._process_until_done(inbox_id)
                 if not done:
                     break  # stopping: the message stays in the inbox for the next start
                 if inbox_id in queue:
                     queue.remove(inbox_id)
                 self._assessed.pop(inbox_id, None)
+                self._presses.pop(inbox_id, None)
         finally:
             self._workers.pop(contact_id, None)
             if not self._pending.get(contact_id):

@@ -184,7 +184,7 @@ class HandoffRepo:
             "SELECT id, ref, provider_id FROM outbox WHERE contact_id = ?"
             " AND (ref LIKE 'case:%' OR ref LIKE ?)"
             " AND (provider_id = ? OR provider_id LIKE ? OR provider_id LIKE ?"
-            " OR provider_id LIKE ?) ORDER BY id DESC LIMIT 5",
+            " OR provider_id LIKE ?) ORDER BY id DESC LIMIT 50",
             (
                 contact_id,
                 f"{digests.DIGEST_REF_PREFIX}%",
@@ -195,6 +195,9 @@ class HandoffRepo:
             ),
             what="handoff.cases_of_message",
         )
+        # Every row delivered as this message counts (a digest and the edits that
+        # re-rendered it share its id): the message was about all their cases.
+        found: set[int] = set()
         for outbox_id, ref, provider in rows:
             if message_id not in str(provider).split(","):
                 continue
@@ -204,11 +207,12 @@ class HandoffRepo:
                     (int(outbox_id),),
                     what="handoff.cases_of_message",
                 )
-                return sorted(int(r[0]) for r in listed)
+                found.update(int(r[0]) for r in listed)
+                continue
             case_id = str(ref).split(":")[1]
             if case_id.isdigit():
-                return [int(case_id)]
-        return []
+                found.add(int(case_id))
+        return sorted(found)
 
     async def focused(self, staff_id: int) -> int | None:
         row = await self._readers.fetchone(

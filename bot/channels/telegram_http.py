@@ -60,6 +60,8 @@ class AiohttpRequest(BaseRequest):
                 # Telegram's answers are JSON read as bytes; nothing to decompress here
                 # that aiohttp would not do on its own, and no cookies to keep.
                 cookie_jar=aiohttp.DummyCookieJar(),
+                # HTTPS_PROXY and friends, as python-telegram-bot's httpx default honours.
+                trust_env=True,
             )
 
     async def shutdown(self) -> None:
@@ -100,8 +102,9 @@ class AiohttpRequest(BaseRequest):
                 timeout=timeout,
             ) as response:
                 return response.status, await response.read()
-        except TimeoutError as exc:  # aiohttp's timeouts are (subclasses of) TimeoutError
-            raise TimedOut from exc
+        except TimeoutError:  # aiohttp's timeouts are (subclasses of) TimeoutError
+            # Not chained: aiohttp's message can name the address, which holds the token.
+            raise TimedOut from None
         except aiohttp.ClientError as exc:
             # The class name only: aiohttp's own message can carry the address (the token).
             raise NetworkError(f"aiohttp.{type(exc).__name__}") from None

@@ -235,7 +235,10 @@ class ChatSeal:
         if not hmac.compare_digest(self._mac(binding, body), mac):
             raise ChatTokenError("the chat token is not one this console made for this page")
         try:
-            raw = zlib.decompress(base64.urlsafe_b64decode(body), bufsize=MAX_TOKEN_CHARS)
+            inflate = zlib.decompressobj()
+            raw = inflate.decompress(base64.urlsafe_b64decode(body), MAX_TOKEN_CHARS * 8)
+            if inflate.unconsumed_tail:
+                raise ChatTokenError("the chat token is larger than a chat can be")
             data: Any = json.loads(raw.decode("utf-8"))
         except (ValueError, zlib.error) as exc:
             raise ChatTokenError("the chat token cannot be read") from exc

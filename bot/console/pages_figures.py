@@ -68,12 +68,16 @@ def satisfaction(ratings: RatingCounts) -> Satisfaction:
     total = ratings.total
     hidden = 0 < total < SMALL
     mean, share = ratings.mean, ratings.share_helpful
+    # With the exact total, a mean or a share would give away the counts shown as
+    # "<5" (5 ratings, mean 4.8: four 5s and a 4). They are shown only when every
+    # rating given was given at least SMALL times.
+    exact = all(n == 0 or n >= SMALL for _, n in ratings.by_rating)
     return Satisfaction(
         count=shown(total),
         hidden=hidden,
         by_value=() if hidden else tuple((r, shown(n)) for r, n in ratings.by_rating),
-        mean=None if hidden or mean is None else f"{mean:.1f}",
-        share_helpful=None if hidden or share is None else str(round(share * 100)),
+        mean=None if hidden or not exact or mean is None else f"{mean:.1f}",
+        share_helpful=None if hidden or not exact or share is None else str(round(share * 100)),
     )
 
 

@@ -127,6 +127,14 @@ async def test_on_telegram_one_digest_per_counsellor_and_a_take_shows_in_the_oth
     assert "Ibu sekarang aman?" not in fake.texts(FAMILIES[2])
     events = [e.event for e in await app.store.handoff.events(second.id)]
     assert events.count("taken") == 1 and events.count("alerted") == 1
+    # Holding two cases of that digest, a reply to it could be for either family:
+    # the bot asks which case instead of guessing, and neither family gets it.
+    await settle(service, fake, fake.send_text(BUDI, f"/ambil {third.code}"))
+    unsure = fake.send_text(BUDI, "Apakah anak-anak aman?", reply_to=budi_digest.message_id)
+    await settle(service, fake, unsure)
+    await app.wait_idle()
+    for family in (FAMILIES[0], FAMILIES[2]):
+        assert "Apakah anak-anak aman?" not in fake.texts(family)
 
 
 # --- a counsellor on WhatsApp ------------------------------------------------------------

@@ -50,8 +50,11 @@ RULES = [
     ([], "0", False, ("0", "0", "0", "0", "0"), None, None),
     ([5], "<5", True, (), None, None),
     ([5, 4, 1, 5], "<5", True, (), None, None),
-    ([5, 5, 5, 4, 1], "5", False, ("<5", "0", "0", "<5", "<5"), "4.0", "80"),
-    ([5] * 5 + [4, 1], "7", False, ("<5", "0", "0", "<5", "5"), "4.3", "86"),
+    # A mean or share would give the "<5" counts away (5 ratings, mean 4.0: three 5s,
+    # a 4 and a 1), so they show only when every rating given was given 5 times.
+    ([5, 5, 5, 4, 1], "5", False, ("<5", "0", "0", "<5", "<5"), None, None),
+    ([5] * 5 + [4, 1], "7", False, ("<5", "0", "0", "<5", "5"), None, None),
+    ([5] * 5 + [4] * 6, "11", False, ("0", "0", "0", "6", "5"), "4.5", "100"),
 ]
 
 
@@ -85,16 +88,16 @@ async def signed_in(console: Console, clock: FakeClock, username: str, roles: tu
 async def test_the_page_shows_the_months_satisfaction_with_a_chart(
     console: Console, clock: FakeClock
 ) -> None:
-    await ratings(console.store, [5] * 5 + [4, 1])
+    await ratings(console.store, [5] * 6 + [4] * 5 + [2] * 5)
     _, http = await signed_in(console, clock, "susi", ("supervisor",))
     async with aclosing(http):
         page = (await http.get(f"/console/figures?month={MONTH}")).text
         empty = (await http.get("/console/figures?month=2026-04")).text
     assert "Kepuasan keluarga" in page
-    assert "Rata-rata 4.3 dari 5" in page and "86% menilai 4 atau 5" in page
-    assert '<th scope="row">5 · sangat membantu</th>\n      <td class="num">5</td>' in page
-    assert '<th scope="row">1 · tidak membantu</th>\n      <td class="num">&lt;5</td>' in page
-    assert 'width="100.0"' in page  # the fives draw the full bar; hidden counts draw none
+    assert "Rata-rata 3.8 dari 5" in page and "69% menilai 4 atau 5" in page
+    assert '<th scope="row">5 · sangat membantu</th>\n      <td class="num">6</td>' in page
+    assert '<th scope="row">1 · tidak membantu</th>\n      <td class="num">0</td>' in page
+    assert 'width="100.0"' in page  # the most given rating draws the full bar
     assert "Belum ada penilaian bulan ini." in empty and "Rata-rata" not in empty
 
 
@@ -116,7 +119,7 @@ async def test_fewer_than_five_ratings_show_only_that_there_were_few(
 
 
 async def test_the_csv_has_the_same_satisfaction_rows(console: Console, clock: FakeClock) -> None:
-    await ratings(console.store, [5] * 5 + [4, 1])
+    await ratings(console.store, [5] * 5 + [4, 1])  # a mean would give the "<5" away
     _, http = await signed_in(console, clock, "susi", ("supervisor",))
     async with aclosing(http):
         response = await http.get(f"/console/figures.csv?month={MONTH}")
@@ -128,8 +131,8 @@ async def test_the_csv_has_the_same_satisfaction_rows(console: Console, clock: F
         [MONTH, "ratings_by_value", "3", "0"],
         [MONTH, "ratings_by_value", "4", "<5"],
         [MONTH, "ratings_by_value", "5", "5"],
-        [MONTH, "ratings", "mean", "4.3"],
-        [MONTH, "ratings", "share_4_5_percent", "86"],
+        [MONTH, "ratings", "mean", ""],
+        [MONTH, "ratings", "share_4_5_percent", ""],
     ]
 
 
@@ -212,5 +215,5 @@ async def test_a_case_closed_in_the_console_and_rated_by_the_family_reaches_the_
         page = (await supervisor.get(f"/console/figures?month={MONTH}")).text
     section = page[page.index('id="ratings"') :]
     assert section.split("</p>")[0].endswith('<p class="number">5')
-    assert "Rata-rata 4.2 dari 5" in page and "80% menilai 4 atau 5" in page
+    assert "Rata-rata" not in page, "five families: a mean would tell each one's rating"
     assert '<th scope="row">5 · sangat membantu</th>\n      <td class="num">&lt;5</td>' in page
