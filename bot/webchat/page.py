@@ -76,6 +76,10 @@ class Limits:
     per_network: int = 60  # messages one network address may post per window (new cookies)
     window_seconds: float = 60.0
     poll_seconds: float = 20.0  # how long a poll waits for a reply before answering empty
+    # Polls read the database (and decrypt up to a conversation's lines): a page polls
+    # a few times a minute; a script hammering it would take CPU from crisis turns.
+    polls_per_address: int = 120
+    polls_per_network: int = 600
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +140,8 @@ class WebChatPage:
         self._csrf = CsrfKey()
         self._per_address = _Window(self.limits.per_address, self.limits.window_seconds)
         self._per_network = _Window(self.limits.per_network, self.limits.window_seconds)
+        self._polls_per_address = _Window(self.limits.polls_per_address, self.limits.window_seconds)
+        self._polls_per_network = _Window(self.limits.polls_per_network, self.limits.window_seconds)
         self._templates = Environment(
             loader=FileSystemLoader(_HERE / "templates"),
             autoescape=select_autoescape(default=True, default_for_string=True),
@@ -293,6 +299,13 @@ class WebChatPage:
         address = self._address(request)
         if address is None:
             return self._finish(JSONResponse({"lines": []}, status_code=403))
+        now = self._monotonic()
+        network = request.client.host if request.client is not None else "unknown"
+        if not self._polls_per_address.allow(address, now) or not self._polls_per_network.allow(
+            network, now
+        ):
+            log.info("web chat poll refused: rate limit")
+            return self._finish(JSONResponse({"lines": [], "later": True}, status_code=429))
         raw = request.query_params.get("after", "0")
         after = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 19 else 0
         lang = self._lang(request.query_params.get("lang"))

@@ -302,6 +302,19 @@ async def test_posts_are_limited_per_address_then_allowed_again(chat: Chat, tick
     assert (await chat.say(text="sekarang boleh")).status_code == 303
 
 
+async def test_polls_are_limited_per_address_then_allowed_again(chat: Chat, ticks: Ticks) -> None:
+    await chat.http.get("/chat")  # the page gives the conversation its cookie
+    limit = Limits().polls_per_address
+    statuses = [
+        (await chat.http.get("/chat/replies?after=0&wait=0")).status_code for _ in range(limit)
+    ]
+    assert statuses == [200] * limit
+    refused = await chat.http.get("/chat/replies?after=0&wait=0")
+    assert refused.status_code == 429 and refused.json()["lines"] == []
+    ticks.now += 61
+    assert (await chat.http.get("/chat/replies?after=0&wait=0")).status_code == 200
+
+
 async def test_new_cookies_do_not_escape_the_per_network_limit(chat: Chat) -> None:
     statuses = []
     for n in range(9):

@@ -85,6 +85,7 @@
           headers: { Accept: "application/json" },
         });
         if (response.status === 403) { return; }
+        if (!response.ok) { throw new Error("try again later"); }  // 429: too many polls
         const body = await response.json();
         if (body.reset) { trim(null); last = 0; }
         trim(body.first);
