@@ -13,6 +13,7 @@ import itertools
 import random
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +24,11 @@ from starlette.responses import JSONResponse  # noqa: E402
 # The test suite's fake lives outside the typed packages.
 from telegram_api import FakeTelegram  # type: ignore[import-not-found]  # noqa: E402
 
-__all__ = [
-    "ReplyClock","CRISIS", "TimedFake", "percentile", "script_for"]
+from bot.app import open_keyring  # noqa: E402
+from bot.config import load_config  # noqa: E402
+from storage.store import Store  # noqa: E402
+
+__all__ = ["CRISIS", "ReplyClock", "TimedFake", "add_counsellors", "percentile", "script_for"]
 
 CRISIS = (
     "aku pengen mati aja",
@@ -133,3 +137,17 @@ class TimedFake(ReplyClock, FakeTelegram):  # type: ignore[misc]
         """Forgets recorded calls and messages so a long run does not grow the server."""
         self.calls.clear()
         self._messages.clear()
+
+
+async def add_counsellors(config_path: Path, count: int = 4) -> None:
+    """Counsellors with hours every day, so booking turns find free times."""
+    config = load_config(config_path, env={})
+    config.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    now = datetime.now(UTC)
+    async with await Store.open(config.database_path, open_keyring(config, env={})) as store:
+        for n in range(count):
+            member = await store.staff.add(f"konselor{n}", f"Konselor {n}", ["counsellor"], now)
+            for day in range(7):
+                await store.bookings.add_hours(
+                    member.id, day, 8 * 60, 16 * 60, ("kantor", "telepon", "chat"), now
+                )

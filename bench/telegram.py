@@ -29,7 +29,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench.load import CRISIS, TimedFake, percentile, script_for
+from bench.load import CRISIS, TimedFake, add_counsellors, percentile, script_for
 from bench.proc import cpu_seconds, peak_rss_mb
 from bot.app import open_keyring
 from bot.config import load_config
@@ -69,20 +69,6 @@ async def _link_code(config_path: Path, counsellor: int = 0) -> str:
         member = await store.staff.by_username(f"konselor{counsellor}")
         assert member is not None
         return await store.staff.issue_link_code(member.id, datetime.now(UTC))
-
-
-async def _add_counsellors(config_path: Path, count: int = 4) -> None:
-    """Counsellors with weekday hours, so booking turns find free times."""
-    config = load_config(config_path, env={})
-    config.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    now = datetime.now(UTC)
-    async with await Store.open(config.database_path, open_keyring(config, env={})) as store:
-        for n in range(count):
-            member = await store.staff.add(f"konselor{n}", f"Konselor {n}", ["counsellor"], now)
-            for day in range(7):
-                await store.bookings.add_hours(
-                    member.id, day, 8 * 60, 16 * 60, ("kantor", "telepon", "chat"), now
-                )
 
 
 class _Child:
@@ -265,7 +251,7 @@ async def _flood(folder: Path, families: int, log: Path, linked: int = 1) -> dic
     """
     async with TimedFake() as fake:
         config = _write_config(folder, fake)
-        await _add_counsellors(config, max(4, linked))
+        await add_counsellors(config, max(4, linked))
         codes = [await _link_code(config, n) for n in range(linked)]
         chats = [COUNSELLOR_CHAT - n for n in range(linked)]
         child, startup = await _spawn(["-m", "bot", "run", "--config", str(config)], log, fake)
@@ -362,7 +348,7 @@ async def measure(
     result: dict[str, Any] = {}
     async with TimedFake() as fake:
         config = _write_config(folder / "bot", fake)
-        await _add_counsellors(config)
+        await add_counsellors(config)
         args = ["-m", "bench.botproc", str(config), "unpaced"]
         child, startup = await _spawn(args, log, fake)
         try:

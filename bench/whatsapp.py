@@ -35,7 +35,6 @@ import time
 from collections.abc import Coroutine
 from contextlib import closing
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -50,12 +49,10 @@ from twilio.request_validator import RequestValidator  # noqa: E402
 # The test suite's fake lives outside the typed packages.
 from twilio_api import FakeTwilio  # type: ignore[import-not-found]  # noqa: E402
 
-from bench.load import ReplyClock, percentile, script_for  # noqa: E402
+from bench.load import ReplyClock, add_counsellors, percentile, script_for  # noqa: E402
 from bench.proc import cpu_seconds, peak_rss_mb  # noqa: E402
-from bot.app import open_keyring  # noqa: E402
 from bot.channels.whatsapp import INCOMING_PATH  # noqa: E402
 from bot.config import load_config  # noqa: E402
-from storage.store import Store  # noqa: E402
 
 __all__ = ["TimedTwilio", "measure"]
 
@@ -167,20 +164,6 @@ def _write_config(folder: Path, fake: TimedTwilio) -> tuple[Path, str]:
         encoding="utf-8",
     )
     return path, public_url
-
-
-async def _add_counsellors(config_path: Path, count: int = 4) -> None:
-    """Counsellors with hours every day, so booking turns find free times."""
-    config = load_config(config_path, env={})
-    config.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    now = datetime.now(UTC)
-    async with await Store.open(config.database_path, open_keyring(config, env={})) as store:
-        for n in range(count):
-            member = await store.staff.add(f"konselor{n}", f"Konselor {n}", ["counsellor"], now)
-            for day in range(7):
-                await store.bookings.add_hours(
-                    member.id, day, 8 * 60, 16 * 60, ("kantor", "telepon", "chat"), now
-                )
 
 
 async def _spawn(
@@ -328,7 +311,7 @@ async def measure(
     generator_before = cpu_seconds(os.getpid())
     async with TimedTwilio() as fake:
         config, public_url = _write_config(folder / "bot", fake)
-        await _add_counsellors(config)
+        await add_counsellors(config)
         fake.connect(public_url)
         process, startup = await _spawn(config, public_url, log)
         try:
