@@ -22,7 +22,10 @@ from bot.booking.timefmt import DAY_NAMES, format_day
 from bot.console.auth import Access, Need, allowed
 from bot.console.core import Console, form_text
 from bot.console.office import Office
+from bot.roster import RosterInputError, parse_time
+from storage.audit import AuditEntry
 from storage.booking_records import MODES, Booking
+from storage.errors import StorageError
 from storage.records import StaffMember
 
 __all__ = ["register"]
@@ -158,6 +161,9 @@ def register(console: Console, office: Office) -> None:
         counsellors = await console.store.staff.list(role="counsellor")
         names = {c.id: c.display_name for c in counsellors}
         hours = [h for h in await console.store.bookings.hours() if h.staff_id in names]
+        staff = await console.store.staff.list()
+        on_call = [m for m in staff if {"counsellor", "supervisor"} & set(m.roles)]
+        staff_names = {m.id: m.display_name for m in staff}
         today = console.clock().astimezone(tz).date()
         return console.render(
             request,
@@ -170,6 +176,9 @@ def register(console: Console, office: Office) -> None:
             weekdays=list(enumerate(DAY_NAMES[console.lang(request)])),
             modes=MODES,
             closures=await console.store.bookings.closures(today),
+            on_call=on_call,
+            staff_names=staff_names,
+            shifts=await console.store.roster.shifts(),
             today=today.isoformat(),
             notice=notice,
             error=error,
@@ -241,3 +250,54 @@ def register(console: Console, office: Office) -> None:
     console.add("/availability/hours/{hours_id}/remove", remove_hours, Need.OFFICE, ("POST",))
     console.add("/availability/closures", closure_add, Need.OFFICE, ("POST",))
     console.add("/availability/closures/{day}/remove", closure_remove, Need.OFFICE, ("POST",))
+
+    # --- the on-call roster (who is alerted to urgent cases, and when) ---------
+
+    async def shift_add(request: Request, access: Access) -> Response:
+        staff_raw = await form_text(request, "staff_id", 12)
+        weekday = await form_text(request, "weekday", 2)
+        member = await console.store.staff.get(int(staff_raw)) if staff_raw.isdigit() else None
+        try:
+            if member is None or not member.active or not weekday.isdigit() or int(weekday) > 6:
+                raise RosterInputError(console.t(request, "error_not_found"))
+            start = parse_time(await form_text(request, "start", 8))
+            end = parse_time(await form_text(request, "end", 8), end=True)
+            # An end at or before the start is a shift through midnight (roster.Shift).
+            shift_id = await console.store.roster.add(
+                member.id, int(weekday), start, end % 1440 or 1440, console.clock()
+            )
+        except (RosterInputError, StorageError) as exc:
+            error = console.t(request, "availability_error", reason=str(exc))
+            return await availability(request, access, error=error, status=400)
+        await console.store.audit.record(
+            AuditEntry(
+                f"staff:{access.member.id}",
+                "roster_added",
+                f"shift:{shift_id},staff:{member.id}",
+                "on-call shift added",
+            )
+        )
+        return await availability(request, access, notice=console.t(request, "roster_saved"))
+
+    async def shift_remove(request: Request, access: Access) -> Response:
+        raw = str(request.path_params.get("shift_id", ""))
+        try:
+            if not raw.isdigit() or len(raw) > 12:
+                raise RosterInputError(console.t(request, "error_not_found"))
+            await console.store.roster.remove(int(raw))
+        except (RosterInputError, StorageError):
+            reason = console.t(request, "error_not_found")
+            error = console.t(request, "availability_error", reason=reason)
+            return await availability(request, access, error=error, status=400)
+        await console.store.audit.record(
+            AuditEntry(
+                f"staff:{access.member.id}",
+                "roster_removed",
+                f"shift:{raw}",
+                "on-call shift removed",
+            )
+        )
+        return await availability(request, access, notice=console.t(request, "roster_removed"))
+
+    console.add("/availability/roster", shift_add, Need.OFFICE, ("POST",))
+    console.add("/availability/roster/{shift_id}/remove", shift_remove, Need.OFFICE, ("POST",))

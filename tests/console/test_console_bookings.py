@@ -183,3 +183,49 @@ async def test_a_supervisor_keeps_weekly_hours_and_closures(
         assert opened.status_code == 200 and await console.store.bookings.closures() == []
         again = await send("/console/availability/closures/2026-03-20/remove", {})
         assert again.status_code == 400
+
+
+async def test_a_supervisor_keeps_the_on_call_roster_that_decides_who_is_alerted(
+    console: Console, clock: FakeClock
+) -> None:
+    sari, _ = await add_staff(console, "sari", ("counsellor",))
+    _, secret = await add_staff(console, "susi", ("supervisor",))
+    page = "/console/availability"
+    async with client(console) as http:
+        await login(http, "susi", secret, clock)
+
+        async def send(path: str, fields: dict[str, str]) -> httpx.Response:
+            token = csrf_of((await http.get(page)).text)
+            return await http.post(path, data={"csrf": token, **fields})
+
+        assert "Belum ada jadwal piket" in (await http.get(page)).text
+        night = {"staff_id": str(sari), "weekday": "4", "start": "22:00", "end": "06:00"}
+        added = await send("/console/availability/roster", night)
+        assert added.status_code == 200 and "Jadwal piket disimpan" in added.text
+        [shift] = await console.store.roster.shifts()
+        assert (shift.staff_id, shift.day, shift.start_minute, shift.end_minute) == (
+            sari,
+            4,
+            22 * 60,
+            6 * 60,
+        )
+        # Through midnight: on duty late on Friday and early on Saturday.
+        assert await console.store.roster.on_duty(4, 23 * 60) == {sari}
+        assert await console.store.roster.on_duty(5, 5 * 60) == {sari}
+        for changes in (
+            {"start": "<script>"},  # not a time
+            {"start": "24:00"},  # not a start
+            {"start": "09:00", "end": "09:00"},  # empty
+            {"weekday": "7"},  # not a day
+            {"staff_id": "999"},  # nobody
+        ):
+            refused = await send("/console/availability/roster", {**night, **changes})
+            assert refused.status_code == 400 and "Tidak bisa disimpan" in refused.text
+            assert "<script>" not in refused.text
+        assert len(await console.store.roster.shifts()) == 1
+        removed = await send(f"/console/availability/roster/{shift.id}/remove", {})
+        assert removed.status_code == 200 and await console.store.roster.shifts() == []
+        again = await send(f"/console/availability/roster/{shift.id}/remove", {})
+        assert again.status_code == 400
+    actions = [row.action for row in await console.store.audit.rows()]
+    assert actions.count("roster_added") == 1 and actions.count("roster_removed") == 1

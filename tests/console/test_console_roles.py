@@ -53,6 +53,8 @@ MATRIX: dict[tuple[str, str], frozenset[str] | str] = {
     ("POST", "/console/availability/hours/{hours_id}/remove"): frozenset({S, A, AC}),
     ("POST", "/console/availability/closures"): frozenset({S, A, AC}),
     ("POST", "/console/availability/closures/{day}/remove"): frozenset({S, A, AC}),
+    ("POST", "/console/availability/roster"): frozenset({S, A, AC}),
+    ("POST", "/console/availability/roster/{shift_id}/remove"): frozenset({S, A, AC}),
     ("GET", "/console/figures"): frozenset({S, A, AC}),
     ("GET", "/console/figures.csv"): frozenset({S, A, AC}),
     # The audit log: codes only, so supervisors and admins both browse and verify it.
