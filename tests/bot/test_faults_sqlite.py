@@ -75,7 +75,12 @@ async def test_a_database_locked_by_another_writer_is_waited_out(tmp_path: Path)
         holder.start()
         await asyncio.to_thread(locked.wait, 10)
         write = asyncio.create_task(store.receive("telegram", "1001", _message(1)))
-        await asyncio.sleep(0.5)
+        ticks = 0
+        for _ in range(25):  # the bot goes on meanwhile: the wait is off the event loop
+            await asyncio.sleep(0.02)
+            ticks += 1
+        assert ticks == 25
+        assert (await store.inbox.get(1)) is not None, "reads go on while a write waits"
         assert not write.done(), "the write waits for the lock instead of failing"
         release.set()
         _, inbox_id = await asyncio.wait_for(write, 10)

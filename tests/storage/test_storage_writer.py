@@ -140,3 +140,28 @@ async def test_when_sqlite_ends_a_shared_transaction_every_job_in_it_fails(db_pa
     finally:
         await conn.close()
     assert raw_query(db_path, "SELECT name FROM meta") == [("later",)]
+
+
+async def test_a_writer_needs_the_writer_connection_and_runs_jobs_on_it(db_path: Path) -> None:
+    reader = await connect(db_path, writer=False)
+    try:
+        with pytest.raises(ValueError, match="connect"):
+            Writer(reader, None)  # type: ignore[arg-type]
+    finally:
+        await reader.close()
+    conn = await connect(db_path, writer=True)
+    try:
+        await apply_migrations(conn, 0)
+        writer = Writer(conn, await Vault.unlock(conn, KeyRing.generate(), 0))
+        writer.start()
+
+        async def job(tx: Tx) -> list[tuple[object, ...]]:
+            await tx.execute("INSERT INTO meta (name, value) VALUES ('a', '1')")
+            await tx.execute("INSERT INTO meta (name, value) VALUES ('b', '2')")
+            return await tx.fetchall("SELECT name, value FROM meta ORDER BY name")
+
+        assert await writer.run("two rows", job) == [("a", "1"), ("b", "2")]
+        await writer.close()
+    finally:
+        await conn.close()
+    assert raw_query(db_path, "SELECT name FROM meta ORDER BY name") == [("a",), ("b",)]
