@@ -18,6 +18,8 @@ bot's token.
 from __future__ import annotations
 
 import ssl
+import urllib.parse
+import urllib.request
 from functools import cache
 
 import aiohttp
@@ -37,7 +39,7 @@ class AiohttpRequest(BaseRequest):
     event loop) and closed in `shutdown`; both may be called more than once.
     """
 
-    __slots__ = ("_connections", "_session", "_timeout")
+    __slots__ = ("_connections", "_proxies", "_session", "_timeout")
 
     def __init__(self, connections: int = 8, timeout: float = 10.0) -> None:
         if connections < 1:
@@ -45,6 +47,7 @@ class AiohttpRequest(BaseRequest):
         self._connections = connections
         self._timeout = timeout
         self._session: aiohttp.ClientSession | None = None
+        self._proxies: dict[str, str | None] = {}
 
     @property
     def read_timeout(self) -> float | None:
@@ -60,9 +63,11 @@ class AiohttpRequest(BaseRequest):
                 # Telegram's answers are JSON read as bytes; nothing to decompress here
                 # that aiohttp would not do on its own, and no cookies to keep.
                 cookie_jar=aiohttp.DummyCookieJar(),
-                # HTTPS_PROXY and friends, as python-telegram-bot's httpx default honours.
-                trust_env=True,
+                # Not trust_env: it reads ~/.netrc in a worker thread on every request.
+                # HTTPS_PROXY and friends are honoured all the same (_proxy_for).
+                trust_env=False,
             )
+            self._proxies = {}
 
     async def shutdown(self) -> None:
         if self._session is not None and not self._session.closed:
@@ -94,12 +99,17 @@ class AiohttpRequest(BaseRequest):
             sock_read=read,
         )
         try:
+            data, content_type = _body(request_data)
+            headers = {"User-Agent": self.USER_AGENT}
+            if content_type is not None:
+                headers["Content-Type"] = content_type
             async with session.request(
                 method,
                 url,
-                data=_body(request_data),
-                headers={"User-Agent": self.USER_AGENT},
+                data=data,
+                headers=headers,
                 timeout=timeout,
+                proxy=self._proxy_for(url),
             ) as response:
                 return response.status, await response.read()
         except TimeoutError:  # aiohttp's timeouts are (subclasses of) TimeoutError
@@ -108,6 +118,19 @@ class AiohttpRequest(BaseRequest):
         except aiohttp.ClientError as exc:
             # The class name only: aiohttp's own message can carry the address (the token).
             raise NetworkError(f"aiohttp.{type(exc).__name__}") from None
+
+    def _proxy_for(self, url: str) -> str | None:
+        """The proxy the environment names for this URL's scheme and host, looked up once
+        per host (HTTPS_PROXY, HTTP_PROXY, ALL_PROXY and NO_PROXY, as httpx reads them)."""
+        parts = urllib.parse.urlsplit(url)
+        key = f"{parts.scheme}://{parts.hostname}"
+        if key not in self._proxies:
+            proxies = urllib.request.getproxies()
+            proxy = proxies.get(parts.scheme) or proxies.get("all")
+            if proxy and parts.hostname and urllib.request.proxy_bypass(parts.hostname):
+                proxy = None
+            self._proxies[key] = proxy or None
+        return self._proxies[key]
 
 
 def _seconds(value: object, default: float) -> _Timeout:
@@ -123,19 +146,25 @@ def _sum(*values: _Timeout) -> _Timeout:
     return None if any(v is None for v in values) else sum(v for v in values if v is not None)
 
 
-def _body(request_data: RequestData | None) -> aiohttp.FormData | dict[str, str] | None:
-    """Form-encoded parameters, or a multipart form when the call uploads files."""
+def _body(request_data: RequestData | None) -> tuple[aiohttp.FormData | bytes | None, str | None]:
+    """Form-encoded parameters, or a multipart form when the call uploads files; and the
+    content type to state (None: aiohttp states the multipart one).
+
+    Plain parameters are encoded here: aiohttp's FormData builds a multipart writer
+    (and a random boundary) even for a form it will send url-encoded.
+    """
     if request_data is None:
-        return None
+        return None, None
     if not request_data.contains_files:
-        return request_data.json_parameters
+        encoded = urllib.parse.urlencode(request_data.json_parameters).encode("ascii")
+        return encoded, "application/x-www-form-urlencoded"
     form = aiohttp.FormData(quote_fields=False)
     for name, value in request_data.json_parameters.items():
         form.add_field(name, value)
     for name, part in request_data.multipart_data.items():
         filename, content, mimetype = _file_part(part)
         form.add_field(name, content, filename=filename, content_type=mimetype)
-    return form
+    return form, None
 
 
 def _file_part(part: object) -> tuple[str | None, bytes, str | None]:

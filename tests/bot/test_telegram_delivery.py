@@ -59,6 +59,7 @@ TRANSIENT = [
     (7002, "server_error"),
     (7003, "bad_gateway"),
     (7004, "hang"),
+    (7005, "no_message_id"),  # an answer the bot cannot read is not taken as delivered
 ]
 
 

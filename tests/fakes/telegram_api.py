@@ -399,7 +399,8 @@ class FakeTelegram:
 
         Errors: "retry_after" (429), "server_error" (500), "bad_gateway" (502),
         "hang" (no answer until the client gives up), "blocked" (403 bot was blocked
-        by the user), "chat_not_found" (400), "bad_request" (400 can't parse entities).
+        by the user), "chat_not_found" (400), "bad_request" (400 can't parse entities),
+        "no_message_id" (200, but the answer's message has no id; nothing is delivered).
         """
         self._failures.append(_Failure(f"{method}:{error}", times, chat_id, retry_after, after))
 
@@ -480,6 +481,8 @@ class FakeTelegram:
         if error == "hang":
             await self._release.wait()
             return _error(500, "Internal Server Error: released")
+        if error == "no_message_id":
+            return _ok({"date": int(time.time()), "chat": {"id": 0, "type": "private"}})
         if error == "retry_after":
             return _error(
                 429,
