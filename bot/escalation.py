@@ -73,6 +73,8 @@ class EscalationJob:
         self._on_queued = on_queued
         self._wake = asyncio.Event()
         self._stopping = False
+        # When each case that nobody could be alerted to was last logged (see _alert).
+        self._unalertable: dict[int, datetime] = {}
 
     def wake(self) -> None:
         self._wake.set()
@@ -150,11 +152,20 @@ class EscalationJob:
 
     async def _alert(self, dues: list[DueAlert], now: datetime) -> int:
         """Files every alert due in this pass at once: one message per recipient, not per case."""
+        realert = timedelta(minutes=self._config.escalation.realert_minutes)
         for due in dues:
-            if not due.recipients:
+            if due.recipients:
+                self._unalertable.pop(due.case_id, None)
+                continue
+            # A pass runs after every turn: say it once per re-alert interval, not each time.
+            last = self._unalertable.get(due.case_id)
+            if last is None or now - last >= realert:
+                self._unalertable[due.case_id] = now
                 log.error(
                     "case %s: urgent, but no staff member has a linked chat to alert", due.case_id
                 )
+        if len(self._unalertable) > 10_000:
+            self._unalertable.clear()
         wanted = [due for due in dues if due.recipients]
         if not wanted:
             return 0

@@ -8,6 +8,7 @@ so nothing here waits for a timer.
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -173,6 +174,28 @@ async def test_urgent_alert_goes_to_the_on_duty_counsellor_repeats_then_widens(
     assert events[:2] == ["opened", "alerted"]
     assert "realerted" in events and "widened" in events and "family_reminded" in events
     assert any("masih berusaha" in t for t in fake.texts(FAMILY)), "hotline reminder to family"
+
+
+async def test_a_case_nobody_can_be_alerted_to_is_logged_once_per_interval_not_every_pass(
+    service: Service,
+    fake: FakeTelegram,
+    clock: Clock,
+    config: Config,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.ERROR, logger="bot.escalation")
+    case = await urgent_case(service, fake)  # no staff member has a linked chat
+    for _ in range(5):  # a pass runs after every turn, so there are many
+        await escalate(service)
+
+    def said() -> list[str]:
+        return [r.getMessage() for r in caplog.records if "no staff member" in r.getMessage()]
+
+    assert said() == [f"case {case.id}: urgent, but no staff member has a linked chat to alert"]
+    clock.advance(config.escalation.realert_minutes)
+    await escalate(service)
+    assert len(said()) == 2, "said again once the re-alert interval has passed"
+    assert URGENT_WORDS not in caplog.text and str(FAMILY) not in caplog.text
 
 
 async def test_two_counsellors_pressing_take_at_once_make_exactly_one_owner(
