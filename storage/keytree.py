@@ -41,7 +41,7 @@ import os
 import secrets
 import stat
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from storage.errors import KeyFileError
@@ -61,6 +61,8 @@ _HEADER = (
     "# backups. Without it, nothing written since it was created can be read.\n"
 )
 
+_MID_DEPTH = DEPTH - 10  # middle nodes kept in memory cover 1,024 contacts each
+_MID_CACHED = 4096
 Node = tuple[int, int]  # (depth, prefix): the node reached by the top `depth` bits `prefix`
 
 
@@ -83,9 +85,11 @@ def _covering(nodes: Mapping[Node, bytes], leaf: int) -> tuple[Node, bytes] | No
     return None
 
 
-def _derive(node: Node, secret: bytes, leaf: int) -> bytes:
+def _derive(node: Node, secret: bytes, leaf: int, to: int = DEPTH) -> bytes:
+    """The node at depth `to` on the way from `node` down to `leaf` (the leaf itself
+    by default)."""
     depth, _ = node
-    for level in range(depth, DEPTH):
+    for level in range(depth, to):
         secret = _child(secret, (leaf >> (DEPTH - level - 1)) & 1)
     return secret
 
@@ -115,6 +119,11 @@ class _Snapshot:
     nodes: Mapping[Node, bytes]
     highest_erased: int
     signature: tuple[int, int, int] | None  # (inode, size, mtime_ns); None in memory
+    # Nodes at _MID_DEPTH derived from `nodes`, so that a new contact's leaf costs 10
+    # HMACs, not 40. They live and die with this reading: a puncture, here or by
+    # another process, makes a new snapshot, and what could derive the erased leaf
+    # is gone with the old one.
+    derived: dict[int, bytes] = field(default_factory=dict, compare=False, repr=False)
 
 
 class KeyTree:
@@ -186,8 +195,22 @@ class KeyTree:
         if not 0 <= index <= MAX_LEAF:
             raise KeyFileError(f"contact id {index} is outside the key tree (0..{MAX_LEAF})")
         self._refresh()
-        found = _covering(self._snap.nodes, index)
-        return None if found is None else _derive(found[0], found[1], index)
+        snap = self._snap
+        found = _covering(snap.nodes, index)
+        if found is None:
+            return None
+        node, secret = found
+        if node[0] < _MID_DEPTH:
+            # Every leaf below this middle node is covered by the same stored node.
+            prefix = index >> (DEPTH - _MID_DEPTH)
+            middle = snap.derived.get(prefix)
+            if middle is None:
+                middle = _derive(node, secret, index, to=_MID_DEPTH)
+                if len(snap.derived) >= _MID_CACHED:
+                    snap.derived.clear()
+                snap.derived[prefix] = middle
+            node, secret = (_MID_DEPTH, prefix), middle
+        return _derive(node, secret, index)
 
     def puncture(self, index: int) -> bool:
         """Forgets leaf `index` for good; False if it already was. Blocking: call in a thread.

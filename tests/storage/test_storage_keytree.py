@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hmac
 import os
 from pathlib import Path
 
@@ -68,6 +70,36 @@ def test_two_processes_puncturing_the_same_file_lose_nothing(tmp_path: Path) -> 
     fresh = KeyTree.load(path)
     assert fresh.leaf(3) is None and fresh.leaf(4) is None
     assert bot.leaf(4) is None, "a holder notices the other process's change"
+
+
+def test_a_holder_that_derived_neighbouring_leaves_still_loses_one_another_erased(
+    tmp_path: Path,
+) -> None:
+    """The bot keeps middle nodes in memory to derive new contacts' leaves quickly;
+    a purge from the shell must still leave it unable to derive the erased leaf."""
+    path = tmp_path / "lk3.keytree"
+    bot, _ = KeyTree.open_or_create(path)
+    before = {leaf: bot.leaf(leaf) for leaf in range(1000, 1040)}
+    KeyTree.load(path).puncture(1017)
+    assert bot.leaf(1017) is None
+    assert {leaf: bot.leaf(leaf) for leaf in before if leaf != 1017} == {
+        leaf: key for leaf, key in before.items() if leaf != 1017
+    }
+
+
+def test_a_leaf_is_the_hmac_chain_from_the_root_along_its_bits(tmp_path: Path) -> None:
+    """The derivation is the documented GGM tree, whatever the tree keeps in memory."""
+    path = tmp_path / "lk3.keytree"
+    tree, _ = KeyTree.open_or_create(path)
+    (root_line,) = [line for line in path.read_text().splitlines()[1:] if line[0] != "#"][-1:]
+    root = base64.b64decode(root_line.split()[2])
+    for leaf in [0, 5, 1023, 1024, 2**30 + 7, MAX_LEAF]:
+        tree.leaf(leaf ^ 1)  # a neighbour first, so the leaf may come from memory
+        secret = root
+        for level in range(DEPTH):
+            bit = (leaf >> (DEPTH - level - 1)) & 1
+            secret = hmac.new(secret, b"lk3 key tree child " + bytes([bit]), "sha256").digest()
+        assert tree.leaf(leaf) == secret, leaf
 
 
 @pytest.mark.parametrize(
