@@ -14,7 +14,7 @@ the row is keyed by contact and goes when the contact does.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -35,6 +35,7 @@ KEYBOARDS_MIGRATION = (
 )
 
 _CONTACT = "SELECT id FROM contacts WHERE channel = ? AND address_bidx = ?"
+_CHUNK = 500  # blind indexes per query, well under SQLite's limit on parameters
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +115,23 @@ class KeyboardRepo:
             what="keyboards.live",
         )
         return None if row is None else _keyboard(row)
+
+    async def with_live(self, channel: str, addresses: Iterable[str]) -> set[str]:
+        """Which of these chats have a live keyboard: one read for a batch of updates."""
+        by_blind = {self._vault.blind(channel, address): address for address in addresses}
+        found: set[str] = set()
+        blinds = list(by_blind)
+        for start in range(0, len(blinds), _CHUNK):
+            chunk = blinds[start : start + _CHUNK]
+            rows = await self._readers.fetchall(
+                "SELECT c.address_bidx FROM live_keyboards k"
+                " JOIN contacts c ON c.id = k.contact_id"
+                f" WHERE c.channel = ? AND c.address_bidx IN ({','.join('?' * len(chunk))})",
+                (channel, *chunk),
+                what="keyboards.with_live",
+            )
+            found.update(by_blind[bytes(row[0])] for row in rows)
+        return found
 
     async def retire(
         self, channel: str, address: str, message_id: str | None = None

@@ -75,6 +75,7 @@ from bot.channels.base import (
     Unreachable,
     numbered_list,
 )
+from bot.channels.chatlocks import ChatLocks
 from bot.channels.telegram_http import AiohttpRequest
 from bot.channels.textparts import bold_spans, split_text, utf16_len
 from bot.config import Telegram
@@ -120,7 +121,6 @@ _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 warnings.filterwarnings(
     "ignore", message=r"Please use 'Bot\.sendMessage' instead", category=PTBUserWarning
 )
-_LOCK_STRIPES = 64
 # getUpdates answers at most this many updates (python-telegram-bot's default limit).
 UPDATES_PER_FETCH = 100
 
@@ -183,7 +183,7 @@ class TelegramChannel:
         self._secret = webhook_secret
         self._receive: Receiver | None = None
         self._keyboards: KeyboardRepo | None = None
-        self._locks = [asyncio.Lock() for _ in range(_LOCK_STRIPES)]
+        self._locks = ChatLocks()
         self._background: set[asyncio.Task[None]] = set()
         self._parts_sent: dict[int, list[int]] = {}  # outbox id -> message ids of parts sent
         self._last_sent: dict[str, float] = {}
@@ -423,7 +423,7 @@ class TelegramChannel:
         address = str(message.chat.id)
         inbounds = message_inbounds(message)
         fresh = False
-        async with self._lock(address):
+        async with self._locks.hold(address):
             for inbound in inbounds:
                 fresh = await self._store(inbound) or fresh
             if fresh and any(i.kind in _TYPED for i in inbounds):
@@ -443,7 +443,7 @@ class TelegramChannel:
             await self._store(Inbound(CHANNEL, f"cb:{query.id}", address, "choice", data))
             self._later(self._answer(query.id))
             return
-        async with self._lock(address):
+        async with self._locks.hold(address):
             live = None if self._keyboards is None else await self._keyboards.live(CHANNEL, address)
             fresh = False
             value: str | None = None
@@ -503,6 +503,24 @@ class TelegramChannel:
         if retired is not None:
             self._later(self._edit_markup(chat_id, int(retired.message_id), None))
 
+    async def _learn_keyboards(self, chats: Iterable[int]) -> None:
+        """Reads at once whether chats not seen since start-up have a live keyboard, so
+        that a batch of typed messages costs one read, not one each (a flood of new
+        families is all such chats)."""
+        if self._keyboards is None:
+            return
+        unknown = [str(chat) for chat in chats if str(chat) not in self._keyboard_live]
+        if not unknown:
+            return
+        try:
+            live = await self._keyboards.with_live(CHANNEL, unknown)
+        except Exception:
+            log.exception("telegram: could not read which chats have live keyboards")
+            return  # each is read on its own when needed
+        for address in unknown:
+            if address not in self._keyboard_live:  # a keyboard shown meanwhile is newer
+                self._remember_keyboard(address, address in live)
+
     def _remember_keyboard(self, address: str, live: bool) -> None:
         if len(self._keyboard_live) > 50_000:
             # Forgetting only costs a read per chat: every chat is "not seen" again.
@@ -512,8 +530,6 @@ class TelegramChannel:
         if live:
             self._keyboard_shown[address] = self._keyboard_shown.get(address, 0) + 1
 
-    def _lock(self, address: str) -> asyncio.Lock:
-        return self._locks[hash(address) % _LOCK_STRIPES]
 
     # --- polling ------------------------------------------------------------
 
@@ -624,6 +640,7 @@ class TelegramChannel:
         by_chat: dict[int | None, list[Update]] = {}
         for update in updates:
             by_chat.setdefault(_chat_of(update), []).append(update)
+        await self._learn_keyboards(chat for chat in by_chat if chat is not None)
 
         async def in_order(batch: list[Update]) -> None:
             for update in batch:
