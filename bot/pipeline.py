@@ -136,6 +136,10 @@ class Pipeline:
         self._booking = BookingHost(store=store, config=config, texts=texts, library=library)
         self._slots = PrioritySlots(concurrency)
         self._deferral = RoutineDeferral()
+        # Routine turns held by the deferral: each waits on its own future, resolved
+        # when the hold ends (one timer for all) or when something for it arrives.
+        self._held: dict[int, asyncio.Future[None]] = {}
+        self._release_timer: asyncio.Task[None] | None = None
         self.backlogs_seen = 0  # how often a channel reported a backlog (for figures, tests)
         # Crisis checks made when a message arrived, kept for its turn (see `receive`).
         self._assessed: dict[int, Assessment] = {}
@@ -197,15 +201,51 @@ class Pipeline:
         self.backlogs_seen += 1
         self._deferral.defer(asyncio.get_running_loop().time())
 
+    def reading_backlog(self) -> bool:
+        """Whether a channel is still reading a flood (routine turns are held)."""
+        return self._deferral.wait(asyncio.get_running_loop().time()) > 0
+
     async def _routine_may_start(self, contact_id: int) -> None:
         """Waits while routine turns are held back, unless this contact's next turn must
-        not wait: a press, or a crisis that arrived for them meanwhile."""
+        not wait: a press, or a crisis that arrived for them meanwhile.
+
+        In a flood thousands of turns wait here: each sleeps on its own future until
+        the hold ends or a new message for the contact arrives (`_schedule`), rather
+        than waking to look again every few milliseconds.
+        """
         loop = asyncio.get_running_loop()
-        while not self._stopping and (wait := self._deferral.wait(loop.time())) > 0:
+        while not self._stopping and self._deferral.wait(loop.time()) > 0:
             queue = self._pending.get(contact_id)
             if not queue or queue[0] in self._presses or self._urgent_next(contact_id):
                 return
-            await asyncio.sleep(min(wait, 0.05))
+            poke: asyncio.Future[None] = loop.create_future()
+            self._held[contact_id] = poke
+            if self._release_timer is None or self._release_timer.done():
+                self._release_timer = asyncio.create_task(self._release_when_due())
+            try:
+                await poke
+            finally:
+                if self._held.get(contact_id) is poke:
+                    del self._held[contact_id]
+
+    async def _release_when_due(self) -> None:
+        """Sleeps until the hold on routine turns ends (a flood may extend it), then lets
+        every held turn go."""
+        loop = asyncio.get_running_loop()
+        while not self._stopping and (wait := self._deferral.wait(loop.time())) > 0:
+            await asyncio.sleep(wait)
+        self._wake_held()
+
+    def _wake_held(self, contact_id: int | None = None) -> None:
+        """Wakes one held contact's turn (to look again), or every held turn."""
+        pokes = (
+            list(self._held.values())
+            if contact_id is None
+            else [p for p in (self._held.get(contact_id),) if p is not None]
+        )
+        for poke in pokes:
+            if not poke.done():
+                poke.set_result(None)
 
     def _merge_limit(self, channel: str) -> int:
         return self._merge_limits.get(channel, MERGED_REPLY_CHARS)
@@ -247,6 +287,9 @@ class Pipeline:
     async def stop(self) -> None:
         """Lets messages under way finish; what is still queued stays in the inbox."""
         self._stopping = True
+        self._wake_held()
+        if self._release_timer is not None:
+            self._release_timer.cancel()
         await self.wait_idle()
 
     # --- scheduling ---------------------------------------------------------
@@ -255,6 +298,7 @@ class Pipeline:
         queue = self._pending.setdefault(contact_id, [])
         if inbox_id not in queue:
             bisect.insort(queue, inbox_id)
+        self._wake_held(contact_id)  # a crisis or a press for a held turn lifts the hold
         if contact_id not in self._workers and not self._stopping:
             task = asyncio.create_task(self._drain(contact_id))
             self._workers[contact_id] = task
@@ -266,6 +310,8 @@ class Pipeline:
                 inbox_id = queue[0]
                 if not self._urgent_next(contact_id):
                     await self._routine_may_start(contact_id)
+                    if self._stopping:
+                        break  # held, not under way: it stays in the inbox
                 async with self._slots.take(urgent=self._urgent_next(contact_id)):
                     done = await self._process_until_done(inbox_id)
                 if not done:

@@ -51,3 +51,12 @@ async def test_an_answer_by_button_is_not_held(held: Bot) -> None:
     await arrive(held, "presser", "setuju", kind="choice")
     await eventually(lambda: bool(held.channel.texts_to("presser")))
     assert held.channel.texts_to("routine") == []
+
+
+async def test_stopping_lets_held_turns_go_and_keeps_their_messages(held: Bot) -> None:
+    await arrive(held, "routine", "halo")
+    await eventually(lambda: bool(held.app.pipeline._held))
+    # Held for up to 3 s by the flood; stopping does not wait for that.
+    await asyncio.wait_for(held.app.pipeline.stop(), 2.0)
+    assert held.channel.texts_to("routine") == []
+    assert len(await held.app.store.inbox.pending()) == 1, "kept for the next start"
