@@ -186,6 +186,7 @@ class App:
             staff_desk=StaffDesk(store, texts, config, clock, HandoffDesk(store, handoff)),
             handoff=handoff,
         )
+        escalation.gathering = pipeline.reading_backlog
         app = cls(
             config=config,
             store=store,

@@ -40,7 +40,7 @@ from zoneinfo import ZoneInfo
 from bot.alert_digest import TAKE_PREFIX, AlertRenderer
 from bot.config import Config
 from bot.handoff import Handoff, case_ref, minutes
-from bot.turns import PRIORITY_URGENT
+from bot.turns import PRIORITY_ALERT, PRIORITY_URGENT
 from storage.handoff_records import DueAlert, LiveCase
 from storage.records import NewOutbound, StaffMember
 from storage.store import Store
@@ -48,6 +48,8 @@ from storage.store import Store
 __all__ = ["ESCALATION_POLL_SECONDS", "TAKE_PREFIX", "EscalationJob"]
 
 log = logging.getLogger(__name__)
+
+ALERT_GATHER = timedelta(seconds=0.3)
 
 ESCALATION_POLL_SECONDS = 20.0
 
@@ -73,6 +75,8 @@ class EscalationJob:
         self._on_queued = on_queued
         self._wake = asyncio.Event()
         self._stopping = False
+        # Whether the bot is still reading a flood of messages (Pipeline.reading_backlog).
+        self.gathering: Callable[[], bool] = lambda: False
         # When each case that nobody could be alerted to was last logged (see _alert).
         self._unalertable: dict[int, datetime] = {}
 
@@ -169,8 +173,12 @@ class EscalationJob:
         wanted = [due for due in dues if due.recipients]
         if not wanted:
             return 0
+        # In a flood, crises are found every few milliseconds while the backlog is read:
+        # a new alert message waits a moment to list more of them, so that fewer cases
+        # are left for the next message a chat may get (one a second on Telegram).
+        send_at = now + ALERT_GATHER if self.gathering() else None
         filed = await self._store.handoff.file_alerts(
-            wanted, now, self._render, priority=PRIORITY_URGENT
+            wanted, now, self._render, priority=PRIORITY_ALERT, send_at=send_at
         )
         for due in filed:
             log.warning(
@@ -204,7 +212,7 @@ class EscalationJob:
                             contact.channel,
                             text,
                             (),
-                            PRIORITY_URGENT,
+                            PRIORITY_ALERT,
                             now,
                             case_ref(case.id, "ping"),
                         ),

@@ -1,7 +1,7 @@
 """The outbox sender: delivers due replies through their channel, at least once.
 
-Rows are taken most urgent first (safety replies and counsellor alerts carry
-priority 0), one at a time per person so that a person's replies arrive in
+Rows are taken most urgent first (counsellor alerts, then safety replies:
+bot.turns PRIORITY_*), one at a time per person so that a person's replies arrive in
 order, within each channel's rate limits. A failed send is retried with backoff
 or after the transport's `retry_after`; a person who blocked the bot is marked
 unreachable instead of being retried forever. A crash between a send and its

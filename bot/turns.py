@@ -25,6 +25,7 @@ from storage.records import CaseOpen, ConsentRecord
 
 __all__ = [
     "CRISIS_FLOW",
+    "PRIORITY_ALERT",
     "PRIORITY_ROUTINE",
     "PRIORITY_URGENT",
     "READABLE_KINDS",
@@ -41,7 +42,11 @@ log = logging.getLogger(__name__)
 CRISIS_FLOW = "crisis"
 SAFETY_CHECK_FLOW = "safety_check"
 PRIVACY_FLOW = "privacy"  # its start node answers someone who withdrew consent
-PRIORITY_URGENT = 0
+# Outbox priorities, lowest first. A counsellor's alert goes before a family's crisis
+# reply: in a flood the sends wait for Telegram's 30 a second, and one alert (a digest)
+# brings a person to up to 30 families, while each family's reply waits one send for it.
+PRIORITY_ALERT = 0
+PRIORITY_URGENT = 1
 PRIORITY_ROUTINE = 5
 READABLE_KINDS = frozenset({"text", "choice", "start"})
 URGENCIES = ("biasa", "segera", "darurat")

@@ -467,10 +467,18 @@ class HandoffRepo:
         await self._writer.run("handoff.focus", job)
 
     async def file_alerts(
-        self, dues: Sequence[DueAlert], at: datetime, render: Render, *, priority: int
+        self,
+        dues: Sequence[DueAlert],
+        at: datetime,
+        render: Render,
+        *,
+        priority: int,
+        send_at: datetime | None = None,
     ) -> list[DueAlert]:
         """Records the alerts a pass found due and files their cases into each recipient's
         digest (storage.handoff_digests), in one transaction; returns the alerts filed.
+        A new message is due at `send_at` (default: at once); cases filed into one still
+        waiting keep its time.
 
         Each is conditional on the case's last alert time as the pass read it, so a
         pass repeated after a restart never alerts twice for the same moment. An
@@ -505,7 +513,9 @@ class HandoffRepo:
                 for recipient in reachable:
                     by_recipient.setdefault(recipient, []).append((due.case_id, int(row[0])))
             for (staff_id, contact_id), cases in by_recipient.items():
-                await digests.file_alerts(tx, staff_id, contact_id, cases, at, render, priority)
+                await digests.file_alerts(
+                    tx, staff_id, contact_id, cases, at, render, priority, send_at
+                )
             return filed
 
         return await self._writer.run("handoff.file_alerts", job)

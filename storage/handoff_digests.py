@@ -50,9 +50,11 @@ __all__ = [
 
 # Cases in one alert message: WhatsApp's list picker takes up to 10 items. On
 # Telegram (one message a second to a chat) a flood's alerts would queue a second
-# per 8 cases, so a message there lists up to 20, each with its "take" button.
+# per 8 cases, so a message there lists up to 30, each with its "take" button: as
+# many as still fit one message at the longest (tests/bot/test_handoff_digest.py).
+# With 20, a flood's 36 crises needed a third message, two seconds after the first.
 DIGEST_CASES = 8
-DIGEST_CASES_BY_CHANNEL = {"telegram": 20}
+DIGEST_CASES_BY_CHANNEL = {"telegram": 30}
 
 
 def digest_cases(channel: str) -> int:
@@ -108,8 +110,10 @@ async def file_alerts(
     at: datetime,
     render: Render,
     priority: int,
+    send_at: datetime | None = None,
 ) -> list[int]:
     """Files cases due for one staff member, as (case id, alert round), into their digests.
+    A message made here is due at `send_at` (default `at`).
 
     Returns the outbox ids of the messages that now list them, in sending order;
     nothing when the staff member's chat no longer exists.
@@ -167,7 +171,7 @@ async def file_alerts(
                 text,
                 options,
                 priority,
-                at,
+                at if send_at is None else send_at,
                 f"{DIGEST_REF_PREFIX}{staff_id}",
             )
             [target] = await outbox.insert_many(tx, [row], None, now)

@@ -26,11 +26,14 @@ import bot.escalation
 import bot.outbox
 from bot.alert_digest import AlertRenderer
 from bot.app import App
-from bot.channels.base import ButtonEditor, Inbound, MessageEditor, Outbound
+from bot.channels.base import ButtonEditor, Inbound, MessageEditor, Outbound, numbered_list
+from bot.channels.telegram import MAX_TEXT
+from bot.channels.textparts import split_text, utf16_len
 from bot.escalation import TAKE_PREFIX
-from storage.handoff_digests import DIGEST_CASES
-from storage.handoff_records import LiveCase
-from storage.records import StaffMember
+from bot.turns import PRIORITY_ALERT, PRIORITY_URGENT
+from storage.handoff_digests import DIGEST_CASES, DIGEST_CASES_BY_CHANNEL
+from storage.handoff_records import DigestLine, LiveCase
+from storage.records import OutboxRow, StaffMember
 
 CRISIS = "nama saya Maria, suami saya memukuli saya sekarang"
 SARI, BUDI, MAYA = "chat-sari", "chat-budi", "chat-maya"
@@ -299,6 +302,49 @@ async def test_a_case_closed_or_taken_before_its_digest_goes_out_is_not_in_it(
     assert closed.code not in alert.text and taken.code not in alert.text
 
 
+async def test_the_counsellor_alert_goes_before_the_families_crisis_replies(
+    tmp_path: Path,
+) -> None:
+    """In a flood every send waits its turn; one alert brings help to all the families."""
+    phone, clock = Phone(), Clock()
+    async with office(tmp_path / "data", phone, clock, start=False) as place:
+        await place.link(SARI, "Sari")
+        for n in range(5):
+            await place.crisis(f"family-{n}")
+        await place.escalate()
+        sari = await place.app.store.contacts.find("test", SARI)
+        assert sari is not None
+        due = await place.app.store.outbox.due(clock(), limit=100)
+        assert due[0].contact_id == sari.id and due[0].priority == PRIORITY_ALERT
+        assert [row.priority for row in due[1:6]] == [PRIORITY_URGENT] * 5, "then the families"
+        assert all(row.priority > PRIORITY_URGENT for row in due[6:]), "then the rest"
+
+
+async def test_while_a_flood_is_read_a_new_alert_waits_a_moment_to_list_more_cases(
+    tmp_path: Path,
+) -> None:
+    phone, clock = Phone(), Clock()
+    async with office(tmp_path / "data", phone, clock, start=False) as place:
+        await place.link(SARI, "Sari")
+
+        async def alerts_by(when: datetime) -> list[OutboxRow]:
+            rows = await place.app.store.outbox.due(when)
+            return [r for r in rows if (r.ref or "").startswith("alerts:")]
+
+        await place.crisis("family-0")
+        place.app.pipeline.defer_routine()  # as the channel does on a full batch
+        await place.escalate()
+        assert await alerts_by(clock()) == [], "not at once"
+        [alert] = await alerts_by(clock() + timedelta(seconds=5))
+        assert alert.due_at == clock() + bot.escalation.ALERT_GATHER
+        await place.crisis("family-1")
+        await place.escalate()
+        [alert] = await alerts_by(clock() + timedelta(seconds=5))
+        assert alert.due_at == clock() + bot.escalation.ALERT_GATHER, "joined, not re-timed"
+        assert len(alert.options) == 2
+    # With no flood, an alert goes at once (every other test here).
+
+
 async def test_a_case_opening_while_an_alert_waits_to_go_joins_that_alert(
     tmp_path: Path,
 ) -> None:
@@ -315,7 +361,7 @@ async def test_a_case_opening_while_an_alert_waits_to_go_joins_that_alert(
         pending = [
             row
             for row in await place.app.store.outbox.due(clock(), limit=100)
-            if row.contact_id == sari.id and row.priority == 0
+            if row.contact_id == sari.id and row.priority == PRIORITY_ALERT
         ]
         assert len(pending) == 1, "one message to Sari, not one per case"
         await place.app.start()
@@ -424,3 +470,34 @@ async def test_a_stop_during_escalation_loses_no_alert_and_realerts_keep_their_s
     first, again = phone.alerts(SARI)
     assert case.code in again.text and "ke-2" in again.text, "re-alerted on schedule"
     assert events.count("alerted") == 1 and events.count("realerted") == 1
+
+
+async def test_a_full_telegram_digest_at_its_longest_still_fits_one_message(
+    tmp_path: Path,
+) -> None:
+    phone, clock = Phone(), Clock()
+    async with office(tmp_path / "data", phone, clock, start=False) as place:
+        handoff = place.app.handoff
+        assert handoff is not None
+        long_ago = clock() - timedelta(minutes=99_999)
+        lines = [
+            DigestLine(
+                LiveCase(
+                    id=10_000 + n,
+                    code=f"ZZ{n:04d}",
+                    contact_id=n,
+                    category="k" * 32,  # the longest category code a flow may give
+                    urgency="darurat",
+                    status="open",
+                    opened_at=long_ago,
+                    waiting_since=long_ago,
+                ),
+                round=99,
+            )
+            for n in range(DIGEST_CASES_BY_CHANNEL["telegram"])
+        ]
+        text, options = AlertRenderer(handoff)(lines)
+    assert len(options) == len(lines)
+    # As the Telegram channel sends it: room kept for the numbered plain-text fallback.
+    reserve = utf16_len(numbered_list("", options))
+    assert len(split_text(text, MAX_TEXT - reserve, utf16_len)) == 1, utf16_len(text) + reserve

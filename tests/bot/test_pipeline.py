@@ -12,6 +12,7 @@ from bot_support import Bot, eventually, paragraphs, soon
 
 from bot.channels.base import Inbound, RetryLater, Unreachable
 from bot.outbox import OutboxSender
+from bot.turns import PRIORITY_URGENT
 
 
 async def test_first_contact_is_greeted_in_indonesian_with_the_consent_question(bot: Bot) -> None:
@@ -144,7 +145,7 @@ async def test_urgent_replies_jump_the_queue_of_routine_replies(bot: Bot) -> Non
     await bot.app.receive(Inbound("test", "crisis", "chat-x", "text", "aku mau bunuh diri"))
     await bot.app.pipeline.wait_idle()
     due = await bot.app.store.outbox.due(soon(), limit=5)
-    assert due[0].address == "chat-x" and due[0].priority == 0
+    assert due[0].address == "chat-x" and due[0].priority == PRIORITY_URGENT
 
 
 async def test_a_transport_asking_to_wait_is_waited_out_and_retried(bot: Bot) -> None:

@@ -74,13 +74,14 @@ async def pending_alerts(store: Store, contact_id: int) -> list[tuple[str, Optio
 @pytest.mark.parametrize(
     ("channel", "count", "messages"),
     [
-        # Telegram lists up to 20 cases a message (one message a second reaches a chat).
+        # Telegram lists up to 30 cases a message (one message a second reaches a chat).
         ("telegram", 1, 1),
         ("telegram", 2, 1),
         ("telegram", 9, 1),
-        ("telegram", 20, 1),
-        ("telegram", 21, 2),
-        ("telegram", 45, 3),
+        ("telegram", 30, 1),
+        ("telegram", 31, 2),
+        ("telegram", 45, 2),
+        ("telegram", 61, 3),
         # WhatsApp's list picker takes 10 items: 8 cases a message.
         ("whatsapp", 1, 1),
         ("whatsapp", 2, 1),
