@@ -60,7 +60,7 @@ class AlertRenderer:
         case = line.case
         if case.status == "taken":
             return self._handoff.text(
-                "handoff.alert_taken", code=case.code, name=line.owner_name or "-"
+                "handoff.alert_taken", code=case.code, name=_short(line.owner_name)
             )
         if case.status == "closed":
             return self._handoff.text("handoff.alert_closed", code=case.code)
@@ -74,7 +74,7 @@ class AlertRenderer:
                 "handoff.digest_taken",
                 number=str(number),
                 code=case.code,
-                name=line.owner_name or "-",
+                name=_short(line.owner_name),
             )
         if case.status == "closed":
             return self._handoff.text("handoff.digest_closed", number=str(number), code=case.code)
@@ -82,3 +82,14 @@ class AlertRenderer:
         return self._handoff.text(
             "handoff.digest_line", number=str(number), round=str(line.round), **values
         )
+
+
+NAME_CHARS = 40
+
+
+def _short(name: str | None) -> str:
+    """A counsellor's display name as an alert shows it: display names have no length
+    limit, and a digest of 30 cases must still fit one message when edited."""
+    if not name:
+        return "-"
+    return name if len(name) <= NAME_CHARS else name[: NAME_CHARS - 1] + "…"

@@ -35,7 +35,14 @@ from bot.config import Config
 from bot.ratings import with_ticket
 from bot.safety import Assessment, Level
 from bot.texts import BotTexts
-from bot.turns import PRIORITY_ROUTINE, PRIORITY_URGENT, Reply, TurnPlan, empty_state
+from bot.turns import (
+    PRIORITY_ALERT,
+    PRIORITY_ROUTINE,
+    PRIORITY_URGENT,
+    Reply,
+    TurnPlan,
+    empty_state,
+)
 from flows.engine import ChannelCaps, Context, Input, Message, step
 from flows.library import FlowLibrary
 from flows.state import SessionState
@@ -136,7 +143,7 @@ class Handoff:
             )
             if taker is not None:
                 text = self.text("handoff.taken", **self.describe(case))
-                rows.append(self._row(taker[0], taker[1], text, case, "notice"))
+                rows.append(self._row(taker[0], taker[1], text, case, "notice", staff=True))
             if family is not None:
                 channel, language = family
                 text = self._texts.get("handoff.family_connected", language)
@@ -365,7 +372,7 @@ class Handoff:
                 alert.channel,
                 text,
                 (),
-                PRIORITY_URGENT,
+                PRIORITY_ALERT,  # to staff, like the alerts they change
                 now,
                 case_ref(case.id, f"edit:{alert.outbox_id}"),
             )
@@ -373,9 +380,17 @@ class Handoff:
         ]
 
     def _row(
-        self, contact_id: int, channel: str, text: str, case: LiveCase, kind: str
+        self,
+        contact_id: int,
+        channel: str,
+        text: str,
+        case: LiveCase,
+        kind: str,
+        *,
+        staff: bool = False,
     ) -> NewOutbound:
-        priority = PRIORITY_URGENT if case.urgency == "darurat" else PRIORITY_ROUTINE
+        urgent = PRIORITY_ALERT if staff else PRIORITY_URGENT
+        priority = urgent if case.urgency == "darurat" else PRIORITY_ROUTINE
         return NewOutbound(
             contact_id, channel, text, (), priority, self._clock(), case_ref(case.id, kind)
         )
@@ -383,7 +398,9 @@ class Handoff:
     def _owner_row(
         self, contact_id: int, channel: str, text: str, case: LiveCase, kind: str, urgent: bool
     ) -> NewOutbound:
-        priority = PRIORITY_URGENT if urgent or case.urgency == "darurat" else PRIORITY_ROUTINE
+        # To the counsellor holding the case: an urgent word from the family goes with the
+        # alerts, not behind them (bot.turns: alerts go before families' crisis replies).
+        priority = PRIORITY_ALERT if urgent or case.urgency == "darurat" else PRIORITY_ROUTINE
         return NewOutbound(
             contact_id, channel, text, (), priority, self._clock(), case_ref(case.id, kind)
         )

@@ -26,6 +26,7 @@ import asyncio
 import contextlib
 import logging
 import sqlite3
+import time
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -52,6 +53,7 @@ Row = tuple[Any, ...]
 Params = tuple[Any, ...]
 
 BUSY_TIMEOUT_MS = 5000
+YIELD_AFTER_SECONDS = 0.005  # the writer lets other tasks run after this long on jobs
 
 
 # The writer's SQLite connection under each aiosqlite writer connection (see Writer).
@@ -82,7 +84,12 @@ async def connect(path: Path, *, writer: bool) -> aiosqlite.Connection:
     try:
         await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         if writer:
-            await conn.execute("PRAGMA journal_mode = WAL")
+            cursor = await conn.execute("PRAGMA journal_mode = WAL")
+            mode = await cursor.fetchone()
+            if mode is None or str(mode[0]).lower() != "wal":
+                # Readers beside the writer, and jobs that never wait for a lock (Writer),
+                # both rest on WAL: a file system that refuses it is refused here.
+                raise DatabaseError(f"the database could not use WAL mode (got {mode!r})")
             await conn.execute("PRAGMA secure_delete = ON")
         # FULL: a COMMIT is on disk before it returns, so a message acknowledged to
         # a transport survives a power cut; the writer's batching pays for the syncs.
@@ -271,8 +278,15 @@ class Writer:
         outcomes: list[tuple[bool, Any]] = []
         try:
             await self._conn.execute("BEGIN IMMEDIATE")
+            ran_since = time.monotonic()
             for pending in batch:
                 outcomes.append(await self._run_job(tx, pending, solo))
+                if time.monotonic() - ran_since > YIELD_AFTER_SECONDS:
+                    # Jobs run on the loop's thread: a long batch lets the rest of the bot
+                    # (a crisis turn, a send) have a turn now and then. Nothing else uses
+                    # this connection meanwhile: the writer task alone does.
+                    await asyncio.sleep(0)
+                    ran_since = time.monotonic()
             if self._direct.in_transaction:
                 await self._conn.execute("COMMIT")
         except Exception as exc:

@@ -57,6 +57,7 @@ from telegram.error import (
     BadRequest,
     ChatMigrated,
     Conflict,
+    EndPointNotFound,
     Forbidden,
     InvalidToken,
     NetworkError,
@@ -121,6 +122,8 @@ _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 warnings.filterwarnings(
     "ignore", message=r"Please use 'Bot\.sendMessage' instead", category=PTBUserWarning
 )
+# Chats whose keyboard state is remembered before it is forgotten (re-read when needed).
+_KEYBOARDS_KNOWN = 50_000
 # getUpdates answers at most this many updates (python-telegram-bot's default limit).
 UPDATES_PER_FETCH = 100
 
@@ -512,23 +515,39 @@ class TelegramChannel:
         unknown = [str(chat) for chat in chats if str(chat) not in self._keyboard_live]
         if not unknown:
             return
+        # What was shown while the read ran is newer than what the read found.
+        shown = {address: self._keyboard_shown.get(address, 0) for address in unknown}
         try:
             live = await self._keyboards.with_live(CHANNEL, unknown)
         except Exception:
             log.exception("telegram: could not read which chats have live keyboards")
             return  # each is read on its own when needed
+        if len(self._keyboard_live) + len(unknown) > _KEYBOARDS_KNOWN and self._forget_keyboards():
+            return  # the counters went too: nothing here can be told to be current
         for address in unknown:
-            if address not in self._keyboard_live:  # a keyboard shown meanwhile is newer
-                self._remember_keyboard(address, address in live)
+            if (
+                address not in self._keyboard_live
+                and self._keyboard_shown.get(address, 0) == shown[address]
+            ):
+                self._keyboard_live[address] = address in live
 
     def _remember_keyboard(self, address: str, live: bool) -> None:
-        if len(self._keyboard_live) > 50_000:
-            # Forgetting only costs a read per chat: every chat is "not seen" again.
-            self._keyboard_live.clear()
-            self._keyboard_shown.clear()
+        if len(self._keyboard_live) > _KEYBOARDS_KNOWN:
+            self._forget_keyboards()
         self._keyboard_live[address] = live
         if live:
             self._keyboard_shown[address] = self._keyboard_shown.get(address, 0) + 1
+
+    def _forget_keyboards(self) -> bool:
+        """Forgets what is known of live keyboards, so memory stays bounded. It only costs
+        a read per chat (every chat is "not seen" again). The counters of shown keyboards
+        are kept, so a read under way cannot mistake a keyboard shown meanwhile for none,
+        unless they too grew too many: then True, and such a read must be dropped."""
+        self._keyboard_live.clear()
+        if len(self._keyboard_shown) > 4 * _KEYBOARDS_KNOWN:
+            self._keyboard_shown.clear()
+            return True
+        return False
 
 
     # --- polling ------------------------------------------------------------
@@ -921,7 +940,8 @@ def delivery_error(exc: TelegramError) -> DeliveryError:
         return RetryLater("bad_request")
     if isinstance(exc, TimedOut):
         return RetryLater("timed_out")
-    if isinstance(exc, InvalidToken):
+    if isinstance(exc, InvalidToken | EndPointNotFound):
+        # do_api_request (replies) reports a refused token as an unknown endpoint.
         return RetryLater("token_refused")
     if isinstance(exc, NetworkError):
         return RetryLater("network")

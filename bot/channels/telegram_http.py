@@ -17,6 +17,7 @@ bot's token.
 
 from __future__ import annotations
 
+import logging
 import ssl
 import urllib.parse
 import urllib.request
@@ -28,6 +29,8 @@ from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
 __all__ = ["AiohttpRequest"]
+
+log = logging.getLogger(__name__)
 
 _Timeout = float | None
 
@@ -128,6 +131,11 @@ class AiohttpRequest(BaseRequest):
             proxies = urllib.request.getproxies()
             proxy = proxies.get(parts.scheme) or proxies.get("all")
             if proxy and parts.hostname and urllib.request.proxy_bypass(parts.hostname):
+                proxy = None
+            if proxy and urllib.parse.urlsplit(proxy).scheme not in ("http", "https"):
+                # aiohttp speaks to HTTP proxies only (a socks5:// ALL_PROXY would fail
+                # every call): go direct, and say so without the proxy's address.
+                log.warning("telegram: a proxy that is not http(s) is ignored")
                 proxy = None
             self._proxies[key] = proxy or None
         return self._proxies[key]

@@ -497,7 +497,17 @@ async def test_a_full_telegram_digest_at_its_longest_still_fits_one_message(
             for n in range(DIGEST_CASES_BY_CHANNEL["telegram"])
         ]
         text, options = AlertRenderer(handoff)(lines)
+        # Edited once half are taken, by counsellors with very long display names.
+        taken = [
+            DigestLine(dataclasses.replace(line.case, status="taken"), 99, "Nama Panjang " * 20)
+            if n % 2
+            else line
+            for n, line in enumerate(lines)
+        ]
+        edited, edited_options = AlertRenderer(handoff)(taken)
     assert len(options) == len(lines)
     # As the Telegram channel sends it: room kept for the numbered plain-text fallback.
-    reserve = utf16_len(numbered_list("", options))
-    assert len(split_text(text, MAX_TEXT - reserve, utf16_len)) == 1, utf16_len(text) + reserve
+    for words, buttons_shown in ((text, options), (edited, edited_options)):
+        reserve = utf16_len(numbered_list("", buttons_shown))
+        parts = split_text(words, MAX_TEXT - reserve, utf16_len)
+        assert len(parts) == 1, utf16_len(words) + reserve

@@ -71,7 +71,13 @@ async def proxy() -> AsyncIterator[Proxy]:
 
 
 def _bot(base_url: str) -> Bot:
-    return Bot(TOKEN, base_url=base_url, request=AiohttpRequest(2, 2.0))
+    # Both requests, as the bot makes them (bot.channels.telegram.TelegramChannel).
+    return Bot(
+        TOKEN,
+        base_url=base_url,
+        request=AiohttpRequest(2, 2.0),
+        get_updates_request=AiohttpRequest(1, 2.0),
+    )
 
 
 async def test_requests_go_through_the_proxy_the_environment_names(
@@ -107,3 +113,13 @@ async def test_awkward_text_and_buttons_arrive_exactly_as_sent() -> None:
     assert message.text == text
     assert message.keyboard == [[{"text": "Ya & lanjut", "callback_data": "a=1&b"}]]
     assert sent.message_id == message.message_id
+
+
+async def test_a_proxy_aiohttp_cannot_speak_to_is_ignored_not_fatal(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("ALL_PROXY", "socks5://user:secret@127.0.0.1:1")
+    async with FakeTelegram() as fake, _bot(fake.api_base_url) as bot:
+        assert (await bot.get_me()).username == "lk3_test_bot"
