@@ -53,6 +53,7 @@ Row = tuple[Any, ...]
 Params = tuple[Any, ...]
 
 BUSY_TIMEOUT_MS = 5000
+_BUSY = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 YIELD_AFTER_SECONDS = 0.005  # the writer lets other tasks run after this long on jobs
 
 
@@ -351,14 +352,37 @@ def _settle(future: asyncio.Future[Any], ok: bool, value: Any) -> None:
 
 
 class Readers:
-    """A small pool of query-only connections; WAL lets them read while the writer writes."""
+    """A small pool of query-only connections; WAL lets them read while the writer writes.
 
-    def __init__(self, conns: list[aiosqlite.Connection]) -> None:
+    `quick=True` is for the few small, indexed reads every message makes (starting
+    its turn, loading a reply to send, the sender's look for due rows): they run at
+    once on the event loop's thread, on a connection of their own, instead of a hop
+    to a reader's thread that costs more than the query. A WAL reader never waits
+    for the writer; should SQLite still answer busy (a checkpoint restarting the
+    log), the read goes to a reader's thread instead of waiting on the loop.
+    """
+
+    def __init__(
+        self, conns: list[aiosqlite.Connection], quick: sqlite3.Connection | None = None
+    ) -> None:
         self._all = list(conns)
         self._free: asyncio.Queue[aiosqlite.Connection] = asyncio.Queue()
         for conn in conns:
             self._free.put_nowait(conn)
+        self._quick = quick
         self._closed = False
+
+    @staticmethod
+    def open_quick(path: Path) -> sqlite3.Connection:
+        """The connection for quick reads, used from the event loop's thread only."""
+        conn = sqlite3.connect(path, isolation_level=None)
+        try:
+            conn.execute("PRAGMA busy_timeout = 0")  # busy: go to a reader's thread instead
+            conn.execute("PRAGMA query_only = ON")
+        except BaseException:
+            conn.close()
+            raise
+        return conn
 
     @contextlib.asynccontextmanager
     async def _borrow(self, what: str) -> AsyncIterator[aiosqlite.Connection]:
@@ -370,8 +394,20 @@ class Readers:
         finally:
             self._free.put_nowait(conn)
 
-    async def fetchall(self, sql: str, params: Params = (), *, what: str = "read") -> list[Row]:
+    async def fetchall(
+        self, sql: str, params: Params = (), *, what: str = "read", quick: bool = False
+    ) -> list[Row]:
         """Runs one query (one consistent snapshot) on a free reader."""
+        if quick and self._quick is not None:
+            if self._closed:
+                raise StoreClosedError(f"{what}: the store is closed")
+            try:
+                return [tuple(row) for row in self._quick.execute(sql, params).fetchall()]
+            except sqlite3.OperationalError as exc:
+                if getattr(exc, "sqlite_errorcode", None) not in _BUSY:
+                    raise translate(exc, what) from exc
+            except sqlite3.Error as exc:
+                raise translate(exc, what) from exc
         async with self._borrow(what) as conn:
             try:
                 rows = await conn.execute_fetchall(sql, params)
@@ -379,11 +415,15 @@ class Readers:
                 raise translate(exc, what) from exc
         return [tuple(row) for row in rows]
 
-    async def fetchone(self, sql: str, params: Params = (), *, what: str = "read") -> Row | None:
-        rows = await self.fetchall(sql, params, what=what)
+    async def fetchone(
+        self, sql: str, params: Params = (), *, what: str = "read", quick: bool = False
+    ) -> Row | None:
+        rows = await self.fetchall(sql, params, what=what, quick=quick)
         return rows[0] if rows else None
 
     async def close(self) -> None:
         self._closed = True
+        if self._quick is not None:
+            self._quick.close()
         for conn in self._all:
             await conn.close()

@@ -146,7 +146,9 @@ class InboxRepo:
 
     async def turn_start(self, inbox_id: int) -> TurnStart | None:
         """`unprocessed` with the session and the staff and held-case flags, in one read."""
-        row = await self._readers.fetchone(_TURN_START, (inbox_id,), what="inbox.turn_start")
+        row = await self._readers.fetchone(
+            _TURN_START, (inbox_id,), what="inbox.turn_start", quick=True
+        )
         if row is None:
             return None
         message = self._decode(row)

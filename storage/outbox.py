@@ -186,7 +186,9 @@ class OutboxRepo:
         long queue under a rate limit costs no decryption per look.
         """
         at = to_micros(now, "outbox.heads now")
-        rows = await self._readers.fetchall(_HEADS, (at, at, at, limit), what="outbox.heads")
+        rows = await self._readers.fetchall(
+            _HEADS, (at, at, at, limit), what="outbox.heads", quick=True
+        )
         return [
             OutboxHead(
                 id=int(r[0]),
@@ -201,7 +203,7 @@ class OutboxRepo:
 
     async def load(self, outbox_id: int) -> OutboxRow | None:
         """One pending row, decrypted (None once it is no longer pending)."""
-        row = await self._readers.fetchone(_ONE, (outbox_id,), what="outbox.load")
+        row = await self._readers.fetchone(_ONE, (outbox_id,), what="outbox.load", quick=True)
         return None if row is None else self._decode(row)
 
     async def next_due_at(self, after: datetime | None = None) -> datetime | None:
@@ -211,12 +213,14 @@ class OutboxRepo:
             row = await self._readers.fetchone(
                 f"SELECT min({sendable}) FROM outbox WHERE status = 'pending'",
                 what="outbox.next_due_at",
+                quick=True,
             )
         else:
             row = await self._readers.fetchone(
                 f"SELECT min({sendable}) FROM outbox WHERE status = 'pending' AND {sendable} > ?",
                 (to_micros(after, "outbox.next_due_at after"),),
                 what="outbox.next_due_at",
+                quick=True,
             )
         return None if row is None or row[0] is None else from_micros(int(row[0]))
 

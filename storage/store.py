@@ -149,13 +149,14 @@ class Store:
                 conn = await connect(path, writer=False)
                 opened.append(conn)
                 reader_conns.append(conn)
+            quick = Readers.open_quick(path)
         except BaseException:
             for conn in opened:
                 await conn.close()
             raise
         writer = Writer(writer_conn, vault)
         writer.start()
-        return cls(path, writer_conn, writer, Readers(reader_conns), vault, clock)
+        return cls(path, writer_conn, writer, Readers(reader_conns, quick), vault, clock)
 
     async def close(self) -> None:
         """Runs every queued write, then closes all connections (checkpointing the WAL)."""
