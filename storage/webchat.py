@@ -13,8 +13,15 @@ the contact's own key, so nothing new is stored in clear.
 - A page sees each line's number within its own conversation (`n`: 1, 2, 3...),
   never the table's global order, which would tell a visitor how busy everyone
   else's chats were. When nothing of an address is left (a quick exit, an
-  erasure, old lines expired) numbering starts again at 1; `ChatView.newest`
-  lets the page notice that its cursor points past the conversation.
+  erasure, old lines expired) numbering starts again at 1: a new epoch.
+- So a number alone cannot say which epoch a page's lines came from. The page's
+  `Cursor` is the number of the last line it has plus a mark: a keyed hash of
+  the address and that line's stored id (`seq`, never reused). A line is only
+  ever deleted, never renumbered, so the cursor is of the current epoch exactly
+  while that line is still kept; otherwise (a reset, or the page slept through
+  more lines than are kept, or a cursor we never gave) the answer says `reset`
+  and holds every line kept now, and the page starts over. Stored state alone
+  decides, so this holds across a restart; no epoch is kept in memory.
 - A person's message becomes a line in the transaction that stores it (a
   trigger on `inbox`), so it always comes before the replies to it.
 - A reply becomes a line when the outbox sender hands it to the web chat
@@ -34,7 +41,9 @@ the contact's own key, so nothing new is stored in clear.
 
 from __future__ import annotations
 
+import hmac
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -47,7 +56,16 @@ from storage.outbox import body_place
 from storage.rows import as_bytes
 from storage.vault import Vault
 
-__all__ = ["CHANNEL", "WEBCHAT_MIGRATION", "ChatLine", "ChatView", "WebChatRepo"]
+__all__ = [
+    "CHANNEL",
+    "FOREIGN",
+    "START",
+    "WEBCHAT_MIGRATION",
+    "ChatLine",
+    "ChatView",
+    "Cursor",
+    "WebChatRepo",
+]
 
 CHANNEL = "webchat"
 KEEP_LINES = 100
@@ -84,12 +102,58 @@ WEBCHAT_MIGRATION = (
     END""",
 )
 
-_LINES = (
-    "SELECT l.n, l.contact_id, k.master_key_id, k.wrapped, i.rid, i.kind, i.text_enc,"
-    " o.rid, o.body_enc"
-    " FROM webchat_lines l JOIN contact_keys k ON k.contact_id = l.contact_id"
+_COLUMNS = (
+    "l.n, l.contact_id, k.master_key_id, k.wrapped, i.rid, i.kind, i.text_enc, o.rid, o.body_enc"
+)
+_JOINS = (
+    " JOIN contact_keys k ON k.contact_id = l.contact_id"
     " LEFT JOIN inbox i ON i.id = l.inbox_id LEFT JOIN outbox o ON o.id = l.outbox_id"
 )
+_LINES = f"SELECT {_COLUMNS} FROM webchat_lines l{_JOINS}"
+# One statement, so one snapshot: the lines after the cursor's number, and whether the
+# cursor's line is still kept, come from the same moment (a reset in between cannot
+# pass off the new epoch's lines as the old one's). Always one row at least (`head`);
+# the line columns come first, then first, newest, the newest line's seq, the cursor's.
+_VIEW = (
+    "WITH kept AS (SELECT seq, n FROM webchat_lines WHERE address_bidx = ? AND at >= ?"
+    "  ORDER BY n DESC LIMIT ?),"
+    " head AS (SELECT min(n) AS first, max(n) AS newest,"
+    "  (SELECT seq FROM kept ORDER BY n DESC LIMIT 1) AS newest_seq,"
+    "  (SELECT seq FROM kept WHERE n = ?) AS seen_seq FROM kept),"
+    f" later AS (SELECT {_COLUMNS} FROM kept JOIN webchat_lines l ON l.seq = kept.seq{_JOINS}"
+    "  WHERE kept.n > ?)"
+    " SELECT later.*, head.first, head.newest, head.newest_seq, head.seen_seq"
+    " FROM head LEFT JOIN later ORDER BY later.n"
+)
+_CURSOR = re.compile(r"([1-9][0-9]{0,17})-([0-9a-f]{16})")
+
+
+@dataclass(frozen=True, slots=True)
+class Cursor:
+    """Where a page is in its conversation: its last line's number and that line's mark.
+
+    The page holds it as `str(cursor)` and sends it back as is; `parse` reads it.
+    """
+
+    n: int = 0  # 0: the page has no line yet; -1: not a cursor we gave (FOREIGN)
+    mark: str = field(default="", repr=False)
+
+    def __str__(self) -> str:
+        return f"{self.n}-{self.mark}" if self.n > 0 else "0"
+
+    @classmethod
+    def parse(cls, raw: str) -> Cursor:
+        """The cursor a page sent; one we never gave (garbled, an old bare number) is FOREIGN."""
+        if raw in ("", "0"):
+            return START
+        found = _CURSOR.fullmatch(raw)
+        return FOREIGN if found is None else cls(int(found[1]), found[2])
+
+
+START = Cursor()
+"""A page with no line yet: it is sent every line kept, and nothing of it needs clearing."""
+FOREIGN = Cursor(-1)
+"""A cursor we did not give: it names no line, so the page is told to start over."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +177,11 @@ class ChatView:
 
     lines: tuple[ChatLine, ...]
     first: int | None  # None: nothing is kept (never written, a quick exit, an erasure)
-    newest: int = 0  # a cursor past this points at a conversation that is gone
+    newest: int = 0
+    cursor: Cursor = START  # the newest line's: what the page sends back next time
+    # The cursor asked with is not of this epoch: the page clears what it shows, and
+    # `lines` are every line kept now (none, if nothing is).
+    reset: bool = False
 
     @property
     def last_seq(self) -> int:
@@ -170,32 +238,40 @@ class WebChatRepo:
     async def view(
         self,
         address: str,
-        after: int = 0,
+        after: Cursor = START,
         *,
         keep_lines: int = KEEP_LINES,
         keep_seconds: int = KEEP_SECONDS,
     ) -> ChatView:
-        """The kept lines at `address` numbered after `after`, oldest first."""
+        """The kept lines at `address` after the page's cursor, oldest first.
+
+        A cursor not of the current epoch (its line is no longer kept here) gets
+        every kept line and `reset`: the page's lines are no longer all there.
+        """
         bidx = self._bidx(address)
         since = to_micros(self._clock(), "clock") - keep_seconds * 1_000_000
-        head = await self._readers.fetchone(
-            "SELECT min(n), max(n) FROM (SELECT n FROM webchat_lines"
-            " WHERE address_bidx = ? AND at >= ? ORDER BY n DESC LIMIT ?)",
-            (bidx, since, keep_lines),
-            what="webchat.view",
-        )
-        if head is None or head[0] is None:
-            return ChatView((), None)
-        first, newest = int(head[0]), int(head[1])
-        rows = await self._readers.fetchall(
-            f"{_LINES} WHERE l.address_bidx = ? AND l.n >= ? AND l.n > ? ORDER BY l.n",
-            (bidx, first, after),
-            what="webchat.view",
-        )
-        lines = [line for line in map(self._decode, rows) if line is not None]
+        window = (bidx, since, keep_lines)
+        rows = await self._readers.fetchall(_VIEW, (*window, after.n, after.n), what="webchat.view")
+        reset = after != START and not self._marks(bidx, rows[0][12], after.mark)
+        if reset and after.n > 0:
+            rows = await self._readers.fetchall(_VIEW, (*window, 0, 0), what="webchat.view")
+        first, newest, newest_seq = rows[0][9], rows[0][10], rows[0][11]
+        if first is None:
+            return ChatView((), None, reset=reset)
+        found = (self._decode(row) for row in rows if row[0] is not None)
+        lines = [line for line in found if line is not None]
         if any(line.who == "you" and line.kind == "choice" for line in lines):
-            lines = await self._with_labels(bidx, first, lines)
-        return ChatView(tuple(lines), first, newest)
+            lines = await self._with_labels(bidx, int(first), lines)
+        cursor = Cursor(int(newest), self._mark(bidx, int(newest_seq)))
+        return ChatView(tuple(lines), int(first), int(newest), cursor, reset)
+
+    def _mark(self, bidx: bytes, seq: int) -> str:
+        """A line's mark: keyed, so it tells nothing of the table's order; bound to the address."""
+        return self._vault.blind("webchat-line", f"{bidx.hex()}:{seq}")[:8].hex()
+
+    def _marks(self, bidx: bytes, seq: int | None, mark: str) -> bool:
+        """Whether `mark` is that of the kept line whose stored id is `seq` (None: no such line)."""
+        return seq is not None and hmac.compare_digest(self._mark(bidx, int(seq)), mark)
 
     async def _with_labels(self, bidx: bytes, first: int, lines: list[ChatLine]) -> list[ChatLine]:
         """A pressed button's line shows the label of the reply it answered, as the page did."""

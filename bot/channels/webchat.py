@@ -10,10 +10,11 @@ so "sent" must mean "the page can show it", across a reload, a closed tab and a
 restart of the bot. `send` records the reply as a line of the conversation at
 that address (`storage.webchat`: a reference to the outbox row, never a copy of
 its words) before the outbox marks it sent, and the page asks for the lines
-after the last one it showed, decrypted under the contact's own key. So a reply
-once acknowledged is never lost, and a reconnect gets what it missed, once. What
-stays readable at an address is bounded (`Tuning`), and a quick exit or an
-erasure leaves nothing of it.
+after its cursor (the last line it showed), decrypted under the contact's own
+key. So a reply once acknowledged is never lost, and a reconnect gets what it
+missed, once. What stays readable at an address is bounded (`Tuning`), and a
+quick exit or an erasure leaves nothing of it: a page whose cursor is from
+before (`ChatView.reset`) is answered at once, to start over.
 
 Only the waiting pages live in memory: one event per address that has a poll
 open, so a reply wakes its page at once. No text is held here.
@@ -28,7 +29,7 @@ from dataclasses import dataclass, field
 
 from bot.channels.base import Outbound, RetryLater
 from storage.store import Store
-from storage.webchat import CHANNEL, KEEP_LINES, KEEP_SECONDS, ChatView
+from storage.webchat import CHANNEL, KEEP_LINES, KEEP_SECONDS, START, ChatView, Cursor
 
 __all__ = ["NAME", "Tuning", "WebChatChannel"]
 
@@ -86,8 +87,8 @@ class WebChatChannel:
         self.wake(message.address)
         return None if seq is None else f"{NAME}:{seq}"
 
-    async def view(self, address: str, after: int = 0) -> ChatView:
-        """The lines still kept at `address` after sequence number `after`, oldest first."""
+    async def view(self, address: str, after: Cursor = START) -> ChatView:
+        """The lines still kept at `address` after the page's cursor, oldest first."""
         if self._store is None:
             return ChatView((), None)
         return await self._store.webchat.view(
@@ -100,15 +101,15 @@ class WebChatChannel:
         if waiting is not None:
             waiting.event.set()
 
-    async def wait(self, address: str, after: int, timeout: float) -> ChatView:
-        """The lines after `after`, waiting up to `timeout` seconds for one to come."""
+    async def wait(self, address: str, after: Cursor, timeout: float) -> ChatView:
+        """The lines after the cursor, waiting up to `timeout` seconds for one to come."""
         waiting = self._waiting.setdefault(address, _Waiting())
         waiting.polls += 1
         try:
             # Registered before reading, so a line written in between still wakes this poll.
             view = await self.view(address, after)
-            # A cursor past the newest line: the conversation it counted is gone; say so now.
-            if view.lines or timeout <= 0 or self._closed or after > view.newest:
+            # A cursor of an earlier epoch: what the page shows is gone; say so now.
+            if view.lines or view.reset or timeout <= 0 or self._closed:
                 return view
             try:
                 await asyncio.wait_for(waiting.event.wait(), timeout)

@@ -43,7 +43,7 @@ from bot.channels.webchat import NAME, WebChatChannel
 from bot.console.csrf import CsrfKey
 from bot.texts import BotTexts
 from bot.web import WebServer
-from storage.webchat import ChatLine
+from storage.webchat import ChatLine, Cursor
 
 __all__ = ["CHAT_PATH", "CSP", "MAX_CHARS", "Limits", "WebChatPage", "mount_webchat"]
 
@@ -200,6 +200,7 @@ class WebChatPage:
             lines=lines,
             choices=last_bot.options if last_bot is not None else (),
             last_seq=view.newest,
+            cursor=str(view.cursor),
             waiting=bool(lines) and lines[-1].who == "you",
             csrf=self._csrf.token("w:" + address),
             mid=secrets.token_hex(16),
@@ -306,21 +307,25 @@ class WebChatPage:
         ):
             log.info("web chat poll refused: rate limit")
             return self._finish(JSONResponse({"lines": [], "later": True}, status_code=429))
-        raw = request.query_params.get("after", "0")
-        after = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 19 else 0
+        # Garbled, forged or another address's: read as "start over", never as an error.
+        after = Cursor.parse(request.query_params.get("after", "0"))
         lang = self._lang(request.query_params.get("lang"))
         wait = request.query_params.get("wait", "1") != "0"
         timeout = self.limits.poll_seconds if wait else 0.0
         view = await self.channel.wait(address, after, timeout)
-        # A cursor past the newest line kept here: what the page shows is gone (a quick
-        # exit, an erasure, expired), and numbering started again; the page starts over.
-        reset = after > view.newest
-        if reset:
-            view = await self.channel.view(address)
         lines = [_json(line) for line in self._shown(view.lines, lang)]
-        # `first`: lines older than it are no longer kept here (bounded, a quick exit, an
-        # erasure), so the page removes them too; None when nothing is. `last`: the cursor.
-        body = {"lines": lines, "first": view.first, "last": view.newest, "reset": reset}
+        # `reset`: the page's cursor is from an earlier epoch (a quick exit, an erasure,
+        # everything expired, or it slept past what is kept): it clears what it shows,
+        # and `lines` are all there is now. `first`: lines older than it are no longer
+        # kept, so the page removes them too; None when nothing is. `last`: the newest
+        # line's number; `cursor`: what the page sends as `after` next time.
+        body = {
+            "lines": lines,
+            "first": view.first,
+            "last": view.newest,
+            "cursor": str(view.cursor),
+            "reset": view.reset,
+        }
         return self._finish(JSONResponse(body))
 
     async def static(self, request: Request) -> Response:

@@ -4,6 +4,8 @@ In-process: the real app (store, flows, crisis check, outbox sender) with the we
 chat channel, its page served by Starlette, driven by httpx over ASGI. The
 conversation a page shows is read back from the database, so it survives a
 reload and a restart of the bot, and a quick exit or an erasure leaves nothing.
+A page polls with the cursor it was last given; `Screen` keeps what a page shows
+the way chat.js does, so a test can say what a person would see.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -121,6 +124,38 @@ async def poll(http: httpx.AsyncClient, after: int | str = 0) -> dict[str, objec
 async def lines(http: httpx.AsyncClient, after: int | str = 0) -> list[dict[str, object]]:
     found: list[dict[str, object]] = (await poll(http, after))["lines"]  # type: ignore[assignment]
     return found
+
+
+async def cursor(http: httpx.AsyncClient) -> str:
+    """The cursor a page that has every line kept now would poll with."""
+    return str((await poll(http))["cursor"])
+
+
+@dataclass
+class Screen:
+    """The lines a page shows, kept from its polls' answers as chat.js keeps them."""
+
+    lines: list[tuple[int, str, str]] = field(default_factory=list)  # (seq, who, text)
+    cursor: str = "0"
+    last: int = 0
+
+    async def poll(self, http: httpx.AsyncClient) -> dict[str, Any]:
+        body: dict[str, Any] = await poll(http, self.cursor)
+        if body["reset"]:
+            self.lines, self.last = [], 0
+        first = body["first"]
+        self.lines = [line for line in self.lines if first is not None and line[0] >= first]
+        for line in body["lines"]:
+            if line["seq"] > self.last:
+                self.lines.append((line["seq"], line["who"], line["text"]))
+                self.last = line["seq"]
+        self.last = max(self.last, body["last"])
+        self.cursor = body["cursor"]
+        return body
+
+    @property
+    def shows(self) -> list[tuple[str, str]]:
+        return [(who, text) for _, who, text in self.lines]
 
 
 def shown(page: str) -> list[tuple[str, str]]:
@@ -339,14 +374,17 @@ async def test_static_files_are_served_and_nothing_else(chat: Chat) -> None:
 
 
 async def test_a_reconnecting_page_gets_the_replies_it_missed_and_none_twice(chat: Chat) -> None:
+    page = Screen()
     await chat.say(text="halo")
-    first = await chat.lines()
-    seen = int(str(first[-1]["seq"]))
+    await page.poll(chat.http)
+    seen = page.last
     await chat.say(text="menu")  # the tab was closed while these came
-    missed = await chat.lines(after=seen)
-    assert missed and all(int(str(line["seq"])) > seen for line in missed)
-    assert missed[0]["who"] == "you" and missed[0]["text"] == "menu"
-    assert await chat.lines(after=int(str(missed[-1]["seq"]))) == []
+    missed = await page.poll(chat.http)
+    assert missed["reset"] is False and missed["lines"]
+    assert all(line["seq"] > seen for line in missed["lines"])
+    assert missed["lines"][0]["who"] == "you" and missed["lines"][0]["text"] == "menu"
+    assert (await page.poll(chat.http))["lines"] == []
+    assert page.shows == [(str(line["who"]), str(line["text"])) for line in await chat.lines()]
 
 
 async def test_a_reload_shows_the_whole_conversation_with_the_pressed_buttons_labels(
@@ -397,7 +435,7 @@ async def test_every_reply_survives_a_restart_of_the_bot_on_the_same_data(
         async with first.browser() as http:
             await say(first, http, start="1")
             await say(first, http, choice="agree")
-            seen = int(str((await lines(http))[-1]["seq"]))
+            seen = await cursor(http)
             await say(first, http, text="menu")  # answered just before the restart
             before = await lines(http)
             cookies = httpx.Cookies(http.cookies)
@@ -426,12 +464,13 @@ async def test_a_quick_exit_leaves_nothing_of_the_conversation_at_the_address(
     await chat.say(text=f"suami saya memantau HP saya {SECRET}")
     before = await chat.lines()
     assert any(SECRET in str(line["text"]) for line in before)
+    asleep = await cursor(chat.http)
     await chat.say(text="keluar")
     body = await poll(chat.http)
     assert [(line["who"], line["text"]) for line in body["lines"]] == [("bot", NEUTRAL)]  # type: ignore[union-attr]
     assert body["first"] == body["last"] and body["reset"] is False
     # The page that showed the conversation is told to start over, with only the reply.
-    stale = await poll(chat.http, after=str(before[-1]["seq"]))
+    stale = await poll(chat.http, after=asleep)
     assert stale["reset"] is True and stale["lines"] == body["lines"]
     page = (await chat.http.get("/chat")).text
     assert shown(page) == [("bot", NEUTRAL)]
@@ -440,6 +479,92 @@ async def test_a_quick_exit_leaves_nothing_of_the_conversation_at_the_address(
     with closing(sqlite3.connect(database)) as db:
         kept = db.execute("SELECT count(*) FROM webchat_lines").fetchone()[0]
     assert kept == 1
+
+
+async def another_tab(chat: Chat) -> httpx.AsyncClient:
+    """A second tab of the same browser: the same cookie, so the same conversation."""
+    return chat.site.browser(httpx.Cookies(chat.http.cookies))
+
+
+async def keep_talking(site: Site, http: httpx.AsyncClient, ticks: Ticks, until: int) -> None:
+    """Messages a minute apart (past the posting limit) until the conversation has `until` lines."""
+    for n in range(20):
+        if (await poll(http))["last"] >= until:  # type: ignore[operator]
+            return
+        ticks.now += 61
+        await say(site, http, text=f"pesan {n}")
+    raise AssertionError(f"the conversation did not reach {until} lines")
+
+
+async def test_a_page_asleep_across_keluar_shows_none_of_the_old_lines_when_it_wakes(
+    chat: Chat, ticks: Ticks
+) -> None:
+    await consented(chat)
+    await chat.say(text=f"suami saya memantau HP saya {SECRET}")
+    asleep = Screen()
+    await asleep.poll(chat.http)
+    assert SECRET in str(asleep.shows)
+    async with await another_tab(chat) as other:
+        ticks.now += 61
+        await say(chat.site, other, text="keluar")
+        # The new conversation's numbers reach the old cursor's: by number, nothing is new.
+        await keep_talking(chat.site, other, ticks, until=asleep.last)
+        fresh = Screen()
+        await fresh.poll(other)
+    woken = await asleep.poll(chat.http)
+    assert woken["reset"] is True
+    assert asleep.lines == fresh.lines, "what a fresh page shows: every new line, no old one"
+    assert asleep.shows == shown((await chat.http.get("/chat")).text)
+    assert SECRET not in str(asleep.shows)
+
+
+async def test_a_page_asleep_while_another_tab_wrote_past_its_cursor_skips_nothing_new(
+    chat: Chat, ticks: Ticks
+) -> None:
+    await consented(chat)
+    await chat.say(text=f"tolong {SECRET}")
+    asleep = Screen()
+    await asleep.poll(chat.http)
+    async with await another_tab(chat) as other:
+        ticks.now += 61
+        await say(chat.site, other, text="keluar")
+        await keep_talking(chat.site, other, ticks, until=asleep.last + 3)
+        fresh = Screen()
+        await fresh.poll(other)
+    woken = await asleep.poll(chat.http)
+    assert woken["reset"] is True
+    assert [seq for seq, _, _ in asleep.lines] == list(range(1, fresh.last + 1)), "none skipped"
+    assert asleep.lines == fresh.lines and SECRET not in str(asleep.shows)
+    assert (await asleep.poll(chat.http))["reset"] is False, "and from now on, only what is new"
+
+
+async def test_a_page_asleep_across_keluar_and_a_restart_still_starts_over(
+    tmp_path: Path, clock: Clock, ticks: Ticks
+) -> None:
+    data = tmp_path / "data"
+    asleep, awake = Screen(), Screen()
+    first = await open_site(data, clock, ticks)
+    try:
+        async with first.browser() as http:
+            await say(first, http, text=f"halo {SECRET}")
+            await asleep.poll(http)
+            await say(first, http, text="keluar")
+            await awake.poll(http)
+            cookies = httpx.Cookies(http.cookies)
+    finally:
+        await first.close()
+
+    second = await open_site(data, clock, ticks)  # the epoch is read from the data, not memory
+    try:
+        async with second.browser(cookies) as http:
+            await say(second, http, text="halo")
+            resumed = await awake.poll(http)
+            assert resumed["reset"] is False and resumed["lines"], "its cursor held: only new lines"
+            woken = await asleep.poll(http)
+            assert woken["reset"] is True
+            assert asleep.lines == awake.lines and SECRET not in str(asleep.shows)
+    finally:
+        await second.close()
 
 
 async def test_after_an_erasure_the_address_reads_nothing_of_before(
@@ -469,9 +594,13 @@ async def test_no_address_or_cursor_reads_anything_of_another_person(site: Site)
         # Each conversation counts its own lines: nothing tells how busy the others are.
         assert [line["seq"] for line in budi_lines] == list(range(1, len(budi_lines) + 1))
         assert [line["seq"] for line in anna_lines] == list(range(1, len(anna_lines) + 1))
-        for cursor in ("0", "-1", "1e9", "%00", "9" * 30, str(anna_lines[0]["seq"])):
-            assert SECRET not in str(await poll(budi, cursor))
-        assert await lines(budi, "abc") == budi_lines, "a cursor that is not a number is 0"
+        anna_cursor = await cursor(anna)
+        for after in ("0", "-1", "1e9", "%00", "9" * 30, str(anna_lines[0]["seq"]), anna_cursor):
+            body = await poll(budi, after)  # an answer, never an error
+            assert SECRET not in str(body)
+            assert body["lines"] == (await poll(budi))["lines"], "only Budi's own lines"
+            assert body["reset"] is (after != "0"), "a cursor not given to Budi: start over"
+        assert await lines(budi, "abc") == budi_lines, "a cursor that is not one: from the start"
     forged = httpx.Cookies()
     forged.set("lk3_chat", "A" * 32, domain="bot.test", path="/chat")
     async with site.browser(forged) as stranger:
@@ -511,10 +640,10 @@ async def test_a_waiting_poll_wakes_when_a_reply_is_sent(chat: Chat) -> None:
 
     await chat.say(text="halo")
     address = _address(chat)
-    seen = int(str((await chat.lines())[-1]["seq"]))
+    channel = chat.site.channel
+    seen = (await channel.view(address)).cursor
     contact = await chat.app.store.contacts.find("webchat", address)
     assert contact is not None
-    channel = chat.site.channel
     waiting = asyncio.create_task(channel.wait(address, seen, timeout=30))
     await asyncio.sleep(0)
     assert not waiting.done()
@@ -522,7 +651,7 @@ async def test_a_waiting_poll_wakes_when_a_reply_is_sent(chat: Chat) -> None:
     await channel.send(Outbound(row_id, address, "balasan konselor"))
     view = await waiting
     assert [(line.who, line.text) for line in view.lines] == [("bot", "balasan konselor")]
-    assert (await channel.wait(address, view.last_seq, timeout=0.01)).lines == ()
+    assert (await channel.wait(address, view.cursor, timeout=0.01)).lines == ()
 
 
 async def test_a_reply_handed_over_twice_is_one_line_and_a_cancelled_one_none(

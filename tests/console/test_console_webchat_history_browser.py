@@ -1,5 +1,6 @@
 """The web chat's conversation in a real browser: it survives a restart of `lk3 demo` on the
-same data folder, and a quick exit clears the page live, leaving nothing to reload.
+same data folder, and a quick exit clears the page live, leaving nothing to reload, even
+in a tab that was asleep while it happened.
 
 Debian's Chromium, headless, through Playwright; a screenshot in tests/console/artifacts/.
 """
@@ -79,6 +80,62 @@ async def test_a_conversation_survives_a_restart_and_a_quick_exit_clears_it(
                 await family.reload()
                 assert [t.split("\n")[-1] for t in await lines.all_inner_texts()] == [NEUTRAL]
                 assert SECRET not in await family.content()
+            assert errors == []
+        finally:
+            await browser.close()
+
+
+async def test_a_tab_asleep_across_a_quick_exit_wakes_to_only_the_new_conversation(
+    tmp_path: Path,
+) -> None:
+    from playwright.async_api import Route, async_playwright, expect
+
+    config = dataclasses.replace(load_config(None, env={}), data_dir=tmp_path / "data")
+    async with async_playwright() as pw:
+        browser = await launch(pw)
+        try:
+            tabs = await browser.new_context()  # two tabs of one browser: one cookie
+            awake, asleep = await tabs.new_page(), await tabs.new_page()
+            errors: list[str] = []
+            for tab in (awake, asleep):
+                tab.on("pageerror", lambda e: errors.append(str(e)))
+            woken = asyncio.Event()
+
+            async def sleeping(route: Route) -> None:
+                await woken.wait()  # a phone's background tab: its poll goes out on waking
+                await route.continue_()
+
+            await asleep.route("**/chat/replies*", sleeping)
+            async with demo(config) as base:
+                await awake.goto(base + "/chat")
+                await awake.get_by_role("button", name="Mulai").click()
+                await awake.get_by_role("button", name="Setuju", exact=True).click()
+                await awake.locator("li.line.you", has_text="Setuju").wait_for()
+                await awake.get_by_label("Pesan Anda").fill(SECRET)
+                await awake.get_by_role("button", name="Kirim").click()
+                await expect(awake.locator("li.line").last).to_have_class(re.compile("bot"))
+                await asleep.goto(base + "/chat")
+                old = await asleep.locator("li.line").count()
+                assert SECRET in await asleep.content()
+
+                lines = awake.locator("li.line")
+                await awake.get_by_label("Pesan Anda").fill("keluar")
+                await awake.get_by_role("button", name="Kirim").click()
+                await expect(lines).to_have_count(1)
+                for n in range(8):  # the new conversation's numbers pass the old cursor
+                    if await lines.count() > old:
+                        break
+                    await awake.get_by_label("Pesan Anda").fill(f"halo {n}")
+                    await awake.get_by_role("button", name="Kirim").click()
+                    await awake.locator("li.line.you", has_text=f"halo {n}").wait_for()
+                    await expect(lines.last).to_have_class(re.compile("bot"))
+                now = await lines.all_inner_texts()
+                assert len(now) > old
+
+                woken.set()
+                await expect(asleep.locator("li.line")).to_have_count(len(now))
+                assert await asleep.locator("li.line").all_inner_texts() == now
+                assert SECRET not in await asleep.content()
             assert errors == []
         finally:
             await browser.close()

@@ -1,9 +1,11 @@
 // The web chat works without this file (forms and a redirect); this adds live replies.
 // No inline script anywhere (CSP). Replies are fetched by long polling /chat/replies
-// after the last line shown, so a reconnect gets what it missed and nothing twice.
-// The server also says which is the oldest line it still keeps: older ones leave the
-// page too; and when the conversation the page shows is gone altogether (a quick exit,
-// an erasure) it says `reset`, and the page starts over with what is kept now.
+// after the page's cursor (its last line, as the server named it: sent back as given),
+// so a reconnect gets what it missed and nothing twice. The server also says which is
+// the oldest line it still keeps: older ones leave the page too. When the cursor is of
+// an earlier epoch (a quick exit, an erasure, or the page slept past what is kept, so
+// line numbers started again) it says `reset`: the page clears every line it shows and
+// starts over with the lines sent, which are all that is kept now.
 "use strict";
 
 (function () {
@@ -14,7 +16,8 @@
   const notice = document.getElementById("notice");
   const text = document.getElementById("text");
   const waiting = document.getElementById("waiting");
-  let last = Number(chat.dataset.last || 0);
+  let last = Number(chat.dataset.last || 0);  // the newest line shown, in this epoch
+  let cursor = chat.dataset.cursor || "0";
   const names = { you: chat.dataset.you, bot: chat.dataset.bot };
 
   function newId() {
@@ -80,7 +83,8 @@
     for (;;) {
       try {
         const lang = encodeURIComponent(document.documentElement.lang || "");
-        const response = await fetch("/chat/replies?after=" + last + "&lang=" + lang, {
+        const after = encodeURIComponent(cursor);
+        const response = await fetch("/chat/replies?after=" + after + "&lang=" + lang, {
           credentials: "same-origin",
           headers: { Accept: "application/json" },
         });
@@ -93,6 +97,10 @@
         if (typeof body.last === "number" && body.last > last) {
           last = body.last;
           chat.dataset.last = String(last);
+        }
+        if (typeof body.cursor === "string") {
+          cursor = body.cursor;
+          chat.dataset.cursor = cursor;
         }
         pending();
       } catch (error) {
