@@ -14,6 +14,7 @@ import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from browser_support import ARTIFACTS, launch, needs_chromium
 
@@ -44,6 +45,19 @@ async def demo(config: Config) -> AsyncIterator[str]:
         assert await task == 0
 
 
+async def confide(page: Any, base: str) -> None:
+    """A family opens the chat, consents and writes something private; the bot answers."""
+    from playwright.async_api import expect
+
+    await page.goto(base + "/chat")
+    await page.get_by_role("button", name="Mulai").click()
+    await page.get_by_role("button", name="Setuju", exact=True).click()
+    await page.locator("li.line.you", has_text="Setuju").wait_for()
+    await page.get_by_label("Pesan Anda").fill(SECRET)
+    await page.get_by_role("button", name="Kirim").click()
+    await expect(page.locator("li.line").last).to_have_class(re.compile("bot"))
+
+
 async def test_a_conversation_survives_a_restart_and_a_quick_exit_clears_it(
     tmp_path: Path,
 ) -> None:
@@ -58,14 +72,8 @@ async def test_a_conversation_survives_a_restart_and_a_quick_exit_clears_it(
             family.on("pageerror", lambda e: errors.append(str(e)))
             lines = family.locator("li.line")
             async with demo(config) as base:
-                await family.goto(base + "/chat")
-                await family.get_by_role("button", name="Mulai").click()
-                await family.get_by_role("button", name="Setuju", exact=True).click()
-                await family.locator("li.line.you", has_text="Setuju").wait_for()
-                await family.get_by_label("Pesan Anda").fill(SECRET)
-                await family.get_by_role("button", name="Kirim").click()
+                await confide(family, base)
                 await family.locator("li.line.you", has_text=SECRET).wait_for()
-                await expect(family.locator("li.line").last).to_have_class(re.compile("bot"))
                 await expect(family.locator("#waiting")).to_be_hidden()
                 before = await lines.all_inner_texts()
 
@@ -107,13 +115,7 @@ async def test_a_tab_asleep_across_a_quick_exit_wakes_to_only_the_new_conversati
 
             await asleep.route("**/chat/replies*", sleeping)
             async with demo(config) as base:
-                await awake.goto(base + "/chat")
-                await awake.get_by_role("button", name="Mulai").click()
-                await awake.get_by_role("button", name="Setuju", exact=True).click()
-                await awake.locator("li.line.you", has_text="Setuju").wait_for()
-                await awake.get_by_label("Pesan Anda").fill(SECRET)
-                await awake.get_by_role("button", name="Kirim").click()
-                await expect(awake.locator("li.line").last).to_have_class(re.compile("bot"))
+                await confide(awake, base)
                 await asleep.goto(base + "/chat")
                 old = await asleep.locator("li.line").count()
                 assert SECRET in await asleep.content()
