@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hashlib
 import hmac
 import json
@@ -117,10 +118,13 @@ COMMANDS = ("start", "help", "menu", "bahasa", "berhenti", "hapus")
 # Typed content after which the buttons shown before no longer answer anything.
 _TYPED = frozenset({"text", "start"})
 _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
-# Replies are sent with Bot.do_api_request("sendMessage") (TelegramChannel._send_message),
-# which python-telegram-bot answers with a suggestion to use Bot.send_message instead.
+_NO_PREVIEW_JSON = json.dumps(_NO_PREVIEW.to_dict())
+# Replies and keyboard edits go through Bot.do_api_request (TelegramChannel._send_message),
+# which python-telegram-bot answers with a suggestion to use its own method instead.
 warnings.filterwarnings(
-    "ignore", message=r"Please use 'Bot\.sendMessage' instead", category=PTBUserWarning
+    "ignore",
+    message=r"Please use 'Bot\.(sendMessage|editMessageReplyMarkup)' instead",
+    category=PTBUserWarning,
 )
 # Chats whose keyboard state is remembered before it is forgotten (re-read when needed).
 _KEYBOARDS_KNOWN = 50_000
@@ -301,7 +305,7 @@ class TelegramChannel:
             await self._pace_group(chat_id)
         reserve = utf16_len(numbered_list("", message.options)) if message.options else 0
         parts = split_text(message.text, MAX_TEXT - reserve, utf16_len) or ["…"]
-        markup, long_values = _keyboard(message.options)
+        markup, long_values = _keyboard_json(message.options)
         sent = self._parts_sent.pop(message.outbox_id, [])
         shown = False
         for index in range(len(sent), len(parts)):
@@ -323,7 +327,7 @@ class TelegramChannel:
             self._last_sent = {a: t for a, t in self._last_sent.items() if t > horizon}
         actions = all(value.startswith(ACTION_PREFIX) for value, _ in message.options)
         if shown and self._keyboards is not None and not actions:
-            await self._show_keyboard(message.address, chat_id, sent[-1], long_values)
+            await self._show_keyboard(message.address, chat_id, sent[-1], dict(long_values))
         return ",".join(str(i) for i in sent)
 
     async def _send_part(
@@ -331,13 +335,20 @@ class TelegramChannel:
         chat_id: int,
         text: str,
         options: tuple[tuple[str, str], ...],
-        markup: InlineKeyboardMarkup | None,
+        markup: str | None,
     ) -> tuple[int, bool]:
-        """Sends one part; (message id, whether its buttons are shown)."""
+        """Sends one part (`markup`: the keyboard as JSON); (message id, whether its
+        buttons are shown)."""
         plain, spans = bold_spans(text)
-        entities = [MessageEntity(MessageEntity.BOLD, offset, length) for offset, length in spans]
+        entities = (
+            json.dumps(
+                [{"type": MessageEntity.BOLD, "offset": o, "length": n} for o, n in spans]
+            )
+            if spans
+            else None
+        )
         try:
-            sent = await self._send_message(chat_id, plain, entities or None, markup)
+            sent = await self._send_message(chat_id, plain, entities, markup)
             return sent, markup is not None
         except BadRequest as exc:
             if isinstance(delivery_error(exc), Unreachable) or (not entities and markup is None):
@@ -352,14 +363,16 @@ class TelegramChannel:
         self,
         chat_id: int,
         text: str,
-        entities: list[MessageEntity] | None = None,
-        markup: InlineKeyboardMarkup | None = None,
+        entities: str | None = None,
+        markup: str | None = None,
     ) -> int:
         """sendMessage through python-telegram-bot's request path (parameters, errors,
         retries are its own); returns the new message's id.
 
         `Bot.send_message` would also build a `Message` from the answer, about a tenth of
-        the bot's CPU, and only the id is ever read (docs/performance.md).
+        the bot's CPU, and only the id is ever read (docs/performance.md). Entities and
+        the keyboard come as JSON, which the library passes on as they are: a
+        question's keyboard is the same every time it is asked, and is serialised once.
         """
         answer = await self._bot.do_api_request(
             "sendMessage",
@@ -368,7 +381,7 @@ class TelegramChannel:
                 "text": text,
                 "entities": entities,
                 "reply_markup": markup,
-                "link_preview_options": _NO_PREVIEW,
+                "link_preview_options": _NO_PREVIEW_JSON,
             },
         )
         message_id = answer.get("message_id") if isinstance(answer, dict) else None
@@ -722,9 +735,14 @@ class TelegramChannel:
     async def _edit_markup(
         self, chat_id: int, message_id: int, markup: InlineKeyboardMarkup | None
     ) -> None:
+        # As replies are sent (_send_message): the answer, an edited Message, is not read.
+        keyboard = None if markup is None else json.dumps(markup.to_dict())
         await _quietly(
             "editMessageReplyMarkup",
-            self._bot.edit_message_reply_markup(chat_id, message_id, reply_markup=markup),
+            self._bot.do_api_request(
+                "editMessageReplyMarkup",
+                api_kwargs={"chat_id": chat_id, "message_id": message_id, "reply_markup": keyboard},
+            ),
         )
 
     def _typing_soon(self, address: str, chat_id: int) -> None:
@@ -973,6 +991,17 @@ def _keyboard(
     short = len(buttons) <= 3 and all(len(label) <= 12 for _, label in options)
     rows = [buttons] if short else [[button] for button in buttons]
     return InlineKeyboardMarkup(rows), long_values
+
+
+@functools.lru_cache(maxsize=2048)
+def _keyboard_json(
+    options: tuple[tuple[str, str], ...],
+) -> tuple[str | None, tuple[tuple[str, str], ...]]:
+    """`_keyboard` as sent: the markup's JSON, and the long values' tokens as pairs.
+    A pure function of the choices, which flows repeat, so kept for the next time."""
+    markup, long_values = _keyboard(options)
+    text = None if markup is None else json.dumps(markup.to_dict(), separators=(",", ":"))
+    return text, tuple(long_values.items())
 
 
 def _button_data(message: Message | Any) -> list[str] | None:
