@@ -229,3 +229,15 @@ async def test_a_supervisor_keeps_the_on_call_roster_that_decides_who_is_alerted
         assert again.status_code == 400
     actions = [row.action for row in await console.store.audit.rows()]
     assert actions.count("roster_added") == 1 and actions.count("roster_removed") == 1
+
+
+async def test_the_availability_page_is_titled_in_words_and_shows_the_roster_once(
+    console: Console, clock: FakeClock
+) -> None:
+    _, secret = await add_staff(console, "susi", ("supervisor",))
+    async with client(console) as http:
+        await login(http, "susi", secret, clock)
+        html = (await http.get("/console/availability")).text
+    title = html.split("<title>", 1)[1].split("</title>", 1)[0]
+    assert "<" not in title and "Belum ada jadwal piket" not in title
+    assert html.count('id="roster"') == 1
