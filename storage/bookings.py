@@ -41,7 +41,7 @@ from storage.crypto import Place
 from storage.db import Readers, Row, Tx, Writer
 from storage.errors import DatabaseError, InvalidRecordError, NotFoundError, SlotTakenError
 from storage.records import NewOutbound
-from storage.rows import as_bytes, new_rid
+from storage.rows import as_bytes, marks, new_rid
 from storage.vault import Vault
 
 __all__ = ["LIVE_HANDOFF_CASE_STATUSES", "BookingRepo", "apply", "cancel_for_contact"]
@@ -519,9 +519,9 @@ class BookingRepo:
 
     async def live_handoff(self, contact_id: int) -> bool:
         """Whether a counsellor is handling this family live (see LIVE_HANDOFF_CASE_STATUSES)."""
-        marks = ", ".join("?" * len(LIVE_HANDOFF_CASE_STATUSES))
         row = await self._readers.fetchone(
-            f"SELECT 1 FROM cases WHERE contact_id = ? AND status IN ({marks}) LIMIT 1",
+            f"SELECT 1 FROM cases WHERE contact_id = ? AND status IN"
+            f" ({marks(LIVE_HANDOFF_CASE_STATUSES)}) LIMIT 1",
             (contact_id, *LIVE_HANDOFF_CASE_STATUSES),
             what="bookings.live_handoff",
         )

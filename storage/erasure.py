@@ -41,7 +41,7 @@ from storage.clock import from_micros, to_micros
 from storage.db import Readers, Tx, Writer
 from storage.errors import DatabaseError
 from storage.records import NewInbound
-from storage.rows import as_bytes
+from storage.rows import as_bytes, marks
 from storage.vault import Vault
 
 __all__ = ["ErasureRepo", "ErasureRound", "erase_in_turn", "erase_now"]
@@ -164,7 +164,7 @@ async def _rehome_later_messages(tx: Tx, contact_id: int, after_inbox_id: int, n
         for row in rows
     ]
     await tx.execute(
-        f"DELETE FROM inbox WHERE id IN ({','.join('?' * len(rows))})",
+        f"DELETE FROM inbox WHERE id IN ({marks(rows)})",
         tuple(int(row[0]) for row in rows),
     )
     fresh, fresh_dek = await contacts.get_or_create(tx, str(who[1]), address, now)
@@ -198,9 +198,9 @@ async def erase_in_turn(
     )
     await _rehome_later_messages(tx, contact_id, inbox_id, now)
     keep = tuple(farewell_ids)
-    marks = ",".join("?" * len(keep))
+    held = marks(keep)
     if keep:
-        await tx.execute(f"UPDATE outbox SET inbox_id = NULL WHERE id IN ({marks})", keep)
+        await tx.execute(f"UPDATE outbox SET inbox_id = NULL WHERE id IN ({held})", keep)
     await _anonymise_cases(tx, contact_id, now)
     graph = await _references(tx)
     for ref in graph.get("contacts", ()):
@@ -209,7 +209,7 @@ async def erase_in_turn(
         where = f'"{ref.column}" = ?'
         params: tuple[object, ...] = (contact_id,)
         if ref.child == "outbox" and keep:
-            where += f" AND id NOT IN ({marks})"
+            where += f" AND id NOT IN ({held})"
             params += keep
         await _delete(tx, graph, ref.child, where, params)
     await _record(tx, contact_id, "farewell", "request", now)

@@ -34,6 +34,7 @@ from storage.db import Readers, Row, Tx
 from storage.handoff_records import Digest, DigestLine, LiveCase
 from storage.handoff_rows import CASE_COLUMNS, CASE_SELECT, case_from_row, risk_key
 from storage.records import NewOutbound
+from storage.rows import marks
 
 __all__ = [
     "DIGEST_CASES",
@@ -98,10 +99,6 @@ def _lines(rows: Sequence[Row]) -> tuple[DigestLine, ...]:
     return tuple(sorted(found, key=lambda line: risk_key(line.case)))
 
 
-def _marks(values: Sequence[object]) -> str:
-    return ", ".join("?" * len(values))
-
-
 async def file_alerts(
     tx: Tx,
     staff_id: int,
@@ -138,7 +135,7 @@ async def file_alerts(
     if open_ids:
         for r in await tx.fetchall(
             f"SELECT a.id, a.round, {_CASE} FROM case_alerts a JOIN cases c ON c.id = a.case_id"
-            f" WHERE a.outbox_id IN ({_marks(open_ids)}) AND c.status = 'open'",
+            f" WHERE a.outbox_id IN ({marks(open_ids)}) AND c.status = 'open'",
             tuple(open_ids),
         ):
             case = case_from_row(r[2:])
@@ -148,7 +145,7 @@ async def file_alerts(
     fresh = [case_id for case_id, _ in due if case_id not in cases]
     if fresh:
         for r in await tx.fetchall(
-            f"{CASE_SELECT} WHERE id IN ({_marks(fresh)}) AND status = 'open'", tuple(fresh)
+            f"{CASE_SELECT} WHERE id IN ({marks(fresh)}) AND status = 'open'", tuple(fresh)
         ):
             case = case_from_row(r)
             cases[case.id] = case
@@ -183,7 +180,7 @@ async def file_alerts(
             moved = links.get(case.id, [])
             if moved:
                 await tx.execute(
-                    f"UPDATE case_alerts SET outbox_id = ? WHERE id IN ({_marks(moved)})",
+                    f"UPDATE case_alerts SET outbox_id = ? WHERE id IN ({marks(moved)})",
                     (target, *moved),
                 )
             if case.id in new_round:
@@ -197,7 +194,7 @@ async def file_alerts(
     if spare:
         await tx.execute(
             "UPDATE outbox SET status = 'failed', last_error = ?, failed_at = ?,"
-            f" next_attempt_at = NULL WHERE status = 'pending' AND id IN ({_marks(spare)})",
+            f" next_attempt_at = NULL WHERE status = 'pending' AND id IN ({marks(spare)})",
             (outbox.CANCELLED, now, *spare),
         )
     return written

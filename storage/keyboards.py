@@ -21,6 +21,7 @@ from datetime import datetime
 from storage.clock import to_micros
 from storage.db import Readers, Row, Tx, Writer
 from storage.errors import DecryptError
+from storage.rows import marks
 from storage.vault import Vault
 
 __all__ = ["KEYBOARDS_MIGRATION", "KeyboardRepo", "LiveKeyboard"]
@@ -126,7 +127,7 @@ class KeyboardRepo:
             rows = await self._readers.fetchall(
                 "SELECT c.address_bidx FROM live_keyboards k"
                 " JOIN contacts c ON c.id = k.contact_id"
-                f" WHERE c.channel = ? AND c.address_bidx IN ({','.join('?' * len(chunk))})",
+                f" WHERE c.channel = ? AND c.address_bidx IN ({marks(chunk)})",
                 (channel, *chunk),
                 what="keyboards.with_live",
             )

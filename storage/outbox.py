@@ -19,7 +19,7 @@ from storage.db import Readers, Row, Tx, Writer
 from storage.delivery import DeliveryUpdate, record_status
 from storage.errors import DecryptError, InvalidRecordError, NotFoundError
 from storage.records import NewOutbound, OutboxHead, OutboxRow
-from storage.rows import as_bytes, new_rid
+from storage.rows import as_bytes, marks, new_rid
 from storage.vault import Vault
 
 __all__ = ["CANCELLED", "OutboxRepo", "cancel_pending", "insert_many", "replace_body"]
@@ -137,10 +137,9 @@ async def cancel_pending(tx: Tx, refs: Sequence[str], at: int) -> int:
     """Withdraws the pending rows with these refs (status failed, code `cancelled`)."""
     if not refs:
         return 0
-    marks = ", ".join("?" * len(refs))
     return await tx.execute(
         "UPDATE outbox SET status = 'failed', last_error = ?, failed_at = ?,"
-        f" next_attempt_at = NULL WHERE status = 'pending' AND ref IN ({marks})",
+        f" next_attempt_at = NULL WHERE status = 'pending' AND ref IN ({marks(refs)})",
         (CANCELLED, at, *refs),
     )
 

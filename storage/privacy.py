@@ -22,7 +22,7 @@ from storage.contacts import address_place
 from storage.db import Readers, Tx, Writer
 from storage.inbox import text_place, transport_id_place
 from storage.records import Case
-from storage.rows import as_bytes
+from storage.rows import as_bytes, marks
 from storage.sessions import state_place
 from storage.vault import Vault
 
@@ -114,8 +114,7 @@ async def request_cleanup(
     the conversation reaches the phone; only this turn's neutral reply goes out.
     """
     keep = tuple(new_outbox_ids)
-    marks = ",".join("?" * len(keep))
-    not_new = f" AND id NOT IN ({marks})" if keep else ""
+    not_new = f" AND id NOT IN ({marks(keep)})" if keep else ""
     await tx.execute(
         "UPDATE outbox SET status = 'failed', last_error = 'cancelled_quick_exit',"
         " failed_at = ?, next_attempt_at = NULL"

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sized
 from typing import Any
 
-__all__ = ["new_rid", "as_bytes"]
+__all__ = ["new_rid", "as_bytes", "marks"]
 
 RID_BYTES = 16
 
@@ -13,6 +14,11 @@ RID_BYTES = 16
 def new_rid() -> bytes:
     """A random row key, known before INSERT, that binds a row's ciphertexts to that row."""
     return os.urandom(RID_BYTES)
+
+
+def marks(values: Sized) -> str:
+    """The `?, ?, ?` of an `IN (...)` list with one parameter per value."""
+    return ", ".join("?" * len(values))
 
 
 def as_bytes(value: Any) -> bytes:
