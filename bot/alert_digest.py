@@ -6,7 +6,7 @@ One waiting case reads as the single alert (`handoff.alert`); one case taken or
 closed as the line that replaces it (`handoff.alert_taken`, `handoff.alert_closed`);
 anything else as a digest: a heading, one numbered line per case (waiting, taken
 by whom, closed) and how to take one. The same function renders an alert when it
-is filed, when the sender takes it (storage.handoff_digests) and when a take or a
+is filed, when the sender takes it (storage.handoff.digests) and when a take or a
 close edits it, so the words always match the cases.
 """
 
@@ -15,8 +15,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.handoff import Handoff
-from storage.handoff_digests import Options
-from storage.handoff_records import DigestLine
+from storage.handoff.digests import Options
+from storage.handoff.records import DigestLine
 
 __all__ = ["TAKE_PREFIX", "AlertRenderer"]
 

@@ -37,8 +37,8 @@ from flows.engine import ChannelCaps
 from flows.errors import FlowSetError
 from flows.library import FlowLibrary
 from flows.loader import bundled_library_dir, load_library
+from storage.crypto.keys import KeyRing, generate_key_file
 from storage.errors import StorageError
-from storage.keys import KeyRing, generate_key_file
 from storage.store import Store
 
 __all__ = ["App", "StartupError", "open_keyring", "utc_now"]

@@ -231,7 +231,7 @@ def _safety(args: argparse.Namespace) -> int:
 
 
 def _keys_generate(args: argparse.Namespace) -> int:
-    from storage.keys import generate_key_file
+    from storage.crypto.keys import generate_key_file
 
     config = load_config(args.config)
     path = args.key_file or config.resolved_key_file
@@ -307,7 +307,7 @@ def _with_store(args: argparse.Namespace, action: Callable[[Store], Awaitable[in
 
 def _staff_add(args: argparse.Namespace) -> int:
     from storage import StorageError
-    from storage.clock import utc_now
+    from storage.engine.clock import utc_now
 
     async def action(store: Store) -> int:
         try:
@@ -322,7 +322,7 @@ def _staff_add(args: argparse.Namespace) -> int:
 
 
 def _staff_link_code(args: argparse.Namespace) -> int:
-    from storage.clock import utc_now
+    from storage.engine.clock import utc_now
 
     async def action(store: Store) -> int:
         member = await store.staff.by_username(args.username)

@@ -28,8 +28,8 @@ from typing import TYPE_CHECKING, TypeAlias
 from bot.config import Config, load_config
 
 if TYPE_CHECKING:
-    from storage.keys import KeyRing
-    from storage.rotation import RotationProgress
+    from storage.crypto.keys import KeyRing
+    from storage.crypto.rotation import RotationProgress
     from storage.store import Store
 
 __all__ = ["add_key_commands", "add_privacy_commands"]
@@ -114,7 +114,7 @@ def _config(args: argparse.Namespace) -> Config:
 
 
 def _keyring(config: Config) -> KeyRing:
-    from storage.keys import ENV_VAR, KeyRing
+    from storage.crypto.keys import ENV_VAR, KeyRing
 
     from_env = bool(os.environ.get(ENV_VAR))
     return KeyRing.load(None if from_env else config.resolved_key_file, os.environ)
@@ -150,9 +150,9 @@ def _with_store(config: Config, action: Callable[[Store], Awaitable[int]]) -> in
 
 
 def _backup(args: argparse.Namespace) -> int:
-    from storage.backup import backup_database
+    from storage.crypto.backup import backup_database
+    from storage.crypto.keytree import default_tree_path
     from storage.errors import StorageError
-    from storage.keytree import default_tree_path
 
     config = _config(args)
     try:
@@ -169,10 +169,10 @@ def _backup(args: argparse.Namespace) -> int:
 
 
 def _restore(args: argparse.Namespace) -> int:
-    from storage.audit import AuditEntry
-    from storage.backup import restore_database
+    from storage.crypto.backup import restore_database
+    from storage.crypto.keytree import default_tree_path
     from storage.errors import StorageError
-    from storage.keytree import default_tree_path
+    from storage.privacy.audit import AuditEntry
 
     config = _config(args)
     db = config.database_path
@@ -211,7 +211,7 @@ def _restore(args: argparse.Namespace) -> int:
 
 def _purge(args: argparse.Namespace) -> int:
     from bot.retention import RetentionJob
-    from storage.clock import utc_now
+    from storage.engine.clock import utc_now
 
     config = _config(args)
 
@@ -279,8 +279,8 @@ def _cases_flag(args: argparse.Namespace) -> int:
 
 
 def _keys_add(args: argparse.Namespace) -> int:
+    from storage.crypto.keys import prepend_key
     from storage.errors import StorageError
-    from storage.keys import prepend_key
 
     config = load_config(args.config)
     path = args.key_file or config.resolved_key_file
@@ -296,7 +296,7 @@ def _keys_add(args: argparse.Namespace) -> int:
 
 
 def _keys_rotate(args: argparse.Namespace) -> int:
-    from storage.rotation import recorded_master_keys
+    from storage.crypto.rotation import recorded_master_keys
 
     if args.batch < 1:
         return _fail("--batch must be at least 1", 2)

@@ -36,7 +36,7 @@ from bot.console.auth import ISSUER
 from bot.console.passwords import Hasher
 from bot.run import Service, ServiceError
 from bot.webchat.page import CHAT_PATH
-from storage.audit import AuditEntry
+from storage.privacy.audit import AuditEntry
 from storage.store import Store
 
 __all__ = ["DEMO_STAFF", "DemoLogin", "demo_config", "ensure_demo_staff", "run_demo"]

@@ -19,7 +19,7 @@ no alert (nothing lives in memory timers):
 Alerts carry the case code, category, urgency and waiting time, and a "take case"
 button per case; never the family's words, name or number. Every case due for a
 staff member in a pass, and any alert still waiting for them in the outbox, go as
-one message (a digest, storage.handoff_digests): a counsellor's chat is paced at
+one message (a digest, storage.handoff.digests): a counsellor's chat is paced at
 one message a second, so in a flood one message per case would leave the ninth
 case's alert eight seconds behind the first. Every recipient gets every case due
 (never fewer people alerted than one message per case would reach).
@@ -41,7 +41,7 @@ from bot.alert_digest import TAKE_PREFIX, AlertRenderer
 from bot.config import Config
 from bot.handoff import Handoff, case_ref, minutes
 from bot.turns import PRIORITY_ALERT, PRIORITY_URGENT
-from storage.handoff_records import DueAlert, LiveCase
+from storage.handoff.records import DueAlert, LiveCase
 from storage.records import NewOutbound, StaffMember
 from storage.store import Store
 

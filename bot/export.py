@@ -20,9 +20,9 @@ from bot.config import Config
 from bot.texts import BotTexts
 from bot.turns import Reply, TurnPlan
 from flows.model import Value
-from storage.audit import AuditEntry
 from storage.errors import StorageError
-from storage.privacy import SubjectData
+from storage.privacy.audit import AuditEntry
+from storage.privacy.repo import SubjectData
 from storage.records import InboxRow
 from storage.store import Store
 

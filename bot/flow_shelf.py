@@ -2,7 +2,7 @@
 
 Where flows live: the bundled (or configured) folder gives the first version of
 each flow and `globals.toml`; everything published is kept in the database
-(`storage.flow_versions`, immutable) and `storage.console_flows` says which
+(`storage.flowhost.versions`, immutable) and `storage.flowhost.current` says which
 version of each flow is current. On start the folder's versions are published;
 one never seen before (an upgrade) becomes current, otherwise the pointer keeps
 what an admin published or rolled back to. `lk3 flows check` still checks the

@@ -1,7 +1,7 @@
 """The safety hand-off: one class the staff desk, the escalation job and the web console share.
 
 `Handoff` methods take the acting staff member's id and return a
-`storage.handoff_records.Transition` (`outcome` is `done`, `already`, `held`,
+`storage.handoff.records.Transition` (`outcome` is `done`, `already`, `held`,
 `closed`, `not_yours` or `not_found`; `case` is the case as it is now). Each
 change is one transaction with its `case_events` row and the messages it causes:
 
@@ -9,14 +9,14 @@ change is one transaction with its `case_events` row and the messages it causes:
                                             the family told a counsellor is reading
     release(staff_id, case_id)              back to the queue (alerts start again)
     close(staff_id, case_id, outcome, supervisor=False)
-                                            outcome code (storage.handoff_schema.OUTCOMES);
+                                            outcome code (storage.handoff.schema.OUTCOMES);
                                             the family offered the feedback flow, flows resume
     relay_out(staff_id, case_id, text, source=...)
                                             the owner's words to the family (no name, no number)
     copy_out(staff_id, case_id, inbox_id, source=...)
                                             the owner's photo/voice note copied to the family
     note(staff_id, case_id, text)           a private note, sealed under the family's key
-    refer(staff_id, case_id, service)       a referral code (storage.handoff_schema.REFERRALS)
+    refer(staff_id, case_id, service)       a referral code (storage.handoff.schema.REFERRALS)
     queue() / held_by(staff_id) / figures(since, until)
 
 `family_turn` is the pipeline's hook: while a counsellor holds a family's case
@@ -46,7 +46,7 @@ from bot.turns import (
 from flows.engine import ChannelCaps, Context, Input, Message, step
 from flows.library import FlowLibrary
 from flows.state import SessionState
-from storage.handoff_records import AlertRef, HandoffFigures, LiveCase, Transition
+from storage.handoff.records import AlertRef, HandoffFigures, LiveCase, Transition
 from storage.records import CaseOpen, InboxRow, NewOutbound
 from storage.store import Store
 

@@ -1,6 +1,6 @@
 """How the outbox sender handles hand-off rows: alert digests, withheld alerts, edits, copies.
 
-An alert message (`alerts:<staff id>`, storage.handoff_digests) is sealed as it
+An alert message (`alerts:<staff id>`, storage.handoff.digests) is sealed as it
 goes: its words are rendered at that moment from the cases it lists, leaving out
 those taken or closed since it was queued; with none left it is not sent.
 
@@ -32,8 +32,8 @@ from bot.channels.base import (
     Undeliverable,
 )
 from bot.handoff import Handoff
-from storage.handoff_digests import DIGEST_REF_PREFIX
-from storage.handoff_records import Digest
+from storage.handoff.digests import DIGEST_REF_PREFIX
+from storage.handoff.records import Digest
 from storage.records import OutboxRow
 from storage.store import Store
 

@@ -16,8 +16,8 @@ from bot.alert_digest import TAKE_PREFIX
 from bot.handoff import COPYABLE, Handoff
 from bot.turns import PRIORITY_ROUTINE, Reply, TurnPlan
 from flows.state import SessionState
-from storage.handoff_records import LiveCase, Transition
-from storage.handoff_schema import OUTCOMES, REFERRALS
+from storage.handoff.records import LiveCase, Transition
+from storage.handoff.schema import OUTCOMES, REFERRALS
 from storage.records import InboxRow, StaffMember
 from storage.store import Store
 

@@ -42,7 +42,7 @@ from bot.turns import (
 from flows.engine import ChannelCaps, Context
 from flows.library import FlowLibrary
 from flows.state import SessionState
-from storage.booking_records import BookingOp
+from storage.booking.records import BookingOp
 from storage.errors import SlotTakenError
 from storage.records import CaseOpen, InboxRow, NewInbound, NewOutbound, TurnWrite
 from storage.store import Store

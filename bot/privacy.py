@@ -1,7 +1,7 @@
 """The privacy worker: carries out, in the background, what a right asked for in a turn.
 
-A turn commits the request together with its replies (storage.privacy,
-storage.erasure); this worker finishes the part that needs the network or a
+A turn commits the request together with its replies (storage.privacy.repo,
+storage.privacy.erasure); this worker finishes the part that needs the network or a
 delivered reply, and resumes whatever a crash interrupted:
 
 - quick exit: asks the channel to delete the chat's messages (those of the last

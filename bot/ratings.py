@@ -4,7 +4,7 @@ When a counsellor closes a case, `bot.handoff` starts the feedback flow and
 puts a ticket in the family's (sealed) session: the closed case's category and
 urgency, no code. The flow emits `record_rating` with the chosen 1-5; the turn
 then uses the ticket up and counts the rating with those codes, in the same
-transaction as the turn (`storage.ratings`). So a rating counts once per closed
+transaction as the turn (`storage.flowhost.ratings`). So a rating counts once per closed
 case: a second rating, or one given without a closed case to rate (a flow that
 asks elsewhere), finds no ticket and is not counted. The family's comment is
 never part of it.
@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 from flows.engine import FlowError
 from flows.state import SessionState
-from storage.ratings import RATINGS, URGENCIES, NewRating
+from storage.flowhost.ratings import RATINGS, URGENCIES, NewRating
 
 __all__ = ["TICKET_VAR", "Rated", "rating_write", "take_rating", "with_ticket"]
 

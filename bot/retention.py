@@ -1,7 +1,7 @@
 """Retention: erase, by crypto-shredding, whatever the configured periods say is due.
 
 The rules (`[retention]` in the configuration, read by
-`storage.privacy.PrivacyRepo.due_for_erasure`): a withdrawal of consent is
+`storage.privacy.repo.PrivacyRepo.due_for_erasure`): a withdrawal of consent is
 erased at the next run; a first contact that never became a case after
 `first_contact_days` of silence; a contact whose cases are all closed after
 `closed_case_days`. A case that is not closed keeps its contact, whatever else
@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.config import Retention
-from storage.privacy import DueErasure
+from storage.privacy.repo import DueErasure
 from storage.store import Store
 
 __all__ = ["PurgeReport", "RetentionJob"]

@@ -80,7 +80,7 @@ def add_roster_commands(
     remove.add_argument("--config", type=Path)
 
     def do_add(args: argparse.Namespace) -> int:
-        from storage.clock import utc_now
+        from storage.engine.clock import utc_now
 
         try:
             day = parse_day(args.day)

@@ -20,7 +20,7 @@ from flows.engine import Context, Effect, FlowError, Input, Message, step
 from flows.library import FlowLibrary
 from flows.matching import match_command
 from flows.state import SessionState
-from storage.audit import AuditEntry
+from storage.privacy.audit import AuditEntry
 from storage.records import CaseOpen, ConsentRecord
 
 __all__ = [

@@ -4,7 +4,7 @@ Open a `Store` with a `KeyRing`; use its repositories. No SQL lives outside this
 package. Everything a person wrote or that identifies them is sealed under that
 contact's data key, bound to its table, column and row; addresses and transport
 ids are found through keyed blind indexes. A data key is wrapped by the master key
-together with the contact's leaf of the key tree (`storage.keytree`), a file kept
+together with the contact's leaf of the key tree (`storage.crypto.keytree`), a file kept
 beside the database but never in it nor in its backups: erasing a contact destroys
 that leaf, so no copy of the database can be read for them again.
 
@@ -28,6 +28,7 @@ Errors (all messages free of personal data and key material)::
 
 from __future__ import annotations
 
+from storage.crypto.keys import ENV_VAR, KeyRing, MasterKey, generate_key_file
 from storage.errors import (
     BackupError,
     ConstraintError,
@@ -43,7 +44,6 @@ from storage.errors import (
     VersionConflictError,
     WrongKeyError,
 )
-from storage.keys import ENV_VAR, KeyRing, MasterKey, generate_key_file
 from storage.store import Store
 
 __all__ = [

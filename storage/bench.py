@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from storage.keys import KeyRing
+from storage.crypto.keys import KeyRing
 from storage.records import NewInbound, NewOutbound, TurnWrite
 from storage.store import Store
 

@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING
 from storage.errors import InvalidRecordError
 
 if TYPE_CHECKING:
-    from storage.audit import AuditEntry
-    from storage.booking_records import BookingOp
-    from storage.ratings import NewRating
+    from storage.booking.records import BookingOp
+    from storage.flowhost.ratings import NewRating
+    from storage.privacy.audit import AuditEntry
 
 __all__ = [
     "INBOUND_KINDS",
@@ -175,7 +175,7 @@ class ConsentRecord:
     given: bool
     version: str
     # True when the person withdrew consent (`berhenti`): processing stops and
-    # their data is erased (storage.privacy.due_for_erasure).
+    # their data is erased (storage.privacy.repo.due_for_erasure).
     withdrawal: bool = False
 
 
@@ -197,12 +197,12 @@ class TurnWrite:
     # A booking change (hold, confirm, cancel...) that commits with the turn; a
     # lost race raises SlotTakenError and nothing of the turn is written.
     booking: BookingOp | None = None
-    # Rights exercised in the chat (storage.erasure, storage.privacy): events for
+    # Rights exercised in the chat (storage.privacy.erasure, storage.privacy.repo): events for
     # the audit log, a quick exit's cleanup, an erasure the person confirmed.
     audit: tuple[AuditEntry, ...] = ()
     quick_exit: bool = False
     erase: bool = False
-    # A family's rating of a closed case (storage.ratings): codes only, counted with the turn.
+    # A family's rating of a closed case (storage.flowhost.ratings): codes only, counted.
     rating: NewRating | None = None
 
     def __post_init__(self) -> None:

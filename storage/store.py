@@ -14,38 +14,38 @@ from types import TracebackType
 
 import aiosqlite
 
-from storage import turns
-from storage.audit import AuditRepo
-from storage.bookings import BookingRepo
-from storage.cases import CaseRepo
-from storage.clock import to_micros, utc_now
-from storage.consents import ConsentRepo
-from storage.console import ConsoleRepo
-from storage.console_cases import ConsoleCaseRepo
-from storage.console_flows import FlowCurrentRepo
-from storage.console_office import ConsoleOfficeRepo
-from storage.contacts import ContactRepo
-from storage.db import Readers, Tx, Writer, WriteStats, connect
-from storage.delivery import DeliveryRepo
-from storage.erasure import ErasureRepo
-from storage.flow_versions import FlowVersionRepo
-from storage.handoff import HandoffRepo
-from storage.inbox import InboxRepo
-from storage.keyboards import KeyboardRepo
-from storage.keys import KeyRing
-from storage.keytree import default_tree_path
-from storage.migrations import apply_migrations
-from storage.outbox import OutboxRepo
-from storage.privacy import PrivacyRepo
-from storage.ratings import RatingRepo
+from storage.booking.repo import BookingRepo
+from storage.channels.keyboards import KeyboardRepo
+from storage.channels.webchat import WebChatRepo
+from storage.channels.whatsapp import WhatsAppRepo
+from storage.console.cases import ConsoleCaseRepo
+from storage.console.office import ConsoleOfficeRepo
+from storage.console.repo import ConsoleRepo
+from storage.console.staff import StaffRepo
+from storage.conversation import turns
+from storage.conversation.contacts import ContactRepo
+from storage.conversation.delivery import DeliveryRepo
+from storage.conversation.inbox import InboxRepo
+from storage.conversation.outbox import OutboxRepo
+from storage.conversation.sessions import SessionRepo
+from storage.crypto.keys import KeyRing
+from storage.crypto.keytree import default_tree_path
+from storage.crypto.rotation import KeyRotation
+from storage.crypto.vault import Vault
+from storage.engine.clock import to_micros, utc_now
+from storage.engine.db import Readers, Tx, Writer, WriteStats, connect
+from storage.engine.migrations import apply_migrations
+from storage.flowhost.current import FlowCurrentRepo
+from storage.flowhost.ratings import RatingRepo
+from storage.flowhost.versions import FlowVersionRepo
+from storage.handoff.cases import CaseRepo
+from storage.handoff.repo import HandoffRepo
+from storage.handoff.roster import RosterRepo
+from storage.privacy.audit import AuditRepo
+from storage.privacy.consents import ConsentRepo
+from storage.privacy.erasure import ErasureRepo
+from storage.privacy.repo import PrivacyRepo
 from storage.records import Contact, NewInbound, TurnWrite
-from storage.roster import RosterRepo
-from storage.rotation import KeyRotation
-from storage.sessions import SessionRepo
-from storage.staff import StaffRepo
-from storage.vault import Vault
-from storage.webchat import WebChatRepo
-from storage.whatsapp import WhatsAppRepo
 
 __all__ = ["Store"]
 

@@ -20,7 +20,7 @@ from bot.booking.timefmt import DAY_NAMES, format_when, weekday_number
 from bot.booking.view import BookingView
 from bot.config import Config
 from bot.texts import BotTexts
-from storage.booking_records import MODES, Booking, Closure, WeeklyHours
+from storage.booking.records import MODES, Booking, Closure, WeeklyHours
 from storage.errors import InvalidRecordError, NotFoundError
 from storage.records import NewOutbound, StaffMember
 from storage.store import Store

@@ -91,7 +91,7 @@ def _fail(message: str) -> int:
 
 async def _hours(store: Store, args: argparse.Namespace) -> int:
     from bot.booking import BookingError, admin
-    from storage.clock import utc_now
+    from storage.engine.clock import utc_now
 
     try:
         if args.clear:
@@ -120,7 +120,7 @@ async def _hours(store: Store, args: argparse.Namespace) -> int:
 
 async def _closure_add(store: Store, args: argparse.Namespace) -> int:
     from bot.booking import BookingError, admin
-    from storage.clock import utc_now
+    from storage.engine.clock import utc_now
 
     try:
         closure = await admin.add_closure(store, args.day, args.reason, utc_now())
@@ -145,7 +145,7 @@ async def _closure_list(store: Store, args: argparse.Namespace) -> int:
     from datetime import timedelta
 
     from bot.booking.calendar import national_holidays
-    from storage.clock import utc_now
+    from storage.engine.clock import utc_now
 
     config = load_config(args.config)
     today = utc_now().astimezone(ZoneInfo(config.office.timezone)).date()
@@ -159,7 +159,7 @@ async def _closure_list(store: Store, args: argparse.Namespace) -> int:
 async def _mark(store: Store, args: argparse.Namespace) -> int:
     from bot.booking import BookingError, admin
     from bot.texts import BotTexts
-    from storage.clock import utc_now
+    from storage.engine.clock import utc_now
 
     config = load_config(args.config)
     try:
@@ -182,7 +182,7 @@ async def _mark(store: Store, args: argparse.Namespace) -> int:
 async def _schedule(store: Store, args: argparse.Namespace) -> int:
     from bot.booking import BookingError, admin
     from bot.texts import BotTexts
-    from storage.clock import utc_now
+    from storage.engine.clock import utc_now
 
     config = load_config(args.config)
     try:
@@ -201,7 +201,7 @@ async def _schedule(store: Store, args: argparse.Namespace) -> int:
 
 async def _feed(store: Store, args: argparse.Namespace) -> int:
     from bot.booking import BookingError, admin
-    from storage.clock import utc_now
+    from storage.engine.clock import utc_now
 
     config = load_config(args.config)
     try:
@@ -220,7 +220,7 @@ async def _feed(store: Store, args: argparse.Namespace) -> int:
 async def _slots(store: Store, args: argparse.Namespace) -> int:
     from bot.booking import BookingError, admin
     from bot.texts import BotTexts
-    from storage.clock import utc_now
+    from storage.engine.clock import utc_now
 
     config = load_config(args.config)
     try:

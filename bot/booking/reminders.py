@@ -6,7 +6,7 @@ loses none and a cancellation withdraws both. They are discreet by default: no
 word about counselling or the problem, since others may read the phone.
 
 At send time `ReminderGate` withdraws a booking's row when a counsellor is
-handling the family live (`storage.bookings.LIVE_HANDOFF_CASE_STATUSES`), the
+handling the family live (`storage.booking.repo.LIVE_HANDOFF_CASE_STATUSES`), the
 family has withdrawn consent, or the booking is no longer confirmed. A reply "1"
 or "2" answers the reminder only when that reminder is the last thing the family
 was sent (`BookingRepo.awaiting_reply`).
@@ -22,7 +22,7 @@ from bot.booking.timefmt import format_time, format_when
 from bot.texts import BotTexts
 from flows.engine import Input
 from flows.matching import normalize
-from storage.booking_records import Booking, Reminder
+from storage.booking.records import Booking, Reminder
 from storage.records import NewOutbound, OutboxRow
 from storage.store import Store
 

@@ -12,7 +12,7 @@ from datetime import date, datetime, time, timedelta, tzinfo
 
 from bot.booking.timefmt import format_day, format_time
 from bot.texts import BotTexts
-from storage.booking_records import Booking
+from storage.booking.records import Booking
 from storage.store import Store
 
 __all__ = ["Appointment", "day_bounds", "format_schedule", "schedule_for"]

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from functools import lru_cache
 
-from storage.booking_records import WeeklyHours
+from storage.booking.records import WeeklyHours
 
 __all__ = [
     "Busy",

@@ -21,7 +21,7 @@ from bot.config import BookingSettings
 from bot.texts import BotTexts
 from flows.engine import Effect, Option
 from flows.model import Value
-from storage.booking_records import (
+from storage.booking.records import (
     MODES,
     BookingOp,
     BookingSnapshot,

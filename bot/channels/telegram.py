@@ -9,7 +9,7 @@ Outbound, `send` delivers one reply: choices as inline buttons, emphasis
 (`*menu*`) as bold, long texts in parts of at most 4096 characters, and the Bot
 API's refusals mapped to `RetryLater` or `Unreachable` for the outbox sender.
 
-A chat has at most one live keyboard (`storage.keyboards`): the buttons of the
+A chat has at most one live keyboard (`storage.channels.keyboards`): the buttons of the
 latest question. A press is taken only from that message, once; then its buttons
 are replaced by the chosen label. A newer question or a typed answer retires the
 keyboard, so a stale button pressed later is answered with a short note and
@@ -83,7 +83,7 @@ from bot.channels.textparts import bold_spans, split_text, utf16_len
 from bot.config import Telegram
 from bot.ratelimit import RateLimiter
 from bot.texts import BotTexts
-from storage.keyboards import KeyboardRepo
+from storage.channels.keyboards import KeyboardRepo
 
 __all__ = [
     "ALLOWED_UPDATES",

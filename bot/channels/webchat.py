@@ -8,7 +8,7 @@ replies go out through the outbox like any other.
 Why the conversation is read back from the database: the page is the transport,
 so "sent" must mean "the page can show it", across a reload, a closed tab and a
 restart of the bot. `send` records the reply as a line of the conversation at
-that address (`storage.webchat`: a reference to the outbox row, never a copy of
+that address (`storage.channels.webchat`: a reference to the outbox row, never a copy of
 its words) before the outbox marks it sent, and the page asks for the lines
 after its cursor (the last line it showed), decrypted under the contact's own
 key. So a reply once acknowledged is never lost, and a reconnect gets what it
@@ -28,8 +28,8 @@ import asyncio
 from dataclasses import dataclass, field
 
 from bot.channels.base import Outbound, RetryLater
+from storage.channels.webchat import CHANNEL, KEEP_LINES, KEEP_SECONDS, START, ChatView, Cursor
 from storage.store import Store
-from storage.webchat import CHANNEL, KEEP_LINES, KEEP_SECONDS, START, ChatView, Cursor
 
 __all__ = ["NAME", "Tuning", "WebChatChannel"]
 

@@ -68,9 +68,9 @@ from bot.channels.textparts import split_text
 from bot.channels.whatsapp_window import WINDOW, is_open
 from bot.config import WhatsApp, WhatsAppTemplates
 from bot.texts import BotTexts
-from storage.delivery import DELIVERY_STATUSES, FAILED_STATUSES, DeliveryUpdate
+from storage.channels.whatsapp import AWAITING_WINDOW, Window
+from storage.conversation.delivery import DELIVERY_STATUSES, FAILED_STATUSES, DeliveryUpdate
 from storage.store import Store
-from storage.whatsapp import AWAITING_WINDOW, Window
 
 __all__ = [
     "CHANNEL",

@@ -1,6 +1,6 @@
 """Who is at the keyboard: login with password and TOTP, throttling, sessions and roles.
 
-Policy lives here, storage in `storage.console`. An account locks after a few
+Policy lives here, storage in `storage.console.repo`. An account locks after a few
 failures for a time that doubles with each further failure (capped), and an
 address that fails too often within a window is refused for a while, so
 neither one account nor many accounts can be guessed at speed. TOTP codes are
@@ -22,7 +22,7 @@ from enum import Enum
 import pyotp
 
 from bot.console.passwords import Hasher
-from storage.console import ConsoleSession
+from storage.console.repo import ConsoleSession
 from storage.records import StaffMember
 from storage.store import Store
 

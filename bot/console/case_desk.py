@@ -19,7 +19,7 @@ from bot.handoff import Handoff
 from flows.errors import FlowsError
 from flows.library import FlowLibrary
 from flows.state import SessionState
-from storage.handoff_records import LiveCase
+from storage.handoff.records import LiveCase
 from storage.store import Store
 
 __all__ = ["CaseDesk", "SrqAnswer", "Triage", "label", "triage_of", "waited"]

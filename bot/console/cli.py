@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.console.passwords import Hasher, PasswordError, check_new_password
-from storage.audit import AuditEntry
+from storage.privacy.audit import AuditEntry
 from storage.store import Store
 
 __all__ = ["add_passwd_command"]

@@ -16,7 +16,7 @@ from starlette.responses import Response
 
 from bot.console.auth import Access, Need
 from bot.console.core import Console
-from storage.audit import AuditReport, AuditRow
+from storage.privacy.audit import AuditReport, AuditRow
 
 __all__ = ["PAGE_SIZE", "register"]
 

@@ -23,9 +23,9 @@ from bot.console.auth import Access, Need, allowed
 from bot.console.core import Console, form_text
 from bot.console.office import Office
 from bot.roster import RosterInputError, parse_time
-from storage.audit import AuditEntry
-from storage.booking_records import MODES, Booking
+from storage.booking.records import MODES, Booking
 from storage.errors import StorageError
+from storage.privacy.audit import AuditEntry
 from storage.records import StaffMember
 
 __all__ = ["register"]

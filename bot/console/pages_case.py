@@ -19,9 +19,9 @@ from bot.channels import whatsapp_window
 from bot.console.auth import Access, Need, can_read_case
 from bot.console.case_desk import CaseDesk, label, triage_of, waited
 from bot.console.core import Console, form_text, redirect
-from storage.audit import AuditEntry
-from storage.handoff_records import LiveCase, Transition
-from storage.handoff_schema import OUTCOMES, REFERRALS
+from storage.handoff.records import LiveCase, Transition
+from storage.handoff.schema import OUTCOMES, REFERRALS
+from storage.privacy.audit import AuditEntry
 
 __all__ = ["MAX_NOTE", "MAX_REPLY", "NOTICES", "register"]
 

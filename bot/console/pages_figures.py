@@ -3,7 +3,7 @@
 Counts only, read from plain columns; nothing is decrypted and no case is
 named. A count from 1 to 4 is shown as "<5" (and draws no bar), so a small
 number cannot point at one family. Families' satisfaction (the feedback flow's
-1-5, `storage.ratings`) follows the same rule, and with fewer than 5 ratings in
+1-5, `storage.flowhost.ratings`) follows the same rule, and with fewer than 5 ratings in
 the month shows neither its spread nor its mean: only "<5 ratings".
 """
 
@@ -20,9 +20,9 @@ from starlette.responses import Response
 from bot.console.auth import Access, Need
 from bot.console.core import Console
 from bot.console.office import Office
-from storage.console_office import MonthCounts
-from storage.handoff_records import HandoffFigures
-from storage.ratings import RATINGS, RatingCounts
+from storage.console.office import MonthCounts
+from storage.flowhost.ratings import RATINGS, RatingCounts
+from storage.handoff.records import HandoffFigures
 
 __all__ = ["SMALL", "Satisfaction", "csv_rows", "minutes", "register", "satisfaction", "shown"]
 

@@ -37,7 +37,7 @@ from flows.errors import FlowSetError, Problem
 from flows.library import FlowLibrary
 from flows.mermaid import flowchart
 from flows.sources import content_version
-from storage.audit import AuditEntry
+from storage.privacy.audit import AuditEntry
 
 __all__ = ["register"]
 

@@ -23,7 +23,7 @@ from bot.console.auth import Access, Need
 from bot.console.case_desk import CaseDesk, label, waited
 from bot.console.core import Console, redirect
 from bot.console.queue_feed import QueueSnapshot
-from storage.handoff_records import LiveCase
+from storage.handoff.records import LiveCase
 
 __all__ = ["register", "sse_event"]
 

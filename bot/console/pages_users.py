@@ -9,9 +9,9 @@ from starlette.responses import Response
 from bot.console.auth import Access, Need
 from bot.console.core import Console, form_text
 from bot.console.passwords import PasswordError
-from storage.audit import AuditEntry
+from storage.console.staff import ROLES
 from storage.errors import StorageError
-from storage.staff import ROLES
+from storage.privacy.audit import AuditEntry
 
 __all__ = ["register"]
 

@@ -16,7 +16,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
-from storage.handoff_records import LiveCase
+from storage.handoff.records import LiveCase
 
 __all__ = ["FeedSettings", "Listener", "QueueFeed", "QueueSnapshot"]
 

@@ -43,7 +43,7 @@ from bot.channels.webchat import NAME, WebChatChannel
 from bot.console.csrf import CsrfKey
 from bot.texts import BotTexts
 from bot.web import WebServer
-from storage.webchat import ChatLine, Cursor
+from storage.channels.webchat import ChatLine, Cursor
 
 __all__ = ["CHAT_PATH", "CSP", "MAX_CHARS", "Limits", "WebChatPage", "mount_webchat"]
 

@@ -108,7 +108,7 @@ async def test_no_reminder_goes_out_while_a_counsellor_is_handling_the_family_li
         await counsellor(bot)
         await book(bot, "ibu-f")
         me = await contact_id(bot, "ibu-f")
-        # The live-handoff hook: a case a counsellor has taken (storage.bookings).
+        # The live-handoff hook: a case a counsellor has taken (storage.booking.repo).
         raw_update(
             bot.app.store.path,
             "INSERT INTO cases (code, contact_id, category, urgency, status, opened_at,"

@@ -16,7 +16,7 @@ from bot.booking.timefmt import format_day, format_when, weekday_number
 from bot.booking.view import SOONEST, BookingView, parse_slot, slot_value
 from bot.config import BookingSettings
 from bot.texts import BotTexts
-from storage.booking_records import Booking, BookingSnapshot, Closure, WeeklyHours
+from storage.booking.records import Booking, BookingSnapshot, Closure, WeeklyHours
 
 WIT = ZoneInfo("Asia/Jayapura")
 MON, TUE, WED, THU, FRI = range(5)

@@ -15,7 +15,7 @@ from bot.turns import plan_turn
 from flows.engine import ChannelCaps, Context
 from flows.loader import bundled_library_dir, load_library
 from flows.state import SessionState
-from storage.privacy import SubjectCase, SubjectConsent, SubjectData, SubjectMessage
+from storage.privacy.repo import SubjectCase, SubjectConsent, SubjectData, SubjectMessage
 
 AT = datetime(2026, 12, 1, 1, 30, tzinfo=UTC)  # 10.30 WIT
 

@@ -22,8 +22,8 @@ from pathlib import Path
 
 import pytest
 
+from storage.crypto.keys import KeyRing
 from storage.errors import StorageError
-from storage.keys import KeyRing
 from storage.records import NewInbound
 from storage.store import Store
 

@@ -29,7 +29,7 @@ from bot.app import App
 from bot.config import Config, Web
 from bot.escalation import TAKE_PREFIX
 from bot.run import Service
-from storage.handoff_records import LiveCase
+from storage.handoff.records import LiveCase
 
 FAMILY = 7001
 SARI = 9101  # counsellor

@@ -31,8 +31,8 @@ from bot.channels.telegram import MAX_TEXT
 from bot.channels.textparts import split_text, utf16_len
 from bot.escalation import TAKE_PREFIX
 from bot.turns import PRIORITY_ALERT, PRIORITY_URGENT
-from storage.handoff_digests import DIGEST_CASES, DIGEST_CASES_BY_CHANNEL
-from storage.handoff_records import DigestLine, LiveCase
+from storage.handoff.digests import DIGEST_CASES, DIGEST_CASES_BY_CHANNEL
+from storage.handoff.records import DigestLine, LiveCase
 from storage.records import OutboxRow, StaffMember
 
 CRISIS = "nama saya Maria, suami saya memukuli saya sekarang"

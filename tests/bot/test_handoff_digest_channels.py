@@ -32,7 +32,7 @@ from bot.channels.base import ButtonEditor
 from bot.config import Web, WhatsAppTemplates
 from bot.escalation import TAKE_PREFIX
 from bot.run import Service
-from storage.handoff_records import LiveCase
+from storage.handoff.records import LiveCase
 
 FAMILIES = (7201, 7202, 7203)
 SARI, BUDI = 9201, 9202

@@ -15,7 +15,7 @@ from bot.channels.base import Inbound, MessageDeleter, RetryLater
 from bot.config import Retention
 from bot.export import EXPORT_CHUNK_CHARS
 from bot.privacy import PrivacyWorker
-from storage.keytree import KeyTree
+from storage.crypto.keytree import KeyTree
 
 WHO = "chat-1"
 IN_A_MINUTE = timedelta(minutes=1)

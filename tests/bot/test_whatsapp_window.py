@@ -33,8 +33,8 @@ from whatsapp_support import (
 from bot.channels.whatsapp import HOLD, HOLD_EXPIRED, NO_TEMPLATE
 from bot.channels.whatsapp_window import MARGIN, WINDOW, describe, is_open, remaining
 from bot.run import Service
+from storage.channels.whatsapp import AWAITING_WINDOW
 from storage.records import NewOutbound
-from storage.whatsapp import AWAITING_WINDOW
 
 COUNSELLOR = ("Halo Ibu, ini Sari dari LK3.", "Kapan Ibu bisa ditelepon?")
 

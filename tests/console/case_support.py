@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from console_support import FakeClock
 
 from flows.state import SessionState
-from storage.handoff_records import LiveCase
+from storage.handoff.records import LiveCase
 from storage.records import CaseOpen, NewInbound, NewOutbound, TurnWrite
 from storage.store import Store
 

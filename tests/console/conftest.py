@@ -10,7 +10,7 @@ from console_support import FakeClock, make_console, make_office
 
 from bot.console.core import Console
 from bot.console.office import Office
-from storage.keys import KeyRing
+from storage.crypto.keys import KeyRing
 from storage.store import Store
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from console_support import FakeClock, add_staff, client, csrf_of, login
 
 from bot.console.core import Console
-from storage.audit import AuditEntry
+from storage.privacy.audit import AuditEntry
 
 
 async def _fill(console: Console, rows: int) -> None:

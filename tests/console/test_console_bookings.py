@@ -9,7 +9,7 @@ import httpx
 from console_support import T0, FakeClock, add_staff, client, csrf_of, login
 
 from bot.console.core import Console
-from storage.booking_records import ConfirmHold, HoldSlot
+from storage.booking.records import ConfirmHold, HoldSlot
 from storage.records import NewInbound, TurnWrite
 from storage.store import Store
 

@@ -21,7 +21,7 @@ from bot.console.core import Console
 from bot.console.office import Office
 from bot.console.pages_figures import satisfaction
 from bot.texts import BotTexts
-from storage.ratings import NewRating, RatingCounts
+from storage.flowhost.ratings import NewRating, RatingCounts
 from storage.records import NewInbound, TurnWrite
 from storage.store import Store
 

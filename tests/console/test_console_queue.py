@@ -18,7 +18,7 @@ from bot.console.core import Console
 from bot.console.office import Office
 from bot.console.queue_feed import FeedSettings, QueueFeed
 from bot.web import WebServer
-from storage.handoff_records import LiveCase
+from storage.handoff.records import LiveCase
 from storage.store import Store
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from storage_support import FakeClock
 
-from storage.keys import KeyRing
+from storage.crypto.keys import KeyRing
 from storage.store import Store
 
 

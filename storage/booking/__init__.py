@@ -1,0 +1,1 @@
+"""Appointments: weekly hours, slots, holds, confirmed bookings and their reminders."""

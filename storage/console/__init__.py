@@ -1,0 +1,1 @@
+"""What the web console keeps: staff and their logins, sessions, the office, case views."""

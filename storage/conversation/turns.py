@@ -1,0 +1,66 @@
+"""The two transactions every message goes through: receive it, then commit its turn."""
+
+from __future__ import annotations
+
+from storage.booking.repo import apply as apply_booking
+from storage.conversation import contacts, inbox, outbox, sessions
+from storage.engine.clock import to_micros
+from storage.engine.db import Tx
+from storage.errors import InvalidRecordError, NotFoundError
+from storage.flowhost import ratings
+from storage.handoff import cases
+from storage.privacy import audit, consents, erasure
+from storage.privacy import repo as privacy
+from storage.records import Contact, NewInbound, TurnWrite
+
+__all__ = ["commit_turn", "receive"]
+
+
+async def receive(
+    tx: Tx, channel: str, address: str, item: NewInbound, now: int
+) -> tuple[Contact, int | None]:
+    """Gets or creates the contact and stores the message (None if a duplicate)."""
+    contact, dek = await contacts.get_or_create(tx, channel, address, now)
+    return contact, await inbox.insert(tx, channel, contact.id, dek, item)
+
+
+async def commit_turn(tx: Tx, turn: TurnWrite, now: int) -> list[int]:
+    """Writes a processed message's outcome; does nothing if it was already processed."""
+    row = await tx.fetchone(
+        "SELECT contact_id, processed_at FROM inbox WHERE id = ?", (turn.inbox_id,)
+    )
+    if row is None:
+        raise NotFoundError(f"commit_turn: inbox row {turn.inbox_id} does not exist")
+    if int(row[0]) != turn.contact_id:
+        raise InvalidRecordError(
+            f"commit_turn: inbox row {turn.inbox_id} belongs to contact {row[0]},"
+            f" not {turn.contact_id}"
+        )
+    if row[1] is not None:
+        return []
+    at = to_micros(turn.processed_at, "TurnWrite.processed_at")
+    if turn.booking is not None:
+        # First: a time just taken by another family fails the whole turn (SlotTakenError).
+        await apply_booking(tx, turn.contact_id, turn.booking, at)
+    await sessions.upsert(tx, turn.contact_id, turn.session_state, at)
+    if turn.rating is not None:
+        await ratings.record(tx, turn.rating)
+    ids = await outbox.insert_many(tx, turn.outbound, turn.inbox_id, now)
+    for wanted in turn.cases:
+        await cases.open_or_raise(tx, turn.contact_id, wanted, at)
+    if turn.language is not None:
+        await tx.execute(
+            "UPDATE contacts SET language = ? WHERE id = ?", (turn.language, turn.contact_id)
+        )
+    if turn.consent is not None:
+        await consents.record(tx, turn.contact_id, turn.consent, at)
+    if turn.forget_text:
+        await inbox.forget_text(tx, turn.inbox_id)
+    await tx.execute("UPDATE inbox SET processed_at = ? WHERE id = ?", (at, turn.inbox_id))
+    for entry in turn.audit:
+        await audit.append(tx, entry, at)
+    if turn.quick_exit:
+        await privacy.request_cleanup(tx, turn.contact_id, turn.inbox_id, ids, at)
+    if turn.erase:
+        await erasure.erase_in_turn(tx, turn.contact_id, turn.inbox_id, ids, at)
+    return ids

@@ -1,0 +1,217 @@
+"""Named schema migrations, applied in order, each in its own transaction, recorded by name.
+
+A migration is never edited once released: later changes are new entries at the
+end of `MIGRATIONS`. Each statement runs separately (not `executescript`, which
+would commit half-way), so a failing migration leaves the schema as it was.
+
+What stays plain and what is sealed: codes, counts, timestamps (integer
+microseconds since the epoch, UTC) and flags are plain so reports need no
+decryption; every column ending in `_enc` is AES-GCM sealed (see `storage.crypto.aead`)
+and every `*_bidx`/`transport_key` is a keyed HMAC. `rid` columns hold random row
+keys that bind a row's ciphertexts to that row.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+
+import aiosqlite
+
+from storage.booking.schema import BOOKING_MIGRATION
+from storage.channels.schema import KEYBOARDS_MIGRATION, WEBCHAT_MIGRATION, WHATSAPP_MIGRATION
+from storage.console.schema import CONSOLE_MIGRATION, STAFF_MIGRATION
+from storage.errors import MigrationError
+from storage.flowhost.schema import FLOW_CURRENT_MIGRATION, RATINGS_MIGRATION
+from storage.handoff.schema import DIGEST_MIGRATION, HANDOFF_MIGRATION
+from storage.privacy.schema import PRIVACY_MIGRATION
+
+__all__ = ["MIGRATIONS", "Migration", "apply_migrations", "applied_migrations"]
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    name: str
+    statements: tuple[str, ...]
+
+
+_INITIAL = (
+    """CREATE TABLE meta (
+        name TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    ) WITHOUT ROWID""",
+    """CREATE TABLE master_keys (
+        key_id TEXT PRIMARY KEY,
+        check_value BLOB NOT NULL,
+        added_at INTEGER NOT NULL
+    ) WITHOUT ROWID""",
+    # Database-wide secrets (the blind-index key), wrapped by a master key.
+    """CREATE TABLE wrapped_keys (
+        purpose TEXT PRIMARY KEY,
+        master_key_id TEXT NOT NULL REFERENCES master_keys (key_id),
+        wrapped BLOB NOT NULL,
+        created_at INTEGER NOT NULL
+    )""",
+    # AUTOINCREMENT: a contact id is never reused, so a wrapped key's row binding
+    # (contact_keys.dek.<id>) can never be satisfied by a later contact.
+    """CREATE TABLE contacts (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        rid BLOB NOT NULL,
+        channel TEXT NOT NULL,
+        address_bidx BLOB NOT NULL,
+        address_enc BLOB NOT NULL,
+        language TEXT,
+        created_at INTEGER NOT NULL,
+        last_seen_at INTEGER NOT NULL,
+        unreachable INTEGER NOT NULL DEFAULT 0 CHECK (unreachable IN (0, 1)),
+        UNIQUE (channel, address_bidx)
+    )""",
+    # One data key per contact; deleting this row later shreds the contact.
+    """CREATE TABLE contact_keys (
+        contact_id INTEGER PRIMARY KEY REFERENCES contacts (id),
+        master_key_id TEXT NOT NULL REFERENCES master_keys (key_id),
+        wrapped BLOB NOT NULL,
+        created_at INTEGER NOT NULL
+    )""",
+    "CREATE INDEX contact_keys_by_master ON contact_keys (master_key_id)",
+    """CREATE TABLE inbox (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        rid BLOB NOT NULL,
+        channel TEXT NOT NULL,
+        transport_key BLOB NOT NULL,
+        transport_id_enc BLOB NOT NULL,
+        contact_id INTEGER NOT NULL REFERENCES contacts (id),
+        kind TEXT NOT NULL,
+        text_enc BLOB NOT NULL,
+        received_at INTEGER NOT NULL,
+        processed_at INTEGER,
+        UNIQUE (channel, transport_key)
+    )""",
+    "CREATE INDEX inbox_pending ON inbox (id) WHERE processed_at IS NULL",
+    "CREATE INDEX inbox_by_contact ON inbox (contact_id, id)",
+    """CREATE TRIGGER inbox_touches_contact AFTER INSERT ON inbox BEGIN
+        UPDATE contacts SET last_seen_at = max(last_seen_at, NEW.received_at)
+        WHERE id = NEW.contact_id;
+    END""",
+    """CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        rid BLOB NOT NULL,
+        contact_id INTEGER NOT NULL REFERENCES contacts (id),
+        channel TEXT NOT NULL,
+        priority INTEGER NOT NULL CHECK (priority BETWEEN 0 AND 9),
+        due_at INTEGER NOT NULL,
+        body_enc BLOB NOT NULL,
+        status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'sent', 'failed')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT,
+        next_attempt_at INTEGER,
+        provider_id TEXT,
+        sent_at INTEGER,
+        failed_at INTEGER,
+        inbox_id INTEGER REFERENCES inbox (id),
+        created_at INTEGER NOT NULL
+    )""",
+    "CREATE INDEX outbox_due ON outbox (priority, due_at, id) WHERE status = 'pending'",
+    "CREATE INDEX outbox_by_contact ON outbox (contact_id, id)",
+    """CREATE TABLE sessions (
+        contact_id INTEGER PRIMARY KEY REFERENCES contacts (id),
+        state_enc BLOB NOT NULL,
+        updated_at INTEGER NOT NULL
+    )""",
+    """CREATE TABLE cases (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        code TEXT NOT NULL UNIQUE,
+        contact_id INTEGER NOT NULL REFERENCES contacts (id),
+        category TEXT NOT NULL,
+        urgency TEXT NOT NULL CHECK (urgency IN ('biasa', 'segera', 'darurat')),
+        status TEXT NOT NULL DEFAULT 'open',
+        opened_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+    )""",
+    # At most one open case per contact: new concerns raise it instead of multiplying.
+    "CREATE UNIQUE INDEX cases_one_open ON cases (contact_id) WHERE status = 'open'",
+    """CREATE TABLE flow_versions (
+        flow_id TEXT NOT NULL,
+        version TEXT NOT NULL,
+        source TEXT NOT NULL,
+        published_at INTEGER NOT NULL,
+        PRIMARY KEY (flow_id, version)
+    )""",
+    """CREATE TABLE consents (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        contact_id INTEGER NOT NULL REFERENCES contacts (id),
+        given INTEGER NOT NULL CHECK (given IN (0, 1)),
+        version TEXT NOT NULL,
+        at INTEGER NOT NULL
+    )""",
+    "CREATE INDEX consents_by_contact ON consents (contact_id, id)",
+)
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration("0001_initial", _INITIAL),
+    Migration("0002_staff", STAFF_MIGRATION),
+    Migration("0003_privacy", PRIVACY_MIGRATION),
+    Migration("0004_booking", BOOKING_MIGRATION),
+    Migration("0005_telegram", KEYBOARDS_MIGRATION),
+    Migration("0006_whatsapp", WHATSAPP_MIGRATION),
+    Migration("0007_handoff", HANDOFF_MIGRATION),
+    Migration("0008_console", CONSOLE_MIGRATION),
+    Migration("0009_flow_current", FLOW_CURRENT_MIGRATION),
+    Migration("0010_ratings_webchat", RATINGS_MIGRATION + WEBCHAT_MIGRATION),
+    Migration("0011_alert_digests", DIGEST_MIGRATION),
+)
+
+
+async def applied_migrations(conn: aiosqlite.Connection) -> list[tuple[str, int]]:
+    """(name, applied_at) of every migration recorded, in the order applied."""
+    rows = await conn.execute_fetchall("SELECT name, applied_at FROM migrations ORDER BY name")
+    return [(str(row[0]), int(row[1])) for row in rows]
+
+
+async def apply_migrations(
+    conn: aiosqlite.Connection,
+    now: int,
+    migrations: tuple[Migration, ...] = MIGRATIONS,
+) -> list[str]:
+    """Applies what is missing, in order; returns the names applied now.
+
+    `conn` must be in autocommit mode (isolation_level=None); each migration gets
+    its own BEGIN IMMEDIATE, so two processes opening one new file cannot both
+    apply it.
+    """
+    await conn.execute(
+        "CREATE TABLE IF NOT EXISTS migrations ("
+        " name TEXT PRIMARY KEY, applied_at INTEGER NOT NULL) WITHOUT ROWID"
+    )
+    known = [m.name for m in migrations]
+    done: list[str] = []
+    for migration in migrations:
+        await conn.execute("BEGIN IMMEDIATE")
+        try:
+            applied = {name for name, _ in await applied_migrations(conn)}
+            unknown = sorted(applied - set(known))
+            if unknown:
+                raise MigrationError(
+                    f"the database has migration {unknown[0]}, which this code does not know;"
+                    " it was written by a newer version"
+                )
+            if migration.name in applied:
+                await conn.execute("ROLLBACK")
+                continue
+            for number, statement in enumerate(migration.statements, start=1):
+                try:
+                    await conn.execute(statement)
+                except sqlite3.Error as exc:
+                    raise MigrationError(
+                        f"migration {migration.name} statement {number} failed: {exc}"
+                    ) from exc
+            await conn.execute(
+                "INSERT INTO migrations (name, applied_at) VALUES (?, ?)", (migration.name, now)
+            )
+            await conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                await conn.execute("ROLLBACK")
+            raise
+        done.append(migration.name)
+    return done

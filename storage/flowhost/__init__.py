@@ -1,0 +1,1 @@
+"""Published flows: the versions, which version is current, and the ratings families give."""
