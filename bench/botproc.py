@@ -1,7 +1,7 @@
 """The bot process the benchmark measures: `lk3 run`, optionally without Telegram's pacing.
 
 `python -m bench.botproc CONFIG paced` is exactly `lk3 run --config CONFIG` (on the
-same event loop, bot.eventloop).
+same event loop, bot.core.eventloop).
 `unpaced` runs the same service (python-telegram-bot, pipeline, store, outbox
 sender, logging to the data folder) with the sender's 30 messages a second, the
 one-message-a-second-per-chat pacing and the "typing…" hint lifted: the
@@ -15,10 +15,11 @@ import signal
 import sys
 from pathlib import Path
 
-from bot.channels.telegram import TelegramChannel, Tuning
+from bot.channels.telegram.channel import TelegramChannel
+from bot.channels.telegram.protocol import Tuning
 from bot.cli import _setup_logging
 from bot.config import load_config
-from bot.eventloop import run_service
+from bot.core.eventloop import run_service
 from bot.run import serve
 
 UNPACED = Tuning(per_chat_interval=0.0, typing_delay=3600.0)

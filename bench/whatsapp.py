@@ -51,7 +51,7 @@ from twilio_api import FakeTwilio  # type: ignore[import-not-found]  # noqa: E40
 
 from bench.load import ReplyClock, add_counsellors, percentile, script_for  # noqa: E402
 from bench.proc import cpu_seconds, peak_rss_mb  # noqa: E402
-from bot.channels.whatsapp import INCOMING_PATH  # noqa: E402
+from bot.channels.whatsapp.protocol import INCOMING_PATH  # noqa: E402
 from bot.config import load_config  # noqa: E402
 
 __all__ = ["TimedTwilio", "measure"]

@@ -16,10 +16,10 @@ import signal
 import sys
 from pathlib import Path
 
-from bot.channels import whatsapp
+from bot.channels.whatsapp import protocol as whatsapp
 from bot.cli import _setup_logging
 from bot.config import load_config
-from bot.eventloop import run_service
+from bot.core.eventloop import run_service
 from bot.run import Service, ServiceError
 
 UNPACED = whatsapp.Tuning(per_chat_interval=0.0, max_per_second=1_000_000.0)

@@ -18,21 +18,20 @@ from datetime import UTC, datetime
 
 from bot.channels.base import Channel, Inbound
 from bot.config import Config
+from bot.core.failpoints import armed_failpoints
+from bot.core.outbox import OutboxSender
+from bot.core.pipeline import Pipeline
+from bot.core.texts import BotTexts, TextsError
+from bot.core.turns import MERGED_REPLY_CHARS
 from bot.datadir import secure_data_dir
-from bot.escalation import EscalationJob
-from bot.failpoints import armed_failpoints
-from bot.flow_shelf import FlowShelf
-from bot.handoff import Handoff
-from bot.handoff_delivery import HandoffDelivery, HandoffGate
-from bot.handoff_desk import HandoffDesk
-from bot.outbox import OutboxSender
-from bot.pipeline import Pipeline
-from bot.privacy import PrivacyWorker
-from bot.retention import RetentionJob
+from bot.flowhost.shelf import FlowShelf
+from bot.handoff.delivery import HandoffDelivery, HandoffGate
+from bot.handoff.desk import CaseCommands, CounsellorDesk
+from bot.handoff.escalation import EscalationJob
+from bot.handoff.service import Handoff
+from bot.privacy.retention import RetentionJob
+from bot.privacy.worker import PrivacyWorker
 from bot.safety import Classifier
-from bot.staff_desk import StaffDesk
-from bot.texts import BotTexts, TextsError
-from bot.turns import MERGED_REPLY_CHARS
 from flows.engine import ChannelCaps
 from flows.errors import FlowSetError
 from flows.library import FlowLibrary
@@ -113,7 +112,7 @@ class App:
         # The safety hand-off (case changes for the desk and the console) and its alerts.
         self.handoff: Handoff | None = None
         self.escalation: EscalationJob | None = None
-        # The flows in use, swapped by a publish in the console (bot/flow_shelf.py).
+        # The flows in use, swapped by a publish in the console (bot/flowhost/shelf.py).
         self.flows: FlowShelf | None = None
 
     @classmethod
@@ -183,7 +182,7 @@ class App:
             },
             clock=clock,
             on_committed=committed,
-            staff_desk=StaffDesk(store, texts, config, clock, HandoffDesk(store, handoff)),
+            staff_desk=CounsellorDesk(store, texts, config, clock, CaseCommands(store, handoff)),
             handoff=handoff,
         )
         escalation.gathering = pipeline.reading_backlog

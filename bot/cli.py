@@ -14,12 +14,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from bot.booking.cli import add_booking_commands
-from bot.cli_privacy import add_key_commands, add_privacy_commands
 from bot.config import Config, ConfigError, load_config
 from bot.console.cli import add_passwd_command
+from bot.core.eventloop import run_service
 from bot.datadir import secure_data_dir
-from bot.eventloop import run_service
-from bot.roster import add_roster_commands
+from bot.handoff.roster import add_roster_commands
+from bot.privacy.cli import add_key_commands, add_privacy_commands
 
 if TYPE_CHECKING:
     from storage.store import Store

@@ -32,8 +32,8 @@ import pyotp
 
 from bot.app import utc_now
 from bot.config import Config, Telegram, Web, WhatsApp
-from bot.console.auth import ISSUER
-from bot.console.passwords import Hasher
+from bot.console.auth.login import ISSUER
+from bot.console.auth.passwords import Hasher
 from bot.run import Service, ServiceError
 from bot.webchat.page import CHAT_PATH
 from storage.privacy.audit import AuditEntry

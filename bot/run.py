@@ -24,15 +24,18 @@ from typing import TextIO
 
 from bot.app import App, StartupError, utc_now
 from bot.booking.ical import ICAL_ROUTE, ical_endpoint
-from bot.channels import whatsapp
 from bot.channels.base import Channel
-from bot.channels.telegram import WEBHOOK_PATH, TelegramChannel, TelegramSetupError, Tuning
+from bot.channels.telegram.channel import TelegramChannel
+from bot.channels.telegram.errors import TelegramSetupError
+from bot.channels.telegram.protocol import WEBHOOK_PATH, Tuning
 from bot.channels.webchat import WebChatChannel
-from bot.channels.whatsapp import WhatsAppChannel, WhatsAppSetupError
+from bot.channels.whatsapp import protocol as whatsapp
+from bot.channels.whatsapp.channel import WhatsAppChannel
+from bot.channels.whatsapp.errors import WhatsAppSetupError
 from bot.config import Config
 from bot.console.app import build_console, mount_console
 from bot.console.office import Office
-from bot.texts import BotTexts, TextsError
+from bot.core.texts import BotTexts, TextsError
 from bot.web import WebError, WebServer
 from bot.webchat.page import WebChatPage, mount_webchat
 

@@ -19,7 +19,7 @@ from bot.booking.slots import start_times
 from bot.booking.timefmt import DAY_NAMES, format_when, weekday_number
 from bot.booking.view import BookingView
 from bot.config import Config
-from bot.texts import BotTexts
+from bot.core.texts import BotTexts
 from storage.booking.records import MODES, Booking, Closure, WeeklyHours
 from storage.errors import InvalidRecordError, NotFoundError
 from storage.records import NewOutbound, StaffMember

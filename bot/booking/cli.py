@@ -158,7 +158,7 @@ async def _closure_list(store: Store, args: argparse.Namespace) -> int:
 
 async def _mark(store: Store, args: argparse.Namespace) -> int:
     from bot.booking import BookingError, admin
-    from bot.texts import BotTexts
+    from bot.core.texts import BotTexts
     from storage.engine.clock import utc_now
 
     config = load_config(args.config)
@@ -181,7 +181,7 @@ async def _mark(store: Store, args: argparse.Namespace) -> int:
 
 async def _schedule(store: Store, args: argparse.Namespace) -> int:
     from bot.booking import BookingError, admin
-    from bot.texts import BotTexts
+    from bot.core.texts import BotTexts
     from storage.engine.clock import utc_now
 
     config = load_config(args.config)
@@ -219,7 +219,7 @@ async def _feed(store: Store, args: argparse.Namespace) -> int:
 
 async def _slots(store: Store, args: argparse.Namespace) -> int:
     from bot.booking import BookingError, admin
-    from bot.texts import BotTexts
+    from bot.core.texts import BotTexts
     from storage.engine.clock import utc_now
 
     config = load_config(args.config)

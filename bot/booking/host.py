@@ -18,8 +18,8 @@ from bot.booking import BOOKING_EFFECTS, BOOKING_FLOW
 from bot.booking.reminders import reminder_reply, reply_input
 from bot.booking.view import BookingView, Decision
 from bot.config import Config
+from bot.core.texts import BotTexts
 from bot.safety import Assessment, Level
-from bot.texts import BotTexts
 from flows.engine import Effect, Input, Option
 from flows.library import FlowLibrary
 from flows.model import Value

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta, tzinfo
 
 from bot.booking import BOOKING_FLOW
 from bot.booking.timefmt import format_time, format_when
-from bot.texts import BotTexts
+from bot.core.texts import BotTexts
 from flows.engine import Input
 from flows.matching import normalize
 from storage.booking.records import Booking, Reminder

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 
 from bot.booking.timefmt import format_day, format_time
-from bot.texts import BotTexts
+from bot.core.texts import BotTexts
 from storage.booking.records import Booking
 from storage.store import Store
 

@@ -18,7 +18,7 @@ from bot.booking.reminders import reminders_for
 from bot.booking.slots import Slot, SlotRules, candidates, free_slots, start_times
 from bot.booking.timefmt import format_day, format_when
 from bot.config import BookingSettings
-from bot.texts import BotTexts
+from bot.core.texts import BotTexts
 from flows.engine import Effect, Option
 from flows.model import Value
 from storage.booking.records import (

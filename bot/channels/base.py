@@ -131,7 +131,7 @@ class Channel(Protocol):
         ...
 
     # Optional: `merge_chars`, how long a message a turn's replies may be joined into
-    # (bot.turns.merge_replies); channels without it get MERGED_REPLY_CHARS.
+    # (bot.core.turns.merge_replies); channels without it get MERGED_REPLY_CHARS.
 
 
 @runtime_checkable

@@ -5,20 +5,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from bot.console import (
-    pages_audit,
-    pages_auth,
-    pages_bookings,
-    pages_case,
-    pages_figures,
-    pages_flows,
-    pages_queue,
-    pages_users,
-)
-from bot.console.auth import AuthSettings
+from bot.console.auth import pages as pages_auth
+from bot.console.auth.login import AuthSettings
 from bot.console.case_desk import CaseDesk
 from bot.console.core import Console
 from bot.console.office import Office
+from bot.console.pages import audit as pages_audit
+from bot.console.pages import bookings as pages_bookings
+from bot.console.pages import case as pages_case
+from bot.console.pages import figures as pages_figures
+from bot.console.pages import flows as pages_flows
+from bot.console.pages import queue as pages_queue
+from bot.console.pages import users as pages_users
 from bot.console.queue_feed import FeedSettings
 from bot.web import WebServer
 from storage.store import Store

@@ -1,7 +1,7 @@
 """What the queue and case pages need beyond the console itself, and how they show it.
 
 `CaseDesk` bundles the hand-off (every change to a case goes through
-`bot.handoff.Handoff`, never around it), the flow library (to label triage
+`bot.handoff.service.Handoff`, never around it), the flow library (to label triage
 answers in the reader's language), the office time zone, the sender's wake-up
 (a counsellor's reply leaves at once) and the live queue feed. The helpers turn
 codes and times into words for a page; they never see what a family wrote.
@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 
 from bot.console.i18n import ConsoleTexts
 from bot.console.queue_feed import FeedSettings, QueueFeed
-from bot.handoff import Handoff
+from bot.handoff.service import Handoff
 from flows.errors import FlowsError
 from flows.library import FlowLibrary
 from flows.state import SessionState

@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TextIO
 
-from bot.console.passwords import Hasher, PasswordError, check_new_password
+from bot.console.auth.passwords import Hasher, PasswordError, check_new_password
 from storage.privacy.audit import AuditEntry
 from storage.store import Store
 

@@ -21,8 +21,8 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from bot.console.auth import Access, Authenticator, AuthSettings, Need, allowed
-from bot.console.csrf import CsrfKey
+from bot.console.auth.csrf import CsrfKey
+from bot.console.auth.login import Access, Authenticator, AuthSettings, Need, allowed
 from bot.console.i18n import LANGUAGES, ConsoleTexts
 from storage.store import Store
 

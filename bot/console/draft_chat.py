@@ -1,10 +1,10 @@
 """The test chat on the flows page: the DRAFT flows as a family would meet them, nothing done.
 
 An admin types (or presses a button) as a family; each message goes through the
-same crisis check and the same choice of input as a real one (`bot.turns`:
+same crisis check and the same choice of input as a real one (`bot.core.turns`:
 urgent -> the crisis flow, check -> the safety question, a withdrawn consent ->
 the privacy note), then through the pure engine on the checked draft library,
-and the new state is the one `bot.turns.plan_turn` gives the pipeline.
+and the new state is the one `bot.core.turns.plan_turn` gives the pipeline.
 Effects are shown, never carried out: no case opens, nobody is alerted, no
 booking is held, nothing is stored, sent or logged. Free booking times are not
 read from the calendar, so the booking flow takes its "no times" branch.
@@ -31,9 +31,8 @@ from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from bot.booking import BOOKING_FLOW
-from bot.safety import Assessment, Level
-from bot.texts import BotTexts
-from bot.turns import (
+from bot.core.texts import BotTexts
+from bot.core.turns import (
     CRISIS_FLOW,
     PRIVACY_FLOW,
     SAFETY_CHECK_FLOW,
@@ -41,6 +40,7 @@ from bot.turns import (
     plan_turn,
     withdrawn,
 )
+from bot.safety import Assessment, Level
 from flows.engine import Context, Effect, FlowError, Input, Message, Option, step
 from flows.errors import StateError
 from flows.library import FlowLibrary
@@ -107,7 +107,7 @@ def say(
     texts: BotTexts,
     max_chars: int,
 ) -> Chat:
-    """One message from the family, decided as `bot.turns.plan_turn` decides it.
+    """One message from the family, decided as `bot.core.turns.plan_turn` decides it.
 
     The lines come from the engine's own outputs (effects in their place); the new
     state and the host's own objections to an effect (a case category that is not a
@@ -166,7 +166,7 @@ def _run(
     turn = step(library, chat.state, inp, ctx)
     state, outputs = turn.state, list(turn.outputs)
     offered = any(isinstance(o, Effect) and o.name == "offer_slots" for o in outputs)
-    if offered and library.has_flow(BOOKING_FLOW):  # as bot.turns: triage's end leads on
+    if offered and library.has_flow(BOOKING_FLOW):  # as bot.core.turns: triage's end leads on
         booking = step(library, state, Input(kind="interrupt", flow=BOOKING_FLOW), ctx)
         state = booking.state
         outputs += booking.outputs

@@ -11,9 +11,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.config import Config
-from bot.flow_shelf import FlowShelf
-from bot.handoff import Handoff
-from bot.texts import BotTexts
+from bot.core.texts import BotTexts
+from bot.flowhost.shelf import FlowShelf
+from bot.handoff.service import Handoff
 
 __all__ = ["Office"]
 

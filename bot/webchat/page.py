@@ -40,8 +40,8 @@ from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Redire
 from bot.channels.base import Inbound, Receiver
 from bot.channels.textparts import emphasis_parts
 from bot.channels.webchat import NAME, WebChatChannel
-from bot.console.csrf import CsrfKey
-from bot.texts import BotTexts
+from bot.console.auth.csrf import CsrfKey
+from bot.core.texts import BotTexts
 from bot.web import WebServer
 from storage.channels.webchat import ChatLine, Cursor
 

@@ -4,7 +4,7 @@ The month's counts for the figures page are codes and numbers, never a story.
 
 Everything here reads plain columns (times, category and urgency codes,
 statuses), so no data key is touched and nothing needs decrypting. Time to
-first human reply comes from `storage.handoff.repo` (via `bot.handoff.Handoff.figures`),
+first human reply comes from `storage.handoff.repo` (via `bot.handoff.service.Handoff.figures`),
 not from here.
 """
 

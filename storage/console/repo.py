@@ -1,7 +1,7 @@
 """Console credentials and sessions: what the web console needs to know who is at the keyboard.
 
 The repository stores and checks; the policy (how long a lockout lasts, how long
-a session may idle, how a password is hashed) belongs to `bot.console.auth`,
+a session may idle, how a password is hashed) belongs to `bot.console.auth.login`,
 which passes its decisions in. The TOTP secret is sealed with a key derived
 from the database's audit key (random, wrapped by the master key), so it
 survives master-key rotation and is unreadable without a master key.

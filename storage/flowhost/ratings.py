@@ -11,7 +11,7 @@ personal, exactly like the anonymous `erased_cases` it keeps for reports.
 
 A rating is written by `record` inside the turn's transaction (`storage.conversation.turns`),
 so it counts once with the message that gave it, or not at all. "At most one
-rating per closed case" is kept by the host (`bot.ratings`): the case's ticket
+rating per closed case" is kept by the host (`bot.flowhost.ratings`): the case's ticket
 lives in the family's session and is used up in that same transaction.
 
     (errors: storage.errors.InvalidRecordError for a value that is not a code)

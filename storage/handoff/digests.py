@@ -66,7 +66,7 @@ DIGEST_REF_PREFIX = "alerts:"
 
 Options = tuple[tuple[str, str], ...]
 Render = Callable[[Sequence[DigestLine]], tuple[str, Options]]
-"""The words and "take" buttons of an alert message listing these cases (bot.alert_digest)."""
+"""The words and "take" buttons of an alert message listing these cases (bot.handoff.alerts)."""
 
 
 _CASE = ", ".join(f"c.{name.strip()}" for name in CASE_COLUMNS.split(","))

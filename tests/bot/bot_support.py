@@ -39,7 +39,7 @@ class RecordingChannel:
 
 
 # A turn's replies reach the family joined into as few messages as fit, a blank line
-# between them (bot.turns.merge_replies); a message with buttons ends at its question.
+# between them (bot.core.turns.merge_replies); a message with buttons ends at its question.
 BETWEEN_REPLIES = "\n\n"
 
 

@@ -14,11 +14,12 @@ from bot_support import make_config
 from telegram_api import FakeTelegram
 
 from bot.app import App
-from bot.channels.telegram import TelegramChannel, Tuning
+from bot.channels.telegram.channel import TelegramChannel
+from bot.channels.telegram.protocol import Tuning
 from bot.channels.textparts import bold_spans
 from bot.config import Config, Telegram, Web
+from bot.core.texts import BotTexts
 from bot.run import Service
-from bot.texts import BotTexts
 from flows.state import SessionState
 from storage.records import Contact
 

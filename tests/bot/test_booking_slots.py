@@ -15,7 +15,7 @@ from bot.booking.slots import Slot, SlotRules, candidates, day_grid, free_slots,
 from bot.booking.timefmt import format_day, format_when, weekday_number
 from bot.booking.view import SOONEST, BookingView, parse_slot, slot_value
 from bot.config import BookingSettings
-from bot.texts import BotTexts
+from bot.core.texts import BotTexts
 from storage.booking.records import Booking, BookingSnapshot, Closure, WeeklyHours
 
 WIT = ZoneInfo("Asia/Jayapura")

@@ -12,7 +12,7 @@ from bot_support import paragraphs
 
 from bot.booking import BookingError, admin
 from bot.booking.ical import ICAL_ROUTE, ical_endpoint
-from bot.texts import BotTexts
+from bot.core.texts import BotTexts
 from bot.web import WebServer
 
 FOLLOW_UP = "Halo, kami belum sempat bertemu Anda pada janji"

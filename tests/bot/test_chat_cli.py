@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.failpoints import EXIT_CODE, POINTS
+from bot.core.failpoints import EXIT_CODE, POINTS
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -45,7 +45,7 @@ def without_repeats(seen: list[str]) -> list[str]:
     """`seen` with every run of paragraphs that repeats the run just before it dropped.
 
     A reply sent again after a crash (at least once) is printed again whole, and a
-    reply holding several paragraphs (a turn's replies joined, bot.turns.merge_replies)
+    reply holding several paragraphs (a turn's replies joined, bot.core.turns.merge_replies)
     repeats as a run of them.
     """
     kept: list[str] = []

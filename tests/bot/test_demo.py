@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 from bot_support import make_config
 
-from bot.console.passwords import Hasher
+from bot.console.auth.passwords import Hasher
 from bot.demo import run_demo
 
 FAST = Hasher(log2_n=10, r=8, p=1)

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from bot.eventloop import loop_name, run_service
+from bot.core.eventloop import loop_name, run_service
 
 
 async def _which() -> str:

@@ -8,10 +8,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.config import Config
-from bot.export import render_export, split_messages
+from bot.core.texts import BotTexts
+from bot.core.turns import plan_turn
+from bot.privacy.export import render_export, split_messages
 from bot.safety import Assessment, Level
-from bot.texts import BotTexts
-from bot.turns import plan_turn
 from flows.engine import ChannelCaps, Context
 from flows.loader import bundled_library_dir, load_library
 from flows.state import SessionState

@@ -27,7 +27,7 @@ from telegram_support import (
 
 from bot.app import App
 from bot.config import Config, Web
-from bot.escalation import TAKE_PREFIX
+from bot.handoff.escalation import TAKE_PREFIX
 from bot.run import Service
 from storage.handoff.records import LiveCase
 
@@ -183,7 +183,7 @@ async def test_a_case_nobody_can_be_alerted_to_is_logged_once_per_interval_not_e
     config: Config,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    caplog.set_level(logging.ERROR, logger="bot.escalation")
+    caplog.set_level(logging.ERROR, logger="bot.handoff.escalation")
     case = await urgent_case(service, fake)  # no staff member has a linked chat
     for _ in range(5):  # a pass runs after every turn, so there are many
         await escalate(service)

@@ -22,15 +22,15 @@ import pytest
 from bot_support import eventually, make_config
 from telegram_support import text
 
-import bot.escalation
-import bot.outbox
-from bot.alert_digest import AlertRenderer
+import bot.core.outbox
+import bot.handoff.escalation
 from bot.app import App
 from bot.channels.base import ButtonEditor, Inbound, MessageEditor, Outbound, numbered_list
-from bot.channels.telegram import MAX_TEXT
+from bot.channels.telegram.protocol import MAX_TEXT
 from bot.channels.textparts import split_text, utf16_len
-from bot.escalation import TAKE_PREFIX
-from bot.turns import PRIORITY_ALERT, PRIORITY_URGENT
+from bot.core.turns import PRIORITY_ALERT, PRIORITY_URGENT
+from bot.handoff.alerts import AlertRenderer
+from bot.handoff.escalation import TAKE_PREFIX
 from storage.handoff.digests import DIGEST_CASES, DIGEST_CASES_BY_CHANNEL
 from storage.handoff.records import DigestLine, LiveCase
 from storage.records import OutboxRow, StaffMember
@@ -336,11 +336,11 @@ async def test_while_a_flood_is_read_a_new_alert_waits_a_moment_to_list_more_cas
         await place.escalate()
         assert await alerts_by(clock()) == [], "not at once"
         [alert] = await alerts_by(clock() + timedelta(seconds=5))
-        assert alert.due_at == clock() + bot.escalation.ALERT_GATHER
+        assert alert.due_at == clock() + bot.handoff.escalation.ALERT_GATHER
         await place.crisis("family-1")
         await place.escalate()
         [alert] = await alerts_by(clock() + timedelta(seconds=5))
-        assert alert.due_at == clock() + bot.escalation.ALERT_GATHER, "joined, not re-timed"
+        assert alert.due_at == clock() + bot.handoff.escalation.ALERT_GATHER, "joined, not re-timed"
         assert len(alert.options) == 2
     # With no flood, an alert goes at once (every other test here).
 
@@ -391,8 +391,8 @@ async def test_alerts_go_out_without_waiting_for_any_timer(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Neither the escalation pass nor the sender may rely on its poll to notice a case.
-    monkeypatch.setattr(bot.escalation, "ESCALATION_POLL_SECONDS", 3600.0)
-    monkeypatch.setattr(bot.outbox, "POLL_SECONDS", 3600.0)
+    monkeypatch.setattr(bot.handoff.escalation, "ESCALATION_POLL_SECONDS", 3600.0)
+    monkeypatch.setattr(bot.core.outbox, "POLL_SECONDS", 3600.0)
     phone, clock = Phone(), Clock()
     async with office(tmp_path / "data", phone, clock) as place:
         await place.link(SARI, "Sari")

@@ -23,8 +23,8 @@ from telegram_support import free_port, text
 
 from bot.app import open_keyring
 from bot.config import load_config
+from bot.core.failpoints import EXIT_CODE
 from bot.datadir import secure_data_dir
-from bot.failpoints import EXIT_CODE
 from storage.store import Store
 
 SARI = 9301

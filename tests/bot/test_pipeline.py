@@ -11,8 +11,8 @@ from pathlib import Path
 from bot_support import Bot, eventually, paragraphs, soon
 
 from bot.channels.base import Inbound, RetryLater, Unreachable
-from bot.outbox import OutboxSender
-from bot.turns import PRIORITY_URGENT
+from bot.core.outbox import OutboxSender
+from bot.core.turns import PRIORITY_URGENT
 
 
 async def test_first_contact_is_greeted_in_indonesian_with_the_consent_question(bot: Bot) -> None:

@@ -13,8 +13,8 @@ from bot_support import Bot, RecordingChannel, make_config, paragraphs, soon
 from bot.app import App
 from bot.channels.base import Inbound, MessageDeleter, RetryLater
 from bot.config import Retention
-from bot.export import EXPORT_CHUNK_CHARS
-from bot.privacy import PrivacyWorker
+from bot.privacy.export import EXPORT_CHUNK_CHARS
+from bot.privacy.worker import PrivacyWorker
 from storage.crypto.keytree import KeyTree
 
 WHO = "chat-1"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.ratelimit import RateLimiter
+from bot.core.ratelimit import RateLimiter
 
 
 def test_a_small_burst_then_an_even_pace() -> None:

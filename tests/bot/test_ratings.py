@@ -12,10 +12,10 @@ import pytest
 from bot_support import Bot, RecordingChannel, make_config
 
 from bot.app import App
-from bot.ratings import TICKET_VAR, Rated, rating_write, take_rating, with_ticket
+from bot.core.texts import BotTexts
+from bot.core.turns import plan_turn
+from bot.flowhost.ratings import TICKET_VAR, Rated, rating_write, take_rating, with_ticket
 from bot.safety import Assessment, Level
-from bot.texts import BotTexts
-from bot.turns import plan_turn
 from flows.engine import ChannelCaps, Context, Input, step
 from flows.loader import bundled_library_dir, load_library
 from flows.state import SessionState

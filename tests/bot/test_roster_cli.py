@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from bot.roster import RosterInputError, parse_day, parse_time
+from bot.handoff.roster import RosterInputError, parse_day, parse_time
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,13 @@ import asyncio
 
 import pytest
 
-from bot.slots import DEFER_AT_MOST, DEFER_REST, DEFER_SECONDS, PrioritySlots, RoutineDeferral
+from bot.core.scheduling import (
+    DEFER_AT_MOST,
+    DEFER_REST,
+    DEFER_SECONDS,
+    PrioritySlots,
+    RoutineDeferral,
+)
 
 
 async def _settle() -> None:

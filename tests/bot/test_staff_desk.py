@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 from bot_support import Bot
 
-from bot.staff_desk import LINK_ATTEMPTS_PER_HOUR
-from bot.texts import BotTexts
+from bot.core.texts import BotTexts
+from bot.handoff.desk import LINK_ATTEMPTS_PER_HOUR
 
 TEXTS = BotTexts.bundled()
 

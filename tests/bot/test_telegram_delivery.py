@@ -24,14 +24,15 @@ from telegram_support import (
 )
 
 from bot.channels.base import DeliveryError, MessageDeleter, Outbound, RetryLater, Unreachable
-from bot.channels.telegram import MAX_TEXT, delivery_error
+from bot.channels.telegram.errors import delivery_error
+from bot.channels.telegram.protocol import MAX_TEXT
 from bot.channels.textparts import utf16_len
 from bot.config import Config
 from bot.run import Service
 
 # A chat that nothing fails for: its greeting is what every other chat must receive.
 # (How many messages that is depends on how a turn's replies are joined for Telegram,
-# bot.turns.merge_replies; the tests hold for any number.)
+# bot.core.turns.merge_replies; the tests hold for any number.)
 REFERENCE = 7000
 
 

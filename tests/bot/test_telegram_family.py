@@ -25,7 +25,7 @@ from telegram_support import (
     text,
 )
 
-from bot.channels.telegram import CHOSEN, COMMANDS
+from bot.channels.telegram.protocol import CHOSEN, COMMANDS
 from bot.config import Config
 from bot.run import Service
 

@@ -46,7 +46,7 @@ async def test_a_full_batch_from_telegram_is_reported_as_a_backlog_and_all_are_a
     fake: FakeTelegram, config: Config, waiting: int, backlogs: int
 ) -> None:
     # Queued before the bot starts: its first getUpdates returns a full batch of 100
-    # when more than 100 wait (routine turns then hold back; bot.slots), else all.
+    # when more than 100 wait (routine turns then hold back; bot.core.scheduling), else all.
     chats = range(8000, 8000 + waiting)
     updates = [fake.send_text(chat, "halo") for chat in chats]
     async with running(config, FAST) as service:

@@ -1,4 +1,4 @@
-"""The Bot API transport under python-telegram-bot (bot/channels/telegram_http.py).
+"""The Bot API transport under python-telegram-bot (bot/channels/telegram/http.py).
 
 The real library sends through it to the fake Bot API server; a proxy named by
 the environment is a small real HTTP proxy on loopback.
@@ -15,7 +15,7 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import NetworkError
 from telegram_api import TOKEN, FakeTelegram
 
-from bot.channels.telegram_http import AiohttpRequest
+from bot.channels.telegram.http import AiohttpRequest
 
 # Nothing answers at this name (RFC 2606): only a proxy can reach it.
 UNREACHABLE = "http://api.telegram.invalid/bot"
@@ -71,7 +71,7 @@ async def proxy() -> AsyncIterator[Proxy]:
 
 
 def _bot(base_url: str) -> Bot:
-    # Both requests, as the bot makes them (bot.channels.telegram.TelegramChannel).
+    # Both requests, as the bot makes them (bot.channels.telegram.channel.TelegramChannel).
     return Bot(
         TOKEN,
         base_url=base_url,

@@ -16,7 +16,7 @@ from telegram_api import FakeTelegram
 
 from bot.app import open_keyring
 from bot.config import load_config
-from bot.failpoints import EXIT_CODE
+from bot.core.failpoints import EXIT_CODE
 from bot.run import NO_CHANNEL
 from storage.store import Store
 

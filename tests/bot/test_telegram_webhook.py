@@ -16,7 +16,7 @@ from bot_support import asks
 from telegram_api import FakeTelegram
 from telegram_support import SECRET, app_of, running, telegram_config
 
-from bot.channels.telegram import ALLOWED_UPDATES, MAX_WEBHOOK_BODY
+from bot.channels.telegram.protocol import ALLOWED_UPDATES, MAX_WEBHOOK_BODY
 from bot.config import Config
 from bot.run import Service
 

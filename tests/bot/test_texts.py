@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.texts import BotTexts, TextsError
+from bot.core.texts import BotTexts, TextsError
 
 
 def test_bundled_texts_exist_in_both_languages() -> None:

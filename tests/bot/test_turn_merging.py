@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.turns import MERGED_REPLY_CHARS, Reply, merge_replies
+from bot.core.turns import MERGED_REPLY_CHARS, Reply, merge_replies
 
 YES_NO = (("ya", "Ya"), ("tidak", "Tidak"))
 MENU = (("info", "Informasi"), ("konsultasi", "Konsultasi"))

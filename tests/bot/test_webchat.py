@@ -27,7 +27,7 @@ from bot_support import make_config
 from bot.app import App
 from bot.channels.base import Outbound, RetryLater
 from bot.channels.webchat import Tuning, WebChatChannel
-from bot.texts import BotTexts
+from bot.core.texts import BotTexts
 from bot.web import WebServer
 from bot.webchat.page import CSP, MAX_CHARS, Limits, WebChatPage, mount_webchat
 from storage.records import NewOutbound

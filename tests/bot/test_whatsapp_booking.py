@@ -31,7 +31,7 @@ from whatsapp_support import (
     whatsapp_config,
 )
 
-from bot.channels.whatsapp import NO_TEMPLATE
+from bot.channels.whatsapp.protocol import NO_TEMPLATE
 from bot.run import Service
 
 

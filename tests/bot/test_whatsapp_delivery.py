@@ -32,14 +32,9 @@ from whatsapp_support import (
 )
 
 from bot.channels.base import RetryLater, Unreachable
-from bot.channels.whatsapp import (
-    MAX_TEXT,
-    REDELIVERIES,
-    Part,
-    Tuning,
-    delivery_error,
-    session_parts,
-)
+from bot.channels.whatsapp.errors import delivery_error
+from bot.channels.whatsapp.protocol import MAX_TEXT, REDELIVERIES, Part, Tuning
+from bot.channels.whatsapp.templates import session_parts
 from bot.config import WhatsAppTemplates
 from bot.run import Service
 from storage.records import NewOutbound

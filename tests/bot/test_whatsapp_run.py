@@ -15,7 +15,7 @@ from whatsapp_support import FAMILY, free_port
 
 from bot.app import open_keyring
 from bot.config import load_config
-from bot.failpoints import EXIT_CODE
+from bot.core.failpoints import EXIT_CODE
 from storage.store import Store
 
 

@@ -31,7 +31,7 @@ from whatsapp_support import (
     whatsapp_config,
 )
 
-from bot.channels.whatsapp import INCOMING_PATH, MAX_WEBHOOK_BODY
+from bot.channels.whatsapp.protocol import INCOMING_PATH, MAX_WEBHOOK_BODY
 from bot.config import Config
 from bot.run import Service
 

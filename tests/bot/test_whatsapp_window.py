@@ -30,8 +30,8 @@ from whatsapp_support import (
     whatsapp_config,
 )
 
-from bot.channels.whatsapp import HOLD, HOLD_EXPIRED, NO_TEMPLATE
-from bot.channels.whatsapp_window import MARGIN, WINDOW, describe, is_open, remaining
+from bot.channels.whatsapp.protocol import HOLD, HOLD_EXPIRED, NO_TEMPLATE
+from bot.channels.whatsapp.window import MARGIN, WINDOW, describe, is_open, remaining
 from bot.run import Service
 from storage.channels.whatsapp import AWAITING_WINDOW
 from storage.records import NewOutbound

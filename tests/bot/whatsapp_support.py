@@ -19,10 +19,10 @@ from booking_support import T0, WEEKDAYS, Clock, booking_config
 from twilio_api import FakeTwilio
 
 from bot.app import App
-from bot.channels import whatsapp
+from bot.channels.whatsapp import protocol as whatsapp
 from bot.config import Config, Web, WhatsApp, WhatsAppTemplates
+from bot.core.texts import BotTexts
 from bot.run import Service
-from bot.texts import BotTexts
 from storage.records import Contact
 
 FAMILY = "+6281234567001"

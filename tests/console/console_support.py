@@ -14,14 +14,14 @@ from starlette.routing import Route
 
 from bot.config import Config
 from bot.console.app import build_console
-from bot.console.auth import AuthSettings
+from bot.console.auth.login import AuthSettings
+from bot.console.auth.passwords import Hasher
 from bot.console.core import Console
 from bot.console.office import Office
-from bot.console.passwords import Hasher
 from bot.console.queue_feed import FeedSettings
-from bot.flow_shelf import FlowShelf
-from bot.handoff import Handoff
-from bot.texts import BotTexts
+from bot.core.texts import BotTexts
+from bot.flowhost.shelf import FlowShelf
+from bot.handoff.service import Handoff
 from flows.library import FlowLibrary
 from flows.loader import bundled_library_dir, load_library
 from storage.store import Store

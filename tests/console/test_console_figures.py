@@ -9,7 +9,7 @@ import pytest
 from console_support import T0, FakeClock, add_staff, client, login
 
 from bot.console.core import Console
-from bot.console.pages_figures import shown
+from bot.console.pages.figures import shown
 from storage.records import CaseOpen, NewInbound, TurnWrite
 from storage.store import Store
 

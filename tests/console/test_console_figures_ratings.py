@@ -19,8 +19,8 @@ from bot.channels.base import Inbound, Outbound
 from bot.config import load_config
 from bot.console.core import Console
 from bot.console.office import Office
-from bot.console.pages_figures import satisfaction
-from bot.texts import BotTexts
+from bot.console.pages.figures import satisfaction
+from bot.core.texts import BotTexts
 from storage.flowhost.ratings import NewRating, RatingCounts
 from storage.records import NewInbound, TurnWrite
 from storage.store import Store

@@ -15,7 +15,7 @@ from console_support import FakeClock, add_staff, client, csrf_of, login
 
 from bot.console.core import Console
 from bot.console.office import Office
-from bot.flow_shelf import MAX_SOURCE_CHARS
+from bot.flowhost.shelf import MAX_SOURCE_CHARS
 from flows.sources import content_version
 
 URL = "/console/flows/welcome/validate"

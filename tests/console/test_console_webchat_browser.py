@@ -16,7 +16,7 @@ from pathlib import Path
 from browser_support import ARTIFACTS, launch, needs_chromium
 
 from bot.config import load_config
-from bot.console.passwords import Hasher
+from bot.console.auth.passwords import Hasher
 from bot.demo import run_demo
 
 pytestmark = needs_chromium

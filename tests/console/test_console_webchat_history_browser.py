@@ -19,7 +19,7 @@ from typing import Any
 from browser_support import ARTIFACTS, launch, needs_chromium
 
 from bot.config import Config, load_config
-from bot.console.passwords import Hasher
+from bot.console.auth.passwords import Hasher
 from bot.demo import run_demo
 
 pytestmark = needs_chromium

@@ -1,0 +1,253 @@
+"""The outbox sender: delivers due replies through their channel, at least once.
+
+Rows are taken most urgent first (counsellor alerts, then safety replies:
+bot.core.turns PRIORITY_*), one at a time per person so that a person's replies arrive in
+order, within each channel's rate limits. A failed send is retried with backoff
+or after the transport's `retry_after`; a person who blocked the bot is marked
+unreachable instead of being retried forever. A crash between a send and its
+sent mark means the reply is sent again on restart: at least once, never lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import datetime, timedelta
+
+from bot.channels.base import (
+    Channel,
+    DeliveryError,
+    Held,
+    Outbound,
+    RetryLater,
+    Undeliverable,
+    Unreachable,
+)
+from bot.core.failpoints import failpoint
+from bot.core.ratelimit import RateLimiter
+from storage.errors import DecryptError, WrongKeyError
+from storage.records import OutboxHead, OutboxRow
+from storage.store import Store
+
+__all__ = ["OutboxSender"]
+
+log = logging.getLogger(__name__)
+
+MAX_BACKOFF_SECONDS = 900.0
+POLL_SECONDS = 5.0
+# Rows looked at per pass. A pass runs after every finished send, and only a few
+# sends run at once, so a short look (most urgent first) is enough; a long one cost
+# a millisecond of query per send when thousands of replies were queued.
+HEADS_PER_LOOK = 48
+
+Deliver = Callable[[OutboxRow, Channel, Outbound], Awaitable[str | None]]
+"""Delivers a row with a `ref` in its own way (a counsellor alert edited, a voice note
+copied from one chat to another: bot.handoff.delivery); raises DeliveryError like `send`."""
+
+Gate = Callable[[OutboxRow], Awaitable[str | None]]
+"""Asked before a row with a `ref` goes out: None sends it, a code withdraws it (for
+instance a booking reminder while a counsellor is handling the family live)."""
+
+
+class OutboxSender:
+    """Sends what is due; woken by the pipeline after each committed turn."""
+
+    def __init__(
+        self,
+        store: Store,
+        channels: Mapping[str, Channel],
+        *,
+        clock: Callable[[], datetime],
+        monotonic: Callable[[], float] = time.monotonic,
+        concurrency: int = 8,
+        max_attempts: int = 25,
+        gate: Gate | None = None,
+        deliver: Deliver | None = None,
+    ) -> None:
+        self._store = store
+        self._gate = gate
+        self._deliver_ref = deliver
+        self._channels = dict(channels)
+        self._clock = clock
+        self._monotonic = monotonic
+        self._limiters = {
+            name: RateLimiter(ch.max_per_second, ch.per_chat_interval)
+            for name, ch in self._channels.items()
+        }
+        self._slots = asyncio.Semaphore(concurrency)
+        self._max_attempts = max_attempts
+        self._wake = asyncio.Event()
+        self._inflight_rows: set[int] = set()
+        # Rows whose send finished while a read of due rows was under way: that read
+        # may still see them pending, so this pass leaves them (no duplicate send).
+        self._finished_rows: set[int] = set()
+        self._inflight_contacts: set[int] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._stopping = False
+        self._idle = asyncio.Event()
+
+    def wake(self) -> None:
+        """Tells the sender that new rows may be due."""
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Sends due rows until `stop` is called; a failure to look never stops it."""
+        failures = 0
+        while not self._stopping:
+            self._wake.clear()
+            try:
+                pause = await self._dispatch_due()
+                failures = 0
+            except Exception as exc:
+                # A database hiccup must not silence every family: log, back off, go on.
+                failures += 1
+                pause = min(POLL_SECONDS, 0.1 * 2**failures)
+                log.error("outbox: looking for due rows failed (%s)", type(exc).__name__)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=pause)
+
+    async def stop(self) -> None:
+        """Stops taking rows and waits for sends already under way."""
+        self._stopping = True
+        self._wake.set()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def wait_idle(self, timeout: float = 30.0) -> None:
+        """Waits until nothing is due now and nothing is in flight (for tests and scripts)."""
+        deadline = self._monotonic() + timeout
+        while self._monotonic() < deadline:
+            if not self._tasks:
+                heads = await self._store.outbox.heads(self._clock(), limit=50)
+                sendable = [h for h in heads if h.channel in self._channels]
+                if not sendable:
+                    return
+            self._wake.set()
+            await asyncio.sleep(0.01)
+        raise TimeoutError("outbox did not become idle")
+
+    async def _dispatch_due(self) -> float:
+        """Starts sends for what may go now; returns how long to sleep before looking again."""
+        now = self._clock()
+        self._finished_rows.clear()
+        heads = await self._store.outbox.heads(now, limit=HEADS_PER_LOOK)
+        pause = POLL_SECONDS
+        for head in heads:
+            if head.id in self._inflight_rows or head.id in self._finished_rows:
+                continue
+            if head.contact_id in self._inflight_contacts:
+                continue  # this person's previous reply is still on its way
+            channel = self._channels.get(head.channel)
+            if channel is None:
+                continue  # another process owns this channel
+            chat = str(head.contact_id)
+            wait = self._limiters[head.channel].wait_time(chat, self._monotonic())
+            if wait > 0:
+                pause = min(pause, wait)
+                continue
+            self._limiters[head.channel].take(chat, self._monotonic())
+            self._start(head, channel)
+        # Only a moment still to come can shorten the sleep; rows due now that were
+        # left (rate limit, in flight) wake the sender themselves.
+        next_due = await self._store.outbox.next_due_at(after=now)
+        if next_due is not None:
+            pause = min(pause, max(0.0, (next_due - self._clock()).total_seconds()))
+        return max(pause, 0.001)
+
+    def _start(self, head: OutboxHead, channel: Channel) -> None:
+        self._inflight_rows.add(head.id)
+        self._inflight_contacts.add(head.contact_id)
+        task = asyncio.create_task(self._send(head, channel))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _send(self, head: OutboxHead, channel: Channel) -> None:
+        try:
+            async with self._slots:
+                row = await self._load(head)
+                if row is not None:
+                    await self._deliver(row, channel)
+        except Exception as exc:
+            # Counted as a failed attempt, so it is retried with backoff but not forever.
+            # Only the type is logged: an SDK's message may hold a number or a token.
+            log.error(
+                "outbox row %s: unexpected error while sending (%s)", head.id, type(exc).__name__
+            )
+            with contextlib.suppress(Exception):
+                await self._retry_head(head, channel, RetryLater(type(exc).__name__))
+        finally:
+            self._inflight_rows.discard(head.id)
+            self._finished_rows.add(head.id)
+            self._inflight_contacts.discard(head.contact_id)
+            self._wake.set()
+
+    async def _load(self, head: OutboxHead) -> OutboxRow | None:
+        """The row's words and address; a row that cannot be decrypted is failed, not retried."""
+        try:
+            return await self._store.outbox.load(head.id)
+        except (DecryptError, WrongKeyError) as exc:
+            log.error(
+                "outbox row %s: cannot be decrypted (%s); failed", head.id, type(exc).__name__
+            )
+            await self._store.outbox.mark_failed(head.id, "undecryptable", self._clock())
+            return None
+
+    async def _deliver(self, row: OutboxRow, channel: Channel) -> None:
+        if row.ref is not None and self._gate is not None:
+            withdrawn = await self._gate(row)
+            if withdrawn is not None:
+                log.info("outbox row %s (%s): withdrawn, %s", row.id, row.ref, withdrawn)
+                await self._store.outbox.mark_failed(row.id, withdrawn, self._clock())
+                return
+        message = Outbound(row.id, row.address, row.text, row.options)
+        try:
+            if row.ref is not None and self._deliver_ref is not None:
+                provider_id = await self._deliver_ref(row, channel, message)
+            else:
+                provider_id = await channel.send(message)
+        except Unreachable as exc:
+            log.info("outbox row %s: contact %s unreachable (%s)", row.id, row.contact_id, exc.code)
+            await self._store.outbox.mark_failed(row.id, exc.code, self._clock())
+            await self._store.contacts.mark_unreachable(row.contact_id, True)
+            return
+        except Undeliverable as exc:
+            log.info("outbox row %s: cannot be delivered (%s)", row.id, exc.code)
+            await self._store.outbox.mark_failed(row.id, exc.code, self._clock())
+            return
+        except Held as exc:
+            log.info("outbox row %s: held by the channel (%s)", row.id, exc.code)
+            return
+        except DeliveryError as exc:
+            await self._retry(row, channel, exc)
+            return
+        except (OSError, TimeoutError) as exc:
+            await self._retry(row, channel, RetryLater(type(exc).__name__))
+            return
+        failpoint("after_send")
+        await self._store.outbox.mark_sent(row.id, provider_id, self._clock())
+
+    async def _retry(self, row: OutboxRow, channel: Channel, exc: DeliveryError) -> None:
+        await self._retry_head(row, channel, exc)
+
+    async def _retry_head(
+        self, row: OutboxRow | OutboxHead, channel: Channel, exc: DeliveryError
+    ) -> None:
+        attempts = row.attempts + 1
+        if attempts >= self._max_attempts:
+            log.warning(
+                "outbox row %s: giving up after %s attempts (%s)", row.id, attempts, exc.code
+            )
+            await self._store.outbox.mark_failed(row.id, exc.code, self._clock())
+            return
+        if exc.retry_after is not None:
+            delay = max(0.0, exc.retry_after)
+            self._limiters[channel.name].block(delay, self._monotonic())
+        else:
+            delay = min(MAX_BACKOFF_SECONDS, 0.5 * 2**attempts)
+        log.info("outbox row %s: retry in %.1fs (%s)", row.id, delay, exc.code)
+        await self._store.outbox.mark_retry(
+            row.id, exc.code, self._clock() + timedelta(seconds=delay)
+        )

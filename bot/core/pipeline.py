@@ -1,0 +1,580 @@
+"""The one path every message takes: inbox, crisis check, flow step, one commit.
+
+`receive` makes a message durable before anything else (the transport's own
+message id turns a repeat into a no-op) and only then schedules it. Each
+contact's messages are processed one at a time, in the order they were stored;
+different contacts are processed in parallel. A turn's new session state, its
+replies (outbox rows), its case changes and the inbox row's processed mark are
+written in ONE transaction, so a crash at any point either loses the whole turn
+(and it is processed again on restart) or none of it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from datetime import datetime
+
+from bot.booking.host import TAKEN, BookingContext, BookingHost
+from bot.channels.base import Inbound
+from bot.config import Config
+from bot.core.failpoints import failpoint
+from bot.core.scheduling import PrioritySlots, RoutineDeferral
+from bot.core.texts import BotTexts
+from bot.core.turns import (
+    MERGED_REPLY_CHARS,
+    PRIORITY_ROUTINE,
+    PRIORITY_URGENT,
+    Reply,
+    TurnPlan,
+    merge_replies,
+    plan_turn,
+)
+from bot.flowhost.ratings import rating_write
+from bot.handoff.alerts import TAKE_PREFIX
+from bot.handoff.desk import CounsellorDesk
+from bot.handoff.service import Handoff
+from bot.privacy.export import fulfil_export
+from bot.safety import Assessment, Classifier, Level
+from flows.engine import ChannelCaps, Context
+from flows.library import FlowLibrary
+from flows.state import SessionState
+from storage.booking.records import BookingOp
+from storage.errors import SlotTakenError
+from storage.records import CaseOpen, InboxRow, NewInbound, NewOutbound, TurnWrite
+from storage.store import Store
+
+__all__ = ["Pipeline"]
+
+log = logging.getLogger(__name__)
+
+COMMIT_ATTEMPTS = 5
+# A message that fails this many times is answered with the fallback reply.
+FALLBACK_AFTER_ATTEMPTS = 4
+# Texts up to this long are checked on the event loop; longer ones in a thread.
+INLINE_CLASSIFY_CHARS = 600
+# Long texts are checked in windows this long, overlapping so no phrase is cut.
+CLASSIFY_WINDOW = 1500
+CLASSIFY_OVERLAP = 200
+
+
+def classify_windows(classifier: Classifier, text: str) -> Assessment:
+    """Checks a long text in overlapping windows; the most serious level wins."""
+    level = Level.NONE
+    reasons: list[str] = []
+    start = 0
+    while True:
+        found = classifier.classify(text[start : start + CLASSIFY_WINDOW])
+        if found.level.rank > level.rank:
+            level = found.level
+        reasons.extend(r for r in found.reasons if r not in reasons)
+        if start + CLASSIFY_WINDOW >= len(text):
+            return Assessment(level, tuple(reasons))
+        start += CLASSIFY_WINDOW - CLASSIFY_OVERLAP
+
+
+def _valid_unicode(text: str) -> str:
+    """Replaces lone surrogates (which cannot be stored as UTF-8) instead of failing."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "replace").decode("utf-8")
+    return text
+
+
+def _parse_state(contact_id: int, raw: str | None) -> SessionState | None:
+    """The stored session state; None before the first turn or if it cannot be read."""
+    if raw is None:
+        return None
+    try:
+        return SessionState.from_json(raw)
+    except Exception:
+        log.exception("contact %s: stored session state unreadable; starting afresh", contact_id)
+        return None
+
+
+def _merged(plan: TurnPlan, limit: int) -> TurnPlan:
+    """The plan with its replies joined into as few messages as fit (turns.merge_replies)."""
+    replies = merge_replies(plan.replies, limit)
+    return plan if replies == plan.replies else replace(plan, replies=replies)
+
+
+class Pipeline:
+    """Turns stored inbound messages into committed turns, per contact in order."""
+
+    def __init__(
+        self,
+        *,
+        store: Store,
+        library: FlowLibrary,
+        classifier: Classifier,
+        texts: BotTexts,
+        config: Config,
+        channel_caps: Mapping[str, ChannelCaps],
+        clock: Callable[[], datetime],
+        on_committed: Callable[[], None] = lambda: None,
+        staff_desk: CounsellorDesk | None = None,
+        concurrency: int = 16,
+        handoff: Handoff | None = None,
+        merge_limits: Mapping[str, int] | None = None,
+    ) -> None:
+        self._handoff = handoff
+        self._store = store
+        self._library = library
+        self._classifier = classifier
+        self._texts = texts
+        self._config = config
+        self._caps = dict(channel_caps)
+        # Per channel, how long a message a turn's replies may be joined into.
+        self._merge_limits = dict(merge_limits or {})
+        self._clock = clock
+        self._on_committed = on_committed
+        self._staff_desk = staff_desk
+        self._booking = BookingHost(store=store, config=config, texts=texts, library=library)
+        self._slots = PrioritySlots(concurrency)
+        self._deferral = RoutineDeferral()
+        # Routine turns held by the deferral: each waits on its own future, resolved
+        # when the hold ends (one timer for all) or when something for it arrives.
+        self._held: dict[int, asyncio.Future[None]] = {}
+        self._release_timer: asyncio.Task[None] | None = None
+        self.backlogs_seen = 0  # how often a channel reported a backlog (for figures, tests)
+        # Crisis checks made when a message arrived, kept for its turn (see `receive`).
+        self._assessed: dict[int, Assessment] = {}
+        # Presses (answers to a question under way, a counsellor's "take case") are
+        # never held back by a backlog; a take press also goes first, like a crisis.
+        self._presses: dict[int, bool] = {}  # inbox id -> is a take press
+        self._pending: dict[int, list[int]] = {}
+        self._workers: dict[int, asyncio.Task[None]] = {}
+        self._stopping = False
+        # Seconds before the first retry of a failing message (doubling, capped at a minute).
+        self.retry_delay = 0.5
+
+    def use_library(self, library: FlowLibrary) -> None:
+        """Starts the next turns on `library` (a publish); running conversations keep
+        their version, which the new library still holds."""
+        self._library = library
+
+    async def receive(self, inbound: Inbound) -> bool:
+        """Stores one message durably and schedules it; False when it was a repeat."""
+        item = NewInbound(
+            channel=inbound.channel,
+            transport_id=_valid_unicode(inbound.transport_id),
+            kind=inbound.kind,
+            text=_valid_unicode(inbound.text),
+            received_at=inbound.received_at or self._clock(),
+            reply_to=inbound.reply_to,
+        )
+        address = _valid_unicode(inbound.address)
+        contact, inbox_id = await self._store.receive(inbound.channel, address, item)
+        if inbox_id is None:
+            log.info("duplicate %s message for contact %s ignored", inbound.channel, contact.id)
+            return False
+        failpoint("after_receive")
+        self._assess_early(inbox_id, item.kind, item.text)
+        if contact.unreachable:
+            # They wrote again, so they can be reached again (they unblocked the bot).
+            await self._store.contacts.mark_unreachable(contact.id, False)
+        self._schedule(contact.id, inbox_id)
+        return True
+
+    def _assess_early(self, inbox_id: int, kind: str, text: str) -> None:
+        """Checks a short text for crisis as it arrives, so that its turn can go first.
+
+        The assessment is kept for the turn (it is not made twice); a long text, or
+        a message recovered after a restart, is checked when its turn comes.
+        """
+        if kind == "choice":
+            self._presses[inbox_id] = text.startswith(TAKE_PREFIX)
+            return
+        if kind != "text" or not text.strip() or len(text) > INLINE_CLASSIFY_CHARS:
+            return
+        try:
+            self._assessed[inbox_id] = self._classifier.classify(text)
+        except Exception as exc:
+            log.error("message %s: crisis check failed (%s)", inbox_id, type(exc).__name__)
+
+    def defer_routine(self) -> None:
+        """A channel is still reading a backlog: routine turns wait a moment (`scheduling`)."""
+        self.backlogs_seen += 1
+        self._deferral.defer(asyncio.get_running_loop().time())
+
+    def reading_backlog(self) -> bool:
+        """Whether a channel is still reading a flood (routine turns are held)."""
+        return self._deferral.wait(asyncio.get_running_loop().time()) > 0
+
+    async def _routine_may_start(self, contact_id: int) -> None:
+        """Waits while routine turns are held back, unless this contact's next turn must
+        not wait: a press, or a crisis that arrived for them meanwhile.
+
+        In a flood thousands of turns wait here: each sleeps on its own future until
+        the hold ends or a new message for the contact arrives (`_schedule`), rather
+        than waking to look again every few milliseconds.
+        """
+        loop = asyncio.get_running_loop()
+        while not self._stopping and self._deferral.wait(loop.time()) > 0:
+            queue = self._pending.get(contact_id)
+            if not queue or queue[0] in self._presses or self._urgent_next(contact_id):
+                return
+            poke: asyncio.Future[None] = loop.create_future()
+            self._held[contact_id] = poke
+            if self._release_timer is None or self._release_timer.done():
+                self._release_timer = asyncio.create_task(self._release_when_due())
+            try:
+                await poke
+            finally:
+                if self._held.get(contact_id) is poke:
+                    del self._held[contact_id]
+
+    async def _release_when_due(self) -> None:
+        """Sleeps until the hold on routine turns ends (a flood may extend it), then lets
+        every held turn go."""
+        loop = asyncio.get_running_loop()
+        while not self._stopping and (wait := self._deferral.wait(loop.time())) > 0:
+            await asyncio.sleep(wait)
+        self._wake_held()
+
+    def _wake_held(self, contact_id: int | None = None) -> None:
+        """Wakes one held contact's turn (to look again), or every held turn."""
+        pokes = (
+            list(self._held.values())
+            if contact_id is None
+            else [p for p in (self._held.get(contact_id),) if p is not None]
+        )
+        for poke in pokes:
+            if not poke.done():
+                poke.set_result(None)
+
+    def _merge_limit(self, channel: str) -> int:
+        return self._merge_limits.get(channel, MERGED_REPLY_CHARS)
+
+    def _urgent_next(self, contact_id: int) -> bool:
+        """Whether this contact's turns must go first: any message waiting for them was
+        found worrying when it arrived, or is a counsellor's action press. (Their own
+        messages stay in order: a crisis behind a greeting lifts the greeting too.)"""
+        for inbox_id in self._pending.get(contact_id, ()):
+            found = self._assessed.get(inbox_id)
+            if (found is not None and found.level is not Level.NONE) or self._presses.get(
+                inbox_id, False
+            ):
+                return True
+        return False
+
+    async def recover(self) -> int:
+        """Schedules every stored message that was never processed (after a crash)."""
+        count = 0
+        after = 0
+        while True:
+            page = await self._store.inbox.pending_ids(after_id=after, limit=1000)
+            for inbox_id, contact_id in page:
+                if inbox_id not in self._pending.get(contact_id, ()):
+                    self._schedule(contact_id, inbox_id)
+                    count += 1
+            if len(page) < 1000:
+                break
+            after = page[-1][0]
+        if count:
+            log.info("recovered %s unprocessed messages", count)
+        return count
+
+    async def wait_idle(self) -> None:
+        """Waits until every scheduled message has been processed."""
+        while self._workers:
+            await asyncio.gather(*list(self._workers.values()), return_exceptions=True)
+
+    async def stop(self) -> None:
+        """Lets messages under way finish; what is still queued stays in the inbox."""
+        self._stopping = True
+        self._wake_held()
+        if self._release_timer is not None:
+            self._release_timer.cancel()
+        await self.wait_idle()
+
+    # --- scheduling ---------------------------------------------------------
+
+    def _schedule(self, contact_id: int, inbox_id: int) -> None:
+        queue = self._pending.setdefault(contact_id, [])
+        if inbox_id not in queue:
+            bisect.insort(queue, inbox_id)
+        self._wake_held(contact_id)  # a crisis or a press for a held turn lifts the hold
+        if contact_id not in self._workers and not self._stopping:
+            task = asyncio.create_task(self._drain(contact_id))
+            self._workers[contact_id] = task
+
+    async def _drain(self, contact_id: int) -> None:
+        try:
+            queue = self._pending[contact_id]
+            while queue and not self._stopping:
+                inbox_id = queue[0]
+                if not self._urgent_next(contact_id):
+                    await self._routine_may_start(contact_id)
+                    if self._stopping:
+                        break  # held, not under way: it stays in the inbox
+                async with self._slots.take(urgent=self._urgent_next(contact_id)):
+                    done = await self._process_until_done(inbox_id)
+                if not done:
+                    break  # stopping: the message stays in the inbox for the next start
+                if inbox_id in queue:
+                    queue.remove(inbox_id)
+                self._assessed.pop(inbox_id, None)
+                self._presses.pop(inbox_id, None)
+        finally:
+            self._workers.pop(contact_id, None)
+            if not self._pending.get(contact_id):
+                self._pending.pop(contact_id, None)
+
+    async def _process_until_done(self, inbox_id: int) -> bool:
+        """Processes one message, retrying in place so later ones never overtake it.
+
+        After a few failures the family gets a reply saying their message is kept
+        and a case opens for a person, so a bug never leaves anyone waiting in
+        silence. Returns False only when the pipeline is stopping.
+        """
+        delay = self.retry_delay
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                if attempt <= FALLBACK_AFTER_ATTEMPTS:
+                    await self._process(inbox_id)
+                else:
+                    await self._process_fallback(inbox_id)
+                return True
+            except Exception as exc:
+                log.error(
+                    "message %s: processing failed (%s), attempt %s",
+                    inbox_id,
+                    type(exc).__name__,
+                    attempt,
+                    exc_info=attempt == 1,
+                )
+            if self._stopping:
+                return False
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 60.0)
+
+    # --- one turn -----------------------------------------------------------
+
+    async def _process(self, inbox_id: int) -> None:
+        start = await self._store.inbox.turn_start(inbox_id)
+        if start is None:
+            return  # already processed (for instance by recovery racing a live receive)
+        row = start.row
+        state = _parse_state(row.contact_id, start.session)
+        # Counsellors' own messages (and `/link`) never reach the family flows.
+        desk = (
+            None
+            if self._staff_desk is None
+            else await self._staff_desk.plan(row, state, staff=start.staff)
+        )
+        if desk is not None:
+            failpoint("before_commit")
+            await self._commit(row, desk)
+            failpoint("after_commit")
+            self._on_committed()
+            return
+        assessment = await self._assess(row)
+        if assessment.level is not Level.NONE:
+            log.warning(
+                "contact %s message %s assessed %s (%s)",
+                row.contact_id,
+                row.id,
+                assessment.level.value,
+                ",".join(assessment.reasons),
+            )
+        # While a counsellor holds the family's case, their messages go to the counsellor
+        # (after the crisis check above) and the bot's flows stay silent.
+        held = (
+            await self._handoff.family_turn(row, state, assessment)
+            if self._handoff is not None and start.held
+            else None
+        )
+        if held is not None:
+            failpoint("before_commit")
+            await self._commit(row, held)
+            failpoint("after_commit")
+            self._on_committed()
+            return
+        booking: BookingOp | None = None
+        try:
+            plan, booking = await self._plan(row, state, assessment)
+        except Exception:
+            log.exception(
+                "contact %s message %s: the turn could not be planned", row.contact_id, row.id
+            )
+            plan = self._fallback_plan(state, assessment)
+        for error in plan.errors:
+            log.error("flow error %s at %s (contact %s)", error.code, error.where, row.contact_id)
+        if plan.export:
+            plan = await fulfil_export(
+                self._store, plan, row, texts=self._texts, config=self._config, now=self._clock()
+            )
+        failpoint("before_commit")
+        try:
+            await self._commit(row, _merged(plan, self._merge_limit(row.channel)), booking)
+        except SlotTakenError:
+            # Another family's write won the time: say so and offer the next free ones.
+            log.info("contact %s message %s: chosen time just taken", row.contact_id, row.id)
+            plan, booking = await self._plan(row, state, assessment, taken=True)
+            await self._commit(row, _merged(plan, self._merge_limit(row.channel)), booking)
+        failpoint("after_commit")
+        self._on_committed()
+        if plan.erase:
+            # Messages sent after the erasure request moved to a new contact: schedule them.
+            await self.recover()
+
+    async def _assess(self, row: InboxRow) -> Assessment:
+        """The crisis check of every text a person wrote (captions included).
+
+        Long texts are checked in overlapping windows, so the cost stays linear
+        and nothing past some limit goes unread, in a worker thread so that one
+        long message never stalls everyone else's replies. If the check itself
+        fails, the message is treated as worrying: a gentle question costs less
+        than a missed crisis.
+        """
+        if row.kind in ("choice", "start") or not row.text.strip():
+            return Assessment(Level.NONE, ())
+        early = self._assessed.get(row.id)
+        if early is not None:
+            return early
+        try:
+            if len(row.text) <= INLINE_CLASSIFY_CHARS:
+                return self._classifier.classify(row.text)
+            return await asyncio.to_thread(classify_windows, self._classifier, row.text)
+        except Exception as exc:
+            log.error("message %s: crisis check failed (%s)", row.id, type(exc).__name__)
+            return Assessment(Level.CHECK, ("classifier_error",))
+
+    async def _load_state(self, contact_id: int) -> SessionState | None:
+        return _parse_state(contact_id, await self._store.sessions.get(contact_id))
+
+    async def _plan(
+        self,
+        row: InboxRow,
+        state: SessionState | None,
+        assessment: Assessment,
+        *,
+        taken: bool = False,
+    ) -> tuple[TurnPlan, BookingOp | None]:
+        """Plans the turn, reading the family's bookings only if the flows ask for them."""
+        now = self._clock()
+        host_input = TAKEN if taken else await self._booking.reminder_input(row, assessment)
+        view = None
+        while True:
+            window = self._booking.context(view)
+            plan = plan_turn(
+                library=self._library,
+                state=state,
+                kind=row.kind,
+                text=row.text,
+                assessment=assessment,
+                ctx=self._context(row.channel, state, window),
+                texts=self._texts,
+                max_chars=self._config.max_message_chars,
+                host_input=host_input,
+            )
+            if view is not None or not (window.wanted or plan.booking):
+                break
+            view = await self._booking.load(row.contact_id, now, plan.cases)
+        if view is None or not plan.booking:
+            return plan, None
+        decision = self._booking.decide(
+            view,
+            plan.booking,
+            contact_id=row.contact_id,
+            channel=row.channel,
+            language=plan.state.language,
+        )
+        if decision.taken and not taken:
+            return await self._plan(row, state, assessment, taken=True)
+        return plan, decision.op
+
+    def _context(
+        self, channel: str, state: SessionState | None, booking: BookingContext | None = None
+    ) -> Context:
+        language = state.language if state is not None else self._config.languages[0]
+        window = booking if booking is not None else self._booking.context()
+        return Context(
+            now=self._clock(),
+            channel=self._caps.get(channel, ChannelCaps()),
+            values=window.values(self._config.context_values(language), language),
+            default_language=self._config.languages[0],
+            options=window.options,
+        )
+
+    def _fallback_plan(self, state: SessionState | None, assessment: Assessment) -> TurnPlan:
+        """A reply and a case for a human when the bot itself failed: nobody waits silently."""
+        language = state.language if state is not None else self._config.languages[0]
+        keep = state if state is not None else SessionState(language=language, stack=(), vars=())
+        text = self._texts.get("internal_error", language, **self._config.context_values(language))
+        urgent = assessment.level is Level.URGENT
+        return TurnPlan(
+            state=keep,
+            replies=(Reply(text),),
+            priority=PRIORITY_URGENT if urgent else PRIORITY_ROUTINE,
+            cases=(CaseOpen(category="lainnya", urgency="darurat" if urgent else "segera"),),
+        )
+
+    async def _process_fallback(self, inbox_id: int) -> None:
+        """The last resort for a message that keeps failing: reply, open a case, mark it done."""
+        row = await self._store.inbox.unprocessed(inbox_id)
+        if row is None:
+            return
+        try:
+            state = await self._load_state(row.contact_id)
+        except Exception:
+            state = None
+        assessment = await self._assess(row)
+        log.error("message %s: answered with the fallback reply; a case is open", row.id)
+        await self._commit(row, self._fallback_plan(state, assessment))
+        self._on_committed()
+
+    async def _commit(
+        self, row: InboxRow, plan: TurnPlan, booking: BookingOp | None = None
+    ) -> None:
+        now = self._clock()
+        write = TurnWrite(
+            inbox_id=row.id,
+            contact_id=row.contact_id,
+            session_state=plan.state.to_json(),
+            outbound=tuple(
+                NewOutbound(
+                    contact_id=row.contact_id,
+                    channel=row.channel,
+                    text=reply.text,
+                    options=reply.options,
+                    priority=plan.priority,
+                    due_at=now,
+                )
+                for reply in plan.replies
+            ),
+            processed_at=now,
+            cases=plan.cases,
+            language=plan.language,
+            consent=plan.consent,
+            forget_text=plan.forget_text,
+            audit=plan.audit,
+            quick_exit=plan.quick_exit,
+            erase=plan.erase,
+            booking=booking,
+            rating=rating_write(plan.rating, now, self._config.office.tz),
+        )
+        delay = 0.05
+        for attempt in range(1, COMMIT_ATTEMPTS + 1):
+            try:
+                await self._store.commit_turn(write)
+                return
+            except SlotTakenError:
+                raise  # not a failure to retry: the turn is planned again
+            except Exception:
+                if attempt == COMMIT_ATTEMPTS:
+                    # Left unprocessed in the inbox: it is tried again on the next start.
+                    log.exception("contact %s message %s: commit failed", row.contact_id, row.id)
+                    raise
+                log.warning(
+                    "contact %s message %s: commit failed, retrying", row.contact_id, row.id
+                )
+                await asyncio.sleep(delay)
+                delay *= 4

@@ -1,0 +1,406 @@
+"""The safety hand-off: one class the staff desk, the escalation job and the web console share.
+
+`Handoff` methods take the acting staff member's id and return a
+`storage.handoff.records.Transition` (`outcome` is `done`, `already`, `held`,
+`closed`, `not_yours` or `not_found`; `case` is the case as it is now). Each
+change is one transaction with its `case_events` row and the messages it causes:
+
+    take(staff_id, case_id)                 owner; every alert edited to say who took it;
+                                            the family told a counsellor is reading
+    release(staff_id, case_id)              back to the queue (alerts start again)
+    close(staff_id, case_id, outcome, supervisor=False)
+                                            outcome code (storage.handoff.schema.OUTCOMES);
+                                            the family offered the feedback flow, flows resume
+    relay_out(staff_id, case_id, text, source=...)
+                                            the owner's words to the family (no name, no number)
+    copy_out(staff_id, case_id, inbox_id, source=...)
+                                            the owner's photo/voice note copied to the family
+    note(staff_id, case_id, text)           a private note, sealed under the family's key
+    refer(staff_id, case_id, service)       a referral code (storage.handoff.schema.REFERRALS)
+    queue() / held_by(staff_id) / figures(since, until)
+
+`family_turn` is the pipeline's hook: while a counsellor holds a family's case
+every message of theirs (already crisis-checked) goes to the owner and the bot's
+flows stay silent; an urgent one is marked, sent at top priority, answered with
+the hotlines, and starts the owner's answer clock (bot/handoff/escalation.py).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+
+from bot.config import Config
+from bot.core.texts import BotTexts
+from bot.core.turns import (
+    PRIORITY_ALERT,
+    PRIORITY_ROUTINE,
+    PRIORITY_URGENT,
+    Reply,
+    TurnPlan,
+    empty_state,
+)
+from bot.flowhost.ratings import with_ticket
+from bot.safety import Assessment, Level
+from flows.engine import ChannelCaps, Context, Input, Message, step
+from flows.library import FlowLibrary
+from flows.state import SessionState
+from storage.handoff.records import AlertRef, HandoffFigures, LiveCase, Transition
+from storage.records import CaseOpen, InboxRow, NewOutbound
+from storage.store import Store
+
+__all__ = ["COPYABLE", "FEEDBACK_FLOW", "Handoff", "case_ref"]
+
+log = logging.getLogger(__name__)
+
+FEEDBACK_FLOW = "feedback"
+# What Telegram can copy from one chat to another without the bot keeping anything.
+COPYABLE = frozenset({"photo", "voice", "video", "file", "sticker", "location", "contact"})
+# Rows about a case carry `case:<id>:<kind>`: the sender's gate and delivery read it,
+# and a counsellor's reply to such a message is routed to that case.
+CASE_REF = "case:{id}:{kind}"
+
+
+def case_ref(case_id: int, kind: str) -> str:
+    return CASE_REF.format(id=case_id, kind=kind)
+
+
+def minutes(since: datetime, now: datetime) -> str:
+    return str(max(0, int((now - since) / timedelta(minutes=1))))
+
+
+class Handoff:
+    """Case changes for counsellors (Telegram desk and web console) and the pipeline."""
+
+    def __init__(
+        self,
+        store: Store,
+        texts: BotTexts,
+        config: Config,
+        library: FlowLibrary,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self._store = store
+        self._texts = texts
+        self._config = config
+        self._library = library
+        self._clock = clock
+        self.staff_language = config.languages[0]
+
+    def use_library(self, library: FlowLibrary) -> None:
+        """Offers the feedback flow from `library` from now on (a publish in the console)."""
+        self._library = library
+
+    def text(self, key: str, **values: str) -> str:
+        """A staff-facing text in the office's first language."""
+        return self._texts.get(key, self.staff_language, **values)
+
+    def now(self) -> datetime:
+        return self._clock()
+
+    def family_text(self, key: str, language: str, **values: str) -> str:
+        """A family-facing text in the family's language."""
+        return self._texts.get(key, language, **values)
+
+    def describe(self, case: LiveCase) -> dict[str, str]:
+        """The placeholders a staff text may use: codes and times, nothing identifying."""
+        return {
+            "code": case.code,
+            "category": case.category,
+            "urgency_label": self.text(f"handoff.urgency.{case.urgency}"),
+            "waiting": minutes(case.waiting_since, self._clock()),
+        }
+
+    # --- reading ------------------------------------------------------------
+
+    async def queue(self, limit: int = 100) -> list[LiveCase]:
+        return await self._store.handoff.queue(limit)
+
+    async def held_by(self, staff_id: int) -> list[LiveCase]:
+        return await self._store.handoff.held_by(staff_id)
+
+    async def figures(self, since: datetime, until: datetime) -> HandoffFigures:
+        """Time to first human reply by urgency; urgent cases past the target (realert time)."""
+        target = self._config.escalation.realert_minutes * 60
+        return await self._store.handoff.figures(since, until, target_seconds=target)
+
+    # --- changes --------------------------------------------------------------
+
+    async def take(self, staff_id: int, case_id: int) -> Transition:
+        now = self._clock()
+        member = await self._store.staff.get(staff_id)
+        name = member.display_name if member is not None else str(staff_id)
+        family = await self._family(case_id)
+        taker = None
+        if member is not None and member.contact_id is not None:
+            contact = await self._store.contacts.get(member.contact_id)
+            taker = None if contact is None else (contact.id, contact.channel)
+
+        def build(case: LiveCase, alerts: Sequence[AlertRef]) -> list[NewOutbound]:
+            rows = self._edits(
+                case, alerts, self.text("handoff.alert_taken", code=case.code, name=name)
+            )
+            if taker is not None:
+                text = self.text("handoff.taken", **self.describe(case))
+                rows.append(self._row(taker[0], taker[1], text, case, "notice", staff=True))
+            if family is not None:
+                channel, language = family
+                text = self._texts.get("handoff.family_connected", language)
+                rows.append(self._row(case.contact_id, channel, text, case, "notice"))
+            return rows
+
+        result = await self._store.handoff.take(case_id, staff_id, now, build)
+        log.info("case %s: take by staff %s -> %s", case_id, staff_id, result.outcome)
+        return result
+
+    async def release(self, staff_id: int, case_id: int) -> Transition:
+        family = await self._family(case_id)
+
+        def build(case: LiveCase, alerts: Sequence[AlertRef]) -> list[NewOutbound]:
+            if family is None:
+                return []
+            channel, language = family
+            text = self._texts.get("handoff.family_released", language)
+            return [self._row(case.contact_id, channel, text, case, "notice")]
+
+        result = await self._store.handoff.release(case_id, staff_id, self._clock(), build)
+        log.info("case %s: release by staff %s -> %s", case_id, staff_id, result.outcome)
+        return result
+
+    async def close(
+        self, staff_id: int, case_id: int, outcome: str, *, supervisor: bool = False
+    ) -> Transition:
+        """Closes with an outcome; the family is thanked and offered the feedback flow."""
+        now = self._clock()
+        case = await self._store.handoff.get(case_id)
+        if case is None:
+            return Transition("not_found")
+        family = await self._family(case_id)
+        state, questions = await self._feedback(case.contact_id, now)
+
+        def build(case: LiveCase, alerts: Sequence[AlertRef]) -> list[NewOutbound]:
+            rows = self._edits(case, alerts, self.text("handoff.alert_closed", code=case.code))
+            if family is not None:
+                channel, language = family
+                rows.append(
+                    self._row(
+                        case.contact_id,
+                        channel,
+                        self._texts.get("handoff.family_closed", language),
+                        case,
+                        "notice",
+                    )
+                )
+                for reply in questions:
+                    rows.append(
+                        NewOutbound(
+                            case.contact_id,
+                            channel,
+                            reply.text,
+                            reply.options,
+                            PRIORITY_ROUTINE,
+                            now,
+                        )
+                    )
+            return rows
+
+        result = await self._store.handoff.close(
+            case_id,
+            staff_id,
+            outcome,
+            now,
+            build,
+            # The feedback flow's rating counts once, for this case's codes (bot.flowhost.ratings).
+            session_state=lambda closed: (
+                None
+                if state is None
+                else with_ticket(state, closed.category, closed.urgency).to_json()
+            ),
+            any_owner=supervisor,
+        )
+        log.info("case %s: close by staff %s -> %s", case_id, staff_id, result.outcome)
+        return result
+
+    async def relay_out(self, staff_id: int, case_id: int, text: str, *, source: str) -> Transition:
+        """The owner's words to the family, as the bot's own message."""
+        case = await self._store.handoff.get(case_id)
+        family = await self._family(case_id)
+        if case is None or family is None:
+            return Transition("not_found")
+        row = self._row(case.contact_id, family[0], text, case, "relay")
+        return await self._store.handoff.relay(
+            case_id, staff_id, f"out:{source}", self._clock(), [row]
+        )
+
+    async def copy_out(
+        self, staff_id: int, case_id: int, inbox_id: int, *, source: str
+    ) -> Transition:
+        """The owner's photo or voice note copied into the family's chat (nothing kept)."""
+        case = await self._store.handoff.get(case_id)
+        family = await self._family(case_id)
+        if case is None or family is None:
+            return Transition("not_found")
+        row = self._row(case.contact_id, family[0], "", case, f"copy:{inbox_id}")
+        row = NewOutbound(row.contact_id, row.channel, "…", (), row.priority, row.due_at, row.ref)
+        return await self._store.handoff.relay(
+            case_id, staff_id, f"out:{source}", self._clock(), [row]
+        )
+
+    async def note(self, staff_id: int, case_id: int, text: str) -> Transition:
+        return await self._store.handoff.note(case_id, staff_id, text, self._clock())
+
+    async def refer(self, staff_id: int, case_id: int, service: str) -> Transition:
+        return await self._store.handoff.refer(case_id, staff_id, service, self._clock())
+
+    # --- the pipeline's hook --------------------------------------------------
+
+    async def family_turn(
+        self, row: InboxRow, state: SessionState | None, assessment: Assessment
+    ) -> TurnPlan | None:
+        """The turn of a family whose case a counsellor holds; None when nobody does."""
+        case = await self._store.handoff.live_for(row.contact_id)
+        if case is None or case.status != "taken" or case.owner_staff_id is None:
+            return None
+        owner = await self._store.staff.get(case.owner_staff_id)
+        owner_contact = (
+            None
+            if owner is None or owner.contact_id is None or not owner.active
+            else await self._store.contacts.get(owner.contact_id)
+        )
+        language = state.language if state is not None else self._config.languages[0]
+        keep = state if state is not None else empty_state(language)
+        urgent = assessment.level is Level.URGENT
+        values = {"code": case.code}
+        if owner is None or owner.contact_id is None or owner_contact is None:
+            # The owner works from the console only: the message is in the case's
+            # transcript there. The bot still never talks over the counsellor, and an
+            # urgent message starts the owner's answer clock all the same.
+            rows = []
+        elif row.kind in ("text", "start", "choice"):
+            key = "handoff.relayed_in_urgent" if urgent else "handoff.relayed_in"
+            rows = [
+                self._owner_row(
+                    owner.contact_id,
+                    owner_contact.channel,
+                    self.text(key, text=row.text, **values),
+                    case,
+                    "relay",
+                    urgent,
+                )
+            ]
+        else:
+            kind = self.text(f"handoff.media_kind.{row.kind}")
+            if row.kind in COPYABLE and row.channel == owner_contact.channel:
+                header = self.text("handoff.media_in", kind=kind, **values)
+                rows = [
+                    self._owner_row(
+                        owner.contact_id,
+                        owner_contact.channel,
+                        header,
+                        case,
+                        f"copy:{row.id}",
+                        urgent,
+                    )
+                ]
+            else:
+                text = self.text("handoff.media_elsewhere", kind=kind, **values)
+                rows = [
+                    self._owner_row(
+                        owner.contact_id, owner_contact.channel, text, case, "relay", urgent
+                    )
+                ]
+        await self._store.handoff.relay(
+            case.id, None, f"in:{row.id}", self._clock(), rows, urgent=urgent
+        )
+        log.info("case %s: message %s relayed to its owner (%s)", case.id, row.id, row.kind)
+        if not urgent:
+            return TurnPlan(state=keep, replies=(), priority=PRIORITY_ROUTINE)
+        text = self._texts.get(
+            "handoff.family_urgent", language, **self._config.context_values(language)
+        )
+        return TurnPlan(
+            state=keep,
+            replies=(Reply(text),),
+            priority=PRIORITY_URGENT,
+            cases=(CaseOpen(category=case.category, urgency="darurat"),),
+        )
+
+    # --- helpers ------------------------------------------------------------
+
+    async def _family(self, case_id: int) -> tuple[str, str] | None:
+        """The family's channel and language, for what is sent to them."""
+        case = await self._store.handoff.get(case_id)
+        if case is None:
+            return None
+        contact = await self._store.contacts.get(case.contact_id)
+        if contact is None:
+            return None
+        return contact.channel, contact.language or self._config.languages[0]
+
+    async def _feedback(
+        self, contact_id: int, now: datetime
+    ) -> tuple[SessionState | None, list[Reply]]:
+        """The family's session with the feedback flow started, and its first messages."""
+        if not self._library.has_flow(FEEDBACK_FLOW):
+            return None, []
+        raw = await self._store.sessions.get(contact_id)
+        try:
+            state = None if raw is None else SessionState.from_json(raw)
+        except Exception:
+            state = None
+        language = state.language if state is not None else self._config.languages[0]
+        ctx = Context(
+            now=now,
+            channel=ChannelCaps(buttons=True, max_choices=10),
+            values=self._config.context_values(language),
+            default_language=self._config.languages[0],
+        )
+        turn = step(self._library, state, Input(kind="interrupt", flow=FEEDBACK_FLOW), ctx)
+        replies = [
+            Reply(o.text, tuple((c.value, c.label) for c in o.options))
+            for o in turn.outputs
+            if isinstance(o, Message)
+        ]
+        return turn.state, replies
+
+    def _edits(self, case: LiveCase, alerts: Sequence[AlertRef], text: str) -> list[NewOutbound]:
+        now = self._clock()
+        return [
+            NewOutbound(
+                alert.contact_id,
+                alert.channel,
+                text,
+                (),
+                PRIORITY_ALERT,  # to staff, like the alerts they change
+                now,
+                case_ref(case.id, f"edit:{alert.outbox_id}"),
+            )
+            for alert in alerts
+        ]
+
+    def _row(
+        self,
+        contact_id: int,
+        channel: str,
+        text: str,
+        case: LiveCase,
+        kind: str,
+        *,
+        staff: bool = False,
+    ) -> NewOutbound:
+        urgent = PRIORITY_ALERT if staff else PRIORITY_URGENT
+        priority = urgent if case.urgency == "darurat" else PRIORITY_ROUTINE
+        return NewOutbound(
+            contact_id, channel, text, (), priority, self._clock(), case_ref(case.id, kind)
+        )
+
+    def _owner_row(
+        self, contact_id: int, channel: str, text: str, case: LiveCase, kind: str, urgent: bool
+    ) -> NewOutbound:
+        # To the counsellor holding the case: an urgent word from the family goes with the
+        # alerts, not behind them (bot.core.turns: alerts go before families' crisis replies).
+        priority = PRIORITY_ALERT if urgent or case.urgency == "darurat" else PRIORITY_ROUTINE
+        return NewOutbound(
+            contact_id, channel, text, (), priority, self._clock(), case_ref(case.id, kind)
+        )
