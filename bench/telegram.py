@@ -33,7 +33,7 @@ from bench.load import CRISIS, TimedFake, add_counsellors, percentile, script_fo
 from bench.proc import cpu_seconds, peak_rss_mb
 from bot.app import open_keyring
 from bot.config import load_config
-from bot.handoff.escalation import TAKE_PREFIX
+from bot.handoff.alerts import TAKE_PREFIX
 from storage.store import Store
 
 __all__ = ["measure"]

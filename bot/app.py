@@ -16,6 +16,7 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 
+from bot.booking import reminders
 from bot.channels.base import Channel, Inbound
 from bot.config import Config
 from bot.core.failpoints import armed_failpoints
@@ -24,10 +25,12 @@ from bot.core.pipeline import Pipeline
 from bot.core.texts import BotTexts, TextsError
 from bot.core.turns import MERGED_REPLY_CHARS
 from bot.datadir import secure_data_dir
+from bot.flowhost.handler import FlowTurns
 from bot.flowhost.shelf import FlowShelf
-from bot.handoff.delivery import HandoffDelivery, HandoffGate
+from bot.handoff import delivery as handoff_delivery
 from bot.handoff.desk import CaseCommands, CounsellorDesk
 from bot.handoff.escalation import EscalationJob
+from bot.handoff.relay import HeldCaseRelay
 from bot.handoff.service import Handoff
 from bot.privacy.retention import RetentionJob
 from bot.privacy.worker import PrivacyWorker
@@ -153,13 +156,10 @@ class App:
             raise
         by_name = {ch.name: ch for ch in channels}
         handoff = Handoff(store, texts, config, library, clock)
-        sender = OutboxSender(
-            store,
-            by_name,
-            clock=clock,
-            gate=HandoffGate(store),
-            deliver=HandoffDelivery(store, handoff),
-        )
+        sender = OutboxSender(store, by_name, clock=clock)
+        # Rows about a case, an alert message or a booking go out their own way.
+        handoff_delivery.register(sender, store, handoff)
+        reminders.register(sender, store, texts, config)
         escalation = EscalationJob(store, handoff, config, clock, on_queued=sender.wake)
         privacy = PrivacyWorker(store, by_name, clock=clock)
 
@@ -170,21 +170,31 @@ class App:
 
         pipeline = Pipeline(
             store=store,
-            library=library,
             classifier=Classifier.bundled(),
             texts=texts,
             config=config,
-            channel_caps={
-                ch.name: ChannelCaps(buttons=ch.buttons, max_choices=10) for ch in channels
-            },
             merge_limits={
                 ch.name: getattr(ch, "merge_chars", MERGED_REPLY_CHARS) for ch in channels
             },
             clock=clock,
             on_committed=committed,
-            staff_desk=CounsellorDesk(store, texts, config, clock, CaseCommands(store, handoff)),
-            handoff=handoff,
         )
+        # The turn handlers, in order: counsellors' own messages (before the crisis
+        # check), a family whose case a counsellor holds, then the flows.
+        desk = CounsellorDesk(store, texts, config, clock, CaseCommands(store, handoff))
+        pipeline.add_handler(desk)
+        pipeline.add_handler(HeldCaseRelay(handoff))
+        flow_turns = FlowTurns(
+            store=store,
+            library=library,
+            texts=texts,
+            config=config,
+            channel_caps={
+                ch.name: ChannelCaps(buttons=ch.buttons, max_choices=10) for ch in channels
+            },
+            clock=clock,
+        )
+        pipeline.add_handler(flow_turns)
         escalation.gathering = pipeline.reading_backlog
         app = cls(
             config=config,
@@ -198,7 +208,7 @@ class App:
         app.handoff = handoff
         app.escalation = escalation
         # A publish in the console reaches new conversations from the next turn on.
-        shelf.listen(pipeline.use_library)
+        shelf.listen(flow_turns.use_library)
         shelf.listen(handoff.use_library)
         app.flows = shelf
         return app

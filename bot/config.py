@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from flows.effects import BOOKING_MODES
+
 __all__ = [
     "BookingSettings",
     "Config",
@@ -132,7 +134,6 @@ class Web:
     webchat: bool = False
 
 
-BOOKING_MODES = ("kantor", "telepon", "chat", "kunjungan")
 REMINDER_WORDINGS = ("discreet", "detailed")
 
 

@@ -97,7 +97,6 @@ class Service:
                 config.whatsapp,
                 config.web.public_url,
                 texts,
-                tz=config.office.tz,
                 default_language=config.languages[0],
                 clock=self._clock,
                 tuning=self._whatsapp_tuning,

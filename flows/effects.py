@@ -23,6 +23,9 @@ class EffectDef:
         return None
 
 
+# The urgency codes a flow may give a case. flows/ imports neither bot/ nor storage/,
+# so the checker keeps this copy of storage.records.URGENCIES (their one home
+# everywhere else); tests/test_layout.py holds the two equal.
 URGENCIES = ("darurat", "segera", "biasa")
 
 EFFECTS: dict[str, EffectDef] = {}
@@ -50,6 +53,7 @@ register(EffectDef("export_data"))  # send the person what the service holds abo
 register(EffectDef("delete_data"))  # erase the person's data now (only after a yes/no question)
 register(EffectDef("quick_exit"))  # cancel waiting replies; delete the chat where possible
 # Booking a consultation (the `booking` flow); the host commits each with the turn.
+# The one home of the consultation modes (bot.config reads the office's from here).
 BOOKING_MODES = ("kantor", "telepon", "chat", "kunjungan")
 register(
     EffectDef(

@@ -6,6 +6,7 @@ urgencies), so a mistake fails in the caller's frame rather than inside a batch.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -28,6 +29,7 @@ __all__ = [
     "NewInbound",
     "NewOutbound",
     "OutboxHead",
+    "OutboxRef",
     "OutboxRow",
     "StaffMember",
     "TurnWrite",
@@ -49,7 +51,10 @@ INBOUND_KINDS = frozenset(
     }
 )
 # From least to most urgent; a case is raised along this order, never lowered.
+# The one home of the urgency codes for bot/ and storage/ (flows/, which imports
+# neither, keeps its own copy for the checker; a test holds the two equal).
 URGENCIES = ("biasa", "segera", "darurat")
+_REF_PART = re.compile(r"[a-z][a-z_]{0,31}")
 
 
 def _require_aware(value: datetime, what: str) -> None:
@@ -102,6 +107,51 @@ class InboxRow:
 
 
 @dataclass(frozen=True, slots=True)
+class OutboxRef:
+    """What an outbox row is about, for the code that sends or withdraws it in its own way.
+
+    Plain and non-identifying: a kind, the id of a case, a booking or a staff member,
+    and for some kinds an action with its argument (`case:12:edit:40`, `alerts:7`,
+    `booking:12:day_before`). Stored as that text; `str(ref)` and `OutboxRef.parse`
+    are the only two places that know its shape.
+    """
+
+    kind: str
+    id: int
+    action: str = ""
+    arg: str = ""
+
+    def __post_init__(self) -> None:
+        if not _REF_PART.fullmatch(self.kind) or ":" in self.action:
+            raise InvalidRecordError(f"OutboxRef {self.kind!r}/{self.action!r} is not a code")
+        if self.arg and not self.action:
+            raise InvalidRecordError("OutboxRef has an argument without an action")
+
+    def __str__(self) -> str:
+        text = f"{self.kind}:{self.id}"
+        if self.action:
+            text += f":{self.action}"
+        if self.arg:
+            text += f":{self.arg}"
+        return text
+
+    @classmethod
+    def parse(cls, text: str | None) -> OutboxRef | None:
+        """The ref stored as `text`; None for no ref or one of an unknown shape."""
+        if text is None:
+            return None
+        parts = text.split(":", 3)
+        if len(parts) < 2 or not parts[1].isdigit() or not _REF_PART.fullmatch(parts[0]):
+            return None
+        return cls(parts[0], int(parts[1]), *parts[2:])
+
+    @staticmethod
+    def like(kind: str) -> str:
+        """The SQL LIKE pattern of every stored ref of this kind."""
+        return f"{kind}:%"
+
+
+@dataclass(frozen=True, slots=True)
 class NewOutbound:
     """A reply to queue; `options` are (value, label) pairs. Priority 0 is most urgent."""
 
@@ -111,9 +161,9 @@ class NewOutbound:
     options: tuple[tuple[str, str], ...] = field(repr=False)
     priority: int
     due_at: datetime
-    # A plain, non-identifying name for rows sent later (`booking:12:day_before`),
-    # so that they can be found and withdrawn (a cancelled booking's reminders).
-    ref: str | None = None
+    # What the row is about (`booking:12:day_before`), so that it can be sent in its
+    # own way, or found and withdrawn (a cancelled booking's reminders).
+    ref: OutboxRef | None = None
 
     def __post_init__(self) -> None:
         _require_aware(self.due_at, "NewOutbound.due_at")
@@ -142,7 +192,7 @@ class OutboxRow:
     priority: int
     due_at: datetime
     attempts: int
-    ref: str | None = None
+    ref: OutboxRef | None = None
 
 
 @dataclass(frozen=True, slots=True)

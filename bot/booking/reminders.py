@@ -15,21 +15,28 @@ was sent (`BookingRepo.awaiting_reply`).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime, timedelta, tzinfo
 
 from bot.booking import BOOKING_FLOW
 from bot.booking.timefmt import format_time, format_when
+from bot.channels.base import Channel, Outbound, Template
+from bot.config import Config
+from bot.core.outbox import OutboxSender
 from bot.core.texts import BotTexts
 from flows.engine import Input
 from flows.matching import normalize
-from storage.booking.records import Booking, Reminder
-from storage.records import NewOutbound, OutboxRow
+from storage.booking.records import REF_KIND, Booking, Reminder
+from storage.records import NewOutbound, OutboxRef, OutboxRow
 from storage.store import Store
 
 __all__ = [
     "MIN_NOTICE",
     "REMINDER_PRIORITY",
+    "TEMPLATE_PURPOSES",
     "ReminderGate",
+    "ReminderTemplates",
+    "register",
     "reminder_reply",
     "reminders_for",
 ]
@@ -38,6 +45,8 @@ REMINDER_PRIORITY = 5
 MIN_NOTICE = timedelta(hours=1)
 """A reminder due sooner than this after the booking is made is not worth sending."""
 OFFSETS = (("day_before", timedelta(days=1)), ("two_hours", timedelta(hours=2)))
+TEMPLATE_PURPOSES = {"day_before": "reminder", "two_hours": "reminder", "no_show": "follow_up"}
+"""Which approved template a booking row goes as, by its kind, where free text may not."""
 
 YES_WORDS = frozenset({"1", "ya", "iya", "iyo", "konfirmasi", "confirm", "yes", "ok", "oke"})
 CHANGE_WORDS = frozenset({"2", "ganti", "ganti waktu", "ubah", "change", "change the time"})
@@ -102,17 +111,64 @@ class ReminderGate:
         self._store = store
 
     async def __call__(self, row: OutboxRow) -> str | None:
-        if row.ref is None or not row.ref.startswith("booking:"):
+        if row.ref is None or row.ref.kind != REF_KIND:
             return None
         if await self._store.bookings.live_handoff(row.contact_id):
             return "live_handoff"
         consent = await self._store.consents.latest(row.contact_id)
         if consent is None or not consent.given:
             return "no_consent"  # withdrawn since: nothing more is sent about the booking
-        _, booking_id, kind = row.ref.split(":", 2)
-        if kind == "no_show" or not booking_id.isdigit():
+        if row.ref.action == "no_show":
             return None
-        booking = await self._store.bookings.get(int(booking_id))
+        booking = await self._store.bookings.get(row.ref.id)
         if booking is None or booking.status != "confirmed":
             return "booking_closed"
         return None
+
+
+class ReminderTemplates:
+    """Delivers a booking row with what a template needs where free text may not go
+    (WhatsApp outside its window): the reminder's time, or the missed booking's day,
+    worded in every language of the office."""
+
+    def __init__(
+        self, store: Store, texts: BotTexts, *, tz: tzinfo, languages: tuple[str, ...]
+    ) -> None:
+        self._store = store
+        self._texts = texts
+        self._tz = tz
+        self._languages = languages
+
+    async def __call__(self, row: OutboxRow, channel: Channel, message: Outbound) -> str | None:
+        template = None if row.ref is None else await self.template(row.ref)
+        return await channel.send(replace(message, template=template))
+
+    async def template(self, ref: OutboxRef) -> Template | None:
+        if ref.kind != REF_KIND or ref.action not in TEMPLATE_PURPOSES:
+            return None
+        purpose = TEMPLATE_PURPOSES[ref.action]
+        booking = await self._store.bookings.get(ref.id)
+        if booking is None:
+            return Template(purpose)  # nothing left to remind of: no variables
+        return Template(
+            purpose,
+            tuple(
+                (language, (("1", self._when(ref.action, booking.starts_at, language)),))
+                for language in self._languages
+            ),
+        )
+
+    def _when(self, kind: str, starts_at: datetime, language: str) -> str:
+        if kind == "no_show":
+            return format_when(starts_at, self._tz, language)
+        return self._texts.get(
+            f"whatsapp.reminder_when.{kind}",
+            language,
+            time=format_time(starts_at, self._tz, language),
+        )
+
+
+def register(sender: OutboxSender, store: Store, texts: BotTexts, config: Config) -> None:
+    """Booking rows (`booking:<id>:<kind>`) go through the gate, with their template."""
+    templates = ReminderTemplates(store, texts, tz=config.office.tz, languages=config.languages)
+    sender.handle_refs(REF_KIND, gate=ReminderGate(store), deliver=templates)

@@ -21,6 +21,7 @@ from typing import Protocol, runtime_checkable
 from storage.records import INBOUND_KINDS
 
 __all__ = [
+    "ACTION_PREFIX",
     "CONTENT_KINDS",
     "ButtonEditor",
     "Channel",
@@ -33,6 +34,7 @@ __all__ = [
     "Outbound",
     "Receiver",
     "RetryLater",
+    "Template",
     "Undeliverable",
     "Unreachable",
     "numbered_list",
@@ -67,6 +69,33 @@ class Inbound:
             raise ValueError("an inbound message needs a transport id and an address")
 
 
+ACTION_PREFIX = "!"
+"""An option value beginning with this is an action (a counsellor's "take case"), not an
+answer: a channel keeps its button live on its own message and passes the press on as
+it is, whatever question the chat shows later."""
+
+Variables = tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Template:
+    """What a reply is for, where a transport takes only approved templates (WhatsApp outside
+    its 24-hour window): the purpose names the template, the variables fill it in.
+
+    `variables` holds one set per language, as (language, ((name, value), ...)) pairs;
+    none at all means what the reply was about is gone (a booking cancelled since).
+    """
+
+    purpose: str  # "reminder" | "follow_up"
+    variables: tuple[tuple[str, Variables], ...] = ()
+
+    def variables_for(self, language: str) -> Variables | None:
+        for code, values in self.variables:
+            if code == language:
+                return values
+        return None
+
+
 @dataclass(frozen=True, slots=True)
 class Outbound:
     """One reply to deliver."""
@@ -76,6 +105,9 @@ class Outbound:
     text: str = field(repr=False)
     # (value, label): buttons or a numbered list
     options: tuple[tuple[str, str], ...] = field(default=(), repr=False)
+    # Set by the code that owns the row's kind (a booking reminder), for channels
+    # that need it; channels never read the row's ref themselves.
+    template: Template | None = None
 
 
 class DeliveryError(Exception):
@@ -194,11 +226,10 @@ class MessageCopier(Protocol):
     counsellor this way (and back), and nothing of it is stored by the bot.
     """
 
-    async def copy_message(
-        self, from_address: str, message_id: str, to_address: str, caption: str | None
-    ) -> str:
-        """Copies the message (with `caption` in place of its own, when given); returns the
-        new message's id. Raises DeliveryError."""
+    async def copy_message(self, transport_id: str, to_address: str, caption: str | None) -> str:
+        """Copies the message the adapter received as `transport_id` (an `Inbound`'s, as it
+        made it) to `to_address`, with `caption` in place of its own when given; returns
+        the new message's id. Raises DeliveryError."""
         ...
 
 

@@ -4,7 +4,7 @@ An admin types (or presses a button) as a family; each message goes through the
 same crisis check and the same choice of input as a real one (`bot.core.turns`:
 urgent -> the crisis flow, check -> the safety question, a withdrawn consent ->
 the privacy note), then through the pure engine on the checked draft library,
-and the new state is the one `bot.core.turns.plan_turn` gives the pipeline.
+and the new state is the one `bot.flowhost.turn.plan_turn` gives the pipeline.
 Effects are shown, never carried out: no case opens, nobody is alerted, no
 booking is held, nothing is stored, sent or logged. Free booking times are not
 read from the calendar, so the booking flow takes its "no times" branch.
@@ -32,7 +32,7 @@ from typing import Any, Literal
 
 from bot.booking import BOOKING_FLOW
 from bot.core.texts import BotTexts
-from bot.core.turns import (
+from bot.flowhost.turn import (
     CRISIS_FLOW,
     PRIVACY_FLOW,
     SAFETY_CHECK_FLOW,
@@ -107,7 +107,7 @@ def say(
     texts: BotTexts,
     max_chars: int,
 ) -> Chat:
-    """One message from the family, decided as `bot.core.turns.plan_turn` decides it.
+    """One message from the family, decided as `bot.flowhost.turn.plan_turn` decides it.
 
     The lines come from the engine's own outputs (effects in their place); the new
     state and the host's own objections to an effect (a case category that is not a

@@ -15,6 +15,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.channels.base import (
@@ -32,7 +33,7 @@ from storage.errors import DecryptError, WrongKeyError
 from storage.records import OutboxHead, OutboxRow
 from storage.store import Store
 
-__all__ = ["OutboxSender"]
+__all__ = ["Deliver", "Gate", "OutboxSender", "RefHandler"]
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +53,14 @@ Gate = Callable[[OutboxRow], Awaitable[str | None]]
 instance a booking reminder while a counsellor is handling the family live)."""
 
 
+@dataclass(frozen=True, slots=True)
+class RefHandler:
+    """How rows whose `OutboxRef` is of one kind go out; a missing part means as usual."""
+
+    gate: Gate | None = None
+    deliver: Deliver | None = None
+
+
 class OutboxSender:
     """Sends what is due; woken by the pipeline after each committed turn."""
 
@@ -64,12 +73,9 @@ class OutboxSender:
         monotonic: Callable[[], float] = time.monotonic,
         concurrency: int = 8,
         max_attempts: int = 25,
-        gate: Gate | None = None,
-        deliver: Deliver | None = None,
     ) -> None:
         self._store = store
-        self._gate = gate
-        self._deliver_ref = deliver
+        self._refs: dict[str, RefHandler] = {}
         self._channels = dict(channels)
         self._clock = clock
         self._monotonic = monotonic
@@ -195,17 +201,26 @@ class OutboxSender:
             await self._store.outbox.mark_failed(head.id, "undecryptable", self._clock())
             return None
 
+    def handle_refs(
+        self, kind: str, *, gate: Gate | None = None, deliver: Deliver | None = None
+    ) -> None:
+        """Says how rows whose ref is of `kind` go out (the module owning the kind calls it)."""
+        if kind in self._refs:
+            raise ValueError(f"outbox refs of kind {kind!r} have a handler already")
+        self._refs[kind] = RefHandler(gate, deliver)
+
     async def _deliver(self, row: OutboxRow, channel: Channel) -> None:
-        if row.ref is not None and self._gate is not None:
-            withdrawn = await self._gate(row)
+        handler = None if row.ref is None else self._refs.get(row.ref.kind)
+        if handler is not None and handler.gate is not None:
+            withdrawn = await handler.gate(row)
             if withdrawn is not None:
                 log.info("outbox row %s (%s): withdrawn, %s", row.id, row.ref, withdrawn)
                 await self._store.outbox.mark_failed(row.id, withdrawn, self._clock())
                 return
         message = Outbound(row.id, row.address, row.text, row.options)
         try:
-            if row.ref is not None and self._deliver_ref is not None:
-                provider_id = await self._deliver_ref(row, channel, message)
+            if handler is not None and handler.deliver is not None:
+                provider_id = await handler.deliver(row, channel, message)
             else:
                 provider_id = await channel.send(message)
         except Unreachable as exc:

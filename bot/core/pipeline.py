@@ -1,12 +1,14 @@
-"""The one path every message takes: inbox, crisis check, flow step, one commit.
+"""The one path every message takes: inbox, crisis check, turn handlers, one commit.
 
 `receive` makes a message durable before anything else (the transport's own
 message id turns a repeat into a no-op) and only then schedules it. Each
 contact's messages are processed one at a time, in the order they were stored;
-different contacts are processed in parallel. A turn's new session state, its
-replies (outbox rows), its case changes and the inbox row's processed mark are
-written in ONE transaction, so a crash at any point either loses the whole turn
-(and it is processed again on restart) or none of it.
+different contacts are processed in parallel. A turn is decided by the first of
+the registered turn handlers (`bot.core.handlers`) that answers: the counsellor
+desk, the held-case relay, the flows. Its new session state, its replies (outbox
+rows), its case changes and the inbox row's processed mark are written in ONE
+transaction, so a crash at any point either loses the whole turn (and it is
+processed again on restart) or none of it.
 """
 
 from __future__ import annotations
@@ -18,33 +20,17 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import datetime
 
-from bot.booking.host import TAKEN, BookingContext, BookingHost
 from bot.channels.base import Inbound
 from bot.config import Config
 from bot.core.failpoints import failpoint
+from bot.core.handlers import Handled, Turn, TurnHandler
 from bot.core.scheduling import PrioritySlots, RoutineDeferral
 from bot.core.texts import BotTexts
-from bot.core.turns import (
-    MERGED_REPLY_CHARS,
-    PRIORITY_ROUTINE,
-    PRIORITY_URGENT,
-    Reply,
-    TurnPlan,
-    merge_replies,
-    plan_turn,
-)
-from bot.flowhost.ratings import rating_write
-from bot.handoff.alerts import TAKE_PREFIX
-from bot.handoff.desk import CounsellorDesk
-from bot.handoff.service import Handoff
-from bot.privacy.export import fulfil_export
+from bot.core.turns import MERGED_REPLY_CHARS, TurnPlan, fallback_plan, merge_replies
 from bot.safety import Assessment, Classifier, Level
-from flows.engine import ChannelCaps, Context
-from flows.library import FlowLibrary
 from flows.state import SessionState
-from storage.booking.records import BookingOp
 from storage.errors import SlotTakenError
-from storage.records import CaseOpen, InboxRow, NewInbound, NewOutbound, TurnWrite
+from storage.records import InboxRow, NewInbound, NewOutbound, TurnWrite
 from storage.store import Store
 
 __all__ = ["Pipeline"]
@@ -109,31 +95,23 @@ class Pipeline:
         self,
         *,
         store: Store,
-        library: FlowLibrary,
         classifier: Classifier,
         texts: BotTexts,
         config: Config,
-        channel_caps: Mapping[str, ChannelCaps],
         clock: Callable[[], datetime],
         on_committed: Callable[[], None] = lambda: None,
-        staff_desk: CounsellorDesk | None = None,
         concurrency: int = 16,
-        handoff: Handoff | None = None,
         merge_limits: Mapping[str, int] | None = None,
     ) -> None:
-        self._handoff = handoff
         self._store = store
-        self._library = library
         self._classifier = classifier
         self._texts = texts
         self._config = config
-        self._caps = dict(channel_caps)
+        self._handlers: list[TurnHandler] = []
         # Per channel, how long a message a turn's replies may be joined into.
         self._merge_limits = dict(merge_limits or {})
         self._clock = clock
         self._on_committed = on_committed
-        self._staff_desk = staff_desk
-        self._booking = BookingHost(store=store, config=config, texts=texts, library=library)
         self._slots = PrioritySlots(concurrency)
         self._deferral = RoutineDeferral()
         # Routine turns held by the deferral: each waits on its own future, resolved
@@ -152,10 +130,9 @@ class Pipeline:
         # Seconds before the first retry of a failing message (doubling, capped at a minute).
         self.retry_delay = 0.5
 
-    def use_library(self, library: FlowLibrary) -> None:
-        """Starts the next turns on `library` (a publish); running conversations keep
-        their version, which the new library still holds."""
-        self._library = library
+    def add_handler(self, handler: TurnHandler) -> None:
+        """Adds a turn handler after those added before it (the order is the chain)."""
+        self._handlers.append(handler)
 
     async def receive(self, inbound: Inbound) -> bool:
         """Stores one message durably and schedules it; False when it was a repeat."""
@@ -187,7 +164,7 @@ class Pipeline:
         a message recovered after a restart, is checked when its turn comes.
         """
         if kind == "choice":
-            self._presses[inbox_id] = text.startswith(TAKE_PREFIX)
+            self._presses[inbox_id] = any(h.goes_first(kind, text) for h in self._handlers)
             return
         if kind != "text" or not text.strip() or len(text) > INLINE_CLASSIFY_CHARS:
             return
@@ -362,19 +339,41 @@ class Pipeline:
         if start is None:
             return  # already processed (for instance by recovery racing a live receive)
         row = start.row
-        state = _parse_state(row.contact_id, start.session)
-        # Counsellors' own messages (and `/link`) never reach the family flows.
-        desk = (
-            None
-            if self._staff_desk is None
-            else await self._staff_desk.plan(row, state, staff=start.staff)
-        )
-        if desk is not None:
-            failpoint("before_commit")
-            await self._commit(row, desk)
-            failpoint("after_commit")
-            self._on_committed()
-            return
+        turn = Turn(row, _parse_state(row.contact_id, start.session), start.staff, start.held)
+        handled: Handled | None = None
+        checked = False
+        for handler in self._handlers:
+            if handler.checked and not checked:
+                # Counsellors' own messages (and `/link`) were offered to the handlers
+                # before this one; whatever is left is a family's, checked first.
+                turn.assessment = await self._checked(row)
+                checked = True
+            handled = await handler.handle(turn)
+            if handled is not None:
+                break
+        if handled is None:
+            if not checked:
+                turn.assessment = await self._checked(row)
+            urgent = turn.assessment.level is Level.URGENT
+            handled = Handled(fallback_plan(self._texts, self._config, turn.state, urgent))
+        failpoint("before_commit")
+        try:
+            await self._commit(row, handled)
+        except SlotTakenError:
+            if handled.replan is None:
+                raise
+            # Another family's write won the time: say so and offer the next free ones.
+            log.info("contact %s message %s: chosen time just taken", row.contact_id, row.id)
+            handled = await handled.replan()
+            await self._commit(row, handled)
+        failpoint("after_commit")
+        self._on_committed()
+        if handled.plan.erase:
+            # Messages sent after the erasure request moved to a new contact: schedule them.
+            await self.recover()
+
+    async def _checked(self, row: InboxRow) -> Assessment:
+        """The crisis check of a family's message, logged when it found something."""
         assessment = await self._assess(row)
         if assessment.level is not Level.NONE:
             log.warning(
@@ -384,46 +383,7 @@ class Pipeline:
                 assessment.level.value,
                 ",".join(assessment.reasons),
             )
-        # While a counsellor holds the family's case, their messages go to the counsellor
-        # (after the crisis check above) and the bot's flows stay silent.
-        held = (
-            await self._handoff.family_turn(row, state, assessment)
-            if self._handoff is not None and start.held
-            else None
-        )
-        if held is not None:
-            failpoint("before_commit")
-            await self._commit(row, held)
-            failpoint("after_commit")
-            self._on_committed()
-            return
-        booking: BookingOp | None = None
-        try:
-            plan, booking = await self._plan(row, state, assessment)
-        except Exception:
-            log.exception(
-                "contact %s message %s: the turn could not be planned", row.contact_id, row.id
-            )
-            plan = self._fallback_plan(state, assessment)
-        for error in plan.errors:
-            log.error("flow error %s at %s (contact %s)", error.code, error.where, row.contact_id)
-        if plan.export:
-            plan = await fulfil_export(
-                self._store, plan, row, texts=self._texts, config=self._config, now=self._clock()
-            )
-        failpoint("before_commit")
-        try:
-            await self._commit(row, _merged(plan, self._merge_limit(row.channel)), booking)
-        except SlotTakenError:
-            # Another family's write won the time: say so and offer the next free ones.
-            log.info("contact %s message %s: chosen time just taken", row.contact_id, row.id)
-            plan, booking = await self._plan(row, state, assessment, taken=True)
-            await self._commit(row, _merged(plan, self._merge_limit(row.channel)), booking)
-        failpoint("after_commit")
-        self._on_committed()
-        if plan.erase:
-            # Messages sent after the erasure request moved to a new contact: schedule them.
-            await self.recover()
+        return assessment
 
     async def _assess(self, row: InboxRow) -> Assessment:
         """The crisis check of every text a person wrote (captions included).
@@ -450,73 +410,6 @@ class Pipeline:
     async def _load_state(self, contact_id: int) -> SessionState | None:
         return _parse_state(contact_id, await self._store.sessions.get(contact_id))
 
-    async def _plan(
-        self,
-        row: InboxRow,
-        state: SessionState | None,
-        assessment: Assessment,
-        *,
-        taken: bool = False,
-    ) -> tuple[TurnPlan, BookingOp | None]:
-        """Plans the turn, reading the family's bookings only if the flows ask for them."""
-        now = self._clock()
-        host_input = TAKEN if taken else await self._booking.reminder_input(row, assessment)
-        view = None
-        while True:
-            window = self._booking.context(view)
-            plan = plan_turn(
-                library=self._library,
-                state=state,
-                kind=row.kind,
-                text=row.text,
-                assessment=assessment,
-                ctx=self._context(row.channel, state, window),
-                texts=self._texts,
-                max_chars=self._config.max_message_chars,
-                host_input=host_input,
-            )
-            if view is not None or not (window.wanted or plan.booking):
-                break
-            view = await self._booking.load(row.contact_id, now, plan.cases)
-        if view is None or not plan.booking:
-            return plan, None
-        decision = self._booking.decide(
-            view,
-            plan.booking,
-            contact_id=row.contact_id,
-            channel=row.channel,
-            language=plan.state.language,
-        )
-        if decision.taken and not taken:
-            return await self._plan(row, state, assessment, taken=True)
-        return plan, decision.op
-
-    def _context(
-        self, channel: str, state: SessionState | None, booking: BookingContext | None = None
-    ) -> Context:
-        language = state.language if state is not None else self._config.languages[0]
-        window = booking if booking is not None else self._booking.context()
-        return Context(
-            now=self._clock(),
-            channel=self._caps.get(channel, ChannelCaps()),
-            values=window.values(self._config.context_values(language), language),
-            default_language=self._config.languages[0],
-            options=window.options,
-        )
-
-    def _fallback_plan(self, state: SessionState | None, assessment: Assessment) -> TurnPlan:
-        """A reply and a case for a human when the bot itself failed: nobody waits silently."""
-        language = state.language if state is not None else self._config.languages[0]
-        keep = state if state is not None else SessionState(language=language, stack=(), vars=())
-        text = self._texts.get("internal_error", language, **self._config.context_values(language))
-        urgent = assessment.level is Level.URGENT
-        return TurnPlan(
-            state=keep,
-            replies=(Reply(text),),
-            priority=PRIORITY_URGENT if urgent else PRIORITY_ROUTINE,
-            cases=(CaseOpen(category="lainnya", urgency="darurat" if urgent else "segera"),),
-        )
-
     async def _process_fallback(self, inbox_id: int) -> None:
         """The last resort for a message that keeps failing: reply, open a case, mark it done."""
         row = await self._store.inbox.unprocessed(inbox_id)
@@ -528,12 +421,14 @@ class Pipeline:
             state = None
         assessment = await self._assess(row)
         log.error("message %s: answered with the fallback reply; a case is open", row.id)
-        await self._commit(row, self._fallback_plan(state, assessment))
+        urgent = assessment.level is Level.URGENT
+        await self._commit(row, Handled(fallback_plan(self._texts, self._config, state, urgent)))
         self._on_committed()
 
-    async def _commit(
-        self, row: InboxRow, plan: TurnPlan, booking: BookingOp | None = None
-    ) -> None:
+    async def _commit(self, row: InboxRow, handled: Handled) -> None:
+        plan = handled.plan
+        if handled.merge:
+            plan = _merged(plan, self._merge_limit(row.channel))
         now = self._clock()
         write = TurnWrite(
             inbox_id=row.id,
@@ -558,8 +453,8 @@ class Pipeline:
             audit=plan.audit,
             quick_exit=plan.quick_exit,
             erase=plan.erase,
-            booking=booking,
-            rating=rating_write(plan.rating, now, self._config.office.tz),
+            booking=handled.booking,
+            rating=handled.rating,
         )
         delay = 0.05
         for attempt in range(1, COMMIT_ATTEMPTS + 1):

@@ -16,28 +16,21 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flows.engine import FlowError
+from bot.core.effects import PlanDraft, register
+from bot.core.turns import Rated
+from flows.engine import Effect, FlowError
 from flows.state import SessionState
-from storage.flowhost.ratings import RATINGS, URGENCIES, NewRating
+from storage.flowhost.ratings import RATINGS, NewRating
+from storage.records import URGENCIES
 
-__all__ = ["TICKET_VAR", "Rated", "rating_write", "take_rating", "with_ticket"]
+__all__ = ["TICKET_VAR", "rating_write", "record_rating", "take_rating", "with_ticket"]
 
 TICKET_VAR = "feedback_case"
 """The session variable holding the closed case's `category/urgency` until it is rated."""
 _CODE = re.compile(r"[a-z][a-z0-9_]{1,31}")
-
-
-@dataclass(frozen=True, slots=True)
-class Rated:
-    """A rating a family gave, with the codes of the case it was about (when known)."""
-
-    rating: int
-    category: str | None = None
-    urgency: str | None = None
 
 
 def with_ticket(state: SessionState, category: str, urgency: str) -> SessionState:
@@ -75,3 +68,12 @@ def rating_write(rated: Rated | None, now: datetime, tz: ZoneInfo) -> NewRating 
         return None
     month = now.astimezone(tz).strftime("%Y-%m")
     return NewRating(month, rated.rating, rated.category, rated.urgency)
+
+
+def record_rating(effect: Effect, draft: PlanDraft) -> None:
+    """The `record_rating` effect: uses up the ticket, counts the rating with the turn."""
+    draft.state, draft.rating, error = take_rating(draft.state, effect.param("rating"))
+    draft.errors.extend(() if error is None else (error,))
+
+
+register("record_rating", record_rating)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from bot.channels.base import ACTION_PREFIX
 from bot.handoff.service import Handoff
 from storage.handoff.digests import Options
 from storage.handoff.records import DigestLine
@@ -21,8 +22,8 @@ from storage.handoff.records import DigestLine
 __all__ = ["TAKE_PREFIX", "AlertRenderer"]
 
 # Button data of "take case": `!take:<case id>`; the `!` marks an action button
-# that stays live on its own message (bot/channels/telegram/channel.py).
-TAKE_PREFIX = "!take:"
+# that stays live on its own message (bot.channels.base.ACTION_PREFIX).
+TAKE_PREFIX = f"{ACTION_PREFIX}take:"
 
 
 class AlertRenderer:

@@ -4,10 +4,9 @@ An alert message (`alerts:<staff id>`, storage.handoff.digests) is sealed as it
 goes: its words are rendered at that moment from the cases it lists, leaving out
 those taken or closed since it was queued; with none left it is not sent.
 
-`HandoffGate` runs before the other rows with a ref: a hotline reminder (or a
-single-case alert queued before digests existed) for a case taken or closed
-since is withdrawn; booking rows are left to `ReminderGate` (withheld while a
-counsellor holds the family's case).
+`HandoffGate` runs before a case's rows: a hotline reminder (or a single-case
+alert queued before digests existed) for a case taken or closed since is
+withdrawn. `register` hands both kinds to the outbox sender.
 
 `HandoffDelivery` delivers `case:<id>:edit:<outbox id>` by editing that alert:
 a digest is rendered again with every case as it is now (taken by whom, closed,
@@ -21,7 +20,6 @@ from __future__ import annotations
 
 import logging
 
-from bot.booking.reminders import ReminderGate
 from bot.channels.base import (
     ButtonEditor,
     Channel,
@@ -30,28 +28,18 @@ from bot.channels.base import (
     Outbound,
     Undeliverable,
 )
+from bot.core.outbox import OutboxSender
 from bot.handoff.alerts import AlertRenderer
 from bot.handoff.service import Handoff
-from storage.handoff.digests import DIGEST_REF_PREFIX
-from storage.handoff.records import Digest
+from storage.handoff.records import CASE_REF, DIGEST_REF, Digest
 from storage.records import OutboxRow
 from storage.store import Store
 
-__all__ = ["HandoffDelivery", "HandoffGate", "parse_ref"]
+__all__ = ["HandoffDelivery", "HandoffGate", "register"]
 
 log = logging.getLogger(__name__)
 
 _WAITING_ONLY = frozenset({"alert", "remind"})
-
-
-def parse_ref(ref: str | None) -> tuple[int, str, str] | None:
-    """`case:12:copy:40` -> (12, "copy", "40"); None for other refs."""
-    if ref is None or not ref.startswith("case:"):
-        return None
-    parts = ref.split(":", 3)
-    if len(parts) < 3 or not parts[1].isdigit():
-        return None
-    return int(parts[1]), parts[2], parts[3] if len(parts) > 3 else ""
 
 
 class HandoffGate:
@@ -59,17 +47,11 @@ class HandoffGate:
 
     def __init__(self, store: Store) -> None:
         self._store = store
-        self._reminders = ReminderGate(store)
 
     async def __call__(self, row: OutboxRow) -> str | None:
-        if _is_digest(row):
-            return None  # decided as it is sealed, with what it says (HandoffDelivery)
-        parsed = parse_ref(row.ref)
-        if parsed is None:
-            return await self._reminders(row)
-        case_id, kind, _ = parsed
-        if kind in _WAITING_ONLY:
-            case = await self._store.handoff.get(case_id)
+        ref = row.ref
+        if ref is not None and ref.kind == CASE_REF and ref.action in _WAITING_ONLY:
+            case = await self._store.handoff.get(ref.id)
             if case is None or case.status != "open":
                 return "case_taken"
         return None
@@ -84,19 +66,17 @@ class HandoffDelivery:
         self._render = AlertRenderer(handoff)
 
     async def __call__(self, row: OutboxRow, channel: Channel, message: Outbound) -> str | None:
-        if _is_digest(row):
-            return await self._send_digest(row, channel)
-        parsed = parse_ref(row.ref)
-        if parsed is None:
+        """A case's row: an edit of its alert, a copy of a family's media, or a message."""
+        ref = row.ref
+        if ref is None or ref.kind != CASE_REF:
             return await channel.send(message)
-        case_id, kind, rest = parsed
-        if kind == "edit" and rest.isdigit():
-            return await self._edit(row, channel, message, case_id, int(rest))
-        if kind == "copy" and rest.isdigit():
-            return await self._copy(row, channel, message, int(rest))
+        if ref.action == "edit" and ref.arg.isdigit():
+            return await self._edit(row, channel, message, ref.id, int(ref.arg))
+        if ref.action == "copy" and ref.arg.isdigit():
+            return await self._copy(row, channel, message, int(ref.arg))
         return await channel.send(message)
 
-    async def _send_digest(self, row: OutboxRow, channel: Channel) -> str | None:
+    async def send_digest(self, row: OutboxRow, channel: Channel, message: Outbound) -> str | None:
         """Seals the alert message and sends what it says now; nothing left: withdrawn."""
         body = await self._store.handoff.seal_digest(row.id, self._handoff.now(), self._render)
         if body is None:
@@ -148,11 +128,12 @@ class HandoffDelivery:
             or not isinstance(channel, MessageCopier)
         ):
             return await channel.send(message)
-        # A Telegram transport id is "<chat>:<message>": where to copy from.
-        chat, _, message_id = source.transport_id.partition(":")
         caption = "" if row.text == "…" else row.text
-        return await channel.copy_message(chat, message_id.split(":")[0], row.address, caption)
+        return await channel.copy_message(source.transport_id, row.address, caption)
 
 
-def _is_digest(row: OutboxRow) -> bool:
-    return row.ref is not None and row.ref.startswith(DIGEST_REF_PREFIX)
+def register(sender: OutboxSender, store: Store, handoff: Handoff) -> None:
+    """Alert messages (`alerts:<staff id>`) and a case's rows (`case:<id>:...`) go out here."""
+    delivery = HandoffDelivery(store, handoff)
+    sender.handle_refs(DIGEST_REF, deliver=delivery.send_digest)
+    sender.handle_refs(CASE_REF, gate=HandoffGate(store), deliver=delivery)

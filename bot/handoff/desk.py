@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo
 
 from bot.booking.schedule import format_schedule, schedule_for
 from bot.config import Config
+from bot.core.handlers import Handled, Turn
 from bot.core.texts import BotTexts
 from bot.core.turns import PRIORITY_ROUTINE, Reply, TurnPlan, empty_state
 from bot.handoff.alerts import TAKE_PREFIX
@@ -248,7 +249,13 @@ LINK_ATTEMPTS_PER_HOUR = 10
 
 
 class CounsellorDesk:
-    """Plans the reply to `/link` and to anything a linked staff member sends."""
+    """Plans the reply to `/link` and to anything a linked staff member sends.
+
+    The pipeline's first turn handler: it runs before the crisis check, since a
+    counsellor's words are never a family's.
+    """
+
+    checked = False
 
     def __init__(
         self,
@@ -264,6 +271,14 @@ class CounsellorDesk:
         self._config = config
         self._clock = clock
         self._misses: dict[int, list[datetime]] = {}
+
+    def goes_first(self, kind: str, text: str) -> bool:
+        """A take press goes first, like a crisis: a counsellor is waiting on it."""
+        return kind == "choice" and text.startswith(TAKE_PREFIX)
+
+    async def handle(self, turn: Turn) -> Handled | None:
+        plan = await self.plan(turn.row, turn.state, staff=turn.staff)
+        return None if plan is None else Handled(plan)
 
     async def plan(
         self, row: InboxRow, state: SessionState | None, *, staff: bool = True

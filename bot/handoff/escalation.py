@@ -39,13 +39,13 @@ from zoneinfo import ZoneInfo
 
 from bot.config import Config
 from bot.core.turns import PRIORITY_ALERT, PRIORITY_URGENT
-from bot.handoff.alerts import TAKE_PREFIX, AlertRenderer
+from bot.handoff.alerts import AlertRenderer
 from bot.handoff.service import Handoff, case_ref, minutes
 from storage.handoff.records import DueAlert, LiveCase
 from storage.records import NewOutbound, StaffMember
 from storage.store import Store
 
-__all__ = ["ESCALATION_POLL_SECONDS", "TAKE_PREFIX", "EscalationJob"]
+__all__ = ["ESCALATION_POLL_SECONDS", "EscalationJob"]
 
 log = logging.getLogger(__name__)
 

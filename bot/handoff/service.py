@@ -46,8 +46,8 @@ from bot.safety import Assessment, Level
 from flows.engine import ChannelCaps, Context, Input, Message, step
 from flows.library import FlowLibrary
 from flows.state import SessionState
-from storage.handoff.records import AlertRef, HandoffFigures, LiveCase, Transition
-from storage.records import CaseOpen, InboxRow, NewOutbound
+from storage.handoff.records import CASE_REF, AlertRef, HandoffFigures, LiveCase, Transition
+from storage.records import CaseOpen, InboxRow, NewOutbound, OutboxRef
 from storage.store import Store
 
 __all__ = ["COPYABLE", "FEEDBACK_FLOW", "Handoff", "case_ref"]
@@ -57,13 +57,13 @@ log = logging.getLogger(__name__)
 FEEDBACK_FLOW = "feedback"
 # What Telegram can copy from one chat to another without the bot keeping anything.
 COPYABLE = frozenset({"photo", "voice", "video", "file", "sticker", "location", "contact"})
-# Rows about a case carry `case:<id>:<kind>`: the sender's gate and delivery read it,
-# and a counsellor's reply to such a message is routed to that case.
-CASE_REF = "case:{id}:{kind}"
 
 
-def case_ref(case_id: int, kind: str) -> str:
-    return CASE_REF.format(id=case_id, kind=kind)
+def case_ref(case_id: int, action: str, arg: str = "") -> OutboxRef:
+    """The ref of a row about a case (`case:12:edit:40`): the sender's gate and delivery
+    for its kind read it (bot.handoff.delivery), and a counsellor's reply to such a
+    message is routed to that case."""
+    return OutboxRef(CASE_REF, case_id, action, arg)
 
 
 def minutes(since: datetime, now: datetime) -> str:
@@ -241,7 +241,7 @@ class Handoff:
         family = await self._family(case_id)
         if case is None or family is None:
             return Transition("not_found")
-        row = self._row(case.contact_id, family[0], "", case, f"copy:{inbox_id}")
+        row = self._row(case.contact_id, family[0], "", case, "copy", arg=str(inbox_id))
         row = NewOutbound(row.contact_id, row.channel, "…", (), row.priority, row.due_at, row.ref)
         return await self._store.handoff.relay(
             case_id, staff_id, f"out:{source}", self._clock(), [row]
@@ -299,8 +299,9 @@ class Handoff:
                         owner_contact.channel,
                         header,
                         case,
-                        f"copy:{row.id}",
+                        "copy",
                         urgent,
+                        arg=str(row.id),
                     )
                 ]
             else:
@@ -374,7 +375,7 @@ class Handoff:
                 (),
                 PRIORITY_ALERT,  # to staff, like the alerts they change
                 now,
-                case_ref(case.id, f"edit:{alert.outbox_id}"),
+                case_ref(case.id, "edit", str(alert.outbox_id)),
             )
             for alert in alerts
         ]
@@ -385,22 +386,28 @@ class Handoff:
         channel: str,
         text: str,
         case: LiveCase,
-        kind: str,
+        action: str,
         *,
+        arg: str = "",
         staff: bool = False,
     ) -> NewOutbound:
         urgent = PRIORITY_ALERT if staff else PRIORITY_URGENT
         priority = urgent if case.urgency == "darurat" else PRIORITY_ROUTINE
-        return NewOutbound(
-            contact_id, channel, text, (), priority, self._clock(), case_ref(case.id, kind)
-        )
+        ref = case_ref(case.id, action, arg)
+        return NewOutbound(contact_id, channel, text, (), priority, self._clock(), ref)
 
     def _owner_row(
-        self, contact_id: int, channel: str, text: str, case: LiveCase, kind: str, urgent: bool
+        self,
+        contact_id: int,
+        channel: str,
+        text: str,
+        case: LiveCase,
+        action: str,
+        urgent: bool,
+        arg: str = "",
     ) -> NewOutbound:
         # To the counsellor holding the case: an urgent word from the family goes with the
         # alerts, not behind them (bot.core.turns: alerts go before families' crisis replies).
         priority = PRIORITY_ALERT if urgent or case.urgency == "darurat" else PRIORITY_ROUTINE
-        return NewOutbound(
-            contact_id, channel, text, (), priority, self._clock(), case_ref(case.id, kind)
-        )
+        ref = case_ref(case.id, action, arg)
+        return NewOutbound(contact_id, channel, text, (), priority, self._clock(), ref)

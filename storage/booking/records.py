@@ -12,13 +12,14 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from storage.errors import InvalidRecordError
-from storage.records import URGENCIES, NewOutbound
+from storage.records import URGENCIES, NewOutbound, OutboxRef
 
 __all__ = [
     "BOOKING_STATUSES",
     "LIVE_STATUSES",
     "MODES",
     "OUTCOMES",
+    "REF_KIND",
     "REMINDER_KINDS",
     "Booking",
     "BookingOp",
@@ -43,11 +44,15 @@ REMINDER_KINDS = ("day_before", "two_hours", "no_show")
 """Outbox rows a booking may have waiting: two reminders, and the no-show follow-up."""
 
 
-def reminder_ref(booking_id: int, kind: str) -> str:
+REF_KIND = "booking"
+"""The kind of a booking row's `OutboxRef`: `booking:<booking id>:<reminder kind>`."""
+
+
+def reminder_ref(booking_id: int, kind: str) -> OutboxRef:
     """The outbox `ref` of one of a booking's rows: `booking:12:day_before`."""
     if kind not in REMINDER_KINDS:
         raise InvalidRecordError(f"unknown booking reminder kind {kind!r}")
-    return f"booking:{booking_id}:{kind}"
+    return OutboxRef(REF_KIND, booking_id, kind)
 
 
 def _aware(value: datetime, what: str) -> None:

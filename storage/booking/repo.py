@@ -21,6 +21,7 @@ from datetime import date, datetime
 from storage.booking.records import (
     MODES,
     OUTCOMES,
+    REF_KIND,
     REMINDER_KINDS,
     Booking,
     BookingOp,
@@ -42,7 +43,7 @@ from storage.engine.db import Readers, Row, Tx, Writer
 from storage.engine.rows import as_bytes, marks, new_rid
 from storage.errors import DatabaseError, InvalidRecordError, NotFoundError, SlotTakenError
 from storage.handoff.cases import new_code
-from storage.records import NewOutbound
+from storage.records import NewOutbound, OutboxRef
 
 __all__ = ["LIVE_HANDOFF_CASE_STATUSES", "BookingRepo", "apply", "cancel_for_contact"]
 
@@ -95,7 +96,7 @@ def _modes(modes: Iterable[str]) -> str:
     return ",".join(sorted(chosen, key=MODES.index))
 
 
-def _refs(booking_id: int) -> list[str]:
+def _refs(booking_id: int) -> list[OutboxRef]:
     return [reminder_ref(booking_id, kind) for kind in REMINDER_KINDS]
 
 
@@ -485,18 +486,19 @@ class BookingRepo:
         """
         row = await self._readers.fetchone(
             "SELECT o.ref FROM outbox o WHERE o.contact_id = ? AND o.status = 'sent'"
-            " AND o.ref LIKE 'booking:%' AND o.sent_at > coalesce((SELECT max(received_at)"
+            " AND o.ref LIKE ? AND o.sent_at > coalesce((SELECT max(received_at)"
             " FROM inbox WHERE contact_id = ? AND id < ?), 0)"
             " ORDER BY o.sent_at DESC, o.id DESC LIMIT 1",
-            (contact_id, contact_id, inbox_id),
+            (contact_id, OutboxRef.like(REF_KIND), contact_id, inbox_id),
             what="bookings.awaiting_reply",
         )
         if row is None:
             return None
-        _, booking_id, kind = str(row[0]).split(":", 2)
-        if kind not in _REPLY_KINDS or not booking_id.isdigit():
+        ref = OutboxRef.parse(str(row[0]))
+        if ref is None or ref.action not in _REPLY_KINDS:
             return None
-        booking = await self.get(int(booking_id))
+        kind = ref.action
+        booking = await self.get(ref.id)
         if booking is None or booking.status != "confirmed" or booking.contact_id != contact_id:
             return None
         return booking, kind
@@ -566,7 +568,7 @@ class BookingRepo:
             await _close(tx, booking.id, outcome, now)
             ref = reminder_ref(booking.id, "no_show")
             if outcome == "no_show" and followup is not None:
-                sent = await tx.fetchone("SELECT 1 FROM outbox WHERE ref = ?", (ref,))
+                sent = await tx.fetchone("SELECT 1 FROM outbox WHERE ref = ?", (str(ref),))
                 if sent is None:  # one follow-up per booking, even after a corrected mark
                     await outbox.insert_many(tx, (replace(followup, ref=ref),), None, now)
             return replace(booking, status=outcome, hold_expires_at=None), True

@@ -35,7 +35,7 @@ AWAITING_WINDOW = "awaiting_window"
 
 
 _WINDOW = (
-    "SELECT o.contact_id, w.last_inbound_at, w.notified_at, c.language, o.ref, h.held_at"
+    "SELECT o.contact_id, w.last_inbound_at, w.notified_at, c.language, h.held_at"
     " FROM outbox o JOIN contacts c ON c.id = o.contact_id"
     " LEFT JOIN whatsapp_windows w ON w.contact_id = o.contact_id"
     " LEFT JOIN whatsapp_held h ON h.outbox_id = o.id"
@@ -49,13 +49,12 @@ def _at(value: object) -> datetime | None:
 
 @dataclass(frozen=True, slots=True)
 class Window:
-    """A reply's contact and what is known of their window; the reply's ref and hold."""
+    """A reply's contact and what is known of their window; the reply's hold."""
 
     contact_id: int
     last_inbound_at: datetime | None  # None: the person never wrote on WhatsApp
     notified_at: datetime | None  # the "new message" template went out since it closed
     language: str | None
-    ref: str | None = None  # the outbox row's ref (`booking:12:day_before`)
     held_at: datetime | None = None  # when the row was first held
 
     @classmethod
@@ -65,8 +64,7 @@ class Window:
             last_inbound_at=_at(row[1]),
             notified_at=_at(row[2]),
             language=None if row[3] is None else str(row[3]),
-            ref=None if row[4] is None else str(row[4]),
-            held_at=_at(row[5]),
+            held_at=_at(row[4]),
         )
 
 

@@ -24,8 +24,9 @@ from storage.engine.clock import from_micros, to_micros
 from storage.engine.db import Readers
 from storage.engine.rows import as_bytes
 from storage.errors import DecryptError
-from storage.handoff.records import LiveCase
+from storage.handoff.records import CASE_REF, LiveCase
 from storage.handoff.rows import CASE_COLUMNS, RISK_SQL, case_from_row
+from storage.records import OutboxRef
 
 __all__ = ["ConsoleCaseRepo", "TranscriptLine"]
 
@@ -49,10 +50,10 @@ class TranscriptLine:
     status: str = ""
 
 
-def _source(ref: object) -> str:
-    parts = str(ref).split(":") if ref is not None else []
-    if len(parts) >= 3 and parts[0] == "case":
-        return "counsellor" if parts[2] == "relay" else "notice"
+def _source(stored: object) -> str:
+    ref = OutboxRef.parse(None if stored is None else str(stored))
+    if ref is not None and ref.kind == CASE_REF and ref.action:
+        return "counsellor" if ref.action == "relay" else "notice"
     return "bot"
 
 

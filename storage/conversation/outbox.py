@@ -20,7 +20,7 @@ from storage.engine.clock import from_micros, to_micros
 from storage.engine.db import Readers, Row, Tx, Writer
 from storage.engine.rows import as_bytes, marks, new_rid
 from storage.errors import DecryptError, InvalidRecordError, NotFoundError
-from storage.records import NewOutbound, OutboxHead, OutboxRow
+from storage.records import NewOutbound, OutboxHead, OutboxRef, OutboxRow
 
 __all__ = ["CANCELLED", "OutboxRepo", "cancel_pending", "insert_many", "replace_body"]
 
@@ -119,7 +119,7 @@ async def insert_many(
                 Vault.seal_text(dek, body_place(rid), _encode_body(item)),
                 inbox_id,
                 now,
-                item.ref,
+                None if item.ref is None else str(item.ref),
             ]
         placeholders = ", ".join(["(" + ", ".join("?" * _COLUMNS) + ")"] * len(chunk))
         rows = await tx.fetchall(
@@ -133,14 +133,14 @@ async def insert_many(
     return ids
 
 
-async def cancel_pending(tx: Tx, refs: Sequence[str], at: int) -> int:
+async def cancel_pending(tx: Tx, refs: Sequence[OutboxRef], at: int) -> int:
     """Withdraws the pending rows with these refs (status failed, code `cancelled`)."""
     if not refs:
         return 0
     return await tx.execute(
         "UPDATE outbox SET status = 'failed', last_error = ?, failed_at = ?,"
         f" next_attempt_at = NULL WHERE status = 'pending' AND ref IN ({marks(refs)})",
-        (CANCELLED, at, *refs),
+        (CANCELLED, at, *(str(ref) for ref in refs)),
     )
 
 
@@ -321,5 +321,5 @@ class OutboxRepo:
             priority=int(row[3]),
             due_at=from_micros(int(row[4])),
             attempts=int(row[5]),
-            ref=None if row[12] is None else str(row[12]),
+            ref=OutboxRef.parse(None if row[12] is None else str(row[12])),
         )

@@ -24,11 +24,11 @@ from dataclasses import dataclass
 
 from storage.engine.db import Readers, Tx
 from storage.errors import InvalidRecordError
+from storage.records import URGENCIES
 
 __all__ = ["RATINGS", "NewRating", "RatingCounts", "RatingRepo", "record"]
 
 RATINGS = (1, 2, 3, 4, 5)
-URGENCIES = ("biasa", "segera", "darurat")
 _MONTH = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")
 _CODE = re.compile(r"[a-z][a-z0-9_]{1,31}")
 UNKNOWN = ""

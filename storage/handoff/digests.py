@@ -32,14 +32,13 @@ from storage.conversation import outbox
 from storage.engine.clock import to_micros
 from storage.engine.db import Readers, Row, Tx
 from storage.engine.rows import marks
-from storage.handoff.records import Digest, DigestLine, LiveCase
+from storage.handoff.records import DIGEST_REF, Digest, DigestLine, LiveCase
 from storage.handoff.rows import CASE_COLUMNS, CASE_SELECT, case_from_row, risk_key
-from storage.records import NewOutbound
+from storage.records import NewOutbound, OutboxRef
 
 __all__ = [
     "DIGEST_CASES",
     "DIGEST_CASES_BY_CHANNEL",
-    "DIGEST_REF_PREFIX",
     "Options",
     "Render",
     "digest_of",
@@ -61,8 +60,6 @@ def digest_cases(channel: str) -> int:
     """How many cases one alert message lists on `channel`."""
     return DIGEST_CASES_BY_CHANNEL.get(channel, DIGEST_CASES)
 
-# An alert message's outbox ref: `alerts:<staff id>` (not `case:`, as it is about several).
-DIGEST_REF_PREFIX = "alerts:"
 
 Options = tuple[tuple[str, str], ...]
 Render = Callable[[Sequence[DigestLine]], tuple[str, Options]]
@@ -158,7 +155,7 @@ async def file_alerts(
                 options,
                 priority,
                 at if send_at is None else send_at,
-                f"{DIGEST_REF_PREFIX}{staff_id}",
+                OutboxRef(DIGEST_REF, staff_id),
             )
             [target] = await outbox.insert_many(tx, [row], None, now)
             await tx.execute(

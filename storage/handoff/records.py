@@ -8,6 +8,8 @@ from datetime import datetime
 from storage.records import NewOutbound
 
 __all__ = [
+    "CASE_REF",
+    "DIGEST_REF",
     "AlertRef",
     "CaseEvent",
     "CaseNote",
@@ -20,6 +22,13 @@ __all__ = [
     "Transition",
     "UrgencyFigures",
 ]
+
+
+DIGEST_REF = "alerts"
+"""The kind of an alert message's `OutboxRef`: `alerts:<staff id>` (not `case:`, as it is
+about several cases)."""
+CASE_REF = "case"
+"""The kind of a case's own rows: `case:<case id>:<action>[:<arg>]` (storage.handoff.repo)."""
 
 
 @dataclass(frozen=True, slots=True)

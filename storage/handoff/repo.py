@@ -29,6 +29,8 @@ from storage.errors import InvalidRecordError
 from storage.handoff import digests
 from storage.handoff.digests import Options, Render
 from storage.handoff.records import (
+    CASE_REF,
+    DIGEST_REF,
     AlertRef,
     CaseEvent,
     CaseNote,
@@ -42,7 +44,7 @@ from storage.handoff.records import (
 )
 from storage.handoff.rows import CASE_COLUMNS, CASE_SELECT, RISK_SQL, case_from_row
 from storage.handoff.schema import OUTCOMES, REFERRALS
-from storage.records import URGENCIES, NewOutbound
+from storage.records import URGENCIES, NewOutbound, OutboxRef
 
 __all__ = ["HandoffRepo", "note_place"]
 
@@ -177,12 +179,13 @@ class HandoffRepo:
         case of a case's own message, or every case an alert digest listed."""
         rows = await self._readers.fetchall(
             "SELECT id, ref, provider_id FROM outbox WHERE contact_id = ?"
-            " AND (ref LIKE 'case:%' OR ref LIKE ?)"
+            " AND (ref LIKE ? OR ref LIKE ?)"
             " AND (provider_id = ? OR provider_id LIKE ? OR provider_id LIKE ?"
             " OR provider_id LIKE ?) ORDER BY id DESC LIMIT 50",
             (
                 contact_id,
-                f"{digests.DIGEST_REF_PREFIX}%",
+                OutboxRef.like(CASE_REF),
+                OutboxRef.like(DIGEST_REF),
                 message_id,
                 f"{message_id},%",
                 f"%,{message_id}",
@@ -196,7 +199,8 @@ class HandoffRepo:
         for outbox_id, ref, provider in rows:
             if message_id not in str(provider).split(","):
                 continue
-            if str(ref).startswith(digests.DIGEST_REF_PREFIX):
+            parsed = OutboxRef.parse(str(ref))
+            if parsed is not None and parsed.kind == DIGEST_REF:
                 listed = await self._readers.fetchall(
                     "SELECT DISTINCT case_id FROM case_alerts WHERE outbox_id = ?",
                     (int(outbox_id),),
@@ -204,9 +208,8 @@ class HandoffRepo:
                 )
                 found.update(int(r[0]) for r in listed)
                 continue
-            case_id = str(ref).split(":")[1]
-            if case_id.isdigit():
-                found.add(int(case_id))
+            if parsed is not None:
+                found.add(parsed.id)
         return sorted(found)
 
     async def focused(self, staff_id: int) -> int | None:

@@ -9,7 +9,7 @@ import pytest
 
 from bot.config import Config
 from bot.core.texts import BotTexts
-from bot.core.turns import plan_turn
+from bot.flowhost.turn import plan_turn
 from bot.privacy.export import render_export, split_messages
 from bot.safety import Assessment, Level
 from flows.engine import ChannelCaps, Context

@@ -27,7 +27,7 @@ from telegram_support import (
 
 from bot.app import App
 from bot.config import Config, Web
-from bot.handoff.escalation import TAKE_PREFIX
+from bot.handoff.alerts import TAKE_PREFIX
 from bot.run import Service
 from storage.handoff.records import LiveCase
 

@@ -29,11 +29,10 @@ from bot.channels.base import ButtonEditor, Inbound, MessageEditor, Outbound, nu
 from bot.channels.telegram.protocol import MAX_TEXT
 from bot.channels.textparts import split_text, utf16_len
 from bot.core.turns import PRIORITY_ALERT, PRIORITY_URGENT
-from bot.handoff.alerts import AlertRenderer
-from bot.handoff.escalation import TAKE_PREFIX
+from bot.handoff.alerts import TAKE_PREFIX, AlertRenderer
 from storage.handoff.digests import DIGEST_CASES, DIGEST_CASES_BY_CHANNEL
 from storage.handoff.records import DigestLine, LiveCase
-from storage.records import OutboxRow, StaffMember
+from storage.records import OutboxRef, OutboxRow, StaffMember
 
 CRISIS = "nama saya Maria, suami saya memukuli saya sekarang"
 SARI, BUDI, MAYA = "chat-sari", "chat-budi", "chat-maya"
@@ -329,7 +328,7 @@ async def test_while_a_flood_is_read_a_new_alert_waits_a_moment_to_list_more_cas
 
         async def alerts_by(when: datetime) -> list[OutboxRow]:
             rows = await place.app.store.outbox.due(when)
-            return [r for r in rows if (r.ref or "").startswith("alerts:")]
+            return [r for r in rows if r.ref is not None and r.ref.kind == "alerts"]
 
         await place.crisis("family-0")
         place.app.pipeline.defer_routine()  # as the channel does on a full batch
@@ -423,9 +422,8 @@ async def queue_the_alert(place: Office) -> None:
 async def seal_the_alert(place: Office) -> None:
     """As the sender does when it takes the alert, just before the stop cut the send."""
     await place.escalate()
-    [row] = [
-        r for r in await place.app.store.outbox.due(place.clock()) if r.ref == "alerts:1"
-    ]
+    due = await place.app.store.outbox.due(place.clock())
+    [row] = [r for r in due if r.ref == OutboxRef("alerts", 1)]
     handoff = place.app.handoff
     assert handoff is not None
     render = AlertRenderer(handoff)

@@ -30,7 +30,7 @@ from twilio_api import FakeTwilio
 from bot.app import App
 from bot.channels.base import ButtonEditor
 from bot.config import Web, WhatsAppTemplates
-from bot.handoff.escalation import TAKE_PREFIX
+from bot.handoff.alerts import TAKE_PREFIX
 from bot.run import Service
 from storage.handoff.records import LiveCase
 

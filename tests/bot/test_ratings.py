@@ -13,8 +13,9 @@ from bot_support import Bot, RecordingChannel, make_config
 
 from bot.app import App
 from bot.core.texts import BotTexts
-from bot.core.turns import plan_turn
-from bot.flowhost.ratings import TICKET_VAR, Rated, rating_write, take_rating, with_ticket
+from bot.core.turns import Rated
+from bot.flowhost.ratings import TICKET_VAR, rating_write, take_rating, with_ticket
+from bot.flowhost.turn import plan_turn
 from bot.safety import Assessment, Level
 from flows.engine import ChannelCaps, Context, Input, step
 from flows.loader import bundled_library_dir, load_library

@@ -2,7 +2,7 @@
 nothing happens in the world: no case, no alert, no row, no log line.
 
 Driven over HTTP like the page's script does it (the panel comes back as JSON) and
-as a plain form (the whole page), and checked against `bot.core.turns.plan_turn`, which
+as a plain form (the whole page), and checked against `bot.flowhost.turn.plan_turn`, which
 decides real messages, so that the two cannot drift apart.
 """
 
@@ -23,7 +23,7 @@ from bot.booking.host import BookingContext
 from bot.console.core import Console
 from bot.console.draft_chat import MAX_LINES, Chat, ChatSeal, ChatTokenError, Line, say, start
 from bot.console.office import Office
-from bot.core.turns import plan_turn
+from bot.flowhost.turn import plan_turn
 from bot.safety import Classifier
 from flows.engine import ChannelCaps, Context
 

@@ -21,14 +21,13 @@ from starlette.responses import PlainTextResponse, Response
 from telegram import Bot, BotCommand, CallbackQuery, InlineKeyboardMarkup, Update
 from telegram.error import InvalidToken, TelegramError
 
-from bot.channels.base import Inbound, Outbound, Receiver
+from bot.channels.base import ACTION_PREFIX, Inbound, Outbound, Receiver
 from bot.channels.chatlocks import ChatLocks
 from bot.channels.telegram import staff
 from bot.channels.telegram.errors import TelegramSetupError, quietly
 from bot.channels.telegram.http import AiohttpRequest
 from bot.channels.telegram.keyboards import LiveKeyboards, button_data, chosen_markup
 from bot.channels.telegram.protocol import (
-    ACTION_PREFIX,
     ALLOWED_UPDATES,
     CHANNEL,
     CHOSEN,
@@ -373,11 +372,9 @@ class TelegramChannel:
         """Replaces an alert digest's text and its buttons (the cases still waiting)."""
         await staff.edit_message_buttons(self._bot, address, message_id, text, options)
 
-    async def copy_message(
-        self, from_address: str, message_id: str, to_address: str, caption: str | None
-    ) -> str:
+    async def copy_message(self, transport_id: str, to_address: str, caption: str | None) -> str:
         """Copies a message between chats (copyMessage): nothing is downloaded or kept."""
-        return await staff.copy_message(self._bot, from_address, message_id, to_address, caption)
+        return await staff.copy_message(self._bot, transport_id, to_address, caption)
 
     async def delete_messages(
         self, address: str, sent_ids: Sequence[str], received_ids: Sequence[str]

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from telegram import LinkPreviewOptions
 
 __all__ = [
-    "ACTION_PREFIX",
     "ALLOWED_UPDATES",
     "CHANNEL",
     "CHOSEN",
@@ -34,9 +33,6 @@ MAX_CALLBACK_DATA = 64
 MAX_WEBHOOK_BODY = 1 << 20
 # Button data beginning with this is ours: a token for a long value, or the chosen mark.
 TOKEN_PREFIX = "~"
-# Button data beginning with this is an action (a counsellor's "take case"): it stays
-# live on its own message, whatever else the chat shows, and is passed on as pressed.
-ACTION_PREFIX = "!"
 CHOSEN = "~chosen"
 # The command menu; each name needs `telegram.commands.<name>` in texts.toml.
 COMMANDS = ("start", "help", "menu", "bahasa", "berhenti", "hapus")

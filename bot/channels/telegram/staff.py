@@ -54,10 +54,14 @@ async def edit_message_buttons(
         raise Unreachable("bad_address") from None
 
 
-async def copy_message(
-    bot: Bot, from_address: str, message_id: str, to_address: str, caption: str | None
-) -> str:
-    """Copies a message between chats (copyMessage): nothing is downloaded or kept."""
+async def copy_message(bot: Bot, transport_id: str, to_address: str, caption: str | None) -> str:
+    """Copies a message between chats (copyMessage): nothing is downloaded or kept.
+
+    `transport_id` is the id `updates.message_inbounds` gave the message:
+    "<chat>:<message>", or "<chat>:<message>:caption" for the words sent with it.
+    """
+    from_address, _, rest = transport_id.partition(":")
+    message_id = rest.split(":")[0]
     try:
         copied = await bot.copy_message(
             chat_id=int(to_address),

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
-from datetime import datetime, tzinfo
+from datetime import datetime
 from typing import Any
 
 import aiohttp
@@ -21,7 +21,6 @@ from twilio.base.exceptions import TwilioException
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
-from bot.booking.timefmt import format_time, format_when
 from bot.channels.base import Held, Outbound, Receiver, RetryLater, Undeliverable, Unreachable
 from bot.channels.whatsapp.errors import (
     WhatsAppSetupError,
@@ -43,7 +42,7 @@ from bot.channels.whatsapp.protocol import (
     Tuning,
 )
 from bot.channels.whatsapp.receipts import on_failure
-from bot.channels.whatsapp.templates import ref_purpose, session_parts
+from bot.channels.whatsapp.templates import session_parts
 from bot.channels.whatsapp.webhooks import empty_twiml, message_inbounds, verified_form
 from bot.channels.whatsapp.window import WINDOW, is_open
 from bot.config import WhatsApp, WhatsAppTemplates
@@ -71,7 +70,6 @@ class WhatsAppChannel:
         public_url: str,
         texts: BotTexts,
         *,
-        tz: tzinfo,
         default_language: str,
         clock: Callable[[], datetime],
         tuning: Tuning = _DEFAULT_TUNING,
@@ -79,7 +77,6 @@ class WhatsAppChannel:
         self._settings = settings
         self._public_url = public_url.rstrip("/")
         self._texts = texts
-        self._tz = tz
         self._default_language = default_language
         self._clock = clock
         self._tuning = tuning
@@ -196,31 +193,25 @@ class WhatsAppChannel:
         store = self._bound_store()
         language = window.language or self._default_language
         templates = self._templates(language)
-        purpose, booking_id, kind = ref_purpose(window.ref)
-        if purpose:
+        template = message.template
+        if template is not None:
+            purpose = template.purpose
             sid = templates.reminder if purpose == "reminder" else templates.follow_up
             if not sid:
                 log.warning(
-                    "whatsapp: outbox row %s (%s) is outside the 24-hour window and no %s "
+                    "whatsapp: outbox row %s is outside the 24-hour window and no %s "
                     "template is configured (%s)",
                     message.outbox_id,
-                    window.ref,
                     purpose,
                     NO_TEMPLATE,
                 )
                 raise Undeliverable(NO_TEMPLATE)
-            booking = await store.bookings.get(booking_id)
-            if booking is None:
+            variables = template.variables_for(language) or template.variables_for(
+                self._default_language
+            )
+            if not variables:
                 raise Undeliverable("booking_closed")
-            if purpose == "reminder":
-                when = self._texts.get(
-                    f"whatsapp.reminder_when.{kind}",
-                    language,
-                    time=format_time(booking.starts_at, self._tz, language),
-                )
-            else:
-                when = format_when(booking.starts_at, self._tz, language)
-            part = Part(content_sid=sid, variables=(("1", when),))
+            part = Part(content_sid=sid, variables=variables)
             return await self._create_once(to, part, message.outbox_id)
         if not templates.new_message:
             log.warning(

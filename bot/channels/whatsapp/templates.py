@@ -1,5 +1,5 @@
-"""A reply as Twilio messages: Body parts with numbered choices, or the office's content
-templates (quick replies, list pickers, and the templates that may go outside the window)."""
+"""A reply inside the window as Twilio messages: Body parts with numbered choices, or the
+office's quick-reply and list-picker content templates."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from bot.channels.whatsapp.protocol import (
 )
 from bot.config import WhatsAppTemplates
 
-__all__ = ["ref_purpose", "session_parts"]
+__all__ = ["session_parts"]
 
 
 def session_parts(
@@ -53,18 +53,3 @@ def _fits_template(options: tuple[tuple[str, str], ...]) -> bool:
     return len(options) <= 10 and all(
         0 < len(value) <= MAX_CHOICE_ID and 0 < len(label) <= limit for value, label in options
     )
-
-
-def ref_purpose(ref: str | None) -> tuple[str, int, str]:
-    """("reminder" | "follow_up" | "", booking id, reminder kind) for an outbox row's ref."""
-    if not ref or not ref.startswith("booking:"):
-        return "", 0, ""
-    fields = ref.split(":", 2)
-    if len(fields) != 3 or not fields[1].isdigit():
-        return "", 0, ""
-    kind = fields[2]
-    if kind in ("day_before", "two_hours"):
-        return "reminder", int(fields[1]), kind
-    if kind == "no_show":
-        return "follow_up", int(fields[1]), kind
-    return "", 0, ""

@@ -66,7 +66,7 @@ async def pending_alerts(store: Store, contact_id: int) -> list[tuple[str, Optio
     """What each unsent alert message to this chat says now, in sending order."""
     found = []
     for row in await store.outbox.due(at(3600), limit=100):
-        if row.contact_id == contact_id and (row.ref or "").startswith("alerts:"):
+        if row.contact_id == contact_id and row.ref is not None and row.ref.kind == "alerts":
             found.append((row.text, row.options))
     return found
 
