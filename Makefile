@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit bench soak clean chromium
+.PHONY: demo test test-quick lint typecheck unit bench soak clean chromium
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,13 @@ unit: $(STAMP) chromium
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 1; fi; exit $$rc
 
 test: lint typecheck unit
+
+# While working: flows, safety, storage and the in-process bot and console tests
+# (about two minutes), without the e2e, kill and browser tests that `make test` runs.
+test-quick: $(STAMP)
+	$(VENV)/bin/ruff check .
+	@$(PY) -m pytest -q -m "not e2e and not kill and not browser"; rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 1; fi; exit $$rc
 
 bench: $(STAMP)
 	@$(PY) -m bench

@@ -6,11 +6,12 @@ import dataclasses
 import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, closing
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bot_support import Bot, RecordingChannel, make_config
+from bot_support import Bot, make_config
+from support import Clock, RecordingChannel
 
 from bot.app import App
 from bot.config import BookingSettings, Config
@@ -25,19 +26,6 @@ def wit(day: int, hour: int, minute: int = 0) -> datetime:
 
 
 T0 = wit(4, 9)  # Friday 4 December 2026, 09.00 WIT
-
-
-class Clock:
-    """The app's clock, moved by the test (the outbox sends what is due by it)."""
-
-    def __init__(self, now: datetime = T0) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
 
 
 def booking_config(data_dir: Path, **settings: object) -> Config:

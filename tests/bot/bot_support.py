@@ -1,4 +1,4 @@
-"""Helpers for the running-bot tests: a recording channel and a small driver."""
+"""Helpers for the running-bot tests: a small driver of the app (tests/support has the channel)."""
 
 from __future__ import annotations
 
@@ -6,37 +6,15 @@ import asyncio
 import dataclasses
 import os
 import sys
-from collections import deque
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from support import RecordingChannel
+
 from bot.app import App
-from bot.channels.base import DeliveryError, Inbound, Outbound
+from bot.channels.base import Inbound
 from bot.config import Config, load_config
-
-
-class RecordingChannel:
-    """A transport at the network edge: records what it is given, fails when told to."""
-
-    name = "test"
-    buttons = True
-    max_per_second = 1000.0
-    per_chat_interval = 0.0
-
-    def __init__(self) -> None:
-        self.sent: list[Outbound] = []
-        self.failures: deque[DeliveryError] = deque()
-
-    async def send(self, message: Outbound) -> str | None:
-        if self.failures:
-            raise self.failures.popleft()
-        self.sent.append(message)
-        return f"p{message.outbox_id}"
-
-    def texts_to(self, address: str) -> list[str]:
-        return [m.text for m in self.sent if m.address == address]
-
 
 # A turn's replies reach the family joined into as few messages as fit, a blank line
 # between them (bot.core.turns.merge_replies); a message with buttons ends at its question.

@@ -6,7 +6,8 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from bot_support import Bot, RecordingChannel, make_config
+from bot_support import Bot, make_config
+from support import RecordingChannel
 
 from bot.app import App
 

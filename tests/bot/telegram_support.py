@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import socket
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -11,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from bot_support import make_config
+from support import free_port
 from telegram_api import FakeTelegram
 
 from bot.app import App
@@ -34,12 +34,6 @@ FAST = Tuning(
 )
 SECRET = "webhook-secret-0123456789"
 TEXTS = BotTexts.bundled()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def telegram_config(data_dir: Path, fake: FakeTelegram, *, mode: str = "polling") -> Config:

@@ -14,6 +14,8 @@ import pytest
 
 from bot.cli import main
 
+pytestmark = pytest.mark.e2e
+
 ROOT = Path(__file__).resolve().parents[2]
 
 

@@ -5,22 +5,15 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from booking_support import (
-    Clock,
-    book,
-    contact_id,
-    counsellor,
-    last,
-    running,
-    to_the_times,
-)
+from booking_support import T0, book, contact_id, counsellor, last, running, to_the_times
 from bot_support import asks, paragraphs
+from support import Clock
 
 from bot.channels.base import Inbound
 
 
 async def test_a_family_books_a_consultation_and_learns_what_to_expect(tmp_path: Path) -> None:
-    async with running(tmp_path, Clock()) as bot:
+    async with running(tmp_path, Clock(T0)) as bot:
         sari = await counsellor(bot)
         await to_the_times(bot, "ibu-a")
         sent = bot.channel.sent
@@ -47,7 +40,7 @@ async def test_a_family_books_a_consultation_and_learns_what_to_expect(tmp_path:
 async def test_the_menus_book_and_the_end_of_triage_both_lead_into_booking(
     tmp_path: Path,
 ) -> None:
-    async with running(tmp_path, Clock(), urgent_share=0.25) as bot:
+    async with running(tmp_path, Clock(T0), urgent_share=0.25) as bot:
         await counsellor(bot)
         await bot.start("ibu-b")
         await bot.send("ibu-b", "agree", kind="choice")
@@ -72,7 +65,7 @@ async def test_the_menus_book_and_the_end_of_triage_both_lead_into_booking(
 
 
 async def test_a_routine_family_does_not_see_the_slots_held_back(tmp_path: Path) -> None:
-    async with running(tmp_path, Clock(), urgent_share=0.25) as bot:
+    async with running(tmp_path, Clock(T0), urgent_share=0.25) as bot:
         await counsellor(bot)
         await to_the_times(bot, "ibu-c")
         times = [label for _, label in bot.channel.sent[-1].options]
@@ -82,7 +75,7 @@ async def test_a_routine_family_does_not_see_the_slots_held_back(tmp_path: Path)
 async def test_many_families_racing_for_one_time_one_wins_and_the_rest_get_the_next(
     tmp_path: Path,
 ) -> None:
-    async with running(tmp_path, Clock()) as bot:
+    async with running(tmp_path, Clock(T0)) as bot:
         await counsellor(bot, days=(0,), start=10 * 60, end=12 * 60)
         families = [f"ibu-{n}" for n in range(6)]
         for address in families:
@@ -108,7 +101,7 @@ async def test_many_families_racing_for_one_time_one_wins_and_the_rest_get_the_n
 async def test_a_hold_that_ran_out_and_was_taken_is_told_kindly_at_confirmation(
     tmp_path: Path,
 ) -> None:
-    clock = Clock()
+    clock = Clock(T0)
     async with running(tmp_path, clock) as bot:
         await counsellor(bot, days=(0,), start=10 * 60, end=12 * 60)
         await to_the_times(bot, "ibu-slow")
@@ -125,7 +118,7 @@ async def test_a_hold_that_ran_out_and_was_taken_is_told_kindly_at_confirmation(
 async def test_with_no_counsellor_hours_the_family_is_told_honestly_and_a_case_opens(
     tmp_path: Path,
 ) -> None:
-    async with running(tmp_path, Clock()) as bot:
+    async with running(tmp_path, Clock(T0)) as bot:
         await bot.start("ibu-d")
         await bot.send("ibu-d", "agree", kind="choice")
         await bot.send("ibu-d", "book", kind="choice")
@@ -138,7 +131,7 @@ async def test_with_no_counsellor_hours_the_family_is_told_honestly_and_a_case_o
 
 
 async def test_janji_shows_cancels_and_withdraws_the_reminders(tmp_path: Path) -> None:
-    async with running(tmp_path, Clock()) as bot:
+    async with running(tmp_path, Clock(T0)) as bot:
         await counsellor(bot)
         await book(bot, "ibu-e")
         await bot.send("ibu-e", "janji saya")
@@ -155,7 +148,7 @@ async def test_janji_shows_cancels_and_withdraws_the_reminders(tmp_path: Path) -
 async def test_janji_reschedules_and_the_old_time_stands_until_the_new_is_confirmed(
     tmp_path: Path,
 ) -> None:
-    async with running(tmp_path, Clock()) as bot:
+    async with running(tmp_path, Clock(T0)) as bot:
         await counsellor(bot)
         await book(bot, "ibu-f")
         me = await contact_id(bot, "ibu-f")
@@ -175,7 +168,7 @@ async def test_janji_reschedules_and_the_old_time_stands_until_the_new_is_confir
 
 
 async def test_bad_input_at_each_booking_question_gets_a_kind_reask(tmp_path: Path) -> None:
-    async with running(tmp_path, Clock()) as bot:
+    async with running(tmp_path, Clock(T0)) as bot:
         await counsellor(bot)
         await to_the_times(bot, "ibu-g")
         await bot.send("ibu-g", "jam berapa saja boleh??")

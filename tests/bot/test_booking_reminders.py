@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from booking_support import Clock, book, contact_id, counsellor, last, raw_update, running, wit
-from bot_support import RecordingChannel, paragraphs
+from booking_support import T0, book, contact_id, counsellor, last, raw_update, running, wit
+from bot_support import paragraphs
+from support import Clock, RecordingChannel
 
 REMINDER = "Halo, ini pengingat janji Anda"
 
@@ -18,7 +19,7 @@ def reminders(channel: RecordingChannel, address: str) -> list[str]:
 async def test_reminders_are_sent_once_at_their_time_even_across_restarts(
     tmp_path: Path,
 ) -> None:
-    clock = Clock()
+    clock = Clock(T0)
     async with running(tmp_path, clock) as bot:
         await counsellor(bot)
         await book(bot, "ibu-a")  # Monday 7 December, 10.00 WIT
@@ -51,7 +52,7 @@ async def test_reminders_are_sent_once_at_their_time_even_across_restarts(
 
 
 async def test_a_reply_1_to_a_reminder_confirms_attendance(tmp_path: Path) -> None:
-    clock = Clock()
+    clock = Clock(T0)
     async with running(tmp_path, clock) as bot:
         await counsellor(bot)
         await book(bot, "ibu-c")
@@ -68,7 +69,7 @@ async def test_a_reply_1_to_a_reminder_confirms_attendance(tmp_path: Path) -> No
 
 
 async def test_a_reply_2_to_a_reminder_offers_new_times(tmp_path: Path) -> None:
-    clock = Clock()
+    clock = Clock(T0)
     async with running(tmp_path, clock) as bot:
         await counsellor(bot)
         await book(bot, "ibu-d")
@@ -84,7 +85,7 @@ async def test_a_reply_2_to_a_reminder_offers_new_times(tmp_path: Path) -> None:
 async def test_a_1_after_the_family_wrote_again_is_not_taken_for_a_reminder_reply(
     tmp_path: Path,
 ) -> None:
-    clock = Clock()
+    clock = Clock(T0)
     async with running(tmp_path, clock) as bot:
         await counsellor(bot)
         await book(bot, "ibu-e")
@@ -103,7 +104,7 @@ async def test_a_1_after_the_family_wrote_again_is_not_taken_for_a_reminder_repl
 async def test_no_reminder_goes_out_while_a_counsellor_is_handling_the_family_live(
     tmp_path: Path,
 ) -> None:
-    clock = Clock()
+    clock = Clock(T0)
     async with running(tmp_path, clock) as bot:
         await counsellor(bot)
         await book(bot, "ibu-f")
@@ -125,7 +126,7 @@ async def test_no_reminder_goes_out_while_a_counsellor_is_handling_the_family_li
 async def test_a_reminder_of_a_booking_no_longer_confirmed_is_withdrawn_at_send_time(
     tmp_path: Path,
 ) -> None:
-    clock = Clock()
+    clock = Clock(T0)
     async with running(tmp_path, clock) as bot:
         await counsellor(bot)
         await book(bot, "ibu-g")
@@ -139,7 +140,7 @@ async def test_a_reminder_of_a_booking_no_longer_confirmed_is_withdrawn_at_send_
 
 
 async def test_no_reminder_goes_to_a_family_that_withdrew_consent(tmp_path: Path) -> None:
-    clock = Clock()
+    clock = Clock(T0)
     async with running(tmp_path, clock) as bot:
         await counsellor(bot)
         await book(bot, "ibu-h")

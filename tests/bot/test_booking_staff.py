@@ -7,8 +7,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from booking_support import WIT, Clock, book, contact_id, counsellor, running, wit
+from booking_support import T0, WIT, book, contact_id, counsellor, running, wit
 from bot_support import paragraphs
+from support import Clock
 
 from bot.booking import BookingError, admin
 from bot.booking.ical import ICAL_ROUTE, ical_endpoint
@@ -19,7 +20,7 @@ FOLLOW_UP = "Halo, kami belum sempat bertemu Anda pada janji"
 
 
 async def test_a_no_show_gets_one_kind_follow_up_offering_a_new_time(tmp_path: Path) -> None:
-    clock = Clock()
+    clock = Clock(T0)
     async with running(tmp_path, clock) as bot:
         await counsellor(bot)
         await book(bot, "ibu-a")
@@ -52,7 +53,7 @@ async def test_a_no_show_gets_one_kind_follow_up_offering_a_new_time(tmp_path: P
 
 
 async def test_attended_is_recorded_without_a_message_to_the_family(tmp_path: Path) -> None:
-    async with running(tmp_path, Clock()) as bot:
+    async with running(tmp_path, Clock(T0)) as bot:
         await counsellor(bot)
         await book(bot, "ibu-b")
         before = len(bot.channel.sent)
@@ -81,7 +82,7 @@ async def test_attended_is_recorded_without_a_message_to_the_family(tmp_path: Pa
 async def test_a_wrong_code_or_outcome_is_refused_kindly(
     tmp_path: Path, code: str, outcome: str, problem: str
 ) -> None:
-    async with running(tmp_path, Clock()) as bot:
+    async with running(tmp_path, Clock(T0)) as bot:
         with pytest.raises(BookingError, match=problem):
             await admin.mark(
                 bot.app.store,
@@ -97,7 +98,7 @@ async def test_a_wrong_code_or_outcome_is_refused_kindly(
 async def test_jadwal_lists_today_and_tomorrow_by_code_mode_and_time_only(
     tmp_path: Path,
 ) -> None:
-    clock = Clock()
+    clock = Clock(T0)
     async with running(tmp_path, clock) as bot:
         sari = await counsellor(bot)
         await book(bot, "ibu-c")
@@ -119,7 +120,7 @@ async def test_jadwal_lists_today_and_tomorrow_by_code_mode_and_time_only(
 
 
 async def test_the_private_calendar_feed_shows_codes_modes_and_times_only(tmp_path: Path) -> None:
-    clock = Clock()
+    clock = Clock(T0)
     async with running(tmp_path, clock) as bot:
         await counsellor(bot)
         await book(bot, "+6281234567890")
@@ -164,7 +165,7 @@ async def test_the_private_calendar_feed_shows_codes_modes_and_times_only(tmp_pa
 async def test_admins_typing_hours_wrong_are_told_what_to_type(
     tmp_path: Path, day: str, start: str, end: str, modes: str, problem: str
 ) -> None:
-    async with running(tmp_path, Clock()) as bot:
+    async with running(tmp_path, Clock(T0)) as bot:
         await counsellor(bot, days=())
         with pytest.raises(BookingError, match=problem):
             await admin.set_hours(
@@ -175,7 +176,7 @@ async def test_admins_typing_hours_wrong_are_told_what_to_type(
 async def test_hours_and_closures_set_by_an_admin_shape_what_families_are_offered(
     tmp_path: Path,
 ) -> None:
-    async with running(tmp_path, Clock()) as bot:
+    async with running(tmp_path, Clock(T0)) as bot:
         await counsellor(bot, days=())
         await admin.set_hours(
             bot.app.store,

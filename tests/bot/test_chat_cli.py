@@ -16,6 +16,8 @@ import pytest
 
 from bot.core.failpoints import EXIT_CODE, POINTS
 
+pytestmark = pytest.mark.e2e
+
 ROOT = Path(__file__).resolve().parents[2]
 
 

@@ -19,7 +19,6 @@ import asyncio
 import os
 import random
 import signal
-import socket
 import sqlite3
 import sys
 import time
@@ -30,10 +29,13 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
+from support import free_port
 from telegram_api import FakeTelegram
 from twilio_api import FakeTwilio
 
 from bot.config import load_config
+
+pytestmark = pytest.mark.kill
 
 ROOT = Path(__file__).resolve().parents[2]
 FAMILIES = 12
@@ -55,18 +57,12 @@ async def fake() -> AsyncIterator[FakeTelegram]:
         yield server
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _config(tmp_path: Path, fake: FakeTelegram) -> Path:
     path = tmp_path / "config.toml"
     path.write_text(
         'data_dir = "data"\n\n[telegram]\n'
         f'token = "{fake.token}"\napi_base_url = "{fake.api_base_url}"\n\n'
-        f'[web]\nhost = "127.0.0.1"\nport = {_free_port()}\n',
+        f'[web]\nhost = "127.0.0.1"\nport = {free_port()}\n',
         encoding="utf-8",
     )
     return path
@@ -259,7 +255,7 @@ async def test_whatsapp_sigkill_at_random_moments_loses_nothing_and_repeats_only
     tmp_path: Path, twilio: FakeTwilio
 ) -> None:
     rng = random.Random(2027)
-    port = _free_port()
+    port = free_port()
     config = _whatsapp_config(tmp_path, twilio, port)
     twilio.connect(f"http://127.0.0.1:{port}")
     twilio.fail("rate_limited", times=3, retry_after=1)

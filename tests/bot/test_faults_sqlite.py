@@ -27,6 +27,8 @@ from storage.errors import StorageError
 from storage.records import NewInbound
 from storage.store import Store
 
+pytestmark = pytest.mark.e2e
+
 NOW = datetime(2026, 12, 4, 1, 0, tzinfo=UTC)
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot_support import Bot, RecordingChannel, make_config, paragraphs
+from bot_support import Bot, make_config, paragraphs
+from support import RecordingChannel
 
 from bot.app import App
 

@@ -12,9 +12,10 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from bot_support import Bot, RecordingChannel, make_config
+from bot_support import Bot, make_config
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from support import RecordingChannel
 
 from bot.app import App
 from bot.channels.base import Inbound

@@ -23,6 +23,8 @@ from telegram_support import app_of, running, telegram_config
 
 from bot.run import Service
 
+pytestmark = pytest.mark.e2e
+
 SETTINGS = settings(
     max_examples=80,
     deadline=None,

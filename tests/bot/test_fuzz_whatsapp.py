@@ -21,6 +21,8 @@ from whatsapp_support import FAMILY, app_of, raw_query, running, settle, whatsap
 
 from bot.run import Service
 
+pytestmark = pytest.mark.e2e
+
 SETTINGS = settings(
     max_examples=60,
     deadline=None,

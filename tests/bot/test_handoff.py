@@ -10,20 +10,13 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 import pytest
+from support import Clock, free_port
 from telegram_api import FakeTelegram
-from telegram_support import (
-    app_of,
-    contact,
-    free_port,
-    running,
-    settle,
-    telegram_config,
-    text,
-)
+from telegram_support import app_of, contact, running, settle, telegram_config, text
 
 from bot.app import App
 from bot.config import Config, Web
@@ -31,25 +24,14 @@ from bot.handoff.alerts import TAKE_PREFIX
 from bot.run import Service
 from storage.handoff.records import LiveCase
 
+pytestmark = pytest.mark.e2e
+
 FAMILY = 7001
 SARI = 9101  # counsellor
 BUDI = 9102  # counsellor
 MAYA = 9103  # supervisor
 STRANGER = 9104
 URGENT_WORDS = "suami saya memukuli saya sekarang"
-
-
-class Clock:
-    """The app's clock, moved by the test."""
-
-    def __init__(self) -> None:
-        self.now = datetime.now(UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, minutes: float) -> None:
-        self.now += timedelta(minutes=minutes)
 
 
 @pytest.fixture
@@ -162,11 +144,11 @@ async def test_urgent_alert_goes_to_the_on_duty_counsellor_repeats_then_widens(
     assert alerts(fake, BUDI) == [] and alerts(fake, MAYA) == []
     await escalate(service)
     assert len(alerts(fake, SARI)) == 1, "no repeat before the interval"
-    clock.advance(config.escalation.realert_minutes)
+    clock.advance(minutes=config.escalation.realert_minutes)
     await escalate(service)
     assert len(alerts(fake, SARI)) == 2, "repeated until someone takes it"
     assert alerts(fake, MAYA) == []
-    clock.advance(config.escalation.widen_after_minutes)
+    clock.advance(minutes=config.escalation.widen_after_minutes)
     await escalate(service)
     assert len(alerts(fake, SARI)) == 3
     assert len(alerts(fake, MAYA)) == 1, "widened to the supervisors"
@@ -192,7 +174,7 @@ async def test_a_case_nobody_can_be_alerted_to_is_logged_once_per_interval_not_e
         return [r.getMessage() for r in caplog.records if "no staff member" in r.getMessage()]
 
     assert said() == [f"case {case.id}: urgent, but no staff member has a linked chat to alert"]
-    clock.advance(config.escalation.realert_minutes)
+    clock.advance(minutes=config.escalation.realert_minutes)
     await escalate(service)
     assert len(said()) == 2, "said again once the re-alert interval has passed"
     assert URGENT_WORDS not in caplog.text and str(FAMILY) not in caplog.text
@@ -278,7 +260,7 @@ async def test_relay_both_ways_hides_identities_and_the_bot_stays_silent(
     await app_of(service).wait_idle()
     assert fake.texts(SARI)[-1].startswith("‼️")
     assert fake.texts(FAMILY)[-1].startswith(text("handoff.family_urgent").split(".")[0])
-    clock.advance(config.escalation.realert_minutes)
+    clock.advance(minutes=config.escalation.realert_minutes)
     await escalate(service)
     assert text(
         "handoff.owner_ping", code=case.code, waiting=str(config.escalation.realert_minutes)
@@ -327,9 +309,9 @@ async def test_queue_lists_the_longest_waiting_first_not_the_latest_active(
 ) -> None:
     await staff(service, fake)
     await settle(service, fake, fake.send_text(FAMILY, URGENT_WORDS))
-    clock.advance(3)
+    clock.advance(minutes=3)
     await settle(service, fake, fake.send_text(7101, "saya mau bunuh diri malam ini"))
-    clock.advance(1)
+    clock.advance(minutes=1)
     await settle(service, fake, fake.send_text(7101, "tolong"))  # later activity changes nothing
     queue = await app_of(service).store.handoff.queue()
     first = await live_case(service)

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 from bot_support import eventually, make_config
+from support import Clock
 from telegram_support import text
 
 import bot.core.outbox
@@ -36,6 +37,9 @@ from storage.records import OutboxRef, OutboxRow, StaffMember
 
 CRISIS = "nama saya Maria, suami saya memukuli saya sekarang"
 SARI, BUDI, MAYA = "chat-sari", "chat-budi", "chat-maya"
+
+
+START = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 
 
 @dataclasses.dataclass
@@ -92,17 +96,6 @@ class ButtonPhone(Phone):
     ) -> None:
         shown = self._find(address, message_id)
         shown.text, shown.options = text, options
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, minutes: float) -> None:
-        self.now += timedelta(minutes=minutes)
 
 
 class Office:
@@ -165,7 +158,7 @@ async def families_in_crisis(place: Office, count: int) -> list[LiveCase]:
     opened = []
     for n in range(count):
         opened.append(await place.crisis(f"family-{n}"))
-        place.clock.advance(0.25)
+        place.clock.advance(minutes=0.25)
     return opened
 
 
@@ -191,7 +184,7 @@ def assert_nothing_personal(shown: Shown, families: int) -> None:
 async def test_cases_due_together_reach_every_on_duty_counsellor_in_as_few_messages_as_fit(
     tmp_path: Path, count: int
 ) -> None:
-    phone, clock = Phone(), Clock()
+    phone, clock = Phone(), Clock(START)
     async with office(tmp_path / "data", phone, clock, start=False) as place:
         sari = await place.link(SARI, "Sari")
         budi = await place.link(BUDI, "Budi")
@@ -225,7 +218,7 @@ async def test_cases_due_together_reach_every_on_duty_counsellor_in_as_few_messa
 async def test_taking_a_case_from_a_digest_shows_it_taken_everywhere_and_the_rest_stay_takeable(
     tmp_path: Path,
 ) -> None:
-    phone, clock = ButtonPhone(), Clock()
+    phone, clock = ButtonPhone(), Clock(START)
     assert isinstance(phone, ButtonEditor)
     async with office(tmp_path / "data", phone, clock, start=False) as place:
         sari = await place.link(SARI, "Sari")
@@ -256,7 +249,7 @@ async def test_taking_a_case_from_a_digest_shows_it_taken_everywhere_and_the_res
 async def test_where_an_edit_cannot_keep_buttons_the_rest_are_taken_by_command(
     tmp_path: Path,
 ) -> None:
-    phone, clock = Phone(), Clock()
+    phone, clock = Phone(), Clock(START)
     assert isinstance(phone, MessageEditor) and not isinstance(phone, ButtonEditor)
     async with office(tmp_path / "data", phone, clock, start=False) as place:
         sari = await place.link(SARI, "Sari")
@@ -282,7 +275,7 @@ async def test_where_an_edit_cannot_keep_buttons_the_rest_are_taken_by_command(
 async def test_a_case_closed_or_taken_before_its_digest_goes_out_is_not_in_it(
     tmp_path: Path,
 ) -> None:
-    phone, clock = Phone(), Clock()
+    phone, clock = Phone(), Clock(START)
     async with office(tmp_path / "data", phone, clock, start=False) as place:
         sari = await place.link(SARI, "Sari")
         budi = await place.link(BUDI, "Budi")
@@ -305,7 +298,7 @@ async def test_the_counsellor_alert_goes_before_the_families_crisis_replies(
     tmp_path: Path,
 ) -> None:
     """In a flood every send waits its turn; one alert brings help to all the families."""
-    phone, clock = Phone(), Clock()
+    phone, clock = Phone(), Clock(START)
     async with office(tmp_path / "data", phone, clock, start=False) as place:
         await place.link(SARI, "Sari")
         for n in range(5):
@@ -322,7 +315,7 @@ async def test_the_counsellor_alert_goes_before_the_families_crisis_replies(
 async def test_while_a_flood_is_read_a_new_alert_waits_a_moment_to_list_more_cases(
     tmp_path: Path,
 ) -> None:
-    phone, clock = Phone(), Clock()
+    phone, clock = Phone(), Clock(START)
     async with office(tmp_path / "data", phone, clock, start=False) as place:
         await place.link(SARI, "Sari")
 
@@ -347,12 +340,12 @@ async def test_while_a_flood_is_read_a_new_alert_waits_a_moment_to_list_more_cas
 async def test_a_case_opening_while_an_alert_waits_to_go_joins_that_alert(
     tmp_path: Path,
 ) -> None:
-    phone, clock = Phone(), Clock()
+    phone, clock = Phone(), Clock(START)
     async with office(tmp_path / "data", phone, clock, start=False) as place:
         await place.link(SARI, "Sari")
         first = await place.crisis("family-0")
         await place.escalate()
-        clock.advance(1)
+        clock.advance(minutes=1)
         second = await place.crisis("family-1")
         await place.escalate()
         sari = await place.app.store.contacts.find("test", SARI)
@@ -372,7 +365,7 @@ async def test_a_case_opening_while_an_alert_waits_to_go_joins_that_alert(
 async def test_an_alert_is_the_counsellors_next_message_ahead_of_routine_replies(
     tmp_path: Path,
 ) -> None:
-    phone, clock = Phone(), Clock()
+    phone, clock = Phone(), Clock(START)
     async with office(tmp_path / "data", phone, clock, start=False) as place:
         await place.link(SARI, "Sari")
         await place.say(SARI, "/bantuan")
@@ -392,7 +385,7 @@ async def test_alerts_go_out_without_waiting_for_any_timer(
     # Neither the escalation pass nor the sender may rely on its poll to notice a case.
     monkeypatch.setattr(bot.handoff.escalation, "ESCALATION_POLL_SECONDS", 3600.0)
     monkeypatch.setattr(bot.core.outbox, "POLL_SECONDS", 3600.0)
-    phone, clock = Phone(), Clock()
+    phone, clock = Phone(), Clock(START)
     async with office(tmp_path / "data", phone, clock) as place:
         await place.link(SARI, "Sari")
         await place.app.wait_idle()
@@ -400,7 +393,7 @@ async def test_alerts_go_out_without_waiting_for_any_timer(
         # The turn that opened the case woke the escalation pass.
         await eventually(lambda: any(case.code in s.text for s in phone.alerts(SARI)))
         await place.app.wait_idle()
-        clock.advance(place.app.config.escalation.realert_minutes)
+        clock.advance(minutes=place.app.config.escalation.realert_minutes)
         # A re-alert filed while the sender sleeps wakes it.
         await place.escalate()
         await eventually(lambda: len(phone.alerts(SARI)) == 2)
@@ -438,7 +431,7 @@ async def seal_the_alert(place: Office) -> None:
 async def test_a_stop_during_escalation_loses_no_alert_and_realerts_keep_their_schedule(
     tmp_path: Path, stopped_after: Step
 ) -> None:
-    phone, clock = Phone(), Clock()
+    phone, clock = Phone(), Clock(START)
     folder = tmp_path / "data"
     async with office(folder, phone, clock, start=False) as place:
         await place.link(SARI, "Sari")
@@ -453,13 +446,13 @@ async def test_a_stop_during_escalation_loses_no_alert_and_realerts_keep_their_s
         assert case.code in alert.text and "ke-1" in alert.text
         assert any("112" in t for t in phone.texts("family-0")), "the hotlines reached the family"
     realert = make_config(folder).escalation.realert_minutes
-    clock.advance(realert - 1)
+    clock.advance(minutes=realert - 1)
     async with office(folder, phone, clock) as place:
         await place.app.wait_idle()
         await place.escalate()
         await place.app.wait_idle()
         assert len(phone.alerts(SARI)) == 1, "no repeat before the interval"
-    clock.advance(1)
+    clock.advance(minutes=1)
     async with office(folder, phone, clock) as place:
         await place.app.wait_idle()
         await place.escalate()
@@ -473,7 +466,7 @@ async def test_a_stop_during_escalation_loses_no_alert_and_realerts_keep_their_s
 async def test_a_full_telegram_digest_at_its_longest_still_fits_one_message(
     tmp_path: Path,
 ) -> None:
-    phone, clock = Phone(), Clock()
+    phone, clock = Phone(), Clock(START)
     async with office(tmp_path / "data", phone, clock, start=False) as place:
         handoff = place.app.handoff
         assert handoff is not None

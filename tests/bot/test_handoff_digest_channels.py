@@ -13,18 +13,10 @@ from pathlib import Path
 
 import pytest
 import whatsapp_support as wa
-from booking_support import T0, Clock
+from booking_support import T0
+from support import Clock, free_port
 from telegram_api import FakeTelegram, SentMessage
-from telegram_support import (
-    app_of,
-    channel_of,
-    contact,
-    free_port,
-    running,
-    settle,
-    telegram_config,
-    text,
-)
+from telegram_support import app_of, channel_of, contact, running, settle, telegram_config, text
 from twilio_api import FakeTwilio
 
 from bot.app import App
@@ -33,6 +25,8 @@ from bot.config import Web, WhatsAppTemplates
 from bot.handoff.alerts import TAKE_PREFIX
 from bot.run import Service
 from storage.handoff.records import LiveCase
+
+pytestmark = pytest.mark.e2e
 
 FAMILIES = (7201, 7202, 7203)
 SARI, BUDI = 9201, 9202

@@ -18,14 +18,17 @@ from pathlib import Path
 
 import pytest
 from bot_support import spawn_lk3_run
+from support import free_port
 from telegram_api import FakeTelegram
-from telegram_support import free_port, text
+from telegram_support import text
 
 from bot.app import open_keyring
 from bot.config import load_config
 from bot.core.failpoints import EXIT_CODE
 from bot.datadir import secure_data_dir
 from storage.store import Store
+
+pytestmark = pytest.mark.kill
 
 SARI = 9301
 FAMILY = 7301

@@ -6,7 +6,8 @@ import asyncio
 from datetime import UTC, datetime
 
 import pytest
-from bot_support import Bot, RecordingChannel
+from bot_support import Bot
+from support import RecordingChannel
 
 from bot.channels.base import Channel, Outbound
 from bot.core.outbox import OutboxSender

@@ -8,7 +8,8 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from bot_support import Bot, RecordingChannel, make_config, paragraphs, soon
+from bot_support import Bot, make_config, paragraphs, soon
+from support import RecordingChannel
 
 from bot.app import App
 from bot.channels.base import Inbound, MessageDeleter, RetryLater

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from bot_support import Bot, RecordingChannel, make_config
+from bot_support import Bot, make_config
+from support import Clock, RecordingChannel
 
 from bot.app import App
 from bot.core.texts import BotTexts
@@ -120,17 +120,9 @@ def test_the_feedback_flow_hands_the_chosen_rating_to_the_host_and_never_the_com
 # --- through the running bot ---------------------------------------------------------
 
 
-@dataclass
-class Clock:
-    now: datetime = field(default=T0)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 @pytest.fixture
 def clock() -> Clock:
-    return Clock()
+    return Clock(T0)
 
 
 @pytest.fixture

@@ -30,6 +30,8 @@ from bot.channels.textparts import utf16_len
 from bot.config import Config
 from bot.run import Service
 
+pytestmark = pytest.mark.e2e
+
 # A chat that nothing fails for: its greeting is what every other chat must receive.
 # (How many messages that is depends on how a turn's replies are joined for Telegram,
 # bot.core.turns.merge_replies; the tests hold for any number.)

@@ -29,6 +29,8 @@ from bot.channels.telegram.protocol import CHOSEN, COMMANDS
 from bot.config import Config
 from bot.run import Service
 
+pytestmark = pytest.mark.e2e
+
 FAMILY = 4242
 DANGER_QUESTION = "Sebelum lanjut, satu pertanyaan penting"
 VIOLENCE_QUESTION = "Apakah ada anggota keluarga"

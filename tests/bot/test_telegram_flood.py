@@ -12,6 +12,8 @@ from telegram_support import FAST, app_of, running, settle, telegram_config
 
 from bot.config import Config
 
+pytestmark = pytest.mark.e2e
+
 FAMILIES = range(7000, 7020)
 
 

@@ -17,6 +17,8 @@ from telegram_api import TOKEN, FakeTelegram
 
 from bot.channels.telegram.http import AiohttpRequest
 
+pytestmark = pytest.mark.e2e
+
 # Nothing answers at this name (RFC 2606): only a proxy can reach it.
 UNREACHABLE = "http://api.telegram.invalid/bot"
 

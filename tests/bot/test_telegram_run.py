@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import socket
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -12,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from bot_support import ROOT, clean_env, spawn_lk3_run
+from support import free_port
 from telegram_api import FakeTelegram
 
 from bot.app import open_keyring
@@ -20,6 +20,8 @@ from bot.core.failpoints import EXIT_CODE
 from bot.run import NO_CHANNEL
 from storage.store import Store
 
+pytestmark = pytest.mark.e2e
+
 CHAT = 777123456
 
 
@@ -27,13 +29,6 @@ CHAT = 777123456
 async def fake() -> AsyncIterator[FakeTelegram]:
     async with FakeTelegram() as server:
         yield server
-
-
-def free_port() -> int:
-    """A port nothing listens on now, so the console never collides with another service."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def write_config(tmp_path: Path, fake: FakeTelegram) -> Path:

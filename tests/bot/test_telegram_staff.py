@@ -17,6 +17,8 @@ from bot.config import Config
 from bot.run import Service
 from storage.records import StaffMember
 
+pytestmark = pytest.mark.e2e
+
 SARI = 9101
 STRANGER = 9102
 REFUSED = [text("staff.link_refused")]

@@ -20,6 +20,8 @@ from bot.channels.telegram.protocol import ALLOWED_UPDATES, MAX_WEBHOOK_BODY
 from bot.config import Config
 from bot.run import Service
 
+pytestmark = pytest.mark.e2e
+
 
 @pytest.fixture
 async def fake() -> AsyncIterator[FakeTelegram]:

@@ -23,6 +23,7 @@ from typing import Any
 import httpx
 import pytest
 from bot_support import make_config
+from support import Clock
 
 from bot.app import App
 from bot.channels.base import Outbound, RetryLater
@@ -48,17 +49,6 @@ class Ticks:
 
     def __call__(self) -> float:
         return self.now
-
-
-@dataclass
-class Clock:
-    now: datetime = field(default_factory=lambda: datetime.now(UTC))
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
 
 
 @dataclass

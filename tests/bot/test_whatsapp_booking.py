@@ -13,7 +13,8 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from booking_support import Clock, wit
+from booking_support import T0, wit
+from support import Clock
 from twilio_api import FakeTwilio
 from whatsapp_support import (
     FAMILY,
@@ -34,6 +35,8 @@ from whatsapp_support import (
 from bot.channels.whatsapp.protocol import NO_TEMPLATE
 from bot.run import Service
 
+pytestmark = pytest.mark.e2e
+
 
 @pytest.fixture
 async def fake() -> AsyncIterator[FakeTwilio]:
@@ -49,7 +52,7 @@ async def test_a_family_books_a_consultation_on_whatsapp_from_their_first_messag
     tmp_path: Path, fake: FakeTwilio
 ) -> None:
     config = whatsapp_config(tmp_path / "data", fake)
-    async with running(config, fake, Clock()) as service:
+    async with running(config, fake, Clock(T0)) as service:
         await counsellor(service)
         confirmation = await book_monday_at_ten(service, fake)
         assert confirmation.startswith("Janji Anda sudah tercatat.")
@@ -70,7 +73,7 @@ async def test_a_family_books_a_consultation_on_whatsapp_from_their_first_messag
 async def test_a_reminder_after_the_window_closed_goes_as_the_approved_template(
     tmp_path: Path, fake: FakeTwilio
 ) -> None:
-    clock = Clock()
+    clock = Clock(T0)
     config = whatsapp_config(tmp_path / "data", fake, templates=TEMPLATES)
     async with running(config, fake, clock) as service:
         await counsellor(service)
@@ -95,7 +98,7 @@ async def test_a_reminder_after_the_window_closed_goes_as_the_approved_template(
 async def test_without_a_reminder_template_a_late_reminder_fails_with_a_clear_code(
     tmp_path: Path, fake: FakeTwilio
 ) -> None:
-    clock = Clock()
+    clock = Clock(T0)
     config = whatsapp_config(tmp_path / "data", fake)
     async with running(config, fake, clock) as service:
         await counsellor(service)
@@ -113,7 +116,7 @@ async def test_without_a_reminder_template_a_late_reminder_fails_with_a_clear_co
 async def test_a_reminder_inside_the_window_is_plain_text_with_numbered_answers(
     tmp_path: Path, fake: FakeTwilio
 ) -> None:
-    clock = Clock()
+    clock = Clock(T0)
     config = whatsapp_config(tmp_path / "data", fake)
     async with running(config, fake, clock) as service:
         await counsellor(service)

@@ -13,7 +13,8 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from booking_support import Clock
+from booking_support import T0
+from support import Clock
 from twilio.base.exceptions import TwilioRestException
 from twilio_api import FakeTwilio
 from whatsapp_support import (
@@ -38,6 +39,8 @@ from bot.channels.whatsapp.templates import session_parts
 from bot.config import WhatsAppTemplates
 from bot.run import Service
 from storage.records import NewOutbound
+
+pytestmark = pytest.mark.e2e
 
 LONG = "\n\n".join(f"Paragraf {n}. " + " ".join(["kata"] * 150) for n in range(1, 6))
 
@@ -75,7 +78,7 @@ def retry_in(service: Service, outbox_id: int, clock: Clock) -> float:
 async def test_status_callbacks_record_progress_which_never_goes_back(
     tmp_path: Path, fake: FakeTwilio
 ) -> None:
-    clock = Clock()
+    clock = Clock(T0)
     async with running(whatsapp_config(tmp_path / "data", fake), fake, clock) as service:
         await say(service, fake, "halo")
         outbox_id = await queue(service, clock, "Terima kasih.")
@@ -93,7 +96,7 @@ async def test_status_callbacks_record_progress_which_never_goes_back(
 async def test_a_forged_status_callback_is_refused_and_changes_nothing(
     tmp_path: Path, fake: FakeTwilio
 ) -> None:
-    clock = Clock()
+    clock = Clock(T0)
     async with running(whatsapp_config(tmp_path / "data", fake), fake, clock) as service:
         await say(service, fake, "halo")
         outbox_id = await queue(service, clock, "Terima kasih.")
@@ -109,7 +112,7 @@ async def test_a_forged_status_callback_is_refused_and_changes_nothing(
 async def test_a_message_the_handset_could_not_take_is_sent_again_then_reported(
     tmp_path: Path, fake: FakeTwilio
 ) -> None:
-    clock = Clock()
+    clock = Clock(T0)
     async with running(whatsapp_config(tmp_path / "data", fake), fake, clock) as service:
         await say(service, fake, "halo")
         outbox_id = await queue(service, clock, "Terima kasih.")
@@ -133,7 +136,7 @@ async def test_a_message_the_handset_could_not_take_is_sent_again_then_reported(
 async def test_a_callback_saying_the_number_can_never_be_reached_marks_the_family_unreachable(
     tmp_path: Path, fake: FakeTwilio, code: str, reason: str
 ) -> None:
-    clock = Clock()
+    clock = Clock(T0)
     async with running(whatsapp_config(tmp_path / "data", fake), fake, clock) as service:
         await say(service, fake, "halo")
         outbox_id = await queue(service, clock, "Terima kasih.")
@@ -145,7 +148,7 @@ async def test_a_callback_saying_the_number_can_never_be_reached_marks_the_famil
 async def test_a_failure_no_retry_can_help_is_reported_without_marking_the_family(
     tmp_path: Path, fake: FakeTwilio
 ) -> None:
-    clock = Clock()
+    clock = Clock(T0)
     async with running(whatsapp_config(tmp_path / "data", fake), fake, clock) as service:
         await say(service, fake, "halo")
         outbox_id = await queue(service, clock, "Terima kasih.")
@@ -157,7 +160,7 @@ async def test_a_failure_no_retry_can_help_is_reported_without_marking_the_famil
 async def test_a_late_63016_callback_sends_the_reply_the_way_a_closed_window_allows(
     tmp_path: Path, fake: FakeTwilio
 ) -> None:
-    clock = Clock()
+    clock = Clock(T0)
     config = whatsapp_config(tmp_path / "data", fake, templates=TEMPLATES)
     async with running(config, fake, clock) as service:
         await say(service, fake, "halo")
@@ -173,7 +176,7 @@ async def test_a_late_63016_callback_sends_the_reply_the_way_a_closed_window_all
 async def test_an_opted_out_number_refused_at_once_marks_the_family_unreachable_until_they_write(
     tmp_path: Path, fake: FakeTwilio
 ) -> None:
-    clock = Clock()
+    clock = Clock(T0)
     async with running(whatsapp_config(tmp_path / "data", fake), fake, clock) as service:
         await say(service, fake, "halo")
         fake.fail("opted_out", to=FAMILY)
@@ -187,7 +190,7 @@ async def test_an_opted_out_number_refused_at_once_marks_the_family_unreachable_
 async def test_a_rate_limit_is_waited_out_for_as_long_as_twilio_asks(
     tmp_path: Path, fake: FakeTwilio
 ) -> None:
-    clock = Clock()
+    clock = Clock(T0)
     async with running(whatsapp_config(tmp_path / "data", fake), fake, clock) as service:
         await say(service, fake, "halo")
         fake.fail("rate_limited", retry_after=30)
@@ -200,7 +203,7 @@ async def test_a_rate_limit_is_waited_out_for_as_long_as_twilio_asks(
 async def test_a_failing_or_silent_twilio_is_tried_again_and_the_reply_arrives(
     tmp_path: Path, fake: FakeTwilio, error: str
 ) -> None:
-    clock = Clock()
+    clock = Clock(T0)
     tuning = Tuning(per_chat_interval=0.0, max_per_second=1000.0, request_timeout=0.3)
     config = whatsapp_config(tmp_path / "data", fake)
     async with running(config, fake, clock, tuning) as service:
@@ -217,7 +220,7 @@ async def test_a_failing_or_silent_twilio_is_tried_again_and_the_reply_arrives(
 async def test_a_long_text_goes_in_parts_of_at_most_1600_cut_between_paragraphs(
     tmp_path: Path, fake: FakeTwilio
 ) -> None:
-    clock = Clock()
+    clock = Clock(T0)
     async with running(whatsapp_config(tmp_path / "data", fake), fake, clock) as service:
         await say(service, fake, "halo")
         before = len(fake.sent)
@@ -237,7 +240,7 @@ async def test_a_long_text_goes_in_parts_of_at_most_1600_cut_between_paragraphs(
 async def test_when_a_later_part_fails_only_the_rest_is_sent_again(
     tmp_path: Path, fake: FakeTwilio
 ) -> None:
-    clock = Clock()
+    clock = Clock(T0)
     async with running(whatsapp_config(tmp_path / "data", fake), fake, clock) as service:
         await say(service, fake, "halo")
         before = len(fake.sent)

@@ -10,13 +10,16 @@ from pathlib import Path
 import httpx
 import pytest
 from bot_support import spawn_lk3_run
+from support import free_port
 from twilio_api import FakeTwilio
-from whatsapp_support import FAMILY, free_port
+from whatsapp_support import FAMILY
 
 from bot.app import open_keyring
 from bot.config import load_config
 from bot.core.failpoints import EXIT_CODE
 from storage.store import Store
+
+pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture

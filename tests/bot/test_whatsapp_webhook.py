@@ -35,6 +35,8 @@ from bot.channels.whatsapp.protocol import INCOMING_PATH, MAX_WEBHOOK_BODY
 from bot.config import Config
 from bot.run import Service
 
+pytestmark = pytest.mark.e2e
+
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response />'
 
 

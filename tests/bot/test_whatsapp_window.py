@@ -14,7 +14,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from booking_support import T0, Clock
+from booking_support import T0
+from support import Clock
 from twilio_api import FakeTwilio
 from whatsapp_support import (
     FAMILY,
@@ -35,6 +36,8 @@ from bot.channels.whatsapp.window import MARGIN, WINDOW, describe, is_open, rema
 from bot.run import Service
 from storage.channels.whatsapp import AWAITING_WINDOW
 from storage.records import NewOutbound
+
+pytestmark = pytest.mark.e2e
 
 COUNSELLOR = ("Halo Ibu, ini Sari dari LK3.", "Kapan Ibu bisa ditelepon?")
 
@@ -70,7 +73,7 @@ async def a_day_later(service: Service, fake: FakeTwilio, clock: Clock) -> None:
 async def test_a_counsellors_message_after_the_window_waits_for_the_family_behind_one_notice(
     tmp_path: Path, fake: FakeTwilio
 ) -> None:
-    clock = Clock()
+    clock = Clock(T0)
     config = whatsapp_config(tmp_path / "data", fake, templates=TEMPLATES)
     async with running(config, fake, clock) as service:
         await a_day_later(service, fake, clock)
@@ -96,7 +99,7 @@ async def test_a_counsellors_message_after_the_window_waits_for_the_family_behin
 async def test_each_closed_window_gets_its_own_notice_but_only_one(
     tmp_path: Path, fake: FakeTwilio
 ) -> None:
-    clock = Clock()
+    clock = Clock(T0)
     config = whatsapp_config(tmp_path / "data", fake, templates=TEMPLATES)
     async with running(config, fake, clock) as service:
         await a_day_later(service, fake, clock)
@@ -114,7 +117,7 @@ async def test_each_closed_window_gets_its_own_notice_but_only_one(
 async def test_without_a_new_message_template_a_late_reply_fails_with_a_clear_code(
     tmp_path: Path, fake: FakeTwilio
 ) -> None:
-    clock = Clock()
+    clock = Clock(T0)
     config = whatsapp_config(tmp_path / "data", fake)
     async with running(config, fake, clock) as service:
         await a_day_later(service, fake, clock)
@@ -128,7 +131,7 @@ async def test_without_a_new_message_template_a_late_reply_fails_with_a_clear_co
 async def test_a_reply_held_longer_than_a_week_fails_instead_of_waiting_forever(
     tmp_path: Path, fake: FakeTwilio
 ) -> None:
-    clock = Clock()
+    clock = Clock(T0)
     config = whatsapp_config(tmp_path / "data", fake, templates=TEMPLATES)
     async with running(config, fake, clock) as service:
         await a_day_later(service, fake, clock)
@@ -143,7 +146,7 @@ async def test_a_reply_held_longer_than_a_week_fails_instead_of_waiting_forever(
 async def test_when_twilio_says_the_window_closed_early_the_reply_is_held_all_the_same(
     tmp_path: Path, fake: FakeTwilio
 ) -> None:
-    clock = Clock()
+    clock = Clock(T0)
     config = whatsapp_config(tmp_path / "data", fake, templates=TEMPLATES)
     async with running(config, fake, clock) as service:
         await say(service, fake, "halo")
@@ -159,7 +162,7 @@ async def test_when_twilio_says_the_window_closed_early_the_reply_is_held_all_th
 async def test_every_message_from_the_family_opens_the_window_at_its_arrival(
     tmp_path: Path, fake: FakeTwilio
 ) -> None:
-    clock = Clock()
+    clock = Clock(T0)
     config = whatsapp_config(tmp_path / "data", fake)
     async with running(config, fake, clock) as service:
         await say(service, fake, "halo")

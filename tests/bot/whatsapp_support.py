@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import socket
 import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, closing
 from pathlib import Path
 
-from booking_support import T0, WEEKDAYS, Clock, booking_config
+from booking_support import T0, WEEKDAYS, booking_config
+from support import Clock, free_port
 from twilio_api import FakeTwilio
 
 from bot.app import App
@@ -47,12 +47,6 @@ TEMPLATES = WhatsAppTemplates(
 
 
 NO_TEMPLATES = WhatsAppTemplates()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def whatsapp_config(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 
-from console_support import FakeClock
+from support import Clock
 
 from flows.state import SessionState
 from storage.handoff.records import LiveCase
@@ -33,7 +33,7 @@ def state_json(variables: Sequence[tuple[str, str | int | bool]] = TRIAGE_VARS) 
 
 async def family_case(
     store: Store,
-    clock: FakeClock,
+    clock: Clock,
     words: Sequence[str] = ("suami saya memukuli saya sekarang",),
     *,
     address: str = "7001",

@@ -6,7 +6,8 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from console_support import FakeClock, make_console, make_office
+from console_support import T0, make_console, make_office
+from support import Clock
 
 from bot.console.core import Console
 from bot.console.office import Office
@@ -15,12 +16,12 @@ from storage.store import Store
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
+def clock() -> Clock:
+    return Clock(T0)
 
 
 @pytest.fixture
-async def store(tmp_path: Path, clock: FakeClock) -> AsyncIterator[Store]:
+async def store(tmp_path: Path, clock: Clock) -> AsyncIterator[Store]:
     opened = await Store.open(tmp_path / "lk3.db", KeyRing.generate(), clock=clock)
     try:
         yield opened
@@ -29,10 +30,10 @@ async def store(tmp_path: Path, clock: FakeClock) -> AsyncIterator[Store]:
 
 
 @pytest.fixture
-async def office(store: Store, clock: FakeClock) -> Office:
+async def office(store: Store, clock: Clock) -> Office:
     return await make_office(store, clock)
 
 
 @pytest.fixture
-def console(store: Store, clock: FakeClock, office: Office) -> Console:
+def console(store: Store, clock: Clock, office: Office) -> Console:
     return make_console(store, clock, office=office)

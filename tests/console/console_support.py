@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import httpx
 import pyotp
 from starlette.applications import Starlette
 from starlette.routing import Route
+from support import Clock
 
 from bot.config import Config
 from bot.console.app import build_console
@@ -41,18 +41,6 @@ ROLE_SETS: dict[str, tuple[str, ...]] = {
 }
 
 
-@dataclass
-class FakeClock:
-    now: datetime = field(default=T0)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> datetime:
-        self.now += timedelta(seconds=seconds)
-        return self.now
-
-
 def console_app(console: Console) -> Starlette:
     return Starlette(
         routes=[Route(r.path, r.endpoint, methods=list(r.methods)) for r in console.routes]
@@ -60,7 +48,7 @@ def console_app(console: Console) -> Starlette:
 
 
 def make_console(
-    store: Store, clock: FakeClock, public_url: str = "", office: Office | None = None
+    store: Store, clock: Clock, public_url: str = "", office: Office | None = None
 ) -> Console:
     return build_console(
         store,
@@ -79,7 +67,7 @@ def _bundled(languages: tuple[str, ...]) -> tuple[BotTexts, FlowLibrary]:
     return texts, load_library(bundled_library_dir(), languages=languages)
 
 
-async def make_office(store: Store, clock: FakeClock, config: Config | None = None) -> Office:
+async def make_office(store: Store, clock: Clock, config: Config | None = None) -> Office:
     """What `lk3 run` gives the console: the bundled flows on a shelf, booking texts, hand-off."""
     config = config if config is not None else Config()
     texts, library = _bundled(config.languages)
@@ -117,7 +105,7 @@ async def add_staff(
     return member.id, secret
 
 
-def code_for(secret: str, clock: FakeClock) -> str:
+def code_for(secret: str, clock: Clock) -> str:
     return pyotp.TOTP(secret).at(clock())
 
 
@@ -130,7 +118,7 @@ async def post(
 
 
 async def login(
-    http: httpx.AsyncClient, username: str, secret: str | None, clock: FakeClock
+    http: httpx.AsyncClient, username: str, secret: str | None, clock: Clock
 ) -> httpx.Response:
     response = await post(
         http, "/console/login", {"username": username, "password": PASSWORD}, "/console/login"

@@ -6,7 +6,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from console_support import FakeClock, add_staff, client, csrf_of, login
+from console_support import add_staff, client, csrf_of, login
+from support import Clock
 
 from bot.console.core import Console
 from storage.privacy.audit import AuditEntry
@@ -21,7 +22,7 @@ async def _fill(console: Console, rows: int) -> None:
 
 
 async def test_the_log_is_shown_newest_first_in_pages_of_codes(
-    console: Console, clock: FakeClock
+    console: Console, clock: Clock
 ) -> None:
     _, secret = await add_staff(console, "susi", ("supervisor",))
     await _fill(console, 60)
@@ -41,7 +42,7 @@ async def test_the_log_is_shown_newest_first_in_pages_of_codes(
 
 
 async def test_a_bad_page_number_shows_the_newest_with_a_note(
-    console: Console, clock: FakeClock
+    console: Console, clock: Clock
 ) -> None:
     _, secret = await add_staff(console, "adi", ("admin",))
     async with client(console) as http:
@@ -52,7 +53,7 @@ async def test_a_bad_page_number_shows_the_newest_with_a_note(
 
 
 async def test_verify_reports_an_intact_chain_with_its_head(
-    console: Console, clock: FakeClock
+    console: Console, clock: Clock
 ) -> None:
     _, secret = await add_staff(console, "adi", ("admin",))
     await _fill(console, 3)
@@ -67,7 +68,7 @@ async def test_verify_reports_an_intact_chain_with_its_head(
 
 
 async def test_verify_names_an_edited_row(
-    console: Console, clock: FakeClock, tmp_path: Path
+    console: Console, clock: Clock, tmp_path: Path
 ) -> None:
     _, secret = await add_staff(console, "adi", ("admin",))
     await _fill(console, 3)

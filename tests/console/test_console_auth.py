@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from console_support import PASSWORD, FakeClock, add_staff, client, code_for, csrf_of, login, post
+from console_support import PASSWORD, add_staff, client, code_for, csrf_of, login, post
+from support import Clock
 
 from bot.console.core import Console
 
 
 async def test_counsellor_without_totp_signs_in_with_password_alone(
-    console: Console, clock: FakeClock
+    console: Console, clock: Clock
 ) -> None:
     await add_staff(console, "nona", ("counsellor",))
     async with client(console) as http:
@@ -20,7 +21,7 @@ async def test_counsellor_without_totp_signs_in_with_password_alone(
 
 
 async def test_admin_needs_the_second_factor_before_any_page(
-    console: Console, clock: FakeClock
+    console: Console, clock: Clock
 ) -> None:
     _, secret = await add_staff(console, "ana", ("admin",))
     assert secret is not None
@@ -39,7 +40,7 @@ async def test_admin_needs_the_second_factor_before_any_page(
         assert (await http.get("/console/users")).status_code == 200
 
 
-async def test_a_totp_code_works_only_once(console: Console, clock: FakeClock) -> None:
+async def test_a_totp_code_works_only_once(console: Console, clock: Clock) -> None:
     _, secret = await add_staff(console, "ana", ("admin",))
     assert secret is not None
     async with client(console) as http:
@@ -55,7 +56,7 @@ async def test_a_totp_code_works_only_once(console: Console, clock: FakeClock) -
 
 
 async def test_supervisor_without_totp_must_enrol_and_the_qr_page_confirms_it(
-    console: Console, clock: FakeClock
+    console: Console, clock: Clock
 ) -> None:
     await add_staff(console, "sari", ("supervisor",), totp=False)
     async with client(console) as http:
@@ -77,7 +78,7 @@ async def test_supervisor_without_totp_must_enrol_and_the_qr_page_confirms_it(
         assert (await http.get("/console/")).status_code == 200
 
 
-async def test_totp_secret_is_sealed_in_the_database(console: Console, clock: FakeClock) -> None:
+async def test_totp_secret_is_sealed_in_the_database(console: Console, clock: Clock) -> None:
     staff_id, secret = await add_staff(console, "ana", ("admin",))
     assert secret is not None
     files = [console.store.path, console.store.path.with_name("lk3.db-wal")]
@@ -91,7 +92,7 @@ async def test_totp_secret_is_sealed_in_the_database(console: Console, clock: Fa
     [("nona", "salah-sekali-ya"), ("nobody", PASSWORD), ("", ""), ("<script>", "x" * 5000)],
 )
 async def test_wrong_sign_in_gets_one_kind_answer(
-    console: Console, clock: FakeClock, username: str, password: str
+    console: Console, clock: Clock, username: str, password: str
 ) -> None:
     await add_staff(console, "nona", ("counsellor",))
     async with client(console) as http:
@@ -104,7 +105,7 @@ async def test_wrong_sign_in_gets_one_kind_answer(
 
 
 async def test_account_locks_after_repeated_failures_and_unlocks_later(
-    console: Console, clock: FakeClock
+    console: Console, clock: Clock
 ) -> None:
     await add_staff(console, "nona", ("counsellor",))
     async with client(console) as http:
@@ -123,7 +124,7 @@ async def test_account_locks_after_repeated_failures_and_unlocks_later(
 
 
 async def test_one_address_trying_many_accounts_is_refused(
-    console: Console, clock: FakeClock
+    console: Console, clock: Clock
 ) -> None:
     await add_staff(console, "nona", ("counsellor",))
     async with client(console, ip="10.9.9.9") as http:
@@ -140,7 +141,7 @@ async def test_one_address_trying_many_accounts_is_refused(
         assert (await login(http, "nona", None, clock)).status_code == 303
 
 
-async def test_session_ends_after_idle_timeout(console: Console, clock: FakeClock) -> None:
+async def test_session_ends_after_idle_timeout(console: Console, clock: Clock) -> None:
     await add_staff(console, "nona", ("counsellor",))
     async with client(console) as http:
         await login(http, "nona", None, clock)
@@ -152,7 +153,7 @@ async def test_session_ends_after_idle_timeout(console: Console, clock: FakeCloc
         assert (await http.get("/console/")).headers["location"] == "/console/login"
 
 
-async def test_logout_ends_the_session_on_the_server(console: Console, clock: FakeClock) -> None:
+async def test_logout_ends_the_session_on_the_server(console: Console, clock: Clock) -> None:
     await add_staff(console, "nona", ("counsellor",))
     async with client(console) as http:
         await login(http, "nona", None, clock)
@@ -164,7 +165,7 @@ async def test_logout_ends_the_session_on_the_server(console: Console, clock: Fa
 
 
 async def test_post_without_or_with_a_foreign_csrf_token_is_refused(
-    console: Console, clock: FakeClock
+    console: Console, clock: Clock
 ) -> None:
     _, secret = await add_staff(console, "ana", ("admin",))
     async with client(console) as http:
@@ -181,7 +182,7 @@ async def test_post_without_or_with_a_foreign_csrf_token_is_refused(
 
 
 async def test_cookies_are_httponly_strict_and_secure_behind_https(
-    store: object, clock: FakeClock
+    store: object, clock: Clock
 ) -> None:
     from console_support import make_console
 
@@ -198,7 +199,7 @@ async def test_cookies_are_httponly_strict_and_secure_behind_https(
 
 @pytest.mark.parametrize("path", ["/console/login", "/console/", "/console/users"])
 async def test_every_response_carries_the_security_headers(
-    console: Console, clock: FakeClock, path: str
+    console: Console, clock: Clock, path: str
 ) -> None:
     _, secret = await add_staff(console, "ana", ("admin",))
     async with client(console) as http:
@@ -212,7 +213,7 @@ async def test_every_response_carries_the_security_headers(
         assert "<script>" not in response.text and "onclick" not in response.text
 
 
-async def test_language_switch_shows_english(console: Console, clock: FakeClock) -> None:
+async def test_language_switch_shows_english(console: Console, clock: Clock) -> None:
     async with client(console) as http:
         assert "Masuk ke konsol" in (await http.get("/console/login")).text
         await post(

@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import httpx
-from console_support import T0, FakeClock, add_staff, client, csrf_of, login
+from console_support import T0, add_staff, client, csrf_of, login
+from support import Clock
 
 from bot.console.core import Console
 from storage.booking.records import ConfirmHold, HoldSlot
@@ -47,7 +48,7 @@ async def follow_ups(store: Store, contact_id: int) -> int:
 
 
 async def test_a_counsellor_sees_their_own_day_and_week_by_code_mode_and_time(
-    console: Console, clock: FakeClock
+    console: Console, clock: Clock
 ) -> None:
     sari, _ = await add_staff(console, "sari", ("counsellor",))
     budi, _ = await add_staff(console, "budi", ("counsellor",))
@@ -72,7 +73,7 @@ async def test_a_counsellor_sees_their_own_day_and_week_by_code_mode_and_time(
         assert "<script>" not in odd.text
 
 
-async def test_a_supervisor_picks_any_counsellor(console: Console, clock: FakeClock) -> None:
+async def test_a_supervisor_picks_any_counsellor(console: Console, clock: Clock) -> None:
     await add_staff(console, "sari", ("counsellor",))
     budi, _ = await add_staff(console, "budi", ("counsellor",))
     _, theirs = await confirmed(console.store, budi, 2, TUESDAY_10)
@@ -84,7 +85,7 @@ async def test_a_supervisor_picks_any_counsellor(console: Console, clock: FakeCl
 
 
 async def test_a_no_show_sends_one_follow_up_however_often_it_is_marked(
-    console: Console, clock: FakeClock
+    console: Console, clock: Clock
 ) -> None:
     sari, _ = await add_staff(console, "sari", ("counsellor",))
     contact, code = await confirmed(console.store, sari, 1, TUESDAY_10)
@@ -109,7 +110,7 @@ async def test_a_no_show_sends_one_follow_up_however_often_it_is_marked(
 
 
 async def test_a_counsellor_cannot_mark_someone_elses_appointment(
-    console: Console, clock: FakeClock
+    console: Console, clock: Clock
 ) -> None:
     await add_staff(console, "sari", ("counsellor",))
     budi, _ = await add_staff(console, "budi", ("counsellor",))
@@ -132,7 +133,7 @@ async def test_a_counsellor_cannot_mark_someone_elses_appointment(
 
 
 async def test_a_supervisor_keeps_weekly_hours_and_closures(
-    console: Console, clock: FakeClock
+    console: Console, clock: Clock
 ) -> None:
     sari, _ = await add_staff(console, "sari", ("counsellor",))
     _, secret = await add_staff(console, "susi", ("supervisor",))
@@ -186,7 +187,7 @@ async def test_a_supervisor_keeps_weekly_hours_and_closures(
 
 
 async def test_a_supervisor_keeps_the_on_call_roster_that_decides_who_is_alerted(
-    console: Console, clock: FakeClock
+    console: Console, clock: Clock
 ) -> None:
     sari, _ = await add_staff(console, "sari", ("counsellor",))
     _, secret = await add_staff(console, "susi", ("supervisor",))
@@ -232,7 +233,7 @@ async def test_a_supervisor_keeps_the_on_call_roster_that_decides_who_is_alerted
 
 
 async def test_the_availability_page_is_titled_in_words_and_shows_the_roster_once(
-    console: Console, clock: FakeClock
+    console: Console, clock: Clock
 ) -> None:
     _, secret = await add_staff(console, "susi", ("supervisor",))
     async with client(console) as http:

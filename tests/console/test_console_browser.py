@@ -9,11 +9,12 @@ from collections.abc import AsyncIterator
 
 import pytest
 from browser_support import ARTIFACTS, launch, needs_chromium, serving
-from console_support import PASSWORD, FakeClock, add_staff, code_for
+from console_support import PASSWORD, add_staff, code_for
+from support import Clock
 
 from bot.console.core import Console
 
-pytestmark = needs_chromium
+pytestmark = [pytest.mark.browser, needs_chromium]
 
 
 @pytest.fixture
@@ -23,7 +24,7 @@ async def served(console: Console) -> AsyncIterator[str]:
 
 
 async def test_admin_signs_in_with_password_and_totp_then_adds_a_user(
-    console: Console, clock: FakeClock, served: str
+    console: Console, clock: Clock, served: str
 ) -> None:
     from playwright.async_api import async_playwright
 

@@ -9,14 +9,15 @@ from datetime import datetime, timedelta
 
 import pytest
 from browser_support import ARTIFACTS, launch, needs_chromium, serving
-from console_support import PASSWORD, T0, FakeClock, add_staff, code_for
+from console_support import PASSWORD, T0, add_staff, code_for
+from support import Clock
 from test_console_bookings import confirmed
 from test_console_figures import families
 
 from bot.console.core import Console
 from bot.console.office import Office
 
-pytestmark = needs_chromium
+pytestmark = [pytest.mark.browser, needs_chromium]
 
 
 @pytest.fixture
@@ -26,7 +27,7 @@ async def served(console: Console) -> AsyncIterator[str]:
 
 
 async def test_admin_publishes_a_flow_and_reads_the_figures_and_a_week(
-    console: Console, office: Office, clock: FakeClock, served: str
+    console: Console, office: Office, clock: Clock, served: str
 ) -> None:
     from playwright.async_api import async_playwright
 

@@ -8,7 +8,8 @@ from datetime import timedelta
 
 import pytest
 from case_support import family_case
-from console_support import FakeClock, add_staff, client, csrf_of, login, make_console
+from console_support import add_staff, client, csrf_of, login, make_console
+from support import Clock
 
 from bot.console.core import Console
 from bot.console.office import Office
@@ -16,7 +17,7 @@ from bot.console.office import Office
 SCRIPT = "<script>alert(1)</script>"
 
 
-async def signed_in(console: Console, clock: FakeClock, username: str, roles: tuple[str, ...]):  # type: ignore[no-untyped-def]
+async def signed_in(console: Console, clock: Clock, username: str, roles: tuple[str, ...]):  # type: ignore[no-untyped-def]
     staff_id, secret = await add_staff(console, username, roles)
     http = client(console)
     await login(http, username, secret, clock)
@@ -45,7 +46,7 @@ READERS = [
 async def test_a_case_is_read_by_its_holder_and_supervisors_only(
     console: Console,
     office: Office,
-    clock: FakeClock,
+    clock: Clock,
     roles: tuple[str, ...],
     holds: bool,
     status: int,
@@ -68,7 +69,7 @@ async def test_a_case_is_read_by_its_holder_and_supervisors_only(
 
 
 async def test_a_case_waiting_in_the_queue_is_not_readable_by_a_counsellor_before_taking_it(
-    console: Console, clock: FakeClock
+    console: Console, clock: Clock
 ) -> None:
     _, http = await signed_in(console, clock, "sari", ("counsellor",))
     case = await family_case(console.store, clock)
@@ -81,7 +82,7 @@ async def test_a_case_waiting_in_the_queue_is_not_readable_by_a_counsellor_befor
 
 
 async def test_case_page_shows_triage_transcript_in_office_time_and_audits_the_reading(
-    console: Console, office: Office, clock: FakeClock
+    console: Console, office: Office, clock: Clock
 ) -> None:
     me, http = await signed_in(console, clock, "sari", ("counsellor",))
     case = await family_case(console.store, clock, ["halo", "suami saya memukuli saya sekarang"])
@@ -104,7 +105,7 @@ async def test_case_page_shows_triage_transcript_in_office_time_and_audits_the_r
 
 
 async def test_every_family_and_staff_text_is_escaped(
-    console: Console, office: Office, clock: FakeClock
+    console: Console, office: Office, clock: Clock
 ) -> None:
     me, http = await signed_in(console, clock, "sari", ("counsellor",))
     case = await family_case(console.store, clock, [SCRIPT], reply=SCRIPT)
@@ -118,7 +119,7 @@ async def test_every_family_and_staff_text_is_escaped(
 
 
 async def test_whatsapp_window_is_shown_for_whatsapp_families_only(
-    console: Console, office: Office, clock: FakeClock
+    console: Console, office: Office, clock: Clock
 ) -> None:
     me, _ = await add_staff(console, "sari", ("counsellor",))
     wa = await family_case(console.store, clock, channel="whatsapp", address="+628123")
@@ -138,7 +139,7 @@ async def test_whatsapp_window_is_shown_for_whatsapp_families_only(
 
 
 async def test_case_page_speaks_english_when_asked(
-    console: Console, office: Office, clock: FakeClock
+    console: Console, office: Office, clock: Clock
 ) -> None:
     me, http = await signed_in(console, clock, "sari", ("counsellor",))
     case = await family_case(console.store, clock)
@@ -154,7 +155,7 @@ async def test_case_page_speaks_english_when_asked(
 
 
 async def test_reply_relays_to_the_family_at_once_and_counts_as_first_reply(
-    store: object, office: Office, clock: FakeClock
+    store: object, office: Office, clock: Clock
 ) -> None:
     wakes: list[int] = []
     office = dataclasses.replace(office, wake_sender=lambda: wakes.append(1))
@@ -187,7 +188,7 @@ BAD_INPUT = [
 
 @pytest.mark.parametrize(("action", "data", "says"), BAD_INPUT)
 async def test_bad_input_gets_a_kind_answer_and_changes_nothing(
-    console: Console, office: Office, clock: FakeClock, action: str, data: dict[str, str], says: str
+    console: Console, office: Office, clock: Clock, action: str, data: dict[str, str], says: str
 ) -> None:
     me, http = await signed_in(console, clock, "sari", ("counsellor",))
     case = await family_case(console.store, clock)
@@ -203,7 +204,7 @@ async def test_bad_input_gets_a_kind_answer_and_changes_nothing(
 
 
 async def test_notes_and_referrals_are_kept_and_listed_notes_sealed(
-    console: Console, office: Office, clock: FakeClock
+    console: Console, office: Office, clock: Clock
 ) -> None:
     me, http = await signed_in(console, clock, "sari", ("counsellor",))
     case = await family_case(console.store, clock)
@@ -224,7 +225,7 @@ async def test_notes_and_referrals_are_kept_and_listed_notes_sealed(
 
 
 async def test_close_with_an_outcome_and_release_back_to_the_queue(
-    console: Console, office: Office, clock: FakeClock
+    console: Console, office: Office, clock: Clock
 ) -> None:
     me, http = await signed_in(console, clock, "sari", ("counsellor",))
     first = await family_case(console.store, clock)
@@ -248,7 +249,7 @@ async def test_close_with_an_outcome_and_release_back_to_the_queue(
 
 
 async def test_supervisor_may_close_but_not_reply_on_a_case_someone_else_holds(
-    console: Console, office: Office, clock: FakeClock
+    console: Console, office: Office, clock: Clock
 ) -> None:
     sari, _ = await add_staff(console, "sari", ("counsellor",))
     _, http = await signed_in(console, clock, "maya", ("supervisor",))
@@ -268,7 +269,7 @@ async def test_supervisor_may_close_but_not_reply_on_a_case_someone_else_holds(
 
 
 async def test_actions_without_the_csrf_token_are_refused(
-    console: Console, office: Office, clock: FakeClock
+    console: Console, office: Office, clock: Clock
 ) -> None:
     me, http = await signed_in(console, clock, "sari", ("counsellor",))
     case = await family_case(console.store, clock)

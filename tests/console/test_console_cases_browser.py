@@ -11,19 +11,20 @@ from collections.abc import AsyncIterator
 import pytest
 from browser_support import ARTIFACTS, launch, needs_chromium, serving
 from case_support import family_case
-from console_support import FAST, PASSWORD, FakeClock, add_staff
+from console_support import FAST, PASSWORD, add_staff
+from support import Clock
 
 from bot.console.app import build_console
 from bot.console.office import Office
 from bot.console.queue_feed import FeedSettings
 from storage.store import Store
 
-pytestmark = needs_chromium
+pytestmark = [pytest.mark.browser, needs_chromium]
 WORDS = "suami saya memukuli saya sekarang <script>alert(1)</script>"
 
 
 @pytest.fixture
-async def served(store: Store, office: Office, clock: FakeClock) -> AsyncIterator[str]:
+async def served(store: Store, office: Office, clock: Clock) -> AsyncIterator[str]:
     console = build_console(
         store,
         clock=clock,
@@ -37,7 +38,7 @@ async def served(store: Store, office: Office, clock: FakeClock) -> AsyncIterato
 
 
 async def test_urgent_case_appears_live_sounds_is_taken_and_answered(
-    served: str, store: Store, clock: FakeClock
+    served: str, store: Store, clock: Clock
 ) -> None:
     from playwright.async_api import async_playwright
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
-from console_support import T0, FakeClock, add_staff, client, login
+from console_support import T0, add_staff, client, login
+from support import Clock
 
 from bot.console.core import Console
 from bot.console.pages.figures import shown
@@ -32,7 +33,7 @@ def test_counts_under_five_are_hidden(count: int, text: str) -> None:
 
 
 async def test_the_month_shows_counts_by_urgency_and_category_without_stories(
-    console: Console, clock: FakeClock
+    console: Console, clock: Clock
 ) -> None:
     await families(
         console.store,
@@ -58,7 +59,7 @@ async def test_the_month_shows_counts_by_urgency_and_category_without_stories(
 
 
 async def test_cases_count_in_the_office_month_they_were_opened(
-    console: Console, clock: FakeClock
+    console: Console, clock: Clock
 ) -> None:
     # 31 March 20:00 UTC is already 1 April in Ambon (UTC+9).
     clock.now = T0.replace(month=3, day=31, hour=20)

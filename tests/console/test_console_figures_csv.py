@@ -6,14 +6,15 @@ from __future__ import annotations
 import csv
 import io
 
-from console_support import FakeClock, add_staff, client, login
+from console_support import add_staff, client, login
+from support import Clock
 from test_console_figures import families
 
 from bot.console.core import Console
 
 
 async def test_the_csv_has_the_months_counts_with_small_ones_hidden(
-    console: Console, clock: FakeClock
+    console: Console, clock: Clock
 ) -> None:
     await families(console.store, [("kdrt", "darurat")] * 6 + [("anak", "biasa")] * 2)
     _, secret = await add_staff(console, "susi", ("supervisor",))
@@ -35,7 +36,7 @@ async def test_the_csv_has_the_months_counts_with_small_ones_hidden(
     assert "tolong" not in response.text
 
 
-async def test_a_bad_month_gets_a_kind_page_not_a_file(console: Console, clock: FakeClock) -> None:
+async def test_a_bad_month_gets_a_kind_page_not_a_file(console: Console, clock: Clock) -> None:
     _, secret = await add_staff(console, "susi", ("supervisor",))
     async with client(console) as http:
         await login(http, "susi", secret, clock)
@@ -45,7 +46,7 @@ async def test_a_bad_month_gets_a_kind_page_not_a_file(console: Console, clock: 
 
 
 async def test_the_figures_page_shows_the_90th_percentile_column_and_the_download(
-    console: Console, clock: FakeClock
+    console: Console, clock: Clock
 ) -> None:
     _, secret = await add_staff(console, "adi", ("admin",))
     async with client(console) as http:

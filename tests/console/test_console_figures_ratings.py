@@ -8,14 +8,15 @@ import dataclasses
 import io
 from collections.abc import AsyncIterator
 from contextlib import aclosing
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from console_support import FakeClock, add_staff, client, csrf_of, login, make_console
+from console_support import T0, add_staff, client, csrf_of, login, make_console
+from support import Clock, RecordingChannel
 
 from bot.app import App
-from bot.channels.base import Inbound, Outbound
+from bot.channels.base import Inbound
 from bot.config import load_config
 from bot.console.core import Console
 from bot.console.office import Office
@@ -31,7 +32,7 @@ MONTH = "2026-03"
 async def ratings(store: Store, values: list[int]) -> None:
     """One family's turn per rating, each counted with its turn, as the pipeline writes it."""
     for n, value in enumerate(values):
-        message = NewInbound("test", f"r{n}", "choice", str(value), FakeClock()())
+        message = NewInbound("test", f"r{n}", "choice", str(value), Clock(T0)())
         contact, inbox_id = await store.receive("test", f"rated-{n}", message)
         assert inbox_id is not None
         write = TurnWrite(
@@ -39,7 +40,7 @@ async def ratings(store: Store, values: list[int]) -> None:
             contact.id,
             "{}",
             (),
-            FakeClock()(),
+            Clock(T0)(),
             rating=NewRating(MONTH, value, "kdrt", "darurat"),
         )
         await store.commit_turn(write)
@@ -78,7 +79,7 @@ def test_too_few_ratings_show_neither_spread_nor_mean(
     assert tuple(n for _, n in shown.by_value) == by_value
 
 
-async def signed_in(console: Console, clock: FakeClock, username: str, roles: tuple[str, ...]):  # type: ignore[no-untyped-def]
+async def signed_in(console: Console, clock: Clock, username: str, roles: tuple[str, ...]):  # type: ignore[no-untyped-def]
     staff_id, secret = await add_staff(console, username, roles)
     http = client(console)
     await login(http, username, secret, clock)
@@ -86,7 +87,7 @@ async def signed_in(console: Console, clock: FakeClock, username: str, roles: tu
 
 
 async def test_the_page_shows_the_months_satisfaction_with_a_chart(
-    console: Console, clock: FakeClock
+    console: Console, clock: Clock
 ) -> None:
     await ratings(console.store, [5] * 6 + [4] * 5 + [2] * 5)
     _, http = await signed_in(console, clock, "susi", ("supervisor",))
@@ -102,7 +103,7 @@ async def test_the_page_shows_the_months_satisfaction_with_a_chart(
 
 
 async def test_fewer_than_five_ratings_show_only_that_there_were_few(
-    console: Console, clock: FakeClock
+    console: Console, clock: Clock
 ) -> None:
     await ratings(console.store, [5, 5, 1])
     _, http = await signed_in(console, clock, "ana", ("admin",))
@@ -118,7 +119,7 @@ async def test_fewer_than_five_ratings_show_only_that_there_were_few(
     assert table[("ratings", "mean")] == "" and table[("ratings", "share_4_5_percent")] == ""
 
 
-async def test_the_csv_has_the_same_satisfaction_rows(console: Console, clock: FakeClock) -> None:
+async def test_the_csv_has_the_same_satisfaction_rows(console: Console, clock: Clock) -> None:
     await ratings(console.store, [5] * 5 + [4, 1])  # a mean would give the "<5" away
     _, http = await signed_in(console, clock, "susi", ("supervisor",))
     async with aclosing(http):
@@ -140,26 +141,11 @@ async def test_the_csv_has_the_same_satisfaction_rows(console: Console, clock: F
 
 
 @dataclass
-class Phones:
-    """The families' side of a channel: what each was sent."""
-
-    name: str = "test"
-    buttons: bool = True
-    max_per_second: float = 1000.0
-    per_chat_interval: float = 0.0
-    sent: list[Outbound] = field(default_factory=list)
-
-    async def send(self, message: Outbound) -> str | None:
-        self.sent.append(message)
-        return f"p{message.outbox_id}"
-
-
-@dataclass
 class Office3:
     app: App
-    phones: Phones
+    phones: RecordingChannel
     console: Console
-    clock: FakeClock
+    clock: Clock
     counter: int = 0
 
     async def family_says(self, address: str, text: str, kind: str = "text") -> None:
@@ -170,9 +156,9 @@ class Office3:
 
 @pytest.fixture
 async def running(tmp_path: Path) -> AsyncIterator[Office3]:
-    clock = FakeClock()
+    clock = Clock(T0)
     config = dataclasses.replace(load_config(None, env={}), data_dir=tmp_path / "data")
-    phones = Phones()
+    phones = RecordingChannel()
     app = await App.open(config, [phones], env={}, clock=clock)
     await app.start()
     try:

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from console_support import FakeClock, add_staff, client, csrf_of, login
+from console_support import add_staff, client, csrf_of, login
+from support import Clock
 
 from bot.console.core import Console
 from bot.console.office import Office
@@ -32,7 +33,7 @@ BROKEN = [
 ]
 
 
-async def signed_in_admin(console: Console, clock: FakeClock, http: httpx.AsyncClient) -> int:
+async def signed_in_admin(console: Console, clock: Clock, http: httpx.AsyncClient) -> int:
     admin, secret = await add_staff(console, "ana", ("admin",))
     await login(http, "ana", secret, clock)
     return admin
@@ -49,7 +50,7 @@ async def send(
 
 @pytest.mark.parametrize(("edit", "expected"), BROKEN)
 async def test_a_broken_edit_shows_every_problem_with_its_path_and_publishes_nothing(
-    console: Console, office: Office, clock: FakeClock, edit: object, expected: list[str]
+    console: Console, office: Office, clock: Clock, edit: object, expected: list[str]
 ) -> None:
     before = office.flows.library.current_version("welcome")
     draft = edit(office.flows.source("welcome"))  # type: ignore[operator]
@@ -65,7 +66,7 @@ async def test_a_broken_edit_shows_every_problem_with_its_path_and_publishes_not
 
 
 async def test_publishing_makes_the_edit_current_and_writes_an_audit_row(
-    console: Console, office: Office, clock: FakeClock
+    console: Console, office: Office, clock: Clock
 ) -> None:
     before = office.flows.library.current_version("welcome")
     draft = office.flows.source("welcome").replace(THANKS, "Terima kasih banyak.")
@@ -98,7 +99,7 @@ async def test_publishing_makes_the_edit_current_and_writes_an_audit_row(
 
 
 async def test_an_uploaded_file_is_checked_like_the_text_area(
-    console: Console, office: Office, clock: FakeClock
+    console: Console, office: Office, clock: Clock
 ) -> None:
     draft = office.flows.source("welcome").replace(THANKS, "Terima kasih, sungguh.")
     async with client(console) as http:
@@ -120,7 +121,7 @@ async def test_an_uploaded_file_is_checked_like_the_text_area(
 
 
 async def test_family_text_typed_into_a_flow_is_shown_as_text_never_run(
-    console: Console, office: Office, clock: FakeClock
+    console: Console, office: Office, clock: Clock
 ) -> None:
     script = "<script>alert(1)</script>"
     draft = office.flows.source("welcome").replace(THANKS, script)
@@ -138,7 +139,7 @@ async def test_family_text_typed_into_a_flow_is_shown_as_text_never_run(
 
 
 async def test_a_publish_without_the_form_token_is_refused(
-    console: Console, office: Office, clock: FakeClock
+    console: Console, office: Office, clock: Clock
 ) -> None:
     before = office.flows.library.current_version("welcome")
     draft = office.flows.source("welcome").replace(THANKS, "Terima kasih.")
@@ -158,7 +159,7 @@ async def test_a_publish_without_the_form_token_is_refused(
     [("/console/flows/nope", 404), ("/console/flows/..%2Fwelcome", 404)],
 )
 async def test_an_unknown_flow_is_not_found(
-    console: Console, clock: FakeClock, path: str, status: int
+    console: Console, clock: Clock, path: str, status: int
 ) -> None:
     async with client(console) as http:
         await signed_in_admin(console, clock, http)
@@ -166,7 +167,7 @@ async def test_an_unknown_flow_is_not_found(
 
 
 async def test_rolling_back_to_an_unknown_version_is_answered_kindly(
-    console: Console, office: Office, clock: FakeClock
+    console: Console, office: Office, clock: Clock
 ) -> None:
     async with client(console) as http:
         await signed_in_admin(console, clock, http)

@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 from browser_support import ARTIFACTS, launch, needs_chromium, serving
-from console_support import PASSWORD, FakeClock, add_staff, code_for
+from console_support import PASSWORD, add_staff, code_for
+from support import Clock
 
 from bot.console.core import Console
 from bot.console.office import Office
@@ -19,7 +20,7 @@ from bot.console.office import Office
 if TYPE_CHECKING:
     from playwright.async_api import Page, Route
 
-pytestmark = needs_chromium
+pytestmark = [pytest.mark.browser, needs_chromium]
 
 THANKS = "Terima kasih atas kepercayaan Anda."
 
@@ -30,7 +31,7 @@ async def served(console: Console) -> AsyncIterator[str]:
         yield address
 
 
-async def sign_in(page: Page, served: str, secret: str, clock: FakeClock) -> None:
+async def sign_in(page: Page, served: str, secret: str, clock: Clock) -> None:
     await page.goto(served + "/console/")
     await page.get_by_label("Nama pengguna").fill("ana")
     await page.get_by_label("Kata sandi").fill(PASSWORD)
@@ -41,7 +42,7 @@ async def sign_in(page: Page, served: str, secret: str, clock: FakeClock) -> Non
 
 
 async def test_admin_sees_problems_while_typing_tries_the_draft_and_sees_the_diagram(
-    console: Console, office: Office, clock: FakeClock, served: str
+    console: Console, office: Office, clock: Clock, served: str
 ) -> None:
     from playwright.async_api import async_playwright
 

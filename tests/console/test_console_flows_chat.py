@@ -17,7 +17,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from console_support import FakeClock, add_staff, client, csrf_of, login
+from console_support import add_staff, client, csrf_of, login
+from support import Clock
 
 from bot.booking.host import BookingContext
 from bot.console.core import Console
@@ -100,7 +101,7 @@ class ChatPage:
         return self.panel
 
 
-async def signed_in(console: Console, clock: FakeClock, http: httpx.AsyncClient) -> None:
+async def signed_in(console: Console, clock: Clock, http: httpx.AsyncClient) -> None:
     _, secret = await add_staff(console, "ana", ("admin",))
     await login(http, "ana", secret, clock)
 
@@ -114,7 +115,7 @@ def dump(database: Path) -> list[str]:
 async def test_a_triage_path_to_danger_shows_the_handoff_and_does_nothing(
     console: Console,
     office: Office,
-    clock: FakeClock,
+    clock: Clock,
     tmp_path: Path,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -144,7 +145,7 @@ async def test_a_triage_path_to_danger_shows_the_handoff_and_does_nothing(
 
 
 async def test_what_the_bot_would_refuse_in_an_effect_is_shown_as_a_flow_error(
-    console: Console, office: Office, clock: FakeClock
+    console: Console, office: Office, clock: Clock
 ) -> None:
     async with client(console) as http:
         await signed_in(console, clock, http)
@@ -163,7 +164,7 @@ async def test_what_the_bot_would_refuse_in_an_effect_is_shown_as_a_flow_error(
 
 
 async def test_a_choice_can_be_typed_as_a_family_would_type_it(
-    console: Console, office: Office, clock: FakeClock
+    console: Console, office: Office, clock: Clock
 ) -> None:
     async with client(console) as http:
         await signed_in(console, clock, http)
@@ -176,7 +177,7 @@ async def test_a_choice_can_be_typed_as_a_family_would_type_it(
 
 
 async def test_restart_begins_the_chosen_flow_again_in_the_chosen_language(
-    console: Console, office: Office, clock: FakeClock
+    console: Console, office: Office, clock: Clock
 ) -> None:
     async with client(console) as http:
         await signed_in(console, clock, http)
@@ -191,7 +192,7 @@ async def test_restart_begins_the_chosen_flow_again_in_the_chosen_language(
 
 
 async def test_an_urgent_message_switches_to_the_crisis_flow_as_the_pipeline_would(
-    console: Console, office: Office, clock: FakeClock
+    console: Console, office: Office, clock: Clock
 ) -> None:
     async with client(console) as http:
         await signed_in(console, clock, http)
@@ -218,7 +219,7 @@ async def test_an_urgent_message_switches_to_the_crisis_flow_as_the_pipeline_wou
 
 
 async def test_the_chat_runs_the_draft_not_the_published_flow(
-    console: Console, office: Office, clock: FakeClock
+    console: Console, office: Office, clock: Clock
 ) -> None:
     before = office.flows.library.current_version("welcome")
     async with client(console) as http:
@@ -251,7 +252,7 @@ async def test_the_chat_runs_the_draft_not_the_published_flow(
     ids=["seal", "content", "unsealed", "garbled", "too long"],
 )
 async def test_a_forged_or_garbled_chat_is_refused_with_a_clear_400(
-    console: Console, office: Office, clock: FakeClock, forge: object
+    console: Console, office: Office, clock: Clock, forge: object
 ) -> None:
     async with client(console) as http:
         await signed_in(console, clock, http)
@@ -274,7 +275,7 @@ async def test_a_forged_or_garbled_chat_is_refused_with_a_clear_400(
 
 
 async def test_a_chat_sealed_for_another_page_or_session_is_refused(
-    console: Console, office: Office, clock: FakeClock
+    console: Console, office: Office, clock: Clock
 ) -> None:
     async with client(console) as http, client(console) as other:
         await signed_in(console, clock, http)
@@ -294,7 +295,7 @@ async def test_a_chat_sealed_for_another_page_or_session_is_refused(
 
 
 async def test_without_script_the_chat_is_a_plain_form_answered_with_the_whole_page(
-    console: Console, office: Office, clock: FakeClock
+    console: Console, office: Office, clock: Clock
 ) -> None:
     async with client(console) as http:
         await signed_in(console, clock, http)
@@ -314,7 +315,7 @@ async def test_without_script_the_chat_is_a_plain_form_answered_with_the_whole_p
 
 
 async def test_a_long_chat_keeps_only_its_latest_lines_so_the_page_stays_small(
-    console: Console, office: Office, clock: FakeClock
+    console: Console, office: Office, clock: Clock
 ) -> None:
     async with client(console) as http:
         await signed_in(console, clock, http)
@@ -328,7 +329,7 @@ async def test_a_long_chat_keeps_only_its_latest_lines_so_the_page_stays_small(
 
 
 async def test_only_admins_may_use_the_test_chat(
-    console: Console, office: Office, clock: FakeClock
+    console: Console, office: Office, clock: Clock
 ) -> None:
     _, secret = await add_staff(console, "sari", ("counsellor", "supervisor"))
     async with client(console) as http:
@@ -359,7 +360,7 @@ async def test_only_admins_may_use_the_test_chat(
     ids=["menu", "crisis", "check", "withdrawn", "triage", "too long"],
 )
 async def test_each_turn_leaves_the_state_plan_turn_would_leave(
-    office: Office, clock: FakeClock, script: list[str]
+    office: Office, clock: Clock, script: list[str]
 ) -> None:
     library, texts, config = office.flows.library, office.texts, office.config
     window = BookingContext(None, config.booking.hold_minutes)

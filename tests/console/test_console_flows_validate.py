@@ -11,7 +11,8 @@ from collections.abc import Callable
 
 import httpx
 import pytest
-from console_support import FakeClock, add_staff, client, csrf_of, login
+from console_support import add_staff, client, csrf_of, login
+from support import Clock
 
 from bot.console.core import Console
 from bot.console.office import Office
@@ -22,7 +23,7 @@ URL = "/console/flows/welcome/validate"
 THANKS = "Terima kasih atas kepercayaan Anda."
 
 
-async def admin_token(console: Console, clock: FakeClock, http: httpx.AsyncClient) -> str:
+async def admin_token(console: Console, clock: Clock, http: httpx.AsyncClient) -> str:
     _, secret = await add_staff(console, "ana", ("admin",))
     await login(http, "ana", secret, clock)
     return csrf_of((await http.get("/console/flows/welcome")).text)
@@ -44,7 +45,7 @@ def as_json(source: str) -> bytes:
 
 
 async def test_a_valid_draft_is_answered_with_its_step_count_and_version(
-    console: Console, office: Office, clock: FakeClock
+    console: Console, office: Office, clock: Clock
 ) -> None:
     draft = office.flows.source("welcome").replace(THANKS, "Terima kasih banyak.")
     before = office.flows.library.current_version("welcome")
@@ -119,7 +120,7 @@ PROBLEMS: list[tuple[str, Edit, list[dict[str, object]]]] = [
 async def test_each_kind_of_problem_is_answered_with_its_file_path_and_message(
     console: Console,
     office: Office,
-    clock: FakeClock,
+    clock: Clock,
     edit: Edit,
     expected: list[dict[str, object]],
 ) -> None:
@@ -155,7 +156,7 @@ async def test_each_kind_of_problem_is_answered_with_its_file_path_and_message(
     ids=["broken", "a list", "source not text", "no source", "not utf-8", "deep", "a form"],
 )
 async def test_a_body_that_is_not_the_expected_json_is_refused_kindly(
-    console: Console, clock: FakeClock, body: bytes, content_type: str
+    console: Console, clock: Clock, body: bytes, content_type: str
 ) -> None:
     async with client(console) as http:
         token = await admin_token(console, clock, http)
@@ -169,7 +170,7 @@ async def test_a_body_that_is_not_the_expected_json_is_refused_kindly(
 
 
 async def test_a_draft_larger_than_a_flow_may_be_is_refused_before_it_is_read(
-    console: Console, office: Office, clock: FakeClock
+    console: Console, office: Office, clock: Clock
 ) -> None:
     too_long = office.flows.source("welcome") + "#" * MAX_SOURCE_CHARS
     async with client(console) as http:
@@ -182,7 +183,7 @@ async def test_a_draft_larger_than_a_flow_may_be_is_refused_before_it_is_read(
 
 
 async def test_without_the_page_token_the_check_is_refused(
-    console: Console, office: Office, clock: FakeClock
+    console: Console, office: Office, clock: Clock
 ) -> None:
     draft = as_json(office.flows.source("welcome"))
     async with client(console) as http:
@@ -193,7 +194,7 @@ async def test_without_the_page_token_the_check_is_refused(
 
 
 async def test_a_token_from_another_session_does_not_count(
-    console: Console, office: Office, clock: FakeClock
+    console: Console, office: Office, clock: Clock
 ) -> None:
     draft = as_json(office.flows.source("welcome"))
     async with client(console) as first, client(console) as second:
@@ -206,7 +207,7 @@ async def test_a_token_from_another_session_does_not_count(
 
 @pytest.mark.parametrize("roles", [("counsellor",), ("supervisor",)])
 async def test_only_admins_may_check_a_draft(
-    console: Console, office: Office, clock: FakeClock, roles: tuple[str, ...]
+    console: Console, office: Office, clock: Clock, roles: tuple[str, ...]
 ) -> None:
     _, secret = await add_staff(console, "sari", roles)
     async with client(console) as http:
@@ -223,7 +224,7 @@ async def test_a_stranger_is_sent_to_sign_in(console: Console, office: Office) -
     assert response.status_code == 303 and response.headers["location"] == "/console/login"
 
 
-async def test_an_unknown_flow_is_not_found_as_json(console: Console, clock: FakeClock) -> None:
+async def test_an_unknown_flow_is_not_found_as_json(console: Console, clock: Clock) -> None:
     async with client(console) as http:
         token = await admin_token(console, clock, http)
         response = await validate(http, token, as_json("x"), "/console/flows/nope/validate")

@@ -10,7 +10,8 @@ from contextlib import aclosing
 import httpx
 import pytest
 from case_support import family_case
-from console_support import FAST, FakeClock, add_staff, client, login, post
+from console_support import FAST, add_staff, client, login, post
+from support import Clock
 
 import bot.web
 from bot.console.app import build_console, mount_console
@@ -27,7 +28,7 @@ def codes_in(html: str) -> list[str]:
 
 
 async def test_queue_orders_by_risk_then_waiting_time_and_shows_nothing_identifying(
-    console: Console, clock: FakeClock
+    console: Console, clock: Clock
 ) -> None:
     await add_staff(console, "sari", ("counsellor",))
     routine = await family_case(
@@ -54,7 +55,7 @@ async def test_queue_orders_by_risk_then_waiting_time_and_shows_nothing_identify
 
 
 async def test_two_counsellors_take_at_once_one_owns_it_the_other_sees_who(
-    console: Console, clock: FakeClock
+    console: Console, clock: Clock
 ) -> None:
     sari, _ = await add_staff(console, "sari", ("counsellor",))
     budi, _ = await add_staff(console, "budi", ("counsellor",))
@@ -77,7 +78,7 @@ async def test_two_counsellors_take_at_once_one_owns_it_the_other_sees_who(
 
 
 async def test_take_of_an_unknown_or_closed_case_is_answered_kindly(
-    console: Console, office: Office, clock: FakeClock
+    console: Console, office: Office, clock: Clock
 ) -> None:
     sari, _ = await add_staff(console, "sari", ("counsellor",))
     case = await family_case(console.store, clock)
@@ -91,7 +92,7 @@ async def test_take_of_an_unknown_or_closed_case_is_answered_kindly(
 
 
 async def test_event_stream_sends_the_queue_rendered_for_the_reader(
-    console: Console, clock: FakeClock
+    console: Console, clock: Clock
 ) -> None:
     await add_staff(console, "sari", ("counsellor",))
     case = await family_case(console.store, clock)
@@ -123,7 +124,7 @@ class CountingQueue:
 
 
 async def test_many_listeners_share_one_reader_and_all_see_each_change(
-    console: Console, clock: FakeClock
+    console: Console, clock: Clock
 ) -> None:
     first = await family_case(console.store, clock)
     source = CountingQueue([first])
@@ -154,7 +155,7 @@ async def test_many_listeners_share_one_reader_and_all_see_each_change(
     await feed.stop()
 
 
-async def test_closing_the_feed_ends_every_listener(console: Console, clock: FakeClock) -> None:
+async def test_closing_the_feed_ends_every_listener(console: Console, clock: Clock) -> None:
     source = CountingQueue([await family_case(console.store, clock)])
     feed = QueueFeed(source.load, FeedSettings(interval=60, heartbeat=600))
     ended = asyncio.Event()
@@ -179,7 +180,7 @@ async def test_closing_the_feed_ends_every_listener(console: Console, clock: Fak
 
 @pytest.fixture
 async def served(
-    store: Store, office: Office, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+    store: Store, office: Office, clock: Clock, monkeypatch: pytest.MonkeyPatch
 ) -> AsyncIterator[tuple[WebServer, Console]]:
     # A graceful shutdown that would wait ten minutes: stopping fast proves the streams end.
     monkeypatch.setattr(bot.web, "SHUTDOWN_GRACE_SECONDS", 600)
@@ -215,7 +216,7 @@ async def next_queue_event(lines: AsyncIterator[str]) -> str:
 
 
 async def test_a_new_urgent_case_reaches_open_streams_and_streams_end_on_shutdown(
-    served: tuple[WebServer, Console], clock: FakeClock
+    served: tuple[WebServer, Console], clock: Clock
 ) -> None:
     web, console = served
     await add_staff(console, "sari", ("counsellor",))

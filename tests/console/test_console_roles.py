@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import pytest
 from case_support import family_case
-from console_support import ROLE_SETS, FakeClock, add_staff, client, csrf_of, login
+from console_support import ROLE_SETS, add_staff, client, csrf_of, login
+from support import Clock
 
 from bot.console.core import Console
 from bot.console.office import Office
@@ -118,7 +119,7 @@ async def test_a_stranger_is_sent_to_login_or_refused(
 @pytest.mark.parametrize("role", sorted(ROLE_SETS))
 @pytest.mark.parametrize(("method", "path"), sorted(k for k, v in MATRIX.items() if v != PUBLIC))
 async def test_each_role_gets_exactly_its_pages(
-    console: Console, office: Office, clock: FakeClock, role: str, method: str, path: str
+    console: Console, office: Office, clock: Clock, role: str, method: str, path: str
 ) -> None:
     await add_staff(console, "target", ("counsellor",))  # staff id 1, acted upon
     me, secret = await add_staff(console, "me", ROLE_SETS[role])

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from console_support import PASSWORD, FakeClock, add_staff, client, login, post
+from console_support import PASSWORD, add_staff, client, login, post
+from support import Clock
 
 from bot.console.core import Console
 
 
-async def test_role_change_is_saved_and_audited(console: Console, clock: FakeClock) -> None:
+async def test_role_change_is_saved_and_audited(console: Console, clock: Clock) -> None:
     target, _ = await add_staff(console, "budi", ("counsellor",))
     admin, secret = await add_staff(console, "ana", ("admin",))
     async with client(console) as http:
@@ -26,7 +27,7 @@ async def test_role_change_is_saved_and_audited(console: Console, clock: FakeClo
     assert (await console.store.audit.verify()).ok
 
 
-async def test_admin_cannot_lock_themself_out(console: Console, clock: FakeClock) -> None:
+async def test_admin_cannot_lock_themself_out(console: Console, clock: Clock) -> None:
     admin, secret = await add_staff(console, "ana", ("admin",))
     async with client(console) as http:
         await login(http, "ana", secret, clock)
@@ -40,7 +41,7 @@ async def test_admin_cannot_lock_themself_out(console: Console, clock: FakeClock
     assert member is not None and member.active and "admin" in member.roles
 
 
-async def test_deactivating_a_user_ends_their_sessions(console: Console, clock: FakeClock) -> None:
+async def test_deactivating_a_user_ends_their_sessions(console: Console, clock: Clock) -> None:
     target, _ = await add_staff(console, "budi", ("counsellor",))
     _, secret = await add_staff(console, "ana", ("admin",))
     async with client(console) as budi:
@@ -53,7 +54,7 @@ async def test_deactivating_a_user_ends_their_sessions(console: Console, clock: 
 
 
 async def test_bad_input_when_adding_a_user_gets_a_kind_answer_and_is_shown_as_text(
-    console: Console, clock: FakeClock
+    console: Console, clock: Clock
 ) -> None:
     _, secret = await add_staff(console, "ana", ("admin",))
     async with client(console) as http:

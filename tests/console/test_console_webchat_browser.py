@@ -13,13 +13,14 @@ import io
 import re
 from pathlib import Path
 
+import pytest
 from browser_support import ARTIFACTS, launch, needs_chromium
 
 from bot.config import load_config
 from bot.console.auth.passwords import Hasher
 from bot.demo import run_demo
 
-pytestmark = needs_chromium
+pytestmark = [pytest.mark.browser, needs_chromium]
 WORDS = "suami saya memukuli saya sekarang, saya takut dibunuh"
 REPLY = "Saya konselor LK3. Apakah Anda aman sekarang?"
 

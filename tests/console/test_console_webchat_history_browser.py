@@ -16,13 +16,14 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import pytest
 from browser_support import ARTIFACTS, launch, needs_chromium
 
 from bot.config import Config, load_config
 from bot.console.auth.passwords import Hasher
 from bot.demo import run_demo
 
-pytestmark = needs_chromium
+pytestmark = [pytest.mark.browser, needs_chromium]
 SECRET = "anak saya belum pulang RAHASIA-3307"
 NEUTRAL = "Oke, terima kasih."
 

@@ -6,15 +6,16 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from storage_support import FakeClock
+from storage_support import T0
+from support import Clock
 
 from storage.crypto.keys import KeyRing
 from storage.store import Store
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
+def clock() -> Clock:
+    return Clock(T0)
 
 
 @pytest.fixture
@@ -28,7 +29,7 @@ def db_path(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-async def store(db_path: Path, keyring: KeyRing, clock: FakeClock) -> AsyncIterator[Store]:
+async def store(db_path: Path, keyring: KeyRing, clock: Clock) -> AsyncIterator[Store]:
     opened = await Store.open(db_path, keyring, clock=clock)
     try:
         yield opened

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sqlite3
 from contextlib import closing
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -12,18 +11,6 @@ from typing import Any
 from storage.records import CaseOpen, ConsentRecord, NewInbound, NewOutbound, TurnWrite
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
-
-
-@dataclass
-class FakeClock:
-    now: datetime = field(default=T0)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> datetime:
-        self.now += timedelta(seconds=seconds)
-        return self.now
 
 
 def at(seconds: float) -> datetime:

@@ -8,7 +8,8 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from storage_support import T0, FakeClock, message, raw_query, raw_update, reply, turn
+from storage_support import T0, message, raw_query, raw_update, reply, turn
+from support import Clock
 
 from storage.booking.records import (
     CancelBooking,
@@ -144,7 +145,7 @@ async def test_the_database_itself_refuses_a_double_booking(
 
 
 async def test_an_expired_hold_is_released_before_the_next_family_takes_the_slot(
-    store: Store, clock: FakeClock
+    store: Store, clock: Clock
 ) -> None:
     sari = await counsellor(store)
     first, second = await family(store, 1), await family(store, 2)

@@ -11,7 +11,8 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from storage_support import T0, FakeClock, message, raw_query, reply, turn
+from storage_support import T0, message, raw_query, reply, turn
+from support import Clock
 
 from storage.channels.webchat import FOREIGN, START, Cursor
 from storage.crypto.keys import KeyRing
@@ -79,7 +80,7 @@ async def test_messages_of_other_channels_are_no_lines(store: Store, db_path: Pa
     assert (await store.webchat.view(ADDRESS)).first is None
 
 
-async def test_a_reply_no_longer_waiting_is_never_shown(store: Store, clock: FakeClock) -> None:
+async def test_a_reply_no_longer_waiting_is_never_shown(store: Store, clock: Clock) -> None:
     _, [reply_id] = await webchat_turn(store, "w1", "halo", "Halo juga.")
     await store.outbox.mark_failed(reply_id, "cancelled_quick_exit", clock())
     assert await store.webchat.delivered(reply_id, ADDRESS) is None
@@ -88,7 +89,7 @@ async def test_a_reply_no_longer_waiting_is_never_shown(store: Store, clock: Fak
 
 
 async def test_the_newest_lines_are_kept_and_old_ones_go(
-    store: Store, db_path: Path, clock: FakeClock
+    store: Store, db_path: Path, clock: Clock
 ) -> None:
     for n in range(3):
         _, [reply_id] = await webchat_turn(store, f"w{n}", f"pesan {n}", f"balasan {n}")
@@ -171,7 +172,7 @@ async def test_a_page_that_slept_past_what_is_kept_starts_over_with_what_is(stor
 
 
 async def test_a_cursor_after_everything_went_says_so_with_nothing_to_show(
-    store: Store, clock: FakeClock
+    store: Store, clock: Clock
 ) -> None:
     await answered(store, "w1", SECRET)
     asleep = (await store.webchat.view(ADDRESS, keep_seconds=60)).cursor
@@ -217,7 +218,7 @@ def test_a_cursor_reads_back_as_given_and_anything_else_is_foreign() -> None:
 
 
 async def test_the_epoch_survives_a_restart(
-    db_path: Path, keyring: KeyRing, clock: FakeClock
+    db_path: Path, keyring: KeyRing, clock: Clock
 ) -> None:
     async with await Store.open(db_path, keyring, clock=clock) as store:
         await answered(store, "w1", SECRET)

@@ -6,7 +6,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from storage_support import T0, FakeClock, at, message, raw_query, raw_update
+from storage_support import T0, at, message, raw_query, raw_update
+from support import Clock
 
 from storage.crypto.keys import KeyRing
 from storage.errors import InvalidRecordError, WrongKeyError
@@ -95,7 +96,7 @@ async def test_same_address_on_two_channels_is_two_contacts(store: Store) -> Non
 
 
 async def test_received_message_survives_reopening(
-    db_path: Path, keyring: KeyRing, clock: FakeClock
+    db_path: Path, keyring: KeyRing, clock: Clock
 ) -> None:
     async with await Store.open(db_path, keyring, clock=clock) as store:
         contact, inbox_id = await store.receive("telegram", "555", message("u1", "jangan hilang"))
@@ -157,7 +158,7 @@ def test_unusable_inbound_is_refused_when_built(
 
 
 async def test_data_key_under_an_unknown_master_key_is_reported(
-    db_path: Path, keyring: KeyRing, clock: FakeClock
+    db_path: Path, keyring: KeyRing, clock: Clock
 ) -> None:
     async with await Store.open(db_path, keyring, clock=clock) as store:
         await store.receive("telegram", "555", message("u1"))

@@ -7,7 +7,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from storage_support import T0, FakeClock, at, message, reply, turn
+from storage_support import T0, at, message, reply, turn
+from support import Clock
 
 from storage.crypto.keys import KeyRing
 from storage.errors import ConstraintError, InvalidRecordError, NotFoundError
@@ -240,7 +241,7 @@ async def test_case_urgency_must_be_known() -> None:
 
 
 async def test_everything_committed_is_there_after_reopening(
-    db_path: Path, keyring: KeyRing, clock: FakeClock
+    db_path: Path, keyring: KeyRing, clock: Clock
 ) -> None:
     async with await Store.open(db_path, keyring, clock=clock) as store:
         contact, inbox_id = await received(store)

@@ -7,7 +7,8 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from storage_support import FakeClock, message, raw_query
+from storage_support import message, raw_query
+from support import Clock
 
 from storage.crypto.backup import backup_database, restore_database
 from storage.crypto.keys import KeyRing
@@ -19,7 +20,7 @@ ADDRESS = "+6281299887766"
 
 
 async def test_a_backup_taken_during_writes_is_one_consistent_snapshot(
-    tmp_path: Path, db_path: Path, keyring: KeyRing, clock: FakeClock
+    tmp_path: Path, db_path: Path, keyring: KeyRing, clock: Clock
 ) -> None:
     async with await Store.open(db_path, keyring, clock=clock) as store:
 
@@ -46,7 +47,7 @@ async def test_a_backup_taken_during_writes_is_one_consistent_snapshot(
 
 
 async def test_a_backup_holds_personal_data_only_as_ciphertext(
-    tmp_path: Path, db_path: Path, keyring: KeyRing, clock: FakeClock
+    tmp_path: Path, db_path: Path, keyring: KeyRing, clock: Clock
 ) -> None:
     async with await Store.open(db_path, keyring, clock=clock) as store:
         await store.receive("whatsapp", ADDRESS, message("x1", MARKER, channel="whatsapp"))
@@ -68,7 +69,7 @@ def test_a_backup_never_overwrites_and_needs_a_database(tmp_path: Path, db_path:
 
 
 async def test_restore_goes_only_into_a_folder_without_a_database(
-    tmp_path: Path, db_path: Path, keyring: KeyRing, clock: FakeClock
+    tmp_path: Path, db_path: Path, keyring: KeyRing, clock: Clock
 ) -> None:
     async with await Store.open(db_path, keyring, clock=clock) as store:
         await store.receive("telegram", "111", message("m1", "halo"))

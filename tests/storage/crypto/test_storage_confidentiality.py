@@ -6,7 +6,8 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
-from storage_support import T0, FakeClock, message, raw_query, raw_update, reply, turn
+from storage_support import T0, message, raw_query, raw_update, reply, turn
+from support import Clock
 
 from storage.crypto.keys import KeyRing, MasterKey, generate_key_file
 from storage.errors import DecryptError, WrongKeyError
@@ -71,7 +72,7 @@ async def write_markers(store: Store) -> None:
 
 
 async def test_personal_data_is_nowhere_in_the_database_wal_or_shm(
-    db_path: Path, keyring: KeyRing, clock: FakeClock
+    db_path: Path, keyring: KeyRing, clock: Clock
 ) -> None:
     store = await Store.open(db_path, keyring, clock=clock)
     try:
@@ -91,7 +92,7 @@ async def test_personal_data_is_nowhere_in_the_database_wal_or_shm(
     assert leaks(db_path) == []
 
 
-async def make_two_contacts(db_path: Path, keyring: KeyRing, clock: FakeClock) -> None:
+async def make_two_contacts(db_path: Path, keyring: KeyRing, clock: Clock) -> None:
     """Contact 1 has inbox rows 1 and 2 (with outbox rows 1 and 2); contact 2 has row 3."""
     async with await Store.open(db_path, keyring, clock=clock) as store:
         first, one = await store.receive("telegram", "111", message("u1", "pesan pertama"))
@@ -158,7 +159,7 @@ MOVES: list[tuple[str, str, Read, str]] = [
     ("sql", "read", "where"), [m[1:] for m in MOVES], ids=[m[0] for m in MOVES]
 )
 async def test_ciphertext_moved_elsewhere_fails_to_decrypt(
-    db_path: Path, keyring: KeyRing, clock: FakeClock, sql: str, read: Read, where: str
+    db_path: Path, keyring: KeyRing, clock: Clock, sql: str, read: Read, where: str
 ) -> None:
     await make_two_contacts(db_path, keyring, clock)
     raw_update(db_path, sql)
@@ -170,7 +171,7 @@ async def test_ciphertext_moved_elsewhere_fails_to_decrypt(
 
 
 async def test_untouched_rows_still_read_after_a_neighbour_is_tampered_with(
-    db_path: Path, keyring: KeyRing, clock: FakeClock
+    db_path: Path, keyring: KeyRing, clock: Clock
 ) -> None:
     await make_two_contacts(db_path, keyring, clock)
     raw_update(db_path, MOVES[0][1])
@@ -180,7 +181,7 @@ async def test_untouched_rows_still_read_after_a_neighbour_is_tampered_with(
 
 
 async def test_wrong_key_file_is_refused_with_a_clear_error(
-    tmp_path: Path, db_path: Path, clock: FakeClock
+    tmp_path: Path, db_path: Path, clock: Clock
 ) -> None:
     right = tmp_path / "right.key"
     wrong = tmp_path / "wrong.key"
@@ -202,7 +203,7 @@ async def test_wrong_key_file_is_refused_with_a_clear_error(
 
 
 async def test_a_different_key_under_a_known_id_is_refused(
-    db_path: Path, keyring: KeyRing, clock: FakeClock
+    db_path: Path, keyring: KeyRing, clock: Clock
 ) -> None:
     await (await Store.open(db_path, keyring, clock=clock)).close()
     impostor = KeyRing((MasterKey(keyring.primary.key_id, bytes(32)),), "test ring")
@@ -211,7 +212,7 @@ async def test_a_different_key_under_a_known_id_is_refused(
 
 
 async def test_new_first_key_with_an_old_known_key_starts_rotation(
-    db_path: Path, keyring: KeyRing, clock: FakeClock
+    db_path: Path, keyring: KeyRing, clock: Clock
 ) -> None:
     old = keyring.primary
     async with await Store.open(db_path, keyring, clock=clock) as store:

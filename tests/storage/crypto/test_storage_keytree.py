@@ -8,7 +8,8 @@ import os
 from pathlib import Path
 
 import pytest
-from storage_support import FakeClock, message
+from storage_support import message
+from support import Clock
 
 from storage.crypto.keys import KeyRing
 from storage.crypto.keytree import DEPTH, MAX_LEAF, KeyTree
@@ -125,7 +126,7 @@ def test_a_broken_tree_file_is_refused_naming_what_is_wrong(
 
 
 async def test_a_database_refuses_to_open_without_its_own_tree(
-    tmp_path: Path, keyring: KeyRing, clock: FakeClock
+    tmp_path: Path, keyring: KeyRing, clock: Clock
 ) -> None:
     db = tmp_path / "lk3.db"
     async with await Store.open(db, keyring, clock=clock) as store:
@@ -141,7 +142,7 @@ async def test_a_database_refuses_to_open_without_its_own_tree(
 
 
 async def test_new_contacts_never_get_an_id_whose_leaf_was_destroyed(
-    tmp_path: Path, keyring: KeyRing, clock: FakeClock
+    tmp_path: Path, keyring: KeyRing, clock: Clock
 ) -> None:
     """An older copy of the database restored beside a newer tree starts above its punctures."""
     db = tmp_path / "lk3.db"

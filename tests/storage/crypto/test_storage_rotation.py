@@ -6,7 +6,8 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from storage_support import FakeClock, message, raw_query, raw_update
+from storage_support import message, raw_query, raw_update
+from support import Clock
 
 from storage.crypto.aead import seal
 from storage.crypto.keys import KeyRing, MasterKey
@@ -24,7 +25,7 @@ class Interrupted(Exception):
     """Stands for the process dying between two batches."""
 
 
-async def populate(db_path: Path, ring: KeyRing, clock: FakeClock) -> dict[str, str]:
+async def populate(db_path: Path, ring: KeyRing, clock: Clock) -> dict[str, str]:
     """Contacts written under the old key; returns transport id -> words, to check later."""
     words = {}
     async with await Store.open(db_path, ring, clock=clock) as store:
@@ -42,7 +43,7 @@ async def everything_reads(store: Store, words: dict[str, str]) -> None:
 
 
 async def test_rotation_interrupted_mid_way_resumes_and_loses_nothing(
-    db_path: Path, clock: FakeClock
+    db_path: Path, clock: Clock
 ) -> None:
     old, new = MasterKey.generate(), MasterKey.generate()
     words = await populate(db_path, KeyRing((old,), "old"), clock)
@@ -77,7 +78,7 @@ async def test_rotation_interrupted_mid_way_resumes_and_loses_nothing(
 
 
 async def test_before_rotation_the_old_key_cannot_be_dropped(
-    db_path: Path, clock: FakeClock
+    db_path: Path, clock: Clock
 ) -> None:
     old, new = MasterKey.generate(), MasterKey.generate()
     await populate(db_path, KeyRing((old,), "old"), clock)
@@ -86,7 +87,7 @@ async def test_before_rotation_the_old_key_cannot_be_dropped(
         await Store.open(db_path, KeyRing((new,), "new only"), clock=clock)
 
 
-async def test_rotation_runs_while_the_bot_keeps_writing(db_path: Path, clock: FakeClock) -> None:
+async def test_rotation_runs_while_the_bot_keeps_writing(db_path: Path, clock: Clock) -> None:
     old, new = MasterKey.generate(), MasterKey.generate()
     words = await populate(db_path, KeyRing((old,), "old"), clock)
     both = KeyRing((new, old), "new first")
@@ -109,7 +110,7 @@ async def test_rotation_runs_while_the_bot_keeps_writing(db_path: Path, clock: F
 
 
 async def test_keys_from_before_the_key_tree_are_read_and_then_bound_to_it(
-    db_path: Path, keyring: KeyRing, clock: FakeClock
+    db_path: Path, keyring: KeyRing, clock: Clock
 ) -> None:
     """A database older than the key tree: its keys open with the master key until rotated."""
     words = await populate(db_path, keyring, clock)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from storage_support import T0, FakeClock, raw_query, raw_update
+from storage_support import T0, raw_query, raw_update
+from support import Clock
 
 from storage.crypto.keys import KeyRing
 from storage.engine.clock import to_micros
@@ -16,7 +17,7 @@ from storage.store import Store
 
 
 async def test_new_database_records_every_migration_with_its_time(
-    db_path: Path, keyring: KeyRing, clock: FakeClock
+    db_path: Path, keyring: KeyRing, clock: Clock
 ) -> None:
     await (await Store.open(db_path, keyring, clock=clock)).close()
     recorded = raw_query(db_path, "SELECT name, applied_at FROM migrations ORDER BY name")
@@ -25,7 +26,7 @@ async def test_new_database_records_every_migration_with_its_time(
 
 
 async def test_reopening_applies_nothing_again(
-    db_path: Path, keyring: KeyRing, clock: FakeClock
+    db_path: Path, keyring: KeyRing, clock: Clock
 ) -> None:
     await (await Store.open(db_path, keyring, clock=clock)).close()
     before = raw_query(db_path, "SELECT name, applied_at FROM migrations ORDER BY name")
@@ -35,7 +36,7 @@ async def test_reopening_applies_nothing_again(
 
 
 async def test_database_from_a_newer_version_is_refused(
-    db_path: Path, keyring: KeyRing, clock: FakeClock
+    db_path: Path, keyring: KeyRing, clock: Clock
 ) -> None:
     await (await Store.open(db_path, keyring, clock=clock)).close()
     raw_update(db_path, "INSERT INTO migrations VALUES ('0099_future', 0)")
@@ -63,6 +64,6 @@ async def test_failing_migration_leaves_no_trace(db_path: Path) -> None:
     assert raw_query(db_path, "SELECT name FROM migrations") == [("0001_first",)]
 
 
-async def test_database_is_in_wal_mode(db_path: Path, keyring: KeyRing, clock: FakeClock) -> None:
+async def test_database_is_in_wal_mode(db_path: Path, keyring: KeyRing, clock: Clock) -> None:
     await (await Store.open(db_path, keyring, clock=clock)).close()
     assert raw_query(db_path, "PRAGMA journal_mode") == [("wal",)]

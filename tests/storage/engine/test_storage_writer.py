@@ -7,7 +7,8 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
-from storage_support import FakeClock, message, raw_query, reply, turn
+from storage_support import message, raw_query, reply, turn
+from support import Clock
 
 from storage.crypto.keys import KeyRing
 from storage.crypto.vault import Vault
@@ -18,7 +19,7 @@ from storage.store import Store
 
 
 async def test_two_hundred_concurrent_receives_are_all_durable_in_few_transactions(
-    db_path: Path, keyring: KeyRing, clock: FakeClock
+    db_path: Path, keyring: KeyRing, clock: Clock
 ) -> None:
     async with await Store.open(db_path, keyring, clock=clock) as store:
         results = await asyncio.gather(
@@ -75,7 +76,7 @@ async def test_receive_that_fails_after_creating_its_contact_leaves_no_contact(
 
 
 async def test_close_runs_every_write_already_queued(
-    db_path: Path, keyring: KeyRing, clock: FakeClock
+    db_path: Path, keyring: KeyRing, clock: Clock
 ) -> None:
     store = await Store.open(db_path, keyring, clock=clock)
     tasks = [
@@ -98,7 +99,7 @@ async def test_closed_store_refuses_reads_and_writes(store: Store) -> None:
 
 
 async def test_rolled_back_contact_leaves_no_data_key_in_memory(
-    store: Store, db_path: Path, keyring: KeyRing, clock: FakeClock
+    store: Store, db_path: Path, keyring: KeyRing, clock: Clock
 ) -> None:
     with pytest.raises(InvalidRecordError):
         await store.receive("telegram", "111", message("u1", channel="whatsapp"))

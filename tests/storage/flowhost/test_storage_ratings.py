@@ -6,7 +6,8 @@ import dataclasses
 from pathlib import Path
 
 import pytest
-from storage_support import FakeClock, message, raw_query, raw_update, turn
+from storage_support import T0, message, raw_query, raw_update, turn
+from support import Clock
 
 from storage.crypto.keys import KeyRing
 from storage.errors import InvalidRecordError, StorageError
@@ -97,7 +98,7 @@ async def test_an_erasure_leaves_the_counts_which_hold_nothing_personal(
 
 
 async def test_the_counts_survive_a_reopen(db_path: Path, keyring: KeyRing) -> None:
-    clock = FakeClock()
+    clock = Clock(T0)
     async with await Store.open(db_path, keyring, clock=clock) as store:
         await rated_turn(store, "713", RATED)
     async with await Store.open(db_path, keyring, clock=clock) as store:

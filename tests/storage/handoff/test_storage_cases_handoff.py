@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
-from storage_support import T0, FakeClock, at, message, raw_query, turn
+from storage_support import T0, at, message, raw_query, turn
+from support import Clock
 
 from storage.errors import InvalidRecordError
 from storage.handoff.records import AlertRef, LiveCase
@@ -116,7 +117,7 @@ async def test_unanswered_urgent_cases_count_as_past_the_target(store: Store) ->
 
 
 async def test_notes_are_sealed_and_referrals_and_outcomes_are_codes(
-    store: Store, db_path: Path, clock: FakeClock
+    store: Store, db_path: Path, clock: Clock
 ) -> None:
     case = await open_case(store, "1", "darurat", 0)
     sari = await staff_id(store, "sari")

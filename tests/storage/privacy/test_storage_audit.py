@@ -7,7 +7,8 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from storage_support import FakeClock, raw_query
+from storage_support import raw_query
+from support import Clock
 
 from storage.crypto.keys import KeyRing
 from storage.errors import InvalidRecordError
@@ -20,7 +21,7 @@ DROP_GUARDS = (
 )
 
 
-async def five_rows(db_path: Path, keyring: KeyRing, clock: FakeClock) -> None:
+async def five_rows(db_path: Path, keyring: KeyRing, clock: Clock) -> None:
     async with await Store.open(db_path, keyring, clock=clock) as store:
         for n in range(1, 6):
             clock.advance(60)
@@ -36,14 +37,14 @@ def tamper(db_path: Path, *statements: str) -> None:
             conn.execute(sql)
 
 
-async def verify(db_path: Path, keyring: KeyRing, clock: FakeClock) -> list[str]:
+async def verify(db_path: Path, keyring: KeyRing, clock: Clock) -> list[str]:
     async with await Store.open(db_path, keyring, clock=clock) as store:
         report = await store.audit.verify()
     return [str(p) for p in report.problems]
 
 
 async def test_an_untouched_log_verifies_and_reports_its_head(
-    db_path: Path, keyring: KeyRing, clock: FakeClock
+    db_path: Path, keyring: KeyRing, clock: Clock
 ) -> None:
     await five_rows(db_path, keyring, clock)
     async with await Store.open(db_path, keyring, clock=clock) as store:
@@ -57,7 +58,7 @@ async def test_an_untouched_log_verifies_and_reports_its_head(
 
 @pytest.mark.parametrize("sql", ["UPDATE audit SET reason = 'x'", "DELETE FROM audit"])
 async def test_sql_cannot_change_or_remove_a_row(
-    db_path: Path, keyring: KeyRing, clock: FakeClock, sql: str
+    db_path: Path, keyring: KeyRing, clock: Clock, sql: str
 ) -> None:
     await five_rows(db_path, keyring, clock)
     with pytest.raises(sqlite3.DatabaseError, match="append-only"), sqlite3.connect(db_path) as c:
@@ -136,7 +137,7 @@ TAMPERING = [
 async def test_tampering_is_detected_row_by_row(
     db_path: Path,
     keyring: KeyRing,
-    clock: FakeClock,
+    clock: Clock,
     statements: tuple[str, ...],
     expected: list[str],
 ) -> None:
@@ -146,7 +147,7 @@ async def test_tampering_is_detected_row_by_row(
 
 
 async def test_a_row_copied_from_another_database_does_not_verify(
-    tmp_path: Path, keyring: KeyRing, clock: FakeClock
+    tmp_path: Path, keyring: KeyRing, clock: Clock
 ) -> None:
     """The chain is keyed: rows written under another database's audit key are refused."""
     ours, theirs = tmp_path / "ours.db", tmp_path / "theirs.db"

@@ -8,7 +8,8 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from storage_support import T0, FakeClock, at, message, raw_query, raw_update, reply, turn
+from storage_support import T0, at, message, raw_query, raw_update, reply, turn
+from support import Clock
 
 from storage.crypto.backup import backup_database, restore_database
 from storage.crypto.keys import KeyRing
@@ -52,7 +53,7 @@ def rows_of(db_path: Path, contact_id: int) -> dict[str, int]:
 
 
 async def test_erasing_removes_every_row_and_keeps_only_anonymous_counts(
-    db_path: Path, keyring: KeyRing, clock: FakeClock
+    db_path: Path, keyring: KeyRing, clock: Clock
 ) -> None:
     # A table some later feature adds, pointing at contacts: it is found and erased too.
     async with await Store.open(db_path, keyring, clock=clock):
@@ -92,7 +93,7 @@ async def test_erasing_removes_every_row_and_keeps_only_anonymous_counts(
 
 
 async def test_the_destroyed_key_is_overwritten_in_the_database_file(
-    db_path: Path, keyring: KeyRing, clock: FakeClock
+    db_path: Path, keyring: KeyRing, clock: Clock
 ) -> None:
     async with await Store.open(db_path, keyring, clock=clock) as store:
         anna, _ = await family(store, "111", MARK_A, "a1")
@@ -106,7 +107,7 @@ async def test_the_destroyed_key_is_overwritten_in_the_database_file(
 
 
 async def test_restoring_an_older_backup_does_not_bring_an_erased_contact_back(
-    tmp_path: Path, db_path: Path, keyring: KeyRing, clock: FakeClock
+    tmp_path: Path, db_path: Path, keyring: KeyRing, clock: Clock
 ) -> None:
     async with await Store.open(db_path, keyring, clock=clock) as store:
         anna, anna_msg = await family(store, "111", MARK_A, "a1")
@@ -144,7 +145,7 @@ async def test_restoring_an_older_backup_does_not_bring_an_erased_contact_back(
 
 
 async def test_only_an_old_copy_of_the_key_tree_could_open_an_erased_contact(
-    tmp_path: Path, db_path: Path, keyring: KeyRing, clock: FakeClock
+    tmp_path: Path, db_path: Path, keyring: KeyRing, clock: Clock
 ) -> None:
     """Why the README says: keep the key tree apart from backups, and only its latest copy."""
     stale_tree = tmp_path / "stale.keytree"
@@ -159,7 +160,7 @@ async def test_only_an_old_copy_of_the_key_tree_could_open_an_erased_contact(
 
 
 async def test_a_confirmed_erasure_keeps_only_the_farewell_until_it_is_sent(
-    db_path: Path, keyring: KeyRing, clock: FakeClock
+    db_path: Path, keyring: KeyRing, clock: Clock
 ) -> None:
     async with await Store.open(db_path, keyring, clock=clock) as store:
         anna, first = await family(store, "111", MARK_A, "a1")
@@ -212,7 +213,7 @@ async def test_a_confirmed_erasure_keeps_only_the_farewell_until_it_is_sent(
 
 
 async def test_a_farewell_that_cannot_be_delivered_is_dropped_after_a_day(
-    db_path: Path, keyring: KeyRing, clock: FakeClock
+    db_path: Path, keyring: KeyRing, clock: Clock
 ) -> None:
     async with await Store.open(db_path, keyring, clock=clock) as store:
         anna, _ = await family(store, "111", MARK_A, "a1")
@@ -232,7 +233,7 @@ async def test_a_farewell_that_cannot_be_delivered_is_dropped_after_a_day(
 
 
 async def test_an_erasure_interrupted_before_the_key_tree_is_finished_on_the_next_start(
-    db_path: Path, keyring: KeyRing, clock: FakeClock
+    db_path: Path, keyring: KeyRing, clock: Clock
 ) -> None:
     async with await Store.open(db_path, keyring, clock=clock) as store:
         anna, _ = await family(store, "111", MARK_A, "a1")
@@ -267,7 +268,7 @@ DAY = 86400
     ],
 )
 async def test_retention_erases_exactly_what_its_rules_say(
-    db_path: Path, keyring: KeyRing, clock: FakeClock, setup: str, expected: str | None
+    db_path: Path, keyring: KeyRing, clock: Clock, setup: str, expected: str | None
 ) -> None:
     async with await Store.open(db_path, keyring, clock=clock) as store:
         contact, inbox_id = await store.receive("telegram", "111", message("m1"))
