@@ -52,7 +52,7 @@ bench: $(STAMP)
 # The fault run at length (about 10 minutes; not in CI): 150 SIGKILL cycles through
 # Telegram and through WhatsApp webhooks; -s prints each run's counts.
 soak: $(STAMP)
-	LK3_SOAK_CYCLES=150 $(PY) -m pytest -q -s -p no:cacheprovider tests/bot/test_faults_kill.py tests/bot/test_faults_sqlite.py
+	LK3_SOAK_CYCLES=150 $(PY) -m pytest -q -s -p no:cacheprovider tests/bot/core/test_faults_kill.py tests/bot/core/test_faults_sqlite.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

@@ -50,7 +50,7 @@ __all__ = [
 # Cases in one alert message: WhatsApp's list picker takes up to 10 items. On
 # Telegram (one message a second to a chat) a flood's alerts would queue a second
 # per 8 cases, so a message there lists up to 30, each with its "take" button: as
-# many as still fit one message at the longest (tests/bot/test_handoff_digest.py).
+# many as still fit one message at the longest (tests/bot/handoff/test_handoff_digest.py).
 # With 20, a flood's 36 crises needed a third message, two seconds after the first.
 DIGEST_CASES = 8
 DIGEST_CASES_BY_CHANNEL = {"telegram": 30}

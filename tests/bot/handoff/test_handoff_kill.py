@@ -5,7 +5,7 @@ so a process that dies after a case opened alerts it when it runs again, and one
 that dies after the alert went does not alert again for the same moment (the
 message itself may be sent once more if the kill came before its sent mark: at
 least once). The re-alert schedule across restarts is shown in
-tests/bot/test_handoff_digest.py with an injected clock.
+tests/bot/handoff/test_handoff_digest.py with an injected clock.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ from bot.cli import main
 
 pytestmark = pytest.mark.e2e
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def chat(config: Path, who: str, lines: list[str]) -> subprocess.CompletedProcess[str]:

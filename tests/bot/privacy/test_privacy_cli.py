@@ -21,7 +21,7 @@ from bot.cli import main
 
 pytestmark = pytest.mark.e2e
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 MARK_A = "RAHASIA-ANNA-2718"
 MARK_B = "RAHASIA-BUDI-1618"
 

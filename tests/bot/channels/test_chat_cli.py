@@ -18,7 +18,7 @@ from bot.core.failpoints import EXIT_CODE, POINTS
 
 pytestmark = pytest.mark.e2e
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def chat(

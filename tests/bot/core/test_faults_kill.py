@@ -37,7 +37,7 @@ from bot.config import load_config
 
 pytestmark = pytest.mark.kill
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 FAMILIES = 12
 MESSAGES_EACH = 4
 # `lk3 run` sends WhatsApp replies at 20 a second and one a second to each person, so

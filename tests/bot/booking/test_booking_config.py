@@ -8,7 +8,7 @@ import pytest
 
 from bot.config import BookingSettings, ConfigError, load_config
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "config.example.toml"
+EXAMPLE = Path(__file__).resolve().parents[3] / "config.example.toml"
 
 
 def test_the_example_file_spells_out_the_booking_defaults() -> None:
