@@ -237,6 +237,7 @@ class App:
         await self.pipeline.stop()
         await self.sender.stop()
         await self.privacy.stop()
+        await self.retention.stop()
         if self.escalation is not None:
             await self.escalation.stop()
         for task in self._tasks:

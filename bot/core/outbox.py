@@ -29,6 +29,7 @@ from bot.channels.base import (
 )
 from bot.core.failpoints import failpoint
 from bot.core.ratelimit import RateLimiter
+from bot.core.worker import Worker
 from storage.errors import DecryptError, WrongKeyError
 from storage.records import OutboxHead, OutboxRow
 from storage.store import Store
@@ -61,7 +62,7 @@ class RefHandler:
     deliver: Deliver | None = None
 
 
-class OutboxSender:
+class OutboxSender(Worker):
     """Sends what is due; woken by the pipeline after each committed turn."""
 
     def __init__(
@@ -74,6 +75,7 @@ class OutboxSender:
         concurrency: int = 8,
         max_attempts: int = 25,
     ) -> None:
+        super().__init__()
         self._store = store
         self._refs: dict[str, RefHandler] = {}
         self._channels = dict(channels)
@@ -85,40 +87,26 @@ class OutboxSender:
         }
         self._slots = asyncio.Semaphore(concurrency)
         self._max_attempts = max_attempts
-        self._wake = asyncio.Event()
         self._inflight_rows: set[int] = set()
         # Rows whose send finished while a read of due rows was under way: that read
         # may still see them pending, so this pass leaves them (no duplicate send).
         self._finished_rows: set[int] = set()
         self._inflight_contacts: set[int] = set()
         self._tasks: set[asyncio.Task[None]] = set()
-        self._stopping = False
         self._idle = asyncio.Event()
 
-    def wake(self) -> None:
-        """Tells the sender that new rows may be due."""
-        self._wake.set()
+    async def tick(self) -> float:
+        """Starts the sends of what is due; the pause is until the next row falls due."""
+        return await self._dispatch_due()
 
-    async def run(self) -> None:
-        """Sends due rows until `stop` is called; a failure to look never stops it."""
-        failures = 0
-        while not self._stopping:
-            self._wake.clear()
-            try:
-                pause = await self._dispatch_due()
-                failures = 0
-            except Exception as exc:
-                # A database hiccup must not silence every family: log, back off, go on.
-                failures += 1
-                pause = min(POLL_SECONDS, 0.1 * 2**failures)
-                log.error("outbox: looking for due rows failed (%s)", type(exc).__name__)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=pause)
+    def failed(self, exc: Exception, failures: int) -> float:
+        # A database hiccup must not silence every family: log, back off, go on.
+        log.error("outbox: looking for due rows failed (%s)", type(exc).__name__)
+        return min(POLL_SECONDS, 0.1 * 2.0**failures)
 
     async def stop(self) -> None:
         """Stops taking rows and waits for sends already under way."""
-        self._stopping = True
-        self._wake.set()
+        await super().stop()
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
 

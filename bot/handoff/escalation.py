@@ -30,8 +30,6 @@ a timer for the re-alerts; a pass that finds nothing due reads only the cases.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -39,6 +37,7 @@ from zoneinfo import ZoneInfo
 
 from bot.config import Config
 from bot.core.turns import PRIORITY_ALERT, PRIORITY_URGENT
+from bot.core.worker import Worker
 from bot.handoff.alerts import AlertRenderer
 from bot.handoff.service import Handoff, case_ref, minutes
 from storage.handoff.records import DueAlert, LiveCase
@@ -54,7 +53,7 @@ ALERT_GATHER = timedelta(seconds=0.3)
 ESCALATION_POLL_SECONDS = 20.0
 
 
-class EscalationJob:
+class EscalationJob(Worker):
     """Runs `run_once` every few seconds and whenever a turn has committed."""
 
     def __init__(
@@ -66,6 +65,7 @@ class EscalationJob:
         *,
         on_queued: Callable[[], None] = lambda: None,
     ) -> None:
+        super().__init__()
         self._store = store
         self._handoff = handoff
         self._render = AlertRenderer(handoff)
@@ -73,29 +73,18 @@ class EscalationJob:
         self._clock = clock
         # Tells the outbox sender that alerts were queued (it may be asleep till its poll).
         self._on_queued = on_queued
-        self._wake = asyncio.Event()
-        self._stopping = False
         # Whether the bot is still reading a flood of messages (Pipeline.reading_backlog).
         self.gathering: Callable[[], bool] = lambda: False
         # When each case that nobody could be alerted to was last logged (see _alert).
         self._unalertable: dict[int, datetime] = {}
 
-    def wake(self) -> None:
-        self._wake.set()
+    async def tick(self) -> float:
+        await self.run_once()
+        return ESCALATION_POLL_SECONDS
 
-    async def run(self) -> None:
-        while not self._stopping:
-            self._wake.clear()
-            try:
-                await self.run_once()
-            except Exception as exc:
-                log.error("escalation pass failed (%s)", type(exc).__name__, exc_info=True)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), ESCALATION_POLL_SECONDS)
-
-    async def stop(self) -> None:
-        self._stopping = True
-        self._wake.set()
+    def failed(self, exc: Exception, failures: int) -> float:
+        log.error("escalation pass failed (%s)", type(exc).__name__, exc_info=exc)
+        return ESCALATION_POLL_SECONDS
 
     async def run_once(self) -> int:
         """One pass; returns how many cases got an alert or a reminder."""

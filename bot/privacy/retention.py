@@ -15,7 +15,6 @@ contact ids, never content.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections import Counter
 from collections.abc import Callable
@@ -23,6 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.config import Retention
+from bot.core.worker import Worker
 from storage.privacy.repo import DueErasure
 from storage.store import Store
 
@@ -44,7 +44,7 @@ class PurgeReport:
         return dict(sorted(Counter(d.reason for d in self.due).items()))
 
 
-class RetentionJob:
+class RetentionJob(Worker):
     def __init__(
         self,
         store: Store,
@@ -53,6 +53,7 @@ class RetentionJob:
         clock: Callable[[], datetime],
         interval: timedelta = DAILY,
     ) -> None:
+        super().__init__()
         self._store = store
         self._retention = retention
         self._clock = clock
@@ -95,11 +96,11 @@ class RetentionJob:
             )
         return report
 
-    async def run(self) -> None:
-        """Runs now and then every `interval`, until cancelled."""
-        while True:
-            try:
-                await self.run_once()
-            except Exception:
-                log.exception("retention run failed; trying again at the next run")
-            await asyncio.sleep(self._interval.total_seconds())
+    async def tick(self) -> float:
+        """Runs now and then every `interval`."""
+        await self.run_once()
+        return self._interval.total_seconds()
+
+    def failed(self, exc: Exception, failures: int) -> float:
+        log.error("retention run failed; trying again at the next run", exc_info=exc)
+        return self._interval.total_seconds()

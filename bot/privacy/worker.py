@@ -17,13 +17,13 @@ Logs carry counts and ids only.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.channels.base import Channel, DeliveryError, MessageDeleter, Unreachable
+from bot.core.worker import Worker
 from storage.store import Store
 
 __all__ = ["DELETABLE_WINDOW", "PrivacyRound", "PrivacyWorker"]
@@ -44,7 +44,7 @@ class PrivacyRound:
     keys_destroyed: int = 0
 
 
-class PrivacyWorker:
+class PrivacyWorker(Worker):
     """Runs `run_once` when woken (after each committed turn) and every few seconds."""
 
     def __init__(
@@ -55,31 +55,20 @@ class PrivacyWorker:
         clock: Callable[[], datetime],
         poll_seconds: float = POLL_SECONDS,
     ) -> None:
+        super().__init__()
         self._store = store
         self._channels = dict(channels)
         self._clock = clock
         self._poll = poll_seconds
-        self._wake = asyncio.Event()
         self._lock = asyncio.Lock()
-        self._stopping = False
 
-    def wake(self) -> None:
-        self._wake.set()
+    async def tick(self) -> float:
+        await self.run_once()
+        return self._poll
 
-    async def run(self) -> None:
-        """Works until `stop`; a failing pass is logged and tried again on the next."""
-        while not self._stopping:
-            self._wake.clear()
-            try:
-                await self.run_once()
-            except Exception:
-                log.exception("privacy worker pass failed; trying again later")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self._poll)
-
-    async def stop(self) -> None:
-        self._stopping = True
-        self._wake.set()
+    def failed(self, exc: Exception, failures: int) -> float:
+        log.error("privacy worker pass failed; trying again later", exc_info=exc)
+        return self._poll
 
     async def run_once(self) -> PrivacyRound:
         """Does whatever is due now: cleanups first (they are urgent), then erasures."""

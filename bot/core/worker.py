@@ -1,0 +1,60 @@
+"""The one shape of the background loops: a pass, then another when woken or when due.
+
+The outbox sender, the escalation job, the privacy worker and the retention job
+are each a `Worker`: `tick` does one pass and says how long to wait before the
+next; `wake` cuts the wait short (the pipeline wakes them after each committed
+turn); a pass that fails is logged by `failed` and tried again after the pause
+it returns, so a database hiccup never stops a loop for good; `stop` ends it
+after the pass under way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from abc import ABC, abstractmethod
+
+__all__ = ["Worker"]
+
+log = logging.getLogger(__name__)
+
+
+class Worker(ABC):
+    """A background loop; subclasses say what one pass does."""
+
+    def __init__(self) -> None:
+        self._wake = asyncio.Event()
+        self._stopping = False
+
+    def wake(self) -> None:
+        """Starts the next pass now instead of at its due time."""
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Passes until `stop`; a failing pass is logged and tried again."""
+        failures = 0
+        while not self._stopping:
+            self._wake.clear()
+            try:
+                pause = await self.tick()
+                failures = 0
+            except Exception as exc:
+                failures += 1
+                pause = self.failed(exc, failures)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=pause)
+
+    async def stop(self) -> None:
+        """Ends the loop after the pass under way."""
+        self._stopping = True
+        self._wake.set()
+
+    @abstractmethod
+    async def tick(self) -> float:
+        """One pass; returns the seconds to wait before the next (unless woken)."""
+
+    def failed(self, exc: Exception, failures: int) -> float:
+        """Logs a failed pass (the `failures`-th in a row); returns the seconds before the next."""
+        log.error("%s: a pass failed (%s)", type(self).__name__, type(exc).__name__, exc_info=exc)
+        return 10.0
