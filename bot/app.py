@@ -25,6 +25,7 @@ from bot.core.pipeline import Pipeline
 from bot.core.texts import BotTexts, TextsError
 from bot.core.turns import MERGED_REPLY_CHARS
 from bot.datadir import secure_data_dir
+from bot.errors import BotError
 from bot.flowhost.handler import FlowTurns
 from bot.flowhost.shelf import FlowShelf
 from bot.handoff import delivery as handoff_delivery
@@ -50,7 +51,7 @@ log = logging.getLogger(__name__)
 RECOVERY_SWEEP_SECONDS = 60.0
 
 
-class StartupError(Exception):
+class StartupError(BotError):
     """The bot cannot start safely; the message says what to fix."""
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.errors import BotError
 from flows.effects import BOOKING_MODES
 
 __all__ = [
@@ -39,7 +40,7 @@ __all__ = [
 _KNOWN_LANGUAGES = ("id", "en")
 
 
-class ConfigError(Exception):
+class ConfigError(BotError):
     """A setting is missing, unknown or has a value the bot cannot use."""
 
 

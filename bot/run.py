@@ -36,6 +36,7 @@ from bot.config import Config
 from bot.console.app import build_console, mount_console
 from bot.console.office import Office
 from bot.core.texts import BotTexts, TextsError
+from bot.errors import BotError
 from bot.web import WebError, WebServer
 from bot.webchat.page import WebChatPage, mount_webchat
 
@@ -51,7 +52,7 @@ NO_CHANNEL = (
 )
 
 
-class ServiceError(Exception):
+class ServiceError(BotError):
     """The service cannot start; the message says what to fix."""
 
 

@@ -24,6 +24,8 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
+from bot.errors import BotError
+
 __all__ = ["Endpoint", "WebError", "WebServer"]
 
 log = logging.getLogger(__name__)
@@ -32,7 +34,7 @@ Endpoint = Callable[[Request], Awaitable[Response]]
 SHUTDOWN_GRACE_SECONDS = 5
 
 
-class WebError(Exception):
+class WebError(BotError):
     """The web server could not start; the message names the address."""
 
 

@@ -102,3 +102,21 @@ def test_the_booking_modes_agree_across_the_layers() -> None:
     from storage.booking.records import MODES
 
     assert BOOKING_MODES == MODES
+
+
+def test_every_error_the_bot_raises_on_purpose_is_a_bot_error() -> None:
+    import importlib
+
+    from bot.errors import BotError
+
+    strays = []
+    for name, path in modules("bot"):
+        if name.startswith("bot.safety"):
+            continue  # being rewritten: it keeps its own SafetyError for now
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            if isinstance(node, ast.ClassDef) and node.name.endswith(("Error", "Closed")):
+                found = getattr(importlib.import_module(name), node.name)
+                if isinstance(found, type) and issubclass(found, Exception):
+                    if not issubclass(found, BotError):
+                        strays.append(f"{name}.{node.name}")
+    assert strays == []

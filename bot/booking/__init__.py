@@ -10,6 +10,8 @@ serves counsellors and admins (`schedule`, `ical`, `admin`, `reminders`).
 
 from __future__ import annotations
 
+from bot.errors import BotError
+
 __all__ = ["BOOKING_EFFECTS", "BOOKING_FLOW", "BookingError"]
 
 BOOKING_FLOW = "booking"
@@ -20,5 +22,5 @@ BOOKING_EFFECTS = frozenset(
 """Effects of the booking flow that change a booking (carried out by `bot.booking.host`)."""
 
 
-class BookingError(Exception):
+class BookingError(BotError):
     """An admin's or counsellor's input cannot be used; the message says which and why."""

@@ -4,7 +4,7 @@ A channel adapter turns a transport's update into an `Inbound` and hands it to
 the pipeline; the outbox sender hands it an `Outbound` to deliver. Nothing
 outside `bot/channels/` imports a transport SDK.
 
-    DeliveryError
+    DeliveryError (a bot.errors.BotError)
      ├── RetryLater        the transport asked us to wait (rate limit) or failed transiently
      ├── Unreachable       the person cannot be reached (blocked the bot, number gone)
      ├── Undeliverable     this reply can never go, though the person still can be reached
@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
+from bot.errors import BotError
 from storage.records import INBOUND_KINDS
 
 __all__ = [
@@ -110,7 +111,7 @@ class Outbound:
     template: Template | None = None
 
 
-class DeliveryError(Exception):
+class DeliveryError(BotError):
     """A reply could not be delivered now. Carries a code, never the reply's text."""
 
     def __init__(self, code: str, *, retry_after: float | None = None) -> None:

@@ -1,5 +1,5 @@
 """The operator web console: counsellors take cases, admins manage users and flows.
 
-ConsoleError       base of the console's own errors
-  PasswordError    a password that cannot be set (too short, too long)
+Its errors are `bot.errors.BotError`s: `PasswordError` (a password that cannot be
+set: too short, too long) and `ChatTokenError` (a test chat's token is not ours).
 """

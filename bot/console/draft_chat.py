@@ -32,6 +32,7 @@ from typing import Any, Literal
 
 from bot.booking import BOOKING_FLOW
 from bot.core.texts import BotTexts
+from bot.errors import BotError
 from bot.flowhost.turn import (
     CRISIS_FLOW,
     PRIVACY_FLOW,
@@ -56,7 +57,7 @@ MAX_TOKEN_CHARS = 200_000
 TOKEN_FORMAT = 1
 
 
-class ChatTokenError(ValueError):
+class ChatTokenError(BotError, ValueError):
     """A chat token that was not sealed here for this session and page (or is damaged)."""
 
 

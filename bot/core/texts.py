@@ -13,12 +13,14 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from bot.errors import BotError
+
 __all__ = ["BotTexts", "TextsError"]
 
 _DEFAULT_PATH = Path(__file__).with_name("texts.toml")
 
 
-class TextsError(Exception):
+class TextsError(BotError):
     """The texts file is malformed or lacks a translation."""
 
 

@@ -28,6 +28,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 
+from bot.errors import BotError
 from flows.errors import FlowSetError
 from flows.library import FlowLibrary
 from flows.loader import GLOBALS_FILE, load_library
@@ -41,7 +42,7 @@ log = logging.getLogger(__name__)
 MAX_SOURCE_CHARS = 200_000
 
 
-class ShelfError(Exception):
+class ShelfError(BotError):
     """A flow id or version that is not on the shelf; the message names it."""
 
 

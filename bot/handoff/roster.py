@@ -20,6 +20,8 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bot.errors import BotError
+
 if TYPE_CHECKING:
     from storage.store import Store
 
@@ -32,7 +34,7 @@ _TIME = re.compile(r"(\d{1,2})[:.](\d{2})")
 WithStore = Callable[[argparse.Namespace, Callable[["Store"], Awaitable[int]]], int]
 
 
-class RosterInputError(ValueError):
+class RosterInputError(BotError, ValueError):
     """A roster day or time that cannot be read."""
 
 

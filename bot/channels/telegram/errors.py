@@ -25,13 +25,14 @@ from telegram.error import (
 from telegram.warnings import PTBDeprecationWarning
 
 from bot.channels.base import DeliveryError, RetryLater, Unreachable
+from bot.errors import BotError
 
 __all__ = ["TelegramSetupError", "delivery_error", "quietly", "retry_seconds"]
 
 log = logging.getLogger(__name__)
 
 
-class TelegramSetupError(Exception):
+class TelegramSetupError(BotError):
     """The Telegram channel cannot start; the message says what to check."""
 
 

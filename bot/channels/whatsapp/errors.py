@@ -13,17 +13,18 @@ from twilio.base.exceptions import TwilioException
 from bot.channels.base import DeliveryError, RetryLater, Unreachable
 from bot.channels.whatsapp.http import RETRY_AFTER
 from bot.channels.whatsapp.protocol import RATE_LIMIT_CODES, UNREACHABLE_CODES, WINDOW_CLOSED
+from bot.errors import BotError
 
 __all__ = ["WhatsAppSetupError", "WindowClosed", "code_of", "delivery_error", "network_code"]
 
 log = logging.getLogger(__name__)
 
 
-class WhatsAppSetupError(Exception):
+class WhatsAppSetupError(BotError):
     """The WhatsApp channel cannot start; the message says what to check."""
 
 
-class WindowClosed(Exception):
+class WindowClosed(BotError):
     """Twilio refused free text: the window is closed although our clock said open."""
 
 

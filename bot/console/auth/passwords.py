@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from cryptography.exceptions import InvalidKey
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
+from bot.errors import BotError
+
 __all__ = ["DUMMY_PASSWORD", "MIN_LENGTH", "Hasher", "PasswordError"]
 
 MIN_LENGTH = 10
@@ -21,7 +23,7 @@ MAX_LENGTH = 256
 DUMMY_PASSWORD = "not-a-password-of-anyone"
 
 
-class PasswordError(ValueError):
+class PasswordError(BotError, ValueError):
     """A password that cannot be set; the message says why, never the password."""
 
 
