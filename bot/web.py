@@ -1,7 +1,7 @@
 """The web server: one Starlette app for every route, served by uvicorn in the bot's loop.
 
-Webhooks (Telegram now, WhatsApp later) and the console register their routes
-here; one server in the same event loop as the pipeline means a webhook handler
+The Telegram and WhatsApp webhooks, the console and the web chat register their
+routes here; one server in the same event loop as the pipeline means a webhook handler
 can await the store directly and answer only once the message is durable. The
 socket is bound here rather than by uvicorn, so a port already in use is a
 clear `WebError` instead of uvicorn exiting the process; and uvicorn's signal

@@ -1,4 +1,4 @@
-"""What admins and counsellors do to bookings from the command line (the console later).
+"""What admins and counsellors do to bookings, from `lk3 booking` and the console pages.
 
 Each function takes the open store and plain arguments, checks what a person
 typed and raises `BookingError` with a message that says what to type instead,

@@ -2,9 +2,8 @@
 
 The bot spends most of its CPU in the event loop itself: waking on sockets, the
 HTTP calls to Telegram and Twilio, callbacks from the SQLite threads. uvloop (the
-loop uvicorn uses in production, on libuv) does that work in C; on the 2-core
-machine it was measured on it cut the bot's CPU per message by about a fifth
-(docs/performance.md). Nothing in the bot depends on which loop runs it, so a
+loop uvicorn uses in production, on libuv) does that work in C, which shows in
+the bot's CPU per message (docs/performance.md). Nothing depends on which loop runs it, so a
 platform without uvloop, or `LK3_EVENT_LOOP=asyncio` (to rule the loop out when
 chasing a problem), runs on the standard one.
 """

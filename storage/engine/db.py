@@ -12,8 +12,8 @@ sync to disk, and any checkpoint). Between them the writer holds the write lock,
 so a job's own statements cannot wait for a lock: they run on the event loop's
 thread, directly on the same SQLite connection (made with check_same_thread off
 and never used by two threads at once, since the writer awaits each hop). A hop
-costs far more than an indexed statement (about 0.1-0.3 ms against 10-50 us, and
-much more when the loop is busy), and a turn's writes were about twenty of them.
+costs far more than an indexed statement, and a turn makes many of them (the
+figures are in docs/performance.md).
 
 Data keys met inside a transaction are staged on the `Tx` and published to the
 shared cache only after COMMIT; a rolled-back contact can never leave a key in

@@ -2,10 +2,9 @@
 
 python-telegram-bot builds every request, maps every answer to its errors and
 types, and leaves the HTTP itself to a `BaseRequest` (its documented extension
-point). Its default, `HTTPXRequest`, costs about 1.2 ms of CPU per call on the
-2-core machine this bot was measured on; this one, on aiohttp (already installed
-for twilio), about 0.3 ms, with the same library above it (docs/performance.md).
-Sending is most of what the bot does, so this is most of its CPU.
+point). This one runs on aiohttp (already installed for twilio) because sending
+is most of what the bot does and its default, `HTTPXRequest`, cost several times
+the CPU per call (the figures are in docs/performance.md).
 
 What it keeps from `HTTPXRequest`: per-call timeouts (connect, read, write,
 pool; `None` waits without limit), a bounded connection pool, TLS with the
