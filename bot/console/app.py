@@ -37,14 +37,11 @@ def build_console(
     console = Console(
         store, clock=clock, secure_cookies=public_url.startswith("https://"), settings=settings
     )
-    pages_auth.register(console)
-    pages_users.register(console)
-    pages_audit.register(console)
+    console.include(pages_auth.routes)
+    console.include(pages_users.routes)
+    console.include(pages_audit.routes)
     if office is not None:  # the pages that need the running bot: flows, bookings, figures
-        pages_flows.register(console, office)
-        pages_bookings.register(console, office)
-        pages_figures.register(console, office)
-        # The queue and case pages (counsellors and supervisors).
+        # The queue and case pages (counsellors and supervisors) work through the desk.
         desk = CaseDesk(
             store,
             office.handoff,
@@ -53,8 +50,13 @@ def build_console(
             wake_sender=office.wake_sender,
             feed=queue_feed,
         )
-        pages_queue.register(console, desk)
-        pages_case.register(console, desk)
+        console.serve(office, desk)
+        console.include(pages_flows.routes)
+        console.include(pages_bookings.routes)
+        console.include(pages_figures.routes)
+        console.include(pages_queue.routes)
+        console.include(pages_case.routes)
+        console.stop_hooks.append(desk.feed.close)
     return console
 
 

@@ -1,6 +1,8 @@
 """The console's request handling: who is asking, may they, and the page back with safe headers.
 
-Every console endpoint is wrapped by `Console.page(need)`, which resolves the
+Each page module declares its endpoints at module level, `async def name(console,
+request, access)`, and a `routes` list of `PageRoute`s that `Console.include` adds.
+Every endpoint is wrapped by the console's guard, which resolves the
 session cookie, refuses what the role may not see (403) or sends a stranger to
 the login page, checks the CSRF token of every POST, and adds the security
 headers (a strict Content-Security-Policy with no inline script, no framing,
@@ -10,12 +12,13 @@ a staff member typed is shown as text.
 
 from __future__ import annotations
 
+import functools
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.requests import Request
@@ -23,10 +26,16 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from bot.console.auth.csrf import CsrfKey
 from bot.console.auth.login import Access, Authenticator, AuthSettings, Need, allowed
+from bot.console.draft_chat import ChatSeal
 from bot.console.i18n import LANGUAGES, ConsoleTexts
+from bot.safety import Classifier
 from storage.store import Store
 
-__all__ = ["PREFIX", "Console", "ConsoleRoute", "Handler", "SECURITY_HEADERS"]
+if TYPE_CHECKING:
+    from bot.console.case_desk import CaseDesk
+    from bot.console.office import Office
+
+__all__ = ["PREFIX", "Console", "ConsoleRoute", "Handler", "PageRoute", "SECURITY_HEADERS"]
 
 PREFIX = "/console"
 SESSION_COOKIE = "lk3_session"
@@ -49,6 +58,19 @@ SECURITY_HEADERS = {
 
 Handler = Callable[[Request, Any], Awaitable[Response]]
 Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+PageHandler = Callable[["Console", Request, Any], Awaitable[Response]]
+
+
+@dataclass(frozen=True, slots=True)
+class PageRoute:
+    """One page of a page module's `routes`: who may open it, and by which methods."""
+
+    path: str
+    handler: PageHandler
+    need: Need
+    methods: tuple[str, ...] = ("GET",)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,8 +108,39 @@ class Console:
         self.needs: dict[tuple[str, str], Need] = {}
         # Run when the web server stops (pages that hold streams open end them here).
         self.stop_hooks: list[Callable[[], None]] = []
+        # What the office and case pages need from the running bot (bot.console.app).
+        self._office: Office | None = None
+        self._desk: CaseDesk | None = None
+        self.seal = ChatSeal()  # the flows page's test chat tokens
+
+    @property
+    def office(self) -> Office:
+        if self._office is None:
+            raise RuntimeError("a console page needs the office, but none was given")
+        return self._office
+
+    @property
+    def desk(self) -> CaseDesk:
+        if self._desk is None:
+            raise RuntimeError("a console page needs the case desk, but none was given")
+        return self._desk
+
+    def serve(self, office: Office | None = None, desk: CaseDesk | None = None) -> None:
+        """Hands the console the running bot's office and case desk (`build_console`)."""
+        self._office, self._desk = office, desk
+
+    @functools.cached_property
+    def classifier(self) -> Classifier:
+        """The crisis check the flows page's test chat runs, as the bot does."""
+        return Classifier.bundled()
 
     # --- registration --------------------------------------------------------
+
+    def include(self, routes: Iterable[PageRoute]) -> None:
+        """Adds a page module's routes."""
+        for route in routes:
+            handler = functools.partial(route.handler, self)
+            self.add(route.path, handler, route.need, route.methods)
 
     def add(
         self, path: str, handler: Handler, need: Need, methods: tuple[str, ...] = ("GET",)

@@ -11,115 +11,124 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
 from bot.console.auth.login import Access, LoginResult, Need, totp_required
-from bot.console.core import Console, client_ip, form_text, redirect
+from bot.console.core import Console, PageRoute, client_ip, form_text, redirect
 from bot.console.i18n import LANGUAGES
 
-__all__ = ["register"]
+__all__ = ["routes"]
 
 _STATIC = Path(__file__).parent.parent / "static"
 _STATIC_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8"}
 STATIC_FILES = {p.name: p for p in _STATIC.iterdir() if p.suffix in _STATIC_TYPES}
 
 
-def register(console: Console) -> None:
-    """Adds the sign-in pages and the pages every staff member shares."""
+async def login_page(console: Console, request: Request, access: Access | None) -> Response:
+    return console.render(request, None, "login.html")
 
-    async def login_page(request: Request, access: Access | None) -> Response:
-        return console.render(request, None, "login.html")
 
-    async def login(request: Request, access: Access | None) -> Response:
-        username = await form_text(request, "username", 64)
-        password = (await request.form()).get("password")
-        password = password[:1024] if isinstance(password, str) else ""
-        result, member = await console.auth.password_login(username, password, client_ip(request))
-        if result is not LoginResult.OK or member is None:
-            key = "login_locked" if result is LoginResult.LOCKED else "login_bad"
-            return console.render(request, None, "login.html", status=401, error_key=key)
-        creds = await console.store.console.credentials(member.id)
-        if creds.totp_confirmed:
-            stage = "totp"
-        elif totp_required(member):
-            stage = "enrol"
-        else:
-            stage = "full"
-        await console.start_session(request, member.id, stage)
-        return redirect({"totp": "/totp", "enrol": "/enrol", "full": "/"}[stage])
+async def login(console: Console, request: Request, access: Access | None) -> Response:
+    username = await form_text(request, "username", 64)
+    password = (await request.form()).get("password")
+    password = password[:1024] if isinstance(password, str) else ""
+    result, member = await console.auth.password_login(username, password, client_ip(request))
+    if result is not LoginResult.OK or member is None:
+        key = "login_locked" if result is LoginResult.LOCKED else "login_bad"
+        return console.render(request, None, "login.html", status=401, error_key=key)
+    creds = await console.store.console.credentials(member.id)
+    if creds.totp_confirmed:
+        stage = "totp"
+    elif totp_required(member):
+        stage = "enrol"
+    else:
+        stage = "full"
+    await console.start_session(request, member.id, stage)
+    return redirect({"totp": "/totp", "enrol": "/enrol", "full": "/"}[stage])
 
-    async def totp_page(request: Request, access: Access | None) -> Response:
-        if access is None or access.stage != "totp":
-            return redirect("/login")
-        return console.render(request, access, "totp.html")
 
-    async def totp(request: Request, access: Access | None) -> Response:
-        if access is None or access.stage != "totp":
-            return redirect("/login")
-        if not await console.auth.check_totp(access.member, await form_text(request, "code", 12)):
-            return console.render(request, access, "totp.html", status=401, error_key="totp_bad")
-        await console.start_session(request, access.member.id, "full")
-        return redirect("/")
-
-    async def enrol_page(request: Request, access: Access | None) -> Response:
-        if access is None or access.stage not in ("enrol", "full"):
-            return redirect("/login")
-        secret = await console.store.console.totp_secret(access.member.id)
-        creds = await console.store.console.credentials(access.member.id)
-        if creds.totp_confirmed:
-            return console.render(request, access, "enrol.html", enrolled=True)
-        if secret is None:
-            secret = await console.auth.new_totp_secret(access.member)
-        uri = console.auth.provisioning_uri(access.member, secret)
-        buffer = io.BytesIO()
-        segno.make(uri, error="m").save(buffer, kind="svg", scale=5, border=2)
-        qr = "data:image/svg+xml;base64," + _b64(buffer.getvalue())
-        return console.render(
-            request, access, "enrol.html", enrolled=False, secret=secret, uri=uri, qr=qr
-        )
-
-    async def enrol(request: Request, access: Access | None) -> Response:
-        if access is None or access.stage not in ("enrol", "full"):
-            return redirect("/login")
-        if not await console.auth.check_totp(access.member, await form_text(request, "code", 12)):
-            return redirect("/enrol?error=1")
-        await console.start_session(request, access.member.id, "full")
-        return redirect("/")
-
-    async def logout(request: Request, access: Access | None) -> Response:
-        if access is not None:
-            await console.store.console.end_session(access.session_id)
-        console.end_session_cookie(request)
+async def totp_page(console: Console, request: Request, access: Access | None) -> Response:
+    if access is None or access.stage != "totp":
         return redirect("/login")
+    return console.render(request, access, "totp.html")
 
-    async def set_lang(request: Request, access: Access | None) -> Response:
-        lang = await form_text(request, "lang", 4)
-        if lang in LANGUAGES:
-            request.scope["lk3_set_lang"] = lang
-        back = await form_text(request, "back", 200)
-        target = back if back.startswith("/console/") and "//" not in back else "/console/"
-        return redirect(target.removeprefix("/console"))
 
-    async def home(request: Request, access: Access) -> Response:
-        return console.render(request, access, "home.html")
+async def totp(console: Console, request: Request, access: Access | None) -> Response:
+    if access is None or access.stage != "totp":
+        return redirect("/login")
+    if not await console.auth.check_totp(access.member, await form_text(request, "code", 12)):
+        return console.render(request, access, "totp.html", status=401, error_key="totp_bad")
+    await console.start_session(request, access.member.id, "full")
+    return redirect("/")
 
-    async def static(request: Request, access: Access | None) -> Response:
-        path = STATIC_FILES.get(str(request.path_params.get("name", "")))
-        if path is None:
-            return PlainTextResponse("not found", status_code=404)
-        return Response(
-            path.read_bytes(),
-            media_type=_STATIC_TYPES[path.suffix],
-            headers={"Cache-Control": "public, max-age=3600"},
-        )
 
-    console.add("/login", login_page, Need.PUBLIC)
-    console.add("/login", login, Need.PUBLIC, ("POST",))
-    console.add("/totp", totp_page, Need.PUBLIC)
-    console.add("/totp", totp, Need.PUBLIC, ("POST",))
-    console.add("/enrol", enrol_page, Need.PUBLIC)
-    console.add("/enrol", enrol, Need.PUBLIC, ("POST",))
-    console.add("/logout", logout, Need.PUBLIC, ("POST",))
-    console.add("/lang", set_lang, Need.PUBLIC, ("POST",))
-    console.add("/static/{name}", static, Need.PUBLIC)
-    console.add("/", home, Need.STAFF)
+async def enrol_page(console: Console, request: Request, access: Access | None) -> Response:
+    if access is None or access.stage not in ("enrol", "full"):
+        return redirect("/login")
+    secret = await console.store.console.totp_secret(access.member.id)
+    creds = await console.store.console.credentials(access.member.id)
+    if creds.totp_confirmed:
+        return console.render(request, access, "enrol.html", enrolled=True)
+    if secret is None:
+        secret = await console.auth.new_totp_secret(access.member)
+    uri = console.auth.provisioning_uri(access.member, secret)
+    buffer = io.BytesIO()
+    segno.make(uri, error="m").save(buffer, kind="svg", scale=5, border=2)
+    qr = "data:image/svg+xml;base64," + _b64(buffer.getvalue())
+    return console.render(
+        request, access, "enrol.html", enrolled=False, secret=secret, uri=uri, qr=qr
+    )
+
+
+async def enrol(console: Console, request: Request, access: Access | None) -> Response:
+    if access is None or access.stage not in ("enrol", "full"):
+        return redirect("/login")
+    if not await console.auth.check_totp(access.member, await form_text(request, "code", 12)):
+        return redirect("/enrol?error=1")
+    await console.start_session(request, access.member.id, "full")
+    return redirect("/")
+
+
+async def logout(console: Console, request: Request, access: Access | None) -> Response:
+    if access is not None:
+        await console.store.console.end_session(access.session_id)
+    console.end_session_cookie(request)
+    return redirect("/login")
+
+
+async def set_lang(console: Console, request: Request, access: Access | None) -> Response:
+    lang = await form_text(request, "lang", 4)
+    if lang in LANGUAGES:
+        request.scope["lk3_set_lang"] = lang
+    back = await form_text(request, "back", 200)
+    target = back if back.startswith("/console/") and "//" not in back else "/console/"
+    return redirect(target.removeprefix("/console"))
+
+
+async def home(console: Console, request: Request, access: Access) -> Response:
+    return console.render(request, access, "home.html")
+
+
+async def static(console: Console, request: Request, access: Access | None) -> Response:
+    path = STATIC_FILES.get(str(request.path_params.get("name", "")))
+    if path is None:
+        return PlainTextResponse("not found", status_code=404)
+    return Response(
+        path.read_bytes(),
+        media_type=_STATIC_TYPES[path.suffix],
+        headers={"Cache-Control": "public, max-age=3600"},
+    )
+
+
+routes = [
+    PageRoute("/login", login_page, Need.PUBLIC),
+    PageRoute("/login", login, Need.PUBLIC, ("POST",)),
+    PageRoute("/totp", totp_page, Need.PUBLIC),
+    PageRoute("/totp", totp, Need.PUBLIC, ("POST",)),
+    PageRoute("/enrol", enrol_page, Need.PUBLIC),
+    PageRoute("/enrol", enrol, Need.PUBLIC, ("POST",)),
+    PageRoute("/logout", logout, Need.PUBLIC, ("POST",)),
+    PageRoute("/lang", set_lang, Need.PUBLIC, ("POST",)),
+    PageRoute("/static/{name}", static, Need.PUBLIC),
+    PageRoute("/", home, Need.STAFF),
+]
 
 
 def _b64(data: bytes) -> str:

@@ -1,10 +1,10 @@
-"""The console's pages, one module per page family, each registering its routes.
+"""The console's pages, one module per page family: module-level endpoints and a `routes` list.
 
-    queue     cases waiting, most urgent and longest waiting first (live)
-    case      one case: triage summary, transcript, notes, referral, reply
-    bookings  schedules, attendance, weekly hours, office closures
-    flows     see, edit, check, try, publish and roll back flows
-    figures   the month's counts for the office and the Dinas Sosial
-    users     staff, roles, passwords and second factors
-    audit     the audit log, newest first, and its chain verified
+queue     cases waiting, most urgent and longest waiting first (live)
+case      one case: triage summary, transcript, notes, referral, reply
+bookings  schedules, attendance, weekly hours, office closures
+flows     see, edit, check, try, publish and roll back flows
+figures   the month's counts for the office and the Dinas Sosial
+users     staff, roles, passwords and second factors
+audit     the audit log, newest first, and its chain verified
 """

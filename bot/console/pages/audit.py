@@ -15,42 +15,46 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from bot.console.auth.login import Access, Need
-from bot.console.core import Console
+from bot.console.core import Console, PageRoute
 from storage.privacy.audit import AuditReport, AuditRow
 
-__all__ = ["PAGE_SIZE", "register"]
+__all__ = ["PAGE_SIZE", "routes"]
 
 PAGE_SIZE = 50
 
 
-def register(console: Console, page_size: int = PAGE_SIZE) -> None:
-    """Adds the audit log page and its verify button."""
+async def show(
+    console: Console, request: Request, access: Access, report: AuditReport | None = None
+) -> Response:
+    raw = request.query_params.get("before", "")
+    before = int(raw) if raw.isdigit() and len(raw) < 18 else None
+    error = console.t(request, "audit_bad_page") if raw and before is None else ""
+    rows = await console.store.audit.newest(before, PAGE_SIZE + 1)
+    older = rows[PAGE_SIZE - 1].seq if len(rows) > PAGE_SIZE else None
+    return console.render(
+        request,
+        access,
+        "audit.html",
+        rows=[_Shown.of(row) for row in rows[:PAGE_SIZE]],
+        older=older,
+        paged=before is not None,
+        report=report,
+        error=error,
+    )
 
-    async def show(request: Request, access: Access, report: AuditReport | None = None) -> Response:
-        raw = request.query_params.get("before", "")
-        before = int(raw) if raw.isdigit() and len(raw) < 18 else None
-        error = console.t(request, "audit_bad_page") if raw and before is None else ""
-        rows = await console.store.audit.newest(before, page_size + 1)
-        older = rows[page_size - 1].seq if len(rows) > page_size else None
-        return console.render(
-            request,
-            access,
-            "audit.html",
-            rows=[_Shown.of(row) for row in rows[:page_size]],
-            older=older,
-            paged=before is not None,
-            report=report,
-            error=error,
-        )
 
-    async def listing(request: Request, access: Access) -> Response:
-        return await show(request, access)
+async def listing(console: Console, request: Request, access: Access) -> Response:
+    return await show(console, request, access)
 
-    async def verify(request: Request, access: Access) -> Response:
-        return await show(request, access, await console.store.audit.verify())
 
-    console.add("/audit", listing, Need.OFFICE)
-    console.add("/audit/verify", verify, Need.OFFICE, ("POST",))
+async def verify(console: Console, request: Request, access: Access) -> Response:
+    return await show(console, request, access, await console.store.audit.verify())
+
+
+routes = [
+    PageRoute("/audit", listing, Need.OFFICE),
+    PageRoute("/audit/verify", verify, Need.OFFICE, ("POST",)),
+]
 
 
 @dataclass(frozen=True, slots=True)

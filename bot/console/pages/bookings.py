@@ -20,15 +20,14 @@ from bot.booking.admin import add_closure, mark, remove_closure, set_hours
 from bot.booking.schedule import day_bounds
 from bot.booking.timefmt import DAY_NAMES, format_day
 from bot.console.auth.login import Access, Need, allowed
-from bot.console.core import Console, form_text
-from bot.console.office import Office
+from bot.console.core import Console, PageRoute, form_text
 from bot.handoff.roster import RosterInputError, parse_time
 from storage.booking.records import MODES, Booking
 from storage.errors import StorageError
 from storage.privacy.audit import AuditEntry
 from storage.records import StaffMember
 
-__all__ = ["register"]
+__all__ = ["routes"]
 
 VIEWS = ("day", "week")
 MARKS = ("attended", "no_show")
@@ -42,262 +41,288 @@ class DayPlan:
     appointments: tuple[tuple[str, Booking], ...]  # (local "HH:MM-HH:MM", booking)
 
 
-def register(console: Console, office: Office) -> None:
-    """Adds the bookings and availability pages."""
-    tz = office.config.office.tz
+def sees_all(access: Access) -> bool:
+    return allowed(Need.OFFICE, access.member.roles)
 
-    def sees_all(access: Access) -> bool:
-        return allowed(Need.OFFICE, access.member.roles)
 
-    def parse_day(raw: str) -> date | None:
-        try:
-            return date.fromisoformat(raw) if raw else None
-        except ValueError:
-            return None
+def parse_day(raw: str) -> date | None:
+    try:
+        return date.fromisoformat(raw) if raw else None
+    except ValueError:
+        return None
 
-    def span(booking: Booking) -> str:
-        start, end = booking.starts_at.astimezone(tz), booking.ends_at.astimezone(tz)
-        return f"{start:%H:%M}-{end:%H:%M}"
 
-    async def schedule(
-        request: Request, access: Access, *, notice: str = "", error: str = "", status: int = 200
-    ) -> Response:
-        params = request.query_params
-        counsellors = await console.store.staff.list(role="counsellor")
-        me = access.member
-        wanted = params.get("staff", "")
-        chosen: StaffMember | None = None
-        if sees_all(access):
-            by_id = {str(c.id): c for c in counsellors}
-            chosen = by_id.get(wanted) or (me if "counsellor" in me.roles else None)
-            if chosen is None and counsellors:
-                chosen = counsellors[0]
-        else:
-            if wanted and wanted != str(me.id):
-                return console.error(request, access, 403, "error_forbidden")
-            chosen = me
-        today = console.clock().astimezone(tz).date()
-        asked = params.get("day", "")
-        day = parse_day(asked)
-        if day is None:
-            if asked and not error:
-                error = console.t(request, "bookings_bad_day")
-            day = today
-        view = params.get("view", "day")
-        view = view if view in VIEWS else "day"
-        first = day - timedelta(days=day.weekday()) if view == "week" else day
-        count = 7 if view == "week" else 1
-        days: list[DayPlan] = []
-        if chosen is not None:
-            start, _ = day_bounds(first, tz)
-            _, end = day_bounds(first + timedelta(days=count - 1), tz)
-            booked = await console.store.bookings.for_staff(chosen.id, start, end)
-            closures = {
-                c.day: c.reason
-                for c in await console.store.bookings.closures(
-                    first, first + timedelta(days=count - 1)
-                )
-            }
-            lang = console.lang(request)
-            for offset in range(count):
-                each = first + timedelta(days=offset)
-                mine = tuple(
-                    (span(b), b) for b in booked if b.starts_at.astimezone(tz).date() == each
-                )
-                days.append(DayPlan(each, format_day(each, lang), closures.get(each), mine))
-        step = timedelta(days=count)
-        return console.render(
-            request,
-            access,
-            "bookings.html",
-            status=status,
-            counsellors=counsellors if sees_all(access) else [],
-            chosen=chosen,
-            day=day,
-            view=view,
-            days=days,
-            prev_day=(first - step).isoformat(),
-            next_day=(first + step).isoformat(),
-            may_mark=chosen is not None and (sees_all(access) or chosen.id == me.id),
-            notice=notice,
-            error=error,
-        )
+def span(console: Console, booking: Booking) -> str:
+    start, end = (
+        booking.starts_at.astimezone(console.office.config.office.tz),
+        booking.ends_at.astimezone(console.office.config.office.tz),
+    )
+    return f"{start:%H:%M}-{end:%H:%M}"
 
-    async def listing(request: Request, access: Access) -> Response:
-        return await schedule(request, access)
 
-    async def mark_attendance(request: Request, access: Access) -> Response:
-        code = str(request.path_params.get("code", ""))[:16]
-        outcome = await form_text(request, "outcome", 16)
-        booking = await console.store.bookings.by_code(code)
-        if booking is None or outcome not in MARKS:
-            reason = console.t(request, "error_not_found")
-            error = console.t(request, "bookings_mark_error", reason=reason)
-            return await schedule(request, access, error=error, status=400)
-        if not sees_all(access) and booking.staff_id != access.member.id:
+async def schedule(
+    console: Console,
+    request: Request,
+    access: Access,
+    *,
+    notice: str = "",
+    error: str = "",
+    status: int = 200,
+) -> Response:
+    params = request.query_params
+    counsellors = await console.store.staff.list(role="counsellor")
+    me = access.member
+    wanted = params.get("staff", "")
+    chosen: StaffMember | None = None
+    if sees_all(access):
+        by_id = {str(c.id): c for c in counsellors}
+        chosen = by_id.get(wanted) or (me if "counsellor" in me.roles else None)
+        if chosen is None and counsellors:
+            chosen = counsellors[0]
+    else:
+        if wanted and wanted != str(me.id):
             return console.error(request, access, 403, "error_forbidden")
-        try:
-            marked, _ = await mark(
-                console.store,
-                booking.code,
-                outcome,
-                texts=office.texts,
-                config=office.config,
-                tz=tz,
-                now=console.clock(),
+        chosen = me
+    today = console.clock().astimezone(console.office.config.office.tz).date()
+    asked = params.get("day", "")
+    day = parse_day(asked)
+    if day is None:
+        if asked and not error:
+            error = console.t(request, "bookings_bad_day")
+        day = today
+    view = params.get("view", "day")
+    view = view if view in VIEWS else "day"
+    first = day - timedelta(days=day.weekday()) if view == "week" else day
+    count = 7 if view == "week" else 1
+    days: list[DayPlan] = []
+    if chosen is not None:
+        start, _ = day_bounds(first, console.office.config.office.tz)
+        _, end = day_bounds(first + timedelta(days=count - 1), console.office.config.office.tz)
+        booked = await console.store.bookings.for_staff(chosen.id, start, end)
+        closures = {
+            c.day: c.reason
+            for c in await console.store.bookings.closures(first, first + timedelta(days=count - 1))
+        }
+        lang = console.lang(request)
+        for offset in range(count):
+            each = first + timedelta(days=offset)
+            mine = tuple(
+                (span(console, b), b)
+                for b in booked
+                if b.starts_at.astimezone(console.office.config.office.tz).date() == each
             )
-        except BookingError as exc:
-            error = console.t(request, "bookings_mark_error", reason=str(exc))
-            return await schedule(request, access, error=error, status=400)
-        status = console.t(request, "status_" + marked.status)
-        notice = console.t(request, "bookings_marked", code=marked.code, status=status)
-        return await schedule(request, access, notice=notice)
+            days.append(DayPlan(each, format_day(each, lang), closures.get(each), mine))
+    step = timedelta(days=count)
+    return console.render(
+        request,
+        access,
+        "bookings.html",
+        status=status,
+        counsellors=counsellors if sees_all(access) else [],
+        chosen=chosen,
+        day=day,
+        view=view,
+        days=days,
+        prev_day=(first - step).isoformat(),
+        next_day=(first + step).isoformat(),
+        may_mark=chosen is not None and (sees_all(access) or chosen.id == me.id),
+        notice=notice,
+        error=error,
+    )
 
-    # --- availability and closures (supervisors and admins) -------------------
 
-    async def availability(
-        request: Request, access: Access, *, notice: str = "", error: str = "", status: int = 200
-    ) -> Response:
-        counsellors = await console.store.staff.list(role="counsellor")
-        names = {c.id: c.display_name for c in counsellors}
-        hours = [h for h in await console.store.bookings.hours() if h.staff_id in names]
-        staff = await console.store.staff.list()
-        on_call = [m for m in staff if {"counsellor", "supervisor"} & set(m.roles)]
-        staff_names = {m.id: m.display_name for m in staff}
-        today = console.clock().astimezone(tz).date()
-        return console.render(
-            request,
-            access,
-            "availability.html",
-            status=status,
-            counsellors=counsellors,
-            names=names,
-            hours=hours,
-            weekdays=list(enumerate(DAY_NAMES[console.lang(request)])),
-            modes=MODES,
-            closures=await console.store.bookings.closures(today),
-            on_call=on_call,
-            staff_names=staff_names,
-            shifts=await console.store.roster.shifts(),
-            today=today.isoformat(),
-            notice=notice,
-            error=error,
+async def listing(console: Console, request: Request, access: Access) -> Response:
+    return await schedule(console, request, access)
+
+
+async def mark_attendance(console: Console, request: Request, access: Access) -> Response:
+    code = str(request.path_params.get("code", ""))[:16]
+    outcome = await form_text(request, "outcome", 16)
+    booking = await console.store.bookings.by_code(code)
+    if booking is None or outcome not in MARKS:
+        reason = console.t(request, "error_not_found")
+        error = console.t(request, "bookings_mark_error", reason=reason)
+        return await schedule(console, request, access, error=error, status=400)
+    if not sees_all(access) and booking.staff_id != access.member.id:
+        return console.error(request, access, 403, "error_forbidden")
+    try:
+        marked, _ = await mark(
+            console.store,
+            booking.code,
+            outcome,
+            texts=console.office.texts,
+            config=console.office.config,
+            tz=console.office.config.office.tz,
+            now=console.clock(),
         )
+    except BookingError as exc:
+        error = console.t(request, "bookings_mark_error", reason=str(exc))
+        return await schedule(console, request, access, error=error, status=400)
+    status = console.t(request, "status_" + marked.status)
+    notice = console.t(request, "bookings_marked", code=marked.code, status=status)
+    return await schedule(console, request, access, notice=notice)
 
-    async def availability_page(request: Request, access: Access) -> Response:
-        return await availability(request, access)
 
-    async def add_hours(request: Request, access: Access) -> Response:
-        form = await request.form()
-        staff_raw = await form_text(request, "staff_id", 12)
-        weekday = await form_text(request, "weekday", 2)
-        modes = [m for m in form.getlist("mode") if isinstance(m, str)]
-        member = await console.store.staff.get(int(staff_raw)) if staff_raw.isdigit() else None
-        try:
-            if member is None or not weekday.isdigit() or int(weekday) > 6:
-                raise BookingError(console.t(request, "error_not_found"))
-            await set_hours(
-                console.store,
-                member.username,
-                day=DAY_NAMES["en"][int(weekday)],
-                start=await form_text(request, "start", 8),
-                end=await form_text(request, "end", 8),
-                modes=",".join(modes),
-                at=console.clock(),
-            )
-        except BookingError as exc:
-            error = console.t(request, "availability_error", reason=str(exc))
-            return await availability(request, access, error=error, status=400)
-        return await availability(request, access, notice=console.t(request, "availability_saved"))
+async def availability(
+    console: Console,
+    request: Request,
+    access: Access,
+    *,
+    notice: str = "",
+    error: str = "",
+    status: int = 200,
+) -> Response:
+    counsellors = await console.store.staff.list(role="counsellor")
+    names = {c.id: c.display_name for c in counsellors}
+    hours = [h for h in await console.store.bookings.hours() if h.staff_id in names]
+    staff = await console.store.staff.list()
+    on_call = [m for m in staff if {"counsellor", "supervisor"} & set(m.roles)]
+    staff_names = {m.id: m.display_name for m in staff}
+    today = console.clock().astimezone(console.office.config.office.tz).date()
+    return console.render(
+        request,
+        access,
+        "availability.html",
+        status=status,
+        counsellors=counsellors,
+        names=names,
+        hours=hours,
+        weekdays=list(enumerate(DAY_NAMES[console.lang(request)])),
+        modes=MODES,
+        closures=await console.store.bookings.closures(today),
+        on_call=on_call,
+        staff_names=staff_names,
+        shifts=await console.store.roster.shifts(),
+        today=today.isoformat(),
+        notice=notice,
+        error=error,
+    )
 
-    async def remove_hours(request: Request, access: Access) -> Response:
-        raw = str(request.path_params.get("hours_id", ""))
-        removed = None
-        if raw.isdigit() and len(raw) < 12:
-            removed = await console.store.office.remove_hours(int(raw))
-        if removed is None:
-            reason = console.t(request, "error_not_found")
-            error = console.t(request, "availability_error", reason=reason)
-            return await availability(request, access, error=error, status=400)
-        notice = console.t(request, "availability_removed")
-        return await availability(request, access, notice=notice)
 
-    async def closure_add(request: Request, access: Access) -> Response:
-        try:
-            await add_closure(
-                console.store,
-                await form_text(request, "day", 12),
-                await form_text(request, "reason", 120),
-                console.clock(),
-            )
-        except BookingError as exc:
-            error = console.t(request, "availability_error", reason=str(exc))
-            return await availability(request, access, error=error, status=400)
-        return await availability(request, access, notice=console.t(request, "closures_saved"))
+async def availability_page(console: Console, request: Request, access: Access) -> Response:
+    return await availability(console, request, access)
 
-    async def closure_remove(request: Request, access: Access) -> Response:
-        try:
-            await remove_closure(console.store, str(request.path_params.get("day", ""))[:12])
-        except BookingError as exc:
-            error = console.t(request, "availability_error", reason=str(exc))
-            return await availability(request, access, error=error, status=400)
-        return await availability(request, access, notice=console.t(request, "closures_removed"))
 
-    console.add("/bookings", listing, Need.BOOKINGS)
-    console.add("/bookings/{code}/mark", mark_attendance, Need.BOOKINGS, ("POST",))
-    console.add("/availability", availability_page, Need.OFFICE)
-    console.add("/availability/hours", add_hours, Need.OFFICE, ("POST",))
-    console.add("/availability/hours/{hours_id}/remove", remove_hours, Need.OFFICE, ("POST",))
-    console.add("/availability/closures", closure_add, Need.OFFICE, ("POST",))
-    console.add("/availability/closures/{day}/remove", closure_remove, Need.OFFICE, ("POST",))
-
-    # --- the on-call roster (who is alerted to urgent cases, and when) ---------
-
-    async def shift_add(request: Request, access: Access) -> Response:
-        staff_raw = await form_text(request, "staff_id", 12)
-        weekday = await form_text(request, "weekday", 2)
-        member = await console.store.staff.get(int(staff_raw)) if staff_raw.isdigit() else None
-        try:
-            if member is None or not member.active or not weekday.isdigit() or int(weekday) > 6:
-                raise RosterInputError(console.t(request, "error_not_found"))
-            start = parse_time(await form_text(request, "start", 8))
-            end = parse_time(await form_text(request, "end", 8), end=True)
-            # An end at or before the start is a shift through midnight (roster.Shift).
-            shift_id = await console.store.roster.add(
-                member.id, int(weekday), start, end % 1440 or 1440, console.clock()
-            )
-        except (RosterInputError, StorageError) as exc:
-            error = console.t(request, "availability_error", reason=str(exc))
-            return await availability(request, access, error=error, status=400)
-        await console.store.audit.record(
-            AuditEntry(
-                f"staff:{access.member.id}",
-                "roster_added",
-                f"shift:{shift_id},staff:{member.id}",
-                "on-call shift added",
-            )
+async def add_hours(console: Console, request: Request, access: Access) -> Response:
+    form = await request.form()
+    staff_raw = await form_text(request, "staff_id", 12)
+    weekday = await form_text(request, "weekday", 2)
+    modes = [m for m in form.getlist("mode") if isinstance(m, str)]
+    member = await console.store.staff.get(int(staff_raw)) if staff_raw.isdigit() else None
+    try:
+        if member is None or not weekday.isdigit() or int(weekday) > 6:
+            raise BookingError(console.t(request, "error_not_found"))
+        await set_hours(
+            console.store,
+            member.username,
+            day=DAY_NAMES["en"][int(weekday)],
+            start=await form_text(request, "start", 8),
+            end=await form_text(request, "end", 8),
+            modes=",".join(modes),
+            at=console.clock(),
         )
-        return await availability(request, access, notice=console.t(request, "roster_saved"))
+    except BookingError as exc:
+        error = console.t(request, "availability_error", reason=str(exc))
+        return await availability(console, request, access, error=error, status=400)
+    return await availability(
+        console, request, access, notice=console.t(request, "availability_saved")
+    )
 
-    async def shift_remove(request: Request, access: Access) -> Response:
-        raw = str(request.path_params.get("shift_id", ""))
-        try:
-            if not raw.isdigit() or len(raw) > 12:
-                raise RosterInputError(console.t(request, "error_not_found"))
-            await console.store.roster.remove(int(raw))
-        except (RosterInputError, StorageError):
-            reason = console.t(request, "error_not_found")
-            error = console.t(request, "availability_error", reason=reason)
-            return await availability(request, access, error=error, status=400)
-        await console.store.audit.record(
-            AuditEntry(
-                f"staff:{access.member.id}",
-                "roster_removed",
-                f"shift:{raw}",
-                "on-call shift removed",
-            )
+
+async def remove_hours(console: Console, request: Request, access: Access) -> Response:
+    raw = str(request.path_params.get("hours_id", ""))
+    removed = None
+    if raw.isdigit() and len(raw) < 12:
+        removed = await console.store.office.remove_hours(int(raw))
+    if removed is None:
+        reason = console.t(request, "error_not_found")
+        error = console.t(request, "availability_error", reason=reason)
+        return await availability(console, request, access, error=error, status=400)
+    notice = console.t(request, "availability_removed")
+    return await availability(console, request, access, notice=notice)
+
+
+async def closure_add(console: Console, request: Request, access: Access) -> Response:
+    try:
+        await add_closure(
+            console.store,
+            await form_text(request, "day", 12),
+            await form_text(request, "reason", 120),
+            console.clock(),
         )
-        return await availability(request, access, notice=console.t(request, "roster_removed"))
+    except BookingError as exc:
+        error = console.t(request, "availability_error", reason=str(exc))
+        return await availability(console, request, access, error=error, status=400)
+    return await availability(console, request, access, notice=console.t(request, "closures_saved"))
 
-    console.add("/availability/roster", shift_add, Need.OFFICE, ("POST",))
-    console.add("/availability/roster/{shift_id}/remove", shift_remove, Need.OFFICE, ("POST",))
+
+async def closure_remove(console: Console, request: Request, access: Access) -> Response:
+    try:
+        await remove_closure(console.store, str(request.path_params.get("day", ""))[:12])
+    except BookingError as exc:
+        error = console.t(request, "availability_error", reason=str(exc))
+        return await availability(console, request, access, error=error, status=400)
+    return await availability(
+        console, request, access, notice=console.t(request, "closures_removed")
+    )
+
+
+async def shift_add(console: Console, request: Request, access: Access) -> Response:
+    staff_raw = await form_text(request, "staff_id", 12)
+    weekday = await form_text(request, "weekday", 2)
+    member = await console.store.staff.get(int(staff_raw)) if staff_raw.isdigit() else None
+    try:
+        if member is None or not member.active or not weekday.isdigit() or int(weekday) > 6:
+            raise RosterInputError(console.t(request, "error_not_found"))
+        start = parse_time(await form_text(request, "start", 8))
+        end = parse_time(await form_text(request, "end", 8), end=True)
+        # An end at or before the start is a shift through midnight (roster.Shift).
+        shift_id = await console.store.roster.add(
+            member.id, int(weekday), start, end % 1440 or 1440, console.clock()
+        )
+    except (RosterInputError, StorageError) as exc:
+        error = console.t(request, "availability_error", reason=str(exc))
+        return await availability(console, request, access, error=error, status=400)
+    await console.store.audit.record(
+        AuditEntry(
+            f"staff:{access.member.id}",
+            "roster_added",
+            f"shift:{shift_id},staff:{member.id}",
+            "on-call shift added",
+        )
+    )
+    return await availability(console, request, access, notice=console.t(request, "roster_saved"))
+
+
+async def shift_remove(console: Console, request: Request, access: Access) -> Response:
+    raw = str(request.path_params.get("shift_id", ""))
+    try:
+        if not raw.isdigit() or len(raw) > 12:
+            raise RosterInputError(console.t(request, "error_not_found"))
+        await console.store.roster.remove(int(raw))
+    except (RosterInputError, StorageError):
+        reason = console.t(request, "error_not_found")
+        error = console.t(request, "availability_error", reason=reason)
+        return await availability(console, request, access, error=error, status=400)
+    await console.store.audit.record(
+        AuditEntry(
+            f"staff:{access.member.id}",
+            "roster_removed",
+            f"shift:{raw}",
+            "on-call shift removed",
+        )
+    )
+    return await availability(console, request, access, notice=console.t(request, "roster_removed"))
+
+
+routes = [
+    PageRoute("/bookings", listing, Need.BOOKINGS),
+    PageRoute("/bookings/{code}/mark", mark_attendance, Need.BOOKINGS, ("POST",)),
+    PageRoute("/availability", availability_page, Need.OFFICE),
+    PageRoute("/availability/hours", add_hours, Need.OFFICE, ("POST",)),
+    PageRoute("/availability/hours/{hours_id}/remove", remove_hours, Need.OFFICE, ("POST",)),
+    PageRoute("/availability/closures", closure_add, Need.OFFICE, ("POST",)),
+    PageRoute("/availability/closures/{day}/remove", closure_remove, Need.OFFICE, ("POST",)),
+    PageRoute("/availability/roster", shift_add, Need.OFFICE, ("POST",)),
+    PageRoute("/availability/roster/{shift_id}/remove", shift_remove, Need.OFFICE, ("POST",)),
+]

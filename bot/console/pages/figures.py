@@ -18,13 +18,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from bot.console.auth.login import Access, Need
-from bot.console.core import Console
-from bot.console.office import Office
+from bot.console.core import Console, PageRoute
 from storage.console.office import MonthCounts
 from storage.flowhost.ratings import RATINGS, RatingCounts
 from storage.handoff.records import HandoffFigures
 
-__all__ = ["SMALL", "Satisfaction", "csv_rows", "minutes", "register", "satisfaction", "shown"]
+__all__ = ["SMALL", "Satisfaction", "csv_rows", "minutes", "routes", "satisfaction", "shown"]
 
 SMALL = 5
 
@@ -110,88 +109,95 @@ def csv_rows(
     return rows
 
 
-def register(console: Console, office: Office) -> None:
-    """Adds the figures page."""
-    tz = office.config.office.tz
+def month_of(raw: str) -> tuple[int, int] | None:
+    parts = raw.split("-")
+    if len(parts) != 2 or not all(p.isdigit() for p in parts):
+        return None
+    year, month = int(parts[0]), int(parts[1])
+    return (year, month) if 2000 <= year <= 2999 and 1 <= month <= 12 else None
 
-    def month_of(raw: str) -> tuple[int, int] | None:
-        parts = raw.split("-")
-        if len(parts) != 2 or not all(p.isdigit() for p in parts):
-            return None
-        year, month = int(parts[0]), int(parts[1])
-        return (year, month) if 2000 <= year <= 2999 and 1 <= month <= 12 else None
 
-    async def load(
-        request: Request,
-    ) -> tuple[int, int, str, MonthCounts, HandoffFigures, RatingCounts]:
-        now = console.clock().astimezone(tz)
-        asked = request.query_params.get("month", "")
-        picked = month_of(asked)
-        error = console.t(request, "figures_bad_month") if asked and picked is None else ""
-        year, month = picked or (now.year, now.month)
-        since = datetime.combine(datetime(year, month, 1).date(), time(0), tzinfo=tz)
-        after = (year + month // 12, month % 12 + 1)
-        until = datetime.combine(datetime(after[0], after[1], 1).date(), time(0), tzinfo=tz)
-        counts = await console.store.office.month(since, until)
-        handoff = await office.handoff.figures(since, until)
-        ratings = await console.store.ratings.month(f"{year:04d}-{month:02d}")
-        return year, month, error, counts, handoff, ratings
+async def load(
+    console: Console,
+    request: Request,
+) -> tuple[int, int, str, MonthCounts, HandoffFigures, RatingCounts]:
+    now = console.clock().astimezone(console.office.config.office.tz)
+    asked = request.query_params.get("month", "")
+    picked = month_of(asked)
+    error = console.t(request, "figures_bad_month") if asked and picked is None else ""
+    year, month = picked or (now.year, now.month)
+    since = datetime.combine(
+        datetime(year, month, 1).date(), time(0), tzinfo=console.office.config.office.tz
+    )
+    after = (year + month // 12, month % 12 + 1)
+    until = datetime.combine(
+        datetime(after[0], after[1], 1).date(), time(0), tzinfo=console.office.config.office.tz
+    )
+    counts = await console.store.office.month(since, until)
+    handoff = await console.office.handoff.figures(since, until)
+    ratings = await console.store.ratings.month(f"{year:04d}-{month:02d}")
+    return year, month, error, counts, handoff, ratings
 
-    async def download(request: Request, access: Access) -> Response:
-        year, month, error, counts, handoff, ratings = await load(request)
-        if error:
-            return console.error(request, access, 400, "figures_bad_month")
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\r\n")
-        writer.writerow(("month", "section", "item", "value"))
-        for row in csv_rows(counts, handoff, ratings):
-            writer.writerow((f"{year:04d}-{month:02d}", *row))
-        name = f"lk3-figures-{year:04d}-{month:02d}.csv"
-        return Response(
-            out.getvalue(),
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+
+async def download(console: Console, request: Request, access: Access) -> Response:
+    year, month, error, counts, handoff, ratings = await load(console, request)
+    if error:
+        return console.error(request, access, 400, "figures_bad_month")
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(("month", "section", "item", "value"))
+    for row in csv_rows(counts, handoff, ratings):
+        writer.writerow((f"{year:04d}-{month:02d}", *row))
+    name = f"lk3-figures-{year:04d}-{month:02d}.csv"
+    return Response(
+        out.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+async def figures(console: Console, request: Request, access: Access) -> Response:
+    year, month, error, counts, handoff, ratings = await load(console, request)
+    urgency_rows = dict(counts.by_urgency)
+    by_urgency = [
+        (console.t(request, "urgency_" + u), urgency_rows.get(u, 0))
+        for u in ("darurat", "segera", "biasa")
+    ]
+    replies = [
+        (
+            console.t(request, "urgency_" + f.urgency),
+            shown(f.opened),
+            shown(f.answered),
+            minutes(f.median_first_reply_seconds, f.answered),
+            minutes(f.p90_first_reply_seconds, f.answered),
+            shown(f.waited_past_target),
         )
+        for f in handoff.by_urgency
+    ]
+    bookings = [(console.t(request, "status_" + s), n) for s, n in counts.bookings]
+    rated = satisfaction(ratings)
+    by_value = dict(ratings.by_rating)
+    rating_bars = bars(
+        [(console.t(request, f"figures_rating_{r}"), by_value[r]) for r, _ in rated.by_value]
+    )
+    return console.render(
+        request,
+        access,
+        "figures.html",
+        month=f"{year:04d}-{month:02d}",
+        contacts=shown(counts.contacts),
+        by_category=bars(list(counts.by_category)),
+        by_urgency=bars(by_urgency),
+        replies=replies,
+        target_minutes=handoff.target_seconds // 60,
+        bookings=bars(bookings),
+        ratings=rated,
+        rating_bars=rating_bars if ratings.total else [],
+        error=error,
+    )
 
-    async def figures(request: Request, access: Access) -> Response:
-        year, month, error, counts, handoff, ratings = await load(request)
-        urgency_rows = dict(counts.by_urgency)
-        by_urgency = [
-            (console.t(request, "urgency_" + u), urgency_rows.get(u, 0))
-            for u in ("darurat", "segera", "biasa")
-        ]
-        replies = [
-            (
-                console.t(request, "urgency_" + f.urgency),
-                shown(f.opened),
-                shown(f.answered),
-                minutes(f.median_first_reply_seconds, f.answered),
-                minutes(f.p90_first_reply_seconds, f.answered),
-                shown(f.waited_past_target),
-            )
-            for f in handoff.by_urgency
-        ]
-        bookings = [(console.t(request, "status_" + s), n) for s, n in counts.bookings]
-        rated = satisfaction(ratings)
-        by_value = dict(ratings.by_rating)
-        rating_bars = bars(
-            [(console.t(request, f"figures_rating_{r}"), by_value[r]) for r, _ in rated.by_value]
-        )
-        return console.render(
-            request,
-            access,
-            "figures.html",
-            month=f"{year:04d}-{month:02d}",
-            contacts=shown(counts.contacts),
-            by_category=bars(list(counts.by_category)),
-            by_urgency=bars(by_urgency),
-            replies=replies,
-            target_minutes=handoff.target_seconds // 60,
-            bookings=bars(bookings),
-            ratings=rated,
-            rating_bars=rating_bars if ratings.total else [],
-            error=error,
-        )
 
-    console.add("/figures", figures, Need.OFFICE)
-    console.add("/figures.csv", download, Need.OFFICE)
+routes = [
+    PageRoute("/figures", figures, Need.OFFICE),
+    PageRoute("/figures.csv", download, Need.OFFICE),
+]

@@ -20,12 +20,12 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from bot.console.auth.login import Access, Need
-from bot.console.case_desk import CaseDesk, label, waited
-from bot.console.core import Console, redirect
+from bot.console.case_desk import label, waited
+from bot.console.core import Console, PageRoute, redirect
 from bot.console.queue_feed import QueueSnapshot
 from storage.handoff.records import LiveCase
 
-__all__ = ["register", "sse_event"]
+__all__ = ["routes", "sse_event"]
 
 RETRY_MS = 3000
 
@@ -36,114 +36,127 @@ def sse_event(event: str, data: str) -> str:
     return f"event: {event}\n" + "".join(f"data: {line}\n" for line in lines) + "\n"
 
 
-def register(console: Console, desk: CaseDesk) -> None:
-    """Adds the queue page, its event stream and the take action."""
-    console.stop_hooks.append(desk.feed.close)
-
-    async def rows(
-        request: Request, me: int, cases: tuple[LiveCase, ...]
-    ) -> list[dict[str, object]]:
-        lang = console.lang(request)
-        now = console.clock()
-        names: dict[int, str] = {}
-        out: list[dict[str, object]] = []
-        for case in cases:
-            owner = ""
-            if case.owner_staff_id is not None:
-                if case.owner_staff_id not in names:
-                    member = await console.store.staff.get(case.owner_staff_id)
-                    names[case.owner_staff_id] = "" if member is None else member.display_name
-                owner = names[case.owner_staff_id]
-            since = case.waiting_since if case.status == "open" else case.taken_at or case.opened_at
-            out.append(
-                {
-                    "code": case.code,
-                    "urgency": case.urgency,
-                    "urgency_label": label(console.texts, "urgency", case.urgency, lang),
-                    "category": label(console.texts, "case_category", case.category, lang),
-                    "waited": waited(since, now, console.texts, lang),
-                    "since": desk.local(since),
-                    "owner": owner,
-                    "mine": case.owner_staff_id == me,
-                }
-            )
-        return out
-
-    async def context(request: Request, access: Access, snap: QueueSnapshot) -> dict[str, Any]:
-        me = access.member.id
-        return {
-            "waiting": await rows(request, me, snap.waiting),
-            "taken": await rows(request, me, snap.taken),
-            "version": snap.version,
-        }
-
-    async def current() -> QueueSnapshot:
-        waiting, taken = await desk.handoff.queue(), await desk.store.console_cases.taken()
-        return QueueSnapshot(0, tuple(waiting), tuple(taken))
-
-    async def page(
-        request: Request, access: Access, *, notice: str = "", status: int = 200
-    ) -> Response:
-        values = await context(request, access, await current())
-        return console.render(request, access, "queue.html", status=status, notice=notice, **values)
-
-    async def queue(request: Request, access: Access) -> Response:
-        return await page(request, access)
-
-    async def events(request: Request, access: Access) -> Response:
-        session_id = access.session_id
-        settings = desk.feed.settings
-
-        async def stream() -> AsyncIterator[str]:
-            loop = asyncio.get_running_loop()
-            started = loop.time()
-            async with desk.feed.listen() as listener:
-                yield f"retry: {RETRY_MS}\n\n"
-                latest: QueueSnapshot | None = None
-                while not listener.closed:
-                    snap = await listener.next()
-                    if listener.closed:
-                        break
-                    if snap is None:
-                        # A quiet heartbeat: still signed in? (resume does not extend the session)
-                        if await console.auth.resume(session_id) is None:
-                            yield sse_event("ended", "")
-                            break
-                        snap = latest or desk.feed.snapshot
-                        if snap is None:
-                            continue
-                    latest = snap
-                    html = console.render(
-                        request, access, "queue_live.html", **await context(request, access, snap)
-                    ).body
-                    yield sse_event("queue", bytes(html).decode("utf-8"))
-                    if loop.time() - started >= settings.lifetime:
-                        break
-
-        return StreamingResponse(
-            stream(),
-            media_type="text/event-stream",
-            headers={"X-Accel-Buffering": "no", "Cache-Control": "no-store"},
+async def rows(
+    console: Console, request: Request, me: int, cases: tuple[LiveCase, ...]
+) -> list[dict[str, object]]:
+    lang = console.lang(request)
+    now = console.clock()
+    names: dict[int, str] = {}
+    out: list[dict[str, object]] = []
+    for case in cases:
+        owner = ""
+        if case.owner_staff_id is not None:
+            if case.owner_staff_id not in names:
+                member = await console.store.staff.get(case.owner_staff_id)
+                names[case.owner_staff_id] = "" if member is None else member.display_name
+            owner = names[case.owner_staff_id]
+        since = case.waiting_since if case.status == "open" else case.taken_at or case.opened_at
+        out.append(
+            {
+                "code": case.code,
+                "urgency": case.urgency,
+                "urgency_label": label(console.texts, "urgency", case.urgency, lang),
+                "category": label(console.texts, "case_category", case.category, lang),
+                "waited": waited(since, now, console.texts, lang),
+                "since": console.desk.local(since),
+                "owner": owner,
+                "mine": case.owner_staff_id == me,
+            }
         )
+    return out
 
-    async def take(request: Request, access: Access) -> Response:
-        code = str(request.path_params.get("case_code", ""))
-        case = await desk.store.handoff.by_code(code[:16])
-        if case is None:
-            return console.error(request, access, 404, "error_not_found")
-        result = await desk.handoff.take(access.member.id, case.id)
-        desk.changed()
-        if result.outcome in ("done", "already"):
-            return redirect(f"/cases/{case.code}")
-        if result.outcome == "held" and result.case is not None:
-            owner_id = result.case.owner_staff_id
-            owner = None if owner_id is None else await console.store.staff.get(owner_id)
-            name = owner.display_name if owner is not None else "?"
-            notice = console.t(request, "q_take_held", code=case.code, name=name)
-        else:
-            notice = console.t(request, "q_take_closed", code=case.code)
-        return await page(request, access, notice=notice, status=409)
 
-    console.add("/queue", queue, Need.CASES)
-    console.add("/queue/events", events, Need.CASES)
-    console.add("/cases/{case_code}/take", take, Need.CASES, ("POST",))
+async def context(
+    console: Console, request: Request, access: Access, snap: QueueSnapshot
+) -> dict[str, Any]:
+    me = access.member.id
+    return {
+        "waiting": await rows(console, request, me, snap.waiting),
+        "taken": await rows(console, request, me, snap.taken),
+        "version": snap.version,
+    }
+
+
+async def current(console: Console) -> QueueSnapshot:
+    waiting, taken = (
+        await console.desk.handoff.queue(),
+        await console.desk.store.console_cases.taken(),
+    )
+    return QueueSnapshot(0, tuple(waiting), tuple(taken))
+
+
+async def page(
+    console: Console, request: Request, access: Access, *, notice: str = "", status: int = 200
+) -> Response:
+    values = await context(console, request, access, await current(console))
+    return console.render(request, access, "queue.html", status=status, notice=notice, **values)
+
+
+async def queue(console: Console, request: Request, access: Access) -> Response:
+    return await page(console, request, access)
+
+
+async def events(console: Console, request: Request, access: Access) -> Response:
+    session_id = access.session_id
+    settings = console.desk.feed.settings
+
+    async def stream() -> AsyncIterator[str]:
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        async with console.desk.feed.listen() as listener:
+            yield f"retry: {RETRY_MS}\n\n"
+            latest: QueueSnapshot | None = None
+            while not listener.closed:
+                snap = await listener.next()
+                if listener.closed:
+                    break
+                if snap is None:
+                    # A quiet heartbeat: still signed in? (resume does not extend the session)
+                    if await console.auth.resume(session_id) is None:
+                        yield sse_event("ended", "")
+                        break
+                    snap = latest or console.desk.feed.snapshot
+                    if snap is None:
+                        continue
+                latest = snap
+                html = console.render(
+                    request,
+                    access,
+                    "queue_live.html",
+                    **await context(console, request, access, snap),
+                ).body
+                yield sse_event("queue", bytes(html).decode("utf-8"))
+                if loop.time() - started >= settings.lifetime:
+                    break
+
+    return StreamingResponse(
+        stream(),
+        media_type="text/event-stream",
+        headers={"X-Accel-Buffering": "no", "Cache-Control": "no-store"},
+    )
+
+
+async def take(console: Console, request: Request, access: Access) -> Response:
+    code = str(request.path_params.get("case_code", ""))
+    case = await console.desk.store.handoff.by_code(code[:16])
+    if case is None:
+        return console.error(request, access, 404, "error_not_found")
+    result = await console.desk.handoff.take(access.member.id, case.id)
+    console.desk.changed()
+    if result.outcome in ("done", "already"):
+        return redirect(f"/cases/{case.code}")
+    if result.outcome == "held" and result.case is not None:
+        owner_id = result.case.owner_staff_id
+        owner = None if owner_id is None else await console.store.staff.get(owner_id)
+        name = owner.display_name if owner is not None else "?"
+        notice = console.t(request, "q_take_held", code=case.code, name=name)
+    else:
+        notice = console.t(request, "q_take_closed", code=case.code)
+    return await page(console, request, access, notice=notice, status=409)
+
+
+routes = [
+    PageRoute("/queue", queue, Need.CASES),
+    PageRoute("/queue/events", events, Need.CASES),
+    PageRoute("/cases/{case_code}/take", take, Need.CASES, ("POST",)),
+]

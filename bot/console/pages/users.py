@@ -8,138 +8,154 @@ from starlette.responses import Response
 
 from bot.console.auth.login import Access, Need
 from bot.console.auth.passwords import PasswordError
-from bot.console.core import Console, form_text
+from bot.console.core import Console, PageRoute, form_text
 from storage.console.staff import ROLES
 from storage.errors import StorageError
 from storage.privacy.audit import AuditEntry
 
-__all__ = ["register"]
+__all__ = ["routes"]
 
 
-def register(console: Console) -> None:
-    """Adds the user-management pages."""
+async def page(
+    console: Console,
+    request: Request,
+    access: Access,
+    *,
+    notice: str = "",
+    error: str = "",
+    status: int = 200,
+) -> Response:
+    users = await console.store.staff.list(active_only=False)
+    return console.render(
+        request,
+        access,
+        "users.html",
+        status=status,
+        users=users,
+        roles=ROLES,
+        notice=notice,
+        error=error,
+    )
 
-    async def page(
-        request: Request, access: Access, *, notice: str = "", error: str = "", status: int = 200
-    ) -> Response:
-        users = await console.store.staff.list(active_only=False)
-        return console.render(
-            request,
-            access,
-            "users.html",
-            status=status,
-            users=users,
-            roles=ROLES,
-            notice=notice,
-            error=error,
+
+async def audit(console: Console, access: Access, action: str, staff_id: int, reason: str) -> None:
+    entry = AuditEntry(f"staff:{access.member.id}", action, f"staff:{staff_id}", reason)
+    await console.store.audit.record(entry)
+
+
+def target(request: Request) -> int | None:
+    raw = str(request.path_params.get("staff_id", ""))
+    return int(raw) if raw.isdigit() and len(raw) < 12 else None
+
+
+async def roles_from(request: Request) -> list[str]:
+    form = await request.form()
+    return [r for r in form.getlist("role") if isinstance(r, str)]
+
+
+async def listing(console: Console, request: Request, access: Access) -> Response:
+    return await page(console, request, access)
+
+
+async def add(console: Console, request: Request, access: Access) -> Response:
+    username = await form_text(request, "username", 64)
+    name = await form_text(request, "display_name", 100)
+    password = await form_text(request, "password", 256)
+    roles = await roles_from(request)
+    try:
+        password_hash = console.auth.settings.hasher.hash(password)
+        member = await console.store.staff.add(username, name, roles, console.clock())
+    except (PasswordError, StorageError) as exc:
+        reason = console.t(request, "user_error", reason=str(exc))
+        return await page(console, request, access, error=reason, status=400)
+    await console.store.console.set_password(member.id, password_hash)
+    await audit(
+        console, access, "staff_added", member.id, "roles " + ",".join(sorted(member.roles))
+    )
+    notice = console.t(request, "user_added", username=member.username)
+    return await page(console, request, access, notice=notice)
+
+
+async def set_roles(console: Console, request: Request, access: Access) -> Response:
+    staff_id = target(request)
+    member = None if staff_id is None else await console.store.staff.get(staff_id)
+    if member is None:
+        return console.error(request, access, 404, "error_not_found")
+    roles = await roles_from(request)
+    if member.id == access.member.id and "admin" not in roles:
+        return await page(
+            console, request, access, error=console.t(request, "user_self_admin"), status=400
         )
+    try:
+        await console.store.staff.set_roles(member.id, roles, console.clock())
+    except StorageError as exc:
+        reason = console.t(request, "user_error", reason=str(exc))
+        return await page(console, request, access, error=reason, status=400)
+    before, after = ",".join(sorted(member.roles)), ",".join(sorted(set(roles)))
+    await audit(console, access, "staff_roles_changed", member.id, f"roles {before} -> {after}")
+    return await page(console, request, access, notice=console.t(request, "user_saved"))
 
-    async def audit(access: Access, action: str, staff_id: int, reason: str) -> None:
-        entry = AuditEntry(f"staff:{access.member.id}", action, f"staff:{staff_id}", reason)
-        await console.store.audit.record(entry)
 
-    def target(request: Request) -> int | None:
-        raw = str(request.path_params.get("staff_id", ""))
-        return int(raw) if raw.isdigit() and len(raw) < 12 else None
+async def set_active(console: Console, request: Request, access: Access) -> Response:
+    staff_id = target(request)
+    member = None if staff_id is None else await console.store.staff.get(staff_id)
+    if member is None:
+        return console.error(request, access, 404, "error_not_found")
+    active = await form_text(request, "active", 2) == "1"
+    if member.id == access.member.id and not active:
+        return await page(
+            console, request, access, error=console.t(request, "user_self_admin"), status=400
+        )
+    await console.store.staff.set_active(member.id, active, console.clock())
+    if not active:
+        await console.store.console.end_sessions(member.id)
+    action = "staff_reactivated" if active else "staff_deactivated"
+    await audit(console, access, action, member.id, "from the console users page")
+    return await page(console, request, access, notice=console.t(request, "user_saved"))
 
-    async def roles_from(request: Request) -> list[str]:
-        form = await request.form()
-        return [r for r in form.getlist("role") if isinstance(r, str)]
 
-    async def listing(request: Request, access: Access) -> Response:
-        return await page(request, access)
+async def reset_password(console: Console, request: Request, access: Access) -> Response:
+    staff_id = target(request)
+    member = None if staff_id is None else await console.store.staff.get(staff_id)
+    if member is None:
+        return console.error(request, access, 404, "error_not_found")
+    try:
+        password_hash = console.auth.settings.hasher.hash(await form_text(request, "password", 256))
+    except PasswordError as exc:
+        reason = console.t(request, "user_error", reason=str(exc))
+        return await page(console, request, access, error=reason, status=400)
+    await console.store.console.set_password(member.id, password_hash)
+    await audit(console, access, "staff_password_reset", member.id, "from the console users page")
+    return await page(console, request, access, notice=console.t(request, "user_saved"))
 
-    async def add(request: Request, access: Access) -> Response:
-        username = await form_text(request, "username", 64)
-        name = await form_text(request, "display_name", 100)
-        password = await form_text(request, "password", 256)
-        roles = await roles_from(request)
-        try:
-            password_hash = console.auth.settings.hasher.hash(password)
-            member = await console.store.staff.add(username, name, roles, console.clock())
-        except (PasswordError, StorageError) as exc:
-            reason = console.t(request, "user_error", reason=str(exc))
-            return await page(request, access, error=reason, status=400)
-        await console.store.console.set_password(member.id, password_hash)
-        await audit(access, "staff_added", member.id, "roles " + ",".join(sorted(member.roles)))
-        notice = console.t(request, "user_added", username=member.username)
-        return await page(request, access, notice=notice)
 
-    async def set_roles(request: Request, access: Access) -> Response:
-        staff_id = target(request)
-        member = None if staff_id is None else await console.store.staff.get(staff_id)
-        if member is None:
-            return console.error(request, access, 404, "error_not_found")
-        roles = await roles_from(request)
-        if member.id == access.member.id and "admin" not in roles:
-            return await page(
-                request, access, error=console.t(request, "user_self_admin"), status=400
-            )
-        try:
-            await console.store.staff.set_roles(member.id, roles, console.clock())
-        except StorageError as exc:
-            reason = console.t(request, "user_error", reason=str(exc))
-            return await page(request, access, error=reason, status=400)
-        before, after = ",".join(sorted(member.roles)), ",".join(sorted(set(roles)))
-        await audit(access, "staff_roles_changed", member.id, f"roles {before} -> {after}")
-        return await page(request, access, notice=console.t(request, "user_saved"))
+async def reset_totp(console: Console, request: Request, access: Access) -> Response:
+    staff_id = target(request)
+    member = None if staff_id is None else await console.store.staff.get(staff_id)
+    if member is None:
+        return console.error(request, access, 404, "error_not_found")
+    await console.store.console.reset_totp(member.id)
+    await audit(console, access, "staff_totp_reset", member.id, "from the console users page")
+    return await page(console, request, access, notice=console.t(request, "user_saved"))
 
-    async def set_active(request: Request, access: Access) -> Response:
-        staff_id = target(request)
-        member = None if staff_id is None else await console.store.staff.get(staff_id)
-        if member is None:
-            return console.error(request, access, 404, "error_not_found")
-        active = await form_text(request, "active", 2) == "1"
-        if member.id == access.member.id and not active:
-            return await page(
-                request, access, error=console.t(request, "user_self_admin"), status=400
-            )
-        await console.store.staff.set_active(member.id, active, console.clock())
-        if not active:
-            await console.store.console.end_sessions(member.id)
-        action = "staff_reactivated" if active else "staff_deactivated"
-        await audit(access, action, member.id, "from the console users page")
-        return await page(request, access, notice=console.t(request, "user_saved"))
 
-    async def reset_password(request: Request, access: Access) -> Response:
-        staff_id = target(request)
-        member = None if staff_id is None else await console.store.staff.get(staff_id)
-        if member is None:
-            return console.error(request, access, 404, "error_not_found")
-        try:
-            password_hash = console.auth.settings.hasher.hash(
-                await form_text(request, "password", 256)
-            )
-        except PasswordError as exc:
-            reason = console.t(request, "user_error", reason=str(exc))
-            return await page(request, access, error=reason, status=400)
-        await console.store.console.set_password(member.id, password_hash)
-        await audit(access, "staff_password_reset", member.id, "from the console users page")
-        return await page(request, access, notice=console.t(request, "user_saved"))
+async def link_code(console: Console, request: Request, access: Access) -> Response:
+    staff_id = target(request)
+    member = None if staff_id is None else await console.store.staff.get(staff_id)
+    if member is None or not member.active:
+        return console.error(request, access, 404, "error_not_found")
+    code = await console.store.staff.issue_link_code(member.id, console.clock())
+    await audit(console, access, "staff_link_code_issued", member.id, "from the console users page")
+    notice = console.t(request, "user_link_code", username=member.username, code=code)
+    return await page(console, request, access, notice=notice)
 
-    async def reset_totp(request: Request, access: Access) -> Response:
-        staff_id = target(request)
-        member = None if staff_id is None else await console.store.staff.get(staff_id)
-        if member is None:
-            return console.error(request, access, 404, "error_not_found")
-        await console.store.console.reset_totp(member.id)
-        await audit(access, "staff_totp_reset", member.id, "from the console users page")
-        return await page(request, access, notice=console.t(request, "user_saved"))
 
-    async def link_code(request: Request, access: Access) -> Response:
-        staff_id = target(request)
-        member = None if staff_id is None else await console.store.staff.get(staff_id)
-        if member is None or not member.active:
-            return console.error(request, access, 404, "error_not_found")
-        code = await console.store.staff.issue_link_code(member.id, console.clock())
-        await audit(access, "staff_link_code_issued", member.id, "from the console users page")
-        notice = console.t(request, "user_link_code", username=member.username, code=code)
-        return await page(request, access, notice=notice)
-
-    console.add("/users", listing, Need.ADMIN)
-    console.add("/users", add, Need.ADMIN, ("POST",))
-    console.add("/users/{staff_id}/roles", set_roles, Need.ADMIN, ("POST",))
-    console.add("/users/{staff_id}/active", set_active, Need.ADMIN, ("POST",))
-    console.add("/users/{staff_id}/password", reset_password, Need.ADMIN, ("POST",))
-    console.add("/users/{staff_id}/totp-reset", reset_totp, Need.ADMIN, ("POST",))
-    console.add("/users/{staff_id}/link-code", link_code, Need.ADMIN, ("POST",))
+routes = [
+    PageRoute("/users", listing, Need.ADMIN),
+    PageRoute("/users", add, Need.ADMIN, ("POST",)),
+    PageRoute("/users/{staff_id}/roles", set_roles, Need.ADMIN, ("POST",)),
+    PageRoute("/users/{staff_id}/active", set_active, Need.ADMIN, ("POST",)),
+    PageRoute("/users/{staff_id}/password", reset_password, Need.ADMIN, ("POST",)),
+    PageRoute("/users/{staff_id}/totp-reset", reset_totp, Need.ADMIN, ("POST",)),
+    PageRoute("/users/{staff_id}/link-code", link_code, Need.ADMIN, ("POST",)),
+]
