@@ -23,7 +23,8 @@ Errors (all messages free of personal data and key material)::
      ├── StoreClosedError      the store was used after close()
      └── DatabaseError         SQLite reported an error
           └── ConstraintError  a write broke a schema constraint
-               └── SlotTakenError  a booking's time was just taken (or its hold is gone)
+               ├── SlotTakenError  a booking's time was just taken (or its hold is gone)
+               └── StaleTurnError  a turn's state changed before its commit: plan it again
 """
 
 from __future__ import annotations

@@ -19,6 +19,7 @@ __all__ = [
     "NotFoundError",
     "StorageError",
     "SlotTakenError",
+    "StaleTurnError",
     "StoreClosedError",
     "VersionConflictError",
     "WrongKeyError",
@@ -75,6 +76,11 @@ class ConstraintError(DatabaseError):
 
 class SlotTakenError(ConstraintError):
     """A booking's time is no longer free with any counsellor offered (or the hold is gone)."""
+
+
+class StaleTurnError(ConstraintError):
+    """A turn was planned on a state that changed before its commit (a counsellor released
+    the case the family's message was being relayed to): nothing was written; plan it again."""
 
 
 class StoreClosedError(StorageError):

@@ -16,6 +16,7 @@ from storage.errors import InvalidRecordError
 if TYPE_CHECKING:
     from storage.booking.records import BookingOp
     from storage.flowhost.ratings import NewRating
+    from storage.handoff.records import RelayIn
     from storage.privacy.audit import AuditEntry
 
 __all__ = [
@@ -254,6 +255,9 @@ class TurnWrite:
     erase: bool = False
     # A family's rating of a closed case (storage.flowhost.ratings): codes only, counted.
     rating: NewRating | None = None
+    # The family's message relayed to the counsellor holding their case: written in this
+    # same transaction; a case released meanwhile raises StaleTurnError, nothing written.
+    relay: RelayIn | None = None
 
     def __post_init__(self) -> None:
         _require_aware(self.processed_at, "TurnWrite.processed_at")

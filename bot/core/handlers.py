@@ -21,6 +21,7 @@ from bot.safety import Assessment, Level
 from flows.state import SessionState
 from storage.booking.records import BookingOp
 from storage.flowhost.ratings import NewRating
+from storage.handoff.records import RelayIn
 from storage.records import InboxRow
 
 __all__ = ["NOT_ASSESSED", "Handled", "Turn", "TurnHandler"]
@@ -50,6 +51,7 @@ class Handled:
     plan: TurnPlan
     booking: BookingOp | None = None
     rating: NewRating | None = None
+    relay: RelayIn | None = None
     merge: bool = False
     replan: Callable[[], Awaitable[Handled]] | None = None
 

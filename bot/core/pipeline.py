@@ -29,7 +29,7 @@ from bot.core.texts import BotTexts
 from bot.core.turns import MERGED_REPLY_CHARS, TurnPlan, fallback_plan, merge_replies
 from bot.safety import Assessment, Classifier, Level
 from flows.state import SessionState
-from storage.errors import SlotTakenError
+from storage.errors import SlotTakenError, StaleTurnError
 from storage.records import InboxRow, NewInbound, NewOutbound, TurnWrite
 from storage.store import Store
 
@@ -359,6 +359,11 @@ class Pipeline:
         failpoint("before_commit")
         try:
             await self._commit(row, handled)
+        except StaleTurnError as exc:
+            # What the turn was planned on changed before its commit: plan it afresh.
+            log.info("contact %s message %s: %s; planned again", row.contact_id, row.id, exc)
+            await self._process(inbox_id)
+            return
         except SlotTakenError:
             if handled.replan is None:
                 raise
@@ -455,13 +460,14 @@ class Pipeline:
             erase=plan.erase,
             booking=handled.booking,
             rating=handled.rating,
+            relay=handled.relay,
         )
         delay = 0.05
         for attempt in range(1, COMMIT_ATTEMPTS + 1):
             try:
                 await self._store.commit_turn(write)
                 return
-            except SlotTakenError:
+            except (SlotTakenError, StaleTurnError):
                 raise  # not a failure to retry: the turn is planned again
             except Exception:
                 if attempt == COMMIT_ATTEMPTS:

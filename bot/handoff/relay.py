@@ -2,7 +2,9 @@
 
 It runs after the crisis check: an urgent message is marked, sent at top priority,
 answered with the hotlines, and starts the owner's answer clock
-(`Handoff.family_turn`). While it answers, the bot's flows stay silent.
+(`Handoff.family_turn`). While it answers, the bot's flows stay silent. The relay
+is written in the turn's own transaction; a case released in between makes the
+commit fail as stale, and the message is processed again, by the flows.
 """
 
 from __future__ import annotations
@@ -27,5 +29,8 @@ class HeldCaseRelay:
     async def handle(self, turn: Turn) -> Handled | None:
         if not turn.held:
             return None
-        plan = await self._handoff.family_turn(turn.row, turn.state, turn.assessment)
-        return None if plan is None else Handled(plan)
+        planned = await self._handoff.family_turn(turn.row, turn.state, turn.assessment)
+        if planned is None:
+            return None
+        plan, relay = planned
+        return Handled(plan, relay=relay)

@@ -46,7 +46,14 @@ from bot.safety import Assessment, Level
 from flows.engine import ChannelCaps, Context, Input, Message, step
 from flows.library import FlowLibrary
 from flows.state import SessionState
-from storage.handoff.records import CASE_REF, AlertRef, HandoffFigures, LiveCase, Transition
+from storage.handoff.records import (
+    CASE_REF,
+    AlertRef,
+    HandoffFigures,
+    LiveCase,
+    RelayIn,
+    Transition,
+)
 from storage.records import CaseOpen, InboxRow, NewOutbound, OutboxRef
 from storage.store import Store
 
@@ -257,8 +264,9 @@ class Handoff:
 
     async def family_turn(
         self, row: InboxRow, state: SessionState | None, assessment: Assessment
-    ) -> TurnPlan | None:
-        """The turn of a family whose case a counsellor holds; None when nobody does."""
+    ) -> tuple[TurnPlan, RelayIn] | None:
+        """The turn of a family whose case a counsellor holds, and the relay it commits with
+        (in the turn's own transaction); None when nobody holds it."""
         case = await self._store.handoff.live_for(row.contact_id)
         if case is None or case.status != "taken" or case.owner_staff_id is None:
             return None
@@ -311,21 +319,20 @@ class Handoff:
                         owner.contact_id, owner_contact.channel, text, case, "relay", urgent
                     )
                 ]
-        await self._store.handoff.relay(
-            case.id, None, f"in:{row.id}", self._clock(), rows, urgent=urgent
-        )
+        relay = RelayIn(case.id, f"in:{row.id}", tuple(rows), urgent)
         log.info("case %s: message %s relayed to its owner (%s)", case.id, row.id, row.kind)
         if not urgent:
-            return TurnPlan(state=keep, replies=(), priority=PRIORITY_ROUTINE)
+            return TurnPlan(state=keep, replies=(), priority=PRIORITY_ROUTINE), relay
         text = self._texts.get(
             "handoff.family_urgent", language, **self._config.context_values(language)
         )
-        return TurnPlan(
+        plan = TurnPlan(
             state=keep,
             replies=(Reply(text),),
             priority=PRIORITY_URGENT,
             cases=(CaseOpen(category=case.category, urgency="darurat"),),
         )
+        return plan, relay
 
     # --- helpers ------------------------------------------------------------
 

@@ -9,6 +9,7 @@ from storage.engine.db import Tx
 from storage.errors import InvalidRecordError, NotFoundError
 from storage.flowhost import ratings
 from storage.handoff import cases
+from storage.handoff.repo import relay_in
 from storage.privacy import audit, consents, erasure
 from storage.privacy import repo as privacy
 from storage.records import Contact, NewInbound, TurnWrite
@@ -39,6 +40,10 @@ async def commit_turn(tx: Tx, turn: TurnWrite, now: int) -> list[int]:
     if row[1] is not None:
         return []
     at = to_micros(turn.processed_at, "TurnWrite.processed_at")
+    if turn.relay is not None:
+        # First, like the booking: a case released since the turn was planned fails the
+        # whole turn (StaleTurnError), which is then planned again without the relay.
+        await relay_in(tx, turn.relay, at)
     if turn.booking is not None:
         # First: a time just taken by another family fails the whole turn (SlotTakenError).
         await apply_booking(tx, turn.contact_id, turn.booking, at)

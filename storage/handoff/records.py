@@ -14,6 +14,7 @@ __all__ = [
     "CaseEvent",
     "CaseNote",
     "CaseReferral",
+    "RelayIn",
     "Digest",
     "DigestLine",
     "DueAlert",
@@ -163,3 +164,15 @@ class HandoffFigures:
 
 
 Rows = tuple[NewOutbound, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RelayIn:
+    """A family's message relayed to the counsellor holding their case, written with the
+    family's turn (`TurnWrite.relay`): the case event once per `source`, the rows to the
+    counsellor, and for an urgent message the start of the owner's answer clock."""
+
+    case_id: int
+    source: str  # "in:<inbox id>": the same message is relayed once
+    rows: tuple[NewOutbound, ...]
+    urgent: bool = False

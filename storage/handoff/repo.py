@@ -25,7 +25,7 @@ from storage.crypto.vault import Vault
 from storage.engine.clock import from_micros, to_micros
 from storage.engine.db import Readers, Row, Tx, Writer
 from storage.engine.rows import as_bytes, new_rid
-from storage.errors import InvalidRecordError
+from storage.errors import InvalidRecordError, StaleTurnError
 from storage.handoff import digests
 from storage.handoff.digests import Options, Render
 from storage.handoff.records import (
@@ -39,6 +39,7 @@ from storage.handoff.records import (
     DueAlert,
     HandoffFigures,
     LiveCase,
+    RelayIn,
     Transition,
     UrgencyFigures,
 )
@@ -46,7 +47,7 @@ from storage.handoff.rows import CASE_COLUMNS, CASE_SELECT, RISK_SQL, case_from_
 from storage.handoff.schema import OUTCOMES, REFERRALS
 from storage.records import URGENCIES, NewOutbound, OutboxRef
 
-__all__ = ["HandoffRepo", "note_place"]
+__all__ = ["HandoffRepo", "note_place", "relay_in"]
 
 Build = Callable[[LiveCase, Sequence[AlertRef]], Sequence[NewOutbound]]
 """Builds the outbox rows of a change from the case as changed and its alerts."""
@@ -99,6 +100,52 @@ def _alert(r: Row) -> AlertRef:
 
 async def _alerts(tx: Tx, case_id: int) -> list[AlertRef]:
     return [_alert(r) for r in await tx.fetchall(_ALERTS, (case_id,))]
+
+
+async def _relay(
+    tx: Tx,
+    case_id: int,
+    staff_id: int | None,
+    source: str,
+    rows: Sequence[NewOutbound],
+    now: int,
+    *,
+    urgent: bool = False,
+) -> Transition:
+    case = await _get(tx, case_id)
+    if case is None:
+        return Transition("not_found")
+    if case.status != "taken":
+        return Transition("closed" if case.status == "closed" else "not_yours", case)
+    if staff_id is not None and case.owner_staff_id != staff_id:
+        return Transition("not_yours", case)
+    event = "relayed_in" if staff_id is None else "relayed_out"
+    if not await _event(tx, case_id, event, staff_id, now, source):
+        return Transition("already", case)
+    if staff_id is None:
+        if urgent:
+            await tx.execute(
+                "UPDATE cases SET urgent_unanswered_at = coalesce(urgent_unanswered_at, ?)"
+                " WHERE id = ?",
+                (now, case_id),
+            )
+    else:
+        await tx.execute(
+            "UPDATE cases SET first_reply_at = coalesce(first_reply_at, ?),"
+            " urgent_unanswered_at = NULL, updated_at = ? WHERE id = ?",
+            (now, now, case_id),
+        )
+    await outbox.insert_many(tx, rows, None, now)
+    return Transition("done", await _get(tx, case_id))
+
+
+async def relay_in(tx: Tx, relay: RelayIn, now: int) -> None:
+    """Writes a family's message relayed to the counsellor holding their case, inside the
+    family's turn (`storage.conversation.turns`). A case no longer held (released or closed
+    since the turn was planned) raises StaleTurnError: the turn is planned again."""
+    done = await _relay(tx, relay.case_id, None, relay.source, relay.rows, now, urgent=relay.urgent)
+    if done.outcome not in ("done", "already"):
+        raise StaleTurnError(f"case {relay.case_id} is no longer held ({done.outcome})")
 
 
 class HandoffRepo:
@@ -390,31 +437,7 @@ class HandoffRepo:
         now = to_micros(at, "HandoffRepo.relay at")
 
         async def job(tx: Tx) -> Transition:
-            case = await _get(tx, case_id)
-            if case is None:
-                return Transition("not_found")
-            if case.status != "taken":
-                return Transition("closed" if case.status == "closed" else "not_yours", case)
-            if staff_id is not None and case.owner_staff_id != staff_id:
-                return Transition("not_yours", case)
-            event = "relayed_in" if staff_id is None else "relayed_out"
-            if not await _event(tx, case_id, event, staff_id, now, source):
-                return Transition("already", case)
-            if staff_id is None:
-                if urgent:
-                    await tx.execute(
-                        "UPDATE cases SET urgent_unanswered_at = coalesce(urgent_unanswered_at, ?)"
-                        " WHERE id = ?",
-                        (now, case_id),
-                    )
-            else:
-                await tx.execute(
-                    "UPDATE cases SET first_reply_at = coalesce(first_reply_at, ?),"
-                    " urgent_unanswered_at = NULL, updated_at = ? WHERE id = ?",
-                    (now, now, case_id),
-                )
-            await outbox.insert_many(tx, rows, None, now)
-            return Transition("done", await _get(tx, case_id))
+            return await _relay(tx, case_id, staff_id, source, rows, now, urgent=urgent)
 
         return await self._writer.run("handoff.relay", job)
 

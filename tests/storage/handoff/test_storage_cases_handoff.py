@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from storage_support import T0, at, message, raw_query, turn
 from support import Clock
 
-from storage.errors import InvalidRecordError
-from storage.handoff.records import AlertRef, LiveCase
+from storage.errors import InvalidRecordError, StaleTurnError
+from storage.handoff.records import AlertRef, LiveCase, RelayIn
 from storage.handoff.roster import Shift
 from storage.records import CaseOpen, NewOutbound
 from storage.store import Store
@@ -108,6 +109,29 @@ async def test_a_relay_is_recorded_once_and_sets_the_first_reply_time(store: Sto
     urgent = figures.by_urgency[0]
     assert (urgent.urgency, urgent.opened, urgent.answered) == ("darurat", 1, 1)
     assert urgent.median_first_reply_seconds == 65.0 and urgent.waited_past_target == 0
+
+
+async def test_a_family_message_is_relayed_in_its_own_turn_or_not_at_all(store: Store) -> None:
+    case = await open_case(store, "1", "segera", 0)
+    sari = await staff_id(store, "sari")
+    await store.handoff.take(case.id, sari, at(5), nothing)
+    note = NewOutbound(case.contact_id, "telegram", "relayed", (), 5, at(10))
+    _, inbox_id = await store.receive("telegram", "1", message("1:2"))
+    assert inbox_id is not None
+    relay = RelayIn(case.id, f"in:{inbox_id}", (note,), urgent=True)
+    await store.commit_turn(replace(turn(case.contact_id, inbox_id, when=at(10)), relay=relay))
+    held = await store.handoff.get(case.id)
+    assert held is not None and held.urgent_unanswered_at == at(10)
+    assert [e.event for e in await store.handoff.events(case.id)][-1] == "relayed_in"
+    # Released before the next message's turn commits: nothing of that turn is written.
+    await store.handoff.release(case.id, sari, at(20), nothing)
+    _, later = await store.receive("telegram", "1", message("1:3"))
+    assert later is not None
+    stale = RelayIn(case.id, f"in:{later}", (note,))
+    with pytest.raises(StaleTurnError):
+        await store.commit_turn(replace(turn(case.contact_id, later, when=at(25)), relay=stale))
+    assert not await store.inbox.is_processed(later)
+    assert [e.event for e in await store.handoff.events(case.id)].count("relayed_in") == 1
 
 
 async def test_unanswered_urgent_cases_count_as_past_the_target(store: Store) -> None:
