@@ -26,12 +26,26 @@ from starlette.routing import Route
 
 from bot.errors import BotError
 
-__all__ = ["Endpoint", "WebError", "WebServer"]
+__all__ = ["Endpoint", "WebError", "WebServer", "read_body"]
 
 log = logging.getLogger(__name__)
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 SHUTDOWN_GRACE_SECONDS = 5
+
+
+async def read_body(request: Request, limit: int) -> bytes | None:
+    """The request body, or None as soon as it says or turns out to be longer than `limit`
+    bytes (a malformed length counts as too long): no endpoint reads an unbounded body."""
+    declared = request.headers.get("content-length", "")
+    if declared and (not declared.isdigit() or int(declared) > limit):
+        return None
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            return None
+    return bytes(body)
 
 
 class WebError(BotError):

@@ -30,6 +30,7 @@ from bot.channels.telegram.protocol import (
     Tuning,
 )
 from bot.channels.telegram.updates import well_formed
+from bot.web import read_body
 
 __all__ = ["Poller", "idle", "webhook_update"]
 
@@ -175,14 +176,9 @@ async def webhook_update(request: Request, secret: str, bot: Bot) -> Update | Re
     if not secret or not hmac.compare_digest(given, secret.encode()):
         log.warning("telegram webhook: a request without the right secret token was refused")
         return PlainTextResponse("forbidden", status_code=403)
-    declared = request.headers.get("content-length", "")
-    if declared and (not declared.isdigit() or int(declared) > MAX_WEBHOOK_BODY):
+    body = await read_body(request, MAX_WEBHOOK_BODY)
+    if body is None:
         return PlainTextResponse("too large", status_code=413)
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_WEBHOOK_BODY:
-            return PlainTextResponse("too large", status_code=413)
     try:
         data = json.loads(body)
         if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):

@@ -14,6 +14,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 
 from bot.channels.base import Inbound
 from bot.channels.whatsapp.protocol import CHANNEL, MAX_WEBHOOK_BODY, SIGNATURE_HEADER
+from bot.web import read_body
 
 __all__ = ["empty_twiml", "media_kind", "message_inbounds", "verified_form"]
 
@@ -32,14 +33,9 @@ async def verified_form(
 ) -> dict[str, str] | Response:
     """The posted form, if its size is bounded and Twilio signed it for `url` (the public
     URL of the path, with the request's query); otherwise the refusal to answer with."""
-    declared = request.headers.get("content-length", "")
-    if declared and (not declared.isdigit() or int(declared) > MAX_WEBHOOK_BODY):
+    body = await read_body(request, MAX_WEBHOOK_BODY)
+    if body is None:
         return PlainTextResponse("too large", status_code=413)
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_WEBHOOK_BODY:
-            return PlainTextResponse("too large", status_code=413)
     signature = request.headers.get(SIGNATURE_HEADER, "")
     if not signature:
         log.warning("whatsapp webhook: a request without a Twilio signature was refused")

@@ -29,6 +29,7 @@ from bot.console.draft_chat import Chat, ChatTokenError, say, start
 from bot.core.pipeline import classify_windows
 from bot.flowhost.shelf import MAX_SOURCE_CHARS, ShelfError
 from bot.safety.levels import NO_CONCERN
+from bot.web import read_body
 from flows.diagram import Legend, diagram
 from flows.engine import ChannelCaps, Context
 from flows.errors import FlowSetError, Problem
@@ -48,21 +49,6 @@ CHAT_CAPS = ChannelCaps(buttons=True, max_choices=10)
 
 def _wants_json(request: Request) -> bool:
     return "application/json" in request.headers.get("accept", "")
-
-
-async def _body(request: Request, limit: int) -> bytes | None:
-    """The request body, or None as soon as it is longer than `limit` bytes."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        return None
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            return None
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def _problem_json(problem: Problem) -> dict[str, Any]:
@@ -274,7 +260,7 @@ async def validate(console: Console, request: Request, access: Access) -> Respon
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type != "application/json":
         return JSONResponse({"error": console.t(request, "flow_json_bad")}, status_code=400)
-    body = await _body(request, MAX_JSON_BYTES)
+    body = await read_body(request, MAX_JSON_BYTES)
     if body is None:
         return JSONResponse({"error": console.t(request, "flow_json_too_large")}, status_code=413)
     try:
