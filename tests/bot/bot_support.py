@@ -15,6 +15,7 @@ from support import RecordingChannel
 from bot.app import App
 from bot.channels.base import Inbound
 from bot.config import Config, load_config
+from bot.core.outbox import OutboxSender
 
 # A turn's replies reach the family joined into as few messages as fit, a blank line
 # between them (bot.core.turns.merge_replies); a message with buttons ends at its question.
@@ -100,3 +101,13 @@ async def spawn_lk3_run(
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.PIPE,
     )
+
+
+async def drain(sender: OutboxSender) -> None:
+    """Runs a sender of the test's own until nothing is due, then stops it."""
+    task = asyncio.create_task(sender.run())
+    try:
+        await sender.wait_idle()
+    finally:
+        await sender.stop()
+        task.cancel()

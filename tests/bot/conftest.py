@@ -1,4 +1,5 @@
-"""Fixtures for the running bot: a real app on a temporary folder, a recording channel."""
+"""Fixtures for the running bot: a real app on a temporary folder, a recording channel,
+and the fake Bot API server for the tests that run the real python-telegram-bot."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 import pytest
 from bot_support import Bot, make_config
 from support import RecordingChannel
+from telegram_api import FakeTelegram
 
 from bot.app import App
 
@@ -21,3 +23,9 @@ async def bot(tmp_path: Path) -> AsyncIterator[Bot]:
         yield Bot(app, channel)
     finally:
         await app.stop()
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeTelegram]:
+    async with FakeTelegram() as server:
+        yield server

@@ -115,12 +115,6 @@ def garbage_updates(draw: st.DrawFn) -> dict[str, Any]:
 
 
 @pytest.fixture
-async def fake() -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram() as server:
-        yield server
-
-
-@pytest.fixture
 async def webhook(tmp_path: Path, fake: FakeTelegram) -> AsyncIterator[Service]:
     async with running(telegram_config(tmp_path / "data", fake, mode="webhook")) as service:
         yield service

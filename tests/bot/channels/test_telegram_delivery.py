@@ -7,8 +7,6 @@ the fake, and the outbox sender decides what they mean.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 from telegram import error as tg_error
@@ -20,7 +18,6 @@ from telegram_support import (
     contact,
     running,
     settle,
-    telegram_config,
 )
 
 from bot.channels.base import DeliveryError, MessageDeleter, Outbound, RetryLater, Unreachable
@@ -44,17 +41,6 @@ async def greeting(service: Service, fake: FakeTelegram) -> list[str]:
     texts = fake.texts(REFERENCE)
     assert texts and len(texts) == len(set(texts))
     return texts
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram() as server:
-        yield server
-
-
-@pytest.fixture
-def config(tmp_path: Path, fake: FakeTelegram) -> Config:
-    return telegram_config(tmp_path / "data", fake)
 
 
 TRANSIENT = [

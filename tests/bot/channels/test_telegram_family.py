@@ -7,8 +7,6 @@ buttons; stale buttons; everything that is not text; repeats; a restart.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,7 +19,6 @@ from telegram_support import (
     running,
     session,
     settle,
-    telegram_config,
     text,
 )
 
@@ -34,17 +31,6 @@ pytestmark = pytest.mark.e2e
 FAMILY = 4242
 DANGER_QUESTION = "Sebelum lanjut, satu pertanyaan penting"
 VIOLENCE_QUESTION = "Apakah ada anggota keluarga"
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram() as server:
-        yield server
-
-
-@pytest.fixture
-def config(tmp_path: Path, fake: FakeTelegram) -> Config:
-    return telegram_config(tmp_path / "data", fake)
 
 
 async def press(service: Service, fake: FakeTelegram, *values: str) -> None:

@@ -3,29 +3,16 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 from telegram_api import FakeTelegram
-from telegram_support import FAST, app_of, running, settle, telegram_config
+from telegram_support import FAST, app_of, running, settle
 
 from bot.config import Config
 
 pytestmark = pytest.mark.e2e
 
 FAMILIES = range(7000, 7020)
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram() as server:
-        yield server
-
-
-@pytest.fixture
-def config(tmp_path: Path, fake: FakeTelegram) -> Config:
-    return telegram_config(tmp_path / "data", fake)
 
 
 async def test_typing_hints_are_rationed_when_many_families_wait_at_once(

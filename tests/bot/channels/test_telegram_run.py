@@ -6,7 +6,6 @@ import asyncio
 import signal
 import subprocess
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -23,12 +22,6 @@ from storage.store import Store
 pytestmark = pytest.mark.e2e
 
 CHAT = 777123456
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram() as server:
-        yield server
 
 
 def write_config(tmp_path: Path, fake: FakeTelegram) -> Path:

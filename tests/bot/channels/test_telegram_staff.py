@@ -5,13 +5,11 @@ End to end through the real python-telegram-bot and the fake Bot API.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from telegram_api import FakeTelegram
-from telegram_support import app_of, contact, running, settle, telegram_config, text
+from telegram_support import app_of, contact, running, settle, text
 
 from bot.config import Config
 from bot.run import Service
@@ -22,17 +20,6 @@ pytestmark = pytest.mark.e2e
 SARI = 9101
 STRANGER = 9102
 REFUSED = [text("staff.link_refused")]
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram() as server:
-        yield server
-
-
-@pytest.fixture
-def config(tmp_path: Path, fake: FakeTelegram) -> Config:
-    return telegram_config(tmp_path / "data", fake)
 
 
 def now() -> datetime:

@@ -7,7 +7,6 @@ does, with or without the secret given in setWebhook.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -21,12 +20,6 @@ from bot.config import Config
 from bot.run import Service
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram() as server:
-        yield server
 
 
 @pytest.fixture

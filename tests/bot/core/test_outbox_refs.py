@@ -2,25 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime
 
 import pytest
-from bot_support import Bot
+from bot_support import Bot, drain
 from support import RecordingChannel
 
 from bot.channels.base import Channel, Outbound
 from bot.core.outbox import OutboxSender
 from storage.records import NewOutbound, OutboxRef, OutboxRow
-
-
-async def run_once(sender: OutboxSender) -> None:
-    task = asyncio.create_task(sender.run())
-    try:
-        await sender.wait_idle()
-    finally:
-        await sender.stop()
-        task.cancel()
 
 
 async def test_each_ref_kind_is_gated_and_delivered_by_its_own_handler(bot: Bot) -> None:
@@ -46,7 +36,7 @@ async def test_each_ref_kind_is_gated_and_delivered_by_its_own_handler(bot: Bot)
         + [NewOutbound(1, "test", "c", (), 5, now, other)]
     )
     before = len(bot.channel.sent)
-    await run_once(sender)
+    await drain(sender)
     assert seen == [("gate", fresh), ("deliver", fresh), ("gate", stale)]
     # A kind nobody registered goes out as a plain message.
     assert [m.text for m in bot.channel.sent[before:]] == ["a", "c"]

@@ -8,7 +8,7 @@ from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot_support import Bot, eventually, paragraphs, soon
+from bot_support import Bot, drain, eventually, paragraphs, soon
 
 from bot.channels.base import Inbound, RetryLater, Unreachable
 from bot.core.outbox import OutboxSender
@@ -228,13 +228,7 @@ async def test_a_reply_that_cannot_be_decrypted_does_not_silence_anyone_else(bot
     await bot.app.receive(Inbound("test", "s2", "chat-2", "start", ""))
     await bot.app.pipeline.wait_idle()
     corrupt(bot.app.store.path, "UPDATE outbox SET body_enc = x'00' WHERE contact_id = 1")
-    sender = OutboxSender(bot.app.store, {"test": bot.channel}, clock=lambda: datetime.now(UTC))
-    task = asyncio.create_task(sender.run())
-    try:
-        await sender.wait_idle()
-    finally:
-        await sender.stop()
-        task.cancel()
+    await drain(OutboxSender(bot.app.store, {"test": bot.channel}, clock=lambda: datetime.now(UTC)))
     assert {m.address for m in bot.channel.sent} == {"chat-2"}
     assert await bot.app.store.outbox.count_pending() == 0
 

@@ -35,12 +35,6 @@ URGENT_WORDS = "suami saya memukuli saya sekarang"
 
 
 @pytest.fixture
-async def fake() -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram() as server:
-        yield server
-
-
-@pytest.fixture
 def config(tmp_path: Path, fake: FakeTelegram) -> Config:
     base = telegram_config(tmp_path / "data", fake)
     return dataclasses.replace(base, web=Web(host="127.0.0.1", port=free_port()))
