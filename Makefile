@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit bench soak clean chromium
+.PHONY: demo test lint typecheck unit bench soak clean chromium safety-model
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,12 @@ unit: $(STAMP) chromium
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 1; fi; exit $$rc
 
 test: lint typecheck unit
+
+# The crisis check's learned layer, retrained from bot/safety/corpus/ (train and dev) after
+# a change to the corpus, the lexicon or the rules; a test fails until it is current.
+safety-model: $(STAMP)
+	$(PY) -m bot.safety train --out bot/safety/model.json
+	$(PY) -m bot.safety eval --split test --no-misses
 
 bench: $(STAMP)
 	@$(PY) -m bench

@@ -22,3 +22,14 @@ def stem(word: str) -> str:
     if not word.isascii() or not word.isalpha():
         return word
     return str(_stemmer().stem(word))
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def is_indonesian(word: str) -> bool:
+    """Tells whether a word, or its stem, is a root word of Sastrawi's Indonesian dictionary.
+
+    A real word (``dibantai``) must never be re-read as a typo of a crisis word
+    (``dirantai``); only words the dictionary does not know are.
+    """
+    dictionary = _stemmer().delegatedStemmer.dictionary
+    return bool(dictionary.contains(word) or dictionary.contains(stem(word)))

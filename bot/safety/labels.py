@@ -1,0 +1,156 @@
+"""Counsellors' labels as corpus lines, for retraining: ``lk3 safety export-labels``.
+
+A counsellor marks a family's message on the case page ("Ini darurat" / "Alarm
+palsu", see ``bot.console.pages_labels``). This writes those labels in the corpus
+format (``level<TAB>category<TAB>style<TAB>text<TAB>reason``, see ``corpus.py``)
+with category and style ``-``: a person adds them while reading the file through.
+The export needs the server's configuration and master key (an admin's job), is
+recorded in the audit log first, and writes a file only its owner can read. It
+carries no id, address, name field, case code or staff id; in the words, phone
+numbers and other long digit runs, e-mail addresses, @accounts and the family's
+own case and booking codes are masked. Names written in the words are not
+found: the README asks whoever adds the file to the corpus to read it first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import re
+import sys
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from bot.safety.corpus import UNKNOWN
+
+if TYPE_CHECKING:
+    from storage.safety_labels import ExportedLabel
+    from storage.store import Store
+
+__all__ = [
+    "COMMAND",
+    "ExportResult",
+    "add_export_command",
+    "corpus_line",
+    "export_labels",
+    "mask",
+    "run_export",
+]
+
+COMMAND = "export-labels"
+_REASONS = {
+    "urgent": "counsellor: this was urgent",
+    "check": "counsellor: needs a question",
+    "none": "counsellor: false alarm",
+}
+# Order matters: an e-mail address holds digits and an @ of its own.
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_ACCOUNT = re.compile(r"(?<![\w.@])@[A-Za-z0-9_]{3,}")
+_NUMBER = re.compile(r"\+?\d(?:[ .\-]?\d){7,}")  # 8+ digits, perhaps spaced: 0812-3456-7890
+
+
+@dataclass(frozen=True, slots=True)
+class ExportResult:
+    """Counts only: how many lines were written and how many labels could not be read."""
+
+    written: int
+    unreadable: int
+
+
+def mask(text: str, codes: Iterable[str] = ()) -> str:
+    """The words on one line, with what could identify someone replaced by a placeholder."""
+    out = " ".join(text.split())
+    for code in codes:
+        whole = re.compile(rf"(?<![A-Za-z0-9]){re.escape(code)}(?![A-Za-z0-9])", re.IGNORECASE)
+        out = whole.sub("<kode>", out)
+    out = _EMAIL.sub("<email>", out)
+    out = _ACCOUNT.sub("<akun>", out)
+    return _NUMBER.sub("<nomor>", out)
+
+
+def corpus_line(item: ExportedLabel) -> str:
+    """``level<TAB>-<TAB>-<TAB>text<TAB>reason`` for one label (the reason names the check's
+    level when the label was made, so disagreements can be found)."""
+    reason = f"{_REASONS[item.label]}; the check said {item.level}"
+    return "\t".join((item.label, UNKNOWN, UNKNOWN, mask(item.text, item.codes), reason))
+
+
+def _write_private(path: Path, lines: Sequence[str]) -> None:
+    """Writes a new file readable by its owner only (0600); never overwrites one."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    os.fchmod(fd, 0o600)  # whatever the umask
+    with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
+        out.write("".join(line + "\n" for line in lines))
+
+
+async def export_labels(store: Store, path: Path) -> ExportResult:
+    """Audits, reads and writes every readable label to a new file at `path`."""
+    from storage.audit import AuditEntry
+
+    if path.exists():
+        raise FileExistsError(f"{path} already exists; an export never overwrites a file")
+    await store.audit.record(
+        AuditEntry(
+            "cli", "export_labels", "labels:all", "counsellors' labels exported for retraining"
+        )
+    )
+    labels, unreadable = await store.safety_labels.export()
+    lines = [corpus_line(item) for item in labels]
+    header = "# counsellors' labels: level<TAB>category<TAB>style<TAB>text<TAB>reason"
+    _write_private(path, [header, *lines])
+    return ExportResult(len(lines), unreadable)
+
+
+def run_export(config_path: Path | None, out: Path) -> int:
+    """Opens the configured database (never creating one), exports, reports counts only."""
+    from bot.config import ConfigError, load_config
+    from storage import ENV_VAR, KeyRing, StorageError, Store
+
+    try:
+        config = load_config(config_path)
+    except ConfigError as exc:
+        return _fail(f"configuration error: {exc}")
+    if not config.database_path.exists():
+        return _fail(f"there is no database at {config.database_path}")
+    if out.exists():
+        return _fail(f"{out} already exists; an export never overwrites a file")
+
+    async def run() -> int:
+        try:
+            from_env = bool(os.environ.get(ENV_VAR))
+            keyring = KeyRing.load(None if from_env else config.resolved_key_file, os.environ)
+            store = await Store.open(config.database_path, keyring)
+        except StorageError as exc:
+            return _fail(f"cannot open the database: {exc}")
+        try:
+            result = await export_labels(store, out)
+        except OSError as exc:
+            return _fail(f"cannot write {out}: {type(exc).__name__}")
+        finally:
+            await store.close()
+        skipped = f"; {result.unreadable} unreadable (erased) left out" if result.unreadable else ""
+        sys.stdout.write(
+            f"wrote {result.written} labelled message(s) to {out} (mode 0600){skipped}.\n"
+            "Read it through (remove names), add a category and style where you can, then"
+            " put it in bot/safety/corpus/train/ and run: lk3 safety train --out model.json\n"
+        )
+        return 0
+
+    return asyncio.run(run())
+
+
+def _fail(message: str) -> int:
+    sys.stderr.write(f"lk3 safety {COMMAND}: {message}\n")
+    return 2
+
+
+def add_export_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Adds ``export-labels`` to ``lk3 safety``."""
+    parser = commands.add_parser(
+        COMMAND, help="counsellors' labels as corpus lines (admin: needs the master key)"
+    )
+    parser.add_argument("--config", type=Path, default=None, help="configuration file (TOML)")
+    parser.add_argument("--out", type=Path, required=True, help="a new file to write (0600)")
