@@ -27,6 +27,7 @@ from storage.handoff_schema import HANDOFF_MIGRATION
 from storage.keyboards import KEYBOARDS_MIGRATION
 from storage.privacy_schema import PRIVACY_MIGRATION
 from storage.ratings import RATINGS_MIGRATION
+from storage.safety_labels import SAFETY_LABELS_MIGRATION
 from storage.staff_schema import STAFF_MIGRATION
 from storage.webchat import WEBCHAT_MIGRATION
 from storage.whatsapp import WHATSAPP_MIGRATION
@@ -164,6 +165,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("0009_flow_current", FLOW_CURRENT_MIGRATION),
     Migration("0010_ratings_webchat", RATINGS_MIGRATION + WEBCHAT_MIGRATION),
     Migration("0011_alert_digests", DIGEST_MIGRATION),
+    Migration("0012_safety_labels", SAFETY_LABELS_MIGRATION),
 )
 
 

@@ -41,6 +41,7 @@ from storage.ratings import RatingRepo
 from storage.records import Contact, NewInbound, TurnWrite
 from storage.roster import RosterRepo
 from storage.rotation import KeyRotation
+from storage.safety_labels import SafetyLabelRepo
 from storage.sessions import SessionRepo
 from storage.staff import StaffRepo
 from storage.vault import Vault
@@ -79,6 +80,7 @@ class Store:
     office: ConsoleOfficeRepo
     ratings: RatingRepo
     webchat: WebChatRepo
+    safety_labels: SafetyLabelRepo
 
     def __init__(
         self,
@@ -120,6 +122,7 @@ class Store:
         self.office = ConsoleOfficeRepo(readers, writer)
         self.ratings = RatingRepo(readers)
         self.webchat = WebChatRepo(readers, writer, vault, clock)
+        self.safety_labels = SafetyLabelRepo(readers, writer, vault, clock)
 
     @classmethod
     async def open(

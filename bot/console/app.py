@@ -12,6 +12,7 @@ from bot.console import (
     pages_case,
     pages_figures,
     pages_flows,
+    pages_labels,
     pages_queue,
     pages_users,
 )
@@ -57,6 +58,7 @@ def build_console(
         )
         pages_queue.register(console, desk)
         pages_case.register(console, desk)
+        pages_labels.register(console, desk)
     return console
 
 
