@@ -24,6 +24,7 @@ import zlib
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 from bot.safety.normalise import BIG_NUMBER, NUMBER, pieces
 
@@ -36,6 +37,9 @@ MAX_WORDS = 400
 """Only the first words of a very long message are read by the model (the rules read all)."""
 
 _RUN = re.compile(r"(.)\1{2,}")
+_WORD_CACHE = 32768
+_CACHED_WORD_CHARS = 64
+"""Longer "words" are noise or an attack; caching them would let one sender fill memory."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,13 +106,25 @@ def _hashed(names: Counter[str]) -> Counter[int]:
     return out
 
 
+@lru_cache(maxsize=_WORD_CACHE)
+def _word_char_buckets(word: str) -> tuple[int, ...]:
+    """The buckets of one word's character n-grams; words repeat, so this is cached."""
+    return tuple(bucket(name) for name, count in char_names([word]).items() for _ in range(count))
+
+
 def extract(
     text: str, replace: Mapping[str, tuple[str, ...]], signals: Iterable[str] = ()
 ) -> Features:
     """The hashed features of one message."""
     words = canonical_words(text, replace)
+    chars: Counter[int] = Counter()
+    for word in words:
+        if len(word) > _CACHED_WORD_CHARS:
+            chars.update(_hashed(char_names([word])).elements())
+        else:
+            chars.update(_word_char_buckets(word))
     return Features(
-        _hashed(char_names(words)),
+        chars,
         _hashed(word_names(words)),
         frozenset(map(bucket, signal_names(signals))),
     )
