@@ -62,6 +62,11 @@ class LabelPage:
         if choice not in CHOICES or not _is_id(raw_id):
             return redirect(back + "bad_choice")
         message_id = int(raw_id)
+        # Only a message the case page shows may be labelled: not an older case's, nor
+        # one guessed by its id (a label copies the words into the next export).
+        shown = await store.console_cases.transcript(case.contact_id, until=case.closed_at)
+        if message_id not in {line.message_id for line in shown if line.direction == "in"}:
+            return redirect(back + "bad_choice")
         text = await store.safety_labels.message_text(
             case.contact_id, message_id, until=case.closed_at
         )

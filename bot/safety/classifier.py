@@ -8,6 +8,7 @@ raised the level, so a verdict never carries the person's words.
 from __future__ import annotations
 
 import hashlib
+import logging
 from dataclasses import dataclass, replace
 from functools import cache
 from importlib.resources import files
@@ -20,6 +21,8 @@ from bot.safety.lexicon import Lexicon, load_lexicon
 from bot.safety.model import MODEL_FILE, LearnedLayer, Scores, load_model
 from bot.safety.rules import Frame, Rule, RuleSet, load_rule_set
 from bot.safety.words import forms_of
+
+log = logging.getLogger(__name__)
 
 LEXICON_FILE = "lexicon.toml"
 RULES_FILE = "rules.toml"
@@ -42,7 +45,9 @@ class Explanation:
 class Classifier:
     """Classifies messages with one lexicon and rule set; safe to share between tasks."""
 
-    __slots__ = ("_analyser", "_frames", "_lexicon", "_model", "_order", "_rules", "digest")
+    __slots__ = (
+        "_analyser", "_by_id", "_frames", "_lexicon", "_model", "_order", "_rules", "digest"
+    )
 
     def __init__(
         self,
@@ -54,6 +59,7 @@ class Classifier:
         self._lexicon = lexicon
         self._rules = rule_set.rules
         self._frames: tuple[Frame, ...] = rule_set.frames
+        self._by_id = {rule.id: rule for rule in rule_set.rules}
         rules = rule_set.rules
         self._model = model
         self.digest = ""
@@ -77,6 +83,7 @@ class Classifier:
         clone._lexicon = self._lexicon
         clone._rules = self._rules
         clone._frames = self._frames
+        clone._by_id = self._by_id
         clone._analyser = self._analyser
         clone._order = self._order
         clone._model = model
@@ -121,9 +128,10 @@ class Classifier:
         )
         model_path = directory / MODEL_FILE
         if not model_path.exists():
+            log.warning("crisis check: no %s in %s; the rules run alone", MODEL_FILE, directory)
             return built
         return built.with_model(
-            load_model(_read(model_path), built.lexicon.replace, str(model_path))
+            _checked(built, load_model(_read(model_path), built.lexicon.replace, str(model_path)))
         )
 
     @property
@@ -190,7 +198,10 @@ class Classifier:
         for frame in self._frames:
             if frame.applies(tokens, forms):
                 framed = (f"frame.{frame.id}", *reasons)
-                lowered = frame.lowers_to if frame.lowers_to.rank < level.rank else level
+                lowered = max(
+                    (self._by_id[reason].lowered_by(frame) for reason in reasons),
+                    key=lambda found: found.rank,
+                )
                 if lowered is Level.NONE:
                     return NO_CONCERN, framed
                 return Assessment(lowered, framed), framed
@@ -219,6 +230,22 @@ def _bundled() -> Classifier:
     rules = _bundled_rules()
     model_file = package.joinpath(MODEL_FILE)
     if not model_file.is_file():
+        log.error("crisis check: the bundled %s is missing; the rules run alone", MODEL_FILE)
         return rules
     model = load_model(model_file.read_text(encoding="utf-8"), rules.lexicon.replace)
-    return rules.with_model(model)
+    return rules.with_model(_checked(rules, model))
+
+
+def _checked(rules: Classifier, model: LearnedLayer) -> LearnedLayer:
+    """Says loudly when the model was trained with other rules (it still runs: it can only
+    raise levels, and the rules alone are worse)."""
+    trained_with = model.about.get("rules_digest")
+    if trained_with != rules.digest:
+        log.error(
+            "crisis check: %s was trained with other rules (%s, now %s): retrain it "
+            "(make safety-model)",
+            MODEL_FILE,
+            trained_with,
+            rules.digest,
+        )
+    return model

@@ -1,7 +1,8 @@
 """``lk3 safety``: classify, explain and evaluate messages; train and check the data.
 
 - ``classify``: one message per standard-input line, one JSON verdict per output line.
-- ``explain "text"``: which rules fired, the model's scores and its strongest features.
+- ``explain``: for the message on standard input (or given as an argument), which rules
+  fired, the model's scores and its strongest features.
 - ``eval FILE...``: the confusion table overall, by category and by style, the worst
   misses and the time per message (``--split dev`` evaluates a bundled split).
 - ``evaluate``: one summary line per bundled split.
@@ -29,6 +30,7 @@ from bot.safety.labels import COMMAND as EXPORT_LABELS
 from bot.safety.labels import add_export_command, run_export
 
 WORST_SHOWN = 25
+URGENT_AS_NONE_TARGET = 0.01
 
 
 def classify_stream(inp: TextIO, out: TextIO, classifier: Classifier | None = None) -> int:
@@ -44,15 +46,16 @@ def classify_stream(inp: TextIO, out: TextIO, classifier: Classifier | None = No
 
 
 def report_figures(out: TextIO, classifier: Classifier | None = None) -> int:
-    """Prints one summary per bundled split; 1 if an urgent message reads as none in dev."""
+    """Prints one summary per bundled split; 1 if more urgent messages read as none in dev
+    or test than the target allows."""
     active = classifier if classifier is not None else Classifier.bundled()
-    worst = 0
+    worst = 0.0
     for split in SPLITS:
         figures = evaluate(active, bundled_split(split))
         out.write(figures.summary(split) + "\n")
         if split != "train":
-            worst = max(worst, figures.urgent_as_none)
-    return 1 if worst else 0
+            worst = max(worst, figures.urgent_none_rate)
+    return 1 if worst > URGENT_AS_NONE_TARGET else 0
 
 
 def report_eval(
@@ -111,8 +114,11 @@ def explain(text: str, out: TextIO, classifier: Classifier | None = None) -> int
     return 0
 
 
-def train_model(out: TextIO, target: Path, data: Path | None) -> int:
-    """Trains on the bundled train split, tunes on dev and writes ``model.json``."""
+def train_model(
+    out: TextIO, target: Path, data: Path | None, extra: Sequence[Path] = ()
+) -> int:
+    """Trains on the bundled train and dev splits (plus private ``extra`` files) and writes
+    ``model.json``."""
     try:
         from bot.safety.training import train
     except ImportError:  # pragma: no cover - depends on the installation
@@ -120,7 +126,13 @@ def train_model(out: TextIO, target: Path, data: Path | None) -> int:
         return 2
     rules = (Classifier.from_dir(data) if data else Classifier.bundled_rules()).with_model(None)
     try:
-        text, report = train(bundled_split("train"), bundled_split("dev"), rules)
+        private = [
+            example
+            for path in extra
+            for file in (sorted(path.glob("*.tsv")) if path.is_dir() else [path])
+            for example in read_examples(file)
+        ]
+        text, report = train([*bundled_split("train"), *private], bundled_split("dev"), rules)
     except ImportError:
         out.write("training needs scikit-learn: pip install 'lk3-bot[train]'\n")
         return 2
@@ -155,10 +167,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     evaluation.add_argument("--split", choices=SPLITS, default=None)
     evaluation.add_argument("--no-misses", action="store_true",
                             help="print figures only (for the blind test split)")
-    explaining = commands.add_parser("explain", help="why one message gets its level")
-    explaining.add_argument("text")
+    explaining = commands.add_parser(
+        "explain",
+        help="why one message gets its level (read from standard input, so a family's "
+        "words stay out of the shell history)",
+    )
+    explaining.add_argument("text", nargs="?", default="-", help="the message, or - (stdin)")
     training = commands.add_parser("train", help="train the learned layer (needs scikit-learn)")
     training.add_argument("--out", type=Path, required=True, help="where to write model.json")
+    training.add_argument(
+        "--extra",
+        type=Path,
+        action="append",
+        default=[],
+        help="a private labelled file or folder of *.tsv added to train (counsellors' labels); "
+        "keep it outside the repository",
+    )
     commands.add_parser("check", help="validate the data files and exit")
     add_export_command(commands)
     args = parser.parse_args(argv)
@@ -166,7 +190,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_export(args.config, args.out)
     try:
         if args.command == "train":
-            return train_model(sys.stdout, args.out, args.data)
+            return train_model(sys.stdout, args.out, args.data, args.extra)
         classifier = Classifier.from_dir(args.data) if args.data else Classifier.bundled()
         if args.command == "classify":
             return classify_stream(sys.stdin, sys.stdout, classifier)
@@ -175,7 +199,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "eval":
             return _eval(args, classifier)
         if args.command == "explain":
-            return explain(args.text, sys.stdout, classifier)
+            text = sys.stdin.read().rstrip("\r\n") if args.text == "-" else args.text
+            return explain(text, sys.stdout, classifier)
     except SafetyDataError as exc:
         sys.stderr.write(f"{exc}\n")
         return 2

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 import zlib
+from array import array
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -37,8 +38,8 @@ MAX_WORDS = 400
 """Only the first words of a very long message are read by the model (the rules read all)."""
 
 _RUN = re.compile(r"(.)\1{2,}")
-_WORD_CACHE = 32768
-_CACHED_WORD_CHARS = 64
+_WORD_CACHE = 16384
+_CACHED_WORD_CHARS = 24
 """Longer "words" are noise or an attack; caching them would let one sender fill memory."""
 
 
@@ -107,9 +108,15 @@ def _hashed(names: Counter[str]) -> Counter[int]:
 
 
 @lru_cache(maxsize=_WORD_CACHE)
-def _word_char_buckets(word: str) -> tuple[int, ...]:
-    """The buckets of one word's character n-grams; words repeat, so this is cached."""
-    return tuple(bucket(name) for name, count in char_names([word]).items() for _ in range(count))
+def _word_char_buckets(word: str) -> array[int]:
+    """The buckets of one word's character n-grams; words repeat, so this is cached.
+
+    Packed as 32-bit integers, so the full cache of short words stays a few MB whatever
+    a sender types.
+    """
+    return array(
+        "I", (bucket(name) for name, count in char_names([word]).items() for _ in range(count))
+    )
 
 
 def extract(

@@ -19,6 +19,7 @@ import asyncio
 import os
 import re
 import sys
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,7 +50,19 @@ _REASONS = {
 # Order matters: an e-mail address holds digits and an @ of its own.
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _ACCOUNT = re.compile(r"(?<![\w.@])@[A-Za-z0-9_]{3,}")
-_NUMBER = re.compile(r"\+?\d(?:[ .\-]?\d){7,}")  # 8+ digits, perhaps spaced: 0812-3456-7890
+# 6+ digits with any separators between them: 0812-3456-7890, (0911) 352-123, 0812/3456.
+_NUMBER = re.compile(r"\+?\(?\d(?:[\s().\-/]{0,3}\d){5,}")
+# Accounts named without an @: "ig: budi_ambon", "fb budi.ambon", "tiktok @x".
+_NAMED_ACCOUNT = re.compile(
+    r"\b(?:ig|insta|instagram|fb|facebook|tiktok|twitter|telegram)\b"
+    r"\s*[:=]?\s*@?[\w.]{3,}",
+    re.IGNORECASE,
+)
+# Street addresses: "Jl. Dr. Kayadoe No. 12", "jalan sultan hairun no 5", "lorong ...".
+_ADDRESS = re.compile(
+    r"\b(?:jl|jln|jalan|lorong|gang|gg|rt|rw|kompleks|komp|perumahan|perum)\b\.?\s*[^,;\n]{0,40}",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,13 +75,32 @@ class ExportResult:
 
 def mask(text: str, codes: Iterable[str] = ()) -> str:
     """The words on one line, with what could identify someone replaced by a placeholder."""
-    out = " ".join(text.split())
+    out = " ".join(_plain(text).split())
     for code in codes:
         whole = re.compile(rf"(?<![A-Za-z0-9]){re.escape(code)}(?![A-Za-z0-9])", re.IGNORECASE)
         out = whole.sub("<kode>", out)
     out = _EMAIL.sub("<email>", out)
+    out = _NAMED_ACCOUNT.sub("<akun>", out)
     out = _ACCOUNT.sub("<akun>", out)
+    out = _ADDRESS.sub("<alamat>", out)
     return _NUMBER.sub("<nomor>", out)
+
+
+def _plain(text: str) -> str:
+    """The text with invisible characters, compatibility forms and look-alike letters
+    folded, and letters used as digits in a run of digits read as digits, so that a
+    number cannot hide from the masks ("o8l2 3456 789", a zero-width space inside)."""
+    folded = unicodedata.normalize("NFKC", text).translate(_INVISIBLE)
+    return _DIGIT_LIKE.sub(lambda found: found.group(0).translate(_AS_DIGITS), folded)
+
+
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+_AS_DIGITS = str.maketrans({"o": "0", "O": "0", "l": "1", "I": "1", "i": "1"})
+# A run of at least six characters that are digits or letters often typed for digits,
+# with at least four real digits: only such runs are read as numbers.
+_DIGIT_LIKE = re.compile(
+    r"(?<![A-Za-z])(?=(?:[oOlIi\s.\-/]*\d){4})[\doOlIi][\doOlIi\s.\-/]{4,}[\doOlIi]"
+)
 
 
 def corpus_line(item: ExportedLabel) -> str:

@@ -22,7 +22,7 @@ import zlib
 from array import array
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 from bot.safety.datafile import fail
 from bot.safety.features import BUCKETS, Features, all_names, bucket, extract
@@ -132,6 +132,11 @@ class LearnedLayer:
         return ranked[:top]
 
 
+def _finite(value: object) -> TypeGuard[float]:
+    """A real number: not a bool, not NaN, not infinite (json reads all three)."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
 def _sigmoid(value: float) -> float:
     if value >= 0:
         return 1 / (1 + math.exp(-value))
@@ -153,6 +158,8 @@ def _decode_weights(text: str, source: str, path: str) -> array[float]:
     if len(raw) != BUCKETS * values.itemsize:
         raise fail(source, path, f"expected {BUCKETS} weights, found {len(raw) // 4}")
     values.frombytes(raw)
+    if not all(map(math.isfinite, values)):
+        raise fail(source, path, "holds a weight that is not a finite number")
     return values
 
 
@@ -185,7 +192,7 @@ def load_model(
             raise fail(source, f"heads.{name}", "is missing")
         bias = head.get("bias")
         weights = head.get("weights")
-        if not isinstance(bias, int | float) or not isinstance(weights, str):
+        if not _finite(bias) or not isinstance(weights, str):
             raise fail(source, f"heads.{name}", "needs a number 'bias' and a string 'weights'")
         loaded[name] = Head(float(bias), _decode_weights(weights, source, f"heads.{name}.weights"))
     limits = data.get("thresholds")
@@ -194,7 +201,7 @@ def load_model(
     values: dict[str, float] = {}
     for name in ("urgent", "check"):
         value = limits.get(name)
-        if not isinstance(value, int | float) or not 0 < value <= 1:
+        if not _finite(value) or not 0 < value <= 1:
             raise fail(source, f"thresholds.{name}", f"must be a number in (0, 1], found {value!r}")
         values[name] = float(value)
     about = data.get("about", {})

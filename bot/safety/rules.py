@@ -11,9 +11,12 @@ instead, so that ``saya tidak mau bunuh diri`` is still asked about rather than 
 With ``anywhere = true`` an ``unless`` pattern cancels the match wherever it occurs in the
 message (``kebun`` beside ``bawa parang``), not only where it overlaps it.
 
-A ``[[frame]]`` lowers every match in a message that talks about a topic rather than a
+A ``[[frame]]`` lowers the matches in a message that talks about a topic rather than a
 person in danger (a leaflet, a training, the news), unless a ``but_not_if`` pattern shows
-a crisis now; ``lowers_to`` is ``none`` or ``check``.
+a crisis now; ``lowers_to`` is ``none`` or ``check``. Each rule says how far a frame may
+lower it (``framed``): ``none`` (bare violence words), ``check`` (the default: at worst
+the family is asked one gentle question) or ``never`` (a first person hurt, a weapon
+held, preparations, farewells: no framing hides them).
 """
 
 from __future__ import annotations
@@ -125,6 +128,13 @@ class Rule:
     level: Level
     patterns: tuple[Pattern, ...]
     unless: tuple[Unless, ...]
+    framed_floor: Level = Level.CHECK
+    """How far a frame may lower this rule's match: ``none``, ``check``, or its own level."""
+
+    def lowered_by(self, frame: Frame) -> Level:
+        """This rule's level in a message a frame holds for."""
+        target = max(frame.lowers_to, self.framed_floor, key=lambda level: level.rank)
+        return min(self.level, target, key=lambda level: level.rank)
 
     def evaluate(self, tokens: Sequence[Token], forms: frozenset[str]) -> Outcome:
         """Finds the first match no ``unless`` cancels, noting demotions on the way.
@@ -249,7 +259,7 @@ def _load_rule(
             "needs an 'id' of lowercase words joined by dots, like 'suicide.intent'",
         )
     where = f"rule '{ident}'"
-    check_keys(table, {"id", "level", "note", "patterns", "unless"}, source, where)
+    check_keys(table, {"id", "level", "note", "patterns", "unless", "framed"}, source, where)
     level = table.get("level")
     if level not in (Level.URGENT.value, Level.CHECK.value):
         raise fail(source, f"{where} -> level", f"must be 'urgent' or 'check', found {level!r}")
@@ -265,7 +275,13 @@ def _load_rule(
         _unless(block, lexicon, source, f"{where} -> unless[{number}]", ident, demotions)
         for number, block in enumerate(blocks)
     )
-    return Rule(ident, Level(level), patterns, unless)
+    framed = table.get("framed", Level.CHECK.value)
+    if framed not in ("none", "check", "never"):
+        raise fail(
+            source, f"{where} -> framed", f"must be 'none', 'check' or 'never', found {framed!r}"
+        )
+    floor = Level(level) if framed == "never" else Level(framed)
+    return Rule(ident, Level(level), patterns, unless, floor)
 
 
 def _unless(

@@ -232,6 +232,13 @@ def test_the_words_lose_numbers_addresses_accounts_and_codes() -> None:
         ("cari saya @ani_ambon di ig", (), "cari saya <akun> di ig"),
         ("kode saya k7f3q2, tolong", ("K7F3Q2",), "kode saya <kode>, tolong"),
         ("jam 10.30 tgl 3, umur 12\nbaris baru", (), "jam 10.30 tgl 3, umur 12 baris baru"),
+        ("hub 0812 - 3456 - 7890 atau 0812/3456/7890", (), "hub <nomor> atau <nomor>"),
+        ("no 08\u200b12345678 atau o8l2345678", (), "no <nomor> atau <nomor>"),
+        ("kantor (0911) 352-123", (), "kantor <nomor>"),
+        ("ig: budi_ambon, fb budi.ambon", (), "<akun>, <akun>"),
+        ("rumah di Jl. Dr. Kayadoe No. 12, Ambon", (), "rumah di <alamat>, Ambon"),
+        ("dia pukul saya pukul 10 malam, anak 12 tahun", (), "dia pukul saya pukul 10 malam, "
+                                                             "anak 12 tahun"),
     ]:
         assert mask(text, codes) == expected, text
 

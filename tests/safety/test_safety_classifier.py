@@ -50,7 +50,7 @@ def classifier() -> Classifier:
         # violence now or threatened
         ("suami saya memukul saya tiap malam", "violence.ongoing"),
         ("beta dapa pukul dari beta pung laki", "violence.ongoing"),
-        ("kena pukul 3 kali sama bapak", "violence.ongoing"),
+        ("kena pukul 3 kali sama bapak", "violence.against_me"),
         ("papa tampeleng mama", "violence.ongoing"),
         ("adek gw digebukin bokap", "violence.ongoing"),
         ("my husband hits me", "violence.ongoing"),
@@ -159,8 +159,7 @@ def test_worrying_messages_ask_a_gentle_question(
         "tanaman saya mati semua",
         "I'm dead tired",
         "my phone died",
-        # information, training, news and stories about a crisis topic
-        "bahan penyuluhan soal bunuh diri untuk guru",
+        # information, training, news and stories about violence
         "selebaran tentang kekerasan dalam rumah tangga untuk posyandu",
         "lowongan relawan pendamping korban",
         "tadi nonton berita ada ibu dibunuh suaminya",
@@ -200,6 +199,29 @@ def test_past_and_negation_lower_to_check_but_never_to_none(
     classifier: Classifier, text: str, level: Level
 ) -> None:
     assert classifier.classify(text).level is level
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "bahan penyuluhan soal bunuh diri untuk guru",
+        "mau gantung diri kaya di lagu",
+        "film yang kami tonton tentang ibu yang bunuh diri",
+        "saya mau buat pengaduan, suami perkosa anak saya",
+        "anak saya dijual ke mucikari, lapor ke siapa",
+        "guru les bilang mau bunuh aku kalau aku cerita",
+        "sa rindu mama, sa mau mati",
+        "bosan hidup, mending mati",
+        "saya lapar, anak2 lapar, lebih baik kami mati saja",
+        "aku gak kuat lagi, pengen pergi selamanya wkwk",
+        "papa pukul mama pake kayu sampe pingsan di dapur",
+    ],
+)
+def test_framing_and_idioms_never_hide_suicide_or_abuse_below_check(
+    classifier: Classifier, text: str
+) -> None:
+    """A topic frame may lower a crisis word to one gentle question, never to silence."""
+    assert classifier.classify(text).level is not NONE
 
 
 def test_reasons_are_rule_ids_most_serious_first(classifier: Classifier) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 from array import array
 
 import pytest
@@ -135,3 +136,47 @@ def test_training_works_on_a_tiny_corpus(bundled: Classifier) -> None:
     ] * 4
     text, _ = train(lines, lines, rules, folds=2)
     assert load_model(text, {}).thresholds.urgent >= URGENT_FLOOR
+
+
+@pytest.mark.parametrize(
+    ("edit", "problem"),
+    [
+        (lambda d: d["heads"]["urgent"].update(bias=float("nan")), "heads.urgent"),
+        (lambda d: d["heads"]["flagged"].update(bias=True), "heads.flagged"),
+        (lambda d: d["thresholds"].update(urgent=True), "thresholds.urgent"),
+        (lambda d: d["thresholds"].update(check=float("inf")), "thresholds.check"),
+    ],
+)
+def test_a_model_file_that_would_silently_switch_the_layer_off_is_refused(
+    edit: object, problem: str
+) -> None:
+    head = Head(0.25, _zeros())
+    data = json.loads(dump_model(_zeros(), head, head, Thresholds(0.6, 0.4), {}))
+    edit(data)  # type: ignore[operator]
+    with pytest.raises(SafetyDataError, match=problem):
+        load_model(json.dumps(data), {})
+
+
+def test_non_finite_weights_are_refused() -> None:
+    weights = _zeros()
+    weights[7] = float("nan")
+    text = dump_model(_zeros(), Head(0.0, weights), Head(0.0, _zeros()), Thresholds(0.6, 0.4), {})
+    with pytest.raises(SafetyDataError, match="heads.urgent.weights: holds a weight"):
+        load_model(text, {})
+
+
+def test_attacker_words_do_not_fill_the_caches(bundled: Classifier) -> None:
+    """Long random "words" are read but never cached (they would fill memory)."""
+    from bot.safety.features import _word_char_buckets
+    from bot.safety.stemming import _in_dictionary, _stem
+
+    before = (_word_char_buckets.cache_info().currsize, _stem.cache_info().currsize,
+              _in_dictionary.cache_info().currsize)
+    rng = random.Random(7)
+    junk = " ".join("".join(rng.choice("bcdfghjklmnpqrstvwxyz") for _ in range(45))
+                    for _ in range(50))
+    bundled.classify(junk)
+    after = (_word_char_buckets.cache_info().currsize, _stem.cache_info().currsize,
+             _in_dictionary.cache_info().currsize)
+    # Only known words found inside the junk (a handful, bounded by the lexicon) are cached.
+    assert all(now - then <= 5 for now, then in zip(after, before, strict=True))
