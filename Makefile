@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-quick lint typecheck unit bench soak clean chromium
+.PHONY: demo test test-quick lint typecheck unit bench soak clean chromium safety-model
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,12 @@ test-quick: $(STAMP)
 	$(VENV)/bin/ruff check .
 	@$(PY) -m pytest -q -m "not e2e and not kill and not browser"; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 1; fi; exit $$rc
+
+# The crisis check's learned layer, retrained from bot/safety/corpus/ (train and dev) after
+# a change to the corpus, the lexicon or the rules; a test fails until it is current.
+safety-model: $(STAMP)
+	$(PY) -m bot.safety train --out bot/safety/model.json
+	$(PY) -m bot.safety eval --split test --no-misses
 
 bench: $(STAMP)
 	@$(PY) -m bench

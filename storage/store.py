@@ -46,6 +46,7 @@ from storage.privacy.consents import ConsentRepo
 from storage.privacy.erasure import ErasureRepo
 from storage.privacy.repo import PrivacyRepo
 from storage.records import Contact, NewInbound, TurnWrite
+from storage.safety.labels import SafetyLabelRepo
 
 __all__ = ["Store"]
 
@@ -79,6 +80,7 @@ class Store:
     office: ConsoleOfficeRepo
     ratings: RatingRepo
     webchat: WebChatRepo
+    safety_labels: SafetyLabelRepo
 
     def __init__(
         self,
@@ -120,6 +122,7 @@ class Store:
         self.office = ConsoleOfficeRepo(readers, writer)
         self.ratings = RatingRepo(readers)
         self.webchat = WebChatRepo(readers, writer, vault, clock)
+        self.safety_labels = SafetyLabelRepo(readers, writer, vault, clock)
 
     @classmethod
     async def open(

@@ -15,6 +15,7 @@ from bot.console.pages import bookings as pages_bookings
 from bot.console.pages import case as pages_case
 from bot.console.pages import figures as pages_figures
 from bot.console.pages import flows as pages_flows
+from bot.console.pages import labels as pages_labels
 from bot.console.pages import queue as pages_queue
 from bot.console.pages import users as pages_users
 from bot.console.queue_feed import FeedSettings
@@ -56,6 +57,7 @@ def build_console(
         console.include(pages_figures.routes)
         console.include(pages_queue.routes)
         console.include(pages_case.routes)
+        console.include(pages_labels.routes)
         console.stop_hooks.append(desk.feed.close)
     return console
 

@@ -14,7 +14,8 @@ from functools import lru_cache
 
 from bot.safety.lexicon import Lexicon
 from bot.safety.normalise import BIG_NUMBER, NUMBER, Piece, pieces
-from bot.safety.stemming import stem
+from bot.safety.stemming import is_indonesian, stem
+from bot.safety.typos import TypoIndex, colloquial_bases
 from bot.safety.words import BLANK, Token, forms_of
 
 _RUN_OF_TWO_OR_MORE = re.compile(r"(.)\1+")
@@ -23,6 +24,13 @@ _CACHE_SIZE = 32768
 _CACHED_WORD_CHARS = 64
 _MIN_SPLIT = 6
 _SLANG_SUFFIX = "in"
+# Only the words of these lists are guessed at through a typo: the ones a missed crisis
+# hides behind. Everyday words (``think``, ``son``) are not, so "thank" stays "thank".
+TYPO_LISTS = (
+    "suicide", "die", "method", "jump", "self_harm", "self_cut", "hit", "kill", "threat",
+    "weapon", "brandish", "sexual", "force", "grope", "trafficking", "sold", "confine",
+    "abduct", "poison", "neglect", "farewell", "hopeless", "vanish",
+)
 
 
 def spelling_variants(text: str) -> tuple[str, ...]:
@@ -55,6 +63,7 @@ class Analyser:
         self._lexicon = lexicon
         self._longest = lexicon.longest_word
         self._cached = lru_cache(maxsize=_CACHE_SIZE)(self._analyse_word)
+        self._typos = TypoIndex(lexicon.words_of(TYPO_LISTS))
 
     def _word(self, piece: Piece) -> tuple[Token, ...]:
         # Real words are short; a very long "word" is noise or an attack, and caching
@@ -110,12 +119,41 @@ class Analyser:
         for variant in variants:
             if variant in replace:
                 return self._replaced(replace[variant], variants)
-        if not self._known(variants) and (piece.joined or len(piece.text) >= _MIN_SPLIT):
+        if self._known(variants):
+            return (Token(frozenset(variants), _stems(variants)),)
+        if piece.joined or len(piece.text) >= _MIN_SPLIT:
             for variant in variants:
                 parts = self._split(variant, piece.joined)
                 if parts is not None:
                     return tuple(token for part in parts for token in self._word(Piece(part)))
+        readings = self._readings(variants)
+        if readings:
+            every = variants + readings
+            return (Token(frozenset(every), _stems(every)),)
         return (Token(frozenset(variants), _stems(variants)),)
+
+    def _readings(self, variants: tuple[str, ...]) -> tuple[str, ...]:
+        """Known words an unknown word may stand for: a colloquial verb form or one typo.
+
+        Jakarta and Ambonese verbs drop or change the standard prefix (``mukul``,
+        ``nendang``, ``nyekik``, ``ngancem``, ``ngebacok``); Ambonese spelling and quick
+        typing change one letter (``gantong``, ``tusu``, ``bunih``). Only readings that
+        are words of the lexicon are kept, so an ordinary unknown word stays itself.
+        """
+        vocabulary = self._lexicon.vocabulary
+        found: list[str] = []
+        if any(is_indonesian(variant) for variant in variants):
+            return ()
+        for variant in variants:
+            for candidate in colloquial_bases(variant):
+                if candidate in vocabulary or stem(candidate) in vocabulary:
+                    found.append(candidate)
+        if not found:
+            # One typo away from a crisis word, as typed; never a typo on top of a changed
+            # prefix, which would turn "meeting" into "beating".
+            for variant in variants:
+                found.extend(self._typos.near(variant))
+        return tuple(dict.fromkeys(word for word in found if word not in variants))
 
     def _replaced(self, words: tuple[str, ...], typed: tuple[str, ...]) -> tuple[Token, ...]:
         tokens = [Token(frozenset((word,)), _stems((word,))) for word in words]

@@ -75,6 +75,15 @@ class Lexicon:
         """Length of the longest known word (bounds run-together word splitting)."""
         return max(map(len, self.vocabulary), default=0)
 
+    def words_of(self, names: Sequence[str]) -> frozenset[str]:
+        """Every plain word of the named lists (unknown names are skipped)."""
+        return frozenset(
+            word.text
+            for name in names
+            for phrase in self.lists.get(name, ())
+            for word in phrase
+        )
+
     def word_set(self, entries: Sequence[str], separator: str, source: str, path: str) -> WordSet:
         """Compiles entries (words, phrases, ``@list`` references) against these lists."""
         return build_word_set(_resolve(entries, separator, self.lists, source, path))

@@ -1,10 +1,11 @@
 """Turns text as people type it into plain word pieces the lexicon can be matched against.
 
 Typing tricks are undone here, before any word is looked up: case, compatibility forms
-(fullwidth letters, ligatures), accents, zero-width characters, leetspeak inside words
-(``m4ti``, ``d1ri``), reduplication written with a digit (``anak2``), spaced-out letters
-(``b u n u h``) and hyphenated reduplication (``dipukul-pukul``). Bare numbers become the
-marker ``#num`` so that a rule can tell ``pukul 10`` (a time) from ``dipukul``.
+(fullwidth letters, ligatures), look-alike letters of other scripts (Cyrillic ``ѕауа``),
+accents, zero-width characters, leetspeak inside words (``m4ti``, ``d1ri``),
+reduplication written with a digit (``anak2``), spaced-out letters (``b u n u h``) and
+hyphenated reduplication (``dipukul-pukul``). Bare numbers become the marker ``#num`` so
+that a rule can tell ``pukul 10`` (a time) from ``dipukul``.
 """
 
 from __future__ import annotations
@@ -18,6 +19,18 @@ BIG_NUMBER = "#big"
 BIG_FROM = 10
 
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+# Letters of other scripts that look Latin (Cyrillic, Greek), as typed to slip past a
+# filter or produced by some keyboards: ``ѕауа`` is read as ``saya``. Applied after case
+# folding, so only lowercase forms are listed.
+_LOOKALIKES = str.maketrans(
+    {
+        "а": "a", "в": "b", "с": "c", "ԁ": "d", "е": "e", "ё": "e", "һ": "h", "і": "i",
+        "ї": "i", "ј": "j", "к": "k", "м": "m", "н": "h", "о": "o", "п": "n", "р": "p", "ԛ": "q",
+        "ѕ": "s", "т": "t", "у": "y", "ѡ": "w", "х": "x", "ү": "y", "ɡ": "g", "ı": "i",
+        "α": "a", "β": "b", "ε": "e", "η": "n", "ι": "i", "κ": "k", "μ": "u", "ν": "v",
+        "ο": "o", "ρ": "p", "τ": "t", "υ": "u", "χ": "x", "ω": "w", "ς": "s", "ѵ": "v",
+    }
+)
 _APOSTROPHES = re.compile(r"['\u2018\u2019\u02bc`\u00b4]")
 _GROUP = re.compile(r"[a-z0-9@$]+(?:-[a-z0-9@$]+)*")
 _LEET = str.maketrans(
@@ -47,7 +60,9 @@ class Piece:
 
 def clean(text: str) -> str:
     """Folds case, compatibility forms, accents and invisible characters away."""
-    folded = unicodedata.normalize("NFKC", text).casefold().translate(_INVISIBLE)
+    folded = (
+        unicodedata.normalize("NFKC", text).casefold().translate(_INVISIBLE).translate(_LOOKALIKES)
+    )
     decomposed = unicodedata.normalize("NFKD", folded)
     bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return _APOSTROPHES.sub("", bare)

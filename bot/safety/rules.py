@@ -8,6 +8,15 @@ elements without a gap must be adjacent. An ``unless`` block cancels a match tha
 patterns overlaps (negation, the past), except when a ``but_not_if`` pattern occurs anywhere
 in the message; with ``demote_to`` the cancelled match counts as that other, milder rule
 instead, so that ``saya tidak mau bunuh diri`` is still asked about rather than ignored.
+With ``anywhere = true`` an ``unless`` pattern cancels the match wherever it occurs in the
+message (``kebun`` beside ``bawa parang``), not only where it overlaps it.
+
+A ``[[frame]]`` lowers the matches in a message that talks about a topic rather than a
+person in danger (a leaflet, a training, the news), unless a ``but_not_if`` pattern shows
+a crisis now; ``lowers_to`` is ``none`` or ``check``. Each rule says how far a frame may
+lower it (``framed``): ``none`` (bare violence words), ``check`` (the default: at worst
+the family is asked one gentle question) or ``never`` (a first person hurt, a weapon
+held, preparations, farewells: no framing hides them).
 """
 
 from __future__ import annotations
@@ -74,6 +83,7 @@ class Unless:
     patterns: tuple[Pattern, ...]
     but_not_if: tuple[Pattern, ...]
     demote_to: str | None
+    anywhere: bool = False
 
     def blocking_spans(
         self, tokens: Sequence[Token], forms: frozenset[str]
@@ -81,10 +91,14 @@ class Unless:
         """The spans this block cancels in one message (none when `but_not_if` is present).
 
         Worked out once per message and rule, so that checking many candidate
-        matches stays linear in the message length.
+        matches stays linear in the message length. With ``anywhere`` one occurrence
+        blocks the whole message.
         """
         if any(p.possible(forms) and p.found_in(tokens) for p in self.but_not_if):
             return ()
+        if self.anywhere:
+            found = any(p.possible(forms) and p.found_in(tokens) for p in self.patterns)
+            return ((0, len(tokens)),) if found else ()
         return tuple(
             span
             for pattern in self.patterns
@@ -114,6 +128,13 @@ class Rule:
     level: Level
     patterns: tuple[Pattern, ...]
     unless: tuple[Unless, ...]
+    framed_floor: Level = Level.CHECK
+    """How far a frame may lower this rule's match: ``none``, ``check``, or its own level."""
+
+    def lowered_by(self, frame: Frame) -> Level:
+        """This rule's level in a message a frame holds for."""
+        target = max(frame.lowers_to, self.framed_floor, key=lambda level: level.rank)
+        return min(self.level, target, key=lambda level: level.rank)
 
     def evaluate(self, tokens: Sequence[Token], forms: frozenset[str]) -> Outcome:
         """Finds the first match no ``unless`` cancels, noting demotions on the way.
@@ -143,10 +164,62 @@ class Rule:
         return Outcome(False, tuple(demoted))
 
 
-def load_rules(text: str, lexicon: Lexicon, source: str = "rules.toml") -> tuple[Rule, ...]:
-    """Parses and validates rules TOML against a lexicon; errors name the rule and path."""
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """Lowers every match in a message about a topic, unless a crisis now shows through."""
+
+    id: str
+    patterns: tuple[Pattern, ...]
+    but_not_if: tuple[Pattern, ...]
+    lowers_to: Level
+
+    def applies(self, tokens: Sequence[Token], forms: frozenset[str]) -> bool:
+        """Tells whether this frame holds for one message."""
+        if not any(p.possible(forms) and p.found_in(tokens) for p in self.patterns):
+            return False
+        return not any(p.possible(forms) and p.found_in(tokens) for p in self.but_not_if)
+
+
+@dataclass(frozen=True, slots=True)
+class RuleSet:
+    """The rules, most serious first as written, and the frames that may lower them."""
+
+    rules: tuple[Rule, ...]
+    frames: tuple[Frame, ...]
+
+
+def load_rule_set(text: str, lexicon: Lexicon, source: str = "rules.toml") -> RuleSet:
+    """Parses rules and frames; errors name the rule or frame and the path inside it."""
     data = parse_toml(text, source)
-    check_keys(data, {"spec_version", "rule"}, source, "")
+    rules = load_rules(text, lexicon, source, data)
+    tables = data.get("frame", [])
+    if not isinstance(tables, list):
+        raise fail(source, "frame", "must be an array of tables ([[frame]])")
+    frames: list[Frame] = []
+    for index, table in enumerate(tables):
+        if not isinstance(table, dict) or not isinstance(table.get("id"), str):
+            raise fail(source, f"frame[{index}]", "must be a table with an 'id'")
+        where = f"frame '{table['id']}'"
+        check_keys(table, {"id", "patterns", "but_not_if", "lowers_to"}, source, where)
+        patterns = _patterns(table.get("patterns"), lexicon, source, f"{where} -> patterns")
+        if not patterns:
+            raise fail(source, f"{where} -> patterns", "needs at least one pattern")
+        keep = _patterns(table.get("but_not_if", []), lexicon, source, f"{where} -> but_not_if")
+        lowers = table.get("lowers_to")
+        if lowers not in (Level.NONE.value, Level.CHECK.value):
+            raise fail(
+                source, f"{where} -> lowers_to", f"must be 'none' or 'check', found {lowers!r}"
+            )
+        frames.append(Frame(table["id"], patterns, keep, Level(lowers)))
+    return RuleSet(rules, tuple(frames))
+
+
+def load_rules(
+    text: str, lexicon: Lexicon, source: str = "rules.toml", parsed: dict[str, Any] | None = None
+) -> tuple[Rule, ...]:
+    """Parses and validates rules TOML against a lexicon; errors name the rule and path."""
+    data = parsed if parsed is not None else parse_toml(text, source)
+    check_keys(data, {"spec_version", "rule", "frame"}, source, "")
     check_spec_version(data, source)
     tables = data.get("rule")
     if not isinstance(tables, list) or not tables:
@@ -186,7 +259,7 @@ def _load_rule(
             "needs an 'id' of lowercase words joined by dots, like 'suicide.intent'",
         )
     where = f"rule '{ident}'"
-    check_keys(table, {"id", "level", "note", "patterns", "unless"}, source, where)
+    check_keys(table, {"id", "level", "note", "patterns", "unless", "framed"}, source, where)
     level = table.get("level")
     if level not in (Level.URGENT.value, Level.CHECK.value):
         raise fail(source, f"{where} -> level", f"must be 'urgent' or 'check', found {level!r}")
@@ -202,7 +275,13 @@ def _load_rule(
         _unless(block, lexicon, source, f"{where} -> unless[{number}]", ident, demotions)
         for number, block in enumerate(blocks)
     )
-    return Rule(ident, Level(level), patterns, unless)
+    framed = table.get("framed", Level.CHECK.value)
+    if framed not in ("none", "check", "never"):
+        raise fail(
+            source, f"{where} -> framed", f"must be 'none', 'check' or 'never', found {framed!r}"
+        )
+    floor = Level(level) if framed == "never" else Level(framed)
+    return Rule(ident, Level(level), patterns, unless, floor)
 
 
 def _unless(
@@ -215,7 +294,10 @@ def _unless(
 ) -> Unless:
     if not isinstance(block, dict):
         raise fail(source, where, "must be a table")
-    check_keys(block, {"patterns", "but_not_if", "demote_to"}, source, where)
+    check_keys(block, {"patterns", "but_not_if", "demote_to", "anywhere"}, source, where)
+    anywhere = block.get("anywhere", False)
+    if not isinstance(anywhere, bool):
+        raise fail(source, f"{where} -> anywhere", "must be true or false")
     patterns = _patterns(block.get("patterns"), lexicon, source, f"{where} -> patterns")
     if not patterns:
         raise fail(source, f"{where} -> patterns", "needs at least one pattern")
@@ -225,7 +307,7 @@ def _unless(
         if not isinstance(target, str):
             raise fail(source, f"{where} -> demote_to", "must be a rule id")
         demotions.append((rule_id, f"{where} -> demote_to", target))
-    return Unless(patterns, keep, target)
+    return Unless(patterns, keep, target, anywhere)
 
 
 def _patterns(value: Any, lexicon: Lexicon, source: str, where: str) -> tuple[Pattern, ...]:

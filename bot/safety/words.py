@@ -10,8 +10,8 @@ between the words of a phrase (``bunuh+diri|@suicide``).
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 from bot.safety.normalise import BIG_NUMBER, NUMBER
 
@@ -50,6 +50,8 @@ class WordSet:
     exact: frozenset[str]
     phrases: tuple[tuple[Word, ...], ...]
     firsts: frozenset[str]
+    by_first: Mapping[str, tuple[tuple[int, tuple[Word, ...]], ...]] = field(default_factory=dict)
+    """Phrases indexed by their first word, so a token is tried only against its own."""
 
     def possible(self, forms: frozenset[str]) -> bool:
         """Cheap pre-check: can any entry start somewhere in a message with these forms?"""
@@ -67,7 +69,13 @@ class WordSet:
             or not token.spellings.isdisjoint(self.exact)
         ):
             found.append(start + 1)
-        for phrase in self.phrases:
+        if not self.by_first:
+            return found
+        candidates: set[tuple[int, tuple[Word, ...]]] = set()
+        for form in token.spellings | token.stems:
+            candidates.update(self.by_first.get(form, ()))
+        # In the order the phrases were written, as before the index existed.
+        for _, phrase in sorted(candidates, key=lambda item: item[0]):
             end = start + len(phrase)
             if end <= len(tokens) and all(
                 tokens[start + k].has(word.text, word.exact) for k, word in enumerate(phrase)
@@ -95,7 +103,16 @@ def build_word_set(phrases: Sequence[tuple[Word, ...]]) -> WordSet:
         elif phrase not in longer:
             longer.append(phrase)
     firsts = loose | exact | {phrase[0].text for phrase in longer}
-    return WordSet(frozenset(loose), frozenset(exact), tuple(longer), frozenset(firsts))
+    by_first: dict[str, list[tuple[int, tuple[Word, ...]]]] = {}
+    for index, phrase in enumerate(longer):
+        by_first.setdefault(phrase[0].text, []).append((index, phrase))
+    return WordSet(
+        frozenset(loose),
+        frozenset(exact),
+        tuple(longer),
+        frozenset(firsts),
+        {first: tuple(group) for first, group in by_first.items()},
+    )
 
 
 def forms_of(tokens: Sequence[Token]) -> frozenset[str]:

@@ -38,7 +38,8 @@ class TranscriptLine:
     """One message of a conversation. `direction` is `in` (the family) or `out`.
 
     `source` for `out`: `counsellor`, `notice` or `bot`; `status` is the outbox
-    status (`pending`, `sent`, `failed`), empty for `in`.
+    status (`pending`, `sent`, `failed`), empty for `in`. `message_id` is the
+    inbox id of an `in` line (what a counsellor's label points at), 0 for `out`.
     """
 
     at: datetime
@@ -48,6 +49,7 @@ class TranscriptLine:
     options: tuple[str, ...] = field(repr=False, default=())
     source: str = ""
     status: str = ""
+    message_id: int = 0
 
 
 def _source(stored: object) -> str:
@@ -114,7 +116,9 @@ class ConsoleCaseRepo:
         keyed: list[tuple[tuple[int, int, int], TranscriptLine]] = []
         for r in inbound:
             text = Vault.open_text(dek, text_place(as_bytes(r[3])), as_bytes(r[4]))
-            line = TranscriptLine(from_micros(int(r[1])), "in", str(r[2]), text)
+            line = TranscriptLine(
+                from_micros(int(r[1])), "in", str(r[2]), text, message_id=int(r[0])
+            )
             keyed.append(((int(r[1]), 0, int(r[0])), line))
         for r in outbound:
             text, options = _body(Vault.open_text(dek, body_place(as_bytes(r[2])), as_bytes(r[3])))

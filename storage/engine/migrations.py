@@ -25,6 +25,7 @@ from storage.errors import MigrationError
 from storage.flowhost.schema import FLOW_CURRENT_MIGRATION, RATINGS_MIGRATION
 from storage.handoff.schema import DIGEST_MIGRATION, HANDOFF_MIGRATION
 from storage.privacy.schema import PRIVACY_MIGRATION
+from storage.safety.schema import SAFETY_LABELS_MIGRATION
 
 __all__ = ["MIGRATIONS", "Migration", "apply_migrations", "applied_migrations"]
 
@@ -159,6 +160,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("0009_flow_current", FLOW_CURRENT_MIGRATION),
     Migration("0010_ratings_webchat", RATINGS_MIGRATION + WEBCHAT_MIGRATION),
     Migration("0011_alert_digests", DIGEST_MIGRATION),
+    Migration("0012_safety_labels", SAFETY_LABELS_MIGRATION),
 )
 
 

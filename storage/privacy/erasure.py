@@ -24,7 +24,10 @@ lost: they move to a new contact for the same chat and are processed there.
 Satisfaction counts (`storage.flowhost.ratings`) are left alone: they carry no contact,
 case, time finer than a month or words, so there is nothing of the person in
 them to erase. The web chat's conversation lines (`storage.channels.webchat`) go with
-the rows they point at (ON DELETE CASCADE).
+the rows they point at (ON DELETE CASCADE). Counsellors' labels on messages
+(`storage.safety.labels`) point at the contact, so they go in step 1, and the
+copy of the words they keep is sealed under the contact's key, so step 3 makes
+it unreadable in old backups too.
 """
 
 from __future__ import annotations

@@ -73,6 +73,8 @@ MATRIX: dict[tuple[str, str], frozenset[str] | str] = {
     ("POST", "/console/cases/{case_code}/refer"): frozenset({C, S, AC}),
     ("POST", "/console/cases/{case_code}/release"): frozenset({C, S, AC}),
     ("POST", "/console/cases/{case_code}/close"): frozenset({C, S, AC}),
+    # Counsellors' labels for the crisis check: whoever may read the case.
+    ("POST", "/console/cases/{case_code}/label"): frozenset({C, S, AC}),
 }
 
 PARAMS = {

@@ -50,7 +50,7 @@ def classifier() -> Classifier:
         # violence now or threatened
         ("suami saya memukul saya tiap malam", "violence.ongoing"),
         ("beta dapa pukul dari beta pung laki", "violence.ongoing"),
-        ("kena pukul 3 kali sama bapak", "violence.ongoing"),
+        ("kena pukul 3 kali sama bapak", "violence.against_me"),
         ("papa tampeleng mama", "violence.ongoing"),
         ("adek gw digebukin bokap", "violence.ongoing"),
         ("my husband hits me", "violence.ongoing"),
@@ -68,6 +68,31 @@ def classifier() -> Classifier:
         ("saya dipaksa berhubungan badan", "sexual.violence"),
         ("adik saya dijual ke om om", "trafficking"),
         ("paspor saya ditahan majikan", "trafficking"),
+        # farewells and preparations without the word suicide
+        ("pesan terakhir sudah kutulis untuk suamiku", "suicide.farewell"),
+        ("maafin aku ma, aku pergi duluan ya", "suicide.farewell"),
+        ("goodbye everyone, thanks for everything", "suicide.farewell"),
+        ("obat tidur sudah saya kumpulkan di laci", "suicide.preparation"),
+        ("sy udh mnm obt 1 botol", "suicide.preparation"),
+        ("sudah di atap gedung, sebentar lagi lompat", "suicide.lethal_place"),
+        ("saya sekarang berdiri di jembatan, maaf semuanya", "suicide.lethal_place"),
+        ("lenganku sudah kusayat, darahnya banyak", "self_harm.injury"),
+        ("tadi aku gores tangan pake silet", "self_harm.injury"),
+        ("pisaunya masih di tangan dia", "violence.weapon_held"),
+        ("dia lagi asah parang sambil marah-marah", "violence.weapon_held"),
+        # Jakarta and Ambonese verb forms, typos and look-alike letters
+        ("dia mukul aku terus", "violence.ongoing"),
+        ("bapa nendang mama", "violence.ongoing"),
+        ("om gue lagi nyekek ponakan gue", "child.abuse"),
+        ("beta mo gantong diri", "suicide.intent"),
+        ("mau bunih diri", "suicide.intent"),
+        ("pgn mti aj", "suicide.intent"),
+        ("\u0455\u0430\u0443\u0430 m\u0430u bunuh d\u0456r\u0456", "suicide.intent"),
+        ("papa bilang dia mo potong ade pung kaki", "violence.threat"),
+        # a past marker never calms a present emergency
+        ("dulu pernah, sekarang dia pukul saya lagi", "violence.against_me"),
+        ("suami saya memukul saya tiap malam", "violence.against_me"),
+        ("beta dapa pukul dari beta pung laki", "violence.against_me"),
     ],
 )
 def test_crisis_messages_are_urgent_with_their_reason(
@@ -101,8 +126,9 @@ def test_crisis_messages_are_urgent_with_their_reason(
 def test_worrying_messages_ask_a_gentle_question(
     classifier: Classifier, text: str, reason: str
 ) -> None:
+    """At least a question; the learned layer may judge some of them urgent (never none)."""
     result = classifier.classify(text)
-    assert result == Assessment(CHECK, result.reasons)
+    assert result.level is not NONE
     assert reason in result.reasons
 
 
@@ -133,6 +159,16 @@ def test_worrying_messages_ask_a_gentle_question(
         "tanaman saya mati semua",
         "I'm dead tired",
         "my phone died",
+        # information, training, news and stories about violence
+        "selebaran tentang kekerasan dalam rumah tangga untuk posyandu",
+        "lowongan relawan pendamping korban",
+        "tadi nonton berita ada ibu dibunuh suaminya",
+        "persib dibantai 3-0",
+        "bos gue bakal bunuh gue kalo telat lagi",
+        "my wife will kill me if I forget our anniversary again lol",
+        "bapak bawa parang ke kebun",
+        "tangan saya teriris pisau waktu masak",
+        "harga cabai sekarang mencekik leher",
         "",
         "   ",
     ],
@@ -151,6 +187,12 @@ def test_ordinary_words_that_look_alarming_stay_calm(classifier: Classifier, tex
         ("mati lampu, aku pengen mati", URGENT),
         ("pukul 10 malam dia pukul saya", URGENT),
         ("suami tidak pernah pukul saya", CHECK),
+        ("dia belum pernah memukul saya", CHECK),
+        ("ana2 baku pukul rebut remot tv", CHECK),
+        # framing never hides a first-person crisis
+        ("aku baca berita, suami pukul saya", URGENT),
+        ("tolong, materi itu bikin aku ingin mati sekarang", URGENT),
+        ("film apa saja, aku mau bunuh diri", URGENT),
     ],
 )
 def test_past_and_negation_lower_to_check_but_never_to_none(
@@ -159,10 +201,33 @@ def test_past_and_negation_lower_to_check_but_never_to_none(
     assert classifier.classify(text).level is level
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "bahan penyuluhan soal bunuh diri untuk guru",
+        "mau gantung diri kaya di lagu",
+        "film yang kami tonton tentang ibu yang bunuh diri",
+        "saya mau buat pengaduan, suami perkosa anak saya",
+        "anak saya dijual ke mucikari, lapor ke siapa",
+        "guru les bilang mau bunuh aku kalau aku cerita",
+        "sa rindu mama, sa mau mati",
+        "bosan hidup, mending mati",
+        "saya lapar, anak2 lapar, lebih baik kami mati saja",
+        "aku gak kuat lagi, pengen pergi selamanya wkwk",
+        "papa pukul mama pake kayu sampe pingsan di dapur",
+    ],
+)
+def test_framing_and_idioms_never_hide_suicide_or_abuse_below_check(
+    classifier: Classifier, text: str
+) -> None:
+    """A topic frame may lower a crisis word to one gentle question, never to silence."""
+    assert classifier.classify(text).level is not NONE
+
+
 def test_reasons_are_rule_ids_most_serious_first(classifier: Classifier) -> None:
     result = classifier.classify("suami pukul saya, saya takut sama suami")
     assert result.level is URGENT
-    assert result.reasons[0] == "violence.ongoing"
+    assert result.reasons[0] == "violence.against_me"
     assert "fear_at_home" in result.reasons
     assert set(result.reasons) <= set(classifier.rule_ids)
 

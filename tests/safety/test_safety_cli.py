@@ -34,11 +34,11 @@ def test_output_keeps_non_ascii_text_readable() -> None:
     assert json.loads(out.getvalue())["level"] == "urgent"
 
 
-def test_report_prints_both_sets_and_succeeds() -> None:
+def test_report_prints_one_line_per_split_and_succeeds() -> None:
     out = io.StringIO()
     assert report_figures(out) == 0
     lines = out.getvalue().splitlines()
-    assert [line.split(":")[0] for line in lines] == ["eval.tsv", "eval_holdout.tsv"]
+    assert [line.split(":")[0] for line in lines] == ["train", "dev", "test"]
 
 
 def test_check_command_validates_a_data_directory(

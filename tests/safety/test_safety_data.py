@@ -104,7 +104,7 @@ RULE_ERRORS = [
     ('[[rule]]\nid = "a"\nlevel = "check"\npatterns = []',
      "rules.toml: rule 'a' -> patterns: needs at least one pattern"),
     ('[[rule]]\nid = "a"\nlevel = "check"\npaterns = ["x"]',
-     "rules.toml: rule 'a': unknown key 'paterns' (expected one of: id, level, note, "
+     "rules.toml: rule 'a': unknown key 'paterns' (expected one of: framed, id, level, note, "
      "patterns, unless)"),
     ('[[rule]]\nid = "A b"\nlevel = "check"\npatterns = ["x"]',
      "rules.toml: rule[0]: needs an 'id' of lowercase words joined by dots, like "

@@ -40,6 +40,7 @@ NOTICES = frozenset(
         "closed_already",
         "bad_choice",
         "taken",
+        "labelled",
     }
 )
 _OUTCOME_NOTICE = {"not_yours": "not_yours", "held": "not_yours", "closed": "closed_already"}
@@ -129,6 +130,7 @@ async def view(console: Console, request: Request, access: Access) -> Response:
             (console.desk.local(line.at), line, label(console.texts, "case_kind", line.kind, lang))
             for line in transcript
         ],
+        labels=await console.desk.store.safety_labels.for_contact(case.contact_id),
         notes=[(console.desk.local(n.at), names.get(n.staff_id or 0, "?"), n) for n in notes],
         referrals=[
             (
