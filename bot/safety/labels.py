@@ -1,7 +1,7 @@
 """Counsellors' labels as corpus lines, for retraining: ``lk3 safety export-labels``.
 
 A counsellor marks a family's message on the case page ("Ini darurat" / "Alarm
-palsu", see ``bot.console.pages_labels``). This writes those labels in the corpus
+palsu", see ``bot.console.pages.labels``). This writes those labels in the corpus
 format (``level<TAB>category<TAB>style<TAB>text<TAB>reason``, see ``corpus.py``)
 with category and style ``-``: a person adds them while reading the file through.
 The export needs the server's configuration and master key (an admin's job), is
