@@ -1,0 +1,144 @@
+"""The choice matcher, as tables: what a typed answer means at a question with choices."""
+
+from __future__ import annotations
+
+import pytest
+
+from flows.model import Choice, Text, Words
+from flows.understanding import read_answer, understand
+from flows.understanding.numbers import LAST, position
+from flows.understanding.text import words
+from flows.understanding.typos import one_edit
+
+WORDS = Words(
+    replace=(("beta", "saya"), ("pung", "punya"), ("laki", "suami"), ("mo", "mau"),
+             ("bikin", "buat"), ("gk", "tidak"), ("udh", "sudah"), ("crita", "cerita")),
+    stop=("saya", "mau", "yang", "punya", "soal", "di", "ke", "tidak", "sudah", "i", "want", "to"),
+)  # fmt: skip
+
+
+def choice(
+    value: str, label_id: str, label_en: str, synonyms: tuple[str, ...] = (), **examples: list[str]
+) -> Choice:
+    phrases = tuple((lang, tuple(found)) for lang, found in examples.items())
+    return Choice(value, Text((("id", label_id), ("en", label_en))), synonyms, None, phrases)
+
+
+MENU = (
+    choice("info", "Informasi layanan", "About our service", ("info",), id=["jam buka kantor"]),
+    choice("talk", "Ceritakan masalah Anda", "Talk about a problem", ("curhat",),
+           id=["cerita soal suami"], en=["tell you about my husband"]),
+    choice("book", "Buat janji konsultasi", "Book a consultation", ("konsultasi",),
+           id=["datang ke kantor"], en=["see a counsellor"]),
+    choice("urgent", "Bantuan darurat sekarang", "Urgent help now", ("darurat",)),
+    choice("privacy", "Data dan privasi saya", "My data and privacy", ("privasi",)),
+)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("text", "meant"),
+    [
+        # exactly as before: a number, a label in any language, a synonym, the value
+        ("2", "talk"),
+        ("no 3", "book"),
+        ("Informasi Layanan!!", "info"),
+        ("My data and privacy", "privacy"),
+        ("curhat", "talk"),
+        ("urgent", "urgent"),
+        # a position in words
+        ("yang kedua", "talk"),
+        ("dua", "talk"),
+        ("ketiga", "book"),
+        ("the first one", "info"),
+        ("second", "talk"),
+        ("nomor lima", "privacy"),
+        ("yg ke-3 aja", "book"),
+        ("terakhir", "privacy"),
+        # words, after local forms, stretched letters, stems and one typo
+        ("beta mo crita soal beta pung laki", "talk"),
+        ("saya mau konsultasi", "book"),
+        ("mau bikin janji", "book"),
+        ("datang ke kantor", "book"),
+        ("Informasiiii", "info"),
+        ("infromasi layanan", "info"),
+        ("I want to see a counsellor", "book"),
+        ("privasinya gimana", "privacy"),
+        ("DARURAT!!!", "urgent"),
+    ],
+)
+def test_a_typed_answer_picks_the_choice_it_means(text: str, meant: str) -> None:
+    reading = understand(text, MENU, WORDS)
+    assert (reading.kind, reading.choice.value if reading.choice else None) == ("match", meant)
+    assert 0.0 < reading.confidence <= 1.0
+
+
+@pytest.mark.parametrize("text", ["halo", "makasih kak", "ini robot ya?", "", "??", "7", "keenam"])
+def test_an_answer_that_fits_no_choice_is_not_understood(text: str) -> None:
+    assert understand(text, MENU, WORDS).kind == "none"
+
+
+@pytest.mark.parametrize(
+    ("text", "pair"),
+    [
+        ("mau konsultasi soal privasi", {"book", "privacy"}),
+        ("darurat, mau curhat", {"urgent", "talk"}),
+    ],
+)
+def test_two_choices_equally_meant_are_a_close_call(text: str, pair: set[str]) -> None:
+    reading = understand(text, MENU, WORDS)
+    assert reading.kind == "close"
+    assert reading.choice is not None and reading.other is not None
+    assert {reading.choice.value, reading.other.value} == pair
+
+
+@pytest.mark.parametrize(
+    ("text", "meant"),
+    [("ya", "yes"), ("iyo", "yes"), ("gk", "no"), ("tidak mau", "no"), ("2", "no"), ("hmm", None)],
+)
+def test_yes_no_questions_are_read_by_their_words_only(text: str, meant: str | None) -> None:
+    yes_no = (choice("yes", "Ya", "Yes"), choice("no", "Tidak", "No"))
+    reading = read_answer(text, yes_no, WORDS, yes_no=True)
+    assert (reading.choice.value if reading.choice else None) == meant
+
+
+@pytest.mark.parametrize(
+    ("text", "plain"),
+    [
+        ("TOLONGGGG!!", ["tolong"]),
+        ("anak2 saya", ["anak", "saya"]),
+        ("anak-anak", ["anak"]),
+        ("Alamat-nya?", ["alamat", "nya"]),
+        ("Café ‘Oma’", ["cafe", "oma"]),
+        ("maaf", ["maaf"]),
+    ],
+)
+def test_text_is_read_as_plain_words(text: str, plain: list[str]) -> None:
+    assert words(text) == plain
+
+
+@pytest.mark.parametrize(
+    ("said", "place"),
+    [
+        ("yang kedua", 2),
+        ("dua", 2),
+        ("no2", 2),
+        ("ke 4", 4),
+        ("2nd", 2),
+        ("the first one", 1),
+        ("pilihan terakhir", LAST),
+        ("anak saya yang kedua", None),
+        ("dua minggu", None),
+        ("satu dua", None),
+    ],
+)
+def test_positions_in_words(said: str, place: int | None) -> None:
+    assert position(words(said)) == place
+
+
+@pytest.mark.parametrize(
+    ("typed", "known", "near"),
+    [("infromasi", "informasi", True), ("konsultsi", "konsultasi", True),
+     ("privasi", "privasi", True), ("janji", "jnaji", True), ("kantor", "kontrak", False)],
+)  # fmt: skip
+def test_one_typo_is_forgiven(typed: str, known: str, near: bool) -> None:
+    assert one_edit(typed, known) is near
