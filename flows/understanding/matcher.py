@@ -4,8 +4,9 @@ Order: the exact rules of old (a number, a label in any language, a synonym, the
 value), then the same after local forms are read as standard words (``beta`` is
 ``saya``) and against the choice's example phrases, then a position in words
 (``yang kedua``), then weighted word overlap. Overlap is scored per phrase (label,
-synonym or example) as the share of the phrase's weight the answer covers; a word
-found in fewer choices weighs more. A clear winner is taken; two close ones are a
+synonym or example) as the share of the phrase's weight the answer covers, times
+how much of the answer the choice explains; a word found in fewer choices weighs
+more. A clear winner is taken; two close ones are a
 close call for the family to settle; anything else is not understood.
 """
 
@@ -65,6 +66,7 @@ class _Index:
     phrases: tuple[_Phrase, ...]
     by_key: dict[str, tuple[int, ...]]  # key -> phrase numbers
     weight: dict[str, float]
+    vocabulary: tuple[frozenset[str], ...]  # per choice: the keys of all its phrases
     words: dict[str, str]  # a content word of some phrase -> its key
     typos: TypoIndex
 
@@ -102,12 +104,17 @@ def _index(choices: tuple[Choice, ...], table: Words) -> _Index:
         phrases.append(_Phrase(i, frozenset(phrase_keys), sum(weight[k] for k in set(phrase_keys))))
         for k in set(phrase_keys):
             by_key.setdefault(k, []).append(number)
+    vocabulary = tuple(
+        frozenset(k for j, phrase_keys in raw if j == i for k in phrase_keys)
+        for i in range(len(choices))
+    )
     return _Index(
         lex,
         exact,
         tuple(phrases),
         {k: tuple(v) for k, v in by_key.items()},
         weight,
+        vocabulary,
         words,
         TypoIndex(list(words) + list(by_key)),
     )
@@ -144,6 +151,13 @@ def _scores(index: _Index, standard: tuple[str, ...], count: int) -> list[float]
         phrase = index.phrases[number]
         share = matched / phrase.weight if phrase.weight else 0.0
         best[phrase.choice] = max(best[phrase.choice], share)
+    # A choice that explains more of what was said is the likelier one: "laki mabok
+    # tarus" is about drinking more than about the husband.
+    said_weight = sum(index.weight[k] for k in said)
+    for i, score in enumerate(best):
+        if score:
+            explained = sum(index.weight[k] for k in said & index.vocabulary[i])
+            best[i] = score * (0.5 + 0.5 * explained / said_weight)
     return best
 
 

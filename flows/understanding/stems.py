@@ -6,10 +6,12 @@ and every word's key is cached, so a typed answer costs microseconds.
 
 from __future__ import annotations
 
+import re
 from functools import cache, lru_cache
 from typing import Any
 
 _CACHE_SIZE = 65536
+_AFFIXED = re.compile(r"^(?:me|di|be|te|pe|ke|se)|(?:kan|an|i|nya|lah|kah|ku|mu|pun)$")
 
 
 @cache
@@ -24,9 +26,13 @@ def key(word: str) -> str:
     """The form two words are compared by: ``dipukul``/``pukul``, ``services``/``service``."""
     if not word.isascii() or not word.isalpha() or len(word) < 4:
         return word
-    stem = str(_stemmer().stem(word)) or word
-    if stem == word and word.endswith("s") and not word.endswith(("ss", "us", "is")):
-        stem = word[:-1]
-    elif stem == word and len(word) >= 6 and word.endswith("ing"):
-        stem = word[:-3]
-    return stem
+    # Sastrawi can spend milliseconds on a word without Indonesian affixes (`withdraw`).
+    stem = str(_stemmer().stem(word)) or word if _AFFIXED.search(word) else word
+    if stem != word:
+        return stem
+    if word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        word = word[:-1]
+    for suffix, shortest in (("ing", 6), ("ment", 8), ("ed", 6), ("ly", 6)):
+        if len(word) >= shortest and word.endswith(suffix):
+            return word[: -len(suffix)]
+    return word
