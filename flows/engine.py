@@ -600,13 +600,16 @@ class _Run:
         if self.misses >= MISSES_BEFORE_STUCK and self.lib.globals.person is None:
             self.misses = 0
             return self.stuck_target()
-        if self.offers_person():
-            # Never lose progress: the same question again, and a person on offer.
-            self.outputs.append(Message(self.global_text("stuck_reask", flow)))
-            return self.ask(flow, node)
         ask = node.ask
         assert ask is not None
         where = f"{flow.file}: node '{node.id}' -> ask -> error"
+        if self.offers_person():
+            # Never lose progress: the same question again, and a person on offer.
+            if ask.error is not None:
+                self.outputs.append(Message(self.render(ask.error, flow, where)))
+            else:
+                self.outputs.append(Message(self.global_text("stuck_reask", flow)))
+            return self.ask(flow, node)
         text = ask.error or (self.lib.globals.text(f"invalid_{validator}") if validator else None)
         if text is not None:
             self.outputs.append(Message(self.render(text, flow, where)))

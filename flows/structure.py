@@ -353,6 +353,9 @@ class Reader:
             return None
         self.unknown_keys(data, CHOICE_KEYS, path)
         value = self.string(data, "value", path)
+        if value is not None and value.startswith("_"):
+            self.problem(path + ("value",), f"'{value}': values starting with '_' are the engine's")
+            value = None
         label = self.text(data["label"], path + ("label",)) if "label" in data else None
         if "label" not in data:
             self.problem(path, "missing key 'label'")

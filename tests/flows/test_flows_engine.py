@@ -21,7 +21,7 @@ from flows.engine import (
 )
 from flows.errors import StateError
 from flows.library import FlowLibrary
-from flows.loader import load_library
+from flows.loader import bundled_library_dir, load_library
 from flows.state import Frame, SessionState
 from flows.transcripts import DEFAULT_CONTEXT
 
@@ -504,3 +504,44 @@ def test_after_a_close_call_a_number_means_one_of_the_two(
     turn = play(basic, ctx, [start(), send("info atau curhat"), answer])
     assert turn.state.var("topic") == topic
     assert turn.state.var("topic:maybe") is None
+
+
+# -- never losing progress -----------------------------------------------------------------
+
+TO_DANGER_NOW = [start(), press("talk"), press("kdrt")]
+
+
+@pytest.fixture(scope="module")
+def bundled() -> FlowLibrary:
+    return load_library(bundled_library_dir())
+
+
+def test_two_misses_ask_again_with_a_person_on_offer_and_keep_the_answers(
+    bundled: FlowLibrary, ctx: Context
+) -> None:
+    consented = SessionState("id", (), (("consent", "yes"),))
+    turn = play(bundled, ctx, [*TO_DANGER_NOW, send("hmm"), send("??")], consented)
+    assert at(turn) == ("triage", "danger_now", True)
+    assert [o.value for o in turn.messages()[-1].options] == ["yes", "no", "_person"]
+    assert turn.state.var("case_category") == "kdrt"
+    turn = step(bundled, turn.state, send("tidak"), ctx)
+    assert at(turn) == ("triage", "who", True)
+    assert turn.state.var("danger_now") == "no"
+
+
+@pytest.mark.parametrize("answer", [press("_person"), send("petugas"), send("Talk to a person")])
+def test_after_two_misses_a_person_can_be_asked_for(
+    bundled: FlowLibrary, ctx: Context, answer: Input
+) -> None:
+    consented = SessionState("id", (), (("consent", "yes"),))
+    turn = play(bundled, ctx, [*TO_DANGER_NOW, send("hmm"), send("??"), answer], consented)
+    assert [e.name for e in turn.effects()] == ["open_case", "handoff", "end"]
+    assert turn.state.var("case_category") == "kdrt"
+
+
+def test_a_person_is_not_offered_before_two_misses(bundled: FlowLibrary, ctx: Context) -> None:
+    consented = SessionState("id", (), (("consent", "yes"),))
+    turn = play(bundled, ctx, [*TO_DANGER_NOW, send("hmm")], consented)
+    assert [o.value for o in turn.messages()[-1].options] == ["yes", "no"]
+    turn = step(bundled, turn.state, press("_person"), ctx)
+    assert at(turn) == ("triage", "danger_now", True) and turn.state.misses == 2
