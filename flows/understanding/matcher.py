@@ -31,6 +31,7 @@ MARGIN = 0.25
 """How far ahead of the runner-up a choice must be to be taken."""
 CLOSE = 0.4
 """The least score of both choices in a close call."""
+MIN_PREFIX = 5
 
 Kind = Literal["match", "close", "none"]
 
@@ -120,17 +121,29 @@ def _index(choices: tuple[Choice, ...], table: Words) -> _Index:
     )
 
 
-def _answer_keys(index: _Index, content: tuple[str, ...]) -> set[str]:
+def _answer_keys(index: _Index, content: tuple[str, ...], fuzzy: bool = True) -> set[str]:
     found: set[str] = set()
     for word in content:
         k = key(word)
         if k in index.by_key:
             found.add(k)
             continue
-        near = index.typos.near(word) or index.typos.near(k)
+        if not fuzzy:
+            continue
+        near = index.typos.near(word) or index.typos.near(k) or _prefixed(index, word)
         for other in near:
             found.add(index.words.get(other, other))
     return {k for k in found if k in index.by_key}
+
+
+def _prefixed(index: _Index, word: str) -> tuple[str, ...]:
+    """A known word of 5+ letters that a longer typed word begins with (`alcoholic`)."""
+    for cut in range(1, 4):
+        if len(word) - cut < MIN_PREFIX:
+            break
+        if word[:-cut] in index.words:
+            return (word[:-cut],)
+    return ()
 
 
 def scores(text: str, choices: Sequence[Choice], table: Words = PLAIN) -> list[float]:
@@ -141,7 +154,9 @@ def scores(text: str, choices: Sequence[Choice], table: Words = PLAIN) -> list[f
 
 
 def _scores(index: _Index, standard: tuple[str, ...], count: int) -> list[float]:
-    said = _answer_keys(index, index.lexicon.content(standard))
+    content = index.lexicon.content(standard)
+    # An answer of stop words only ("it is me") is matched as it is, never by its typos.
+    said = _answer_keys(index, content, fuzzy=not set(content) <= index.lexicon.stop)
     covered: dict[int, float] = {}
     for k in said:
         for number in index.by_key[k]:
@@ -156,8 +171,8 @@ def _scores(index: _Index, standard: tuple[str, ...], count: int) -> list[float]
     said_weight = sum(index.weight[k] for k in said)
     for i, score in enumerate(best):
         if score:
-            explained = sum(index.weight[k] for k in said & index.vocabulary[i])
-            best[i] = score * (0.5 + 0.5 * explained / said_weight)
+            share = sum(index.weight[k] for k in said & index.vocabulary[i]) / said_weight
+            best[i] = score * (0.5 + 0.5 * share)
     return best
 
 

@@ -30,6 +30,11 @@ def key(word: str) -> str:
     stem = str(_stemmer().stem(word)) or word if _AFFIXED.search(word) else word
     if stem != word:
         return stem
+    if word.endswith("in") and len(word) >= 6:
+        # Jakarta `-in` stands for `-kan`/`-i`: dilecehin, pukulin, nanyain.
+        spoken = str(_stemmer().stem(word[:-2] + "kan"))
+        if _stemmer().delegatedStemmer.dictionary.contains(spoken):
+            return spoken
     if word.endswith("s") and not word.endswith(("ss", "us", "is")):
         word = word[:-1]
     for suffix, shortest in (("ing", 6), ("ment", 8), ("ed", 6), ("ly", 6)):

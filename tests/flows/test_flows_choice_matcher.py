@@ -7,6 +7,7 @@ import pytest
 from flows.model import Choice, Text, Words
 from flows.understanding import read_answer, understand
 from flows.understanding.numbers import LAST, position
+from flows.understanding.stems import key
 from flows.understanding.text import words
 from flows.understanding.typos import one_edit
 
@@ -142,3 +143,32 @@ def test_positions_in_words(said: str, place: int | None) -> None:
 )  # fmt: skip
 def test_one_typo_is_forgiven(typed: str, known: str, near: bool) -> None:
     assert one_edit(typed, known) is near
+
+
+@pytest.mark.parametrize(
+    ("typed", "known"),
+    [
+        ("dipukul", "pukul"),
+        ("dilecehin", "pelecehan"),  # Jakarta -in
+        ("pukulin", "pukul"),
+        ("services", "service"),
+        ("talking", "talk"),
+        ("harassed", "harass"),
+        ("alamatnya", "alamat"),
+    ],
+)
+def test_words_are_compared_by_their_stems(typed: str, known: str) -> None:
+    assert key(typed) == key(known)
+
+
+@pytest.mark.parametrize(
+    ("text", "meant"),
+    [("my father is an alcoholic", "drink"), ("he drinks", "drink"), ("hello there", None)],
+)
+def test_a_longer_word_reads_as_the_known_word_it_begins_with(text: str, meant: str | None) -> None:
+    choices = (
+        choice("drink", "Miras", "Alcohol", ("alcohol", "drinks")),
+        choice("where", "Alamat", "Where we are", ("where",)),
+    )
+    reading = understand(text, choices, Words(stop=("my", "is", "an", "he", "hello", "there")))
+    assert (reading.choice.value if reading.choice else None) == meant
