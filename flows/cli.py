@@ -18,7 +18,6 @@ from flows.mermaid import flowchart
 from flows.transcripts import run_transcripts
 from flows.understanding.evaluation import (
     NO_CHOICE,
-    AnswerFileError,
     Figures,
     Tally,
     evaluate,
@@ -120,18 +119,23 @@ def understand_command(
     library = _load(directory, languages, out)
     if library is None:
         return 1
-    try:
-        answers = [
-            answer
-            for path in files
-            for answer in parse_answers(path.read_text(encoding="utf-8").splitlines())
-        ]
-        figures = evaluate(library, answers, time.perf_counter)
-    except (OSError, UnicodeDecodeError) as exc:
-        print(f"cannot read the answers: {type(exc).__name__}", file=out)
-        return 1
-    except AnswerFileError as exc:
-        print(exc, file=out)
+    problems: list[str] = []
+    answers = []
+    for path in files:
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            print(f"cannot read the answers: {type(exc).__name__}", file=out)
+            return 1
+        found: list[str] = []
+        answers += parse_answers(lines, found)
+        problems += [f"{path.name} {why}" for why in found]
+    figures = evaluate(library, answers, time.perf_counter, strict=False)
+    figures.skipped[:0] = problems
+    if not figures.results:
+        print("no answer to measure", file=out)
+        for why in figures.skipped[:worst]:
+            print(f"  skipped: {why}", file=out)
         return 1
     for line in report(figures, worst):
         print(line, file=out)
@@ -181,6 +185,9 @@ def report(figures: Figures, worst: int) -> list[str]:
             f"time per answer: mean {mean * 1000:.3f} ms, p99 {p99 * 1000:.3f} ms, "
             f"max {ordered[-1] * 1000:.3f} ms",
         ]
+    if figures.skipped:
+        lines += ["", f"skipped {len(figures.skipped)} line(s):"]
+        lines += [f"  {why}" for why in figures.skipped[:worst]]
     misses = figures.misses()
     if misses and worst:
         lines += ["", f"worst misses ({min(worst, len(misses))} of {len(misses)}):"]

@@ -72,6 +72,7 @@ class Tally:
 class Figures:
     results: list[Result] = field(default_factory=list)
     seconds: list[float] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # why a line was left out
 
     def tally(self, key: Callable[[Result], str], *, fits: bool | None = True) -> dict[str, Tally]:
         """Tallies by `key` over the answers that fit a choice (`fits`), the others, or all."""
@@ -93,8 +94,9 @@ class Figures:
         return wrong + unmatched
 
 
-def parse_answers(lines: Iterable[str]) -> list[Answer]:
-    """The answers of a file's lines (blank lines and `#` comments skipped)."""
+def parse_answers(lines: Iterable[str], problems: list[str] | None = None) -> list[Answer]:
+    """The answers of a file's lines (blank lines and `#` comments skipped). A malformed
+    line raises AnswerFileError, or with `problems` is noted there and left out."""
     out: list[Answer] = []
     for number, raw in enumerate(lines, start=1):
         line = raw.rstrip("\r\n")
@@ -102,7 +104,11 @@ def parse_answers(lines: Iterable[str]) -> list[Answer]:
             continue
         parts = line.split("\t")
         if len(parts) != 4 or not all(p.strip() for p in parts[:3]):
-            raise AnswerFileError(f"line {number}: needs question, expected, style and text")
+            why = f"line {number}: needs question, expected, style and text"
+            if problems is None:
+                raise AnswerFileError(why)
+            problems.append(why)
+            continue
         question, expected, style, text = (p.strip() for p in parts)
         out.append(Answer(number, question, expected, style, text))
     return out
@@ -113,7 +119,7 @@ def question_choices(library: FlowLibrary, question: str) -> tuple[tuple[Choice,
     flow_id, _, node_id = question.partition(".")
     node = library.flow(flow_id).node(node_id) if library.has_flow(flow_id) else None
     if node is None or node.ask is None or node.ask.type == "text":
-        raise AnswerFileError(f"'{question}' is not a question with choices")
+        raise AnswerFileError(f"'{question[:60]}' is not a question with choices")
     if node.ask.type == "yesno":
         yes = library.globals.text("yes") or Text((("en", "Yes"),))
         no = library.globals.text("no") or Text((("en", "No"),))
@@ -122,18 +128,31 @@ def question_choices(library: FlowLibrary, question: str) -> tuple[tuple[Choice,
 
 
 def evaluate(
-    library: FlowLibrary, answers: Iterable[Answer], clock: Callable[[], float]
+    library: FlowLibrary,
+    answers: Iterable[Answer],
+    clock: Callable[[], float],
+    *,
+    strict: bool = True,
 ) -> Figures:
-    """Runs every answer through the matcher the engine uses, timing each one."""
+    """Runs every answer through the matcher the engine uses, timing each one. An answer
+    to an unknown question, or expecting a choice the question does not have (a host
+    option such as a booking day), raises AnswerFileError, or unless `strict` is left out
+    and noted in `Figures.skipped`."""
     figures = Figures()
     words = library.globals.words
     for answer in answers:
-        choices, yes_no = question_choices(library, answer.question)
-        values = {c.value for c in choices}
-        if answer.expected != NO_CHOICE and answer.expected not in values:
-            raise AnswerFileError(
-                f"line {answer.line}: '{answer.expected}' is not a choice of {answer.question}"
-            )
+        try:
+            choices, yes_no = question_choices(library, answer.question)
+            values = {c.value for c in choices}
+            if answer.expected != NO_CHOICE and answer.expected not in values:
+                raise AnswerFileError(
+                    f"line {answer.line}: '{answer.expected}' is not a choice of {answer.question}"
+                )
+        except AnswerFileError as exc:
+            if strict:
+                raise
+            figures.skipped.append(str(exc))
+            continue
         read_answer("x", choices, words)  # the question's index is built once per library
         began = clock()
         reading = read_answer(answer.text, choices, words, yes_no=yes_no)

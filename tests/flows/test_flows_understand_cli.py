@@ -80,3 +80,21 @@ def test_an_unreadable_file_is_a_plain_error(tmp_path: Path) -> None:
     out = io.StringIO()
     assert cli.understand_command(bundled_library_dir(), [tmp_path / "none.tsv"], out) == 1
     assert out.getvalue() == "cannot read the answers: FileNotFoundError\n"
+
+
+def test_lines_that_cannot_be_measured_are_skipped_and_counted(tmp_path: Path) -> None:
+    answers = tmp_path / "answers.tsv"
+    answers.write_text(
+        "welcome.main_menu\tbook\tstd\tmau bikin janji\n"
+        "booking.ask_day\t2026-12-09\tstd\trabu\n"  # a host option: not measurable here
+        "faq.hours\thours\tstd\tjam buka?\n"
+        "a line without tabs\n",
+        "utf-8",
+    )
+    out = io.StringIO()
+    assert cli.understand_command(bundled_library_dir(), [answers], out) == 0
+    text = out.getvalue()
+    assert text.startswith("1 typed answers (1 fit a choice, 0 fit none)\n")
+    assert "skipped 3 line(s):\n  answers.tsv line 4: needs question" in text
+    assert "line 2: '2026-12-09' is not a choice of booking.ask_day" in text
+    assert "'faq.hours' is not a question with choices" in text
