@@ -21,8 +21,9 @@ from typing import Literal
 from flows.matching import match_choice, match_yes_no
 from flows.model import Choice, Words
 from flows.understanding.numbers import LAST, position
-from flows.understanding.reading import Lexicon, keys, lexicon
+from flows.understanding.reading import Lexicon, keys, lexicon, negated
 from flows.understanding.stems import key
+from flows.understanding.text import words
 from flows.understanding.typos import TypoIndex
 
 TAKE = 0.5
@@ -32,6 +33,8 @@ MARGIN = 0.25
 CLOSE = 0.4
 """The least score of both choices in a close call."""
 MIN_PREFIX = 5
+NEGATION_MISMATCH = 0.4
+"""What a phrase's share is worth when only one of it and the answer is negated."""
 
 Kind = Literal["match", "close", "none"]
 
@@ -56,6 +59,7 @@ class _Phrase:
     choice: int
     keys: frozenset[str]
     weight: float
+    negated: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +72,7 @@ class _Index:
     by_key: dict[str, tuple[int, ...]]  # key -> phrase numbers
     weight: dict[str, float]
     vocabulary: tuple[frozenset[str], ...]  # per choice: the keys of all its phrases
+    polar: frozenset[str]  # keys said with a negation for one choice and without for another
     words: dict[str, str]  # a content word of some phrase -> its key
     typos: TypoIndex
 
@@ -80,7 +85,7 @@ def _phrases(choice: Choice) -> tuple[str, ...]:
 def _index(choices: tuple[Choice, ...], table: Words) -> _Index:
     lex = lexicon(table)
     exact: dict[str, int] = {}
-    raw: list[tuple[int, tuple[str, ...]]] = []
+    raw: list[tuple[int, tuple[str, ...], bool]] = []
     words: dict[str, str] = {}
     for i, choice in enumerate(choices):
         for text in _phrases(choice):
@@ -91,22 +96,32 @@ def _index(choices: tuple[Choice, ...], table: Words) -> _Index:
             content = lex.content(standard)
             for word in content:
                 words.setdefault(word, key(word))
-            raw.append((i, keys(content)))
+            raw.append((i, keys(content), negated(standard, lex.stop)))
     holders: dict[str, set[int]] = {}
-    for i, phrase_keys in raw:
+    for i, phrase_keys, _ in raw:
         for k in phrase_keys:
             holders.setdefault(k, set()).add(i)
     total = max(len(choices), 1)
     weight = {k: 1.0 + math.log(total / len(owners)) for k, owners in holders.items()}
     phrases: list[_Phrase] = []
     by_key: dict[str, list[int]] = {}
-    for i, phrase_keys in raw:
+    for i, phrase_keys, negative in raw:
         number = len(phrases)
-        phrases.append(_Phrase(i, frozenset(phrase_keys), sum(weight[k] for k in set(phrase_keys))))
+        total_weight = sum(weight[k] for k in set(phrase_keys))
+        phrases.append(_Phrase(i, frozenset(phrase_keys), total_weight, negative))
         for k in set(phrase_keys):
             by_key.setdefault(k, []).append(number)
+    said_as: dict[str, set[tuple[int, bool]]] = {}
+    for i, phrase_keys, negative in raw:
+        for k in phrase_keys:
+            said_as.setdefault(k, set()).add((i, negative))
+    polar = frozenset(
+        k
+        for k, uses in said_as.items()
+        if any(n and any(j != i and not m for j, m in uses) for i, n in uses)
+    )
     vocabulary = tuple(
-        frozenset(k for j, phrase_keys in raw if j == i for k in phrase_keys)
+        frozenset(k for j, phrase_keys, _ in raw if j == i for k in phrase_keys)
         for i in range(len(choices))
     )
     return _Index(
@@ -116,6 +131,7 @@ def _index(choices: tuple[Choice, ...], table: Words) -> _Index:
         {k: tuple(v) for k, v in by_key.items()},
         weight,
         vocabulary,
+        polar,
         words,
         TypoIndex(list(words) + list(by_key)),
     )
@@ -162,9 +178,13 @@ def _scores(index: _Index, standard: tuple[str, ...], count: int) -> list[float]
         for number in index.by_key[k]:
             covered[number] = covered.get(number, 0.0) + index.weight[k]
     best = [0.0] * count
+    negative = negated(standard, index.lexicon.stop)
     for number, matched in covered.items():
         phrase = index.phrases[number]
         share = matched / phrase.weight if phrase.weight else 0.0
+        if phrase.negated != negative and phrase.keys & said & index.polar:
+            # "tidak setuju" is not "setuju", where one choice says each.
+            share *= NEGATION_MISMATCH
         best[phrase.choice] = max(best[phrase.choice], share)
     # A choice that explains more of what was said is the likelier one: "laki mabok
     # tarus" is about drinking more than about the husband.
@@ -190,7 +210,7 @@ def understand(text: str, choices: Sequence[Choice], table: Words = PLAIN) -> Re
     found = index.exact.get(" ".join(standard))
     if found is not None:
         return Reading("match", choices[found], confidence=1.0)
-    place = position(standard)
+    place = position(words(text))
     if place is not None:
         if place == LAST:
             place = len(choices)

@@ -12,6 +12,21 @@ from flows.understanding.text import words
 
 _DOUBLED = re.compile(r"([a-z])\1")
 
+NEGATORS = frozenset({"tidak", "bukan", "jangan", "belum", "kurang"})
+"""Words that turn a phrase around, after the word table (where `seng`, `gak`, `not`
+and `dont` become `tidak`): "tidak setuju" must never read as "setuju"."""
+
+
+def negated(standard: tuple[str, ...], stop: frozenset[str] = frozenset()) -> bool:
+    """True when the words hold a negation; a last `ga` after two words or more (stop
+    words after it aside) is a question tag ("bisa ketemu konselor ga kak?"), not one."""
+    end = len(standard)
+    while end > 0 and standard[end - 1] in stop:
+        end -= 1
+    if end > 2 and standard[end - 1] in NEGATORS:
+        standard = standard[: end - 1]
+    return not NEGATORS.isdisjoint(standard)
+
 
 @dataclass(frozen=True, slots=True)
 class Lexicon:

@@ -172,3 +172,36 @@ def test_a_longer_word_reads_as_the_known_word_it_begins_with(text: str, meant: 
     )
     reading = understand(text, choices, Words(stop=("my", "is", "an", "he", "hello", "there")))
     assert (reading.choice.value if reading.choice else None) == meant
+
+
+CONSENT = (
+    choice("agree", "Setuju", "I agree", ("ya", "ok"), id=["iya saya setuju"], en=["yes i agree"]),
+    choice("decline", "Tidak setuju", "I do not agree", ("tidak",), en=["i do not agree"]),
+)
+NEGATING = Words(
+    replace=(("gak", "tidak"), ("seng", "tidak"), ("dont", "tidak"), ("not", "tidak")),
+    stop=("saya", "i", "do", "kak", "mau", "yang"),
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "meant"),
+    [
+        ("saya setuju kak", "agree"),
+        ("saya gak setuju", "decline"),
+        ("beta seng setuju", "decline"),
+        ("i don't agree", "decline"),
+        ("i do not agree at all", "decline"),
+        ("kurang setuju", None),  # never "agree"
+        ("belum setuju", None),
+    ],
+)
+def test_a_negation_is_never_read_as_its_opposite(text: str, meant: str | None) -> None:
+    reading = understand(text, CONSENT, NEGATING)
+    assert (reading.choice.value if reading.choice else None) == meant
+
+
+def test_a_last_ga_is_a_question_tag_not_a_negation() -> None:
+    menu = (choice("book", "Buat janji", "Book", ("booking",)), choice("info", "Info", "Info"))
+    reading = understand("bisa booking jadwal ga kak", menu, NEGATING)
+    assert reading.choice is not None and reading.choice.value == "book"
