@@ -33,6 +33,8 @@ MARGIN = 0.25
 CLOSE = 0.4
 """The least score of both choices in a close call."""
 MIN_PREFIX = 5
+WEAK_SCORE = 0.3
+"""The most a choice scores on common words alone beside a word nobody knows."""
 NEGATION_MISMATCH = 0.4
 """What a phrase's share is worth when only one of it and the answer is negated."""
 
@@ -73,6 +75,7 @@ class _Index:
     weight: dict[str, float]
     vocabulary: tuple[frozenset[str], ...]  # per choice: the keys of all its phrases
     polar: frozenset[str]  # keys said with a negation for one choice and without for another
+    common: float  # a key weighing less is said by many of the choices
     words: dict[str, str]  # a content word of some phrase -> its key
     typos: TypoIndex
 
@@ -132,24 +135,31 @@ def _index(choices: tuple[Choice, ...], table: Words) -> _Index:
         weight,
         vocabulary,
         polar,
+        1.0 + math.log(total / 2.5),
         words,
         TypoIndex(list(words) + list(by_key)),
     )
 
 
-def _answer_keys(index: _Index, content: tuple[str, ...], fuzzy: bool = True) -> set[str]:
+def _answer_keys(
+    index: _Index, content: tuple[str, ...], fuzzy: bool = True
+) -> tuple[set[str], int]:
+    """The answer's words the question knows, and how many it does not."""
     found: set[str] = set()
+    unknown = 0
     for word in content:
         k = key(word)
         if k in index.by_key:
             found.add(k)
             continue
-        if not fuzzy:
-            continue
-        near = index.typos.near(word) or index.typos.near(k) or _prefixed(index, word)
-        for other in near:
-            found.add(index.words.get(other, other))
-    return {k for k in found if k in index.by_key}
+        near = (
+            index.typos.near(word) or index.typos.near(k) or _prefixed(index, word) if fuzzy else ()
+        )
+        known = [index.words.get(other, other) for other in near]
+        known = [k for k in known if k in index.by_key]
+        found.update(known)
+        unknown += not known and not word.isdigit()
+    return found, unknown
 
 
 def _prefixed(index: _Index, word: str) -> tuple[str, ...]:
@@ -172,7 +182,7 @@ def scores(text: str, choices: Sequence[Choice], table: Words = PLAIN) -> list[f
 def _scores(index: _Index, standard: tuple[str, ...], count: int) -> list[float]:
     content = index.lexicon.content(standard)
     # An answer of stop words only ("it is me") is matched as it is, never by its typos.
-    said = _answer_keys(index, content, fuzzy=not set(content) <= index.lexicon.stop)
+    said, unknown = _answer_keys(index, content, fuzzy=not set(content) <= index.lexicon.stop)
     covered: dict[int, float] = {}
     for k in said:
         for number in index.by_key[k]:
@@ -193,6 +203,11 @@ def _scores(index: _Index, standard: tuple[str, ...], count: int) -> list[float]
         if score:
             share = sum(index.weight[k] for k in said & index.vocabulary[i]) / said_weight
             best[i] = score * (0.5 + 0.5 * share)
+            strongest = max(index.weight[k] for k in said & index.vocabulary[i])
+            if unknown and strongest < index.common:
+                # Only words many choices share, beside words the question does not know
+                # ("laki suka tampeleng"): the unknown word may be the one that matters.
+                best[i] = min(best[i], WEAK_SCORE)
     return best
 
 

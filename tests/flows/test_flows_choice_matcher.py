@@ -205,3 +205,28 @@ def test_a_last_ga_is_a_question_tag_not_a_negation() -> None:
     menu = (choice("book", "Buat janji", "Book", ("booking",)), choice("info", "Info", "Info"))
     reading = understand("bisa booking jadwal ga kak", menu, NEGATING)
     assert reading.choice is not None and reading.choice.value == "book"
+
+
+FAMILY = (
+    choice("marriage", "Perkawinan", "Marriage", ("suami",)),
+    choice("violence", "Kekerasan", "Violence", ("suami memukul",)),
+    choice("drink", "Miras", "Drinking", ("suami mabuk",)),
+    choice("money", "Ekonomi", "Money", ("uang",)),
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "meant"),
+    [
+        ("suami saya", "marriage"),
+        ("suami mabuk terus", "drink"),
+        # "suami" is in most choices; the word that matters may be the unknown one
+        ("suami saya nyabu", None),
+        ("uang saya nyabu", "money"),
+    ],
+)
+def test_a_word_most_choices_share_is_weak_beside_an_unknown_word(
+    text: str, meant: str | None
+) -> None:
+    reading = understand(text, FAMILY, Words(stop=("saya", "terus")))
+    assert (reading.choice.value if reading.choice else None) == meant
