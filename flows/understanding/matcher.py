@@ -22,7 +22,7 @@ from flows.matching import match_choice, match_yes_no
 from flows.model import Choice, Words
 from flows.understanding.numbers import LAST, position
 from flows.understanding.reading import Lexicon, keys, lexicon, negated
-from flows.understanding.stems import key
+from flows.understanding.stems import fragments, inner, key, plain_key
 from flows.understanding.text import words
 from flows.understanding.typos import TypoIndex
 
@@ -77,6 +77,7 @@ class _Index:
     polar: frozenset[str]  # keys said with a negation for one choice and without for another
     common: float  # a key weighing less is said by many of the choices
     words: dict[str, str]  # a content word of some phrase -> its key
+    fragments: frozenset[str]  # what a typed word must contain to stem to a known key
     typos: TypoIndex
 
 
@@ -137,6 +138,7 @@ def _index(choices: tuple[Choice, ...], table: Words) -> _Index:
         polar,
         1.0 + math.log(total / 2.5),
         words,
+        frozenset(f for k in by_key for f in fragments(k)),
         TypoIndex(list(words) + list(by_key)),
     )
 
@@ -148,7 +150,7 @@ def _answer_keys(
     found: set[str] = set()
     unknown = 0
     for word in content:
-        k = key(word)
+        k = index.words.get(word) or _key(index, word)
         if k in index.by_key:
             found.add(k)
             continue
@@ -160,6 +162,13 @@ def _answer_keys(
         found.update(known)
         unknown += not known and not word.isdigit()
     return found, unknown
+
+
+def _key(index: _Index, word: str) -> str:
+    """A typed word's key; Sastrawi only for a word that could stem to a known key."""
+    if index.fragments.isdisjoint(inner(word)):
+        return plain_key(word)
+    return key(word)
 
 
 def _prefixed(index: _Index, word: str) -> tuple[str, ...]:

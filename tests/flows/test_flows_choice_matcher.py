@@ -7,7 +7,7 @@ import pytest
 from flows.model import Choice, Text, Words
 from flows.understanding import read_answer, understand
 from flows.understanding.numbers import LAST, position
-from flows.understanding.stems import key
+from flows.understanding.stems import fragments, inner, key
 from flows.understanding.text import words
 from flows.understanding.typos import one_edit
 
@@ -230,3 +230,12 @@ def test_a_word_most_choices_share_is_weak_beside_an_unknown_word(
 ) -> None:
     reading = understand(text, FAMILY, Words(stop=("saya", "terus")))
     assert (reading.choice.value if reading.choice else None) == meant
+
+
+@pytest.mark.parametrize(
+    ("word", "inside"),
+    [("memukul", "ukul"), ("dipukuli", "pukul"), ("kesejahteraan", "sejahtera")],
+)
+def test_a_word_is_stemmed_only_when_it_may_hold_a_known_stem(word: str, inside: str) -> None:
+    assert not set(fragments(key(word))).isdisjoint(inner(word))
+    assert inside in inner(word)
