@@ -93,6 +93,11 @@ def _parser() -> argparse.ArgumentParser:
     test.add_argument("--update", action="store_true", help="rewrite the expected outputs")
     test.add_argument("--config", type=Path)
     test.set_defaults(handler=_flows_test)
+    understand = flows_sub.add_parser("understand", help="measure the matcher on typed answers")
+    understand.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    understand.add_argument("--dir", dest="directory", type=Path)
+    understand.add_argument("--config", type=Path)
+    understand.set_defaults(handler=_flows_understand)
 
     safety = sub.add_parser(
         "safety",
@@ -219,6 +224,13 @@ def _flows_test(args: argparse.Namespace) -> int:
 
     directory, _ = _flow_dir(args)
     return test_command(directory, args.transcripts, sys.stdout, update=args.update)
+
+
+def _flows_understand(args: argparse.Namespace) -> int:
+    from flows.cli import understand_command
+
+    directory, languages = _flow_dir(args)
+    return understand_command(directory, args.files, sys.stdout, languages=languages)
 
 
 # --- safety, keys, config ---------------------------------------------------

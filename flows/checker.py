@@ -16,6 +16,9 @@ from flows.model import Flow, Globals, Node, SetAction, Text
 BUILTIN_VARS = ("start_param",)
 """Variables the engine itself sets: `start_param` is the deep-link parameter of a start."""
 
+ENGINE_PLACEHOLDERS = {"did_you_mean": ("first", "second")}
+"""Placeholders the engine fills itself in a global text: the two choices of a close call."""
+
 Path = tuple[str, ...]
 Target = tuple[str, str]  # (flow id, node id)
 
@@ -127,12 +130,14 @@ class GraphChecker:
             return flow_id, flow.start
         return (flow_id, node_id) if flow.node(node_id) is not None else None
 
-    def placeholder(self, file: str, path: Path, text: str) -> None:
+    def placeholder(self, file: str, path: Path, text: str, own: Sequence[str] = ()) -> None:
         try:
             names = placeholders.names(text)
         except placeholders.TemplateSyntaxError:
             return  # reported in phase one
         for name in names:
+            if name in own:
+                continue
             if name.startswith(placeholders.ANSWERS):
                 if name[len(placeholders.ANSWERS) :] not in self.vars:
                     self.add(
@@ -237,6 +242,8 @@ class GraphChecker:
             self.add(file, ("entry",), f"unknown flow '{globals_.entry}'")
         if self.resolve(globals_.stuck, None) is None:
             self.add(file, ("stuck",), f"unknown target '{globals_.stuck}'")
+        if globals_.person is not None and self.resolve(globals_.person, None) is None:
+            self.add(file, ("person",), f"unknown target '{globals_.person}'")
         for command in globals_.commands:
             if self.resolve(command.goto, None) is None:
                 self.add(
@@ -244,13 +251,14 @@ class GraphChecker:
                 )
         for key, text in globals_.texts:
             for path, value in _langs(("texts", key), text):
-                self.placeholder(file, path, value)
+                self.placeholder(file, path, value, ENGINE_PLACEHOLDERS.get(key, ()))
 
     def roots(self) -> list[Target]:
         found: list[Target] = [(f.id, f.start) for f in self.flows.values()]
         found += [(f.id, entry) for f in self.flows.values() for entry in f.entries]
         if self.globals is not None:
             refs = [self.globals.stuck] + [c.goto for c in self.globals.commands]
+            refs += [self.globals.person] if self.globals.person is not None else []
             for ref in refs:
                 target = self.resolve(ref, None)
                 if isinstance(target, tuple):

@@ -1,4 +1,4 @@
-"""The functions behind `lk3 flows check|graph|test` (argparse lives in bot/cli.py).
+"""The functions behind `lk3 flows check|graph|test|understand` (argparse: bot/cli.py).
 
 Each returns an exit code and writes to the stream it is given, so the lead's
 command line and the tests share one implementation.
@@ -6,6 +6,7 @@ command line and the tests share one implementation.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
@@ -15,6 +16,13 @@ from flows.library import FlowLibrary
 from flows.loader import load_library
 from flows.mermaid import flowchart
 from flows.transcripts import run_transcripts
+from flows.understanding.evaluation import (
+    NO_CHOICE,
+    Figures,
+    Tally,
+    evaluate,
+    parse_answers,
+)
 
 DEFAULT_LANGUAGES = ("id", "en")
 
@@ -96,3 +104,98 @@ def test_command(
 
 
 test_command.__test__ = False  # type: ignore[attr-defined]  # not a pytest test when imported
+
+
+def understand_command(
+    directory: Path,
+    files: Sequence[Path],
+    out: TextIO,
+    *,
+    languages: Sequence[str] = DEFAULT_LANGUAGES,
+    worst: int = 15,
+) -> int:
+    """Measures the choice matcher on typed-answer files (`question TAB expected TAB style
+    TAB text`): accuracy per question and style, wrong picks, close calls, time per answer."""
+    library = _load(directory, languages, out)
+    if library is None:
+        return 1
+    problems: list[str] = []
+    answers = []
+    for path in files:
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            print(f"cannot read the answers: {type(exc).__name__}", file=out)
+            return 1
+        found: list[str] = []
+        answers += parse_answers(lines, found)
+        problems += [f"{path.name} {why}" for why in found]
+    figures = evaluate(library, answers, time.perf_counter, strict=False)
+    figures.skipped[:0] = problems
+    if not figures.results:
+        print("no answer to measure", file=out)
+        for why in figures.skipped[:worst]:
+            print(f"  skipped: {why}", file=out)
+        return 1
+    for line in report(figures, worst):
+        print(line, file=out)
+    return 0
+
+
+def report(figures: Figures, worst: int) -> list[str]:
+    """The figures of `understand_command` as lines of text."""
+    results = figures.results
+    total = len(results)
+    fitting = [r for r in results if r.answer.expected != NO_CHOICE]
+    unfit = [r for r in results if r.answer.expected == NO_CHOICE]
+
+    def share(part: int, whole: int) -> str:
+        return f"{100 * part / whole:5.1f}%" if whole else "    -"
+
+    def table(title: str, tallies: dict[str, Tally]) -> list[str]:
+        lines = [f"{title:<28} {'lines':>5} {'right':>6} {'wrong':>6} {'asked':>6}"]
+        for name, t in tallies.items():
+            lines.append(
+                f"  {name:<26} {t.lines:>5} {share(t.right, t.lines)} "
+                f"{share(t.wrong, t.lines)} {share(t.asked_back, t.lines)}"
+            )
+        return lines
+
+    right = sum(r.right for r in fitting)
+    lines = [
+        f"{total} typed answers ({len(fitting)} fit a choice, {len(unfit)} fit none)",
+        f"picked the intended choice: {share(right, len(fitting))} of those that fit one",
+        f"picked a WRONG choice:      {share(sum(r.wrong for r in results), total)} of all",
+        f"asked 'Maksud Anda ...?':   {share(sum(r.asked_back for r in results), total)} of all"
+        " (neither right nor wrong)",
+        f"left unmatched when none fits: {share(sum(r.right for r in unfit), len(unfit))}",
+        "",
+        *table("per question (fitting)", figures.tally(lambda r: r.answer.question)),
+        "",
+        *table("per style (fitting)", figures.tally(lambda r: r.answer.style)),
+        "",
+        *table("fitting no choice", figures.tally(lambda r: r.answer.question, fits=False)),
+    ]
+    if figures.seconds:
+        ordered = sorted(figures.seconds)
+        mean = sum(ordered) / len(ordered)
+        p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+        lines += [
+            "",
+            f"time per answer: mean {mean * 1000:.3f} ms, p99 {p99 * 1000:.3f} ms, "
+            f"max {ordered[-1] * 1000:.3f} ms",
+        ]
+    if figures.skipped:
+        lines += ["", f"skipped {len(figures.skipped)} line(s):"]
+        lines += [f"  {why}" for why in figures.skipped[:worst]]
+    misses = figures.misses()
+    if misses and worst:
+        lines += ["", f"worst misses ({min(worst, len(misses))} of {len(misses)}):"]
+        for r in misses[:worst]:
+            how = "asked" if r.asked_back else ("WRONG" if r.wrong else "none ")
+            also = f"/{r.reading.other.value}" if r.reading.other else ""
+            lines.append(
+                f"  {how} {r.answer.question} {r.answer.expected} -> {r.got}{also} "
+                f"({r.reading.confidence:.2f}) [{r.answer.style}] {r.answer.text}"
+            )
+    return lines

@@ -20,10 +20,11 @@ from flows import placeholders
 from flows.checker import split_ref
 from flows.errors import UnknownFlowError
 from flows.library import FlowLibrary
-from flows.matching import match_choice, match_command, match_value, match_yes_no
+from flows.matching import match_command, match_value, normalize
 from flows.model import Choice, Flow, Node, ScoreAction, Text, Value
 from flows.router_tests import TESTS
 from flows.state import Frame, SessionState
+from flows.understanding import Reading, read_answer
 from flows.validators import VALIDATORS
 
 MAX_STEPS = 100
@@ -38,6 +39,28 @@ LABEL_SUFFIX = ":label"
 SHOWN_SUFFIX = ":shown"
 """The host options a question showed, kept (as JSON) until it is answered: a typed
 `2` means the second line the person saw, even if the host's list changed since."""
+MAYBE_SUFFIX = ":maybe"
+"""The two choices of a close call ("Did you mean A or B?"), kept (as JSON) until the
+next answer: a typed `1` or `yang pertama` then means A."""
+PERSON = "_person"
+"""The value of the "Talk to a person" option offered with a question missed twice."""
+PERSON_WORDS = ("petugas", "konselor", "orang", "manusia", "person", "human", "staff", "counsellor")
+DEFAULT_TEXTS = {
+    "person": Text((("id", "Bicara dengan petugas"), ("en", "Talk to a person"))),
+    "did_you_mean": Text(
+        (
+            ("id", "Maksud Anda *{first}* atau *{second}*?"),
+            ("en", "Did you mean *{first}* or *{second}*?"),
+        )
+    ),
+    "stuck_reask": Text(
+        (
+            ("id", "Maaf, saya masih belum mengerti. Silakan pilih salah satu jawaban."),
+            ("en", "Sorry, I still do not understand. Please pick one of the answers."),
+        )
+    ),
+}
+"""Texts the engine says when globals.toml does not set them."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -506,6 +529,9 @@ class _Run:
             Option(c.value, self.render(c.label, flow, f"{where} -> choice[{i}] -> label"))
             for i, c in enumerate(choices)
         )
+        self.vars.pop(ask.var + MAYBE_SUFFIX, None)
+        if self.offers_person() and len(options) < self.ctx.channel.max_choices:
+            options += (Option(PERSON, self.global_text("person", flow)),)
         if len(options) > self.ctx.channel.max_choices:
             self.error("too_many_choices", f"{where}: {len(options)} choices for this channel")
         self.outputs.append(Message(text, options))
@@ -524,14 +550,20 @@ class _Run:
             if dynamic is not None and not dynamic and ask.when_empty is not None:
                 # Nothing to choose from (any more): go on without a miss.
                 return self.resolve(ask.when_empty, flow, f"{where} -> ask -> when_empty")
-            choices = (dynamic or ()) + choices
+            choices = (dynamic or ()) + choices + self.person_choices(flow)
+            maybe = self.maybe(ask.var, choices)
             chosen = match_value(inp.choice, choices) if inp.kind == "choice" else None
-            chosen = chosen or match_choice(raw, choices)
-            if chosen is None and ask.type == "yesno":
-                meant = match_yes_no(raw)
-                chosen = None if meant is None else choices[0 if meant else 1]
+            if chosen is None:
+                reading = self.read(raw, maybe, False) if maybe else None
+                if reading is None or reading.kind != "match":
+                    reading = self.read(raw, choices, ask.type == "yesno")
+                if reading.kind == "close":
+                    return self.did_you_mean(flow, node, reading, dynamic or ())
+                chosen = reading.choice
             if chosen is None:
                 return self.miss(flow, node, None)
+            if chosen.value == PERSON:
+                return self.to_person()
             self.accept(ask.var, chosen.value)
             self.vars.pop(ask.var + LABEL_SUFFIX, None)
             self.vars.pop(ask.var + SHOWN_SUFFIX, None)
@@ -541,6 +573,11 @@ class _Run:
                 return self.resolve(chosen.goto, flow, f"{where} -> goto")
             return self.after(flow, node, chosen.value)
         clean = raw.strip()
+        if self.offers_person() and (
+            (inp.kind == "choice" and inp.choice == PERSON)
+            or normalize(clean) in {normalize(w) for w in self.person_words(flow)}
+        ):
+            return self.to_person()
         if not clean:
             return self.miss(flow, node, None)
         value: Value | None = clean[:MAX_ANSWER_CHARS]
@@ -560,12 +597,19 @@ class _Run:
 
     def miss(self, flow: Flow, node: Node, validator: str | None) -> _Target | None:
         self.misses += 1
-        if self.misses >= MISSES_BEFORE_STUCK:
+        if self.misses >= MISSES_BEFORE_STUCK and self.lib.globals.person is None:
             self.misses = 0
             return self.stuck_target()
         ask = node.ask
         assert ask is not None
         where = f"{flow.file}: node '{node.id}' -> ask -> error"
+        if self.offers_person():
+            # Never lose progress: the same question again, and a person on offer.
+            if ask.error is not None:
+                self.outputs.append(Message(self.render(ask.error, flow, where)))
+            else:
+                self.outputs.append(Message(self.global_text("stuck_reask", flow)))
+            return self.ask(flow, node)
         text = ask.error or (self.lib.globals.text(f"invalid_{validator}") if validator else None)
         if text is not None:
             self.outputs.append(Message(self.render(text, flow, where)))
@@ -573,7 +617,72 @@ class _Run:
             self.say_global("reask", flow)
         return self.ask(flow, node)
 
+    # -- understanding typed answers ---------------------------------------------------
+
+    def read(self, raw: str, choices: Sequence[Choice], yes_no: bool) -> Reading:
+        return read_answer(raw, choices, self.lib.globals.words, yes_no=yes_no)
+
+    def maybe(self, var: str, choices: Sequence[Choice]) -> tuple[Choice, ...]:
+        """The two choices of a close call just asked about (taken from the state)."""
+        kept = self.vars.pop(var + MAYBE_SUFFIX, None)
+        if not isinstance(kept, str):
+            return ()
+        try:
+            values = [str(v) for v in json.loads(kept)]
+        except (ValueError, TypeError):
+            return ()
+        return tuple(c for v in values for c in choices if c.value == v)
+
+    def did_you_mean(
+        self, flow: Flow, node: Node, reading: Reading, dynamic: Sequence[Choice]
+    ) -> _Target | None:
+        """Asks which of two close choices was meant, with those two as the options."""
+        ask = node.ask
+        assert ask is not None and reading.choice is not None and reading.other is not None
+        where = f"{flow.file}: node '{node.id}' -> ask"
+        pair = (reading.choice, reading.other)
+        labels = [
+            c.label.get(self.language) if c in dynamic else self.render(c.label, flow, where)
+            for c in pair
+        ]
+        if reading.other.value == PERSON:
+            labels[1] = self.global_text("person", flow)
+        text = self.global_text("did_you_mean", flow, first=labels[0], second=labels[1])
+        options = tuple(Option(c.value, shown) for c, shown in zip(pair, labels, strict=True))
+        self.outputs.append(Message(text, options))
+        self.vars[ask.var + MAYBE_SUFFIX] = json.dumps([c.value for c in pair])
+        self.set_top(Frame(flow.id, flow.version, node.id, True))
+        return None
+
+    def offers_person(self) -> bool:
+        """True when the question was missed twice in a row and a person is on offer."""
+        return self.lib.globals.person is not None and self.misses >= MISSES_BEFORE_STUCK
+
+    def person_words(self, flow: Flow) -> tuple[str, ...]:
+        label = self.lib.globals.text("person") or DEFAULT_TEXTS["person"]
+        return label.all() + PERSON_WORDS
+
+    def person_choices(self, flow: Flow) -> tuple[Choice, ...]:
+        if not self.offers_person():
+            return ()
+        label = self.lib.globals.text("person") or DEFAULT_TEXTS["person"]
+        return (Choice(PERSON, label, PERSON_WORDS),)
+
+    def to_person(self) -> _Target | None:
+        """Leaves the question for a person; the answers given so far stay in the state."""
+        self.misses = 0
+        ref = self.lib.globals.person or self.lib.globals.stuck
+        return self.global_target(ref, f"{self.lib.globals.file}: person")
+
     # -- texts -----------------------------------------------------------------------
+
+    def global_text(self, key: str, flow: Flow, **extra: str) -> str:
+        """A text of globals.toml (or the engine's own default), rendered."""
+        text = self.lib.globals.text(key) or DEFAULT_TEXTS.get(key) or Text((("en", key),))
+        where = f"{self.lib.globals.file}: texts -> {key}"
+        return self.render_str(
+            text.get(self.language, self.lib.languages[0]), flow, where, extra=extra
+        )
 
     def say_global(self, key: str, flow: Flow) -> None:
         text = self.lib.globals.text(key)
@@ -585,11 +694,21 @@ class _Run:
     def render(self, text: Text, flow: Flow, where: str) -> str:
         return self.render_str(text.get(self.language, self.lib.languages[0]), flow, where)
 
-    def render_str(self, template: str, flow: Flow, where: str, *, labels: bool = True) -> str:
+    def render_str(
+        self,
+        template: str,
+        flow: Flow,
+        where: str,
+        *,
+        labels: bool = True,
+        extra: Mapping[str, str] | None = None,
+    ) -> str:
         """Fills placeholders; `{answers.X}` shows a choice's label to people (`labels`),
         its stored value to the host (effect parameters, set actions)."""
 
         def lookup(name: str) -> str | None:
+            if extra and name in extra:
+                return extra[name]
             if not name.startswith(placeholders.ANSWERS):
                 return self.ctx.values.get(name)
             var = name[len(placeholders.ANSWERS) :]

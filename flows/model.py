@@ -35,12 +35,22 @@ class Text:
         return tuple(text for _, text in self.by_language)
 
 
+Phrases = tuple[tuple[str, tuple[str, ...]], ...]
+"""Short phrases per language: (language, phrases), in the configured order."""
+
+
 @dataclass(frozen=True, slots=True)
 class Choice:
     value: str
     label: Text
     synonyms: tuple[str, ...] = ()
     goto: str | None = None
+    # What families type when they mean this choice, per language: full phrases the
+    # matcher compares typed answers with (see flows.understanding).
+    examples: Phrases = ()
+
+    def all_examples(self) -> tuple[str, ...]:
+        return tuple(e for _, phrases in self.examples for e in phrases)
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,12 +169,26 @@ class Command:
 
 
 @dataclass(frozen=True, slots=True)
+class Words:
+    """How typed words are read: local forms and abbreviations to standard words
+    (``beta`` -> ``saya``, ``gk`` -> ``tidak``), and words that carry no meaning for a
+    choice (``yang``, ``mau``). Kept in globals.toml, where admins can add to them."""
+
+    replace: tuple[tuple[str, str], ...] = ()
+    stop: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Globals:
     entry: str
     stuck: str
     texts: tuple[tuple[str, Text], ...]
     commands: tuple[Command, ...]
     file: str = "globals.toml"
+    words: Words = Words()
+    # Where "Talk to a person" leads, offered with a question missed twice in a row
+    # (`FLOW.NODE`); without it, the `stuck` node.
+    person: str | None = None
 
     def text(self, key: str) -> Text | None:
         for k, text in self.texts:

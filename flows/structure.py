@@ -29,6 +29,7 @@ from flows.model import (
     ScoreAction,
     SetAction,
     Text,
+    Words,
 )
 from flows.router_tests import TESTS
 from flows.validators import VALIDATORS
@@ -39,10 +40,11 @@ ASK_TYPES = ("choice", "yesno", "text")
 FLOW_KEYS = ("spec_version", "id", "name", "start", "nodes", "entries")
 NODE_KEYS = ("id", "actions", "say", "effects", "ask", "call", "router", "next", "exits", "end")
 ASK_KEYS = ("type", "var", "text", "choices", "validator", "error", "choices_from", "when_empty")
-CHOICE_KEYS = ("value", "label", "synonyms", "goto")
+CHOICE_KEYS = ("value", "label", "synonyms", "goto", "examples")
 ROUTER_KEYS = ("var", "context", "cases", "default")
 CASE_KEYS = ("test", "arg", "category")
-GLOBAL_KEYS = ("spec_version", "entry", "stuck", "texts", "commands")
+GLOBAL_KEYS = ("spec_version", "entry", "stuck", "person", "texts", "commands", "words")
+WORDS_KEYS = ("replace", "stop")
 COMMAND_KEYS = ("id", "words", "goto")
 
 Path = tuple[str, ...]
@@ -351,6 +353,9 @@ class Reader:
             return None
         self.unknown_keys(data, CHOICE_KEYS, path)
         value = self.string(data, "value", path)
+        if value is not None and value.startswith("_"):
+            self.problem(path + ("value",), f"'{value}': values starting with '_' are the engine's")
+            value = None
         label = self.text(data["label"], path + ("label",)) if "label" in data else None
         if "label" not in data:
             self.problem(path, "missing key 'label'")
@@ -359,9 +364,27 @@ class Reader:
             self.problem(path + ("synonyms",), "must be an array of non-empty strings")
             synonyms = []
         goto = self.ref(data, "goto", path)
+        examples = self.phrases(data.get("examples", {}), path + ("examples",))
         if value is None or label is None:
             return None
-        return Choice(value, label, tuple(synonyms), goto)
+        return Choice(value, label, tuple(synonyms), goto, examples)
+
+    def phrases(self, raw: object, path: Path) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        """Phrases per language (`{ id = [...], en = [...] }`); a language may be left out."""
+        data = self.table(raw, path)
+        if data is None:
+            return ()
+        found: dict[str, tuple[str, ...]] = {}
+        for lang, items in data.items():
+            if lang not in self.languages:
+                self.problem(path, f"unknown language '{lang}'")
+            elif not isinstance(items, list) or not all(
+                isinstance(item, str) and normalize(item) for item in items
+            ):
+                self.problem(path + (lang,), "must be an array of non-empty strings")
+            else:
+                found[lang] = tuple(items)
+        return tuple((lang, found[lang]) for lang in self.languages if lang in found)
 
     def ambiguity(self, choices: Sequence[Choice], at: Path) -> None:
         owner: dict[str, int] = {}
@@ -370,7 +393,8 @@ class Reader:
             if choice.value in values:
                 self.problem(at + (f"choice[{i}]",), f"duplicate choice value '{choice.value}'")
             values.add(choice.value)
-            for word in {normalize(w) for w in choice.label.all() + choice.synonyms}:
+            said = choice.label.all() + choice.synonyms + choice.all_examples()
+            for word in {normalize(w) for w in said}:
                 first = owner.setdefault(word, i)
                 if first != i:
                     self.problem(at + (f"choice[{i}]",), f"'{word}' also means choice[{first}]")
@@ -413,6 +437,8 @@ class Reader:
         self.unknown_keys(data, GLOBAL_KEYS, ())
         entry = self.string(data, "entry", (), ident=True)
         stuck = self.ref(data, "stuck", (), required=True)
+        person = self.ref(data, "person", ())
+        words = self.words(data["words"]) if "words" in data else Words()
         texts: list[tuple[str, Text]] = []
         raw_texts = self.table(data.get("texts", {}), ("texts",)) or {}
         for key in required_texts:
@@ -438,7 +464,28 @@ class Reader:
             commands.append(command)
         if len(self.problems) > before or entry is None or stuck is None:
             return None
-        return Globals(entry, stuck, tuple(texts), tuple(commands), self.file)
+        return Globals(entry, stuck, tuple(texts), tuple(commands), self.file, words, person)
+
+    def words(self, raw: object) -> Words:
+        """The word table: `[words.replace]` form = "standard words", `words.stop = [...]`."""
+        data = self.table(raw, ("words",))
+        if data is None:
+            return Words()
+        self.unknown_keys(data, WORDS_KEYS, ("words",))
+        replace: list[tuple[str, str]] = []
+        table = self.table(data.get("replace", {}), ("words", "replace")) or {}
+        for form, standard in table.items():
+            if len(normalize(form).split()) != 1:
+                self.problem(("words", "replace"), f"'{form}' must be one word")
+            elif not isinstance(standard, str) or not normalize(standard):
+                self.problem(("words", "replace", form), f"must be words, not {_kind(standard)}")
+            else:
+                replace.append((form, standard))
+        stop = self.array(data.get("stop", []), ("words", "stop"))
+        if not all(isinstance(w, str) and len(normalize(w).split()) == 1 for w in stop):
+            self.problem(("words", "stop"), "must be an array of single words")
+            stop = []
+        return Words(tuple(replace), tuple(stop))
 
     def command(self, raw: object, path: Path) -> Command | None:
         data = self.table(raw, path)

@@ -21,7 +21,7 @@ from flows.engine import (
 )
 from flows.errors import StateError
 from flows.library import FlowLibrary
-from flows.loader import load_library
+from flows.loader import bundled_library_dir, load_library
 from flows.state import Frame, SessionState
 from flows.transcripts import DEFAULT_CONTEXT
 
@@ -94,7 +94,7 @@ def test_choice_question_accepts_button_number_label_and_synonym(
 
 
 @pytest.mark.parametrize(
-    "answer", [send("4"), send("0"), send("informasi lain"), send(""), press("nope")]
+    "answer", [send("4"), send("0"), send("apa kabar"), send(""), press("nope")]
 )
 def test_choice_question_reasks_kindly_on_anything_else(
     basic: FlowLibrary, ctx: Context, answer: Input
@@ -463,3 +463,85 @@ def test_state_records_flow_version_and_node(basic: FlowLibrary, ctx: Context) -
     turn = step(basic, None, start(), ctx)
     assert turn.state.stack == (Frame("welcome", basic.current_version("welcome"), "menu", True),)
     assert turn.state.current_flow == "welcome" and not turn.state.ended
+
+
+# -- typed answers understood by their words -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("answer", "topic"),
+    [
+        (send("saya mau informasinya"), "info"),
+        (send("mau cerita masalah saya"), "intake"),
+        (send("yang ketiga"), "feedback"),
+        (send("infromasi"), "info"),
+    ],
+)
+def test_a_typed_sentence_picks_the_choice_it_means(
+    basic: FlowLibrary, ctx: Context, answer: Input, topic: str
+) -> None:
+    turn = play(basic, ctx, [start(), answer])
+    assert turn.state.var("topic") == topic
+
+
+def test_a_close_call_asks_which_of_the_two_was_meant(basic: FlowLibrary, ctx: Context) -> None:
+    turn = play(basic, ctx, [start(), send("info atau curhat")])
+    (message,) = turn.messages()
+    assert message.text == "Maksud Anda *Informasi layanan* atau *Ceritakan masalah*?"
+    assert [o.value for o in message.options] == ["info", "intake"]
+    assert at(turn) == ("welcome", "menu", True)
+    assert turn.state.misses == 0
+
+
+@pytest.mark.parametrize(
+    ("answer", "topic"),
+    [(send("2"), "intake"), (send("yang pertama"), "info"), (press("intake"), "intake"),
+     (send("curhat"), "intake"), (send("umpan balik"), "feedback")],
+)  # fmt: skip
+def test_after_a_close_call_a_number_means_one_of_the_two(
+    basic: FlowLibrary, ctx: Context, answer: Input, topic: str
+) -> None:
+    turn = play(basic, ctx, [start(), send("info atau curhat"), answer])
+    assert turn.state.var("topic") == topic
+    assert turn.state.var("topic:maybe") is None
+
+
+# -- never losing progress -----------------------------------------------------------------
+
+TO_DANGER_NOW = [start(), press("talk"), press("kdrt")]
+
+
+@pytest.fixture(scope="module")
+def bundled() -> FlowLibrary:
+    return load_library(bundled_library_dir())
+
+
+def test_two_misses_ask_again_with_a_person_on_offer_and_keep_the_answers(
+    bundled: FlowLibrary, ctx: Context
+) -> None:
+    consented = SessionState("id", (), (("consent", "yes"),))
+    turn = play(bundled, ctx, [*TO_DANGER_NOW, send("hmm"), send("??")], consented)
+    assert at(turn) == ("triage", "danger_now", True)
+    assert [o.value for o in turn.messages()[-1].options] == ["yes", "no", "_person"]
+    assert turn.state.var("case_category") == "kdrt"
+    turn = step(bundled, turn.state, send("tidak"), ctx)
+    assert at(turn) == ("triage", "who", True)
+    assert turn.state.var("danger_now") == "no"
+
+
+@pytest.mark.parametrize("answer", [press("_person"), send("petugas"), send("Talk to a person")])
+def test_after_two_misses_a_person_can_be_asked_for(
+    bundled: FlowLibrary, ctx: Context, answer: Input
+) -> None:
+    consented = SessionState("id", (), (("consent", "yes"),))
+    turn = play(bundled, ctx, [*TO_DANGER_NOW, send("hmm"), send("??"), answer], consented)
+    assert [e.name for e in turn.effects()] == ["open_case", "handoff", "end"]
+    assert turn.state.var("case_category") == "kdrt"
+
+
+def test_a_person_is_not_offered_before_two_misses(bundled: FlowLibrary, ctx: Context) -> None:
+    consented = SessionState("id", (), (("consent", "yes"),))
+    turn = play(bundled, ctx, [*TO_DANGER_NOW, send("hmm")], consented)
+    assert [o.value for o in turn.messages()[-1].options] == ["yes", "no"]
+    turn = step(bundled, turn.state, press("_person"), ctx)
+    assert at(turn) == ("triage", "danger_now", True) and turn.state.misses == 2

@@ -1,0 +1,15 @@
+"""Understanding what families type at a question with choices (pure, no I/O).
+
+text.py      plain words: case, accents, punctuation, stretched letters
+reading.py   the admins' word table: local forms to standard words, stop words
+stems.py     match keys: Indonesian stems (PySastrawi), English plurals
+typos.py     one-typo tolerance for words of five letters or more
+numbers.py   positions in words: "yang kedua", "dua", "the first one"
+matcher.py   the choice an answer means, a close call, or nothing
+"""
+
+from __future__ import annotations
+
+from flows.understanding.matcher import NOTHING, Reading, read_answer, scores, understand
+
+__all__ = ["NOTHING", "Reading", "read_answer", "scores", "understand"]

@@ -1,0 +1,161 @@
+"""Measuring the matcher on typed answers: `question<TAB>expected<TAB>style<TAB>text` lines.
+
+Pure: the caller reads the file and passes the clock, so the figures can be tested.
+A "Maksud Anda ...?" (a close call) counts as neither right nor wrong.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from flows.library import FlowLibrary
+from flows.model import Choice, Text
+from flows.understanding.matcher import Reading, read_answer
+
+NO_CHOICE = "-"
+"""The expected value of an answer that fits no choice."""
+
+
+class AnswerFileError(ValueError):
+    """A line of a typed-answer file that cannot be used; the message names the line."""
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    line: int
+    question: str  # FLOW.NODE
+    expected: str  # a choice value, or NO_CHOICE
+    style: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    answer: Answer
+    reading: Reading
+
+    @property
+    def got(self) -> str:
+        return self.reading.choice.value if self.reading.choice else NO_CHOICE
+
+    @property
+    def right(self) -> bool:
+        if self.answer.expected == NO_CHOICE:
+            return self.reading.kind == "none"
+        return self.reading.kind == "match" and self.got == self.answer.expected
+
+    @property
+    def wrong(self) -> bool:
+        return self.reading.kind == "match" and self.got != self.answer.expected
+
+    @property
+    def asked_back(self) -> bool:
+        return self.reading.kind == "close"
+
+
+@dataclass(slots=True)
+class Tally:
+    lines: int = 0
+    right: int = 0
+    wrong: int = 0
+    asked_back: int = 0
+
+    def add(self, result: Result) -> None:
+        self.lines += 1
+        self.right += result.right
+        self.wrong += result.wrong
+        self.asked_back += result.asked_back
+
+
+@dataclass(slots=True)
+class Figures:
+    results: list[Result] = field(default_factory=list)
+    seconds: list[float] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # why a line was left out
+
+    def tally(self, key: Callable[[Result], str], *, fits: bool | None = True) -> dict[str, Tally]:
+        """Tallies by `key` over the answers that fit a choice (`fits`), the others, or all."""
+        out: dict[str, Tally] = {}
+        for result in self.results:
+            if fits is not None and (result.answer.expected != NO_CHOICE) != fits:
+                continue
+            out.setdefault(key(result), Tally()).add(result)
+        return dict(sorted(out.items()))
+
+    def misses(self) -> list[Result]:
+        """Wrong picks first (most confident first), then answers left unmatched."""
+        wrong = sorted((r for r in self.results if r.wrong), key=lambda r: -r.reading.confidence)
+        unmatched = [
+            r
+            for r in self.results
+            if not r.right and not r.wrong and r.answer.expected != NO_CHOICE
+        ]
+        return wrong + unmatched
+
+
+def parse_answers(lines: Iterable[str], problems: list[str] | None = None) -> list[Answer]:
+    """The answers of a file's lines (blank lines and `#` comments skipped). A malformed
+    line raises AnswerFileError, or with `problems` is noted there and left out."""
+    out: list[Answer] = []
+    for number, raw in enumerate(lines, start=1):
+        line = raw.rstrip("\r\n")
+        if not line.strip() or line.startswith("#"):
+            continue
+        parts = line.split("\t")
+        if len(parts) != 4 or not all(p.strip() for p in parts[:3]):
+            why = f"line {number}: needs question, expected, style and text"
+            if problems is None:
+                raise AnswerFileError(why)
+            problems.append(why)
+            continue
+        question, expected, style, text = (p.strip() for p in parts)
+        out.append(Answer(number, question, expected, style, text))
+    return out
+
+
+def question_choices(library: FlowLibrary, question: str) -> tuple[tuple[Choice, ...], bool]:
+    """The static choices of `FLOW.NODE` and whether it is a yes/no question."""
+    flow_id, _, node_id = question.partition(".")
+    node = library.flow(flow_id).node(node_id) if library.has_flow(flow_id) else None
+    if node is None or node.ask is None or node.ask.type == "text":
+        raise AnswerFileError(f"'{question[:60]}' is not a question with choices")
+    if node.ask.type == "yesno":
+        yes = library.globals.text("yes") or Text((("en", "Yes"),))
+        no = library.globals.text("no") or Text((("en", "No"),))
+        return (Choice("yes", yes), Choice("no", no)), True
+    return node.ask.choices, False
+
+
+def evaluate(
+    library: FlowLibrary,
+    answers: Iterable[Answer],
+    clock: Callable[[], float],
+    *,
+    strict: bool = True,
+) -> Figures:
+    """Runs every answer through the matcher the engine uses, timing each one. An answer
+    to an unknown question, or expecting a choice the question does not have (a host
+    option such as a booking day), raises AnswerFileError, or unless `strict` is left out
+    and noted in `Figures.skipped`."""
+    figures = Figures()
+    words = library.globals.words
+    for answer in answers:
+        try:
+            choices, yes_no = question_choices(library, answer.question)
+            values = {c.value for c in choices}
+            if answer.expected != NO_CHOICE and answer.expected not in values:
+                raise AnswerFileError(
+                    f"line {answer.line}: '{answer.expected}' is not a choice of {answer.question}"
+                )
+        except AnswerFileError as exc:
+            if strict:
+                raise
+            figures.skipped.append(str(exc))
+            continue
+        read_answer("x", choices, words)  # the question's index is built once per library
+        began = clock()
+        reading = read_answer(answer.text, choices, words, yes_no=yes_no)
+        figures.seconds.append(clock() - began)
+        figures.results.append(Result(answer, reading))
+    return figures

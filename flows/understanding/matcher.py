@@ -1,0 +1,272 @@
+"""Which choice a typed answer means, with a confidence: exact, by position, or by words.
+
+Order: the exact rules of old (a number, a label in any language, a synonym, the
+value), then the same after local forms are read as standard words (``beta`` is
+``saya``) and against the choice's example phrases, then a position in words
+(``yang kedua``), then weighted word overlap. Overlap is scored per phrase (label,
+synonym or example) as the share of the phrase's weight the answer covers, times
+how much of the answer the choice explains; a word found in fewer choices weighs
+more. A clear winner is taken; two close ones are a
+close call for the family to settle; anything else is not understood.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Literal
+
+from flows.matching import match_choice, match_yes_no
+from flows.model import Choice, Words
+from flows.understanding.numbers import LAST, position
+from flows.understanding.reading import Lexicon, keys, lexicon, negated
+from flows.understanding.stems import fragments, inner, key, plain_key
+from flows.understanding.text import words
+from flows.understanding.typos import TypoIndex
+
+TAKE = 0.5
+"""The least score a choice needs to be taken."""
+MARGIN = 0.25
+"""How far ahead of the runner-up a choice must be to be taken."""
+CLOSE = 0.4
+"""The least score of both choices in a close call."""
+MIN_PREFIX = 5
+WEAK_SCORE = 0.3
+"""The most a choice scores on common words alone beside a word nobody knows."""
+NEGATION_MISMATCH = 0.4
+"""What a phrase's share is worth when only one of it and the answer is negated."""
+
+Kind = Literal["match", "close", "none"]
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """What a typed answer means: a choice (`match`), two candidates (`close`), or `none`."""
+
+    kind: Kind
+    choice: Choice | None = None
+    other: Choice | None = None
+    confidence: float = 0.0
+
+
+NOTHING = Reading("none")
+PLAIN = Words()
+"""No word table: words are read as typed."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Phrase:
+    choice: int
+    keys: frozenset[str]
+    weight: float
+    negated: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _Index:
+    """A question's choices prepared once: exact forms, phrases, word weights, typos."""
+
+    lexicon: Lexicon
+    exact: dict[str, int]
+    phrases: tuple[_Phrase, ...]
+    by_key: dict[str, tuple[int, ...]]  # key -> phrase numbers
+    weight: dict[str, float]
+    vocabulary: tuple[frozenset[str], ...]  # per choice: the keys of all its phrases
+    polar: frozenset[str]  # keys said with a negation for one choice and without for another
+    common: float  # a key weighing less is said by many of the choices
+    words: dict[str, str]  # a content word of some phrase -> its key
+    fragments: frozenset[str]  # what a typed word must contain to stem to a known key
+    typos: TypoIndex
+
+
+def _phrases(choice: Choice) -> tuple[str, ...]:
+    return choice.label.all() + choice.synonyms + choice.all_examples()
+
+
+@lru_cache(maxsize=512)
+def _index(choices: tuple[Choice, ...], table: Words) -> _Index:
+    lex = lexicon(table)
+    exact: dict[str, int] = {}
+    raw: list[tuple[int, tuple[str, ...], bool]] = []
+    words: dict[str, str] = {}
+    for i, choice in enumerate(choices):
+        for text in _phrases(choice):
+            standard = lex.standard(text)
+            if not standard:
+                continue
+            exact.setdefault(" ".join(standard), i)
+            content = lex.content(standard)
+            for word in content:
+                words.setdefault(word, key(word))
+            raw.append((i, keys(content), negated(standard, lex.stop)))
+    holders: dict[str, set[int]] = {}
+    for i, phrase_keys, _ in raw:
+        for k in phrase_keys:
+            holders.setdefault(k, set()).add(i)
+    total = max(len(choices), 1)
+    weight = {k: 1.0 + math.log(total / len(owners)) for k, owners in holders.items()}
+    phrases: list[_Phrase] = []
+    by_key: dict[str, list[int]] = {}
+    for i, phrase_keys, negative in raw:
+        number = len(phrases)
+        total_weight = sum(weight[k] for k in set(phrase_keys))
+        phrases.append(_Phrase(i, frozenset(phrase_keys), total_weight, negative))
+        for k in set(phrase_keys):
+            by_key.setdefault(k, []).append(number)
+    said_as: dict[str, set[tuple[int, bool]]] = {}
+    for i, phrase_keys, negative in raw:
+        for k in phrase_keys:
+            said_as.setdefault(k, set()).add((i, negative))
+    polar = frozenset(
+        k
+        for k, uses in said_as.items()
+        if any(n and any(j != i and not m for j, m in uses) for i, n in uses)
+    )
+    vocabulary = tuple(
+        frozenset(k for j, phrase_keys, _ in raw if j == i for k in phrase_keys)
+        for i in range(len(choices))
+    )
+    return _Index(
+        lex,
+        exact,
+        tuple(phrases),
+        {k: tuple(v) for k, v in by_key.items()},
+        weight,
+        vocabulary,
+        polar,
+        1.0 + math.log(total / 2.5),
+        words,
+        frozenset(f for k in by_key for f in fragments(k)),
+        TypoIndex(list(words) + list(by_key)),
+    )
+
+
+def _answer_keys(
+    index: _Index, content: tuple[str, ...], fuzzy: bool = True
+) -> tuple[set[str], int]:
+    """The answer's words the question knows, and how many it does not."""
+    found: set[str] = set()
+    unknown = 0
+    for word in content:
+        k = index.words.get(word) or _key(index, word)
+        if k in index.by_key:
+            found.add(k)
+            continue
+        near = (
+            index.typos.near(word) or index.typos.near(k) or _prefixed(index, word) if fuzzy else ()
+        )
+        known = [index.words.get(other, other) for other in near]
+        known = [k for k in known if k in index.by_key]
+        found.update(known)
+        unknown += not known and not word.isdigit()
+    return found, unknown
+
+
+def _key(index: _Index, word: str) -> str:
+    """A typed word's key; Sastrawi only for a word that could stem to a known key."""
+    if index.fragments.isdisjoint(inner(word)):
+        return plain_key(word)
+    return key(word)
+
+
+def _prefixed(index: _Index, word: str) -> tuple[str, ...]:
+    """A known word of 5+ letters that a longer typed word begins with (`alcoholic`)."""
+    for cut in range(1, 4):
+        if len(word) - cut < MIN_PREFIX:
+            break
+        if word[:-cut] in index.words:
+            return (word[:-cut],)
+    return ()
+
+
+def scores(text: str, choices: Sequence[Choice], table: Words = PLAIN) -> list[float]:
+    """Each choice's word-overlap score in [0, 1] (for tests and the evaluation)."""
+    index = _index(tuple(choices), table)
+    standard = index.lexicon.standard(text)
+    return _scores(index, standard, len(choices))
+
+
+def _scores(index: _Index, standard: tuple[str, ...], count: int) -> list[float]:
+    content = index.lexicon.content(standard)
+    # An answer of stop words only ("it is me") is matched as it is, never by its typos.
+    said, unknown = _answer_keys(index, content, fuzzy=not set(content) <= index.lexicon.stop)
+    covered: dict[int, float] = {}
+    for k in said:
+        for number in index.by_key[k]:
+            covered[number] = covered.get(number, 0.0) + index.weight[k]
+    best = [0.0] * count
+    negative = negated(standard, index.lexicon.stop)
+    for number, matched in covered.items():
+        phrase = index.phrases[number]
+        share = matched / phrase.weight if phrase.weight else 0.0
+        if phrase.negated != negative and phrase.keys & said & index.polar:
+            # "tidak setuju" is not "setuju", where one choice says each.
+            share *= NEGATION_MISMATCH
+        best[phrase.choice] = max(best[phrase.choice], share)
+    # A choice that explains more of what was said is the likelier one: "laki mabok
+    # tarus" is about drinking more than about the husband.
+    said_weight = sum(index.weight[k] for k in said)
+    for i, score in enumerate(best):
+        if score:
+            share = sum(index.weight[k] for k in said & index.vocabulary[i]) / said_weight
+            best[i] = score * (0.5 + 0.5 * share)
+            strongest = max(index.weight[k] for k in said & index.vocabulary[i])
+            if unknown and strongest < index.common:
+                # Only words many choices share, beside words the question does not know
+                # ("laki suka tampeleng"): the unknown word may be the one that matters.
+                best[i] = min(best[i], WEAK_SCORE)
+    return best
+
+
+def understand(text: str, choices: Sequence[Choice], table: Words = PLAIN) -> Reading:
+    """What a typed answer means among `choices`; never raises."""
+    if not choices:
+        return NOTHING
+    exact = match_choice(text, choices)
+    if exact is not None:
+        return Reading("match", exact, confidence=1.0)
+    index = _index(tuple(choices), table)
+    standard = index.lexicon.standard(text)
+    if not standard:
+        return NOTHING
+    found = index.exact.get(" ".join(standard))
+    if found is not None:
+        return Reading("match", choices[found], confidence=1.0)
+    place = position(words(text))
+    if place is not None:
+        if place == LAST:
+            place = len(choices)
+        if 1 <= place <= len(choices):
+            return Reading("match", choices[place - 1], confidence=1.0)
+        return NOTHING
+    best = _scores(index, standard, len(choices))
+    ranked = sorted(range(len(choices)), key=lambda i: -best[i])
+    first = ranked[0]
+    second = ranked[1] if len(ranked) > 1 else None
+    top = best[first]
+    runner = best[second] if second is not None else 0.0
+    if top >= TAKE and top - runner >= MARGIN:
+        return Reading("match", choices[first], confidence=round(min(top, 1.0) * 0.9, 3))
+    if second is not None and runner >= CLOSE:
+        return Reading("close", choices[first], choices[second], round(top * 0.5, 3))
+    return NOTHING
+
+
+def read_answer(
+    text: str, choices: Sequence[Choice], table: Words = PLAIN, *, yes_no: bool = False
+) -> Reading:
+    """What a typed answer means at a question: a yes/no question (`yes_no`, choices
+    yes, no and any extra) is read by its words only; a choice question by `understand`."""
+    if not yes_no or len(choices) < 2:
+        return understand(text, choices, table)
+    exact = match_choice(text, choices)
+    if exact is not None:
+        return Reading("match", exact, confidence=1.0)
+    standard = " ".join(lexicon(table).standard(text))
+    for said in (text, standard):
+        meant = match_yes_no(said)
+        if meant is not None:
+            return Reading("match", choices[0 if meant else 1], confidence=1.0)
+    return NOTHING

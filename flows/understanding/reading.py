@@ -1,0 +1,67 @@
+"""Reading a text into standard words and match keys, with the admins' word table."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from flows.model import Words
+from flows.understanding.stems import key
+from flows.understanding.text import words
+
+_DOUBLED = re.compile(r"([a-z])\1")
+
+NEGATORS = frozenset({"tidak", "bukan", "jangan", "belum", "kurang"})
+"""Words that turn a phrase around, after the word table (where `seng`, `gak`, `not`
+and `dont` become `tidak`): "tidak setuju" must never read as "setuju"."""
+
+
+def negated(standard: tuple[str, ...], stop: frozenset[str] = frozenset()) -> bool:
+    """True when the words hold a negation; a last `ga` after two words or more (stop
+    words after it aside) is a question tag ("bisa ketemu konselor ga kak?"), not one."""
+    end = len(standard)
+    while end > 0 and standard[end - 1] in stop:
+        end -= 1
+    if end > 2 and standard[end - 1] in NEGATORS:
+        standard = standard[: end - 1]
+    return not NEGATORS.isdisjoint(standard)
+
+
+@dataclass(frozen=True, slots=True)
+class Lexicon:
+    """The word table compiled for lookups."""
+
+    replace: dict[str, tuple[str, ...]]
+    stop: frozenset[str]
+
+    def standard(self, text: str) -> tuple[str, ...]:
+        """The text's words with local forms replaced (``beta pung`` -> ``saya punya``)."""
+        out: list[str] = []
+        for word in words(text):
+            found = self.replace.get(word)
+            if found is None and _DOUBLED.search(word):
+                found = self.replace.get(_DOUBLED.sub(r"\1", word))
+            out.extend(found if found is not None else (word,))
+        return tuple(out)
+
+    def content(self, standard: tuple[str, ...]) -> tuple[str, ...]:
+        """The words that carry meaning; all of them when every word is a stop word."""
+        kept = tuple(w for w in standard if w not in self.stop)
+        return kept or standard
+
+
+@lru_cache(maxsize=64)
+def lexicon(table: Words) -> Lexicon:
+    """Compiles a word table once per table (tables are immutable)."""
+    replace: dict[str, tuple[str, ...]] = {}
+    for form, standard in table.replace:
+        for word in words(form)[:1]:
+            replace[word] = tuple(words(standard))
+    stop = frozenset(w for s in table.stop for w in words(s))
+    return Lexicon(replace, stop)
+
+
+def keys(content: tuple[str, ...]) -> tuple[str, ...]:
+    """Match keys of content words, in order, without repeats."""
+    return tuple(dict.fromkeys(key(w) for w in content))

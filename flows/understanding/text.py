@@ -1,0 +1,46 @@
+"""Typed text as plain words: case, accents, punctuation, stretched letters, reduplication.
+
+Why before anything else: families type on cheap phones in a hurry (``TOLONGGG``,
+``anak2``, ``Alamat-nya??``); every later step sees the same plain lowercase words.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+_APOSTROPHES = re.compile(r"['\u2018\u2019\u02bc`\u00b4]")
+_GROUP = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+_STRETCHED = re.compile(r"([a-z])\1{2,}")
+_DIGIT_REDUPLICATION = re.compile(r"([a-z]{3,})2")
+
+
+def fold(text: str) -> str:
+    """Folds case, compatibility forms, accents, apostrophes and invisible characters away."""
+    folded = unicodedata.normalize("NFKC", text).casefold().translate(_INVISIBLE)
+    bare = "".join(
+        ch for ch in unicodedata.normalize("NFKD", folded) if not unicodedata.combining(ch)
+    )
+    return _APOSTROPHES.sub("", bare)
+
+
+def squeeze(word: str) -> str:
+    """Undoes stretching: three or more of one letter become one (``tolongggg`` -> ``tolong``)."""
+    return _STRETCHED.sub(r"\1", word)
+
+
+def words(text: str) -> list[str]:
+    """The plain words of a text; ``anak2`` and ``anak-anak`` are one ``anak``."""
+    out: list[str] = []
+    for group in _GROUP.findall(fold(text)):
+        parts = group.split("-")
+        if len(parts) == 2 and parts[0] == parts[1]:
+            parts = parts[:1]
+        for part in parts:
+            redup = _DIGIT_REDUPLICATION.fullmatch(part)
+            if redup:
+                part = redup.group(1)
+            if part:
+                out.append(squeeze(part))
+    return out

@@ -1,0 +1,241 @@
+"""The choice matcher, as tables: what a typed answer means at a question with choices."""
+
+from __future__ import annotations
+
+import pytest
+
+from flows.model import Choice, Text, Words
+from flows.understanding import read_answer, understand
+from flows.understanding.numbers import LAST, position
+from flows.understanding.stems import fragments, inner, key
+from flows.understanding.text import words
+from flows.understanding.typos import one_edit
+
+WORDS = Words(
+    replace=(("beta", "saya"), ("pung", "punya"), ("laki", "suami"), ("mo", "mau"),
+             ("bikin", "buat"), ("gk", "tidak"), ("udh", "sudah"), ("crita", "cerita")),
+    stop=("saya", "mau", "yang", "punya", "soal", "di", "ke", "tidak", "sudah", "i", "want", "to"),
+)  # fmt: skip
+
+
+def choice(
+    value: str, label_id: str, label_en: str, synonyms: tuple[str, ...] = (), **examples: list[str]
+) -> Choice:
+    phrases = tuple((lang, tuple(found)) for lang, found in examples.items())
+    return Choice(value, Text((("id", label_id), ("en", label_en))), synonyms, None, phrases)
+
+
+MENU = (
+    choice("info", "Informasi layanan", "About our service", ("info",), id=["jam buka kantor"]),
+    choice("talk", "Ceritakan masalah Anda", "Talk about a problem", ("curhat",),
+           id=["cerita soal suami"], en=["tell you about my husband"]),
+    choice("book", "Buat janji konsultasi", "Book a consultation", ("konsultasi",),
+           id=["datang ke kantor"], en=["see a counsellor"]),
+    choice("urgent", "Bantuan darurat sekarang", "Urgent help now", ("darurat",)),
+    choice("privacy", "Data dan privasi saya", "My data and privacy", ("privasi",)),
+)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("text", "meant"),
+    [
+        # exactly as before: a number, a label in any language, a synonym, the value
+        ("2", "talk"),
+        ("no 3", "book"),
+        ("Informasi Layanan!!", "info"),
+        ("My data and privacy", "privacy"),
+        ("curhat", "talk"),
+        ("urgent", "urgent"),
+        # a position in words
+        ("yang kedua", "talk"),
+        ("dua", "talk"),
+        ("ketiga", "book"),
+        ("the first one", "info"),
+        ("second", "talk"),
+        ("nomor lima", "privacy"),
+        ("yg ke-3 aja", "book"),
+        ("terakhir", "privacy"),
+        # words, after local forms, stretched letters, stems and one typo
+        ("beta mo crita soal beta pung laki", "talk"),
+        ("saya mau konsultasi", "book"),
+        ("mau bikin janji", "book"),
+        ("datang ke kantor", "book"),
+        ("Informasiiii", "info"),
+        ("infromasi layanan", "info"),
+        ("I want to see a counsellor", "book"),
+        ("privasinya gimana", "privacy"),
+        ("DARURAT!!!", "urgent"),
+    ],
+)
+def test_a_typed_answer_picks_the_choice_it_means(text: str, meant: str) -> None:
+    reading = understand(text, MENU, WORDS)
+    assert (reading.kind, reading.choice.value if reading.choice else None) == ("match", meant)
+    assert 0.0 < reading.confidence <= 1.0
+
+
+@pytest.mark.parametrize("text", ["halo", "makasih kak", "ini robot ya?", "", "??", "7", "keenam"])
+def test_an_answer_that_fits_no_choice_is_not_understood(text: str) -> None:
+    assert understand(text, MENU, WORDS).kind == "none"
+
+
+@pytest.mark.parametrize(
+    ("text", "pair"),
+    [
+        ("mau konsultasi soal privasi", {"book", "privacy"}),
+        ("darurat, mau curhat", {"urgent", "talk"}),
+    ],
+)
+def test_two_choices_equally_meant_are_a_close_call(text: str, pair: set[str]) -> None:
+    reading = understand(text, MENU, WORDS)
+    assert reading.kind == "close"
+    assert reading.choice is not None and reading.other is not None
+    assert {reading.choice.value, reading.other.value} == pair
+
+
+@pytest.mark.parametrize(
+    ("text", "meant"),
+    [("ya", "yes"), ("iyo", "yes"), ("gk", "no"), ("tidak mau", "no"), ("2", "no"), ("hmm", None)],
+)
+def test_yes_no_questions_are_read_by_their_words_only(text: str, meant: str | None) -> None:
+    yes_no = (choice("yes", "Ya", "Yes"), choice("no", "Tidak", "No"))
+    reading = read_answer(text, yes_no, WORDS, yes_no=True)
+    assert (reading.choice.value if reading.choice else None) == meant
+
+
+@pytest.mark.parametrize(
+    ("text", "plain"),
+    [
+        ("TOLONGGGG!!", ["tolong"]),
+        ("anak2 saya", ["anak", "saya"]),
+        ("anak-anak", ["anak"]),
+        ("Alamat-nya?", ["alamat", "nya"]),
+        ("Café ‘Oma’", ["cafe", "oma"]),
+        ("maaf", ["maaf"]),
+    ],
+)
+def test_text_is_read_as_plain_words(text: str, plain: list[str]) -> None:
+    assert words(text) == plain
+
+
+@pytest.mark.parametrize(
+    ("said", "place"),
+    [
+        ("yang kedua", 2),
+        ("dua", 2),
+        ("no2", 2),
+        ("ke 4", 4),
+        ("2nd", 2),
+        ("the first one", 1),
+        ("pilihan terakhir", LAST),
+        ("anak saya yang kedua", None),
+        ("dua minggu", None),
+        ("satu dua", None),
+    ],
+)
+def test_positions_in_words(said: str, place: int | None) -> None:
+    assert position(words(said)) == place
+
+
+@pytest.mark.parametrize(
+    ("typed", "known", "near"),
+    [("infromasi", "informasi", True), ("konsultsi", "konsultasi", True),
+     ("privasi", "privasi", True), ("janji", "jnaji", True), ("kantor", "kontrak", False)],
+)  # fmt: skip
+def test_one_typo_is_forgiven(typed: str, known: str, near: bool) -> None:
+    assert one_edit(typed, known) is near
+
+
+@pytest.mark.parametrize(
+    ("typed", "known"),
+    [
+        ("dipukul", "pukul"),
+        ("dilecehin", "pelecehan"),  # Jakarta -in
+        ("pukulin", "pukul"),
+        ("services", "service"),
+        ("talking", "talk"),
+        ("harassed", "harass"),
+        ("alamatnya", "alamat"),
+    ],
+)
+def test_words_are_compared_by_their_stems(typed: str, known: str) -> None:
+    assert key(typed) == key(known)
+
+
+@pytest.mark.parametrize(
+    ("text", "meant"),
+    [("my father is an alcoholic", "drink"), ("he drinks", "drink"), ("hello there", None)],
+)
+def test_a_longer_word_reads_as_the_known_word_it_begins_with(text: str, meant: str | None) -> None:
+    choices = (
+        choice("drink", "Miras", "Alcohol", ("alcohol", "drinks")),
+        choice("where", "Alamat", "Where we are", ("where",)),
+    )
+    reading = understand(text, choices, Words(stop=("my", "is", "an", "he", "hello", "there")))
+    assert (reading.choice.value if reading.choice else None) == meant
+
+
+CONSENT = (
+    choice("agree", "Setuju", "I agree", ("ya", "ok"), id=["iya saya setuju"], en=["yes i agree"]),
+    choice("decline", "Tidak setuju", "I do not agree", ("tidak",), en=["i do not agree"]),
+)
+NEGATING = Words(
+    replace=(("gak", "tidak"), ("seng", "tidak"), ("dont", "tidak"), ("not", "tidak")),
+    stop=("saya", "i", "do", "kak", "mau", "yang"),
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "meant"),
+    [
+        ("saya setuju kak", "agree"),
+        ("saya gak setuju", "decline"),
+        ("beta seng setuju", "decline"),
+        ("i don't agree", "decline"),
+        ("i do not agree at all", "decline"),
+        ("kurang setuju", None),  # never "agree"
+        ("belum setuju", None),
+    ],
+)
+def test_a_negation_is_never_read_as_its_opposite(text: str, meant: str | None) -> None:
+    reading = understand(text, CONSENT, NEGATING)
+    assert (reading.choice.value if reading.choice else None) == meant
+
+
+def test_a_last_ga_is_a_question_tag_not_a_negation() -> None:
+    menu = (choice("book", "Buat janji", "Book", ("booking",)), choice("info", "Info", "Info"))
+    reading = understand("bisa booking jadwal ga kak", menu, NEGATING)
+    assert reading.choice is not None and reading.choice.value == "book"
+
+
+FAMILY = (
+    choice("marriage", "Perkawinan", "Marriage", ("suami",)),
+    choice("violence", "Kekerasan", "Violence", ("suami memukul",)),
+    choice("drink", "Miras", "Drinking", ("suami mabuk",)),
+    choice("money", "Ekonomi", "Money", ("uang",)),
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "meant"),
+    [
+        ("suami saya", "marriage"),
+        ("suami mabuk terus", "drink"),
+        # "suami" is in most choices; the word that matters may be the unknown one
+        ("suami saya nyabu", None),
+        ("uang saya nyabu", "money"),
+    ],
+)
+def test_a_word_most_choices_share_is_weak_beside_an_unknown_word(
+    text: str, meant: str | None
+) -> None:
+    reading = understand(text, FAMILY, Words(stop=("saya", "terus")))
+    assert (reading.choice.value if reading.choice else None) == meant
+
+
+@pytest.mark.parametrize(
+    ("word", "inside"),
+    [("memukul", "ukul"), ("dipukuli", "pukul"), ("kesejahteraan", "sejahtera")],
+)
+def test_a_word_is_stemmed_only_when_it_may_hold_a_known_stem(word: str, inside: str) -> None:
+    assert not set(fragments(key(word))).isdisjoint(inner(word))
+    assert inside in inner(word)
