@@ -97,6 +97,9 @@ def _parser() -> argparse.ArgumentParser:
     understand.add_argument("files", nargs="+", type=Path, metavar="FILE")
     understand.add_argument("--dir", dest="directory", type=Path)
     understand.add_argument("--config", type=Path)
+    understand.add_argument(
+        "--no-misses", action="store_true", help="figures only (for a blind test set)"
+    )
     understand.set_defaults(handler=_flows_understand)
 
     safety = sub.add_parser(
@@ -230,7 +233,10 @@ def _flows_understand(args: argparse.Namespace) -> int:
     from flows.cli import understand_command
 
     directory, languages = _flow_dir(args)
-    return understand_command(directory, args.files, sys.stdout, languages=languages)
+    worst = 0 if args.no_misses else 15
+    return understand_command(
+        directory, args.files, sys.stdout, languages=languages, worst=worst
+    )
 
 
 # --- safety, keys, config ---------------------------------------------------

@@ -98,3 +98,20 @@ def test_lines_that_cannot_be_measured_are_skipped_and_counted(tmp_path: Path) -
     assert "skipped 3 line(s):\n  answers.tsv line 4: needs question" in text
     assert "line 2: '2026-12-09' is not a choice of booking.ask_day" in text
     assert "'faq.hours' is not a question with choices" in text
+
+
+def test_a_blind_set_can_be_measured_without_reading_its_misses(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`--no-misses` prints figures only, so the blind sets stay blind."""
+    from bot.cli import main
+
+    blind = sorted((Path(__file__).parent / "data").glob("typed_answers_blind_*.tsv"))
+    assert len(blind) >= 2
+    assert main(["flows", "understand", "--no-misses", *map(str, blind)]) == 0
+    printed = capsys.readouterr().out
+    assert "picked the intended choice" in printed
+    assert "worst misses" not in printed
+    for path in blind:
+        for line in path.read_text("utf-8").splitlines()[1:4]:
+            assert line.split("\t")[3] not in printed
