@@ -80,9 +80,7 @@ class Service:
             setup = Setup(config, texts, self._clock, self._options)
             self.channels = build(self._names, setup)
             await self.channels.open()
-            self.app = await App.open(
-                config, list(self.channels), env=self._env, clock=self._clock
-            )
+            self.app = await App.open(config, list(self.channels), env=self._env, clock=self._clock)
             self.channels.bind(self.app.host())
             await self.app.start()
             if config.web.console or self.channels.needs_web:

@@ -10,8 +10,7 @@ Outbound, `send` delivers one reply: choices as inline buttons, emphasis
 API's refusals mapped to `RetryLater` or `Unreachable` for the outbox sender.
 
     channel    TelegramChannel: the adapter the bot opens, binds, starts, sends through, stops
-    receive    the getUpdates loop and the webhook endpoint
-    updates    what an update carries, as `Inbound`s (and whether it is well formed)
+    receive    the getUpdates loop, the webhook endpoint; what an update carries, as `Inbound`s
     send       one reply: parts, bold entities, the plain fallback, group pacing
     keyboards  inline keyboards, and `LiveKeyboards`: which chat shows which buttons
     staff      the hand-off's calls: alerts edited, media copied, quick-exit deletes

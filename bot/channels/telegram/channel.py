@@ -1,7 +1,7 @@
 """`TelegramChannel`: the adapter the bot opens, binds, starts, sends through and stops.
 
-It holds the pieces together: `receive` (polling or webhook) hands it updates,
-`updates` reads them into `Inbound`s it stores under a per-chat lock, `send`
+It holds the pieces together: `receive` (polling or webhook) hands it updates
+and reads them into `Inbound`s, which it stores under a per-chat lock; `send`
 delivers replies, `keyboards` keeps each chat's live buttons, `staff` does the
 hand-off's edits and copies. See the package docstring for the whole picture.
 """
@@ -38,9 +38,15 @@ from bot.channels.telegram.protocol import (
     WEBHOOK_PATH,
     Tuning,
 )
-from bot.channels.telegram.receive import Poller, idle, webhook_update
+from bot.channels.telegram.receive import (
+    Poller,
+    chat_of,
+    idle,
+    message_inbounds,
+    webhook_update,
+    well_formed,
+)
 from bot.channels.telegram.send import Replies
-from bot.channels.telegram.updates import chat_of, message_inbounds, well_formed
 from bot.config import Telegram
 from bot.core.ratelimit import RateLimiter
 from bot.core.texts import BotTexts
