@@ -35,7 +35,7 @@ async def _serve(config_path: Path, paced: bool) -> int:
     if not paced:
         # The outbox sender reads the channel's rate when the app is built.
         TelegramChannel.max_per_second = 1_000_000.0
-    return await serve(config, stop, tuning=None if paced else UNPACED)
+    return await serve(config, stop, options={} if paced else {"telegram": UNPACED})
 
 
 def main(argv: list[str]) -> int:

@@ -32,7 +32,7 @@ async def _serve(config_path: Path) -> int:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    service = Service(config, whatsapp_tuning=UNPACED)
+    service = Service(config, options={"whatsapp": UNPACED})
     try:
         await service.start()
     except ServiceError as exc:

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 
 from bot.booking import reminders
 from bot.channels.base import Channel, Inbound
+from bot.channels.registry import Host
 from bot.config import Config
 from bot.core.failpoints import armed_failpoints
 from bot.core.outbox import OutboxSender
@@ -226,6 +227,17 @@ class App:
 
     async def receive(self, inbound: Inbound) -> bool:
         return await self.pipeline.receive(inbound)
+
+    def host(self) -> Host:
+        """What a channel binds to: the receiver, the store, the sender's and the
+        scheduler's signals."""
+        return Host(
+            receive=self.receive,
+            store=self.store,
+            wake_sender=self.sender.wake,
+            defer_routine=self.pipeline.defer_routine,
+            wait_idle=self.wait_idle,
+        )
 
     async def wait_idle(self) -> None:
         """Waits until every stored message is processed, every due reply sent, and

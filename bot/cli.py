@@ -144,22 +144,36 @@ def _chat(args: argparse.Namespace) -> int:
 
 
 async def _chat_async(config: Config, who: str, inp: TextIO, out: TextIO, interactive: bool) -> int:
-    from bot.app import App, StartupError
-    from bot.channels.terminal import TerminalChannel, run_chat
+    """The terminal channel, built through the registry like any other, and the app alone
+    (no web server): it ends at the end of the input."""
+    from bot.app import App, StartupError, utc_now
+    from bot.channels.registry import Setup, build
+    from bot.channels.terminal import NAME, TerminalOptions
+    from bot.core.texts import BotTexts, TextsError
 
-    channel = TerminalChannel(who, out, interactive=interactive)
     try:
-        app = await App.open(config, [channel])
+        texts = BotTexts.load(languages=config.languages)
+    except TextsError as exc:
+        print(f"lk3: cannot start: {exc}", file=sys.stderr)
+        return 2
+    options = {NAME: TerminalOptions(who, inp, out, interactive)}
+    channels = build([NAME], Setup(config, texts, utc_now, options))
+    try:
+        await channels.open()
+        app = await App.open(config, list(channels))
     except StartupError as exc:
+        await channels.close()
         print(f"lk3: cannot start: {exc}", file=sys.stderr)
         return 2
     try:
+        channels.bind(app.host())
         await app.start()
-        return await run_chat(
-            app.receive, app.wait_idle, address=who, inp=inp, out=out, interactive=interactive
-        )
+        await channels.start()
+        return await channels.finished()
     finally:
+        await channels.stop()
         await app.stop()
+        await channels.close()
 
 
 def _demo(args: argparse.Namespace) -> int:

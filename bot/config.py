@@ -23,6 +23,7 @@ from bot.errors import BotError
 from flows.effects import BOOKING_MODES
 
 __all__ = [
+    "NO_CHANNEL",
     "BookingSettings",
     "Config",
     "ConfigError",
@@ -152,6 +153,14 @@ class BookingSettings:
     reminder_wording: str = "discreet"
 
 
+NO_CHANNEL = (
+    "no channel is enabled; set [telegram] token in the configuration "
+    "(or the environment variable LK3_TELEGRAM_TOKEN), or [whatsapp] account_sid, "
+    "auth_token and from_number (or LK3_TWILIO_ACCOUNT_SID / LK3_TWILIO_AUTH_TOKEN), "
+    "or [web] webchat = true"
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Config:
     office: Office = Office()
@@ -181,6 +190,16 @@ class Config:
     @property
     def resolved_key_file(self) -> Path:
         return self.key_file if self.key_file is not None else self.data_dir / "master.key"
+
+    @property
+    def channels(self) -> tuple[str, ...]:
+        """The names of the channels enabled, as `bot.channels.registry` builds them."""
+        enabled = (
+            ("telegram", self.telegram.enabled),
+            ("whatsapp", self.whatsapp.enabled),
+            ("webchat", self.web.webchat),
+        )
+        return tuple(name for name, on in enabled if on)
 
     def hotline_text(self) -> str:
         """The hotline list as one block of lines, for the `{hotlines}` placeholder."""

@@ -31,11 +31,11 @@ from typing import TextIO
 import pyotp
 
 from bot.app import utc_now
+from bot.channels.webchat import CHAT_PATH
 from bot.config import Config, Telegram, Web, WhatsApp
 from bot.console.auth.login import ISSUER
 from bot.console.auth.passwords import Hasher
 from bot.run import Service, ServiceError
-from bot.webchat.page import CHAT_PATH
 from storage.privacy.audit import AuditEntry
 from storage.store import Store
 

@@ -15,8 +15,10 @@ them; the leaves say what happened.
      │    ├── Unreachable      the person cannot be reached
      │    ├── Undeliverable    this reply can never go; the person still can be reached
      │    └── Held             the channel put the reply aside to go later
-     ├── TelegramSetupError   bot.channels.telegram: the token is refused, the API unreachable
-     ├── WhatsAppSetupError   bot.channels.whatsapp: Twilio refused the credentials
+     ├── ChannelSetupError    bot.channels.base: a channel cannot open or start
+     │    ├── UnknownChannel       bot.channels.registry: no channel has the configured name
+     │    ├── TelegramSetupError   bot.channels.telegram: the token is refused, the API unreachable
+     │    └── WhatsAppSetupError   bot.channels.whatsapp: Twilio refused the credentials
      ├── WindowClosed         bot.channels.whatsapp: free text refused outside the window
      ├── ShelfError           bot.flowhost.shelf: a flow id or version not on the shelf
      ├── BookingError         bot.booking: an admin's input cannot be used

@@ -1,5 +1,8 @@
 """The web server: one Starlette app for every route, served by uvicorn in the bot's loop.
 
+With the two helpers every endpoint shares: `read_body` (bounded) and `CsrfKey`
+(tokens for the console's and the web chat's forms).
+
 The Telegram and WhatsApp webhooks, the console and the web chat register their
 routes here; one server in the same event loop as the pipeline means a webhook handler
 can await the store directly and answer only once the message is durable. The
@@ -14,7 +17,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
+import hmac
 import logging
+import secrets
 import socket
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 
@@ -26,7 +32,7 @@ from starlette.routing import Route
 
 from bot.errors import BotError
 
-__all__ = ["Endpoint", "WebError", "WebServer", "read_body"]
+__all__ = ["CsrfKey", "Endpoint", "WebError", "WebServer", "read_body"]
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +52,24 @@ async def read_body(request: Request, limit: int) -> bytes | None:
         if len(body) > limit:
             return None
     return bytes(body)
+
+
+class CsrfKey:
+    """CSRF tokens bound to a session (or, before login, to a random pre-session cookie).
+
+    A token is an HMAC of the session id under a key that never leaves the process,
+    so a page on another site can neither read nor compute it; forms carry it in a
+    hidden field and every POST is refused without the right one.
+    """
+
+    def __init__(self, key: bytes | None = None) -> None:
+        self._key = key if key is not None else secrets.token_bytes(32)
+
+    def token(self, binding: str) -> str:
+        return hmac.new(self._key, binding.encode("ascii"), hashlib.sha256).hexdigest()
+
+    def check(self, binding: str, token: str) -> bool:
+        return bool(binding) and hmac.compare_digest(self.token(binding), token)
 
 
 class WebError(BotError):

@@ -57,7 +57,7 @@ async def measure(path: Path, n: int = 2000) -> dict[str, float]:
                 f"pesan nomor {index} tentang keluarga kami",
                 _START + timedelta(seconds=index),
             )
-            contact, inbox_id = await store.receive(
+            contact, inbox_id = await store.turns.receive(
                 "telegram", str(100000 + index % CONTACTS), item
             )
             if inbox_id is None:
@@ -73,7 +73,7 @@ async def measure(path: Path, n: int = 2000) -> dict[str, float]:
                 contact_id, "telegram", "Terima kasih, kami mendengarkan.", (("1", "Ya"),), 5, at
             )
             state = '{"flow":"intake","node":"ask_need","vars":{}}'
-            await store.commit_turn(TurnWrite(inbox_id, contact_id, state, (reply,), at))
+            await store.turns.commit_turn(TurnWrite(inbox_id, contact_id, state, (reply,), at))
 
         turn_seconds = await _run_concurrently(n, turn)
 

@@ -22,18 +22,18 @@ from storage.console.cases import ConsoleCaseRepo
 from storage.console.office import ConsoleOfficeRepo
 from storage.console.repo import ConsoleRepo
 from storage.console.staff import StaffRepo
-from storage.conversation import turns
 from storage.conversation.contacts import ContactRepo
 from storage.conversation.delivery import DeliveryRepo
 from storage.conversation.inbox import InboxRepo
 from storage.conversation.outbox import OutboxRepo
 from storage.conversation.sessions import SessionRepo
+from storage.conversation.turns import TurnRepo
 from storage.crypto.keys import KeyRing
 from storage.crypto.keytree import default_tree_path
 from storage.crypto.rotation import KeyRotation
 from storage.crypto.vault import Vault
 from storage.engine.clock import to_micros, utc_now
-from storage.engine.db import Readers, Tx, Writer, WriteStats, connect
+from storage.engine.db import Readers, Writer, WriteStats, connect
 from storage.engine.migrations import apply_migrations
 from storage.flowhost.current import FlowCurrentRepo
 from storage.flowhost.ratings import RatingRepo
@@ -45,7 +45,6 @@ from storage.privacy.audit import AuditRepo
 from storage.privacy.consents import ConsentRepo
 from storage.privacy.erasure import ErasureRepo
 from storage.privacy.repo import PrivacyRepo
-from storage.records import Contact, NewInbound, TurnWrite
 from storage.safety.labels import SafetyLabelRepo
 
 __all__ = ["Store"]
@@ -60,6 +59,7 @@ class Store:
     inbox: InboxRepo
     outbox: OutboxRepo
     sessions: SessionRepo
+    turns: TurnRepo
     cases: CaseRepo
     flows: FlowVersionRepo
     consents: ConsentRepo
@@ -102,6 +102,7 @@ class Store:
         self.inbox = InboxRepo(readers, vault)
         self.outbox = OutboxRepo(readers, writer, vault, clock)
         self.sessions = SessionRepo(readers, vault)
+        self.turns = TurnRepo(writer, clock)
         self.cases = CaseRepo(readers)
         self.flows = FlowVersionRepo(readers, writer)
         self.consents = ConsentRepo(readers)
@@ -187,33 +188,3 @@ class Store:
     def write_stats(self) -> WriteStats:
         """How many jobs the writer ran in how many transactions."""
         return self._writer.stats
-
-    async def receive(
-        self, channel: str, address: str, item: NewInbound
-    ) -> tuple[Contact, int | None]:
-        """Stores an inbound message durably; (contact, None) if it was already stored.
-
-        One transaction: get or create the contact by the blind index of its
-        address (with a new data key), then insert the inbox row. When this
-        returns, the message is committed and may be acknowledged.
-        """
-        now = to_micros(self._clock(), "clock")
-
-        async def job(tx: Tx) -> tuple[Contact, int | None]:
-            return await turns.receive(tx, channel, address, item, now)
-
-        return await self._writer.run("receive", job)
-
-    async def commit_turn(self, turn: TurnWrite) -> list[int]:
-        """Writes a turn's outcome in one transaction; returns the new outbox ids in order.
-
-        Session state, outbox rows, cases, language, consent, a rating and the inbox
-        row's processed mark commit together or not at all. A turn for an inbox row that
-        is already processed changes nothing and returns [].
-        """
-        now = to_micros(self._clock(), "clock")
-
-        async def job(tx: Tx) -> list[int]:
-            return await turns.commit_turn(tx, turn, now)
-
-        return await self._writer.run("commit_turn", job)

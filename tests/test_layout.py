@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-FEATURES = ("handoff", "booking", "privacy", "flowhost", "console", "webchat", "safety")
+FEATURES = ("handoff", "booking", "privacy", "flowhost", "console", "safety")
 SDKS = ("telegram", "twilio")
 
 
@@ -79,6 +79,70 @@ def test_only_the_channels_import_a_transport_sdk() -> None:
         if not line.startswith("bot.channels.")
     ]
     assert outside == []
+
+
+def _channel_internal(target: str) -> bool:
+    """Whether `target` is a module inside a channel package (bot.channels.telegram.send)."""
+    parts = target.split(".")
+    if parts[:2] != ["bot", "channels"] or len(parts) < 4:
+        return False
+    package = ROOT / "bot" / "channels" / parts[2]
+    return package.is_dir() and (
+        (package / f"{parts[3]}.py").exists() or (package / parts[3]).is_dir()
+    )
+
+
+def test_nothing_outside_the_channels_imports_a_channel_package_s_internals() -> None:
+    outside = sorted(
+        f"{name} imports {target}"
+        for name, path in modules("bot")
+        if not name.startswith("bot.channels.")
+        for target in imports(path)
+        if _channel_internal(target)
+    )
+    assert outside == []
+
+
+def test_the_internals_rule_reads_real_imports() -> None:
+    assert _channel_internal("bot.channels.telegram.send")
+    assert _channel_internal("bot.channels.whatsapp.window")
+    assert not _channel_internal("bot.channels.whatsapp.window_remaining")
+    assert not _channel_internal("bot.channels.registry.build")
+
+
+def _named_in_code(path: Path) -> set[str]:
+    """The strings a module's code holds (docstrings left out) and the modules it imports."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    docstrings = {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+        and isinstance(node.body[0].value, ast.Constant)
+    }
+    strings = {
+        node.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str)
+        if id(node) not in docstrings
+    }
+    return strings | imports(path)
+
+
+@pytest.mark.parametrize("module", ["bot/app.py", "bot/run.py"])
+def test_the_wiring_names_no_transport_it_builds_the_configured_channels(module: str) -> None:
+    from bot.channels.registry import known
+
+    transports = known()
+    assert {"telegram", "whatsapp", "webchat", "terminal"} <= set(transports)
+    named = sorted(
+        found
+        for found in _named_in_code(ROOT / module)
+        for name in transports
+        if found == name or found.startswith(f"bot.channels.{name}")
+    )
+    assert named == []
 
 
 def test_nothing_outside_storage_opens_a_database() -> None:

@@ -9,6 +9,10 @@ outside `bot/channels/` imports a transport SDK.
      ├── Unreachable       the person cannot be reached (blocked the bot, number gone)
      ├── Undeliverable     this reply can never go, though the person still can be reached
      └── Held              the channel put the reply aside itself, to go later
+    ChannelSetupError (a bot.errors.BotError)   a channel cannot open or start (what to check)
+
+A channel's whole life (open, bind, routes, start, stop, close) and the registry
+that builds the configured ones by name are in `bot.channels.registry`.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ __all__ = [
     "CONTENT_KINDS",
     "ButtonEditor",
     "Channel",
+    "ChannelSetupError",
     "DeliveryError",
     "Held",
     "Inbound",
@@ -109,6 +114,10 @@ class Outbound:
     # Set by the code that owns the row's kind (a booking reminder), for channels
     # that need it; channels never read the row's ref themselves.
     template: Template | None = None
+
+
+class ChannelSetupError(BotError):
+    """A channel cannot open or start; the message says which setting to check."""
 
 
 class DeliveryError(BotError):

@@ -1,38 +1,108 @@
-"""The terminal channel: chat as a family from a shell, through the real pipeline.
+"""The terminal channel: chat as a family from a shell, through the real pipeline (`lk3 chat`).
 
 Choices are shown as a numbered list. With standard input not a terminal it
 reads one message per line, prints the bot's replies, and exits at the end of
 input, so conversations can be scripted. The same `--as` and data folder resume
 the conversation where it stopped.
+
+Built through the registry like every channel ("terminal"); `TerminalOptions`,
+given as its option, says who is chatting and on which streams.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import sys
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TextIO
 
 from bot.channels.base import Inbound, Outbound, Receiver, RetryLater, numbered_list
+from bot.channels.registry import Host, Setup, register
+from bot.web import WebServer
 
-__all__ = ["TerminalChannel", "run_chat"]
+__all__ = ["NAME", "TerminalChannel", "TerminalOptions", "run_chat"]
 
 NAME = "terminal"
 
 
+@dataclass(frozen=True, slots=True)
+class TerminalOptions:
+    """Who chats (the address: any id; the same one resumes), and on which streams."""
+
+    address: str = "demo"
+    inp: TextIO = field(default_factory=lambda: sys.stdin)
+    out: TextIO = field(default_factory=lambda: sys.stdout)
+    interactive: bool = False  # prompts and a "LK3 ›" before each reply
+
+
 class TerminalChannel:
-    """Prints replies for the one person at this terminal."""
+    """Prints replies for the one person at this terminal, and reads what they type."""
 
     name = NAME
     buttons = False
     max_per_second = 1000.0
     per_chat_interval = 0.0
+    needs_web = False
 
-    def __init__(self, address: str, out: TextIO, *, interactive: bool = False) -> None:
+    def __init__(
+        self, address: str, out: TextIO, *, interactive: bool = False, inp: TextIO | None = None
+    ) -> None:
         self._address = address
         self._out = out
         self._interactive = interactive
+        self._inp = inp if inp is not None else sys.stdin
+        self._host: Host | None = None
+        self._chat: asyncio.Task[int] | None = None
+
+    # --- lifecycle ----------------------------------------------------------
+
+    async def open(self) -> None:
+        """Nothing to open: the streams are the process's."""
+
+    def bind(self, host: Host) -> None:
+        self._host = host
+
+    def add_routes(self, web: WebServer) -> None:
+        """No routes: the terminal is not on the web."""
+
+    async def start(self) -> None:
+        """Greets, then reads a line at a time until the input ends."""
+        if self._host is None:
+            raise RuntimeError("TerminalChannel.bind was not called before start")
+        chat = run_chat(
+            self._host.receive,
+            self._host.wait_idle,
+            address=self._address,
+            inp=self._inp,
+            out=self._out,
+            interactive=self._interactive,
+        )
+        self._chat = asyncio.create_task(chat, name="terminal-chat")
+
+    async def finished(self) -> int:
+        """Waits for the end of the input; the exit status."""
+        if self._chat is None:
+            return 0
+        return await self._chat
+
+    async def stop(self) -> None:
+        """Stops reading (a signal before the end of the input)."""
+        if self._chat is not None and not self._chat.done():
+            self._chat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._chat
+
+    async def close(self) -> None:
+        """Nothing to close."""
+
+    def describe(self) -> str:
+        return ""
+
+    # --- sending ------------------------------------------------------------
 
     async def send(self, message: Outbound) -> str | None:
         if message.address != self._address:
@@ -81,3 +151,13 @@ async def run_chat(
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def _adapter(setup: Setup) -> TerminalChannel:
+    options = setup.option(NAME, TerminalOptions, TerminalOptions())
+    return TerminalChannel(
+        options.address, options.out, interactive=options.interactive, inp=options.inp
+    )
+
+
+register(NAME, _adapter)

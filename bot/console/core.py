@@ -24,11 +24,11 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from bot.console.auth.csrf import CsrfKey
 from bot.console.auth.login import Access, Authenticator, AuthSettings, Need, allowed
 from bot.console.draft_chat import ChatSeal
 from bot.console.i18n import LANGUAGES, ConsoleTexts
 from bot.safety import Classifier
+from bot.web import CsrfKey
 from storage.store import Store
 
 if TYPE_CHECKING:

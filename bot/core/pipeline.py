@@ -145,7 +145,7 @@ class Pipeline:
             reply_to=inbound.reply_to,
         )
         address = _valid_unicode(inbound.address)
-        contact, inbox_id = await self._store.receive(inbound.channel, address, item)
+        contact, inbox_id = await self._store.turns.receive(inbound.channel, address, item)
         if inbox_id is None:
             log.info("duplicate %s message for contact %s ignored", inbound.channel, contact.id)
             return False
@@ -465,7 +465,7 @@ class Pipeline:
         delay = 0.05
         for attempt in range(1, COMMIT_ATTEMPTS + 1):
             try:
-                await self._store.commit_turn(write)
+                await self._store.turns.commit_turn(write)
                 return
             except (SlotTakenError, StaleTurnError):
                 raise  # not a failure to retry: the turn is planned again

@@ -110,7 +110,7 @@ async def forget_text(tx: Tx, inbox_id: int) -> None:
 
 
 class InboxRepo:
-    """Reads the inbox; writes happen in `Store.receive` and `Store.commit_turn`."""
+    """Reads the inbox; its writes are `TurnRepo.receive` and `.commit_turn` (turns.py)."""
 
     def __init__(self, readers: Readers, vault: Vault) -> None:
         self._readers = readers

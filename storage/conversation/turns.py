@@ -1,11 +1,18 @@
-"""The two transactions every message goes through: receive it, then commit its turn."""
+"""The two transactions every message goes through: receive it, then commit its turn.
+
+`Store.turns` is the `TurnRepo`: the pipeline calls it directly, each call one job
+for the single writer.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
 
 from storage.booking.repo import apply as apply_booking
 from storage.conversation import contacts, inbox, outbox, sessions
 from storage.engine.clock import to_micros
-from storage.engine.db import Tx
+from storage.engine.db import Tx, Writer
 from storage.errors import InvalidRecordError, NotFoundError
 from storage.flowhost import ratings
 from storage.handoff import cases
@@ -14,10 +21,46 @@ from storage.privacy import audit, consents, erasure
 from storage.privacy import repo as privacy
 from storage.records import Contact, NewInbound, TurnWrite
 
-__all__ = ["commit_turn", "receive"]
+__all__ = ["TurnRepo"]
 
 
-async def receive(
+class TurnRepo:
+    def __init__(self, writer: Writer, clock: Callable[[], datetime]) -> None:
+        self._writer = writer
+        self._clock = clock
+
+    async def receive(
+        self, channel: str, address: str, item: NewInbound
+    ) -> tuple[Contact, int | None]:
+        """Stores an inbound message durably; (contact, None) if it was already stored.
+
+        One transaction: get or create the contact by the blind index of its
+        address (with a new data key), then insert the inbox row. When this
+        returns, the message is committed and may be acknowledged.
+        """
+        now = to_micros(self._clock(), "clock")
+
+        async def job(tx: Tx) -> tuple[Contact, int | None]:
+            return await _receive(tx, channel, address, item, now)
+
+        return await self._writer.run("receive", job)
+
+    async def commit_turn(self, turn: TurnWrite) -> list[int]:
+        """Writes a turn's outcome in one transaction; returns the new outbox ids in order.
+
+        Session state, outbox rows, cases, language, consent, a rating and the inbox
+        row's processed mark commit together or not at all. A turn for an inbox row that
+        is already processed changes nothing and returns [].
+        """
+        now = to_micros(self._clock(), "clock")
+
+        async def job(tx: Tx) -> list[int]:
+            return await _commit_turn(tx, turn, now)
+
+        return await self._writer.run("commit_turn", job)
+
+
+async def _receive(
     tx: Tx, channel: str, address: str, item: NewInbound, now: int
 ) -> tuple[Contact, int | None]:
     """Gets or creates the contact and stores the message (None if a duplicate)."""
@@ -25,7 +68,7 @@ async def receive(
     return contact, await inbox.insert(tx, channel, contact.id, dek, item)
 
 
-async def commit_turn(tx: Tx, turn: TurnWrite, now: int) -> list[int]:
+async def _commit_turn(tx: Tx, turn: TurnWrite, now: int) -> list[int]:
     """Writes a processed message's outcome; does nothing if it was already processed."""
     row = await tx.fetchone(
         "SELECT contact_id, processed_at FROM inbox WHERE id = ?", (turn.inbox_id,)

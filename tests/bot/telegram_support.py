@@ -60,9 +60,9 @@ async def running(
     config: Config, tuning: Tuning = FAST, clock: Callable[[], datetime] | None = None
 ) -> AsyncIterator[Service]:
     service = (
-        Service(config, tuning=tuning, env={})
+        Service(config, options={"telegram": tuning}, env={})
         if clock is None
-        else Service(config, tuning=tuning, env={}, clock=clock)
+        else Service(config, options={"telegram": tuning}, env={}, clock=clock)
     )
     await service.start()
     try:
@@ -77,8 +77,9 @@ def app_of(service: Service) -> App:
 
 
 def channel_of(service: Service) -> TelegramChannel:
-    assert service.channel is not None
-    return service.channel
+    channel = service.channels.named("telegram")
+    assert isinstance(channel, TelegramChannel)
+    return channel
 
 
 async def settle(service: Service, fake: FakeTelegram, *updates: dict[str, Any]) -> None:

@@ -78,7 +78,7 @@ async def running(
     clock: Clock | None = None,
     tuning: whatsapp.Tuning = FAST,
 ) -> AsyncIterator[Service]:
-    service = Service(config, env={}, clock=clock or Clock(T0), whatsapp_tuning=tuning)
+    service = Service(config, env={}, clock=clock or Clock(T0), options={"whatsapp": tuning})
     await service.start()
     assert service.web is not None
     fake.connect(config.web.public_url, deliver_to=f"http://127.0.0.1:{service.web.port}")

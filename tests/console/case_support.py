@@ -47,12 +47,12 @@ async def family_case(
     contact_id = 0
     for n, text in enumerate(words):
         item = NewInbound(channel, f"{address}-{next(_ids)}", "text", text, clock())
-        contact, inbox_id = await store.receive(channel, address, item)
+        contact, inbox_id = await store.turns.receive(channel, address, item)
         assert inbox_id is not None
         contact_id = contact.id
         clock.advance(1)
         last = n == len(words) - 1
-        await store.commit_turn(
+        await store.turns.commit_turn(
             TurnWrite(
                 inbox_id,
                 contact.id,

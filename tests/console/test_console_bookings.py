@@ -20,7 +20,7 @@ HOUR = timedelta(hours=1)
 
 async def confirmed(store: Store, staff_id: int, n: int, starts: datetime) -> tuple[int, str]:
     """A family with a confirmed appointment, made the way the pipeline makes one."""
-    contact, _ = await store.receive(
+    contact, _ = await store.turns.receive(
         "test", f"chat-{n}", NewInbound("test", f"a{n}", "text", "x", T0)
     )
     await store.bookings.hold(
@@ -30,11 +30,11 @@ async def confirmed(store: Store, staff_id: int, n: int, starts: datetime) -> tu
         ),
         T0,
     )
-    _, inbox_id = await store.receive(
+    _, inbox_id = await store.turns.receive(
         "test", f"chat-{n}", NewInbound("test", f"b{n}", "text", "y", T0)
     )
     assert inbox_id is not None
-    await store.commit_turn(
+    await store.turns.commit_turn(
         TurnWrite(inbox_id, contact.id, '{"node": "start"}', (), T0, booking=ConfirmHold(starts))
     )
     booking = (await store.bookings.for_contact(contact.id))[0]

@@ -19,12 +19,12 @@ async def families(store: Store, cases: list[tuple[str, str]], at: datetime = T0
     """One new contact per entry, each with a case opened by one processed message."""
     for n, (category, urgency) in enumerate(cases):
         message = NewInbound("test", f"m{n}", "text", "<script>tolong</script>", at)
-        contact, inbox_id = await store.receive("test", f"chat-{n}", message)
+        contact, inbox_id = await store.turns.receive("test", f"chat-{n}", message)
         assert inbox_id is not None
         write = TurnWrite(
             inbox_id, contact.id, '{"node": "start"}', (), at, cases=(CaseOpen(category, urgency),)
         )
-        await store.commit_turn(write)
+        await store.turns.commit_turn(write)
 
 
 @pytest.mark.parametrize(("count", "text"), [(0, "0"), (1, "<5"), (4, "<5"), (5, "5"), (12, "12")])

@@ -33,7 +33,7 @@ async def ratings(store: Store, values: list[int]) -> None:
     """One family's turn per rating, each counted with its turn, as the pipeline writes it."""
     for n, value in enumerate(values):
         message = NewInbound("test", f"r{n}", "choice", str(value), Clock(T0)())
-        contact, inbox_id = await store.receive("test", f"rated-{n}", message)
+        contact, inbox_id = await store.turns.receive("test", f"rated-{n}", message)
         assert inbox_id is not None
         write = TurnWrite(
             inbox_id,
@@ -43,7 +43,7 @@ async def ratings(store: Store, values: list[int]) -> None:
             Clock(T0)(),
             rating=NewRating(MONTH, value, "kdrt", "darurat"),
         )
-        await store.commit_turn(write)
+        await store.turns.commit_turn(write)
 
 
 # (ratings given) -> (count shown, hidden?, shown per rating 1..5, mean, share of 4-5)

@@ -57,9 +57,11 @@ async def writes_again(console: Console, clock: Clock, case: LiveCase, text: str
     and the bot processes it."""
     clock.advance(1)
     item = NewInbound("telegram", f"again-{clock().timestamp()}", "text", text, clock())
-    contact, inbox_id = await console.store.receive("telegram", "7001", item)
+    contact, inbox_id = await console.store.turns.receive("telegram", "7001", item)
     assert inbox_id is not None and contact.id == case.contact_id
-    await console.store.commit_turn(TurnWrite(inbox_id, contact.id, state_json(), (), clock()))
+    await console.store.turns.commit_turn(
+        TurnWrite(inbox_id, contact.id, state_json(), (), clock())
+    )
 
 
 # --- on the case page ---------------------------------------------------------------
@@ -238,8 +240,11 @@ def test_the_words_lose_numbers_addresses_accounts_and_codes() -> None:
         ("kantor (0911) 352-123", (), "kantor <nomor>"),
         ("ig: budi_ambon, fb budi.ambon", (), "<akun>, <akun>"),
         ("rumah di Jl. Dr. Kayadoe No. 12, Ambon", (), "rumah di <alamat>, Ambon"),
-        ("dia pukul saya pukul 10 malam, anak 12 tahun", (), "dia pukul saya pukul 10 malam, "
-                                                             "anak 12 tahun"),
+        (
+            "dia pukul saya pukul 10 malam, anak 12 tahun",
+            (),
+            "dia pukul saya pukul 10 malam, anak 12 tahun",
+        ),
     ]:
         assert mask(text, codes) == expected, text
 

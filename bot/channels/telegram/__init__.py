@@ -9,9 +9,8 @@ Outbound, `send` delivers one reply: choices as inline buttons, emphasis
 (`*menu*`) as bold, long texts in parts of at most 4096 characters, and the Bot
 API's refusals mapped to `RetryLater` or `Unreachable` for the outbox sender.
 
-    channel    TelegramChannel: the adapter the bot binds, starts and sends through
-    receive    the getUpdates loop and the webhook endpoint
-    updates    what an update carries, as `Inbound`s (and whether it is well formed)
+    channel    TelegramChannel: the adapter the bot opens, binds, starts, sends through, stops
+    receive    the getUpdates loop, the webhook endpoint; what an update carries, as `Inbound`s
     send       one reply: parts, bold entities, the plain fallback, group pacing
     keyboards  inline keyboards, and `LiveKeyboards`: which chat shows which buttons
     staff      the hand-off's calls: alerts edited, media copied, quick-exit deletes
@@ -19,7 +18,8 @@ API's refusals mapped to `RetryLater` or `Unreachable` for the outbox sender.
     protocol   the Bot API's limits and our button conventions; `Tuning`
     http       the aiohttp transport python-telegram-bot sends through
 
-Importing the package keeps payloads out of PTB's logs and the token out of HTTP logs.
+Importing the package registers the adapter as "telegram", keeps payloads out of
+PTB's logs and the token out of HTTP logs.
 """
 
 from __future__ import annotations
@@ -29,6 +29,8 @@ import os
 import warnings
 
 from telegram.warnings import PTBUserWarning
+
+from bot.channels.registry import ChannelAdapter, Setup, register
 
 # Replies and keyboard edits go through Bot.do_api_request (send.py, channel.py),
 # which python-telegram-bot answers with a suggestion to use its own method instead.
@@ -56,3 +58,15 @@ class _WithholdPayloads(logging.Filter):
 
 for _name in ("telegram.Bot", "telegram.request.BaseRequest"):
     logging.getLogger(_name).addFilter(_WithholdPayloads())
+
+
+def _adapter(setup: Setup) -> ChannelAdapter:
+    """The channel of `[telegram]`, tuned by the option given for "telegram" (tests)."""
+    from bot.channels.telegram.channel import TelegramChannel
+    from bot.channels.telegram.protocol import CHANNEL, Tuning
+
+    tuning = setup.option(CHANNEL, Tuning, Tuning())
+    return TelegramChannel.from_config(setup.config.telegram, setup.texts, tuning=tuning)
+
+
+register("telegram", _adapter)

@@ -1,7 +1,7 @@
-"""`TelegramChannel`: the adapter the bot binds, starts, sends through and stops.
+"""`TelegramChannel`: the adapter the bot opens, binds, starts, sends through and stops.
 
-It holds the pieces together: `receive` (polling or webhook) hands it updates,
-`updates` reads them into `Inbound`s it stores under a per-chat lock, `send`
+It holds the pieces together: `receive` (polling or webhook) hands it updates
+and reads them into `Inbound`s, which it stores under a per-chat lock; `send`
 delivers replies, `keyboards` keeps each chat's live buttons, `staff` does the
 hand-off's edits and copies. See the package docstring for the whole picture.
 """
@@ -23,6 +23,7 @@ from telegram.error import InvalidToken, TelegramError
 
 from bot.channels.base import ACTION_PREFIX, Inbound, Outbound, Receiver
 from bot.channels.chatlocks import ChatLocks
+from bot.channels.registry import Host
 from bot.channels.telegram import staff
 from bot.channels.telegram.errors import TelegramSetupError, quietly
 from bot.channels.telegram.http import AiohttpRequest
@@ -34,15 +35,22 @@ from bot.channels.telegram.protocol import (
     COMMANDS,
     TOKEN_PREFIX,
     TYPED,
+    WEBHOOK_PATH,
     Tuning,
 )
-from bot.channels.telegram.receive import Poller, idle, webhook_update
+from bot.channels.telegram.receive import (
+    Poller,
+    chat_of,
+    idle,
+    message_inbounds,
+    webhook_update,
+    well_formed,
+)
 from bot.channels.telegram.send import Replies
-from bot.channels.telegram.updates import chat_of, message_inbounds, well_formed
 from bot.config import Telegram
 from bot.core.ratelimit import RateLimiter
 from bot.core.texts import BotTexts
-from storage.channels.keyboards import KeyboardRepo
+from bot.web import WebServer
 
 __all__ = ["TelegramChannel"]
 
@@ -68,8 +76,13 @@ class TelegramChannel:
         *,
         tuning: Tuning = _DEFAULT_TUNING,
         webhook_secret: str = "",
+        mode: str = "polling",
+        webhook_url: str = "",
     ) -> None:
         self._bot = bot
+        self.mode = mode
+        self._webhook_url = webhook_url
+        self.username = ""
         self._texts = texts
         self._tuning = tuning
         self._secret = webhook_secret
@@ -101,24 +114,37 @@ class TelegramChannel:
             request=AiohttpRequest(32, tuning.request_timeout),
             get_updates_request=AiohttpRequest(2, tuning.request_timeout),
         )
-        return cls(bot, texts, tuning=tuning, webhook_secret=settings.webhook_secret)
+        return cls(
+            bot,
+            texts,
+            tuning=tuning,
+            webhook_secret=settings.webhook_secret,
+            mode=settings.mode,
+            webhook_url=settings.webhook_url,
+        )
 
-    def bind(
-        self,
-        receive: Receiver,
-        keyboards: KeyboardRepo,
-        backlog: Callable[[], None] = lambda: None,
-    ) -> None:
+    def bind(self, host: Host) -> None:
         """Where updates go (the pipeline), where live keyboards are kept, and whom to
         tell when a fetch came back full (more are waiting: read them first)."""
-        self._receive = receive
-        self._keyboards = LiveKeyboards(keyboards)
-        self._backlog = backlog
+        self._receive = host.receive
+        self._keyboards = LiveKeyboards(host.store.keyboards)
+        self._backlog = host.defer_routine
 
     # --- lifecycle ----------------------------------------------------------
 
-    async def open(self) -> str:
-        """Checks the token with getMe; returns the bot's username."""
+    @property
+    def needs_web(self) -> bool:
+        return self.mode == "webhook"
+
+    def add_routes(self, web: WebServer) -> None:
+        if self.mode == "webhook":
+            web.add_route(WEBHOOK_PATH, self.webhook, methods=["POST"])
+
+    def describe(self) -> str:
+        return f"as @{self.username} on Telegram ({self.mode})"
+
+    async def open(self) -> None:
+        """Checks the token with getMe and learns the bot's username."""
         try:
             await self._bot.initialize()
         except InvalidToken:
@@ -130,10 +156,11 @@ class TelegramChannel:
                 f"the Telegram Bot API could not be reached ({type(exc).__name__}); "
                 "check [telegram] api_base_url and the network"
             ) from None
-        return str(self._bot.username)
+        self.username = str(self._bot.username)
 
-    async def start(self, *, mode: str, webhook_url: str = "") -> None:
+    async def start(self) -> None:
         """Registers the command menu, then receives by polling or by webhook."""
+        mode, webhook_url = self.mode, self._webhook_url
         await self._register_commands()
         try:
             if mode == "webhook":
@@ -153,7 +180,7 @@ class TelegramChannel:
             self._polling = asyncio.create_task(self._poller.run(), name="telegram-polling")
         log.info("telegram: receiving by %s", mode)
 
-    async def stop_receiving(self) -> None:
+    async def stop(self) -> None:
         """Stops polling after the batch under way, confirms it, and lets API calls finish."""
         self._stopping.set()
         if self._polling is not None:

@@ -24,15 +24,14 @@ from telegram.error import (
 )
 from telegram.warnings import PTBDeprecationWarning
 
-from bot.channels.base import DeliveryError, RetryLater, Unreachable
-from bot.errors import BotError
+from bot.channels.base import ChannelSetupError, DeliveryError, RetryLater, Unreachable
 
 __all__ = ["TelegramSetupError", "delivery_error", "quietly", "retry_seconds"]
 
 log = logging.getLogger(__name__)
 
 
-class TelegramSetupError(BotError):
+class TelegramSetupError(ChannelSetupError):
     """The Telegram channel cannot start; the message says what to check."""
 
 

@@ -33,4 +33,33 @@ headers, which anyone can set.
     errors     Twilio's refusals as `DeliveryError`s; `WhatsAppSetupError`
     protocol   Twilio's limits and error codes; `Tuning`, `Part`
     http       the library's async client pointed at the configured API, credentials in a header
+
+Importing the package registers the adapter as "whatsapp". `window_remaining` is
+for the console: how long a counsellor's reply may still go as free text.
 """
+
+from __future__ import annotations
+
+from bot.channels.registry import ChannelAdapter, Setup, register
+from bot.channels.whatsapp.window import remaining as window_remaining
+
+__all__ = ["window_remaining"]
+
+
+def _adapter(setup: Setup) -> ChannelAdapter:
+    """The channel of `[whatsapp]`, tuned by the option given for "whatsapp" (tests)."""
+    from bot.channels.whatsapp.channel import WhatsAppChannel
+    from bot.channels.whatsapp.protocol import CHANNEL, Tuning
+
+    config = setup.config
+    return WhatsAppChannel(
+        config.whatsapp,
+        config.web.public_url,
+        setup.texts,
+        default_language=config.languages[0],
+        clock=setup.clock,
+        tuning=setup.option(CHANNEL, Tuning, Tuning()),
+    )
+
+
+register("whatsapp", _adapter)

@@ -22,6 +22,7 @@ from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
 from bot.channels.base import Held, Outbound, Receiver, RetryLater, Undeliverable, Unreachable
+from bot.channels.registry import Host
 from bot.channels.whatsapp.errors import (
     WhatsAppSetupError,
     WindowClosed,
@@ -47,6 +48,7 @@ from bot.channels.whatsapp.webhooks import empty_twiml, message_inbounds, verifi
 from bot.channels.whatsapp.window import WINDOW, is_open
 from bot.config import WhatsApp, WhatsAppTemplates
 from bot.core.texts import BotTexts
+from bot.web import WebServer
 from storage.channels.whatsapp import AWAITING_WINDOW, Window
 from storage.conversation.delivery import DELIVERY_STATUSES, FAILED_STATUSES
 from storage.store import Store
@@ -96,14 +98,29 @@ class WhatsAppChannel:
     def per_chat_interval(self) -> float:
         return self._tuning.per_chat_interval
 
-    def bind(self, receive: Receiver, store: Store, wake: Callable[[], None]) -> None:
+    def bind(self, host: Host) -> None:
         """Where messages go (the pipeline), what holds windows and receipts, and how to
         tell the outbox sender that a reply is due again."""
-        self._receive = receive
-        self._store = store
-        self._wake = wake
+        self._receive = host.receive
+        self._store = host.store
+        self._wake = host.wake_sender
 
     # --- lifecycle ----------------------------------------------------------
+
+    needs_web = True  # messages come only by webhook
+
+    def add_routes(self, web: WebServer) -> None:
+        web.add_route(INCOMING_PATH, self.incoming, methods=["POST"])
+        web.add_route(STATUS_PATH, self.status, methods=["POST"])
+
+    def describe(self) -> str:
+        return f"on WhatsApp (webhook {self._public_url}{INCOMING_PATH})"
+
+    async def start(self) -> None:
+        """Nothing to start: Twilio calls the webhooks once the web server runs."""
+
+    async def stop(self) -> None:
+        """Nothing to stop: the webhooks end with the web server."""
 
     async def open(self) -> None:
         """Creates the async client in the running loop and checks the credentials."""

@@ -10,7 +10,7 @@ import logging
 
 from twilio.base.exceptions import TwilioException
 
-from bot.channels.base import DeliveryError, RetryLater, Unreachable
+from bot.channels.base import ChannelSetupError, DeliveryError, RetryLater, Unreachable
 from bot.channels.whatsapp.http import RETRY_AFTER
 from bot.channels.whatsapp.protocol import RATE_LIMIT_CODES, UNREACHABLE_CODES, WINDOW_CLOSED
 from bot.errors import BotError
@@ -20,7 +20,7 @@ __all__ = ["WhatsAppSetupError", "WindowClosed", "code_of", "delivery_error", "n
 log = logging.getLogger(__name__)
 
 
-class WhatsAppSetupError(BotError):
+class WhatsAppSetupError(ChannelSetupError):
     """The WhatsApp channel cannot start; the message says what to check."""
 
 

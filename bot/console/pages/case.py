@@ -15,7 +15,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from bot.channels.whatsapp import window as whatsapp_window
+from bot.channels.whatsapp import window_remaining
 from bot.console.auth.login import Access, Need, can_read_case
 from bot.console.case_desk import label, triage_of, waited
 from bot.console.core import Console, PageRoute, form_text, redirect
@@ -101,7 +101,7 @@ async def view(console: Console, request: Request, access: Access) -> Response:
     if contact is not None and contact.channel == "whatsapp":
         found_window = await console.desk.store.whatsapp.for_contact(case.contact_id)
         last = None if found_window is None else found_window.last_inbound_at
-        left = whatsapp_window.remaining(last, now)
+        left = window_remaining(last, now)
         minutes = int(left.total_seconds() // 60)
         window = {
             "open": left.total_seconds() > 0,

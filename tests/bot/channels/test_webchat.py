@@ -27,10 +27,10 @@ from support import Clock
 
 from bot.app import App
 from bot.channels.base import Outbound, RetryLater
-from bot.channels.webchat import Tuning, WebChatChannel
+from bot.channels.webchat.channel import Tuning, WebChatChannel
+from bot.channels.webchat.page import CSP, MAX_CHARS, Limits, WebChatPage, mount_webchat
 from bot.core.texts import BotTexts
 from bot.web import WebServer
-from bot.webchat.page import CSP, MAX_CHARS, Limits, WebChatPage, mount_webchat
 from storage.records import NewOutbound
 
 _CSRF = re.compile(r'name="csrf" value="([0-9a-f]{64})"')
@@ -65,7 +65,7 @@ class Site:
         return httpx.AsyncClient(transport=transport, base_url="http://bot.test", cookies=cookies)
 
     async def close(self) -> None:
-        self.channel.close()
+        self.channel.wake_all()
         await self.app.stop()
 
 
@@ -74,7 +74,7 @@ async def open_site(
 ) -> Site:
     channel = WebChatChannel(tuning)
     app = await App.open(make_config(data), [channel], env={}, clock=clock)
-    channel.bind(app.store)
+    channel.bind(app.host())
     if start:
         await app.start()
     page = WebChatPage(

@@ -83,7 +83,7 @@ async def test_lk3_run_with_twilio_credentials_answers_on_whatsapp_and_stops_cle
     assert "selamat datang" in fake.texts_to(FAMILY)[0].lower()
     assert fake.refused == []
     logs = "".join(p.read_text() for p in (tmp_path / "data" / "logs").glob("*"))
-    assert "running on whatsapp" in logs
+    assert "running on WhatsApp" in logs
     for secret in (FAMILY, FAMILY.removeprefix("+"), "butuh bantuan", fake.auth_token):
         assert secret not in logs and secret not in err
 

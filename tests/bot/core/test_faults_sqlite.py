@@ -61,7 +61,7 @@ async def test_a_database_locked_by_another_writer_is_waited_out(tmp_path: Path)
     database = tmp_path / "lk3.db"
     keyring = KeyRing.generate()
     async with await Store.open(database, keyring, clock=lambda: NOW) as store:
-        await store.receive("telegram", "1001", _message(0))
+        await store.turns.receive("telegram", "1001", _message(0))
         locked = threading.Event()
         release = threading.Event()
 
@@ -76,7 +76,7 @@ async def test_a_database_locked_by_another_writer_is_waited_out(tmp_path: Path)
         holder = threading.Thread(target=hold_lock)
         holder.start()
         await asyncio.to_thread(locked.wait, 10)
-        write = asyncio.create_task(store.receive("telegram", "1001", _message(1)))
+        write = asyncio.create_task(store.turns.receive("telegram", "1001", _message(1)))
         ticks = 0
         for _ in range(25):  # the bot goes on meanwhile: the wait is off the event loop
             await asyncio.sleep(0.02)
@@ -99,7 +99,7 @@ async def test_a_full_disk_fails_clearly_corrupts_nothing_and_recovers(tmp_path:
         store = await Store.open(database, keyring, clock=lambda: NOW)
         try:
             for n in range(20):
-                _, inbox_id = await store.receive("telegram", "1001", _message(n))
+                _, inbox_id = await store.turns.receive("telegram", "1001", _message(n))
                 assert inbox_id is not None
                 acknowledged.append(inbox_id)
             # Everything else on the disk fills it up.
@@ -111,14 +111,14 @@ async def test_a_full_disk_fails_clearly_corrupts_nothing_and_recovers(tmp_path:
             refused = 0
             for n in range(20, 400):
                 try:
-                    await store.receive("telegram", "1001", _message(n, 4000))
+                    await store.turns.receive("telegram", "1001", _message(n, 4000))
                 except StorageError:
                     refused += 1
                     break
             assert refused, "a full disk is reported as a storage error"
             filler.unlink()
             # The same store writes on once there is room again.
-            _, after = await store.receive("telegram", "1001", _message(1000))
+            _, after = await store.turns.receive("telegram", "1001", _message(1000))
             assert after is not None
         finally:
             await store.close()
@@ -127,5 +127,5 @@ async def test_a_full_disk_fails_clearly_corrupts_nothing_and_recovers(tmp_path:
             for inbox_id in acknowledged:
                 row = await reopened.inbox.get(inbox_id)
                 assert row is not None and row.text == "x" * 200
-            _, again = await reopened.receive("telegram", "1001", _message(2000))
+            _, again = await reopened.turns.receive("telegram", "1001", _message(2000))
             assert again is not None

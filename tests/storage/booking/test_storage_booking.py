@@ -33,7 +33,7 @@ async def counsellor(store: Store, name: str = "sari") -> int:
 
 
 async def family(store: Store, n: int) -> int:
-    contact, _ = await store.receive("telegram", f"chat-{n}", message(f"hello-{n}"))
+    contact, _ = await store.turns.receive("telegram", f"chat-{n}", message(f"hello-{n}"))
     return contact.id
 
 
@@ -183,10 +183,10 @@ async def booked(store: Store, sari: int, n: int = 1) -> tuple[int, int]:
     op_contact = await store.contacts.find("telegram", f"chat-{100 + n}")
     assert op_contact is not None
     await store.bookings.hold(contact, hold((sari,), starts=MONDAY_10 + n * HOUR), T0)
-    _, inbox_id = await store.receive("telegram", f"chat-{100 + n}", message(f"yes-{n}"))
+    _, inbox_id = await store.turns.receive("telegram", f"chat-{100 + n}", message(f"yes-{n}"))
     assert inbox_id is not None
     write = turn(contact, inbox_id)
-    await store.commit_turn(
+    await store.turns.commit_turn(
         TurnWrite(
             write.inbox_id,
             write.contact_id,
@@ -220,10 +220,10 @@ async def test_confirming_queues_two_reminders_in_the_same_transaction(store: St
 async def test_cancelling_withdraws_the_reminders_with_the_booking(store: Store) -> None:
     sari = await counsellor(store)
     contact, booking_id = await booked(store, sari)
-    _, inbox_id = await store.receive("telegram", "chat-101", message("batal"))
+    _, inbox_id = await store.turns.receive("telegram", "chat-101", message("batal"))
     assert inbox_id is not None
     write = turn(contact, inbox_id)
-    await store.commit_turn(
+    await store.turns.commit_turn(
         TurnWrite(
             write.inbox_id,
             write.contact_id,
@@ -248,10 +248,10 @@ async def test_confirming_a_new_time_replaces_the_old_booking_and_its_reminders(
     sari = await counsellor(store)
     contact, old_id = await booked(store, sari)
     await store.bookings.hold(contact, hold((sari,), starts=MONDAY_10 + 5 * HOUR), T0)
-    _, inbox_id = await store.receive("telegram", "chat-101", message("again"))
+    _, inbox_id = await store.turns.receive("telegram", "chat-101", message("again"))
     assert inbox_id is not None
     write = turn(contact, inbox_id)
-    await store.commit_turn(
+    await store.turns.commit_turn(
         TurnWrite(
             write.inbox_id,
             write.contact_id,
@@ -273,11 +273,11 @@ async def test_confirming_a_new_time_replaces_the_old_booking_and_its_reminders(
 async def test_a_confirm_without_the_hold_is_a_lost_slot_and_writes_nothing(store: Store) -> None:
     sari = await counsellor(store)
     me = await family(store, 1)
-    _, inbox_id = await store.receive("telegram", "chat-1", message("ya"))
+    _, inbox_id = await store.turns.receive("telegram", "chat-1", message("ya"))
     assert inbox_id is not None
     write = turn(me, inbox_id, outbound=(reply(me),))
     with pytest.raises(SlotTakenError):
-        await store.commit_turn(
+        await store.turns.commit_turn(
             TurnWrite(
                 write.inbox_id,
                 write.contact_id,
@@ -301,10 +301,10 @@ async def test_release_and_attendance_reply_change_only_the_familys_own_booking(
     contact, booking_id = await booked(store, sari)
     other = await family(store, 2)
     await store.bookings.hold(other, hold((sari,), starts=MONDAY_10 + 7 * HOUR), T0)
-    _, inbox_id = await store.receive("telegram", "chat-2", message("nanti"))
+    _, inbox_id = await store.turns.receive("telegram", "chat-2", message("nanti"))
     assert inbox_id is not None
     write = turn(other, inbox_id)
-    await store.commit_turn(
+    await store.turns.commit_turn(
         TurnWrite(
             write.inbox_id,
             other,
@@ -314,10 +314,10 @@ async def test_release_and_attendance_reply_change_only_the_familys_own_booking(
             booking=ReleaseHold(),
         )
     )
-    _, inbox_id = await store.receive("telegram", "chat-2", message("1"))
+    _, inbox_id = await store.turns.receive("telegram", "chat-2", message("1"))
     assert inbox_id is not None
     write = turn(other, inbox_id)
-    await store.commit_turn(
+    await store.turns.commit_turn(
         TurnWrite(
             write.inbox_id,
             other,

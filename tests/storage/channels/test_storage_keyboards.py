@@ -13,7 +13,7 @@ from storage.store import Store
 
 
 async def chat(store: Store, address: str) -> int:
-    contact, _ = await store.receive("telegram", address, message(f"m-{address}"))
+    contact, _ = await store.turns.receive("telegram", address, message(f"m-{address}"))
     return contact.id
 
 

@@ -34,10 +34,10 @@ async def webchat_turn(
 ) -> tuple[int, list[int]]:
     """A web chat message and its committed reply; (contact id, outbox ids)."""
     item = message(tid, text, channel="webchat", when=when)
-    contact, inbox_id = await store.receive("webchat", address, item)
+    contact, inbox_id = await store.turns.receive("webchat", address, item)
     assert inbox_id is not None
     write = turn(contact.id, inbox_id, outbound=(reply(contact.id, answer, channel="webchat"),))
-    ids = await store.commit_turn(dataclasses.replace(write, quick_exit=quick_exit))
+    ids = await store.turns.commit_turn(dataclasses.replace(write, quick_exit=quick_exit))
     return contact.id, ids
 
 
@@ -73,9 +73,11 @@ async def test_a_message_is_a_line_when_stored_and_a_reply_when_delivered(
 
 
 async def test_messages_of_other_channels_are_no_lines(store: Store, db_path: Path) -> None:
-    contact, inbox_id = await store.receive("telegram", ADDRESS, message("t1"))
+    contact, inbox_id = await store.turns.receive("telegram", ADDRESS, message("t1"))
     assert inbox_id is not None
-    [reply_id] = await store.commit_turn(turn(contact.id, inbox_id, outbound=(reply(contact.id),)))
+    [reply_id] = await store.turns.commit_turn(
+        turn(contact.id, inbox_id, outbound=(reply(contact.id),))
+    )
     assert raw_query(db_path, "SELECT count(*) FROM webchat_lines") == [(0,)]
     assert (await store.webchat.view(ADDRESS)).first is None
 
@@ -217,9 +219,7 @@ def test_a_cursor_reads_back_as_given_and_anything_else_is_foreign() -> None:
     assert Cursor.parse("12") == Cursor.parse("0-0123456789abcdef") == FOREIGN
 
 
-async def test_the_epoch_survives_a_restart(
-    db_path: Path, keyring: KeyRing, clock: Clock
-) -> None:
+async def test_the_epoch_survives_a_restart(db_path: Path, keyring: KeyRing, clock: Clock) -> None:
     async with await Store.open(db_path, keyring, clock=clock) as store:
         await answered(store, "w1", SECRET)
         before_exit = (await store.webchat.view(ADDRESS)).cursor

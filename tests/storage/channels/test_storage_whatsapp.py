@@ -14,7 +14,7 @@ NUMBER = "whatsapp:+6281234567001"
 
 
 async def whatsapp_family(store: Store, transport_id: str = "w1", seconds: float = 0) -> int:
-    contact, _ = await store.receive(
+    contact, _ = await store.turns.receive(
         "whatsapp", NUMBER, message(transport_id, channel="whatsapp", when=at(seconds))
     )
     return contact.id
@@ -25,7 +25,7 @@ async def test_a_whatsapp_message_opens_the_window_in_the_same_write(store: Stor
     await whatsapp_family(store, "w2", 3600)
     window = await store.whatsapp.for_contact(family)
     assert window is not None and window.last_inbound_at == at(3600)
-    telegram, _ = await store.receive("telegram", "555", message("t1"))
+    telegram, _ = await store.turns.receive("telegram", "555", message("t1"))
     other = await store.whatsapp.for_contact(telegram.id)
     assert other is not None and other.last_inbound_at is None
 

@@ -12,7 +12,7 @@ from storage.store import Store
 
 
 async def linked_chat(store: Store, address: str = "9001") -> int:
-    contact, _ = await store.receive("telegram", address, message(f"link-{address}"))
+    contact, _ = await store.turns.receive("telegram", address, message(f"link-{address}"))
     return contact.id
 
 

@@ -57,7 +57,7 @@ async def test_heads_are_each_contacts_most_urgent_due_row(
     rows = CASES[name]
     families = {}
     for family in sorted({r.family for r in rows}):
-        contact, _ = await store.receive("telegram", f"{700 + family}", message(f"m{family}"))
+        contact, _ = await store.turns.receive("telegram", f"{700 + family}", message(f"m{family}"))
         families[family] = contact.id
     ids = []
     for row in rows:

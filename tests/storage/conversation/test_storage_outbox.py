@@ -10,7 +10,7 @@ from storage.store import Store
 
 
 async def contact_id(store: Store, address: str = "555") -> int:
-    contact, _ = await store.receive("telegram", address, message(f"from-{address}"))
+    contact, _ = await store.turns.receive("telegram", address, message(f"from-{address}"))
     return contact.id
 
 

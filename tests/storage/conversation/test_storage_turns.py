@@ -22,7 +22,7 @@ CODE = re.compile(r"[2-9A-HJ-NP-Z]{6}")
 async def received(
     store: Store, transport_id: str = "u1", address: str = "555"
 ) -> tuple[Contact, int]:
-    contact, inbox_id = await store.receive("telegram", address, message(transport_id))
+    contact, inbox_id = await store.turns.receive("telegram", address, message(transport_id))
     assert inbox_id is not None
     return contact, inbox_id
 
@@ -31,7 +31,7 @@ async def test_turn_writes_state_replies_case_language_consent_and_processed_mar
     store: Store,
 ) -> None:
     contact, inbox_id = await received(store)
-    ids = await store.commit_turn(
+    ids = await store.turns.commit_turn(
         turn(
             contact.id,
             inbox_id,
@@ -76,7 +76,7 @@ async def test_an_unprocessed_message_is_read_whole_and_a_processed_or_unknown_o
     row = await store.inbox.unprocessed(inbox_id)
     assert row is not None and (row.id, row.contact_id) == (inbox_id, contact.id)
     assert row == await store.inbox.get(inbox_id)
-    await store.commit_turn(turn(contact.id, inbox_id, state="{}", outbound=()))
+    await store.turns.commit_turn(turn(contact.id, inbox_id, state="{}", outbound=()))
     assert await store.inbox.unprocessed(inbox_id) is None
     assert await store.inbox.get(inbox_id) is not None, "processed, still stored"
     assert await store.inbox.unprocessed(inbox_id + 1000) is None
@@ -94,7 +94,7 @@ async def test_a_turn_starts_with_the_message_its_session_and_who_answers_it(
         False,
         False,
     ), "a first message: no session yet, not staff, nobody holds a case"
-    await store.commit_turn(
+    await store.turns.commit_turn(
         turn(family.id, first, state='{"node": "menu"}', cases=(CaseOpen("kdrt", "darurat"),))
     )
     assert await store.inbox.turn_start(first) is None, "processed: nothing to start"
@@ -122,16 +122,16 @@ async def test_a_turn_starts_with_the_message_its_session_and_who_answers_it(
 async def test_committing_the_same_turn_twice_changes_nothing_the_second_time(store: Store) -> None:
     contact, inbox_id = await received(store)
     first = turn(contact.id, inbox_id, state='{"v": 1}', outbound=(reply(contact.id, "satu"),))
-    assert len(await store.commit_turn(first)) == 1
+    assert len(await store.turns.commit_turn(first)) == 1
     again = turn(contact.id, inbox_id, state='{"v": 2}', outbound=(reply(contact.id, "dua"),))
-    assert await store.commit_turn(again) == []
+    assert await store.turns.commit_turn(again) == []
     assert await store.sessions.get(contact.id) == '{"v": 1}'
     assert [r.text for r in await store.outbox.due(T0)] == ["satu"]
 
 
 async def test_turn_without_replies_still_marks_the_message_processed(store: Store) -> None:
     contact, inbox_id = await received(store)
-    assert await store.commit_turn(turn(contact.id, inbox_id)) == []
+    assert await store.turns.commit_turn(turn(contact.id, inbox_id)) == []
     assert await store.inbox.count_pending() == 0
 
 
@@ -157,7 +157,7 @@ async def test_failing_turn_leaves_no_partial_state(
         consent=ConsentRecord(True, "2026-01"),
     )
     with pytest.raises(error, match=message_part):
-        await store.commit_turn(broken)
+        await store.turns.commit_turn(broken)
     assert await store.sessions.get(contact.id) is None
     assert await store.outbox.count_pending() == 0
     assert await store.cases.open_for(contact.id) is None
@@ -167,13 +167,13 @@ async def test_failing_turn_leaves_no_partial_state(
     assert [r.id for r in await store.inbox.pending()] == [inbox_id]
     # The same message can then be processed properly.
     fixed = turn(contact.id, inbox_id, outbound=(reply(contact.id, "baik"),))
-    assert len(await store.commit_turn(fixed)) == 1
+    assert len(await store.turns.commit_turn(fixed)) == 1
 
 
 async def test_turn_for_an_unknown_inbox_row_is_refused(store: Store) -> None:
     contact, _ = await received(store)
     with pytest.raises(NotFoundError, match="inbox row 99 does not exist"):
-        await store.commit_turn(turn(contact.id, 99))
+        await store.turns.commit_turn(turn(contact.id, 99))
 
 
 async def test_turn_for_another_contacts_message_is_refused(store: Store) -> None:
@@ -182,7 +182,7 @@ async def test_turn_for_another_contacts_message_is_refused(store: Store) -> Non
     with pytest.raises(
         InvalidRecordError, match=f"inbox row {inbox_id} belongs to contact 1, not 2"
     ):
-        await store.commit_turn(turn(other.id, inbox_id))
+        await store.turns.commit_turn(turn(other.id, inbox_id))
 
 
 @pytest.mark.parametrize(
@@ -200,10 +200,10 @@ async def test_open_case_is_raised_never_lowered(
     store: Store, first: tuple[str, str], then: tuple[str, str], expected: tuple[str, str]
 ) -> None:
     contact, one = await received(store, "u1")
-    await store.commit_turn(turn(contact.id, one, cases=(CaseOpen(*first),), when=at(1)))
+    await store.turns.commit_turn(turn(contact.id, one, cases=(CaseOpen(*first),), when=at(1)))
     opened = await store.cases.open_for(contact.id)
     _, two = await received(store, "u2")
-    await store.commit_turn(turn(contact.id, two, cases=(CaseOpen(*then),), when=at(2)))
+    await store.turns.commit_turn(turn(contact.id, two, cases=(CaseOpen(*then),), when=at(2)))
     case = await store.cases.open_for(contact.id)
     assert opened is not None and case is not None
     assert (case.category, case.urgency) == expected
@@ -213,7 +213,7 @@ async def test_open_case_is_raised_never_lowered(
 async def test_two_concerns_in_one_turn_share_one_case(store: Store) -> None:
     contact, inbox_id = await received(store)
     cases = (CaseOpen("konsultasi", "biasa"), CaseOpen("krisis", "darurat"))
-    await store.commit_turn(turn(contact.id, inbox_id, cases=cases))
+    await store.turns.commit_turn(turn(contact.id, inbox_id, cases=cases))
     case = await store.cases.open_for(contact.id)
     assert case is not None and (case.category, case.urgency) == ("krisis", "darurat")
 
@@ -222,7 +222,7 @@ async def test_each_contact_gets_its_own_case_code(store: Store) -> None:
     codes = set()
     for number in range(20):
         contact, inbox_id = await received(store, f"u{number}", str(700 + number))
-        await store.commit_turn(
+        await store.turns.commit_turn(
             turn(contact.id, inbox_id, cases=(CaseOpen("konsultasi", "biasa"),))
         )
         case = await store.cases.open_for(contact.id)
@@ -245,7 +245,7 @@ async def test_everything_committed_is_there_after_reopening(
 ) -> None:
     async with await Store.open(db_path, keyring, clock=clock) as store:
         contact, inbox_id = await received(store)
-        await store.commit_turn(
+        await store.turns.commit_turn(
             turn(
                 contact.id,
                 inbox_id,
@@ -275,9 +275,9 @@ async def test_a_forgotten_message_keeps_its_row_but_not_its_words(store: Store)
     forget = TurnWrite(
         base.inbox_id, base.contact_id, base.session_state, (), base.processed_at, forget_text=True
     )
-    await store.commit_turn(forget)
+    await store.turns.commit_turn(forget)
     row = await store.inbox.get(inbox_id)
     assert row is not None and row.text == "" and await store.inbox.is_processed(inbox_id)
     # The transport id still deduplicates a repeat.
-    _, again = await store.receive("telegram", "555", message("u1"))
+    _, again = await store.turns.receive("telegram", "555", message("u1"))
     assert again is None

@@ -25,7 +25,7 @@ async def test_a_backup_taken_during_writes_is_one_consistent_snapshot(
     async with await Store.open(db_path, keyring, clock=clock) as store:
 
         async def write(n: int) -> None:
-            await store.receive("telegram", str(1000 + n % 7), message(f"w{n}", f"pesan {n}"))
+            await store.turns.receive("telegram", str(1000 + n % 7), message(f"w{n}", f"pesan {n}"))
 
         first = [asyncio.create_task(write(n)) for n in range(200)]
         info = await asyncio.to_thread(backup_database, db_path, tmp_path / "during.db")
@@ -50,7 +50,7 @@ async def test_a_backup_holds_personal_data_only_as_ciphertext(
     tmp_path: Path, db_path: Path, keyring: KeyRing, clock: Clock
 ) -> None:
     async with await Store.open(db_path, keyring, clock=clock) as store:
-        await store.receive("whatsapp", ADDRESS, message("x1", MARKER, channel="whatsapp"))
+        await store.turns.receive("whatsapp", ADDRESS, message("x1", MARKER, channel="whatsapp"))
         backup_database(db_path, tmp_path / "copy.db")
     data = (tmp_path / "copy.db").read_bytes()
     for secret in (MARKER, ADDRESS, ADDRESS.lstrip("+")):
@@ -72,7 +72,7 @@ async def test_restore_goes_only_into_a_folder_without_a_database(
     tmp_path: Path, db_path: Path, keyring: KeyRing, clock: Clock
 ) -> None:
     async with await Store.open(db_path, keyring, clock=clock) as store:
-        await store.receive("telegram", "111", message("m1", "halo"))
+        await store.turns.receive("telegram", "111", message("m1", "halo"))
     backup_database(db_path, tmp_path / "copy.db")
     target = tmp_path / "new" / "lk3.db"
     target.parent.mkdir()

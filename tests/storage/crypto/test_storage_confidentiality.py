@@ -48,14 +48,14 @@ def leaks(db_path: Path) -> list[tuple[str, str]]:
 
 
 async def write_markers(store: Store) -> None:
-    contact, inbox_id = await store.receive(
+    contact, inbox_id = await store.turns.receive(
         "telegram",
         CHAT_ID,
         message(MARKERS["transport id"], MARKERS["inbox text"]),
     )
     assert inbox_id is not None
     options = (("ya", MARKERS["option label"]),)
-    await store.commit_turn(
+    await store.turns.commit_turn(
         turn(
             contact.id,
             inbox_id,
@@ -64,7 +64,7 @@ async def write_markers(store: Store) -> None:
             consent=ConsentRecord(True, "2026-01"),
         )
     )
-    await store.receive(
+    await store.turns.receive(
         "whatsapp", PHONE, message("SM-1", MARKERS["whatsapp text"], channel="whatsapp")
     )
     # A plain (unencrypted) value, to prove the scan can see what is written.
@@ -95,12 +95,12 @@ async def test_personal_data_is_nowhere_in_the_database_wal_or_shm(
 async def make_two_contacts(db_path: Path, keyring: KeyRing, clock: Clock) -> None:
     """Contact 1 has inbox rows 1 and 2 (with outbox rows 1 and 2); contact 2 has row 3."""
     async with await Store.open(db_path, keyring, clock=clock) as store:
-        first, one = await store.receive("telegram", "111", message("u1", "pesan pertama"))
-        _, two = await store.receive("telegram", "111", message("u2", "pesan kedua"))
-        second, three = await store.receive("telegram", "222", message("u3", "pesan lain"))
+        first, one = await store.turns.receive("telegram", "111", message("u1", "pesan pertama"))
+        _, two = await store.turns.receive("telegram", "111", message("u2", "pesan kedua"))
+        second, three = await store.turns.receive("telegram", "222", message("u3", "pesan lain"))
         assert (one, two, three) == (1, 2, 3)
         for contact_id, inbox_id in ((first.id, 1), (first.id, 2), (second.id, 3)):
-            await store.commit_turn(
+            await store.turns.commit_turn(
                 turn(
                     contact_id,
                     inbox_id,
@@ -188,7 +188,7 @@ async def test_wrong_key_file_is_refused_with_a_clear_error(
     right_id = generate_key_file(right)
     generate_key_file(wrong)
     async with await Store.open(db_path, KeyRing.load(right, {}), clock=clock) as store:
-        await store.receive("telegram", "111", message("u1", "rahasia"))
+        await store.turns.receive("telegram", "111", message("u1", "rahasia"))
     with pytest.raises(WrongKeyError) as caught:
         await Store.open(db_path, KeyRing.load(wrong, {}), clock=clock)
     assert str(caught.value) == (
@@ -216,10 +216,10 @@ async def test_new_first_key_with_an_old_known_key_starts_rotation(
 ) -> None:
     old = keyring.primary
     async with await Store.open(db_path, keyring, clock=clock) as store:
-        await store.receive("telegram", "111", message("u1", "lama"))
+        await store.turns.receive("telegram", "111", message("u1", "lama"))
     new = MasterKey.generate()
     async with await Store.open(db_path, KeyRing((new, old), "both"), clock=clock) as store:
-        await store.receive("telegram", "222", message("u2", "baru"))
+        await store.turns.receive("telegram", "222", message("u2", "baru"))
         assert [r.text for r in await store.inbox.pending()] == ["lama", "baru"]
     recorded = {row[0] for row in raw_query(db_path, "SELECT key_id FROM master_keys")}
     assert recorded == {old.key_id, new.key_id}

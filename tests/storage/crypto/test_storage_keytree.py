@@ -130,7 +130,7 @@ async def test_a_database_refuses_to_open_without_its_own_tree(
 ) -> None:
     db = tmp_path / "lk3.db"
     async with await Store.open(db, keyring, clock=clock) as store:
-        await store.receive("telegram", "111", message("u1", "rahasia"))
+        await store.turns.receive("telegram", "111", message("u1", "rahasia"))
     tree = tmp_path / "lk3.keytree"
     tree.rename(tmp_path / "elsewhere.keytree")
     with pytest.raises(KeyFileError, match="key tree .*lk3.keytree is missing"):
@@ -147,9 +147,9 @@ async def test_new_contacts_never_get_an_id_whose_leaf_was_destroyed(
     """An older copy of the database restored beside a newer tree starts above its punctures."""
     db = tmp_path / "lk3.db"
     async with await Store.open(db, keyring, clock=clock) as store:
-        contact, _ = await store.receive("telegram", "111", message("u1"))
+        contact, _ = await store.turns.receive("telegram", "111", message("u1"))
     assert contact.id == 1
     KeyTree.load(tmp_path / "lk3.keytree").puncture(5)
     async with await Store.open(db, keyring, clock=clock) as store:
-        later, _ = await store.receive("telegram", "222", message("u2"))
+        later, _ = await store.turns.receive("telegram", "222", message("u2"))
     assert later.id == 6

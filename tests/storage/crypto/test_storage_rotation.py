@@ -31,7 +31,7 @@ async def populate(db_path: Path, ring: KeyRing, clock: Clock) -> dict[str, str]
     async with await Store.open(db_path, ring, clock=clock) as store:
         for n in range(CONTACTS):
             words[f"m{n}"] = f"cerita nomor {n}"
-            await store.receive("telegram", str(5000 + n), message(f"m{n}", words[f"m{n}"]))
+            await store.turns.receive("telegram", str(5000 + n), message(f"m{n}", words[f"m{n}"]))
     return words
 
 
@@ -99,7 +99,7 @@ async def test_rotation_runs_while_the_bot_keeps_writing(db_path: Path, clock: C
         async def keep_writing() -> None:
             for n in range(CONTACTS, CONTACTS + 30):
                 words[f"m{n}"] = f"cerita nomor {n}"
-                await bot.receive("telegram", str(5000 + n), message(f"m{n}", words[f"m{n}"]))
+                await bot.turns.receive("telegram", str(5000 + n), message(f"m{n}", words[f"m{n}"]))
                 await asyncio.sleep(0)
 
         writing = asyncio.create_task(keep_writing())

@@ -24,7 +24,7 @@ async def test_two_hundred_concurrent_receives_are_all_durable_in_few_transactio
     async with await Store.open(db_path, keyring, clock=clock) as store:
         results = await asyncio.gather(
             *(
-                store.receive("telegram", str(1000 + n % 50), message(f"u{n}", f"pesan {n}"))
+                store.turns.receive("telegram", str(1000 + n % 50), message(f"u{n}", f"pesan {n}"))
                 for n in range(200)
             )
         )
@@ -40,7 +40,9 @@ async def test_two_hundred_concurrent_receives_are_all_durable_in_few_transactio
 
 
 async def test_failing_job_in_a_shared_transaction_fails_alone(store: Store) -> None:
-    received = [await store.receive("telegram", str(100 + n), message(f"u{n}")) for n in range(30)]
+    received = [
+        await store.turns.receive("telegram", str(100 + n), message(f"u{n}")) for n in range(30)
+    ]
     turns = [
         turn(
             contact.id,
@@ -50,7 +52,9 @@ async def test_failing_job_in_a_shared_transaction_fails_alone(store: Store) -> 
         for n, (contact, inbox_id) in enumerate(received)
         if inbox_id is not None
     ]
-    outcomes = await asyncio.gather(*(store.commit_turn(t) for t in turns), return_exceptions=True)
+    outcomes = await asyncio.gather(
+        *(store.turns.commit_turn(t) for t in turns), return_exceptions=True
+    )
     failures = [n for n, outcome in enumerate(outcomes) if isinstance(outcome, BaseException)]
     assert failures == [13]
     assert isinstance(outcomes[13], ConstraintError)
@@ -62,8 +66,8 @@ async def test_failing_job_in_a_shared_transaction_fails_alone(store: Store) -> 
 async def test_receive_that_fails_after_creating_its_contact_leaves_no_contact(
     store: Store, db_path: Path
 ) -> None:
-    bad = store.receive("telegram", "111", message("u1", channel="whatsapp"))
-    good = store.receive("telegram", "222", message("u2", "baik"))
+    bad = store.turns.receive("telegram", "111", message("u1", channel="whatsapp"))
+    good = store.turns.receive("telegram", "222", message("u2", "baik"))
     outcomes = await asyncio.gather(bad, good, return_exceptions=True)
     assert isinstance(outcomes[0], InvalidRecordError)
     assert await store.contacts.count() == 1
@@ -80,7 +84,8 @@ async def test_close_runs_every_write_already_queued(
 ) -> None:
     store = await Store.open(db_path, keyring, clock=clock)
     tasks = [
-        asyncio.create_task(store.receive("telegram", "555", message(f"u{n}"))) for n in range(25)
+        asyncio.create_task(store.turns.receive("telegram", "555", message(f"u{n}")))
+        for n in range(25)
     ]
     await asyncio.sleep(0)  # every task has queued its job
     await store.close()
@@ -92,7 +97,7 @@ async def test_close_runs_every_write_already_queued(
 async def test_closed_store_refuses_reads_and_writes(store: Store) -> None:
     await store.close()
     with pytest.raises(StoreClosedError, match="receive: the store is closed"):
-        await store.receive("telegram", "555", message("u1"))
+        await store.turns.receive("telegram", "555", message("u1"))
     with pytest.raises(StoreClosedError, match="inbox.pending: the store is closed"):
         await store.inbox.pending()
     await store.close()  # closing twice is harmless
@@ -102,10 +107,10 @@ async def test_rolled_back_contact_leaves_no_data_key_in_memory(
     store: Store, db_path: Path, keyring: KeyRing, clock: Clock
 ) -> None:
     with pytest.raises(InvalidRecordError):
-        await store.receive("telegram", "111", message("u1", channel="whatsapp"))
+        await store.turns.receive("telegram", "111", message("u1", channel="whatsapp"))
     # Another process then creates a contact, which may get the rolled-back id.
     async with await Store.open(db_path, keyring, clock=clock) as other:
-        await other.receive("telegram", "222", message("u2", "baik"))
+        await other.turns.receive("telegram", "222", message("u2", "baik"))
     (row,) = await store.inbox.pending()
     assert row.text == "baik"
     assert await store.contacts.address(row.contact_id) == "222"

@@ -20,9 +20,9 @@ RATED = NewRating("2026-03", 4, "kdrt", "darurat")
 
 async def rated_turn(store: Store, address: str, rating: NewRating) -> int:
     """A family's message whose turn carries a rating; the contact's id."""
-    contact, inbox_id = await store.receive("telegram", address, message(f"r-{address}"))
+    contact, inbox_id = await store.turns.receive("telegram", address, message(f"r-{address}"))
     assert inbox_id is not None
-    await store.commit_turn(dataclasses.replace(turn(contact.id, inbox_id), rating=rating))
+    await store.turns.commit_turn(dataclasses.replace(turn(contact.id, inbox_id), rating=rating))
     return contact.id
 
 
@@ -66,7 +66,7 @@ def test_a_rating_holds_only_codes(fields: dict[str, object], problem: str) -> N
 async def test_a_turn_that_fails_before_its_commit_counts_no_rating(
     store: Store, db_path: Path
 ) -> None:
-    contact, inbox_id = await store.receive("telegram", "711", message("f1"))
+    contact, inbox_id = await store.turns.receive("telegram", "711", message("f1"))
     assert inbox_id is not None
     # The last write of the turn (the processed mark) fails, after the rating was counted.
     raw_update(
@@ -76,12 +76,14 @@ async def test_a_turn_that_fails_before_its_commit_counts_no_rating(
     )
     write = dataclasses.replace(turn(contact.id, inbox_id, state='{"rated": false}'), rating=RATED)
     with pytest.raises(StorageError):
-        await store.commit_turn(write)
+        await store.turns.commit_turn(write)
     assert raw_query(db_path, "SELECT count(*) FROM rating_counts") == [(0,)]
     assert await store.sessions.get(contact.id) is None, "nothing of the turn was written"
     raw_update(db_path, "DROP TRIGGER disk_trouble")
-    await store.commit_turn(write)  # processed again, e.g. after a restart
-    await store.commit_turn(write)  # and a repeat of an already processed turn changes nothing
+    await store.turns.commit_turn(write)  # processed again, e.g. after a restart
+    await store.turns.commit_turn(
+        write
+    )  # and a repeat of an already processed turn changes nothing
     assert (await store.ratings.month("2026-03")).by_rating[3] == (4, 1)
 
 
@@ -89,9 +91,9 @@ async def test_an_erasure_leaves_the_counts_which_hold_nothing_personal(
     store: Store, db_path: Path
 ) -> None:
     contact_id = await rated_turn(store, "712", RATED)
-    contact, inbox_id = await store.receive("telegram", "712", message("c1"))
+    contact, inbox_id = await store.turns.receive("telegram", "712", message("c1"))
     assert inbox_id is not None
-    await store.commit_turn(turn(contact.id, inbox_id, cases=(CaseOpen("kdrt", "darurat"),)))
+    await store.turns.commit_turn(turn(contact.id, inbox_id, cases=(CaseOpen("kdrt", "darurat"),)))
     assert await store.erasure.erase(contact_id, reason="purge", actor="cli", why="asked")
     assert raw_query(db_path, "SELECT count(*) FROM contacts") == [(0,)]
     assert (await store.ratings.month("2026-03")).total == 1

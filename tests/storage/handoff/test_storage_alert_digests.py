@@ -31,10 +31,12 @@ def nothing(case: LiveCase, alerts: Sequence[AlertRef]) -> list[NewOutbound]:
 
 
 async def open_case(store: Store, chat: str, urgency: str, when_seconds: float) -> LiveCase:
-    contact, inbox_id = await store.receive("telegram", chat, message(f"{chat}:1"))
+    contact, inbox_id = await store.turns.receive("telegram", chat, message(f"{chat}:1"))
     assert inbox_id is not None
     wanted = CaseOpen("krisis", urgency)
-    await store.commit_turn(turn(contact.id, inbox_id, cases=(wanted,), when=at(when_seconds)))
+    await store.turns.commit_turn(
+        turn(contact.id, inbox_id, cases=(wanted,), when=at(when_seconds))
+    )
     case = await store.handoff.live_for(contact.id)
     assert case is not None
     return case
@@ -46,7 +48,7 @@ async def counsellor(
     """(staff id, contact id) of a counsellor with a chat."""
     member = await store.staff.add(name, name.title(), ["counsellor"], T0)
     linked = dataclasses.replace(message(f"{chat}:link"), channel=channel)
-    contact, _ = await store.receive(channel, chat, linked)
+    contact, _ = await store.turns.receive(channel, chat, linked)
     return member.id, contact.id
 
 

@@ -19,10 +19,12 @@ from storage.store import Store
 
 
 async def open_case(store: Store, chat: str, urgency: str, when_seconds: float) -> LiveCase:
-    contact, inbox_id = await store.receive("telegram", chat, message(f"{chat}:1"))
+    contact, inbox_id = await store.turns.receive("telegram", chat, message(f"{chat}:1"))
     assert inbox_id is not None
     wanted = CaseOpen("krisis", urgency)
-    await store.commit_turn(turn(contact.id, inbox_id, cases=(wanted,), when=at(when_seconds)))
+    await store.turns.commit_turn(
+        turn(contact.id, inbox_id, cases=(wanted,), when=at(when_seconds))
+    )
     case = await store.handoff.live_for(contact.id)
     assert case is not None
     return case
@@ -84,9 +86,11 @@ async def test_release_puts_the_case_back_waiting_and_a_new_concern_raises_the_h
     sari = await staff_id(store, "sari")
     await store.handoff.take(case.id, sari, at(5), nothing)
     contact_id = case.contact_id
-    _, inbox_id = await store.receive("telegram", "1", message("1:2"))
+    _, inbox_id = await store.turns.receive("telegram", "1", message("1:2"))
     assert inbox_id is not None
-    await store.commit_turn(turn(contact_id, inbox_id, cases=(CaseOpen("krisis", "darurat"),)))
+    await store.turns.commit_turn(
+        turn(contact_id, inbox_id, cases=(CaseOpen("krisis", "darurat"),))
+    )
     raised = await store.handoff.get(case.id)
     assert raised is not None and raised.urgency == "darurat" and raised.status == "taken"
     released = await store.handoff.release(case.id, sari, at(60), nothing)
@@ -116,20 +120,24 @@ async def test_a_family_message_is_relayed_in_its_own_turn_or_not_at_all(store: 
     sari = await staff_id(store, "sari")
     await store.handoff.take(case.id, sari, at(5), nothing)
     note = NewOutbound(case.contact_id, "telegram", "relayed", (), 5, at(10))
-    _, inbox_id = await store.receive("telegram", "1", message("1:2"))
+    _, inbox_id = await store.turns.receive("telegram", "1", message("1:2"))
     assert inbox_id is not None
     relay = RelayIn(case.id, f"in:{inbox_id}", (note,), urgent=True)
-    await store.commit_turn(replace(turn(case.contact_id, inbox_id, when=at(10)), relay=relay))
+    await store.turns.commit_turn(
+        replace(turn(case.contact_id, inbox_id, when=at(10)), relay=relay)
+    )
     held = await store.handoff.get(case.id)
     assert held is not None and held.urgent_unanswered_at == at(10)
     assert [e.event for e in await store.handoff.events(case.id)][-1] == "relayed_in"
     # Released before the next message's turn commits: nothing of that turn is written.
     await store.handoff.release(case.id, sari, at(20), nothing)
-    _, later = await store.receive("telegram", "1", message("1:3"))
+    _, later = await store.turns.receive("telegram", "1", message("1:3"))
     assert later is not None
     stale = RelayIn(case.id, f"in:{later}", (note,))
     with pytest.raises(StaleTurnError):
-        await store.commit_turn(replace(turn(case.contact_id, later, when=at(25)), relay=stale))
+        await store.turns.commit_turn(
+            replace(turn(case.contact_id, later, when=at(25)), relay=stale)
+        )
     assert not await store.inbox.is_processed(later)
     assert [e.event for e in await store.handoff.events(case.id)].count("relayed_in") == 1
 

@@ -26,9 +26,9 @@ CONTACT_TABLES = ("inbox", "outbox", "sessions", "consents", "cases", "contact_k
 
 async def family(store: Store, address: str, words: str, tid: str) -> tuple[Contact, int]:
     """A family that consented, wrote `words`, got a reply and has an urgent case."""
-    contact, inbox_id = await store.receive("telegram", address, message(tid, words))
+    contact, inbox_id = await store.turns.receive("telegram", address, message(tid, words))
     assert inbox_id is not None
-    await store.commit_turn(
+    await store.turns.commit_turn(
         turn(
             contact.id,
             inbox_id,
@@ -164,11 +164,11 @@ async def test_a_confirmed_erasure_keeps_only_the_farewell_until_it_is_sent(
 ) -> None:
     async with await Store.open(db_path, keyring, clock=clock) as store:
         anna, first = await family(store, "111", MARK_A, "a1")
-        _, confirm = await store.receive("telegram", "111", message("a2", "ya"))
+        _, confirm = await store.turns.receive("telegram", "111", message("a2", "ya"))
         # She writes again before the confirmation is processed: that message is not lost.
-        _, later = await store.receive("telegram", "111", message("a3", "halo lagi"))
+        _, later = await store.turns.receive("telegram", "111", message("a3", "halo lagi"))
         assert confirm is not None and later is not None
-        ids = await store.commit_turn(
+        ids = await store.turns.commit_turn(
             dataclasses.replace(
                 turn(
                     anna.id,
@@ -217,9 +217,9 @@ async def test_a_farewell_that_cannot_be_delivered_is_dropped_after_a_day(
 ) -> None:
     async with await Store.open(db_path, keyring, clock=clock) as store:
         anna, _ = await family(store, "111", MARK_A, "a1")
-        _, confirm = await store.receive("telegram", "111", message("a2", "ya"))
+        _, confirm = await store.turns.receive("telegram", "111", message("a2", "ya"))
         assert confirm is not None
-        await store.commit_turn(
+        await store.turns.commit_turn(
             dataclasses.replace(
                 turn(anna.id, confirm, outbound=(reply(anna.id, "Data Anda sudah kami hapus."),)),
                 erase=True,
@@ -271,19 +271,19 @@ async def test_retention_erases_exactly_what_its_rules_say(
     db_path: Path, keyring: KeyRing, clock: Clock, setup: str, expected: str | None
 ) -> None:
     async with await Store.open(db_path, keyring, clock=clock) as store:
-        contact, inbox_id = await store.receive("telegram", "111", message("m1"))
+        contact, inbox_id = await store.turns.receive("telegram", "111", message("m1"))
         assert inbox_id is not None
         opened = (CaseOpen("anak", "segera"),) if "case" in setup and "no case" not in setup else ()
-        await store.commit_turn(turn(contact.id, inbox_id, cases=opened))
+        await store.turns.commit_turn(turn(contact.id, inbox_id, cases=opened))
         consents: tuple[ConsentRecord, ...] = (ConsentRecord(True, "2026-12"),)
         if "withdrew" in setup:
             consents += (ConsentRecord(False, "2026-12", withdrawal=True),)
         if "agreed again" in setup:
             consents += (ConsentRecord(True, "2026-12"),)
         for i, consent in enumerate(consents):
-            _, mid = await store.receive("telegram", "111", message(f"c{i}"))
+            _, mid = await store.turns.receive("telegram", "111", message(f"c{i}"))
             assert mid is not None
-            await store.commit_turn(turn(contact.id, mid, consent=consent))
+            await store.turns.commit_turn(turn(contact.id, mid, consent=consent))
         if "closed" in setup:
             raw_update(db_path, "UPDATE cases SET status = 'closed'")
         silent = {"31": 31, "29": 29, "366": 366, "100": 100, "2 years": 730}
@@ -294,8 +294,10 @@ async def test_retention_erases_exactly_what_its_rules_say(
             link = "UPDATE staff SET contact_id = ? WHERE id = ?"
             raw_update(db_path, link, (contact.id, member.id))
         if "still to process" in setup:
-            await store.receive("telegram", "111", message("waiting", when=T0))
+            await store.turns.receive("telegram", "111", message("waiting", when=T0))
         if "wrote 3 days ago" in setup:
-            await store.receive("telegram", "111", message("late", when=now - timedelta(days=3)))
+            await store.turns.receive(
+                "telegram", "111", message("late", when=now - timedelta(days=3))
+            )
         due = await store.privacy.due_for_erasure(now, closed_case_days=365, first_contact_days=30)
     assert [d.reason for d in due] == ([] if expected is None else [expected])

@@ -23,9 +23,9 @@ WORDS_B = "RAHASIA-BUDI: anak saya main bola"
 
 async def family(store: Store, address: str, words: str, tid: str) -> tuple[Contact, int]:
     """A family who wrote `words` (processed, answered) and has an urgent case."""
-    contact, inbox_id = await store.receive("telegram", address, message(tid, words))
+    contact, inbox_id = await store.turns.receive("telegram", address, message(tid, words))
     assert inbox_id is not None
-    await store.commit_turn(
+    await store.turns.commit_turn(
         turn(
             contact.id,
             inbox_id,
@@ -38,9 +38,9 @@ async def family(store: Store, address: str, words: str, tid: str) -> tuple[Cont
 
 async def writes_again(store: Store, contact: Contact, tid: str, words: str) -> int:
     """One more message from Anna (address 111), processed."""
-    _, inbox_id = await store.receive("telegram", "111", message(tid, words))
+    _, inbox_id = await store.turns.receive("telegram", "111", message(tid, words))
     assert inbox_id is not None
-    await store.commit_turn(turn(contact.id, inbox_id))
+    await store.turns.commit_turn(turn(contact.id, inbox_id))
     return inbox_id
 
 
@@ -175,9 +175,9 @@ async def test_an_erasure_confirmed_in_the_chat_takes_the_labels_at_once(
 ) -> None:
     anna, msg = await family(store, "111", WORDS_A, "a1")
     await mark(store, anna.id, msg)
-    _, confirm = await store.receive("telegram", "111", message("a2", "ya"))
+    _, confirm = await store.turns.receive("telegram", "111", message("a2", "ya"))
     assert confirm is not None
-    await store.commit_turn(
+    await store.turns.commit_turn(
         dataclasses.replace(
             turn(anna.id, confirm, outbound=(reply(anna.id, "Data Anda sudah kami hapus."),)),
             erase=True,
@@ -210,10 +210,10 @@ async def test_an_older_backup_keeps_an_erased_contacts_label_unreadable(
 async def test_a_message_not_processed_yet_is_not_labelled(store: Store) -> None:
     """Its turn may still decide not to keep the words (consent declined): no copy before."""
     anna, _ = await family(store, "111", WORDS_A, "a1")
-    _, later = await store.receive("telegram", "111", message("a2", "tolong saya"))
+    _, later = await store.turns.receive("telegram", "111", message("a2", "tolong saya"))
     assert later is not None
     assert await store.safety_labels.message_text(anna.id, later) is None
     assert not await mark(store, anna.id, later)
-    await store.commit_turn(turn(anna.id, later))
+    await store.turns.commit_turn(turn(anna.id, later))
     assert await store.safety_labels.message_text(anna.id, later) == "tolong saya"
     assert await mark(store, anna.id, later)

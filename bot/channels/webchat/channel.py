@@ -1,4 +1,4 @@
-"""The web chat channel: a family talks to the bot from a browser page (`/chat`).
+"""The web chat channel: a family talks to the bot from a browser page (`page.py`, `/chat`).
 
 The address is a random anonymous id kept in the browser's cookie; nothing else
 identifies the person. Messages come in through the same pipeline as every other
@@ -27,7 +27,11 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 
-from bot.channels.base import Outbound, RetryLater
+from bot.channels.base import Outbound, Receiver, RetryLater
+from bot.channels.registry import Host
+from bot.channels.webchat.page import WebChatPage, mount_webchat
+from bot.core.texts import BotTexts
+from bot.web import WebServer
 from storage.channels.webchat import CHANNEL, KEEP_LINES, KEEP_SECONDS, START, ChatView, Cursor
 from storage.store import Store
 
@@ -57,9 +61,20 @@ class WebChatChannel:
     max_per_second = 200.0
     per_chat_interval = 0.0
 
-    def __init__(self, tuning: Tuning | None = None) -> None:
+    needs_web = True  # the page is the transport
+
+    def __init__(
+        self,
+        tuning: Tuning | None = None,
+        *,
+        texts: BotTexts | None = None,
+        secure_cookies: bool = False,
+    ) -> None:
         self.tuning = tuning or Tuning()
+        self._texts = texts
+        self._secure_cookies = secure_cookies
         self._store: Store | None = None
+        self._receive: Receiver | None = None
         self._waiting: dict[str, _Waiting] = {}
         self._closed = False
 
@@ -67,10 +82,36 @@ class WebChatChannel:
     def name(self) -> str:
         return NAME
 
-    def bind(self, store: Store) -> None:
-        """Gives the channel the store it keeps the conversations in (before sending starts)."""
-        self._store = store
+    def bind(self, host: Host) -> None:
+        """Gives the channel the store it keeps the conversations in (before sending starts)
+        and the receiver its page stores messages with."""
+        self._store = host.store
+        self._receive = host.receive
         self._closed = False
+
+    # --- lifecycle ----------------------------------------------------------
+
+    def add_routes(self, web: WebServer) -> None:
+        """Serves the page; its waiting polls end when the server stops."""
+        if self._receive is None or self._texts is None:
+            raise RuntimeError("WebChatChannel needs texts and bind before its routes")
+        page = WebChatPage(self, self._receive, self._texts, secure_cookies=self._secure_cookies)
+        mount_webchat(web, page)
+
+    def describe(self) -> str:
+        return ""
+
+    async def open(self) -> None:
+        """Nothing to open: the conversations are in the store."""
+
+    async def start(self) -> None:
+        """Nothing to start: the page receives once the web server runs."""
+
+    async def stop(self) -> None:
+        self.wake_all()
+
+    async def close(self) -> None:
+        """Nothing to close."""
 
     def _bound(self) -> Store:
         if self._store is None:
@@ -123,7 +164,7 @@ class WebChatChannel:
             if waiting.polls == 0 and self._waiting.get(address) is waiting:
                 del self._waiting[address]
 
-    def close(self) -> None:
+    def wake_all(self) -> None:
         """Wakes every waiting page (the server is stopping)."""
         self._closed = True
         for waiting in self._waiting.values():

@@ -7,7 +7,7 @@ pipeline -> outbox -> the web chat channel), so the crisis check, the flows and
 the hand-off apply unchanged. The page works without script (a form and a
 redirect); `chat.js` adds live replies by long polling `/chat/replies`.
 
-The conversation shown is read from the database (`bot.channels.webchat`): a
+The conversation shown is read from the database (`channel.WebChatChannel`): a
 reload, a closed tab or a restart of the bot shows every reply already sent,
 and after a quick exit or an erasure the address shows nothing of before. Until
 a reply follows the person's last message the page says it is waiting for one.
@@ -31,7 +31,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.requests import Request
@@ -39,11 +39,13 @@ from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Redire
 
 from bot.channels.base import Inbound, Receiver
 from bot.channels.textparts import emphasis_parts
-from bot.channels.webchat import NAME, WebChatChannel
-from bot.console.auth.csrf import CsrfKey
 from bot.core.texts import BotTexts
-from bot.web import WebServer
+from bot.web import CsrfKey, WebServer
+from storage.channels.webchat import CHANNEL as NAME
 from storage.channels.webchat import ChatLine, Cursor
+
+if TYPE_CHECKING:
+    from bot.channels.webchat.channel import WebChatChannel
 
 __all__ = ["CHAT_PATH", "CSP", "MAX_CHARS", "Limits", "WebChatPage", "mount_webchat"]
 
@@ -352,4 +354,4 @@ def mount_webchat(web: WebServer, page: WebChatPage) -> None:
     web.add_route(CHAT_PATH + "/send", page.post, methods=["POST"])
     web.add_route(CHAT_PATH + "/replies", page.replies, methods=["GET"])
     web.add_route(CHAT_PATH + "/static/{name}", page.static, methods=["GET"])
-    web.on_stop(page.channel.close)
+    web.on_stop(page.channel.wake_all)

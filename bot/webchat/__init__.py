@@ -1,1 +1,0 @@
-"""The public web chat page; its channel is bot/channels/webchat.py."""
