@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Mapping
 from itertools import count
 from pathlib import Path
 
 import pytest
 
 from flows import cli
+from flows.engine import Option
 from flows.library import FlowLibrary
 from flows.loader import bundled_library_dir, load_library
+from flows.model import Value
 from flows.understanding.evaluation import AnswerFileError, evaluate, parse_answers
 
 DEV = Path(__file__).parent / "data" / "typed_answers_dev.tsv"
@@ -98,3 +101,28 @@ def test_lines_that_cannot_be_measured_are_skipped_and_counted(tmp_path: Path) -
     assert "skipped 3 line(s):\n  answers.tsv line 4: needs question" in text
     assert "line 2: '2026-12-09' is not a choice of booking.ask_day" in text
     assert "'faq.hours' is not a question with choices" in text
+
+
+LABELS = {"id": ("Datang ke kantor", "Lewat telepon"), "en": ("At the office", "By phone")}
+
+
+def modes(name: str, variables: Mapping[str, Value], language: str) -> list[Option]:
+    if name != "booking_modes":
+        return []
+    return [Option(v, s) for v, s in zip(("kantor", "telepon"), LABELS[language], strict=True)]
+
+
+@pytest.mark.parametrize(
+    ("line", "got"),
+    [
+        ("booking.ask_mode\tkantor\tstandard\tdatang ke kantor", "kantor"),
+        ("booking.ask_mode\ttelepon\tenglish\tby phone please", "telepon"),
+        ("booking.ask_mode\ttelepon\tambon\tby phone please", "-"),  # shown in Indonesian
+        ("booking.ask_mode\tlater\tstandard\tnanti saja", "later"),  # the flow's own choice
+    ],
+)
+def test_host_options_are_measured_in_the_language_of_the_answer(
+    bundled: FlowLibrary, line: str, got: str
+) -> None:
+    figures = evaluate(bundled, parse_answers([line]), lambda: 0.0, options=modes)
+    assert [r.got for r in figures.results] == [got]
