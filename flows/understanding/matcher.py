@@ -24,7 +24,7 @@ from flows.understanding.numbers import LAST, position
 from flows.understanding.reading import Lexicon, keys, lexicon, negated
 from flows.understanding.stems import fragments, inner, key, plain_key
 from flows.understanding.text import words
-from flows.understanding.typos import TypoIndex
+from flows.understanding.typos import AbbreviationIndex, TypoIndex
 
 TAKE = 0.5
 """The least score a choice needs to be taken."""
@@ -79,6 +79,7 @@ class _Index:
     words: dict[str, str]  # a content word of some phrase -> its key
     fragments: frozenset[str]  # what a typed word must contain to stem to a known key
     typos: TypoIndex
+    short: AbbreviationIndex  # the phrases' content words by their consonants
 
 
 def _phrases(choice: Choice) -> tuple[str, ...]:
@@ -140,6 +141,7 @@ def _index(choices: tuple[Choice, ...], table: Words) -> _Index:
         words,
         frozenset(f for k in by_key for f in fragments(k)),
         TypoIndex(list(words) + list(by_key)),
+        AbbreviationIndex(words),
     )
 
 
@@ -158,6 +160,10 @@ def _answer_keys(
             index.typos.near(word) or index.typos.near(k) or _prefixed(index, word) if fuzzy else ()
         )
         known = [index.words.get(other, other) for other in near]
+        if not near and fuzzy:
+            # A vowel-less spelling (`ptgs`, `ditlpn`) read only when it is not ambiguous.
+            meant = {index.words[w] for w in index.short.expand(word)}
+            known = list(meant) if len(meant) == 1 else []
         known = [k for k in known if k in index.by_key]
         found.update(known)
         unknown += not known and not word.isdigit()

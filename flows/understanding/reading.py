@@ -9,6 +9,7 @@ from functools import lru_cache
 from flows.model import Words
 from flows.understanding.stems import key
 from flows.understanding.text import words
+from flows.understanding.typos import AbbreviationIndex
 
 _DOUBLED = re.compile(r"([a-z])\1")
 
@@ -34,14 +35,20 @@ class Lexicon:
 
     replace: dict[str, tuple[str, ...]]
     stop: frozenset[str]
+    known: frozenset[str]  # the standard words the table reads local forms as
+    short: AbbreviationIndex  # the local forms, for their vowel-less spellings
 
     def standard(self, text: str) -> tuple[str, ...]:
-        """The text's words with local forms replaced (``beta pung`` -> ``saya punya``)."""
+        """The text's words with local forms replaced (``beta pung`` -> ``saya punya``,
+        ``mksh`` -> ``terima kasih`` when the table has ``makasih``)."""
         out: list[str] = []
         for word in words(text):
             found = self.replace.get(word)
             if found is None and _DOUBLED.search(word):
                 found = self.replace.get(_DOUBLED.sub(r"\1", word))
+            if found is None and len(word) >= 3 and word not in self.known:
+                forms = {self.replace[f] for f in self.short.expand(word)}
+                found = forms.pop() if len(forms) == 1 else None
             out.extend(found if found is not None else (word,))
         return tuple(out)
 
@@ -59,7 +66,8 @@ def lexicon(table: Words) -> Lexicon:
         for word in words(form)[:1]:
             replace[word] = tuple(words(standard))
     stop = frozenset(w for s in table.stop for w in words(s))
-    return Lexicon(replace, stop)
+    known = stop | {w for found in replace.values() for w in found}
+    return Lexicon(replace, stop, known, AbbreviationIndex(replace))
 
 
 def keys(content: tuple[str, ...]) -> tuple[str, ...]:

@@ -9,7 +9,7 @@ from flows.understanding import read_answer, understand
 from flows.understanding.numbers import LAST, position
 from flows.understanding.stems import fragments, inner, key
 from flows.understanding.text import words
-from flows.understanding.typos import one_edit
+from flows.understanding.typos import AbbreviationIndex, abbreviates, one_edit
 
 WORDS = Words(
     replace=(("beta", "saya"), ("pung", "punya"), ("laki", "suami"), ("mo", "mau"),
@@ -65,6 +65,10 @@ MENU = (
         ("I want to see a counsellor", "book"),
         ("privasinya gimana", "privacy"),
         ("DARURAT!!!", "urgent"),
+        # vowel-less spellings of a phrase's words and of the table's local forms
+        ("dtg ke kntor", "book"),
+        ("mo bkin jnji", "book"),
+        ("bt mo crt soal bt pung laki", "talk"),
     ],
 )
 def test_a_typed_answer_picks_the_choice_it_means(text: str, meant: str) -> None:
@@ -143,6 +147,30 @@ def test_positions_in_words(said: str, place: int | None) -> None:
 )  # fmt: skip
 def test_one_typo_is_forgiven(typed: str, known: str, near: bool) -> None:
     assert one_edit(typed, known) is near
+
+
+@pytest.mark.parametrize(
+    ("typed", "known", "meant"),
+    [("kntor", "kantor", True), ("jnji", "janji", True), ("mggu", "minggu", True),
+     ("skrg", "sekarang", True), ("prstjuan", "persetujuan", True),
+     ("bisa", "biasa", False),  # two vowels kept and one dropped: a word of its own
+     ("kantor", "kantor", False), ("ktnor", "kantor", False), ("jnji", "jinak", False)],
+)  # fmt: skip
+def test_a_vowel_less_spelling_abbreviates_its_word(typed: str, known: str, meant: bool) -> None:
+    assert abbreviates(typed, known) is meant
+
+
+@pytest.mark.parametrize(
+    ("typed", "found"),
+    [("ditlpn", ("telepon",)), ("btlkn", ("batal",)), ("ptgs", ("petugas",)),
+     ("bln", ("balon", "bulan")),  # the matcher takes neither
+     ("telepon", ())],
+)  # fmt: skip
+def test_abbreviations_are_expanded_without_di_or_a_suffix(
+    typed: str, found: tuple[str, ...]
+) -> None:
+    index = AbbreviationIndex(["telepon", "batal", "petugas", "bulan", "balon"])
+    assert index.expand(typed) == found
 
 
 @pytest.mark.parametrize(
