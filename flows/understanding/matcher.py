@@ -20,8 +20,8 @@ from typing import Literal
 
 from flows.matching import match_choice, match_yes_no
 from flows.model import Choice, Words
-from flows.understanding.numbers import LAST, position
-from flows.understanding.reading import Lexicon, keys, lexicon, negated
+from flows.understanding.numbers import LAST, named_number, position
+from flows.understanding.reading import Lexicon, asks, keys, lexicon, negated
 from flows.understanding.stems import fragments, inner, key, plain_key
 from flows.understanding.text import words
 from flows.understanding.typos import AbbreviationIndex, TypoIndex
@@ -35,6 +35,9 @@ CLOSE = 0.4
 MIN_PREFIX = 5
 WEAK_SCORE = 0.3
 """The most a choice scores on common words alone beside a word nobody knows."""
+QUESTION_TAKE = 0.8
+"""The least score to take a choice for an answer that asks a question of its own,
+unless one of the choice's phrases is itself such a question."""
 NEGATION_MISMATCH = 0.4
 """What a phrase's share is worth when only one of it and the answer is negated."""
 
@@ -80,6 +83,7 @@ class _Index:
     fragments: frozenset[str]  # what a typed word must contain to stem to a known key
     typos: TypoIndex
     short: AbbreviationIndex  # the phrases' content words by their consonants
+    questions: frozenset[int]  # the choices one of whose phrases asks a question
 
 
 def _phrases(choice: Choice) -> tuple[str, ...]:
@@ -92,11 +96,14 @@ def _index(choices: tuple[Choice, ...], table: Words) -> _Index:
     exact: dict[str, int] = {}
     raw: list[tuple[int, tuple[str, ...], bool]] = []
     words: dict[str, str] = {}
+    questions: set[int] = set()
     for i, choice in enumerate(choices):
         for text in _phrases(choice):
             standard = lex.standard(text)
             if not standard:
                 continue
+            if asks(standard):
+                questions.add(i)
             exact.setdefault(" ".join(standard), i)
             content = lex.content(standard)
             for word in content:
@@ -142,6 +149,7 @@ def _index(choices: tuple[Choice, ...], table: Words) -> _Index:
         frozenset(f for k in by_key for f in fragments(k)),
         TypoIndex(list(words) + list(by_key)),
         AbbreviationIndex(words),
+        frozenset(questions),
     )
 
 
@@ -241,18 +249,28 @@ def understand(text: str, choices: Sequence[Choice], table: Words = PLAIN) -> Re
     if found is not None:
         return Reading("match", choices[found], confidence=1.0)
     place = position(words(text))
+    if place is None:
+        place = position(standard, index.lexicon.stop)
     if place is not None:
         if place == LAST:
             place = len(choices)
         if 1 <= place <= len(choices):
             return Reading("match", choices[place - 1], confidence=1.0)
         return NOTHING
+    number = named_number(standard)
+    rated = [c for c in choices if c.value == str(number)]
+    if rated:
+        # A rating named among other words: the number is what the family chose.
+        return Reading("match", rated[0], confidence=0.9)
     best = _scores(index, standard, len(choices))
     ranked = sorted(range(len(choices)), key=lambda i: -best[i])
     first = ranked[0]
     second = ranked[1] if len(ranked) > 1 else None
     top = best[first]
     runner = best[second] if second is not None else 0.0
+    if asks(standard) and first not in index.questions and top < QUESTION_TAKE:
+        # "datanya disimpan di mana?" asks about the data; it does not pick a choice.
+        return NOTHING
     if top >= TAKE and top - runner >= MARGIN:
         return Reading("match", choices[first], confidence=round(min(top, 1.0) * 0.9, 3))
     if second is not None and runner >= CLOSE:

@@ -18,6 +18,19 @@ NEGATORS = frozenset({"tidak", "bukan", "jangan", "belum", "kurang"})
 and `dont` become `tidak`): "tidak setuju" must never read as "setuju"."""
 
 
+QUESTION_WORDS = frozenset(
+    "siapa mana dimana berapa kapan kenapa mengapa bagaimana gimana "
+    "who where when why how what which".split()
+)
+"""Words that ask for something (after the word table: `sapa`, `brp`, `gmn`), so an
+answer holding one is a question of the family's own, not a pick."""
+
+
+def asks(standard: tuple[str, ...]) -> bool:
+    """True when the words ask a question of their own (``datanya disimpan di mana?``)."""
+    return not QUESTION_WORDS.isdisjoint(standard)
+
+
 def negated(standard: tuple[str, ...], stop: frozenset[str] = frozenset()) -> bool:
     """True when the words hold a negation; a last `ga` after two words or more (stop
     words after it aside) is a question tag ("bisa ketemu konselor ga kak?"), not one."""

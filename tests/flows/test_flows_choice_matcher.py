@@ -69,6 +69,8 @@ MENU = (
         ("dtg ke kntor", "book"),
         ("mo bkin jnji", "book"),
         ("bt mo crt soal bt pung laki", "talk"),
+        # a position among the word table's stop words
+        ("yang nomor tiga saya mau", "book"),
     ],
 )
 def test_a_typed_answer_picks_the_choice_it_means(text: str, meant: str) -> None:
@@ -77,9 +79,36 @@ def test_a_typed_answer_picks_the_choice_it_means(text: str, meant: str) -> None
     assert 0.0 < reading.confidence <= 1.0
 
 
-@pytest.mark.parametrize("text", ["halo", "makasih kak", "ini robot ya?", "", "??", "7", "keenam"])
+@pytest.mark.parametrize(
+    "text",
+    ["halo", "makasih kak", "ini robot ya?", "", "??", "7", "keenam",
+     "kantornya di mana?", "who can see my data?"],  # questions of the family's own
+)  # fmt: skip
 def test_an_answer_that_fits_no_choice_is_not_understood(text: str) -> None:
     assert understand(text, MENU, WORDS).kind == "none"
+
+
+RATING = tuple(
+    choice(str(n), label, label)
+    for n, label in enumerate(["buruk", "kurang", "cukup", "membantu", "sangat membantu"], 1)
+)
+SINCE = (choice("days", "Beberapa hari", "A few days"), choice("months", "Bulan", "Months"))
+
+
+@pytest.mark.parametrize(
+    ("text", "choices", "meant"),
+    [
+        ("5, really helpful", RATING, "5"),
+        ("cukup membantu, empat deh", RATING, "4"),
+        ("dua saja", RATING, "2"),
+        ("3 bulan", SINCE, "months"),  # no choice is worth three: read by its words
+    ],
+)
+def test_a_number_named_among_words_is_the_rating(
+    text: str, choices: tuple[Choice, ...], meant: str
+) -> None:
+    reading = understand(text, choices, WORDS)
+    assert reading.choice is not None and reading.choice.value == meant
 
 
 @pytest.mark.parametrize(
