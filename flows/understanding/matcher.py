@@ -21,7 +21,7 @@ from typing import Literal
 from flows.matching import match_choice, match_yes_no
 from flows.model import Choice, Words
 from flows.understanding.numbers import LAST, named_number, position
-from flows.understanding.reading import Lexicon, asks, keys, lexicon, negated
+from flows.understanding.reading import Lexicon, asks, in_scope, keys, lexicon, negated
 from flows.understanding.stems import fragments, inner, key, plain_key
 from flows.understanding.text import words
 from flows.understanding.typos import AbbreviationIndex, TypoIndex
@@ -38,6 +38,8 @@ WEAK_SCORE = 0.3
 QUESTION_TAKE = 0.8
 """The least score to take a choice for an answer that asks a question of its own,
 unless one of the choice's phrases is itself such a question."""
+EXCLUSIVE = 0.6
+"""What a choice scores at least when it alone knows the answer's words."""
 NEGATION_MISMATCH = 0.4
 """What a phrase's share is worth when only one of it and the answer is negated."""
 
@@ -154,15 +156,22 @@ def _index(choices: tuple[Choice, ...], table: Words) -> _Index:
 
 
 def _answer_keys(
-    index: _Index, content: tuple[str, ...], fuzzy: bool = True
-) -> tuple[set[str], int]:
-    """The answer's words the question knows, and how many it does not."""
+    index: _Index,
+    content: tuple[str, ...],
+    fuzzy: bool = True,
+    denied: frozenset[str] = frozenset(),
+) -> tuple[set[str], int, set[str]]:
+    """The answer's words the question knows, how many it does not, and the known keys
+    of the `denied` words (those a negation turns around)."""
     found: set[str] = set()
     unknown = 0
+    turned: set[str] = set()
     for word in content:
         k = index.words.get(word) or _key(index, word)
         if k in index.by_key:
             found.add(k)
+            if word in denied:
+                turned.add(k)
             continue
         near = (
             index.typos.near(word) or index.typos.near(k) or _prefixed(index, word) if fuzzy else ()
@@ -174,8 +183,10 @@ def _answer_keys(
             known = list(meant) if len(meant) == 1 else []
         known = [k for k in known if k in index.by_key]
         found.update(known)
+        if word in denied:
+            turned.update(known)
         unknown += not known and not word.isdigit()
-    return found, unknown
+    return found, unknown, turned
 
 
 def _key(index: _Index, word: str) -> str:
@@ -205,10 +216,14 @@ def scores(text: str, choices: Sequence[Choice], table: Words = PLAIN) -> list[f
 def _scores(index: _Index, standard: tuple[str, ...], count: int) -> list[float]:
     content = index.lexicon.content(standard)
     # An answer of stop words only ("it is me") is matched as it is, never by its typos.
-    said, unknown = _answer_keys(index, content, fuzzy=not set(content) <= index.lexicon.stop)
+    fuzzy = not set(content) <= index.lexicon.stop
+    denied = in_scope(standard, index.lexicon.stop)
+    said, unknown, turned = _answer_keys(index, content, fuzzy, denied)
     covered: dict[int, float] = {}
     for k in said:
         for number in index.by_key[k]:
+            if k in turned and not index.phrases[number].negated:
+                continue  # "bukan keluarga" says nothing for "Keluarga"
             covered[number] = covered.get(number, 0.0) + index.weight[k]
     best = [0.0] * count
     negative = negated(standard, index.lexicon.stop)
@@ -222,6 +237,11 @@ def _scores(index: _Index, standard: tuple[str, ...], count: int) -> list[float]
     # A choice that explains more of what was said is the likelier one: "laki mabok
     # tarus" is about drinking more than about the husband.
     said_weight = sum(index.weight[k] for k in said)
+    owners = [i for i, vocabulary in enumerate(index.vocabulary) if said & vocabulary]
+    if len(owners) == 1 and unknown < len(said):
+        # Every word the question knows points to one choice ("beta pi kantor sa" at
+        # "Datang ke kantor LK3"), though it says only part of a long label.
+        best[owners[0]] = max(best[owners[0]], EXCLUSIVE)
     for i, score in enumerate(best):
         if score:
             share = sum(index.weight[k] for k in said & index.vocabulary[i]) / said_weight

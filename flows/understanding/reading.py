@@ -42,6 +42,27 @@ def negated(standard: tuple[str, ...], stop: frozenset[str] = frozenset()) -> bo
     return not NEGATORS.isdisjoint(standard)
 
 
+SCOPE = 2
+"""How many content words after a negation it turns around."""
+_LACKING = frozenset({"ada", "punya", "dapat", "have", "has", "had", "get", "got"})
+
+
+def in_scope(standard: tuple[str, ...], stop: frozenset[str] = frozenset()) -> frozenset[str]:
+    """The content words a negation turns around, up to `SCOPE` after each one:
+    ``bukan keluarga`` denies `keluarga`; ``tidak ada uang`` denies nothing."""
+    found: set[str] = set()
+    left = 0
+    for word in standard:
+        if word in NEGATORS:
+            left = SCOPE
+        elif left == SCOPE and word in _LACKING:
+            left = 0  # "tidak dapat bansos", "seng ada doi": what is lacking is the topic
+        elif left and word not in stop:
+            found.add(word)
+            left -= 1
+    return frozenset(found)
+
+
 @dataclass(frozen=True, slots=True)
 class Lexicon:
     """The word table compiled for lookups."""

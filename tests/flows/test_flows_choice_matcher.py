@@ -212,6 +212,8 @@ def test_abbreviations_are_expanded_without_di_or_a_suffix(
         ("talking", "talk"),
         ("harassed", "harass"),
         ("alamatnya", "alamat"),
+        ("chatting", "chat"),  # a letter doubled only to spell -ing
+        ("calling", "call"),
     ],
 )
 def test_words_are_compared_by_their_stems(typed: str, known: str) -> None:
@@ -255,6 +257,53 @@ NEGATING = Words(
 )
 def test_a_negation_is_never_read_as_its_opposite(text: str, meant: str | None) -> None:
     reading = understand(text, CONSENT, NEGATING)
+    assert (reading.choice.value if reading.choice else None) == meant
+
+
+WHO = (
+    choice("family", "Keluarga", "Family"),
+    choice("other", "Orang lain", "Someone else", ("teman",)),
+)
+LANGUAGE = (
+    choice("id", "Bahasa Indonesia", "Indonesian"),
+    choice("en", "English", "English", ("inggris",)),
+)
+MONEY = (choice("money", "Ekonomi", "Money", ("uang",)), choice("other", "Lainnya", "Other"))
+
+
+@pytest.mark.parametrize(
+    ("text", "choices", "meant"),
+    [
+        ("teman saya, bukan keluarga", WHO, "other"),
+        ("i dont read indonesian well", LANGUAGE, None),  # never "Indonesian"
+        ("saya seng bisa inggris", LANGUAGE, None),
+        ("seng ada uang", MONEY, "money"),  # what is lacking is the topic
+    ],
+)
+def test_a_negation_denies_the_words_after_it(
+    text: str, choices: tuple[Choice, ...], meant: str | None
+) -> None:
+    reading = understand(text, choices, NEGATING)
+    assert (reading.choice.value if reading.choice else None) == meant
+
+
+MODES = (
+    choice("kantor", "Datang ke kantor LK3", "At the LK3 office"),
+    choice("telepon", "Lewat telepon", "By phone"),
+    choice("chat", "Lewat chat di sini", "By chat, here"),
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "meant"),
+    [
+        ("kantor", "kantor"),  # all the words it knows are one choice's
+        ("telepon kantor", None),  # two choices' words
+        ("kantor pergi", None),  # as many words it does not know as it knows
+    ],
+)
+def test_a_choice_that_alone_knows_the_words_is_taken(text: str, meant: str | None) -> None:
+    reading = understand(text, MODES, NEGATING)
     assert (reading.choice.value if reading.choice else None) == meant
 
 
