@@ -21,7 +21,15 @@ from typing import Literal
 from flows.matching import match_choice, match_yes_no
 from flows.model import Choice, Words
 from flows.understanding.numbers import LAST, named_number, position
-from flows.understanding.reading import Lexicon, asks, in_scope, keys, lexicon, negated
+from flows.understanding.reading import (
+    Lexicon,
+    asks,
+    in_scope,
+    keys,
+    lexicon,
+    negated,
+    untagged,
+)
 from flows.understanding.stems import fragments, inner, key, plain_key
 from flows.understanding.text import words
 from flows.understanding.typos import AbbreviationIndex, TypoIndex
@@ -214,6 +222,7 @@ def scores(text: str, choices: Sequence[Choice], table: Words = PLAIN) -> list[f
 
 
 def _scores(index: _Index, standard: tuple[str, ...], count: int) -> list[float]:
+    standard = untagged(standard, index.lexicon.stop)
     content = index.lexicon.content(standard)
     # An answer of stop words only ("it is me") is matched as it is, never by its typos.
     fuzzy = not set(content) <= index.lexicon.stop

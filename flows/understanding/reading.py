@@ -31,15 +31,20 @@ def asks(standard: tuple[str, ...]) -> bool:
     return not QUESTION_WORDS.isdisjoint(standard)
 
 
-def negated(standard: tuple[str, ...], stop: frozenset[str] = frozenset()) -> bool:
-    """True when the words hold a negation; a last `ga` after two words or more (stop
-    words after it aside) is a question tag ("bisa ketemu konselor ga kak?"), not one."""
+def untagged(standard: tuple[str, ...], stop: frozenset[str] = frozenset()) -> tuple[str, ...]:
+    """The words without a last `ga` after two words or more (stop words after it aside):
+    a question tag ("bisa ketemu konselor ga kak?", "data saya aman gak sih?")."""
     end = len(standard)
     while end > 0 and standard[end - 1] in stop:
         end -= 1
     if end > 2 and standard[end - 1] in NEGATORS:
-        standard = standard[: end - 1]
-    return not NEGATORS.isdisjoint(standard)
+        return standard[: end - 1] + standard[end:]
+    return standard
+
+
+def negated(standard: tuple[str, ...], stop: frozenset[str] = frozenset()) -> bool:
+    """True when the words hold a negation (a question tag is not one)."""
+    return not NEGATORS.isdisjoint(untagged(standard, stop))
 
 
 SCOPE = 2
@@ -78,7 +83,8 @@ class Lexicon:
         out: list[str] = []
         for word in words(text):
             found = self.replace.get(word)
-            if found is None and _DOUBLED.search(word):
+            if found is None and len(word) > 3 and _DOUBLED.search(word):
+                # `bgtt`, `skrngg`; never `ttp` (tetap) read as `tp` (tapi)
                 found = self.replace.get(_DOUBLED.sub(r"\1", word))
             if found is None and len(word) >= 3 and word not in self.known:
                 forms = {self.replace[f] for f in self.short.expand(word)}

@@ -313,6 +313,18 @@ def test_a_last_ga_is_a_question_tag_not_a_negation() -> None:
     assert reading.choice is not None and reading.choice.value == "book"
 
 
+def test_a_question_tag_never_picks_the_choice_that_says_no() -> None:
+    menu = (choice("see", "Lihat data", "See my data"), choice("back", "Kembali", "Back", ("gak",)))
+    assert understand("data saya aman gak kak", menu, NEGATING).choice != menu[1]
+
+
+def test_a_short_word_with_a_doubled_letter_is_not_squeezed_into_another() -> None:
+    table = Words(replace=(("tp", "tapi"), ("bgt", "sekali")))
+    keep = (choice("keep", "Tetap", "Keep it"), choice("change", "Ganti jam", "Change"))
+    assert understand("ttp", keep, table).choice == keep[0]  # tetap, not tapi
+    assert understand("ganti bgtt", keep, table).choice == keep[1]
+
+
 FAMILY = (
     choice("marriage", "Perkawinan", "Marriage", ("suami",)),
     choice("violence", "Kekerasan", "Violence", ("suami memukul",)),
