@@ -189,12 +189,42 @@ def _answer_keys(
             # A vowel-less spelling (`ptgs`, `ditlpn`) read only when it is not ambiguous.
             meant = {index.words[w] for w in index.short.expand(word)}
             known = list(meant) if len(meant) == 1 else []
+        if not known and fuzzy:
+            known = _joined(index, word)
         known = [k for k in known if k in index.by_key]
         found.update(known)
         if word in denied:
             turned.update(known)
         unknown += not known and not word.isdigit()
     return found, unknown, turned
+
+
+_STUCK_ON = frozenset({"di", "ke", "k", "d"})
+"""Prepositions typed onto the next word: `dikantor`, `krumah`."""
+
+
+def _known(index: _Index, part: str) -> str | None:
+    found = index.words.get(part) or plain_key(part)
+    if found in index.by_key:
+        return found
+    meant = {index.words[w] for w in index.short.expand(part)} if len(part) >= 3 else set()
+    return meant.pop() if len(meant) == 1 else None
+
+
+def _joined(index: _Index, word: str) -> list[str]:
+    """The known words a typed word joins (`tunarungu`, `dikantor`, `krmh`), when only
+    one way of cutting it gives known words."""
+    found: set[tuple[str, ...]] = set()
+    for cut in range(1, len(word) - 2):
+        left, right = word[:cut], word[cut:]
+        second = _known(index, right)
+        if second is None:
+            continue
+        if left in _STUCK_ON:
+            found.add((second,))
+        elif cut >= 3 and (first := _known(index, left)) is not None:
+            found.add((first, second))
+    return list(found.pop()) if len(found) == 1 else []
 
 
 def _key(index: _Index, word: str) -> str:

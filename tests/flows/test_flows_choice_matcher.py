@@ -69,6 +69,9 @@ MENU = (
         ("dtg ke kntor", "book"),
         ("mo bkin jnji", "book"),
         ("bt mo crt soal bt pung laki", "talk"),
+        # words typed together: a preposition stuck on, a compound written as one
+        ("dtg dikantor", "book"),
+        ("jambuka kantor", "info"),
         # a position among the word table's stop words
         ("yang nomor tiga saya mau", "book"),
     ],
