@@ -81,6 +81,14 @@ class Lexicon:
         """The text's words with local forms replaced (``beta pung`` -> ``saya punya``,
         ``mksh`` -> ``terima kasih`` when the table has ``makasih``)."""
         out: list[str] = []
+        for part in text.split("?")[:-1]:
+            # "bisa ganti jam gak? ada urusan": a `gak` before a question mark is a tag.
+            said = self._read(part)
+            out.extend(said[:-1] if len(said) > 2 and said[-1] in NEGATORS else said)
+        return tuple(out) + self._read(text.rpartition("?")[2])
+
+    def _read(self, text: str) -> tuple[str, ...]:
+        out: list[str] = []
         for word in words(text):
             found = self.replace.get(word)
             if found is None and len(word) > 3 and _DOUBLED.search(word):

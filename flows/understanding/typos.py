@@ -106,6 +106,9 @@ class AbbreviationIndex:
         if not typed.isalpha() or len(typed) < 2:
             return ()
         forms = [typed]
+        single = "".join(ch for i, ch in enumerate(typed) if i == 0 or ch != typed[i - 1])
+        if single != typed:
+            forms.append(single)  # stjuu
         if typed.startswith(_DI) and len(typed) > 4:
             forms.append(typed[2:])
         forms += [f[: -len(s)] for f in tuple(forms) for s in _SUFFIXES if f.endswith(s)]

@@ -185,6 +185,7 @@ def test_one_typo_is_forgiven(typed: str, known: str, near: bool) -> None:
     ("typed", "known", "meant"),
     [("kntor", "kantor", True), ("jnji", "janji", True), ("mggu", "minggu", True),
      ("skrg", "sekarang", True), ("prstjuan", "persetujuan", True),
+     ("stju", "setuju", True),
      ("bisa", "biasa", False),  # two vowels kept and one dropped: a word of its own
      ("kantor", "kantor", False), ("ktnor", "kantor", False), ("jnji", "jinak", False)],
 )  # fmt: skip
@@ -196,6 +197,7 @@ def test_a_vowel_less_spelling_abbreviates_its_word(typed: str, known: str, mean
     ("typed", "found"),
     [("ditlpn", ("telepon",)), ("btlkn", ("batal",)), ("ptgs", ("petugas",)),
      ("bln", ("balon", "bulan")),  # the matcher takes neither
+     ("ptgss", ("petugas",)),  # a doubled last letter
      ("telepon", ())],
 )  # fmt: skip
 def test_abbreviations_are_expanded_without_di_or_a_suffix(
@@ -319,6 +321,15 @@ def test_a_last_ga_is_a_question_tag_not_a_negation() -> None:
 def test_a_question_tag_never_picks_the_choice_that_says_no() -> None:
     menu = (choice("see", "Lihat data", "See my data"), choice("back", "Kembali", "Back", ("gak",)))
     assert understand("data saya aman gak kak", menu, NEGATING).choice != menu[1]
+
+
+def test_a_negation_before_a_question_mark_is_a_tag() -> None:
+    times = (
+        choice("keep", "Tetap", "Keep", ("tidak usah diganti",)),
+        choice("change", "Ganti", "Change"),
+    )
+    assert understand("bisa ganti jam gak? ada urusan", times, NEGATING).choice == times[1]
+    assert understand("gak?", times, NEGATING).choice != times[1]
 
 
 def test_a_short_word_with_a_doubled_letter_is_not_squeezed_into_another() -> None:
