@@ -3,11 +3,13 @@
 Order: the exact rules of old (a number, a label in any language, a synonym, the
 value), then the same after local forms are read as standard words (``beta`` is
 ``saya``) and against the choice's example phrases, then a position in words
-(``yang kedua``), then weighted word overlap. Overlap is scored per phrase (label,
-synonym or example) as the share of the phrase's weight the answer covers, times
-how much of the answer the choice explains; a word found in fewer choices weighs
-more. A clear winner is taken; two close ones are a
-close call for the family to settle; anything else is not understood.
+(``yang kedua``) or a rating named among words (``5, really helpful``), then
+weighted word overlap. Overlap is scored per phrase (label, synonym or example) as
+the share of the phrase's weight the answer covers, times how much of the answer the
+choice explains; a word found in fewer choices weighs more, and a word a negation
+denies counts only for phrases said with one. A clear winner is taken; two close
+ones are a close call for the family to settle; anything else, or a question of the
+family's own that no choice asks, is not understood.
 """
 
 from __future__ import annotations
