@@ -43,6 +43,8 @@ MARGIN = 0.25
 CLOSE = 0.4
 """The least score of both choices in a close call."""
 MIN_PREFIX = 5
+LONGEST = 24
+"""A typed word longer than this is no word to stem, split or expand (`hahahahaha...`)."""
 WEAK_SCORE = 0.3
 """The most a choice scores on common words alone beside a word nobody knows."""
 QUESTION_TAKE = 0.8
@@ -187,11 +189,11 @@ def _answer_keys(
             index.typos.near(word) or index.typos.near(k) or _prefixed(index, word) if fuzzy else ()
         )
         known = [index.words.get(other, other) for other in near]
-        if not near and fuzzy:
+        if not near and fuzzy and len(word) <= LONGEST:
             # A vowel-less spelling (`ptgs`, `ditlpn`) read only when it is not ambiguous.
             meant = {index.words[w] for w in index.short.expand(word)}
             known = list(meant) if len(meant) == 1 else []
-        if not known and fuzzy:
+        if not known and fuzzy and len(word) <= LONGEST:
             known = _joined(index, word)
         known = [k for k in known if k in index.by_key]
         found.update(known)
@@ -231,7 +233,7 @@ def _joined(index: _Index, word: str) -> list[str]:
 
 def _key(index: _Index, word: str) -> str:
     """A typed word's key; Sastrawi only for a word that could stem to a known key."""
-    if index.fragments.isdisjoint(inner(word)):
+    if len(word) > LONGEST or index.fragments.isdisjoint(inner(word)):
         return plain_key(word)
     return key(word)
 

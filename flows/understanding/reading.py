@@ -94,7 +94,7 @@ class Lexicon:
             if found is None and len(word) > 3 and _DOUBLED.search(word):
                 # `bgtt`, `skrngg`; never `ttp` (tetap) read as `tp` (tapi)
                 found = self.replace.get(_DOUBLED.sub(r"\1", word))
-            if found is None and len(word) >= 3 and word not in self.known:
+            if found is None and 3 <= len(word) <= 24 and word not in self.known:
                 forms = {self.replace[f] for f in self.short.expand(word)}
                 found = forms.pop() if len(forms) == 1 else None
             out.extend(found if found is not None else (word,))

@@ -85,7 +85,8 @@ def test_a_typed_answer_picks_the_choice_it_means(text: str, meant: str) -> None
 @pytest.mark.parametrize(
     "text",
     ["halo", "makasih kak", "ini robot ya?", "", "??", "7", "keenam",
-     "kantornya di mana?", "who can see my data?"],  # questions of the family's own
+     "kantornya di mana?", "who can see my data?",  # questions of the family's own
+     "konsultasi" * 40],  # no word at all: never stemmed, split or expanded
 )  # fmt: skip
 def test_an_answer_that_fits_no_choice_is_not_understood(text: str) -> None:
     assert understand(text, MENU, WORDS).kind == "none"
