@@ -244,12 +244,16 @@ def _flows_test(args: argparse.Namespace) -> int:
 
 
 def _flows_understand(args: argparse.Namespace) -> int:
+    from bot.booking.view import all_modes
+    from bot.core.texts import BotTexts
     from flows.cli import understand_command
 
     directory, languages = _flow_dir(args)
     worst = 0 if args.no_misses else 15
+    modes = load_config(getattr(args, "config", None)).booking.modes
+    options = all_modes(modes, BotTexts.bundled())
     return understand_command(
-        directory, args.files, sys.stdout, languages=languages, worst=worst
+        directory, args.files, sys.stdout, languages=languages, options=options, worst=worst
     )
 
 

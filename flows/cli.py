@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
+from flows.engine import OptionSource, no_options
 from flows.errors import FlowSetError, TranscriptError
 from flows.library import FlowLibrary
 from flows.loader import load_library
@@ -113,9 +114,11 @@ def understand_command(
     *,
     languages: Sequence[str] = DEFAULT_LANGUAGES,
     worst: int = 15,
+    options: OptionSource = no_options,
 ) -> int:
     """Measures the choice matcher on typed-answer files (`question TAB expected TAB style
-    TAB text`): accuracy per question and style, wrong picks, close calls, time per answer."""
+    TAB text`): accuracy per question and style, wrong picks, close calls, time per answer.
+    `options` are the host's (the booking modes), offered as the bot offers them."""
     library = _load(directory, languages, out)
     if library is None:
         return 1
@@ -130,7 +133,7 @@ def understand_command(
         found: list[str] = []
         answers += parse_answers(lines, found)
         problems += [f"{path.name} {why}" for why in found]
-    figures = evaluate(library, answers, time.perf_counter, strict=False)
+    figures = evaluate(library, answers, time.perf_counter, strict=False, options=options)
     figures.skipped[:0] = problems
     if not figures.results:
         print("no answer to measure", file=out)

@@ -19,7 +19,7 @@ from bot.booking.slots import Slot, SlotRules, candidates, free_slots, start_tim
 from bot.booking.timefmt import format_day, format_when
 from bot.config import BookingSettings
 from bot.core.texts import BotTexts
-from flows.engine import Effect, Option
+from flows.engine import Effect, Option, OptionSource
 from flows.model import Value
 from storage.booking.records import (
     MODES,
@@ -39,6 +39,8 @@ __all__ = [
     "SOONEST",
     "BookingView",
     "Decision",
+    "all_modes",
+    "mode_options",
     "parse_slot",
     "slot_value",
 ]
@@ -81,6 +83,20 @@ def rules_from(settings: BookingSettings) -> SlotRules:
         urgent_share=settings.urgent_share,
         urgent_release=timedelta(hours=settings.urgent_release_hours),
     )
+
+
+def mode_options(modes: Sequence[str], texts: BotTexts, language: str) -> list[Option]:
+    """The consultation modes as the family sees them (the known ones, in this order)."""
+    return [Option(m, texts.get(f"booking.mode.{m}", language)) for m in modes if m in MODES]
+
+
+def all_modes(modes: Sequence[str], texts: BotTexts) -> OptionSource:
+    """The booking modes as offered when each has a free time (for measuring the matcher)."""
+
+    def source(name: str, variables: Mapping[str, Value], language: str) -> Sequence[Option]:
+        return mode_options(modes, texts, language) if name == "booking_modes" else ()
+
+    return source
 
 
 @dataclass(frozen=True)
@@ -132,8 +148,8 @@ class BookingView:
         """The choices for `booking_modes`, `booking_days` or `booking_times`."""
         mode = str(variables.get("booking_mode", ""))
         if name == "booking_modes":
-            offered = [m for m in self.settings.modes if m in MODES and self.free(m)]
-            return [Option(m, self.texts.get(f"booking.mode.{m}", language)) for m in offered]
+            offered = [m for m in self.settings.modes if self.free(m)]
+            return mode_options(offered, self.texts, language)
         if name == "booking_days":
             days = sorted({s.starts_at.astimezone(self.tz).date() for s in self.free(mode)})
             found = [Option(d.isoformat(), format_day(d, language)) for d in days[:MAX_DAYS]]

@@ -3,7 +3,7 @@
 text.py      plain words: case, accents, punctuation, stretched letters
 reading.py   the admins' word table: local forms to standard words, stop words
 stems.py     match keys: Indonesian stems (PySastrawi), English plurals
-typos.py     one-typo tolerance for words of five letters or more
+typos.py     one-typo tolerance (5+ letters) and vowel-less spellings (`kntor`)
 numbers.py   positions in words: "yang kedua", "dua", "the first one"
 matcher.py   the choice an answer means, a close call, or nothing
 """

@@ -1,6 +1,7 @@
 """Measuring the matcher on typed answers: `question<TAB>expected<TAB>style<TAB>text` lines.
 
-Pure: the caller reads the file and passes the clock, so the figures can be tested.
+Pure: the caller reads the file and passes the clock and the host's options (the
+booking modes a question offers at run time), so the figures can be tested.
 A "Maksud Anda ...?" (a close call) counts as neither right nor wrong.
 """
 
@@ -9,12 +10,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from flows.engine import OptionSource, no_options
 from flows.library import FlowLibrary
 from flows.model import Choice, Text
 from flows.understanding.matcher import Reading, read_answer
 
 NO_CHOICE = "-"
 """The expected value of an answer that fits no choice."""
+ENGLISH_STYLES = frozenset({"english", "en"})
+"""Styles whose answers are measured in an English conversation (host labels in English)."""
 
 
 class AnswerFileError(ValueError):
@@ -114,8 +118,14 @@ def parse_answers(lines: Iterable[str], problems: list[str] | None = None) -> li
     return out
 
 
-def question_choices(library: FlowLibrary, question: str) -> tuple[tuple[Choice, ...], bool]:
-    """The static choices of `FLOW.NODE` and whether it is a yes/no question."""
+def question_choices(
+    library: FlowLibrary,
+    question: str,
+    options: OptionSource = no_options,
+    language: str = "id",
+) -> tuple[tuple[Choice, ...], bool]:
+    """The choices of `FLOW.NODE` as the engine reads an answer there (the host's
+    options first, labelled in `language`), and whether it is a yes/no question."""
     flow_id, _, node_id = question.partition(".")
     node = library.flow(flow_id).node(node_id) if library.has_flow(flow_id) else None
     if node is None or node.ask is None or node.ask.type == "text":
@@ -124,7 +134,18 @@ def question_choices(library: FlowLibrary, question: str) -> tuple[tuple[Choice,
         yes = library.globals.text("yes") or Text((("en", "Yes"),))
         no = library.globals.text("no") or Text((("en", "No"),))
         return (Choice("yes", yes), Choice("no", no)), True
-    return node.ask.choices, False
+    dynamic: tuple[Choice, ...] = ()
+    if node.ask.choices_from is not None:
+        offered = options(node.ask.choices_from, {}, language)
+        dynamic = tuple(Choice(o.value, Text(((language, o.label),))) for o in offered)
+    return dynamic + node.ask.choices, False
+
+
+def language_of(library: FlowLibrary, style: str) -> str:
+    """The conversation language an answer of `style` is typed in."""
+    if style in ENGLISH_STYLES and "en" in library.languages:
+        return "en"
+    return library.languages[0]
 
 
 def evaluate(
@@ -133,16 +154,18 @@ def evaluate(
     clock: Callable[[], float],
     *,
     strict: bool = True,
+    options: OptionSource = no_options,
 ) -> Figures:
     """Runs every answer through the matcher the engine uses, timing each one. An answer
     to an unknown question, or expecting a choice the question does not have (a host
-    option such as a booking day), raises AnswerFileError, or unless `strict` is left out
-    and noted in `Figures.skipped`."""
+    option `options` does not offer, such as a booking day), raises AnswerFileError, or
+    unless `strict` is left out and noted in `Figures.skipped`."""
     figures = Figures()
     words = library.globals.words
     for answer in answers:
         try:
-            choices, yes_no = question_choices(library, answer.question)
+            language = language_of(library, answer.style)
+            choices, yes_no = question_choices(library, answer.question, options, language)
             values = {c.value for c in choices}
             if answer.expected != NO_CHOICE and answer.expected not in values:
                 raise AnswerFileError(

@@ -3,11 +3,13 @@
 Order: the exact rules of old (a number, a label in any language, a synonym, the
 value), then the same after local forms are read as standard words (``beta`` is
 ``saya``) and against the choice's example phrases, then a position in words
-(``yang kedua``), then weighted word overlap. Overlap is scored per phrase (label,
-synonym or example) as the share of the phrase's weight the answer covers, times
-how much of the answer the choice explains; a word found in fewer choices weighs
-more. A clear winner is taken; two close ones are a
-close call for the family to settle; anything else is not understood.
+(``yang kedua``) or a rating named among words (``5, really helpful``), then
+weighted word overlap. Overlap is scored per phrase (label, synonym or example) as
+the share of the phrase's weight the answer covers, times how much of the answer the
+choice explains; a word found in fewer choices weighs more, and a word a negation
+denies counts only for phrases said with one. A clear winner is taken; two close
+ones are a close call for the family to settle; anything else, or a question of the
+family's own that no choice asks, is not understood.
 """
 
 from __future__ import annotations
@@ -20,11 +22,19 @@ from typing import Literal
 
 from flows.matching import match_choice, match_yes_no
 from flows.model import Choice, Words
-from flows.understanding.numbers import LAST, position
-from flows.understanding.reading import Lexicon, keys, lexicon, negated
+from flows.understanding.numbers import LAST, named_number, position
+from flows.understanding.reading import (
+    Lexicon,
+    asks,
+    in_scope,
+    keys,
+    lexicon,
+    negated,
+    untagged,
+)
 from flows.understanding.stems import fragments, inner, key, plain_key
 from flows.understanding.text import words
-from flows.understanding.typos import TypoIndex
+from flows.understanding.typos import AbbreviationIndex, TypoIndex
 
 TAKE = 0.5
 """The least score a choice needs to be taken."""
@@ -33,8 +43,15 @@ MARGIN = 0.25
 CLOSE = 0.4
 """The least score of both choices in a close call."""
 MIN_PREFIX = 5
+LONGEST = 24
+"""A typed word longer than this is no word to stem, split or expand (`hahahahaha...`)."""
 WEAK_SCORE = 0.3
 """The most a choice scores on common words alone beside a word nobody knows."""
+QUESTION_TAKE = 0.8
+"""The least score to take a choice for an answer that asks a question of its own,
+unless one of the choice's phrases is itself such a question."""
+EXCLUSIVE = 0.6
+"""What a choice scores at least when it alone knows the answer's words."""
 NEGATION_MISMATCH = 0.4
 """What a phrase's share is worth when only one of it and the answer is negated."""
 
@@ -79,6 +96,8 @@ class _Index:
     words: dict[str, str]  # a content word of some phrase -> its key
     fragments: frozenset[str]  # what a typed word must contain to stem to a known key
     typos: TypoIndex
+    short: AbbreviationIndex  # the phrases' content words by their consonants
+    questions: frozenset[int]  # the choices one of whose phrases asks a question
 
 
 def _phrases(choice: Choice) -> tuple[str, ...]:
@@ -91,11 +110,14 @@ def _index(choices: tuple[Choice, ...], table: Words) -> _Index:
     exact: dict[str, int] = {}
     raw: list[tuple[int, tuple[str, ...], bool]] = []
     words: dict[str, str] = {}
+    questions: set[int] = set()
     for i, choice in enumerate(choices):
         for text in _phrases(choice):
             standard = lex.standard(text)
             if not standard:
                 continue
+            if asks(standard):
+                questions.add(i)
             exact.setdefault(" ".join(standard), i)
             content = lex.content(standard)
             for word in content:
@@ -140,33 +162,78 @@ def _index(choices: tuple[Choice, ...], table: Words) -> _Index:
         words,
         frozenset(f for k in by_key for f in fragments(k)),
         TypoIndex(list(words) + list(by_key)),
+        AbbreviationIndex(words),
+        frozenset(questions),
     )
 
 
 def _answer_keys(
-    index: _Index, content: tuple[str, ...], fuzzy: bool = True
-) -> tuple[set[str], int]:
-    """The answer's words the question knows, and how many it does not."""
+    index: _Index,
+    content: tuple[str, ...],
+    fuzzy: bool = True,
+    denied: frozenset[str] = frozenset(),
+) -> tuple[set[str], int, set[str]]:
+    """The answer's words the question knows, how many it does not, and the known keys
+    of the `denied` words (those a negation turns around)."""
     found: set[str] = set()
     unknown = 0
+    turned: set[str] = set()
     for word in content:
         k = index.words.get(word) or _key(index, word)
         if k in index.by_key:
             found.add(k)
+            if word in denied:
+                turned.add(k)
             continue
         near = (
             index.typos.near(word) or index.typos.near(k) or _prefixed(index, word) if fuzzy else ()
         )
         known = [index.words.get(other, other) for other in near]
+        if not near and fuzzy and len(word) <= LONGEST:
+            # A vowel-less spelling (`ptgs`, `ditlpn`) read only when it is not ambiguous.
+            meant = {index.words[w] for w in index.short.expand(word)}
+            known = list(meant) if len(meant) == 1 else []
+        if not known and fuzzy and len(word) <= LONGEST:
+            known = _joined(index, word)
         known = [k for k in known if k in index.by_key]
         found.update(known)
+        if word in denied:
+            turned.update(known)
         unknown += not known and not word.isdigit()
-    return found, unknown
+    return found, unknown, turned
+
+
+_STUCK_ON = frozenset({"di", "ke", "k", "d"})
+"""Prepositions typed onto the next word: `dikantor`, `krumah`."""
+
+
+def _known(index: _Index, part: str) -> str | None:
+    found = index.words.get(part) or plain_key(part)
+    if found in index.by_key:
+        return found
+    meant = {index.words[w] for w in index.short.expand(part)} if len(part) >= 3 else set()
+    return meant.pop() if len(meant) == 1 else None
+
+
+def _joined(index: _Index, word: str) -> list[str]:
+    """The known words a typed word joins (`tunarungu`, `dikantor`, `krmh`), when only
+    one way of cutting it gives known words."""
+    found: set[tuple[str, ...]] = set()
+    for cut in range(1, len(word) - 2):
+        left, right = word[:cut], word[cut:]
+        second = _known(index, right)
+        if second is None:
+            continue
+        if left in _STUCK_ON:
+            found.add((second,))
+        elif cut >= 3 and (first := _known(index, left)) is not None:
+            found.add((first, second))
+    return list(found.pop()) if len(found) == 1 else []
 
 
 def _key(index: _Index, word: str) -> str:
     """A typed word's key; Sastrawi only for a word that could stem to a known key."""
-    if index.fragments.isdisjoint(inner(word)):
+    if len(word) > LONGEST or index.fragments.isdisjoint(inner(word)):
         return plain_key(word)
     return key(word)
 
@@ -189,12 +256,17 @@ def scores(text: str, choices: Sequence[Choice], table: Words = PLAIN) -> list[f
 
 
 def _scores(index: _Index, standard: tuple[str, ...], count: int) -> list[float]:
+    standard = untagged(standard, index.lexicon.stop)
     content = index.lexicon.content(standard)
     # An answer of stop words only ("it is me") is matched as it is, never by its typos.
-    said, unknown = _answer_keys(index, content, fuzzy=not set(content) <= index.lexicon.stop)
+    fuzzy = not set(content) <= index.lexicon.stop
+    denied = in_scope(standard, index.lexicon.stop)
+    said, unknown, turned = _answer_keys(index, content, fuzzy, denied)
     covered: dict[int, float] = {}
     for k in said:
         for number in index.by_key[k]:
+            if k in turned and not index.phrases[number].negated:
+                continue  # "bukan keluarga" says nothing for "Keluarga"
             covered[number] = covered.get(number, 0.0) + index.weight[k]
     best = [0.0] * count
     negative = negated(standard, index.lexicon.stop)
@@ -208,6 +280,11 @@ def _scores(index: _Index, standard: tuple[str, ...], count: int) -> list[float]
     # A choice that explains more of what was said is the likelier one: "laki mabok
     # tarus" is about drinking more than about the husband.
     said_weight = sum(index.weight[k] for k in said)
+    owners = [i for i, vocabulary in enumerate(index.vocabulary) if said & vocabulary]
+    if len(owners) == 1 and unknown < len(said):
+        # Every word the question knows points to one choice ("beta pi kantor sa" at
+        # "Datang ke kantor LK3"), though it says only part of a long label.
+        best[owners[0]] = max(best[owners[0]], EXCLUSIVE)
     for i, score in enumerate(best):
         if score:
             share = sum(index.weight[k] for k in said & index.vocabulary[i]) / said_weight
@@ -235,18 +312,28 @@ def understand(text: str, choices: Sequence[Choice], table: Words = PLAIN) -> Re
     if found is not None:
         return Reading("match", choices[found], confidence=1.0)
     place = position(words(text))
+    if place is None:
+        place = position(standard, index.lexicon.stop)
     if place is not None:
         if place == LAST:
             place = len(choices)
         if 1 <= place <= len(choices):
             return Reading("match", choices[place - 1], confidence=1.0)
         return NOTHING
+    number = named_number(standard)
+    rated = [c for c in choices if c.value == str(number)]
+    if rated:
+        # A rating named among other words: the number is what the family chose.
+        return Reading("match", rated[0], confidence=0.9)
     best = _scores(index, standard, len(choices))
     ranked = sorted(range(len(choices)), key=lambda i: -best[i])
     first = ranked[0]
     second = ranked[1] if len(ranked) > 1 else None
     top = best[first]
     runner = best[second] if second is not None else 0.0
+    if asks(standard) and first not in index.questions and top < QUESTION_TAKE:
+        # "datanya disimpan di mana?" asks about the data; it does not pick a choice.
+        return NOTHING
     if top >= TAKE and top - runner >= MARGIN:
         return Reading("match", choices[first], confidence=round(min(top, 1.0) * 0.9, 3))
     if second is not None and runner >= CLOSE:

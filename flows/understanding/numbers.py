@@ -33,8 +33,9 @@ _FILLERS = frozenset(
 _SUFFIXED = re.compile(r"^(?:no|nomor|nmr|ke|opsi)?(\d{1,2})(?:st|nd|rd|th)?$")
 
 
-def position(said: Sequence[str]) -> int | None:
-    """The 1-based position a message of plain words names, `LAST`, or None."""
+def position(said: Sequence[str], fillers: frozenset[str] = frozenset()) -> int | None:
+    """The 1-based position a message of plain words names, `LAST`, or None; `fillers`
+    are more words that may stand around it (the word table's stop words)."""
     found: list[int] = []
     rest: list[str] = []
     for word in said:
@@ -45,7 +46,7 @@ def position(said: Sequence[str]) -> int | None:
             found.append(_ORDINALS[word])
         elif word in _CARDINALS:
             found.append(_CARDINALS[word])
-        elif word not in _FILLERS:
+        elif word not in _FILLERS and word not in fillers:
             rest.append(word)
     if rest or not found:
         return None
@@ -54,3 +55,16 @@ def position(said: Sequence[str]) -> int | None:
     if len(set(found)) != 1:
         return None
     return found[0]
+
+
+def named_number(said: Sequence[str]) -> int | None:
+    """The one number a message names among other words (``5, really helpful``,
+    ``lumayan, empat deh``), or None when it names none or several."""
+    found = set()
+    for word in said:
+        digits = _SUFFIXED.match(word)
+        if digits:
+            found.add(int(digits.group(1)))
+        elif word in _CARDINALS:
+            found.add(_CARDINALS[word])
+    return found.pop() if len(found) == 1 else None

@@ -9,6 +9,7 @@ from functools import lru_cache
 from flows.model import Words
 from flows.understanding.stems import key
 from flows.understanding.text import words
+from flows.understanding.typos import AbbreviationIndex
 
 _DOUBLED = re.compile(r"([a-z])\1")
 
@@ -17,15 +18,54 @@ NEGATORS = frozenset({"tidak", "bukan", "jangan", "belum", "kurang"})
 and `dont` become `tidak`): "tidak setuju" must never read as "setuju"."""
 
 
-def negated(standard: tuple[str, ...], stop: frozenset[str] = frozenset()) -> bool:
-    """True when the words hold a negation; a last `ga` after two words or more (stop
-    words after it aside) is a question tag ("bisa ketemu konselor ga kak?"), not one."""
+QUESTION_WORDS = frozenset(
+    "siapa mana dimana berapa kapan kenapa mengapa bagaimana gimana "
+    "who where when why how what which".split()
+)
+"""Words that ask for something (after the word table: `sapa`, `brp`, `gmn`), so an
+answer holding one is a question of the family's own, not a pick."""
+
+
+def asks(standard: tuple[str, ...]) -> bool:
+    """True when the words ask a question of their own (``datanya disimpan di mana?``)."""
+    return not QUESTION_WORDS.isdisjoint(standard)
+
+
+def untagged(standard: tuple[str, ...], stop: frozenset[str] = frozenset()) -> tuple[str, ...]:
+    """The words without a last `ga` after two words or more (stop words after it aside):
+    a question tag ("bisa ketemu konselor ga kak?", "data saya aman gak sih?")."""
     end = len(standard)
     while end > 0 and standard[end - 1] in stop:
         end -= 1
     if end > 2 and standard[end - 1] in NEGATORS:
-        standard = standard[: end - 1]
-    return not NEGATORS.isdisjoint(standard)
+        return standard[: end - 1] + standard[end:]
+    return standard
+
+
+def negated(standard: tuple[str, ...], stop: frozenset[str] = frozenset()) -> bool:
+    """True when the words hold a negation (a question tag is not one)."""
+    return not NEGATORS.isdisjoint(untagged(standard, stop))
+
+
+SCOPE = 2
+"""How many content words after a negation it turns around."""
+_LACKING = frozenset({"ada", "punya", "dapat", "have", "has", "had", "get", "got"})
+
+
+def in_scope(standard: tuple[str, ...], stop: frozenset[str] = frozenset()) -> frozenset[str]:
+    """The content words a negation turns around, up to `SCOPE` after each one:
+    ``bukan keluarga`` denies `keluarga`; ``tidak ada uang`` denies nothing."""
+    found: set[str] = set()
+    left = 0
+    for word in standard:
+        if word in NEGATORS:
+            left = SCOPE
+        elif left == SCOPE and word in _LACKING:
+            left = 0  # "tidak dapat bansos", "seng ada doi": what is lacking is the topic
+        elif left and word not in stop:
+            found.add(word)
+            left -= 1
+    return frozenset(found)
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,14 +74,29 @@ class Lexicon:
 
     replace: dict[str, tuple[str, ...]]
     stop: frozenset[str]
+    known: frozenset[str]  # the standard words the table reads local forms as
+    short: AbbreviationIndex  # the local forms, for their vowel-less spellings
 
     def standard(self, text: str) -> tuple[str, ...]:
-        """The text's words with local forms replaced (``beta pung`` -> ``saya punya``)."""
+        """The text's words with local forms replaced (``beta pung`` -> ``saya punya``,
+        ``mksh`` -> ``terima kasih`` when the table has ``makasih``)."""
+        out: list[str] = []
+        for part in text.split("?")[:-1]:
+            # "bisa ganti jam gak? ada urusan": a `gak` before a question mark is a tag.
+            said = self._read(part)
+            out.extend(said[:-1] if len(said) > 2 and said[-1] in NEGATORS else said)
+        return tuple(out) + self._read(text.rpartition("?")[2])
+
+    def _read(self, text: str) -> tuple[str, ...]:
         out: list[str] = []
         for word in words(text):
             found = self.replace.get(word)
-            if found is None and _DOUBLED.search(word):
+            if found is None and len(word) > 3 and _DOUBLED.search(word):
+                # `bgtt`, `skrngg`; never `ttp` (tetap) read as `tp` (tapi)
                 found = self.replace.get(_DOUBLED.sub(r"\1", word))
+            if found is None and 3 <= len(word) <= 24 and word not in self.known:
+                forms = {self.replace[f] for f in self.short.expand(word)}
+                found = forms.pop() if len(forms) == 1 else None
             out.extend(found if found is not None else (word,))
         return tuple(out)
 
@@ -59,7 +114,8 @@ def lexicon(table: Words) -> Lexicon:
         for word in words(form)[:1]:
             replace[word] = tuple(words(standard))
     stop = frozenset(w for s in table.stop for w in words(s))
-    return Lexicon(replace, stop)
+    known = stop | {w for found in replace.values() for w in found}
+    return Lexicon(replace, stop, known, AbbreviationIndex(replace))
 
 
 def keys(content: tuple[str, ...]) -> tuple[str, ...]:

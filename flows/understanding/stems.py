@@ -13,6 +13,8 @@ from functools import cache, lru_cache
 from typing import Any
 
 _CACHE_SIZE = 65536
+_UNDOUBLE = frozenset(c * 2 for c in "bdgmnprt")
+"""Doubled before -ing or -ed only to spell it: chatting, stopped (not calling)."""
 _AFFIXED = re.compile(r"^(?:me|di|be|te|pe|ke|se)|(?:kan|an|i|nya|lah|kah|ku|mu|pun)$")
 
 
@@ -49,7 +51,10 @@ def plain_key(word: str) -> str:
         word = word[:-1]
     for suffix, shortest in (("ing", 6), ("ment", 8), ("ed", 6), ("ly", 6)):
         if len(word) >= shortest and word.endswith(suffix):
-            return word[: -len(suffix)]
+            stem = word[: -len(suffix)]
+            if suffix in ("ing", "ed") and stem[-2:] in _UNDOUBLE:
+                stem = stem[:-1]  # chatting, stopped
+            return stem
     return word
 
 

@@ -1,4 +1,5 @@
-"""One-typo tolerance: the known words one edit away from a typed word of 5+ letters."""
+"""Typos: the known words one edit away from a typed word of 5+ letters, and the
+known words a vowel-less spelling stands for (``kntor``, ``ptgs``)."""
 
 from __future__ import annotations
 
@@ -54,3 +55,65 @@ class TypoIndex:
         for deleted in _deletes(typed):
             found.update(self._index.get(deleted, ()))
         return tuple(sorted(w for w in found if w != typed and one_edit(typed, w)))
+
+
+_VOWELS = frozenset("aeiou")
+_DI = "di"
+_SUFFIXES = ("nya", "ny", "kn", "in")
+
+
+def skeleton(word: str) -> str:
+    """The consonants a hurried typist keeps: the first letter, then no vowels, `ng` as
+    `g`, no doubled letters (``kantor``/``kntor`` -> ``kntr``, ``minggu``/``mggu`` -> ``mg``)."""
+    kept = word[:1] + "".join(ch for ch in word[1:] if ch not in _VOWELS)
+    kept = kept.replace("ng", "g")
+    return "".join(ch for i, ch in enumerate(kept) if i == 0 or ch != kept[i - 1])
+
+
+def _subsequence(short: str, long: str) -> bool:
+    letters = iter(long)
+    return all(ch in letters for ch in short)
+
+
+def abbreviates(typed: str, known: str) -> bool:
+    """True when `typed` is `known` with letters (mostly vowels) left out: ``jnji`` for
+    ``janji``. A word that keeps two vowels or more must drop at least two letters, so
+    that ``bisa`` is never read as ``biasa``."""
+    if len(typed) < 2 or len(typed) >= len(known) or typed[0] != known[0]:
+        return False
+    vowels = sum(ch in _VOWELS for ch in typed)
+    if vowels > 1 and len(known) - len(typed) < 2:
+        return False
+    shape = skeleton(typed)
+    return len(shape) >= 2 and shape == skeleton(known) and _subsequence(typed, known)
+
+
+class AbbreviationIndex:
+    """Known words by their skeletons, to read vowel-less forms (``ptgs``, ``ditlpn``)."""
+
+    __slots__ = ("_index",)
+
+    def __init__(self, vocabulary: Iterable[str]) -> None:
+        index: dict[str, set[str]] = {}
+        for word in vocabulary:
+            if len(word) >= 3 and word.isalpha():
+                index.setdefault(skeleton(word), set()).add(word)
+        self._index = {k: tuple(sorted(v)) for k, v in index.items()}
+
+    def expand(self, typed: str) -> tuple[str, ...]:
+        """The known words `typed` abbreviates, also without a `di-` or a suffix
+        (``btlkn`` -> ``batal``); more than one when it is ambiguous (``bln``)."""
+        if not typed.isalpha() or len(typed) < 2:
+            return ()
+        forms = [typed]
+        single = "".join(ch for i, ch in enumerate(typed) if i == 0 or ch != typed[i - 1])
+        if single != typed:
+            forms.append(single)  # stjuu
+        if typed.startswith(_DI) and len(typed) > 4:
+            forms.append(typed[2:])
+        forms += [f[: -len(s)] for f in tuple(forms) for s in _SUFFIXES if f.endswith(s)]
+        for form in forms:
+            found = [w for w in self._index.get(skeleton(form), ()) if abbreviates(form, w)]
+            if found:
+                return tuple(found)
+        return ()

@@ -9,7 +9,7 @@ from flows.understanding import read_answer, understand
 from flows.understanding.numbers import LAST, position
 from flows.understanding.stems import fragments, inner, key
 from flows.understanding.text import words
-from flows.understanding.typos import one_edit
+from flows.understanding.typos import AbbreviationIndex, abbreviates, one_edit
 
 WORDS = Words(
     replace=(("beta", "saya"), ("pung", "punya"), ("laki", "suami"), ("mo", "mau"),
@@ -65,6 +65,15 @@ MENU = (
         ("I want to see a counsellor", "book"),
         ("privasinya gimana", "privacy"),
         ("DARURAT!!!", "urgent"),
+        # vowel-less spellings of a phrase's words and of the table's local forms
+        ("dtg ke kntor", "book"),
+        ("mo bkin jnji", "book"),
+        ("bt mo crt soal bt pung laki", "talk"),
+        # words typed together: a preposition stuck on, a compound written as one
+        ("dtg dikantor", "book"),
+        ("jambuka kantor", "info"),
+        # a position among the word table's stop words
+        ("yang nomor tiga saya mau", "book"),
     ],
 )
 def test_a_typed_answer_picks_the_choice_it_means(text: str, meant: str) -> None:
@@ -73,9 +82,37 @@ def test_a_typed_answer_picks_the_choice_it_means(text: str, meant: str) -> None
     assert 0.0 < reading.confidence <= 1.0
 
 
-@pytest.mark.parametrize("text", ["halo", "makasih kak", "ini robot ya?", "", "??", "7", "keenam"])
+@pytest.mark.parametrize(
+    "text",
+    ["halo", "makasih kak", "ini robot ya?", "", "??", "7", "keenam",
+     "kantornya di mana?", "who can see my data?",  # questions of the family's own
+     "konsultasi" * 40],  # no word at all: never stemmed, split or expanded
+)  # fmt: skip
 def test_an_answer_that_fits_no_choice_is_not_understood(text: str) -> None:
     assert understand(text, MENU, WORDS).kind == "none"
+
+
+RATING = tuple(
+    choice(str(n), label, label)
+    for n, label in enumerate(["buruk", "kurang", "cukup", "membantu", "sangat membantu"], 1)
+)
+SINCE = (choice("days", "Beberapa hari", "A few days"), choice("months", "Bulan", "Months"))
+
+
+@pytest.mark.parametrize(
+    ("text", "choices", "meant"),
+    [
+        ("5, really helpful", RATING, "5"),
+        ("cukup membantu, empat deh", RATING, "4"),
+        ("dua saja", RATING, "2"),
+        ("3 bulan", SINCE, "months"),  # no choice is worth three: read by its words
+    ],
+)
+def test_a_number_named_among_words_is_the_rating(
+    text: str, choices: tuple[Choice, ...], meant: str
+) -> None:
+    reading = understand(text, choices, WORDS)
+    assert reading.choice is not None and reading.choice.value == meant
 
 
 @pytest.mark.parametrize(
@@ -146,6 +183,32 @@ def test_one_typo_is_forgiven(typed: str, known: str, near: bool) -> None:
 
 
 @pytest.mark.parametrize(
+    ("typed", "known", "meant"),
+    [("kntor", "kantor", True), ("jnji", "janji", True), ("mggu", "minggu", True),
+     ("skrg", "sekarang", True), ("prstjuan", "persetujuan", True),
+     ("stju", "setuju", True),
+     ("bisa", "biasa", False),  # two vowels kept and one dropped: a word of its own
+     ("kantor", "kantor", False), ("ktnor", "kantor", False), ("jnji", "jinak", False)],
+)  # fmt: skip
+def test_a_vowel_less_spelling_abbreviates_its_word(typed: str, known: str, meant: bool) -> None:
+    assert abbreviates(typed, known) is meant
+
+
+@pytest.mark.parametrize(
+    ("typed", "found"),
+    [("ditlpn", ("telepon",)), ("btlkn", ("batal",)), ("ptgs", ("petugas",)),
+     ("bln", ("balon", "bulan")),  # the matcher takes neither
+     ("ptgss", ("petugas",)),  # a doubled last letter
+     ("telepon", ())],
+)  # fmt: skip
+def test_abbreviations_are_expanded_without_di_or_a_suffix(
+    typed: str, found: tuple[str, ...]
+) -> None:
+    index = AbbreviationIndex(["telepon", "batal", "petugas", "bulan", "balon"])
+    assert index.expand(typed) == found
+
+
+@pytest.mark.parametrize(
     ("typed", "known"),
     [
         ("dipukul", "pukul"),
@@ -155,6 +218,8 @@ def test_one_typo_is_forgiven(typed: str, known: str, near: bool) -> None:
         ("talking", "talk"),
         ("harassed", "harass"),
         ("alamatnya", "alamat"),
+        ("chatting", "chat"),  # a letter doubled only to spell -ing
+        ("calling", "call"),
     ],
 )
 def test_words_are_compared_by_their_stems(typed: str, known: str) -> None:
@@ -201,10 +266,78 @@ def test_a_negation_is_never_read_as_its_opposite(text: str, meant: str | None) 
     assert (reading.choice.value if reading.choice else None) == meant
 
 
+WHO = (
+    choice("family", "Keluarga", "Family"),
+    choice("other", "Orang lain", "Someone else", ("teman",)),
+)
+LANGUAGE = (
+    choice("id", "Bahasa Indonesia", "Indonesian"),
+    choice("en", "English", "English", ("inggris",)),
+)
+MONEY = (choice("money", "Ekonomi", "Money", ("uang",)), choice("other", "Lainnya", "Other"))
+
+
+@pytest.mark.parametrize(
+    ("text", "choices", "meant"),
+    [
+        ("teman saya, bukan keluarga", WHO, "other"),
+        ("i dont read indonesian well", LANGUAGE, None),  # never "Indonesian"
+        ("saya seng bisa inggris", LANGUAGE, None),
+        ("seng ada uang", MONEY, "money"),  # what is lacking is the topic
+    ],
+)
+def test_a_negation_denies_the_words_after_it(
+    text: str, choices: tuple[Choice, ...], meant: str | None
+) -> None:
+    reading = understand(text, choices, NEGATING)
+    assert (reading.choice.value if reading.choice else None) == meant
+
+
+MODES = (
+    choice("kantor", "Datang ke kantor LK3", "At the LK3 office"),
+    choice("telepon", "Lewat telepon", "By phone"),
+    choice("chat", "Lewat chat di sini", "By chat, here"),
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "meant"),
+    [
+        ("kantor", "kantor"),  # all the words it knows are one choice's
+        ("telepon kantor", None),  # two choices' words
+        ("kantor pergi", None),  # as many words it does not know as it knows
+    ],
+)
+def test_a_choice_that_alone_knows_the_words_is_taken(text: str, meant: str | None) -> None:
+    reading = understand(text, MODES, NEGATING)
+    assert (reading.choice.value if reading.choice else None) == meant
+
+
 def test_a_last_ga_is_a_question_tag_not_a_negation() -> None:
     menu = (choice("book", "Buat janji", "Book", ("booking",)), choice("info", "Info", "Info"))
     reading = understand("bisa booking jadwal ga kak", menu, NEGATING)
     assert reading.choice is not None and reading.choice.value == "book"
+
+
+def test_a_question_tag_never_picks_the_choice_that_says_no() -> None:
+    menu = (choice("see", "Lihat data", "See my data"), choice("back", "Kembali", "Back", ("gak",)))
+    assert understand("data saya aman gak kak", menu, NEGATING).choice != menu[1]
+
+
+def test_a_negation_before_a_question_mark_is_a_tag() -> None:
+    times = (
+        choice("keep", "Tetap", "Keep", ("tidak usah diganti",)),
+        choice("change", "Ganti", "Change"),
+    )
+    assert understand("bisa ganti jam gak? ada urusan", times, NEGATING).choice == times[1]
+    assert understand("gak?", times, NEGATING).choice != times[1]
+
+
+def test_a_short_word_with_a_doubled_letter_is_not_squeezed_into_another() -> None:
+    table = Words(replace=(("tp", "tapi"), ("bgt", "sekali")))
+    keep = (choice("keep", "Tetap", "Keep it"), choice("change", "Ganti jam", "Change"))
+    assert understand("ttp", keep, table).choice == keep[0]  # tetap, not tapi
+    assert understand("ganti bgtt", keep, table).choice == keep[1]
 
 
 FAMILY = (

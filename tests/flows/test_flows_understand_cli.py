@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Mapping
 from itertools import count
 from pathlib import Path
 
 import pytest
 
 from flows import cli
+from flows.engine import Option
 from flows.library import FlowLibrary
 from flows.loader import bundled_library_dir, load_library
+from flows.model import Value
 from flows.understanding.evaluation import AnswerFileError, evaluate, parse_answers
 
 DEV = Path(__file__).parent / "data" / "typed_answers_dev.tsv"
@@ -115,3 +118,28 @@ def test_a_blind_set_can_be_measured_without_reading_its_misses(
     for path in blind:
         for line in path.read_text("utf-8").splitlines()[1:4]:
             assert line.split("\t")[3] not in printed
+
+
+LABELS = {"id": ("Datang ke kantor", "Lewat telepon"), "en": ("At the office", "By phone")}
+
+
+def modes(name: str, variables: Mapping[str, Value], language: str) -> list[Option]:
+    if name != "booking_modes":
+        return []
+    return [Option(v, s) for v, s in zip(("kantor", "telepon"), LABELS[language], strict=True)]
+
+
+@pytest.mark.parametrize(
+    ("line", "got"),
+    [
+        ("booking.ask_mode\tkantor\tstandard\tdatang ke kantor", "kantor"),
+        ("booking.ask_mode\ttelepon\tenglish\tby phone please", "telepon"),
+        ("booking.ask_mode\ttelepon\tambon\tby phone please", "-"),  # shown in Indonesian
+        ("booking.ask_mode\tlater\tstandard\tnanti saja", "later"),  # the flow's own choice
+    ],
+)
+def test_host_options_are_measured_in_the_language_of_the_answer(
+    bundled: FlowLibrary, line: str, got: str
+) -> None:
+    figures = evaluate(bundled, parse_answers([line]), lambda: 0.0, options=modes)
+    assert [r.got for r in figures.results] == [got]

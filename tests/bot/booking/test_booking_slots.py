@@ -13,7 +13,7 @@ from bot.booking.calendar import closed_days, national_holidays
 from bot.booking.reminders import reminder_reply, reminders_for
 from bot.booking.slots import Slot, SlotRules, candidates, day_grid, free_slots, start_times
 from bot.booking.timefmt import format_day, format_when, weekday_number
-from bot.booking.view import SOONEST, BookingView, parse_slot, slot_value
+from bot.booking.view import SOONEST, BookingView, all_modes, parse_slot, slot_value
 from bot.config import BookingSettings
 from bot.core.texts import BotTexts
 from storage.booking.records import Booking, BookingSnapshot, Closure, WeeklyHours
@@ -296,6 +296,25 @@ def test_only_modes_with_a_free_time_are_offered() -> None:
         ("kantor", "At the LK3 office"),
         ("telepon", "By phone"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("name", "language", "offered"),
+    [
+        (
+            "booking_modes",
+            "id",
+            [("kantor", "Datang ke kantor LK3"), ("chat", "Lewat chat di sini")],
+        ),
+        ("booking_modes", "en", [("kantor", "At the LK3 office"), ("chat", "By chat, here")]),
+        ("booking_days", "id", []),
+    ],
+)
+def test_all_modes_offers_the_configured_modes_as_the_bot_labels_them(
+    name: str, language: str, offered: list[tuple[str, str]]
+) -> None:
+    source = all_modes(("kantor", "chat", "teleport"), BotTexts.bundled())
+    assert [(o.value, o.label) for o in source(name, {}, language)] == offered
 
 
 def test_no_counsellor_hours_means_no_modes_at_all() -> None:
