@@ -46,6 +46,7 @@ ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
 AUTH_TOKEN = "fedcba9876543210fedcba9876543210"
 SENDER = "whatsapp:+14155238886"  # the Twilio sandbox's number
 API = "/2010-04-01/Accounts"
+KEEPALIVE_SECONDS = 2.0
 ERRORS = {
     "rate_limited": (429, 20429, "Too Many Requests"),
     "server_error": (500, 20500, "Internal Server Error"),
@@ -158,7 +159,12 @@ class FakeTwilio:
                 await self._task
             await asyncio.sleep(0.005)
         self.port = self._server.servers[0].sockets[0].getsockname()[1]
-        self._client = httpx.AsyncClient(timeout=30.0)
+        # Connections are let go well before the bot's server closes idle ones (uvicorn:
+        # 5 s), as Twilio's are: reusing one the server is closing at that very moment
+        # fails the post with a reset that no real webhook would see.
+        self._client = httpx.AsyncClient(
+            timeout=30.0, limits=httpx.Limits(keepalive_expiry=KEEPALIVE_SECONDS)
+        )
 
     async def stop(self) -> None:
         self._release.set()
