@@ -32,7 +32,7 @@ from bot.flowhost.shelf import FlowShelf
 from bot.handoff import delivery as handoff_delivery
 from bot.handoff.desk import CaseCommands, CounsellorDesk
 from bot.handoff.escalation import EscalationJob
-from bot.handoff.relay import HeldCaseRelay
+from bot.handoff.handlers import HeldCaseRelay, StaffDesk
 from bot.handoff.service import Handoff
 from bot.privacy.retention import RetentionJob
 from bot.privacy.worker import PrivacyWorker
@@ -184,7 +184,7 @@ class App:
         # The turn handlers, in order: counsellors' own messages (before the crisis
         # check), a family whose case a counsellor holds, then the flows.
         desk = CounsellorDesk(store, texts, config, clock, CaseCommands(store, handoff))
-        pipeline.add_handler(desk)
+        pipeline.add_handler(StaffDesk(desk))
         pipeline.add_handler(HeldCaseRelay(handoff))
         flow_turns = FlowTurns(
             store=store,

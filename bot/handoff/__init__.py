@@ -10,6 +10,8 @@ A case's life (storage.handoff holds it; each arrow is one transaction)::
 
     service     `Handoff`: take, release, close, relay, copy, note, refer; the family's
                 turn while a counsellor holds their case (`family_turn`)
+    handlers    the two turn handlers it adds to the pipeline: the staff desk (before
+                the crisis check) and the held-case relay (after it)
     desk        the counsellor desk: /link, /help, /jadwal, case commands, take presses
     escalation  the background job: alerts for waiting cases, re-alerts, widening
     alerts      how an alert or a digest of several reads, and its take buttons

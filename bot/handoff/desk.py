@@ -28,7 +28,6 @@ from zoneinfo import ZoneInfo
 
 from bot.booking.schedule import format_schedule, schedule_for
 from bot.config import Config
-from bot.core.handlers import Handled, Turn
 from bot.core.texts import BotTexts
 from bot.core.turns import PRIORITY_ROUTINE, Reply, TurnPlan, empty_state
 from bot.handoff.alerts import TAKE_PREFIX
@@ -39,7 +38,7 @@ from storage.handoff.schema import OUTCOMES, REFERRALS
 from storage.records import InboxRow, StaffMember
 from storage.store import Store
 
-__all__ = ["LINK_ATTEMPTS_PER_HOUR", "CaseCommands", "CounsellorDesk", "is_take_press"]
+__all__ = ["LINK_ATTEMPTS_PER_HOUR", "CaseCommands", "CounsellorDesk", "is_link", "is_take_press"]
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +53,13 @@ QUEUE_LINES = 15
 
 
 def is_take_press(row: InboxRow) -> bool:
+    """A counsellor's "Ambil kasus" button under an alert."""
     return row.kind == "choice" and row.text.startswith(TAKE_PREFIX)
+
+
+def is_link(row: InboxRow) -> bool:
+    """A `/link CODE` command, by which a staff member links this chat."""
+    return row.kind == "text" and _LINK.fullmatch(row.text.strip()) is not None
 
 
 def split_command(text: str) -> tuple[str, str]:
@@ -249,13 +254,8 @@ LINK_ATTEMPTS_PER_HOUR = 10
 
 
 class CounsellorDesk:
-    """Plans the reply to `/link` and to anything a linked staff member sends.
-
-    The pipeline's first turn handler: it runs before the crisis check, since a
-    counsellor's words are never a family's.
-    """
-
-    checked = False
+    """Plans the reply to `/link` and to anything a linked staff member sends
+    (the pipeline reaches it through `handlers.StaffDesk`)."""
 
     def __init__(
         self,
@@ -271,14 +271,6 @@ class CounsellorDesk:
         self._config = config
         self._clock = clock
         self._misses: dict[int, list[datetime]] = {}
-
-    def goes_first(self, kind: str, text: str) -> bool:
-        """A take press goes first, like a crisis: a counsellor is waiting on it."""
-        return kind == "choice" and text.startswith(TAKE_PREFIX)
-
-    async def handle(self, turn: Turn) -> Handled | None:
-        plan = await self.plan(turn.row, turn.state, staff=turn.staff)
-        return None if plan is None else Handled(plan)
 
     async def plan(
         self, row: InboxRow, state: SessionState | None, *, staff: bool = True

@@ -15,8 +15,9 @@ from functools import lru_cache
 from bot.safety.lexicon import Lexicon
 from bot.safety.normalise import BIG_NUMBER, NUMBER, Piece, pieces
 from bot.safety.stemming import is_indonesian, stem
-from bot.safety.typos import TypoIndex, colloquial_bases
+from bot.safety.typos import MIN_TYPED, colloquial_bases
 from bot.safety.words import BLANK, Token, forms_of
+from flows.understanding.typos import TypoIndex
 
 _RUN_OF_TWO_OR_MORE = re.compile(r"(.)\1+")
 _RUN_OF_THREE_OR_MORE = re.compile(r"(.)\1{2,}")
@@ -63,7 +64,7 @@ class Analyser:
         self._lexicon = lexicon
         self._longest = lexicon.longest_word
         self._cached = lru_cache(maxsize=_CACHE_SIZE)(self._analyse_word)
-        self._typos = TypoIndex(lexicon.words_of(TYPO_LISTS))
+        self._typos = TypoIndex(lexicon.words_of(TYPO_LISTS), min_typed=MIN_TYPED)
 
     def _word(self, piece: Piece) -> tuple[Token, ...]:
         # Real words are short; a very long "word" is noise or an attack, and caching

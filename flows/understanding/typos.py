@@ -35,9 +35,11 @@ def one_edit(typed: str, known: str) -> bool:
 class TypoIndex:
     """Known words by their one-letter deletions, so a lookup costs a few dict probes."""
 
-    __slots__ = ("_index",)
+    __slots__ = ("_index", "_min_typed")
 
-    def __init__(self, vocabulary: Iterable[str]) -> None:
+    def __init__(self, vocabulary: Iterable[str], *, min_typed: int = MIN_LETTERS) -> None:
+        """`min_typed`: the shortest typed word guessed at (known words need 5+ letters)."""
+        self._min_typed = min_typed
         index: dict[str, set[str]] = {}
         for word in vocabulary:
             if len(word) < MIN_LETTERS or not word.isalpha():
@@ -48,8 +50,8 @@ class TypoIndex:
         self._index = {k: tuple(sorted(v)) for k, v in index.items()}
 
     def near(self, typed: str) -> tuple[str, ...]:
-        """Known words within one edit of `typed` (none for words under 5 letters)."""
-        if len(typed) < MIN_LETTERS or not typed.isalpha():
+        """Known words within one edit of `typed` (none for words under `min_typed` letters)."""
+        if len(typed) < self._min_typed or not typed.isalpha():
             return ()
         found: set[str] = set(self._index.get(typed, ()))
         for deleted in _deletes(typed):

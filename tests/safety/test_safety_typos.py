@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from bot.safety.stemming import is_indonesian
-from bot.safety.typos import TypoIndex, colloquial_bases, within_one_edit
+from bot.safety.typos import MIN_TYPED, colloquial_bases
+from flows.understanding.typos import TypoIndex, one_edit
 
 
 @pytest.mark.parametrize(
@@ -41,11 +42,11 @@ def test_colloquial_verbs_lead_back_to_their_base(typed: str, base: str) -> None
 def test_one_edit_means_one_letter_added_dropped_changed_or_swapped(
     typed: str, known: str, near: bool
 ) -> None:
-    assert within_one_edit(typed, known) is near
+    assert one_edit(typed, known) is near
 
 
 def test_the_index_finds_only_long_words_one_typo_away() -> None:
-    index = TypoIndex(["bunuh", "gantung", "mati", "pukul"])
+    index = TypoIndex(["bunuh", "gantung", "mati", "pukul"], min_typed=MIN_TYPED)
     assert index.near("bunih") == ("bunuh",)
     assert index.near("gantong") == ("gantung",)
     assert index.near("mato") == ()  # words under five letters are never guessed at
