@@ -37,8 +37,8 @@ from bot.handoff.service import Handoff
 from bot.privacy.retention import RetentionJob
 from bot.privacy.worker import PrivacyWorker
 from bot.safety import Classifier
-from flows.engine import ChannelCaps
 from flows.errors import FlowSetError
+from flows.exchange import ChannelCaps
 from flows.library import FlowLibrary
 from flows.loader import bundled_library_dir, load_library
 from storage.crypto.keys import KeyRing, generate_key_file

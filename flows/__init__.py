@@ -6,8 +6,9 @@ touch the file system. Errors: see `flows.errors`.
 
 from __future__ import annotations
 
-from flows.engine import (
-    MAX_STEPS,
+from flows.engine import MAX_STEPS, step
+from flows.errors import FlowsError, FlowSetError, Problem, StateError, UnknownFlowError
+from flows.exchange import (
     ChannelCaps,
     Context,
     Effect,
@@ -17,9 +18,7 @@ from flows.engine import (
     Option,
     Output,
     Turn,
-    step,
 )
-from flows.errors import FlowsError, FlowSetError, Problem, StateError, UnknownFlowError
 from flows.library import FlowLibrary
 from flows.loader import DEFAULT_CONTEXT_KEYS, bundled_library_dir, load_library
 from flows.state import Frame, SessionState

@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from flows.engine import OptionSource, no_options
 from flows.errors import FlowSetError, TranscriptError
+from flows.exchange import OptionSource, no_options
 from flows.library import FlowLibrary
 from flows.loader import load_library
 from flows.mermaid import flowchart

@@ -11,14 +11,29 @@ goes on; nothing here raises on any input.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Literal
 
 from flows import placeholders
 from flows.checker import split_ref
 from flows.errors import UnknownFlowError
+from flows.exchange import (
+    Context,
+    Effect,
+    FlowError,
+    Input,
+    Message,
+    Option,
+    Turn,
+)
+from flows.fallbacks import (
+    DEFAULT_TEXTS,
+    LABEL_SUFFIX,
+    MAYBE_SUFFIX,
+    PERSON,
+    PERSON_WORDS,
+    SHOWN_SUFFIX,
+)
 from flows.library import FlowLibrary
 from flows.matching import match_command, match_value, normalize
 from flows.model import Choice, Flow, Node, ScoreAction, Text, Value
@@ -34,140 +49,6 @@ MAX_DEPTH = 8
 MAX_ANSWER_CHARS = 1000
 """A free-text answer is stored up to this length, so state stays small."""
 MISSES_BEFORE_STUCK = 2
-LABEL_SUFFIX = ":label"
-"""A host option's label is kept as variable `VAR:label`, so `{answers.VAR}` can show it."""
-SHOWN_SUFFIX = ":shown"
-"""The host options a question showed, kept (as JSON) until it is answered: a typed
-`2` means the second line the person saw, even if the host's list changed since."""
-MAYBE_SUFFIX = ":maybe"
-"""The two choices of a close call ("Did you mean A or B?"), kept (as JSON) until the
-next answer: a typed `1` or `yang pertama` then means A."""
-PERSON = "_person"
-"""The value of the "Talk to a person" option offered with a question missed twice."""
-PERSON_WORDS = ("petugas", "konselor", "orang", "manusia", "person", "human", "staff", "counsellor")
-DEFAULT_TEXTS = {
-    "person": Text((("id", "Bicara dengan petugas"), ("en", "Talk to a person"))),
-    "did_you_mean": Text(
-        (
-            ("id", "Maksud Anda *{first}* atau *{second}*?"),
-            ("en", "Did you mean *{first}* or *{second}*?"),
-        )
-    ),
-    "stuck_reask": Text(
-        (
-            ("id", "Maaf, saya masih belum mengerti. Silakan pilih salah satu jawaban."),
-            ("en", "Sorry, I still do not understand. Please pick one of the answers."),
-        )
-    ),
-}
-"""Texts the engine says when globals.toml does not set them."""
-
-
-@dataclass(frozen=True, slots=True)
-class ChannelCaps:
-    buttons: bool = False  # the channel can show choice buttons
-    max_choices: int = 10
-
-
-OptionSource = Callable[[str, Mapping[str, Value], str], Sequence["Option"]]
-"""The host's options for a named set, given the conversation's variables and language.
-
-It must be a pure function of its arguments (the host loads what it needs first),
-so that the engine stays pure: `booking_times` depends on `booking_day`, chosen
-earlier in the very same turn.
-"""
-
-
-def no_options(name: str, variables: Mapping[str, Value], language: str) -> tuple[Option, ...]:
-    """The default source: the host offers nothing (a question goes to its `when_empty`)."""
-    return ()
-
-
-def static_options(sets: Mapping[str, Sequence[Option]]) -> OptionSource:
-    """A source that always offers the same options per set (transcripts and tests)."""
-
-    def source(name: str, variables: Mapping[str, Value], language: str) -> Sequence[Option]:
-        return tuple(sets.get(name, ()))
-
-    return source
-
-
-@dataclass(frozen=True, slots=True)
-class Context:
-    now: datetime  # aware datetime, passed in; the engine never reads a clock
-    channel: ChannelCaps
-    values: Mapping[str, str]  # office_name, office_address, office_hours, hotlines, ...
-    default_language: str = "id"
-    options: OptionSource = no_options  # for `ask.choices_from`
-
-
-@dataclass(frozen=True, slots=True)
-class Input:
-    """One thing that happened: a start, a text, a pressed button, or an interrupt.
-
-    `start` begins the entry flow afresh (vars and language kept; `text` is the
-    deep-link parameter, stored as `start_param`). `interrupt` pushes `flow` on top
-    of the conversation (at its start, or at `node`, one of the flow's declared
-    `entries`); when it ends (`end = true`) the interrupted question is asked
-    again. Any input to an ended conversation starts the entry flow first and is
-    not taken as an answer (a command word still works).
-    """
-
-    kind: Literal["start", "text", "choice", "interrupt"]
-    text: str = ""
-    choice: str = ""
-    flow: str = ""
-    node: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class Option:
-    value: str  # the button payload / stored answer
-    label: str  # rendered in the session language
-
-
-@dataclass(frozen=True, slots=True)
-class Message:
-    text: str
-    options: tuple[Option, ...] = ()  # the host renders buttons or a numbered list
-
-
-@dataclass(frozen=True, slots=True)
-class Effect:
-    name: str
-    params: tuple[tuple[str, str], ...] = ()  # placeholders already rendered
-
-    def param(self, key: str, default: str = "") -> str:
-        for name, value in self.params:
-            if name == key:
-                return value
-        return default
-
-
-@dataclass(frozen=True, slots=True)
-class FlowError:
-    code: str  # missing_placeholder, step_limit, version_missing, unknown_flow, ...
-    where: str  # file, node and path; never a person's text
-
-
-Output = Message | Effect | FlowError
-
-
-@dataclass(frozen=True, slots=True)
-class Turn:
-    state: SessionState
-    outputs: tuple[Output, ...]
-    steps: int = 0  # nodes entered in this turn (never more than MAX_STEPS)
-    visited: tuple[tuple[str, str], ...] = ()  # (flow id, node id) entered, in order
-
-    def messages(self) -> tuple[Message, ...]:
-        return tuple(o for o in self.outputs if isinstance(o, Message))
-
-    def effects(self) -> tuple[Effect, ...]:
-        return tuple(o for o in self.outputs if isinstance(o, Effect))
-
-    def errors(self) -> tuple[FlowError, ...]:
-        return tuple(o for o in self.outputs if isinstance(o, FlowError))
 
 
 def step(library: FlowLibrary, state: SessionState | None, inp: Input, ctx: Context) -> Turn:

@@ -52,7 +52,9 @@ from pathlib import Path
 from typing import Any
 
 from flows import tomlwriter
-from flows.engine import (
+from flows.engine import step
+from flows.errors import TranscriptError
+from flows.exchange import (
     ChannelCaps,
     Context,
     Effect,
@@ -61,9 +63,7 @@ from flows.engine import (
     Option,
     Output,
     static_options,
-    step,
 )
-from flows.errors import TranscriptError
 from flows.library import FlowLibrary
 from flows.model import Value
 from flows.state import SessionState

@@ -9,7 +9,7 @@ from __future__ import annotations
 from bot.booking import BOOKING_EFFECTS
 from bot.core.effects import PlanDraft, register
 from bot.core.turns import Reply
-from flows.engine import Effect
+from flows.exchange import Effect
 
 __all__ = ["booking_change", "offer_slots"]
 

@@ -20,7 +20,7 @@ from bot.booking.view import BookingView, Decision
 from bot.config import Config
 from bot.core.texts import BotTexts
 from bot.safety import Assessment, Level
-from flows.engine import Effect, Input, Option
+from flows.exchange import Effect, Input, Option
 from flows.library import FlowLibrary
 from flows.model import Value
 from storage.records import URGENCIES, CaseOpen, InboxRow

@@ -24,7 +24,7 @@ from bot.channels.base import Channel, Outbound, Template
 from bot.config import Config
 from bot.core.outbox import OutboxSender
 from bot.core.texts import BotTexts
-from flows.engine import Input
+from flows.exchange import Input
 from flows.matching import normalize
 from storage.booking.records import REF_KIND, Booking, Reminder
 from storage.records import NewOutbound, OutboxRef, OutboxRow

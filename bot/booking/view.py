@@ -19,7 +19,7 @@ from bot.booking.slots import Slot, SlotRules, candidates, free_slots, start_tim
 from bot.booking.timefmt import format_day, format_when
 from bot.config import BookingSettings
 from bot.core.texts import BotTexts
-from flows.engine import Effect, Option, OptionSource
+from flows.exchange import Effect, Option, OptionSource
 from flows.model import Value
 from storage.booking.records import (
     MODES,

@@ -42,8 +42,9 @@ from bot.flowhost.turn import (
     withdrawn,
 )
 from bot.safety import Assessment, Level
-from flows.engine import Context, Effect, FlowError, Input, Message, Option, step
+from flows.engine import step
 from flows.errors import StateError
+from flows.exchange import Context, Effect, FlowError, Input, Message, Option
 from flows.library import FlowLibrary
 from flows.state import SessionState
 

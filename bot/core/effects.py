@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from bot.core.turns import Rated, Reply
-from flows.engine import Context, Effect, FlowError
+from flows.exchange import Context, Effect, FlowError
 from flows.state import SessionState
 from storage.records import CaseOpen, ConsentRecord
 

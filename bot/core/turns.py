@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from flows.engine import Effect, FlowError
+from flows.exchange import Effect, FlowError
 from flows.state import SessionState
 from storage.privacy.audit import AuditEntry
 from storage.records import CaseOpen, ConsentRecord

@@ -20,7 +20,7 @@ from bot.flowhost.ratings import rating_write
 from bot.flowhost.turn import plan_turn
 from bot.privacy.export import fulfil_export
 from bot.safety import Assessment, Level
-from flows.engine import ChannelCaps, Context
+from flows.exchange import ChannelCaps, Context
 from flows.library import FlowLibrary
 from flows.state import SessionState
 from storage.booking.records import BookingOp

@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 from bot.core.effects import PlanDraft, register
 from bot.core.turns import Rated
-from flows.engine import Effect, FlowError
+from flows.exchange import Effect, FlowError
 from flows.state import SessionState
 from storage.flowhost.ratings import RATINGS, NewRating
 from storage.records import URGENCIES

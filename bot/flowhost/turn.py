@@ -19,7 +19,8 @@ from bot.flowhost import ratings
 from bot.handoff import effects as handoff_effects
 from bot.privacy import effects as privacy_effects
 from bot.safety import Assessment, Level
-from flows.engine import Context, Effect, FlowError, Input, Message, step
+from flows.engine import step
+from flows.exchange import Context, Effect, FlowError, Input, Message
 from flows.library import FlowLibrary
 from flows.matching import match_command
 from flows.state import SessionState

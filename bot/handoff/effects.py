@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from bot.core.effects import PlanDraft, register
-from flows.engine import Effect, FlowError
+from flows.exchange import Effect, FlowError
 from storage.records import URGENCIES, CaseOpen
 
 __all__ = ["open_case", "wants_a_person"]

@@ -43,7 +43,8 @@ from bot.core.turns import (
 )
 from bot.flowhost.ratings import with_ticket
 from bot.safety import Assessment, Level
-from flows.engine import ChannelCaps, Context, Input, Message, step
+from flows.engine import step
+from flows.exchange import ChannelCaps, Context, Input, Message
 from flows.library import FlowLibrary
 from flows.state import SessionState
 from storage.handoff.records import (

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from bot.core.effects import PlanDraft, register
-from flows.engine import Effect, FlowError
+from flows.exchange import Effect, FlowError
 from storage.records import ConsentRecord
 
 __all__ = ["delete_data", "export_data", "quick_exit", "record_consent", "withdraw_consent"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from flows.engine import OptionSource, no_options
+from flows.exchange import OptionSource, no_options
 from flows.library import FlowLibrary
 from flows.model import Choice, Text
 from flows.understanding.matcher import Reading, read_answer

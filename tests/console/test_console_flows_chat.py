@@ -26,7 +26,7 @@ from bot.console.draft_chat import MAX_LINES, Chat, ChatSeal, ChatTokenError, Li
 from bot.console.office import Office
 from bot.flowhost.turn import plan_turn
 from bot.safety import Classifier
-from flows.engine import ChannelCaps, Context
+from flows.exchange import ChannelCaps, Context
 
 URL = "/console/flows/{flow}/chat"
 _TOKEN = re.compile(r'name="chat" value="([^"]*)"')

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from flows.engine import ChannelCaps, Context
+from flows.exchange import ChannelCaps, Context
 from flows.library import FlowLibrary
 from flows.loader import load_library
 from flows.transcripts import DEFAULT_CONTEXT

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from flows.engine import ChannelCaps, Context, Input, Option, static_options, step
+from flows.engine import step
 from flows.errors import FlowSetError
+from flows.exchange import ChannelCaps, Context, Input, Option, static_options
 from flows.library import FlowLibrary
 from flows.loader import load_library
 from flows.mermaid import flowchart

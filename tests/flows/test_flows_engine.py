@@ -9,17 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from flows.engine import (
-    MAX_STEPS,
-    Context,
-    Effect,
-    FlowError,
-    Input,
-    Message,
-    Turn,
-    step,
-)
+from flows.engine import MAX_STEPS, step
 from flows.errors import StateError
+from flows.exchange import Context, Effect, FlowError, Input, Message, Turn
 from flows.library import FlowLibrary
 from flows.loader import bundled_library_dir, load_library
 from flows.state import Frame, SessionState

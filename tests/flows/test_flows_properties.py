@@ -8,7 +8,8 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from flows.engine import MAX_STEPS, ChannelCaps, Context, Input, step
+from flows.engine import MAX_STEPS, step
+from flows.exchange import ChannelCaps, Context, Input
 from flows.library import FlowLibrary
 from flows.loader import bundled_library_dir, load_library
 from flows.state import SessionState

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from flows import cli, tomlwriter
-from flows.engine import Effect, FlowError, Message, Option
 from flows.errors import TranscriptError
+from flows.exchange import Effect, FlowError, Message, Option
 from flows.library import FlowLibrary
 from flows.loader import bundled_library_dir, load_library
 from flows.transcripts import parse_transcript, render_output, run_transcripts

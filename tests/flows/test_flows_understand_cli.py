@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from flows import cli
-from flows.engine import Option
+from flows.exchange import Option
 from flows.library import FlowLibrary
 from flows.loader import bundled_library_dir, load_library
 from flows.model import Value

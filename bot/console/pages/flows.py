@@ -31,8 +31,8 @@ from bot.flowhost.shelf import MAX_SOURCE_CHARS, ShelfError
 from bot.safety.levels import NO_CONCERN
 from bot.web import read_body
 from flows.diagram import Legend, diagram
-from flows.engine import ChannelCaps, Context
 from flows.errors import FlowSetError, Problem
+from flows.exchange import ChannelCaps, Context
 from flows.library import FlowLibrary
 from flows.mermaid import flowchart
 from flows.sources import content_version

@@ -17,7 +17,8 @@ from bot.core.turns import Rated
 from bot.flowhost.ratings import TICKET_VAR, rating_write, take_rating, with_ticket
 from bot.flowhost.turn import plan_turn
 from bot.safety import Assessment, Level
-from flows.engine import ChannelCaps, Context, Input, step
+from flows.engine import step
+from flows.exchange import ChannelCaps, Context, Input
 from flows.loader import bundled_library_dir, load_library
 from flows.state import SessionState
 

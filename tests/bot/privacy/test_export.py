@@ -12,7 +12,7 @@ from bot.core.texts import BotTexts
 from bot.flowhost.turn import plan_turn
 from bot.privacy.export import render_export, split_messages
 from bot.safety import Assessment, Level
-from flows.engine import ChannelCaps, Context
+from flows.exchange import ChannelCaps, Context
 from flows.loader import bundled_library_dir, load_library
 from flows.state import SessionState
 from storage.privacy.repo import SubjectCase, SubjectConsent, SubjectData, SubjectMessage
