@@ -14,8 +14,6 @@ one unsent message per counsellor at a time (storage.handoff.digests).
 
 from __future__ import annotations
 
-import math
-import statistics
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
@@ -23,11 +21,12 @@ from storage.conversation import outbox, sessions
 from storage.crypto.aead import Place
 from storage.crypto.vault import Vault
 from storage.engine.clock import from_micros, to_micros
-from storage.engine.db import Readers, Row, Tx, Writer
+from storage.engine.db import Readers, Tx, Writer
 from storage.engine.rows import as_bytes, new_rid
 from storage.errors import InvalidRecordError, StaleTurnError
 from storage.handoff import digests
 from storage.handoff.digests import Options, Render
+from storage.handoff.figures import figures_of
 from storage.handoff.records import (
     CASE_REF,
     DIGEST_REF,
@@ -41,11 +40,17 @@ from storage.handoff.records import (
     LiveCase,
     RelayIn,
     Transition,
-    UrgencyFigures,
 )
-from storage.handoff.rows import CASE_COLUMNS, CASE_SELECT, RISK_SQL, case_from_row
+from storage.handoff.rows import (
+    ALERTS_SQL,
+    CASE_COLUMNS,
+    CASE_SELECT,
+    RISK_SQL,
+    alert_from_row,
+    case_from_row,
+)
 from storage.handoff.schema import OUTCOMES, REFERRALS
-from storage.records import URGENCIES, NewOutbound, OutboxRef
+from storage.records import NewOutbound, OutboxRef
 
 __all__ = ["HandoffRepo", "note_place", "relay_in"]
 
@@ -59,14 +64,6 @@ def note_place(rid: bytes) -> Place:
 
 def actor(staff_id: int | None) -> str:
     return "system" if staff_id is None else f"staff:{staff_id}"
-
-
-def _nearest_rank(values: list[float], share: float) -> float | None:
-    """The smallest value with at least `share` of the values at or below it; None when empty."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
 
 
 async def _event(
@@ -86,20 +83,8 @@ async def _get(tx: Tx, case_id: int) -> LiveCase | None:
     return None if row is None else case_from_row(row)
 
 
-# One per message: a digest may list a case for several rounds.
-_ALERTS = (
-    "SELECT a.outbox_id, min(a.staff_id), o.contact_id, o.channel, o.provider_id"
-    " FROM case_alerts a JOIN outbox o ON o.id = a.outbox_id"
-    " WHERE a.case_id = ? GROUP BY a.outbox_id ORDER BY min(a.id)"
-)
-
-
-def _alert(r: Row) -> AlertRef:
-    return AlertRef(int(r[0]), int(r[1]), int(r[2]), str(r[3]), None if r[4] is None else str(r[4]))
-
-
 async def _alerts(tx: Tx, case_id: int) -> list[AlertRef]:
-    return [_alert(r) for r in await tx.fetchall(_ALERTS, (case_id,))]
+    return [alert_from_row(r) for r in await tx.fetchall(ALERTS_SQL, (case_id,))]
 
 
 async def _relay(
@@ -210,8 +195,8 @@ class HandoffRepo:
 
     async def alerts(self, case_id: int) -> list[AlertRef]:
         """The alerts sent about a case, with the provider ids of those delivered."""
-        rows = await self._readers.fetchall(_ALERTS, (case_id,), what="handoff.alerts")
-        return [_alert(r) for r in rows]
+        rows = await self._readers.fetchall(ALERTS_SQL, (case_id,), what="handoff.alerts")
+        return [alert_from_row(r) for r in rows]
 
     async def events(self, case_id: int) -> list[CaseEvent]:
         rows = await self._readers.fetchall(
@@ -310,29 +295,8 @@ class HandoffRepo:
             (start, end),
             what="handoff.figures",
         )
-        target = target_seconds * 1_000_000
-        result = []
-        for urgency in reversed(URGENCIES):
-            mine = [
-                (int(r[1]), None if r[2] is None else int(r[2])) for r in rows if r[0] == urgency
-            ]
-            waits = [(reply - opened) / 1e6 for opened, reply in mine if reply is not None]
-            late = sum(
-                1
-                for opened, reply in mine
-                if (reply if reply is not None else end) - opened > target
-            )
-            result.append(
-                UrgencyFigures(
-                    urgency=urgency,
-                    opened=len(mine),
-                    answered=len(waits),
-                    median_first_reply_seconds=statistics.median(waits) if waits else None,
-                    waited_past_target=late,
-                    p90_first_reply_seconds=_nearest_rank(waits, 0.9),
-                )
-            )
-        return HandoffFigures(since, until, target_seconds, tuple(result))
+        timings = [(str(r[0]), int(r[1]), None if r[2] is None else int(r[2])) for r in rows]
+        return figures_of(timings, since, until, target_seconds)
 
     # --- changes -----------------------------------------------------------
 

@@ -6,14 +6,16 @@ from datetime import datetime
 
 from storage.engine.clock import from_micros
 from storage.engine.db import Row
-from storage.handoff.records import LiveCase
+from storage.handoff.records import AlertRef, LiveCase
 from storage.records import Case
 
 __all__ = [
+    "ALERTS_SQL",
     "CASE_COLUMNS",
     "CASE_SELECT",
     "RISK_ORDER",
     "RISK_SQL",
+    "alert_from_row",
     "brief",
     "case_from_row",
     "risk_key",
@@ -74,3 +76,15 @@ def brief(case: LiveCase) -> Case:
         status=case.status,
         opened_at=case.opened_at,
     )
+
+
+# One per message: a digest may list a case for several rounds.
+ALERTS_SQL = (
+    "SELECT a.outbox_id, min(a.staff_id), o.contact_id, o.channel, o.provider_id"
+    " FROM case_alerts a JOIN outbox o ON o.id = a.outbox_id"
+    " WHERE a.case_id = ? GROUP BY a.outbox_id ORDER BY min(a.id)"
+)
+
+
+def alert_from_row(r: Row) -> AlertRef:
+    return AlertRef(int(r[0]), int(r[1]), int(r[2]), str(r[3]), None if r[4] is None else str(r[4]))

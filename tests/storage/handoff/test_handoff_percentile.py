@@ -6,7 +6,7 @@ import pytest
 from storage_support import T0, at
 from test_storage_cases_handoff import nothing, open_case, staff_id
 
-from storage.handoff.repo import _nearest_rank
+from storage.handoff.figures import nearest_rank
 from storage.store import Store
 
 
@@ -21,8 +21,8 @@ from storage.store import Store
         ([float(n) for n in range(1, 101)], 90.0),
     ],
 )
-def test_the_90th_percentile_is_the_nearest_rank(values: list[float], p90: float | None) -> None:
-    assert _nearest_rank(values, 0.9) == p90
+def test_the_90th_percentile_is_thenearest_rank(values: list[float], p90: float | None) -> None:
+    assert nearest_rank(values, 0.9) == p90
 
 
 async def test_figures_give_the_90th_percentile_per_urgency(store: Store) -> None:
