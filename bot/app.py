@@ -237,6 +237,7 @@ class App:
             wake_sender=self.sender.wake,
             defer_routine=self.pipeline.defer_routine,
             wait_idle=self.wait_idle,
+            concern=self.pipeline.concern,
         )
 
     async def wait_idle(self) -> None:

@@ -88,6 +88,9 @@ class Host:
     wake_sender: Callable[[], None]  # a reply is due again (WhatsApp: the person wrote)
     defer_routine: Callable[[], None]  # more updates are waiting: read them before routine turns
     wait_idle: Callable[[], Awaitable[None]]  # every stored message processed, replies sent
+    # Whether a text raises any crisis concern: a channel that limits what it takes
+    # asks before holding a message back, so no limit ever holds back a cry for help.
+    concern: Callable[[str], bool] = lambda text: True
 
 
 class ChannelAdapter(Channel, Protocol):

@@ -157,6 +157,15 @@ class Pipeline:
         self._schedule(contact.id, inbox_id)
         return True
 
+    def concern(self, text: str) -> bool:
+        """Whether the crisis check finds any concern in `text` (a failing check counts as
+        one: asked only to decide whether something may be held back)."""
+        try:
+            return classify_windows(self._classifier, text).level is not Level.NONE
+        except Exception as exc:
+            log.error("crisis check failed (%s)", type(exc).__name__)
+            return True
+
     def _assess_early(self, inbox_id: int, kind: str, text: str) -> None:
         """Checks a short text for crisis as it arrives, so that its turn can go first.
 

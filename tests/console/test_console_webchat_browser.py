@@ -96,3 +96,40 @@ async def test_an_emergency_in_the_web_chat_is_taken_and_answered_live(tmp_path:
     finally:
         stop.set()
         assert await demo == 0
+
+
+async def test_a_long_message_is_counted_down_while_typed_and_sent_whole(tmp_path: Path) -> None:
+    from playwright.async_api import async_playwright
+
+    config = dataclasses.replace(load_config(None, env={}), data_dir=tmp_path / "data")
+    stop, out = asyncio.Event(), io.StringIO()
+    demo = asyncio.create_task(run_demo(config, port=0, stop=stop, out=out))
+    while "running" not in out.getvalue():
+        assert not demo.done(), "the demo stopped at start"
+        await asyncio.sleep(0.02)
+    found = re.search(r"(http://127\.0\.0\.1:[0-9]+)/chat", out.getvalue())
+    assert found is not None
+    try:
+        async with async_playwright() as pw:
+            browser = await launch(pw)
+            try:
+                family = await (await browser.new_context()).new_page()
+                await family.goto(found.group(1) + "/chat")
+                count = family.locator("#count")
+                box = family.get_by_label("Pesan Anda")
+                await box.fill("halo")
+                assert await count.is_hidden()  # nothing to count for a short line
+                await box.fill("a" * 1900)
+                await family.get_by_text("Sisa 100 karakter").wait_for()
+                long = "Cerita kami panjang. " * 150  # 3,150 characters
+                await box.fill(long)
+                await family.get_by_text("kami membaca 2000 karakter pertama").wait_for()
+                await family.get_by_role("button", name="Kirim").click()
+                await family.locator("li.line.bot", has_text="2000 karakter pertama").wait_for()
+                assert await box.input_value() == ""
+                assert await count.is_hidden()
+            finally:
+                await browser.close()
+    finally:
+        stop.set()
+        assert await demo == 0

@@ -23,6 +23,7 @@ def _adapter(setup: Setup) -> ChannelAdapter:
         setup.option(NAME, Tuning, Tuning()),
         texts=setup.texts,
         secure_cookies=setup.config.web.public_url.startswith("https://"),
+        read_chars=setup.config.max_message_chars,
     )
 
 

@@ -25,11 +25,12 @@ The channel raises RetryLater only while it is not yet bound to the store.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from bot.channels.base import Outbound, Receiver, RetryLater
 from bot.channels.registry import Host
-from bot.channels.webchat.page import WebChatPage, mount_webchat
+from bot.channels.webchat.page import MAX_CHARS, WebChatPage, mount_webchat
 from bot.core.texts import BotTexts
 from bot.web import WebServer
 from storage.channels.webchat import CHANNEL, KEEP_LINES, KEEP_SECONDS, START, ChatView, Cursor
@@ -69,8 +70,11 @@ class WebChatChannel:
         *,
         texts: BotTexts | None = None,
         secure_cookies: bool = False,
+        read_chars: int = MAX_CHARS,
     ) -> None:
         self.tuning = tuning or Tuning()
+        self._read_chars = read_chars
+        self._concern: Callable[[str], bool] | None = None
         self._texts = texts
         self._secure_cookies = secure_cookies
         self._store: Store | None = None
@@ -87,6 +91,7 @@ class WebChatChannel:
         and the receiver its page stores messages with."""
         self._store = host.store
         self._receive = host.receive
+        self._concern = host.concern
         self._closed = False
 
     # --- lifecycle ----------------------------------------------------------
@@ -95,7 +100,14 @@ class WebChatChannel:
         """Serves the page; its waiting polls end when the server stops."""
         if self._receive is None or self._texts is None:
             raise RuntimeError("WebChatChannel needs texts and bind before its routes")
-        page = WebChatPage(self, self._receive, self._texts, secure_cookies=self._secure_cookies)
+        page = WebChatPage(
+            self,
+            self._receive,
+            self._texts,
+            secure_cookies=self._secure_cookies,
+            concern=self._concern,
+            read_chars=self._read_chars,
+        )
         mount_webchat(web, page)
 
     def describe(self) -> str:

@@ -13,10 +13,19 @@ and after a quick exit or an erasure the address shows nothing of before. Until
 a reply follows the person's last message the page says it is waiting for one.
 
 Each post carries a CSRF token bound to the cookie's id and a random message id
-(the dedupe key: a form posted twice is one message). Posts are limited per
-address and per network address; a message longer than `MAX_CHARS` is not sent
-but answered with a kind note. Responses carry their own strict
-Content-Security-Policy (no inline script, no framing).
+(the dedupe key: a form posted twice is one message). Responses carry their own
+strict Content-Security-Policy (no inline script, no framing).
+
+Limits slow a flood; they never lose a person's words. A conversation may post
+`Limits.per_address` messages a minute (far above anyone answering a
+questionnaire), and one network address may start `per_network` conversations a
+minute (families behind one mobile operator's shared address are not counted
+together once they talk). A post over a limit is still stored when the crisis
+check finds any concern in it; otherwise it is refused with 429 and the time to
+wait, the words stay in the text box, and the script sends them again by itself.
+A long message is taken whole (up to `MAX_CHARS`, the text box's own limit): the
+crisis check reads all of it and the bot reads the first part with a note, as on
+Telegram; the page counts the characters left while the person types.
 
     (no exceptions of its own: bad input gets a kind note and a 400/429 status)
 """
@@ -24,6 +33,7 @@ Content-Security-Policy (no inline script, no framing).
 from __future__ import annotations
 
 import logging
+import math
 import re
 import secrets
 import time
@@ -53,7 +63,8 @@ log = logging.getLogger(__name__)
 
 CHAT_PATH = "/chat"
 COOKIE = "lk3_chat"
-MAX_CHARS = 2000
+MAX_CHARS = 20_000
+"""The most one post may carry: the text box's own limit, far beyond a chat message."""
 _HERE = Path(__file__).parent
 _ID = re.compile(r"[A-Za-z0-9_-]{32}")
 _MID = re.compile(r"[0-9a-f]{32}")
@@ -74,8 +85,11 @@ HEADERS = {
 
 @dataclass(frozen=True, slots=True)
 class Limits:
-    per_address: int = 12  # messages one conversation may post per window
-    per_network: int = 60  # messages one network address may post per window (new cookies)
+    # Messages one conversation may post per window: a person answering the
+    # questionnaire a question a second stays under it; a script does not.
+    per_address: int = 60
+    # Conversations one network address may start (or take up again) per window.
+    per_network: int = 60
     window_seconds: float = 60.0
     poll_seconds: float = 20.0  # how long a poll waits for a reply before answering empty
     # Polls read the database (and decrypt up to a conversation's lines): a page polls
@@ -107,10 +121,25 @@ class _Window:
     seconds: float
     stamps: dict[str, deque[float]] = field(default_factory=dict)
 
-    def allow(self, key: str, now: float) -> bool:
+    def _current(self, key: str, now: float) -> deque[float]:
         stamps = self.stamps.setdefault(key, deque())
         while stamps and now - stamps[0] >= self.seconds:
             stamps.popleft()
+        return stamps
+
+    def active(self, key: str, now: float) -> bool:
+        """Whether `key` was counted within the window."""
+        return bool(self._current(key, now))
+
+    def wait(self, key: str, now: float) -> float:
+        """Seconds until `key` may be counted again (0 when it may now)."""
+        stamps = self._current(key, now)
+        if len(stamps) < self.limit:
+            return 0.0
+        return max(0.0, stamps[0] + self.seconds - now)
+
+    def allow(self, key: str, now: float) -> bool:
+        stamps = self._current(key, now)
         if len(stamps) >= self.limit:
             return False
         stamps.append(now)
@@ -132,8 +161,15 @@ class WebChatPage:
         secure_cookies: bool,
         limits: Limits | None = None,
         monotonic: Callable[[], float] = time.monotonic,
+        concern: Callable[[str], bool] | None = None,
+        read_chars: int = MAX_CHARS,
     ) -> None:
+        """`concern` tells whether a text raises any crisis concern (then no limit holds it
+        back; without it every post over a limit is taken); `read_chars` is how much of a
+        message the bot reads at once (the page counts down to it)."""
         self.channel = channel
+        self._concern = concern
+        self.read_chars = read_chars
         self.receive = receive
         self.texts = texts
         self.secure_cookies = secure_cookies
@@ -191,7 +227,7 @@ class WebChatPage:
         return shown
 
     async def _render(
-        self, address: str, lang: str, *, notice: str = "", status: int = 200
+        self, address: str, lang: str, *, notice: str = "", status: int = 200, draft: str = ""
     ) -> HTMLResponse:
         view = await self.channel.view(address)
         lines = self._shown(view.lines, lang)
@@ -207,7 +243,9 @@ class WebChatPage:
             csrf=self._csrf.token("w:" + address),
             mid=secrets.token_hex(16),
             notice=notice,
+            draft=draft,
             limit=MAX_CHARS,
+            read=self.read_chars,
             path=CHAT_PATH,
         )
         return HTMLResponse(html, status_code=status)
@@ -246,14 +284,22 @@ class WebChatPage:
         choice = choice_raw if isinstance(choice_raw, str) else ""
         start = form.get("start") is not None
         if len(text) > MAX_CHARS or len(choice) > MAX_CHARS:
-            return await self._answer(request, address, lang, "too_long", 400, wants_json)
+            return await self._answer(
+                request, address, lang, "too_long", 400, wants_json, draft=text[:MAX_CHARS]
+            )
         if not text and not choice and not start:
             return await self._answer(request, address, lang, "empty", 400, wants_json)
-        now = self._monotonic()
         network = request.client.host if request.client is not None else "unknown"
-        if not self._per_address.allow(address, now) or not self._per_network.allow(network, now):
-            log.info("web chat post refused: rate limit")
-            return await self._answer(request, address, lang, "too_fast", 429, wants_json)
+        wait = self._over_limit(address, network)
+        if wait is not None:
+            if self._concern is None or (text and self._concern(text)):
+                # A limit may slow a person down, never hold back a cry for help.
+                log.warning("web chat post over the rate limit taken: crisis concern")
+            else:
+                log.info("web chat post held back: rate limit")
+                return await self._answer(
+                    request, address, lang, "too_fast", 429, wants_json, draft=text, retry=wait
+                )
         mid_raw = form.get("mid")
         mid = mid_raw if isinstance(mid_raw, str) and _MID.fullmatch(mid_raw) else None
         mid = mid or secrets.token_hex(16)
@@ -262,6 +308,21 @@ class WebChatPage:
             # Stored with the message: the person's line is in the conversation already.
             self.channel.wake(address)
         return await self._answer(request, address, lang, "", 200, wants_json)
+
+    def _over_limit(self, address: str, network: str) -> float | None:
+        """None when the post is within the limits, else the seconds to wait.
+
+        The network's limit counts conversations starting (or taken up again after a
+        quiet window), not messages, so families sharing an operator's address do not
+        use up each other's allowance.
+        """
+        now = self._monotonic()
+        starting = not self._per_address.active(address, now)
+        if not self._per_address.allow(address, now):
+            return max(1.0, self._per_address.wait(address, now))
+        if starting and not self._per_network.allow(network, now):
+            return max(1.0, self._per_network.wait(network, now))
+        return None
 
     async def _inbound(
         self, address: str, mid: str, text: str, choice: str, start: bool
@@ -283,19 +344,31 @@ class WebChatPage:
         note: str,
         status: int,
         wants_json: bool,
+        *,
+        draft: str = "",
+        retry: float | None = None,
     ) -> Response:
-        notice = self._t(lang, note, limit=str(MAX_CHARS)) if note else ""
+        """The answer to a post: JSON for the script, else the page (keeping the words
+        of a post not taken in the text box)."""
         new = None
         if address is None:
             address = new = secrets.token_urlsafe(24)
         if wants_json:
+            notice = self._t(lang, note, limit=str(MAX_CHARS)) if note else ""
             body: dict[str, Any] = {"notice": notice}
             if note == "expired":
                 body["reload"] = True
-            return self._finish(JSONResponse(body, status_code=status), new)
+            headers = {}
+            if retry is not None:
+                body["retry"] = round(retry, 1)
+                headers["Retry-After"] = str(math.ceil(retry))
+            response = JSONResponse(body, status_code=status, headers=headers)
+            return self._finish(response, new)
         if not note:
             return self._finish(RedirectResponse(f"{CHAT_PATH}?lang={lang}", status_code=303))
-        page = await self._render(address, lang, notice=notice, status=status)
+        key = "too_fast_form" if note == "too_fast" else note
+        notice = self._t(lang, key, limit=str(MAX_CHARS))
+        page = await self._render(address, lang, notice=notice, status=status, draft=draft)
         return self._finish(page, new)
 
     async def replies(self, request: Request) -> Response:

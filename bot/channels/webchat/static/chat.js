@@ -109,10 +109,12 @@
     }
   }
 
-  async function post(form, submitter) {
-    const data = new FormData(form, submitter);
+  // A post held back by the rate limit (429 with `retry` seconds) is sent again by
+  // itself once the wait is over: a limit slows a person down, never loses words.
+  async function post(form, submitter, held) {
+    const data = held || new FormData(form, submitter);
     data.set("mid", newId());
-    notice.textContent = "";
+    if (!held) { notice.textContent = ""; }
     const response = await fetch(form.action, {
       method: "POST",
       body: new URLSearchParams(data),
@@ -122,9 +124,36 @@
     const body = await response.json();
     if (body.reload) { window.location.reload(); return; }
     notice.textContent = body.notice || "";
-    if (response.ok && form.id === "send") { text.value = ""; }
+    if (response.status === 429 && typeof body.retry === "number") {
+      window.setTimeout(() => { post(form, submitter, data).catch(() => form.submit()); },
+        Math.max(1, body.retry) * 1000);
+      return;
+    }
+    if (response.ok && form.id === "send" && text.value === (data.get("text") || "")) {
+      text.value = "";
+      count();
+    }
     if (response.ok && submitter && submitter.name === "start") { submitter.remove(); }
   }
+
+  // While typing: the characters the bot still reads at once, shown near the end.
+  const counter = document.getElementById("count");
+  function count() {
+    if (!counter) { return; }
+    const read = Number(counter.dataset.read || 0);
+    const left = read - text.value.length;
+    if (!read || left > 200) {
+      counter.hidden = true;
+      counter.textContent = "";
+      return;
+    }
+    counter.hidden = false;
+    counter.textContent = left >= 0
+      ? counter.dataset.left.replace("{left}", String(left))
+      : counter.dataset.over;
+  }
+  text.addEventListener("input", count);
+  count();
 
   document.querySelectorAll("form#send, form#choices").forEach((form) => {
     form.addEventListener("submit", (event) => {
