@@ -3,23 +3,38 @@
 Every setting has a default that runs the bot on the embedded store, so
 `lk3 chat` works with no file at all. A bad value stops start-up with a
 `ConfigError` that names the key and what is wrong with its value, never
-the value itself when the key holds a secret.
+the value itself when the key holds a secret. Reading one typed value is in
+`bot.configvalues`, the channel sections in `bot.channelconfig`; this module
+holds the whole (`Config`) and re-exports their names.
 
-    ConfigError
+    ConfigError (bot.configvalues)
 """
 
 from __future__ import annotations
 
 import os
-import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.errors import BotError
+from bot.channelconfig import (
+    Telegram,
+    WhatsApp,
+    WhatsAppTemplates,
+    telegram_section,
+    whatsapp_section,
+)
+from bot.configvalues import (
+    KNOWN_LANGUAGES,
+    ConfigError,
+    read_bool,
+    read_int,
+    read_str,
+    read_url,
+)
 from flows.effects import BOOKING_MODES
 
 __all__ = [
@@ -38,17 +53,19 @@ __all__ = [
     "load_config",
 ]
 
-_KNOWN_LANGUAGES = ("id", "en")
-
-
-class ConfigError(BotError):
-    """A setting is missing, unknown or has a value the bot cannot use."""
-
 
 @dataclass(frozen=True, slots=True)
 class Hotline:
+    """A number families may call, and what it is for in each language (shown after it)."""
+
     name: str
     number: str
+    purpose: str = ""
+    purpose_en: str = ""
+
+    def line(self, language: str) -> str:
+        purpose = self.purpose_en if language == "en" and self.purpose_en else self.purpose
+        return f"• {self.name}: {self.number}" + (f" ({purpose})" if purpose else "")
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,52 +94,6 @@ class Escalation:
     realert_minutes: int = 5
     widen_after_minutes: int = 15
     remind_family_minutes: int = 10
-
-
-@dataclass(frozen=True, slots=True)
-class Telegram:
-    enabled: bool = False
-    token: str = field(default="", repr=False)
-    mode: str = "polling"
-    webhook_url: str = ""
-    webhook_secret: str = field(default="", repr=False)
-    api_base_url: str = "https://api.telegram.org/bot"
-
-
-@dataclass(frozen=True, slots=True)
-class WhatsAppTemplates:
-    """Twilio content template SIDs ("HX…") the office set up; "" where there is none.
-
-    `reminder`, `new_message` and `follow_up` go outside WhatsApp's 24-hour window
-    (approved by WhatsApp); `choices` maps a number of choices to an in-session
-    quick-reply (up to 3) or list-picker (up to 10) template. See config.example.toml.
-    """
-
-    reminder: str = ""
-    new_message: str = ""
-    follow_up: str = ""
-    choices: tuple[tuple[int, str], ...] = ()
-
-    def choice_template(self, count: int) -> str:
-        return next((sid for n, sid in self.choices if n == count), "")
-
-
-@dataclass(frozen=True, slots=True)
-class WhatsApp:
-    enabled: bool = False
-    account_sid: str = ""
-    auth_token: str = field(default="", repr=False)
-    from_number: str = ""
-    api_base_url: str = "https://api.twilio.com"
-    templates: WhatsAppTemplates = WhatsAppTemplates()
-    # Versions of the templates in another language ("en"), where the office has them.
-    templates_by_language: tuple[tuple[str, WhatsAppTemplates], ...] = ()
-
-    def templates_for(self, language: str) -> WhatsAppTemplates:
-        """The templates for a family writing in `language` (else the default ones)."""
-        return next((t for lang, t in self.templates_by_language if lang == language), None) or (
-            self.templates
-        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,10 +137,31 @@ class Config:
     office: Office = Office()
     languages: tuple[str, ...] = ("id", "en")
     hotlines: tuple[Hotline, ...] = (
-        Hotline("SAPA 129 (Kementerian PPPA)", "129"),
-        Hotline("WhatsApp SAPA", "08111-129-129"),
-        Hotline("Darurat / Emergency", "112"),
-        Hotline("Polisi / Police", "110"),
+        Hotline(
+            "SAPA 129 (Kementerian PPPA)",
+            "129",
+            "kekerasan terhadap perempuan dan anak",
+            "violence against women and children",
+        ),
+        Hotline(
+            "WhatsApp SAPA",
+            "08111-129-129",
+            "melapor lewat WhatsApp",
+            "to report by WhatsApp",
+        ),
+        Hotline("Darurat / Emergency", "112", "semua keadaan darurat", "any emergency"),
+        Hotline(
+            "Ambulans / Ambulance",
+            "119",
+            "darurat kesehatan, luka, keracunan",
+            "health emergencies, injuries, poisoning",
+        ),
+        Hotline(
+            "Polisi / Police",
+            "110",
+            "bahaya dari orang lain, kejahatan",
+            "danger from someone, a crime",
+        ),
     )
     consent_version: str = "2026-12"
     data_dir: Path = Path("var")
@@ -201,9 +193,9 @@ class Config:
         )
         return tuple(name for name, on in enabled if on)
 
-    def hotline_text(self) -> str:
+    def hotline_text(self, language: str = "id") -> str:
         """The hotline list as one block of lines, for the `{hotlines}` placeholder."""
-        return "\n".join(f"• {h.name}: {h.number}" for h in self.hotlines)
+        return "\n".join(h.line(language) for h in self.hotlines)
 
     def context_values(self, language: str) -> dict[str, str]:
         """The placeholder values flows may use, in the given language."""
@@ -215,7 +207,7 @@ class Config:
             "office_address": self.office.address,
             "office_hours": hours,
             "office_phone": self.office.phone or "-",
-            "hotlines": self.hotline_text(),
+            "hotlines": self.hotline_text(language),
             "consent_version": self.consent_version,
             "retention_case_days": str(self.retention.closed_case_days),
             "retention_first_contact_days": str(self.retention.first_contact_days),
@@ -309,8 +301,8 @@ def _build(raw: dict[str, Any], env: Mapping[str, str], base: Path) -> Config:
     data_dir = _path(raw, "data_dir", base) or default.data_dir
     if "LK3_DATA_DIR" in env:
         data_dir = Path(env["LK3_DATA_DIR"])
-    telegram = _telegram(sections["telegram"])
-    whatsapp = _whatsapp(sections["whatsapp"])
+    telegram = telegram_section(sections["telegram"])
+    whatsapp = whatsapp_section(sections["whatsapp"])
     web = _web(sections["web"])
     if whatsapp.enabled and not web.public_url:
         raise ConfigError(
@@ -321,30 +313,30 @@ def _build(raw: dict[str, Any], env: Mapping[str, str], base: Path) -> Config:
         office=office,
         languages=languages,
         hotlines=hotlines,
-        consent_version=_str(raw, "consent_version", default.consent_version),
+        consent_version=read_str(raw, "consent_version", default.consent_version),
         data_dir=data_dir,
         key_file=_path(raw, "key_file", base),
         flows_dir=_path(raw, "flows_dir", base),
-        max_message_chars=_int(
+        max_message_chars=read_int(
             raw, "max_message_chars", default.max_message_chars, lo=200, hi=20000
         ),
         retention=Retention(
-            closed_case_days=_int(
+            closed_case_days=read_int(
                 sections["retention"], "closed_case_days", 365, 1, 3650, "retention"
             ),
-            first_contact_days=_int(
+            first_contact_days=read_int(
                 sections["retention"], "first_contact_days", 30, 1, 3650, "retention"
             ),
-            log_days=_int(sections["retention"], "log_days", 14, 1, 365, "retention"),
+            log_days=read_int(sections["retention"], "log_days", 14, 1, 365, "retention"),
         ),
         escalation=Escalation(
-            realert_minutes=_int(
+            realert_minutes=read_int(
                 sections["escalation"], "realert_minutes", 5, 1, 120, "escalation"
             ),
-            widen_after_minutes=_int(
+            widen_after_minutes=read_int(
                 sections["escalation"], "widen_after_minutes", 15, 1, 240, "escalation"
             ),
-            remind_family_minutes=_int(
+            remind_family_minutes=read_int(
                 sections["escalation"], "remind_family_minutes", 10, 1, 240, "escalation"
             ),
         ),
@@ -363,45 +355,10 @@ def _check_keys(section: str, table: Mapping[str, Any]) -> None:
             raise ConfigError(f"Config '{where}' is not a known setting (see config.example.toml)")
 
 
-def _name(section: str, key: str) -> str:
-    return f"{section}.{key}" if section else key
-
-
-def _str(table: Mapping[str, Any], key: str, default: str, section: str = "") -> str:
-    value = table.get(key, default)
-    if not isinstance(value, str):
-        raise ConfigError(
-            f"Config '{_name(section, key)}' must be a string, not {type(value).__name__}"
-        )
-    return value
-
-
-def _bool(table: Mapping[str, Any], key: str, default: bool, section: str) -> bool:
-    value = table.get(key, default)
-    if not isinstance(value, bool):
-        raise ConfigError(f"Config '{_name(section, key)}' has value {value!r}. Not true or false.")
-    return value
-
-
-def _int(
-    table: Mapping[str, Any], key: str, default: int, lo: int, hi: int, section: str = ""
-) -> int:
-    value = table.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ConfigError(
-            f"Config '{_name(section, key)}' has value {value!r}. Not a valid integer."
-        )
-    if not lo <= value <= hi:
-        raise ConfigError(
-            f"Config '{_name(section, key)}' has value {value}. It must be between {lo} and {hi}."
-        )
-    return value
-
-
 def _path(table: Mapping[str, Any], key: str, base: Path) -> Path | None:
     if key not in table:
         return None
-    value = _str(table, key, "")
+    value = read_str(table, key, "")
     if not value:
         raise ConfigError(f"Config '{key}' is empty. Give a path or leave the setting out.")
     path = Path(value).expanduser()
@@ -410,7 +367,7 @@ def _path(table: Mapping[str, Any], key: str, base: Path) -> Path | None:
 
 def _office(table: Mapping[str, Any]) -> Office:
     d = Office()
-    tz = _str(table, "timezone", d.timezone, "office")
+    tz = read_str(table, "timezone", d.timezone, "office")
     try:
         ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError):
@@ -418,15 +375,15 @@ def _office(table: Mapping[str, Any]) -> Office:
             f"Config 'office.timezone' has value {tz!r}. Not a known time zone "
             "(Maluku is 'Asia/Jayapura')."
         ) from None
-    name = _str(table, "name", d.name, "office").strip()
+    name = read_str(table, "name", d.name, "office").strip()
     if not name:
         raise ConfigError("Config 'office.name' is empty. Families see it in every greeting.")
     return Office(
         name=name,
-        address=_str(table, "address", d.address, "office"),
-        hours=_str(table, "hours", d.hours, "office"),
-        hours_en=_str(table, "hours_en", d.hours_en, "office"),
-        phone=_str(table, "phone", d.phone, "office"),
+        address=read_str(table, "address", d.address, "office"),
+        hours=read_str(table, "hours", d.hours, "office"),
+        hours_en=read_str(table, "hours_en", d.hours_en, "office"),
+        phone=read_str(table, "phone", d.phone, "office"),
         timezone=tz,
     )
 
@@ -435,14 +392,17 @@ def _languages(value: Any) -> tuple[str, ...]:
     if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
         raise ConfigError(f"Config 'languages' has value {value!r}. Not a list of language codes.")
     for code in value:
-        if code not in _KNOWN_LANGUAGES:
+        if code not in KNOWN_LANGUAGES:
             raise ConfigError(
                 f"Config 'languages' has value {code!r}. Known languages: "
-                + ", ".join(_KNOWN_LANGUAGES)
+                + ", ".join(KNOWN_LANGUAGES)
             )
     if len(set(value)) != len(value):
         raise ConfigError("Config 'languages' lists a language twice.")
     return tuple(value)
+
+
+_HOTLINE_KEYS = frozenset({"name", "number", "purpose", "purpose_en"})
 
 
 def _hotlines(value: Any) -> tuple[Hotline, ...]:
@@ -450,135 +410,31 @@ def _hotlines(value: Any) -> tuple[Hotline, ...]:
         raise ConfigError("Config 'hotlines' must be a non-empty list of {name, number} tables.")
     out: list[Hotline] = []
     for i, item in enumerate(value):
-        if not isinstance(item, dict) or set(item) != {"name", "number"}:
-            raise ConfigError(f"Config 'hotlines[{i}]' must be a table with 'name' and 'number'.")
-        name, number = item["name"], item["number"]
-        if not isinstance(name, str) or not isinstance(number, str) or not name or not number:
+        if not isinstance(item, dict) or not {"name", "number"} <= set(item) <= _HOTLINE_KEYS:
+            raise ConfigError(
+                f"Config 'hotlines[{i}]' must be a table with 'name' and 'number'"
+                " (and optionally 'purpose', 'purpose_en')."
+            )
+        if not all(isinstance(v, str) for v in item.values()):
+            raise ConfigError(f"Config 'hotlines[{i}]' needs its values as text.")
+        if not item["name"] or not item["number"]:
             raise ConfigError(f"Config 'hotlines[{i}]' needs a non-empty name and number as text.")
-        out.append(Hotline(name, number))
+        out.append(
+            Hotline(
+                item["name"], item["number"], item.get("purpose", ""), item.get("purpose_en", "")
+            )
+        )
     return tuple(out)
-
-
-def _url(table: Mapping[str, Any], key: str, default: str, section: str) -> str:
-    value = _str(table, key, default, section)
-    if value and not value.startswith(("http://", "https://")):
-        raise ConfigError(f"Config '{section}.{key}' has value {value!r}. Not an http(s) URL.")
-    return value
-
-
-def _telegram(table: Mapping[str, Any]) -> Telegram:
-    d = Telegram()
-    mode = _str(table, "mode", d.mode, "telegram")
-    if mode not in ("polling", "webhook"):
-        raise ConfigError(f"Config 'telegram.mode' has value {mode!r}. Use 'polling' or 'webhook'.")
-    token = _str(table, "token", "", "telegram")
-    enabled = _bool(table, "enabled", bool(token), "telegram")
-    if enabled and not token:
-        raise ConfigError(
-            "Config 'telegram.token' is empty. "
-            "Set it, or the environment variable LK3_TELEGRAM_TOKEN."
-        )
-    webhook_url = _url(table, "webhook_url", "", "telegram")
-    secret = _str(table, "webhook_secret", "", "telegram")
-    if enabled and mode == "webhook" and (not webhook_url or len(secret) < 16):
-        raise ConfigError(
-            "Config 'telegram.mode' is 'webhook': 'telegram.webhook_url' and a "
-            "'telegram.webhook_secret' of at least 16 characters are required."
-        )
-    return Telegram(
-        enabled=enabled,
-        token=token,
-        mode=mode,
-        webhook_url=webhook_url,
-        webhook_secret=secret,
-        api_base_url=_url(table, "api_base_url", d.api_base_url, "telegram"),
-    )
-
-
-def _whatsapp(table: Mapping[str, Any]) -> WhatsApp:
-    d = WhatsApp()
-    sid = _str(table, "account_sid", "", "whatsapp")
-    token = _str(table, "auth_token", "", "whatsapp")
-    enabled = _bool(table, "enabled", bool(sid and token), "whatsapp")
-    sender = _str(table, "from_number", "", "whatsapp")
-    if enabled:
-        if not sid or not token:
-            raise ConfigError(
-                "Config 'whatsapp.account_sid' and 'whatsapp.auth_token' are required when "
-                "WhatsApp is enabled (or LK3_TWILIO_ACCOUNT_SID / LK3_TWILIO_AUTH_TOKEN)."
-            )
-        if not sender.startswith("whatsapp:+"):
-            raise ConfigError("Config 'whatsapp.from_number' must look like 'whatsapp:+62…'.")
-    templates = table.get("templates", {})
-    if not isinstance(templates, dict):
-        raise ConfigError("Config 'whatsapp.templates' must be a table of content template SIDs.")
-    default = _templates(templates, WhatsAppTemplates(), "whatsapp.templates")
-    by_language = tuple(
-        (lang, _templates(templates[lang], default, f"whatsapp.templates.{lang}"))
-        for lang in _KNOWN_LANGUAGES
-        if lang in templates
-    )
-    return WhatsApp(
-        enabled=enabled,
-        account_sid=sid,
-        auth_token=token,
-        from_number=sender,
-        api_base_url=_url(table, "api_base_url", d.api_base_url, "whatsapp"),
-        templates=default,
-        templates_by_language=by_language,
-    )
-
-
-_TEMPLATE_KEYS = ("reminder", "new_message", "follow_up")
-_CONTENT_SID = re.compile(r"HX[0-9a-fA-F]{32}")
-
-
-def _template_sid(value: Any, where: str) -> str:
-    if not isinstance(value, str) or not _CONTENT_SID.fullmatch(value):
-        raise ConfigError(
-            f"Config '{where}' has value {value!r}. Not a content template SID "
-            "('HX' and 32 hexadecimal digits, from Twilio's Content Template Builder)."
-        )
-    return value
-
-
-def _templates(table: Any, base: WhatsAppTemplates, where: str) -> WhatsAppTemplates:
-    """One set of template SIDs; keys not given are taken from `base`."""
-    if not isinstance(table, dict):
-        raise ConfigError(f"Config '{where}' must be a table of content template SIDs.")
-    nested = set(_KNOWN_LANGUAGES) if where == "whatsapp.templates" else set()
-    for key in table:
-        if key not in (*_TEMPLATE_KEYS, "choices") and key not in nested:
-            raise ConfigError(
-                f"Config '{where}.{key}' is not a known setting (see config.example.toml)"
-            )
-    sids = {k: _template_sid(table[k], f"{where}.{k}") for k in _TEMPLATE_KEYS if k in table}
-    choices = dict(base.choices)
-    raw = table.get("choices", {})
-    if not isinstance(raw, dict):
-        raise ConfigError(f"Config '{where}.choices' must be a table like {{ 2 = \"HX…\" }}.")
-    for count, sid in raw.items():
-        if not str(count).isdigit() or not 1 <= int(count) <= 10:
-            raise ConfigError(
-                f"Config '{where}.choices' has key {count!r}. Use a number of choices, 1 to 10."
-            )
-        choices[int(count)] = _template_sid(sid, f"{where}.choices.{count}")
-    return WhatsAppTemplates(
-        reminder=sids.get("reminder", base.reminder),
-        new_message=sids.get("new_message", base.new_message),
-        follow_up=sids.get("follow_up", base.follow_up),
-        choices=tuple(sorted(choices.items())),
-    )
 
 
 def _web(table: Mapping[str, Any]) -> Web:
     d = Web()
     return Web(
-        host=_str(table, "host", d.host, "web"),
-        port=_int(table, "port", d.port, 1, 65535, "web"),
-        public_url=_url(table, "public_url", "", "web"),
-        console=_bool(table, "console", d.console, "web"),
-        webchat=_bool(table, "webchat", d.webchat, "web"),
+        host=read_str(table, "host", d.host, "web"),
+        port=read_int(table, "port", d.port, 1, 65535, "web"),
+        public_url=read_url(table, "public_url", "", "web"),
+        console=read_bool(table, "console", d.console, "web"),
+        webchat=read_bool(table, "webchat", d.webchat, "web"),
     )
 
 
@@ -602,7 +458,7 @@ def _booking(table: Mapping[str, Any]) -> BookingSettings:
         raise ConfigError(
             f"Config 'booking.urgent_share' has value {share}. It must be between 0 and 0.9."
         )
-    wording = _str(table, "reminder_wording", d.reminder_wording, "booking")
+    wording = read_str(table, "reminder_wording", d.reminder_wording, "booking")
     if wording not in REMINDER_WORDINGS:
         raise ConfigError(
             f"Config 'booking.reminder_wording' has value {wording!r}. "
@@ -610,13 +466,13 @@ def _booking(table: Mapping[str, Any]) -> BookingSettings:
         )
     return BookingSettings(
         modes=tuple(modes),
-        slot_minutes=_int(table, "slot_minutes", d.slot_minutes, 15, 240, "booking"),
-        lead_hours=_int(table, "lead_hours", d.lead_hours, 0, 168, "booking"),
-        horizon_days=_int(table, "horizon_days", d.horizon_days, 1, 90, "booking"),
+        slot_minutes=read_int(table, "slot_minutes", d.slot_minutes, 15, 240, "booking"),
+        lead_hours=read_int(table, "lead_hours", d.lead_hours, 0, 168, "booking"),
+        horizon_days=read_int(table, "horizon_days", d.horizon_days, 1, 90, "booking"),
         urgent_share=float(share),
-        urgent_release_hours=_int(
+        urgent_release_hours=read_int(
             table, "urgent_release_hours", d.urgent_release_hours, 0, 72, "booking"
         ),
-        hold_minutes=_int(table, "hold_minutes", d.hold_minutes, 1, 60, "booking"),
+        hold_minutes=read_int(table, "hold_minutes", d.hold_minutes, 1, 60, "booking"),
         reminder_wording=wording,
     )

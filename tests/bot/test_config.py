@@ -28,7 +28,8 @@ def test_no_file_gives_runnable_defaults() -> None:
 def test_example_file_is_valid_and_matches_defaults(tmp_path: Path) -> None:
     config = load_config(EXAMPLE, env={})
     assert config.office.name == "LK3 Kota Ambon"
-    assert [h.number for h in config.hotlines] == ["129", "08111-129-129", "112", "110"]
+    assert [h.number for h in config.hotlines] == ["129", "08111-129-129", "112", "119", "110"]
+    assert config.hotlines == load_config(None, env={}).hotlines
     assert config.data_dir == EXAMPLE.parent / "var"
 
 
@@ -36,6 +37,25 @@ def test_hotlines_reach_the_flows_as_a_list() -> None:
     values = load_config(None, env={}).context_values("id")
     assert "SAPA" in values["hotlines"] and "112" in values["hotlines"]
     assert set(values) >= {"office_name", "office_address", "office_hours", "hotlines"}
+
+
+def test_every_hotline_a_family_needs_is_listed_with_what_it_is_for() -> None:
+    config = load_config(None, env={})
+    indonesian = config.context_values("id")["hotlines"].splitlines()
+    english = config.context_values("en")["hotlines"].splitlines()
+    assert indonesian == [
+        "• SAPA 129 (Kementerian PPPA): 129 (kekerasan terhadap perempuan dan anak)",
+        "• WhatsApp SAPA: 08111-129-129 (melapor lewat WhatsApp)",
+        "• Darurat / Emergency: 112 (semua keadaan darurat)",
+        "• Ambulans / Ambulance: 119 (darurat kesehatan, luka, keracunan)",
+        "• Polisi / Police: 110 (bahaya dari orang lain, kejahatan)",
+    ]
+    assert english[3] == "• Ambulans / Ambulance: 119 (health emergencies, injuries, poisoning)"
+
+
+def test_a_hotline_without_a_purpose_is_listed_by_name_and_number(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, "[[hotlines]]\nname = 'SAPA'\nnumber = '129'"), env={})
+    assert config.context_values("en")["hotlines"] == "• SAPA: 129"
 
 
 def test_english_hours_are_used_for_english() -> None:
@@ -98,6 +118,14 @@ def test_secrets_come_from_the_environment(tmp_path: Path) -> None:
         (
             "[[hotlines]]\nname = 'SAPA'",
             "Config 'hotlines[0]' must be a table with 'name' and 'number'",
+        ),
+        (
+            "[[hotlines]]\nname = 'SAPA'\nnumber = '129'\nnote = 'x'",
+            "Config 'hotlines[0]' must be a table with 'name' and 'number'",
+        ),
+        (
+            "[[hotlines]]\nname = 'SAPA'\nnumber = 129",
+            "Config 'hotlines[0]' needs its values as text",
         ),
         ("[retention]\nclosed_case_days = 0", "Config 'retention.closed_case_days' has value 0"),
         ("office = 3", "Config 'office' must be a table"),
