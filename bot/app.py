@@ -185,7 +185,6 @@ class App:
         # check), a family whose case a counsellor holds, then the flows.
         desk = CounsellorDesk(store, texts, config, clock, CaseCommands(store, handoff))
         pipeline.add_handler(StaffDesk(desk))
-        pipeline.add_handler(HeldCaseRelay(handoff))
         flow_turns = FlowTurns(
             store=store,
             library=library,
@@ -196,6 +195,7 @@ class App:
             },
             clock=clock,
         )
+        pipeline.add_handler(HeldCaseRelay(handoff, flows=flow_turns))
         pipeline.add_handler(flow_turns)
         escalation.gathering = pipeline.reading_backlog
         app = cls(

@@ -11,12 +11,16 @@ A family's text passes both here, without opening the counsellor desk:
    message is marked, sent at top priority, answered with the hotlines, and starts
    the owner's answer clock, and the bot's flows stay silent. The relay is written
    in the turn's own transaction; a case released in between makes the commit fail
-   as stale, and the message is processed again, by the flows.
+   as stale, and the message is processed again, by the flows. A quick exit
+   (`keluar`) is the one exception: the flows carry it out (a neutral reply, the
+   chat deleted, nothing more sent) and the owner is warned not to write or call.
 """
 
 from __future__ import annotations
 
-from bot.core.handlers import Handled, Turn
+import dataclasses
+
+from bot.core.handlers import Handled, Turn, TurnHandler
 from bot.handoff.alerts import TAKE_PREFIX
 from bot.handoff.desk import CounsellorDesk, is_link, is_take_press
 from bot.handoff.service import Handoff
@@ -48,8 +52,10 @@ class HeldCaseRelay:
 
     checked = True
 
-    def __init__(self, handoff: Handoff) -> None:
+    def __init__(self, handoff: Handoff, flows: TurnHandler | None = None) -> None:
+        """`flows`: the flow step, which carries out a quick exit during a hand-off."""
         self._handoff = handoff
+        self._flows = flows
 
     def goes_first(self, kind: str, text: str) -> bool:
         return False
@@ -57,6 +63,16 @@ class HeldCaseRelay:
     async def handle(self, turn: Turn) -> Handled | None:
         if not turn.held:
             return None
+        if (
+            self._flows is not None
+            and turn.row.kind == "text"
+            and self._handoff.is_quick_exit(turn.row.text)
+        ):
+            handled = await self._flows.handle(turn)
+            if handled is None:
+                return None
+            notice = await self._handoff.left_notice(turn.row)
+            return handled if notice is None else dataclasses.replace(handled, relay=notice)
         planned = await self._handoff.family_turn(turn.row, turn.state, turn.assessment)
         if planned is None:
             return None

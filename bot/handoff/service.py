@@ -27,6 +27,7 @@ the hotlines, and starts the owner's answer clock (bot/handoff/escalation.py).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
@@ -46,6 +47,7 @@ from bot.safety import Assessment, Level
 from flows.engine import step
 from flows.exchange import ChannelCaps, Context, Input, Message
 from flows.library import FlowLibrary
+from flows.matching import match_command
 from flows.state import SessionState
 from storage.handoff.records import (
     CASE_REF,
@@ -111,6 +113,12 @@ class Handoff:
         """A family-facing text in the family's language."""
         return self._texts.get(key, language, **values)
 
+    def left_warning(self, case: LiveCase) -> str:
+        """What a counsellor is told of a family who left in a hurry (a quick exit)."""
+        when = case.left_at or self._clock()
+        local = when.astimezone(self._config.office.tz)
+        return self.text("handoff.family_left", code=case.code, time=local.strftime("%H.%M"))
+
     def describe(self, case: LiveCase) -> dict[str, str]:
         """The placeholders a staff text may use: codes and times, nothing identifying."""
         return {
@@ -151,8 +159,10 @@ class Handoff:
             )
             if taker is not None:
                 text = self.text("handoff.taken", **self.describe(case))
+                if case.left_at is not None:
+                    text += "\n\n" + self.left_warning(case)
                 rows.append(self._row(taker[0], taker[1], text, case, "notice", staff=True))
-            if family is not None:
+            if family is not None and case.left_at is None:
                 channel, language = family
                 text = self._texts.get("handoff.family_connected", language)
                 rows.append(self._row(case.contact_id, channel, text, case, "notice"))
@@ -166,7 +176,7 @@ class Handoff:
         family = await self._family(case_id)
 
         def build(case: LiveCase, alerts: Sequence[AlertRef]) -> list[NewOutbound]:
-            if family is None:
+            if family is None or case.left_at is not None:
                 return []
             channel, language = family
             text = self._texts.get("handoff.family_released", language)
@@ -189,7 +199,7 @@ class Handoff:
 
         def build(case: LiveCase, alerts: Sequence[AlertRef]) -> list[NewOutbound]:
             rows = self._edits(case, alerts, self.text("handoff.alert_closed", code=case.code))
-            if family is not None:
+            if family is not None and case.left_at is None:
                 channel, language = family
                 rows.append(
                     self._row(
@@ -222,7 +232,7 @@ class Handoff:
             # The feedback flow's rating counts once, for this case's codes (bot.flowhost.ratings).
             session_state=lambda closed: (
                 None
-                if state is None
+                if state is None or closed.left_at is not None  # never asked: nothing to answer
                 else with_ticket(state, closed.category, closed.urgency).to_json()
             ),
             any_owner=supervisor,
@@ -262,6 +272,35 @@ class Handoff:
         return await self._store.handoff.refer(case_id, staff_id, service, self._clock())
 
     # --- the pipeline's hook --------------------------------------------------
+
+    def is_quick_exit(self, text: str) -> bool:
+        """Whether a family's message is the quick-exit command (a whole message, like
+        `keluar`): the flows carry it out even while a counsellor holds the case."""
+        command = match_command(text, self._library.globals.commands)
+        if command is None:
+            return False
+        flow_id, _, node_id = command.goto.partition(".")
+        if not self._library.has_flow(flow_id):
+            return False
+        node = self._library.flow(flow_id).node(node_id)
+        return node is not None and any(call.name == "quick_exit" for call in node.effects)
+
+    async def left_notice(self, row: InboxRow) -> RelayIn | None:
+        """The owner's warning that the family just left in a hurry (with their quick exit)."""
+        case = await self._store.handoff.live_for(row.contact_id)
+        if case is None or case.status != "taken" or case.owner_staff_id is None:
+            return None
+        owner = await self._store.staff.get(case.owner_staff_id)
+        if owner is None or owner.contact_id is None or not owner.active:
+            return None  # a console-only owner sees it on the case page
+        owner_contact = await self._store.contacts.get(owner.contact_id)
+        if owner_contact is None:
+            return None
+        text = self.left_warning(dataclasses.replace(case, left_at=row.received_at))
+        notice = self._owner_row(
+            owner.contact_id, owner_contact.channel, text, case, "relay", urgent=False
+        )
+        return RelayIn(case.id, f"in:{row.id}", (notice,), False)
 
     async def family_turn(
         self, row: InboxRow, state: SessionState | None, assessment: Assessment

@@ -16,7 +16,7 @@ from storage.engine.db import Tx, Writer
 from storage.errors import InvalidRecordError, NotFoundError
 from storage.flowhost import ratings
 from storage.handoff import cases
-from storage.handoff.repo import relay_in
+from storage.handoff.steps import relay_in
 from storage.privacy import audit, consents, erasure
 from storage.privacy import repo as privacy
 from storage.records import Contact, NewInbound, TurnWrite

@@ -54,6 +54,9 @@ class LiveCase:
     family_reminded_at: datetime | None = None
     first_reply_at: datetime | None = None
     urgent_unanswered_at: datetime | None = None
+    # When the family left in a hurry (a quick exit) and has not written since: nothing
+    # may be sent to them. Set on the case a change hands to its `build` (not a column).
+    left_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

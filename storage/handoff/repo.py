@@ -23,7 +23,7 @@ from storage.crypto.vault import Vault
 from storage.engine.clock import from_micros, to_micros
 from storage.engine.db import Readers, Tx, Writer
 from storage.engine.rows import as_bytes, new_rid
-from storage.errors import InvalidRecordError, StaleTurnError
+from storage.errors import InvalidRecordError
 from storage.handoff import digests
 from storage.handoff.digests import Options, Render
 from storage.handoff.figures import figures_of
@@ -38,7 +38,6 @@ from storage.handoff.records import (
     DueAlert,
     HandoffFigures,
     LiveCase,
-    RelayIn,
     Transition,
 )
 from storage.handoff.rows import (
@@ -50,6 +49,15 @@ from storage.handoff.rows import (
     case_from_row,
 )
 from storage.handoff.schema import OUTCOMES, REFERRALS
+from storage.handoff.steps import (
+    alerts_of,
+    as_changed,
+    get_case,
+    record_event,
+    relay_in,
+    relay_message,
+)
+from storage.privacy import quiet
 from storage.records import NewOutbound, OutboxRef
 
 __all__ = ["HandoffRepo", "note_place", "relay_in"]
@@ -60,77 +68,6 @@ Build = Callable[[LiveCase, Sequence[AlertRef]], Sequence[NewOutbound]]
 
 def note_place(rid: bytes) -> Place:
     return Place("case_notes", "note", rid.hex())
-
-
-def actor(staff_id: int | None) -> str:
-    return "system" if staff_id is None else f"staff:{staff_id}"
-
-
-async def _event(
-    tx: Tx, case_id: int, event: str, staff_id: int | None, at: int, source: str | None = None
-) -> bool:
-    """Records an event; False when this (case, event, source) was recorded before."""
-    row = await tx.fetchone(
-        "INSERT INTO case_events (case_id, at, event, actor, source) VALUES (?, ?, ?, ?, ?)"
-        " ON CONFLICT DO NOTHING RETURNING id",
-        (case_id, at, event, actor(staff_id), source),
-    )
-    return row is not None
-
-
-async def _get(tx: Tx, case_id: int) -> LiveCase | None:
-    row = await tx.fetchone(f"{CASE_SELECT} WHERE id = ?", (case_id,))
-    return None if row is None else case_from_row(row)
-
-
-async def _alerts(tx: Tx, case_id: int) -> list[AlertRef]:
-    return [alert_from_row(r) for r in await tx.fetchall(ALERTS_SQL, (case_id,))]
-
-
-async def _relay(
-    tx: Tx,
-    case_id: int,
-    staff_id: int | None,
-    source: str,
-    rows: Sequence[NewOutbound],
-    now: int,
-    *,
-    urgent: bool = False,
-) -> Transition:
-    case = await _get(tx, case_id)
-    if case is None:
-        return Transition("not_found")
-    if case.status != "taken":
-        return Transition("closed" if case.status == "closed" else "not_yours", case)
-    if staff_id is not None and case.owner_staff_id != staff_id:
-        return Transition("not_yours", case)
-    event = "relayed_in" if staff_id is None else "relayed_out"
-    if not await _event(tx, case_id, event, staff_id, now, source):
-        return Transition("already", case)
-    if staff_id is None:
-        if urgent:
-            await tx.execute(
-                "UPDATE cases SET urgent_unanswered_at = coalesce(urgent_unanswered_at, ?)"
-                " WHERE id = ?",
-                (now, case_id),
-            )
-    else:
-        await tx.execute(
-            "UPDATE cases SET first_reply_at = coalesce(first_reply_at, ?),"
-            " urgent_unanswered_at = NULL, updated_at = ? WHERE id = ?",
-            (now, now, case_id),
-        )
-    await outbox.insert_many(tx, rows, None, now)
-    return Transition("done", await _get(tx, case_id))
-
-
-async def relay_in(tx: Tx, relay: RelayIn, now: int) -> None:
-    """Writes a family's message relayed to the counsellor holding their case, inside the
-    family's turn (`storage.conversation.turns`). A case no longer held (released or closed
-    since the turn was planned) raises StaleTurnError: the turn is planned again."""
-    done = await _relay(tx, relay.case_id, None, relay.source, relay.rows, now, urgent=relay.urgent)
-    if done.outcome not in ("done", "already"):
-        raise StaleTurnError(f"case {relay.case_id} is no longer held ({done.outcome})")
 
 
 class HandoffRepo:
@@ -312,10 +249,10 @@ class HandoffRepo:
             )
             if row is None:
                 return await _refused(tx, case_id, staff_id)
-            case = case_from_row(row)
-            await _event(tx, case_id, "taken", staff_id, now)
+            case = await as_changed(tx, row)
+            await record_event(tx, case_id, "taken", staff_id, now)
             await _focus(tx, staff_id, case_id, now)
-            await outbox.insert_many(tx, build(case, await _alerts(tx, case_id)), None, now)
+            await outbox.insert_many(tx, build(case, await alerts_of(tx, case_id)), None, now)
             return Transition("done", case)
 
         return await self._writer.run("handoff.take", job)
@@ -334,10 +271,10 @@ class HandoffRepo:
             )
             if row is None:
                 return await _refused(tx, case_id, staff_id)
-            case = case_from_row(row)
-            await _event(tx, case_id, "released", staff_id, now)
+            case = await as_changed(tx, row)
+            await record_event(tx, case_id, "released", staff_id, now)
             await tx.execute("DELETE FROM staff_focus WHERE case_id = ?", (case_id,))
-            await outbox.insert_many(tx, build(case, await _alerts(tx, case_id)), None, now)
+            await outbox.insert_many(tx, build(case, await alerts_of(tx, case_id)), None, now)
             return Transition("done", case)
 
         return await self._writer.run("handoff.release", job)
@@ -371,13 +308,13 @@ class HandoffRepo:
             )
             if row is None:
                 return await _refused(tx, case_id, staff_id)
-            case = case_from_row(row)
-            await _event(tx, case_id, "closed", staff_id, now)
+            case = await as_changed(tx, row)
+            await record_event(tx, case_id, "closed", staff_id, now)
             await tx.execute("DELETE FROM staff_focus WHERE case_id = ?", (case_id,))
             state = session_state(case)
             if state is not None:
                 await sessions.upsert(tx, case.contact_id, state, now)
-            await outbox.insert_many(tx, build(case, await _alerts(tx, case_id)), None, now)
+            await outbox.insert_many(tx, build(case, await alerts_of(tx, case_id)), None, now)
             return Transition("done", case)
 
         return await self._writer.run("handoff.close", job)
@@ -401,7 +338,7 @@ class HandoffRepo:
         now = to_micros(at, "HandoffRepo.relay at")
 
         async def job(tx: Tx) -> Transition:
-            return await _relay(tx, case_id, staff_id, source, rows, now, urgent=urgent)
+            return await relay_message(tx, case_id, staff_id, source, rows, now, urgent=urgent)
 
         return await self._writer.run("handoff.relay", job)
 
@@ -410,7 +347,7 @@ class HandoffRepo:
         now = to_micros(at, "HandoffRepo.note at")
 
         async def job(tx: Tx) -> Transition:
-            case = await _get(tx, case_id)
+            case = await get_case(tx, case_id)
             if case is None:
                 return Transition("not_found")
             rid = new_rid()
@@ -420,7 +357,7 @@ class HandoffRepo:
                 " VALUES (?, ?, ?, ?, ?)",
                 (case_id, rid, staff_id, Vault.seal_text(dek, note_place(rid), text), now),
             )
-            await _event(tx, case_id, "noted", staff_id, now)
+            await record_event(tx, case_id, "noted", staff_id, now)
             return Transition("done", case)
 
         return await self._writer.run("handoff.note", job)
@@ -431,14 +368,14 @@ class HandoffRepo:
         now = to_micros(at, "HandoffRepo.refer at")
 
         async def job(tx: Tx) -> Transition:
-            case = await _get(tx, case_id)
+            case = await get_case(tx, case_id)
             if case is None:
                 return Transition("not_found")
             await tx.execute(
                 "INSERT INTO case_referrals (case_id, service, staff_id, at) VALUES (?, ?, ?, ?)",
                 (case_id, service, staff_id, now),
             )
-            await _event(tx, case_id, "referred", staff_id, now)
+            await record_event(tx, case_id, "referred", staff_id, now)
             return Transition("done", case)
 
         return await self._writer.run("handoff.refer", job)
@@ -493,7 +430,7 @@ class HandoffRepo:
                 )
                 if row is None:
                     continue
-                await _event(tx, due.case_id, due.event, None, now)
+                await record_event(tx, due.case_id, due.event, None, now)
                 filed.append(due)
                 for recipient in reachable:
                     by_recipient.setdefault(recipient, []).append((due.case_id, int(row[0])))
@@ -541,7 +478,7 @@ class HandoffRepo:
             )
             if changed == 0:
                 return False
-            await _event(tx, case_id, "realerted", None, now)
+            await record_event(tx, case_id, "realerted", None, now)
             ids = await outbox.insert_many(tx, [row for _, row in rows], None, now)
             round_ = await tx.fetchone("SELECT alerts FROM cases WHERE id = ?", (case_id,))
             for (staff_id, _), outbox_id in zip(rows, ids, strict=True):
@@ -566,8 +503,10 @@ class HandoffRepo:
             )
             if changed == 0:
                 return False
-            await _event(tx, case_id, "family_reminded", None, now)
-            await outbox.insert_many(tx, rows, None, now)
+            await record_event(tx, case_id, "family_reminded", None, now)
+            case = await get_case(tx, case_id)
+            if case is None or await quiet.left_at(tx, case.contact_id) is None:
+                await outbox.insert_many(tx, rows, None, now)
             return True
 
         return await self._writer.run("handoff.remind_family", job)
@@ -587,7 +526,7 @@ async def _focus(tx: Tx, staff_id: int, case_id: int, now: int) -> None:
 
 async def _refused(tx: Tx, case_id: int, staff_id: int) -> Transition:
     """Why a change did not apply, from the case as it is now."""
-    case = await _get(tx, case_id)
+    case = await get_case(tx, case_id)
     if case is None:
         return Transition("not_found")
     if case.status == "closed":

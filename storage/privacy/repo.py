@@ -22,7 +22,7 @@ from storage.engine.clock import from_micros, to_micros
 from storage.engine.db import Readers, Tx, Writer
 from storage.engine.rows import as_bytes, marks
 from storage.handoff.rows import CASE_COLUMNS, brief, case_from_row
-from storage.privacy import audit
+from storage.privacy import audit, quiet
 from storage.privacy.audit import AuditEntry
 from storage.records import Case
 
@@ -143,6 +143,10 @@ class PrivacyRepo:
         self._writer = writer
         self._vault = vault
         self._clock = clock
+
+    async def left_in_a_hurry(self, contact_id: int) -> datetime | None:
+        """When the contact left with a quick exit, if they have not written since."""
+        return await quiet.left_at_now(self._readers, contact_id)
 
     async def subject(self, contact_id: int) -> SubjectData | None:
         """Everything held about the contact, decrypted; None if there is no such contact."""

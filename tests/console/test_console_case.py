@@ -13,6 +13,7 @@ from support import Clock
 
 from bot.console.core import Console
 from bot.console.office import Office
+from storage.records import NewInbound, NewOutbound, TurnWrite
 
 SCRIPT = "<script>alert(1)</script>"
 
@@ -280,3 +281,28 @@ async def test_actions_without_the_csrf_token_are_refused(
             assert refused.status_code == 403
     after = await console.store.handoff.get(case.id)
     assert after is not None and after.status == "taken" and after.first_reply_at is None
+
+
+async def test_a_family_who_left_in_a_hurry_is_shown_and_not_written_to(
+    store: object, office: Office, clock: Clock
+) -> None:
+    console = make_console(office.handoff._store, clock, office=office)  # noqa: SLF001
+    me, http = await signed_in(console, clock, "sari", ("counsellor",))
+    case = await family_case(console.store, clock)
+    item = NewInbound("telegram", "7001-exit", "text", "keluar", clock())
+    contact, inbox_id = await console.store.turns.receive("telegram", "7001", item)
+    assert inbox_id is not None
+    neutral = NewOutbound(contact.id, "telegram", "Oke, terima kasih.", (), 0, clock())
+    await console.store.turns.commit_turn(
+        TurnWrite(inbox_id, contact.id, "{}", (neutral,), clock(), quick_exit=True)
+    )
+    await office.handoff.take(me, case.id)
+    async with aclosing(http):
+        page = f"/console/cases/{case.code}"
+        shown = (await http.get(page)).text
+        assert "keluar cepat" in shown and "jangan menelepon" in shown
+        assert 'action="/console/cases/' + case.code + '/reply"' not in shown, "no reply form"
+        refused = await post_form(http, page + "/reply", page, {"text": "Ibu di mana?"})
+        assert refused.headers["location"] == page + "?msg=family_left"
+    lines = await console.store.console_cases.transcript(case.contact_id)
+    assert not [line for line in lines if line.source == "counsellor"], "nothing was sent"

@@ -41,9 +41,15 @@ NOTICES = frozenset(
         "bad_choice",
         "taken",
         "labelled",
+        "family_left",
     }
 )
-_OUTCOME_NOTICE = {"not_yours": "not_yours", "held": "not_yours", "closed": "closed_already"}
+_OUTCOME_NOTICE = {
+    "not_yours": "not_yours",
+    "held": "not_yours",
+    "closed": "closed_already",
+    "family_left": "family_left",
+}
 
 
 async def readable(console: Console, request: Request, access: Access) -> LiveCase | Response:
@@ -111,6 +117,7 @@ async def view(console: Console, request: Request, access: Access) -> Response:
         }
     msg = request.query_params.get("msg", "")
     owner = case.owner_staff_id == me.id
+    left_at = await console.desk.store.privacy.left_in_a_hurry(case.contact_id)
     return console.render(
         request,
         access,
@@ -143,13 +150,16 @@ async def view(console: Console, request: Request, access: Access) -> Response:
         referral_options=[(r, label(console.texts, "case_referral", r, lang)) for r in REFERRALS],
         outcome_options=[(o, label(console.texts, "case_outcome", o, lang)) for o in OUTCOMES],
         window=window,
+        left_at=(
+            None if left_at is None or case.status == "closed" else console.desk.local(left_at)
+        ),
         is_owner=owner,
         live=case.status in ("open", "taken"),
         can_reply=owner and case.status == "taken",
         can_close=case.status in ("open", "taken") and (owner or "supervisor" in me.roles),
         can_take=case.status == "open",
         notice=console.t(request, "case_msg_" + msg) if msg in NOTICES else "",
-        notice_bad=msg in ("empty", "not_yours", "closed_already", "bad_choice"),
+        notice_bad=msg in ("empty", "not_yours", "closed_already", "bad_choice", "family_left"),
         max_reply=MAX_REPLY,
         max_note=MAX_NOTE,
     )

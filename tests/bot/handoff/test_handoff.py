@@ -22,6 +22,7 @@ from bot.app import App
 from bot.config import Config, Web
 from bot.handoff.alerts import TAKE_PREFIX
 from bot.run import Service
+from flows.state import SessionState
 from storage.handoff.records import LiveCase
 
 pytestmark = pytest.mark.e2e
@@ -353,3 +354,59 @@ async def test_a_crisis_message_at_any_point_of_any_flow_gets_help_and_an_alert(
     assert case.urgency == "darurat"
     [alert] = alerts(fake, SARI)
     assert case.code in alert
+
+
+# --- a family who left in a hurry ------------------------------------------------------
+
+
+async def test_after_a_quick_exit_nothing_reaches_the_family_until_they_write_again(
+    service: Service, fake: FakeTelegram, clock: Clock, config: Config
+) -> None:
+    """The report: after `keluar`, a counsellor pressing Ambil made the bot notify the
+    family's phone that a counsellor was reading. Now nothing is sent, the counsellor is
+    told what happened and what to do, and the family's next message opens the way."""
+    await staff(service, fake)
+    case = await urgent_case(service, fake)
+    await settle(service, fake, fake.send_text(FAMILY, "keluar"))
+    await app_of(service).wait_idle()
+    after_exit = len(fake.texts(FAMILY))
+
+    await take(service, fake, SARI, case)
+    warning = fake.texts(SARI)[-1]
+    assert "keluar" in warning and "jangan menelepon" in warning.lower()
+    await settle(service, fake, fake.send_text(SARI, "Ibu, apakah aman?"))
+    await app_of(service).wait_idle()
+    assert fake.texts(SARI)[-1] == text("handoff.family_left_not_sent", code=case.code)
+    clock.advance(minutes=config.escalation.remind_family_minutes + 1)
+    await escalate(service)
+    assert len(fake.texts(FAMILY)) == after_exit, "no notice, reply or reminder"
+
+    await settle(service, fake, fake.send_text(FAMILY, "sekarang sudah aman, bisa bicara"))
+    await app_of(service).wait_idle()
+    assert fake.texts(SARI)[-1] == text(
+        "handoff.relayed_in", code=case.code, text="sekarang sudah aman, bisa bicara"
+    )
+    await settle(service, fake, fake.send_text(SARI, "Baik Ibu, saya di sini."))
+    await app_of(service).wait_idle()
+    assert fake.texts(FAMILY)[-1] == "Baik Ibu, saya di sini."
+
+
+async def test_a_quick_exit_during_a_hand_off_is_carried_out_and_the_owner_warned(
+    service: Service, fake: FakeTelegram
+) -> None:
+    await staff(service, fake)
+    case = await urgent_case(service, fake)
+    await take(service, fake, SARI, case)
+    await settle(service, fake, fake.send_text(FAMILY, "keluar"))
+    await app_of(service).wait_idle()
+    assert fake.texts(FAMILY)[-1] == "Oke, terima kasih.", "the neutral reply, not a relay"
+    assert not any("keluar" == t.split(": ")[-1] for t in fake.texts(SARI)), "not relayed"
+    assert "jangan menelepon" in fake.texts(SARI)[-1].lower()
+    held = await app_of(service).store.handoff.get(case.id)
+    assert held is not None and held.status == "taken", "the case stays with its owner"
+    await settle(service, fake, fake.send_text(SARI, "/tutup aman"))
+    await app_of(service).wait_idle()
+    assert fake.texts(FAMILY)[-1] == "Oke, terima kasih.", "no closing note or survey either"
+    family = await contact(service, FAMILY)
+    session = await app_of(service).store.sessions.get(family.id)
+    assert session is None or SessionState.from_json(session).current_flow != "feedback"
