@@ -82,9 +82,15 @@ def plan_turn(
         key = (
             f"unsupported.{kind}" if f"unsupported.{kind}" in texts.entries else "unsupported.other"
         )
+        replies = [Reply(texts.get(key, language, **ctx.values))]
+        if state is None:
+            # Their very first message: who we are first, and the numbers to call
+            # now, since no menu has been shown yet.
+            replies.insert(0, Reply(texts.get("unsupported.first", language, **ctx.values)))
+            replies.append(Reply(texts.get("unsupported.first_help", language, **ctx.values)))
         return TurnPlan(
             state=state if state is not None else empty_state(language),
-            replies=(Reply(texts.get(key, language, **ctx.values)),),
+            replies=tuple(replies),
             priority=PRIORITY_ROUTINE,
         )
 

@@ -224,7 +224,12 @@ async def test_every_kind_of_content_that_is_not_text_gets_its_kind_reply(
         updates = [fake.send_content(5000 + i, kind) for i, (kind, _) in enumerate(CONTENT_REPLIES)]
         await settle(service, fake, *updates)
         for i, (kind, key) in enumerate(CONTENT_REPLIES):
-            assert fake.texts(5000 + i) == [text(key)], kind
+            # A first message: who we are, the kind's own words, and the numbers to call.
+            [reply] = fake.texts(5000 + i)
+            assert reply.startswith("Halo, selamat datang di layanan LK3"), kind
+            assert text(key) in reply and "112" in reply and "119" in reply, kind
+        await settle(service, fake, fake.send_content(5000, "photo"))
+        assert fake.texts(5000)[-1] == text("unsupported.photo"), "only the first time"
 
 
 async def test_the_words_sent_with_a_photo_are_read_first(

@@ -204,9 +204,13 @@ async def test_media_and_locations_get_the_kind_reply_for_their_kind(
             await fake.send_media(f"+62813000000{n:02d}", content_type)
         await fake.send_location(location)
         await settle(service)
-    for n, (content_type, reply) in enumerate(MEDIA):
-        assert fake.texts_to(f"+62813000000{n:02d}") == [text(reply)], content_type
-    assert fake.texts_to(location) == [text("unsupported.location")]
+    for n, (content_type, key) in enumerate(MEDIA):
+        # A first message: who we are, the kind's own words, and the numbers to call.
+        [reply] = fake.texts_to(f"+62813000000{n:02d}")
+        assert reply.startswith("Halo, selamat datang di layanan LK3"), content_type
+        assert text(key) in reply and "112" in reply and "119" in reply, content_type
+    [reply] = fake.texts_to(location)
+    assert text("unsupported.location") in reply
 
 
 async def test_the_words_sent_with_a_photo_are_read_first_and_crisis_checked(
