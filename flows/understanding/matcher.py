@@ -27,11 +27,11 @@ from flows.understanding.reading import (
     Lexicon,
     asks,
     both,
-    undecided,
     in_scope,
     keys,
     lexicon,
     negated,
+    undecided,
     untagged,
 )
 from flows.understanding.stems import fragments, inner, key, plain_key
@@ -54,6 +54,9 @@ QUESTION_TAKE = 0.8
 unless one of the choice's phrases is itself such a question."""
 EXCLUSIVE = 0.6
 """What a choice scores at least when it alone knows the answer's words."""
+UNKNOWN_WEIGHT = 1.0
+"""What each word the question does not know weighs against a choice the family's own
+question merely mentions (the least a known word weighs is 1)."""
 NEGATION_MISMATCH = 0.4
 """What a phrase's share is worth when only one of it and the answer is negated."""
 
@@ -266,7 +269,7 @@ class _Scored:
     said: frozenset[str]  # the answer's keys the question knows
 
 
-def _scores(index: _Index, standard: tuple[str, ...], count: int) -> _Scored:
+def _scores(index: _Index, standard: tuple[str, ...], count: int, text: str = "") -> _Scored:
     standard = untagged(standard, index.lexicon.stop)
     content = index.lexicon.content(standard)
     # An answer of stop words only ("it is me") is matched as it is, never by its typos.
@@ -281,6 +284,7 @@ def _scores(index: _Index, standard: tuple[str, ...], count: int) -> _Scored:
             covered[number] = covered.get(number, 0.0) + index.weight[k]
     best = [0.0] * count
     asking: set[int] = set()
+    whole: set[int] = set()  # choices one of whose phrases of two words or more is all said
     negative = negated(standard, index.lexicon.stop)
     for number, matched in covered.items():
         phrase = index.phrases[number]
@@ -288,6 +292,8 @@ def _scores(index: _Index, standard: tuple[str, ...], count: int) -> _Scored:
         if phrase.negated != negative and phrase.keys & said & index.polar:
             # "tidak setuju" is not "setuju", where one choice says each.
             share *= NEGATION_MISMATCH
+        if share >= 1.0 and len(phrase.keys) > 1:
+            whole.add(phrase.choice)
         if share > best[phrase.choice] or (share == best[phrase.choice] and phrase.asks):
             best[phrase.choice] = share
             if phrase.asks:
@@ -297,6 +303,7 @@ def _scores(index: _Index, standard: tuple[str, ...], count: int) -> _Scored:
     # A choice that explains more of what was said is the likelier one: "laki mabok
     # tarus" is about drinking more than about the husband.
     said_weight = sum(index.weight[k] for k in said)
+    question = asks(standard, text)
     owners = [i for i, vocabulary in enumerate(index.vocabulary) if said & vocabulary]
     if len(owners) == 1 and unknown < len(said):
         # Every word the question knows points to one choice ("beta pi kantor sa" at
@@ -304,7 +311,15 @@ def _scores(index: _Index, standard: tuple[str, ...], count: int) -> _Scored:
         best[owners[0]] = max(best[owners[0]], EXCLUSIVE)
     for i, score in enumerate(best):
         if score:
-            share = sum(index.weight[k] for k in said & index.vocabulary[i]) / said_weight
+            unexplained = 0.0
+            if question and i not in index.questions and i not in whole:
+                # A question of the family's own that mentions a choice's word is not
+                # about the choice ("apakah konselornya sudah terlatih?" at "Bicara
+                # dengan konselor"): the words nobody knows count against it.
+                unexplained = UNKNOWN_WEIGHT * unknown
+            share = sum(index.weight[k] for k in said & index.vocabulary[i]) / (
+                said_weight + unexplained
+            )
             best[i] = score * (0.5 + 0.5 * share)
             strongest = max(index.weight[k] for k in said & index.vocabulary[i])
             if unknown and strongest < index.common:
@@ -348,7 +363,7 @@ def understand(text: str, choices: Sequence[Choice], table: Words = PLAIN) -> Re
     if rated:
         # A rating named among other words: the number is what the family chose.
         return Reading("match", rated[0], confidence=0.9)
-    scored = _scores(index, standard, len(choices))
+    scored = _scores(index, standard, len(choices), text)
     best = scored.best
     ranked = sorted(range(len(choices)), key=lambda i: -best[i])
     first = ranked[0]
@@ -358,7 +373,8 @@ def understand(text: str, choices: Sequence[Choice], table: Words = PLAIN) -> Re
     if asks(standard, text) and first not in scored.asking and top < QUESTION_TAKE:
         # "datanya disimpan di mana?" asks about the data; it does not pick a choice.
         return NOTHING
-    if second is not None and runner and undecided(standard, _apart(index, scored.said, first, second)):
+    apart = second is not None and runner > 0 and _apart(index, scored.said, first, second)
+    if second is not None and undecided(standard, apart):
         # "hapus atau lihat, sama aja": both named, neither chosen.
         return Reading("close", choices[first], choices[second], round(top * 0.5, 3))
     if both(standard):

@@ -86,7 +86,7 @@ def both(standard: tuple[str, ...]) -> bool:
     """True when the words say both, either or whichever (``sama aja``, ``dua-dua``)."""
     if not BOTH.isdisjoint(standard):
         return True
-    return any(a == "sama" and b == "saja" for a, b in zip(standard, standard[1:]))
+    return any(a == "sama" and b == "saja" for a, b in zip(standard, standard[1:], strict=False))
 
 
 def undecided(standard: tuple[str, ...], apart: bool) -> bool:
