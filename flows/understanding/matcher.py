@@ -8,8 +8,11 @@ weighted word overlap. Overlap is scored per phrase (label, synonym or example) 
 the share of the phrase's weight the answer covers, times how much of the answer the
 choice explains; a word found in fewer choices weighs more, and a word a negation
 denies counts only for phrases said with one. A clear winner is taken; two close
-ones are a close call for the family to settle; anything else, or a question of the
-family's own that no choice asks, is not understood.
+ones, or two choices named with "atau" or "dua-dua" ("both"), are a close call for the
+family to settle; anything else is not understood. A question of the family's own
+(a question word, or a "?" without a request) picks a choice only by one of the
+choice's own question phrases or a strong score, and words nobody knows count
+against a choice it merely mentions.
 """
 
 from __future__ import annotations
