@@ -8,8 +8,11 @@ weighted word overlap. Overlap is scored per phrase (label, synonym or example) 
 the share of the phrase's weight the answer covers, times how much of the answer the
 choice explains; a word found in fewer choices weighs more, and a word a negation
 denies counts only for phrases said with one. A clear winner is taken; two close
-ones are a close call for the family to settle; anything else, or a question of the
-family's own that no choice asks, is not understood.
+ones, or two choices named with "atau" or "dua-dua" ("both"), are a close call for the
+family to settle; anything else is not understood. A question of the family's own
+(a question word, or a "?" without a request) picks a choice only by one of the
+choice's own question phrases or a strong score, and words nobody knows count
+against a choice it merely mentions.
 """
 
 from __future__ import annotations
@@ -26,10 +29,12 @@ from flows.understanding.numbers import LAST, named_number, position
 from flows.understanding.reading import (
     Lexicon,
     asks,
+    both,
     in_scope,
     keys,
     lexicon,
     negated,
+    undecided,
     untagged,
 )
 from flows.understanding.stems import fragments, inner, key, plain_key
@@ -52,6 +57,9 @@ QUESTION_TAKE = 0.8
 unless one of the choice's phrases is itself such a question."""
 EXCLUSIVE = 0.6
 """What a choice scores at least when it alone knows the answer's words."""
+UNKNOWN_WEIGHT = 1.0
+"""What each word the question does not know weighs against a choice the family's own
+question merely mentions (the least a known word weighs is 1)."""
 NEGATION_MISMATCH = 0.4
 """What a phrase's share is worth when only one of it and the answer is negated."""
 
@@ -79,6 +87,7 @@ class _Phrase:
     keys: frozenset[str]
     weight: float
     negated: bool
+    asks: bool  # the phrase is itself a question ("alamat kantor di mana")
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +117,7 @@ def _phrases(choice: Choice) -> tuple[str, ...]:
 def _index(choices: tuple[Choice, ...], table: Words) -> _Index:
     lex = lexicon(table)
     exact: dict[str, int] = {}
-    raw: list[tuple[int, tuple[str, ...], bool]] = []
+    raw: list[tuple[int, tuple[str, ...], bool, bool]] = []
     words: dict[str, str] = {}
     questions: set[int] = set()
     for i, choice in enumerate(choices):
@@ -116,29 +125,30 @@ def _index(choices: tuple[Choice, ...], table: Words) -> _Index:
             standard = lex.standard(text)
             if not standard:
                 continue
-            if asks(standard):
+            question = asks(standard, text)
+            if question:
                 questions.add(i)
             exact.setdefault(" ".join(standard), i)
             content = lex.content(standard)
             for word in content:
                 words.setdefault(word, key(word))
-            raw.append((i, keys(content), negated(standard, lex.stop)))
+            raw.append((i, keys(content), negated(standard, lex.stop), question))
     holders: dict[str, set[int]] = {}
-    for i, phrase_keys, _ in raw:
+    for i, phrase_keys, _, _ in raw:
         for k in phrase_keys:
             holders.setdefault(k, set()).add(i)
     total = max(len(choices), 1)
     weight = {k: 1.0 + math.log(total / len(owners)) for k, owners in holders.items()}
     phrases: list[_Phrase] = []
     by_key: dict[str, list[int]] = {}
-    for i, phrase_keys, negative in raw:
+    for i, phrase_keys, negative, question in raw:
         number = len(phrases)
         total_weight = sum(weight[k] for k in set(phrase_keys))
-        phrases.append(_Phrase(i, frozenset(phrase_keys), total_weight, negative))
+        phrases.append(_Phrase(i, frozenset(phrase_keys), total_weight, negative, question))
         for k in set(phrase_keys):
             by_key.setdefault(k, []).append(number)
     said_as: dict[str, set[tuple[int, bool]]] = {}
-    for i, phrase_keys, negative in raw:
+    for i, phrase_keys, negative, _ in raw:
         for k in phrase_keys:
             said_as.setdefault(k, set()).add((i, negative))
     polar = frozenset(
@@ -147,7 +157,7 @@ def _index(choices: tuple[Choice, ...], table: Words) -> _Index:
         if any(n and any(j != i and not m for j, m in uses) for i, n in uses)
     )
     vocabulary = tuple(
-        frozenset(k for j, phrase_keys, _ in raw if j == i for k in phrase_keys)
+        frozenset(k for j, phrase_keys, _, _ in raw if j == i for k in phrase_keys)
         for i in range(len(choices))
     )
     return _Index(
@@ -252,10 +262,17 @@ def scores(text: str, choices: Sequence[Choice], table: Words = PLAIN) -> list[f
     """Each choice's word-overlap score in [0, 1] (for tests and the evaluation)."""
     index = _index(tuple(choices), table)
     standard = index.lexicon.standard(text)
-    return _scores(index, standard, len(choices))
+    return _scores(index, standard, len(choices)).best
 
 
-def _scores(index: _Index, standard: tuple[str, ...], count: int) -> list[float]:
+@dataclass(frozen=True, slots=True)
+class _Scored:
+    best: list[float]  # per choice
+    asking: frozenset[int]  # the choices whose best phrase is itself a question
+    said: frozenset[str]  # the answer's keys the question knows
+
+
+def _scores(index: _Index, standard: tuple[str, ...], count: int, text: str = "") -> _Scored:
     standard = untagged(standard, index.lexicon.stop)
     content = index.lexicon.content(standard)
     # An answer of stop words only ("it is me") is matched as it is, never by its typos.
@@ -269,6 +286,8 @@ def _scores(index: _Index, standard: tuple[str, ...], count: int) -> list[float]
                 continue  # "bukan keluarga" says nothing for "Keluarga"
             covered[number] = covered.get(number, 0.0) + index.weight[k]
     best = [0.0] * count
+    asking: set[int] = set()
+    whole: set[int] = set()  # choices one of whose phrases of two words or more is all said
     negative = negated(standard, index.lexicon.stop)
     for number, matched in covered.items():
         phrase = index.phrases[number]
@@ -276,10 +295,18 @@ def _scores(index: _Index, standard: tuple[str, ...], count: int) -> list[float]
         if phrase.negated != negative and phrase.keys & said & index.polar:
             # "tidak setuju" is not "setuju", where one choice says each.
             share *= NEGATION_MISMATCH
-        best[phrase.choice] = max(best[phrase.choice], share)
+        if share >= 1.0 and len(phrase.keys) > 1:
+            whole.add(phrase.choice)
+        if share > best[phrase.choice] or (share == best[phrase.choice] and phrase.asks):
+            best[phrase.choice] = share
+            if phrase.asks:
+                asking.add(phrase.choice)
+            else:
+                asking.discard(phrase.choice)
     # A choice that explains more of what was said is the likelier one: "laki mabok
     # tarus" is about drinking more than about the husband.
     said_weight = sum(index.weight[k] for k in said)
+    question = asks(standard, text)
     owners = [i for i, vocabulary in enumerate(index.vocabulary) if said & vocabulary]
     if len(owners) == 1 and unknown < len(said):
         # Every word the question knows points to one choice ("beta pi kantor sa" at
@@ -287,14 +314,28 @@ def _scores(index: _Index, standard: tuple[str, ...], count: int) -> list[float]
         best[owners[0]] = max(best[owners[0]], EXCLUSIVE)
     for i, score in enumerate(best):
         if score:
-            share = sum(index.weight[k] for k in said & index.vocabulary[i]) / said_weight
+            unexplained = 0.0
+            if question and i not in index.questions and i not in whole:
+                # A question of the family's own that mentions a choice's word is not
+                # about the choice ("apakah konselornya sudah terlatih?" at "Bicara
+                # dengan konselor"): the words nobody knows count against it.
+                unexplained = UNKNOWN_WEIGHT * unknown
+            share = sum(index.weight[k] for k in said & index.vocabulary[i]) / (
+                said_weight + unexplained
+            )
             best[i] = score * (0.5 + 0.5 * share)
             strongest = max(index.weight[k] for k in said & index.vocabulary[i])
             if unknown and strongest < index.common:
                 # Only words many choices share, beside words the question does not know
                 # ("laki suka tampeleng"): the unknown word may be the one that matters.
                 best[i] = min(best[i], WEAK_SCORE)
-    return best
+    return _Scored(best, frozenset(asking), frozenset(said))
+
+
+def _apart(index: _Index, said: frozenset[str], first: int, second: int) -> bool:
+    """True when each of two choices has a word of the answer the other lacks."""
+    one, two = index.vocabulary[first], index.vocabulary[second]
+    return bool(said & one - two) and bool(said & two - one)
 
 
 def understand(text: str, choices: Sequence[Choice], table: Words = PLAIN) -> Reading:
@@ -325,14 +366,21 @@ def understand(text: str, choices: Sequence[Choice], table: Words = PLAIN) -> Re
     if rated:
         # A rating named among other words: the number is what the family chose.
         return Reading("match", rated[0], confidence=0.9)
-    best = _scores(index, standard, len(choices))
+    scored = _scores(index, standard, len(choices), text)
+    best = scored.best
     ranked = sorted(range(len(choices)), key=lambda i: -best[i])
     first = ranked[0]
     second = ranked[1] if len(ranked) > 1 else None
     top = best[first]
     runner = best[second] if second is not None else 0.0
-    if asks(standard) and first not in index.questions and top < QUESTION_TAKE:
+    if asks(standard, text) and first not in scored.asking and top < QUESTION_TAKE:
         # "datanya disimpan di mana?" asks about the data; it does not pick a choice.
+        return NOTHING
+    apart = second is not None and runner > 0 and _apart(index, scored.said, first, second)
+    if second is not None and undecided(standard, apart):
+        # "hapus atau lihat, sama aja": both named, neither chosen.
+        return Reading("close", choices[first], choices[second], round(top * 0.5, 3))
+    if both(standard):
         return NOTHING
     if top >= TAKE and top - runner >= MARGIN:
         return Reading("match", choices[first], confidence=round(min(top, 1.0) * 0.9, 3))

@@ -26,9 +26,17 @@ QUESTION_WORDS = frozenset(
 answer holding one is a question of the family's own, not a pick."""
 
 
-def asks(standard: tuple[str, ...]) -> bool:
-    """True when the words ask a question of their own (``datanya disimpan di mana?``)."""
-    return not QUESTION_WORDS.isdisjoint(standard)
+REQUEST_WORDS = frozenset("bisa boleh minta mau ingin can could may want please".split())
+"""Words that make a question a request ("bisa reschedule gak?", "can I talk to a
+person?"): a request picks a choice as readily as a plain answer does."""
+
+
+def asks(standard: tuple[str, ...], text: str = "") -> bool:
+    """True when the words ask a question of their own: a question word (``datanya
+    disimpan di mana``), or a question mark without a request (``ini bayar gak?``)."""
+    if not QUESTION_WORDS.isdisjoint(standard):
+        return True
+    return "?" in text and REQUEST_WORDS.isdisjoint(standard)
 
 
 def untagged(standard: tuple[str, ...], stop: frozenset[str] = frozenset()) -> tuple[str, ...]:
@@ -66,6 +74,25 @@ def in_scope(standard: tuple[str, ...], stop: frozenset[str] = frozenset()) -> f
             found.add(word)
             left -= 1
     return frozenset(found)
+
+
+BOTH = frozenset("keduanya both either whichever terserah".split())
+"""Words that leave the choice to the bot (after the word table and `text.words`,
+where `dua-dua` and `dua2nya` become `keduanya`)."""
+EITHER = frozenset({"atau", "or"})
+
+
+def both(standard: tuple[str, ...]) -> bool:
+    """True when the words say both, either or whichever (``sama aja``, ``dua-dua``)."""
+    if not BOTH.isdisjoint(standard):
+        return True
+    return any(a == "sama" and b == "saja" for a, b in zip(standard, standard[1:], strict=False))
+
+
+def undecided(standard: tuple[str, ...], apart: bool) -> bool:
+    """True when an answer names two choices (`apart`: each by a word of its own)
+    and picks neither: ``hapus atau lihat``, ``telpon deng datang dua-dua``."""
+    return apart and (both(standard) or not EITHER.isdisjoint(standard))
 
 
 @dataclass(frozen=True, slots=True)

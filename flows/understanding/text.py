@@ -14,6 +14,7 @@ _APOSTROPHES = re.compile(r"['\u2018\u2019\u02bc`\u00b4]")
 _GROUP = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 _STRETCHED = re.compile(r"([a-z])\1{2,}")
 _DIGIT_REDUPLICATION = re.compile(r"([a-z]{3,})2")
+_BOTH = re.compile(r"dua-?(?:2|dua)(?:nya)?")
 
 
 def fold(text: str) -> str:
@@ -34,6 +35,9 @@ def words(text: str) -> list[str]:
     """The plain words of a text; ``anak2`` and ``anak-anak`` are one ``anak``."""
     out: list[str] = []
     for group in _GROUP.findall(fold(text)):
+        if _BOTH.fullmatch(group):
+            out.append("keduanya")  # dua-dua, dua2nya: both, never the number two
+            continue
         parts = group.split("-")
         if len(parts) == 2 and parts[0] == parts[1]:
             parts = parts[:1]

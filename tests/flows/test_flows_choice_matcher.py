@@ -372,3 +372,89 @@ def test_a_word_most_choices_share_is_weak_beside_an_unknown_word(
 def test_a_word_is_stemmed_only_when_it_may_hold_a_known_stem(word: str, inside: str) -> None:
     assert not set(fragments(key(word))).isdisjoint(inner(word))
     assert inside in inner(word)
+
+
+ASKED = (
+    choice("info", "Informasi layanan", "About our service", id=["bayar atau gratis", "jam buka?"]),
+    choice("person", "Bicara dengan petugas", "Talk to a person", ("konselor", "petugas")),
+    choice("day", "Hari lain", "Another day", ("lain",), id=["hari lain"]),
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "meant"),
+    [
+        ("ini bayar gak?", None),  # a question mark without a request asks
+        ("jam buka?", "info"),  # the choice's own question
+        ("bisa ketemu petugas?", "person"),  # a request, though it ends in "?"
+        ("can I talk to a person?", "person"),
+        # a question that only mentions a choice's word is not about the choice
+        ("apakah konselornya sudah terlatih?", None),
+        ("konselor dong tu pintar ka? su sekolah ka?", None),
+        # one that says a whole phrase of the choice is
+        ("minggu ini penuh, ada hari lain?", "day"),
+    ],
+)
+def test_a_question_of_the_familys_own_picks_only_a_choice_it_is_about(
+    text: str, meant: str | None
+) -> None:
+    reading = understand(text, ASKED, WORDS)
+    assert (reading.choice.value if reading.kind == "match" and reading.choice else None) == meant
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "konsultasi atau curhat, terserah",
+        "privasi or darurat",
+        "curhat sama konsultasi sama aja",
+        "konsultasi deng curhat dua-dua",
+    ],
+)
+def test_an_answer_naming_two_choices_and_picking_neither_is_a_close_call(text: str) -> None:
+    reading = understand(text, MENU, WORDS)
+    assert reading.kind == "close"
+    named = {"book" if "konsultasi" in text else "privacy"}
+    named.add("talk" if "curhat" in text else "urgent")
+    assert reading.choice is not None and reading.other is not None
+    assert {reading.choice.value, reading.other.value} == named
+
+
+@pytest.mark.parametrize("text", ["beta deng beta pung laki dua-dua", "dua2nya", "terserah"])
+def test_both_or_either_alone_picks_nothing(text: str) -> None:
+    assert understand(text, MENU, WORDS).kind == "none"
+
+
+@pytest.mark.parametrize(
+    ("text", "plain", "rated"),
+    [("dua-dua", ["keduanya"], None), ("dua2", ["keduanya"], None),
+     ("dua-duanya", ["keduanya"], None), ("dua2nya", ["keduanya"], None),
+     ("dua", ["dua"], "2"), ("kedua", ["kedua"], "2")],
+)  # fmt: skip
+def test_a_doubled_two_means_both(text: str, plain: list[str], rated: str | None) -> None:
+    assert words(text) == plain
+    reading = understand(text, RATING, WORDS)
+    assert (reading.choice.value if reading.kind == "match" and reading.choice else None) == rated
+
+
+@pytest.fixture(scope="module")
+def bundled_words() -> Words:
+    from flows.loader import bundled_library_dir, load_library
+
+    return load_library(bundled_library_dir()).globals.words
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "hari ini panas banget ya",  # an intensifier is no evidence (`mendesak sekali`)
+        "makasih banget kak",
+        "hmmmm",  # an interjection, never a vowel-less `home`
+        "hmm",
+    ],
+)
+def test_ordinary_words_of_the_word_table_pick_nothing(bundled_words: Words, text: str) -> None:
+    menu = MENU + (
+        choice("urgent2", "Mendesak", "Pressing", id=["mendesak sekali"], en=["problem at home"]),
+    )
+    assert understand(text, menu, bundled_words).kind == "none"
