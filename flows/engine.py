@@ -23,6 +23,7 @@ from flows.exchange import (
     FlowError,
     Input,
     Message,
+    Missed,
     Option,
     Turn,
 )
@@ -55,7 +56,7 @@ def step(library: FlowLibrary, state: SessionState | None, inp: Input, ctx: Cont
     """Runs one input through the flows: the new state and what to send or do."""
     run = _Run(library, state, ctx)
     run.handle(inp)
-    return Turn(run.state(), tuple(run.outputs), run.steps, tuple(run.visited))
+    return Turn(run.state(), tuple(run.outputs), run.steps, tuple(run.visited), tuple(run.missed))
 
 
 _Target = tuple[Flow, Node]
@@ -75,6 +76,7 @@ class _Run:
     outputs: list[Message | Effect | FlowError] = field(default_factory=list)
     steps: int = 0
     visited: list[tuple[str, str]] = field(default_factory=list)
+    missed: list[Missed] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         state = self.initial
@@ -439,9 +441,11 @@ class _Run:
                 if reading is None or reading.kind != "match":
                     reading = self.read(raw, choices, ask.type == "yesno")
                 if reading.kind == "close":
+                    self.missed.append(Missed(flow.id, node.id, close=True))
                     return self.did_you_mean(flow, node, reading, dynamic or ())
                 chosen = reading.choice
             if chosen is None:
+                self.missed.append(Missed(flow.id, node.id))
                 return self.miss(flow, node, None)
             if chosen.value == PERSON:
                 return self.to_person()

@@ -103,6 +103,16 @@ class FlowError:
     where: str  # file, node and path; never a person's text
 
 
+@dataclass(frozen=True, slots=True)
+class Missed:
+    """A typed answer a question did not take: which question, and whether it came close
+    ("Did you mean A or B?"). Never the words: the host has them, and decides what to keep."""
+
+    flow: str
+    node: str
+    close: bool = False
+
+
 Output = Message | Effect | FlowError
 
 
@@ -112,6 +122,7 @@ class Turn:
     outputs: tuple[Output, ...]
     steps: int = 0  # nodes entered in this turn (never more than MAX_STEPS)
     visited: tuple[tuple[str, str], ...] = ()  # (flow id, node id) entered, in order
+    missed: tuple[Missed, ...] = ()  # answers not understood (not outputs: nothing to say)
 
     def messages(self) -> tuple[Message, ...]:
         return tuple(o for o in self.outputs if isinstance(o, Message))
