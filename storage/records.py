@@ -15,6 +15,7 @@ from storage.errors import InvalidRecordError
 
 if TYPE_CHECKING:
     from storage.booking.records import BookingOp
+    from storage.flowhost.missed import NewMiss
     from storage.flowhost.ratings import NewRating
     from storage.handoff.records import RelayIn
     from storage.privacy.audit import AuditEntry
@@ -258,6 +259,9 @@ class TurnWrite:
     # The family's message relayed to the counsellor holding their case: written in this
     # same transaction; a case released meanwhile raises StaleTurnError, nothing written.
     relay: RelayIn | None = None
+    # Typed answers the flows did not understand (storage.flowhost.missed): counted per
+    # question and day; the scrubbed words only for a family who consented.
+    missed: tuple[NewMiss, ...] = ()
 
     def __post_init__(self) -> None:
         _require_aware(self.processed_at, "TurnWrite.processed_at")

@@ -36,6 +36,7 @@ from storage.engine.clock import to_micros, utc_now
 from storage.engine.db import Readers, Writer, WriteStats, connect
 from storage.engine.migrations import apply_migrations
 from storage.flowhost.current import FlowCurrentRepo
+from storage.flowhost.missed import MissedRepo
 from storage.flowhost.ratings import RatingRepo
 from storage.flowhost.versions import FlowVersionRepo
 from storage.handoff.cases import CaseRepo
@@ -81,6 +82,7 @@ class Store:
     ratings: RatingRepo
     webchat: WebChatRepo
     safety_labels: SafetyLabelRepo
+    missed: MissedRepo
 
     def __init__(
         self,
@@ -124,6 +126,7 @@ class Store:
         self.ratings = RatingRepo(readers)
         self.webchat = WebChatRepo(readers, writer, vault, clock)
         self.safety_labels = SafetyLabelRepo(readers, writer, vault, clock)
+        self.missed = MissedRepo(readers, writer, vault, clock)
 
     @classmethod
     async def open(

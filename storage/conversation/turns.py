@@ -14,7 +14,7 @@ from storage.conversation import contacts, inbox, outbox, sessions
 from storage.engine.clock import to_micros
 from storage.engine.db import Tx, Writer
 from storage.errors import InvalidRecordError, NotFoundError
-from storage.flowhost import ratings
+from storage.flowhost import missed, ratings
 from storage.handoff import cases
 from storage.handoff.steps import relay_in
 from storage.privacy import audit, consents, erasure
@@ -48,9 +48,9 @@ class TurnRepo:
     async def commit_turn(self, turn: TurnWrite) -> list[int]:
         """Writes a turn's outcome in one transaction; returns the new outbox ids in order.
 
-        Session state, outbox rows, cases, language, consent, a rating and the inbox
-        row's processed mark commit together or not at all. A turn for an inbox row that
-        is already processed changes nothing and returns [].
+        Session state, outbox rows, cases, language, consent, a rating, the answers not
+        understood and the inbox row's processed mark commit together or not at all. A
+        turn for an inbox row that is already processed changes nothing and returns [].
         """
         now = to_micros(self._clock(), "clock")
 
@@ -100,8 +100,12 @@ async def _commit_turn(tx: Tx, turn: TurnWrite, now: int) -> list[int]:
         await tx.execute(
             "UPDATE contacts SET language = ? WHERE id = ?", (turn.language, turn.contact_id)
         )
+    if turn.missed:
+        await missed.record(tx, turn.contact_id, turn.missed, at)
     if turn.consent is not None:
         await consents.record(tx, turn.contact_id, turn.consent, at)
+        if not turn.consent.given:  # declined or withdrawn: no answer of theirs is kept
+            await missed.forget(tx, turn.contact_id)
     if turn.forget_text:
         await inbox.forget_text(tx, turn.inbox_id)
     await tx.execute("UPDATE inbox SET processed_at = ? WHERE id = ?", (at, turn.inbox_id))

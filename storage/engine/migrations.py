@@ -22,7 +22,11 @@ from storage.booking.schema import BOOKING_MIGRATION
 from storage.channels.schema import KEYBOARDS_MIGRATION, WEBCHAT_MIGRATION, WHATSAPP_MIGRATION
 from storage.console.schema import CONSOLE_MIGRATION, STAFF_MIGRATION
 from storage.errors import MigrationError
-from storage.flowhost.schema import FLOW_CURRENT_MIGRATION, RATINGS_MIGRATION
+from storage.flowhost.schema import (
+    FLOW_CURRENT_MIGRATION,
+    MISSED_ANSWERS_MIGRATION,
+    RATINGS_MIGRATION,
+)
 from storage.handoff.schema import DIGEST_MIGRATION, HANDOFF_MIGRATION
 from storage.privacy.schema import PRIVACY_MIGRATION
 from storage.safety.schema import SAFETY_LABELS_MIGRATION
@@ -161,6 +165,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("0010_ratings_webchat", RATINGS_MIGRATION + WEBCHAT_MIGRATION),
     Migration("0011_alert_digests", DIGEST_MIGRATION),
     Migration("0012_safety_labels", SAFETY_LABELS_MIGRATION),
+    Migration("0013_missed_answers", MISSED_ANSWERS_MIGRATION),
 )
 
 

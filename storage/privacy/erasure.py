@@ -27,7 +27,9 @@ them to erase. The web chat's conversation lines (`storage.channels.webchat`) go
 the rows they point at (ON DELETE CASCADE). Counsellors' labels on messages
 (`storage.safety.labels`) point at the contact, so they go in step 1, and the
 copy of the words they keep is sealed under the contact's key, so step 3 makes
-it unreadable in old backups too.
+it unreadable in old backups too. The same holds for the answers the flows did
+not understand (`storage.flowhost.missed`): their words go in step 1, their
+per-day counts, which carry no contact, stay.
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """What the families' rights read and change: their data, the safety-risk flag, retention, cleanups.
 
-- `subject`: everything held about one contact, decrypted, for "my data".
+- `subject`: everything held about one contact, decrypted, for "my data" (the answers
+  the bot did not understand and kept, scrubbed, included).
 - `set_safety_risk`: a counsellor's flag on a case; while any case of the contact
   carries it, their data is never sent to the chat (the phone may be read by the
   person they fear).
@@ -21,6 +22,7 @@ from storage.crypto.vault import Vault
 from storage.engine.clock import from_micros, to_micros
 from storage.engine.db import Readers, Tx, Writer
 from storage.engine.rows import as_bytes, marks
+from storage.flowhost.missed import words_place
 from storage.handoff.rows import CASE_COLUMNS, brief, case_from_row
 from storage.privacy import audit, quiet
 from storage.privacy.audit import AuditEntry
@@ -34,6 +36,7 @@ __all__ = [
     "SubjectConsent",
     "SubjectData",
     "SubjectMessage",
+    "SubjectMissed",
     "request_cleanup",
 ]
 
@@ -68,6 +71,14 @@ class SubjectCase:
 
 
 @dataclass(frozen=True, slots=True)
+class SubjectMissed:
+    """An answer of theirs the bot did not understand, kept (scrubbed) to improve the flows."""
+
+    at: datetime
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
 class SubjectData:
     """Everything the service holds about one contact, in plain words, for them alone."""
 
@@ -79,6 +90,7 @@ class SubjectData:
     consents: tuple[SubjectConsent, ...]
     cases: tuple[SubjectCase, ...]
     session_state: str | None
+    missed: tuple[SubjectMissed, ...] = ()
 
     @property
     def withheld(self) -> bool:
@@ -197,6 +209,17 @@ class PrivacyRepo:
                 what="privacy.subject",
             )
         )
+        missed = tuple(
+            SubjectMissed(
+                from_micros(int(row[0])),
+                Vault.open_text(dek, words_place(as_bytes(row[1])), as_bytes(row[2])),
+            )
+            for row in await self._readers.fetchall(
+                "SELECT at, rid, text_enc FROM missed_words WHERE contact_id = ? ORDER BY id",
+                (contact_id,),
+                what="privacy.subject",
+            )
+        )
         state = await self._readers.fetchone(
             "SELECT state_enc FROM sessions WHERE contact_id = ?",
             (contact_id,),
@@ -213,6 +236,7 @@ class PrivacyRepo:
             session_state=None
             if state is None
             else Vault.open_text(dek, state_place(contact_id), as_bytes(state[0])),
+            missed=missed,
         )
 
     async def withheld(self, contact_id: int) -> bool:
