@@ -20,6 +20,7 @@ from bot.core.turns import TurnPlan
 from bot.safety import Assessment, Level
 from flows.state import SessionState
 from storage.booking.records import BookingOp
+from storage.flowhost.missed import NewMiss
 from storage.flowhost.ratings import NewRating
 from storage.handoff.records import RelayIn
 from storage.records import InboxRow
@@ -51,6 +52,7 @@ class Handled:
     plan: TurnPlan
     booking: BookingOp | None = None
     rating: NewRating | None = None
+    missed: tuple[NewMiss, ...] = ()
     relay: RelayIn | None = None
     merge: bool = False
     replan: Callable[[], Awaitable[Handled]] | None = None

@@ -470,6 +470,7 @@ class Pipeline:
             booking=handled.booking,
             rating=handled.rating,
             relay=handled.relay,
+            missed=handled.missed,
         )
         delay = 0.05
         for attempt in range(1, COMMIT_ATTEMPTS + 1):

@@ -7,7 +7,7 @@ transaction. The flow step that decides most plans is `bot.flowhost.turn`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from flows.exchange import Effect, FlowError
@@ -27,6 +27,7 @@ __all__ = [
     "Rated",
     "Reply",
     "TurnPlan",
+    "Unclear",
     "empty_state",
     "fallback_plan",
     "merge_replies",
@@ -59,6 +60,17 @@ class Rated:
 
 
 @dataclass(frozen=True, slots=True)
+class Unclear:
+    """A typed answer a question did not take (bot/flowhost/missed.py): the question, a
+    close call or not, and the scrubbed words only for a family who consented."""
+
+    flow: str
+    node: str
+    close: bool = False
+    words: str | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
 class TurnPlan:
     state: SessionState
     replies: tuple[Reply, ...]
@@ -78,6 +90,7 @@ class TurnPlan:
     quick_exit: bool = False
     audit: tuple[AuditEntry, ...] = ()
     rating: Rated | None = None  # a closed case's rating, counted once (bot/flowhost/ratings.py)
+    unclear: tuple[Unclear, ...] = ()  # answers not understood (bot/flowhost/missed.py)
 
 
 def merge_replies(replies: tuple[Reply, ...], limit: int = MERGED_REPLY_CHARS) -> tuple[Reply, ...]:

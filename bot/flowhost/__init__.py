@@ -2,4 +2,5 @@
 
 shelf    the published flows the bot runs on, and how a publish in the console reaches it
 ratings  the `record_rating` effect: one rating per closed case, codes only
+missed   the typed answers the flows did not understand: counted, words kept with consent
 """

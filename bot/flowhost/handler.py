@@ -16,6 +16,7 @@ from bot.config import Config
 from bot.core.handlers import Handled, Turn
 from bot.core.texts import BotTexts
 from bot.core.turns import TurnPlan, fallback_plan
+from bot.flowhost.missed import missed_writes
 from bot.flowhost.ratings import rating_write
 from bot.flowhost.turn import plan_turn
 from bot.privacy.export import fulfil_export
@@ -93,8 +94,12 @@ class FlowTurns:
         booking: BookingOp | None,
         replan: Callable[[], Awaitable[Handled]] | None = None,
     ) -> Handled:
-        rating = rating_write(plan.rating, self._clock(), self._config.office.tz)
-        return Handled(plan, booking=booking, rating=rating, merge=True, replan=replan)
+        now, tz = self._clock(), self._config.office.tz
+        rating = rating_write(plan.rating, now, tz)
+        missed = missed_writes(plan.unclear, now, tz)
+        return Handled(
+            plan, booking=booking, rating=rating, missed=missed, merge=True, replan=replan
+        )
 
     async def _plan(
         self,

@@ -9,13 +9,15 @@ emits is applied by the handler its own module registered (`bot.core.effects`).
 
 from __future__ import annotations
 
+import dataclasses
+
 from bot.booking import BOOKING_FLOW
 from bot.booking import effects as booking_effects
 from bot.core import effects
 from bot.core.effects import PlanDraft, apply_effect
 from bot.core.texts import BotTexts
 from bot.core.turns import PRIORITY_ROUTINE, PRIORITY_URGENT, Reply, TurnPlan, empty_state
-from bot.flowhost import ratings
+from bot.flowhost import missed, ratings
 from bot.handoff import effects as handoff_effects
 from bot.privacy import effects as privacy_effects
 from bot.safety import Assessment, Level
@@ -127,7 +129,18 @@ def plan_turn(
             draft.errors.append(out)
         else:
             apply_effect(out, draft)
-    return _plan(draft, assessment)
+    plan = _plan(draft, assessment)
+    # Words said in or near a crisis are never kept for the flow page: only counted.
+    keep = assessment.level is Level.NONE and not plan.forget_text
+    found = missed.unclear(
+        turn.missed,
+        typed=kind == "text" and inp.kind == "text" and inp is not host_input,
+        text=text,
+        state=plan.state,
+        keep=keep,
+        quiet_flows=(CRISIS_FLOW, SAFETY_CHECK_FLOW),
+    )
+    return dataclasses.replace(plan, unclear=found) if found else plan
 
 
 def _into_booking(

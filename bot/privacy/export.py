@@ -70,6 +70,7 @@ def render_export(
     now: datetime,
     values: Mapping[str, str],
     limit: int = EXPORT_CHUNK_CHARS,
+    missed_days: int = 30,
 ) -> list[str]:
     """The person's data as messages, in their language and the office's time zone."""
 
@@ -129,6 +130,9 @@ def render_export(
         lines.append(f"• {when(message.at)}: {body}")
     if not data.messages:
         lines.append(none)
+    if data.missed:
+        lines += ["", say("missed", days=str(missed_days))]
+        lines += [f"• {when(m.at)}: {m.text}" for m in data.missed]
     lines += ["", say("outro")]
     return split_messages(lines, limit)
 
@@ -172,6 +176,7 @@ async def fulfil_export(
             tz=config.office.tz,
             now=now,
             values=values,
+            missed_days=config.retention.first_contact_days,
         )
         entry = AuditEntry(actor, "export", subject, "the person asked for their data in the chat")
     at = min(plan.export_at, len(plan.replies))

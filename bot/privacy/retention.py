@@ -6,7 +6,9 @@ erased at the next run; a first contact that never became a case after
 `first_contact_days` of silence; a contact whose cases are all closed after
 `closed_case_days`. A case that is not closed keeps its contact, whatever else
 applies. Each erasure goes through `ErasureRepo.erase` (rows removed, key
-destroyed, key-tree leaf punctured) and writes an audit row.
+destroyed, key-tree leaf punctured) and writes an audit row. The words of typed
+answers the flows did not understand (`storage.flowhost.missed`) are dropped
+`first_contact_days` after they were typed, whoever typed them.
 
 The running app runs the job at start and then once a day; `lk3 db purge` runs it
 by hand, `--dry-run` only lists what would go. Reports and logs carry counts and
@@ -38,6 +40,7 @@ class PurgeReport:
     due: tuple[DueErasure, ...]
     erased: int
     dry_run: bool
+    missed_words: int = 0  # answers not understood whose words were dropped for their age
 
     def counts(self) -> dict[str, int]:
         """How many contacts are due, by reason."""
@@ -83,7 +86,13 @@ class RetentionJob(Worker):
                     why=self._why(item.reason),
                 ):
                     erased += 1
-        report = PurgeReport(tuple(due), erased, dry_run)
+        pruned = 0
+        if not dry_run:
+            # The words of answers the flows did not understand (kept for the console's flow
+            # page) go after the shortest period, whatever else the family keeps.
+            oldest = self._clock() - timedelta(days=self._retention.first_contact_days)
+            pruned = await self._store.missed.prune(oldest)
+        report = PurgeReport(tuple(due), erased, dry_run, pruned)
         if due:
             by_reason = ", ".join(f"{k} {v}" for k, v in report.counts().items())
             log.info(
@@ -92,6 +101,8 @@ class RetentionJob(Worker):
                 len(due) if dry_run else erased,
                 by_reason,
             )
+        if pruned:
+            log.info("retention: dropped the words of %s answer(s) not understood", pruned)
         return report
 
     async def tick(self) -> float:
