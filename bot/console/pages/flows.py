@@ -1,4 +1,5 @@
-"""Flows (admins): see each flow and its diagram, edit and check it, try it, publish, roll back.
+"""Flows (admins): see each flow and its diagram, edit and check it, try it, publish, roll back,
+and see the typed answers it did not understand (bot.console.pages.missed).
 
 A check loads the whole set with the edited file (bot.flowhost.shelf), so what the
 page calls valid is exactly what the bot would load; a publish stores the
@@ -26,6 +27,7 @@ from bot.booking.host import BookingContext
 from bot.console.auth.login import Access, Need
 from bot.console.core import Console, PageRoute, form_text
 from bot.console.draft_chat import Chat, ChatTokenError, say, start
+from bot.console.pages import missed
 from bot.core.pipeline import classify_windows
 from bot.flowhost.shelf import MAX_SOURCE_CHARS, ShelfError
 from bot.safety.levels import NO_CONCERN
@@ -192,6 +194,7 @@ async def page(
         notice=notice,
         error=error,
         office_tz=console.office.config.office.tz,
+        missed=await missed.load(console, access, library.flow(flow_id), console.lang(request)),
         **chat_view(console, request, access, flow_id, runnable, chat, chat_error),
     )
 
