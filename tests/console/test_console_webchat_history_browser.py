@@ -52,7 +52,7 @@ async def confide(page: Any, base: str) -> None:
 
     await page.goto(base + "/chat")
     await page.get_by_role("button", name="Mulai").click()
-    await page.get_by_role("button", name="Setuju", exact=True).click()
+    await page.get_by_role("button", name="1. Setuju", exact=True).click()
     await page.locator("li.line.you", has_text="Setuju").wait_for()
     await page.get_by_label("Pesan Anda").fill(SECRET)
     await page.get_by_role("button", name="Kirim").click()

@@ -67,16 +67,22 @@
     waiting.hidden = !(lastLine && lastLine.classList.contains("you"));
   }
 
+  // Numbered as the bot counts them ("1. Informasi layanan"): the re-ask says "type its
+  // number", and typing it picks the button. The number is part of each button's name.
   function buttons(options) {
     choices.querySelectorAll("button").forEach((b) => b.remove());
-    options.forEach(([value, label]) => {
+    options.forEach(([value, label], index) => {
       const button = document.createElement("button");
       button.type = "submit";
       button.name = "choice";
       button.value = value;
-      button.textContent = label;
+      const number = document.createElement("span");
+      number.className = "num";
+      number.textContent = String(index + 1) + ".";
+      button.append(number, document.createTextNode(" " + label));
       choices.append(button);
     });
+    choices.hidden = options.length === 0;
   }
 
   async function poll() {
