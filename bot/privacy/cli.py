@@ -224,6 +224,8 @@ def _purge(args: argparse.Namespace) -> int:
         for reason, n in report.counts().items():
             ids = ", ".join(str(d.contact_id) for d in report.due if d.reason == reason)
             print(f"  {reason}: {n} (contact ids {ids})")
+        if report.missed_words:
+            print(f"dropped the words of {report.missed_words} answer(s) not understood")
         await store.erasure.finish()
         return 0
 
