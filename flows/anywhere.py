@@ -5,8 +5,8 @@ Why beside the engine: a family may ask "jam buka kantor?" at any question, than
 the bot, or ask for English; the answer is one or two sentences from faq.toml and
 the question on screen is asked again, so the engine needs only to know whether
 a message was such an aside. The language a conversation speaks is settled once,
-by the first message that clearly says it (flows.understanding.language), by a
-start link (`lang-en`, the English web page), or by a switch ("english please",
+by its first typed message when that clearly says one (flows.understanding.language;
+short or mixed text keeps the language it has), by a start link (`lang-en`, the English web page), or by a switch ("english please",
 the welcome's language question) at any time.
 """
 
@@ -24,19 +24,22 @@ from flows.understanding.faq import read_faq
 from flows.understanding.language import detect
 
 LANGUAGE_VAR = "language:chosen"
-"""Set once the conversation's language is settled: later messages do not change it,
-only a switch does."""
+"""Set once the conversation's language is settled (by its first typed message): later
+messages do not change it, only a switch does."""
 START_LANGUAGE = "lang-"
 """A start parameter `lang-en` starts the conversation in English (the English web
 page, a Telegram link `?start=lang-en`)."""
 
 
-def first_language(library: FlowLibrary, variables: Mapping[str, Value], text: str) -> str | None:
-    """The language a message settles, when none is settled yet and it clearly says one."""
+def first_language(
+    library: FlowLibrary, variables: Mapping[str, Value], text: str, current: str
+) -> str | None:
+    """The language the first typed message settles: its own when it clearly says one,
+    else `current` (short or mixed text); None once a language is settled."""
     if LANGUAGE_VAR in variables:
         return None
     found = detect(text)
-    return found if found in library.languages else None
+    return found if found in library.languages else current
 
 
 def start_language(library: FlowLibrary, param: str) -> str | None:
@@ -55,7 +58,7 @@ def turn_language(
         return start_language(library, text) or language
     if kind == "text":
         variables = dict(state.vars) if state is not None else {}
-        return first_language(library, variables, text) or language
+        return first_language(library, variables, text, language) or language
     return language
 
 

@@ -110,7 +110,7 @@ class _Run:
             self.error("bad_input", f"input kind '{str(inp.kind)[:20]}'")
             return
         if inp.kind == "text":
-            self.settle(anywhere.first_language(self.lib, self.vars, inp.text))
+            self.settle(anywhere.first_language(self.lib, self.vars, inp.text, self.language))
             command = match_command(inp.text, self.lib.globals.commands)
             if command is not None:
                 self.misses = 0

@@ -185,11 +185,17 @@ def evaluate(
     *,
     strict: bool = True,
     options: OptionSource = no_options,
+    faq: bool | None = None,
 ) -> Figures:
     """Runs every answer through the matcher the engine uses, timing each one. An answer
     to an unknown question, or expecting a choice the question does not have (a host
     option `options` does not offer, such as a booking day), raises AnswerFileError, or
-    unless `strict` is left out and noted in `Figures.skipped`."""
+    unless `strict` is left out and noted in `Figures.skipped`. An answer no choice
+    takes is read as an FAQ question when `faq`, by default when some answer expects
+    `faq:TOPIC` (files written before the FAQ measure the choices alone, as before)."""
+    answers = list(answers)
+    if faq is None:
+        faq = any(a.kind == "faq" for a in answers)
     figures = Figures()
     words = library.globals.words
     for answer in answers:
@@ -211,6 +217,7 @@ def evaluate(
         began = clock()
         reading = read_answer(answer.text, choices, words, yes_no=yes_no)
         figures.seconds.append(clock() - began)
-        topic = read_faq(answer.text, library.faq, words).topic if reading.kind == "none" else None
+        topic = read_faq(answer.text, library.faq, words).topic if faq else None
+        topic = topic if reading.kind == "none" else None
         figures.results.append(Result(answer, reading, topic.id if topic is not None else ""))
     return figures

@@ -163,7 +163,8 @@ def _covering(topics: _Topics, standard: tuple[str, ...], stop: frozenset[str]) 
 
 def read_faq(text: str, faq: Faq, table: Words = PLAIN, *, free_text: bool = False) -> FaqReading:
     """The topic a message asks about, or NO_TOPIC; never raises. `free_text`: the bot
-    asked for the family's own words, so only a short, plain question is read."""
+    asked for the family's own words, so only a short, plain question (or a whole example
+    of a language switch) is read."""
     if not faq.topics:
         return NO_TOPIC
     lex = lexicon(table)
@@ -172,9 +173,10 @@ def read_faq(text: str, faq: Faq, table: Words = PLAIN, *, free_text: bool = Fal
         return NO_TOPIC
     topics = _topics(faq, table)
     exact = topics.exact.get(" ".join(standard))
-    if exact is not None:
-        return FaqReading(exact, 1.0)
     question = asks_service(text, standard)
+    if exact is not None and (question or not free_text or exact.language is not None):
+        # Where the family's own words were asked for, "terima kasih" is their answer.
+        return FaqReading(exact, 1.0)
     if free_text and (len(words(text)) > FREE_TEXT_WORDS or not question):
         return NO_TOPIC
     found = _containing(topics, standard, lex.stop, QUESTION_EXTRA if question else EXTRA)
