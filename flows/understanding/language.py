@@ -35,7 +35,8 @@ INDONESIAN = frozenset(
     jadi sudah sekarang skarang besok hari jam kantor alamat bayar gratis rahasia
     suami istri anak laki bini keluarga masalah cerita orang rumah sini situ
     halo selamat pagi siang sore malam ya iya iyo nih sih deh kah ka kan lah e
-    bahasa indonesia tolong minta bantu bantuan
+    bahasa indonesia tolong minta bantu bantuan buka tutup tanya nanya mohon
+    sy mw yg gk tdk dgn utk blm sdh udh bs jg krn tp klo tny kntr kntor
     """.split()
 )
 """Words that mark Indonesian, Ambonese Malay or Jakarta slang."""
