@@ -398,7 +398,9 @@ async def measure(
         "database_bytes_per_1000_messages": db_bytes / inbound * 1000,
     }
     async with TimedFake() as fake:
-        echo, _ = await _spawn(["-m", "bench.echo_bot", fake.api_base_url, fake.token], log, fake)
+        echo, _ = await _spawn(
+            ["-m", "bench.echo_bot", fake.api_base_url, fake.token], log, fake
+        )
         try:
             floor = await _overhead(fake, echo, families, turns, echo=True)
             floor_latency = await _latency(fake, echo, FIRST_CHAT + families, latency_messages)

@@ -6,8 +6,9 @@ the bot, or ask for English; the answer is one or two sentences from faq.toml an
 the question on screen is asked again, so the engine needs only to know whether
 a message was such an aside. The language a conversation speaks is settled once,
 by its first typed message when that clearly says one (flows.understanding.language;
-short or mixed text keeps the language it has), by a start link (`lang-en`, the English web page), or by a switch ("english please",
-the welcome's language question) at any time.
+short or mixed text keeps the language it has), by a start link (`lang-en`, the
+English web page), or by a switch ("english please", the welcome's language
+question) at any time.
 """
 
 from __future__ import annotations

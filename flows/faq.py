@@ -57,7 +57,7 @@ NO_FAQ = Faq()
 def as_choices(faq: Faq) -> tuple[Choice, ...]:
     """The topics as choices for the matcher: the value is the topic's id."""
     return tuple(
-        Choice(t.id, Text(((lang, p[0]) for lang, p in t.examples[:1])), (), None, t.examples)
+        Choice(t.id, Text(tuple((lang, p[0]) for lang, p in t.examples[:1])), (), None, t.examples)
         for t in faq.topics
     )
 

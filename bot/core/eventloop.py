@@ -21,7 +21,7 @@ T = TypeVar("T")
 
 
 def loop_name(env: dict[str, str] | None = None) -> str:
-    """ "uvloop" or "asyncio": what `run_service` will run on."""
+    """"uvloop" or "asyncio": what `run_service` will run on."""
     chosen = (os.environ if env is None else env).get("LK3_EVENT_LOOP", "").strip().lower()
     if chosen == "asyncio":
         return "asyncio"

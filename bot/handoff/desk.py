@@ -77,7 +77,9 @@ class CaseCommands:
         self._store = store
         self._handoff = handoff
 
-    async def plan(self, row: InboxRow, member: StaffMember, keep: SessionState) -> TurnPlan | None:
+    async def plan(
+        self, row: InboxRow, member: StaffMember, keep: SessionState
+    ) -> TurnPlan | None:
         text = row.text.strip() if row.kind == "text" else ""
         if is_take_press(row):
             case_id = row.text.removeprefix(TAKE_PREFIX)
@@ -144,13 +146,9 @@ class CaseCommands:
             result = await self._handoff.note(member.id, case.id, arg)
             # The note is kept sealed with the case; the message's own words are not.
             plan = self._reply(keep, self._handoff.text("handoff.noted", code=code))
-            return (
-                TurnPlan(
-                    state=plan.state, replies=plan.replies, priority=plan.priority, forget_text=True
-                )
-                if result.done
-                else self._reply(keep, await self._refusal(result))
-            )
+            return TurnPlan(
+                state=plan.state, replies=plan.replies, priority=plan.priority, forget_text=True
+            ) if result.done else self._reply(keep, await self._refusal(result))
         if command in REFER:
             service = arg.lower().replace(" ", "_")
             if service not in REFERRALS:

@@ -266,10 +266,8 @@ def _cases_flag(args: argparse.Namespace) -> int:
         if case is None:
             return _fail(f"no case with code {args.code.strip().upper()!r}")
         if flag:
-            print(
-                f"case {case.code} flagged as a safety risk: the family's data is never sent"
-                " to the chat; they are asked to contact the office"
-            )
+            print(f"case {case.code} flagged as a safety risk: the family's data is never sent"
+                  " to the chat; they are asked to contact the office")
         else:
             print(f"case {case.code} no longer flagged: the family may receive their data")
         return 0

@@ -1,4 +1,4 @@
-""" "My data": what the service holds about a person, sent to them in readable form.
+""""My data": what the service holds about a person, sent to them in readable form.
 
 `render_export` is pure: the data, the words (bot/texts.toml) and a time zone
 in, messages out, each short enough for any channel (WhatsApp allows 1600

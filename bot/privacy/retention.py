@@ -63,7 +63,9 @@ class RetentionJob(Worker):
         if reason == "withdrawal":
             return "retention: the person withdrew consent"
         if reason == "first_contact":
-            return f"retention: no case, silent for {self._retention.first_contact_days} days"
+            return (
+                f"retention: no case, silent for {self._retention.first_contact_days} days"
+            )
         return f"retention: cases closed more than {self._retention.closed_case_days} days ago"
 
     async def run_once(self, *, dry_run: bool = False, actor: str = "system") -> PurgeReport:

@@ -75,7 +75,9 @@ class PrivacyWorker(Worker):
         async with self._lock:
             cleanups, deleted = await self._cleanups()
             erasures = await self._store.erasure.finish()
-        done = PrivacyRound(cleanups, deleted, erasures.farewells_finished, erasures.keys_destroyed)
+        done = PrivacyRound(
+            cleanups, deleted, erasures.farewells_finished, erasures.keys_destroyed
+        )
         if done != PrivacyRound():
             log.info(
                 "privacy: %s cleanup(s) (%s message(s) deleted), %s farewell(s) finished,"

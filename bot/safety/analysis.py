@@ -28,29 +28,9 @@ _SLANG_SUFFIX = "in"
 # Only the words of these lists are guessed at through a typo: the ones a missed crisis
 # hides behind. Everyday words (``think``, ``son``) are not, so "thank" stays "thank".
 TYPO_LISTS = (
-    "suicide",
-    "die",
-    "method",
-    "jump",
-    "self_harm",
-    "self_cut",
-    "hit",
-    "kill",
-    "threat",
-    "weapon",
-    "brandish",
-    "sexual",
-    "force",
-    "grope",
-    "trafficking",
-    "sold",
-    "confine",
-    "abduct",
-    "poison",
-    "neglect",
-    "farewell",
-    "hopeless",
-    "vanish",
+    "suicide", "die", "method", "jump", "self_harm", "self_cut", "hit", "kill", "threat",
+    "weapon", "brandish", "sexual", "force", "grope", "trafficking", "sold", "confine",
+    "abduct", "poison", "neglect", "farewell", "hopeless", "vanish",
 )
 
 

@@ -46,14 +46,7 @@ class Classifier:
     """Classifies messages with one lexicon and rule set; safe to share between tasks."""
 
     __slots__ = (
-        "_analyser",
-        "_by_id",
-        "_frames",
-        "_lexicon",
-        "_model",
-        "_order",
-        "_rules",
-        "digest",
+        "_analyser", "_by_id", "_frames", "_lexicon", "_model", "_order", "_rules", "digest"
     )
 
     def __init__(
@@ -118,7 +111,9 @@ class Classifier:
         """Builds a classifier from TOML texts; errors name the given sources."""
         lexicon = load_lexicon(lexicon_text, lexicon_source)
         built = cls(lexicon, load_rule_set(rules_text, lexicon, rules_source))
-        built.digest = hashlib.sha256(f"{lexicon_text}\0{rules_text}".encode()).hexdigest()[:16]
+        built.digest = hashlib.sha256(
+            f"{lexicon_text}\0{rules_text}".encode()
+        ).hexdigest()[:16]
         return built
 
     @classmethod

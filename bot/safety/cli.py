@@ -114,7 +114,9 @@ def explain(text: str, out: TextIO, classifier: Classifier | None = None) -> int
     return 0
 
 
-def train_model(out: TextIO, target: Path, data: Path | None, extra: Sequence[Path] = ()) -> int:
+def train_model(
+    out: TextIO, target: Path, data: Path | None, extra: Sequence[Path] = ()
+) -> int:
     """Trains on the bundled train and dev splits (plus private ``extra`` files) and writes
     ``model.json``."""
     try:
@@ -149,9 +151,8 @@ def train_model(out: TextIO, target: Path, data: Path | None, extra: Sequence[Pa
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point for ``lk3 safety ...`` and ``python -m bot.safety ...``."""
-    parser = argparse.ArgumentParser(
-        prog="lk3 safety", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(prog="lk3 safety", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument(
         "--data",
         type=Path,
@@ -164,9 +165,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     evaluation = commands.add_parser("eval", help="full figures on labelled files or a split")
     evaluation.add_argument("files", nargs="*", type=Path)
     evaluation.add_argument("--split", choices=SPLITS, default=None)
-    evaluation.add_argument(
-        "--no-misses", action="store_true", help="print figures only (for the blind test split)"
-    )
+    evaluation.add_argument("--no-misses", action="store_true",
+                            help="print figures only (for the blind test split)")
     explaining = commands.add_parser(
         "explain",
         help="why one message gets its level (read from standard input, so a family's "
@@ -223,3 +223,4 @@ def _eval(args: argparse.Namespace, classifier: Classifier) -> int:
             status, report_eval(examples, name, sys.stdout, classifier, not args.no_misses)
         )
     return status
+

@@ -75,7 +75,9 @@ def parse_examples(text: str, source: str) -> tuple[Example, ...]:
         elif len(fields) == 5:
             label, category, style, message, reason = fields
         else:
-            raise fail(source, where, "expected 'level<TAB>category<TAB>style<TAB>text<TAB>reason'")
+            raise fail(
+                source, where, "expected 'level<TAB>category<TAB>style<TAB>text<TAB>reason'"
+            )
         if label not in {level.value for level in Level}:
             raise fail(source, where, f"unknown level '{label}' (expected urgent, check or none)")
         if category not in CATEGORIES:

@@ -78,7 +78,10 @@ class Lexicon:
     def words_of(self, names: Sequence[str]) -> frozenset[str]:
         """Every plain word of the named lists (unknown names are skipped)."""
         return frozenset(
-            word.text for name in names for phrase in self.lists.get(name, ()) for word in phrase
+            word.text
+            for name in names
+            for phrase in self.lists.get(name, ())
+            for word in phrase
         )
 
     def word_set(self, entries: Sequence[str], separator: str, source: str, path: str) -> WordSet:

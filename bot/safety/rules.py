@@ -154,7 +154,9 @@ class Rule:
             if not pattern.possible(forms):
                 continue
             for span in pattern.spans(tokens):
-                blocker = next((u for i, u in enumerate(self.unless) if cancels(i, span)), None)
+                blocker = next(
+                    (u for i, u in enumerate(self.unless) if cancels(i, span)), None
+                )
                 if blocker is None:
                     return Outcome(True, tuple(demoted))
                 if blocker.demote_to is not None and blocker.demote_to not in demoted:

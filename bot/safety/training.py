@@ -152,7 +152,8 @@ def _choose_thresholds(
         URGENT_FLOOR,
     )
     rules_check_alarms = sum(
-        e is Level.NONE and r is Level.CHECK and s.urgent < urgent_threshold for e, s, r in labelled
+        e is Level.NONE and r is Level.CHECK and s.urgent < urgent_threshold
+        for e, s, r in labelled
     )
     check_threshold = _threshold(
         [

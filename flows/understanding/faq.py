@@ -79,8 +79,8 @@ def _topics(faq: Faq, table: Words) -> _Topics:
                 examples.append((frozenset(standard), i))
         vocabulary.append(frozenset(said))
     owners: dict[str, set[int]] = {}
-    for i, said in enumerate(vocabulary):
-        for word in said:
+    for i, spoken in enumerate(vocabulary):
+        for word in spoken:
             owners.setdefault(word, set()).add(i)
     known = list(owners)
     return _Topics(

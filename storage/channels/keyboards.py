@@ -24,7 +24,7 @@ from storage.engine.db import Readers, Row, Tx, Writer
 from storage.engine.rows import marks
 from storage.errors import DecryptError
 
-__all__ = ["KeyboardRepo", "LiveKeyboard"]
+__all__ = [ "KeyboardRepo", "LiveKeyboard"]
 
 
 _CONTACT = "SELECT id FROM contacts WHERE channel = ? AND address_bidx = ?"

@@ -165,5 +165,7 @@ class KeyRotation:
             rewrapped += done
             erased += skipped
             after = last
-            on_batch(RotationProgress(rewrapped, await self.remaining(), erased, primary.key_id))
+            on_batch(
+                RotationProgress(rewrapped, await self.remaining(), erased, primary.key_id)
+            )
         return RotationProgress(rewrapped, await self.remaining(), erased, primary.key_id)

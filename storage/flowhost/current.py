@@ -20,7 +20,7 @@ from storage.engine.clock import from_micros, to_micros
 from storage.engine.db import Readers, Tx, Writer
 from storage.errors import NotFoundError
 
-__all__ = ["FlowCurrentRepo", "PublishedFlow"]
+__all__ = [ "FlowCurrentRepo", "PublishedFlow"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -123,7 +123,9 @@ async def test_account_locks_after_repeated_failures_and_unlocks_later(
         assert (await login(http, "nona", None, clock)).status_code == 303
 
 
-async def test_one_address_trying_many_accounts_is_refused(console: Console, clock: Clock) -> None:
+async def test_one_address_trying_many_accounts_is_refused(
+    console: Console, clock: Clock
+) -> None:
     await add_staff(console, "nona", ("counsellor",))
     async with client(console, ip="10.9.9.9") as http:
         for i in range(20):

@@ -132,7 +132,9 @@ async def test_a_counsellor_cannot_mark_someone_elses_appointment(
     assert booking is not None and booking.status == "confirmed"
 
 
-async def test_a_supervisor_keeps_weekly_hours_and_closures(console: Console, clock: Clock) -> None:
+async def test_a_supervisor_keeps_weekly_hours_and_closures(
+    console: Console, clock: Clock
+) -> None:
     sari, _ = await add_staff(console, "sari", ("counsellor",))
     _, secret = await add_staff(console, "susi", ("supervisor",))
     page = "/console/availability"

@@ -112,9 +112,7 @@ def test_a_switch_asks_the_question_again_in_the_new_language(
     ]
 
 
-def test_the_language_question_settles_the_language_too(
-    bundled: FlowLibrary, ctx: Context
-) -> None:
+def test_the_language_question_settles_the_language_too(bundled: FlowLibrary, ctx: Context) -> None:
     turns = play(bundled, ctx, [Input("start"), send("bahasa"), Input("choice", choice="en")])
     assert turns[-1].state.language == "en"
     assert turns[-1].state.var(LANGUAGE_VAR) == "en"

@@ -253,10 +253,8 @@ def test_any_text_yields_a_level_and_only_rule_ids(text: str) -> None:
 
 
 @settings(max_examples=100, deadline=None)
-@given(
-    st.sampled_from(["saya mau bunuh diri", "suami pukul saya", "aku diperkosa"]),
-    st.text(alphabet="abcdefghijklmnopqrstuvwxyz ", max_size=60),
-)
+@given(st.sampled_from(["saya mau bunuh diri", "suami pukul saya", "aku diperkosa"]),
+       st.text(alphabet="abcdefghijklmnopqrstuvwxyz ", max_size=60))
 def test_surrounding_chatter_never_lowers_a_crisis_below_check(crisis: str, chatter: str) -> None:
     result = Classifier.bundled().classify(f"{chatter} {crisis}")
     assert result.level is not NONE

@@ -59,10 +59,8 @@ def test_figures_meet_the_targets(
         # The blind split's misses are never printed: reading them would make it a dev set.
         if split == "dev":
             for miss in figures.misses[:10]:
-                print(
-                    f"  {miss.example.level.value}->{miss.got.value} {miss.reasons}: "
-                    f"{miss.example.text}"
-                )
+                print(f"  {miss.example.level.value}->{miss.got.value} {miss.reasons}: "
+                      f"{miss.example.text}")
     # Plain numbers, so that a failure never prints a blind message either.
     rates = {
         "urgent->urgent": figures.urgent_recall,
@@ -104,8 +102,7 @@ def test_figures_count_each_outcome_once(classifier: Classifier) -> None:
 def test_evaluation_times_each_message_with_the_given_clock(classifier: Classifier) -> None:
     ticks = iter(range(100))
     figures = evaluate(
-        classifier,
-        [Example(Level.NONE, "halo"), Example(Level.NONE, "makasih")],
+        classifier, [Example(Level.NONE, "halo"), Example(Level.NONE, "makasih")],
         clock=lambda: float(next(ticks)),
     )
     assert figures.seconds == 2.0
@@ -115,24 +112,17 @@ def test_evaluation_times_each_message_with_the_given_clock(classifier: Classifi
 def test_short_lines_are_read_for_hand_written_files() -> None:
     (example,) = parse_examples("urgent\tdia bawa parang", "mine.tsv")
     assert (example.level, example.text, example.category, example.style) == (
-        Level.URGENT,
-        "dia bawa parang",
-        "-",
-        "-",
+        Level.URGENT, "dia bawa parang", "-", "-"
     )
 
 
 @pytest.mark.parametrize(
     ("text", "error"),
     [
-        (
-            "urgent no tab here",
-            "set.tsv: line 1: expected 'level<TAB>category<TAB>style<TAB>text<TAB>reason'",
-        ),
-        (
-            "# note\n\nbad\tsome text",
-            "set.tsv: line 3: unknown level 'bad' (expected urgent, check or none)",
-        ),
+        ("urgent no tab here", "set.tsv: line 1: expected "
+                               "'level<TAB>category<TAB>style<TAB>text<TAB>reason'"),
+        ("# note\n\nbad\tsome text", "set.tsv: line 3: unknown level 'bad' (expected urgent, "
+                                     "check or none)"),
         ("none\t   ", "set.tsv: line 1: the text is empty"),
         ("none\tgossip\tstandard\thalo\tx", "set.tsv: line 1: unknown category 'gossip'"),
         ("none\tgreeting\tklingon\thalo\tx", "set.tsv: line 1: unknown style 'klingon'"),

@@ -170,20 +170,13 @@ def test_attacker_words_do_not_fill_the_caches(bundled: Classifier) -> None:
     from bot.safety.features import _word_char_buckets
     from bot.safety.stemming import _in_dictionary, _stem
 
-    before = (
-        _word_char_buckets.cache_info().currsize,
-        _stem.cache_info().currsize,
-        _in_dictionary.cache_info().currsize,
-    )
+    before = (_word_char_buckets.cache_info().currsize, _stem.cache_info().currsize,
+              _in_dictionary.cache_info().currsize)
     rng = random.Random(7)
-    junk = " ".join(
-        "".join(rng.choice("bcdfghjklmnpqrstvwxyz") for _ in range(45)) for _ in range(50)
-    )
+    junk = " ".join("".join(rng.choice("bcdfghjklmnpqrstvwxyz") for _ in range(45))
+                    for _ in range(50))
     bundled.classify(junk)
-    after = (
-        _word_char_buckets.cache_info().currsize,
-        _stem.cache_info().currsize,
-        _in_dictionary.cache_info().currsize,
-    )
+    after = (_word_char_buckets.cache_info().currsize, _stem.cache_info().currsize,
+             _in_dictionary.cache_info().currsize)
     # Only known words found inside the junk (a handful, bounded by the lexicon) are cached.
     assert all(now - then <= 5 for now, then in zip(after, before, strict=True))

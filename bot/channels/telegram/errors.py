@@ -1,7 +1,7 @@
 """What a Bot API refusal means for the outbox; the error the channel's start-up raises.
 
-TelegramSetupError   the bot cannot start: the token is refused, the Bot API unreachable
-(every other Telegram error stays inside: sends raise `DeliveryError`s)
+    TelegramSetupError   the bot cannot start: the token is refused, the Bot API unreachable
+    (every other Telegram error stays inside: sends raise `DeliveryError`s)
 """
 
 from __future__ import annotations

@@ -85,7 +85,9 @@ class Replies:
         buttons are shown)."""
         plain, spans = bold_spans(text)
         entities = (
-            json.dumps([{"type": MessageEntity.BOLD, "offset": o, "length": n} for o, n in spans])
+            json.dumps(
+                [{"type": MessageEntity.BOLD, "offset": o, "length": n} for o, n in spans]
+            )
             if spans
             else None
         )

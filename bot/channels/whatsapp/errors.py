@@ -1,7 +1,7 @@
 """What Twilio's refusal means for the outbox; the error the channel's start-up raises.
 
-WhatsAppSetupError   the channel cannot start: Twilio refused the credentials or is unreachable
-(every other Twilio error stays inside: sends raise `DeliveryError`s)
+    WhatsAppSetupError   the channel cannot start: Twilio refused the credentials or is unreachable
+    (every other Twilio error stays inside: sends raise `DeliveryError`s)
 """
 
 from __future__ import annotations

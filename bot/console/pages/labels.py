@@ -55,7 +55,9 @@ async def label(console: Console, request: Request, access: Access) -> Response:
     shown = await store.console_cases.transcript(case.contact_id, until=case.closed_at)
     if message_id not in {line.message_id for line in shown if line.direction == "in"}:
         return redirect(back + "bad_choice")
-    text = await store.safety_labels.message_text(case.contact_id, message_id, until=case.closed_at)
+    text = await store.safety_labels.message_text(
+        case.contact_id, message_id, until=case.closed_at
+    )
     if text is None or not text.strip():
         return redirect(back + "bad_choice")
     level = await asyncio.to_thread(bundled_level, text)

@@ -214,12 +214,8 @@ async def test_the_fake_enforces_a_sending_rate_when_asked(
         (tg_error.NetworkError("Bad Gateway"), RetryLater, "network", None),
         (tg_error.InvalidToken(), RetryLater, "token_refused", None),
         # How Bot.do_api_request (every reply) reports a refused token.
-        (
-            tg_error.EndPointNotFound("Endpoint 'sendMessage' not found"),
-            RetryLater,
-            "token_refused",
-            None,
-        ),
+        (tg_error.EndPointNotFound("Endpoint 'sendMessage' not found"), RetryLater,
+         "token_refused", None),
     ],
 )
 def test_each_bot_api_refusal_means_wait_or_give_up(

@@ -140,8 +140,8 @@ async def test_sigkill_at_random_moments_loses_nothing_and_repeats_only_what_was
             if fake.pending_updates or not database.exists():
                 return False
             counts = _counts(database)
-            return (
-                counts["inbox"] == offered and not counts["unprocessed"] and not (counts["pending"])
+            return counts["inbox"] == offered and not counts["unprocessed"] and not (
+                counts["pending"]
             )
 
         await fake.wait_for(settled, timeout=90 + CYCLES)

@@ -77,7 +77,9 @@ async def test_rotation_interrupted_mid_way_resumes_and_loses_nothing(
         await everything_reads(store, words)
 
 
-async def test_before_rotation_the_old_key_cannot_be_dropped(db_path: Path, clock: Clock) -> None:
+async def test_before_rotation_the_old_key_cannot_be_dropped(
+    db_path: Path, clock: Clock
+) -> None:
     old, new = MasterKey.generate(), MasterKey.generate()
     await populate(db_path, KeyRing((old,), "old"), clock)
     await (await Store.open(db_path, KeyRing((new, old), "both"), clock=clock)).close()

@@ -84,7 +84,9 @@ async def test_a_new_label_replaces_the_old_one_and_is_audited_in_the_same_write
     assert unreadable == 0
 
 
-async def test_the_words_are_sealed_and_bound_to_the_label_row(store: Store, db_path: Path) -> None:
+async def test_the_words_are_sealed_and_bound_to_the_label_row(
+    store: Store, db_path: Path
+) -> None:
     anna, first = await family(store, "111", WORDS_A, "a1")
     second = await writes_again(store, anna, "a2", "kedua")
     for inbox_id in (first, second):
@@ -150,7 +152,9 @@ async def test_unknown_labels_and_levels_are_refused(store: Store) -> None:
     with pytest.raises(InvalidRecordError, match="label 'darurat' is not one of"):
         await mark(store, anna.id, msg, "darurat")
     with pytest.raises(InvalidRecordError, match="level 'high' is not one of"):
-        await store.safety_labels.put(anna.id, msg, "none", level="high", staff_id=1, entry=entry())
+        await store.safety_labels.put(
+            anna.id, msg, "none", level="high", staff_id=1, entry=entry()
+        )
 
 
 async def test_erasing_a_contact_takes_their_labels_and_leaves_others(
