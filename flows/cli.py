@@ -44,9 +44,11 @@ def check_command(directory: Path, languages: Sequence[str], out: TextIO) -> int
     if library is None:
         return 1
     nodes = sum(len(library.flow(f).nodes) for f in library.flow_ids)
+    topics = f"{len(library.faq.topics)} FAQ topics, " if library.faq.topics else ""
     print(
         f"ok: {len(library.flow_ids)} flows, {nodes} nodes, "
-        f"{len(library.globals.commands)} commands, languages {', '.join(library.languages)}",
+        f"{len(library.globals.commands)} commands, {topics}"
+        f"languages {', '.join(library.languages)}",
         file=out,
     )
     return 0

@@ -17,7 +17,7 @@ from functools import lru_cache
 from flows.faq import Faq, FaqTopic, as_choices
 from flows.model import Words
 from flows.understanding.matcher import LONGEST, PLAIN, scores
-from flows.understanding.reading import asks, lexicon
+from flows.understanding.reading import QUESTION_WORDS, asks, lexicon
 from flows.understanding.text import words
 from flows.understanding.typos import AbbreviationIndex, TypoIndex
 
@@ -93,10 +93,27 @@ def _topics(faq: Faq, table: Words) -> _Topics:
     )
 
 
+_ANY = frozenset({"saja", "pun"})
+_FINE = frozenset({"boleh", "bisa", "oke", "ok", "terserah", "fine"})
+
+
+def _indifferent(standard: tuple[str, ...]) -> bool:
+    """True for "any ... is fine": a question word, `saja`, then `boleh` or `bisa`
+    ("jam berapa saja boleh", "kapan aja bisa") answers; it asks nothing."""
+    return any(
+        word in QUESTION_WORDS
+        and standard[i + 1] in _ANY
+        and not _FINE.isdisjoint(standard[i + 2 :])
+        for i, word in enumerate(standard[:-2])
+    )
+
+
 def asks_service(text: str, standard: tuple[str, ...]) -> bool:
     """True when a message is plainly a question: a question mark, a question word,
     or a question's first word ("apakah ...", "is this ...")."""
     typed = words(text)
+    if _indifferent(standard):
+        return False
     if "?" in text or asks(standard) or not TAGS.isdisjoint(typed):
         return True
     return (bool(standard) and standard[0] in OPENERS) or typed[-1:] == ["ka"]

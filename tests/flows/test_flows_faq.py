@@ -126,6 +126,7 @@ def test_a_flow_folder_without_an_faq_loads_with_no_topics(basic_faq: FlowLibrar
         ("tadi hujan deras di halong", None),
         ("asdfgh", None),
         ("kak", None),
+        ("jam berapa saja boleh??", None),  # "any time is fine" answers, asks nothing
         ("suami saya tidak bayar uang sekolah anak, saya bingung sekali", None),
     ],
 )
