@@ -44,9 +44,11 @@ def check_command(directory: Path, languages: Sequence[str], out: TextIO) -> int
     if library is None:
         return 1
     nodes = sum(len(library.flow(f).nodes) for f in library.flow_ids)
+    topics = f"{len(library.faq.topics)} FAQ topics, " if library.faq.topics else ""
     print(
         f"ok: {len(library.flow_ids)} flows, {nodes} nodes, "
-        f"{len(library.globals.commands)} commands, languages {', '.join(library.languages)}",
+        f"{len(library.globals.commands)} commands, {topics}"
+        f"languages {', '.join(library.languages)}",
         file=out,
     )
     return 0
@@ -145,12 +147,24 @@ def understand_command(
     return 0
 
 
+def sum_tally(tallies: dict[str, Tally]) -> Tally:
+    """One tally of several."""
+    total = Tally()
+    for t in tallies.values():
+        total.lines += t.lines
+        total.right += t.right
+        total.wrong += t.wrong
+        total.asked_back += t.asked_back
+    return total
+
+
 def report(figures: Figures, worst: int) -> list[str]:
     """The figures of `understand_command` as lines of text."""
     results = figures.results
     total = len(results)
-    fitting = [r for r in results if r.answer.expected != NO_CHOICE]
+    fitting = [r for r in results if r.answer.kind == "choice"]
     unfit = [r for r in results if r.answer.expected == NO_CHOICE]
+    asked = [r for r in results if r.answer.kind == "faq"]
 
     def share(part: int, whole: int) -> str:
         return f"{100 * part / whole:5.1f}%" if whole else "    -"
@@ -166,9 +180,11 @@ def report(figures: Figures, worst: int) -> list[str]:
 
     right = sum(r.right for r in fitting)
     lines = [
-        f"{total} typed answers ({len(fitting)} fit a choice, {len(unfit)} fit none)",
+        f"{total} typed answers ({len(fitting)} fit a choice, {len(unfit)} fit none"
+        + (f", {len(asked)} ask an FAQ topic)" if asked else ")"),
         f"picked the intended choice: {share(right, len(fitting))} of those that fit one",
-        f"picked a WRONG choice:      {share(sum(r.wrong for r in results), total)} of all",
+        f"picked a WRONG choice:      {share(sum(r.wrong for r in results), total)} of all"
+        + (" (or answered a wrong FAQ topic)" if asked else ""),
         f"asked 'Maksud Anda ...?':   {share(sum(r.asked_back for r in results), total)} of all"
         " (neither right nor wrong)",
         f"left unmatched when none fits: {share(sum(r.right for r in unfit), len(unfit))}",
@@ -179,6 +195,23 @@ def report(figures: Figures, worst: int) -> list[str]:
         "",
         *table("fitting no choice", figures.tally(lambda r: r.answer.question, fits=False)),
     ]
+    if asked:
+        lines += [
+            "",
+            f"answered the intended FAQ topic: {share(sum(r.right for r in asked), len(asked))}"
+            " of the questions of their own",
+            *table(
+                "per expected kind",
+                {
+                    k: v
+                    for k in ("choice", "faq", "none")
+                    for v in [sum_tally(figures.tally_kind(lambda r: "", k))]
+                    if v.lines
+                },
+            ),
+            "",
+            *table("per FAQ topic", figures.tally_kind(lambda r: r.answer.expected, "faq")),
+        ]
     if figures.seconds:
         ordered = sorted(figures.seconds)
         mean = sum(ordered) / len(ordered)

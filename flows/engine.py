@@ -14,7 +14,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from flows import placeholders
+from flows import anywhere, placeholders
 from flows.checker import split_ref
 from flows.errors import UnknownFlowError
 from flows.exchange import (
@@ -105,12 +105,14 @@ class _Run:
             self.stack.clear()
             self.misses = 0
             self.vars["start_param"] = inp.text.strip()[:64]
+            self.settle(anywhere.start_language(self.lib, inp.text))
             self.run(self.entry_target())
             return
         if inp.kind not in ("text", "choice"):
             self.error("bad_input", f"input kind '{str(inp.kind)[:20]}'")
             return
         if inp.kind == "text":
+            self.settle(anywhere.first_language(self.lib, self.vars, inp.text, self.language))
             command = match_command(inp.text, self.lib.globals.commands)
             if command is not None:
                 self.misses = 0
@@ -118,6 +120,8 @@ class _Run:
                 self.run(self.global_target(command.goto, where))
                 return
         if not self.stack:
+            if inp.kind == "text":  # "halo", "jam buka?": answered, then the welcome
+                self.aside(inp.text, at_start=True)
             self.run(self.entry_target())
             return
         flow = self.frame_flow()
@@ -260,6 +264,7 @@ class _Run:
                     )
                     continue
                 self.language = language
+                self.vars[anywhere.LANGUAGE_VAR] = language
             ended = ended or call.name == "end"
             self.outputs.append(effect)
         if ended:
@@ -445,6 +450,8 @@ class _Run:
                     return self.did_you_mean(flow, node, reading, dynamic or ())
                 chosen = reading.choice
             if chosen is None:
+                if inp.kind == "text" and self.aside(raw):
+                    return self.ask(flow, node)
                 self.missed.append(Missed(flow.id, node.id))
                 return self.miss(flow, node, None)
             if chosen.value == PERSON:
@@ -465,6 +472,8 @@ class _Run:
             return self.to_person()
         if not clean:
             return self.miss(flow, node, None)
+        if inp.kind == "text" and self.aside(clean, free_text=True):
+            return self.ask(flow, node)
         value: Value | None = clean[:MAX_ANSWER_CHARS]
         if ask.validator is not None:
             value = VALIDATORS[ask.validator](clean, self.ctx.now)
@@ -503,6 +512,25 @@ class _Run:
         return self.ask(flow, node)
 
     # -- understanding typed answers ---------------------------------------------------
+
+    def aside(self, text: str, *, free_text: bool = False, at_start: bool = False) -> bool:
+        """Answers an FAQ question, thanks or a language switch met instead of an answer
+        (flows.anywhere); False when the message is none of them. No miss is counted."""
+        topic = anywhere.topic(self.lib, text, free_text=free_text)
+        if topic is None:
+            return False
+        self.settle(topic.language)
+        self.outputs += anywhere.answer(self.lib, topic, self.language, self.ctx, at_start=at_start)
+        return True
+
+    def settle(self, language: str | None) -> None:
+        """Speaks `language` from now on (a first clear message, a start link, a switch)."""
+        if language is None:
+            return
+        self.vars[anywhere.LANGUAGE_VAR] = language
+        if language != self.language:
+            self.language = language
+            self.outputs.append(Effect("set_language", (("language", language),)))
 
     def read(self, raw: str, choices: Sequence[Choice], yes_no: bool) -> Reading:
         return read_answer(raw, choices, self.lib.globals.words, yes_no=yes_no)

@@ -1,4 +1,4 @@
-"""FlowLibrary: every loaded flow, by id and content version, plus the globals.
+"""FlowLibrary: every loaded flow, by id and content version, plus the globals and FAQ.
 
 Why versions: a conversation records the version it started on; when staff publish
 a change, running conversations finish on the old one (`with_archived`).
@@ -11,6 +11,7 @@ from types import MappingProxyType
 
 from flows.checker import GraphChecker
 from flows.errors import FlowSetError, Problem, UnknownFlowError
+from flows.faq import NO_FAQ, Faq
 from flows.model import Flow, Globals, Text
 from flows.sources import content_version, parse_flow
 
@@ -25,6 +26,7 @@ class FlowLibrary:
         "max_choices",
         "option_sets",
         "flow_ids",
+        "faq",
         "_flows",
         "_current",
         "_sources",
@@ -42,8 +44,10 @@ class FlowLibrary:
         context_keys: Collection[str],
         max_choices: int,
         option_sets: Collection[str] = (),
+        faq: Faq = NO_FAQ,
     ) -> None:
         self.globals = globals_
+        self.faq = faq  # questions answered anywhere (faq.toml)
         self.languages = languages
         self.context_keys = frozenset(context_keys)
         self.max_choices = max_choices
@@ -142,6 +146,7 @@ class FlowLibrary:
             context_keys=self.context_keys,
             max_choices=self.max_choices,
             option_sets=self.option_sets,
+            faq=self.faq,
         )
 
 

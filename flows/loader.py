@@ -10,6 +10,7 @@ from pathlib import Path
 
 from flows.checker import GraphChecker
 from flows.errors import FlowSetError, Problem
+from flows.faq import FAQ_FILE, NO_FAQ, Faq, parse_faq
 from flows.library import FlowLibrary
 from flows.model import Flow, Globals
 from flows.sources import content_version, parse_flow, parse_globals
@@ -57,7 +58,8 @@ def load_library(
     max_choices: int = 10,
     option_sets: Collection[str] = DEFAULT_OPTION_SETS,
 ) -> FlowLibrary:
-    """Every flow in `directory` and its globals.toml, checked; FlowSetError lists all problems."""
+    """Every flow in `directory`, its globals.toml and its faq.toml (optional), checked;
+    FlowSetError lists all problems."""
     languages = tuple(languages)
     problems: list[Problem] = []
     if not languages:
@@ -68,6 +70,7 @@ def load_library(
     flows: dict[str, Flow] = {}
     sources: dict[str, str] = {}
     broken: set[str] = set()
+    faq_source: str | None = None
     globals_path = directory / GLOBALS_FILE
     if not globals_path.is_file():
         problems.append(Problem(GLOBALS_FILE, (), "missing: every flow directory needs one"))
@@ -80,6 +83,9 @@ def load_library(
         if path.name == GLOBALS_FILE:
             globals_, found = parse_globals(source, path.name, languages)
             problems += found
+            continue
+        if path.name == FAQ_FILE:
+            faq_source = source
             continue
         flow, found = parse_flow(source, path.name, languages, max_choices)
         problems += found
@@ -101,7 +107,12 @@ def load_library(
         flows[flow.id] = flow
         sources[flow.id] = source
     problems += GraphChecker(flows, broken, globals_, languages, context_keys, option_sets).check()
-    if problems or globals_ is None:
+    faq: Faq | None = NO_FAQ
+    if faq_source is not None:
+        commands = globals_.commands if globals_ is not None else ()
+        faq, found = parse_faq(faq_source, FAQ_FILE, languages, context_keys, commands)
+        problems += found
+    if problems or globals_ is None or faq is None:
         raise FlowSetError(tuple(problems))
     return FlowLibrary(
         globals_,
@@ -112,11 +123,13 @@ def load_library(
         context_keys=context_keys,
         max_choices=max_choices,
         option_sets=option_sets,
+        faq=faq,
     )
 
 
 __all__ = [
     "DEFAULT_CONTEXT_KEYS",
+    "FAQ_FILE",
     "DEFAULT_OPTION_SETS",
     "bundled_library_dir",
     "content_version",

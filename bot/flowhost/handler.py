@@ -21,6 +21,7 @@ from bot.flowhost.ratings import rating_write
 from bot.flowhost.turn import plan_turn
 from bot.privacy.export import fulfil_export
 from bot.safety import Assessment, Level
+from flows.anywhere import turn_language
 from flows.exchange import ChannelCaps, Context
 from flows.library import FlowLibrary
 from flows.state import SessionState
@@ -121,7 +122,7 @@ class FlowTurns:
                 kind=row.kind,
                 text=row.text,
                 assessment=assessment,
-                ctx=self._context(row.channel, state, window),
+                ctx=self._context(row, state, window),
                 texts=self._texts,
                 max_chars=self._config.max_message_chars,
                 host_input=host_input,
@@ -143,13 +144,15 @@ class FlowTurns:
         return plan, decision.op
 
     def _context(
-        self, channel: str, state: SessionState | None, booking: BookingContext | None = None
+        self, row: InboxRow, state: SessionState | None, booking: BookingContext | None = None
     ) -> Context:
-        language = state.language if state is not None else self._config.languages[0]
+        # The office hours in the language the turn settles (an English first message).
+        default = self._config.languages[0]
+        language = turn_language(self._library, state, row.kind, row.text, default)
         window = booking if booking is not None else self._booking.context()
         return Context(
             now=self._clock(),
-            channel=self._caps.get(channel, ChannelCaps()),
+            channel=self._caps.get(row.channel, ChannelCaps()),
             values=window.values(self._config.context_values(language), language),
             default_language=self._config.languages[0],
             options=window.options,

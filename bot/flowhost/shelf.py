@@ -1,7 +1,7 @@
 """The flows the bot runs on now, and how a publish in the console reaches it.
 
 Where flows live: the bundled (or configured) folder gives the first version of
-each flow and `globals.toml`; everything published is kept in the database
+each flow, `globals.toml` and `faq.toml`; everything published is kept in the database
 (`storage.flowhost.versions`, immutable) and `storage.flowhost.current` says which
 version of each flow is current. On start the folder's versions are published;
 one never seen before (an upgrade) becomes current, otherwise the pointer keeps
@@ -31,7 +31,7 @@ from pathlib import Path
 from bot.errors import BotError
 from flows.errors import FlowSetError
 from flows.library import FlowLibrary
-from flows.loader import GLOBALS_FILE, load_library
+from flows.loader import FAQ_FILE, GLOBALS_FILE, load_library
 from flows.sources import content_version
 from storage.store import Store
 
@@ -194,6 +194,9 @@ class FlowShelf:
         with tempfile.TemporaryDirectory(prefix="lk3-flows-") as folder:
             root = Path(folder)
             (root / GLOBALS_FILE).write_text(globals_source, encoding="utf-8")
+            faq = self._base_dir / FAQ_FILE  # like globals.toml: edited in the folder
+            if faq.is_file():
+                (root / FAQ_FILE).write_text(faq.read_text(encoding="utf-8"), encoding="utf-8")
             for flow_id, source in sources.items():
                 (root / f"{flow_id}.toml").write_text(source, encoding="utf-8")
             return load_library(root, languages=self._languages)

@@ -2,7 +2,9 @@
 
 Pure: the caller reads the file and passes the clock and the host's options (the
 booking modes a question offers at run time), so the figures can be tested.
-A "Maksud Anda ...?" (a close call) counts as neither right nor wrong.
+A "Maksud Anda ...?" (a close call) counts as neither right nor wrong. An answer
+expected as `faq:TOPIC` is a question of the family's own (flows/library/faq.toml):
+it is read as the engine reads it, a choice first and else an FAQ topic.
 """
 
 from __future__ import annotations
@@ -13,10 +15,13 @@ from dataclasses import dataclass, field
 from flows.exchange import OptionSource, no_options
 from flows.library import FlowLibrary
 from flows.model import Choice, Text
+from flows.understanding.faq import read_faq
 from flows.understanding.matcher import Reading, read_answer
 
 NO_CHOICE = "-"
 """The expected value of an answer that fits no choice."""
+FAQ_PREFIX = "faq:"
+"""The expected value of a question of the family's own is `faq:` and the FAQ topic."""
 ENGLISH_STYLES = frozenset({"english", "en"})
 """Styles whose answers are measured in an English conversation (host labels in English)."""
 
@@ -33,25 +38,40 @@ class Answer:
     style: str
     text: str
 
+    @property
+    def kind(self) -> str:
+        """What is expected: a `choice`, an `faq` topic, or `none`."""
+        if self.expected == NO_CHOICE:
+            return "none"
+        return "faq" if self.expected.startswith(FAQ_PREFIX) else "choice"
+
 
 @dataclass(frozen=True, slots=True)
 class Result:
     answer: Answer
     reading: Reading
+    topic: str = ""  # the FAQ topic answered when no choice was read
 
     @property
     def got(self) -> str:
+        if self.topic:
+            return FAQ_PREFIX + self.topic
         return self.reading.choice.value if self.reading.choice else NO_CHOICE
+
+    @property
+    def taken(self) -> bool:
+        """A choice was picked or an FAQ topic answered (a close call is neither)."""
+        return self.reading.kind == "match" or bool(self.topic)
 
     @property
     def right(self) -> bool:
         if self.answer.expected == NO_CHOICE:
-            return self.reading.kind == "none"
-        return self.reading.kind == "match" and self.got == self.answer.expected
+            return not self.taken and self.reading.kind == "none"
+        return self.taken and self.got == self.answer.expected
 
     @property
     def wrong(self) -> bool:
-        return self.reading.kind == "match" and self.got != self.answer.expected
+        return self.taken and self.got != self.answer.expected
 
     @property
     def asked_back(self) -> bool:
@@ -79,12 +99,22 @@ class Figures:
     skipped: list[str] = field(default_factory=list)  # why a line was left out
 
     def tally(self, key: Callable[[Result], str], *, fits: bool | None = True) -> dict[str, Tally]:
-        """Tallies by `key` over the answers that fit a choice (`fits`), the others, or all."""
+        """Tallies by `key` over the answers that fit a choice (`fits`), those that fit
+        none (`-`), or all (None); questions of the family's own (`faq:`) are tallied
+        with `tally_kind`."""
         out: dict[str, Tally] = {}
         for result in self.results:
-            if fits is not None and (result.answer.expected != NO_CHOICE) != fits:
+            if fits is not None and result.answer.kind != ("choice" if fits else "none"):
                 continue
             out.setdefault(key(result), Tally()).add(result)
+        return dict(sorted(out.items()))
+
+    def tally_kind(self, key: Callable[[Result], str], kind: str) -> dict[str, Tally]:
+        """Tallies by `key` over the answers expecting `kind` (choice, faq, none)."""
+        out: dict[str, Tally] = {}
+        for result in self.results:
+            if result.answer.kind == kind:
+                out.setdefault(key(result), Tally()).add(result)
         return dict(sorted(out.items()))
 
     def misses(self) -> list[Result]:
@@ -155,11 +185,17 @@ def evaluate(
     *,
     strict: bool = True,
     options: OptionSource = no_options,
+    faq: bool | None = None,
 ) -> Figures:
     """Runs every answer through the matcher the engine uses, timing each one. An answer
     to an unknown question, or expecting a choice the question does not have (a host
     option `options` does not offer, such as a booking day), raises AnswerFileError, or
-    unless `strict` is left out and noted in `Figures.skipped`."""
+    unless `strict` is left out and noted in `Figures.skipped`. An answer no choice
+    takes is read as an FAQ question when `faq`, by default when some answer expects
+    `faq:TOPIC` (files written before the FAQ measure the choices alone, as before)."""
+    answers = list(answers)
+    if faq is None:
+        faq = any(a.kind == "faq" for a in answers)
     figures = Figures()
     words = library.globals.words
     for answer in answers:
@@ -167,6 +203,7 @@ def evaluate(
             language = language_of(library, answer.style)
             choices, yes_no = question_choices(library, answer.question, options, language)
             values = {c.value for c in choices}
+            values |= {FAQ_PREFIX + t.id for t in library.faq.topics}
             if answer.expected != NO_CHOICE and answer.expected not in values:
                 raise AnswerFileError(
                     f"line {answer.line}: '{answer.expected}' is not a choice of {answer.question}"
@@ -180,5 +217,7 @@ def evaluate(
         began = clock()
         reading = read_answer(answer.text, choices, words, yes_no=yes_no)
         figures.seconds.append(clock() - began)
-        figures.results.append(Result(answer, reading))
+        topic = read_faq(answer.text, library.faq, words).topic if faq else None
+        topic = topic if reading.kind == "none" else None
+        figures.results.append(Result(answer, reading, topic.id if topic is not None else ""))
     return figures

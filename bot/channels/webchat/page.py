@@ -51,6 +51,7 @@ from bot.channels.base import Inbound, Receiver
 from bot.channels.textparts import emphasis_parts
 from bot.core.texts import BotTexts
 from bot.web import CsrfKey, WebServer
+from flows.anywhere import START_LANGUAGE
 from storage.channels.webchat import CHANNEL as NAME
 from storage.channels.webchat import ChatLine, Cursor
 
@@ -303,7 +304,13 @@ class WebChatPage:
         mid_raw = form.get("mid")
         mid = mid_raw if isinstance(mid_raw, str) and _MID.fullmatch(mid_raw) else None
         mid = mid or secrets.token_hex(16)
-        inbound = await self._inbound(address, mid, text, choice, start)
+        inbound = await self._inbound(address, mid, text, choice, start, lang)
+        if inbound.kind == "text" and lang != self.texts.languages[0]:
+            view = await self.channel.view(address)
+            if not view.lines:
+                # Words typed first on the English page: the conversation starts in English.
+                opening = Inbound(NAME, f"{mid}-start", address, "start", self._opening(lang))
+                await self.receive(opening)
         if await self.receive(inbound):
             # Stored with the message: the person's line is in the conversation already.
             self.channel.wake(address)
@@ -324,8 +331,12 @@ class WebChatPage:
             return max(1.0, self._per_network.wait(network, now))
         return None
 
+    def _opening(self, lang: str) -> str:
+        """The start parameter of the page in `lang`: the flows then speak it (`lang-en`)."""
+        return "" if lang == self.texts.languages[0] else START_LANGUAGE + lang
+
     async def _inbound(
-        self, address: str, mid: str, text: str, choice: str, start: bool
+        self, address: str, mid: str, text: str, choice: str, start: bool, lang: str
     ) -> Inbound:
         """The message for the pipeline (a pressed button of the last reply, or words)."""
         if choice:
@@ -334,7 +345,7 @@ class WebChatPage:
             text = choice  # a button from an old page: the words still reach the bot
         if text:
             return Inbound(NAME, mid, address, "text", text)
-        return Inbound(NAME, mid, address, "start", "")
+        return Inbound(NAME, mid, address, "start", self._opening(lang))
 
     async def _answer(
         self,

@@ -1,0 +1,213 @@
+"""Which FAQ topic a typed message asks about, if any (pure, no I/O).
+
+The topics are read as choices (their example phrases; flows.faq.as_choices) with
+the matcher's word table and scores, but more strictly: an FAQ answer is an aside
+the family did not ask the question for, so it must be clear. A whole message
+that is one of a topic's examples (after local forms are read) is taken; else the
+best topic must score well and far ahead of the next. Where the bot asked for the
+family's own words (a story, an address), only a short message that plainly asks
+the service something is read at all: a story is never swallowed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from flows.faq import Faq, FaqTopic, as_choices
+from flows.model import Words
+from flows.understanding.matcher import LONGEST, PLAIN, scores
+from flows.understanding.reading import QUESTION_WORDS, asks, lexicon
+from flows.understanding.text import words
+from flows.understanding.typos import AbbreviationIndex, TypoIndex
+
+TAKE = 0.55
+"""The least score a topic needs at a question with choices."""
+MARGIN = 0.2
+"""How far ahead of the next topic it must be."""
+EXTRA = 1
+"""Words that carry meaning a message may hold beside a whole example of a topic..."""
+QUESTION_EXTRA = 2
+"""...or when it is a question."""
+FREE_TEXT_TAKE = 0.7
+"""The least score where the bot asked for the family's own words."""
+FREE_TEXT_WORDS = 12
+"""A longer message where the bot asked for the family's own words is their answer."""
+OPENERS = frozenset(
+    "apakah apa ada bisa boleh bisakah kah is are do does can could will may".split()
+)
+"""First words of a question asked without a question mark (after the word table)."""
+TAGS = frozenset({"kah", "kh"})
+"""Words that make a question of a sentence, as typed ("ini mesin kah"); Ambonese `ka`
+only at the end ("ale robot ka"), since it also means "to" ("pi ka kantor")."""
+
+
+@dataclass(frozen=True, slots=True)
+class FaqReading:
+    topic: FaqTopic | None = None
+    confidence: float = 0.0
+
+
+NO_TOPIC = FaqReading()
+
+
+@dataclass(frozen=True, slots=True)
+class _Topics:
+    """The topics prepared once: whole examples, and each topic's words."""
+
+    exact: dict[str, FaqTopic]
+    phrases: tuple[tuple[frozenset[str], int], ...]  # each example's words, and its topic
+    vocabulary: tuple[frozenset[str], ...]  # per topic: the standard words of its examples
+    owners: dict[str, frozenset[int]]  # a word -> the topics whose examples say it
+    typos: TypoIndex
+    short: AbbreviationIndex
+
+
+@lru_cache(maxsize=16)
+def _topics(faq: Faq, table: Words) -> _Topics:
+    lex = lexicon(table)
+    exact: dict[str, FaqTopic] = {}
+    vocabulary: list[frozenset[str]] = []
+    examples: list[tuple[frozenset[str], int]] = []
+    for i, topic in enumerate(faq.topics):
+        said: set[str] = set()
+        for _, phrases in topic.examples:
+            for phrase in phrases:
+                standard = lex.standard(phrase)
+                exact.setdefault(" ".join(standard), topic)
+                said.update(standard)
+                examples.append((frozenset(standard), i))
+        vocabulary.append(frozenset(said))
+    owners: dict[str, set[int]] = {}
+    for i, spoken in enumerate(vocabulary):
+        for word in spoken:
+            owners.setdefault(word, set()).add(i)
+    known = list(owners)
+    return _Topics(
+        exact,
+        tuple(examples),
+        tuple(vocabulary),
+        {w: frozenset(o) for w, o in owners.items()},
+        TypoIndex(known),
+        AbbreviationIndex(known),
+    )
+
+
+_ANY = frozenset({"saja", "pun"})
+_FINE = frozenset({"boleh", "bisa", "oke", "ok", "terserah", "fine"})
+
+
+def _indifferent(standard: tuple[str, ...]) -> bool:
+    """True for "any ... is fine": a question word, `saja`, then `boleh` or `bisa`
+    ("jam berapa saja boleh", "kapan aja bisa") answers; it asks nothing."""
+    return any(
+        word in QUESTION_WORDS
+        and standard[i + 1] in _ANY
+        and not _FINE.isdisjoint(standard[i + 2 :])
+        for i, word in enumerate(standard[:-2])
+    )
+
+
+def asks_service(text: str, standard: tuple[str, ...]) -> bool:
+    """True when a message is plainly a question: a question mark, a question word,
+    or a question's first word ("apakah ...", "is this ...")."""
+    typed = words(text)
+    if _indifferent(standard):
+        return False
+    if "?" in text or asks(standard) or not TAGS.isdisjoint(typed):
+        return True
+    return (bool(standard) and standard[0] in OPENERS) or typed[-1:] == ["ka"]
+
+
+def _read_as(topics: _Topics, word: str) -> set[str]:
+    """A typed word and the topics' words it may be a typo or short spelling of."""
+    if len(word) > LONGEST:
+        return {word}
+    return {word, *topics.typos.near(word), *topics.short.expand(word)}
+
+
+def _containing(
+    topics: _Topics, standard: tuple[str, ...], stop: frozenset[str], extra: int
+) -> int | None:
+    """The topic of the longest example the message says whole, with at most `extra`
+    other words that carry meaning ("what is LK3 anyway?", "makasih ya udah bales");
+    None when none, or when two topics have examples that long."""
+    said: set[str] = set()
+    for word in standard:
+        said |= _read_as(topics, word)
+    best: dict[int, frozenset[str]] = {}
+    for phrase, topic in topics.phrases:
+        if phrase <= said and len(phrase) > len(best.get(topic, ())):
+            best[topic] = phrase
+    if not best:
+        return None
+    longest = max(len(p) for p in best.values())
+    top = [t for t, p in best.items() if len(p) == longest]
+    if len(top) != 1:
+        return None
+    phrase = best[top[0]]
+    others = {
+        w for w in standard if len(w) > 1 and w not in stop and not (_read_as(topics, w) & phrase)
+    }
+    return top[0] if len(others) <= extra else None
+
+
+def _covering(topics: _Topics, standard: tuple[str, ...], stop: frozenset[str]) -> int | None:
+    """The one topic whose examples' words explain the whole message ("slamat sore usi e",
+    "ini bot kh?"): each word is one of the topic's (or a typo or vowel-less spelling of
+    one), a stop word no other topic says, or a lone letter."""
+    found: set[int] | None = None
+    for word in standard:
+        if len(word) == 1:
+            continue
+        owners = topics.owners.get(word)
+        if owners is None:
+            meant = [topics.owners[w] for w in _read_as(topics, word) - {word}]
+            owners = frozenset().union(*meant) if meant else None
+        if owners is None:
+            if word in stop:
+                continue
+            return None
+        if word in stop and len(owners) > 1:
+            continue  # "kak", "ya": said by several topics, they decide nothing
+        found = set(owners) if found is None else found & owners
+        if not found:
+            return None
+    if found is None or len(found) != 1:
+        return None
+    return found.pop()
+
+
+def read_faq(text: str, faq: Faq, table: Words = PLAIN, *, free_text: bool = False) -> FaqReading:
+    """The topic a message asks about, or NO_TOPIC; never raises. `free_text`: the bot
+    asked for the family's own words, so only a short, plain question (or a whole example
+    of a language switch) is read."""
+    if not faq.topics:
+        return NO_TOPIC
+    lex = lexicon(table)
+    standard = lex.standard(text)
+    if not standard:
+        return NO_TOPIC
+    topics = _topics(faq, table)
+    exact = topics.exact.get(" ".join(standard))
+    question = asks_service(text, standard)
+    if exact is not None and (question or not free_text or exact.language is not None):
+        # Where the family's own words were asked for, "terima kasih" is their answer.
+        return FaqReading(exact, 1.0)
+    if free_text and (len(words(text)) > FREE_TEXT_WORDS or not question):
+        return NO_TOPIC
+    found = _containing(topics, standard, lex.stop, QUESTION_EXTRA if question else EXTRA)
+    if found is None and question:
+        found = _covering(topics, standard, lex.stop)
+    if found is not None:
+        return FaqReading(faq.topics[found], 0.9)
+    if not question:
+        return NO_TOPIC
+    best = scores(text, as_choices(faq), table)
+    ranked = sorted(range(len(best)), key=lambda i: -best[i])
+    top = best[ranked[0]]
+    runner = best[ranked[1]] if len(ranked) > 1 else 0.0
+    take = FREE_TEXT_TAKE if free_text else TAKE
+    if top >= take and top - runner >= MARGIN:
+        return FaqReading(faq.topics[ranked[0]], round(min(top, 1.0), 3))
+    return NO_TOPIC
