@@ -4,6 +4,7 @@ the re-ask and "Talk to a person" for a flow set whose globals.toml does not set
 
 from __future__ import annotations
 
+from flows.days import DAY_TEXTS
 from flows.model import Text
 
 LABEL_SUFFIX = ":label"
@@ -31,5 +32,6 @@ DEFAULT_TEXTS = {
             ("en", "Sorry, I still do not understand. Please pick one of the answers."),
         )
     ),
+    **DAY_TEXTS,
 }
 """Texts the engine says when globals.toml does not set them."""
