@@ -26,6 +26,9 @@ from functools import lru_cache
 
 from flows.model import Words
 from flows.understanding.datewords import (
+    EVE_WORDS,
+    PART_HOURS,
+    FEASTS,
     LATER_PHRASES,
     MARKERS,
     MONTHS,
@@ -57,6 +60,7 @@ _TOKEN = re.compile(
     r"|(?P<word>[a-z0-9]+)"
 )
 _SUFFIXED = re.compile(r"^(\d{1,2})(am|pm|st|nd|rd|th|an)$")
+_GLUED = re.compile(r"^(\d{1,2})([a-z]{3,})$")
 _PREFIXED = re.compile(r"^(tgl|jam|jm|pk|pkl)(\d{1,2})$")
 _REDUPLICATED = re.compile(r"^([a-z]{3,})2$")
 _NEVER_CORRECTED = frozenset({"salam", "tinggal", "minggir", "senang", "semua", "sampai", "sabar"})
@@ -100,8 +104,8 @@ class _Tok:
 
 _VOCABULARY = (
     set(WEEKDAYS) | set(MONTHS) | set(UNITS) | set(TEENS) | set(TENS_EN) | set(MARKERS)
-) | {"puluh", "belas", "lain", "saja"}
-_NAMES = {w for w in set(WEEKDAYS) | set(MONTHS) | set(MARKERS) if len(w) >= 4}
+) | set(FEASTS) | {"puluh", "belas", "lain", "saja"}
+_NAMES = {w for w in set(WEEKDAYS) | set(MONTHS) | set(MARKERS) | set(FEASTS) if len(w) >= 4}
 """The words a typo or a vowel-less spelling is read as (never number words: `kapan`
 is not `lapan`)."""
 _TYPOS = TypoIndex(w for w in _NAMES if len(w) >= 5)
@@ -119,6 +123,9 @@ def _known(word: str) -> str | None:
         return word
     if word in _NEVER_CORRECTED or not word.isalpha():
         return None
+    single = re.sub(r"([a-z])\1", r"\1", word)
+    if single in _VOCABULARY:
+        return single  # `rabuu`, `natall`
     for found in (_TYPOS.near(word), _SHORT.expand(word) if len(word) >= 3 else ()):
         meanings = {(w in WEEKDAYS, w in MONTHS, _meaning(w)) for w in found}
         if len(meanings) == 1:
@@ -143,6 +150,10 @@ def _words(text: str, table: Words) -> list[tuple[str, str]]:
         if prefixed:
             out += [("word", prefixed.group(1)), ("word", prefixed.group(2))]
             continue
+        glued = _GLUED.match(word)
+        if glued and (_known(glued.group(2)) or "") in MONTHS:
+            out += [("word", glued.group(1)), ("word", _known(glued.group(2)) or "")]
+            continue  # `8des`
         if word in _VOCABULARY or word.isdigit() or _SUFFIXED.match(word):
             out.append(("word", word))
             continue
@@ -169,6 +180,8 @@ def _tokens(text: str, table: Words) -> list[_Tok]:
             number, suffix = int(suffixed.group(1)), suffixed.group(2)
             if suffix in ("am", "pm"):
                 toks += [_Tok("num", number, word), _Tok("tag", suffix, suffix)]
+            elif suffix == "an":
+                toks.append(_Tok("num", number, word))  # "jam 11an": about 11
             else:
                 toks.append(_Tok("ord", number, word))
         elif word in WEEKDAYS and word not in ("minggu", "mgg"):
@@ -290,6 +303,7 @@ def read_when(text: str, today: date, table: Words = Words()) -> When:
         return When()
     said = " " + " ".join(t.word for t in toks) + " "
     days: list[tuple[date, bool, date | None]] = []  # (day, denied, other meaning)
+    explicit: list[date] = []  # days named by their date, which say more than a day name
     week: date | None = None
     week_words = {"next": 1, "this": 0}
 
@@ -299,7 +313,9 @@ def read_when(text: str, today: date, table: Words = Words()) -> When:
         if not _is(tok, "tag") or tok.value not in ("week?", "week"):
             continue
         before, after = _at(toks, i - 1), _at(toks, i + 1)
-        if _is(after, "tag") and after is not None and after.value in week_words:
+        if tok.value == "week?" and _is(before, "tag", "day"):
+            toks[i] = _Tok("wd", 6, tok.word)  # "hari minggu (ini)": Sunday
+        elif _is(after, "tag") and after is not None and after.value in week_words:
             week_shift = week_words[str(after.value)]
             tok.used = after.used = True
         elif _is(before, "tag") and before is not None and before.value in week_words:
@@ -377,8 +393,26 @@ def read_when(text: str, today: date, table: Words = Words()) -> When:
         elif tok.kind == "ord" and not tok.used and not _is(_at(toks, i + 1), "mo"):
             found = _next_day_of_month(today, int(tok.value))  # type: ignore[call-overload]
             tok.used = True
+        elif tok.kind == "wd" and (number := _number(_at(toks, i + 1))) is not None:
+            after = _at(toks, i + 2)
+            if not _is(after, "mo") and not (
+                after is not None and _is(after, "tag") and str(after.value)[:5] in ("clock", "part:")
+            ):
+                found = _next_day_of_month(today, number)  # "jumat 18", "rb 16"
+                toks[i + 1].used = True
+        elif tok.word in FEASTS:
+            month, day_of_month = FEASTS[tok.word]
+            found = _month_day(today, day_of_month, month)
+            eve = _at(toks, i + 1)
+            if found is not None and (
+                (eve is not None and eve.word == "eve")
+                or (_at(toks, i - 1) is not None and toks[i - 1].word in EVE_WORDS)
+            ):
+                found -= timedelta(days=1)
+                if _at(toks, i - 1) is not None:
+                    toks[i - 1].used = True
         if found is not None:
-            days.append((found, False, None))
+            explicit.append(found)
 
     # days of the week: "rabu", "rabu depan", "hari kamis ini", "next friday"
     for i, tok in enumerate(toks):
@@ -419,6 +453,11 @@ def read_when(text: str, today: date, table: Words = Words()) -> When:
             days.append((today + timedelta(days=offset), _denied(toks, i), None))
         elif _is(tok, "tag", "this") and _is(_at(toks, i - 1), "tag", "day"):
             days.append((today, _denied(toks, i - 1), None))
+        elif _is(tok, "tag", "this") and any(
+            t is not None and str(t.value).startswith("part:")
+            for t in (_at(toks, i - 1), _at(toks, i + 1))
+        ):
+            days.append((today, False, None))  # "sore ini", "this afternoon", "nanti siang"
         elif (
             _is(tok, "tag", "day")
             and _is(_at(toks, i + 1), "tag", "again")
@@ -434,20 +473,12 @@ def read_when(text: str, today: date, table: Words = Words()) -> When:
             break
 
     clock, part = _clock(toks)
-    ok = [(d, also) for d, denied, also in days if not denied]
+    ok = [(d, None) for d in explicit] or [(d, also) for d, denied, also in days if not denied]
     denied_days = [d for d, denied, _ in days if denied]
+    # The first day named counts ("lusa sa, besok beta ada pesta"); a date says more than
+    # a day's name ("Senin, 14 Desember"), and "senin" on a Monday may be today.
     day = ok[0][0] if ok else None
-    also = ok[0][1] if ok else None
-    distinct = list(dict.fromkeys(d for d, _ in ok))
-    if len(distinct) > 1 and day is not None:
-        if any("tomorrow" in t.word or t.word in ("besok", "lusa") for t in toks) and any(
-            t.kind in ("dm", "mo", "wd") for t in toks
-        ):
-            # "besok rabu": the same day said twice, or a slip; the named day counts
-            named = [d for d, _ in ok[1:]]
-            day = named[0]
-        else:
-            also = distinct[1]
+    also = ok[0][1] if ok and len(ok) == 1 else None
     soonest = _has_phrase(said, SOONEST_PHRASES) and day is None
     later = (
         day is None
@@ -489,6 +520,8 @@ def _clock(toks: list[_Tok]) -> tuple[time | None, str]:
             if _is(_at(toks, i - 1), "tag", "greet"):
                 continue
             name = str(tok.value)[5:]
+            if _is(_at(toks, i - 1), "tag", "early") and name == "sore":
+                name = "siang"  # "early afternoon"
             if _is(_at(toks, i - 1), "tag", "before") and name == "siang":
                 name = "pagi"
             if _is(_at(toks, i - 2), "tag", "before") and tok.word == "siang":
@@ -552,6 +585,10 @@ def _clock(toks: list[_Tok]) -> tuple[time | None, str]:
             hour += 12  # office time: "jam 2" is 14:00
         if hour >= 24:
             continue
+        if _is(_at(toks, i - 1), "tag", "after") or _is(_at(toks, i - 2), "tag", "after"):
+            # "setelah pukul dua", "after 2 pm": the part of the day after that time
+            later = hour + 1
+            return None, next((p for p, (a, b) in PART_HOURS.items() if a <= later < b), part)
         return time(hour, minute), ""
     return None, part
 

@@ -38,7 +38,8 @@ UNITS = {
     "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
 }  # fmt: skip
 TEENS = {
-    "sepuluh": 10, "sapulu": 10, "sepulu": 10, "sebelas": 11, "ten": 10, "eleven": 11,
+    "sepuluh": 10, "sapulu": 10, "sepulu": 10, "sebelas": 11, "sabalas": 11,
+    "ten": 10, "eleven": 11,
     "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16,
     "seventeen": 17, "eighteen": 18, "nineteen": 19,
 }  # fmt: skip
@@ -63,6 +64,7 @@ MARKERS = {
     "tanggal": "date", "tgl": "date", "tggl": "date", "tangal": "date", "tanggl": "date",
     "tanggalnya": "date", "date": "date", "dates": "dates",
     "depan": "next", "dpn": "next", "next": "next", "coming": "next", "berikut": "next",
+    "berikutnya": "next", "muka": "next", "following": "next",
     "ini": "this", "this": "this", "nanti": "this",
     "minggu": "week?", "mgg": "week?", "pekan": "week", "week": "week", "weeks": "week",
     "bulan": "month", "month": "month", "lagi": "again", "lg": "again", "lai": "again",
@@ -81,6 +83,10 @@ MARKERS = {
     "selamat": "greet", "slamat": "greet", "met": "greet", "good": "greet",
     "sebelum": "before", "before": "before", "setelah": "after", "sesudah": "after",
     "abis": "after", "habis": "after", "sehabis": "after", "after": "after",
+    # the earliest
+    "terserah": "soon", "secepatnya": "soon", "kapanpun": "soon", "bebas": "soon",
+    "earliest": "soon", "soonest": "soon", "whenever": "soon", "anytime": "soon",
+    "early": "early", "awal": "early",
     # negation
     "tidak": "neg", "bukan": "neg", "jangan": "neg", "not": "neg", "no": "neg",
     "belum": "neg", "cant": "neg",
@@ -112,6 +118,12 @@ LATER_PHRASES = (
     "tidak ada yang cocok", "tidak ada yang bisa", "none of these", "none of them",
     "tanggal lain lagi", "hari lain lagi", "yang lebih lama", "mundur",
 )  # fmt: skip
+
+FEASTS = {
+    "natal": (12, 25), "christmas": (12, 25), "xmas": (12, 25), "krismas": (12, 25),
+}  # fmt: skip
+"""Days named by their feast (the eve: "malam natal", "christmas eve")."""
+EVE_WORDS = frozenset({"eve", "malam"})
 
 PART_NAMES = {
     "id": {"pagi": "pagi", "siang": "siang", "sore": "sore", "malam": "malam"},
