@@ -25,8 +25,9 @@ from datetime import date, datetime, time
 from typing import Literal
 
 from flows.exchange import Calendar, Option
-from flows.model import Text, Words
+from flows.model import Choice, Node, Text, Words
 from flows.understanding.dates import When, read_when
+from flows.understanding.matcher import read_answer
 from flows.understanding.datewords import PART_HOURS, PART_NAMES
 
 __all__ = [
@@ -85,7 +86,7 @@ class View:
     options: tuple[Option, ...]
 
 
-Kind = Literal["take", "close", "unavailable", "page", "narrow"]
+Kind = Literal["take", "close", "unavailable", "page", "narrow", "elsewhere"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +95,7 @@ class Decision:
 
     kind: Kind
     picked: tuple[Option, ...] = ()  # take: the option; close: the two it may be
-    about: date | None = None  # unavailable: the day the answer is about
+    about: date | None = None  # unavailable: the day the answer is about; elsewhere: another day
     part: str = ""  # narrow: the part of the day
     view: View | None = None  # unavailable, page, narrow: what to show next
 
@@ -155,15 +156,20 @@ def answer(
     words: Words,
     texts: Texts,
     language: str,
+    choices: Sequence[Choice] = (),
 ) -> Decision | None:
     """What an answer at a question of days or times comes to; None when it is no
-    day or time (the choice matcher reads it), or a plain choice was `chosen`."""
+    day or time (the choice matcher reads it), or a plain choice was `chosen`. A vague
+    "yang lain" or "terserah" gives way to one of the question's `choices` that the
+    answer names ("cara konsultasi yang lain")."""
     if chosen in PAGING:
         return _paged(chosen, offered, shown, calendar, texts, language)
     if chosen or not dated(offered):
         return None
     when = read_when(said, calendar.today if calendar else today, words)
     if not when:
+        return None
+    if when.weak and choices and read_answer(said, choices, words).kind == "match":
         return None
     if any(_moment(o) for o in offered):
         return _times(when, offered, texts, language)
@@ -277,7 +283,7 @@ def _times(
 ) -> Decision | None:
     times = [(m, o) for o in offered if (m := _moment(o)) is not None]
     if when.day is not None and all(m.date() != when.day for m, _ in times):
-        return None  # another day: the flow's own choices say where that leads
+        return Decision("elsewhere", about=when.day)  # the flow's way back to the days
     parts = PART_NAMES.get(language, PART_NAMES["id"])
     if when.clock is not None:
         for moment, option in times:
@@ -302,6 +308,18 @@ def _times(
         return Decision("narrow", part=when.part, view=view)
     if when.soonest and times:
         return Decision("take", (times[0][1],))
+    return None
+
+
+def way_back(node: Node, nodes: Callable[[str], Node | None]) -> Choice | None:
+    """The question's own choice that leads to a question of the host's options (at the
+    times, "Hari lain" leads back to the days): where another day named goes."""
+    if node.ask is None:
+        return None
+    for choice in node.ask.choices:
+        target = nodes(choice.goto) if choice.goto else None
+        if target is not None and target.ask is not None and target.ask.choices_from:
+            return choice
     return None
 
 

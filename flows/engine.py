@@ -452,7 +452,9 @@ class _Run:
             maybe = self.maybe(ask.var, choices)
             chosen = match_value(inp.choice, choices) if inp.kind == "choice" else None
             dated = self.dated(flow, node, inp, choices) if dynamic and not maybe else None
-            if dated is not None and dated.kind in ("take", "close"):
+            if dated is not None and dated.kind == "elsewhere":
+                chosen = days.way_back(node, flow.node)  # another day, named at the times
+            elif dated is not None and dated.kind in ("take", "close"):
                 picked = self.host_choices(flow, node, of=dated.picked) or ()
                 if dated.kind == "close":
                     return self.did_you_mean(flow, node, Reading("close", *picked), picked)
@@ -532,9 +534,10 @@ class _Run:
         shown = self.host_options(flow, node, shown=True) or ()
         if not days.dated(shown):
             return None
-        exact = (match_value if inp.kind == "choice" else match_choice)(inp.choice or inp.text, choices)
+        said = inp.text if inp.kind == "text" else ""
+        exact = match_value(inp.choice, choices) if inp.choice else match_choice(said, choices)
         return days.answer(
-            inp.text if inp.kind == "text" else "",
+            said,
             exact.value if exact is not None else "",
             self.host_options(flow, node) or (),
             shown,
@@ -543,6 +546,7 @@ class _Run:
             words=self.lib.globals.words,
             texts=self.day_texts(flow),
             language=self.language,
+            choices=choices,
         )
 
     def day_texts(self, flow: Flow) -> days.Texts:

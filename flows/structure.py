@@ -43,7 +43,7 @@ NODE_KEYS = ("id", "actions", "say", "effects", "ask", "call", "router", "next",
 ASK_KEYS = (
     "type", "var", "text", "choices", "validator", "error", "choices_from", "when_empty", "words",
 )  # fmt: skip
-WORDS_KEYS = ("value", "synonyms", "examples")
+OPTION_WORDS_KEYS = ("value", "synonyms", "examples")
 CHOICE_KEYS = ("value", "label", "synonyms", "goto", "examples")
 ROUTER_KEYS = ("var", "context", "cases", "default")
 CASE_KEYS = ("test", "arg", "category")
@@ -364,7 +364,7 @@ class Reader:
             data = self.table(item, at)
             if data is None:
                 continue
-            self.unknown_keys(data, WORDS_KEYS, at)
+            self.unknown_keys(data, OPTION_WORDS_KEYS, at)
             value = self.string(data, "value", at)
             synonyms = self.array(data.get("synonyms", []), at + ("synonyms",))
             if not all(isinstance(s, str) and normalize(s) for s in synonyms):

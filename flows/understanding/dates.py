@@ -76,7 +76,8 @@ class When:
     clock: time | None = None
     part: str = ""  # pagi | siang | sore | malam
     week: date | None = None  # the Monday of a week named without a day ("minggu depan")
-    later: bool = False  # other or later dates, without naming one
+    later: bool = False  # other or later dates, without naming one ("yang lain": weak)
+    weak: bool = False  # only a vague "another one" or "any": a named choice may say more
     soonest: bool = False  # any day is fine, or the earliest
     earliest_time: bool = False  # "paling pagi": the first time of the day
     denied: date | None = None  # a day said not to suit ("jangan senin")
@@ -301,9 +302,11 @@ def read_when(text: str, today: date, table: Words = Words()) -> When:
     toks = _tokens(text, table)
     if not toks:
         return When()
-    said = " " + " ".join(t.word for t in toks) + " "
+    canonical = {"date": "tanggal", "day": "hari"}
+    said = " " + " ".join(canonical.get(str(t.value), t.word) for t in toks) + " "
     days: list[tuple[date, bool, date | None]] = []  # (day, denied, other meaning)
     explicit: list[date] = []  # days named by their date, which say more than a day name
+    feasts: list[date] = []  # "natal": a date unless another is named ("sebelum Natal")
     week: date | None = None
     week_words = {"next": 1, "this": 0}
 
@@ -396,7 +399,7 @@ def read_when(text: str, today: date, table: Words = Words()) -> When:
         elif tok.kind == "wd" and (number := _number(_at(toks, i + 1))) is not None:
             after = _at(toks, i + 2)
             if not _is(after, "mo") and not (
-                after is not None and _is(after, "tag") and str(after.value)[:5] in ("clock", "part:")
+                after is not None and _is(after, "tag") and str(after.value).startswith("part:")
             ):
                 found = _next_day_of_month(today, number)  # "jumat 18", "rb 16"
                 toks[i + 1].used = True
@@ -411,6 +414,9 @@ def read_when(text: str, today: date, table: Words = Words()) -> When:
                 found -= timedelta(days=1)
                 if _at(toks, i - 1) is not None:
                     toks[i - 1].used = True
+            if found is not None:
+                feasts.append(found)
+            continue
         if found is not None:
             explicit.append(found)
 
@@ -473,7 +479,7 @@ def read_when(text: str, today: date, table: Words = Words()) -> When:
             break
 
     clock, part = _clock(toks)
-    ok = [(d, None) for d in explicit] or [(d, also) for d, denied, also in days if not denied]
+    ok = [(d, None) for d in explicit or feasts] or [(d, also) for d, denied, also in days if not denied]
     denied_days = [d for d, denied, _ in days if denied]
     # The first day named counts ("lusa sa, besok beta ada pesta"); a date says more than
     # a day's name ("Senin, 14 Desember"), and "senin" on a Monday may be today.
@@ -492,6 +498,7 @@ def read_when(text: str, today: date, table: Words = Words()) -> When:
         part=part if clock is None else "",
         week=week if day is None else None,
         later=later,
+        weak=(later and week is None and clock is None and not part) or soonest,
         soonest=soonest,
         earliest_time=_has_phrase(said, SOONEST_TIME_PHRASES),
         denied=denied_days[0] if denied_days and day is None else None,

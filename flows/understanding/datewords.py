@@ -17,6 +17,8 @@ WEEKDAYS = {
     "jumat": 4, "jumaat": 4, "jumad": 4, "jumah": 4, "friday": 4, "fri": 4,
     "sabtu": 5, "saptu": 5, "saturday": 5, "sat": 5,
     "minggu": 6, "ahad": 6, "minggo": 6, "sunday": 6, "sun": 6,
+    # hurried spellings too short for the typo indexes
+    "snn": 0, "sls": 1, "rb": 2, "kms": 3, "jmt": 4, "sbt": 5,
 }  # fmt: skip
 
 MONTHS = {

@@ -64,6 +64,7 @@ def outcome(
     calendar: Calendar | None,
     words: Words,
     language: str,
+    back: Choice | None = None,
 ) -> tuple[Outcome, Reading]:
     """What the engine does with `text` at a question whose host options are `offered`
     (days or times) and whose own choices are `static`, shown as a family first sees it."""
@@ -82,7 +83,10 @@ def outcome(
         words=words,
         texts=texts,
         language=language,
+        choices=choices,
     )
+    if decision is not None and decision.kind == "elsewhere":
+        decision = None if back is None else days.Decision("take", (Option(back.value, ""),))
     first = next((o.when for o in offered if len(o.when) == 10), "")
     if decision is None:
         reading = read_answer(text, choices, words)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
-from flows.days import dated
+from flows.days import dated, way_back
 from flows.exchange import Calendar, Option, OptionSource, no_options
 from flows.library import FlowLibrary
 from flows.model import Choice, Text, Value
@@ -202,6 +202,7 @@ def evaluate(
                     calendar=host.calendars.get(language),
                     words=words,
                     language=language,
+                    back=_way_back(library, answer.question),
                 )
                 figures.seconds.append(clock() - began)
                 figures.results.append(Result(answer, reading, got))
@@ -222,6 +223,12 @@ def evaluate(
         figures.seconds.append(clock() - began)
         figures.results.append(Result(answer, reading))
     return figures
+
+
+def _way_back(library: FlowLibrary, question: str) -> Choice | None:
+    flow = library.flow(question.partition(".")[0])
+    node = flow.node(question.partition(".")[2])
+    return way_back(node, flow.node) if node is not None else None
 
 
 def _offered(library: FlowLibrary, question: str, host: Host, language: str) -> tuple[Option, ...]:
