@@ -27,8 +27,8 @@ from typing import Literal
 from flows.exchange import Calendar, Option
 from flows.model import Choice, Node, Text, Words
 from flows.understanding.dates import When, read_when
-from flows.understanding.matcher import read_answer
 from flows.understanding.datewords import PART_HOURS, PART_NAMES
+from flows.understanding.matcher import read_answer
 
 __all__ = [
     "DAY_NAMES",
@@ -278,9 +278,7 @@ def _in_part(moment: datetime, part: str) -> bool:
     return start <= moment.hour < end
 
 
-def _times(
-    when: When, offered: Sequence[Option], texts: Texts, language: str
-) -> Decision | None:
+def _times(when: When, offered: Sequence[Option], texts: Texts, language: str) -> Decision | None:
     times = [(m, o) for o in offered if (m := _moment(o)) is not None]
     if when.day is not None and all(m.date() != when.day for m, _ in times):
         return Decision("elsewhere", about=when.day)  # the flow's way back to the days

@@ -457,7 +457,8 @@ class _Run:
             elif dated is not None and dated.kind in ("take", "close"):
                 picked = self.host_choices(flow, node, of=dated.picked) or ()
                 if dated.kind == "close":
-                    return self.did_you_mean(flow, node, Reading("close", *picked), picked)
+                    pair = Reading("close", picked[0], picked[-1])
+                    return self.did_you_mean(flow, node, pair, picked)
                 chosen, dynamic = picked[0], (dynamic or ()) + picked
             elif dated is not None:
                 return self.ask(flow, node, dated.view)
