@@ -167,9 +167,15 @@ def answer(
     if chosen or not dated(offered):
         return None
     when = read_when(said, calendar.today if calendar else today, words)
+    if not when or when.weak:
+        # A vague "yang lain" gives way to a choice the answer names; "Tanggal lain"
+        # typed in other words still pages.
+        reading = read_answer(said, choices, words) if choices else None
+        if reading is not None and reading.kind == "match" and reading.choice is not None:
+            if reading.choice.value in PAGING:
+                return _paged(reading.choice.value, offered, shown, calendar, texts, language)
+            return None
     if not when:
-        return None
-    if when.weak and choices and read_answer(said, choices, words).kind == "match":
         return None
     if any(_moment(o) for o in offered):
         return _times(when, offered, texts, language)
@@ -218,7 +224,7 @@ def _days(
     days = [o for o in offered if _day(o) is not None]
     by_day = {_day(o): o for o in days}
     if when.day is not None:
-        meant = [d for d in (when.day, when.also) if d is not None and d in by_day]
+        meant = sorted(d for d in (when.day, when.also) if d is not None and d in by_day)
         if len(meant) == 2:
             return Decision("close", (by_day[meant[0]], by_day[meant[1]]))
         if meant:
@@ -249,6 +255,7 @@ def _unavailable(
     named = format_day(day, language)
     weekday = DAY_NAMES[language if language in DAY_NAMES else "id"][day.weekday()]
     closure = calendar.closure(day) if calendar is not None else None
+    open_days = calendar.open_weekdays if calendar is not None else frozenset(range(7))
     last = calendar.last if calendar is not None else None
     if day < (calendar.today if calendar is not None else today):
         said = [texts("day_past", day=named)]
@@ -262,7 +269,7 @@ def _unavailable(
         said = [texts("day_beyond", day=named, last=format_day(last, language))]
     else:
         said = [texts("day_full", day=named)]
-    if last is not None and day > last and "day_beyond" not in said[0]:
+    if last is not None and day > last and (closure is not None or day.weekday() not in open_days):
         said.append(texts("day_beyond", day=named, last=format_day(last, language)))
     if not days:
         return Decision("unavailable", about=day, view=View(" ".join(said), tuple(offered)))
