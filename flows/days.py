@@ -24,7 +24,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Literal
 
-from flows.exchange import Calendar, Option
+from flows.exchange import Calendar, Context, Input, Option
+from flows.matching import match_choice, match_value
 from flows.model import Choice, Node, Text, Words
 from flows.understanding.dates import When, read_when
 from flows.understanding.datewords import PART_HOURS, PART_NAMES
@@ -180,6 +181,37 @@ def answer(
     if any(_moment(o) for o in offered):
         return _times(when, offered, texts, language)
     return _days(when, offered, shown, calendar, today, texts, language)
+
+
+def at_question(
+    inp: Input,
+    choices: Sequence[Choice],
+    shown: Sequence[Option],
+    offered: Callable[[], Sequence[Option]],
+    ctx: Context,
+    *,
+    words: Words,
+    texts: Texts,
+    language: str,
+) -> Decision | None:
+    """`answer` for the engine: an input at a question that showed `shown` (None unless
+    they are days or times) and whose host now offers `offered()`."""
+    if not dated(shown):
+        return None
+    said = inp.text if inp.kind == "text" else ""
+    exact = match_value(inp.choice, choices) if inp.choice else match_choice(said, choices)
+    return answer(
+        said,
+        exact.value if exact is not None else "",
+        offered(),
+        shown,
+        calendar=ctx.calendar,
+        today=ctx.now.date(),
+        words=words,
+        texts=texts,
+        language=language,
+        choices=choices,
+    )
 
 
 def _paged(

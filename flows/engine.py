@@ -33,9 +33,11 @@ from flows.fallbacks import (
     PERSON,
     PERSON_WORDS,
     SHOWN_SUFFIX,
+    keep_options,
+    kept_options,
 )
 from flows.library import FlowLibrary
-from flows.matching import match_choice, match_command, match_value, normalize
+from flows.matching import match_command, match_value, normalize
 from flows.model import Choice, Flow, Node, ScoreAction, Text, Value
 from flows.router_tests import TESTS
 from flows.state import Frame, SessionState
@@ -369,15 +371,12 @@ class _Run:
         ask = node.ask
         if ask is None or ask.choices_from is None:
             return None
-        offered: Sequence[Option] = ()
-        kept = self.vars.get(ask.var + SHOWN_SUFFIX) if shown else None
-        if isinstance(kept, str):
-            try:
-                offered = tuple(Option(*map(str, item)) for item in json.loads(kept))
-            except (ValueError, TypeError):
-                kept = None
-        if not isinstance(kept, str):
-            offered = self.ctx.options(ask.choices_from, dict(self.vars), self.language)
+        kept = kept_options(self.vars.get(ask.var + SHOWN_SUFFIX)) if shown else None
+        offered = (
+            kept
+            if kept is not None
+            else self.ctx.options(ask.choices_from, dict(self.vars), self.language)
+        )
         found: list[Option] = []
         for option in offered:
             if not option.value or any(o.value == option.value for o in found):
@@ -421,8 +420,7 @@ class _Run:
         text = text or self.render(ask.text, flow, f"{where} -> text")
         options = tuple(Option(o.value, o.label) for o in shown_options or ())
         if shown_options is not None:
-            kept = [[o.value, o.label, o.when][: 3 if o.when else 2] for o in shown_options]
-            self.vars[ask.var + SHOWN_SUFFIX] = json.dumps(kept, ensure_ascii=False)
+            self.vars[ask.var + SHOWN_SUFFIX] = keep_options(shown_options)
         options += tuple(
             Option(c.value, self.render(c.label, flow, f"{where} -> choice[{i}] -> label"))
             for i, c in enumerate(choices)
@@ -532,22 +530,15 @@ class _Run:
         self, flow: Flow, node: Node, inp: Input, choices: Sequence[Choice]
     ) -> days.Decision | None:
         """A typed day or time, or a page of days, at a question of days or times."""
-        shown = self.host_options(flow, node, shown=True) or ()
-        if not days.dated(shown):
-            return None
-        said = inp.text if inp.kind == "text" else ""
-        exact = match_value(inp.choice, choices) if inp.choice else match_choice(said, choices)
-        return days.answer(
-            said,
-            exact.value if exact is not None else "",
-            self.host_options(flow, node) or (),
-            shown,
-            calendar=self.ctx.calendar,
-            today=self.ctx.now.date(),
+        return days.at_question(
+            inp,
+            choices,
+            self.host_options(flow, node, shown=True) or (),
+            lambda: self.host_options(flow, node) or (),
+            self.ctx,
             words=self.lib.globals.words,
             texts=self.day_texts(flow),
             language=self.language,
-            choices=choices,
         )
 
     def day_texts(self, flow: Flow) -> days.Texts:
