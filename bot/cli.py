@@ -244,16 +244,17 @@ def _flows_test(args: argparse.Namespace) -> int:
 
 
 def _flows_understand(args: argparse.Namespace) -> int:
-    from bot.booking.view import all_modes
-    from bot.core.texts import BotTexts
+    from bot.booking.scenario import scenario_host
     from flows.cli import understand_command
+    from flows.understanding.evaluation import Host
 
     directory, languages = _flow_dir(args)
     worst = 0 if args.no_misses else 15
-    modes = load_config(getattr(args, "config", None)).booking.modes
-    options = all_modes(modes, BotTexts.bundled())
+    # The booking questions as the bot asks them in a fixed situation (scenario.py).
+    options, variables, calendars = scenario_host(load_config(getattr(args, "config", None)))
+    host = Host(options, variables, calendars)
     return understand_command(
-        directory, args.files, sys.stdout, languages=languages, options=options, worst=worst
+        directory, args.files, sys.stdout, languages=languages, host=host, worst=worst
     )
 
 

@@ -10,13 +10,14 @@ from __future__ import annotations
 from collections.abc import Collection, Iterator, Mapping, Sequence
 
 from flows import placeholders
+from flows.days import DAY_PLACEHOLDERS
 from flows.errors import Problem
 from flows.model import Flow, Globals, Node, SetAction, Text
 
 BUILTIN_VARS = ("start_param",)
 """Variables the engine itself sets: `start_param` is the deep-link parameter of a start."""
 
-ENGINE_PLACEHOLDERS = {"did_you_mean": ("first", "second")}
+ENGINE_PLACEHOLDERS = {"did_you_mean": ("first", "second"), **DAY_PLACEHOLDERS}
 """Placeholders the engine fills itself in a global text: the two choices of a close call."""
 
 Path = tuple[str, ...]

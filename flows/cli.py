@@ -20,6 +20,7 @@ from flows.transcripts import run_transcripts
 from flows.understanding.evaluation import (
     NO_CHOICE,
     Figures,
+    Host,
     Tally,
     evaluate,
     parse_answers,
@@ -117,6 +118,7 @@ def understand_command(
     languages: Sequence[str] = DEFAULT_LANGUAGES,
     worst: int = 15,
     options: OptionSource = no_options,
+    host: Host | None = None,
 ) -> int:
     """Measures the choice matcher on typed-answer files (`question TAB expected TAB style
     TAB text`): accuracy per question and style, wrong picks, close calls, time per answer.
@@ -135,7 +137,9 @@ def understand_command(
         found: list[str] = []
         answers += parse_answers(lines, found)
         problems += [f"{path.name} {why}" for why in found]
-    figures = evaluate(library, answers, time.perf_counter, strict=False, options=options)
+    figures = evaluate(
+        library, answers, time.perf_counter, strict=False, options=options, host=host
+    )
     figures.skipped[:0] = problems
     if not figures.results:
         print("no answer to measure", file=out)

@@ -14,7 +14,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from flows import anywhere, placeholders
+from flows import anywhere, days, placeholders
 from flows.checker import split_ref
 from flows.errors import UnknownFlowError
 from flows.exchange import (
@@ -34,6 +34,8 @@ from flows.fallbacks import (
     PERSON,
     PERSON_WORDS,
     SHOWN_SUFFIX,
+    keep_options,
+    kept_options,
 )
 from flows.library import FlowLibrary
 from flows.matching import match_command, match_value, normalize
@@ -368,38 +370,51 @@ class _Run:
         no = texts.text("no") or Text((("en", "No"),))
         return Choice("yes", yes), Choice("no", no)
 
-    def host_choices(
+    def host_options(
         self, flow: Flow, node: Node, *, shown: bool = False
-    ) -> tuple[Choice, ...] | None:
+    ) -> tuple[Option, ...] | None:
         """The host's options for a `choices_from` question (None for other questions):
         those it offers now, or with `shown` those the question showed, if kept."""
         ask = node.ask
         if ask is None or ask.choices_from is None:
             return None
-        offered: Sequence[Option] = ()
-        kept = self.vars.get(ask.var + SHOWN_SUFFIX) if shown else None
-        if isinstance(kept, str):
-            try:
-                offered = tuple(Option(str(v), str(label)) for v, label in json.loads(kept))
-            except (ValueError, TypeError):
-                kept = None
-        if not isinstance(kept, str):
-            offered = self.ctx.options(ask.choices_from, dict(self.vars), self.language)
-        found: list[Choice] = []
+        kept = kept_options(self.vars.get(ask.var + SHOWN_SUFFIX)) if shown else None
+        offered = (
+            kept
+            if kept is not None
+            else self.ctx.options(ask.choices_from, dict(self.vars), self.language)
+        )
+        found: list[Option] = []
         for option in offered:
-            if not option.value or any(c.value == option.value for c in found):
+            if not option.value or any(o.value == option.value for o in found):
                 where = f"{flow.file}: node '{node.id}' -> ask -> {ask.choices_from}"
                 self.error("bad_option", f"{where}: an empty or repeated value")
                 continue
-            found.append(Choice(option.value, Text(((self.language, option.label),))))
+            found.append(option)
         return tuple(found)
 
-    def ask(self, flow: Flow, node: Node) -> _Target | None:
-        """Asks the node's question and waits; or goes on when the host has no options."""
+    def host_choices(
+        self, flow: Flow, node: Node, *, shown: bool = False, of: Sequence[Option] | None = None
+    ) -> tuple[Choice, ...] | None:
+        """The host's options as choices, with the words the flow keeps for them."""
+        options = self.host_options(flow, node, shown=shown) if of is None else of
+        if options is None or node.ask is None:
+            return None
+        return tuple(
+            node.ask.choice_for(o.value, Text(((self.language, o.label),))) for o in options
+        )
+
+    def ask(self, flow: Flow, node: Node, view: days.View | None = None) -> _Target | None:
+        """Asks the node's question and waits; or goes on when the host has no options.
+        A question of days shows a page of them (`view`: another page, or nearby days)."""
         ask = node.ask
         assert ask is not None
         where = f"{flow.file}: node '{node.id}' -> ask"
-        dynamic = self.host_choices(flow, node)
+        offered = self.host_options(flow, node)
+        if offered and days.dated(offered):
+            view = view or days.first_view(offered, self.day_texts(flow))
+        shown_options = view.options if view is not None else offered
+        dynamic = self.host_choices(flow, node, of=shown_options)
         if dynamic is not None and not dynamic and ask.when_empty is not None:
             return self.resolve(ask.when_empty, flow, f"{where} -> when_empty")
         choices = ask.choices if ask.type == "choice" else ()
@@ -408,11 +423,11 @@ class _Run:
         if dynamic is not None and not dynamic and not choices:
             self.error("no_options", f"{where}: the host offered no '{ask.choices_from}'")
             return self.stuck_target()
-        text = self.render(ask.text, flow, f"{where} -> text")
-        options = tuple(Option(c.value, c.label.get(self.language)) for c in dynamic or ())
-        if dynamic is not None:
-            shown = json.dumps([[o.value, o.label] for o in options], ensure_ascii=False)
-            self.vars[ask.var + SHOWN_SUFFIX] = shown
+        text = view.text if view is not None and view.text else None
+        text = text or self.render(ask.text, flow, f"{where} -> text")
+        options = tuple(Option(o.value, o.label) for o in shown_options or ())
+        if shown_options is not None:
+            self.vars[ask.var + SHOWN_SUFFIX] = keep_options(shown_options)
         options += tuple(
             Option(c.value, self.render(c.label, flow, f"{where} -> choice[{i}] -> label"))
             for i, c in enumerate(choices)
@@ -441,6 +456,17 @@ class _Run:
             choices = (dynamic or ()) + choices + self.person_choices(flow)
             maybe = self.maybe(ask.var, choices)
             chosen = match_value(inp.choice, choices) if inp.kind == "choice" else None
+            dated = self.dated(flow, node, inp, choices) if dynamic and not maybe else None
+            if dated is not None and dated.kind == "elsewhere":
+                chosen = days.way_back(node, flow.node)  # another day, named at the times
+            elif dated is not None and dated.kind in ("take", "close"):
+                picked = self.host_choices(flow, node, of=dated.picked) or ()
+                if dated.kind == "close":
+                    pair = Reading("close", picked[0], picked[-1])
+                    return self.did_you_mean(flow, node, pair, picked)
+                chosen, dynamic = picked[0], (dynamic or ()) + picked
+            elif dated is not None:
+                return self.ask(flow, node, dated.view)
             if chosen is None:
                 reading = self.read(raw, maybe, False) if maybe else None
                 if reading is None or reading.kind != "match":
@@ -531,6 +557,24 @@ class _Run:
         if language != self.language:
             self.language = language
             self.outputs.append(Effect("set_language", (("language", language),)))
+
+    def dated(
+        self, flow: Flow, node: Node, inp: Input, choices: Sequence[Choice]
+    ) -> days.Decision | None:
+        """A typed day or time, or a page of days, at a question of days or times."""
+        return days.at_question(
+            inp,
+            choices,
+            self.host_options(flow, node, shown=True) or (),
+            lambda: self.host_options(flow, node) or (),
+            self.ctx,
+            words=self.lib.globals.words,
+            texts=self.day_texts(flow),
+            language=self.language,
+        )
+
+    def day_texts(self, flow: Flow) -> days.Texts:
+        return lambda key, **extra: self.global_text(key, flow, **extra)
 
     def read(self, raw: str, choices: Sequence[Choice], yes_no: bool) -> Reading:
         return read_answer(raw, choices, self.lib.globals.words, yes_no=yes_no)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal
 
 from flows.model import Value
@@ -46,12 +46,35 @@ def static_options(sets: Mapping[str, Sequence[Option]]) -> OptionSource:
 
 
 @dataclass(frozen=True, slots=True)
+class ClosedDay:
+    day: date
+    why: Literal["holiday", "closure"]
+    name: str = ""  # the holiday's name, in the session language
+
+
+@dataclass(frozen=True, slots=True)
+class Calendar:
+    """What the host knows of days, so that a day typed at a question whose options are
+    days ("sabtu", "25 desember") is answered honestly when it is not offered: the
+    office is closed, the day is full, past, or beyond the last day that can be booked."""
+
+    today: date  # in the office's time zone
+    last: date  # the last day that can be booked
+    open_weekdays: frozenset[int] = frozenset(range(7))  # 0 Monday .. 6 Sunday
+    closed: tuple[ClosedDay, ...] = ()  # holidays and office closures, beyond `last` too
+
+    def closure(self, day: date) -> ClosedDay | None:
+        return next((c for c in self.closed if c.day == day), None)
+
+
+@dataclass(frozen=True, slots=True)
 class Context:
     now: datetime  # aware datetime, passed in; the engine never reads a clock
     channel: ChannelCaps
     values: Mapping[str, str]  # office_name, office_address, office_hours, hotlines, ...
     default_language: str = "id"
     options: OptionSource = no_options  # for `ask.choices_from`
+    calendar: Calendar | None = None  # for questions whose options are days or times
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +100,9 @@ class Input:
 class Option:
     value: str  # the button payload / stored answer
     label: str  # rendered in the session language
+    # The day (`2026-12-09`) or office-time moment (`2026-12-08T10:00`) the option
+    # stands for, so that "rabu", "besok" or "jam 10" can be read (flows/days.py).
+    when: str = ""
 
 
 @dataclass(frozen=True, slots=True)

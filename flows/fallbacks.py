@@ -4,6 +4,11 @@ the re-ask and "Talk to a person" for a flow set whose globals.toml does not set
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
+
+from flows.days import DAY_TEXTS
+from flows.exchange import Option
 from flows.model import Text
 
 LABEL_SUFFIX = ":label"
@@ -11,6 +16,24 @@ LABEL_SUFFIX = ":label"
 SHOWN_SUFFIX = ":shown"
 """The host options a question showed, kept (as JSON) until it is answered: a typed
 `2` means the second line the person saw, even if the host's list changed since."""
+
+
+def keep_options(options: Sequence[Option]) -> str:
+    """Options as kept in the state: `[value, label]`, or `[value, label, when]`."""
+    kept = [[o.value, o.label, o.when][: 3 if o.when else 2] for o in options]
+    return json.dumps(kept, ensure_ascii=False)
+
+
+def kept_options(value: object) -> tuple[Option, ...] | None:
+    """The options `keep_options` kept; None when there are none (or they are unreadable)."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return tuple(Option(*map(str, item)) for item in json.loads(value))
+    except (ValueError, TypeError):
+        return None
+
+
 MAYBE_SUFFIX = ":maybe"
 """The two choices of a close call ("Did you mean A or B?"), kept (as JSON) until the
 next answer: a typed `1` or `yang pertama` then means A."""
@@ -31,5 +54,6 @@ DEFAULT_TEXTS = {
             ("en", "Sorry, I still do not understand. Please pick one of the answers."),
         )
     ),
+    **DAY_TEXTS,
 }
 """Texts the engine says when globals.toml does not set them."""

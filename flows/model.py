@@ -54,6 +54,16 @@ class Choice:
 
 
 @dataclass(frozen=True, slots=True)
+class OptionWords:
+    """What families type for one of the host's options (by its value), so that the
+    matcher knows words the host's label does not say: "datang ke kantor", "telpon saja"."""
+
+    value: str
+    synonyms: tuple[str, ...] = ()
+    examples: Phrases = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Ask:
     type: str  # "choice" | "yesno" | "text"
     var: str
@@ -65,6 +75,14 @@ class Ask:
     # option set, e.g. the free days for a booking); static `choices` follow them.
     choices_from: str | None = None
     when_empty: str | None = None  # where to go when the host has no options
+    words: tuple[OptionWords, ...] = ()  # synonyms and examples for the host's options
+
+    def choice_for(self, value: str, label: Text) -> Choice:
+        """A host option as a choice, with the words the flow keeps for its value."""
+        for known in self.words:
+            if known.value == value:
+                return Choice(value, label, known.synonyms, None, known.examples)
+        return Choice(value, label)
 
 
 @dataclass(frozen=True, slots=True)

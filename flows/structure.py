@@ -25,6 +25,7 @@ from flows.model import (
     Flow,
     Globals,
     Node,
+    OptionWords,
     Router,
     ScoreAction,
     SetAction,
@@ -39,7 +40,10 @@ ASK_TYPES = ("choice", "yesno", "text")
 
 FLOW_KEYS = ("spec_version", "id", "name", "start", "nodes", "entries")
 NODE_KEYS = ("id", "actions", "say", "effects", "ask", "call", "router", "next", "exits", "end")
-ASK_KEYS = ("type", "var", "text", "choices", "validator", "error", "choices_from", "when_empty")
+ASK_KEYS = (
+    "type", "var", "text", "choices", "validator", "error", "choices_from", "when_empty", "words",
+)  # fmt: skip
+OPTION_WORDS_KEYS = ("value", "synonyms", "examples")
 CHOICE_KEYS = ("value", "label", "synonyms", "goto", "examples")
 ROUTER_KEYS = ("var", "context", "cases", "default")
 CASE_KEYS = ("test", "arg", "category")
@@ -343,9 +347,33 @@ class Reader:
             self.ambiguity(choices, at)
         elif "choices" in data:
             self.problem(path, f"'choices' belongs only to a choice question, not {kind}")
+        words = self.option_words(data.get("words", []), path + ("words",))
+        if words and choices_from is None:
+            self.problem(path + ("words",), "belongs only to a question with 'choices_from'")
         if kind is None or var is None or text is None:
             return None
-        return Ask(kind, var, text, tuple(choices), validator, error, choices_from, when_empty)
+        return Ask(
+            kind, var, text, tuple(choices), validator, error, choices_from, when_empty, words
+        )
+
+    def option_words(self, raw: object, path: Path) -> tuple[OptionWords, ...]:
+        """`[[nodes.ask.words]]`: synonyms and examples for the host's options by value."""
+        found: list[OptionWords] = []
+        for i, item in enumerate(self.array(raw, path)):
+            at = path + (str(i),)
+            data = self.table(item, at)
+            if data is None:
+                continue
+            self.unknown_keys(data, OPTION_WORDS_KEYS, at)
+            value = self.string(data, "value", at)
+            synonyms = self.array(data.get("synonyms", []), at + ("synonyms",))
+            if not all(isinstance(s, str) and normalize(s) for s in synonyms):
+                self.problem(at + ("synonyms",), "must be an array of non-empty strings")
+                synonyms = []
+            examples = self.phrases(data.get("examples", {}), at + ("examples",))
+            if value is not None:
+                found.append(OptionWords(value, tuple(synonyms), examples))
+        return tuple(found)
 
     def choice(self, raw: object, path: Path) -> Choice | None:
         data = self.table(raw, path)

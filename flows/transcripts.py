@@ -8,9 +8,13 @@ Format (one TOML file per flow, `flows/library/transcripts/<flow>.toml`)::
     buttons = false                     # channel capabilities passed in the Context
     max_choices = 10
     context = { office_name = "LK3 Kota Ambon" }   # merged over the built-in defaults
-    options = { booking_days = [["2025-12-15", "Senin, 15 Desember"]] }
+    options = { booking_days = [["2025-12-15", "Senin, 15 Desember", "2025-12-15"]] }
                                         # the host's options per set (`ask.choices_from`):
-                                        # [value, label] pairs; also per case and per turn
+                                        # [value, label] pairs, or [value, label, when] for
+                                        # a day or time (flows/days.py); also per case and turn
+    calendar = { today = 2025-12-12, last = 2025-12-26, open = [0, 1, 2, 3, 4],
+                 closed = [["2025-12-25", "holiday", "Hari Raya Natal"]] }
+                                        # the host's calendar for typed days (optional)
 
     [[cases]]
     name = "consent given, goes to the menu"       # unique within the file
@@ -47,7 +51,7 @@ import difflib
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -55,7 +59,9 @@ from flows import tomlwriter
 from flows.engine import step
 from flows.errors import TranscriptError
 from flows.exchange import (
+    Calendar,
     ChannelCaps,
+    ClosedDay,
     Context,
     Effect,
     Input,
@@ -181,12 +187,45 @@ def _options(value: object, path: Path, where: str) -> OptionSets:
     sets: list[tuple[str, tuple[Option, ...]]] = []
     for name, pairs in _table(value, path, where).items():
         if not isinstance(pairs, list) or not all(
-            isinstance(p, list) and len(p) == 2 and all(isinstance(x, str) for x in p)
+            isinstance(p, list) and len(p) in (2, 3) and all(isinstance(x, str) for x in p)
             for p in pairs
         ):
-            raise _err(path, f"{where} -> {name}", "must be an array of [value, label] pairs")
-        sets.append((name, tuple(Option(v, label) for v, label in pairs)))
+            raise _err(
+                path, f"{where} -> {name}", "must be an array of [value, label(, when)] pairs"
+            )
+        sets.append((name, tuple(Option(*p) for p in pairs)))
     return tuple(sets)
+
+
+def _calendar(value: object, path: Path, where: str) -> Calendar | None:
+    """`calendar = { today, last, open, closed }`: what the host knows of days."""
+    if value is None:
+        return None
+    table = _table(value, path, where)
+    today, last = table.get("today"), table.get("last")
+    opened = table.get("open", list(range(7)))
+    closed = table.get("closed", [])
+    if (
+        not isinstance(today, date)
+        or not isinstance(last, date)
+        or not isinstance(opened, list)
+        or not all(isinstance(d, int) and 0 <= d <= 6 for d in opened)
+        or not isinstance(closed, list)
+        or not all(
+            isinstance(c, list) and len(c) == 3 and c[1] in ("holiday", "closure") for c in closed
+        )
+    ):
+        raise _err(
+            path,
+            where,
+            "needs today and last (dates), open (weekdays 0-6) and closed "
+            '([["YYYY-MM-DD", "holiday" or "closure", "name"], ...])',
+        )
+    try:
+        days = tuple(ClosedDay(date.fromisoformat(str(c[0])), c[1], str(c[2])) for c in closed)
+    except ValueError as exc:
+        raise _err(path, where, f"closed: {exc}") from exc
+    return Calendar(today, last, frozenset(opened), days)
 
 
 def _strings(value: object, path: Path, where: str) -> dict[str, str]:
@@ -245,8 +284,9 @@ def _case(case: dict[str, Any], defaults: dict[str, Any], path: Path, where: str
     values.update(_strings(case.get("context", {}), path, f"{where} -> context"))
     options = dict(_options(defaults.get("options", {}), path, "defaults -> options"))
     options.update(_options(case.get("options", {}), path, f"{where} -> options"))
+    calendar = _calendar(pick("calendar", None), path, f"{where} -> calendar")
     context = Context(
-        now, ChannelCaps(buttons, max_choices), values, language, static_options(options)
+        now, ChannelCaps(buttons, max_choices), values, language, static_options(options), calendar
     )
     turns = []
     raw_turns = case.get("turns")

@@ -17,16 +17,21 @@ import holidays
 __all__ = ["closed_days", "national_holidays"]
 
 
+_LANGUAGES = {"id": "id", "en": "en_US"}
+"""The `holidays` package's name for each of our languages (its names are translated)."""
+
+
 @lru_cache(maxsize=8)
-def _holidays(years: tuple[int, ...]) -> tuple[tuple[date, str], ...]:
-    found = holidays.country_holidays("ID", years=years, language="id")
+def _holidays(years: tuple[int, ...], language: str = "id") -> tuple[tuple[date, str], ...]:
+    found = holidays.country_holidays("ID", years=years, language=_LANGUAGES.get(language, "id"))
     return tuple(sorted((day, str(name)) for day, name in found.items()))
 
 
-def national_holidays(first: date, last: date) -> dict[date, str]:
-    """Indonesia's national holidays from `first` to `last` inclusive, with their names."""
+def national_holidays(first: date, last: date, language: str = "id") -> dict[date, str]:
+    """Indonesia's national holidays from `first` to `last` inclusive, with their names
+    in `language` (Indonesian unless English is asked for)."""
     years = tuple(range(first.year, last.year + 1))
-    return {day: name for day, name in _holidays(years) if first <= day <= last}
+    return {day: name for day, name in _holidays(years, language) if first <= day <= last}
 
 
 def closed_days(first: date, last: date, closures: Iterable[date]) -> frozenset[date]:

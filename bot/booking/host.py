@@ -20,7 +20,7 @@ from bot.booking.view import BookingView, Decision
 from bot.config import Config
 from bot.core.texts import BotTexts
 from bot.safety import Assessment, Level
-from flows.exchange import Effect, Input, Option
+from flows.exchange import Calendar, Effect, Input, Option
 from flows.library import FlowLibrary
 from flows.model import Value
 from storage.records import URGENCIES, CaseOpen, InboxRow
@@ -57,6 +57,10 @@ class BookingContext:
             self.wanted = True
             return ()
         return self.view.options(name, variables, language)
+
+    def calendar(self, language: str) -> Calendar | None:
+        """The office's days for a typed day (once the family's view is loaded)."""
+        return self.view.calendar(language) if self.view is not None else None
 
     def values(self, base: Mapping[str, str], language: str) -> Mapping[str, str]:
         own = {"hold_minutes": self._hold_minutes}

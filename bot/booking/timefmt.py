@@ -7,24 +7,19 @@ whose abbreviation (WIT, WITA, WIB) comes from the zone itself.
 
 from __future__ import annotations
 
-from datetime import date, datetime, tzinfo
+from datetime import datetime, tzinfo
 
-__all__ = ["DAY_NAMES", "format_day", "format_time", "format_when", "weekday_number"]
+from flows.days import DAY_NAMES, MONTH_NAMES, format_day
 
-DAY_NAMES = {
-    "id": ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu"),
-    "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
-}
-MONTH_NAMES = {
-    "id": (
-        "Januari", "Februari", "Maret", "April", "Mei", "Juni",
-        "Juli", "Agustus", "September", "Oktober", "November", "Desember",
-    ),
-    "en": (
-        "January", "February", "March", "April", "May", "June",
-        "July", "August", "September", "October", "November", "December",
-    ),
-}  # fmt: skip
+__all__ = [
+    "DAY_NAMES",
+    "MONTH_NAMES",
+    "format_day",
+    "format_time",
+    "format_when",
+    "weekday_number",
+]
+
 
 _DAY_WORDS = {
     name.casefold(): number for names in DAY_NAMES.values() for number, name in enumerate(names)
@@ -38,15 +33,6 @@ def _lang(language: str) -> str:
 def weekday_number(word: str) -> int | None:
     """0 (Monday) to 6 for a day name in Indonesian or English, else None."""
     return _DAY_WORDS.get(word.strip().casefold())
-
-
-def format_day(day: date, language: str) -> str:
-    """ "Senin, 7 Desember" / "Monday 7 December"."""
-    lang = _lang(language)
-    name, month = DAY_NAMES[lang][day.weekday()], MONTH_NAMES[lang][day.month - 1]
-    if lang == "id":
-        return f"{name}, {day.day} {month}"
-    return f"{name} {day.day} {month}"
 
 
 def format_time(moment: datetime, tz: tzinfo, language: str) -> str:

@@ -13,13 +13,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
 
-from bot.booking.calendar import closed_days
+from bot.booking.calendar import closed_days, national_holidays
 from bot.booking.reminders import reminders_for
 from bot.booking.slots import Slot, SlotRules, candidates, free_slots, start_times
 from bot.booking.timefmt import format_day, format_when
 from bot.config import BookingSettings
 from bot.core.texts import BotTexts
-from flows.exchange import Effect, Option, OptionSource
+from flows.exchange import Calendar, ClosedDay, Effect, Option, OptionSource
 from flows.model import Value
 from storage.booking.records import (
     MODES,
@@ -34,7 +34,6 @@ from storage.booking.records import (
 from storage.records import URGENCIES
 
 __all__ = [
-    "MAX_DAYS",
     "MAX_TIMES",
     "SOONEST",
     "BookingView",
@@ -47,9 +46,11 @@ __all__ = [
 
 SOONEST = "soonest"
 """The day value that asks for the earliest times on any day (offered to urgent cases)."""
-MAX_DAYS = 6
 MAX_TIMES = 8
-"""Choice lists stay short enough for a channel (10 at most, with the flow's own choices)."""
+"""Choice lists stay short enough for a channel (10 at most, with the flow's own choices);
+every free day is offered, and the flow engine shows them a page at a time."""
+HOLIDAYS_AHEAD = timedelta(days=400)
+"""How far ahead holidays are named when a family asks for a day beyond the horizon."""
 SOONEST_TIMES = 5
 
 
@@ -152,15 +153,38 @@ class BookingView:
             return mode_options(offered, self.texts, language)
         if name == "booking_days":
             days = sorted({s.starts_at.astimezone(self.tz).date() for s in self.free(mode)})
-            found = [Option(d.isoformat(), format_day(d, language)) for d in days[:MAX_DAYS]]
+            found = [Option(d.isoformat(), format_day(d, language), d.isoformat()) for d in days]
             if self.urgent and found:
                 found.insert(0, Option(SOONEST, self.texts.get("booking.soonest", language)))
             return found
         if name == "booking_times":
             day = str(variables.get("booking_day", ""))
             times = self.times(mode, day)
-            return [Option(slot_value(t), format_when(t, self.tz, language)) for t in times]
+            return [
+                Option(
+                    slot_value(t),
+                    format_when(t, self.tz, language),
+                    t.astimezone(self.tz).strftime("%Y-%m-%dT%H:%M"),
+                )
+                for t in times
+            ]
         return []
+
+    def calendar(self, language: str) -> Calendar:
+        """The office's days as the flow engine needs them to answer a typed day honestly:
+        the weekdays with hours, holidays (named in `language`) and office closures."""
+        today = self.now.astimezone(self.tz).date()
+        holidays = national_holidays(today, today + HOLIDAYS_AHEAD, language)
+        closed = [ClosedDay(day, "holiday", name) for day, name in holidays.items()]
+        closed += [
+            ClosedDay(c.day, "closure") for c in self.snapshot.closures if c.day not in holidays
+        ]
+        return Calendar(
+            today=today,
+            last=today + timedelta(days=self.settings.horizon_days),
+            open_weekdays=frozenset(h.weekday for h in self.snapshot.hours),
+            closed=tuple(sorted(closed, key=lambda c: c.day)),
+        )
 
     def times(self, mode: str, day: str) -> list[datetime]:
         slots = self.free(mode)

@@ -156,4 +156,5 @@ class FlowTurns:
             values=window.values(self._config.context_values(language), language),
             default_language=self._config.languages[0],
             options=window.options,
+            calendar=window.calendar(language),
         )

@@ -9,12 +9,15 @@ it is read as the engine reads it, a choice first and else an FAQ topic.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import functools
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
-from flows.exchange import OptionSource, no_options
+from flows.days import dated, way_back
+from flows.exchange import Calendar, Option, OptionSource, no_options
 from flows.library import FlowLibrary
-from flows.model import Choice, Text
+from flows.model import Choice, Text, Value
+from flows.understanding.dayscore import Outcome, outcome
 from flows.understanding.faq import read_faq
 from flows.understanding.matcher import Reading, read_answer
 
@@ -51,9 +54,12 @@ class Result:
     answer: Answer
     reading: Reading
     topic: str = ""  # the FAQ topic answered when no choice was read
+    outcome: Outcome | None = None  # at a question of days or times (flows/days.py)
 
     @property
     def got(self) -> str:
+        if self.outcome is not None:
+            return self.outcome.got
         if self.topic:
             return FAQ_PREFIX + self.topic
         return self.reading.choice.value if self.reading.choice else NO_CHOICE
@@ -65,17 +71,33 @@ class Result:
 
     @property
     def right(self) -> bool:
+        if self.outcome is not None:
+            return self.outcome.right(self.answer.expected)
         if self.answer.expected == NO_CHOICE:
             return not self.taken and self.reading.kind == "none"
         return self.taken and self.got == self.answer.expected
 
     @property
     def wrong(self) -> bool:
+        if self.outcome is not None:
+            return self.outcome.wrong(self.answer.expected)
         return self.taken and self.got != self.answer.expected
 
     @property
     def asked_back(self) -> bool:
+        if self.outcome is not None:
+            return self.outcome.got == "?"
         return self.reading.kind == "close"
+
+
+@dataclass(frozen=True, slots=True)
+class Host:
+    """The host's side of the questions measured: its options, the answers given before
+    (that the options depend on) and its calendar per language (for days and times)."""
+
+    options: OptionSource = no_options
+    variables: Mapping[str, Value] = field(default_factory=dict)
+    calendars: Mapping[str, Calendar] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -153,6 +175,7 @@ def question_choices(
     question: str,
     options: OptionSource = no_options,
     language: str = "id",
+    variables: Mapping[str, Value] | None = None,
 ) -> tuple[tuple[Choice, ...], bool]:
     """The choices of `FLOW.NODE` as the engine reads an answer there (the host's
     options first, labelled in `language`), and whether it is a yes/no question."""
@@ -166,8 +189,8 @@ def question_choices(
         return (Choice("yes", yes), Choice("no", no)), True
     dynamic: tuple[Choice, ...] = ()
     if node.ask.choices_from is not None:
-        offered = options(node.ask.choices_from, {}, language)
-        dynamic = tuple(Choice(o.value, Text(((language, o.label),))) for o in offered)
+        offered = options(node.ask.choices_from, variables or {}, language)
+        dynamic = tuple(node.ask.choice_for(o.value, Text(((language, o.label),))) for o in offered)
     return dynamic + node.ask.choices, False
 
 
@@ -186,6 +209,7 @@ def evaluate(
     strict: bool = True,
     options: OptionSource = no_options,
     faq: bool | None = None,
+    host: Host | None = None,
 ) -> Figures:
     """Runs every answer through the matcher the engine uses, timing each one. An answer
     to an unknown question, or expecting a choice the question does not have (a host
@@ -198,10 +222,30 @@ def evaluate(
         faq = any(a.kind == "faq" for a in answers)
     figures = Figures()
     words = library.globals.words
+    host = host or Host(options)
     for answer in answers:
         try:
             language = language_of(library, answer.style)
-            choices, yes_no = question_choices(library, answer.question, options, language)
+            choices, yes_no = question_choices(
+                library, answer.question, host.options, language, host.variables
+            )
+            offered = _offered(library, answer.question, host, language)
+            if dated(offered):
+                measured = functools.partial(
+                    outcome,
+                    offered=offered,
+                    static=choices[len(offered) :],
+                    calendar=host.calendars.get(language),
+                    words=words,
+                    language=language,
+                    back=_way_back(library, answer.question),
+                )
+                measured("x")  # the question's index is built once per library
+                began = clock()
+                got, reading = measured(answer.text)
+                figures.seconds.append(clock() - began)
+                figures.results.append(Result(answer, reading, outcome=got))
+                continue
             values = {c.value for c in choices}
             values |= {FAQ_PREFIX + t.id for t in library.faq.topics}
             if answer.expected != NO_CHOICE and answer.expected not in values:
@@ -221,3 +265,18 @@ def evaluate(
         topic = topic if reading.kind == "none" else None
         figures.results.append(Result(answer, reading, topic.id if topic is not None else ""))
     return figures
+
+
+def _way_back(library: FlowLibrary, question: str) -> Choice | None:
+    flow = library.flow(question.partition(".")[0])
+    node = flow.node(question.partition(".")[2])
+    return way_back(node, flow.node) if node is not None else None
+
+
+def _offered(library: FlowLibrary, question: str, host: Host, language: str) -> tuple[Option, ...]:
+    """The host's options at `FLOW.NODE` (none for a question without `choices_from`)."""
+    flow_id, _, node_id = question.partition(".")
+    node = library.flow(flow_id).node(node_id)
+    if node is None or node.ask is None or node.ask.choices_from is None:
+        return ()
+    return tuple(host.options(node.ask.choices_from, host.variables, language))

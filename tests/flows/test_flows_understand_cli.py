@@ -134,7 +134,8 @@ def modes(name: str, variables: Mapping[str, Value], language: str) -> list[Opti
     [
         ("booking.ask_mode\tkantor\tstandard\tdatang ke kantor", "kantor"),
         ("booking.ask_mode\ttelepon\tenglish\tby phone please", "telepon"),
-        ("booking.ask_mode\ttelepon\tambon\tby phone please", "-"),  # shown in Indonesian
+        ("booking.ask_mode\tkantor\tambon\tat the office please", "kantor"),  # the flow's words
+        ("booking.ask_mode\tkantor\tenglish\tdatang ke kantor", "kantor"),  # in every language
         ("booking.ask_mode\tlater\tstandard\tnanti saja", "later"),  # the flow's own choice
     ],
 )

@@ -25,3 +25,18 @@ def test_the_modes_are_offered_and_the_blind_dev_answers_stay_understood(
     assert right is not None and wrong is not None
     assert float(right.group(1)) >= 90.0
     assert float(wrong.group(1)) < 2.0
+
+
+DATES = [DATA / "typed_dates_dev_d1.tsv", DATA / "typed_dates_dev_own.tsv"]
+
+
+def test_typed_days_and_times_are_measured_in_the_fixed_booking_situation(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["flows", "understand", *map(str, DATES)]) == 0
+    out = capsys.readouterr().out
+    assert "skipped" not in out  # every date and time is measured, on a list or not
+    for question in ("booking.ask_day", "booking.ask_time"):
+        line = re.search(rf"^  {question}\s+\d+\s+([\d.]+)%\s+([\d.]+)%", out, re.MULTILINE)
+        assert line is not None
+        assert float(line.group(1)) >= 90.0 and float(line.group(2)) < 2.0
