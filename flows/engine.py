@@ -12,15 +12,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 
-from flows import anywhere, days, placeholders
+from flows import anywhere, days
 from flows.checker import split_ref
 from flows.errors import UnknownFlowError
 from flows.exchange import (
     Context,
     Effect,
-    FlowError,
     Input,
     Message,
     Missed,
@@ -44,6 +42,7 @@ from flows.router_tests import TESTS
 from flows.state import Frame, SessionState
 from flows.understanding import Reading, read_answer
 from flows.validators import VALIDATORS
+from flows.workspace import Workspace
 
 MAX_STEPS = 100
 """Nodes entered per turn at most; past it the turn stops with a `step_limit` error."""
@@ -64,38 +63,10 @@ def step(library: FlowLibrary, state: SessionState | None, inp: Input, ctx: Cont
 _Target = tuple[Flow, Node]
 
 
-@dataclass(slots=True)
-class _Run:
-    """The working memory of one turn (local and mutable; nothing escapes but the Turn)."""
+class _Run(Workspace):
+    """One turn through the flows: input, targets, running nodes, questions."""
 
-    lib: FlowLibrary
-    initial: SessionState | None
-    ctx: Context
-    language: str = ""
-    stack: list[Frame] = field(default_factory=list)
-    vars: dict[str, Value] = field(default_factory=dict)
-    misses: int = 0
-    outputs: list[Message | Effect | FlowError] = field(default_factory=list)
-    steps: int = 0
-    visited: list[tuple[str, str]] = field(default_factory=list)
-    missed: list[Missed] = field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        state = self.initial
-        language = state.language if state is not None else self.ctx.default_language
-        self.language = language if language in self.lib.languages else self.lib.languages[0]
-        if state is not None:
-            self.stack = list(state.stack)
-            self.vars = dict(state.vars)
-            self.misses = state.misses
-
-    def state(self) -> SessionState:
-        return SessionState(
-            self.language, tuple(self.stack), tuple(sorted(self.vars.items())), self.misses
-        )
-
-    def error(self, code: str, where: str) -> None:
-        self.outputs.append(FlowError(code, where))
+    __slots__ = ()
 
     # -- input ---------------------------------------------------------------------
 
@@ -364,12 +335,6 @@ class _Run:
 
     # -- questions ---------------------------------------------------------------
 
-    def yes_no_choices(self) -> tuple[Choice, Choice]:
-        texts = self.lib.globals
-        yes = texts.text("yes") or Text((("en", "Yes"),))
-        no = texts.text("no") or Text((("en", "No"),))
-        return Choice("yes", yes), Choice("no", no)
-
     def host_options(
         self, flow: Flow, node: Node, *, shown: bool = False
     ) -> tuple[Option, ...] | None:
@@ -630,63 +595,3 @@ class _Run:
         self.misses = 0
         ref = self.lib.globals.person or self.lib.globals.stuck
         return self.global_target(ref, f"{self.lib.globals.file}: person")
-
-    # -- texts -----------------------------------------------------------------------
-
-    def global_text(self, key: str, flow: Flow, **extra: str) -> str:
-        """A text of globals.toml (or the engine's own default), rendered."""
-        text = self.lib.globals.text(key) or DEFAULT_TEXTS.get(key) or Text((("en", key),))
-        where = f"{self.lib.globals.file}: texts -> {key}"
-        return self.render_str(
-            text.get(self.language, self.lib.languages[0]), flow, where, extra=extra
-        )
-
-    def say_global(self, key: str, flow: Flow) -> None:
-        text = self.lib.globals.text(key)
-        if text is not None:
-            self.outputs.append(
-                Message(self.render(text, flow, f"{self.lib.globals.file}: texts -> {key}"))
-            )
-
-    def render(self, text: Text, flow: Flow, where: str) -> str:
-        return self.render_str(text.get(self.language, self.lib.languages[0]), flow, where)
-
-    def render_str(
-        self,
-        template: str,
-        flow: Flow,
-        where: str,
-        *,
-        labels: bool = True,
-        extra: Mapping[str, str] | None = None,
-    ) -> str:
-        """Fills placeholders; `{answers.X}` shows a choice's label to people (`labels`),
-        its stored value to the host (effect parameters, set actions)."""
-
-        def lookup(name: str) -> str | None:
-            if extra and name in extra:
-                return extra[name]
-            if not name.startswith(placeholders.ANSWERS):
-                return self.ctx.values.get(name)
-            var = name[len(placeholders.ANSWERS) :]
-            value = self.vars.get(var)
-            if value is None:
-                return None
-            if isinstance(value, bool):
-                value = "yes" if value else "no"
-            if isinstance(value, int):
-                return str(value)
-            if not labels:
-                return value
-            label = self.lib.answer_label(flow, var, value)
-            if label is None and value in ("yes", "no"):
-                label = self.lib.globals.text(value)
-            if label is None:
-                shown = self.vars.get(var + LABEL_SUFFIX)
-                return shown if isinstance(shown, str) else value
-            return label.get(self.language, self.lib.languages[0])
-
-        rendered, missing = placeholders.render(template, lookup)
-        for name in missing:
-            self.error("missing_placeholder", f"{where}: placeholder '{name}'")
-        return rendered
