@@ -163,7 +163,7 @@ class Config:
             "danger from someone, a crime",
         ),
     )
-    consent_version: str = "2026-12"
+    consent_version: str = "2026-12-07"
     data_dir: Path = Path("var")
     key_file: Path | None = None
     flows_dir: Path | None = None

@@ -75,7 +75,7 @@ async def test_my_data_sends_what_is_held_in_readable_form_and_is_audited(bot: B
     export = await replies_to(bot, WHO, "dataku")
     joined = "\n".join(export)
     assert MARKER in joined
-    assert "setuju (teks persetujuan versi 2026-12)" in joined
+    assert "setuju (teks persetujuan versi 2026-12-07)" in joined
     assert "• consent: yes" in joined
     assert "Itu semua data tentang Anda yang kami simpan." in export[-1]
     assert all(len(text) <= EXPORT_CHUNK_CHARS for text in export)

@@ -81,7 +81,7 @@ def test_each_right_works_in_the_terminal_chat(tmp_path: Path) -> None:
     said = messages(chat(data, "ibu-a", script))
     export = next(i for i, m in enumerate(said) if m.startswith("Berikut data yang kami simpan"))
     assert any(MARK_A in m for m in said[export:])
-    assert any("setuju (teks persetujuan versi 2026-12)" in m for m in said[export:])
+    assert any("setuju (teks persetujuan versi 2026-12-07)" in m for m in said[export:])
     done = next(i for i, m in enumerate(said) if m.startswith("Itu semua data tentang Anda"))
     assert said[done + 1] == "Oke, terima kasih."
     assert "tidak bisa dibatalkan" in said[done + 2]
