@@ -4,7 +4,8 @@ The engine names the question in `Turn.missed` (never the words). For a message
 the family typed, the turn counts each miss (and a close call, "Maksud Anda ...?",
 apart) per question and office day, and keeps the words only when:
 
-- the family has consented (`consent` is "yes" and not withdrawn), the turn
+- the family has consented to the current consent text, which says so
+  (`consent` is "yes", `consent_version` the current one, not withdrawn), the turn
   does not forget their words anyway, and nothing in the message worried the
   crisis check (the crisis flows' questions are counted only);
 - the answer is short (`KEEP_MAX_CHARS`): an answer to a menu, not a story;
@@ -118,9 +119,16 @@ def scrub(text: str) -> str:
     return re.sub(rf"{re.escape(NAME)}(?:\s+{re.escape(NAME)})+", NAME, out)
 
 
-def consented(state: SessionState) -> bool:
-    """Whether the family agreed that their words be kept (and has not withdrawn)."""
-    return state.var("consent") == "yes" and state.var("withdrawn") != "yes"
+def consented(state: SessionState, version: str) -> bool:
+    """Whether the family agreed to the consent text of `version` (the current one, which
+    tells that these words may be read masked) and has not withdrawn. Someone who agreed
+    to an earlier text never saw that sentence: their words are counted, not kept."""
+    return (
+        state.var("consent") == "yes"
+        and state.var("withdrawn") != "yes"
+        and bool(version)
+        and state.var("consent_version") == version
+    )
 
 
 def unclear(
@@ -130,6 +138,7 @@ def unclear(
     text: str,
     state: SessionState,
     keep: bool,
+    consent_version: str,
     quiet_flows: Collection[str] = (),
 ) -> tuple[Unclear, ...]:
     """What the turn keeps of its misses: typed answers only; words only when the family
@@ -138,7 +147,7 @@ def unclear(
     if not missed or not typed:
         return ()
     words: str | None = None
-    if keep and consented(state):
+    if keep and consented(state, consent_version):
         scrubbed = scrub(text).strip()
         words = scrubbed if 0 < len(scrubbed) <= KEEP_MAX_CHARS else None
     return tuple(

@@ -138,6 +138,7 @@ def plan_turn(
         text=text,
         state=plan.state,
         keep=keep,
+        consent_version=ctx.values.get("consent_version", ""),
         quiet_flows=(CRISIS_FLOW, SAFETY_CHECK_FLOW),
     )
     return dataclasses.replace(plan, unclear=found) if found else plan

@@ -171,6 +171,7 @@ def test_words_in_a_crisis_are_never_kept_for_the_flow_page(
         text=NOT_UNDERSTOOD,
         state=at_menu(library),
         keep=True,
+        consent_version=DEFAULT_CONTEXT["consent_version"],
         quiet_flows=("crisis", "safety_check"),
     )
     assert [u.words for u in found] == [None, NOT_UNDERSTOOD]
@@ -178,6 +179,33 @@ def test_words_in_a_crisis_are_never_kept_for_the_flow_page(
         library, texts, at_menu(library), NOT_UNDERSTOOD, assessment=Assessment(Level.CHECK, ())
     )
     assert all(u.words is None for u in worried.unclear)
+
+
+def test_a_family_who_agreed_to_an_older_consent_text_is_counted_not_kept(
+    library: FlowLibrary, texts: BotTexts
+) -> None:
+    """The sentence that answers may be read masked came with a newer text: someone who
+    agreed before never saw it, so their words are not kept."""
+    state = at_menu(library)
+    assert state.var("consent_version") == DEFAULT_CONTEXT["consent_version"]
+    current = unclear(
+        (Missed("welcome", "main_menu"),),
+        typed=True,
+        text=NOT_UNDERSTOOD,
+        state=state,
+        keep=True,
+        consent_version=DEFAULT_CONTEXT["consent_version"],
+    )
+    newer = unclear(
+        (Missed("welcome", "main_menu"),),
+        typed=True,
+        text=NOT_UNDERSTOOD,
+        state=state,
+        keep=True,
+        consent_version="2099-01",
+    )
+    assert [u.words for u in current] == [NOT_UNDERSTOOD]
+    assert [u.words for u in newer] == [None]
 
 
 @pytest.mark.parametrize(
