@@ -5,8 +5,8 @@ Why beside the engine: a family may ask "jam buka kantor?" at any question, than
 the bot, or ask for English; the answer is one or two sentences from faq.toml and
 the question on screen is asked again, so the engine needs only to know whether
 a message was such an aside. The language a conversation speaks is settled once,
-by its first typed message when that clearly says one (flows.understanding.language;
-short or mixed text keeps the language it has), by a start link (`lang-en`, the
+by its first typed message that clearly says one (flows.understanding.language;
+short or mixed text leaves it open), by a start link (`lang-en`, the
 English web page), or by a switch ("english please", the welcome's language
 question) at any time.
 """
@@ -35,12 +35,13 @@ page, a Telegram link `?start=lang-en`)."""
 def first_language(
     library: FlowLibrary, variables: Mapping[str, Value], text: str, current: str
 ) -> str | None:
-    """The language the first typed message settles: its own when it clearly says one,
-    else `current` (short or mixed text); None once a language is settled."""
+    """The language the first clear typed message settles; None while messages are too
+    short or mixed to say ("halo", "ok", "2": someone who greets and then writes in
+    English is answered in English), and once a language is settled."""
     if LANGUAGE_VAR in variables:
         return None
     found = detect(text)
-    return found if found in library.languages else current
+    return found if found in library.languages else None
 
 
 def start_language(library: FlowLibrary, param: str) -> str | None:

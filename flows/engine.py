@@ -71,7 +71,9 @@ class _Run(Workspace):
     # -- input ---------------------------------------------------------------------
 
     def handle(self, inp: Input) -> None:
-        if inp.kind == "interrupt":
+        if inp.kind == "interrupt":  # its `text`, if any, may settle the language first
+            if inp.text:
+                self.settle(anywhere.first_language(self.lib, self.vars, inp.text, self.language))
             self.interrupt(inp.flow, inp.node)
             return
         if inp.kind == "start":

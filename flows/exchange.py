@@ -85,8 +85,10 @@ class Input:
     deep-link parameter, stored as `start_param`). `interrupt` pushes `flow` on top
     of the conversation (at its start, or at `node`, one of the flow's declared
     `entries`); when it ends (`end = true`) the interrupted question is asked
-    again. Any input to an ended conversation starts the entry flow first and is
-    not taken as an answer (a command word still works).
+    again. An interrupt's `text` is the family's message that caused it (a crisis
+    the host found): it may settle the conversation's language, never an answer.
+    Any input to an ended conversation starts the entry flow first and is not taken
+    as an answer (a command word still works).
     """
 
     kind: Literal["start", "text", "choice", "interrupt"]

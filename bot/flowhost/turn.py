@@ -104,9 +104,9 @@ def plan_turn(
     current = state.current_flow if state is not None and not state.ended else None
     inp: Input
     if assessment.level is Level.URGENT and current != CRISIS_FLOW:
-        inp = Input(kind="interrupt", flow=CRISIS_FLOW)
+        inp = Input(kind="interrupt", flow=CRISIS_FLOW, text=text if kind == "text" else "")
     elif assessment.level is Level.CHECK and current not in (CRISIS_FLOW, SAFETY_CHECK_FLOW):
-        inp = Input(kind="interrupt", flow=SAFETY_CHECK_FLOW)
+        inp = Input(kind="interrupt", flow=SAFETY_CHECK_FLOW, text=text if kind == "text" else "")
     elif withdrawn(state) and kind != "start" and not is_command(library, kind, text):
         # Consent withdrawn: nothing is processed, only a short note with the way back.
         inp = Input(kind="interrupt", flow=PRIVACY_FLOW)

@@ -527,7 +527,9 @@ def test_after_two_misses_a_person_can_be_asked_for(
 ) -> None:
     consented = SessionState("id", (), (("consent", "yes"),))
     turn = play(bundled, ctx, [*TO_DANGER_NOW, send("hmm"), send("??"), answer], consented)
-    assert [e.name for e in turn.effects()] == ["open_case", "handoff", "end"]
+    # ("Talk to a person" is also the first clear message: it settles English first.)
+    done = [e.name for e in turn.effects() if e.name != "set_language"]
+    assert done == ["open_case", "handoff", "end"]
     assert turn.state.var("case_category") == "kdrt"
 
 

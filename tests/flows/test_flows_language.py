@@ -74,13 +74,36 @@ def test_an_english_first_message_starts_in_english_and_tells_the_host(
     assert turn.messages()[0].text.startswith("Hello, welcome to the chat service")
 
 
-def test_the_first_message_settles_the_language_and_later_ones_do_not_change_it(
+def test_the_first_clear_message_settles_the_language_and_later_ones_do_not_change_it(
     bundled: FlowLibrary, ctx: Context
 ) -> None:
-    turns = play(bundled, ctx, [Input("start"), send("halo kak"), send("I agree with this")])
-    assert turns[1].state.var(LANGUAGE_VAR) == "id"  # too short: the default is kept
-    assert turns[2].state.language == "id"
-    assert switches(turns[2]) == []
+    turns = play(
+        bundled,
+        ctx,
+        [Input("start"), send("halo"), send("saya setuju dengan ini"), send("I agree")],
+    )
+    assert turns[1].state.var(LANGUAGE_VAR) is None  # too short to say: left open
+    assert turns[2].state.var(LANGUAGE_VAR) == "id"
+    assert turns[3].state.language == "id" and switches(turns[3]) == []
+
+
+def test_someone_who_greets_then_writes_english_is_answered_in_english(
+    bundled: FlowLibrary, ctx: Context
+) -> None:
+    turns = play(bundled, ctx, [Input("start"), send("hello"), send("I would like to talk")])
+    assert turns[1].state.language == "id"
+    assert turns[2].state.language == "en" and switches(turns[2]) == ["en"]
+
+
+def test_a_first_message_that_raises_a_concern_still_settles_the_language(
+    bundled: FlowLibrary, ctx: Context
+) -> None:
+    """The host answers a worrying message with the crisis flows (an interrupt carrying
+    the words): the family who wrote in English is asked in English."""
+    worried = Input("interrupt", flow="safety_check", text="I do not feel safe at home")
+    turns = play(bundled, ctx, [Input("start"), worried])
+    assert turns[1].state.language == "en"
+    assert turns[1].messages()[0].text.startswith("We want to make sure you are all right")
 
 
 def test_the_english_web_page_starts_in_english(bundled: FlowLibrary, ctx: Context) -> None:

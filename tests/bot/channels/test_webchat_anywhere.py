@@ -56,7 +56,8 @@ async def test_words_typed_first_on_the_english_page_are_answered_in_english(
     replies = await bot_lines(http)
     assert replies[0].startswith("Hello, welcome to the chat service")
     assert "Hello, thank you for getting in touch." in replies
-    assert not any("belum mengerti" in r or "did not understand" in r for r in replies)
+    bad = [r for r in replies if "saya belum mengerti" in r or "I did not understand" in r]
+    assert not bad, bad
 
 
 async def test_a_question_at_a_menu_is_answered_and_the_menu_asked_again(
