@@ -387,16 +387,12 @@ class Pipeline:
             await self.recover()
 
     async def _checked(self, row: InboxRow) -> Assessment:
-        """The crisis check of a family's message, logged when it found something."""
+        """The crisis check of a family's message, logged when it found something: the
+        level only. A log is kept for days in plain text, so it never ties a health
+        category (the reasons) or a level to a contact or a message."""
         assessment = await self._assess(row)
         if assessment.level is not Level.NONE:
-            log.warning(
-                "contact %s message %s assessed %s (%s)",
-                row.contact_id,
-                row.id,
-                assessment.level.value,
-                ",".join(assessment.reasons),
-            )
+            log.warning("crisis check: a message assessed %s", assessment.level.value)
         return assessment
 
     async def _assess(self, row: InboxRow) -> Assessment:

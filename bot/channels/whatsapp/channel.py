@@ -338,10 +338,25 @@ class WhatsAppChannel:
         return Response(status_code=200)
 
     async def _verified_form(self, request: Request, path: str) -> dict[str, str] | Response:
-        """The posted form, if Twilio signed it for our public URL (never the Host header)."""
+        """The posted form, if Twilio signed it for our public URL (never the Host header)
+        and it is for this office: its account, and for a message, its WhatsApp number.
+
+        A signature proves only that Twilio sent it; an account with several numbers (or a
+        webhook URL set on another account sharing the token) must not put another
+        service's conversations into this office's chats.
+        """
         query = request.url.query
         url = f"{self._public_url}{path}" + (f"?{query}" if query else "")
-        return await verified_form(request, url, self._validator)
+        form = await verified_form(request, url, self._validator)
+        if isinstance(form, Response):
+            return form
+        ours = form.get("AccountSid", "") == self._settings.account_sid
+        if ours and path == INCOMING_PATH:
+            ours = form.get("To", "") == self._settings.from_number
+        if not ours:
+            log.warning("whatsapp webhook: a signed request for another account or number refused")
+            return PlainTextResponse("forbidden", status_code=403)
+        return form
 
 
 def _to_address(address: str) -> str:

@@ -101,6 +101,26 @@ async def test_a_signature_over_other_words_is_refused(fake: FakeTwilio, config:
         assert inbox_size(service) == 0
 
 
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("AccountSid", "AC" + "9" * 32),  # another Twilio account sharing the webhook URL
+        ("To", "whatsapp:+14155550000"),  # another number of this account
+        ("AccountSid", ""),
+    ],
+)
+async def test_a_signed_message_for_another_account_or_number_is_refused(
+    fake: FakeTwilio, config: Config, field: str, value: str
+) -> None:
+    params = fake.incoming(FAMILY, Body="halo")
+    params[field] = value
+    async with running(config, fake) as service:
+        answer = await fake.post_incoming(params)  # signed correctly, for our URL
+        assert answer.status_code == 403
+        assert inbox_size(service) == 0
+    assert fake.sent == []
+
+
 async def test_behind_a_reverse_proxy_the_configured_public_url_is_what_is_checked(
     tmp_path: Path, fake: FakeTwilio
 ) -> None:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
 from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from bot_support import Bot, drain, eventually, paragraphs, soon
 
 from bot.channels.base import Inbound, RetryLater, Unreachable
@@ -122,6 +124,26 @@ async def test_an_urgent_message_interrupts_any_flow_with_help_and_an_urgent_cas
     assert "112" in joined and "129" in joined
     case = await bot.app.store.cases.open_for(1)
     assert case is not None and case.urgency == "darurat"
+
+
+async def test_the_log_never_ties_a_crisis_to_a_contact_or_a_message(
+    bot: Bot, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A log is kept in plain text for days: it may say that a message was urgent, never
+    whose, nor the health category the check found."""
+    await bot.start("chat-7")
+    await bot.send("chat-7", "agree", kind="choice")
+    contact = await bot.app.store.contacts.get(1)
+    assert contact is not None
+    with caplog.at_level(logging.DEBUG):
+        await bot.send("chat-7", "aku mau bunuh diri malam ini")
+    case = await bot.app.store.cases.open_for(contact.id)
+    assert case is not None and case.urgency == "darurat"
+    said = [r.getMessage() for r in caplog.records]
+    assert "crisis check: a message assessed urgent" in said
+    for line in said:
+        assert "suicide" not in line and "bunuh" not in line, line
+        assert f"contact {contact.id}" not in line or "assessed" not in line, line
 
 
 async def test_a_worrying_message_gets_one_gentle_question_then_resumes(bot: Bot) -> None:
