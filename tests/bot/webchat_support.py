@@ -68,8 +68,10 @@ class Site:
         await self.app.stop()
 
 
-TIGHT = Limits(per_address=5, per_network=8, window_seconds=60, poll_seconds=0.05)
-"""Small limits, so a test meets them in a few posts."""
+TIGHT = Limits(
+    per_address=5, per_network=8, window_seconds=60, poll_seconds=0.05, reply_seconds=0.2
+)
+"""Small limits, so a test meets them in a few posts, and short waits for replies."""
 
 
 async def open_site(
@@ -134,14 +136,23 @@ async def cursor(http: httpx.AsyncClient) -> str:
 
 @dataclass
 class Screen:
-    """The lines a page shows, kept from its polls' answers as chat.js keeps them."""
+    """The lines a page shows, kept from its polls' answers as chat.js keeps them.
+
+    Told the person `left` (a quick exit), chat.js loads the blank note: the screen shows
+    no line, and the page that comes back once they write again starts afresh.
+    """
 
     lines: list[tuple[int, str, str]] = field(default_factory=list)  # (seq, who, text)
     cursor: str = "0"
     last: int = 0
+    note: bool = False  # showing the blank note
 
     async def poll(self, http: httpx.AsyncClient) -> dict[str, Any]:
-        body: dict[str, Any] = await poll(http, self.cursor)
+        body: dict[str, Any] = await poll(http, "0" if self.note else self.cursor)
+        self.note = bool(body["left"])
+        if self.note:
+            self.lines, self.last, self.cursor = [], 0, "0"
+            return body
         if body["reset"]:
             self.lines, self.last = [], 0
         first = body["first"]

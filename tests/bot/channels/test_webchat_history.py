@@ -131,18 +131,19 @@ async def test_a_quick_exit_leaves_nothing_of_the_conversation_at_the_address(
     asleep = await cursor(chat.http)
     await chat.say(text="keluar")
     body = await poll(chat.http)
-    assert [(line["who"], line["text"]) for line in body["lines"]] == [("bot", NEUTRAL)]  # type: ignore[union-attr]
-    assert body["first"] == body["last"] and body["reset"] is False
-    # The page that showed the conversation is told to start over, with only the reply.
+    assert body["left"] is True and body["lines"] == []
+    # The page that showed the conversation is told the same, at once.
     stale = await poll(chat.http, after=asleep)
-    assert stale["reset"] is True and stale["lines"] == body["lines"]
+    assert stale["left"] is True and stale["lines"] == []
     page = (await chat.http.get("/chat")).text
-    assert shown(page) == [("bot", NEUTRAL)]
-    assert SECRET not in page and "keluar" not in page
+    assert shown(page) == [] and SECRET not in page and "keluar" not in page
     database = chat.app.config.database_path
     with closing(sqlite3.connect(database)) as db:
         kept = db.execute("SELECT count(*) FROM webchat_lines").fetchone()[0]
-    assert kept == 1
+    assert kept == 1, "only the neutral reply, shown once they write again"
+    await chat.say(text="halo")
+    shows = [(line["who"], line["text"]) for line in await chat.lines()]
+    assert shows[:2] == [("bot", NEUTRAL), ("you", "halo")] and SECRET not in str(shows)
 
 
 async def test_a_page_asleep_across_keluar_shows_none_of_the_old_lines_when_it_wakes(
@@ -198,6 +199,8 @@ async def test_a_page_asleep_across_keluar_and_a_restart_still_starts_over(
             await say(first, http, text=f"halo {SECRET}")
             await asleep.poll(http)
             await say(first, http, text="keluar")
+            assert (await awake.poll(http))["left"] is True  # the blank note
+            await say(first, http, text="halo lagi")  # written from it: the chat comes back
             await awake.poll(http)
             cookies = httpx.Cookies(http.cookies)
     finally:
