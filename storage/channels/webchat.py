@@ -35,6 +35,10 @@ the contact's own key, so nothing new is stored in clear.
   deletes every line of the contact's address at once, and an erasure deletes
   them with the rows they point at (ON DELETE CASCADE): afterwards the address
   reads nothing of what came before.
+- Whether the person at an address left in a hurry (`ChatView.left`: a quick exit
+  and no message since) is derived as it is everywhere (`storage.privacy.quiet`),
+  from the contact the address's blind index names: nothing new is stored. The
+  page then shows nothing of the service until they write again.
 
     (errors: storage.errors ones; a line whose key is destroyed is skipped, not raised)
 """
@@ -55,6 +59,7 @@ from storage.engine.clock import to_micros
 from storage.engine.db import Readers, Row, Tx, Writer
 from storage.engine.rows import as_bytes
 from storage.errors import DecryptError
+from storage.privacy import quiet
 
 __all__ = [
     "CHANNEL",
@@ -151,6 +156,9 @@ class ChatView:
     # The cursor asked with is not of this epoch: the page clears what it shows, and
     # `lines` are every line kept now (none, if nothing is).
     reset: bool = False
+    # The person left in a hurry (a quick exit) and has not written since: the page
+    # shows nothing of the service, and `lines` is empty.
+    left: bool = False
 
     @property
     def last_seq(self) -> int:
@@ -225,6 +233,13 @@ class WebChatRepo:
         if reset and after.n > 0:
             rows = await self._readers.fetchall(_VIEW, (*window, 0, 0), what="webchat.view")
         first, newest, newest_seq = rows[0][9], rows[0][10], rows[0][11]
+        # Read after the lines: a quick exit committed in between hides them, never the
+        # other way round.
+        if await self.left(address):
+            if newest is None:
+                return ChatView((), None, reset=reset, left=True)
+            cursor = Cursor(int(newest), self._mark(bidx, int(newest_seq)))
+            return ChatView((), int(first), int(newest), cursor, reset, left=True)
         if first is None:
             return ChatView((), None, reset=reset)
         found = (self._decode(row) for row in rows if row[0] is not None)
@@ -233,6 +248,15 @@ class WebChatRepo:
             lines = await self._with_labels(bidx, int(first), lines)
         cursor = Cursor(int(newest), self._mark(bidx, int(newest_seq)))
         return ChatView(tuple(lines), int(first), int(newest), cursor, reset)
+
+    async def left(self, address: str) -> bool:
+        """Whether the person at `address` left with a quick exit and has not written since."""
+        row = await self._readers.fetchone(
+            "SELECT id FROM contacts WHERE channel = ? AND address_bidx = ?",
+            (CHANNEL, self._bidx(address)),
+            what="webchat.left",
+        )
+        return row is not None and await quiet.left_at_now(self._readers, int(row[0])) is not None
 
     def _mark(self, bidx: bytes, seq: int) -> str:
         """A line's mark: keyed, so it tells nothing of the table's order; bound to the address."""

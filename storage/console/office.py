@@ -13,8 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from storage.booking.hours import hours_from_row
 from storage.booking.records import WeeklyHours
-from storage.booking.repo import _hours as hours_from_row
 from storage.engine.clock import to_micros
 from storage.engine.db import Readers, Tx, Writer
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from storage.booking.repo import apply as apply_booking
+from storage.booking.changes import apply as apply_booking
 from storage.conversation import contacts, inbox, outbox, sessions
 from storage.engine.clock import to_micros
 from storage.engine.db import Tx, Writer

@@ -1,6 +1,6 @@
 """The web chat's conversation in a real browser: it survives a restart of `lk3 demo` on the
-same data folder, and a quick exit clears the page live, leaving nothing to reload, even
-in a tab that was asleep while it happened.
+same data folder, and a quick exit turns the page into a blank note live, on a reload and
+in a tab that was asleep while it happened, until the family writes again from it.
 
 Debian's Chromium, headless, through Playwright; a screenshot in tests/console/artifacts/.
 """
@@ -26,6 +26,7 @@ from bot.demo import run_demo
 pytestmark = [pytest.mark.browser, needs_chromium]
 SECRET = "anak saya belum pulang RAHASIA-3307"
 NEUTRAL = "Oke, terima kasih."
+NOTE = "Catatan"  # the blank note's title and its text box's name
 
 
 @asynccontextmanager
@@ -59,6 +60,27 @@ async def confide(page: Any, base: str) -> None:
     await expect(page.locator("li.line").last).to_have_class(re.compile("bot"))
 
 
+async def assert_blank_note(page: Any) -> None:
+    """The tab shows the plain note: nothing of LK3, its chat or what was said."""
+    from playwright.async_api import expect
+
+    await expect(page).to_have_title(NOTE)
+    await expect(page.get_by_label(NOTE)).to_be_visible()
+    await expect(page.get_by_label(NOTE)).to_have_value("")
+    assert await page.locator("h1, li.line, a, script, #chat").count() == 0
+    content = await page.content()
+    assert "LK3" not in content and SECRET not in content and NEUTRAL not in content
+    assert await page.evaluate("document.title") == NOTE
+    icon = await page.locator("link[rel=icon]").get_attribute("href")
+    assert icon == "data:,", "no logo in the tab"
+
+
+async def leave(page: Any) -> None:
+    """The family types the quick exit in the chat."""
+    await page.get_by_label("Pesan Anda").fill("keluar")
+    await page.get_by_role("button", name="Kirim").click()
+
+
 async def test_a_conversation_survives_a_restart_and_a_quick_exit_clears_it(
     tmp_path: Path,
 ) -> None:
@@ -81,13 +103,19 @@ async def test_a_conversation_survives_a_restart_and_a_quick_exit_clears_it(
             async with demo(config) as base:  # the bot restarted on the same data
                 await family.goto(base + "/chat")  # the same browser session, its cookie
                 assert await lines.all_inner_texts() == before
-                await family.get_by_label("Pesan Anda").fill("keluar")
-                await family.get_by_role("button", name="Kirim").click()
-                await expect(lines).to_have_count(1)  # live: older lines leave the page
-                await expect(lines.first).to_contain_text(NEUTRAL)
+                await leave(family)
+                await assert_blank_note(family)  # live, by the page's own script
                 await family.screenshot(path=str(ARTIFACTS / "webchat-quick-exit.png"))
                 await family.reload()
-                assert [t.split("\n")[-1] for t in await lines.all_inner_texts()] == [NEUTRAL]
+                await assert_blank_note(family)
+                await family.goto(base + "/chat")
+                await assert_blank_note(family)
+
+                await family.get_by_label(NOTE).fill("halo, saya kembali")  # writes again
+                await family.get_by_role("button", name="Kirim").click()
+                await family.get_by_role("heading", name="Layanan LK3").wait_for()
+                await family.locator("li.line.you", has_text="saya kembali").wait_for()
+                await expect(lines.last).to_have_class(re.compile("bot"))
                 assert SECRET not in await family.content()
             assert errors == []
         finally:
@@ -122,9 +150,11 @@ async def test_a_tab_asleep_across_a_quick_exit_wakes_to_only_the_new_conversati
                 assert SECRET in await asleep.content()
 
                 lines = awake.locator("li.line")
-                await awake.get_by_label("Pesan Anda").fill("keluar")
+                await leave(awake)
+                await assert_blank_note(awake)
+                await awake.get_by_label(NOTE).fill("halo lagi")  # the family writes again
                 await awake.get_by_role("button", name="Kirim").click()
-                await expect(lines).to_have_count(1)
+                await awake.locator("li.line.you", has_text="halo lagi").wait_for()
                 for n in range(8):  # the new conversation's numbers pass the old cursor
                     if await lines.count() > old:
                         break
@@ -139,6 +169,49 @@ async def test_a_tab_asleep_across_a_quick_exit_wakes_to_only_the_new_conversati
                 await expect(asleep.locator("li.line")).to_have_count(len(now))
                 assert await asleep.locator("li.line").all_inner_texts() == now
                 assert SECRET not in await asleep.content()
+            assert errors == []
+        finally:
+            await browser.close()
+
+
+async def test_a_tab_asleep_while_the_family_left_wakes_to_the_blank_note(tmp_path: Path) -> None:
+    from playwright.async_api import Route, async_playwright
+
+    config = dataclasses.replace(load_config(None, env={}), data_dir=tmp_path / "data")
+    async with async_playwright() as pw:
+        browser = await launch(pw)
+        try:
+            tabs = await browser.new_context()  # two tabs of one browser: one cookie
+            awake, asleep = await tabs.new_page(), await tabs.new_page()
+            errors: list[str] = []
+            for tab in (awake, asleep):
+                tab.on("pageerror", lambda e: errors.append(str(e)))
+            woken = asyncio.Event()
+
+            async def sleeping(route: Route) -> None:
+                await woken.wait()  # a phone's background tab: its poll goes out on waking
+                await route.continue_()
+
+            async with demo(config) as base:
+                await confide(awake, base)
+                await awake.goto(base + "/chat?lang=id")  # the chat twice in its history
+                await asleep.goto(base + "/chat?lang=en")
+                assert SECRET in await asleep.content()
+                await asleep.route("**/chat/replies*", sleeping)
+                await leave(awake)
+                await assert_blank_note(awake)
+                await awake.go_back()  # nothing of the chat behind the note either
+                await assert_blank_note(awake)
+                assert SECRET in await asleep.content()  # still asleep, still showing it
+
+                woken.set()
+                await asleep.wait_for_url("**/chat?lang=en")
+                await asleep.get_by_label("Notes").wait_for()
+                assert await asleep.title() == "Notes"
+                assert await asleep.locator("h1, li.line").count() == 0
+                content = await asleep.content()
+                assert "LK3" not in content and SECRET not in content
+                await asleep.screenshot(path=str(ARTIFACTS / "webchat-quick-exit-asleep.png"))
             assert errors == []
         finally:
             await browser.close()

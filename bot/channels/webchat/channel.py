@@ -162,7 +162,7 @@ class WebChatChannel:
             # Registered before reading, so a line written in between still wakes this poll.
             view = await self.view(address, after)
             # A cursor of an earlier epoch: what the page shows is gone; say so now.
-            if view.lines or view.reset or timeout <= 0 or self._closed:
+            if view.lines or view.reset or view.left or timeout <= 0 or self._closed:
                 return view
             try:
                 await asyncio.wait_for(waiting.event.wait(), timeout)

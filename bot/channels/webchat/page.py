@@ -12,6 +12,14 @@ reload, a closed tab or a restart of the bot shows every reply already sent,
 and after a quick exit or an erasure the address shows nothing of before. Until
 a reply follows the person's last message the page says it is waiting for one.
 
+After a quick exit (`keluar`) the phone may be in the hands of the person the
+family fears: until they write again, the address shows a blank note
+(`note.html`: a neutral title, no heading, no intro, no links, no lines), on a
+reload, in a new tab, and live (a poll answers `left` and the script loads it).
+Whether they left is derived from the data (`ChatView.left`), never stored. A
+form posted without the script waits briefly for the bot's reply, so the page it
+is sent back to already shows it (or the blank note).
+
 Each post carries a CSRF token bound to the cookie's id and a random message id
 (the dedupe key: a form posted twice is one message). Responses carry their own
 strict Content-Security-Policy (no inline script, no framing).
@@ -69,7 +77,7 @@ MAX_CHARS = 20_000
 _HERE = Path(__file__).parent
 _ID = re.compile(r"[A-Za-z0-9_-]{32}")
 _MID = re.compile(r"[0-9a-f]{32}")
-_STATIC = {"chat.js": "text/javascript", "chat.css": "text/css"}
+_STATIC = {"chat.js": "text/javascript", "chat.css": "text/css", "note.css": "text/css"}
 
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:;"
@@ -93,6 +101,9 @@ class Limits:
     per_network: int = 60
     window_seconds: float = 60.0
     poll_seconds: float = 20.0  # how long a poll waits for a reply before answering empty
+    # How long a form posted without the script waits for the bot's reply before the page
+    # it is sent back to is shown (a quick exit then shows the blank note at once).
+    reply_seconds: float = 5.0
     # Polls read the database (and decrypt up to a conversation's lines): a page polls
     # a few times a minute; a script hammering it would take CPU from crisis turns.
     polls_per_address: int = 120
@@ -231,6 +242,8 @@ class WebChatPage:
         self, address: str, lang: str, *, notice: str = "", status: int = 200, draft: str = ""
     ) -> HTMLResponse:
         view = await self.channel.view(address)
+        if view.left:
+            return self._note(address, lang, status=status, draft=draft)
         lines = self._shown(view.lines, lang)
         last_bot = next((line for line in reversed(lines) if line.who == "bot"), None)
         html = self._templates.get_template("chat.html").render(
@@ -247,6 +260,23 @@ class WebChatPage:
             draft=draft,
             limit=MAX_CHARS,
             read=self.read_chars,
+            path=CHAT_PATH,
+        )
+        return HTMLResponse(html, status_code=status)
+
+    def _note(self, address: str, lang: str, *, status: int, draft: str) -> HTMLResponse:
+        """The blank note shown after a quick exit: nothing on it says who it belongs to.
+
+        Writing in it is writing to the conversation again, so it posts like the chat's
+        own form; a note about a post not taken would name the service, so none is shown.
+        """
+        html = self._templates.get_template("note.html").render(
+            t=lambda key, **values: self._t(lang, key, **values),
+            lang=lang,
+            csrf=self._csrf.token("w:" + address),
+            mid=secrets.token_hex(16),
+            draft=draft,
+            limit=MAX_CHARS,
             path=CHAT_PATH,
         )
         return HTMLResponse(html, status_code=status)
@@ -307,14 +337,26 @@ class WebChatPage:
         inbound = await self._inbound(address, mid, text, choice, start, lang)
         if inbound.kind == "text" and lang != self.texts.languages[0]:
             view = await self.channel.view(address)
-            if not view.lines:
+            if view.first is None:
                 # Words typed first on the English page: the conversation starts in English.
                 opening = Inbound(NAME, f"{mid}-start", address, "start", self._opening(lang))
                 await self.receive(opening)
         if await self.receive(inbound):
             # Stored with the message: the person's line is in the conversation already.
             self.channel.wake(address)
+            if not wants_json:
+                await self._reply_or_timeout(address)
         return await self._answer(request, address, lang, "", 200, wants_json)
+
+    async def _reply_or_timeout(self, address: str) -> None:
+        """Waits briefly for the reply to the person's newest line (a form posted without the
+        script has nothing else to show it when it comes; after a quick exit, the note)."""
+        if self.limits.reply_seconds <= 0:
+            return
+        view = await self.channel.view(address)
+        if view.left or not view.lines or view.lines[-1].who == "bot":
+            return
+        await self.channel.wait(address, view.cursor, self.limits.reply_seconds)
 
     def _over_limit(self, address: str, network: str) -> float | None:
         """None when the post is within the limits, else the seconds to wait.
@@ -404,13 +446,16 @@ class WebChatPage:
         # everything expired, or it slept past what is kept): it clears what it shows,
         # and `lines` are all there is now. `first`: lines older than it are no longer
         # kept, so the page removes them too; None when nothing is. `last`: the newest
-        # line's number; `cursor`: what the page sends as `after` next time.
+        # line's number; `cursor`: what the page sends as `after` next time. `left`: the
+        # person left with a quick exit and has not written since; the page loads the
+        # blank note (no lines are sent).
         body = {
             "lines": lines,
             "first": view.first,
             "last": view.newest,
             "cursor": str(view.cursor),
             "reset": view.reset,
+            "left": view.left,
         }
         return self._finish(JSONResponse(body))
 

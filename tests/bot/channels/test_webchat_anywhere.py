@@ -1,7 +1,7 @@
 """Questions answered anywhere and the conversation's language, through the real web chat.
 
 The whole bot in-process (store, crisis check, flows, outbox) behind the web chat
-page, driven over ASGI as a browser would (helpers of test_webchat): the English
+page, driven over ASGI as a browser would (tests/bot/webchat_support.py): the English
 page starts in English, a question typed at a menu is answered and the menu asked
 again, "english please" switches everything after, and a crisis phrased as a
 question is a crisis first, never an FAQ answer.
@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 from support import Clock
-from test_webchat import Site, Ticks, open_site, say
+from webchat_support import Site, Ticks, open_site, say
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from support import Clock
-from test_webchat import Chat, Ticks, consented, open_site, shown
+from webchat_support import Chat, Ticks, consented, open_site, shown
 
 _NUMBERED = re.compile(
     r'<button type="submit" name="choice" value="([^"]+)"><span class="num">([0-9]+)\.</span> '
@@ -26,7 +26,7 @@ MENU = "Apa yang bisa kami bantu? Silakan pilih:"
 
 @pytest.fixture
 async def family(tmp_path: Path) -> AsyncIterator[Chat]:
-    """A browser on the bot's web chat (the real app, as in test_webchat)."""
+    """A browser on the bot's web chat (the real app, tests/bot/webchat_support.py)."""
     site = await open_site(tmp_path / "data", Clock(), Ticks())
     try:
         async with site.browser() as http:

@@ -151,6 +151,27 @@ async def test_a_cursor_from_before_a_quick_exit_starts_the_page_over_with_every
     assert (await store.webchat.view(ADDRESS, woken.cursor)).reset is False
 
 
+async def test_after_a_quick_exit_the_address_has_left_and_reads_no_line_until_they_write(
+    store: Store,
+) -> None:
+    """Derived from the quick exit and the messages since, as for every other channel."""
+    await answered(store, "w1", SECRET)
+    await answered(store, "o1", "halo", address="R" * 32)
+    asleep = (await store.webchat.view(ADDRESS)).cursor
+    await quick_exit(store, "w2")
+    assert await store.webchat.left(ADDRESS)
+    for after in (START, asleep, FOREIGN):
+        view = await store.webchat.view(ADDRESS, after)
+        assert view.left is True and view.lines == ()
+    other = await store.webchat.view("R" * 32)
+    assert other.left is False and len(other.lines) == 2, "only the address that left"
+    assert not await store.webchat.left("S" * 32), "an address never written from"
+    await answered(store, "w3", "aku kembali")  # they write again
+    back = await store.webchat.view(ADDRESS)
+    assert back.left is False and not await store.webchat.left(ADDRESS)
+    assert [line.text for line in back.lines] == ["Oke, terima kasih.", "aku kembali", "balasan w3"]
+
+
 async def test_a_cursor_at_the_same_number_in_a_new_epoch_is_still_another_epoch(
     store: Store,
 ) -> None:

@@ -5,7 +5,9 @@
 // the oldest line it still keeps: older ones leave the page too. When the cursor is of
 // an earlier epoch (a quick exit, an erasure, or the page slept past what is kept, so
 // line numbers started again) it says `reset`: the page clears every line it shows and
-// starts over with the lines sent, which are all that is kept now.
+// starts over with the lines sent, which are all that is kept now. When the person left
+// with a quick exit (`left`), nothing of the chat may stay on the screen: the page is
+// emptied at once and the blank note loaded in its place (no history entry is added).
 "use strict";
 
 (function () {
@@ -85,6 +87,13 @@
     choices.hidden = options.length === 0;
   }
 
+  // The quick exit: empty the screen now, then show the blank note the server gives.
+  function leave() {
+    document.title = chat.dataset.note || "";
+    chat.remove();
+    window.location.replace("/chat?lang=" + encodeURIComponent(document.documentElement.lang || ""));
+  }
+
   async function poll() {
     for (;;) {
       try {
@@ -97,6 +106,7 @@
         if (response.status === 403) { return; }
         if (!response.ok) { throw new Error("try again later"); }  // 429: too many polls
         const body = await response.json();
+        if (body.left) { leave(); return; }
         if (body.reset) { trim(null); last = 0; }
         trim(body.first);
         body.lines.forEach(show);
