@@ -28,7 +28,7 @@ from storage.flowhost.schema import (
     RATINGS_MIGRATION,
 )
 from storage.handoff.schema import DIGEST_MIGRATION, HANDOFF_MIGRATION
-from storage.privacy.schema import PRIVACY_MIGRATION
+from storage.privacy.schema import PRIVACY_MIGRATION, QUICK_EXIT_INDEX_MIGRATION
 from storage.safety.schema import SAFETY_LABELS_MIGRATION
 
 __all__ = ["MIGRATIONS", "Migration", "apply_migrations", "applied_migrations"]
@@ -166,6 +166,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("0011_alert_digests", DIGEST_MIGRATION),
     Migration("0012_safety_labels", SAFETY_LABELS_MIGRATION),
     Migration("0013_missed_answers", MISSED_ANSWERS_MIGRATION),
+    Migration("0014_quick_exit_index", QUICK_EXIT_INDEX_MIGRATION),
 )
 
 

@@ -18,7 +18,7 @@
 
 from __future__ import annotations
 
-__all__ = ["PRIVACY_MIGRATION"]
+__all__ = ["PRIVACY_MIGRATION", "QUICK_EXIT_INDEX_MIGRATION"]
 
 PRIVACY_MIGRATION = (
     # Existing rows were wrapped before the key tree: mark them 0; new rows default to 1.
@@ -74,4 +74,10 @@ PRIVACY_MIGRATION = (
         done_at INTEGER
     )""",
     "CREATE INDEX message_cleanups_pending ON message_cleanups (id) WHERE done_at IS NULL",
+)
+
+QUICK_EXIT_INDEX_MIGRATION = (
+    # "Did this family leave in a hurry?" (storage.privacy.quiet) is asked by every web
+    # chat poll and every hand-off change: by contact, the newest first.
+    "CREATE INDEX message_cleanups_by_contact ON message_cleanups (contact_id, id)",
 )
