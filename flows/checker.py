@@ -81,6 +81,8 @@ def next_targets(node: Node) -> Iterator[tuple[Path, str]]:
                 yield at + (f"choice[{i}]",), choice.goto
         if node.ask.when_empty is not None:
             yield at + ("ask", "when_empty"), node.ask.when_empty
+        if node.ask.other is not None:
+            yield at + ("ask", "other"), node.ask.other
 
 
 class GraphChecker:

@@ -195,6 +195,8 @@ def _exits(node: Node) -> list[tuple[str, str]]:
         out += [(c.value, c.goto) for c in node.ask.choices if c.goto is not None]
         if node.ask.when_empty is not None:
             out.append(("no options", node.ask.when_empty))
+        if node.ask.other is not None:
+            out.append(("other words", node.ask.other))
     out += list(node.exits)
     if node.next is not None:
         out.append(("", node.next))

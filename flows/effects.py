@@ -47,6 +47,8 @@ register(
     EffectDef("record_consent", required=("given", "version"), allowed=(("given", ("yes", "no")),))
 )
 register(EffectDef("end"))
+# Nothing below the running flow is resumed: a crisis goes on from safety (flows.workspace).
+register(EffectDef("leave_interrupted"))
 # Families' rights (the `privacy` flow); the host carries them out in the turn's commit.
 register(EffectDef("withdraw_consent"))  # stop processing; erase at the next retention run
 register(EffectDef("export_data"))  # send the person what the service holds about them

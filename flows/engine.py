@@ -223,25 +223,12 @@ class _Run(Workspace):
             self.outputs.append(Message(self.render(text, flow, f"{where} -> say[{i}]")))
         ended = False
         for i, call in enumerate(node.effects):
+            at = f"{where} -> effects[{i}]"
             params = tuple(
-                (
-                    key,
-                    self.render_str(value, flow, f"{where} -> effects[{i}] -> {key}", labels=False),
-                )
+                (key, self.render_str(value, flow, f"{at} -> {key}", labels=False))
                 for key, value in call.params
             )
-            effect = Effect(call.name, params)
-            if call.name == "set_language":
-                language = effect.param("language")
-                if language not in self.lib.languages:
-                    self.error(
-                        "unknown_language", f"{where} -> effects[{i}]: language '{language[:20]}'"
-                    )
-                    continue
-                self.language = language
-                self.vars[anywhere.LANGUAGE_VAR] = language
-            ended = ended or call.name == "end"
-            self.outputs.append(effect)
+            ended = self.emit(Effect(call.name, params), at) or ended
         if ended:
             self.stack.clear()
             return None
@@ -445,6 +432,8 @@ class _Run(Workspace):
             if chosen is None:
                 if inp.kind == "text" and self.aside(raw):
                     return self.ask(flow, node)
+                if ask.other is not None:  # words for a person, not an answer: no miss
+                    return self.resolve(ask.other, flow, f"{where} -> ask -> other")
                 self.missed.append(Missed(flow.id, node.id))
                 return self.miss(flow, node, None)
             if chosen.value == PERSON:

@@ -38,6 +38,9 @@ DEFAULT_CONTEXT_KEYS: tuple[str, ...] = (
     "hold_mode",
     "hold_counsellor",
     "hold_minutes",
+    # Who was alerted to an urgent case and when an answer can be expected (the
+    # crisis flow), read by the host only when a flow shows it.
+    "who_is_told",
 )
 """Context keys the host always passes (configuration may add more)."""
 

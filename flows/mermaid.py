@@ -81,6 +81,8 @@ def _edges(node: Node) -> list[tuple[str, str]]:
                 edges.append((choice.value, choice.goto))
         if node.ask.when_empty is not None:
             edges.append(("no options", node.ask.when_empty))
+        if node.ask.other is not None:
+            edges.append(("other words", node.ask.other))
     edges += list(node.exits)
     if node.next is not None:
         edges.append(("", node.next))

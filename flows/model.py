@@ -76,6 +76,9 @@ class Ask:
     choices_from: str | None = None
     when_empty: str | None = None  # where to go when the host has no options
     words: tuple[OptionWords, ...] = ()  # synonyms and examples for the host's options
+    # Where words that mean none of the choices go (a message for a person), instead
+    # of a re-ask; nothing is stored and no miss is counted.
+    other: str | None = None
 
     def choice_for(self, value: str, label: Text) -> Choice:
         """A host option as a choice, with the words the flow keeps for its value."""

@@ -42,6 +42,7 @@ FLOW_KEYS = ("spec_version", "id", "name", "start", "nodes", "entries")
 NODE_KEYS = ("id", "actions", "say", "effects", "ask", "call", "router", "next", "exits", "end")
 ASK_KEYS = (
     "type", "var", "text", "choices", "validator", "error", "choices_from", "when_empty", "words",
+    "other",
 )  # fmt: skip
 OPTION_WORDS_KEYS = ("value", "synonyms", "examples")
 CHOICE_KEYS = ("value", "label", "synonyms", "goto", "examples")
@@ -331,6 +332,9 @@ class Reader:
             self.problem(path + ("choices_from",), f"belongs only to a choice question, not {kind}")
         if when_empty is not None and choices_from is None:
             self.problem(path + ("when_empty",), "belongs only to a question with 'choices_from'")
+        other = self.ref(data, "other", path)
+        if other is not None and kind == "text":
+            self.problem(path + ("other",), "belongs only to a choice or yes/no question")
         if kind == "choice":
             raw_choices = self.array(data.get("choices", []), path + ("choices",))
             if not raw_choices and choices_from is None:
@@ -353,7 +357,16 @@ class Reader:
         if kind is None or var is None or text is None:
             return None
         return Ask(
-            kind, var, text, tuple(choices), validator, error, choices_from, when_empty, words
+            kind,
+            var,
+            text,
+            tuple(choices),
+            validator,
+            error,
+            choices_from,
+            when_empty,
+            words,
+            other,
         )
 
     def option_words(self, raw: object, path: Path) -> tuple[OptionWords, ...]:

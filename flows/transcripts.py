@@ -84,6 +84,7 @@ DEFAULT_CONTEXT: Mapping[str, str] = {
     "consent_version": "2025-12",
     "retention_case_days": "365",
     "retention_first_contact_days": "30",
+    "who_is_told": "Konselor yang sedang bertugas sudah kami beri tahu.",
 }
 TURN_KINDS = ("start", "interrupt", "send", "press")
 

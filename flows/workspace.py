@@ -11,14 +11,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from flows import placeholders
+from flows import anywhere, placeholders
 from flows.exchange import Context, Effect, FlowError, Message, Missed
 from flows.fallbacks import DEFAULT_TEXTS, LABEL_SUFFIX
 from flows.library import FlowLibrary
 from flows.model import Choice, Flow, Text, Value
 from flows.state import Frame, SessionState
 
-__all__ = ["Workspace"]
+__all__ = ["LEAVE_INTERRUPTED", "Workspace"]
+
+LEAVE_INTERRUPTED = "leave_interrupted"
+"""The effect after which nothing below the running flow is resumed (docs/flow-language.md)."""
 
 
 @dataclass(slots=True)
@@ -53,6 +56,25 @@ class Workspace:
 
     def error(self, code: str, where: str) -> None:
         self.outputs.append(FlowError(code, where))
+
+    def emit(self, effect: Effect, where: str) -> bool:
+        """Emits a node's effect after the engine's own part of it; True for `end`.
+
+        `set_language` switches at once; `leave_interrupted` drops the frames below
+        the running flow (the question an interrupt cut into, a caller), so that a
+        crisis goes on from safety and its end ends the conversation.
+        """
+        if effect.name == "set_language":
+            language = effect.param("language")
+            if language not in self.lib.languages:
+                self.error("unknown_language", f"{where}: language '{language[:20]}'")
+                return False
+            self.language = language
+            self.vars[anywhere.LANGUAGE_VAR] = language
+        elif effect.name == LEAVE_INTERRUPTED:
+            del self.stack[:-1]
+        self.outputs.append(effect)
+        return effect.name == "end"
 
     def yes_no_choices(self) -> tuple[Choice, Choice]:
         """A yes/no question's two choices, labelled by globals.toml's `yes` and `no`."""

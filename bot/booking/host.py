@@ -2,15 +2,16 @@
 
 Most messages never touch a booking, so a turn is first planned with nothing
 loaded. If the flows asked for a booking option set or a `booking_*`/`hold_*`
-key, or emitted a booking effect, the family's snapshot is read and the turn is
-planned again (the engine is pure, so planning twice is cheap and gives the
-same answer for everything else). The view then turns the booking effects into
-the one storage change that commits with the turn.
+key (`loadable`, noted by `bot.core.ondemand.OnDemand`), or emitted a booking
+effect, the family's snapshot is read and the turn is planned again (the engine
+is pure, so planning twice is cheap and gives the same answer for everything
+else). The view then turns the booking effects into the one storage change that
+commits with the turn.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -26,7 +27,7 @@ from flows.model import Value
 from storage.records import URGENCIES, CaseOpen, InboxRow
 from storage.store import Store
 
-__all__ = ["OPTION_SETS", "TAKEN", "BookingContext", "BookingHost"]
+__all__ = ["FAMILY_KEYS", "OPTION_SETS", "TAKEN", "BookingContext", "BookingHost"]
 
 OPTION_SETS = frozenset({"booking_modes", "booking_days", "booking_times"})
 FAMILY_KEYS = frozenset(
@@ -42,7 +43,8 @@ class BookingContext:
     """The engine's window on one family's bookings for one planning pass.
 
     With no view loaded it offers nothing and notes (`wanted`) that the flows
-    looked, so the host loads the snapshot and plans the turn again.
+    asked for options, so the host loads the snapshot and plans the turn again;
+    the family's keys are then `loadable`.
     """
 
     def __init__(self, view: BookingView | None, hold_minutes: int) -> None:
@@ -62,33 +64,16 @@ class BookingContext:
         """The office's days for a typed day (once the family's view is loaded)."""
         return self.view.calendar(language) if self.view is not None else None
 
-    def values(self, base: Mapping[str, str], language: str) -> Mapping[str, str]:
+    @property
+    def loadable(self) -> frozenset[str]:
+        """The family's keys the view would give, while it is not loaded."""
+        return FAMILY_KEYS if self.view is None else frozenset()
+
+    def values(self, base: Mapping[str, str], language: str) -> dict[str, str]:
         own = {"hold_minutes": self._hold_minutes}
         if self.view is not None:
             own.update(self.view.values(language))
-        return _Values({**base, **own}, self)
-
-
-class _Values(Mapping[str, str]):
-    """Context values that note a look-up of a family key not loaded yet."""
-
-    def __init__(self, values: dict[str, str], owner: BookingContext) -> None:
-        self._values = values
-        self._owner = owner
-
-    def __getitem__(self, key: str) -> str:
-        try:
-            return self._values[key]
-        except KeyError:
-            if key in FAMILY_KEYS and self._owner.view is None:
-                self._owner.wanted = True
-            raise
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._values)
-
-    def __len__(self) -> int:
-        return len(self._values)
+        return {**base, **own}
 
 
 class BookingHost:

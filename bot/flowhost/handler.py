@@ -1,8 +1,11 @@
-"""The last turn handler: the flow step, with the family's bookings read only when needed.
+"""The last turn handler: the flow step, with what storage holds read only when needed.
 
-It always answers. A turn that cannot be planned (a bug) gets the fallback reply
-and a case for a person; an export the person asked for is gathered before the
-commit; a chosen time another family just took is planned again (`replan`).
+It always answers. A turn is planned with the values at hand; when its flows looked
+up what only storage knows (the family's bookings, who is told of a crisis:
+`bot.core.ondemand`), that is read and the turn planned again. A turn that cannot
+be planned (a bug) gets the fallback reply and a case for a person; an export the
+person asked for is gathered before the commit; a chosen time another family just
+took is planned again (`replan`).
 """
 
 from __future__ import annotations
@@ -11,14 +14,16 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 
-from bot.booking.host import TAKEN, BookingContext, BookingHost
+from bot.booking.host import FAMILY_KEYS, TAKEN, BookingContext, BookingHost
 from bot.config import Config
 from bot.core.handlers import Handled, Turn
+from bot.core.ondemand import OnDemand, ValueSource
 from bot.core.texts import BotTexts
 from bot.core.turns import TurnPlan, fallback_plan
 from bot.flowhost.missed import missed_writes
 from bot.flowhost.ratings import rating_write
 from bot.flowhost.turn import plan_turn
+from bot.handoff.reach import WhoIsTold
 from bot.privacy.export import fulfil_export
 from bot.safety import Assessment, Level
 from flows.anywhere import turn_language
@@ -56,6 +61,7 @@ class FlowTurns:
         self._caps = dict(channel_caps)
         self._clock = clock
         self._booking = BookingHost(store=store, config=config, texts=texts, library=library)
+        self._sources: tuple[ValueSource, ...] = (WhoIsTold(store, config, texts),)
 
     def use_library(self, library: FlowLibrary) -> None:
         """Starts the next turns on `library` (a publish); running conversations keep
@@ -110,26 +116,36 @@ class FlowTurns:
         *,
         taken: bool = False,
     ) -> tuple[TurnPlan, BookingOp | None]:
-        """Plans the turn, reading the family's bookings only if the flows ask for them."""
+        """Plans the turn, reading bookings and other stored values only if the flows ask."""
         now = self._clock()
         host_input = TAKEN if taken else await self._booking.reminder_input(row, assessment)
         view = None
+        loaded: dict[str, str] = {}
+        read: list[ValueSource] = []
         while True:
             window = self._booking.context(view)
+            ctx, values = self._context(row, state, window, loaded)
             plan = plan_turn(
                 library=self._library,
                 state=state,
                 kind=row.kind,
                 text=row.text,
                 assessment=assessment,
-                ctx=self._context(row, state, window),
+                ctx=ctx,
                 texts=self._texts,
                 max_chars=self._config.max_message_chars,
                 host_input=host_input,
             )
-            if view is not None or not (window.wanted or plan.booking):
+            wanted = values.wanted
+            booking = view is None and bool(window.wanted or plan.booking or wanted & FAMILY_KEYS)
+            sources = [s for s in self._sources if s.keys & wanted and s not in read]
+            if not (booking or sources):
                 break
-            view = await self._booking.load(row.contact_id, now, plan.cases)
+            for source in sources:  # each once: a key it cannot give stays missing
+                read.append(source)
+                loaded.update(await source.load(now, self._language(row, state)))
+            if booking:
+                view = await self._booking.load(row.contact_id, now, plan.cases)
         if view is None or not plan.booking:
             return plan, None
         decision = self._booking.decide(
@@ -143,18 +159,29 @@ class FlowTurns:
             return await self._plan(row, state, assessment, taken=True)
         return plan, decision.op
 
-    def _context(
-        self, row: InboxRow, state: SessionState | None, booking: BookingContext | None = None
-    ) -> Context:
-        # The office hours in the language the turn settles (an English first message).
+    def _language(self, row: InboxRow, state: SessionState | None) -> str:
+        """The language the turn settles (an English first message), for the host's texts."""
         default = self._config.languages[0]
-        language = turn_language(self._library, state, row.kind, row.text, default)
-        window = booking if booking is not None else self._booking.context()
-        return Context(
+        return turn_language(self._library, state, row.kind, row.text, default)
+
+    def _context(
+        self,
+        row: InboxRow,
+        state: SessionState | None,
+        window: BookingContext,
+        loaded: Mapping[str, str],
+    ) -> tuple[Context, OnDemand]:
+        """The engine's context, and its values, which note what is wanted and not loaded."""
+        language = self._language(row, state)
+        base = window.values(self._config.context_values(language), language)
+        loadable = window.loadable.union(*(s.keys for s in self._sources))
+        values = OnDemand({**base, **loaded}, loadable)
+        context = Context(
             now=self._clock(),
             channel=self._caps.get(row.channel, ChannelCaps()),
-            values=window.values(self._config.context_values(language), language),
+            values=values,
             default_language=self._config.languages[0],
             options=window.options,
             calendar=window.calendar(language),
         )
+        return context, values

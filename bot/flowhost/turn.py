@@ -170,7 +170,10 @@ def _plan(draft: PlanDraft, assessment: Assessment) -> TurnPlan:
     # not kept, unless they describe a danger that a counsellor must be able to read.
     state, consent = draft.state, draft.consent
     declined = state.var("consent") == "no" or (consent is not None and not consent.given)
-    forget = declined and not cases and assessment.level is Level.NONE
+    # Words written in the crisis flow are for the counsellor of its urgent case: the
+    # flow says they are kept for them, and a crisis works without consent.
+    crisis = not state.ended and state.current_flow == CRISIS_FLOW
+    forget = declined and not cases and assessment.level is Level.NONE and not crisis
     return TurnPlan(
         state=state,
         replies=tuple(draft.replies),

@@ -6,7 +6,8 @@ crash (or running twice) never alerts twice for one moment, and a restart loses
 no alert (nothing lives in memory timers):
 
 - `darurat`, waiting: alert the on-duty counsellors (the roster; when nobody is
-  on duty, every linked counsellor and the supervisors); again every
+  on duty, every linked counsellor and the supervisors: `bot/handoff/reach.py`,
+  which also words what the family is told); again every
   `realert_minutes` until someone takes it; from `widen_after_minutes` the
   supervisors too. The family is reminded of the hotlines once after
   `remind_family_minutes` if nobody has taken it.
@@ -33,12 +34,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from bot.config import Config
 from bot.core.turns import PRIORITY_ALERT, PRIORITY_URGENT
 from bot.core.worker import Worker
 from bot.handoff.alerts import AlertRenderer
+from bot.handoff.reach import WHO_IS_TOLD, Reach, WhoIsTold, read_reach, unique
 from bot.handoff.service import Handoff, case_ref, minutes
 from storage.handoff.records import DueAlert, LiveCase
 from storage.records import NewOutbound, StaffMember
@@ -69,6 +70,7 @@ class EscalationJob(Worker):
         self._store = store
         self._handoff = handoff
         self._render = AlertRenderer(handoff)
+        self._told = WhoIsTold(store, config, handoff.texts)
         self._config = config
         self._clock = clock
         # Tells the outbox sender that alerts were queued (it may be asleep till its poll).
@@ -96,12 +98,9 @@ class EscalationJob(Worker):
         cases = await self._store.handoff.needing_escalation()
         if not any(_maybe_due(c, now, realert, remind_after) for c in cases):
             return 0  # the usual pass during a flood: woken by a turn, nothing due
-        staff = [m for m in await self._store.staff.list() if m.contact_id is not None]
-        on_duty_ids = await self._on_duty(now)
-        counsellors = [m for m in staff if "counsellor" in m.roles]
-        supervisors = [m for m in staff if "supervisor" in m.roles]
-        on_duty = [m for m in counsellors if m.id in on_duty_ids]
-        base = on_duty or _unique(counsellors + supervisors)
+        reach = await read_reach(self._store, self._config, now)
+        staff, supervisors = list(reach.linked), list(reach.supervisors)
+        on_duty, base, widened = list(reach.on_duty), list(reach.first), list(reach.widened)
         dues: list[DueAlert] = []
         pings: list[LiveCase] = []
         reminders: list[LiveCase] = []
@@ -116,12 +115,12 @@ class EscalationJob(Worker):
             waited = now - case.waiting_since
             if case.alerted_at is None:
                 widen = waited >= widen_after
-                targets = _unique(base + supervisors) if widen else base
+                targets = widened if widen else base
                 dues.append(_due(case, "alerted", targets, widen=widen))
             elif now - case.alerted_at >= realert:
                 widen = waited >= widen_after
                 first_widen = widen and case.widened_at is None
-                targets = _unique(base + supervisors) if widen else base
+                targets = widened if widen else base
                 event = "widened" if first_widen else "realerted"
                 dues.append(_due(case, event, targets, widen=first_widen))
             if case.family_reminded_at is None and waited >= remind_after:
@@ -134,14 +133,10 @@ class EscalationJob(Worker):
         for case in pings:
             later += await self._ping_owner(case, now, realert, staff, supervisors)
         for case in reminders:
-            later += await self._remind_family(case, now)
+            later += await self._remind_family(case, now, reach)
         if later:
             self._on_queued()
         return acted + later
-
-    async def _on_duty(self, now: datetime) -> set[int]:
-        local = now.astimezone(ZoneInfo(self._config.office.timezone))
-        return await self._store.roster.on_duty(local.weekday(), local.hour * 60 + local.minute)
 
     async def _alert(self, dues: list[DueAlert], now: datetime) -> int:
         """Files every alert due in this pass at once: one message per recipient, not per case."""
@@ -189,7 +184,7 @@ class EscalationJob(Worker):
         owner = [m for m in staff if m.id == case.owner_staff_id]
         text = self._handoff.text("handoff.owner_ping", code=case.code, waiting=minutes(since, now))
         rows = []
-        for member in _unique(owner + supervisors):
+        for member in unique(owner + supervisors):
             assert member.contact_id is not None
             contact = await self._store.contacts.get(member.contact_id)
             if contact is not None:
@@ -214,14 +209,14 @@ class EscalationJob(Worker):
             )
         return int(done)
 
-    async def _remind_family(self, case: LiveCase, now: datetime) -> int:
+    async def _remind_family(self, case: LiveCase, now: datetime, reach: Reach) -> int:
         contact = await self._store.contacts.get(case.contact_id)
         if contact is None:
             return 0
         language = contact.language or self._config.languages[0]
-        text = self._handoff.family_text(
-            "handoff.family_reminder", language, **self._config.context_values(language)
-        )
+        values = self._config.context_values(language)
+        values[WHO_IS_TOLD] = self._told.text(reach, language)
+        text = self._handoff.family_text("handoff.family_reminder", language, **values)
         row = NewOutbound(
             case.contact_id,
             contact.channel,
@@ -235,16 +230,6 @@ class EscalationJob(Worker):
         if done:
             log.info("case %s: family reminded of the hotlines", case.id)
         return int(done)
-
-
-def _unique(members: list[StaffMember]) -> list[StaffMember]:
-    seen: set[int] = set()
-    found = []
-    for member in members:
-        if member.id not in seen:
-            seen.add(member.id)
-            found.append(member)
-    return found
 
 
 def _due(

@@ -113,6 +113,10 @@ class Handoff:
         """A family-facing text in the family's language."""
         return self._texts.get(key, language, **values)
 
+    @property
+    def texts(self) -> BotTexts:
+        return self._texts
+
     def left_warning(self, case: LiveCase) -> str:
         """What a counsellor is told of a family who left in a hurry (a quick exit)."""
         when = case.left_at or self._clock()

@@ -197,7 +197,7 @@ def test_the_picture_describes_itself_for_screen_readers() -> None:
     assert title_of(root) == "Diagram alur crisis"
     desc = root.find(SVG + "desc")
     assert desc is not None and desc.text == (
-        f"Bantuan darurat. {len(graph.nodes)} kotak, {len(graph.edges)} panah, 0 kembali."
+        f"Bantuan darurat. {len(graph.nodes)} kotak, {len(graph.edges)} panah, 1 kembali."
     )
 
 

@@ -30,6 +30,7 @@ from bot.console.draft_chat import Chat, ChatTokenError, say, start
 from bot.console.pages import missed
 from bot.core.pipeline import classify_windows
 from bot.flowhost.shelf import MAX_SOURCE_CHARS, ShelfError
+from bot.handoff.reach import WHO_IS_TOLD
 from bot.safety.levels import NO_CONCERN
 from bot.web import read_body
 from flows.diagram import Legend, diagram
@@ -87,13 +88,16 @@ def languages(console: Console, library: FlowLibrary) -> tuple[str, ...]:
 
 
 def chat_context(console: Console, language: str) -> Context:
-    """What the flow turns pass the engine (`FlowTurns._context`), minus the calendar."""
+    """What the flow turns pass the engine (`FlowTurns._context`), minus the calendar;
+    a crisis tried here tells who is alerted when a counsellor is on duty."""
     config = console.office.config
     window = BookingContext(None, config.booking.hold_minutes)
+    values = window.values(config.context_values(language), language)
+    values[WHO_IS_TOLD] = console.office.texts.get("handoff.told.on_duty", language, **values)
     return Context(
         now=console.clock(),
         channel=CHAT_CAPS,
-        values=window.values(config.context_values(language), language),
+        values=values,
         default_language=config.languages[0],
         options=window.options,
     )

@@ -150,7 +150,7 @@ async def test_urgent_alert_goes_to_the_on_duty_counsellor_repeats_then_widens(
     events = [e.event for e in await app.store.handoff.events(case.id)]
     assert events[:2] == ["opened", "alerted"]
     assert "realerted" in events and "widened" in events and "family_reminded" in events
-    assert any("masih berusaha" in t for t in fake.texts(FAMILY)), "hotline reminder to family"
+    assert any("belum ada konselor yang membalas" in t for t in fake.texts(FAMILY)), "reminder"
 
 
 async def test_a_case_nobody_can_be_alerted_to_is_logged_once_per_interval_not_every_pass(
