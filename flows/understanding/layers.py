@@ -7,8 +7,8 @@ Likewise "makasih kak" must not end the chat, nor "bahasa indonesia" open the
 language question. So the choice matcher reads first, and then an FAQ topic that
 explains the message strongly (a whole example of it, or words that are all its own)
 is weighed against the choice: the topic is taken when it explains every word the
-choice took and more, and that more is either words none of the question's choices
-knows ("bayar" at the consent question) or the rest of a whole example of the topic
+choice took and more, and that more is either words the choice does not know
+("bayar" at the consent question) or the rest of a whole example of the topic
 where the choice's phrase was said only in part ("makasih" against "terima kasih,
 sudah"). A choice named exactly (its number, label or synonym alone), a choice with a
 word of its own ("iya setuju, tapi bayar gak?"), and a question the choices offer
@@ -89,14 +89,17 @@ def _outweighs(
     asked: FaqReading, text: str, choices: Sequence[Choice], choice: Choice, table: Words
 ) -> bool:
     """True when the topic explains every word `choice` took, and more: words the
-    question does not know, or the rest of a whole example against part of a phrase.
+    choice does not know, or the rest of a whole example against part of a phrase.
     A topic read from a score alone (a question with words of its own) weighs only
-    against a choice none of whose phrases was said whole."""
+    against a choice none of whose phrases was said whole, or that shares a single
+    word with a question the topic explains at length."""
     said = support(text, choices, choice, table)
     explained = asked.words & said.said
     if not said.chosen <= explained:
         return False
     unknown = bool(explained - said.chosen)
     if not asked.strong:
-        return unknown and not said.whole
+        # One word in common ("lk3"), against a question the topic explains at length.
+        lone = len(said.chosen) <= 1 and len(explained) >= 3
+        return unknown and (not said.whole or lone)
     return unknown or (asked.how == "example" and not said.whole)

@@ -405,12 +405,11 @@ class Support:
 
     said: frozenset[str]  # the answer's words
     chosen: frozenset[str]  # those the choice knows
-    known: frozenset[str]  # those some choice of the question knows
     whole: bool  # one of the choice's phrases is said whole
 
 
 def support(text: str, choices: Sequence[Choice], choice: Choice, table: Words = PLAIN) -> Support:
-    """The words of `text` that `choice` (one of `choices`) and the question know."""
+    """The words of `text` that `choice` (one of `choices`) knows."""
     index = _index(tuple(choices), table)
     standard = untagged(index.lexicon.standard(text), index.lexicon.stop)
     content = index.lexicon.content(standard)
@@ -419,7 +418,6 @@ def support(text: str, choices: Sequence[Choice], choice: Choice, table: Words =
     mine = index.vocabulary[number]
     said: set[str] = set()
     chosen: set[str] = set()
-    known: set[str] = set()
     keys_said: set[str] = set()
     for word in content:
         found = _word_keys(index, word, fuzzy)
@@ -427,12 +425,10 @@ def support(text: str, choices: Sequence[Choice], choice: Choice, table: Words =
             continue  # "what's" is `what`: it asks, it names nothing
         said.add(word)
         keys_said.update(found)
-        if found:
-            known.add(word)
         if mine.intersection(found):
             chosen.add(word)
     whole = any(p.choice == number and p.keys and p.keys <= keys_said for p in index.phrases)
-    return Support(frozenset(said), frozenset(chosen), frozenset(known), whole)
+    return Support(frozenset(said), frozenset(chosen), whole)
 
 
 def read_answer(

@@ -57,6 +57,12 @@ def taken(library: FlowLibrary, question: str, text: str) -> str:
         ("welcome.main_menu", "alamat kantor di mana?", "faq:address"),
         ("welcome.main_menu", "polisi bisa baca chat ini gak?", "faq:confidential"),
         ("privacy.menu", "what's the office phone number?", "faq:person_now"),
+        # A choice that shares one word ("lk3") with a long question the topic explains.
+        (
+            "info.topics",
+            "sy ni guru SD, kalo mo kirim murid pung keluarga ka LK3 bagaimana?",
+            "faq:refer",
+        ),
     ],
 )
 def test_a_question_the_faq_explains_better_than_a_choice_is_answered(
