@@ -13,16 +13,18 @@ question) at any time.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from flows import placeholders
 from flows.exchange import Context, FlowError, Message
 from flows.faq import FaqTopic
 from flows.library import FlowLibrary
-from flows.model import Value
+from flows.model import Choice, Value
 from flows.state import SessionState
 from flows.understanding.faq import read_faq
 from flows.understanding.language import detect
+from flows.understanding.layers import read_message
+from flows.understanding.matcher import Reading
 
 LANGUAGE_VAR = "language:chosen"
 """Set once the conversation's language is settled (by its first typed message): later
@@ -62,6 +64,14 @@ def turn_language(
         variables = dict(state.vars) if state is not None else {}
         return first_language(library, variables, text, language) or language
     return language
+
+
+def read(library: FlowLibrary, text: str, choices: Sequence[Choice], *, yes_no: bool) -> Reading:
+    """The answer a typed message gives at a question with `choices`; NOTHING when it is
+    rather a question of the family's own that an FAQ topic explains better than any
+    choice does (flows.understanding.layers), which the engine's aside then answers."""
+    words = library.globals.words
+    return read_message(text, choices, library.faq, words, yes_no=yes_no).reading
 
 
 def topic(library: FlowLibrary, text: str, *, free_text: bool = False) -> FaqTopic | None:

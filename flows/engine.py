@@ -40,7 +40,7 @@ from flows.matching import match_command, match_value, normalize
 from flows.model import Choice, Flow, Node, ScoreAction, Text, Value
 from flows.router_tests import TESTS
 from flows.state import Frame, SessionState
-from flows.understanding import Reading, read_answer
+from flows.understanding import Reading
 from flows.validators import VALIDATORS
 from flows.workspace import Workspace
 
@@ -533,7 +533,7 @@ class _Run(Workspace):
         return lambda key, **extra: self.global_text(key, flow, **extra)
 
     def read(self, raw: str, choices: Sequence[Choice], yes_no: bool) -> Reading:
-        return read_answer(raw, choices, self.lib.globals.words, yes_no=yes_no)
+        return anywhere.read(self.lib, raw, choices, yes_no=yes_no)
 
     def maybe(self, var: str, choices: Sequence[Choice]) -> tuple[Choice, ...]:
         """The two choices of a close call just asked about (taken from the state)."""

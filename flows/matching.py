@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 
 from flows.model import Choice, Command
 
@@ -31,16 +32,27 @@ def match_choice(text: str, choices: Sequence[Choice]) -> Choice | None:
     if number:
         index = int(number.group(1))
         return choices[index - 1] if 1 <= index <= len(choices) else None
-    for choice in choices:
-        if any(normalize(label) == said for label in choice.label.all()):
-            return choice
-    for choice in choices:
-        if any(normalize(word) == said for word in choice.synonyms):
-            return choice
-    for choice in choices:
-        if normalize(choice.value) == said:
-            return choice
+    for forms in _exact_forms(tuple(choices)):
+        found = forms.get(said)
+        if found is not None:
+            return choices[found]
     return None
+
+
+@lru_cache(maxsize=512)
+def _exact_forms(choices: tuple[Choice, ...]) -> tuple[dict[str, int], ...]:
+    """The choices' labels, synonyms and values, normalised once per question, in the
+    order they are tried (a label before any synonym; the first choice first)."""
+    labels: dict[str, int] = {}
+    synonyms: dict[str, int] = {}
+    values: dict[str, int] = {}
+    for i, choice in enumerate(choices):
+        for label in choice.label.all():
+            labels.setdefault(normalize(label), i)
+        for word in choice.synonyms:
+            synonyms.setdefault(normalize(word), i)
+        values.setdefault(normalize(choice.value), i)
+    return labels, synonyms, values
 
 
 def match_value(value: str, choices: Sequence[Choice]) -> Choice | None:

@@ -6,6 +6,8 @@ stems.py     match keys: Indonesian stems (PySastrawi), English plurals
 typos.py     one-typo tolerance (5+ letters) and vowel-less spellings (`kntor`)
 numbers.py   positions in words: "yang kedua", "dua", "the first one"
 matcher.py   the choice an answer means, a close call, or nothing
+faq.py       the FAQ topic a message asks about, if any
+layers.py    which of the two a question takes: the choice, or the FAQ topic
 """
 
 from __future__ import annotations

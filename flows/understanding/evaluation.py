@@ -4,7 +4,7 @@ Pure: the caller reads the file and passes the clock and the host's options (the
 booking modes a question offers at run time), so the figures can be tested.
 A "Maksud Anda ...?" (a close call) counts as neither right nor wrong. An answer
 expected as `faq:TOPIC` is a question of the family's own (flows/library/faq.toml):
-it is read as the engine reads it, a choice first and else an FAQ topic.
+it is read as the engine reads it, a choice or an FAQ topic (flows.understanding.layers).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from flows.exchange import Calendar, Option, OptionSource, no_options
 from flows.library import FlowLibrary
 from flows.model import Choice, Text, Value
 from flows.understanding.dayscore import Outcome, outcome
-from flows.understanding.faq import read_faq
+from flows.understanding.layers import read_message
 from flows.understanding.matcher import Reading, read_answer
 
 NO_CHOICE = "-"
@@ -261,8 +261,10 @@ def evaluate(
         began = clock()
         reading = read_answer(answer.text, choices, words, yes_no=yes_no)
         figures.seconds.append(clock() - began)
-        topic = read_faq(answer.text, library.faq, words).topic if faq else None
-        topic = topic if reading.kind == "none" else None
+        topic = None
+        if faq:  # as the engine reads it: the choice, or the FAQ topic (layers.py)
+            both = read_message(answer.text, choices, library.faq, words, yes_no=yes_no)
+            reading, topic = both.reading, both.faq.topic
         figures.results.append(Result(answer, reading, topic.id if topic is not None else ""))
     return figures
 

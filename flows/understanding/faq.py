@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Literal
 
 from flows.faq import Faq, FaqTopic, as_choices
 from flows.model import Words
@@ -42,10 +43,22 @@ TAGS = frozenset({"kah", "kh"})
 only at the end ("ale robot ka"), since it also means "to" ("pi ka kantor")."""
 
 
+How = Literal["example", "words", "score", ""]
+"""How a topic was read: the whole message is one of its examples, the message says one
+of its examples whole or only its words (both `words`), or by a score alone."""
+
+
 @dataclass(frozen=True, slots=True)
 class FaqReading:
     topic: FaqTopic | None = None
     confidence: float = 0.0
+    words: frozenset[str] = frozenset()  # the message's words the topic explains
+    how: How = ""
+
+    @property
+    def strong(self) -> bool:
+        """True when the topic explains the message by its own examples' words."""
+        return self.how in ("example", "words")
 
 
 NO_TOPIC = FaqReading()
@@ -128,10 +141,11 @@ def _read_as(topics: _Topics, word: str) -> set[str]:
 
 def _containing(
     topics: _Topics, standard: tuple[str, ...], stop: frozenset[str], extra: int
-) -> int | None:
+) -> tuple[int, frozenset[str]] | None:
     """The topic of the longest example the message says whole, with at most `extra`
-    other words that carry meaning ("what is LK3 anyway?", "makasih ya udah bales");
-    None when none, or when two topics have examples that long."""
+    other words that carry meaning ("what is LK3 anyway?", "makasih ya udah bales"),
+    and the words the example explains; None when none, or when two topics have
+    examples that long."""
     said: set[str] = set()
     for word in standard:
         said |= _read_as(topics, word)
@@ -146,17 +160,19 @@ def _containing(
     if len(top) != 1:
         return None
     phrase = best[top[0]]
-    others = {
-        w for w in standard if len(w) > 1 and w not in stop and not (_read_as(topics, w) & phrase)
-    }
-    return top[0] if len(others) <= extra else None
+    explained = frozenset(w for w in standard if _read_as(topics, w) & phrase)
+    others = {w for w in standard if len(w) > 1 and w not in stop and w not in explained}
+    return (top[0], explained) if len(others) <= extra else None
 
 
-def _covering(topics: _Topics, standard: tuple[str, ...], stop: frozenset[str]) -> int | None:
+def _covering(
+    topics: _Topics, standard: tuple[str, ...], stop: frozenset[str]
+) -> tuple[int, frozenset[str]] | None:
     """The one topic whose examples' words explain the whole message ("slamat sore usi e",
     "ini bot kh?"): each word is one of the topic's (or a typo or vowel-less spelling of
-    one), a stop word no other topic says, or a lone letter."""
+    one), a stop word no other topic says, or a lone letter; and the topic's words."""
     found: set[int] | None = None
+    explained: set[str] = set()
     for word in standard:
         if len(word) == 1:
             continue
@@ -171,11 +187,12 @@ def _covering(topics: _Topics, standard: tuple[str, ...], stop: frozenset[str]) 
         if word in stop and len(owners) > 1:
             continue  # "kak", "ya": said by several topics, they decide nothing
         found = set(owners) if found is None else found & owners
+        explained.add(word)
         if not found:
             return None
     if found is None or len(found) != 1:
         return None
-    return found.pop()
+    return found.pop(), frozenset(explained)
 
 
 def read_faq(text: str, faq: Faq, table: Words = PLAIN, *, free_text: bool = False) -> FaqReading:
@@ -193,14 +210,14 @@ def read_faq(text: str, faq: Faq, table: Words = PLAIN, *, free_text: bool = Fal
     question = asks_service(text, standard)
     if exact is not None and (question or not free_text or exact.language is not None):
         # Where the family's own words were asked for, "terima kasih" is their answer.
-        return FaqReading(exact, 1.0)
+        return FaqReading(exact, 1.0, frozenset(standard), "example")
     if free_text and (len(words(text)) > FREE_TEXT_WORDS or not question):
         return NO_TOPIC
     found = _containing(topics, standard, lex.stop, QUESTION_EXTRA if question else EXTRA)
     if found is None and question:
         found = _covering(topics, standard, lex.stop)
     if found is not None:
-        return FaqReading(faq.topics[found], 0.9)
+        return FaqReading(faq.topics[found[0]], 0.9, found[1], "words")
     if not question:
         return NO_TOPIC
     best = scores(text, as_choices(faq), table)
@@ -209,5 +226,7 @@ def read_faq(text: str, faq: Faq, table: Words = PLAIN, *, free_text: bool = Fal
     runner = best[ranked[1]] if len(ranked) > 1 else 0.0
     take = FREE_TEXT_TAKE if free_text else TAKE
     if top >= take and top - runner >= MARGIN:
-        return FaqReading(faq.topics[ranked[0]], round(min(top, 1.0), 3))
+        own = topics.vocabulary[ranked[0]]
+        explained = frozenset(w for w in standard if _read_as(topics, w) & own)
+        return FaqReading(faq.topics[ranked[0]], round(min(top, 1.0), 3), explained, "score")
     return NO_TOPIC

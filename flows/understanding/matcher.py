@@ -27,13 +27,14 @@ from flows.matching import match_choice, match_yes_no
 from flows.model import Choice, Words
 from flows.understanding.numbers import LAST, named_number, position
 from flows.understanding.reading import (
+    QUESTION_WORDS,
     Lexicon,
     asks,
     both,
-    in_scope,
     keys,
     lexicon,
     negated,
+    negations,
     undecided,
     untagged,
 )
@@ -189,28 +190,29 @@ def _answer_keys(
     unknown = 0
     turned: set[str] = set()
     for word in content:
-        k = index.words.get(word) or _key(index, word)
-        if k in index.by_key:
-            found.add(k)
-            if word in denied:
-                turned.add(k)
-            continue
-        near = (
-            index.typos.near(word) or index.typos.near(k) or _prefixed(index, word) if fuzzy else ()
-        )
-        known = [index.words.get(other, other) for other in near]
-        if not near and fuzzy and len(word) <= LONGEST:
-            # A vowel-less spelling (`ptgs`, `ditlpn`) read only when it is not ambiguous.
-            meant = {index.words[w] for w in index.short.expand(word)}
-            known = list(meant) if len(meant) == 1 else []
-        if not known and fuzzy and len(word) <= LONGEST:
-            known = _joined(index, word)
-        known = [k for k in known if k in index.by_key]
+        known = _word_keys(index, word, fuzzy)
         found.update(known)
         if word in denied:
             turned.update(known)
         unknown += not known and not word.isdigit()
     return found, unknown, turned
+
+
+def _word_keys(index: _Index, word: str, fuzzy: bool = True) -> list[str]:
+    """The known keys one typed word stands for: its own, or (`fuzzy`) those of the word
+    it is a typo, a vowel-less spelling or a joining of; none for a word nobody knows."""
+    k = index.words.get(word) or _key(index, word)
+    if k in index.by_key:
+        return [k]
+    near = index.typos.near(word) or index.typos.near(k) or _prefixed(index, word) if fuzzy else ()
+    known = [index.words.get(other, other) for other in near]
+    if not near and fuzzy and len(word) <= LONGEST:
+        # A vowel-less spelling (`ptgs`, `ditlpn`) read only when it is not ambiguous.
+        meant = {index.words[w] for w in index.short.expand(word)}
+        known = list(meant) if len(meant) == 1 else []
+    if not known and fuzzy and len(word) <= LONGEST:
+        known = _joined(index, word)
+    return [k for k in known if k in index.by_key]
 
 
 _STUCK_ON = frozenset({"di", "ke", "k", "d"})
@@ -277,23 +279,29 @@ def _scores(index: _Index, standard: tuple[str, ...], count: int, text: str = ""
     content = index.lexicon.content(standard)
     # An answer of stop words only ("it is me") is matched as it is, never by its typos.
     fuzzy = not set(content) <= index.lexicon.stop
-    denied = in_scope(standard, index.lexicon.stop)
-    said, unknown, turned = _answer_keys(index, content, fuzzy, denied)
+    stop = index.lexicon.stop
+    negs = index.lexicon.negations(text) if text else negations(standard, stop)
+    said, unknown, turned = _answer_keys(index, content, fuzzy, negs.denied)
+    governing = {k for w in negs.only_governing for k in _word_keys(index, w, False)}
     covered: dict[int, float] = {}
     for k in said:
         for number in index.by_key[k]:
-            if k in turned and not index.phrases[number].negated:
+            phrase = index.phrases[number]
+            if k in turned and not phrase.negated:
                 continue  # "bukan keluarga" says nothing for "Keluarga"
+            if k in governing and not phrase.keys & turned:
+                continue  # the `tidak` of "asal tidak disebar" is no "Tidak" of its own
             covered[number] = covered.get(number, 0.0) + index.weight[k]
     best = [0.0] * count
     asking: set[int] = set()
     whole: set[int] = set()  # choices one of whose phrases of two words or more is all said
-    negative = negated(standard, index.lexicon.stop)
     for number, matched in covered.items():
         phrase = index.phrases[number]
         share = matched / phrase.weight if phrase.weight else 0.0
-        if phrase.negated != negative and phrase.keys & said & index.polar:
-            # "tidak setuju" is not "setuju", where one choice says each.
+        polar = phrase.keys & said & index.polar
+        if polar and phrase.negated != bool(polar & turned):
+            # "tidak setuju" is not "setuju", where one choice says each; a negation in
+            # another clause ("iya setuju, asal tidak disebar") turns nothing around.
             share *= NEGATION_MISMATCH
         if share >= 1.0 and len(phrase.keys) > 1:
             whole.add(phrase.choice)
@@ -387,6 +395,40 @@ def understand(text: str, choices: Sequence[Choice], table: Words = PLAIN) -> Re
     if second is not None and runner >= CLOSE:
         return Reading("close", choices[first], choices[second], round(top * 0.5, 3))
     return NOTHING
+
+
+@dataclass(frozen=True, slots=True)
+class Support:
+    """What of a typed answer one choice accounts for, word by word (standard words
+    that carry meaning, question words aside), so that it can be weighed against an
+    FAQ topic that explains the same message (flows.understanding.layers)."""
+
+    said: frozenset[str]  # the answer's words
+    chosen: frozenset[str]  # those the choice knows
+    whole: bool  # one of the choice's phrases is said whole
+
+
+def support(text: str, choices: Sequence[Choice], choice: Choice, table: Words = PLAIN) -> Support:
+    """The words of `text` that `choice` (one of `choices`) knows."""
+    index = _index(tuple(choices), table)
+    standard = untagged(index.lexicon.standard(text), index.lexicon.stop)
+    content = index.lexicon.content(standard)
+    fuzzy = not set(content) <= index.lexicon.stop
+    number = next(i for i, c in enumerate(choices) if c == choice)
+    mine = index.vocabulary[number]
+    said: set[str] = set()
+    chosen: set[str] = set()
+    keys_said: set[str] = set()
+    for word in content:
+        found = _word_keys(index, word, fuzzy)
+        if word in QUESTION_WORDS or (found and QUESTION_WORDS.issuperset(found)):
+            continue  # "what's" is `what`: it asks, it names nothing
+        said.add(word)
+        keys_said.update(found)
+        if mine.intersection(found):
+            chosen.add(word)
+    whole = any(p.choice == number and p.keys and p.keys <= keys_said for p in index.phrases)
+    return Support(frozenset(said), frozenset(chosen), whole)
 
 
 def read_answer(

@@ -60,20 +60,71 @@ SCOPE = 2
 _LACKING = frozenset({"ada", "punya", "dapat", "have", "has", "had", "get", "got"})
 
 
-def in_scope(standard: tuple[str, ...], stop: frozenset[str] = frozenset()) -> frozenset[str]:
-    """The content words a negation turns around, up to `SCOPE` after each one:
-    ``bukan keluarga`` denies `keluarga`; ``tidak ada uang`` denies nothing."""
+CONNECTIVES = frozenset({"tapi", "tetapi", "namun", "but"})
+CLAUSE_WORDS = CONNECTIVES | {"apakah"}
+"""Words that begin a new clause (after the word table, where `tp` is `tapi`); a
+negation after `apakah` is inside a question, never a "no" of its own."""
+_CLAUSE_MARKS = re.compile(r"[,;.!?:\n]+")
+
+
+@dataclass(frozen=True, slots=True)
+class Negations:
+    """What the negations of an answer do: the content words they turn around, the
+    negators that turn one around, and those said with nothing after them in their
+    clause (a bare ``tidak`` answers "no"; the ``tidak`` of ``asal tidak disebar``
+    only denies `disebar`)."""
+
+    denied: frozenset[str] = frozenset()
+    governing: frozenset[str] = frozenset()
+    bare: frozenset[str] = frozenset()
+
+    def __or__(self, other: Negations) -> Negations:
+        return Negations(
+            self.denied | other.denied, self.governing | other.governing, self.bare | other.bare
+        )
+
+    @property
+    def only_governing(self) -> frozenset[str]:
+        """The negators that only ever turn a word around, never said alone."""
+        return self.governing - self.bare
+
+
+def negations(standard: tuple[str, ...], stop: frozenset[str] = frozenset()) -> Negations:
+    """The content words a negation turns around, up to `SCOPE` after each one and never
+    past the end of its clause (`standard` is one clause, or a whole answer read without
+    its punctuation): ``bukan keluarga`` denies `keluarga`; ``tidak ada uang`` denies
+    nothing; in ``iya setuju, asal tidak disebar`` only `disebar` is denied. A negator
+    that opens its clause ("tidak jadi dulu") or ends it is a "no" of its own (`bare`)."""
     found: set[str] = set()
+    governing: set[str] = set()
+    bare: set[str] = set()
     left = 0
-    for word in standard:
+    negator = ""
+    opened = False  # a content word came before, in this clause
+    for word in (*standard, ""):
+        if left == SCOPE and negator and (word in CLAUSE_WORDS or word in NEGATORS or not word):
+            bare.add(negator)  # nothing after it in its clause
+        if word in CLAUSE_WORDS or not word:
+            left, opened = 0, False
         if word in NEGATORS:
-            left = SCOPE
+            left, negator = SCOPE, word
+            if not opened:
+                bare.add(word)
         elif left == SCOPE and word in _LACKING:
             left = 0  # "tidak dapat bansos", "seng ada doi": what is lacking is the topic
+            bare.add(negator)
         elif left and word not in stop:
             found.add(word)
+            if left == SCOPE:
+                governing.add(negator)
             left -= 1
-    return frozenset(found)
+        opened = opened or (bool(word) and word not in stop and word not in CONNECTIVES)
+    return Negations(frozenset(found), frozenset(governing), frozenset(bare))
+
+
+def in_scope(standard: tuple[str, ...], stop: frozenset[str] = frozenset()) -> frozenset[str]:
+    """The content words a negation turns around (`negations`)."""
+    return negations(standard, stop).denied
 
 
 BOTH = frozenset("keduanya both either whichever terserah".split())
@@ -126,6 +177,28 @@ class Lexicon:
                 found = forms.pop() if len(forms) == 1 else None
             out.extend(found if found is not None else (word,))
         return tuple(out)
+
+    def clauses(self, text: str) -> tuple[tuple[str, ...], ...]:
+        """The text's standard words clause by clause: split at punctuation (a comma, a
+        full stop, a question mark) and before `tapi`, `apakah` (CLAUSE_WORDS)."""
+        out: list[tuple[str, ...]] = []
+        for piece in _CLAUSE_MARKS.split(text):
+            clause: list[str] = []
+            for word in self._read(piece):
+                if word in CLAUSE_WORDS and clause:
+                    out.append(tuple(clause))
+                    clause = []
+                clause.append(word)
+            if clause:
+                out.append(tuple(clause))
+        return tuple(out)
+
+    def negations(self, text: str) -> Negations:
+        """What the negations of `text` turn around, clause by clause (`negations`)."""
+        found = Negations()
+        for clause in self.clauses(text):
+            found = found | negations(clause, self.stop)
+        return found
 
     def content(self, standard: tuple[str, ...]) -> tuple[str, ...]:
         """The words that carry meaning; all of them when every word is a stop word."""

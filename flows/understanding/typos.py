@@ -6,6 +6,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 
 MIN_LETTERS = 5
+MEMO = 4096
+"""How many typed words an index remembers the answer for (families repeat words:
+`kak`, `mau`, `saya`); the memory starts afresh when full."""
+
+
+def _remembered(memo: dict[str, tuple[str, ...]], typed: str, found: tuple[str, ...]) -> None:
+    if len(memo) >= MEMO:
+        memo.clear()
+    memo[typed] = found
 
 
 def _deletes(word: str) -> Iterator[str]:
@@ -35,7 +44,7 @@ def one_edit(typed: str, known: str) -> bool:
 class TypoIndex:
     """Known words by their one-letter deletions, so a lookup costs a few dict probes."""
 
-    __slots__ = ("_index", "_min_typed")
+    __slots__ = ("_index", "_memo", "_min_typed")
 
     def __init__(self, vocabulary: Iterable[str], *, min_typed: int = MIN_LETTERS) -> None:
         """`min_typed`: the shortest typed word guessed at (known words need 5+ letters)."""
@@ -48,15 +57,21 @@ class TypoIndex:
             for deleted in _deletes(word):
                 index.setdefault(deleted, set()).add(word)
         self._index = {k: tuple(sorted(v)) for k, v in index.items()}
+        self._memo: dict[str, tuple[str, ...]] = {}
 
     def near(self, typed: str) -> tuple[str, ...]:
         """Known words within one edit of `typed` (none for words under `min_typed` letters)."""
         if len(typed) < self._min_typed or not typed.isalpha():
             return ()
+        known = self._memo.get(typed)
+        if known is not None:
+            return known
         found: set[str] = set(self._index.get(typed, ()))
         for deleted in _deletes(typed):
             found.update(self._index.get(deleted, ()))
-        return tuple(sorted(w for w in found if w != typed and one_edit(typed, w)))
+        known = tuple(sorted(w for w in found if w != typed and one_edit(typed, w)))
+        _remembered(self._memo, typed, known)
+        return known
 
 
 _VOWELS = frozenset("aeiou")
@@ -93,7 +108,7 @@ def abbreviates(typed: str, known: str) -> bool:
 class AbbreviationIndex:
     """Known words by their skeletons, to read vowel-less forms (``ptgs``, ``ditlpn``)."""
 
-    __slots__ = ("_index",)
+    __slots__ = ("_index", "_memo")
 
     def __init__(self, vocabulary: Iterable[str]) -> None:
         index: dict[str, set[str]] = {}
@@ -101,10 +116,18 @@ class AbbreviationIndex:
             if len(word) >= 3 and word.isalpha():
                 index.setdefault(skeleton(word), set()).add(word)
         self._index = {k: tuple(sorted(v)) for k, v in index.items()}
+        self._memo: dict[str, tuple[str, ...]] = {}
 
     def expand(self, typed: str) -> tuple[str, ...]:
         """The known words `typed` abbreviates, also without a `di-` or a suffix
         (``btlkn`` -> ``batal``); more than one when it is ambiguous (``bln``)."""
+        known = self._memo.get(typed)
+        if known is None:
+            known = self._expand(typed)
+            _remembered(self._memo, typed, known)
+        return known
+
+    def _expand(self, typed: str) -> tuple[str, ...]:
         if not typed.isalpha() or len(typed) < 2:
             return ()
         forms = [typed]

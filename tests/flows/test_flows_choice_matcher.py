@@ -7,6 +7,7 @@ import pytest
 from flows.model import Choice, Text, Words
 from flows.understanding import read_answer, understand
 from flows.understanding.numbers import LAST, position
+from flows.understanding.reading import lexicon
 from flows.understanding.stems import fragments, inner, key
 from flows.understanding.text import words
 from flows.understanding.typos import AbbreviationIndex, abbreviates, one_edit
@@ -291,6 +292,54 @@ def test_a_negation_denies_the_words_after_it(
 ) -> None:
     reading = understand(text, choices, NEGATING)
     assert (reading.choice.value if reading.choice else None) == meant
+
+
+CLAUSES = Words(
+    replace=(("ga", "tidak"), ("seng", "tidak"), ("tp", "tapi")),
+    stop=("saya", "mau", "yang", "ya", "ini", "kak"),
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "choices", "meant"),
+    [
+        # A negation ends with its clause: a comma, `tapi`, `apakah`.
+        ("iya setuju, asal ga disebar ya", CONSENT, "agree"),
+        ("setuju tp jangan disebar", CONSENT, "agree"),
+        ("setuju kak. apakah tidak disebar", CONSENT, "agree"),
+        ("teman, bukan keluarga", WHO, "other"),
+        # Within its clause it still turns the words after it around.
+        ("saya seng setuju", CONSENT, "decline"),
+        ("tidak, saya tidak setuju", CONSENT, "decline"),
+        # A negation opening its clause, or alone, is a "no" of its own.
+        ("tidak", CONSENT, "decline"),
+        ("ga mau", CONSENT, "decline"),
+    ],
+)
+def test_a_negation_stops_at_the_end_of_its_clause(
+    text: str, choices: tuple[Choice, ...], meant: str | None
+) -> None:
+    reading = understand(text, choices, CLAUSES)
+    assert (reading.choice.value if reading.choice else None) == meant
+
+
+@pytest.mark.parametrize(
+    ("text", "denied", "bare"),
+    [
+        ("bukan keluarga", {"keluarga"}, {"bukan"}),  # it opens its clause
+        ("iya setuju, asal tidak disebar", {"disebar"}, set()),
+        ("tidak, saya mau cerita", set(), {"tidak"}),  # the comma ends it
+        ("setuju tapi tidak sekarang", {"sekarang"}, {"tidak"}),
+        ("anak saya tidak mau sekolah", {"sekolah"}, set()),
+        ("tidak ada uang", set(), {"tidak"}),  # what is lacking is the topic
+    ],
+)
+def test_what_a_negation_turns_around_is_read_clause_by_clause(
+    text: str, denied: set[str], bare: set[str]
+) -> None:
+    found = lexicon(CLAUSES).negations(text)
+    assert found.denied == denied
+    assert found.bare == bare
 
 
 MODES = (

@@ -2,7 +2,7 @@
 
 A family may type a question of their own instead of answering, thank or greet the
 bot: the answer is one or two sentences and the question on screen comes again, with
-no miss counted. A choice the message means always wins, and where the bot asked for
+no miss counted. A choice the message means wins (test_flows_layers.py), and where the bot asked for
 the family's own words only a short, plain question is taken as an FAQ question.
 """
 

@@ -1,6 +1,6 @@
 """`lk3 flows understand` on questions of the family's own (`faq:TOPIC` lines).
 
-A line is read as the engine reads it: a choice first, then an FAQ topic. It is
+A line is read as the engine reads it: the choice, or the FAQ topic (layers.py). It is
 right when what was taken equals the expected value; a close call is neither; a
 file without `faq:` lines measures the choices alone, as it always did.
 """

@@ -1,0 +1,105 @@
+"""Which reading of a typed message a question with choices takes: the choice it
+answers, or the FAQ topic it asks about (pure, no I/O).
+
+Why an order of its own: a family at "Apakah Anda setuju ...?" who types "bayar
+tidak?" asks about the cost; read choice-first, its `tidak` would record a refusal.
+Likewise "makasih kak" must not end the chat, nor "bahasa indonesia" open the
+language question. So the choice matcher reads first, and then an FAQ topic that
+explains the message strongly (a whole example of it, or words that are all its own)
+is weighed against the choice: the topic is taken when it explains every word the
+choice took and more, and that more is either words the choice does not know
+("bayar" at the consent question) or the rest of a whole example of the topic
+where the choice's phrase was said only in part ("makasih" against "terima kasih,
+sudah"). A choice named exactly (its number, label or synonym alone), a choice with a
+word of its own ("iya setuju, tapi bayar gak?"), and a question the choices offer
+themselves ("alamat kantor LK3 di mana?" at "Alamat & jam layanan") stay choices.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+from flows.faq import Faq
+from flows.model import Choice, Words
+from flows.understanding.faq import NO_TOPIC, FaqReading, read_faq
+from flows.understanding.matcher import NOTHING, PLAIN, Reading, read_answer, support
+from flows.understanding.reading import asks, lexicon
+
+EXACT = 1.0
+"""The confidence of a choice read from its exact form (a number, a label, a synonym)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Understood:
+    """What a typed message is at a question: an answer (`reading`, which may be a
+    close call) or a question of the family's own (`faq`); never both."""
+
+    reading: Reading = NOTHING
+    faq: FaqReading = NO_TOPIC
+
+
+def read_message(
+    text: str,
+    choices: Sequence[Choice],
+    faq: Faq,
+    table: Words = PLAIN,
+    *,
+    yes_no: bool = False,
+) -> Understood:
+    """The choice `text` picks among `choices`, or else the FAQ topic it asks about."""
+    reading = read_answer(text, choices, table, yes_no=yes_no)
+    if reading.kind == "match" and reading.confidence >= EXACT:
+        return Understood(reading)
+    asked = read_faq(text, faq, table)
+    if asked.topic is None:
+        return Understood(reading)
+    if reading.kind == "none":
+        return Understood(faq=asked)
+    candidates = [c for c in (reading.choice, reading.other) if c is not None]
+    offered = offered_topics(tuple(choices), faq, table)
+    assert asked.topic is not None
+    if any(asked.topic.id in offered[choices.index(c)] for c in candidates):
+        return Understood(reading)  # the question offers what is asked
+    if all(_outweighs(asked, text, choices, c, table) for c in candidates):
+        return Understood(faq=asked)
+    return Understood(reading)
+
+
+@lru_cache(maxsize=512)
+def offered_topics(
+    choices: tuple[Choice, ...], faq: Faq, table: Words
+) -> tuple[frozenset[str], ...]:
+    """Per choice, the FAQ topics it offers itself: those its phrases that ask a question
+    are strongly read as ("kantornya di mana" at "Alamat & jam layanan" offers `address`)."""
+    lex = lexicon(table)
+    out: list[frozenset[str]] = []
+    for choice in choices:
+        found: set[str] = set()
+        for phrase in choice.label.all() + choice.synonyms + choice.all_examples():
+            reading = read_faq(phrase, faq, table)
+            if reading.topic is not None and reading.strong and asks(lex.standard(phrase), phrase):
+                found.add(reading.topic.id)
+        out.append(frozenset(found))
+    return tuple(out)
+
+
+def _outweighs(
+    asked: FaqReading, text: str, choices: Sequence[Choice], choice: Choice, table: Words
+) -> bool:
+    """True when the topic explains every word `choice` took, and more: words the
+    choice does not know, or the rest of a whole example against part of a phrase.
+    A topic read from a score alone (a question with words of its own) weighs only
+    against a choice none of whose phrases was said whole, or that shares a single
+    word with a question the topic explains at length."""
+    said = support(text, choices, choice, table)
+    explained = asked.words & said.said
+    if not said.chosen <= explained:
+        return False
+    unknown = bool(explained - said.chosen)
+    if not asked.strong:
+        # One word in common ("lk3"), against a question the topic explains at length.
+        lone = len(said.chosen) <= 1 and len(explained) >= 3
+        return unknown and (not said.whole or lone)
+    return unknown or (asked.how == "example" and not said.whole)
