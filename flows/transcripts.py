@@ -366,9 +366,23 @@ def run_transcripts(
         file_results = [run_case(library, case, transcript.path.name) for case in transcript.cases]
         results += file_results
         if update and any(not r.passed for r in file_results):
-            transcript.path.write_text(_updated(transcript, file_results), encoding="utf-8")
+            header = _header(transcript.path.read_text(encoding="utf-8"))
+            text = header + _updated(transcript, file_results)
+            transcript.path.write_text(text, encoding="utf-8")
             updated.append(transcript.path)
     return TranscriptReport(tuple(results), tuple(updated))
+
+
+def _header(text: str) -> str:
+    """The comment lines a transcript file opens with (what it covers, and why): an
+    update rewrites the expected outputs and keeps them."""
+    lines = text.splitlines(keepends=True)
+    kept: list[str] = []
+    for line in lines:
+        if not line.startswith("#") and line.strip():
+            break
+        kept.append(line)
+    return "".join(kept)
 
 
 def _updated(transcript: TranscriptFile, results: Sequence[CaseResult]) -> str:

@@ -83,6 +83,17 @@ def test_update_keeps_every_case_and_turn(tmp_path: Path) -> None:
     )
 
 
+def test_update_keeps_the_comments_a_file_opens_with(tmp_path: Path) -> None:
+    shutil.copytree(BASIC, tmp_path / "lib")
+    path = tmp_path / "lib" / "transcripts" / "welcome.toml"
+    header = "# What these cases cover, and why.\n# A second line.\n\n"
+    wrong = path.read_text("utf-8").replace("Baik, percakapan dihentikan.", "Baik, stop.")
+    path.write_text(header + wrong, "utf-8")
+    run_transcripts(load_library(tmp_path / "lib"), path.parent, update=True)
+    text = path.read_text("utf-8")
+    assert text.startswith(header) and "Baik, percakapan dihentikan." in text
+
+
 @pytest.mark.parametrize(
     ("source", "message"),
     [
