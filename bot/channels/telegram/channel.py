@@ -217,9 +217,13 @@ class TelegramChannel:
         assert self._keyboards is not None
         try:
             older = await self._keyboards.show(address, message_id, dict(long_values))
-        except Exception:
+        except Exception as exc:
             # The reply is delivered; its buttons will only answer with the stale note.
-            log.exception("telegram: could not record a live keyboard")
+            log.error(
+                "telegram: could not record a live keyboard (%s)",
+                type(exc).__name__,
+                exc_info=not storage_unavailable(exc),
+            )
             return
         if older is not None:
             self._later(self._edit_markup(chat_id, older, None))

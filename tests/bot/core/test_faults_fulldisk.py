@@ -1,0 +1,264 @@
+"""A full disk: nothing sent twice, nothing answered with the fallback, intake paused, and
+the bot resumes by itself when there is room again.
+
+The faults are real. Where the tests may mount (they run as root in CI), the data
+folder is a small tmpfs filled to the last byte by another file: SQLite then gets
+ENOSPC from the kernel and answers SQLITE_FULL, for a reply's sent mark as for a
+turn, and the log file's writes fail the same way. Where mounting is not allowed,
+SQLite's own limit on the database's pages (`PRAGMA max_page_count`, set on the
+bot's writer connection) makes it full instead: the same SQLITE_FULL ("database or
+disk is full"), raised where the file would have to grow.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import io
+import logging
+import sqlite3
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import closing
+from pathlib import Path
+
+import httpx
+import pytest
+from bot_support import eventually
+from telegram_api import FakeTelegram
+from telegram_support import FAST, app_of, running, telegram_config
+
+from bot.core.handlers import Handled, Turn
+from bot.logsink import QuietFileHandler
+from bot.run import Service
+from storage.engine.db import Tx
+from storage.store import Store
+
+# Sends may wait at the fake server while the disk is filled: not a timeout.
+TUNING = dataclasses.replace(FAST, request_timeout=10.0)
+FALLBACK = "ada gangguan di sistem kami"  # bot/core/texts.toml [internal_error]
+FIRST = 4_410_001
+SENT_WHILE_FULL = 4_410_002
+TURN_WHILE_FULL = 4_410_003
+LATER = [4_410_100 + n for n in range(6)]
+
+
+@contextlib.contextmanager
+def tiny_disk(folder: Path, size: str = "16m") -> Iterator[Path]:
+    """A real file system of `size` at `folder` (skips the test where mounting is refused)."""
+    folder.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)],
+        capture_output=True,
+        check=False,
+    )
+    if mounted.returncode != 0:
+        pytest.skip("mounting a small tmpfs is not permitted here")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], check=False)
+
+
+def fill(disk: Path) -> Path:
+    """Fills the file system to the last byte; removing the file gives the room back."""
+    filler = disk / "filler"
+    with filler.open("wb", buffering=0) as out:
+        for block in (65536, 512, 1):  # to the last byte
+            with contextlib.suppress(OSError):
+                while out.write(b"\0" * block):
+                    pass
+    return filler
+
+
+async def healthz(service: Service) -> tuple[int, str]:
+    assert service.web is not None
+    async with httpx.AsyncClient() as client:
+        answer = await client.get(f"http://127.0.0.1:{service.web.port}/healthz")
+    return answer.status_code, answer.text
+
+
+def counts(database: Path) -> dict[str, int]:
+    with closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True)) as db:
+        one = lambda sql: int(db.execute(sql).fetchone()[0])  # noqa: E731
+        return {
+            "inbox": one("SELECT count(*) FROM inbox"),
+            "unprocessed": one("SELECT count(*) FROM inbox WHERE processed_at IS NULL"),
+            "outbox": one("SELECT count(*) FROM outbox"),
+            "pending": one("SELECT count(*) FROM outbox WHERE status = 'pending'"),
+            "cases": one("SELECT count(*) FROM cases"),
+        }
+
+
+class HoldTurns:
+    """A turn handler first in the chain that holds every turn until `release` (then
+    passes): the message is stored and its turn under way while the disk fills."""
+
+    checked = False
+
+    def __init__(self) -> None:
+        self.holding = 0
+        self._open = asyncio.Event()
+
+    def goes_first(self, kind: str, text: str) -> bool:
+        return False
+
+    async def handle(self, turn: Turn) -> Handled | None:
+        self.holding += 1
+        await self._open.wait()
+        return None
+
+    def release(self) -> None:
+        self._open.set()
+
+
+def delivered(fake: FakeTelegram, chats: list[int]) -> int:
+    return sum(len(fake.messages(chat)) for chat in chats)
+
+
+async def test_a_full_disk_sends_nothing_twice_answers_no_fallback_and_resumes_by_itself(
+    tmp_path: Path, fake: FakeTelegram
+) -> None:
+    chats = [FIRST, SENT_WHILE_FULL, TURN_WHILE_FULL, *LATER]
+    with tiny_disk(tmp_path / "disk") as disk:
+        config = telegram_config(disk / "data", fake)
+        async with running(config, TUNING) as service:
+            app = app_of(service)
+            fake.send_start(FIRST)
+            await fake.wait_for(lambda: fake.texts(FIRST), timeout=15)
+            await app.wait_idle()
+            # A welcome reaches Telegram just as the disk fills: its sent mark cannot be
+            # written. Before, it went out again on every pass of the sender (42 times).
+            fake.hold_sends()
+            fake.send_start(SENT_WHILE_FULL)
+            await fake.wait_for(lambda: fake.sends_held > 0, timeout=15)
+            # ... and a family's message is stored, its turn under way: its commit fails.
+            # Before, after four tries it got the fallback reply and a case was opened.
+            hold = HoldTurns()
+            app.pipeline._handlers.insert(0, hold)
+            fake.send_start(TURN_WHILE_FULL)
+            await eventually(lambda: hold.holding > 0, within=10)
+            filler = fill(disk)
+            fake.release_sends()
+            hold.release()
+            await eventually(lambda: not app.health.ok, within=10)
+            status, said = await healthz(service)
+            assert status == 503 and "writes failing" in said, said
+            # Meanwhile families write: nothing is fetched that could not be stored.
+            await asyncio.sleep(1.5)
+            fetches = len(fake.calls_to("getUpdates"))
+            for chat in LATER:
+                fake.send_start(chat)
+            await asyncio.sleep(3)
+            assert len(fake.calls_to("getUpdates")) <= fetches + 1, "fetching paused"
+            assert fake.pending_updates == len(LATER), "left with Telegram, not lost"
+            welcome = len(fake.messages(SENT_WHILE_FULL))
+            assert welcome >= 1
+            # Room again: the bot finds out by itself and takes the waiting messages.
+            filler.unlink()
+            freed = time.monotonic()
+            await fake.wait_for(lambda: all(fake.texts(c) for c in LATER), timeout=15)
+            resumed = time.monotonic() - freed
+            await app.wait_idle()
+            assert (await healthz(service))[0] == 200
+            assert len(fake.messages(SENT_WHILE_FULL)) == welcome, "sent once, not again"
+        database = config.database_path
+        found = counts(database)
+    print(f"\nfull disk (tmpfs): resumed {resumed:.1f}s after room came back")
+    assert resumed < 5.0
+    assert found["inbox"] == len(chats) and found["unprocessed"] == 0
+    assert found["pending"] == 0, "the sends made while full were recorded afterwards"
+    assert delivered(fake, chats) == found["outbox"], "no reply sent twice"
+    assert found["cases"] == 0, "a full disk opens no case"
+    assert not any(FALLBACK in t for chat in chats for t in fake.texts(chat))
+
+
+async def make_full(store: Store) -> int:
+    """Stops the bot's writer connection from growing the database file past its size
+    now (SQLite's own limit: a write that needs a new page fails with SQLITE_FULL),
+    after using up the free pages. Returns the limit set."""
+
+    async def limit(tx: Tx) -> int:
+        pages = (await tx.fetchone("PRAGMA page_count"))[0]  # type: ignore[index]
+        return int((await tx.fetchone(f"PRAGMA max_page_count = {pages}"))[0])  # type: ignore[index]
+
+    return await store._writer.run("limit pages", limit)
+
+
+async def give_room(store: Store) -> None:
+    async def unlimited(tx: Tx) -> None:
+        await tx.fetchone("PRAGMA max_page_count = 1073741823")
+
+    await store._writer.run("room again", unlimited)
+
+
+async def test_a_database_that_cannot_grow_pauses_answers_no_fallback_and_resumes(
+    tmp_path: Path, fake: FakeTelegram
+) -> None:
+    config = telegram_config(tmp_path / "data", fake)
+    families = [4_420_000 + n for n in range(40)]
+    async with running(config, TUNING) as service:
+        app = app_of(service)
+        fake.send_start(FIRST)
+        await fake.wait_for(lambda: fake.texts(FIRST), timeout=15)
+        await app.wait_idle()
+        await make_full(app.store)
+        # New families write (each needs new rows, hence new pages) until it is full.
+        for chat in families:
+            fake.send_text(chat, "halo, selamat pagi " + "apa kabar " * 200)
+            if not app.health.ok:
+                break
+            await asyncio.sleep(0.05)
+        await eventually(lambda: not app.health.ok, within=15)
+        assert (await healthz(service))[0] == 503
+        await asyncio.sleep(FALLBACK_WAIT)
+        await give_room(app.store)
+        freed = time.monotonic()
+        await eventually(lambda: app.health.ok, within=10)
+        resumed = time.monotonic() - freed
+        await fake.wait_for(lambda: fake.pending_updates == 0, timeout=15)
+        await app.wait_idle()
+        found = counts(config.database_path)
+    asked = [FIRST, *families]
+    print(f"\nfull database (max_page_count): resumed {resumed:.1f}s after room came back")
+    assert resumed < 5.0
+    assert found["unprocessed"] == 0 and found["pending"] == 0
+    assert delivered(fake, asked) == found["outbox"], "no reply sent twice"
+    assert found["cases"] == 0, "a full database opens no case"
+    assert not any(FALLBACK in t for chat in asked for t in fake.texts(chat))
+
+
+# Long enough for the fallback reply to have come before (four failed attempts, 0.5 s
+# doubling): nothing may come now.
+FALLBACK_WAIT = 8.0
+
+
+def test_the_log_file_counts_lines_a_full_disk_refuses_and_reports_them_once(
+    tmp_path: Path,
+) -> None:
+    with tiny_disk(tmp_path / "disk", "1m") as disk:
+        alarm = io.StringIO()
+        handler = QuietFileHandler(disk / "lk3.log", backup_days=2, alarm=alarm)
+        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        log = logging.getLogger("lk3.test.fulldisk")
+        log.propagate = False
+        log.addHandler(handler)
+        try:
+            log.warning("before the disk filled")
+            filler = fill(disk)
+            for n in range(5000):
+                log.warning("line %s while the disk is full", n)
+            assert handler.lost > 0
+            assert alarm.getvalue().count("cannot be written") == 1, "said once, not per line"
+            filler.unlink()
+            log.warning("after room came back")
+        finally:
+            log.removeHandler(handler)
+            handler.close()
+        text = (disk / "lk3.log").read_text(encoding="utf-8", errors="replace")
+    assert "before the disk filled" in text and "after room came back" in text
+    assert text.count("log lines were lost") == 1
+    assert f"{handler.lost} log lines were lost" in text
+    assert "Logging error" not in alarm.getvalue()
