@@ -178,4 +178,3 @@ class WebServer:
             self._socket.close()
         self._server = None
         self._task = None
-

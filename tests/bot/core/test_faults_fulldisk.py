@@ -17,23 +17,33 @@ import contextlib
 import dataclasses
 import io
 import logging
+import re
 import sqlite3
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import closing
 from pathlib import Path
 
 import httpx
 import pytest
-from bot_support import eventually
+from bot_support import eventually, make_config
 from telegram_api import FakeTelegram
 from telegram_support import FAST, app_of, running, telegram_config
+from twilio_api import FakeTwilio
+from whatsapp_support import FAMILY, whatsapp_config
+from whatsapp_support import running as whatsapp_running
 
+from bot.app import App
+from bot.channels.webchat.channel import WebChatChannel
+from bot.channels.webchat.page import WebChatPage, mount_webchat
 from bot.core.handlers import Handled, Turn
+from bot.core.texts import BotTexts
 from bot.logsink import QuietFileHandler
 from bot.run import Service
+from bot.web import WebServer
 from storage.engine.db import Tx
+from storage.errors import StorageFaultError
 from storage.store import Store
 
 # Sends may wait at the fake server while the disk is filled: not a timeout.
@@ -118,6 +128,7 @@ def delivered(fake: FakeTelegram, chats: list[int]) -> int:
     return sum(len(fake.messages(chat)) for chat in chats)
 
 
+@pytest.mark.e2e
 async def test_a_full_disk_sends_nothing_twice_answers_no_fallback_and_resumes_by_itself(
     tmp_path: Path, fake: FakeTelegram
 ) -> None:
@@ -187,6 +198,24 @@ async def make_full(store: Store) -> int:
     return await store._writer.run("limit pages", limit)
 
 
+async def fill_database(store: Store) -> None:
+    """`make_full`, then fills the last free pages until SQLite refuses a write (the bot
+    sees that refusal like any other: it pauses, and its probe fails until `give_room`)."""
+    await make_full(store)
+    for n in range(100_000):
+
+        async def junk(tx: Tx, n: int = n) -> None:
+            await tx.execute(
+                "INSERT INTO meta (name, value) VALUES (?, ?)", (f"junk{n}", "0" * 3000)
+            )
+
+        try:
+            await store._writer.run("junk", junk)
+        except StorageFaultError:
+            return
+    raise AssertionError("the database never became full")
+
+
 async def give_room(store: Store) -> None:
     async def unlimited(tx: Tx) -> None:
         await tx.fetchone("PRAGMA max_page_count = 1073741823")
@@ -194,6 +223,7 @@ async def give_room(store: Store) -> None:
     await store._writer.run("room again", unlimited)
 
 
+@pytest.mark.e2e
 async def test_a_database_that_cannot_grow_pauses_answers_no_fallback_and_resumes(
     tmp_path: Path, fake: FakeTelegram
 ) -> None:
@@ -262,3 +292,60 @@ def test_the_log_file_counts_lines_a_full_disk_refuses_and_reports_them_once(
     assert text.count("log lines were lost") == 1
     assert f"{handler.lost} log lines were lost" in text
     assert "Logging error" not in alarm.getvalue()
+
+
+@pytest.fixture
+async def twilio() -> AsyncIterator[FakeTwilio]:
+    async with FakeTwilio() as server:
+        yield server
+
+
+async def test_while_writes_fail_whatsapp_is_answered_503_and_posts_again_later(
+    tmp_path: Path, twilio: FakeTwilio
+) -> None:
+    config = whatsapp_config(tmp_path / "data", twilio)
+    async with whatsapp_running(config, twilio) as service:
+        app = app_of(service)
+        await fill_database(app.store)
+        assert not app.health.ok
+        message = twilio.incoming(FAMILY, Body="halo")
+        refused = await twilio.post_incoming(message)
+        assert refused.status_code == 503 and refused.headers["retry-after"]
+        await give_room(app.store)
+        await eventually(lambda: app.health.ok, within=5)
+        again = await twilio.post_incoming(message)  # Twilio posts it again
+        assert again.status_code == 200
+        await app.wait_idle()
+        assert twilio.texts_to(FAMILY), "answered once the message could be stored"
+        assert not any(FALLBACK in t for t in twilio.texts_to(FAMILY))
+
+
+async def test_while_writes_fail_the_web_chat_keeps_the_words_in_the_box(tmp_path: Path) -> None:
+    channel = WebChatChannel()
+    app = await App.open(make_config(tmp_path / "data"), [channel], env={})
+    channel.bind(app.host())
+    await app.start()
+    page = WebChatPage(channel, app.receive, BotTexts.load(), secure_cookies=False)
+    web = WebServer("127.0.0.1", 0)
+    mount_webchat(web, page)
+    transport = httpx.ASGITransport(app=web.app(), client=("10.0.0.9", 1234))
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://bot.test") as http:
+            html = (await http.get("/chat")).text
+            csrf = re.search(r'name="csrf" value="([0-9a-f]{64})"', html)
+            assert csrf is not None
+            await fill_database(app.store)
+            words = "tolong, saya takut pulang ke rumah"
+            answer = await http.post("/chat/send", data={"csrf": csrf.group(1), "text": words})
+            assert answer.status_code == 503
+            assert "masih ada di kotak pesan" in answer.text and "112" in answer.text
+            assert f">{words}</textarea>" in answer.text, "the words are kept in the box"
+            as_script = await http.post(
+                "/chat/send",
+                data={"csrf": csrf.group(1), "text": words},
+                headers={"Accept": "application/json"},
+            )
+            assert as_script.status_code == 503 and as_script.json()["notice"]
+    finally:
+        channel.wake_all()
+        await app.stop()
