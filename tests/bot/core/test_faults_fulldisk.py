@@ -17,17 +17,22 @@ import contextlib
 import dataclasses
 import io
 import logging
+import os
+import random
 import re
+import signal
 import sqlite3
 import subprocess
+import sys
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import closing
 from pathlib import Path
 
 import httpx
 import pytest
-from bot_support import eventually, make_config
+from bot_support import ROOT, clean_env, eventually, make_config
+from support import free_port
 from telegram_api import FakeTelegram
 from telegram_support import FAST, app_of, running, telegram_config
 from twilio_api import FakeTwilio
@@ -349,3 +354,110 @@ async def test_while_writes_fail_the_web_chat_keeps_the_words_in_the_box(tmp_pat
     finally:
         channel.wake_all()
         await app.stop()
+
+
+# `make soak` sets more cycles (LK3_SOAK_CYCLES): one full-disk episode per 50 of them.
+SOAK_CYCLES = int(os.environ.get("LK3_SOAK_CYCLES", "3"))
+
+
+async def _answer(port: int) -> int:
+    async with httpx.AsyncClient() as client:
+        try:
+            return (await client.get(f"http://127.0.0.1:{port}/healthz")).status_code
+        except httpx.TransportError:
+            return 0
+
+
+async def _until_health(port: int, status: int, within: float, write: Callable[[], None]) -> None:
+    deadline = time.monotonic() + within
+    while await _answer(port) != status:
+        assert time.monotonic() < deadline, f"/healthz never answered {status}"
+        write()
+        await asyncio.sleep(0.1)
+
+
+@pytest.mark.e2e
+async def test_lk3_run_on_a_full_disk_loses_nothing_sends_nothing_twice_and_resumes(
+    tmp_path: Path, fake: FakeTelegram
+) -> None:
+    """The soak's full-disk phase: `lk3 run` on an 8 MB tmpfs filled while families write."""
+    rng = random.Random(2028)
+    episodes = max(1, SOAK_CYCLES // 50)
+    chats = [4_430_000 + n for n in range(16)]
+    with tiny_disk(tmp_path / "disk", "8m") as disk:
+        port = free_port()
+        config = tmp_path / "config.toml"
+        config.write_text(
+            f'data_dir = "{disk / "data"}"\n\n[telegram]\n'
+            f'token = "{fake.token}"\napi_base_url = "{fake.api_base_url}"\n'
+            f'\n[web]\nhost = "127.0.0.1"\nport = {port}\n',
+            encoding="utf-8",
+        )
+        errors = tmp_path / "stderr.txt"
+        offered = 0
+
+        def write() -> None:
+            nonlocal offered
+            fake.send_text(rng.choice(chats), "halo, apa kabar " + "selamat pagi " * 150)
+            offered += 1
+
+        with errors.open("wb") as err:
+            process = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "bot", "run", "--config", str(config),
+                cwd=ROOT, env=clean_env(), stdout=asyncio.subprocess.DEVNULL, stderr=err,
+            )  # fmt: skip
+            resumes: list[float] = []
+            try:
+                await _until_health(port, 200, 60, lambda: None)
+                for chat in chats:
+                    fake.send_start(chat)
+                    offered += 1
+                for _ in range(episodes):
+                    for _ in range(10):
+                        write()
+                        await asyncio.sleep(0.05)
+                    filler = fill(disk)
+                    # Families go on writing until a write fails (the WAL's slack used up).
+                    await _until_health(port, 503, 60, write)
+                    for _ in range(10):
+                        write()
+                        await asyncio.sleep(0.2)
+                    filler.unlink()
+                    freed = time.monotonic()
+                    await _until_health(port, 200, 30, lambda: None)
+                    resumes.append(time.monotonic() - freed)
+                database = disk / "data" / "lk3.db"
+
+                def settled() -> bool:
+                    if fake.pending_updates:
+                        return False
+                    found = counts(database)
+                    return found["inbox"] == offered and not (
+                        found["unprocessed"] or found["pending"]
+                    )
+
+                await fake.wait_for(settled, timeout=90)
+                process.send_signal(signal.SIGTERM)
+                assert await asyncio.wait_for(process.wait(), 30) == 0
+            finally:
+                if process.returncode is None:
+                    process.kill()
+                    await process.wait()
+        found = counts(database)
+        logs = "".join(p.read_text(errors="replace") for p in (disk / "data" / "logs").glob("*"))
+    said = errors.read_text(errors="replace")
+    replies = delivered(fake, chats)
+    fallbacks = sum(FALLBACK in t for chat in chats for t in fake.texts(chat))
+    lost = offered - found["inbox"]
+    twice = replies - found["outbox"]
+    print(
+        f"\nsoak full disk: {episodes} episodes, {offered} messages, {found['outbox']} replies, "
+        f"{lost} lost, {twice} sent twice, {fallbacks} fallback replies, "
+        f"resumed within {max(resumes):.1f}s; stderr {len(said)} bytes"
+    )
+    assert lost == 0 and found["unprocessed"] == 0
+    assert twice == 0, f"{twice} replies sent twice"
+    assert fallbacks == 0 and found["cases"] == 0
+    assert max(resumes) < 5.0
+    assert "Logging error" not in said and len(said) < 4096, said[-2000:]
+    assert "the database cannot be written" in logs or "log lines were lost" in logs
