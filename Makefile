@@ -56,9 +56,11 @@ bench: $(STAMP)
 	@$(PY) -m bench
 
 # The fault run at length (about 10 minutes; not in CI): 150 SIGKILL cycles through
-# Telegram and through WhatsApp webhooks; -s prints each run's counts.
+# Telegram and through WhatsApp webhooks, then a full-disk phase (`lk3 run` on a small
+# tmpfs filled three times while families write; needs root to mount, else skipped);
+# -s prints each run's counts.
 soak: $(STAMP)
-	LK3_SOAK_CYCLES=150 $(PY) -m pytest -q -s -p no:cacheprovider tests/bot/core/test_faults_kill.py tests/bot/core/test_faults_sqlite.py
+	LK3_SOAK_CYCLES=150 $(PY) -m pytest -q -s -p no:cacheprovider tests/bot/core/test_faults_kill.py tests/bot/core/test_faults_sqlite.py tests/bot/core/test_faults_fulldisk.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

@@ -25,6 +25,7 @@ from bot.core.outbox import OutboxSender
 from bot.core.pipeline import Pipeline
 from bot.core.texts import BotTexts, TextsError
 from bot.core.turns import MERGED_REPLY_CHARS
+from bot.core.writehealth import WriteHealth
 from bot.datadir import secure_data_dir
 from bot.errors import BotError
 from bot.flowhost.handler import FlowTurns
@@ -157,6 +158,9 @@ class App:
             await store.close()
             raise
         by_name = {ch.name: ch for ch in channels}
+        # Any write the disk refuses pauses new work until a probe write succeeds.
+        health = WriteHealth(store.probe_writes)
+        store.on_write_fault(health.failing)
         handoff = Handoff(store, texts, config, library, clock)
         sender = OutboxSender(store, by_name, clock=clock)
         # Rows about a case, an alert message or a booking go out their own way.
@@ -180,6 +184,7 @@ class App:
             },
             clock=clock,
             on_committed=committed,
+            health=health,
         )
         # The turn handlers, in order: counsellors' own messages (before the crisis
         # check), a family whose case a counsellor holds, then the flows.
@@ -209,6 +214,7 @@ class App:
         )
         app.handoff = handoff
         app.escalation = escalation
+        health.on_recovered(app._writes_back)
         # A publish in the console reaches new conversations from the next turn on.
         shelf.listen(flow_turns.use_library)
         shelf.listen(handoff.use_library)
@@ -228,6 +234,16 @@ class App:
     async def receive(self, inbound: Inbound) -> bool:
         return await self.pipeline.receive(inbound)
 
+    @property
+    def health(self) -> WriteHealth:
+        """Whether the database takes writes (the health endpoint and the channels read it)."""
+        return self.pipeline.health
+
+    def _writes_back(self) -> None:
+        """Writes succeed again: what was stored but not scheduled goes on, sends are recorded."""
+        self.sender.wake()
+        self._tasks.append(asyncio.create_task(self._recover()))
+
     def host(self) -> Host:
         """What a channel binds to: the receiver, the store, the sender's and the
         scheduler's signals."""
@@ -238,6 +254,7 @@ class App:
             defer_routine=self.pipeline.defer_routine,
             wait_idle=self.wait_idle,
             concern=self.pipeline.concern,
+            until_writable=self.health.writable,
         )
 
     async def wait_idle(self) -> None:
@@ -254,12 +271,19 @@ class App:
         await self.retention.stop()
         if self.escalation is not None:
             await self.escalation.stop()
+        await self.health.close()
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
+            with contextlib.suppress(Exception, asyncio.CancelledError):
                 await task
         await self.store.close()
+
+    async def _recover(self) -> None:
+        try:
+            await self.pipeline.recover()
+        except Exception:
+            log.exception("recovery after writes came back failed")
 
     async def _sweep(self) -> None:
         """Re-schedules messages left unprocessed by a failed commit."""

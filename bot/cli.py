@@ -6,7 +6,6 @@ import argparse
 import asyncio
 import dataclasses
 import logging
-import logging.handlers
 import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
@@ -19,6 +18,7 @@ from bot.console.cli import add_passwd_command
 from bot.core.eventloop import run_service
 from bot.datadir import secure_data_dir
 from bot.handoff.roster import add_roster_commands
+from bot.logsink import QuietFileHandler
 from bot.privacy.cli import add_key_commands, add_privacy_commands
 
 if TYPE_CHECKING:
@@ -197,9 +197,10 @@ def _setup_logging(config: Config, *, verbose: bool) -> None:
     secure_data_dir(config.data_dir)
     logs = config.data_dir / "logs"
     logs.mkdir(parents=True, exist_ok=True, mode=0o700)
-    handler = logging.handlers.TimedRotatingFileHandler(
-        logs / "lk3.log", when="midnight", backupCount=config.retention.log_days, utc=True
-    )
+    # A full disk costs log lines (counted, and reported once writes work again),
+    # never a flood of tracebacks on stderr.
+    handler = QuietFileHandler(logs / "lk3.log", backup_days=config.retention.log_days)
+    logging.raiseExceptions = False
     fmt = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
     handler.setFormatter(fmt)
     root = logging.getLogger()

@@ -85,6 +85,7 @@ class Service:
             await self.app.start()
             if config.web.console or self.channels.needs_web:
                 self.web = WebServer(config.web.host, config.web.port)
+                self.web.report_health(self.app.health.describe)
                 self.channels.add_routes(self.web)
                 feed = ical_endpoint(self.app.store, tz=config.office.tz, clock=utc_now)
                 self.web.add_route(ICAL_ROUTE, feed, methods=["GET"])

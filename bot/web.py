@@ -37,6 +37,9 @@ __all__ = ["CsrfKey", "Endpoint", "WebError", "WebServer", "read_body"]
 log = logging.getLogger(__name__)
 
 Endpoint = Callable[[Request], Awaitable[Response]]
+
+# Sent with a 503 while the database cannot be written: the sender posts again later.
+RETRY_LATER = {"Retry-After": "5"}
 SHUTDOWN_GRACE_SECONDS = 5
 
 
@@ -90,7 +93,9 @@ class WebServer:
     def __init__(self, host: str, port: int) -> None:
         self.host = host
         self.port = port
-        self._routes: list[Route] = [Route("/healthz", _healthz, methods=["GET"])]
+        self._routes: list[Route] = [Route("/healthz", self._healthz, methods=["GET"])]
+        # What is wrong, for monitoring ("ok" when nothing is): see `report_health`.
+        self._health: Callable[[], str] = lambda: "ok"
         self._server: _Server | None = None
         self._task: asyncio.Task[None] | None = None
         self._socket: socket.socket | None = None
@@ -105,6 +110,16 @@ class WebServer:
         if any(route.path == path for route in self._routes):
             raise ValueError(f"route {path} is registered twice")
         self._routes.append(Route(path, endpoint, methods=list(methods)))
+
+    def report_health(self, describe: Callable[[], str]) -> None:
+        """`/healthz` answers 200 with "ok" while `describe` says "ok", else 503 with what
+        it says (a database that cannot be written, for instance)."""
+        self._health = describe
+
+    async def _healthz(self, request: Request) -> Response:
+        """For the reverse proxy and monitoring: the process is up and can do its work."""
+        state = self._health()
+        return PlainTextResponse(state, status_code=200 if state == "ok" else 503)
 
     def on_stop(self, hook: Callable[[], None]) -> None:
         """Registers a callable run at the start of `stop` (ends streams that never finish)."""
@@ -163,8 +178,3 @@ class WebServer:
             self._socket.close()
         self._server = None
         self._task = None
-
-
-async def _healthz(request: Request) -> Response:
-    """For the reverse proxy and monitoring: the process is up."""
-    return PlainTextResponse("ok")

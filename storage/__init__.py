@@ -22,6 +22,7 @@ Errors (all messages free of personal data and key material)::
      ├── VersionConflictError  a published flow version was changed
      ├── StoreClosedError      the store was used after close()
      └── DatabaseError         SQLite reported an error
+          ├── StorageFaultError  the disk refused it (full, I/O error, read-only): try later
           └── ConstraintError  a write broke a schema constraint
                ├── SlotTakenError  a booking's time was just taken (or its hold is gone)
                └── StaleTurnError  a turn's state changed before its commit: plan it again

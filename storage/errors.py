@@ -20,9 +20,11 @@ __all__ = [
     "StorageError",
     "SlotTakenError",
     "StaleTurnError",
+    "StorageFaultError",
     "StoreClosedError",
     "VersionConflictError",
     "WrongKeyError",
+    "is_storage_fault",
 ]
 
 
@@ -70,6 +72,12 @@ class DatabaseError(StorageError):
     """SQLite reported an error while running a storage operation."""
 
 
+class StorageFaultError(DatabaseError):
+    """The disk or the file refused SQLite (full, an I/O error, read-only): nothing of the
+    job was written, and nothing is wrong with the job itself; it succeeds once the
+    disk takes writes again."""
+
+
 class ConstraintError(DatabaseError):
     """A write broke a schema constraint (check, unique, foreign key)."""
 
@@ -85,3 +93,16 @@ class StaleTurnError(ConstraintError):
 
 class StoreClosedError(StorageError):
     """The store was used after `close()`."""
+
+
+def is_storage_fault(exc: BaseException) -> bool:
+    """Whether `exc`, or an error it was raised from, is a `StorageFaultError`: the
+    disk failed, not the work (the work is tried again later, never answered as a bug)."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, StorageFaultError):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False

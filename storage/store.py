@@ -33,8 +33,9 @@ from storage.crypto.keytree import default_tree_path
 from storage.crypto.rotation import KeyRotation
 from storage.crypto.vault import Vault
 from storage.engine.clock import to_micros, utc_now
-from storage.engine.db import Readers, Writer, WriteStats, connect
+from storage.engine.db import Readers, Tx, Writer, WriteStats, connect
 from storage.engine.migrations import apply_migrations
+from storage.errors import StorageFaultError
 from storage.flowhost.current import FlowCurrentRepo
 from storage.flowhost.missed import MissedRepo
 from storage.flowhost.ratings import RatingRepo
@@ -51,6 +52,8 @@ from storage.safety.labels import SafetyLabelRepo
 __all__ = ["Store"]
 
 DEFAULT_READERS = 2
+# A probe writes this much and takes it back: room for a few turns, not just one page.
+PROBE_BYTES = 64 * 1024
 
 
 class Store:
@@ -186,6 +189,24 @@ class Store:
         tb: TracebackType | None,
     ) -> None:
         await self.close()
+
+    def on_write_fault(self, listener: Callable[[StorageFaultError], None] | None) -> None:
+        """Calls `listener` for every write the disk refused (full, I/O error, read-only)."""
+        self._writer.on_fault = listener
+
+    async def probe_writes(self, room: int = PROBE_BYTES) -> None:
+        """Writes `room` bytes and deletes them in one committed transaction: raises
+        StorageFaultError while the disk cannot take that much (the pages come back
+        to the free list, so a probe that succeeds leaves the file as it found it)."""
+
+        async def probe(tx: Tx) -> None:
+            await tx.execute(
+                "INSERT OR REPLACE INTO meta (name, value) VALUES ('write_probe', ?)",
+                ("0" * room,),
+            )
+            await tx.execute("DELETE FROM meta WHERE name = 'write_probe'")
+
+        await self._writer.run("probe writes", probe)
 
     @property
     def write_stats(self) -> WriteStats:

@@ -91,6 +91,9 @@ class Host:
     # Whether a text raises any crisis concern: a channel that limits what it takes
     # asks before holding a message back, so no limit ever holds back a cry for help.
     concern: Callable[[str], bool] = lambda text: True
+    # Returns once the database takes writes (at once, unless the disk is failing):
+    # a channel that fetches its messages waits on it instead of fetching.
+    until_writable: Callable[[], Awaitable[None]] | None = None
 
 
 class ChannelAdapter(Channel, Protocol):

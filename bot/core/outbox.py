@@ -6,6 +6,12 @@ order, within each channel's rate limits. A failed send is retried with backoff
 or after the transport's `retry_after`; a person who blocked the bot is marked
 unreachable instead of being retried forever. A crash between a send and its
 sent mark means the reply is sent again on restart: at least once, never lost.
+
+What became of a send is recorded in the row (sent, retry at, failed, attempts).
+When that record cannot be written (a full disk), the outcome is kept in memory
+and the row is not sent again by this process until the record is written: so a
+database that fails can never reset the attempt count and make a row go out
+again and again (each one a paid message on WhatsApp).
 """
 
 from __future__ import annotations
@@ -30,7 +36,7 @@ from bot.channels.base import (
 from bot.core.failpoints import failpoint
 from bot.core.ratelimit import RateLimiter
 from bot.core.worker import Worker
-from storage.errors import DecryptError, WrongKeyError
+from storage.errors import DecryptError, WrongKeyError, is_storage_fault
 from storage.records import OutboxHead, OutboxRow
 from storage.store import Store
 
@@ -44,6 +50,8 @@ POLL_SECONDS = 5.0
 # sends run at once, so a short look (most urgent first) is enough; a long one cost
 # a millisecond of query per send when thousands of replies were queued.
 HEADS_PER_LOOK = 48
+# While the database refuses what became of sends, writing them is tried this often.
+RECORD_AGAIN_SECONDS = 1.0
 
 Deliver = Callable[[OutboxRow, Channel, Outbound], Awaitable[str | None]]
 """Delivers a row with a `ref` in its own way (a counsellor alert edited, a voice note
@@ -92,8 +100,12 @@ class OutboxSender(Worker):
         # may still see them pending, so this pass leaves them (no duplicate send).
         self._finished_rows: set[int] = set()
         self._inflight_contacts: set[int] = set()
+        # Per row, the write recording what became of its send, not yet written (the
+        # database refused it): the row is not sent again until it is (`_record`).
+        self._unrecorded: dict[int, Callable[[], Awaitable[None]]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._idle = asyncio.Event()
+        self._record_after = 0.0  # when `_record_again` may write again (monotonic)
 
     async def tick(self) -> float:
         """Starts the sends of what is due; the pause is until the next row falls due."""
@@ -127,11 +139,16 @@ class OutboxSender(Worker):
         """Starts sends for what may go now; returns how long to sleep before looking again."""
         now = self._clock()
         self._finished_rows.clear()
+        if self._unrecorded:
+            await self._record_again()
         heads = await self._store.outbox.heads(now, limit=HEADS_PER_LOOK)
         pause = POLL_SECONDS
         for head in heads:
             if head.id in self._inflight_rows or head.id in self._finished_rows:
                 continue
+            if head.id in self._unrecorded:
+                pause = min(pause, RECORD_AGAIN_SECONDS)
+                continue  # sent (or tried) already: its record is written first
             if head.contact_id in self._inflight_contacts:
                 continue  # this person's previous reply is still on its way
             channel = self._channels.get(head.channel)
@@ -167,9 +184,12 @@ class OutboxSender(Worker):
         except Exception as exc:
             # Counted as a failed attempt, so it is retried with backoff but not forever.
             # Only the type is logged: an SDK's message may hold a number or a token.
-            log.error(
-                "outbox row %s: unexpected error while sending (%s)", head.id, type(exc).__name__
-            )
+            if not is_storage_fault(exc):
+                log.error(
+                    "outbox row %s: unexpected error while sending (%s)",
+                    head.id,
+                    type(exc).__name__,
+                )
             with contextlib.suppress(Exception):
                 await self._retry_head(head, channel, RetryLater(type(exc).__name__))
         finally:
@@ -186,7 +206,7 @@ class OutboxSender(Worker):
             log.error(
                 "outbox row %s: cannot be decrypted (%s); failed", head.id, type(exc).__name__
             )
-            await self._store.outbox.mark_failed(head.id, "undecryptable", self._clock())
+            await self._record(head.id, self._failed_mark(head.id, "undecryptable"))
             return None
 
     def handle_refs(
@@ -203,7 +223,7 @@ class OutboxSender(Worker):
             withdrawn = await handler.gate(row)
             if withdrawn is not None:
                 log.info("outbox row %s (%s): withdrawn, %s", row.id, row.ref, withdrawn)
-                await self._store.outbox.mark_failed(row.id, withdrawn, self._clock())
+                await self._record(row.id, self._failed_mark(row.id, withdrawn))
                 return
         message = Outbound(row.id, row.address, row.text, row.options)
         try:
@@ -213,12 +233,18 @@ class OutboxSender(Worker):
                 provider_id = await channel.send(message)
         except Unreachable as exc:
             log.info("outbox row %s: contact %s unreachable (%s)", row.id, row.contact_id, exc.code)
-            await self._store.outbox.mark_failed(row.id, exc.code, self._clock())
-            await self._store.contacts.mark_unreachable(row.contact_id, True)
+            failed = self._failed_mark(row.id, exc.code)
+            contact = row.contact_id
+
+            async def unreachable() -> None:
+                await failed()
+                await self._store.contacts.mark_unreachable(contact, True)
+
+            await self._record(row.id, unreachable)
             return
         except Undeliverable as exc:
             log.info("outbox row %s: cannot be delivered (%s)", row.id, exc.code)
-            await self._store.outbox.mark_failed(row.id, exc.code, self._clock())
+            await self._record(row.id, self._failed_mark(row.id, exc.code))
             return
         except Held as exc:
             log.info("outbox row %s: held by the channel (%s)", row.id, exc.code)
@@ -230,7 +256,16 @@ class OutboxSender(Worker):
             await self._retry(row, channel, RetryLater(type(exc).__name__))
             return
         failpoint("after_send")
-        await self._store.outbox.mark_sent(row.id, provider_id, self._clock())
+        try:
+            await self._store.outbox.mark_sent(row.id, provider_id, self._clock())
+        except Exception as exc:
+            # Sent: never again from this process, whatever the database does meanwhile.
+            sent_at = self._clock()
+
+            async def sent() -> None:
+                await self._store.outbox.mark_sent(row.id, provider_id, sent_at)
+
+            self._keep_unrecorded(row.id, sent, exc)
 
     async def _retry(self, row: OutboxRow, channel: Channel, exc: DeliveryError) -> None:
         await self._retry_head(row, channel, exc)
@@ -243,7 +278,7 @@ class OutboxSender(Worker):
             log.warning(
                 "outbox row %s: giving up after %s attempts (%s)", row.id, attempts, exc.code
             )
-            await self._store.outbox.mark_failed(row.id, exc.code, self._clock())
+            await self._record(row.id, self._failed_mark(row.id, exc.code))
             return
         if exc.retry_after is not None:
             delay = max(0.0, exc.retry_after)
@@ -251,6 +286,56 @@ class OutboxSender(Worker):
         else:
             delay = min(MAX_BACKOFF_SECONDS, 0.5 * 2**attempts)
         log.info("outbox row %s: retry in %.1fs (%s)", row.id, delay, exc.code)
-        await self._store.outbox.mark_retry(
-            row.id, exc.code, self._clock() + timedelta(seconds=delay)
-        )
+        retry_at = self._clock() + timedelta(seconds=delay)
+        row_id, code = row.id, exc.code
+
+        async def retry() -> None:
+            await self._store.outbox.mark_retry(row_id, code, retry_at)
+
+        await self._record(row.id, retry)
+
+    # --- what became of a send, recorded even through a failing database -------
+
+    def _failed_mark(self, row_id: int, code: str) -> Callable[[], Awaitable[None]]:
+        at = self._clock()
+
+        async def failed() -> None:
+            await self._store.outbox.mark_failed(row_id, code, at)
+
+        return failed
+
+    async def _record(self, row_id: int, write: Callable[[], Awaitable[None]]) -> None:
+        """Writes what became of a send; if the database refuses, keeps it to write later."""
+        try:
+            await write()
+        except Exception as exc:
+            self._keep_unrecorded(row_id, write, exc)
+
+    def _keep_unrecorded(
+        self, row_id: int, write: Callable[[], Awaitable[None]], exc: Exception
+    ) -> None:
+        if row_id not in self._unrecorded:
+            level = logging.INFO if is_storage_fault(exc) else logging.ERROR
+            log.log(
+                level,
+                "outbox row %s: its send is kept in memory until it can be recorded (%s)",
+                row_id,
+                type(exc).__name__,
+            )
+        self._unrecorded[row_id] = write
+
+    async def _record_again(self) -> None:
+        """Writes the records the database refused before (most at once, in one batch)."""
+        now = self._monotonic()
+        if now < self._record_after:
+            return
+        self._record_after = now + RECORD_AGAIN_SECONDS
+        pending = list(self._unrecorded.items())
+        results = await asyncio.gather(*(write() for _, write in pending), return_exceptions=True)
+        written = 0
+        for (row_id, write), result in zip(pending, results, strict=True):
+            if not isinstance(result, BaseException) and self._unrecorded.get(row_id) is write:
+                del self._unrecorded[row_id]
+                written += 1
+        if written:
+            log.info("outbox: %s sends recorded that the database had refused", written)

@@ -27,6 +27,7 @@ from bot.core.handlers import Handled, Turn, TurnHandler
 from bot.core.scheduling import PrioritySlots, RoutineDeferral
 from bot.core.texts import BotTexts
 from bot.core.turns import MERGED_REPLY_CHARS, TurnPlan, fallback_plan, merge_replies
+from bot.core.writehealth import WriteHealth, storage_unavailable
 from bot.safety import Assessment, Classifier, Level
 from flows.state import SessionState
 from storage.errors import SlotTakenError, StaleTurnError
@@ -38,7 +39,8 @@ __all__ = ["Pipeline"]
 log = logging.getLogger(__name__)
 
 COMMIT_ATTEMPTS = 5
-# A message that fails this many times is answered with the fallback reply.
+# A message that fails this many times is answered with the fallback reply (a failure
+# of the disk is not counted: the message waits until writes succeed, `writehealth`).
 FALLBACK_AFTER_ATTEMPTS = 4
 # Texts up to this long are checked on the event loop; longer ones in a thread.
 INLINE_CLASSIFY_CHARS = 600
@@ -102,8 +104,11 @@ class Pipeline:
         on_committed: Callable[[], None] = lambda: None,
         concurrency: int = 16,
         merge_limits: Mapping[str, int] | None = None,
+        health: WriteHealth | None = None,
     ) -> None:
         self._store = store
+        # Whether the database takes writes; shared with the channels (bot.app).
+        self.health = health if health is not None else WriteHealth(store.probe_writes)
         self._classifier = classifier
         self._texts = texts
         self._config = config
@@ -127,6 +132,7 @@ class Pipeline:
         self._pending: dict[int, list[int]] = {}
         self._workers: dict[int, asyncio.Task[None]] = {}
         self._stopping = False
+        self._stopped = asyncio.Event()
         # Seconds before the first retry of a failing message (doubling, capped at a minute).
         self.retry_delay = 0.5
 
@@ -135,7 +141,12 @@ class Pipeline:
         self._handlers.append(handler)
 
     async def receive(self, inbound: Inbound) -> bool:
-        """Stores one message durably and schedules it; False when it was a repeat."""
+        """Stores one message durably and schedules it; False when it was a repeat.
+
+        Raises WritesPaused while the database cannot be written: the channel then
+        leaves the message with its transport, which offers it again later.
+        """
+        self.health.check()
         item = NewInbound(
             channel=inbound.channel,
             transport_id=_valid_unicode(inbound.transport_id),
@@ -145,7 +156,12 @@ class Pipeline:
             reply_to=inbound.reply_to,
         )
         address = _valid_unicode(inbound.address)
-        contact, inbox_id = await self._store.turns.receive(inbound.channel, address, item)
+        try:
+            contact, inbox_id = await self._store.turns.receive(inbound.channel, address, item)
+        except Exception as exc:
+            if storage_unavailable(exc):
+                self.health.failing(exc)
+            raise
         if inbox_id is None:
             log.info("duplicate %s message for contact %s ignored", inbound.channel, contact.id)
             return False
@@ -273,6 +289,7 @@ class Pipeline:
     async def stop(self) -> None:
         """Lets messages under way finish; what is still queued stays in the inbox."""
         self._stopping = True
+        self._stopped.set()
         self._wake_held()
         if self._release_timer is not None:
             self._release_timer.cancel()
@@ -316,7 +333,9 @@ class Pipeline:
 
         After a few failures the family gets a reply saying their message is kept
         and a case opens for a person, so a bug never leaves anyone waiting in
-        silence. Returns False only when the pipeline is stopping.
+        silence. A disk that refuses writes is no bug in the turn: the message
+        waits, uncounted, until writes succeed again. Returns False only when the
+        pipeline is stopping.
         """
         delay = self.retry_delay
         attempt = 0
@@ -329,6 +348,12 @@ class Pipeline:
                     await self._process_fallback(inbox_id)
                 return True
             except Exception as exc:
+                if storage_unavailable(exc):
+                    attempt -= 1
+                    self.health.failing(exc)
+                    if not await self._until_writable():
+                        return False
+                    continue
                 log.error(
                     "message %s: processing failed (%s), attempt %s",
                     inbox_id,
@@ -340,6 +365,17 @@ class Pipeline:
                 return False
             await asyncio.sleep(delay)
             delay = min(delay * 2, 60.0)
+
+    async def _until_writable(self) -> bool:
+        """Waits until the database takes writes again; False if stopping meanwhile."""
+        if self.health.ok:
+            return not self._stopping
+        writable = asyncio.ensure_future(self.health.writable())
+        stopped = asyncio.ensure_future(self._stopped.wait())
+        await asyncio.wait({writable, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        writable.cancel()
+        stopped.cancel()
+        return not self._stopping
 
     # --- one turn -----------------------------------------------------------
 
@@ -475,7 +511,9 @@ class Pipeline:
                 return
             except (SlotTakenError, StaleTurnError):
                 raise  # not a failure to retry: the turn is planned again
-            except Exception:
+            except Exception as exc:
+                if storage_unavailable(exc):
+                    raise  # the turn waits until the disk takes writes (_process_until_done)
                 if attempt == COMMIT_ATTEMPTS:
                     # Left unprocessed in the inbox: it is tried again on the next start.
                     log.exception("contact %s message %s: commit failed", row.contact_id, row.id)

@@ -15,6 +15,8 @@ import contextlib
 import logging
 from abc import ABC, abstractmethod
 
+from storage.errors import is_storage_fault
+
 __all__ = ["Worker"]
 
 log = logging.getLogger(__name__)
@@ -56,5 +58,7 @@ class Worker(ABC):
 
     def failed(self, exc: Exception, failures: int) -> float:
         """Logs a failed pass (the `failures`-th in a row); returns the seconds before the next."""
-        log.error("%s: a pass failed (%s)", type(self).__name__, type(exc).__name__, exc_info=exc)
+        # A full disk is said once by bot.core.writehealth: no traceback every pass.
+        trace = None if is_storage_fault(exc) else exc
+        log.error("%s: a pass failed (%s)", type(self).__name__, type(exc).__name__, exc_info=trace)
         return 10.0

@@ -41,6 +41,7 @@ from bot.core.worker import Worker
 from bot.handoff.alerts import AlertRenderer
 from bot.handoff.reach import WHO_IS_TOLD, Reach, WhoIsTold, read_reach, unique
 from bot.handoff.service import Handoff, case_ref, minutes
+from storage.errors import is_storage_fault
 from storage.handoff.records import DueAlert, LiveCase
 from storage.records import NewOutbound, StaffMember
 from storage.store import Store
@@ -85,7 +86,11 @@ class EscalationJob(Worker):
         return ESCALATION_POLL_SECONDS
 
     def failed(self, exc: Exception, failures: int) -> float:
-        log.error("escalation pass failed (%s)", type(exc).__name__, exc_info=exc)
+        log.error(
+            "escalation pass failed (%s)",
+            type(exc).__name__,
+            exc_info=None if is_storage_fault(exc) else exc,
+        )
         return ESCALATION_POLL_SECONDS
 
     async def run_once(self) -> int:

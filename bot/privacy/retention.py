@@ -25,6 +25,7 @@ from datetime import datetime, timedelta
 
 from bot.config import Retention
 from bot.core.worker import Worker
+from storage.errors import is_storage_fault
 from storage.privacy.repo import DueErasure
 from storage.store import Store
 
@@ -111,5 +112,8 @@ class RetentionJob(Worker):
         return self._interval.total_seconds()
 
     def failed(self, exc: Exception, failures: int) -> float:
-        log.error("retention run failed; trying again at the next run", exc_info=exc)
+        log.error(
+            "retention run failed; trying again at the next run",
+            exc_info=None if is_storage_fault(exc) else exc,
+        )
         return self._interval.total_seconds()

@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 
 from bot.channels.base import Channel, DeliveryError, MessageDeleter, Unreachable
 from bot.core.worker import Worker
+from storage.errors import is_storage_fault
 from storage.store import Store
 
 __all__ = ["DELETABLE_WINDOW", "PrivacyRound", "PrivacyWorker"]
@@ -67,7 +68,10 @@ class PrivacyWorker(Worker):
         return self._poll
 
     def failed(self, exc: Exception, failures: int) -> float:
-        log.error("privacy worker pass failed; trying again later", exc_info=exc)
+        log.error(
+            "privacy worker pass failed; trying again later",
+            exc_info=None if is_storage_fault(exc) else exc,
+        )
         return self._poll
 
     async def run_once(self) -> PrivacyRound:

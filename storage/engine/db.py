@@ -41,7 +41,9 @@ from storage.errors import (
     DatabaseError,
     NotFoundError,
     StorageError,
+    StorageFaultError,
     StoreClosedError,
+    is_storage_fault,
 )
 
 __all__ = ["Readers", "Tx", "WriteStats", "Writer", "connect"]
@@ -54,6 +56,10 @@ Params = tuple[Any, ...]
 
 BUSY_TIMEOUT_MS = 5000
 _BUSY = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+# The disk or the file failed, not the statement: full, I/O error, read-only, cannot open.
+_FAULTS = frozenset(
+    {sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN}
+)
 YIELD_AFTER_SECONDS = 0.005  # the writer lets other tasks run after this long on jobs
 
 
@@ -195,6 +201,8 @@ def translate(exc: Exception, name: str) -> Exception:
         return exc
     if isinstance(exc, sqlite3.IntegrityError):
         error: Exception = ConstraintError(f"{name}: {exc}")
+    elif isinstance(exc, sqlite3.Error) and (getattr(exc, "sqlite_errorcode", 0) & 0xFF) in _FAULTS:
+        error = StorageFaultError(f"{name}: {exc}")
     elif isinstance(exc, sqlite3.Error):
         error = DatabaseError(f"{name}: {exc}")
     else:
@@ -221,6 +229,8 @@ class Writer:
         self._failed = 0
         self._batches = 0
         self._largest = 0
+        # Told of each job that failed because the disk did (bot.core.writehealth).
+        self.on_fault: Callable[[StorageFaultError], None] | None = None
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._loop(), name="storage-writer")
@@ -295,17 +305,25 @@ class Writer:
             with contextlib.suppress(sqlite3.Error):
                 if self._direct.in_transaction:
                     await self._conn.execute("ROLLBACK")
-            log.warning("write batch of %d job(s) rolled back: %s", len(batch), type(exc).__name__)
+            fault = is_storage_fault(translate(exc, "write batch"))
+            if not fault:
+                log.warning(
+                    "write batch of %d job(s) rolled back: %s", len(batch), type(exc).__name__
+                )
             self._batches += 1
             self._jobs += len(batch)
             self._failed += len(batch)
+            # SQLite's words for a disk fault are fixed ("database or disk is full").
+            why = f"{type(exc).__name__}: {exc}" if fault else type(exc).__name__
+            kind = StorageFaultError if fault else DatabaseError
             for pending in batch:
-                error = DatabaseError(
-                    f"{pending.name}: the transaction it shared failed and was rolled back"
-                    f" ({type(exc).__name__})"
+                error = kind(
+                    f"{pending.name}: the transaction it shared failed and was rolled back ({why})"
                 )
                 error.__cause__ = exc
                 _settle(pending.future, False, error)
+            if isinstance(error, StorageFaultError):
+                self._fault(error)
             return
         tx._publish()
         self._batches += 1
@@ -314,7 +332,16 @@ class Writer:
         for pending, (ok, value) in zip(batch, outcomes, strict=True):
             if not ok:
                 self._failed += 1
+                if isinstance(value, StorageFaultError):
+                    self._fault(value)
             _settle(pending.future, ok, value)
+
+    def _fault(self, error: StorageFaultError) -> None:
+        if self.on_fault is not None:
+            try:
+                self.on_fault(error)
+            except Exception:
+                log.exception("the storage fault listener failed")
 
     async def _run_job(self, tx: Tx, pending: _Pending[Any], solo: bool) -> tuple[bool, Any]:
         if not solo:

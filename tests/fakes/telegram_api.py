@@ -192,6 +192,10 @@ class FakeTelegram:
         self._recent_sends: list[float] = []
         self._changed = asyncio.Event()
         self._release = asyncio.Event()
+        # While cleared, sendMessage waits before delivering (`hold_sends`).
+        self._sends_open = asyncio.Event()
+        self._sends_open.set()
+        self.sends_held = 0  # sendMessage calls waiting now
         self._server: _QuietServer | None = None
         self._task: asyncio.Task[None] | None = None
         self.port = 0
@@ -404,6 +408,14 @@ class FakeTelegram:
         """
         self._failures.append(_Failure(f"{method}:{error}", times, chat_id, retry_after, after))
 
+    def hold_sends(self) -> None:
+        """sendMessage calls wait (the message not yet delivered) until `release_sends`."""
+        self._sends_open.clear()
+
+    def release_sends(self) -> None:
+        """The held sendMessage calls deliver their messages and answer."""
+        self._sends_open.set()
+
     def block(self, chat_id: int, blocked: bool = True) -> None:
         """The person blocks the bot (every send to them: 403) or unblocks it."""
         if blocked:
@@ -535,6 +547,13 @@ class FakeTelegram:
             return _error(400, "Bad Request: message text is empty")
         if len(text.encode("utf-16-le")) // 2 > 4096:
             return _error(400, "Bad Request: message is too long")
+        if not self._sends_open.is_set():
+            self.sends_held += 1
+            self._notify()
+            try:
+                await self._sends_open.wait()
+            finally:
+                self.sends_held -= 1
         markup = params.get("reply_markup") or {}
         for row in markup.get("inline_keyboard", []):
             for button in row:

@@ -50,7 +50,8 @@ from bot.channels.telegram.send import Replies
 from bot.config import Telegram
 from bot.core.ratelimit import RateLimiter
 from bot.core.texts import BotTexts
-from bot.web import WebServer
+from bot.core.writehealth import storage_unavailable
+from bot.web import RETRY_LATER, WebServer
 
 __all__ = ["TelegramChannel"]
 
@@ -129,6 +130,7 @@ class TelegramChannel:
         self._receive = host.receive
         self._keyboards = LiveKeyboards(host.store.keyboards)
         self._backlog = host.defer_routine
+        self._poller.until_writable = host.until_writable
 
     # --- lifecycle ----------------------------------------------------------
 
@@ -215,9 +217,13 @@ class TelegramChannel:
         assert self._keyboards is not None
         try:
             older = await self._keyboards.show(address, message_id, dict(long_values))
-        except Exception:
+        except Exception as exc:
             # The reply is delivered; its buttons will only answer with the stale note.
-            log.exception("telegram: could not record a live keyboard")
+            log.error(
+                "telegram: could not record a live keyboard (%s)",
+                type(exc).__name__,
+                exc_info=not storage_unavailable(exc),
+            )
             return
         if older is not None:
             self._later(self._edit_markup(chat_id, older, None))
@@ -334,7 +340,10 @@ class TelegramChannel:
             return update
         try:
             await self.handle_update(update)
-        except Exception:
+        except Exception as exc:
+            if storage_unavailable(exc):
+                # Said once by bot.core.writehealth; Telegram posts the update again.
+                return PlainTextResponse("try again", status_code=503, headers=RETRY_LATER)
             log.exception("telegram webhook: update %s could not be stored", update.update_id)
             return PlainTextResponse("try again", status_code=503)
         return Response(status_code=200)

@@ -39,6 +39,7 @@ from bot.channels.telegram.protocol import (
     UPDATES_PER_FETCH,
     Tuning,
 )
+from bot.core.writehealth import storage_unavailable
 from bot.web import read_body
 
 __all__ = ["Poller", "chat_of", "idle", "message_inbounds", "webhook_update", "well_formed"]
@@ -69,11 +70,38 @@ class Poller:
         self._handle_batch = handle_batch
         self._backlog = backlog
         self.offset: int | None = None
+        # Returns once the database takes writes (bot.core.writehealth); set by `bind`.
+        self.until_writable: Callable[[], Awaitable[None]] | None = None
+
+    async def _writable(self) -> None:
+        """Waits, without fetching, while the database cannot be written (or until stopping):
+        what Telegram holds stays there, and nothing is fetched that cannot be stored."""
+        if self.until_writable is None:
+            return
+        writable = asyncio.ensure_future(self.until_writable())
+        await asyncio.sleep(0)
+        if writable.done():
+            return
+        log.warning("telegram: not fetching updates until the database can be written")
+        stop = asyncio.ensure_future(self._stopping.wait())
+        await asyncio.wait({writable, stop}, return_when=asyncio.FIRST_COMPLETED)
+        writable.cancel()
+        stop.cancel()
+        if not self._stopping.is_set():
+            log.warning("telegram: fetching updates again")
+
+    def _store_failed(self, exc: BaseException) -> None:
+        if storage_unavailable(exc):
+            return  # said once by bot.core.writehealth; the next pass waits for writes
+        log.error("telegram: could not store updates; fetching them again", exc_info=exc)
 
     async def run(self) -> None:
         """Fetches updates; the offset moves past a batch only once all of it is stored."""
         pause = 1.0
         while not self._stopping.is_set():
+            await self._writable()
+            if self._stopping.is_set():
+                return
             try:
                 updates = await self._fetch()
             except RetryAfter as exc:
@@ -101,8 +129,8 @@ class Poller:
                 if updates:
                     try:
                         await self._handle_batch(updates)
-                    except Exception:
-                        log.exception("telegram: could not store updates; fetching them again")
+                    except Exception as exc:
+                        self._store_failed(exc)
                         await idle(self._stopping, pause)
                         continue
                 if last is not None:
@@ -117,10 +145,11 @@ class Poller:
                 self._backlog()  # a full batch: more are waiting at Telegram
             try:
                 await self._handle_batch(updates)
-            except Exception:
+            except Exception as exc:
                 # Nothing is confirmed: the same updates come again and repeats are no-ops.
-                log.exception("telegram: could not store updates; fetching them again")
-                await idle(self._stopping, pause)
+                self._store_failed(exc)
+                if not storage_unavailable(exc):
+                    await idle(self._stopping, pause)
                 continue
             self.offset = updates[-1].update_id + 1
 

@@ -58,6 +58,7 @@ from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Redire
 from bot.channels.base import Inbound, Receiver
 from bot.channels.textparts import emphasis_parts
 from bot.core.texts import BotTexts
+from bot.core.writehealth import storage_unavailable
 from bot.web import CsrfKey, WebServer
 from flows.anywhere import START_LANGUAGE
 from storage.channels.webchat import CHANNEL as NAME
@@ -335,13 +336,22 @@ class WebChatPage:
         mid = mid_raw if isinstance(mid_raw, str) and _MID.fullmatch(mid_raw) else None
         mid = mid or secrets.token_hex(16)
         inbound = await self._inbound(address, mid, text, choice, start, lang)
-        if inbound.kind == "text" and lang != self.texts.languages[0]:
-            view = await self.channel.view(address)
-            if view.first is None:
-                # Words typed first on the English page: the conversation starts in English.
-                opening = Inbound(NAME, f"{mid}-start", address, "start", self._opening(lang))
-                await self.receive(opening)
-        if await self.receive(inbound):
+        try:
+            if inbound.kind == "text" and lang != self.texts.languages[0]:
+                view = await self.channel.view(address)
+                if view.first is None:
+                    # Words typed first on the English page: the conversation starts in English.
+                    opening = Inbound(NAME, f"{mid}-start", address, "start", self._opening(lang))
+                    await self.receive(opening)
+            stored = await self.receive(inbound)
+        except Exception as exc:
+            if not storage_unavailable(exc):
+                raise
+            # Said once by bot.core.writehealth; the person's words stay in the box.
+            return await self._answer(
+                request, address, lang, "unavailable", 503, wants_json, draft=text, retry=30.0
+            )
+        if stored:
             # Stored with the message: the person's line is in the conversation already.
             self.channel.wake(address)
             if not wants_json:

@@ -48,7 +48,8 @@ from bot.channels.whatsapp.webhooks import empty_twiml, message_inbounds, verifi
 from bot.channels.whatsapp.window import WINDOW, is_open
 from bot.config import WhatsApp, WhatsAppTemplates
 from bot.core.texts import BotTexts
-from bot.web import WebServer
+from bot.core.writehealth import storage_unavailable
+from bot.web import RETRY_LATER, WebServer
 from storage.channels.whatsapp import AWAITING_WINDOW, Window
 from storage.conversation.delivery import DELIVERY_STATUSES, FAILED_STATUSES
 from storage.store import Store
@@ -302,7 +303,10 @@ class WhatsAppChannel:
         try:
             for inbound in inbounds:
                 await self._receive(inbound)
-        except Exception:
+        except Exception as exc:
+            if storage_unavailable(exc):
+                # Said once by bot.core.writehealth; Twilio posts the message again.
+                return PlainTextResponse("try again", status_code=503, headers=RETRY_LATER)
             log.exception("whatsapp webhook: a message could not be stored")
             return PlainTextResponse("try again", status_code=503)
         return empty_twiml()
@@ -332,7 +336,9 @@ class WhatsAppChannel:
             if update is not None and update.changed and update.status in FAILED_STATUSES:
                 if await on_failure(store, update, self._clock, self._tuning):
                     self._wake()
-        except Exception:
+        except Exception as exc:
+            if storage_unavailable(exc):
+                return PlainTextResponse("try again", status_code=503, headers=RETRY_LATER)
             log.exception("whatsapp status: a callback could not be recorded")
             return PlainTextResponse("try again", status_code=503)
         return Response(status_code=200)

@@ -104,10 +104,10 @@ async def test_a_full_disk_fails_clearly_corrupts_nothing_and_recovers(tmp_path:
                 acknowledged.append(inbox_id)
             # Everything else on the disk fills it up.
             filler = disk / "filler"
-            with filler.open("wb") as out, contextlib.suppress(OSError):
-                while True:
-                    out.write(b"\0" * 65536)
-                    out.flush()
+            # Unbuffered: a buffered file's close would raise ENOSPC for its last bytes.
+            with filler.open("wb", buffering=0) as out, contextlib.suppress(OSError):
+                while out.write(b"\0" * 65536):
+                    pass
             refused = 0
             for n in range(20, 400):
                 try:
