@@ -76,7 +76,8 @@ async def test_my_data_sends_what_is_held_in_readable_form_and_is_audited(bot: B
     joined = "\n".join(export)
     assert MARKER in joined
     assert "setuju (teks persetujuan versi 2026-12-07)" in joined
-    assert "• consent: yes" in joined
+    assert "(memilih: Setuju)" in joined, "a pressed button is named by its label"
+    assert "consent" not in joined, "no variable of the bot's own is listed"
     assert "Itu semua data tentang Anda yang kami simpan." in export[-1]
     assert all(len(text) <= EXPORT_CHUNK_CHARS for text in export)
     assert await audit_actions(bot) == [("family:1", "export", "contact:1")]
