@@ -58,8 +58,7 @@ def render_statement(
     if data.missed:
         lines.append("• " + say("missed", count=str(len(data.missed))))
     lines.append("• " + say("account"))
-    lines.append(say("outro"))
-    return "\n".join(lines)
+    return "\n".join(lines) + "\n\n" + say("outro")
 
 
 async def fulfil_erasure(

@@ -132,7 +132,12 @@ class Words:
                     question.ask.text.get(self.language, self.library.languages[0])
                 )
                 answer = self._answer(name, value, held)
-                found.append(((question.order, name), self.say("words.answer", question=label, answer=answer)))
+                found.append(
+                    (
+                        (question.order, name),
+                        self.say("words.answer", question=label, answer=answer),
+                    )
+                )
                 continue
             key = f"{_KEY}.score.{name}"
             if key not in self.texts.entries:

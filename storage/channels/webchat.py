@@ -227,9 +227,7 @@ class WebChatRepo:
 
         return await self._writer.run("webchat.delivered", job)
 
-    async def _farewell(
-        self, tx: Tx, outbox_id: int, address: str, bidx: bytes, now: int
-    ) -> bool:
+    async def _farewell(self, tx: Tx, outbox_id: int, address: str, bidx: bytes, now: int) -> bool:
         """Keeps a farewell of a contact being erased as the address's statement.
 
         True when the row is such a farewell (kept, or kept already): it is then no line.

@@ -44,7 +44,7 @@ async def test_after_declining_a_reload_shows_none_of_their_words(
     assert "RAHASIA" not in page
     assert [who for who, _ in shown(page)] == ["bot"] * len(shown(page))
     assert "RAHASIA" not in str(await poll(http))
-    export = "\n".join(text for _, text in shown((await say_and_read(site, http, "dataku"))))
+    export = "\n".join(text for _, text in shown(await say_and_read(site, http, "dataku")))
     assert "RAHASIA" not in export and "(isi pesan tidak disimpan)" in export
 
 

@@ -246,7 +246,6 @@ async def test_quick_exit_on_a_channel_that_cannot_delete_just_ends(bot: Bot) ->
     assert await bot.app.store.privacy.count_cleanups(done=True) == 1
 
 
-
 async def test_the_consent_text_quotes_the_configured_retention(tmp_path: Path) -> None:
     config = make_config(tmp_path / "data")
     config = dataclasses.replace(

@@ -97,7 +97,8 @@ def test_each_right_works_in_the_terminal_chat(tmp_path: Path) -> None:
     assert "tidak bisa dibatalkan" in said[done + 2]
     farewell = next(i for i, m in enumerate(said) if m.startswith("Data Anda sudah kami hapus."))
     assert said[farewell + 1].startswith("Yang kami hapus:\n• ")  # what went, item by item
-    assert said[farewell + 3].startswith("Halo, selamat datang di layanan chat")
+    assert said[farewell + 2].startswith("Yang tetap ada hanya angka untuk laporan kantor")
+    assert said[farewell + 4].startswith("Halo, selamat datang di layanan chat")
     assert any("persetujuan Anda sudah kami catat sebagai ditarik" in m for m in said[farewell:])
     assert said[-1].startswith("Anda sudah menghentikan layanan ini")
     with sqlite3.connect(data / "lk3.db") as conn:
