@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 from support import Clock
-from test_webchat import Site, Ticks, open_site, poll, say, shown
+from webchat_support import Site, Ticks, open_site, poll, say, shown
 
 from bot.channels.webchat.page import Limits
 
