@@ -42,6 +42,7 @@ class PlanDraft:
     handoff: bool = False
     export_at: int | None = None
     erase: bool = False
+    erase_at: int = 0  # where the statement of what was erased goes among the replies
     quick_exit: bool = False
     rating: Rated | None = None
 

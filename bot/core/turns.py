@@ -83,10 +83,11 @@ class TurnPlan:
     forget_text: bool = False
     # Rights exercised in the chat (flows/library/privacy.toml; bot/privacy/worker.py):
     # the person's data goes out at reply index `export_at`; an erasure the person
-    # confirmed; a quick exit.
+    # confirmed (with what it erased said at reply `erase_at`); a quick exit.
     export: bool = False
     export_at: int = 0
     erase: bool = False
+    erase_at: int = 0  # the statement of what was erased goes before reply `erase_at`
     quick_exit: bool = False
     audit: tuple[AuditEntry, ...] = ()
     rating: Rated | None = None  # a closed case's rating, counted once (bot/flowhost/ratings.py)

@@ -25,6 +25,7 @@ from bot.flowhost.ratings import rating_write
 from bot.flowhost.turn import plan_turn
 from bot.handoff.reach import WhoIsTold
 from bot.privacy.export import fulfil_export
+from bot.privacy.statement import fulfil_erasure
 from bot.safety import Assessment, Level
 from flows.anywhere import turn_language
 from flows.exchange import ChannelCaps, Context
@@ -84,9 +85,17 @@ class FlowTurns:
             plan = fallback_plan(self._texts, self._config, state, urgent)
         for error in plan.errors:
             log.error("flow error %s at %s (contact %s)", error.code, error.where, row.contact_id)
-        if plan.export:
-            plan = await fulfil_export(
-                self._store, plan, row, texts=self._texts, config=self._config, now=self._clock()
+        if plan.export or plan.erase:
+            # Both say what is held in words: the flows' questions and labels, the texts.
+            fulfil = fulfil_export if plan.export else fulfil_erasure
+            plan = await fulfil(
+                self._store,
+                plan,
+                row,
+                texts=self._texts,
+                library=self._library,
+                config=self._config,
+                now=self._clock(),
             )
 
         async def replan() -> Handled:

@@ -187,6 +187,7 @@ def _plan(draft: PlanDraft, assessment: Assessment) -> TurnPlan:
         export=draft.export_at is not None,
         export_at=0 if draft.export_at is None else draft.export_at,
         erase=draft.erase,
+        erase_at=draft.erase_at,
         quick_exit=draft.quick_exit,
         rating=draft.rating,
     )

@@ -37,6 +37,7 @@ def export_data(effect: Effect, draft: PlanDraft) -> None:
 
 def delete_data(effect: Effect, draft: PlanDraft) -> None:
     draft.erase = True
+    draft.erase_at = len(draft.replies)
 
 
 def quick_exit(effect: Effect, draft: PlanDraft) -> None:

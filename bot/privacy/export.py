@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from bot.config import Config
 from bot.core.texts import BotTexts
 from bot.core.turns import Reply, TurnPlan
+from bot.privacy.words import Words
+from flows.library import FlowLibrary
 from flows.model import Value
 from storage.errors import StorageError
 from storage.privacy.audit import AuditEntry
@@ -64,21 +65,22 @@ def render_export(
     data: SubjectData,
     answers: Sequence[tuple[str, Value]],
     *,
-    texts: BotTexts,
-    language: str,
-    tz: ZoneInfo,
+    words: Words,
     now: datetime,
-    values: Mapping[str, str],
     limit: int = EXPORT_CHUNK_CHARS,
     missed_days: int = 30,
 ) -> list[str]:
-    """The person's data as messages, in their language and the office's time zone."""
+    """The person's data as messages, in their language and the office's time zone.
+
+    Every item is said in words (`bot.privacy.words`): no code, variable name or
+    value the bot uses inside reaches the family.
+    """
 
     def say(key: str, **extra: str) -> str:
-        return texts.get(f"privacy.export.{key}", language, **{**values, **extra})
+        return words.say(f"export.{key}", **extra)
 
     def when(at: datetime) -> str:
-        return at.astimezone(tz).strftime(_TIME)
+        return at.astimezone(words.tz).strftime(_TIME)
 
     none = say("none")
     lines = [
@@ -101,32 +103,48 @@ def render_export(
         lines.append(none)
     lines += ["", say("cases")]
     for case in data.cases:
+        category, urgency, status = words.case(case)
         lines.append(
             "• "
             + say(
                 "case",
                 code=case.code,
-                category=case.category,
-                urgency=case.urgency,
-                status=case.status,
+                category=category,
+                urgency=urgency,
+                status=status,
                 at=when(case.opened_at),
             )
         )
     if not data.cases:
         lines.append(none)
+    lines += ["", say("bookings")]
+    for booking in data.bookings:
+        at, mode, status = words.booking(booking)
+        line = say("booking", code=booking.code, when=at, mode=mode, status=status)
+        if booking.detail:
+            line += " " + say("booking_detail", detail=booking.detail)
+        lines.append("• " + line)
+    if not data.bookings:
+        lines.append(none)
     lines += ["", say("answers")]
-    shown = [(name, value) for name, value in answers if str(value).strip()]
-    lines += [f"• {name}: {value}" for name, value in shown] or [none]
+    lines += [f"• {line}" for line in words.answers(answers)] or [none]
     lines += ["", say("messages", count=str(len(data.messages)))]
     for message in data.messages:
         if message.kind == "text":
             body = message.text if message.text else say("not_kept")
         elif message.kind == "choice":
-            body = say("pressed", value=message.text) if message.text else say("not_kept")
+            label = words.pressed(message.text, answers) if message.text else None
+            body = (
+                say("pressed", value=label)
+                if label
+                else say("pressed_button")
+                if message.text
+                else say("not_kept")
+            )
         elif message.kind == "start":
             body = say("started")
         else:
-            body = say("not_text", kind=message.kind)
+            body = say("not_text", kind=words.kind(message.kind))
         lines.append(f"• {when(message.at)}: {body}")
     if not data.messages:
         lines.append(none)
@@ -143,6 +161,7 @@ async def fulfil_export(
     row: InboxRow,
     *,
     texts: BotTexts,
+    library: FlowLibrary,
     config: Config,
     now: datetime,
 ) -> TurnPlan:
@@ -171,11 +190,8 @@ async def fulfil_export(
         messages = render_export(
             data,
             plan.state.vars,
-            texts=texts,
-            language=language,
-            tz=config.office.tz,
+            words=Words(texts, library, language, values, config.office.tz),
             now=now,
-            values=values,
             missed_days=config.retention.first_contact_days,
         )
         entry = AuditEntry(actor, "export", subject, "the person asked for their data in the chat")

@@ -213,12 +213,20 @@ async def cancel(tx: Tx, contact_id: int, booking_id: int, now: int) -> Booking 
 
 
 async def cancel_for_contact(tx: Tx, contact_id: int, now: int) -> int:
-    """Cancels every live booking of a contact (before an erasure); returns how many."""
+    """Cancels a contact's holds and bookings still to come (an erasure); returns how many.
+
+    The counsellor sees what any cancellation shows: the time leaves their schedule and
+    feed, and is free for another family. A past appointment not yet marked stays, to be
+    marked. The number to call or the address to visit goes from every booking.
+    """
     rows = await tx.fetchall(
-        f"SELECT id FROM bookings WHERE contact_id = ? AND {LIVE}", (contact_id,)
+        f"SELECT id FROM bookings WHERE contact_id = ? AND {LIVE}"
+        " AND (status = 'held' OR ends_at > ?)",
+        (contact_id, now),
     )
     for (booking_id,) in rows:
         await close(tx, int(booking_id), "cancelled", now)
+    await tx.execute("UPDATE bookings SET detail_enc = NULL WHERE contact_id = ?", (contact_id,))
     return len(rows)
 
 

@@ -5,7 +5,12 @@ from __future__ import annotations
 
 from storage.conversation.schema import DELIVERY_SCHEMA
 
-__all__ = ["KEYBOARDS_MIGRATION", "WEBCHAT_MIGRATION", "WHATSAPP_MIGRATION"]
+__all__ = [
+    "KEYBOARDS_MIGRATION",
+    "WEBCHAT_MIGRATION",
+    "WEBCHAT_STATEMENTS_MIGRATION",
+    "WHATSAPP_MIGRATION",
+]
 
 
 KEYBOARDS_MIGRATION = (
@@ -46,6 +51,26 @@ WEBCHAT_MIGRATION = (
             OR address_bidx IN (
                 SELECT address_bidx FROM webchat_lines WHERE contact_id = NEW.contact_id
             );
+    END""",
+)
+
+
+# What an erasure deleted, for the page at the address that asked (the conversation's
+# lines go with the contact): sealed under a key only the browser's cookie gives, and
+# gone once the person writes there again (or `webchat.STATEMENT_SECONDS` pass).
+WEBCHAT_STATEMENTS_MIGRATION = (
+    """CREATE TABLE webchat_statements (
+        address_bidx BLOB PRIMARY KEY,
+        body_enc BLOB NOT NULL,
+        outbox_ids TEXT NOT NULL,
+        at INTEGER NOT NULL
+    ) WITHOUT ROWID""",
+    "CREATE INDEX webchat_statements_by_age ON webchat_statements (at)",
+    """CREATE TRIGGER webchat_statement_read AFTER INSERT ON inbox
+    WHEN NEW.channel = 'webchat' BEGIN
+        DELETE FROM webchat_statements WHERE address_bidx IN (
+            SELECT address_bidx FROM contacts WHERE id = NEW.contact_id
+        );
     END""",
 )
 

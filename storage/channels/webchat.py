@@ -39,6 +39,12 @@ the contact's own key, so nothing new is stored in clear.
   and no message since) is derived as it is everywhere (`storage.privacy.quiet`),
   from the contact the address's blind index names: nothing new is stored. The
   page then shows nothing of the service until they write again.
+- An erasure the person asked for takes every line with it, but the page must still
+  show what was deleted: the farewell replies of a contact being erased become the
+  address's `statement` instead of lines (`webchat_statements`), sealed under a key
+  derived from the address itself, which the database never holds (only the browser's
+  cookie does). It is shown where nothing else is, and goes when the person writes
+  at the address again, or after `STATEMENT_SECONDS`.
 
     (errors: storage.errors ones; a line whose key is destroyed is skipped, not raised)
 """
@@ -54,6 +60,7 @@ from datetime import datetime
 
 from storage.conversation.inbox import text_place
 from storage.conversation.outbox import body_place
+from storage.crypto.aead import Place
 from storage.crypto.vault import Vault
 from storage.engine.clock import to_micros
 from storage.engine.db import Readers, Row, Tx, Writer
@@ -64,6 +71,7 @@ from storage.privacy import quiet
 __all__ = [
     "CHANNEL",
     "FOREIGN",
+    "STATEMENT_SECONDS",
     "START",
     "ChatLine",
     "ChatView",
@@ -74,6 +82,8 @@ __all__ = [
 CHANNEL = "webchat"
 KEEP_LINES = 100
 KEEP_SECONDS = 24 * 3600
+STATEMENT_SECONDS = 3600
+"""How long an erasure's statement stays readable at the address that asked for it."""
 
 
 _COLUMNS = (
@@ -159,6 +169,8 @@ class ChatView:
     # The person left in a hurry (a quick exit) and has not written since: the page
     # shows nothing of the service, and `lines` is empty.
     left: bool = False
+    # What an erasure deleted, for the page that asked for it ("" when there is none).
+    statement: str = field(default="", repr=False)
 
     @property
     def last_seq(self) -> int:
@@ -189,11 +201,14 @@ class WebChatRepo:
 
         None when the row is no longer waiting to be sent (a quick exit cancelled
         it): it is not shown. Handing the same row over again returns its line.
+        0 for the farewell of an erasure: it is kept as the address's statement.
         """
         bidx = self._bidx(address)
         now = to_micros(self._clock(), "clock")
 
         async def job(tx: Tx) -> int | None:
+            if await self._farewell(tx, outbox_id, address, bidx, now):
+                return 0
             row = await tx.fetchone(
                 "INSERT INTO webchat_lines (address_bidx, n, contact_id, outbox_id, at)"
                 " SELECT ?, 1 + coalesce((SELECT max(n) FROM webchat_lines"
@@ -211,6 +226,70 @@ class WebChatRepo:
             return int(row[0])
 
         return await self._writer.run("webchat.delivered", job)
+
+    async def _farewell(self, tx: Tx, outbox_id: int, address: str, bidx: bytes, now: int) -> bool:
+        """Keeps a farewell of a contact being erased as the address's statement.
+
+        True when the row is such a farewell (kept, or kept already): it is then no line.
+        """
+        row = await tx.fetchone(
+            "SELECT o.contact_id, o.rid, o.body_enc FROM outbox o JOIN erasures e"
+            " ON e.contact_id = o.contact_id AND e.stage = 'farewell'"
+            " WHERE o.id = ? AND o.status = 'pending'",
+            (outbox_id,),
+        )
+        if row is None:
+            return False
+        dek = await tx.dek(int(row[0]))
+        body = json.loads(Vault.open_text(dek, body_place(as_bytes(row[1])), as_bytes(row[2])))
+        text = str(body.get("text", "")) if isinstance(body, dict) else ""
+        key = self._statement_key(address)
+        kept = await tx.fetchone(
+            "SELECT body_enc, outbox_ids FROM webchat_statements WHERE address_bidx = ?"
+            " AND at >= ?",
+            (bidx, now - STATEMENT_SECONDS * 1_000_000),
+        )
+        ids = [] if kept is None else str(kept[1]).split(",")
+        if str(outbox_id) in ids:
+            return True
+        if kept is not None:
+            before = Vault.open_text(key, _statement_place(bidx), as_bytes(kept[0]))
+            text = f"{before}\n\n{text}"
+        await tx.execute(
+            "INSERT INTO webchat_statements (address_bidx, body_enc, outbox_ids, at)"
+            " VALUES (?, ?, ?, ?) ON CONFLICT (address_bidx) DO UPDATE SET"
+            " body_enc = excluded.body_enc, outbox_ids = excluded.outbox_ids, at = excluded.at",
+            (
+                bidx,
+                Vault.seal_text(key, _statement_place(bidx), text),
+                ",".join([*ids, str(outbox_id)]),
+                now,
+            ),
+        )
+        await tx.execute(
+            "DELETE FROM webchat_statements WHERE at < ?",
+            (now - STATEMENT_SECONDS * 1_000_000,),
+        )
+        return True
+
+    def _statement_key(self, address: str) -> bytes:
+        """The statement's key: derived from the address, which only the cookie holds."""
+        return self._vault.blind("webchat-statement-key", address)
+
+    async def _statement(self, address: str, bidx: bytes) -> str:
+        since = to_micros(self._clock(), "clock") - STATEMENT_SECONDS * 1_000_000
+        row = await self._readers.fetchone(
+            "SELECT body_enc FROM webchat_statements WHERE address_bidx = ? AND at >= ?",
+            (bidx, since),
+            what="webchat.statement",
+        )
+        if row is None:
+            return ""
+        try:
+            key = self._statement_key(address)
+            return Vault.open_text(key, _statement_place(bidx), as_bytes(row[0]))
+        except DecryptError:
+            return ""
 
     async def view(
         self,
@@ -241,7 +320,7 @@ class WebChatRepo:
             cursor = Cursor(int(newest), self._mark(bidx, int(newest_seq)))
             return ChatView((), int(first), int(newest), cursor, reset, left=True)
         if first is None:
-            return ChatView((), None, reset=reset)
+            return ChatView((), None, reset=reset, statement=await self._statement(address, bidx))
         found = (self._decode(row) for row in rows if row[0] is not None)
         lines = [line for line in found if line is not None]
         if any(line.who == "you" and line.kind == "choice" for line in lines):
@@ -304,6 +383,10 @@ class WebChatRepo:
             return ChatLine(seq, "bot", "text", str(body.get("text", "")), options)
         except (DecryptError, ValueError, TypeError, AttributeError):
             return None  # a key destroyed by an erasure in progress, or a body of another shape
+
+
+def _statement_place(bidx: bytes) -> Place:
+    return Place("webchat_statements", "body", bidx.hex())
 
 
 async def _prune(tx: Tx, bidx: bytes, now: int, keep_lines: int, keep_seconds: int) -> None:

@@ -18,7 +18,7 @@ from storage.engine.rows import as_bytes, new_rid
 from storage.errors import InvalidRecordError
 from storage.records import InboxRow, NewInbound
 
-__all__ = ["InboxRepo", "TurnStart", "forget_text", "insert"]
+__all__ = ["InboxRepo", "TurnStart", "forget_earlier", "forget_text", "insert"]
 
 _SELECT = (
     "SELECT i.id, i.contact_id, i.channel, i.kind, i.received_at, i.rid,"
@@ -107,6 +107,28 @@ async def forget_text(tx: Tx, inbox_id: int) -> None:
         "UPDATE inbox SET text_enc = ? WHERE id = ?",
         (Vault.seal_text(dek, text_place(rid), ""), inbox_id),
     )
+
+
+async def forget_earlier(tx: Tx, contact_id: int, up_to_inbox_id: int) -> int:
+    """Erases the words of every message of the contact up to this one (consent declined).
+
+    Someone who says no keeps nothing, including what they wrote before they were
+    asked. Unless a case of theirs is still open or taken: then a counsellor must be
+    able to read what led to it, and the words go with the case's retention instead.
+    Returns how many messages were forgotten.
+    """
+    live = await tx.fetchone(
+        "SELECT 1 FROM cases WHERE contact_id = ? AND status != 'closed' LIMIT 1", (contact_id,)
+    )
+    if live is not None:
+        return 0
+    rows = await tx.fetchall(
+        "SELECT id FROM inbox WHERE contact_id = ? AND id <= ? ORDER BY id",
+        (contact_id, up_to_inbox_id),
+    )
+    for (inbox_id,) in rows:
+        await forget_text(tx, int(inbox_id))
+    return len(rows)
 
 
 class InboxRepo:

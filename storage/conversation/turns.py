@@ -106,6 +106,8 @@ async def _commit_turn(tx: Tx, turn: TurnWrite, now: int) -> list[int]:
         await consents.record(tx, turn.contact_id, turn.consent, at)
         if not turn.consent.given:  # declined or withdrawn: no answer of theirs is kept
             await missed.forget(tx, turn.contact_id)
+            if turn.forget_text:  # nor what they wrote before they were asked
+                await inbox.forget_earlier(tx, turn.contact_id, turn.inbox_id)
     if turn.forget_text:
         await inbox.forget_text(tx, turn.inbox_id)
     await tx.execute("UPDATE inbox SET processed_at = ? WHERE id = ?", (at, turn.inbox_id))

@@ -19,7 +19,12 @@ from dataclasses import dataclass
 import aiosqlite
 
 from storage.booking.schema import BOOKING_MIGRATION
-from storage.channels.schema import KEYBOARDS_MIGRATION, WEBCHAT_MIGRATION, WHATSAPP_MIGRATION
+from storage.channels.schema import (
+    KEYBOARDS_MIGRATION,
+    WEBCHAT_MIGRATION,
+    WEBCHAT_STATEMENTS_MIGRATION,
+    WHATSAPP_MIGRATION,
+)
 from storage.console.schema import CONSOLE_MIGRATION, STAFF_MIGRATION
 from storage.errors import MigrationError
 from storage.flowhost.schema import (
@@ -167,6 +172,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("0012_safety_labels", SAFETY_LABELS_MIGRATION),
     Migration("0013_missed_answers", MISSED_ANSWERS_MIGRATION),
     Migration("0014_quick_exit_index", QUICK_EXIT_INDEX_MIGRATION),
+    Migration("0015_webchat_statements", WEBCHAT_STATEMENTS_MIGRATION),
 )
 
 

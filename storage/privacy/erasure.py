@@ -21,6 +21,10 @@ between is finished on the next start:
 Messages the contact sent after asking for erasure but before it ran are not
 lost: they move to a new contact for the same chat and are processed there.
 
+Bookings still to come are cancelled first (`storage.booking.changes.cancel_for_contact`):
+the counsellor's time is free again and their schedule shows nothing of who had it;
+every booking loses its number or address, and keeps no contact once the row goes.
+
 Satisfaction counts (`storage.flowhost.ratings`) are left alone: they carry no contact,
 case, time finer than a month or words, so there is nothing of the person in
 them to erase. The web chat's conversation lines (`storage.channels.webchat`) go with
@@ -40,6 +44,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from storage.booking.changes import cancel_for_contact
 from storage.conversation import contacts, inbox
 from storage.crypto.vault import Vault
 from storage.engine.clock import from_micros, to_micros
@@ -208,6 +213,7 @@ async def erase_in_turn(
     if keep:
         await tx.execute(f"UPDATE outbox SET inbox_id = NULL WHERE id IN ({held})", keep)
     await _anonymise_cases(tx, contact_id, now)
+    await cancel_for_contact(tx, contact_id, now)
     graph = await _references(tx)
     for ref in graph.get("contacts", ()):
         if ref.child == "contact_keys":
@@ -255,6 +261,7 @@ async def erase_now(
     ):
         return False
     await _anonymise_cases(tx, contact_id, now)
+    await cancel_for_contact(tx, contact_id, now)
     graph = await _references(tx)
     await _delete(tx, graph, "contacts", "id = ?", (contact_id,))
     await _record(tx, contact_id, "shred", reason, now)

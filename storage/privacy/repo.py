@@ -12,9 +12,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from storage.booking.changes import detail_place
 from storage.conversation.contacts import address_place
 from storage.conversation.inbox import text_place, transport_id_place
 from storage.conversation.sessions import state_place
@@ -32,6 +33,7 @@ __all__ = [
     "Cleanup",
     "DueErasure",
     "PrivacyRepo",
+    "SubjectBooking",
     "SubjectCase",
     "SubjectConsent",
     "SubjectData",
@@ -71,6 +73,18 @@ class SubjectCase:
 
 
 @dataclass(frozen=True, slots=True)
+class SubjectBooking:
+    """A consultation the person booked: when, how, and what became of it."""
+
+    code: str
+    mode: str
+    starts_at: datetime
+    ends_at: datetime
+    status: str  # held, confirmed, cancelled, attended, no_show
+    detail: str = field(default="", repr=False)  # the number to call or the address to visit
+
+
+@dataclass(frozen=True, slots=True)
 class SubjectMissed:
     """An answer of theirs the bot did not understand, kept (scrubbed) to improve the flows."""
 
@@ -91,6 +105,7 @@ class SubjectData:
     cases: tuple[SubjectCase, ...]
     session_state: str | None
     missed: tuple[SubjectMissed, ...] = ()
+    bookings: tuple[SubjectBooking, ...] = ()
 
     @property
     def withheld(self) -> bool:
@@ -220,6 +235,24 @@ class PrivacyRepo:
                 what="privacy.subject",
             )
         )
+        bookings = tuple(
+            SubjectBooking(
+                str(row[0]),
+                str(row[1]),
+                from_micros(int(row[2])),
+                from_micros(int(row[3])),
+                str(row[4]),
+                ""
+                if row[6] is None
+                else Vault.open_text(dek, detail_place(as_bytes(row[5])), as_bytes(row[6])),
+            )
+            for row in await self._readers.fetchall(
+                "SELECT code, mode, starts_at, ends_at, status, rid, detail_enc FROM bookings"
+                " WHERE contact_id = ? ORDER BY starts_at, id",
+                (contact_id,),
+                what="privacy.subject",
+            )
+        )
         state = await self._readers.fetchone(
             "SELECT state_enc FROM sessions WHERE contact_id = ?",
             (contact_id,),
@@ -237,6 +270,7 @@ class PrivacyRepo:
             if state is None
             else Vault.open_text(dek, state_place(contact_id), as_bytes(state[0])),
             missed=missed,
+            bookings=bookings,
         )
 
     async def withheld(self, contact_id: int) -> bool:

@@ -255,6 +255,7 @@ class WebChatPage:
             last_seq=view.newest,
             cursor=str(view.cursor),
             waiting=bool(lines) and lines[-1].who == "you",
+            statement=_statement(view.statement),
             csrf=self._csrf.token("w:" + address),
             mid=secrets.token_hex(16),
             notice=notice,
@@ -466,6 +467,8 @@ class WebChatPage:
             "cursor": str(view.cursor),
             "reset": view.reset,
             "left": view.left,
+            # What an erasure deleted, shown where the conversation was ("" once read).
+            "statement": _statement_json(view.statement),
         }
         return self._finish(JSONResponse(body))
 
@@ -475,6 +478,15 @@ class WebChatPage:
             return self._finish(Response("not found", status_code=404))
         response = FileResponse(_HERE / "static" / name, media_type=_STATIC[name])
         return self._finish(response)
+
+
+def _statement(text: str) -> Shown:
+    """An erasure's statement, printed as the bot's words are ("": nothing to print)."""
+    return Shown(0, "bot", text)
+
+
+def _statement_json(text: str) -> list[list[Any]]:
+    return [[piece, bold] for piece, bold in _statement(text).parts] if text else []
 
 
 def _json(line: Shown) -> dict[str, Any]:

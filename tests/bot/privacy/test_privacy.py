@@ -76,7 +76,8 @@ async def test_my_data_sends_what_is_held_in_readable_form_and_is_audited(bot: B
     joined = "\n".join(export)
     assert MARKER in joined
     assert "setuju (teks persetujuan versi 2026-12-07)" in joined
-    assert "• consent: yes" in joined
+    assert "(memilih: Setuju)" in joined, "a pressed button is named by its label"
+    assert "consent" not in joined, "no variable of the bot's own is listed"
     assert "Itu semua data tentang Anda yang kami simpan." in export[-1]
     assert all(len(text) <= EXPORT_CHUNK_CHARS for text in export)
     assert await audit_actions(bot) == [("family:1", "export", "contact:1")]
@@ -243,7 +244,6 @@ async def test_quick_exit_on_a_channel_that_cannot_delete_just_ends(bot: Bot) ->
     assert await replies_to(bot, WHO, "exit") == ["Oke, terima kasih."]
     assert await bot.app.store.privacy.count_cleanups(done=False) == 0
     assert await bot.app.store.privacy.count_cleanups(done=True) == 1
-
 
 
 async def test_the_consent_text_quotes_the_configured_retention(tmp_path: Path) -> None:

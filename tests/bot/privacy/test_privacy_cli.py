@@ -64,6 +64,16 @@ def messages(output: str) -> list[str]:
     return [block.strip() for block in output.split("\n\n") if block.strip()]
 
 
+def test_declining_in_the_terminal_chat_keeps_no_word_written(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    said = messages(chat(data, "ibu-c", [f"halo saya mau cerita {MARK_A}", "2", "dataku"]))
+    assert said[0].startswith("Halo, selamat datang di layanan chat")
+    export = "\n".join(said[next(i for i, m in enumerate(said) if "Berikut data" in m) :])
+    assert "tidak setuju (teks persetujuan versi" in export
+    assert MARK_A not in export and "(isi pesan tidak disimpan)" in export
+    assert "consent" not in export and "limited_choice" not in export
+
+
 def test_each_right_works_in_the_terminal_chat(tmp_path: Path) -> None:
     data = tmp_path / "data"
     script = [
@@ -86,7 +96,9 @@ def test_each_right_works_in_the_terminal_chat(tmp_path: Path) -> None:
     assert said[done + 1] == "Oke, terima kasih."
     assert "tidak bisa dibatalkan" in said[done + 2]
     farewell = next(i for i, m in enumerate(said) if m.startswith("Data Anda sudah kami hapus."))
-    assert said[farewell + 1].startswith("Halo, selamat datang di layanan chat")
+    assert said[farewell + 1].startswith("Yang kami hapus:\n• ")  # what went, item by item
+    assert said[farewell + 2].startswith("Yang tetap ada hanya angka untuk laporan kantor")
+    assert said[farewell + 4].startswith("Halo, selamat datang di layanan chat")
     assert any("persetujuan Anda sudah kami catat sebagai ditarik" in m for m in said[farewell:])
     assert said[-1].startswith("Anda sudah menghentikan layanan ini")
     with sqlite3.connect(data / "lk3.db") as conn:

@@ -94,6 +94,19 @@
     window.location.replace("/chat?lang=" + encodeURIComponent(document.documentElement.lang || ""));
   }
 
+  // What an erasure deleted: shown in place of the conversation, gone once they write again.
+  const statement = document.getElementById("statement");
+  function state(parts) {
+    if (!statement || !Array.isArray(parts)) { return; }
+    statement.replaceChildren(...parts.map(([piece, bold]) => {
+      if (!bold) { return document.createTextNode(piece); }
+      const strong = document.createElement("strong");
+      strong.textContent = piece;
+      return strong;
+    }));
+    statement.hidden = parts.length === 0;
+  }
+
   async function poll() {
     for (;;) {
       try {
@@ -110,6 +123,7 @@
         if (body.reset) { trim(null); last = 0; }
         trim(body.first);
         body.lines.forEach(show);
+        state(body.statement);
         if (typeof body.last === "number" && body.last > last) {
           last = body.last;
           chat.dataset.last = String(last);

@@ -1,0 +1,95 @@
+"""A family's rights on the web chat, over ASGI: declining keeps nothing a reload could
+bring back, and deleting shows what was deleted where the conversation was."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+from support import Clock
+from webchat_support import Site, Ticks, open_site, poll, say, shown
+
+from bot.channels.webchat.page import Limits
+
+FIRST = "halo kak, suami saya RAHASIA-WEB-7781"
+LATER = "dia marah lagi RAHASIA-WEB-7782"
+
+
+@pytest.fixture
+async def site(tmp_path: Path) -> AsyncIterator[Site]:
+    roomy = Limits(poll_seconds=0.05)  # these families never meet a limit
+    opened = await open_site(tmp_path / "data", Clock(), Ticks(), limits=roomy)
+    try:
+        yield opened
+    finally:
+        await opened.close()
+
+
+@pytest.fixture
+async def http(site: Site) -> AsyncIterator[httpx.AsyncClient]:
+    async with site.browser() as client:
+        yield client
+
+
+async def test_after_declining_a_reload_shows_none_of_their_words(
+    site: Site, http: httpx.AsyncClient
+) -> None:
+    await say(site, http, text=FIRST)
+    assert ("you", FIRST) in shown((await http.get("/chat")).text)
+    await say(site, http, choice="decline")
+    await say(site, http, text=LATER)
+    page = (await http.get("/chat")).text  # a reload
+    assert "RAHASIA" not in page
+    assert [who for who, _ in shown(page)] == ["bot"] * len(shown(page))
+    assert "RAHASIA" not in str(await poll(http))
+    export = "\n".join(text for _, text in shown(await say_and_read(site, http, "dataku")))
+    assert "RAHASIA" not in export and "(isi pesan tidak disimpan)" in export
+
+
+async def say_and_read(site: Site, http: httpx.AsyncClient, text: str) -> str:
+    await say(site, http, text=text)
+    return (await http.get("/chat")).text
+
+
+async def test_after_deleting_the_page_shows_what_was_deleted_until_they_write_again(
+    site: Site, http: httpx.AsyncClient
+) -> None:
+    await say(site, http, start="1")
+    await say(site, http, choice="agree")
+    await say(site, http, text=FIRST)
+    await say(site, http, text="hapus")
+    before = await poll(http)
+    await say(site, http, choice="yes")
+    await site.app.privacy.run_once()  # the farewell is sent: the key is destroyed
+    assert site.app.store.erasure.is_erased(1)
+
+    live = await poll(http, str(before["cursor"]))  # the page that pressed Ya
+    assert live["reset"] is True and live["lines"] == [] and live["first"] is None
+    statement = "".join(piece for piece, _ in live["statement"])  # type: ignore[attr-defined]
+    assert statement.startswith("Data Anda sudah kami hapus.\n\nYang kami hapus:\n• ")
+    assert "pesan Anda" in statement and "112" in statement
+    assert "RAHASIA" not in statement
+
+    page = (await http.get("/chat")).text  # a reload shows it too, and nothing of before
+    assert 'id="statement"' in page and "Yang kami hapus:" in page
+    assert shown(page) == [] and "RAHASIA" not in page
+
+    await say(site, http, text="halo")  # writing again: a new conversation, no statement
+    page = (await http.get("/chat")).text
+    assert "Yang kami hapus:" not in page
+    assert [who for who, _ in shown(page)][:2] == ["you", "bot"]
+    assert (await poll(http))["statement"] == []
+
+
+async def test_the_statement_is_for_that_browser_alone(site: Site, http: httpx.AsyncClient) -> None:
+    await say(site, http, start="1")
+    await say(site, http, choice="agree")
+    await say(site, http, text="hapus")
+    await say(site, http, choice="yes")
+    async with site.browser() as other:
+        assert "Yang kami hapus" not in (await other.get("/chat")).text
+        assert (await poll(other))["statement"] == []
+    await site.app.store.close()
+    assert b"Yang kami hapus" not in site.app.config.database_path.read_bytes()
