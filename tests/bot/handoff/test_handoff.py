@@ -410,3 +410,28 @@ async def test_a_quick_exit_during_a_hand_off_is_carried_out_and_the_owner_warne
     family = await contact(service, FAMILY)
     session = await app_of(service).store.sessions.get(family.id)
     assert session is None or SessionState.from_json(session).current_flow != "feedback"
+
+
+# --- a family who asked for a person -------------------------------------------------
+
+
+async def test_asking_for_a_person_holds_the_conversation_for_them(
+    service: Service, fake: FakeTelegram
+) -> None:
+    """The report: after "Bicara dengan petugas" the family's next message was answered
+    with a "welcome back" menu. Now it is kept for the person, with when they answer."""
+    await staff(service, fake)
+    await settle(service, fake, fake.send_start(FAMILY))
+    await settle(service, fake, fake.press_label(FAMILY, "Setuju"))
+    await settle(service, fake, fake.send_text(FAMILY, "zzz"))
+    await settle(service, fake, fake.send_text(FAMILY, "qqq"))
+    await settle(service, fake, fake.press_label(FAMILY, "Bicara dengan petugas"))
+    assert "Sambil menunggu" in fake.texts(FAMILY)[-1]
+    await settle(service, fake, fake.send_text(FAMILY, "anak saya belum pulang dari kemarin"))
+    held = fake.texts(FAMILY)[-1]
+    assert "tersimpan untuk petugas kami" in held and "selamat datang kembali" not in held
+    case = await live_case(service)
+    await settle(service, fake, fake.send_text(SARI, f"/ambil {case.code}"))
+    await app_of(service).wait_idle()
+    await settle(service, fake, fake.send_text(FAMILY, "halo kak"))
+    assert fake.texts(SARI)[-1] == text("handoff.relayed_in", code=case.code, text="halo kak")
