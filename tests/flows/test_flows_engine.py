@@ -529,7 +529,8 @@ def test_after_two_misses_a_person_can_be_asked_for(
     turn = play(bundled, ctx, [*TO_DANGER_NOW, send("hmm"), send("??"), answer], consented)
     # ("Talk to a person" is also the first clear message: it settles English first.)
     done = [e.name for e in turn.effects() if e.name != "set_language"]
-    assert done == ["open_case", "handoff", "end"]
+    assert done == ["open_case", "handoff"]
+    assert at(turn) == ("welcome", "person_waiting", True), "held for the person"
     assert turn.state.var("case_category") == "kdrt"
 
 
