@@ -144,6 +144,7 @@ async def serve(
     try:
         await service.start()
     except ServiceError as exc:
+        log.error("cannot start: %s", exc)
         print(f"lk3: cannot start: {exc}", file=err)
         return 2
     for adapter in service.channels:

@@ -7,6 +7,7 @@ name the file and the fix, never a row's content (SQLite's own words carry none)
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from pathlib import Path
 
@@ -30,17 +31,25 @@ def open_failure(exc: BaseException, database: Path) -> StorageError | None:
         return None
     code = (getattr(exc, "sqlite_errorcode", 0) or 0) & 0xFF
     side = f"{database.name}-wal and {database.name}-shm"
-    if code == sqlite3.SQLITE_READONLY:
-        message = (
-            f"the database {database} is read-only for this user: the file, {side} beside it"
-            " and its folder must be writable by the user the bot runs as"
-        )
-    elif code == sqlite3.SQLITE_CANTOPEN:
-        message = (
-            f"cannot open the database {database}: its folder must exist and be writable (SQLite"
-            f" keeps {side} there), and the file readable and writable, by the user the bot"
-            " runs as"
-        )
+    if code in (sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN):
+        which = _not_writable(database)
+        if which is not None:
+            message = (
+                f"cannot write the database {database}: {which} is read-only for this user;"
+                f" the file, {side} beside it and its folder must be writable by the user"
+                " the bot runs as"
+            )
+        elif code == sqlite3.SQLITE_READONLY:
+            message = (
+                f"the database {database} is read-only (a read-only disk?): the file, {side}"
+                " beside it and its folder must be writable by the user the bot runs as"
+            )
+        else:
+            message = (
+                f"cannot open the database {database}: its folder must exist and be writable"
+                f" (SQLite keeps {side} there), and the file readable and writable, by the"
+                " user the bot runs as"
+            )
     elif code in (sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_CORRUPT):
         message = (
             f"{database} is not a readable SQLite database (damaged, or another file in its"
@@ -59,3 +68,13 @@ def open_failure(exc: BaseException, database: Path) -> StorageError | None:
     error = DatabaseError(message)
     error.__cause__ = exc
     return error
+
+
+def _not_writable(database: Path) -> Path | None:
+    """The first of the folder, the file and its side files that this user cannot write."""
+    folder = database.parent if str(database.parent) else Path(".")
+    side = [database.with_name(database.name + s) for s in ("-wal", "-shm")]
+    for path in (folder, database, *side):
+        if path.exists() and not os.access(path, os.W_OK):
+            return path
+    return None
