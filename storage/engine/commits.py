@@ -6,9 +6,13 @@ of its last checkpoint without a word: messages acknowledged to Telegram or
 Twilio, and what was done with them, are gone. The database cannot tell what it
 never saw, so the count is kept twice:
 
-- the `commits` row of `meta` goes up by one in every write transaction: one
-  statement the writer runs on the connection it already holds, just before
-  COMMIT (no extra thread hop: see `storage.engine.db.Writer`);
+- a row of SQLite's own `sqlite_sequence` table, named `lk3 commits` (no table
+  has that name), goes up by one in every write transaction: one statement the
+  writer runs on the connection it already holds, just before COMMIT (no extra
+  thread hop: see `storage.engine.db.Writer`). That table's page is the one an
+  insert into any AUTOINCREMENT table (the inbox, the outbox, contacts...)
+  rewrites anyway, so the transactions of the message path write no extra page;
+  a row in a table of our own would add one to every commit;
 - after each COMMIT the same number is written over the mark file beside the
   database (`lk3.db` -> `lk3.commits`): one `pwrite` of a fixed-width line, no
   sync. The page cache keeps it through a killed process; a sync at most once a
@@ -60,7 +64,8 @@ SYNC_SECONDS = 1.0
 RUNNING = "running"
 STOPPED = "stopped"
 _LINE = re.compile(rb"lk3-commits (\d{20}) (running|stopped)\n")
-_NEXT = "UPDATE meta SET value = value + 1 WHERE name = 'commits' RETURNING value"
+_ROW = "lk3 commits"
+_NEXT = f"UPDATE sqlite_sequence SET seq = seq + 1 WHERE name = '{_ROW}' RETURNING seq"
 _WAL_FORMAT = 2  # bytes 18 and 19 of an SQLite header: 1 rollback journal, 2 WAL
 
 
@@ -110,11 +115,11 @@ def _written_by_backup(database: Path) -> bool:
 async def _held(conn: aiosqlite.Connection) -> int:
     """The commit count the database holds (0 for a new database)."""
     cursor = await conn.execute(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'"
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sqlite_sequence'"
     )
     if await cursor.fetchone() is None:
         return 0
-    cursor = await conn.execute("SELECT value FROM meta WHERE name = 'commits'")
+    cursor = await conn.execute("SELECT seq FROM sqlite_sequence WHERE name = ?", (_ROW,))
     row = await cursor.fetchone()
     return 0 if row is None else int(row[0])
 
@@ -186,7 +191,11 @@ class CommitMark:
         """Counts one commit (which also proves the database writable) and writes the mark."""
         await conn.execute("BEGIN IMMEDIATE")
         try:
-            await conn.execute("INSERT OR IGNORE INTO meta (name, value) VALUES ('commits', 0)")
+            await conn.execute(
+                "INSERT INTO sqlite_sequence (name, seq) SELECT ?, 0 WHERE NOT EXISTS"
+                " (SELECT 1 FROM sqlite_sequence WHERE name = ?)",
+                (_ROW, _ROW),
+            )
             cursor = await conn.execute(_NEXT)
             row = await cursor.fetchone()
             await cursor.close()

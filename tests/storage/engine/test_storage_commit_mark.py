@@ -29,7 +29,8 @@ SIDE = ("-wal", "-shm")
 
 def _held(database: Path) -> int:
     with closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True)) as db:
-        return int(db.execute("SELECT value FROM meta WHERE name = 'commits'").fetchone()[0])
+        row = db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'lk3 commits'")
+        return int(row.fetchone()[0])
 
 
 def _crash_copy(database: Path, into: Path) -> Path:
