@@ -40,7 +40,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     # What holds the data folder, as a second process is told (bot.datadir): the words
     # of the command only, never an argument that could name someone.
-    args.command_name = " ".join(["lk3", *[w for w in argv[:2] if not w.startswith("-")]][:3])
+    args.command_name = " ".join(["lk3", *(w for w in argv[:2] if not w.startswith("-"))])
     if not hasattr(args, "handler"):
         parser.print_help()
         return 2
