@@ -4,7 +4,8 @@ The only module that knows how the pieces fit; everything it builds is passed
 in, never imported as a global, so tests build the same app on a temporary
 folder.
 
-    StartupError   a missing or mismatched key, an invalid flow set, unreadable texts
+    StartupError   a missing or mismatched key, an invalid flow set, unreadable texts, a data
+                   folder or database that cannot be used (said in one line: what to fix)
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from bot.core.pipeline import Pipeline
 from bot.core.texts import BotTexts, TextsError
 from bot.core.turns import MERGED_REPLY_CHARS
 from bot.core.writehealth import WriteHealth
-from bot.datadir import secure_data_dir
+from bot.datadir import DataDirError, secure_data_dir
 from bot.errors import BotError
 from bot.flowhost.handler import FlowTurns
 from bot.flowhost.shelf import FlowShelf
@@ -72,7 +73,10 @@ def open_keyring(config: Config, env: Mapping[str, str] | None = None) -> KeyRin
                 "exists and was written with a key. Restore the key file (or set LK3_MASTER_KEYS); "
                 "a new key would not read the existing data."
             )
-        key_id = generate_key_file(key_file)
+        try:
+            key_id = generate_key_file(key_file)
+        except (StorageError, OSError) as exc:
+            raise StartupError(str(exc)) from None
         log.warning("generated a new master key %s in %s (mode 0600); back it up", key_id, key_file)
     try:
         return KeyRing.load(None if env.get("LK3_MASTER_KEYS") else key_file, env)
@@ -130,7 +134,10 @@ class App:
         clock: Callable[[], datetime] = utc_now,
         env: Mapping[str, str] | None = None,
     ) -> App:
-        secure_data_dir(config.data_dir)
+        try:
+            secure_data_dir(config.data_dir)
+        except DataDirError as exc:
+            raise StartupError(str(exc)) from None
         try:
             armed_failpoints()
         except ValueError as exc:
@@ -154,6 +161,9 @@ class App:
                 clock=clock,
             )
             library = shelf.library
+        except StorageError as exc:
+            await store.close()
+            raise StartupError(str(exc)) from None
         except BaseException:
             await store.close()
             raise

@@ -16,7 +16,7 @@ from bot.booking.cli import add_booking_commands
 from bot.config import Config, ConfigError, load_config
 from bot.console.cli import add_passwd_command
 from bot.core.eventloop import run_service
-from bot.datadir import secure_data_dir
+from bot.datadir import DataDirError, FolderLock, secure_data_dir
 from bot.handoff.roster import add_roster_commands
 from bot.logsink import QuietFileHandler
 from bot.privacy.cli import add_key_commands, add_privacy_commands
@@ -38,6 +38,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return safety_main(argv[1:])
     parser = _parser()
     args = parser.parse_args(argv)
+    # What holds the data folder, as a second process is told (bot.datadir): the words
+    # of the command only, never an argument that could name someone.
+    args.command_name = " ".join(["lk3", *(w for w in argv[:2] if not w.startswith("-"))])
     if not hasattr(args, "handler"):
         parser.print_help()
         return 2
@@ -138,9 +141,12 @@ def _chat(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     if args.data is not None:
         config = dataclasses.replace(config, data_dir=args.data)
-    _setup_logging(config, verbose=args.verbose)
-    interactive = sys.stdin.isatty()
-    return asyncio.run(_chat_async(config, args.who, sys.stdin, sys.stdout, interactive))
+    lock = _start_up(config, "lk3 chat", verbose=args.verbose)
+    if isinstance(lock, int):
+        return lock
+    with lock:
+        interactive = sys.stdin.isatty()
+        return asyncio.run(_chat_async(config, args.who, sys.stdin, sys.stdout, interactive))
 
 
 async def _chat_async(config: Config, who: str, inp: TextIO, out: TextIO, interactive: bool) -> int:
@@ -180,21 +186,50 @@ def _demo(args: argparse.Namespace) -> int:
     from bot.demo import run_demo
 
     config = dataclasses.replace(load_config(args.config), data_dir=args.data)
-    _setup_logging(config, verbose=args.verbose)
-    return run_service(run_demo(config, port=args.port))
+    lock = _start_up(config, "lk3 demo", verbose=args.verbose)
+    if isinstance(lock, int):
+        return lock
+    with lock:
+        return run_service(run_demo(config, port=args.port))
 
 
 def _run(args: argparse.Namespace) -> int:
     from bot.run import run_until_signalled
 
     config = load_config(args.config)
-    _setup_logging(config, verbose=args.verbose)
-    return run_service(run_until_signalled(config))
+    lock = _start_up(config, "lk3 run", verbose=args.verbose)
+    if isinstance(lock, int):
+        return lock
+    with lock:
+        return run_service(run_until_signalled(config))
+
+
+def _start_up(config: Config, command: str, *, verbose: bool) -> FolderLock | int:
+    """Takes the data folder for this process (bot.datadir), then opens the log.
+
+    Returns the held lock, or the exit status (2) after one line on stderr: a second
+    bot on the same folder is refused before it writes anything, its log included.
+    """
+    try:
+        lock = FolderLock.acquire(config.data_dir, command)
+    except DataDirError as exc:
+        print(f"lk3: cannot start: {exc}", file=sys.stderr)
+        return 2
+    try:
+        _setup_logging(config, verbose=verbose)
+    except OSError as exc:
+        lock.release()
+        print(
+            f"lk3: cannot start: cannot write the log {exc.filename} ({exc.strerror}): the data"
+            " folder and the files in it must belong to the user the bot runs as",
+            file=sys.stderr,
+        )
+        return 2
+    return lock
 
 
 def _setup_logging(config: Config, *, verbose: bool) -> None:
     """Logs go to a daily file in the data folder (kept `retention.log_days` days)."""
-    secure_data_dir(config.data_dir)
     logs = config.data_dir / "logs"
     logs.mkdir(parents=True, exist_ok=True, mode=0o700)
     # A full disk costs log lines (counted, and reported once writes work again),
@@ -316,12 +351,17 @@ def _add_staff_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]
     code.set_defaults(handler=_staff_link_code)
     listing = staff_sub.add_parser("list", help="list staff")
     listing.add_argument("--config", type=Path)
-    listing.set_defaults(handler=_staff_list)
+    listing.set_defaults(handler=_staff_list, read_only=True)
     add_passwd_command(staff_sub, _with_store)
 
 
 def _with_store(args: argparse.Namespace, action: Callable[[Store], Awaitable[int]]) -> int:
-    """Opens the configured store for one command-line action."""
+    """Opens the configured store for one command-line action.
+
+    A command that may write holds the data folder while it runs (bot.datadir), so it
+    is refused while the bot runs (the console makes the same changes then); one that
+    only reads (`read_only` in its parser's defaults) runs beside the bot.
+    """
     from bot.app import StartupError, open_keyring
     from storage import StorageError
     from storage.store import Store as StoreClass
@@ -339,8 +379,16 @@ def _with_store(args: argparse.Namespace, action: Callable[[Store], Awaitable[in
         finally:
             await store.close()
 
-    secure_data_dir(config.data_dir)
-    return asyncio.run(run())
+    command = getattr(args, "command_name", "lk3")
+    try:
+        if getattr(args, "read_only", False):
+            secure_data_dir(config.data_dir)
+            return asyncio.run(run())
+        with FolderLock.acquire(config.data_dir, command):
+            return asyncio.run(run())
+    except DataDirError as exc:
+        print(f"lk3: cannot open the database: {exc}", file=sys.stderr)
+        return 2
 
 
 def _staff_add(args: argparse.Namespace) -> int:

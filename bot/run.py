@@ -1,9 +1,12 @@
 """`lk3 run`: the bot on every enabled channel, until SIGINT or SIGTERM.
 
 The channels are the ones the configuration enables, built by name through
-`bot.channels.registry`; none is named here. Start: open each channel (Telegram
-checks its token, WhatsApp its credentials), open the app (keys, store, flows,
-pipeline, outbox sender) and process what a crash left behind, bind the
+`bot.channels.registry`; none is named here. Before this module runs, `lk3 run`
+has taken the data folder for itself (`bot.datadir`: a second bot on the same
+folder is refused). Start: open each channel (Telegram checks its token,
+WhatsApp its credentials), open the app (keys, store, flows, pipeline, outbox
+sender; a store that lost committed work is refused, `storage.engine.commits`)
+and process what a crash left behind, bind the
 channels to it, start the web server when a channel or the console needs it,
 then start receiving. Stop, in reverse: close the web server, stop receiving
 (Telegram's batch under way is stored and confirmed), let the pipeline finish
@@ -144,6 +147,7 @@ async def serve(
     try:
         await service.start()
     except ServiceError as exc:
+        log.error("cannot start: %s", exc)
         print(f"lk3: cannot start: {exc}", file=err)
         return 2
     for adapter in service.channels:

@@ -21,8 +21,9 @@ Errors (all messages free of personal data and key material)::
      ├── NotFoundError         a write refers to a row that does not exist
      ├── VersionConflictError  a published flow version was changed
      ├── StoreClosedError      the store was used after close()
-     └── DatabaseError         SQLite reported an error
+     └── DatabaseError         SQLite reported an error (at open: what to fix, naming the file)
           ├── StorageFaultError  the disk refused it (full, I/O error, read-only): try later
+          ├── MissingCommitsError  committed work is missing (a deleted write-ahead log)
           └── ConstraintError  a write broke a schema constraint
                ├── SlotTakenError  a booking's time was just taken (or its hold is gone)
                └── StaleTurnError  a turn's state changed before its commit: plan it again
@@ -40,6 +41,7 @@ from storage.errors import (
     InvalidRecordError,
     KeyFileError,
     MigrationError,
+    MissingCommitsError,
     NotFoundError,
     StorageError,
     StoreClosedError,
@@ -60,6 +62,7 @@ __all__ = [
     "KeyRing",
     "MasterKey",
     "MigrationError",
+    "MissingCommitsError",
     "NotFoundError",
     "StorageError",
     "Store",

@@ -16,6 +16,7 @@ __all__ = [
     "InvalidRecordError",
     "KeyFileError",
     "MigrationError",
+    "MissingCommitsError",
     "NotFoundError",
     "StorageError",
     "SlotTakenError",
@@ -89,6 +90,11 @@ class SlotTakenError(ConstraintError):
 class StaleTurnError(ConstraintError):
     """A turn was planned on a state that changed before its commit (a counsellor released
     the case the family's message was being relayed to): nothing was written; plan it again."""
+
+
+class MissingCommitsError(DatabaseError):
+    """The database holds fewer commits than were recorded beside it: committed work is
+    missing (its write-ahead log deleted after a crash, or an older copy put in its place)."""
 
 
 class StoreClosedError(StorageError):

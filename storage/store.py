@@ -1,8 +1,11 @@
 """The store: one object that opens, migrates, unlocks and closes the database.
 
-Open order: writer connection (WAL), migrations, master-key check, then the
-write queue and the readers. Anything that fails on the way closes what was
-opened, so a wrong key never leaves a thread behind to hang interpreter exit.
+Open order: writer connection (WAL), the commit mark's check (committed work
+missing?), migrations, master-key check, one counted commit (the database is
+writable), then the write queue and the readers. Anything that fails on the way
+closes what was opened, so a wrong key never leaves a thread behind to hang
+interpreter exit; what SQLite or the file system refused is said in one line
+that names the file (`storage.engine.openfail`).
 """
 
 from __future__ import annotations
@@ -33,8 +36,10 @@ from storage.crypto.keytree import default_tree_path
 from storage.crypto.rotation import KeyRotation
 from storage.crypto.vault import Vault
 from storage.engine.clock import to_micros, utc_now
+from storage.engine.commits import CommitMark, check_database_against_mark, recorded_mark
 from storage.engine.db import Readers, Tx, Writer, WriteStats, connect
 from storage.engine.migrations import apply_migrations
+from storage.engine.openfail import open_failure
 from storage.errors import StorageFaultError
 from storage.flowhost.current import FlowCurrentRepo
 from storage.flowhost.missed import MissedRepo
@@ -95,6 +100,7 @@ class Store:
         readers: Readers,
         vault: Vault,
         clock: Callable[[], datetime],
+        mark: CommitMark | None = None,
     ) -> None:
         self.path = path
         self._writer_conn = writer_conn
@@ -102,6 +108,7 @@ class Store:
         self._readers = readers
         self._vault = vault
         self._clock = clock
+        self._mark = mark
         self._closed = False
         self.contacts = ContactRepo(readers, writer, vault)
         self.inbox = InboxRepo(readers, vault)
@@ -145,28 +152,38 @@ class Store:
 
         `keytree` is the key tree file (default: beside the database, `lk3.keytree`
         for `lk3.db`), created with the database and never part of its backups.
+        Refuses (`MissingCommitsError`) a database that lost committed work.
         """
         opened: list[aiosqlite.Connection] = []
+        mark: CommitMark | None = None
         try:
+            recorded = recorded_mark(path)
             writer_conn = await connect(path, writer=True)
             opened.append(writer_conn)
+            await check_database_against_mark(path, writer_conn, recorded)
             now = to_micros(clock(), "clock")
             await apply_migrations(writer_conn, now)
             tree_path = keytree if keytree is not None else default_tree_path(path)
             vault = await Vault.unlock(writer_conn, keyring, now, tree_path=tree_path)
+            mark = await CommitMark.open(path, writer_conn)
             reader_conns = []
             for _ in range(max(1, readers)):
                 conn = await connect(path, writer=False)
                 opened.append(conn)
                 reader_conns.append(conn)
             quick = Readers.open_quick(path)
-        except BaseException:
+        except BaseException as exc:
             for conn in opened:
                 await conn.close()
-            raise
-        writer = Writer(writer_conn, vault)
+            if mark is not None:
+                await mark.close()
+            failure = open_failure(exc, path) if isinstance(exc, Exception) else None
+            if failure is None or failure is exc:
+                raise
+            raise failure from exc
+        writer = Writer(writer_conn, vault, mark=mark)
         writer.start()
-        return cls(path, writer_conn, writer, Readers(reader_conns, quick), vault, clock)
+        return cls(path, writer_conn, writer, Readers(reader_conns, quick), vault, clock, mark)
 
     async def close(self) -> None:
         """Runs every queued write, then closes all connections (checkpointing the WAL)."""
@@ -178,6 +195,8 @@ class Store:
         finally:
             await self._readers.close()
             await self._writer_conn.close()
+            if self._mark is not None:
+                await self._mark.close()
 
     async def __aenter__(self) -> Store:
         return self

@@ -31,15 +31,18 @@ def add_booking_commands(
     actions = booking.add_subparsers(metavar="ACTION")
 
     def command(
-        name: str, help_text: str, run: Callable[..., Awaitable[int]]
+        name: str, help_text: str, run: Callable[..., Awaitable[int]], *, read_only: bool = False
     ) -> argparse.ArgumentParser:
         parser = actions.add_parser(name, help=help_text)
         parser.add_argument("--config", type=Path, help="configuration file (TOML)")
 
         def handler(args: argparse.Namespace) -> int:
+            if name == "hours":  # showing a counsellor's hours only reads
+                args.read_only = not (args.day or args.start or args.end or args.clear)
             return with_store(args, lambda store: run(store, args))
 
-        parser.set_defaults(handler=handler)
+        # A command that only reads runs beside the bot; one that writes waits for it to stop.
+        parser.set_defaults(handler=handler, read_only=read_only)
         return parser
 
     hours = command("hours", "show or set a counsellor's weekly hours", _hours)
@@ -66,20 +69,21 @@ def add_booking_commands(
         if name == "add":
             parser.add_argument("--reason", required=True, help="why (staff see it in the list)")
         parser.set_defaults(
-            handler=lambda args, run=run: with_store(args, lambda store: run(store, args))
+            handler=lambda args, run=run: with_store(args, lambda store: run(store, args)),
+            read_only=name == "list",
         )
 
     marking = command("mark", "record that a family came, or did not", _mark)
     marking.add_argument("code", help="the booking code")
     marking.add_argument("outcome", choices=("attended", "no-show"))
 
-    schedule = command("schedule", "today's and tomorrow's appointments", _schedule)
+    schedule = command("schedule", "today's and tomorrow's appointments", _schedule, read_only=True)
     schedule.add_argument("username")
 
     feed = command("ical-url", "a new private calendar address (the old one stops)", _feed)
     feed.add_argument("username")
 
-    slots = command("slots", "the free times a family would be offered now", _slots)
+    slots = command("slots", "the free times a family would be offered now", _slots, read_only=True)
     slots.add_argument("--mode", help="only this mode")
     slots.add_argument("--urgent", action="store_true", help="as a segera case sees them")
 

@@ -137,5 +137,5 @@ def add_roster_commands(
         return with_store(args, action)
 
     add.set_defaults(handler=do_add)
-    listing.set_defaults(handler=do_list)
+    listing.set_defaults(handler=do_list, read_only=True)
     remove.set_defaults(handler=do_remove)

@@ -10,8 +10,12 @@
                                   (refused for a key the running bot has not started with)
 
 Every command that opens the database refuses to create one: a typo in `--data`
-must not start an empty database under a new key. Output carries pseudonymous
-ids, codes and counts, never what a person wrote.
+must not start an empty database under a new key. Those that write (restore,
+purge, cases flag) hold the data folder while they run, so they are refused
+while the bot runs (bot.datadir); `db backup` and `audit verify` only read, and
+`keys rotate` is made to run beside the bot (short batches through SQLite's own
+locking), so they take no lock. Output carries pseudonymous ids, codes and
+counts, never what a person wrote.
 """
 
 from __future__ import annotations
@@ -125,8 +129,15 @@ def _fail(message: str, code: int = 1) -> int:
     return code
 
 
-def _with_store(config: Config, action: Callable[[Store], Awaitable[int]]) -> int:
-    """Opens the existing database (never creating one) for one action."""
+def _with_store(
+    config: Config, action: Callable[[Store], Awaitable[int]], *, command: str | None = None
+) -> int:
+    """Opens the existing database (never creating one) for one action.
+
+    With `command` (the command's name, for a second process to read) the data folder
+    is held while the action runs: the action writes.
+    """
+    from bot.datadir import DataDirError, FolderLock
     from storage.errors import StorageError
     from storage.store import Store
 
@@ -143,7 +154,13 @@ def _with_store(config: Config, action: Callable[[Store], Awaitable[int]]) -> in
         finally:
             await store.close()
 
-    return asyncio.run(run())
+    if command is None:
+        return asyncio.run(run())
+    try:
+        with FolderLock.acquire(config.data_dir, command):
+            return asyncio.run(run())
+    except DataDirError as exc:
+        return _fail(f"cannot open the database: {exc}", 2)
 
 
 # --- db ---------------------------------------------------------------------
@@ -169,10 +186,8 @@ def _backup(args: argparse.Namespace) -> int:
 
 
 def _restore(args: argparse.Namespace) -> int:
-    from storage.crypto.backup import restore_database
+    from bot.datadir import LOCK_NAME, DataDirError, FolderLock
     from storage.crypto.keytree import default_tree_path
-    from storage.errors import StorageError
-    from storage.privacy.audit import AuditEntry
 
     config = _config(args)
     db = config.database_path
@@ -181,10 +196,26 @@ def _restore(args: argparse.Namespace) -> int:
             config.resolved_key_file.name,
             default_tree_path(db).name,
             default_tree_path(db).name + ".lock",
+            LOCK_NAME,
         }
     )
     try:
-        info = restore_database(args.file, db, keep)
+        lock = FolderLock.acquire(config.data_dir, "lk3 db restore")
+    except DataDirError as exc:
+        return _fail(str(exc), 2)
+    with lock:
+        return _restore_into(args.file, config, keep)
+
+
+def _restore_into(backup: Path, config: Config, keep: frozenset[str]) -> int:
+    from storage.crypto.backup import restore_database
+    from storage.engine.commits import mark_path
+    from storage.errors import StorageError
+    from storage.privacy.audit import AuditEntry
+
+    db = config.database_path
+    try:
+        info = restore_database(backup, db, keep)
     except StorageError as exc:
         return _fail(str(exc))
 
@@ -194,15 +225,14 @@ def _restore(args: argparse.Namespace) -> int:
             AuditEntry("cli", "restore", "backup:restored", "database restored from a backup")
         )
         print(
-            f"restored {args.file} into {db}: {info.contacts - erased} contact(s) readable;"
+            f"restored {backup} into {db}: {info.contacts - erased} contact(s) readable;"
             f" {erased} erased since the backup was taken (keys destroyed, rows removed now)"
         )
         return 0
 
-    code = _with_store(config, check)
+    code = _with_store(config, check)  # the folder is held already, by _restore
     if code != 0:
-        for suffix in ("", "-wal", "-shm"):
-            path = db.with_name(db.name + suffix)
+        for path in (*(db.with_name(db.name + s) for s in ("", "-wal", "-shm")), mark_path(db)):
             if path.exists():
                 path.unlink()
         print("lk3: the restored copy was removed; nothing was changed", file=sys.stderr)
@@ -229,7 +259,7 @@ def _purge(args: argparse.Namespace) -> int:
         await store.erasure.finish()
         return 0
 
-    return _with_store(config, action)
+    return _with_store(config, action, command="lk3 db purge")
 
 
 # --- audit, cases -----------------------------------------------------------
@@ -276,7 +306,7 @@ def _cases_flag(args: argparse.Namespace) -> int:
             print(f"case {case.code} no longer flagged: the family may receive their data")
         return 0
 
-    return _with_store(_config(args), action)
+    return _with_store(_config(args), action, command="lk3 cases flag")
 
 
 # --- keys -------------------------------------------------------------------

@@ -171,7 +171,14 @@ def run_export(config_path: Path | None, out: Path) -> int:
         )
         return 0
 
-    return asyncio.run(run())
+    # It writes an audit row: the data folder is held while it runs (bot.datadir).
+    from bot.datadir import DataDirError, FolderLock
+
+    try:
+        with FolderLock.acquire(config.data_dir, f"lk3 safety {COMMAND}"):
+            return asyncio.run(run())
+    except DataDirError as exc:
+        return _fail(f"cannot open the database: {exc}")
 
 
 def _fail(message: str) -> int:

@@ -15,6 +15,10 @@ and never used by two threads at once, since the writer awaits each hop). A hop
 costs far more than an indexed statement, and a turn makes many of them (the
 figures are in docs/performance.md).
 
+Each transaction also counts itself (`storage.engine.commits`): one statement
+on the same connection before COMMIT, one small file write after it, so that a
+database that lost committed work is noticed at the next start.
+
 Data keys met inside a transaction are staged on the `Tx` and published to the
 shared cache only after COMMIT; a rolled-back contact can never leave a key in
 memory that a later contact with the same id would pick up.
@@ -36,6 +40,7 @@ from typing import Any, Generic, TypeVar
 import aiosqlite
 
 from storage.crypto.vault import Vault
+from storage.engine.commits import CommitMark
 from storage.errors import (
     ConstraintError,
     DatabaseError,
@@ -214,7 +219,14 @@ def translate(exc: Exception, name: str) -> Exception:
 class Writer:
     """The single writer: runs queued jobs in grouped transactions."""
 
-    def __init__(self, conn: aiosqlite.Connection, vault: Vault, *, max_batch: int = 256) -> None:
+    def __init__(
+        self,
+        conn: aiosqlite.Connection,
+        vault: Vault,
+        *,
+        max_batch: int = 256,
+        mark: CommitMark | None = None,
+    ) -> None:
         direct = _DIRECT.get(conn)
         if direct is None:
             raise ValueError("Writer needs a connection opened by connect(path, writer=True)")
@@ -222,6 +234,7 @@ class Writer:
         self._direct = direct
         self._vault = vault
         self._max_batch = max_batch
+        self._mark = mark
         self._queue: asyncio.Queue[_Pending[Any] | None] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self._closing = False
@@ -287,6 +300,7 @@ class Writer:
         tx = Tx(self._direct, self._vault)
         solo = len(batch) == 1
         outcomes: list[tuple[bool, Any]] = []
+        seq: int | None = None
         try:
             await self._conn.execute("BEGIN IMMEDIATE")
             ran_since = time.monotonic()
@@ -299,6 +313,8 @@ class Writer:
                     await asyncio.sleep(0)
                     ran_since = time.monotonic()
             if self._direct.in_transaction:
+                if self._mark is not None:
+                    seq = self._mark.next(self._direct)
                 await self._conn.execute("COMMIT")
         except Exception as exc:
             # The transaction as a whole failed: nothing in it was committed.
@@ -325,6 +341,8 @@ class Writer:
             if isinstance(error, StorageFaultError):
                 self._fault(error)
             return
+        if seq is not None and self._mark is not None:
+            self._mark.committed(seq)
         tx._publish()
         self._batches += 1
         self._jobs += len(batch)

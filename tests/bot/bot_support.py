@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import os
+import subprocess
 import sys
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
@@ -100,6 +101,26 @@ async def spawn_lk3_run(
         env=clean_env(**env),
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.PIPE,
+    )
+
+
+def run_lk3(
+    *args: str,
+    cwd: Path,
+    stdin: str = "",
+    wrap: tuple[str, ...] = (),
+    timeout: float = 60,
+) -> subprocess.CompletedProcess[str]:
+    """One `lk3` command run to its end as an operator runs it (after `wrap`, e.g. setpriv)."""
+    return subprocess.run(
+        [*wrap, sys.executable, "-m", "bot", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=cwd,
+        env=clean_env(PYTHONPATH=str(ROOT)),
+        check=False,
     )
 
 
