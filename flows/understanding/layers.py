@@ -87,8 +87,10 @@ def offered_topics(
 
 
 def _outweighs(asked: FaqReading, said: Support) -> bool:
-    """True when the topic explains every word `choice` took, and more: words the
-    choice does not know, or the rest of a whole example against part of a phrase.
+    """True when the topic explains every word the choice took, and more: words the
+    choice does not know, or the rest of a whole example against a choice none of whose
+    phrases was said whole ("terima kasih sudah mau mendengar" against a choice that
+    knows only `mendengar`).
     A topic read from a score alone (a question with words of its own) weighs only
     against a choice none of whose phrases was said whole, or that shares a single
     word with a question the topic explains at length."""
@@ -100,7 +102,7 @@ def _outweighs(asked: FaqReading, said: Support) -> bool:
         # One word in common ("lk3"), against a question the topic explains at length.
         lone = len(said.chosen) <= 1 and len(explained) >= 3
         return unknown and (not said.whole or lone)
-    return unknown or (asked.how == "example" and not said.whole)
+    return unknown or not said.whole
 
 
 TOPIC_SHARE = 0.5
