@@ -30,6 +30,13 @@ EXTRA = 1
 """Words that carry meaning a message may hold beside a whole example of a topic..."""
 QUESTION_EXTRA = 2
 """...or when it is a question."""
+STATEMENT_TAKE = 0.8
+"""The least score a topic needs for a message that asks nothing in its words ("sy tdk
+punya uang utk bayar konsultasi", "hi kak, good morning"): a statement implies a question
+only when the topic scores high and explains at least half of its words that mean
+something (STATEMENT_SHARE), so that one word read by typo tolerance ("Tadi hujan deras
+di Halong") never makes a remark a question."""
+STATEMENT_SHARE = 0.5
 FREE_TEXT_TAKE = 0.7
 """The least score where the bot asked for the family's own words."""
 FREE_TEXT_WORDS = 12
@@ -195,6 +202,14 @@ def _covering(
     return found.pop(), frozenset(explained)
 
 
+def _share(standard: tuple[str, ...], explained: frozenset[str], stop: frozenset[str]) -> float:
+    """The share of a message's words that mean something (not stop words, not lone
+    letters; stop words a topic explains, such as "terima kasih", count) that are
+    `explained`."""
+    meaning = {w for w in standard if len(w) > 1 and (w not in stop or w in explained)}
+    return len(explained & meaning) / len(meaning) if meaning else 0.0
+
+
 def read_faq(text: str, faq: Faq, table: Words = PLAIN, *, free_text: bool = False) -> FaqReading:
     """The topic a message asks about, or NO_TOPIC; never raises. `free_text`: the bot
     asked for the family's own words, so only a short, plain question (or a whole example
@@ -218,15 +233,15 @@ def read_faq(text: str, faq: Faq, table: Words = PLAIN, *, free_text: bool = Fal
         found = _covering(topics, standard, lex.stop)
     if found is not None:
         return FaqReading(faq.topics[found[0]], 0.9, found[1], "words")
-    if not question:
-        return NO_TOPIC
     best = scores(text, as_choices(faq), table)
     ranked = sorted(range(len(best)), key=lambda i: -best[i])
     top = best[ranked[0]]
     runner = best[ranked[1]] if len(ranked) > 1 else 0.0
-    take = FREE_TEXT_TAKE if free_text else TAKE
+    take = FREE_TEXT_TAKE if free_text else TAKE if question else STATEMENT_TAKE
     if top >= take and top - runner >= MARGIN:
         own = topics.vocabulary[ranked[0]]
         explained = frozenset(w for w in standard if _read_as(topics, w) & own)
+        if not question and _share(standard, explained, lex.stop) < STATEMENT_SHARE:
+            return NO_TOPIC
         return FaqReading(faq.topics[ranked[0]], round(min(top, 1.0), 3), explained, "score")
     return NO_TOPIC

@@ -24,7 +24,7 @@ from functools import lru_cache
 from flows.faq import Faq
 from flows.model import Choice, Words
 from flows.understanding.faq import NO_TOPIC, FaqReading, read_faq
-from flows.understanding.matcher import NOTHING, PLAIN, Reading, read_answer, support
+from flows.understanding.matcher import NOTHING, PLAIN, Reading, Support, read_answer, support
 from flows.understanding.reading import asks, lexicon
 
 EXACT = 1.0
@@ -62,7 +62,8 @@ def read_message(
     assert asked.topic is not None
     if any(asked.topic.id in offered[choices.index(c)] for c in candidates):
         return Understood(reading)  # the question offers what is asked
-    if all(_outweighs(asked, text, choices, c, table) for c in candidates):
+    said = [support(text, choices, c, table) for c in candidates]
+    if _incidental(asked, said) or all(_outweighs(asked, s) for s in said):
         return Understood(faq=asked)
     return Understood(reading)
 
@@ -85,15 +86,14 @@ def offered_topics(
     return tuple(out)
 
 
-def _outweighs(
-    asked: FaqReading, text: str, choices: Sequence[Choice], choice: Choice, table: Words
-) -> bool:
-    """True when the topic explains every word `choice` took, and more: words the
-    choice does not know, or the rest of a whole example against part of a phrase.
+def _outweighs(asked: FaqReading, said: Support) -> bool:
+    """True when the topic explains every word the choice took, and more: words the
+    choice does not know, or the rest of a whole example against a choice none of whose
+    phrases was said whole ("terima kasih sudah mau mendengar" against a choice that
+    knows only `mendengar`).
     A topic read from a score alone (a question with words of its own) weighs only
     against a choice none of whose phrases was said whole, or that shares a single
     word with a question the topic explains at length."""
-    said = support(text, choices, choice, table)
     explained = asked.words & said.said
     if not said.chosen <= explained:
         return False
@@ -102,4 +102,29 @@ def _outweighs(
         # One word in common ("lk3"), against a question the topic explains at length.
         lone = len(said.chosen) <= 1 and len(explained) >= 3
         return unknown and (not said.whole or lone)
-    return unknown or (asked.how == "example" and not said.whole)
+    return unknown or not said.whole
+
+
+TOPIC_SHARE = 0.5
+"""The least share of a message's meaningful words a topic must explain to outweigh
+the choices whose words are incidental to it..."""
+CHOICE_RATIO = 2
+"""...explaining at least this many times as many of them as the choices do."""
+
+
+def _incidental(asked: FaqReading, said: Sequence[Support]) -> bool:
+    """True when the words a choice took are incidental to a message a topic explains:
+    the topic explains at least half of its meaningful words, and at least twice as
+    many as the choice does. "Opa tidak punya uang, harus bayar?" names Opa at "Siapa
+    yang paling terdampak?" but asks about the cost; "kantor tutup jam istirahat, bisa
+    datang jam makan siang?" names the office at "Bagaimana Anda ingin bertemu?" but
+    asks about its hours. Counted over the words the message says (question words
+    aside), so a long message is weighed by what it is mostly about; a close call
+    counts the words of both its choices ("kantor atau telpon, sama aja" stays one)."""
+    meaningful = said[0].said if said else frozenset()
+    if not meaningful:
+        return False
+    chosen = frozenset[str]().union(*(s.chosen for s in said))
+    topic = len(asked.words & meaningful) / len(meaningful)
+    choice = len(chosen) / len(meaningful)
+    return topic >= TOPIC_SHARE and topic >= CHOICE_RATIO * choice
