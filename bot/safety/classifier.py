@@ -16,6 +16,7 @@ from pathlib import Path
 
 from bot.safety.analysis import Analyser
 from bot.safety.datafile import fail
+from bot.safety.features import Concepts
 from bot.safety.levels import NO_CONCERN, Assessment, Level
 from bot.safety.lexicon import Lexicon, load_lexicon
 from bot.safety.model import MODEL_FILE, LearnedLayer, Scores, load_model
@@ -135,9 +136,7 @@ class Classifier:
         if not model_path.exists():
             log.warning("crisis check: no %s in %s; the rules run alone", MODEL_FILE, directory)
             return built
-        return built.with_model(
-            _checked(built, load_model(_read(model_path), built.lexicon.replace, str(model_path)))
-        )
+        return built.with_model(_checked(built, _load(built, _read(model_path), str(model_path))))
 
     @property
     def rule_ids(self) -> tuple[str, ...]:
@@ -237,8 +236,14 @@ def _bundled() -> Classifier:
     if not model_file.is_file():
         log.error("crisis check: the bundled %s is missing; the rules run alone", MODEL_FILE)
         return rules
-    model = load_model(model_file.read_text(encoding="utf-8"), rules.lexicon.replace)
+    model = _load(rules, model_file.read_text(encoding="utf-8"), MODEL_FILE)
     return rules.with_model(_checked(rules, model))
+
+
+def _load(rules: Classifier, text: str, source: str) -> LearnedLayer:
+    """The model read with the lexicon's slang and concepts, as it was trained."""
+    lexicon = rules.lexicon
+    return load_model(text, lexicon.replace, source, Concepts.from_lists(lexicon.lists))
 
 
 def _checked(rules: Classifier, model: LearnedLayer) -> LearnedLayer:

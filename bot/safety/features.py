@@ -7,7 +7,10 @@ blocks of features follow:
 
 - character n-grams (2 to 5) of each word, padded with spaces, which carry typos and
   unknown Ambonese or Jakarta forms that share most of their letters with a known word;
-- word n-grams (1 to 3), which carry who does what to whom and phrases such as farewells;
+- word n-grams (1 to 3), which carry who does what to whom and phrases such as farewells,
+  and the lexicon lists each word belongs to (``l:self`` for ``saya``, ``beta``, ``i`` and
+  ``me``; ``l:hit`` for ``pukul`` and ``beating``), so that what the larger Indonesian part
+  of the corpus teaches carries over to English words of the same meaning;
 - the rule and frame ids the rules found (``r:violence.mention``), so the model learns
   when a milder rule, or two of them together, still mean danger.
 
@@ -23,11 +26,13 @@ import re
 import zlib
 from array import array
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
 from bot.safety.normalise import BIG_NUMBER, NUMBER, pieces
+from bot.safety.stemming import stem
+from bot.safety.words import Word
 
 BUCKETS = 1 << 18
 """Hash space of the features; collisions cost little at the corpus's size."""
@@ -41,6 +46,53 @@ _RUN = re.compile(r"(.)\1{2,}")
 _WORD_CACHE = 16384
 _CACHED_WORD_CHARS = 24
 """Longer "words" are noise or an attack; caching them would let one sender fill memory."""
+
+
+class Concepts:
+    """Which lexicon lists each single word belongs to: as typed, and by its stem for the
+    entries that match stems (``dipukuli`` is ``l:passive_hurt`` and, as ``pukul``, ``l:hit``).
+    """
+
+    __slots__ = ("_exact", "_loose", "_cached")
+
+    def __init__(
+        self, exact: Mapping[str, frozenset[str]], loose: Mapping[str, frozenset[str]]
+    ) -> None:
+        self._exact = exact
+        self._loose = loose
+        self._cached = lru_cache(maxsize=_WORD_CACHE)(self._lookup)
+
+    @classmethod
+    def from_lists(cls, lists: Mapping[str, Sequence[Sequence[Word]]]) -> Concepts:
+        """The concepts of a lexicon's lists (phrases are left to the rules)."""
+        exact: dict[str, set[str]] = {}
+        loose: dict[str, set[str]] = {}
+        for name, phrases in lists.items():
+            for phrase in phrases:
+                if len(phrase) == 1:
+                    word = phrase[0]
+                    exact.setdefault(word.text, set()).add(name)
+                    if not word.exact:
+                        loose.setdefault(word.text, set()).add(name)
+        return cls(
+            {word: frozenset(names) for word, names in exact.items()},
+            {word: frozenset(names) for word, names in loose.items()},
+        )
+
+    def of(self, word: str) -> tuple[str, ...]:
+        """The feature names of one word's concepts (``l:self``), empty for most words."""
+        if len(word) > _CACHED_WORD_CHARS:
+            return ()
+        return self._cached(word)
+
+    def _lookup(self, word: str) -> tuple[str, ...]:
+        names = self._exact.get(word, frozenset())
+        if self._loose:
+            names |= self._loose.get(stem(word), frozenset())
+        return tuple(sorted(f"l:{name}" for name in names))
+
+
+NO_CONCEPTS = Concepts({}, {})
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,12 +133,14 @@ def char_names(words: list[str]) -> Counter[str]:
     return out
 
 
-def word_names(words: list[str]) -> Counter[str]:
-    """Word n-grams, with their counts."""
+def word_names(words: list[str], concepts: Concepts = NO_CONCEPTS) -> Counter[str]:
+    """Word n-grams and the words' concepts, with their counts."""
     out: Counter[str] = Counter()
     for size in WORD_SIZES:
         for start in range(len(words) - size + 1):
             out["w:" + " ".join(words[start : start + size])] += 1
+    for word in words:
+        out.update(concepts.of(word))
     return out
 
 
@@ -120,7 +174,10 @@ def _word_char_buckets(word: str) -> array[int]:
 
 
 def extract(
-    text: str, replace: Mapping[str, tuple[str, ...]], signals: Iterable[str] = ()
+    text: str,
+    replace: Mapping[str, tuple[str, ...]],
+    signals: Iterable[str] = (),
+    concepts: Concepts = NO_CONCEPTS,
 ) -> Features:
     """The hashed features of one message."""
     words = canonical_words(text, replace)
@@ -132,14 +189,17 @@ def extract(
             chars.update(_word_char_buckets(word))
     return Features(
         chars,
-        _hashed(word_names(words)),
+        _hashed(word_names(words, concepts)),
         frozenset(map(bucket, signal_names(signals))),
     )
 
 
 def all_names(
-    text: str, replace: Mapping[str, tuple[str, ...]], signals: Iterable[str] = ()
+    text: str,
+    replace: Mapping[str, tuple[str, ...]],
+    signals: Iterable[str] = (),
+    concepts: Concepts = NO_CONCEPTS,
 ) -> set[str]:
     """Every feature of one message by name (``lk3 safety explain`` shows the strongest)."""
     words = canonical_words(text, replace)
-    return set(char_names(words)) | set(word_names(words)) | signal_names(signals)
+    return set(char_names(words)) | set(word_names(words, concepts)) | signal_names(signals)

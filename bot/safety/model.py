@@ -25,7 +25,15 @@ from dataclasses import dataclass
 from typing import Any, TypeGuard
 
 from bot.safety.datafile import fail
-from bot.safety.features import BUCKETS, Features, all_names, bucket, extract
+from bot.safety.features import (
+    BUCKETS,
+    NO_CONCEPTS,
+    Concepts,
+    Features,
+    all_names,
+    bucket,
+    extract,
+)
 
 MODEL_FILE = "model.json"
 MODEL_SPEC = 2
@@ -86,7 +94,7 @@ def vectorise(found: Features, idf: array[float]) -> dict[int, float]:
 class LearnedLayer:
     """Scores messages with the two heads; safe to share between tasks."""
 
-    __slots__ = ("_replace", "about", "idf", "thresholds", "urgent", "flagged")
+    __slots__ = ("_concepts", "_replace", "about", "idf", "thresholds", "urgent", "flagged")
 
     def __init__(
         self,
@@ -96,12 +104,14 @@ class LearnedLayer:
         thresholds: Thresholds,
         replace: Mapping[str, tuple[str, ...]],
         about: Mapping[str, Any] | None = None,
+        concepts: Concepts = NO_CONCEPTS,
     ) -> None:
         self.idf = idf
         self.urgent = urgent
         self.flagged = flagged
         self.thresholds = thresholds
         self._replace = replace
+        self._concepts = concepts
         self.about = dict(about or {})
 
     def scores(self, text: str, signals: Iterable[str] = ()) -> Scores:
@@ -109,7 +119,7 @@ class LearnedLayer:
 
         ``signals`` are the rule and frame ids the rules found, matches lowered included.
         """
-        return self.score_features(extract(text, self._replace, signals))
+        return self.score_features(extract(text, self._replace, signals, self._concepts))
 
     def score_features(self, found: Features) -> Scores:
         """The probabilities for a message already turned into features."""
@@ -121,11 +131,11 @@ class LearnedLayer:
     ) -> list[tuple[str, float]]:
         """The features that pushed one head most, for ``lk3 safety explain``."""
         chosen = self.urgent if head == "urgent" else self.flagged
-        vector = vectorise(extract(text, self._replace, signals), self.idf)
+        vector = vectorise(extract(text, self._replace, signals, self._concepts), self.idf)
         ranked = sorted(
             (
                 (name, chosen.weights[bucket(name)] * vector.get(bucket(name), 0.0))
-                for name in all_names(text, self._replace, signals)
+                for name in all_names(text, self._replace, signals, self._concepts)
             ),
             key=lambda item: -abs(item[1]),
         )
@@ -164,9 +174,15 @@ def _decode_weights(text: str, source: str, path: str) -> array[float]:
 
 
 def load_model(
-    text: str, replace: Mapping[str, tuple[str, ...]], source: str = MODEL_FILE
+    text: str,
+    replace: Mapping[str, tuple[str, ...]],
+    source: str = MODEL_FILE,
+    concepts: Concepts = NO_CONCEPTS,
 ) -> LearnedLayer:
-    """Reads ``model.json``; errors name the file and the key that was wrong."""
+    """Reads ``model.json``; errors name the file and the key that was wrong.
+
+    ``replace`` and ``concepts`` come from the lexicon the model was trained with.
+    """
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -212,6 +228,7 @@ def load_model(
         Thresholds(values["urgent"], values["check"]),
         replace,
         about if isinstance(about, dict) else {},
+        concepts,
     )
 
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from bot.safety.corpus import Example
-from bot.safety.features import BUCKETS, Features, extract
+from bot.safety.features import BUCKETS, Concepts, Features, extract
 from bot.safety.levels import Level
 from bot.safety.model import Head, LearnedLayer, Scores, Thresholds, dump_model, vectorise
 
@@ -200,8 +200,9 @@ def train(
     """
     examples = [*train_set, *dev_set]
     replace = rules.lexicon.replace
+    concepts = Concepts.from_lists(rules.lexicon.lists)
     by_rules = [rules.rules_level(e.text) for e in examples]
-    features = [extract(e.text, replace, rules.signals(e.text)) for e in examples]
+    features = [extract(e.text, replace, rules.signals(e.text), concepts) for e in examples]
     urgent_labels = [int(e.level is Level.URGENT) for e in examples]
     flagged_labels = [int(e.level is not Level.NONE) for e in examples]
     out_of_fold: list[Scores | None] = [None] * len(examples)
@@ -214,7 +215,7 @@ def train(
             [flagged_labels[i] for i in seen],
             c,
         )
-        layer = LearnedLayer(idf, urgent, flagged, Thresholds(1.0, 1.0), replace)
+        layer = LearnedLayer(idf, urgent, flagged, Thresholds(1.0, 1.0), replace, concepts=concepts)
         for i in held:
             out_of_fold[i] = layer.score_features(features[i])
     scores = [score for score in out_of_fold if score is not None]
