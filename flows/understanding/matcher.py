@@ -284,14 +284,17 @@ def _scores(index: _Index, standard: tuple[str, ...], count: int, text: str = ""
     negs = index.lexicon.negations(text) if text else negations(standard, stop)
     said, unknown, turned = _answer_keys(index, content, fuzzy, negs.denied)
     governing = {k for w in negs.only_governing for k in _word_keys(index, w, False)}
+    lacked = {k for w in negs.lacked for k in _word_keys(index, w, False)}
     covered: dict[int, float] = {}
     for k in said:
         for number in index.by_key[k]:
             phrase = index.phrases[number]
             if k in turned and not phrase.negated:
                 continue  # "bukan keluarga" says nothing for "Keluarga"
-            if k in governing and not phrase.keys & turned:
-                continue  # the `tidak` of "asal tidak disebar" is no "Tidak" of its own
+            if k in governing and not phrase.keys & (turned | lacked):
+                # the `tidak` of "asal tidak disebar" is no "Tidak" of its own, nor that
+                # of "seng ada uang" (unless the phrase says what is lacking too)
+                continue
             covered[number] = covered.get(number, 0.0) + index.weight[k]
     best = [0.0] * count
     asking: set[int] = set()
