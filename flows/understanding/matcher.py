@@ -38,6 +38,7 @@ from flows.understanding.reading import (
     undecided,
     untagged,
 )
+from flows.understanding.remarks import Said, paused_remark
 from flows.understanding.stems import fragments, inner, key, plain_key
 from flows.understanding.text import words
 from flows.understanding.typos import AbbreviationIndex, TypoIndex
@@ -283,14 +284,17 @@ def _scores(index: _Index, standard: tuple[str, ...], count: int, text: str = ""
     negs = index.lexicon.negations(text) if text else negations(standard, stop)
     said, unknown, turned = _answer_keys(index, content, fuzzy, negs.denied)
     governing = {k for w in negs.only_governing for k in _word_keys(index, w, False)}
+    lacked = {k for w in negs.lacked for k in _word_keys(index, w, False)}
     covered: dict[int, float] = {}
     for k in said:
         for number in index.by_key[k]:
             phrase = index.phrases[number]
             if k in turned and not phrase.negated:
                 continue  # "bukan keluarga" says nothing for "Keluarga"
-            if k in governing and not phrase.keys & turned:
-                continue  # the `tidak` of "asal tidak disebar" is no "Tidak" of its own
+            if k in governing and not phrase.keys & (turned | lacked):
+                # the `tidak` of "asal tidak disebar" is no "Tidak" of its own, nor that
+                # of "seng ada uang" (unless the phrase says what is lacking too)
+                continue
             covered[number] = covered.get(number, 0.0) + index.weight[k]
     best = [0.0] * count
     asking: set[int] = set()
@@ -390,11 +394,42 @@ def understand(text: str, choices: Sequence[Choice], table: Words = PLAIN) -> Re
         return Reading("close", choices[first], choices[second], round(top * 0.5, 3))
     if both(standard):
         return NOTHING
-    if top >= TAKE and top - runner >= MARGIN:
+    taken = top >= TAKE and top - runner >= MARGIN
+    if not taken and (second is None or runner < CLOSE):
+        return NOTHING
+    if paused_remark(_said(index, standard, first)):
+        return NOTHING  # "bos gue nelpon, bentar": a pause and a remark answer nothing
+    if taken:
         return Reading("match", choices[first], confidence=round(min(top, 1.0) * 0.9, 3))
-    if second is not None and runner >= CLOSE:
-        return Reading("close", choices[first], choices[second], round(top * 0.5, 3))
-    return NOTHING
+    assert second is not None
+    return Reading("close", choices[first], choices[second], round(top * 0.5, 3))
+
+
+def _said(index: _Index, standard: tuple[str, ...], number: int) -> Said:
+    """What the answer says as far as choice `number` is concerned (remarks.Said):
+    its meaningful words in order (question words aside), those the choice knows,
+    those any choice knows, and whether a phrase of several words of it is said whole."""
+    content = index.lexicon.content(untagged(standard, index.lexicon.stop))
+    fuzzy = not set(content) <= index.lexicon.stop
+    mine = index.vocabulary[number]
+    said: list[str] = []
+    chosen: set[str] = set()
+    known: set[str] = set()
+    keys_said: set[str] = set()
+    for word in dict.fromkeys(content):
+        found = _word_keys(index, word, fuzzy)
+        if word in QUESTION_WORDS or (found and QUESTION_WORDS.issuperset(found)):
+            continue
+        said.append(word)
+        keys_said.update(found)
+        if found:
+            known.add(word)
+        if mine.intersection(found):
+            chosen.add(word)
+    whole = any(
+        p.choice == number and len(p.keys) > 1 and p.keys <= keys_said for p in index.phrases
+    )
+    return Said(tuple(said), frozenset(chosen), frozenset(known), whole)
 
 
 @dataclass(frozen=True, slots=True)

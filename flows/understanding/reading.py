@@ -77,10 +77,14 @@ class Negations:
     denied: frozenset[str] = frozenset()
     governing: frozenset[str] = frozenset()
     bare: frozenset[str] = frozenset()
+    lacked: frozenset[str] = frozenset()  # what is said to be lacking ("tidak ada uang")
 
     def __or__(self, other: Negations) -> Negations:
         return Negations(
-            self.denied | other.denied, self.governing | other.governing, self.bare | other.bare
+            self.denied | other.denied,
+            self.governing | other.governing,
+            self.bare | other.bare,
+            self.lacked | other.lacked,
         )
 
     @property
@@ -94,16 +98,24 @@ def negations(standard: tuple[str, ...], stop: frozenset[str] = frozenset()) -> 
     past the end of its clause (`standard` is one clause, or a whole answer read without
     its punctuation): ``bukan keluarga`` denies `keluarga`; ``tidak ada uang`` denies
     nothing; in ``iya setuju, asal tidak disebar`` only `disebar` is denied. A negator
-    that opens its clause ("tidak jadi dulu") or ends it is a "no" of its own (`bare`)."""
+    that opens its clause ("tidak jadi dulu") or ends it is a "no" of its own (`bare`).
+    A negator before `ada`/`punya` with a word after them says what is lacking
+    (`lacked`: "seng ada uang par bayar" lacks `uang`), not "no": it governs that word
+    as it would a denied one; said with nothing after ("gak ada") it is a "no"."""
     found: set[str] = set()
     governing: set[str] = set()
     bare: set[str] = set()
+    lacked: set[str] = set()
     left = 0
     negator = ""
+    lacking = ""  # the negator of a "tidak ada" waiting for what is lacking
     opened = False  # a content word came before, in this clause
     for word in (*standard, ""):
         if left == SCOPE and negator and (word in CLAUSE_WORDS or word in NEGATORS or not word):
             bare.add(negator)  # nothing after it in its clause
+        if lacking and (word in CLAUSE_WORDS or word in NEGATORS or not word):
+            bare.add(lacking)  # "gak ada": nothing said lacking, a plain "no"
+            lacking = ""
         if word in CLAUSE_WORDS or not word:
             left, opened = 0, False
         if word in NEGATORS:
@@ -112,14 +124,19 @@ def negations(standard: tuple[str, ...], stop: frozenset[str] = frozenset()) -> 
                 bare.add(word)
         elif left == SCOPE and word in _LACKING:
             left = 0  # "tidak dapat bansos", "seng ada doi": what is lacking is the topic
-            bare.add(negator)
+            lacking = negator
+        elif lacking and word not in stop:
+            governing.add(lacking)
+            bare.discard(lacking)  # "tidak ada uang" opening its clause is no "no" either
+            lacked.add(word)
+            lacking = ""
         elif left and word not in stop:
             found.add(word)
             if left == SCOPE:
                 governing.add(negator)
             left -= 1
         opened = opened or (bool(word) and word not in stop and word not in CONNECTIVES)
-    return Negations(frozenset(found), frozenset(governing), frozenset(bare))
+    return Negations(frozenset(found), frozenset(governing), frozenset(bare), frozenset(lacked))
 
 
 def in_scope(standard: tuple[str, ...], stop: frozenset[str] = frozenset()) -> frozenset[str]:

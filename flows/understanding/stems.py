@@ -16,6 +16,10 @@ _CACHE_SIZE = 65536
 _UNDOUBLE = frozenset(c * 2 for c in "bdgmnprt")
 """Doubled before -ing or -ed only to spell it: chatting, stopped (not calling)."""
 _AFFIXED = re.compile(r"^(?:me|di|be|te|pe|ke|se)|(?:kan|an|i|nya|lah|kah|ku|mu|pun)$")
+_OWN_ROOTS = {"setuju": "setuju", "nyetuju": "setuju"}
+"""Roots Sastrawi takes a prefix off: `setuju` (agree) would be `tuju`, one with
+`menuju` and `tujuan` (toward, aim), so "di kapal menuju Banda" read as consent.
+A word holding one (`persetujuan`, `menyetujui`) is keyed by it."""
 
 
 @cache
@@ -30,6 +34,9 @@ def key(word: str) -> str:
     """The form two words are compared by: ``dipukul``/``pukul``, ``services``/``service``."""
     if not word.isascii() or not word.isalpha() or len(word) < 4:
         return word
+    for inside, root in _OWN_ROOTS.items():
+        if inside in word:
+            return root
     # Sastrawi can spend milliseconds on a word without Indonesian affixes (`withdraw`).
     stem = str(_stemmer().stem(word)) or word if _AFFIXED.search(word) else word
     if stem != word:

@@ -331,7 +331,9 @@ def test_a_negation_stops_at_the_end_of_its_clause(
         ("tidak, saya mau cerita", set(), {"tidak"}),  # the comma ends it
         ("setuju tapi tidak sekarang", {"sekarang"}, {"tidak"}),
         ("anak saya tidak mau sekolah", {"sekolah"}, set()),
-        ("tidak ada uang", set(), {"tidak"}),  # what is lacking is the topic
+        ("tidak ada uang", set(), set()),  # what is lacking is the topic, not a "no"
+        ("tidak ada", set(), {"tidak"}),  # nothing said lacking: a plain "no"
+        ("tidak ada, terima kasih", set(), {"tidak"}),
     ],
 )
 def test_what_a_negation_turns_around_is_read_clause_by_clause(
@@ -340,6 +342,19 @@ def test_what_a_negation_turns_around_is_read_clause_by_clause(
     found = lexicon(CLAUSES).negations(text)
     assert found.denied == denied
     assert found.bare == bare
+
+
+@pytest.mark.parametrize(
+    ("text", "lacked"),
+    [
+        ("tidak ada uang", {"uang"}),
+        ("saya tidak punya uang untuk bayar", {"uang"}),
+        ("tidak ada", set()),
+        ("tidak setuju", set()),
+    ],
+)
+def test_a_negation_before_ada_or_punya_says_what_is_lacking(text: str, lacked: set[str]) -> None:
+    assert lexicon(CLAUSES).negations(text).lacked == lacked
 
 
 MODES = (
