@@ -116,7 +116,7 @@ async def test_admin_sees_problems_while_typing_tries_the_draft_and_sees_the_dia
             log = chat.locator(".chat-log")
             await log.get_by_text("Terima kasih banyak dari rancangan.").wait_for()
             await log.get_by_text(
-                "(akan dilakukan: record_consent given=yes version=2026-12)"
+                "(akan dilakukan: record_consent given=yes version=2026-12-07)"
             ).wait_for()
             await chat.get_by_label("Pesan sebagai keluarga").fill("saya mau bunuh diri")
             await chat.get_by_label("Pesan sebagai keluarga").press("Enter")
