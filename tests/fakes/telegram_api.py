@@ -29,6 +29,7 @@ from typing import Any
 
 import httpx
 import uvicorn
+from quiet_server import QuietServer
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -43,7 +44,6 @@ from telegram_wire import (
     _Failure,
     _int,
     _ok,
-    _QuietServer,
 )
 
 __all__ = ["Call", "FakeTelegram", "SentMessage"]
@@ -78,7 +78,7 @@ class FakeTelegram:
         self._sends_open = asyncio.Event()
         self._sends_open.set()
         self.sends_held = 0  # sendMessage calls waiting now
-        self._server: _QuietServer | None = None
+        self._server: QuietServer | None = None
         self._task: asyncio.Task[None] | None = None
         self.port = 0
 
@@ -91,7 +91,7 @@ class FakeTelegram:
         config = uvicorn.Config(
             app, host="127.0.0.1", port=0, log_config=None, access_log=False, lifespan="off"
         )
-        self._server = _QuietServer(config)
+        self._server = QuietServer(config)
         self._task = asyncio.create_task(self._server.serve())
         while not self._server.started:
             if self._task.done():

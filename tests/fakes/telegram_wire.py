@@ -5,15 +5,10 @@ JSON answers. Kept apart from `telegram_api` (the server and the users it plays)
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import socket
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import uvicorn
 from starlette.responses import JSONResponse
 
 BOT_ID = 123456
@@ -120,31 +115,6 @@ _BOT_USER = {
 
 def _chat_type(chat_id: int) -> str:
     return "private" if chat_id > 0 else "group"
-
-
-class _QuietServer(uvicorn.Server):
-    """uvicorn without its signal handlers (the test process keeps its own) that stops at once.
-
-    A fake owes nobody a graceful shutdown: no 0.1 s ticks, no waiting for
-    connections, so hundreds of tests can each start and stop one.
-    """
-
-    def __init__(self, config: uvicorn.Config) -> None:
-        super().__init__(config)
-        self.exit_now = asyncio.Event()
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
-
-    async def main_loop(self) -> None:
-        await self.exit_now.wait()
-
-    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
-        for server in self.servers:
-            server.close()
-        for connection in list(self.server_state.connections):
-            connection.shutdown()
 
 
 def _int(value: object) -> int | None:

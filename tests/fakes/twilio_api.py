@@ -21,12 +21,10 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import contextlib
 import itertools
 import json
-import socket
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.utils import formatdate
 from types import TracebackType
@@ -34,6 +32,7 @@ from urllib.parse import urlencode
 
 import httpx
 import uvicorn
+from quiet_server import QuietServer
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -95,27 +94,6 @@ class _Failure:
     after: int = 0
 
 
-class _QuietServer(uvicorn.Server):
-    """uvicorn without its signal handlers that stops at once (see telegram_api)."""
-
-    def __init__(self, config: uvicorn.Config) -> None:
-        super().__init__(config)
-        self.exit_now = asyncio.Event()
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
-
-    async def main_loop(self) -> None:
-        await self.exit_now.wait()
-
-    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
-        for server in self.servers:
-            server.close()
-        for connection in list(self.server_state.connections):
-            connection.shutdown()
-
-
 class FakeTwilio:
     """Twilio's Messages API and webhooks as far as the bot uses them, plus levers for tests."""
 
@@ -135,7 +113,7 @@ class FakeTwilio:
         self._failures: list[_Failure] = []
         self._changed = asyncio.Event()
         self._release = asyncio.Event()
-        self._server: _QuietServer | None = None
+        self._server: QuietServer | None = None
         self._task: asyncio.Task[None] | None = None
         self._client: httpx.AsyncClient | None = None  # posts the webhooks
         self.port = 0
@@ -152,7 +130,7 @@ class FakeTwilio:
         config = uvicorn.Config(
             app, host="127.0.0.1", port=0, log_config=None, access_log=False, lifespan="off"
         )
-        self._server = _QuietServer(config)
+        self._server = QuietServer(config)
         self._task = asyncio.create_task(self._server.serve())
         while not self._server.started:
             if self._task.done():
