@@ -312,7 +312,13 @@ class FakeTwilio:
         elif signature is not None:
             headers["X-Twilio-Signature"] = signature
         assert self._client is not None, "the fake is not started"
-        return await self._client.post(f"{self.deliver_to}{path}", content=body, headers=headers)
+        url = f"{self.deliver_to}{path}"
+        try:
+            return await self._client.post(url, content=body, headers=headers)
+        except (httpx.ReadError, httpx.RemoteProtocolError):
+            # A kept-alive connection the server closed as the request went out: Twilio
+            # retries such a webhook (the MessageSid makes a repeat harmless), so do we, once.
+            return await self._client.post(url, content=body, headers=headers)
 
     # --- what the bot did ------------------------------------------------------
 
