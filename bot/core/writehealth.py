@@ -52,6 +52,7 @@ class WriteHealth:
         self.ok = True
         self._since = 0.0
         self._reason = ""
+        self._kind = ""
         self._writable = asyncio.Event()
         self._writable.set()
         self._prober: asyncio.Task[None] | None = None
@@ -70,7 +71,10 @@ class WriteHealth:
         self.episodes += 1
         self._since = self._monotonic()
         cause = exc.__cause__ if isinstance(exc, StorageFaultError) else None
+        # The log (read by the operator) says what SQLite said; the public health state
+        # names the kind of failure only, never a path of the machine.
         self._reason = str(cause) if cause is not None else type(exc).__name__
+        self._kind = type(cause if cause is not None else exc).__name__
         self._writable.clear()
         log.error(
             "storage: the database cannot be written (%s); new messages are refused until "
@@ -95,7 +99,7 @@ class WriteHealth:
         if self.ok:
             return "ok"
         failing_for = self._monotonic() - self._since
-        return f"storage: writes failing for {failing_for:.0f}s ({self._reason})"
+        return f"storage: writes failing for {failing_for:.0f}s ({self._kind})"
 
     async def close(self) -> None:
         if self._prober is not None:

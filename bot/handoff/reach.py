@@ -10,6 +10,7 @@ what the family is told can never disagree with what happens.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,6 +19,8 @@ from bot.config import Config
 from bot.core.texts import BotTexts
 from storage.records import StaffMember
 from storage.store import Store
+
+log = logging.getLogger(__name__)
 
 __all__ = ["SITUATIONS", "WHO_IS_TOLD", "Reach", "WhoIsTold", "read_reach", "unique"]
 
@@ -104,7 +107,17 @@ class WhoIsTold:
         self._texts = texts
 
     async def load(self, now: datetime, language: str) -> Mapping[str, str]:
-        reach = await read_reach(self._store, self._config, now)
+        """The sentence for this moment. A crisis turn must never wait on it: if the staff
+        or the roster cannot be read, the safe words are said (a case is open, the queue
+        is read during service hours) and the turn goes on."""
+        try:
+            reach = await read_reach(self._store, self._config, now)
+        except Exception as exc:
+            log.error("who is told: staff or roster unreadable (%s)", type(exc).__name__)
+            text = self._texts.get(
+                "handoff.told.nobody", language, **self._config.context_values(language)
+            )
+            return {WHO_IS_TOLD: text}
         return {WHO_IS_TOLD: self.text(reach, language)}
 
     def text(self, reach: Reach, language: str) -> str:

@@ -40,6 +40,7 @@ Telegram; the page counts the characters left while the person types.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 import re
@@ -57,6 +58,7 @@ from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Redire
 
 from bot.channels.base import Inbound, Receiver
 from bot.channels.textparts import emphasis_parts
+from bot.core.pipeline import INLINE_CLASSIFY_CHARS
 from bot.core.texts import BotTexts
 from bot.core.writehealth import storage_unavailable
 from bot.web import CsrfKey, WebServer
@@ -316,17 +318,25 @@ class WebChatPage:
         text = text_raw.strip() if isinstance(text_raw, str) else ""
         choice = choice_raw if isinstance(choice_raw, str) else ""
         start = form.get("start") is not None
-        if len(text) > MAX_CHARS or len(choice) > MAX_CHARS:
+        if len(choice) > MAX_CHARS:
+            return await self._answer(request, address, lang, "too_long", 400, wants_json)
+        if len(text) > MAX_CHARS and not await self._worrying(text):
+            # Only a script gets past the text box's limit: refused kindly, unless the crisis
+            # check finds a cry for help in it, which is taken whole (the pipeline checks
+            # every part of it and reads the first part, as on Telegram).
             return await self._answer(
                 request, address, lang, "too_long", 400, wants_json, draft=text[:MAX_CHARS]
             )
         if not text and not choice and not start:
             return await self._answer(request, address, lang, "empty", 400, wants_json)
         network = request.client.host if request.client is not None else "unknown"
+        starting = not self._per_address.active(address, self._monotonic())
         wait = self._over_limit(address, network)
         if wait is not None:
-            if self._concern is None or (text and self._concern(text)):
-                # A limit may slow a person down, never hold back a cry for help.
+            if not starting and await self._worrying(text or choice):
+                # A limit may slow a person down, never hold back a cry for help in a
+                # conversation under way. (Conversations starting stay under the network's
+                # limit even then: new cookies are free, so it is what stops a flood.)
                 log.warning("web chat post over the rate limit taken: crisis concern")
             else:
                 log.info("web chat post held back: rate limit")
@@ -368,6 +378,18 @@ class WebChatPage:
         if view.left or not view.lines or view.lines[-1].who == "bot":
             return
         await self.channel.wait(address, view.cursor, self.limits.reply_seconds)
+
+    async def _worrying(self, text: str) -> bool:
+        """Whether the crisis check finds any concern in `text` (true without a check). A
+        long text is checked in a thread, so a flood of them cannot stall the event loop
+        that carries crisis turns."""
+        if self._concern is None:
+            return True
+        if not text:
+            return False
+        if len(text) <= INLINE_CLASSIFY_CHARS:
+            return self._concern(text)
+        return await asyncio.to_thread(self._concern, text)
 
     def _over_limit(self, address: str, network: str) -> float | None:
         """None when the post is within the limits, else the seconds to wait.
@@ -441,8 +463,10 @@ class WebChatPage:
             return self._finish(JSONResponse({"lines": []}, status_code=403))
         now = self._monotonic()
         network = request.client.host if request.client is not None else "unknown"
-        if not self._polls_per_address.allow(address, now) or not self._polls_per_network.allow(
-            network, now
+        # The network's window first: a script polling with made-up cookies must not grow
+        # the per-address table before its network is stopped.
+        if not self._polls_per_network.allow(network, now) or not self._polls_per_address.allow(
+            address, now
         ):
             log.info("web chat poll refused: rate limit")
             return self._finish(JSONResponse({"lines": [], "later": True}, status_code=429))

@@ -164,6 +164,29 @@ async def test_new_cookies_do_not_escape_the_per_network_limit(chat: Chat) -> No
     assert statuses == [303] * 8 + [429]
 
 
+async def test_new_cookies_with_crisis_words_do_not_escape_the_per_network_limit(
+    chat: Chat,
+) -> None:
+    """New cookies are free: a flood of made-up crises from one network address would
+    otherwise open an urgent case and alert counsellors for each, without limit."""
+    statuses = []
+    for n in range(9):
+        chat.http.cookies.clear()
+        statuses.append((await chat.say(text=f"dia mau bunuh saya sekarang {n}")).status_code)
+    assert statuses == [303] * 8 + [429]
+    assert len(await chat.app.store.handoff.queue()) == 8
+
+
+async def test_an_over_long_post_with_a_cry_for_help_is_taken_whole(chat: Chat) -> None:
+    """Only a script gets past the text box's limit, yet a crisis in it is not dropped."""
+    idle = "x " * MAX_CHARS
+    assert (await chat.say(text=idle)).status_code == 400
+    crisis = idle + " suami saya mau bunuh saya sekarang"
+    assert (await chat.say(text=crisis)).status_code == 303, "taken whole, the end checked too"
+    [case] = await chat.app.store.handoff.queue()
+    assert case.urgency == "darurat"
+
+
 async def test_a_poll_without_the_cookie_is_refused(chat: Chat) -> None:
     response = await chat.http.get("/chat/replies?after=0&wait=0")
     assert response.status_code == 403

@@ -162,6 +162,7 @@ async def test_a_full_disk_sends_nothing_twice_answers_no_fallback_and_resumes_b
             await eventually(lambda: not app.health.ok, within=10)
             status, said = await healthz(service)
             assert status == 503 and "writes failing" in said, said
+            assert "/" not in said, "the public health state names no path of the machine"
             # Meanwhile families write: nothing is fetched that could not be stored.
             await asyncio.sleep(1.5)
             fetches = len(fake.calls_to("getUpdates"))
