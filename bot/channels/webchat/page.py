@@ -28,9 +28,10 @@ Limits slow a flood; they never lose a person's words. A conversation may post
 `Limits.per_address` messages a minute (far above anyone answering a
 questionnaire), and one network address may start `per_network` conversations a
 minute (families behind one mobile operator's shared address are not counted
-together once they talk). A post over a limit is still stored when the crisis
-check finds any concern in it; otherwise it is refused with 429 and the time to
-wait, the words stay in the text box, and the script sends them again by itself.
+together once they talk). A post over a conversation's limit is still stored when
+the crisis check finds any concern in it (not one starting a conversation past the
+network's limit: new cookies are free); otherwise it is refused with 429 and the
+time to wait, the words stay in the text box, and the script sends them again.
 A long message is taken whole (up to `MAX_CHARS`, the text box's own limit): the
 crisis check reads all of it and the bot reads the first part with a note, as on
 Telegram; the page counts the characters left while the person types.
