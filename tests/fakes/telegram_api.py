@@ -290,6 +290,12 @@ class FakeTelegram:
         """
         self._failures.append(_Failure(f"{method}:{error}", times, chat_id, retry_after, after))
 
+    def recover(self, method: str) -> None:
+        """Ends every failure still pending for `method`: its next call is answered."""
+        for failure in self._failures:
+            if failure.error.split(":", 1)[0] == method:
+                failure.times = 0
+
     def hold_sends(self) -> None:
         """sendMessage calls wait (the message not yet delivered) until `release_sends`."""
         self._sends_open.clear()
