@@ -41,6 +41,7 @@ from bot.channels.telegram.protocol import (
     Tuning,
 )
 from bot.core.writehealth import storage_unavailable
+from bot.logthrottle import LogThrottle
 from bot.web import read_body
 
 __all__ = ["Poller", "chat_of", "idle", "message_inbounds", "webhook_update", "well_formed"]
@@ -111,6 +112,9 @@ class Poller:
             except TimedOut:
                 continue
             except (Conflict, InvalidToken, NetworkError) as exc:
+                await self._retry_later(exc)
+                continue
+            except TelegramError as exc:  # an answer that is not the Bot API's (not JSON)
                 await self._retry_later(exc)
                 continue
             except Exception:
@@ -224,11 +228,16 @@ class Poller:
         return tuple(read), last
 
 
-async def webhook_update(request: Request, secret: str, bot: Bot) -> Update | Response:
-    """The update a `POST /telegram/webhook` carries, or the refusal to answer it with."""
+async def webhook_update(
+    request: Request, secret: str, bot: Bot, noise: LogThrottle | None = None
+) -> Update | Response:
+    """The update a `POST /telegram/webhook` carries, or the refusal to answer it with.
+
+    Refusals are logged through `noise`: a flood of forged posts is a count a minute."""
+    noise = noise or LogThrottle(log)
     given = request.headers.get(SECRET_HEADER, "").encode()
     if not secret or not hmac.compare_digest(given, secret.encode()):
-        log.warning("telegram webhook: a request without the right secret token was refused")
+        noise.warning("telegram webhook: a request without the right secret token was refused")
         return PlainTextResponse("forbidden", status_code=403)
     body = await read_body(request, MAX_WEBHOOK_BODY)
     if body is None:
@@ -241,7 +250,7 @@ async def webhook_update(request: Request, secret: str, bot: Bot) -> Update | Re
         if not well_formed(update):
             raise ValueError("an update with missing or odd fields")
     except Exception:
-        log.warning("telegram webhook: a body that is not an update was refused")
+        noise.warning("telegram webhook: a body that is not an update was refused")
         return PlainTextResponse("not an update", status_code=400)
     return update
 

@@ -10,6 +10,7 @@ on a time-scaled tuning (so the test runs in about two seconds).
 from __future__ import annotations
 
 import dataclasses
+import logging
 import time
 
 import pytest
@@ -69,3 +70,22 @@ async def test_a_message_sent_when_telegram_recovers_is_answered_promptly(
     assert 1 <= len(lines) <= failed // 20 + 1  # a long outage is a few lines
     assert all(r.exc_info is None for r in lines)
     assert any("answers again" in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.e2e
+async def test_an_answer_that_is_not_json_is_one_line_without_a_traceback(
+    fake: FakeTelegram, config: Config, caplog: pytest.LogCaptureFixture
+) -> None:
+    tuning = dataclasses.replace(FAST, poll_retry_first=0.01, poll_retry_cap=0.1)
+    async with running(config, tuning) as service:
+        await settle(service, fake, fake.send_start(8200))
+        caplog.clear()
+        fake.fail("getUpdates", "malformed")
+        await settle(service, fake, fake.send_text(8200, "halo"))  # and the bot goes on
+    lines = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert [r.getMessage() for r in lines] == [
+        "telegram: getUpdates failed (TelegramError, 1 in a row); retrying in "
+        + lines[0].getMessage().rsplit(" ", 1)[1]
+    ]
+    assert all(r.exc_info is None for r in caplog.records)
+    assert "<html>" not in caplog.text
