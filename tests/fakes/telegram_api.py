@@ -286,9 +286,16 @@ class FakeTelegram:
         Errors: "retry_after" (429), "server_error" (500), "bad_gateway" (502),
         "hang" (no answer until the client gives up), "blocked" (403 bot was blocked
         by the user), "chat_not_found" (400), "bad_request" (400 can't parse entities),
-        "no_message_id" (200, but the answer's message has no id; nothing is delivered).
+        "no_message_id" (200, but the answer's message has no id; nothing is delivered),
+        "malformed" (200 with a body that is not JSON).
         """
         self._failures.append(_Failure(f"{method}:{error}", times, chat_id, retry_after, after))
+
+    def recover(self, method: str) -> None:
+        """Ends every failure still pending for `method`: its next call is answered."""
+        for failure in self._failures:
+            if failure.error.split(":", 1)[0] == method:
+                failure.times = 0
 
     def hold_sends(self) -> None:
         """sendMessage calls wait (the message not yet delivered) until `release_sends`."""
@@ -375,6 +382,8 @@ class FakeTelegram:
         if error == "hang":
             await self._release.wait()
             return _error(500, "Internal Server Error: released")
+        if error == "malformed":
+            return _Garbled(None)
         if error == "no_message_id":
             return _ok({"date": int(time.time()), "chat": {"id": 0, "type": "private"}})
         if error == "retry_after":
@@ -533,6 +542,13 @@ class FakeTelegram:
     async def _until(self, predicate: Callable[[], object]) -> None:
         while not predicate():
             await self._changed.wait()
+
+
+class _Garbled(JSONResponse):
+    """A 200 whose body is not JSON (a proxy's error page, a cut-off answer)."""
+
+    def render(self, content: Any) -> bytes:
+        return b'{"ok": true, "result": [{"update_id": <html>'
 
 
 async def _params(request: Request) -> dict[str, Any]:

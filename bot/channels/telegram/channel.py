@@ -51,6 +51,7 @@ from bot.config import Telegram
 from bot.core.ratelimit import RateLimiter
 from bot.core.texts import BotTexts
 from bot.core.writehealth import storage_unavailable
+from bot.logthrottle import LogThrottle
 from bot.web import RETRY_LATER, WebServer
 
 __all__ = ["TelegramChannel"]
@@ -87,6 +88,8 @@ class TelegramChannel:
         self._texts = texts
         self._tuning = tuning
         self._secret = webhook_secret
+        # Refused webhook posts: the first logged, then a count a minute (bot.logthrottle).
+        self._noise = LogThrottle(log)
         self._receive: Receiver | None = None
         self._keyboards: LiveKeyboards | None = None
         self._locks = ChatLocks()
@@ -335,7 +338,7 @@ class TelegramChannel:
 
     async def webhook(self, request: Request) -> Response:
         """`POST /telegram/webhook`: 200 only once the update is stored."""
-        update = await webhook_update(request, self._secret, self._bot)
+        update = await webhook_update(request, self._secret, self._bot, self._noise)
         if isinstance(update, Response):
             return update
         try:

@@ -16,15 +16,17 @@ bot's token.
 
 from __future__ import annotations
 
+import json
 import logging
 import ssl
 import urllib.parse
 import urllib.request
 from functools import cache
+from typing import Any
 
 import aiohttp
 import certifi
-from telegram.error import NetworkError, TimedOut
+from telegram.error import NetworkError, TelegramError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
 __all__ = ["AiohttpRequest"]
@@ -50,6 +52,19 @@ class AiohttpRequest(BaseRequest):
         self._timeout = timeout
         self._session: aiohttp.ClientSession | None = None
         self._proxies: dict[str, str | None] = {}
+
+    @staticmethod
+    def parse_json_payload(payload: bytes) -> dict[str, Any]:
+        """Telegram's answer read as JSON. PTB's own logs a traceback with the whole answer
+        for one that is not JSON; here the error only is raised, and the caller logs one
+        line naming the endpoint and the error class."""
+        try:
+            data = json.loads(payload.decode("utf-8", "replace"))
+        except ValueError:
+            raise TelegramError("Invalid server response") from None
+        if not isinstance(data, dict):
+            raise TelegramError("Invalid server response")
+        return data
 
     @property
     def read_timeout(self) -> float | None:

@@ -55,4 +55,8 @@ class Tuning:
     # budget the hint is skipped, never the reply.
     typing_per_second: float = 5.0
     poll_timeout: int = 25  # long-poll seconds per getUpdates
+    # After a failed getUpdates: waits double from the first to the cap (with jitter), so
+    # the bot hears again within the cap of Telegram answering (bot.backoff).
+    poll_retry_first: float = 0.5
+    poll_retry_cap: float = 5.0
     request_timeout: float = 10.0  # per Bot API call (a long poll adds its own seconds)

@@ -29,6 +29,7 @@ from telegram import Bot, Message, Update
 from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.warnings import PTBUserWarning
 
+from bot.backoff import Backoff
 from bot.channels.base import Inbound
 from bot.channels.telegram.errors import retry_seconds
 from bot.channels.telegram.protocol import (
@@ -40,6 +41,7 @@ from bot.channels.telegram.protocol import (
     Tuning,
 )
 from bot.core.writehealth import storage_unavailable
+from bot.logthrottle import LogThrottle
 from bot.web import read_body
 
 __all__ = ["Poller", "chat_of", "idle", "message_inbounds", "webhook_update", "well_formed"]
@@ -70,6 +72,7 @@ class Poller:
         self._handle_batch = handle_batch
         self._backlog = backlog
         self.offset: int | None = None
+        self.backoff = Backoff(first=tuning.poll_retry_first, cap=tuning.poll_retry_cap)
         # Returns once the database takes writes (bot.core.writehealth); set by `bind`.
         self.until_writable: Callable[[], Awaitable[None]] | None = None
 
@@ -97,7 +100,6 @@ class Poller:
 
     async def run(self) -> None:
         """Fetches updates; the offset moves past a batch only once all of it is stored."""
-        pause = 1.0
         while not self._stopping.is_set():
             await self._writable()
             if self._stopping.is_set():
@@ -110,11 +112,10 @@ class Poller:
             except TimedOut:
                 continue
             except (Conflict, InvalidToken, NetworkError) as exc:
-                log.error(
-                    "telegram: getUpdates failed (%s); retrying in %.0fs", type(exc).__name__, pause
-                )
-                await idle(self._stopping, pause)
-                pause = min(pause * 2, 60.0)
+                await self._retry_later(exc)
+                continue
+            except TelegramError as exc:  # an answer that is not the Bot API's (not JSON)
+                await self._retry_later(exc)
                 continue
             except Exception:
                 # One update PTB cannot read fails its whole batch: read each one alone.
@@ -122,23 +123,22 @@ class Poller:
                 try:
                     updates, last = await self._fetch_each()
                 except Exception as exc:
-                    log.error("telegram: getUpdates failed (%s); retrying", type(exc).__name__)
-                    await idle(self._stopping, pause)
-                    pause = min(pause * 2, 60.0)
+                    await self._retry_later(exc)
                     continue
+                self._answered()
                 if updates:
                     try:
                         await self._handle_batch(updates)
                     except Exception as exc:
                         self._store_failed(exc)
-                        await idle(self._stopping, pause)
+                        await idle(self._stopping, self.backoff.first)
                         continue
                 if last is not None:
                     self.offset = last + 1
                 continue
             if updates is None:
                 return
-            pause = 1.0
+            self._answered()
             if not updates:
                 continue
             if len(updates) >= UPDATES_PER_FETCH:
@@ -149,9 +149,29 @@ class Poller:
                 # Nothing is confirmed: the same updates come again and repeats are no-ops.
                 self._store_failed(exc)
                 if not storage_unavailable(exc):
-                    await idle(self._stopping, pause)
+                    await idle(self._stopping, self.backoff.first)
                 continue
             self.offset = updates[-1].update_id + 1
+
+    async def _retry_later(self, exc: BaseException) -> None:
+        """Waits a capped, jittered back-off after a failed getUpdates; one line, no traceback
+        (the upstream's fault, not ours: its name and the error class say enough)."""
+        wait = self.backoff.next_wait()
+        if self.backoff.failures == 1 or self.backoff.failures % 20 == 0:
+            log.error(
+                "telegram: getUpdates failed (%s, %s in a row); retrying in %.1fs",
+                type(exc).__name__,
+                self.backoff.failures,
+                wait,
+            )
+        await idle(self._stopping, wait)
+
+    def _answered(self) -> None:
+        if self.backoff.failures:
+            log.warning(
+                "telegram: getUpdates answers again after %s failures", self.backoff.failures
+            )
+        self.backoff.reset()
 
     async def confirm(self) -> None:
         """Tells Telegram what is stored, so a restart does not fetch it again."""
@@ -208,11 +228,16 @@ class Poller:
         return tuple(read), last
 
 
-async def webhook_update(request: Request, secret: str, bot: Bot) -> Update | Response:
-    """The update a `POST /telegram/webhook` carries, or the refusal to answer it with."""
+async def webhook_update(
+    request: Request, secret: str, bot: Bot, noise: LogThrottle | None = None
+) -> Update | Response:
+    """The update a `POST /telegram/webhook` carries, or the refusal to answer it with.
+
+    Refusals are logged through `noise`: a flood of forged posts is a count a minute."""
+    noise = noise or LogThrottle(log)
     given = request.headers.get(SECRET_HEADER, "").encode()
     if not secret or not hmac.compare_digest(given, secret.encode()):
-        log.warning("telegram webhook: a request without the right secret token was refused")
+        noise.warning("telegram webhook: a request without the right secret token was refused")
         return PlainTextResponse("forbidden", status_code=403)
     body = await read_body(request, MAX_WEBHOOK_BODY)
     if body is None:
@@ -225,7 +250,7 @@ async def webhook_update(request: Request, secret: str, bot: Bot) -> Update | Re
         if not well_formed(update):
             raise ValueError("an update with missing or odd fields")
     except Exception:
-        log.warning("telegram webhook: a body that is not an update was refused")
+        noise.warning("telegram webhook: a body that is not an update was refused")
         return PlainTextResponse("not an update", status_code=400)
     return update
 

@@ -62,6 +62,7 @@ from bot.channels.textparts import emphasis_parts
 from bot.core.pipeline import INLINE_CLASSIFY_CHARS
 from bot.core.texts import BotTexts
 from bot.core.writehealth import storage_unavailable
+from bot.logthrottle import LogThrottle
 from bot.web import CsrfKey, WebServer
 from flows.anywhere import START_LANGUAGE
 from storage.channels.webchat import CHANNEL as NAME
@@ -191,6 +192,8 @@ class WebChatPage:
         self.secure_cookies = secure_cookies
         self.limits = limits or Limits()
         self._monotonic = monotonic
+        # Refused and held-back posts: the first logged, then a count a minute (bot.logthrottle).
+        self._noise = LogThrottle(log, clock=lambda: self._monotonic())
         self._csrf = CsrfKey()
         self._per_address = _Window(self.limits.per_address, self.limits.window_seconds)
         self._per_network = _Window(self.limits.per_network, self.limits.window_seconds)
@@ -338,9 +341,9 @@ class WebChatPage:
                 # A limit may slow a person down, never hold back a cry for help in a
                 # conversation under way. (Conversations starting stay under the network's
                 # limit even then: new cookies are free, so it is what stops a flood.)
-                log.warning("web chat post over the rate limit taken: crisis concern")
+                self._noise.warning("web chat post over the rate limit taken: crisis concern")
             else:
-                log.info("web chat post held back: rate limit")
+                self._noise.info("web chat post held back: rate limit")
                 return await self._answer(
                     request, address, lang, "too_fast", 429, wants_json, draft=text, retry=wait
                 )
@@ -469,7 +472,7 @@ class WebChatPage:
         if not self._polls_per_network.allow(network, now) or not self._polls_per_address.allow(
             address, now
         ):
-            log.info("web chat poll refused: rate limit")
+            self._noise.info("web chat poll refused: rate limit")
             return self._finish(JSONResponse({"lines": [], "later": True}, status_code=429))
         # Garbled, forged or another address's: read as "start over", never as an error.
         after = Cursor.parse(request.query_params.get("after", "0"))

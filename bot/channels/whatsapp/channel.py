@@ -49,6 +49,7 @@ from bot.channels.whatsapp.window import WINDOW, is_open
 from bot.config import WhatsApp, WhatsAppTemplates
 from bot.core.texts import BotTexts
 from bot.core.writehealth import storage_unavailable
+from bot.logthrottle import LogThrottle
 from bot.web import RETRY_LATER, WebServer
 from storage.channels.whatsapp import AWAITING_WINDOW, Window
 from storage.conversation.delivery import DELIVERY_STATUSES, FAILED_STATUSES
@@ -84,6 +85,8 @@ class WhatsAppChannel:
         self._clock = clock
         self._tuning = tuning
         self._validator = RequestValidator(settings.auth_token)
+        # Refused and ignored posts: the first logged, then a count a minute (bot.logthrottle).
+        self._noise = LogThrottle(log, clock=lambda: clock().timestamp())
         self._http: TwilioHttp | None = None
         self._client: Any = None
         self._receive: Receiver | None = None
@@ -296,7 +299,9 @@ class WhatsAppChannel:
         try:
             inbounds = message_inbounds(form)
         except ValueError:
-            log.warning("whatsapp webhook: a signed request that is not a message was ignored")
+            self._noise.warning(
+                "whatsapp webhook: a signed request that is not a message was ignored"
+            )
             return empty_twiml()
         if self._receive is None:
             raise RuntimeError("WhatsAppChannel.bind was not called before receiving")
@@ -319,7 +324,7 @@ class WhatsAppChannel:
         sid = form.get("MessageSid") or form.get("SmsSid") or ""
         state = (form.get("MessageStatus") or form.get("SmsStatus") or "").lower()
         if not sid or state not in DELIVERY_STATUSES:
-            log.info("whatsapp status: a callback without a known status was ignored")
+            self._noise.info("whatsapp status: a callback without a known status was ignored")
             return Response(status_code=200)
         raw_code = form.get("ErrorCode", "")
         error_code = raw_code if raw_code.isdigit() and len(raw_code) <= 10 else None
@@ -353,14 +358,16 @@ class WhatsAppChannel:
         """
         query = request.url.query
         url = f"{self._public_url}{path}" + (f"?{query}" if query else "")
-        form = await verified_form(request, url, self._validator)
+        form = await verified_form(request, url, self._validator, self._noise)
         if isinstance(form, Response):
             return form
         ours = form.get("AccountSid", "") == self._settings.account_sid
         if ours and path == INCOMING_PATH:
             ours = form.get("To", "") == self._settings.from_number
         if not ours:
-            log.warning("whatsapp webhook: a signed request for another account or number refused")
+            self._noise.warning(
+                "whatsapp webhook: a signed request for another account or number refused"
+            )
             return PlainTextResponse("forbidden", status_code=403)
         return form
 

@@ -14,6 +14,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 
 from bot.channels.base import Inbound
 from bot.channels.whatsapp.protocol import CHANNEL, MAX_WEBHOOK_BODY, SIGNATURE_HEADER
+from bot.logthrottle import LogThrottle
 from bot.web import read_body
 
 __all__ = ["empty_twiml", "media_kind", "message_inbounds", "verified_form"]
@@ -29,23 +30,26 @@ def empty_twiml() -> Response:
 
 
 async def verified_form(
-    request: Request, url: str, validator: RequestValidator
+    request: Request, url: str, validator: RequestValidator, noise: LogThrottle | None = None
 ) -> dict[str, str] | Response:
     """The posted form, if its size is bounded and Twilio signed it for `url` (the public
-    URL of the path, with the request's query); otherwise the refusal to answer with."""
+    URL of the path, with the request's query); otherwise the refusal to answer with.
+
+    Refusals are logged through `noise`: a flood of forged posts is a count a minute."""
+    noise = noise or LogThrottle(log)
     body = await read_body(request, MAX_WEBHOOK_BODY)
     if body is None:
         return PlainTextResponse("too large", status_code=413)
     signature = request.headers.get(SIGNATURE_HEADER, "")
     if not signature:
-        log.warning("whatsapp webhook: a request without a Twilio signature was refused")
+        noise.warning("whatsapp webhook: a request without a Twilio signature was refused")
         return PlainTextResponse("forbidden", status_code=403)
     try:
         form = dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True, max_num_fields=500))
     except (UnicodeDecodeError, ValueError):
         form = None
     if form is None or not validator.validate(url, form, signature):
-        log.warning("whatsapp webhook: a request with a wrong Twilio signature was refused")
+        noise.warning("whatsapp webhook: a request with a wrong Twilio signature was refused")
         return PlainTextResponse("forbidden", status_code=403)
     return form
 
