@@ -93,6 +93,8 @@ class RetentionJob(Worker):
             # page) go after the shortest period, whatever else the family keeps.
             oldest = self._clock() - timedelta(days=self._retention.first_contact_days)
             pruned = await self._store.missed.prune(oldest)
+            # An erasure's statement kept for the web page that asked for it, unread.
+            await self._store.webchat.sweep_statements()
         report = PurgeReport(tuple(due), erased, dry_run, pruned)
         if due:
             by_reason = ", ".join(f"{k} {v}" for k, v in report.counts().items())

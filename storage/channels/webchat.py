@@ -328,6 +328,19 @@ class WebChatRepo:
         cursor = Cursor(int(newest), self._mark(bidx, int(newest_seq)))
         return ChatView(tuple(lines), int(first), int(newest), cursor, reset)
 
+    async def sweep_statements(self) -> int:
+        """Deletes the erasure statements past `STATEMENT_SECONDS` (the retention pass runs
+        it: a statement nobody came back to read must not stay until that address writes)."""
+        now = to_micros(self._clock(), "clock")
+
+        async def job(tx: Tx) -> int:
+            return await tx.execute(
+                "DELETE FROM webchat_statements WHERE at < ?",
+                (now - STATEMENT_SECONDS * 1_000_000,),
+            )
+
+        return await self._writer.run("webchat.sweep_statements", job)
+
     async def left(self, address: str) -> bool:
         """Whether the person at `address` left with a quick exit and has not written since."""
         row = await self._readers.fetchone(

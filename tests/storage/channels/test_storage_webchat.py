@@ -7,14 +7,16 @@ A page's cursor holds while the line it names is kept; after a reset of the addr
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime
+import sqlite3
+from contextlib import closing
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 from storage_support import T0, message, raw_query, reply, turn
 from support import Clock
 
-from storage.channels.webchat import FOREIGN, START, Cursor
+from storage.channels.webchat import FOREIGN, START, STATEMENT_SECONDS, Cursor
 from storage.crypto.keys import KeyRing
 from storage.store import Store
 
@@ -254,3 +256,21 @@ async def test_the_epoch_survives_a_restart(db_path: Path, keyring: KeyRing, clo
         assert [line.text for line in resumed.lines] == ["menu", "balasan w4"]
         stale = await store.webchat.view(ADDRESS, before_exit)
         assert stale.reset is True and [line.seq for line in stale.lines] == [1, 2, 3, 4, 5]
+
+
+async def test_statements_nobody_came_back_to_read_are_swept_after_their_hour(
+    store: Store, db_path: Path, clock: Clock
+) -> None:
+    """An erasure's statement waits an hour for the page that asked; the retention pass
+    sweeps older ones even if that address never writes again."""
+    with closing(sqlite3.connect(db_path)) as db:
+        for n, age in enumerate((STATEMENT_SECONDS + 5, 10)):
+            at = (clock() - timedelta(seconds=age)).timestamp() * 1_000_000
+            db.execute(
+                "INSERT INTO webchat_statements (address_bidx, body_enc, outbox_ids, at)"
+                " VALUES (?, ?, '', ?)",
+                (bytes([n]) * 16, b"sealed", int(at)),
+            )
+        db.commit()
+    assert await store.webchat.sweep_statements() == 1
+    assert raw_query(db_path, "SELECT count(*) FROM webchat_statements") == [(1,)]
