@@ -57,7 +57,8 @@ async def confide(page: Any, base: str) -> None:
     await page.locator("li.line.you", has_text="Setuju").wait_for()
     await page.get_by_label("Pesan Anda").fill(SECRET)
     await page.get_by_role("button", name="Kirim").click()
-    await expect(page.locator("li.line").last).to_have_class(re.compile("bot"))
+    await page.locator("li.line.you", has_text=SECRET).wait_for()  # stored, shown
+    await expect(page.locator("li.line").last).to_have_class(re.compile("bot"))  # answered
 
 
 async def assert_blank_note(page: Any) -> None:
@@ -195,9 +196,11 @@ async def test_a_tab_asleep_while_the_family_left_wakes_to_the_blank_note(tmp_pa
             async with demo(config) as base:
                 await confide(awake, base)
                 await awake.goto(base + "/chat?lang=id")  # the chat twice in its history
+                # Asleep from the start: no poll of it may already be under way when the
+                # family leaves (one would come back at once with the news, and wake it).
+                await asleep.route("**/chat/replies*", sleeping)
                 await asleep.goto(base + "/chat?lang=en")
                 assert SECRET in await asleep.content()
-                await asleep.route("**/chat/replies*", sleeping)
                 await leave(awake)
                 await assert_blank_note(awake)
                 await awake.go_back()  # nothing of the chat behind the note either
