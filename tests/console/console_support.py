@@ -129,3 +129,21 @@ async def login(
             http, "/console/totp", {"code": code_for(secret, clock)}, "/console/totp"
         )
     return response
+
+
+async def signed_in(
+    console: Console, clock: Clock, username: str, roles: tuple[str, ...]
+) -> tuple[int, httpx.AsyncClient]:
+    """A staff member with `roles`, added and logged in: their id and browser."""
+    staff_id, secret = await add_staff(console, username, roles)
+    http = client(console)
+    await login(http, username, secret, clock)
+    return staff_id, http
+
+
+async def post_form(
+    http: httpx.AsyncClient, path: str, page: str, data: dict[str, str]
+) -> httpx.Response:
+    """Posts a form to `path` with the CSRF token of `page`, as the browser would."""
+    token = csrf_of((await http.get(page)).text)
+    return await http.post(path, data={**data, "csrf": token})

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 from case_support import family_case
-from console_support import add_staff, client, csrf_of, login, make_console
+from console_support import add_staff, client, login, make_console, post_form, signed_in
 from support import Clock
 
 from bot.console.core import Console
@@ -16,18 +16,6 @@ from bot.console.office import Office
 from storage.records import NewInbound, NewOutbound, TurnWrite
 
 SCRIPT = "<script>alert(1)</script>"
-
-
-async def signed_in(console: Console, clock: Clock, username: str, roles: tuple[str, ...]):  # type: ignore[no-untyped-def]
-    staff_id, secret = await add_staff(console, username, roles)
-    http = client(console)
-    await login(http, username, secret, clock)
-    return staff_id, http
-
-
-async def post_form(http, path: str, page: str, data: dict[str, str]):  # type: ignore[no-untyped-def]
-    token = csrf_of((await http.get(page)).text)
-    return await http.post(path, data={**data, "csrf": token})
 
 
 # --- who may read a case -------------------------------------------------------------

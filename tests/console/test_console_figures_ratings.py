@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from console_support import T0, add_staff, client, csrf_of, login, make_console
+from console_support import T0, csrf_of, make_console, signed_in
 from support import Clock, RecordingChannel
 
 from bot.app import App
@@ -77,13 +77,6 @@ def test_too_few_ratings_show_neither_spread_nor_mean(
         share,
     )
     assert tuple(n for _, n in shown.by_value) == by_value
-
-
-async def signed_in(console: Console, clock: Clock, username: str, roles: tuple[str, ...]):  # type: ignore[no-untyped-def]
-    staff_id, secret = await add_staff(console, username, roles)
-    http = client(console)
-    await login(http, username, secret, clock)
-    return staff_id, http
 
 
 async def test_the_page_shows_the_months_satisfaction_with_a_chart(

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 from case_support import family_case, state_json
-from console_support import add_staff, client, csrf_of, login, make_console, make_office
+from console_support import add_staff, csrf_of, make_console, make_office, signed_in
 from support import Clock
 
 from bot.console.core import Console
@@ -26,15 +26,6 @@ from storage.records import NewInbound, TurnWrite
 from storage.store import Store
 
 CRISIS = "suami saya memukuli saya sekarang"
-
-
-async def signed_in(
-    console: Console, clock: Clock, username: str, roles: tuple[str, ...]
-) -> tuple[int, httpx.AsyncClient]:
-    staff_id, secret = await add_staff(console, username, roles)
-    http = client(console)
-    await login(http, username, secret, clock)
-    return staff_id, http
 
 
 async def family_ids(console: Console, case: LiveCase) -> list[int]:
