@@ -13,7 +13,6 @@ disk is full"), raised where the file would have to grow.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import io
 import logging
@@ -22,10 +21,9 @@ import random
 import re
 import signal
 import sqlite3
-import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import closing
 from pathlib import Path
 
@@ -33,6 +31,7 @@ import httpx
 import pytest
 from bot_support import ROOT, clean_env, eventually, make_config
 from support import free_port
+from support.disks import fill, tiny_disk
 from telegram_api import FakeTelegram
 from telegram_support import FAST, app_of, running, telegram_config
 from twilio_api import FakeTwilio
@@ -58,34 +57,6 @@ FIRST = 4_410_001
 SENT_WHILE_FULL = 4_410_002
 TURN_WHILE_FULL = 4_410_003
 LATER = [4_410_100 + n for n in range(6)]
-
-
-@contextlib.contextmanager
-def tiny_disk(folder: Path, size: str = "16m") -> Iterator[Path]:
-    """A real file system of `size` at `folder` (skips the test where mounting is refused)."""
-    folder.mkdir()
-    mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)],
-        capture_output=True,
-        check=False,
-    )
-    if mounted.returncode != 0:
-        pytest.skip("mounting a small tmpfs is not permitted here")
-    try:
-        yield folder
-    finally:
-        subprocess.run(["umount", "-l", str(folder)], check=False)
-
-
-def fill(disk: Path) -> Path:
-    """Fills the file system to the last byte; removing the file gives the room back."""
-    filler = disk / "filler"
-    with filler.open("wb", buffering=0) as out:
-        for block in (65536, 512, 1):  # to the last byte
-            with contextlib.suppress(OSError):
-                while out.write(b"\0" * block):
-                    pass
-    return filler
 
 
 async def healthz(service: Service) -> tuple[int, str]:

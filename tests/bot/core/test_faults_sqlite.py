@@ -11,16 +11,14 @@ the same store (and a reopened one) writes on.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import sqlite3
-import subprocess
 import threading
-from collections.abc import Iterator
 from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from support.disks import fill, tiny_disk
 
 from storage.crypto.keys import KeyRing
 from storage.errors import StorageError
@@ -39,22 +37,6 @@ def _message(n: int, size: int = 200) -> NewInbound:
 def _integrity(database: Path) -> str:
     with closing(sqlite3.connect(database)) as db:
         return str(db.execute("PRAGMA integrity_check").fetchone()[0])
-
-
-@contextlib.contextmanager
-def _tiny_disk(folder: Path, size: str = "3m") -> Iterator[Path]:
-    folder.mkdir()
-    mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)],
-        capture_output=True,
-        check=False,
-    )
-    if mounted.returncode != 0:
-        pytest.skip("mounting a small tmpfs is not permitted here")
-    try:
-        yield folder
-    finally:
-        subprocess.run(["umount", "-l", str(folder)], check=False)
 
 
 async def test_a_database_locked_by_another_writer_is_waited_out(tmp_path: Path) -> None:
@@ -93,7 +75,7 @@ async def test_a_database_locked_by_another_writer_is_waited_out(tmp_path: Path)
 
 async def test_a_full_disk_fails_clearly_corrupts_nothing_and_recovers(tmp_path: Path) -> None:
     keyring = KeyRing.generate()
-    with _tiny_disk(tmp_path / "disk") as disk:
+    with tiny_disk(tmp_path / "disk", "3m") as disk:
         database = disk / "lk3.db"
         acknowledged: list[int] = []
         store = await Store.open(database, keyring, clock=lambda: NOW)
@@ -103,11 +85,7 @@ async def test_a_full_disk_fails_clearly_corrupts_nothing_and_recovers(tmp_path:
                 assert inbox_id is not None
                 acknowledged.append(inbox_id)
             # Everything else on the disk fills it up.
-            filler = disk / "filler"
-            # Unbuffered: a buffered file's close would raise ENOSPC for its last bytes.
-            with filler.open("wb", buffering=0) as out, contextlib.suppress(OSError):
-                while out.write(b"\0" * 65536):
-                    pass
+            filler = fill(disk)
             refused = 0
             for n in range(20, 400):
                 try:
