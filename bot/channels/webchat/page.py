@@ -373,6 +373,26 @@ class WebChatPage:
                 await self._reply_or_timeout(address)
         return await self._answer(request, address, lang, "", 200, wants_json)
 
+    async def done(self, request: Request) -> Response:
+        """The person read what their erasure deleted and closed it: then the blank note.
+
+        Someone who deleted everything may not want the next person at the screen to see
+        that they were here, so the page they are sent to names nothing (as after a quick
+        exit), until they write again.
+        """
+        form = await request.form()
+        lang = self._lang(form.get("lang"))
+        address = self._address(request)
+        token = form.get("csrf")
+        if (
+            address is None
+            or not isinstance(token, str)
+            or not self._csrf.check("w:" + address, token)
+        ):
+            return await self._answer(request, address, lang, "expired", 403, False)
+        await self.channel.statement_read(address)
+        return self._finish(RedirectResponse(f"{CHAT_PATH}?lang={lang}", status_code=303))
+
     async def _reply_or_timeout(self, address: str) -> None:
         """Waits briefly for the reply to the person's newest line (a form posted without the
         script has nothing else to show it when it comes; after a quick exit, the note)."""
@@ -531,6 +551,7 @@ def mount_webchat(web: WebServer, page: WebChatPage) -> None:
     """Adds the web chat's routes; the channel's waiting polls end when the server stops."""
     web.add_route(CHAT_PATH, page.page, methods=["GET"])
     web.add_route(CHAT_PATH + "/send", page.post, methods=["POST"])
+    web.add_route(CHAT_PATH + "/done", page.done, methods=["POST"])
     web.add_route(CHAT_PATH + "/replies", page.replies, methods=["GET"])
     web.add_route(CHAT_PATH + "/static/{name}", page.static, methods=["GET"])
     web.on_stop(page.channel.wake_all)
