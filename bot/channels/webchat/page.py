@@ -104,6 +104,10 @@ class Limits:
     per_address: int = 60
     # Conversations one network address may start (or take up again) per window.
     per_network: int = 60
+    # Past that, conversations that start with a crisis concern are still taken, up to this
+    # many more per window: families behind one carrier's shared address are not held back
+    # by a flood from it, and a flood of made-up crises still cannot alert without limit.
+    crisis_starts_per_network: int = 20
     window_seconds: float = 60.0
     poll_seconds: float = 20.0  # how long a poll waits for a reply before answering empty
     # How long a form posted without the script waits for the bot's reply before the page
@@ -197,6 +201,9 @@ class WebChatPage:
         self._csrf = CsrfKey()
         self._per_address = _Window(self.limits.per_address, self.limits.window_seconds)
         self._per_network = _Window(self.limits.per_network, self.limits.window_seconds)
+        self._crisis_starts = _Window(
+            self.limits.crisis_starts_per_network, self.limits.window_seconds
+        )
         self._polls_per_address = _Window(self.limits.polls_per_address, self.limits.window_seconds)
         self._polls_per_network = _Window(self.limits.polls_per_network, self.limits.window_seconds)
         self._templates = Environment(
@@ -337,11 +344,16 @@ class WebChatPage:
         starting = not self._per_address.active(address, self._monotonic())
         wait = self._over_limit(address, network)
         if wait is not None:
-            if not starting and await self._worrying(text or choice):
+            if await self._worrying(text or choice) and (
+                not starting or self._crisis_starts.allow(network, self._monotonic())
+            ):
                 # A limit may slow a person down, never hold back a cry for help in a
-                # conversation under way. (Conversations starting stay under the network's
-                # limit even then: new cookies are free, so it is what stops a flood.)
+                # conversation under way. Conversations starting with one have a budget of
+                # their own per network, past the ordinary one: new cookies are free, so a
+                # flood of made-up crises must still meet a limit.
                 self._noise.warning("web chat post over the rate limit taken: crisis concern")
+                if starting:  # under way now: what they write next is not a new start
+                    self._per_address.allow(address, self._monotonic())
             else:
                 self._noise.info("web chat post held back: rate limit")
                 return await self._answer(
@@ -423,11 +435,12 @@ class WebChatPage:
         use up each other's allowance.
         """
         now = self._monotonic()
-        starting = not self._per_address.active(address, now)
+        # The network first: a start it refuses must leave no mark, or the same cookie's
+        # next post would count as a conversation under way and pass unchecked.
+        if not self._per_address.active(address, now) and not self._per_network.allow(network, now):
+            return max(1.0, self._per_network.wait(network, now))
         if not self._per_address.allow(address, now):
             return max(1.0, self._per_address.wait(address, now))
-        if starting and not self._per_network.allow(network, now):
-            return max(1.0, self._per_network.wait(network, now))
         return None
 
     def _opening(self, lang: str) -> str:
