@@ -119,6 +119,10 @@ class Limits:
     polls_per_network: int = 600
 
 
+POLLS_PER_POST = 3
+"""Polls each message posted within the window adds to the conversation's poll limit."""
+
+
 @dataclass(frozen=True, slots=True)
 class Shown:
     """One line as the page prints it."""
@@ -159,9 +163,14 @@ class _Window:
             return 0.0
         return max(0.0, stamps[0] + self.seconds - now)
 
-    def allow(self, key: str, now: float) -> bool:
+    def count(self, key: str, now: float) -> int:
+        """How many times `key` was counted within the window."""
+        return len(self._current(key, now))
+
+    def allow(self, key: str, now: float, extra: int = 0) -> bool:
+        """Counts `key` once if it is under the limit (raised by `extra`); else False."""
         stamps = self._current(key, now)
-        if len(stamps) >= self.limit:
+        if len(stamps) >= self.limit + extra:
             return False
         stamps.append(now)
         if len(self.stamps) > 10_000:  # forget quiet keys so the table stays small
@@ -501,9 +510,13 @@ class WebChatPage:
         now = self._monotonic()
         network = request.client.host if request.client is not None else "unknown"
         # The network's window first: a script polling with made-up cookies must not grow
-        # the per-address table before its network is stopped.
+        # the per-address table before its network is stopped. Each message the
+        # conversation posted lately buys a few more polls: its own line and the replies
+        # come back through them, so a burst of messages never leaves the page unable to
+        # show the answer to a cry for help (posts have their own limit).
+        posted = POLLS_PER_POST * self._per_address.count(address, now)
         if not self._polls_per_network.allow(network, now) or not self._polls_per_address.allow(
-            address, now
+            address, now, extra=posted
         ):
             self._noise.info("web chat poll refused: rate limit")
             return self._finish(JSONResponse({"lines": [], "later": True}, status_code=429))

@@ -13,7 +13,7 @@ import pytest
 from support import Clock
 from webchat_support import Chat, Site, Ticks, form, open_site, say
 
-from bot.channels.webchat.page import MAX_CHARS, Limits
+from bot.channels.webchat.page import MAX_CHARS, POLLS_PER_POST, Limits
 
 
 @pytest.mark.parametrize(
@@ -154,6 +154,18 @@ async def test_polls_are_limited_per_address_then_allowed_again(chat: Chat, tick
     assert refused.status_code == 429 and refused.json()["lines"] == []
     ticks.now += 61
     assert (await chat.http.get("/chat/replies?after=0&wait=0")).status_code == 200
+
+
+async def test_each_message_posted_buys_the_polls_that_bring_its_replies(chat: Chat) -> None:
+    """A burst of messages and replies never leaves the page unable to show the answer."""
+    for n in range(5):  # as many as the conversation may post in a minute here
+        assert (await chat.say(text=f"kak {n}")).status_code == 303
+    allowed = Limits().polls_per_address + POLLS_PER_POST * 5
+    statuses = [
+        (await chat.http.get("/chat/replies?after=0&wait=0")).status_code for _ in range(allowed)
+    ]
+    assert statuses == [200] * allowed
+    assert (await chat.http.get("/chat/replies?after=0&wait=0")).status_code == 429
 
 
 async def test_new_cookies_do_not_escape_the_per_network_limit(chat: Chat) -> None:
