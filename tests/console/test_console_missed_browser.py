@@ -33,7 +33,7 @@ async def test_a_typed_answer_not_understood_reaches_the_admins_flow_page_scrubb
 
     config = dataclasses.replace(load_config(None, env={}), data_dir=tmp_path / "data")
     stop, out = asyncio.Event(), io.StringIO()
-    fast = Hasher(log2_n=10, r=8, p=1)
+    fast = Hasher(memory_kib=8, time_cost=1)
     demo = asyncio.create_task(run_demo(config, port=0, stop=stop, out=out, hasher=fast))
     while "running" not in out.getvalue():
         assert not demo.done(), "the demo stopped at start"

@@ -30,7 +30,7 @@ async def test_an_emergency_in_the_web_chat_is_taken_and_answered_live(tmp_path:
 
     config = dataclasses.replace(load_config(None, env={}), data_dir=tmp_path / "data")
     stop, out = asyncio.Event(), io.StringIO()
-    fast = Hasher(log2_n=10, r=8, p=1)
+    fast = Hasher(memory_kib=8, time_cost=1)
     demo = asyncio.create_task(run_demo(config, port=0, stop=stop, out=out, hasher=fast))
     while "running" not in out.getvalue():
         assert not demo.done(), "the demo stopped at start"
