@@ -28,7 +28,9 @@ _SECOND_FACTOR_ERRORS = {SecondFactor.BAD: "totp_bad", SecondFactor.LOCKED: "tot
 
 async def login_page(console: Console, request: Request, access: Access | None) -> Response:
     key = LOGIN_NOTICES.get(request.query_params.get("msg", ""))
-    return console.render(request, None, "login.html", error_key=key)
+    # With the caller's session, if any, so the form's token matches the one its post checks
+    # (someone back at the password from the code page would otherwise see "expired").
+    return console.render(request, access, "login.html", error_key=key)
 
 
 async def login(console: Console, request: Request, access: Access | None) -> Response:
@@ -38,7 +40,7 @@ async def login(console: Console, request: Request, access: Access | None) -> Re
     result, member = await console.auth.password_login(username, password, client_ip(request))
     if result is not LoginResult.OK or member is None:
         key = "login_locked" if result is LoginResult.LOCKED else "login_bad"
-        return console.render(request, None, "login.html", status=401, error_key=key)
+        return console.render(request, access, "login.html", status=401, error_key=key)
     creds = await console.store.console.credentials(member.id)
     if creds.totp_confirmed:
         stage = "totp"
