@@ -354,8 +354,14 @@ def _build(raw: dict[str, Any], env: Mapping[str, str], base: Path) -> Config:
         consent_version=read_str(raw, "consent_version", default.consent_version),
         data_dir=data_dir,
         key_file=_path(raw, "key_file", base),
-        keys_dir=_path(raw, "keys_dir", base),
-        backup_dir=_path(raw, "backup_dir", base),
+        keys_dir=Path(env["LK3_KEYS_DIR"])
+        if env.get("LK3_KEYS_DIR")
+        else _path(raw, "keys_dir", base),
+        backup_dir=(
+            Path(env["LK3_BACKUP_DIR"])
+            if env.get("LK3_BACKUP_DIR")
+            else _path(raw, "backup_dir", base)
+        ),
         flows_dir=_path(raw, "flows_dir", base),
         max_message_chars=read_int(
             raw, "max_message_chars", default.max_message_chars, lo=200, hi=20000

@@ -71,8 +71,8 @@ def _keyring(config: Config) -> KeyRing:
 # --- backup --dated, restore --check -----------------------------------------
 
 
-def backup_dated(config: Config, folder: Path, keep: int) -> int:
-    """`lk3 db backup --dated DIR --keep N` (reads only: runs beside the bot)."""
+def backup_dated(config: Config, folder: Path, keep: int, *, check: bool = False) -> int:
+    """`lk3 db backup --dated DIR --keep N [--check]` (reads only: runs beside the bot)."""
     from storage.crypto.dated import write_dated
     from storage.errors import StorageError
 
@@ -87,7 +87,7 @@ def backup_dated(config: Config, folder: Path, keep: int) -> int:
         f" 0600); {len(removed)} older cop{'y' if len(removed) == 1 else 'ies'} removed,"
         f" the newest {keep} kept. {_KEYS_APART}"
     )
-    return 0
+    return restore_check(config, info.path) if check else 0
 
 
 def restore_check(config: Config, backup: Path) -> int:

@@ -66,10 +66,17 @@ def add_privacy_commands(sub: Sub) -> None:
     backup = db.add_parser("backup", help="write a consistent copy of the database to FILE")
     backup.add_argument("file", type=Path, nargs="?")
     backup.add_argument(
-        "--dated", type=Path, metavar="DIR", help="write DIR/lk3-<UTC time>.db instead of FILE"
+        "--dated",
+        nargs="?",
+        const="",
+        metavar="DIR",
+        help="write DIR/lk3-<UTC time>.db instead of FILE (DIR: default the backups folder)",
     )
     backup.add_argument(
         "--keep", type=int, default=14, metavar="N", help="with --dated: keep the newest N"
+    )
+    backup.add_argument(
+        "--check", action="store_true", help="with --dated: then prove the copy opens and reads"
     )
     _common(backup)
     backup.set_defaults(handler=_backup)
@@ -190,7 +197,8 @@ def _backup(args: argparse.Namespace) -> int:
     if (args.file is None) == (args.dated is None):
         return _fail("give either FILE or --dated DIR", 2)
     if args.dated is not None:
-        return backup_dated(config, args.dated, args.keep)
+        folder = Path(args.dated) if args.dated else config.backups_folder
+        return backup_dated(config, folder, args.keep, check=args.check)
     try:
         info = backup_database(config.database_path, args.file)
     except StorageError as exc:
