@@ -216,15 +216,19 @@ def _run(args: argparse.Namespace) -> int:
     if isinstance(lock, int):
         return lock
     with lock:
-        refusal = before_migrating(config, allow_without_backup=args.migrate)
+        # Logging to stderr (the journal, JSON) already says what would be printed there.
+        to_file = args.log_format == "file"
+        refusal = before_migrating(
+            config, allow_without_backup=args.migrate, say=sys.stderr if to_file else None
+        )
         if refusal is not None:
             logging.getLogger("bot.cli").error("cannot start: %s", refusal)
-            print(f"lk3: cannot start: {refusal}", file=sys.stderr)
+            if to_file:
+                print(f"lk3: cannot start: {refusal}", file=sys.stderr)
             return 2
-        # Logging to stderr already says what the service prints there.
         with contextlib.ExitStack() as stack:
             err: TextIO = sys.stderr
-            if args.log_format != "file":
+            if not to_file:
                 err = stack.enter_context(open(os.devnull, "w", encoding="utf-8"))
             return run_service(run_until_signalled(config, err=err))
 

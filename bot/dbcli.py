@@ -28,7 +28,7 @@ import sys
 import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeAlias
+from typing import TYPE_CHECKING, TextIO, TypeAlias
 
 from bot.config import Config
 
@@ -200,11 +200,16 @@ def _apply(config: Config, pending: int) -> int:
 
 
 def before_migrating(
-    config: Config, *, allow_without_backup: bool, now: datetime | None = None
+    config: Config,
+    *,
+    allow_without_backup: bool,
+    now: datetime | None = None,
+    say: TextIO | None = sys.stderr,
 ) -> str | None:
     """Makes sure a fresh backup exists before pending migrations run (see the module).
 
     Returns None to go on, or why not (one line). Call while holding the data folder.
+    The backup made is logged, and told on `say` too (None: logged only).
     """
     from storage.crypto.dated import latest_copy, write_dated
     from storage.engine.migrations import migration_status
@@ -240,5 +245,6 @@ def before_migrating(
         )
     line = f"{count} migration(s) to apply: the database was backed up first to {info.path}"
     log.warning("%s", line)
-    print(f"lk3: {line}", file=sys.stderr)
+    if say is not None:
+        print(f"lk3: {line}", file=say)
     return None

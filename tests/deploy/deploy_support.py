@@ -75,7 +75,7 @@ def lk3(
     command: list[str], env: dict[str, str], *, lines: tuple[str, ...] = (), timeout: float = 120
 ) -> subprocess.CompletedProcess[str]:
     """One `lk3` process to its end, with this environment (and no LK3_ setting of ours)."""
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("LK3_", "TWILIO_"))}
+    clean = clean_env()
     return subprocess.run(
         command,
         input="".join(line + "\n" for line in lines),
@@ -90,3 +90,8 @@ def lk3(
 
 def bot(*args: str) -> list[str]:
     return [sys.executable, "-m", "bot", *args]
+
+
+def clean_env() -> dict[str, str]:
+    """This process's environment without any LK3_ or TWILIO_ setting."""
+    return {k: v for k, v in os.environ.items() if not k.startswith(("LK3_", "TWILIO_"))}

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import re
 import shutil
 import signal
@@ -22,7 +21,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from deploy_support import DEPLOY, ROOT, Unit, as_here, bot, lk3
+from deploy_support import DEPLOY, ROOT, Unit, as_here, bot, clean_env, lk3
 from support import free_port
 from twilio.request_validator import RequestValidator
 from twilio_api import FakeTwilio
@@ -141,7 +140,7 @@ async def test_caddy_passes_a_signed_twilio_webhook_and_a_console_login_to_lk3_r
         process = await asyncio.create_subprocess_exec(
             *command,
             cwd=ROOT,
-            env={**_clean(), **env},
+            env={**clean_env(), **env},
             stdout=asyncio.subprocess.DEVNULL,
             stderr=asyncio.subprocess.PIPE,
         )
@@ -201,10 +200,6 @@ async def _console_login(client: httpx.AsyncClient) -> None:
     assert home.status_code == 200
     assert "rina" in home.text.lower() or "Rina" in home.text
     assert home.headers["strict-transport-security"] == "max-age=31536000"
-
-
-def _clean() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if not k.startswith(("LK3_", "TWILIO_"))}
 
 
 def test_the_nginx_server_block_serves_the_same_paths_as_the_caddyfile() -> None:
