@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-quick lint typecheck unit bench soak clean chromium safety-model
+.PHONY: demo test test-quick lint typecheck unit bench soak clean chromium caddy systemd-analyze deploy-tools safety-model
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,8 +32,23 @@ chromium:
 		apt-get install -y chromium >/dev/null || { apt-get update >/dev/null && apt-get install -y chromium >/dev/null; }; \
 	fi
 
+# The deploy/ tests start Debian's Caddy in front of `lk3 run` and check the systemd
+# units with systemd-analyze: both installed here when missing and we are root
+# (otherwise those tests are skipped and say why).
+caddy:
+	@if ! command -v caddy >/dev/null && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get install -y caddy >/dev/null || { apt-get update >/dev/null && apt-get install -y caddy >/dev/null; }; \
+	fi
+
+systemd-analyze:
+	@if ! command -v systemd-analyze >/dev/null && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get install -y systemd >/dev/null || { apt-get update >/dev/null && apt-get install -y systemd >/dev/null; }; \
+	fi
+
+deploy-tools: caddy systemd-analyze
+
 # pytest exits 5 when it collects no test: say so instead of failing obscurely.
-unit: $(STAMP) chromium
+unit: $(STAMP) chromium deploy-tools
 	@$(PY) -m pytest -q; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 1; fi; exit $$rc
 

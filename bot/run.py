@@ -161,14 +161,14 @@ async def serve(
     return 0
 
 
-async def run_until_signalled(config: Config) -> int:
+async def run_until_signalled(config: Config, *, err: TextIO = sys.stderr) -> int:
     """`serve` with SIGINT and SIGTERM as the stop signal."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     try:
-        return await serve(config, stop)
+        return await serve(config, stop, err=err)
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)

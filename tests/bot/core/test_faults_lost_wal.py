@@ -136,11 +136,12 @@ def test_a_first_start_a_clean_stop_and_a_restored_backup_raise_no_alarm(tmp_pat
     backup = tmp_path / "backup.db"
     taken = run_lk3("db", "backup", str(backup), "--data", str(data), cwd=tmp_path)
     assert taken.returncode == 0, taken.stderr
-    # lk3 db restore: a new folder holding the key file and the key tree.
+    # lk3 db restore: a new folder holding the key file and the key tree (where an older
+    # data folder kept them, beside the database: they are moved to keys/ at start).
     restored = tmp_path / "restored"
     restored.mkdir(mode=0o700)
     for name in ("master.key", "lk3.keytree"):
-        shutil.copy2(data / name, restored / name)
+        shutil.copy2(data / "keys" / name, restored / name)
     done = run_lk3("db", "restore", str(backup), "--data", str(restored), cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     started = _start_and_stop(restored)

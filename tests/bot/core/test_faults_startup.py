@@ -130,33 +130,33 @@ def _database_cut_short(data: Path) -> None:
 
 
 def _malformed_key_file(data: Path) -> None:
-    (data / "master.key").write_text("not a key\n", encoding="utf-8")
+    (data / "keys" / "master.key").write_text("not a key\n", encoding="utf-8")
 
 
 def _key_file_open_to_others(data: Path) -> None:
-    os.chmod(data / "master.key", 0o644)
+    os.chmod(data / "keys" / "master.key", 0o644)
 
 
 def _unreadable_key_file(data: Path) -> None:
-    os.chmod(data / "master.key", 0o000)
+    os.chmod(data / "keys" / "master.key", 0o000)
 
 
 def _key_file_is_a_folder(data: Path) -> None:
-    (data / "master.key").unlink()
-    (data / "master.key").mkdir(mode=0o700)
+    (data / "keys" / "master.key").unlink()
+    (data / "keys" / "master.key").mkdir(mode=0o700)
 
 
 def _another_key(data: Path) -> None:
-    (data / "master.key").unlink()
-    generate_key_file(data / "master.key")
+    (data / "keys" / "master.key").unlink()
+    generate_key_file(data / "keys" / "master.key")
 
 
 def _missing_key_file(data: Path) -> None:
-    (data / "master.key").unlink()
+    (data / "keys" / "master.key").unlink()
 
 
 def _missing_key_tree(data: Path) -> None:
-    (data / "lk3.keytree").unlink()
+    (data / "keys" / "lk3.keytree").unlink()
 
 
 # How the folder is broken, and what the one line must say.
