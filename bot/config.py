@@ -187,8 +187,16 @@ class Config:
 
     @property
     def keys_folder(self) -> Path:
-        """The master key file and the key tree: never inside the database's backups."""
-        return self.keys_dir if self.keys_dir is not None else self.data_dir / KEYS_FOLDER
+        """The master key file and the key tree: never inside the database's backups.
+
+        By default a folder beside the data folder (`var` → `var-keys`), not inside it:
+        a naive nightly copy of the data folder must not carry the keys with the
+        database, or every erased family would stay readable in the copies.
+        """
+        if self.keys_dir is not None:
+            return self.keys_dir
+        data = self.data_dir.absolute()
+        return data.with_name(data.name + KEYS_SUFFIX)
 
     @property
     def resolved_key_file(self) -> Path:
@@ -243,7 +251,7 @@ class Config:
         }
 
 
-KEYS_FOLDER = "keys"
+KEYS_SUFFIX = "-keys"  # the keys folder beside the data folder: `<data_dir>-keys`
 BACKUPS_FOLDER = "backups"
 KEY_FILE_NAME = "master.key"
 KEYTREE_NAME = "lk3.keytree"

@@ -2,12 +2,14 @@
 
 Crypto-shredding holds only while no copy of the key tree travels with copies of
 the database (storage.crypto.keytree): a nightly copy of a folder holding both
-would keep every erased contact readable. So the default layout is
+would keep every erased contact readable. So the default layout puts the keys in a
+folder BESIDE the data folder, never inside it (a naive copy of the data folder
+then carries no key):
 
-    <data_dir>/lk3.db (+ -wal, -shm)   the database: what backups copy
-    <data_dir>/keys/master.key         the master key (or `key_file`, or LK3_MASTER_KEYS)
-    <data_dir>/keys/lk3.keytree        the key tree (only its latest copy, never with backups)
-    <data_dir>/backups/                dated copies of the database (`backup_dir`)
+    <data_dir>/lk3.db (+ -wal, -shm)    the database: what backups copy
+    <data_dir>/backups/                 dated copies of the database (`backup_dir`)
+    <data_dir>-keys/master.key          the master key (or `key_file`, or LK3_MASTER_KEYS)
+    <data_dir>-keys/lk3.keytree         the key tree (only its latest copy, never with backups)
 
 and `keys_dir` moves the keys folder elsewhere (deploy/ puts it in its own state
 folder). A data folder made before this layout kept `master.key` and

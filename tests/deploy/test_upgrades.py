@@ -22,7 +22,7 @@ import aiosqlite
 import httpx
 import pytest
 from deploy_support import ROOT, bot, clean_env, lk3
-from support import free_port
+from support import free_port, keys_of
 
 from storage.engine.migrations import MIGRATIONS, apply_migrations
 
@@ -160,14 +160,14 @@ def test_an_older_data_folder_keeps_working_and_its_keys_move_apart(tmp_path: Pa
     said = lk3(bot("chat", "--as", "ibu-d"), env, lines=("1", "aku cerita RAHASIA-LAMA"))
     assert said.returncode == 0, said.stderr
     for name in ("master.key", "lk3.keytree"):  # as a folder made before keys/ existed
-        (data / "keys" / name).rename(data / name)
-    (data / "keys").rmdir()
+        (keys_of(data) / name).rename(data / name)
+    keys_of(data).rmdir()
     audit = lk3(bot("audit", "verify"), env)  # reads beside the bot: the old places
     assert audit.returncode == 0, audit.stderr
-    assert not (data / "keys").exists(), "a command that does not hold the folder moves nothing"
+    assert not keys_of(data).exists(), "a command that does not hold the folder moves nothing"
     again = lk3(bot("chat", "--as", "ibu-d"), env, lines=("dataku",))
     assert again.returncode == 0, again.stderr
     assert "RAHASIA-LAMA" in again.stdout
-    assert sorted(p.name for p in (data / "keys").iterdir()) == ["lk3.keytree", "master.key"]
+    assert sorted(p.name for p in keys_of(data).iterdir()) == ["lk3.keytree", "master.key"]
     assert not (data / "master.key").exists() and not (data / "lk3.keytree").exists()
-    assert (data / "keys").stat().st_mode & 0o777 == 0o700
+    assert keys_of(data).stat().st_mode & 0o777 == 0o700
