@@ -41,7 +41,7 @@ from typing import Literal
 
 Role = Literal["chosen", "supposed", "question", "light", "foreign"]
 
-FUZZY = 0.75
+FUZZY = 0.5
 """What a choice's word read through a typo or a short spelling is worth (an exact one: 1)."""
 QUESTION = 0.5
 """What a word another choice knows is worth for the picked one: it is about the question."""

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from flows.model import Words
-from flows.understanding.stems import key, plain_key
+from flows.understanding.stems import fragments, inner, key, plain_key
 from flows.understanding.text import words
 from flows.understanding.typos import AbbreviationIndex
 
@@ -180,14 +180,18 @@ class Lexicon:
     known: frozenset[str]  # the standard words the table reads local forms as
     short: AbbreviationIndex  # the local forms, for their vowel-less spellings
     light: frozenset[str] = frozenset()  # words that name no topic (flows.understanding.aboutness)
-    light_keys: frozenset[str] = frozenset()  # their keys (`memerlukan` is `perlu`)
+    light_keys: frozenset[str] = frozenset()  # their keys and the stop words' keys
+    light_fragments: frozenset[str] = frozenset()  # what a word must hold to stem to one
 
     def is_light(self, word: str) -> bool:
-        """True when a word names no topic of its own (the table's `light` words, in
-        any form: `memerlukan` is `perlu`); Sastrawi only for a word that could hold one."""
+        """True when a word names no topic of its own: a `light` word of the table in any
+        form (`memerlukan` is `perlu`), or a stop word's (`pertolongan` is `tolong`).
+        Sastrawi only for a word that could stem to one."""
         if word in self.light or plain_key(word) in self.light_keys:
             return True
-        return any(k in word for k in self.light_keys if len(k) >= 4) and key(word) in self.light_keys
+        if self.light_fragments.isdisjoint(inner(word)):
+            return False
+        return key(word) in self.light_keys
 
     def standard(self, text: str) -> tuple[str, ...]:
         """The text's words with local forms replaced (``beta pung`` -> ``saya punya``,
@@ -252,8 +256,11 @@ def lexicon(table: Words) -> Lexicon:
     light = frozenset(
         w for s in table.light for form in words(s) for w in replace.get(form, (form,))
     )
-    light_keys = frozenset(key(w) for w in light)
-    return Lexicon(replace, stop, known, AbbreviationIndex(replace), light, light_keys)
+    light_keys = frozenset(key(w) for w in light | {w for w in stop if len(w) >= 4})
+    light_fragments = frozenset(f for k in light_keys if len(k) >= 4 for f in fragments(k))
+    return Lexicon(
+        replace, stop, known, AbbreviationIndex(replace), light, light_keys, light_fragments
+    )
 
 
 def keys(content: tuple[str, ...]) -> tuple[str, ...]:
