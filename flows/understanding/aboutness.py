@@ -54,7 +54,7 @@ MODIFIER = 0.5
 """What a foreign word weighs after the choice's words in its clause: it qualifies them."""
 ASIDE = 0.25
 """What a foreign word weighs in a clause without the choice's words: a reason, an aside."""
-ASKED = 1.0
+ASKED = 1.5
 """How much more foreign words weigh in a question of the family's own."""
 FULL = 0.5
 """The aboutness at and above which a choice's score is kept whole."""
@@ -90,6 +90,8 @@ def aboutness(clauses: Sequence[Clause], *, asks: bool = False) -> float:
             elif word.role == "foreign":
                 if first is None:
                     where = ASIDE
+                elif asks:
+                    where = TOPIC  # a question asks about what it names beside the choice
                 elif n > first:
                     where = MODIFIER
                 else:

@@ -394,14 +394,16 @@ def _role(index: _Index, number: int, word: str, known: frozenset[str], supposed
     return "foreign"
 
 
-def _about(index: _Index, text: str, best: list[float], question: bool) -> list[float]:
-    """The scores scaled by how much the message is about each choice (aboutness)."""
+def _about(
+    index: _Index, text: str, best: list[float], leaders: tuple[int, int | None], question: bool
+) -> list[float]:
+    """The `leaders`' scores scaled by how much the message is about each (aboutness)."""
     if not any(best):
         return best
     heard = _heard(index, text)
     out = list(best)
-    for i, score in enumerate(best):
-        if score:
+    for i in leaders:
+        if i is not None and (score := best[i]):
             clauses = [
                 [Word(w, _role(index, i, w, k, supposed), fuzzy) for w, k, fuzzy, supposed in clause]
                 for clause in heard
@@ -445,12 +447,16 @@ def understand(text: str, choices: Sequence[Choice], table: Words = PLAIN) -> Re
         # A rating named among other words: the number is what the family chose.
         return Reading("match", rated[0], confidence=0.9)
     scored = _scores(index, standard, len(choices), text)
-    best = _about(index, text, scored.best, asks(standard, text))
+    # The choices compete on their word scores; how much the message is about the
+    # leaders (aboutness) then decides whether it answers at all.
+    best = scored.best
     ranked = sorted(range(len(choices)), key=lambda i: -best[i])
     first = ranked[0]
     second = ranked[1] if len(ranked) > 1 else None
-    top = best[first]
-    runner = best[second] if second is not None else 0.0
+    lead = best[first] - (best[second] if second is not None else 0.0)
+    about = _about(index, text, best, (first, second), asks(standard, text))
+    top = about[first]
+    runner = about[second] if second is not None else 0.0
     if asks(standard, text) and first not in scored.asking and top < QUESTION_TAKE:
         # "datanya disimpan di mana?" asks about the data; it does not pick a choice.
         return NOTHING
@@ -460,8 +466,8 @@ def understand(text: str, choices: Sequence[Choice], table: Words = PLAIN) -> Re
         return Reading("close", choices[first], choices[second], round(top * 0.5, 3))
     if both(standard):
         return NOTHING
-    taken = top >= TAKE and top - runner >= MARGIN
-    if not taken and (second is None or runner < CLOSE):
+    taken = top >= TAKE and lead >= MARGIN
+    if not taken and (second is None or min(top, runner) < CLOSE):
         return NOTHING
     if paused_remark(_said(index, standard, first)):
         return NOTHING  # "bos gue nelpon, bentar": a pause and a remark answer nothing
