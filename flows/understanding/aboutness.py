@@ -77,6 +77,8 @@ Clause = Sequence[Word]
 def aboutness(clauses: Sequence[Clause], *, asks: bool = False) -> float:
     """The share of a message's evidence the picked choice explains, in [0, 1]; 1 when
     nothing in it speaks of anything else."""
+    if len(clauses) > 1 and any(_answers(clause) for clause in clauses):
+        return 1.0  # "mau bikin janji, kantor buka jam berapa?": an answer, and a question
     explained = 0.0
     foreign = 0.0
     for clause in clauses:
@@ -104,6 +106,13 @@ def aboutness(clauses: Sequence[Clause], *, asks: bool = False) -> float:
     if not foreign:
         return 1.0
     return explained / (explained + foreign)
+
+
+def _answers(clause: Clause) -> bool:
+    """True when a clause is an answer on its own: the choice's words said plainly (not
+    through a typo alone), and nothing foreign beside them."""
+    chosen = [w for w in clause if w.role == "chosen"]
+    return any(not w.fuzzy for w in chosen) and all(w.role != "foreign" for w in clause)
 
 
 def factor(about: float) -> float:
