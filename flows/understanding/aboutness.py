@@ -52,7 +52,7 @@ GOVERNOR = 0.5
 clause: most often the verb that governs them ("mau tukar waktu", "uses a wheelchair")."""
 MODIFIER = 0.5
 """What a foreign word weighs after the choice's words in its clause: it qualifies them."""
-ASIDE = 0.25
+ASIDE = 0.5
 """What a foreign word weighs in a clause without the choice's words: a reason, an aside."""
 ASKED = 1.5
 """How much more foreign words weigh in a question of the family's own."""
@@ -109,10 +109,9 @@ def aboutness(clauses: Sequence[Clause], *, asks: bool = False) -> float:
 
 
 def _answers(clause: Clause) -> bool:
-    """True when a clause is an answer on its own: the choice's words said plainly (not
-    through a typo alone), and nothing foreign beside them."""
-    chosen = [w for w in clause if w.role == "chosen"]
-    return any(not w.fuzzy for w in chosen) and all(w.role != "foreign" for w in clause)
+    """True when a clause is an answer on its own: the choice's words, and nothing
+    foreign beside them."""
+    return any(w.role == "chosen" for w in clause) and all(w.role != "foreign" for w in clause)
 
 
 def factor(about: float) -> float:
