@@ -405,7 +405,10 @@ def _about(
     for i in leaders:
         if i is not None and (score := best[i]):
             clauses = [
-                [Word(w, _role(index, i, w, k, supposed), fuzzy) for w, k, fuzzy, supposed in clause]
+                [
+                    Word(w, _role(index, i, w, k, supposed), fuzzy)
+                    for w, k, fuzzy, supposed in clause
+                ]
                 for clause in heard
             ]
             out[i] = score * factor(aboutness(clauses, asks=question))
