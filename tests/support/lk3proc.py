@@ -25,6 +25,7 @@ __all__ = [
     "lk3_config",
     "listening",
     "open_fds",
+    "report",
     "start_lk3",
     "until",
 ]
@@ -123,3 +124,25 @@ def counts(database: Path) -> dict[str, int]:
             "failed": one("SELECT count(*) FROM outbox WHERE status = 'failed'"),
             "sent": one("SELECT count(*) FROM outbox WHERE status = 'sent'"),
         }
+
+
+def report(
+    phase: str,
+    *,
+    messages: int,
+    replies: int,
+    lost: int,
+    twice: int,
+    fallbacks: int,
+    resume: float | None,
+    extra: str = "",
+) -> str:
+    """One line of `make soak`'s figures for a phase (printed; shown with -s)."""
+    resumed = "-" if resume is None else f"{resume:.1f}s"
+    line = (
+        f"soak {phase}: messages {messages}, replies {replies}, lost {lost}, "
+        f"sent twice {twice}, fallback replies {fallbacks}, time to resume {resumed}"
+        + (f" ({extra})" if extra else "")
+    )
+    print("\n" + line)
+    return line
