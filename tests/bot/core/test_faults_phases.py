@@ -33,7 +33,7 @@ pytestmark = pytest.mark.e2e
 EPISODES = max(1, int(os.environ.get("LK3_SOAK_CYCLES", "3")) // 50)
 TEXTS = ("menu", "1", "2", "terima kasih", "aku pengen mati aja")
 FALLBACK = "akan kami tindak lanjuti"  # bot/core/texts.toml [internal_error]
-OUTAGE_SECONDS = 12.0  # long enough for waiting replies to back off past 5 s
+OUTAGE_SECONDS = 20.0  # long enough for waiting replies to back off past 15 s
 
 
 @pytest.fixture
