@@ -71,11 +71,13 @@ bench: $(STAMP)
 	@$(PY) -m bench
 
 # The fault run at length (about 10 minutes; not in CI): 150 SIGKILL cycles through
-# Telegram and through WhatsApp webhooks, then a full-disk phase (`lk3 run` on a small
-# tmpfs filled three times while families write; needs root to mount, else skipped);
-# -s prints each run's counts.
+# Telegram and through WhatsApp webhooks, then the phases, three episodes each: a full
+# disk (`lk3 run` on a small tmpfs filled while families write; needs root to mount,
+# else skipped), a second start refused, a Telegram outage (5xx for 20 s), a deleted
+# write-ahead log refused then put back; and the descriptors after upstream faults.
+# Each prints: messages, replies, lost, sent twice, fallback replies, time to resume.
 soak: $(STAMP)
-	LK3_SOAK_CYCLES=150 $(PY) -m pytest -q -s -p no:cacheprovider tests/bot/core/test_faults_kill.py tests/bot/core/test_faults_sqlite.py tests/bot/core/test_faults_fulldisk.py
+	LK3_SOAK_CYCLES=150 $(PY) -m pytest -q -s -p no:cacheprovider tests/bot/core/test_faults_kill.py tests/bot/core/test_faults_sqlite.py tests/bot/core/test_faults_fulldisk.py tests/bot/core/test_faults_phases.py tests/bot/core/test_faults_fds.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
