@@ -42,7 +42,7 @@ class QueueSnapshot:
 
 def _key(waiting: list[LiveCase], taken: list[LiveCase]) -> tuple[object, ...]:
     def one(c: LiveCase) -> tuple[object, ...]:
-        return (c.id, c.urgency, c.status, c.owner_staff_id, c.waiting_since, c.category)
+        return (c.id, c.urgency, c.status, c.owner_staff_id, c.waiting_since, c.category, c.crisis)
 
     return (tuple(one(c) for c in waiting), tuple(one(c) for c in taken))
 

@@ -12,7 +12,7 @@ is left to the family flows, which treat it as ordinary text.
 tomorrow's appointments, by booking code, mode and time), and hands the rest to
 `CaseCommands`: `/antrian` (`/queue`), `/ambil KODE` (`/take`), `/kasus KODE`
 (`/case`), `/catatan TEKS` (`/note`), `/rujuk KODE` (`/refer`), `/lepas`
-(`/release`), `/tutup KODE_HASIL` (`/close`), and take presses. Anything else a
+(`/release`), `/tutup KODE_HASIL [nilai]` (`/close`), and take presses. Anything else a
 counsellor sends goes to the family of the case it is meant for: the case of the
 message it replies to, else the case chosen with `/kasus`, else the only case
 they hold; with several and no choice, they are asked which.
@@ -49,6 +49,7 @@ NOTE = frozenset({"catatan", "note"})
 REFER = frozenset({"rujuk", "refer"})
 RELEASE = frozenset({"lepas", "release"})
 CLOSE = frozenset({"tutup", "close"})
+RATE = frozenset({"nilai", "rate", "rating"})
 QUEUE_LINES = 15
 
 
@@ -167,11 +168,15 @@ class CaseCommands:
             if not result.done:
                 return self._reply(keep, await self._refusal(result))
             return self._reply(keep, self._handoff.text("handoff.released", code=code))
-        outcome = arg.lower().replace(" ", "_")
+        words = arg.lower().split()
+        # `/tutup aman nilai`: the family is asked for the 1–5 rating after all (by default
+        # not after an urgent case).
+        ask = True if words and words[-1] in RATE else None
+        outcome = "_".join(words[:-1] if ask else words)
         if outcome not in OUTCOMES:
             codes = ", ".join(OUTCOMES)
             return self._reply(keep, self._handoff.text("handoff.bad_outcome", codes=codes))
-        result = await self._handoff.close(member.id, case.id, outcome)
+        result = await self._handoff.close(member.id, case.id, outcome, ask_rating=ask)
         if not result.done:
             return self._reply(keep, await self._refusal(result))
         return self._reply(keep, self._handoff.text("handoff.closed", code=code, outcome=outcome))

@@ -32,7 +32,7 @@ from storage.flowhost.schema import (
     MISSED_ANSWERS_MIGRATION,
     RATINGS_MIGRATION,
 )
-from storage.handoff.schema import DIGEST_MIGRATION, HANDOFF_MIGRATION
+from storage.handoff.schema import CRISIS_MIGRATION, DIGEST_MIGRATION, HANDOFF_MIGRATION
 from storage.privacy.schema import PRIVACY_MIGRATION, QUICK_EXIT_INDEX_MIGRATION
 from storage.safety.schema import SAFETY_LABELS_MIGRATION
 
@@ -173,6 +173,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("0013_missed_answers", MISSED_ANSWERS_MIGRATION),
     Migration("0014_quick_exit_index", QUICK_EXIT_INDEX_MIGRATION),
     Migration("0015_webchat_statements", WEBCHAT_STATEMENTS_MIGRATION),
+    Migration("0016_case_crisis", CRISIS_MIGRATION),
 )
 
 
