@@ -211,9 +211,7 @@ class Handoff:
         family = await self._family(case_id)
         if ask_rating is None:
             ask_rating = case.urgency != "darurat"
-        state, questions = (
-            await self._feedback(case.contact_id, now) if ask_rating else (None, [])
-        )
+        state, questions = await self._feedback(case.contact_id, now) if ask_rating else (None, [])
 
         def build(case: LiveCase, alerts: Sequence[AlertRef]) -> list[NewOutbound]:
             rows = self._edits(case, alerts, self.text("handoff.alert_closed", code=case.code))

@@ -15,7 +15,11 @@ from __future__ import annotations
 __all__ = [
     "CASE_EVENTS",
     "CRISIS_MIGRATION",
-    "DIGEST_MIGRATION", "HANDOFF_MIGRATION", "OUTCOMES", "REFERRALS"]
+    "DIGEST_MIGRATION",
+    "HANDOFF_MIGRATION",
+    "OUTCOMES",
+    "REFERRALS",
+]
 
 CASE_EVENTS = (
     "opened",
