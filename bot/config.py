@@ -27,6 +27,7 @@ from bot.channelconfig import (
     telegram_section,
     whatsapp_section,
 )
+from bot.clientaddr import parse_networks
 from bot.configvalues import (
     KNOWN_LANGUAGES,
     ConfigError,
@@ -105,6 +106,9 @@ class Web:
     console: bool = True
     # The public web chat at /chat (a family talks to the bot from a browser).
     webchat: bool = False
+    # Reverse proxies (addresses or CIDR networks) whose X-Forwarded-For is believed
+    # (bot/clientaddr.py); from anyone else the header is ignored.
+    trusted_proxies: tuple[str, ...] = ()
 
 
 REMINDER_WORDINGS = ("discreet", "detailed")
@@ -244,7 +248,7 @@ _SECTIONS: dict[str, frozenset[str]] = {
     "whatsapp": frozenset(
         {"enabled", "account_sid", "auth_token", "from_number", "api_base_url", "templates"}
     ),
-    "web": frozenset({"host", "port", "public_url", "console", "webchat"}),
+    "web": frozenset({"host", "port", "public_url", "console", "webchat", "trusted_proxies"}),
     "booking": frozenset(
         {
             "modes",
@@ -435,7 +439,17 @@ def _web(table: Mapping[str, Any]) -> Web:
         public_url=read_url(table, "public_url", "", "web"),
         console=read_bool(table, "console", d.console, "web"),
         webchat=read_bool(table, "webchat", d.webchat, "web"),
+        trusted_proxies=_trusted_proxies(table.get("trusted_proxies", [])),
     )
+
+
+def _trusted_proxies(value: object) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(
+            f"Config 'web.trusted_proxies' has value {value!r}. Not a list of addresses or"
+            ' CIDR networks, such as ["127.0.0.1", "10.0.0.0/8"].'
+        )
+    return parse_networks(value)
 
 
 def _booking(table: Mapping[str, Any]) -> BookingSettings:

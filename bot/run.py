@@ -87,7 +87,7 @@ class Service:
             self.channels.bind(self.app.host())
             await self.app.start()
             if config.web.console or self.channels.needs_web:
-                self.web = WebServer(config.web.host, config.web.port)
+                self.web = WebServer(config.web.host, config.web.port, config.web.trusted_proxies)
                 self.web.report_health(self.app.health.describe)
                 self.channels.add_routes(self.web)
                 feed = ical_endpoint(self.app.store, tz=config.office.tz, clock=utc_now)

@@ -166,8 +166,8 @@ class ChatView:
     # The cursor asked with is not of this epoch: the page clears what it shows, and
     # `lines` are every line kept now (none, if nothing is).
     reset: bool = False
-    # The person left in a hurry (a quick exit) and has not written since: the page
-    # shows nothing of the service, and `lines` is empty.
+    # The person left in a hurry (a quick exit), or closed what their erasure deleted,
+    # and has not written since: the page shows nothing of the service, `lines` is empty.
     left: bool = False
     # What an erasure deleted, for the page that asked for it ("" when there is none).
     statement: str = field(default="", repr=False)
@@ -254,7 +254,7 @@ class WebChatRepo:
             return True
         if kept is not None:
             before = Vault.open_text(key, _statement_place(bidx), as_bytes(kept[0]))
-            text = f"{before}\n\n{text}"
+            text = f"{before}\n\n{text}" if before else text
         await tx.execute(
             "INSERT INTO webchat_statements (address_bidx, body_enc, outbox_ids, at)"
             " VALUES (?, ?, ?, ?) ON CONFLICT (address_bidx) DO UPDATE SET"
@@ -276,7 +276,8 @@ class WebChatRepo:
         """The statement's key: derived from the address, which only the cookie holds."""
         return self._vault.blind("webchat-statement-key", address)
 
-    async def _statement(self, address: str, bidx: bytes) -> str:
+    async def _statement(self, address: str, bidx: bytes) -> str | None:
+        """The address's statement; "" once read (the page is then the blank note), None if none."""
         since = to_micros(self._clock(), "clock") - STATEMENT_SECONDS * 1_000_000
         row = await self._readers.fetchone(
             "SELECT body_enc FROM webchat_statements WHERE address_bidx = ? AND at >= ?",
@@ -284,12 +285,32 @@ class WebChatRepo:
             what="webchat.statement",
         )
         if row is None:
-            return ""
+            return None
         try:
             key = self._statement_key(address)
             return Vault.open_text(key, _statement_place(bidx), as_bytes(row[0]))
         except DecryptError:
-            return ""
+            return None
+
+    async def statement_read(self, address: str) -> bool:
+        """The person read what was deleted and closed it: their page becomes the blank note.
+
+        The statement's words are replaced by nothing (the row stays, so the farewell it was
+        made of is not kept again), until they write there again or its time runs out, as a
+        quick exit's note stays. False when the address has no statement to close.
+        """
+        bidx = self._bidx(address)
+        key = self._statement_key(address)
+        since = to_micros(self._clock(), "clock") - STATEMENT_SECONDS * 1_000_000
+
+        async def job(tx: Tx) -> bool:
+            changed = await tx.execute(
+                "UPDATE webchat_statements SET body_enc = ? WHERE address_bidx = ? AND at >= ?",
+                (Vault.seal_text(key, _statement_place(bidx), ""), bidx, since),
+            )
+            return changed > 0
+
+        return await self._writer.run("webchat.statement_read", job)
 
     async def view(
         self,
@@ -320,7 +341,10 @@ class WebChatRepo:
             cursor = Cursor(int(newest), self._mark(bidx, int(newest_seq)))
             return ChatView((), int(first), int(newest), cursor, reset, left=True)
         if first is None:
-            return ChatView((), None, reset=reset, statement=await self._statement(address, bidx))
+            statement = await self._statement(address, bidx)
+            if statement == "":
+                return ChatView((), None, reset=reset, left=True)  # read and closed
+            return ChatView((), None, reset=reset, statement=statement or "")
         found = (self._decode(row) for row in rows if row[0] is not None)
         lines = [line for line in found if line is not None]
         if any(line.who == "you" and line.kind == "choice" for line in lines):

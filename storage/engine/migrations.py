@@ -25,7 +25,11 @@ from storage.channels.schema import (
     WEBCHAT_STATEMENTS_MIGRATION,
     WHATSAPP_MIGRATION,
 )
-from storage.console.schema import CONSOLE_MIGRATION, STAFF_MIGRATION
+from storage.console.schema import (
+    CONSOLE_MIGRATION,
+    SECOND_FACTOR_MIGRATION,
+    STAFF_MIGRATION,
+)
 from storage.errors import MigrationError
 from storage.flowhost.schema import (
     FLOW_CURRENT_MIGRATION,
@@ -173,7 +177,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("0013_missed_answers", MISSED_ANSWERS_MIGRATION),
     Migration("0014_quick_exit_index", QUICK_EXIT_INDEX_MIGRATION),
     Migration("0015_webchat_statements", WEBCHAT_STATEMENTS_MIGRATION),
-    Migration("0016_case_crisis", CRISIS_MIGRATION),
+    Migration("0016_console_second_factor", SECOND_FACTOR_MIGRATION),
+    Migration("0017_case_crisis", CRISIS_MIGRATION),
 )
 
 

@@ -69,7 +69,12 @@ class Site:
 
 
 TIGHT = Limits(
-    per_address=5, per_network=8, window_seconds=60, poll_seconds=0.05, reply_seconds=0.2
+    per_address=5,
+    per_network=8,
+    crisis_starts_per_network=3,
+    window_seconds=60,
+    poll_seconds=0.05,
+    reply_seconds=0.2,
 )
 """Small limits, so a test meets them in a few posts, and short waits for replies."""
 

@@ -1,6 +1,7 @@
 """Deleting one's data from the web chat, in a real browser: after pressing Ya the page
-shows what was deleted (never a blank page), nothing of the conversation, and starts
-over once the person writes again.
+shows what was deleted (never a blank page) and nothing of the conversation; closing it
+leaves the blank note, with nothing of the service on it, even after a reload; writing
+in the note starts over.
 
 Debian's Chromium, headless, through Playwright, against `lk3 demo`; a screenshot in
 tests/console/artifacts/.
@@ -50,8 +51,19 @@ async def test_after_pressing_ya_the_page_shows_what_was_deleted(tmp_path: Path)
                 await expect(statement).to_contain_text("Yang kami hapus:")
                 await expect(lines).to_have_count(0)
 
-                await family.get_by_label("Pesan Anda").fill("halo")
-                await family.get_by_role("button", name="Kirim").click()
+                await family.get_by_role("button", name="Selesai, tutup halaman ini").click()
+                note = family.locator("#note")
+                await expect(note).to_be_visible()  # the blank note: nothing says whose
+                await expect(family).to_have_title("Catatan")
+                await expect(family.locator("h1")).to_have_count(0)
+                for word in ("LK3", "hapus", "112"):
+                    assert word not in await family.content()
+                await family.screenshot(path=str(ARTIFACTS / "webchat-erased-closed.png"))
+                await family.reload()
+                await expect(note).to_be_visible()
+
+                await note.locator("textarea").fill("halo")
+                await note.get_by_role("button", name="Kirim").click()
                 await expect(statement).to_be_hidden()  # a new conversation starts over
                 await expect(lines.last).to_have_class(re.compile("bot"))
                 assert SECRET not in await family.content()

@@ -148,6 +148,14 @@ class WebChatChannel:
             address, after, keep_lines=self.tuning.lines, keep_seconds=self.tuning.keep_seconds
         )
 
+    async def statement_read(self, address: str) -> bool:
+        """The person closed their erasure's statement: the page at `address` goes blank."""
+        if self._store is None:
+            return False
+        done = await self._store.webchat.statement_read(address)
+        self.wake(address)
+        return done
+
     def wake(self, address: str) -> None:
         """Wakes the pages polling `address` (a line was added there)."""
         waiting = self._waiting.pop(address, None)

@@ -104,6 +104,10 @@ class Limits:
     per_address: int = 60
     # Conversations one network address may start (or take up again) per window.
     per_network: int = 60
+    # Past that, conversations that start with a crisis concern are still taken, up to this
+    # many more per window: families behind one carrier's shared address are not held back
+    # by a flood from it, and a flood of made-up crises still cannot alert without limit.
+    crisis_starts_per_network: int = 20
     window_seconds: float = 60.0
     poll_seconds: float = 20.0  # how long a poll waits for a reply before answering empty
     # How long a form posted without the script waits for the bot's reply before the page
@@ -113,6 +117,10 @@ class Limits:
     # a few times a minute; a script hammering it would take CPU from crisis turns.
     polls_per_address: int = 120
     polls_per_network: int = 600
+
+
+POLLS_PER_POST = 3
+"""Polls each message posted within the window adds to the conversation's poll limit."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,9 +163,14 @@ class _Window:
             return 0.0
         return max(0.0, stamps[0] + self.seconds - now)
 
-    def allow(self, key: str, now: float) -> bool:
+    def count(self, key: str, now: float) -> int:
+        """How many times `key` was counted within the window."""
+        return len(self._current(key, now))
+
+    def allow(self, key: str, now: float, extra: int = 0) -> bool:
+        """Counts `key` once if it is under the limit (raised by `extra`); else False."""
         stamps = self._current(key, now)
-        if len(stamps) >= self.limit:
+        if len(stamps) >= self.limit + extra:
             return False
         stamps.append(now)
         if len(self.stamps) > 10_000:  # forget quiet keys so the table stays small
@@ -197,6 +210,9 @@ class WebChatPage:
         self._csrf = CsrfKey()
         self._per_address = _Window(self.limits.per_address, self.limits.window_seconds)
         self._per_network = _Window(self.limits.per_network, self.limits.window_seconds)
+        self._crisis_starts = _Window(
+            self.limits.crisis_starts_per_network, self.limits.window_seconds
+        )
         self._polls_per_address = _Window(self.limits.polls_per_address, self.limits.window_seconds)
         self._polls_per_network = _Window(self.limits.polls_per_network, self.limits.window_seconds)
         self._templates = Environment(
@@ -337,11 +353,16 @@ class WebChatPage:
         starting = not self._per_address.active(address, self._monotonic())
         wait = self._over_limit(address, network)
         if wait is not None:
-            if not starting and await self._worrying(text or choice):
+            if await self._worrying(text or choice) and (
+                not starting or self._crisis_starts.allow(network, self._monotonic())
+            ):
                 # A limit may slow a person down, never hold back a cry for help in a
-                # conversation under way. (Conversations starting stay under the network's
-                # limit even then: new cookies are free, so it is what stops a flood.)
+                # conversation under way. Conversations starting with one have a budget of
+                # their own per network, past the ordinary one: new cookies are free, so a
+                # flood of made-up crises must still meet a limit.
                 self._noise.warning("web chat post over the rate limit taken: crisis concern")
+                if starting:  # under way now: what they write next is not a new start
+                    self._per_address.allow(address, self._monotonic())
             else:
                 self._noise.info("web chat post held back: rate limit")
                 return await self._answer(
@@ -373,6 +394,26 @@ class WebChatPage:
                 await self._reply_or_timeout(address)
         return await self._answer(request, address, lang, "", 200, wants_json)
 
+    async def done(self, request: Request) -> Response:
+        """The person read what their erasure deleted and closed it: then the blank note.
+
+        Someone who deleted everything may not want the next person at the screen to see
+        that they were here, so the page they are sent to names nothing (as after a quick
+        exit), until they write again.
+        """
+        form = await request.form()
+        lang = self._lang(form.get("lang"))
+        address = self._address(request)
+        token = form.get("csrf")
+        if (
+            address is None
+            or not isinstance(token, str)
+            or not self._csrf.check("w:" + address, token)
+        ):
+            return await self._answer(request, address, lang, "expired", 403, False)
+        await self.channel.statement_read(address)
+        return self._finish(RedirectResponse(f"{CHAT_PATH}?lang={lang}", status_code=303))
+
     async def _reply_or_timeout(self, address: str) -> None:
         """Waits briefly for the reply to the person's newest line (a form posted without the
         script has nothing else to show it when it comes; after a quick exit, the note)."""
@@ -403,11 +444,12 @@ class WebChatPage:
         use up each other's allowance.
         """
         now = self._monotonic()
-        starting = not self._per_address.active(address, now)
+        # The network first: a start it refuses must leave no mark, or the same cookie's
+        # next post would count as a conversation under way and pass unchecked.
+        if not self._per_address.active(address, now) and not self._per_network.allow(network, now):
+            return max(1.0, self._per_network.wait(network, now))
         if not self._per_address.allow(address, now):
             return max(1.0, self._per_address.wait(address, now))
-        if starting and not self._per_network.allow(network, now):
-            return max(1.0, self._per_network.wait(network, now))
         return None
 
     def _opening(self, lang: str) -> str:
@@ -468,9 +510,13 @@ class WebChatPage:
         now = self._monotonic()
         network = request.client.host if request.client is not None else "unknown"
         # The network's window first: a script polling with made-up cookies must not grow
-        # the per-address table before its network is stopped.
+        # the per-address table before its network is stopped. Each message the
+        # conversation posted lately buys a few more polls: its own line and the replies
+        # come back through them, so a burst of messages never leaves the page unable to
+        # show the answer to a cry for help (posts have their own limit).
+        posted = POLLS_PER_POST * self._per_address.count(address, now)
         if not self._polls_per_network.allow(network, now) or not self._polls_per_address.allow(
-            address, now
+            address, now, extra=posted
         ):
             self._noise.info("web chat poll refused: rate limit")
             return self._finish(JSONResponse({"lines": [], "later": True}, status_code=429))
@@ -531,6 +577,7 @@ def mount_webchat(web: WebServer, page: WebChatPage) -> None:
     """Adds the web chat's routes; the channel's waiting polls end when the server stops."""
     web.add_route(CHAT_PATH, page.page, methods=["GET"])
     web.add_route(CHAT_PATH + "/send", page.post, methods=["POST"])
+    web.add_route(CHAT_PATH + "/done", page.done, methods=["POST"])
     web.add_route(CHAT_PATH + "/replies", page.replies, methods=["GET"])
     web.add_route(CHAT_PATH + "/static/{name}", page.static, methods=["GET"])
     web.on_stop(page.channel.wake_all)

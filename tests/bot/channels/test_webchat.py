@@ -110,7 +110,14 @@ async def test_static_files_are_served_and_nothing_else(chat: Chat) -> None:
 
 # The web chat's routes are public (no console session): this table names them all, so a
 # new one cannot ship unjudged. The console's own table is tests/console/test_console_roles.py.
-PUBLIC_ROUTES = {"/healthz", "/chat", "/chat/send", "/chat/replies", "/chat/static/{name}"}
+PUBLIC_ROUTES = {
+    "/healthz",
+    "/chat",
+    "/chat/send",
+    "/chat/done",
+    "/chat/replies",
+    "/chat/static/{name}",
+}
 
 
 def test_the_web_chat_serves_exactly_its_public_routes() -> None:

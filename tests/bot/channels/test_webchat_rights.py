@@ -1,5 +1,6 @@
 """A family's rights on the web chat, over ASGI: declining keeps nothing a reload could
-bring back, and deleting shows what was deleted where the conversation was."""
+bring back, and deleting shows what was deleted where the conversation was, then, once
+closed, the blank note (nothing of the service) until they write again."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 from support import Clock
-from webchat_support import Site, Ticks, open_site, poll, say, shown
+from webchat_support import Site, Ticks, form, open_site, poll, say, shown
 
 from bot.channels.webchat.page import Limits
 
@@ -81,6 +82,49 @@ async def test_after_deleting_the_page_shows_what_was_deleted_until_they_write_a
     assert "Yang kami hapus:" not in page
     assert [who for who, _ in shown(page)][:2] == ["you", "bot"]
     assert (await poll(http))["statement"] == []
+
+
+async def _delete_everything(site: Site, http: httpx.AsyncClient) -> None:
+    await say(site, http, start="1")
+    await say(site, http, choice="agree")
+    await say(site, http, text=FIRST)
+    await say(site, http, text="hapus")
+    await say(site, http, choice="yes")
+    await site.app.privacy.run_once()
+
+
+async def test_closing_the_statement_leaves_the_blank_note_until_they_write_again(
+    site: Site, http: httpx.AsyncClient
+) -> None:
+    await _delete_everything(site, http)
+    page = (await http.get("/chat")).text
+    assert "Yang kami hapus:" in page and 'action="/chat/done"' in page
+    csrf, _ = await form(http)
+
+    closed = await http.post("/chat/done", data={"csrf": csrf, "lang": "id"})
+    assert closed.status_code == 303 and closed.headers["location"] == "/chat?lang=id"
+    note = (await http.get("/chat")).text  # and after every reload
+    assert 'id="note"' in note and "Yang kami hapus" not in note
+    for word in ("LK3", "Konseling", "hapus", "112"):
+        assert word not in note
+    assert (await poll(http))["left"] is True  # another tab of theirs goes blank too
+
+    await say(site, http, text="halo")  # writing in the note is writing to the chat again
+    page = (await http.get("/chat")).text
+    assert 'id="note"' not in page and "Yang kami hapus" not in page
+    assert [who for who, _ in shown(page)][:2] == ["you", "bot"]
+
+
+async def test_closing_needs_the_page_own_form(site: Site, http: httpx.AsyncClient) -> None:
+    await _delete_everything(site, http)
+    forged = await http.post("/chat/done", data={"csrf": "forged", "lang": "id"})
+    assert forged.status_code == 403
+    assert "Yang kami hapus:" in (await http.get("/chat")).text  # still there to read
+    async with site.browser() as stranger:  # a browser with no statement: nothing to close
+        csrf, _ = await form(stranger)
+        response = await stranger.post("/chat/done", data={"csrf": csrf, "lang": "en"})
+        assert response.status_code == 303
+        assert 'id="note"' not in (await stranger.get("/chat")).text
 
 
 async def test_the_statement_is_for_that_browser_alone(site: Site, http: httpx.AsyncClient) -> None:

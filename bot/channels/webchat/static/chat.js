@@ -96,15 +96,16 @@
 
   // What an erasure deleted: shown in place of the conversation, gone once they write again.
   const statement = document.getElementById("statement");
+  const statementBox = document.getElementById("statement-box");
   function state(parts) {
-    if (!statement || !Array.isArray(parts)) { return; }
+    if (!statement || !statementBox || !Array.isArray(parts)) { return; }
     statement.replaceChildren(...parts.map(([piece, bold]) => {
       if (!bold) { return document.createTextNode(piece); }
       const strong = document.createElement("strong");
       strong.textContent = piece;
       return strong;
     }));
-    statement.hidden = parts.length === 0;
+    statementBox.hidden = parts.length === 0;
   }
 
   async function poll() {
