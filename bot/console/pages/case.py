@@ -7,7 +7,11 @@ the cases they took; an admin without the counsellor role never gets here
 `case_view` row to the audit log first, so no reading goes unrecorded. Every
 change goes through `bot.handoff.service.Handoff`; its refusals (`not_yours`, `closed`)
 come back as a kind word on the page. Forms redirect back with a fixed notice
-code in the address, never anything a person typed.
+code in the address, never anything a person typed. Release and close ask first
+(`bot.console.confirm`); a close needs an outcome chosen (none is preselected),
+and the family of an urgent case is asked to rate only if the box is ticked. A
+reply sent by the page's script gets the conversation back in place (JSON), so
+the page neither reloads nor jumps; the live conversation is `case_live`.
 """
 
 from __future__ import annotations
