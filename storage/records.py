@@ -199,10 +199,14 @@ class OutboxRow:
 
 @dataclass(frozen=True, slots=True)
 class CaseOpen:
-    """Open a case, or raise the contact's open case to this urgency."""
+    """Open a case, or raise the contact's open case to this urgency.
+
+    `crisis`: the crisis check's kinds of danger (`bot.handoff.kinds` codes, comma-separated),
+    added to the case's own."""
 
     category: str
     urgency: str
+    crisis: str = ""
 
     def __post_init__(self) -> None:
         if self.urgency not in URGENCIES:

@@ -28,6 +28,7 @@ from storage.store import Store
 __all__ = [
     "add_closure",
     "feed_url",
+    "has_started",
     "hours_lines",
     "mark",
     "parse_clock",
@@ -144,6 +145,11 @@ async def remove_closure(store: Store, day: str) -> None:
         raise BookingError(f"the office is not closed on {day} (see lk3 booking closures list)")
 
 
+def has_started(booking: Booking, now: datetime) -> bool:
+    """Whether a no-show may be recorded: only once the appointment's time has come."""
+    return now >= booking.starts_at
+
+
 async def mark(
     store: Store,
     code: str,
@@ -161,6 +167,12 @@ async def mark(
     booking = await store.bookings.by_code(code)
     if booking is None:
         raise BookingError(f"no booking with code {code.strip().upper()!r}")
+    if wanted == "no_show" and not has_started(booking, now):
+        # Marking it sends the family "we did not get to meet": never before the time.
+        raise BookingError(
+            f"booking {booking.code} starts {format_when(booking.starts_at, tz, 'en')}:"
+            " a no-show can be recorded only after that"
+        )
     followup = None
     if wanted == "no_show" and booking.contact_id is not None:
         contact = await store.contacts.get(booking.contact_id)

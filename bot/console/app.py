@@ -10,9 +10,11 @@ from bot.console.auth.login import AuthSettings
 from bot.console.case_desk import CaseDesk
 from bot.console.core import Console
 from bot.console.office import Office
+from bot.console.pages import alarm as pages_alarm
 from bot.console.pages import audit as pages_audit
 from bot.console.pages import bookings as pages_bookings
 from bot.console.pages import case as pages_case
+from bot.console.pages import case_live as pages_case_live
 from bot.console.pages import figures as pages_figures
 from bot.console.pages import flows as pages_flows
 from bot.console.pages import labels as pages_labels
@@ -62,6 +64,8 @@ def build_console(
         console.include(pages_figures.routes)
         console.include(pages_queue.routes)
         console.include(pages_case.routes)
+        console.include(pages_case_live.routes)
+        console.include(pages_alarm.routes)
         console.include(pages_labels.routes)
         console.stop_hooks.append(desk.feed.close)
     return console

@@ -22,7 +22,7 @@ from flows.state import SessionState
 from storage.handoff.records import LiveCase
 from storage.store import Store
 
-__all__ = ["CaseDesk", "SrqAnswer", "Triage", "label", "triage_of", "waited"]
+__all__ = ["CaseDesk", "SrqAnswer", "Triage", "crisis_labels", "label", "triage_of", "waited"]
 
 TRIAGE_FLOW = "triage"
 SRQ_ITEMS = 20
@@ -70,6 +70,11 @@ def label(texts: ConsoleTexts, prefix: str, code: str, lang: str) -> str:
     """A code's words (`urgency_darurat`), or the code itself when the texts lack it."""
     key = f"{prefix}_{code}"
     return texts.get(key, lang) if key in texts.table else code
+
+
+def crisis_labels(texts: ConsoleTexts, crisis: str, lang: str) -> list[str]:
+    """The names of a case's kinds of danger (`bot.handoff.kinds`), never the family's words."""
+    return [label(texts, "crisis", code, lang) for code in crisis.split(",") if code]
 
 
 def waited(since: datetime, now: datetime, texts: ConsoleTexts, lang: str) -> str:

@@ -268,6 +268,7 @@ class Console:
             csrf=self.csrf_token(request, access),
             prefix=PREFIX,
             path=request.url.path,
+            alarm_ready=self._desk is not None,  # the emergency alarm on every page
             **context,
         )
         return HTMLResponse(html, status_code=status)

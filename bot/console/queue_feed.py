@@ -42,7 +42,7 @@ class QueueSnapshot:
 
 def _key(waiting: list[LiveCase], taken: list[LiveCase]) -> tuple[object, ...]:
     def one(c: LiveCase) -> tuple[object, ...]:
-        return (c.id, c.urgency, c.status, c.owner_staff_id, c.waiting_since, c.category)
+        return (c.id, c.urgency, c.status, c.owner_staff_id, c.waiting_since, c.category, c.crisis)
 
     return (tuple(one(c) for c in waiting), tuple(one(c) for c in taken))
 
@@ -61,6 +61,7 @@ class QueueFeed:
         self._listeners = 0
         self._task: asyncio.Task[None] | None = None
         self._closed = False
+        self._closing = asyncio.Event()
         self.reads = 0  # how many times the queue was read (for tests and figures)
 
     @property
@@ -82,8 +83,14 @@ class QueueFeed:
     def close(self) -> None:
         """Ends every stream (on shutdown); new listeners end at once."""
         self._closed = True
+        self._closing.set()
         self._signal()
         self._wake.set()
+
+    async def pause(self, seconds: float) -> None:
+        """Waits `seconds`, or less if the feed closes (for a stream that polls on its own)."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._closing.wait(), seconds)
 
     def _signal(self) -> None:
         changed, self._changed = self._changed, asyncio.Event()

@@ -19,6 +19,7 @@ from bot.core.texts import BotTexts
 from bot.core.turns import PRIORITY_ROUTINE, PRIORITY_URGENT, Reply, TurnPlan, empty_state
 from bot.flowhost import missed, ratings
 from bot.handoff import effects as handoff_effects
+from bot.handoff.kinds import crisis_kinds
 from bot.privacy import effects as privacy_effects
 from bot.safety import Assessment, Level
 from flows.engine import step
@@ -165,6 +166,9 @@ def _plan(draft: PlanDraft, assessment: Assessment) -> TurnPlan:
     if draft.handoff and not cases:
         # A person asked for (or a flow called for) a human: make sure someone sees it.
         cases.append(CaseOpen(category="lainnya", urgency="segera"))
+    kinds = crisis_kinds(assessment)
+    if kinds:  # the queue shows which danger an urgent case is about (bot.handoff.kinds)
+        cases = [dataclasses.replace(c, crisis=kinds) for c in cases]
     urgent = assessment.level is Level.URGENT or any(c.urgency == "darurat" for c in cases)
     # Someone who declined consent keeps getting information, but their words are
     # not kept, unless they describe a danger that a counsellor must be able to read.

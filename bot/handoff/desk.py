@@ -8,11 +8,13 @@ it never reaches the family flows, the crisis check or a family's case. Anyone
 else's message (a family's, or an unlinked account trying a counsellor command)
 is left to the family flows, which treat it as ordinary text.
 
-`CounsellorDesk` answers `/link`, `/bantuan` (`/help`) and `/jadwal` (today's and
-tomorrow's appointments, by booking code, mode and time), and hands the rest to
+`CounsellorDesk` answers `/link`, `/bantuan` (`/help`), `/jadwal` (today's and
+tomorrow's appointments, by booking code, mode and time, with came / did not come
+buttons once an appointment's time has come) and `/hadir`, `/tidakhadir`
+(bot.booking.attendance), and hands the rest to
 `CaseCommands`: `/antrian` (`/queue`), `/ambil KODE` (`/take`), `/kasus KODE`
 (`/case`), `/catatan TEKS` (`/note`), `/rujuk KODE` (`/refer`), `/lepas`
-(`/release`), `/tutup KODE_HASIL` (`/close`), and take presses. Anything else a
+(`/release`), `/tutup KODE_HASIL [nilai]` (`/close`), and take presses. Anything else a
 counsellor sends goes to the family of the case it is meant for: the case of the
 message it replies to, else the case chosen with `/kasus`, else the only case
 they hold; with several and no choice, they are asked which.
@@ -26,6 +28,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.booking.attendance import AttendanceDesk, attendance_buttons
 from bot.booking.schedule import format_schedule, schedule_for
 from bot.config import Config
 from bot.core.texts import BotTexts
@@ -49,6 +52,7 @@ NOTE = frozenset({"catatan", "note"})
 REFER = frozenset({"rujuk", "refer"})
 RELEASE = frozenset({"lepas", "release"})
 CLOSE = frozenset({"tutup", "close"})
+RATE = frozenset({"nilai", "rate", "rating"})
 QUEUE_LINES = 15
 
 
@@ -167,11 +171,15 @@ class CaseCommands:
             if not result.done:
                 return self._reply(keep, await self._refusal(result))
             return self._reply(keep, self._handoff.text("handoff.released", code=code))
-        outcome = arg.lower().replace(" ", "_")
+        words = arg.lower().split()
+        # `/tutup aman nilai`: the family is asked for the 1–5 rating after all (by default
+        # not after an urgent case).
+        ask = True if words and words[-1] in RATE else None
+        outcome = "_".join(words[:-1] if ask else words)
         if outcome not in OUTCOMES:
             codes = ", ".join(OUTCOMES)
             return self._reply(keep, self._handoff.text("handoff.bad_outcome", codes=codes))
-        result = await self._handoff.close(member.id, case.id, outcome)
+        result = await self._handoff.close(member.id, case.id, outcome, ask_rating=ask)
         if not result.done:
             return self._reply(keep, await self._refusal(result))
         return self._reply(keep, self._handoff.text("handoff.closed", code=code, outcome=outcome))
@@ -277,6 +285,7 @@ class CounsellorDesk:
         self._config = config
         self._clock = clock
         self._misses: dict[int, list[datetime]] = {}
+        self._attendance = AttendanceDesk(store, texts, config, clock)
 
     async def plan(
         self, row: InboxRow, state: SessionState | None, *, staff: bool = True
@@ -307,6 +316,9 @@ class CounsellorDesk:
                     priority=PRIORITY_ROUTINE,
                 )
             return None
+        attendance = await self._attendance.plan(row, member, keep)
+        if attendance is not None:
+            return attendance
         if self._handoff is not None:
             planned = await self._handoff.plan(row, member, keep)
             if planned is not None:
@@ -315,7 +327,7 @@ class CounsellorDesk:
         if _command(text) in _SCHEDULE:
             return TurnPlan(
                 state=keep,
-                replies=(Reply(await self._schedule(member.id, language)),),
+                replies=await self._schedule(member.id, language),
                 priority=PRIORITY_ROUTINE,
             )
         if row.kind == "start" or _command(text) in _HELP:
@@ -328,11 +340,17 @@ class CounsellorDesk:
             priority=PRIORITY_ROUTINE,
         )
 
-    async def _schedule(self, staff_id: int, language: str) -> str:
-        """Today's and tomorrow's appointments: booking codes, modes and times only."""
+    async def _schedule(self, staff_id: int, language: str) -> tuple[Reply, ...]:
+        """Today's and tomorrow's appointments: booking codes, modes and times only; then
+        came / did not come buttons for those whose time has come (bot.booking.attendance)."""
         tz, now = ZoneInfo(self._config.office.timezone), self._clock()
         appointments = await schedule_for(self._store, staff_id, tz=tz, now=now)
-        return format_schedule(appointments, tz=tz, now=now, language=language, texts=self._texts)
+        text = format_schedule(appointments, tz=tz, now=now, language=language, texts=self._texts)
+        buttons = attendance_buttons(appointments, now=now, texts=self._texts, language=language)
+        if not buttons:
+            return (Reply(text),)
+        ask = self._texts.get("booking.attendance.ask", language)
+        return (Reply(text), Reply(ask, buttons))
 
     async def _link(self, contact_id: int, code: str, language: str) -> Reply:
         now = self._clock()

@@ -8,9 +8,10 @@ change is one transaction with its `case_events` row and the messages it causes:
     take(staff_id, case_id)                 owner; every alert edited to say who took it;
                                             the family told a counsellor is reading
     release(staff_id, case_id)              back to the queue (alerts start again)
-    close(staff_id, case_id, outcome, supervisor=False)
+    close(staff_id, case_id, outcome, supervisor=False, ask_rating=None)
                                             outcome code (storage.handoff.schema.OUTCOMES);
-                                            the family offered the feedback flow, flows resume
+                                            the family thanked, and offered the feedback
+                                            flow unless urgent (or `ask_rating` says)
     relay_out(staff_id, case_id, text, source=...)
                                             the owner's words to the family (no name, no number)
     copy_out(staff_id, case_id, inbox_id, source=...)
@@ -43,6 +44,7 @@ from bot.core.turns import (
     empty_state,
 )
 from bot.flowhost.ratings import with_ticket
+from bot.handoff.kinds import crisis_kinds
 from bot.safety import Assessment, Level
 from flows.engine import step
 from flows.exchange import ChannelCaps, Context, Input, Message
@@ -191,15 +193,25 @@ class Handoff:
         return result
 
     async def close(
-        self, staff_id: int, case_id: int, outcome: str, *, supervisor: bool = False
+        self,
+        staff_id: int,
+        case_id: int,
+        outcome: str,
+        *,
+        supervisor: bool = False,
+        ask_rating: bool | None = None,
     ) -> Transition:
-        """Closes with an outcome; the family is thanked and offered the feedback flow."""
+        """Closes with an outcome; the family is thanked and, if `ask_rating`, offered the
+        feedback flow (its 1–5 question). By default an urgent case's family is not asked:
+        rating a crisis is the counsellor's call, made by ticking a box in the console."""
         now = self._clock()
         case = await self._store.handoff.get(case_id)
         if case is None:
             return Transition("not_found")
         family = await self._family(case_id)
-        state, questions = await self._feedback(case.contact_id, now)
+        if ask_rating is None:
+            ask_rating = case.urgency != "darurat"
+        state, questions = await self._feedback(case.contact_id, now) if ask_rating else (None, [])
 
         def build(case: LiveCase, alerts: Sequence[AlertRef]) -> list[NewOutbound]:
             rows = self._edits(case, alerts, self.text("handoff.alert_closed", code=case.code))
@@ -374,7 +386,11 @@ class Handoff:
             state=keep,
             replies=(Reply(text),),
             priority=PRIORITY_URGENT,
-            cases=(CaseOpen(category=case.category, urgency="darurat"),),
+            cases=(
+                CaseOpen(
+                    category=case.category, urgency="darurat", crisis=crisis_kinds(assessment)
+                ),
+            ),
         )
         return plan, relay
 

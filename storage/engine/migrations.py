@@ -37,7 +37,7 @@ from storage.flowhost.schema import (
     MISSED_ANSWERS_MIGRATION,
     RATINGS_MIGRATION,
 )
-from storage.handoff.schema import DIGEST_MIGRATION, HANDOFF_MIGRATION
+from storage.handoff.schema import CRISIS_MIGRATION, DIGEST_MIGRATION, HANDOFF_MIGRATION
 from storage.privacy.schema import PRIVACY_MIGRATION, QUICK_EXIT_INDEX_MIGRATION
 from storage.safety.schema import SAFETY_LABELS_MIGRATION
 
@@ -186,6 +186,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("0014_quick_exit_index", QUICK_EXIT_INDEX_MIGRATION),
     Migration("0015_webchat_statements", WEBCHAT_STATEMENTS_MIGRATION),
     Migration("0016_console_second_factor", SECOND_FACTOR_MIGRATION),
+    Migration("0017_case_crisis", CRISIS_MIGRATION),
 )
 
 

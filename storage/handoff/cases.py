@@ -6,6 +6,7 @@ the more urgent concern's category), never lowers it.
 
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import replace
 
@@ -14,7 +15,14 @@ from storage.errors import DatabaseError
 from storage.handoff.rows import CASE_COLUMNS, CASE_SELECT, brief, case_from_row
 from storage.records import URGENCIES, Case, CaseOpen
 
-__all__ = ["CODE_ALPHABET", "CODE_LENGTH", "CaseRepo", "new_code", "open_or_raise"]
+__all__ = [
+    "CODE_ALPHABET",
+    "CODE_LENGTH",
+    "CaseRepo",
+    "merge_crisis",
+    "new_code",
+    "open_or_raise",
+]
 
 # No 0/O or 1/I: codes are read aloud over the phone and copied by hand.
 CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
@@ -22,6 +30,8 @@ CODE_LENGTH = 6
 _CODE_ATTEMPTS = 20
 # A case waiting in the queue or held by a counsellor (storage.handoff.schema).
 _LIVE = "('open', 'taken')"
+# A kind of danger is a code (stored plain, like the category), never anything a person wrote.
+_KIND = re.compile(r"[a-z][a-z_]{1,31}")
 
 
 async def _event(tx: Tx, case_id: int, event: str, now: int) -> None:
@@ -29,6 +39,16 @@ async def _event(tx: Tx, case_id: int, event: str, now: int) -> None:
         "INSERT INTO case_events (case_id, at, event, actor) VALUES (?, ?, ?, 'system')",
         (case_id, now, event),
     )
+
+
+def merge_crisis(known: str, found: str) -> str:
+    """The case's kinds of danger with those newly found added, each once, in order."""
+    kinds: list[str] = []
+    for code in (known + "," + found).split(","):
+        code = code.strip()
+        if _KIND.fullmatch(code) and code not in kinds:
+            kinds.append(code)
+    return ",".join(kinds)
 
 
 def new_code() -> str:
@@ -51,6 +71,9 @@ async def open_or_raise(tx: Tx, contact_id: int, wanted: CaseOpen, now: int) -> 
     )
     if row is not None:
         case = _brief(row)
+        crisis = merge_crisis(case_from_row(row).crisis, wanted.crisis)
+        if crisis != case_from_row(row).crisis:
+            await tx.execute("UPDATE cases SET crisis = ? WHERE id = ?", (crisis, case.id))
         if URGENCIES.index(wanted.urgency) <= URGENCIES.index(case.urgency):
             return case
         await tx.execute(
@@ -62,9 +85,18 @@ async def open_or_raise(tx: Tx, contact_id: int, wanted: CaseOpen, now: int) -> 
     for _ in range(_CODE_ATTEMPTS):
         inserted = await tx.fetchone(
             "INSERT INTO cases (code, contact_id, category, urgency, status, opened_at,"
-            " updated_at, waiting_since) VALUES (?, ?, ?, ?, 'open', ?, ?, ?)"
+            " updated_at, waiting_since, crisis) VALUES (?, ?, ?, ?, 'open', ?, ?, ?, ?)"
             f" ON CONFLICT (code) DO NOTHING RETURNING {CASE_COLUMNS}",
-            (new_code(), contact_id, wanted.category, wanted.urgency, now, now, now),
+            (
+                new_code(),
+                contact_id,
+                wanted.category,
+                wanted.urgency,
+                now,
+                now,
+                now,
+                merge_crisis("", wanted.crisis),
+            ),
         )
         if inserted is not None:
             opened = _brief(inserted)

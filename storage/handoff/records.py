@@ -34,7 +34,9 @@ CASE_REF = "case"
 
 @dataclass(frozen=True, slots=True)
 class LiveCase:
-    """A case with its hand-off state; `waiting_since` is when it (re)entered the queue."""
+    """A case with its hand-off state; `waiting_since` is when it first entered the queue
+    (a release puts it back in its place). `crisis` is the crisis check's kinds of danger
+    (`bot.handoff.kinds`), comma-separated codes, empty when none was recorded."""
 
     id: int
     code: str
@@ -54,6 +56,7 @@ class LiveCase:
     family_reminded_at: datetime | None = None
     first_reply_at: datetime | None = None
     urgent_unanswered_at: datetime | None = None
+    crisis: str = ""
     # When the family left in a hurry (a quick exit) and has not written since: nothing
     # may be sent to them. Set on the case a change hands to its `build` (not a column).
     left_at: datetime | None = None

@@ -258,16 +258,19 @@ class HandoffRepo:
         return await self._writer.run("handoff.take", job)
 
     async def release(self, case_id: int, staff_id: int, at: datetime, build: Build) -> Transition:
-        """Puts a held case back in the queue; its alerts start again if it is urgent."""
+        """Puts a held case back in the queue at its first place; its alerts start again if it
+        is urgent."""
         now = to_micros(at, "HandoffRepo.release at")
 
         async def job(tx: Tx) -> Transition:
             row = await tx.fetchone(
-                "UPDATE cases SET status = 'open', owner_staff_id = NULL, waiting_since = ?,"
+                # `waiting_since` stays: the case goes back to its place in the queue, with
+                # the family's whole wait shown, never behind cases that came after it.
+                "UPDATE cases SET status = 'open', owner_staff_id = NULL,"
                 " alerted_at = NULL, alerts = 0, widened_at = NULL, urgent_unanswered_at = NULL,"
                 " updated_at = ? WHERE id = ? AND status = 'taken' AND owner_staff_id = ?"
                 f" RETURNING {CASE_COLUMNS}",
-                (now, now, case_id, staff_id),
+                (now, case_id, staff_id),
             )
             if row is None:
                 return await _refused(tx, case_id, staff_id)

@@ -24,7 +24,7 @@ __all__ = [
 CASE_COLUMNS = (
     "id, code, contact_id, category, urgency, status, opened_at, waiting_since,"
     " owner_staff_id, taken_at, closed_at, outcome, alerted_at, alerts, widened_at,"
-    " family_reminded_at, first_reply_at, urgent_unanswered_at"
+    " family_reminded_at, first_reply_at, urgent_unanswered_at, crisis"
 )
 CASE_SELECT = f"SELECT {CASE_COLUMNS} FROM cases"
 RISK_SQL = "CASE urgency WHEN 'darurat' THEN 0 WHEN 'segera' THEN 1 ELSE 2 END"
@@ -62,6 +62,7 @@ def case_from_row(row: Row) -> LiveCase:
         family_reminded_at=_time(row[15]),
         first_reply_at=_time(row[16]),
         urgent_unanswered_at=_time(row[17]),
+        crisis=str(row[18] or ""),
     )
 
 

@@ -12,7 +12,14 @@ they go when the family's data does; referrals and outcomes are plain codes.
 
 from __future__ import annotations
 
-__all__ = ["CASE_EVENTS", "DIGEST_MIGRATION", "HANDOFF_MIGRATION", "OUTCOMES", "REFERRALS"]
+__all__ = [
+    "CASE_EVENTS",
+    "CRISIS_MIGRATION",
+    "DIGEST_MIGRATION",
+    "HANDOFF_MIGRATION",
+    "OUTCOMES",
+    "REFERRALS",
+]
 
 CASE_EVENTS = (
     "opened",
@@ -130,3 +137,8 @@ DIGEST_MIGRATION = (
     " WHERE sealed_at IS NULL",
     "CREATE INDEX case_alerts_by_outbox ON case_alerts (outbox_id)",
 )
+
+
+# The kinds of danger the crisis check found (bot.handoff.kinds): comma-separated codes such as
+# `suicide,violence_now`, never a family's words, so the queue can tell urgent cases apart.
+CRISIS_MIGRATION = ("ALTER TABLE cases ADD COLUMN crisis TEXT NOT NULL DEFAULT ''",)

@@ -42,6 +42,7 @@ async def family_case(
     category: str = "kdrt",
     reply: str = "Anda tidak sendirian. Konselor kami segera membaca pesan Anda.",
     variables: Sequence[tuple[str, str | int | bool]] = TRIAGE_VARS,
+    crisis: str = "",
 ) -> LiveCase:
     """A family who wrote `words` (each answered by `reply`); the last opens their case."""
     contact_id = 0
@@ -59,7 +60,7 @@ async def family_case(
                 state_json(variables),
                 (NewOutbound(contact.id, channel, reply, (), 0, clock()),),
                 clock(),
-                cases=(CaseOpen(category, urgency),) if last else (),
+                cases=(CaseOpen(category, urgency, crisis),) if last else (),
             )
         )
         clock.advance(1)

@@ -39,8 +39,9 @@ CASE_ACTIONS = [
     ("reply", {"text": REPLY}, "case_reply", "console"),
     ("notes", {"text": NOTE}, "case_note", "note"),
     ("refer", {"service": "polisi"}, "case_referral", "polisi"),
-    ("release", {}, "case_release", "released"),
-    ("close", {"outcome": "aman"}, "case_close", "aman"),
+    # Release and close ask first: the second step (`confirm`) is the one that acts.
+    ("release", {"confirm": "yes"}, "case_release", "released"),
+    ("close", {"outcome": "aman", "confirm": "yes"}, "case_close", "aman"),
 ]
 
 

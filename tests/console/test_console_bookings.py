@@ -90,6 +90,7 @@ async def test_a_no_show_sends_one_follow_up_however_often_it_is_marked(
     sari, _ = await add_staff(console, "sari", ("counsellor",))
     contact, code = await confirmed(console.store, sari, 1, TUESDAY_10)
     before = await follow_ups(console.store, contact)
+    clock.advance((TUESDAY_10 - clock()).total_seconds())  # the appointment's time came
     async with client(console) as http:
         await login(http, "sari", None, clock)
         page = "/console/bookings?day=2026-03-03"
@@ -100,9 +101,8 @@ async def test_a_no_show_sends_one_follow_up_however_often_it_is_marked(
             ("no_show", "Tidak hadir", before),  # and never a second one
         ]:
             token = csrf_of((await http.get(page)).text)
-            done = await http.post(
-                f"/console/bookings/{code}/mark", data={"csrf": token, "outcome": outcome}
-            )
+            form = {"csrf": token, "outcome": outcome, "confirm": "yes"}
+            done = await http.post(f"/console/bookings/{code}/mark", data=form)
             assert done.status_code == 200 and f"Janji {code} dicatat: {status}." in done.text
             assert await follow_ups(console.store, contact) == pending
     booking = await console.store.bookings.by_code(code)
@@ -132,9 +132,7 @@ async def test_a_counsellor_cannot_mark_someone_elses_appointment(
     assert booking is not None and booking.status == "confirmed"
 
 
-async def test_a_supervisor_keeps_weekly_hours_and_closures(
-    console: Console, clock: Clock
-) -> None:
+async def test_a_supervisor_keeps_weekly_hours_and_closures(console: Console, clock: Clock) -> None:
     sari, _ = await add_staff(console, "sari", ("counsellor",))
     _, secret = await add_staff(console, "susi", ("supervisor",))
     page = "/console/availability"

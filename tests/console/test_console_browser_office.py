@@ -84,8 +84,11 @@ async def test_admin_publishes_a_flow_and_reads_the_figures_and_a_week(
 
             await page.set_viewport_size({"width": 390, "height": 844})
             await page.goto(served + f"/console/bookings?staff={sari}&day=2026-03-03")
-            await page.get_by_role("button", name="Tidak hadir").first.click()
-            await page.get_by_text("dicatat: Tidak hadir.").wait_for()
+            # Tomorrow's appointment: no "Tidak hadir" button before its time, only the hint.
+            await page.get_by_text("Tidak hadir: bisa dicatat setelah 10:00").first.wait_for()
+            assert await page.get_by_role("button", name="Tidak hadir").count() == 0
+            await page.get_by_role("button", name="Hadir").first.click()
+            await page.get_by_text("dicatat: Hadir.").wait_for()
             await page.screenshot(path=str(ARTIFACTS / "bookings-phone.png"), full_page=True)
             await page.goto(served + "/console/figures")
             await page.screenshot(path=str(ARTIFACTS / "figures-phone.png"), full_page=True)

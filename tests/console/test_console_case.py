@@ -223,12 +223,17 @@ async def test_close_with_an_outcome_and_release_back_to_the_queue(
     await office.handoff.take(me, second.id)
     async with aclosing(http):
         page = f"/console/cases/{first.code}"
-        closed = await post_form(http, page + "/close", page, {"outcome": "aman"})
-        assert closed.headers["location"].endswith("?msg=closed")
+        asked = await post_form(http, page + "/close", page, {"outcome": "aman"})
+        assert asked.status_code == 200 and "Tutup kasus" in asked.text, "a second step first"
+        assert (await console.store.handoff.get(first.id)).status == "taken"  # type: ignore[union-attr]
+        closed = await post_form(http, page + "/close", page, {"outcome": "aman", "confirm": "yes"})
+        assert closed.headers["location"].endswith("?msg=closed_quiet"), "urgent: no rating asked"
         shown = (await http.get(page)).text
         assert "Sudah aman" in shown and "Ditutup" in shown and 'id="reply-text"' not in shown
         page = f"/console/cases/{second.code}"
-        released = await post_form(http, page + "/release", page, {})
+        asked = await post_form(http, page + "/release", page, {})
+        assert asked.status_code == 200 and f"Kembalikan kasus {second.code}" in asked.text
+        released = await post_form(http, page + "/release", page, {"confirm": "yes"})
         assert released.headers["location"] == "/console/queue"
         assert (await http.get(page)).status_code == 403, "no longer theirs to read"
     first_now = await console.store.handoff.get(first.id)
@@ -249,8 +254,10 @@ async def test_supervisor_may_close_but_not_reply_on_a_case_someone_else_holds(
         assert 'id="reply-text"' not in (await http.get(page)).text
         refused = await post_form(http, page + "/reply", page, {"text": "halo"})
         assert refused.headers["location"].endswith("?msg=not_yours")
-        closed = await post_form(http, page + "/close", page, {"outcome": "selesai"})
-        assert closed.headers["location"].endswith("?msg=closed")
+        closed = await post_form(
+            http, page + "/close", page, {"outcome": "selesai", "confirm": "yes"}
+        )
+        assert closed.headers["location"].endswith("?msg=closed_quiet")
     lines = await console.store.console_cases.transcript(case.contact_id)
     assert not [line for line in lines if line.source == "counsellor"]
     after = await console.store.handoff.get(case.id)

@@ -181,7 +181,9 @@ async def test_a_case_closed_in_the_console_and_rated_by_the_family_reaches_the_
             assert (await app.handoff.take(sari, case.id)).done
             page = f"/console/cases/{case.code}"
             token = csrf_of((await counsellor.get(page)).text)
-            closed = await counsellor.post(page + "/close", data={"outcome": "aman", "csrf": token})
+            # Urgent cases: the counsellor ticks that this family should be asked to rate.
+            form = {"outcome": "aman", "ask_rating": "yes", "confirm": "yes", "csrf": token}
+            closed = await counsellor.post(page + "/close", data=form)
             assert closed.headers["location"].endswith("?msg=closed")
             await app.wait_idle()
             question = running.phones.sent[-1]

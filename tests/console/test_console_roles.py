@@ -66,6 +66,9 @@ MATRIX: dict[tuple[str, str], frozenset[str] | str] = {
     # held by someone else is the table in test_console_case.py.
     ("GET", "/console/queue"): frozenset({C, S, AC}),
     ("GET", "/console/queue/events"): frozenset({C, S, AC}),
+    # The emergency alarm on every page, and a case's live conversation.
+    ("GET", "/console/alarm/events"): frozenset({C, S, AC}),
+    ("GET", "/console/cases/{case_code}/events"): frozenset({C, S, AC}),
     ("POST", "/console/cases/{case_code}/take"): frozenset({C, S, AC}),
     ("GET", "/console/cases/{case_code}"): frozenset({C, S, AC}),
     ("POST", "/console/cases/{case_code}/reply"): frozenset({C, S, AC}),

@@ -169,7 +169,10 @@ async def test_an_admin_resets_a_counsellors_second_factor_audited_and_they_enro
         assert (await counsellor.get("/console/queue")).status_code == 200
         async with client(console) as http:
             await login(http, "ana", secret, clock)
-            done = await post(http, f"/console/users/{nona}/totp-reset", {}, "/console/users")
+            asked = await post(http, f"/console/users/{nona}/totp-reset", {}, "/console/users")
+            assert "Atur ulang verifikasi dua langkah" in asked.text, "the page asks first"
+            form = {"confirm": "yes"}
+            done = await post(http, f"/console/users/{nona}/totp-reset", form, "/console/users")
             assert done.status_code == 200
         # The reset ends the counsellor's sessions; the next sign-in asks to enrol again.
         assert (await counsellor.get("/console/queue")).headers["location"] == "/console/login"

@@ -48,7 +48,8 @@ async def test_deactivating_a_user_ends_their_sessions(console: Console, clock: 
         await login(budi, "budi", None, clock)
         async with client(console) as http:
             await login(http, "ana", secret, clock)
-            await post(http, f"/console/users/{target}/active", {"active": "0"}, "/console/users")
+            form = {"active": "0", "confirm": "yes"}
+            await post(http, f"/console/users/{target}/active", form, "/console/users")
         assert (await budi.get("/console/")).headers["location"] == "/console/login"
         assert (await login(budi, "budi", None, clock)).status_code == 401
 

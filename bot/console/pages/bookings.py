@@ -16,11 +16,19 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from bot.booking import BookingError
-from bot.booking.admin import add_closure, mark, parse_date, remove_closure, set_hours
+from bot.booking.admin import (
+    add_closure,
+    has_started,
+    mark,
+    parse_date,
+    remove_closure,
+    set_hours,
+)
 from bot.booking.schedule import day_bounds
 from bot.booking.timefmt import DAY_NAMES, format_day
 from bot.console.auth.login import Access, Need, allowed
-from bot.console.core import Console, PageRoute, form_text
+from bot.console.confirm import ask_first, confirmed
+from bot.console.core import PREFIX, Console, PageRoute, form_text
 from bot.handoff.roster import RosterInputError, parse_time
 from storage.booking.records import MODES, Booking
 from storage.errors import StorageError
@@ -126,6 +134,7 @@ async def schedule(
         prev_day=(first - step).isoformat(),
         next_day=(first + step).isoformat(),
         may_mark=chosen is not None and (sees_all(access) or chosen.id == me.id),
+        now=console.clock(),
         notice=notice,
         error=error,
     )
@@ -145,6 +154,23 @@ async def mark_attendance(console: Console, request: Request, access: Access) ->
         return await schedule(console, request, access, error=error, status=400)
     if not sees_all(access) and booking.staff_id != access.member.id:
         return console.error(request, access, 403, "error_forbidden")
+    if outcome == "no_show":
+        if not has_started(booking, console.clock()):
+            reason = console.t(request, "bookings_too_early", time=span(console, booking)[:5])
+            error = console.t(request, "bookings_mark_error", reason=reason)
+            return await schedule(console, request, access, error=error, status=400)
+        if not await confirmed(request):
+            query = request.url.query
+            return ask_first(
+                console,
+                request,
+                access,
+                question=console.t(request, "bookings_no_show_confirm", code=booking.code),
+                detail=console.t(request, "bookings_no_show_detail"),
+                yes=console.t(request, "bookings_no_show_yes"),
+                back=f"{PREFIX}/bookings" + (f"?{query}" if query else ""),
+                fields=[("outcome", outcome)],
+            )
     try:
         marked, _ = await mark(
             console.store,

@@ -7,7 +7,11 @@ the cases they took; an admin without the counsellor role never gets here
 `case_view` row to the audit log first, so no reading goes unrecorded. Every
 change goes through `bot.handoff.service.Handoff`; its refusals (`not_yours`, `closed`)
 come back as a kind word on the page. Forms redirect back with a fixed notice
-code in the address, never anything a person typed.
+code in the address, never anything a person typed. Release and close ask first
+(`bot.console.confirm`); a close needs an outcome chosen (none is preselected),
+and the family of an urgent case is asked to rate only if the box is ticked. A
+reply sent by the page's script gets the conversation back in place (JSON), so
+the page neither reloads nor jumps; the live conversation is `case_live`.
 """
 
 from __future__ import annotations
@@ -15,15 +19,15 @@ from __future__ import annotations
 import secrets
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 
-from bot.channels.whatsapp import window_remaining
 from bot.console.auth.login import Access, Need, can_read_case
-from bot.console.case_desk import label, triage_of, waited
-from bot.console.core import Console, PageRoute, form_text, redirect
+from bot.console.case_desk import crisis_labels, label, triage_of, waited
+from bot.console.confirm import ask_first, confirmed
+from bot.console.core import PREFIX, Console, PageRoute, form_text, redirect
+from bot.console.pages.case_live import audit_view, render_thread, state_of, thread_context
 from storage.handoff.records import LiveCase, Transition
 from storage.handoff.schema import OUTCOMES, REFERRALS
-from storage.privacy.audit import AuditEntry
 
 __all__ = ["MAX_NOTE", "MAX_REPLY", "NOTICES", "routes"]
 
@@ -37,6 +41,8 @@ NOTICES = frozenset(
         "referred",
         "released",
         "closed",
+        "closed_quiet",
+        "need_outcome",
         "empty",
         "not_yours",
         "closed_already",
@@ -82,19 +88,9 @@ async def view(console: Console, request: Request, access: Access) -> Response:
     case = found
     me = access.member
     # The audit row first: if it cannot be written, nothing is shown.
-    await console.store.audit.record(
-        AuditEntry(
-            f"staff:{me.id}",
-            "case_view",
-            f"case:{case.code},contact:{case.contact_id}",
-            "case page opened in the web console",
-        )
-    )
+    await audit_view(console, access, case, "case page opened in the web console")
     lang = console.lang(request)
     now = console.clock()
-    transcript = await console.desk.store.console_cases.transcript(
-        case.contact_id, until=case.closed_at
-    )
     notes = await console.desk.store.handoff.notes(case.id)
     referrals = await console.desk.store.handoff.referrals(case.id)
     names: dict[int, str] = {}
@@ -104,22 +100,9 @@ async def view(console: Console, request: Request, access: Access) -> Response:
         if staff_id is not None:
             member = await console.store.staff.get(staff_id)
             names[staff_id] = "?" if member is None else member.display_name
-    contact = await console.desk.store.contacts.get(case.contact_id)
-    window = None
-    if contact is not None and contact.channel == "whatsapp":
-        found_window = await console.desk.store.whatsapp.for_contact(case.contact_id)
-        last = None if found_window is None else found_window.last_inbound_at
-        left = window_remaining(last, now)
-        minutes = int(left.total_seconds() // 60)
-        window = {
-            "open": left.total_seconds() > 0,
-            "text": console.t(request, "case_wa_open", h=minutes // 60, m=f"{minutes % 60:02d}")
-            if left.total_seconds() > 0
-            else console.t(request, "case_wa_closed"),
-        }
+    thread = await thread_context(console, request, case)
     msg = request.query_params.get("msg", "")
     owner = case.owner_staff_id == me.id
-    left_at = await console.desk.store.privacy.left_in_a_hurry(case.contact_id)
     return console.render(
         request,
         access,
@@ -128,6 +111,8 @@ async def view(console: Console, request: Request, access: Access) -> Response:
         urgency_label=label(console.texts, "urgency", case.urgency, lang),
         category_label=label(console.texts, "case_category", case.category, lang),
         status_label=label(console.texts, "case_status", case.status, lang),
+        kinds=crisis_labels(console.texts, case.crisis, lang),
+        state=state_of(case),
         outcome_label=label(console.texts, "case_outcome", case.outcome or "", lang),
         opened=console.desk.local(case.opened_at),
         waited=waited(case.waiting_since, now, console.texts, lang),
@@ -135,11 +120,6 @@ async def view(console: Console, request: Request, access: Access) -> Response:
         triage=triage_of(
             await console.desk.store.sessions.get(case.contact_id), console.desk.library, lang
         ),
-        transcript=[
-            (console.desk.local(line.at), line, label(console.texts, "case_kind", line.kind, lang))
-            for line in transcript
-        ],
-        labels=await console.desk.store.safety_labels.for_contact(case.contact_id),
         notes=[(console.desk.local(n.at), names.get(n.staff_id or 0, "?"), n) for n in notes],
         referrals=[
             (
@@ -151,20 +131,23 @@ async def view(console: Console, request: Request, access: Access) -> Response:
         ],
         referral_options=[(r, label(console.texts, "case_referral", r, lang)) for r in REFERRALS],
         outcome_options=[(o, label(console.texts, "case_outcome", o, lang)) for o in OUTCOMES],
-        window=window,
-        left_at=(
-            None if left_at is None or case.status == "closed" else console.desk.local(left_at)
-        ),
+        **thread,
         is_owner=owner,
         live=case.status in ("open", "taken"),
         can_reply=owner and case.status == "taken",
         can_close=case.status in ("open", "taken") and (owner or "supervisor" in me.roles),
         can_take=case.status == "open",
         notice=console.t(request, "case_msg_" + msg) if msg in NOTICES else "",
-        notice_bad=msg in ("empty", "not_yours", "closed_already", "bad_choice", "family_left"),
+        notice_bad=msg
+        in ("empty", "not_yours", "closed_already", "bad_choice", "family_left", "need_outcome"),
         max_reply=MAX_REPLY,
         max_note=MAX_NOTE,
     )
+
+
+def by_script(request: Request) -> bool:
+    """A form sent by the page's script (fetch), which wants the answer in place."""
+    return request.headers.get("X-Requested-With") == "fetch"
 
 
 async def reply(console: Console, request: Request, access: Access) -> Response:
@@ -173,12 +156,32 @@ async def reply(console: Console, request: Request, access: Access) -> Response:
         return found
     text = await form_text(request, "text", MAX_REPLY)
     if not text:
-        return back(found, "empty")
-    # A relay is recorded once per source: each console reply is its own (with one fixed
-    # "console", every reply after the first was taken for a repeat and never sent).
-    source = "console:" + secrets.token_hex(8)
-    result = await console.desk.handoff.relay_out(access.member.id, found.id, text, source=source)
-    return answered(console, found, result, "sent")
+        msg = "empty"
+    else:
+        # A relay is recorded once per source: each console reply is its own (with one fixed
+        # "console", every reply after the first was taken for a repeat and never sent).
+        source = "console:" + secrets.token_hex(8)
+        result = await console.desk.handoff.relay_out(
+            access.member.id, found.id, text, source=source
+        )
+        if result.done or result.outcome == "already":
+            console.desk.changed()
+            msg = "sent"
+        else:
+            msg = _OUTCOME_NOTICE.get(result.outcome, "not_yours")
+    if not by_script(request):
+        return back(found, msg)
+    # The page stays where it is: the new conversation and a word, in place.
+    case = await console.desk.store.handoff.get(found.id) or found
+    context = await thread_context(console, request, case)
+    return JSONResponse(
+        {
+            "ok": msg == "sent",
+            "notice": console.t(request, "case_msg_" + msg),
+            "thread": render_thread(console, request, access, case, context),
+            "mark": context["mark"],
+        }
+    )
 
 
 async def note(console: Console, request: Request, access: Access) -> Response:
@@ -207,6 +210,16 @@ async def release(console: Console, request: Request, access: Access) -> Respons
     found = await readable(console, request, access)
     if not isinstance(found, LiveCase):
         return found
+    if not await confirmed(request):
+        return ask_first(
+            console,
+            request,
+            access,
+            question=console.t(request, "case_release_confirm", code=found.code),
+            detail=console.t(request, "case_release_hint"),
+            yes=console.t(request, "case_release_yes"),
+            back=f"{PREFIX}/cases/{found.code}",
+        )
     result = await console.desk.handoff.release(access.member.id, found.id)
     if result.done:
         console.desk.changed()
@@ -219,13 +232,34 @@ async def close(console: Console, request: Request, access: Access) -> Response:
     if not isinstance(found, LiveCase):
         return found
     outcome = await form_text(request, "outcome", 40)
+    if not outcome:
+        return back(found, "need_outcome")  # nothing is preselected: a choice must be made
     if outcome not in OUTCOMES:
         return back(found, "bad_choice")
+    ask_rating = await form_text(request, "ask_rating", 8) == "yes"
+    if not await confirmed(request):
+        lang = console.lang(request)
+        rating = "case_close_rating_yes" if ask_rating else "case_close_rating_no"
+        return ask_first(
+            console,
+            request,
+            access,
+            question=console.t(
+                request,
+                "case_close_confirm",
+                code=found.code,
+                outcome=label(console.texts, "case_outcome", outcome, lang),
+            ),
+            detail=console.t(request, rating),
+            yes=console.t(request, "case_close_yes"),
+            back=f"{PREFIX}/cases/{found.code}",
+            fields=[("outcome", outcome), ("ask_rating", "yes" if ask_rating else "no")],
+        )
     supervisor = "supervisor" in access.member.roles
     result = await console.desk.handoff.close(
-        access.member.id, found.id, outcome, supervisor=supervisor
+        access.member.id, found.id, outcome, supervisor=supervisor, ask_rating=ask_rating
     )
-    return answered(console, found, result, "closed")
+    return answered(console, found, result, "closed" if ask_rating else "closed_quiet")
 
 
 routes = [

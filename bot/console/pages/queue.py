@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from bot.console.auth.login import Access, Need
-from bot.console.case_desk import label, waited
+from bot.console.case_desk import crisis_labels, label, waited
 from bot.console.core import Console, PageRoute, redirect
 from bot.console.queue_feed import QueueSnapshot
 from storage.handoff.records import LiveCase
@@ -57,6 +57,7 @@ async def rows(
                 "urgency": case.urgency,
                 "urgency_label": label(console.texts, "urgency", case.urgency, lang),
                 "category": label(console.texts, "case_category", case.category, lang),
+                "kinds": crisis_labels(console.texts, case.crisis, lang),
                 "waited": waited(since, now, console.texts, lang),
                 "since": console.desk.local(since),
                 "owner": owner,

@@ -8,7 +8,8 @@ from starlette.responses import Response
 
 from bot.console.auth.login import Access, Need
 from bot.console.auth.passwords import PasswordError
-from bot.console.core import Console, PageRoute, form_text
+from bot.console.confirm import ask_first, confirmed
+from bot.console.core import PREFIX, Console, PageRoute, form_text
 from storage.console.staff import ROLES
 from storage.errors import StorageError
 from storage.privacy.audit import AuditEntry
@@ -106,6 +107,17 @@ async def set_active(console: Console, request: Request, access: Access) -> Resp
         return await page(
             console, request, access, error=console.t(request, "user_self_admin"), status=400
         )
+    if not active and not await confirmed(request):
+        return ask_first(
+            console,
+            request,
+            access,
+            question=console.t(request, "deactivate_confirm", name=member.display_name),
+            detail=console.t(request, "deactivate_detail"),
+            yes=console.t(request, "deactivate_yes"),
+            back=f"{PREFIX}/users",
+            fields=[("active", "0")],
+        )
     await console.store.staff.set_active(member.id, active, console.clock())
     if not active:
         await console.store.console.end_sessions(member.id)
@@ -134,6 +146,16 @@ async def reset_totp(console: Console, request: Request, access: Access) -> Resp
     member = None if staff_id is None else await console.store.staff.get(staff_id)
     if member is None:
         return console.error(request, access, 404, "error_not_found")
+    if not await confirmed(request):
+        return ask_first(
+            console,
+            request,
+            access,
+            question=console.t(request, "reset_totp_confirm", name=member.display_name),
+            detail=console.t(request, "reset_totp_detail"),
+            yes=console.t(request, "reset_totp_yes"),
+            back=f"{PREFIX}/users",
+        )
     await console.store.console.reset_totp(member.id)
     await audit(console, access, "staff_totp_reset", member.id, "from the console users page")
     return await page(console, request, access, notice=console.t(request, "user_saved"))

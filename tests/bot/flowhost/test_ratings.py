@@ -152,7 +152,9 @@ async def closed_case(bot: Bot, address: str) -> None:
     if member is None:
         member = await app.store.staff.add("rina", "Rina", ["counsellor"], app.handoff.now())
     assert (await app.handoff.take(member.id, case.id)).outcome == "done"
-    assert (await app.handoff.close(member.id, case.id, "aman")).outcome == "done"
+    # An urgent case: the family is asked to rate only because the counsellor chose so.
+    closed = await app.handoff.close(member.id, case.id, "aman", ask_rating=True)
+    assert closed.outcome == "done"
     await app.wait_idle()
 
 

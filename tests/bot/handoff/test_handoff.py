@@ -282,7 +282,7 @@ async def test_close_offers_feedback_and_the_flows_resume(
     await take(service, fake, SARI, case)
     await settle(service, fake, fake.send_text(SARI, "/catatan ibu sudah di rumah saudara"))
     await settle(service, fake, fake.send_text(SARI, "/rujuk uptd_ppa"))
-    await settle(service, fake, fake.send_text(SARI, "/tutup aman"))
+    await settle(service, fake, fake.send_text(SARI, "/tutup aman nilai"))
     await app_of(service).wait_idle()
     closed = await app_of(service).store.handoff.get(case.id)
     assert closed is not None and closed.status == "closed" and closed.outcome == "aman"
@@ -435,3 +435,16 @@ async def test_asking_for_a_person_holds_the_conversation_for_them(
     await app_of(service).wait_idle()
     await settle(service, fake, fake.send_text(FAMILY, "halo kak"))
     assert fake.texts(SARI)[-1] == text("handoff.relayed_in", code=case.code, text="halo kak")
+
+
+async def test_an_urgent_case_closed_without_nilai_asks_the_family_no_rating(
+    service: Service, fake: FakeTelegram
+) -> None:
+    await staff(service, fake)
+    case = await urgent_case(service, fake)
+    await take(service, fake, SARI, case)
+    await settle(service, fake, fake.send_text(SARI, "/tutup aman"))
+    await app_of(service).wait_idle()
+    closed = await app_of(service).store.handoff.get(case.id)
+    assert closed is not None and closed.status == "closed"
+    assert fake.texts(FAMILY)[-1] == text("handoff.family_closed"), "thanked, not asked to rate"
