@@ -32,6 +32,7 @@ import pytest
 from bot_support import ROOT, clean_env, eventually, make_config
 from support import free_port
 from support.disks import fill, tiny_disk
+from support.lk3proc import report
 from telegram_api import FakeTelegram
 from telegram_support import FAST, app_of, running, telegram_config
 from twilio_api import FakeTwilio
@@ -422,10 +423,15 @@ async def test_lk3_run_on_a_full_disk_loses_nothing_sends_nothing_twice_and_resu
     fallbacks = sum(FALLBACK in t for chat in chats for t in fake.texts(chat))
     lost = offered - found["inbox"]
     twice = replies - found["outbox"]
-    print(
-        f"\nsoak full disk: {episodes} episodes, {offered} messages, {found['outbox']} replies, "
-        f"{lost} lost, {twice} sent twice, {fallbacks} fallback replies, "
-        f"resumed within {max(resumes):.1f}s; stderr {len(said)} bytes"
+    report(
+        "full disk",
+        messages=offered,
+        replies=found["outbox"],
+        lost=lost,
+        twice=twice,
+        fallbacks=fallbacks,
+        resume=max(resumes),
+        extra=f"{episodes} episodes, stderr {len(said)} bytes",
     )
     assert lost == 0 and found["unprocessed"] == 0
     assert twice == 0, f"{twice} replies sent twice"

@@ -341,9 +341,14 @@ async def test_whatsapp_sigkill_at_random_moments_loses_nothing_and_repeats_only
     assert all(set(sids) <= reached for sids in stored.values()), "every reply reached Twilio"
     assert rows <= set(stored), "nothing reached Twilio that the store does not hold as sent"
     duplicates = len(delivered) - sum(len(sids) for sids in stored.values())
-    print(
-        f"\nsoak whatsapp: {kills} kills, {len(families.offered)} messages "
-        f"({reposted} posted again), {len(stored)} replies, {duplicates} sent twice "
-        f"(bound {kills * SENDER_CONCURRENCY}), 0 lost"
+    report(
+        "sigkill whatsapp",
+        messages=len(families.offered),
+        replies=len(stored),
+        lost=len(families.offered) - counts["inbox"],
+        twice=duplicates,
+        fallbacks=sum(FALLBACK in m.body for m in delivered),
+        resume=None,
+        extra=f"{kills} kills, {reposted} posted again, bound {kills * SENDER_CONCURRENCY}",
     )
     assert duplicates <= kills * SENDER_CONCURRENCY, f"{duplicates} replies sent twice"
