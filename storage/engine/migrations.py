@@ -33,6 +33,7 @@ from storage.flowhost.schema import (
     RATINGS_MIGRATION,
 )
 from storage.handoff.schema import DIGEST_MIGRATION, HANDOFF_MIGRATION
+from storage.monitoring.schema import SUPERVISOR_NOTICES_MIGRATION
 from storage.privacy.schema import PRIVACY_MIGRATION, QUICK_EXIT_INDEX_MIGRATION
 from storage.safety.schema import SAFETY_LABELS_MIGRATION
 
@@ -173,6 +174,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("0013_missed_answers", MISSED_ANSWERS_MIGRATION),
     Migration("0014_quick_exit_index", QUICK_EXIT_INDEX_MIGRATION),
     Migration("0015_webchat_statements", WEBCHAT_STATEMENTS_MIGRATION),
+    Migration("0016_supervisor_notices", SUPERVISOR_NOTICES_MIGRATION),
 )
 
 
