@@ -103,13 +103,13 @@ def health_section(table: Mapping[str, Any]) -> Health:
     d = Health()
     return Health(
         channel_silence_seconds=read_int(
-            table, "channel_silence_seconds", d.channel_silence_seconds, 10, 86400, "health"
+            table, "channel_silence_seconds", d.channel_silence_seconds, 1, 86400, "health"
         ),
         webhook_silence_seconds=read_int(
             table, "webhook_silence_seconds", d.webhook_silence_seconds, 0, 7 * 86400, "health"
         ),
         outbox_max_age_seconds=read_int(
-            table, "outbox_max_age_seconds", d.outbox_max_age_seconds, 10, 86400, "health"
+            table, "outbox_max_age_seconds", d.outbox_max_age_seconds, 1, 86400, "health"
         ),
     )
 
