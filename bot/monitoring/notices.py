@@ -26,7 +26,8 @@ __all__ = ["NOTICE_PASS_SECONDS", "Fault", "Route", "SupervisorNotices"]
 
 log = logging.getLogger(__name__)
 
-NOTICE_PASS_SECONDS = 15.0
+# A pass is two indexed reads when nothing is wrong.
+NOTICE_PASS_SECONDS = 5.0
 
 
 class Route(Protocol):

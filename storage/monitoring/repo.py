@@ -127,15 +127,21 @@ class MonitoringRepo:
     async def resolve_others(self, active: set[str], now: datetime) -> list[str]:
         """Marks every unresolved fault not in `active` resolved; returns their keys."""
         at = to_micros(now, "monitoring.resolve_others now")
+        # Read first: the usual pass has nothing to resolve and writes nothing.
+        rows = await self._readers.fetchall(
+            "SELECT fault FROM supervisor_notices WHERE resolved_at IS NULL",
+            what="monitoring.open_notices",
+        )
+        gone = [str(r[0]) for r in rows if str(r[0]) not in active]
+        if not gone:
+            return []
 
         async def job(tx: Tx) -> list[str]:
-            rows = await tx.fetchall(
-                "SELECT fault FROM supervisor_notices WHERE resolved_at IS NULL"
-            )
-            gone = [str(r[0]) for r in rows if str(r[0]) not in active]
             for fault in gone:
                 await tx.execute(
-                    "UPDATE supervisor_notices SET resolved_at = ? WHERE fault = ?", (at, fault)
+                    "UPDATE supervisor_notices SET resolved_at = ? WHERE fault = ?"
+                    " AND resolved_at IS NULL",
+                    (at, fault),
                 )
             return gone
 
