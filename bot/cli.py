@@ -19,6 +19,7 @@ from bot.core.eventloop import run_service
 from bot.datadir import DataDirError, FolderLock, secure_data_dir
 from bot.handoff.roster import add_roster_commands
 from bot.logsink import QuietFileHandler
+from bot.monitoring.cli import add_doctor_command
 from bot.privacy.cli import add_key_commands, add_privacy_commands
 
 if TYPE_CHECKING:
@@ -125,6 +126,7 @@ def _parser() -> argparse.ArgumentParser:
     add_booking_commands(sub, _with_store)
     add_roster_commands(sub, _with_store)
     add_privacy_commands(sub)
+    add_doctor_command(sub)
 
     config = sub.add_parser("config", help="configuration")
     config_sub = config.add_subparsers(metavar="ACTION")
