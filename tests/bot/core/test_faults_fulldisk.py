@@ -64,6 +64,12 @@ async def healthz(service: Service) -> tuple[int, str]:
     return answer.status_code, answer.text
 
 
+async def http_get(service: Service, path: str) -> httpx.Response:
+    assert service.web is not None
+    async with httpx.AsyncClient() as client:
+        return await client.get(f"http://127.0.0.1:{service.web.port}{path}")
+
+
 def counts(database: Path) -> dict[str, int]:
     with closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True)) as db:
         one = lambda sql: int(db.execute(sql).fetchone()[0])  # noqa: E731
@@ -132,6 +138,9 @@ async def test_a_full_disk_sends_nothing_twice_answers_no_fallback_and_resumes_b
             status, said = await healthz(service)
             assert status == 503 and "writes failing" in said, said
             assert "/" not in said, "the public health state names no path of the machine"
+            ready = await http_get(service, "/readyz")
+            assert (ready.status_code, ready.text) == (503, "not ready: storage_unwritable")
+            assert "lk3_storage_writable 0.0" in (await http_get(service, "/metrics")).text
             # Meanwhile families write: nothing is fetched that could not be stored.
             await asyncio.sleep(1.5)
             fetches = len(fake.calls_to("getUpdates"))
@@ -150,6 +159,7 @@ async def test_a_full_disk_sends_nothing_twice_answers_no_fallback_and_resumes_b
             await app.wait_idle()
             assert (await healthz(service))[0] == 200
             assert len(fake.messages(SENT_WHILE_FULL)) == welcome, "sent once, not again"
+            assert (await http_get(service, "/readyz")).status_code == 200
         database = config.database_path
         found = counts(database)
     print(f"\nfull disk (tmpfs): resumed {resumed:.1f}s after room came back")
