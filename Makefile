@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-quick lint typecheck unit bench soak clean chromium safety-model
+.PHONY: demo test test-quick lint typecheck unit bench soak clean chromium caddy systemd-analyze deploy-tools safety-model
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,8 +32,23 @@ chromium:
 		apt-get install -y chromium >/dev/null || { apt-get update >/dev/null && apt-get install -y chromium >/dev/null; }; \
 	fi
 
+# The deploy/ tests start Debian's Caddy in front of `lk3 run` and check the systemd
+# units with systemd-analyze: both installed here when missing and we are root
+# (otherwise those tests are skipped and say why).
+caddy:
+	@if ! command -v caddy >/dev/null && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get install -y caddy >/dev/null || { apt-get update >/dev/null && apt-get install -y caddy >/dev/null; }; \
+	fi
+
+systemd-analyze:
+	@if ! command -v systemd-analyze >/dev/null && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get install -y systemd >/dev/null || { apt-get update >/dev/null && apt-get install -y systemd >/dev/null; }; \
+	fi
+
+deploy-tools: caddy systemd-analyze
+
 # pytest exits 5 when it collects no test: say so instead of failing obscurely.
-unit: $(STAMP) chromium
+unit: $(STAMP) chromium deploy-tools
 	@$(PY) -m pytest -q; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 1; fi; exit $$rc
 
@@ -56,11 +71,13 @@ bench: $(STAMP)
 	@$(PY) -m bench
 
 # The fault run at length (about 10 minutes; not in CI): 150 SIGKILL cycles through
-# Telegram and through WhatsApp webhooks, then a full-disk phase (`lk3 run` on a small
-# tmpfs filled three times while families write; needs root to mount, else skipped);
-# -s prints each run's counts.
+# Telegram and through WhatsApp webhooks, then the phases, three episodes each: a full
+# disk (`lk3 run` on a small tmpfs filled while families write; needs root to mount,
+# else skipped), a second start refused, a Telegram outage (5xx for 20 s), a deleted
+# write-ahead log refused then put back; and the descriptors after upstream faults.
+# Each prints: messages, replies, lost, sent twice, fallback replies, time to resume.
 soak: $(STAMP)
-	LK3_SOAK_CYCLES=150 $(PY) -m pytest -q -s -p no:cacheprovider tests/bot/core/test_faults_kill.py tests/bot/core/test_faults_sqlite.py tests/bot/core/test_faults_fulldisk.py
+	LK3_SOAK_CYCLES=150 $(PY) -m pytest -q -s -p no:cacheprovider tests/bot/core/test_faults_kill.py tests/bot/core/test_faults_sqlite.py tests/bot/core/test_faults_fulldisk.py tests/bot/core/test_faults_phases.py tests/bot/core/test_faults_fds.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

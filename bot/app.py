@@ -36,6 +36,7 @@ from bot.handoff.desk import CaseCommands, CounsellorDesk
 from bot.handoff.escalation import EscalationJob
 from bot.handoff.handlers import HeldCaseRelay, StaffDesk
 from bot.handoff.service import Handoff
+from bot.keyfolder import ensure_keys_folder
 from bot.privacy.retention import RetentionJob
 from bot.privacy.worker import PrivacyWorker
 from bot.safety import Classifier
@@ -136,6 +137,7 @@ class App:
     ) -> App:
         try:
             secure_data_dir(config.data_dir)
+            ensure_keys_folder(config)
         except DataDirError as exc:
             raise StartupError(str(exc)) from None
         try:
@@ -149,7 +151,9 @@ class App:
         except TextsError as exc:
             raise StartupError(str(exc)) from None
         try:
-            store = await Store.open(config.database_path, keyring, clock=clock)
+            store = await Store.open(
+                config.database_path, keyring, clock=clock, keytree=config.keytree_path
+            )
         except StorageError as exc:
             raise StartupError(str(exc)) from None
         try:

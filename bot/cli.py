@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import dataclasses
 import logging
 import os
@@ -17,7 +18,10 @@ from bot.config import Config, ConfigError, load_config
 from bot.console.cli import add_passwd_command
 from bot.core.eventloop import run_service
 from bot.datadir import DataDirError, FolderLock, secure_data_dir
+from bot.dbcli import before_migrating
 from bot.handoff.roster import add_roster_commands
+from bot.keyfolder import settle_keys
+from bot.logformat import FORMATS, TEXT, JournalFormatter, JsonFormatter
 from bot.logsink import QuietFileHandler
 from bot.monitoring.cli import add_doctor_command
 from bot.privacy.cli import add_key_commands, add_privacy_commands
@@ -78,6 +82,17 @@ def _parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run the bot on every enabled channel until stopped")
     run.add_argument("--config", type=Path, help="configuration file (TOML)")
     run.add_argument("--verbose", action="store_true", help="also print logs to stderr")
+    run.add_argument(
+        "--log-format",
+        choices=FORMATS,
+        default="file",
+        help="file: the daily log in the data folder; journal (for systemd) or json: stderr",
+    )
+    run.add_argument(
+        "--migrate",
+        action="store_true",
+        help="apply pending migrations even when no backup can be written first",
+    )
     run.set_defaults(handler=_run)
 
     flows = sub.add_parser("flows", help="check, draw and test the conversation flows")
@@ -199,14 +214,30 @@ def _run(args: argparse.Namespace) -> int:
     from bot.run import run_until_signalled
 
     config = load_config(args.config)
-    lock = _start_up(config, "lk3 run", verbose=args.verbose)
+    lock = _start_up(config, "lk3 run", verbose=args.verbose, log_format=args.log_format)
     if isinstance(lock, int):
         return lock
     with lock:
-        return run_service(run_until_signalled(config))
+        # Logging to stderr (the journal, JSON) already says what would be printed there.
+        to_file = args.log_format == "file"
+        refusal = before_migrating(
+            config, allow_without_backup=args.migrate, say=sys.stderr if to_file else None
+        )
+        if refusal is not None:
+            logging.getLogger("bot.cli").error("cannot start: %s", refusal)
+            if to_file:
+                print(f"lk3: cannot start: {refusal}", file=sys.stderr)
+            return 2
+        with contextlib.ExitStack() as stack:
+            err: TextIO = sys.stderr
+            if not to_file:
+                err = stack.enter_context(open(os.devnull, "w", encoding="utf-8"))
+            return run_service(run_until_signalled(config, err=err))
 
 
-def _start_up(config: Config, command: str, *, verbose: bool) -> FolderLock | int:
+def _start_up(
+    config: Config, command: str, *, verbose: bool, log_format: str = "file"
+) -> FolderLock | int:
     """Takes the data folder for this process (bot.datadir), then opens the log.
 
     Returns the held lock, or the exit status (2) after one line on stderr: a second
@@ -218,7 +249,12 @@ def _start_up(config: Config, command: str, *, verbose: bool) -> FolderLock | in
         print(f"lk3: cannot start: {exc}", file=sys.stderr)
         return 2
     try:
-        _setup_logging(config, verbose=verbose)
+        _setup_logging(config, verbose=verbose, log_format=log_format)
+        settle_keys(config)
+    except DataDirError as exc:
+        lock.release()
+        print(f"lk3: cannot start: {exc}", file=sys.stderr)
+        return 2
     except OSError as exc:
         lock.release()
         print(
@@ -230,18 +266,25 @@ def _start_up(config: Config, command: str, *, verbose: bool) -> FolderLock | in
     return lock
 
 
-def _setup_logging(config: Config, *, verbose: bool) -> None:
-    """Logs go to a daily file in the data folder (kept `retention.log_days` days)."""
+def _setup_logging(config: Config, *, verbose: bool, log_format: str = "file") -> None:
+    """Logs go to a daily file in the data folder (kept `retention.log_days` days), or to
+    stderr for the journal (bot.logformat)."""
+    root = logging.getLogger()
+    root.setLevel(logging.INFO)
+    if log_format != "file":
+        logging.raiseExceptions = False
+        stream = logging.StreamHandler(sys.stderr)
+        stream.setFormatter(JournalFormatter() if log_format == "journal" else JsonFormatter())
+        root.addHandler(stream)
+        return
     logs = config.data_dir / "logs"
     logs.mkdir(parents=True, exist_ok=True, mode=0o700)
     # A full disk costs log lines (counted, and reported once writes work again),
     # never a flood of tracebacks on stderr.
     handler = QuietFileHandler(logs / "lk3.log", backup_days=config.retention.log_days)
     logging.raiseExceptions = False
-    fmt = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    fmt = TEXT
     handler.setFormatter(fmt)
-    root = logging.getLogger()
-    root.setLevel(logging.INFO)
     root.addHandler(handler)
     if verbose:
         stream = logging.StreamHandler(sys.stderr)
@@ -372,7 +415,9 @@ def _with_store(args: argparse.Namespace, action: Callable[[Store], Awaitable[in
 
     async def run() -> int:
         try:
-            store = await StoreClass.open(config.database_path, open_keyring(config))
+            store = await StoreClass.open(
+                config.database_path, open_keyring(config), keytree=config.keytree_path
+            )
         except (StartupError, StorageError) as exc:
             print(f"lk3: cannot open the database: {exc}", file=sys.stderr)
             return 2

@@ -27,6 +27,7 @@ from bot.channelconfig import (
     telegram_section,
     whatsapp_section,
 )
+from bot.clientaddr import parse_networks
 from bot.configvalues import (
     KNOWN_LANGUAGES,
     ConfigError,
@@ -118,6 +119,9 @@ class Web:
     console: bool = True
     # The public web chat at /chat (a family talks to the bot from a browser).
     webchat: bool = False
+    # Reverse proxies (addresses or CIDR networks) whose X-Forwarded-For is believed
+    # (bot/clientaddr.py); from anyone else the header is ignored.
+    trusted_proxies: tuple[str, ...] = ()
 
 
 REMINDER_WORDINGS = ("discreet", "detailed")
@@ -179,6 +183,8 @@ class Config:
     consent_version: str = "2026-12-07"
     data_dir: Path = Path("var")
     key_file: Path | None = None
+    keys_dir: Path | None = None
+    backup_dir: Path | None = None
     flows_dir: Path | None = None
     max_message_chars: int = 2000
     retention: Retention = Retention()
@@ -196,8 +202,39 @@ class Config:
         return self.data_dir / "lk3.db"
 
     @property
+    def keys_folder(self) -> Path:
+        """The master key file and the key tree: never inside the database's backups.
+
+        By default a folder beside the data folder (`var` → `var-keys`), not inside it:
+        a naive nightly copy of the data folder must not carry the keys with the
+        database, or every erased family would stay readable in the copies.
+        """
+        if self.keys_dir is not None:
+            return self.keys_dir
+        data = self.data_dir.absolute()
+        return data.with_name(data.name + KEYS_SUFFIX)
+
+    @property
     def resolved_key_file(self) -> Path:
-        return self.key_file if self.key_file is not None else self.data_dir / "master.key"
+        """The master key file: `key_file`, else in the keys folder.
+
+        A data folder from before the keys folder keeps its key beside the database
+        until `lk3 run` moves it (bot.keyfolder): read there while it is still there.
+        """
+        if self.key_file is not None:
+            return self.key_file
+        return _current(self.keys_folder / KEY_FILE_NAME, self.data_dir / KEY_FILE_NAME)
+
+    @property
+    def keytree_path(self) -> Path:
+        """The key tree (storage.crypto.keytree): in the keys folder, or where an older data
+        folder still keeps it (beside the database)."""
+        return _current(self.keys_folder / KEYTREE_NAME, self.data_dir / KEYTREE_NAME)
+
+    @property
+    def backups_folder(self) -> Path:
+        """Where `lk3 db backup --dated` (and `lk3 run` before a migration) write copies."""
+        return self.backup_dir if self.backup_dir is not None else self.data_dir / BACKUPS_FOLDER
 
     @property
     def channels(self) -> tuple[str, ...]:
@@ -230,6 +267,17 @@ class Config:
         }
 
 
+KEYS_SUFFIX = "-keys"  # the keys folder beside the data folder: `<data_dir>-keys`
+BACKUPS_FOLDER = "backups"
+KEY_FILE_NAME = "master.key"
+KEYTREE_NAME = "lk3.keytree"
+
+
+def _current(new: Path, old: Path) -> Path:
+    """`new`, unless only `old` exists (a data folder laid out before the keys folder)."""
+    return old if not new.exists() and old.exists() else new
+
+
 # --- loading -----------------------------------------------------------------
 
 _SECTIONS: dict[str, frozenset[str]] = {
@@ -239,6 +287,8 @@ _SECTIONS: dict[str, frozenset[str]] = {
             "consent_version",
             "data_dir",
             "key_file",
+            "keys_dir",
+            "backup_dir",
             "flows_dir",
             "max_message_chars",
             "office",
@@ -262,7 +312,7 @@ _SECTIONS: dict[str, frozenset[str]] = {
     "whatsapp": frozenset(
         {"enabled", "account_sid", "auth_token", "from_number", "api_base_url", "templates"}
     ),
-    "web": frozenset({"host", "port", "public_url", "console", "webchat"}),
+    "web": frozenset({"host", "port", "public_url", "console", "webchat", "trusted_proxies"}),
     "booking": frozenset(
         {
             "modes",
@@ -335,6 +385,14 @@ def _build(raw: dict[str, Any], env: Mapping[str, str], base: Path) -> Config:
         consent_version=read_str(raw, "consent_version", default.consent_version),
         data_dir=data_dir,
         key_file=_path(raw, "key_file", base),
+        keys_dir=Path(env["LK3_KEYS_DIR"])
+        if env.get("LK3_KEYS_DIR")
+        else _path(raw, "keys_dir", base),
+        backup_dir=(
+            Path(env["LK3_BACKUP_DIR"])
+            if env.get("LK3_BACKUP_DIR")
+            else _path(raw, "backup_dir", base)
+        ),
         flows_dir=_path(raw, "flows_dir", base),
         max_message_chars=read_int(
             raw, "max_message_chars", default.max_message_chars, lo=200, hi=20000
@@ -457,7 +515,17 @@ def _web(table: Mapping[str, Any]) -> Web:
         public_url=read_url(table, "public_url", "", "web"),
         console=read_bool(table, "console", d.console, "web"),
         webchat=read_bool(table, "webchat", d.webchat, "web"),
+        trusted_proxies=_trusted_proxies(table.get("trusted_proxies", [])),
     )
+
+
+def _trusted_proxies(value: object) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(
+            f"Config 'web.trusted_proxies' has value {value!r}. Not a list of addresses or"
+            ' CIDR networks, such as ["127.0.0.1", "10.0.0.0/8"].'
+        )
+    return parse_networks(value)
 
 
 def _booking(table: Mapping[str, Any]) -> BookingSettings:

@@ -43,7 +43,7 @@ __all__ = ["DEMO_STAFF", "DemoLogin", "demo_config", "ensure_demo_staff", "run_d
 
 # (username, display name, roles, second factor enrolled by the demo)
 DEMO_STAFF: tuple[tuple[str, str, tuple[str, ...], bool], ...] = (
-    ("konselor", "Konselor Demo", ("counsellor",), False),
+    ("konselor", "Konselor Demo", ("counsellor",), True),
     ("admin", "Admin Demo", ("admin", "supervisor"), True),
 )
 

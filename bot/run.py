@@ -90,7 +90,7 @@ class Service:
             await self.app.start()
             self.watch = Watch.of(config, self.app, self.channels, self._clock)
             if config.web.console or self.channels.needs_web:
-                self.web = WebServer(config.web.host, config.web.port)
+                self.web = WebServer(config.web.host, config.web.port, config.web.trusted_proxies)
                 self.web.report_health(self.app.health.describe)
                 self.watch.mount(self.web)
                 self.channels.add_routes(self.web)
@@ -169,14 +169,14 @@ async def serve(
     return 0
 
 
-async def run_until_signalled(config: Config) -> int:
+async def run_until_signalled(config: Config, *, err: TextIO = sys.stderr) -> int:
     """`serve` with SIGINT and SIGTERM as the stop signal."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     try:
-        return await serve(config, stop)
+        return await serve(config, stop, err=err)
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)

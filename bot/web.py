@@ -26,10 +26,12 @@ from collections.abc import Awaitable, Callable, Iterator, Sequence
 
 import uvicorn
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
+from bot.clientaddr import RealClient
 from bot.errors import BotError
 
 __all__ = ["CsrfKey", "Endpoint", "WebError", "WebServer", "read_body"]
@@ -90,9 +92,11 @@ class _Server(uvicorn.Server):
 class WebServer:
     """Collects routes, then serves them until `stop`."""
 
-    def __init__(self, host: str, port: int) -> None:
+    def __init__(self, host: str, port: int, trusted_proxies: Sequence[str] = ()) -> None:
         self.host = host
         self.port = port
+        # Whose X-Forwarded-For is believed (bot.clientaddr); uvicorn's own is off.
+        self.trusted_proxies = tuple(trusted_proxies)
         self._routes: list[Route] = [Route("/healthz", self._healthz, methods=["GET"])]
         # What is wrong, for monitoring ("ok" when nothing is): see `report_health`.
         self._health: Callable[[], str] = lambda: "ok"
@@ -130,7 +134,10 @@ class WebServer:
         return [route.path for route in self._routes]
 
     def app(self) -> Starlette:
-        return Starlette(routes=list(self._routes))
+        return Starlette(
+            routes=list(self._routes),
+            middleware=[Middleware(RealClient, trusted=self.trusted_proxies)],
+        )
 
     async def start(self) -> None:
         """Binds the address and serves in the running loop; returns once it accepts."""
@@ -154,6 +161,8 @@ class WebServer:
             access_log=False,
             lifespan="off",
             server_header=False,
+            # Never uvicorn's (it believes 127.0.0.1 by default): RealClient decides.
+            proxy_headers=False,
             timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
         )
         self._server = _Server(config)

@@ -193,10 +193,13 @@ class Command:
 class Words:
     """How typed words are read: local forms and abbreviations to standard words
     (``beta`` -> ``saya``, ``gk`` -> ``tidak``), and words that carry no meaning for a
-    choice (``yang``, ``mau``). Kept in globals.toml, where admins can add to them."""
+    choice (``yang``, ``mau``), and words that name no topic of their own (``banget``,
+    ``umur``, ``adik``: flows.understanding.aboutness). Kept in globals.toml, where
+    admins can add to them."""
 
     replace: tuple[tuple[str, str], ...] = ()
     stop: tuple[str, ...] = ()
+    light: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -49,7 +49,7 @@ CHOICE_KEYS = ("value", "label", "synonyms", "goto", "examples")
 ROUTER_KEYS = ("var", "context", "cases", "default")
 CASE_KEYS = ("test", "arg", "category")
 GLOBAL_KEYS = ("spec_version", "entry", "stuck", "person", "texts", "commands", "words")
-WORDS_KEYS = ("replace", "stop")
+WORDS_KEYS = ("replace", "stop", "light")
 COMMAND_KEYS = ("id", "words", "goto")
 
 Path = tuple[str, ...]
@@ -508,7 +508,8 @@ class Reader:
         return Globals(entry, stuck, tuple(texts), tuple(commands), self.file, words, person)
 
     def words(self, raw: object) -> Words:
-        """The word table: `[words.replace]` form = "standard words", `words.stop = [...]`."""
+        """The word table: `[words.replace]` form = "standard words", `words.stop = [...]`,
+        `words.light = [...]`."""
         data = self.table(raw, ("words",))
         if data is None:
             return Words()
@@ -526,7 +527,11 @@ class Reader:
         if not all(isinstance(w, str) and len(normalize(w).split()) == 1 for w in stop):
             self.problem(("words", "stop"), "must be an array of single words")
             stop = []
-        return Words(tuple(replace), tuple(stop))
+        light = self.array(data.get("light", []), ("words", "light"))
+        if not all(isinstance(w, str) and len(normalize(w).split()) == 1 for w in light):
+            self.problem(("words", "light"), "must be an array of single words")
+            light = []
+        return Words(tuple(replace), tuple(stop), tuple(light))
 
     def command(self, raw: object, path: Path) -> Command | None:
         data = self.table(raw, path)

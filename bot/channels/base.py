@@ -177,6 +177,19 @@ class Channel(Protocol):
 
 
 @runtime_checkable
+class Probing(Protocol):
+    """A channel that can ask its upstream whether it answers, sending nobody anything.
+
+    Optional: while sends fail because the upstream does, the outbox sender probes
+    (bot.core.upstream) and sends the waiting replies as soon as it answers.
+    """
+
+    async def probe(self) -> None:
+        """Returns when the upstream answered; raises when it did not."""
+        ...
+
+
+@runtime_checkable
 class MessageDeleter(Protocol):
     """A channel that can also delete messages of a chat (Telegram can, for 48 hours).
 

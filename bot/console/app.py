@@ -36,7 +36,12 @@ def build_console(
 ) -> Console:
     """The console with every page registered; cookies are Secure when served over https."""
     console = Console(
-        store, clock=clock, secure_cookies=public_url.startswith("https://"), settings=settings
+        store,
+        clock=clock,
+        secure_cookies=public_url.startswith("https://"),
+        settings=settings,
+        # From the master key, like the TOTP key: a form rendered before a restart posts after it.
+        csrf_key=store.console.csrf_key(),
     )
     console.include(pages_auth.routes)
     console.include(pages_users.routes)

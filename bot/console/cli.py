@@ -58,12 +58,10 @@ def _passwd(args: argparse.Namespace, with_store: WithStore) -> int:
         await store.audit.record(
             AuditEntry("cli", "staff_password_set", f"staff:{member.id}", "lk3 staff passwd")
         )
-        second = (
-            "required at first sign-in"
-            if member.roles & {"admin", "supervisor"}
-            else ("optional (enrol on the console's two-step page)")
+        print(
+            f"console password set for {member.username};"
+            " a second factor is enrolled at first sign-in if not yet"
         )
-        print(f"console password set for {member.username}; second factor {second}")
         return 0
 
     return with_store(args, action)

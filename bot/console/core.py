@@ -29,6 +29,7 @@ from bot.console.draft_chat import ChatSeal
 from bot.console.i18n import LANGUAGES, ConsoleTexts
 from bot.safety import Classifier
 from bot.web import CsrfKey
+from storage.privacy.audit import AuditEntry
 from storage.store import Store
 
 if TYPE_CHECKING:
@@ -270,6 +271,12 @@ class Console:
             **context,
         )
         return HTMLResponse(html, status_code=status)
+
+    async def audit(self, access: Access, action: str, subject: str, reason: str) -> None:
+        """One audit row for what `access` just did: codes and ids, never a family's words."""
+        await self.store.audit.record(
+            AuditEntry(f"staff:{access.member.id}", action, subject, reason)
+        )
 
     def error(self, request: Request, access: Access | None, status: int, key: str) -> Response:
         return self.render(request, access, "error.html", status=status, message_key=key)

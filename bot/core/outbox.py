@@ -29,6 +29,7 @@ from bot.channels.base import (
     DeliveryError,
     Held,
     Outbound,
+    Probing,
     RetryLater,
     Undeliverable,
     Unreachable,
@@ -36,6 +37,7 @@ from bot.channels.base import (
 from bot.core.failpoints import failpoint
 from bot.core.ratelimit import RateLimiter
 from bot.core.tally import Tally
+from bot.core.upstream import UPSTREAM_CODES, UpstreamWatch
 from bot.core.worker import Worker
 from storage.errors import DecryptError, WrongKeyError, is_storage_fault
 from storage.records import OutboxHead, OutboxRow
@@ -53,6 +55,9 @@ POLL_SECONDS = 5.0
 HEADS_PER_LOOK = 48
 # While the database refuses what became of sends, writing them is tried this often.
 RECORD_AGAIN_SECONDS = 1.0
+# A transport's `retry_after` holds the chat it was answered for as long as it says; the
+# rest of the channel (other families, crisis replies) pauses this long at most.
+CHANNEL_PAUSE_SECONDS = 1.0
 
 Deliver = Callable[[OutboxRow, Channel, Outbound], Awaitable[str | None]]
 """Delivers a row with a `ref` in its own way (a counsellor alert edited, a voice note
@@ -108,6 +113,20 @@ class OutboxSender(Worker):
         self._idle = asyncio.Event()
         self._record_after = 0.0  # when `_record_again` may write again (monotonic)
         self.tally = Tally()  # sends and failures for /metrics (bot.app shares one)
+        # Replies waiting after an upstream fault go as soon as it answers (bot.core.upstream).
+        self.upstream = UpstreamWatch(
+            self._retry_now,
+            self.wake,
+            {
+                name: (ch.probe if isinstance(ch, Probing) else None)
+                for name, ch in self._channels.items()
+            },
+        )
+
+    async def _retry_now(self, channel: str, limit: int | None) -> int:
+        return await self._store.outbox.retry_now(
+            channel, UPSTREAM_CODES, self._clock(), limit=limit
+        )
 
     async def tick(self) -> float:
         """Starts the sends of what is due; the pause is until the next row falls due."""
@@ -123,6 +142,7 @@ class OutboxSender(Worker):
         await super().stop()
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.upstream.close()
 
     async def wait_idle(self, timeout: float = 30.0) -> None:
         """Waits until nothing is due now and nothing is in flight (for tests and scripts)."""
@@ -263,6 +283,7 @@ class OutboxSender(Worker):
             return
         self.tally.sent[channel.name] += 1
         failpoint("after_send")
+        self.upstream.succeeded(channel.name)
         try:
             await self._store.outbox.mark_sent(row.id, provider_id, self._clock())
         except Exception as exc:
@@ -288,10 +309,15 @@ class OutboxSender(Worker):
             await self._record(row.id, self._failed_mark(row.id, exc.code))
             return
         if exc.retry_after is not None:
+            # Honoured for the chat it was answered for, as the transport requires; other
+            # chats wait a moment at most (a flood of 429s would say so for each).
             delay = max(0.0, exc.retry_after)
-            self._limiters[channel.name].block(delay, self._monotonic())
+            limiter, now = self._limiters[channel.name], self._monotonic()
+            limiter.block_chat(str(row.contact_id), delay, now)
+            limiter.block(min(delay, CHANNEL_PAUSE_SECONDS), now)
         else:
             delay = min(MAX_BACKOFF_SECONDS, 0.5 * 2**attempts)
+            self.upstream.failed(channel.name, exc.code)
         log.info("outbox row %s: retry in %.1fs (%s)", row.id, delay, exc.code)
         retry_at = self._clock() + timedelta(seconds=delay)
         row_id, code = row.id, exc.code

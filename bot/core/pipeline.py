@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import contextlib
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import replace
@@ -43,6 +44,12 @@ COMMIT_ATTEMPTS = 5
 # A message that fails this many times is answered with the fallback reply (a failure
 # of the disk is not counted: the message waits until writes succeed, `writehealth`).
 FALLBACK_AFTER_ATTEMPTS = 4
+# Waits between tries of a failing message double up to this: when what failed comes
+# back (a fault that is not the message's own), the message goes within it.
+RETRY_DELAY_CAP = 5.0
+# Tries of one message in one process at most (the fallback's included): past them it
+# stays unprocessed in the inbox, kept, and is tried again on the next start.
+MAX_PROCESS_ATTEMPTS = 12
 # Texts up to this long are checked on the event loop; longer ones in a thread.
 INLINE_CLASSIFY_CHARS = 600
 # Long texts are checked in windows this long, overlapping so no phrase is cut.
@@ -135,7 +142,7 @@ class Pipeline:
         self._workers: dict[int, asyncio.Task[None]] = {}
         self._stopping = False
         self._stopped = asyncio.Event()
-        # Seconds before the first retry of a failing message (doubling, capped at a minute).
+        # Seconds before the first retry of a failing message (doubling to RETRY_DELAY_CAP).
         self.retry_delay = 0.5
 
     def add_handler(self, handler: TurnHandler) -> None:
@@ -320,7 +327,7 @@ class Pipeline:
                 async with self._slots.take(urgent=self._urgent_next(contact_id)):
                     done = await self._process_until_done(inbox_id)
                 if not done:
-                    break  # stopping: the message stays in the inbox for the next start
+                    break  # stopping, or given up for now: it stays in the inbox
                 if inbox_id in queue:
                     queue.remove(inbox_id)
                 self._assessed.pop(inbox_id, None)
@@ -336,8 +343,9 @@ class Pipeline:
         After a few failures the family gets a reply saying their message is kept
         and a case opens for a person, so a bug never leaves anyone waiting in
         silence. A disk that refuses writes is no bug in the turn: the message
-        waits, uncounted, until writes succeed again. Returns False only when the
-        pipeline is stopping.
+        waits, uncounted, until writes succeed again. Returns False when the pipeline
+        is stopping, or when the message failed MAX_PROCESS_ATTEMPTS times: it stays
+        in the inbox, and the contact's later messages wait behind it (their order).
         """
         delay = self.retry_delay
         attempt = 0
@@ -365,8 +373,17 @@ class Pipeline:
                 )
             if self._stopping:
                 return False
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 60.0)
+            if attempt >= MAX_PROCESS_ATTEMPTS:
+                log.error(
+                    "message %s: left unprocessed after %s attempts; tried again when the "
+                    "contact writes again or on the next start",
+                    inbox_id,
+                    attempt,
+                )
+                return False
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopped.wait(), delay)
+            delay = min(delay * 2, RETRY_DELAY_CAP)
 
     async def _until_writable(self) -> bool:
         """Waits until the database takes writes again; False if stopping meanwhile."""

@@ -68,6 +68,11 @@ class RateLimiter:
             horizon = now - self.per_chat_interval
             self._last_by_chat = {c: t for c, t in self._last_by_chat.items() if t > horizon}
 
+    def block_chat(self, chat: str, seconds: float, now: float) -> None:
+        """Holds one chat for `seconds` (a transport's `retry_after` for that chat)."""
+        until = now + seconds - self.per_chat_interval
+        self._last_by_chat[chat] = max(self._last_by_chat.get(chat, until), until)
+
     def block(self, seconds: float, now: float) -> None:
         """Pauses the whole channel, as a transport's `retry_after` asks."""
         self._blocked_until = max(self._blocked_until, now + seconds)

@@ -6,7 +6,7 @@
     ok    channels      each channel's credentials are accepted (Telegram getMe, Twilio account)
     ok    webhook       the public URL reaches this server (a probe answered on [web] port)
     ok    clock         within 30 s of the Date a --time-url answers (skipped without one)
-    ok    backups       the newest file in --backups is under 26 hours old (skipped without)
+    ok    backups       the newest dated copy (--backups, else backup_dir) is under 26 hours old
 
 A red line says what to do. Exit status 1 on any red, 0 otherwise; nothing a person
 wrote is read (the database is not opened).
@@ -33,6 +33,7 @@ from bot.channels.registry import Setup, build
 from bot.config import Config, ConfigError, load_config
 from bot.core.texts import BotTexts
 from bot.web import WebError, WebServer
+from storage.crypto.dated import latest_copy
 from storage.crypto.keys import KeyRing
 from storage.errors import StorageError
 
@@ -81,15 +82,20 @@ def _keys(config: Config, env: dict[str, str]) -> Check:
     mode = stat.S_IMODE(key_file.stat().st_mode)
     if mode & 0o077:
         return Check("keys", False, f"{key_file} is mode {mode:o}", f"chmod 600 {key_file}")
-    if key_file.resolve().parent == database_dir:
+    inside = _inside(key_file, database_dir) or _inside(config.keytree_path, database_dir)
+    if inside:
         return Check(
             "keys",
             False,
-            f"the master key sits beside the database in {database_dir}: a copy of that"
-            " folder carries the key with the data, and erasure is no longer final",
-            "move it elsewhere (e.g. /etc/lk3/master.key) and set key_file",
+            f"the master key or the key tree sits beside the database in {database_dir}: a"
+            " copy of that folder carries the keys with the data, and erasure is no longer final",
+            "start `lk3 run` once (it moves them to keys_dir), or set key_file/keys_dir elsewhere",
         )
     return Check("keys", True, f"{key_file} readable, mode 600, apart from the database")
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    return path.exists() and path.resolve().is_relative_to(folder)
 
 
 def _data_dir(config: Config) -> Check:
@@ -201,24 +207,25 @@ async def _clock(time_url: str | None) -> Check:
     return Check("clock", True, f"{skew:+.1f}s from {time_url}")
 
 
-def _backups(folder: Path | None) -> Check:
-    if folder is None:
-        return Check("backups", None, "not checked (give --backups DIR)")
-    files = [p for p in folder.glob("*") if p.is_file()] if folder.is_dir() else []
-    if not files:
+def _backups(folder: Path) -> Check:
+    """The newest dated copy (`lk3-YYYYMMDD-HHMMSSZ.db`, storage.crypto.dated), by its name."""
+    latest = latest_copy(folder)
+    if latest is None:
         return Check(
-            "backups", False, f"no backup in {folder}", "enable lk3-backup.timer, or run a backup"
+            "backups",
+            False,
+            f"no dated backup in {folder}",
+            "enable lk3-backup.timer, or run `lk3 db backup --dated` once",
         )
-    newest = max(files, key=lambda p: p.stat().st_mtime)
-    hours = (time.time() - newest.stat().st_mtime) / 3600
+    hours = (utc_now() - latest.taken_at).total_seconds() / 3600
     if hours > BACKUP_MAX_AGE_HOURS:
         return Check(
             "backups",
             False,
-            f"the newest backup {newest.name} is {hours:.0f} hours old",
+            f"the newest backup {latest.path.name} is {hours:.0f} hours old",
             "check `systemctl status lk3-backup.timer` and its journal",
         )
-    return Check("backups", True, f"{newest.name}, {hours:.1f} hours old")
+    return Check("backups", True, f"{latest.path.name}, {hours:.1f} hours old")
 
 
 async def diagnose(
@@ -243,5 +250,5 @@ async def diagnose(
     ]
     for step in steps:
         checks.append(await step())
-    checks.append(_backups(backups))
+    checks.append(_backups(backups if backups is not None else config.backups_folder))
     return checks

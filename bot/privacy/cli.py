@@ -1,7 +1,8 @@
 """The privacy commands of `lk3`: backups, purges, the audit log, case flags, key rotation.
 
     lk3 db backup FILE            an online, consistent copy while the bot runs (ciphertext)
-    lk3 db restore FILE           into a data folder holding no database (keys beside it)
+    lk3 db restore FILE           into a data folder holding no database (keys in keys/)
+    (`db backup --dated`, `db restore --check` and `db migrate`: bot.dbcli)
     lk3 db purge [--dry-run]      erase what retention says is due; counts and ids only
     lk3 audit verify              check the audit chain; names an edited, deleted or moved row
     lk3 cases flag CODE --safety-risk | --clear
@@ -29,7 +30,8 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeAlias
 
-from bot.config import Config, load_config
+from bot.config import BACKUPS_FOLDER, KEY_FILE_NAME, KEYTREE_NAME, Config, load_config
+from bot.dbcli import add_migrate_command, backup_dated, restore_check
 
 if TYPE_CHECKING:
     from storage.crypto.keys import KeyRing
@@ -62,13 +64,32 @@ def add_privacy_commands(sub: Sub) -> None:
     """Adds `lk3 db`, `lk3 audit` and `lk3 cases flag`."""
     db = _group(sub, "db", "the database: backups, restore, retention purge")
     backup = db.add_parser("backup", help="write a consistent copy of the database to FILE")
-    backup.add_argument("file", type=Path)
+    backup.add_argument("file", type=Path, nargs="?")
+    backup.add_argument(
+        "--dated",
+        nargs="?",
+        const="",
+        metavar="DIR",
+        help="write DIR/lk3-<UTC time>.db instead of FILE (DIR: default the backups folder)",
+    )
+    backup.add_argument(
+        "--keep", type=int, default=14, metavar="N", help="with --dated: keep the newest N"
+    )
+    backup.add_argument(
+        "--check", action="store_true", help="with --dated: then prove the copy opens and reads"
+    )
     _common(backup)
     backup.set_defaults(handler=_backup)
     restore = db.add_parser("restore", help="restore a backup into a folder with no database")
     restore.add_argument("file", type=Path)
+    restore.add_argument(
+        "--check",
+        action="store_true",
+        help="only prove that FILE opens and reads, in a scratch folder (live data untouched)",
+    )
     _common(restore)
     restore.set_defaults(handler=_restore)
+    add_migrate_command(db)
     purge = db.add_parser("purge", help="erase what the retention rules say is due now")
     purge.add_argument("--dry-run", action="store_true", help="only show what would go")
     _common(purge)
@@ -146,7 +167,9 @@ def _with_store(
 
     async def run() -> int:
         try:
-            store = await Store.open(config.database_path, _keyring(config))
+            store = await Store.open(
+                config.database_path, _keyring(config), keytree=config.keytree_path
+            )
         except StorageError as exc:
             return _fail(f"cannot open the database: {exc}", 2)
         try:
@@ -168,10 +191,14 @@ def _with_store(
 
 def _backup(args: argparse.Namespace) -> int:
     from storage.crypto.backup import backup_database
-    from storage.crypto.keytree import default_tree_path
     from storage.errors import StorageError
 
     config = _config(args)
+    if (args.file is None) == (args.dated is None):
+        return _fail("give either FILE or --dated DIR", 2)
+    if args.dated is not None:
+        folder = Path(args.dated) if args.dated else config.backups_folder
+        return backup_dated(config, folder, args.keep, check=args.check)
     try:
         info = backup_database(config.database_path, args.file)
     except StorageError as exc:
@@ -179,7 +206,7 @@ def _backup(args: argparse.Namespace) -> int:
     print(
         f"backup written to {info.path} ({info.bytes} bytes, {info.contacts} contacts,"
         f" mode 0600). It holds personal data only as ciphertext; it does NOT hold the master"
-        f" key or the key tree ({default_tree_path(config.database_path).name}): keep those"
+        f" key or the key tree ({config.keytree_path}): keep those"
         " apart, and only their latest copy."
     )
     return 0
@@ -187,18 +214,17 @@ def _backup(args: argparse.Namespace) -> int:
 
 def _restore(args: argparse.Namespace) -> int:
     from bot.datadir import LOCK_NAME, DataDirError, FolderLock
-    from storage.crypto.keytree import default_tree_path
 
     config = _config(args)
-    db = config.database_path
-    keep = frozenset(
-        {
-            config.resolved_key_file.name,
-            default_tree_path(db).name,
-            default_tree_path(db).name + ".lock",
-            LOCK_NAME,
-        }
-    )
+    if args.check:
+        return restore_check(config, args.file)
+    # What a data folder may hold already: the keys (folder, or beside the database in
+    # an older layout), its lock, logs, and the backups folder the copy may come from.
+    allowed = {KEY_FILE_NAME, KEYTREE_NAME, KEYTREE_NAME + ".lock", LOCK_NAME, "logs"}
+    allowed |= {BACKUPS_FOLDER, config.resolved_key_file.name}
+    if config.keys_folder.parent == config.data_dir:
+        allowed.add(config.keys_folder.name)
+    keep = frozenset(allowed)
     try:
         lock = FolderLock.acquire(config.data_dir, "lk3 db restore")
     except DataDirError as exc:

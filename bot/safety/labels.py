@@ -154,7 +154,7 @@ def run_export(config_path: Path | None, out: Path) -> int:
         try:
             from_env = bool(os.environ.get(ENV_VAR))
             keyring = KeyRing.load(None if from_env else config.resolved_key_file, os.environ)
-            store = await Store.open(config.database_path, keyring)
+            store = await Store.open(config.database_path, keyring, keytree=config.keytree_path)
         except StorageError as exc:
             return _fail(f"cannot open the database: {exc}")
         try:

@@ -56,6 +56,9 @@ def read_message(
     if asked.topic is None:
         return Understood(reading)
     if reading.kind == "none":
+        owner = _owner(tuple(choices), asked, faq, table)
+        if owner is not None:
+            return Understood(Reading("match", owner, confidence=round(asked.confidence * 0.9, 3)))
         return Understood(faq=asked)
     candidates = [c for c in (reading.choice, reading.other) if c is not None]
     offered = offered_topics(tuple(choices), faq, table)
@@ -81,6 +84,39 @@ def offered_topics(
         for phrase in choice.label.all() + choice.synonyms + choice.all_examples():
             reading = read_faq(phrase, faq, table)
             if reading.topic is not None and reading.strong and asks(lex.standard(phrase), phrase):
+                found.add(reading.topic.id)
+        out.append(frozenset(found))
+    return tuple(out)
+
+
+def _owner(choices: tuple[Choice, ...], asked: FaqReading, faq: Faq, table: Words) -> Choice | None:
+    """The one choice that offers the topic asked about, if any: "buka sabtu juga gak?"
+    at "Alamat & jam layanan" is that choice, not an aside (its own question phrases
+    ask it); "bahasa biasa sa, jang inggris" at the language question is "Bahasa
+    Indonesia" (a language switch a choice's phrase is read as). Thanks and greetings
+    are never a choice's, however a choice's phrase reads."""
+    assert asked.topic is not None
+    offered = offered_topics(choices, faq, table)
+    owners = [c for c, topics in zip(choices, offered, strict=True) if asked.topic.id in topics]
+    if not owners and asked.topic.language is not None:
+        owners = [
+            c
+            for c, topics in zip(choices, switches(choices, faq, table), strict=True)
+            if asked.topic.id in topics
+        ]
+    return owners[0] if len(owners) == 1 else None
+
+
+@lru_cache(maxsize=512)
+def switches(choices: tuple[Choice, ...], faq: Faq, table: Words) -> tuple[frozenset[str], ...]:
+    """Per choice, the language switches (FAQ topics with a language) one of its phrases
+    is strongly read as ("bahasa inggris" at "English")."""
+    out: list[frozenset[str]] = []
+    for choice in choices:
+        found: set[str] = set()
+        for phrase in choice.label.all() + choice.synonyms + choice.all_examples():
+            reading = read_faq(phrase, faq, table)
+            if reading.topic is not None and reading.topic.language and reading.strong:
                 found.add(reading.topic.id)
         out.append(frozenset(found))
     return tuple(out)

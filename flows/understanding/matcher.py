@@ -25,9 +25,13 @@ from typing import Literal
 
 from flows.matching import match_choice, match_yes_no
 from flows.model import Choice, Words
+from flows.understanding.aboutness import Role, Word, aboutness, factor
 from flows.understanding.numbers import LAST, named_number, position
 from flows.understanding.reading import (
+    CONDITIONALS,
+    NEGATORS,
     QUESTION_WORDS,
+    REQUEST_WORDS,
     Lexicon,
     asks,
     both,
@@ -344,6 +348,73 @@ def _scores(index: _Index, standard: tuple[str, ...], count: int, text: str = ""
     return _Scored(best, frozenset(asking), frozenset(said))
 
 
+POLITE_IF = REQUEST_WORDS | {"possible", "perlu"}
+"""Words that make a conditional a polite formula ("kalau bisa telepon saja")."""
+_Heard = tuple[tuple[tuple[str, frozenset[str], bool, bool], ...], ...]
+
+
+def _heard(index: _Index, text: str) -> _Heard:
+    """The message's meaningful words clause by clause (question words aside), each
+    with the known keys it stands for, whether they were read through a typo, and
+    whether it is supposed (after `kalau`, `if` in its clause) rather than said."""
+    lex = index.lexicon
+    clauses = lex.clauses(text)
+    fuzzy = not {w for c in clauses for w in c} <= lex.stop
+    out = []
+    for clause in clauses:
+        found = []
+        supposed = False
+        said = untagged(clause, lex.stop)
+        for n, word in enumerate(said):
+            if word in CONDITIONALS:
+                # "kalau bisa", "if possible": a polite request, not a supposition
+                supposed = n + 1 < len(said) and said[n + 1] not in POLITE_IF
+            if word in lex.stop or word in QUESTION_WORDS or word in CONDITIONALS:
+                continue
+            exact = index.words.get(word) or _key(index, word)
+            known = [exact] if exact in index.by_key else _word_keys(index, word, fuzzy)
+            if known and QUESTION_WORDS.issuperset(known):
+                continue
+            found.append((word, frozenset(known), exact not in index.by_key, supposed))
+        out.append(tuple(found))
+    return tuple(out)
+
+
+def _role(index: _Index, number: int, word: str, known: frozenset[str], supposed: bool) -> Role:
+    """What a word of the message is to choice `number` (aboutness.Role); a choice's word
+    in a supposition ("kalau ke rumah, bayar gak?") picks nothing and speaks against nothing."""
+    if known & index.vocabulary[number]:
+        return "supposed" if supposed else "chosen"
+    if known:
+        return "question"
+    if word.isdigit() or word in NEGATORS or word in REQUEST_WORDS or index.lexicon.is_light(word):
+        return "light"
+    if named_number((word,)) is not None:
+        return "light"
+    return "foreign"
+
+
+def _about(
+    index: _Index, text: str, best: list[float], leaders: tuple[int, int | None], question: bool
+) -> list[float]:
+    """The `leaders`' scores scaled by how much the message is about each (aboutness)."""
+    if not any(best):
+        return best
+    heard = _heard(index, text)
+    out = list(best)
+    for i in leaders:
+        if i is not None and (score := best[i]):
+            clauses = [
+                [
+                    Word(w, _role(index, i, w, k, supposed), fuzzy)
+                    for w, k, fuzzy, supposed in clause
+                ]
+                for clause in heard
+            ]
+            out[i] = score * factor(aboutness(clauses, asks=question))
+    return out
+
+
 def _apart(index: _Index, said: frozenset[str], first: int, second: int) -> bool:
     """True when each of two choices has a word of the answer the other lacks."""
     one, two = index.vocabulary[first], index.vocabulary[second]
@@ -379,12 +450,16 @@ def understand(text: str, choices: Sequence[Choice], table: Words = PLAIN) -> Re
         # A rating named among other words: the number is what the family chose.
         return Reading("match", rated[0], confidence=0.9)
     scored = _scores(index, standard, len(choices), text)
+    # The choices compete on their word scores; how much the message is about the
+    # leaders (aboutness) then decides whether it answers at all.
     best = scored.best
     ranked = sorted(range(len(choices)), key=lambda i: -best[i])
     first = ranked[0]
     second = ranked[1] if len(ranked) > 1 else None
-    top = best[first]
-    runner = best[second] if second is not None else 0.0
+    lead = best[first] - (best[second] if second is not None else 0.0)
+    about = _about(index, text, best, (first, second), asks(standard, text))
+    top = about[first]
+    runner = about[second] if second is not None else 0.0
     if asks(standard, text) and first not in scored.asking and top < QUESTION_TAKE:
         # "datanya disimpan di mana?" asks about the data; it does not pick a choice.
         return NOTHING
@@ -394,8 +469,8 @@ def understand(text: str, choices: Sequence[Choice], table: Words = PLAIN) -> Re
         return Reading("close", choices[first], choices[second], round(top * 0.5, 3))
     if both(standard):
         return NOTHING
-    taken = top >= TAKE and top - runner >= MARGIN
-    if not taken and (second is None or runner < CLOSE):
+    taken = top >= TAKE and lead >= MARGIN
+    if not taken and (second is None or min(top, runner) < CLOSE):
         return NOTHING
     if paused_remark(_said(index, standard, first)):
         return NOTHING  # "bos gue nelpon, bentar": a pause and a remark answer nothing

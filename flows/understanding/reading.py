@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from flows.model import Words
-from flows.understanding.stems import key
+from flows.understanding.stems import fragments, inner, key, plain_key
 from flows.understanding.text import words
 from flows.understanding.typos import AbbreviationIndex
 
@@ -59,6 +59,14 @@ SCOPE = 2
 """How many content words after a negation it turns around."""
 _LACKING = frozenset({"ada", "punya", "dapat", "have", "has", "had", "get", "got"})
 
+
+CONDITIONALS = frozenset(
+    "kalau jika jikalau apabila bila seandainya andaikan misalkan misalnya tergantung "
+    "if unless depends depending".split()
+)
+"""Words that make the rest of their clause a supposition, not a statement (after the
+word table, where `kalo` is `kalau`): "kalau konselor ke rumah, bayar gak?" supposes
+a home visit and asks about the cost; it does not choose the visit."""
 
 CONNECTIVES = frozenset({"tapi", "tetapi", "namun", "but"})
 CLAUSE_WORDS = CONNECTIVES | {"apakah"}
@@ -171,6 +179,19 @@ class Lexicon:
     stop: frozenset[str]
     known: frozenset[str]  # the standard words the table reads local forms as
     short: AbbreviationIndex  # the local forms, for their vowel-less spellings
+    light: frozenset[str] = frozenset()  # words that name no topic (flows.understanding.aboutness)
+    light_keys: frozenset[str] = frozenset()  # their keys and the stop words' keys
+    light_fragments: frozenset[str] = frozenset()  # what a word must hold to stem to one
+
+    def is_light(self, word: str) -> bool:
+        """True when a word names no topic of its own: a `light` word of the table in any
+        form (`memerlukan` is `perlu`), or a stop word's (`pertolongan` is `tolong`).
+        Sastrawi only for a word that could stem to one."""
+        if word in self.light or plain_key(word) in self.light_keys:
+            return True
+        if self.light_fragments.isdisjoint(inner(word)):
+            return False
+        return key(word) in self.light_keys
 
     def standard(self, text: str) -> tuple[str, ...]:
         """The text's words with local forms replaced (``beta pung`` -> ``saya punya``,
@@ -232,7 +253,14 @@ def lexicon(table: Words) -> Lexicon:
             replace[word] = tuple(words(standard))
     stop = frozenset(w for s in table.stop for w in words(s))
     known = stop | {w for found in replace.values() for w in found}
-    return Lexicon(replace, stop, known, AbbreviationIndex(replace))
+    light = frozenset(
+        w for s in table.light for form in words(s) for w in replace.get(form, (form,))
+    )
+    light_keys = frozenset(key(w) for w in light | {w for w in stop if len(w) >= 4})
+    light_fragments = frozenset(f for k in light_keys if len(k) >= 4 for f in fragments(k))
+    return Lexicon(
+        replace, stop, known, AbbreviationIndex(replace), light, light_keys, light_fragments
+    )
 
 
 def keys(content: tuple[str, ...]) -> tuple[str, ...]:

@@ -272,6 +272,11 @@ class WebChatRepo:
         )
         return True
 
+    def csrf_key(self) -> bytes:
+        """The page's CSRF key: derived from the master key, so the same after a restart (a
+        message typed into a page rendered before it still posts) and unknown without it."""
+        return self._vault.blind("webchat-csrf-key", "v1")
+
     def _statement_key(self, address: str) -> bytes:
         """The statement's key: derived from the address, which only the cookie holds."""
         return self._vault.blind("webchat-statement-key", address)

@@ -42,6 +42,8 @@ class Credentials:
     totp_last_step: int
     failed_logins: int
     locked_until: datetime
+    totp_failures: int = 0  # wrong second-factor codes since the last right one
+    totp_locked_until: datetime = from_micros(0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +52,7 @@ class ConsoleSession:
     stage: str
     created_at: datetime
     last_seen_at: datetime
+    failures: int = 0  # wrong second-factor codes in this half-signed-in session
 
 
 def session_hash(session_id: str) -> bytes:
@@ -62,7 +65,12 @@ def _totp_place(staff_id: int) -> Place:
 
 
 def _totp_key(vault: Vault) -> bytes:
-    hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"lk3/console-totp/v1")
+    return _derived(vault, b"lk3/console-totp/v1")
+
+
+def _derived(vault: Vault, info: bytes) -> bytes:
+    """A key for one purpose from the audit key (random, wrapped by the master key)."""
+    hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info)
     return hkdf.derive(vault.audit_key)
 
 
@@ -77,10 +85,16 @@ class ConsoleRepo:
         self._vault = vault
         self._clock = clock
 
+    def csrf_key(self) -> bytes:
+        """The console's CSRF key: derived like the TOTP key, so the same after a restart
+        (a form rendered before it still posts) and unknown without the master key."""
+        return _derived(self._vault, b"lk3/console-csrf/v1")
+
     async def credentials(self, staff_id: int) -> Credentials:
         row = await self._readers.fetchone(
             "SELECT password_hash, totp_enc IS NOT NULL, totp_confirmed, totp_last_step,"
-            " failed_logins, locked_until FROM staff_credentials WHERE staff_id = ?",
+            " failed_logins, locked_until, totp_failures, totp_locked_until"
+            " FROM staff_credentials WHERE staff_id = ?",
             (staff_id,),
             what="console.credentials",
         )
@@ -94,6 +108,8 @@ class ConsoleRepo:
             totp_last_step=int(row[3]),
             failed_logins=int(row[4]),
             locked_until=from_micros(int(row[5])),
+            totp_failures=int(row[6]),
+            totp_locked_until=from_micros(int(row[7])),
         )
 
     async def _upsert(
@@ -137,6 +153,35 @@ class ConsoleRepo:
 
     async def record_success(self, staff_id: int) -> None:
         await self._upsert("record_success", staff_id, "failed_logins = 0, locked_until = 0", ())
+
+    async def upgrade_password(self, staff_id: int, old_hash: str, new_hash: str) -> bool:
+        """Replaces a weaker hash of the same password (sessions stay); False if the
+        password changed meanwhile."""
+        now = to_micros(self._clock(), "console.upgrade_password")
+
+        async def job(tx: Tx) -> bool:
+            changed = await tx.execute(
+                "UPDATE staff_credentials SET password_hash = ?, updated_at = ?"
+                " WHERE staff_id = ? AND password_hash = ?",
+                (new_hash, now, staff_id, old_hash),
+            )
+            return changed == 1
+
+        return await self._writer.run("console.upgrade_password", job)
+
+    async def record_totp_failure(self, staff_id: int, locked_until: datetime) -> None:
+        """A wrong second-factor code: counted apart from wrong passwords."""
+        await self._upsert(
+            "record_totp_failure",
+            staff_id,
+            "totp_failures = totp_failures + 1, totp_locked_until = ?",
+            (to_micros(locked_until, "console.record_totp_failure locked_until"),),
+        )
+
+    async def record_totp_success(self, staff_id: int) -> None:
+        await self._upsert(
+            "record_totp_success", staff_id, "totp_failures = 0, totp_locked_until = 0", ()
+        )
 
     async def set_totp(self, staff_id: int, secret: str) -> None:
         """Stores a new, not yet confirmed secret (sealed); the old one stops working."""
@@ -199,7 +244,7 @@ class ConsoleRepo:
 
     async def session(self, session_id: str) -> ConsoleSession | None:
         row = await self._readers.fetchone(
-            "SELECT staff_id, stage, created_at, last_seen_at FROM console_sessions"
+            "SELECT staff_id, stage, created_at, last_seen_at, failures FROM console_sessions"
             " WHERE id_hash = ?",
             (session_hash(session_id),),
             what="console.session",
@@ -207,8 +252,25 @@ class ConsoleRepo:
         if row is None:
             return None
         return ConsoleSession(
-            int(row[0]), str(row[1]), from_micros(int(row[2])), from_micros(int(row[3]))
+            int(row[0]),
+            str(row[1]),
+            from_micros(int(row[2])),
+            from_micros(int(row[3])),
+            int(row[4]),
         )
+
+    async def session_failure(self, session_id: str) -> int:
+        """Counts one wrong code in this session; returns how many it has had."""
+
+        async def job(tx: Tx) -> int:
+            row = await tx.fetchone(
+                "UPDATE console_sessions SET failures = failures + 1 WHERE id_hash = ?"
+                " RETURNING failures",
+                (session_hash(session_id),),
+            )
+            return 0 if row is None else int(row[0])
+
+        return await self._writer.run("console.session_failure", job)
 
     async def touch_session(self, session_id: str, stage: str | None = None) -> None:
         now = to_micros(self._clock(), "console.touch_session")

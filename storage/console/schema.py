@@ -1,4 +1,5 @@
-"""The console tables: staff (migration 0002), and passwords, second factors, web sessions (0008).
+"""The console tables: staff (migration 0002), and passwords, second factors, web sessions (0008),
+and the second step's own failure counters (0016).
 
 Nothing here is a family's data. The password is kept only as a memory-hard
 hash; the TOTP secret is sealed (`totp_enc`); a session id is kept only as its
@@ -7,7 +8,7 @@ SHA-256, so a copy of the database cannot be replayed as a login.
 
 from __future__ import annotations
 
-__all__ = ["CONSOLE_MIGRATION", "STAFF_MIGRATION"]
+__all__ = ["CONSOLE_MIGRATION", "SECOND_FACTOR_MIGRATION", "STAFF_MIGRATION"]
 
 CONSOLE_MIGRATION = (
     """CREATE TABLE staff_credentials (
@@ -28,6 +29,15 @@ CONSOLE_MIGRATION = (
         last_seen_at INTEGER NOT NULL
     ) WITHOUT ROWID""",
     "CREATE INDEX console_sessions_by_staff ON console_sessions (staff_id)",
+)
+
+# Wrong second-factor codes count apart from wrong passwords (a guesser who knows the
+# password must not lock the real user out at the password step): per account, with
+# its own short, growing lock, and per half-signed-in session.
+SECOND_FACTOR_MIGRATION = (
+    "ALTER TABLE staff_credentials ADD COLUMN totp_failures INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE staff_credentials ADD COLUMN totp_locked_until INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE console_sessions ADD COLUMN failures INTEGER NOT NULL DEFAULT 0",
 )
 
 

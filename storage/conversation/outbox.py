@@ -269,6 +269,29 @@ class OutboxRepo:
             (code, to_micros(retry_at, "outbox.mark_retry retry_at"), outbox_id),
         )
 
+    async def retry_now(
+        self, channel: str, codes: Sequence[str], now: datetime, *, limit: int | None = None
+    ) -> int:
+        """Brings forward to `now` the pending rows of `channel` waiting to be retried after
+        one of `codes` (an upstream fault that has ended), the soonest due first; at most
+        `limit` of them. Their attempts stay counted. Returns how many."""
+        if not codes:
+            return 0
+        at = to_micros(now, "outbox.retry_now now")
+        marks = ", ".join("?" for _ in codes)
+        cap = -1 if limit is None else int(limit)
+        sql = (
+            "UPDATE outbox SET next_attempt_at = ? WHERE id IN (SELECT id FROM outbox"
+            " WHERE status = 'pending' AND channel = ? AND next_attempt_at > ?"
+            f" AND last_error IN ({marks}) ORDER BY next_attempt_at, id LIMIT ?)"
+        )
+        params = (at, channel, at, *codes, cap)
+
+        async def job(tx: Tx) -> int:
+            return await tx.execute(sql, params)
+
+        return await self._writer.run("outbox.retry_now", job)
+
     async def mark_failed(self, outbox_id: int, error_code: str, at: datetime) -> None:
         """Gives up on a row for good (blocked bot, too many attempts)."""
         code = _check_code(error_code, "outbox.mark_failed")

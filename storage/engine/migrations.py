@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
+from pathlib import Path
 
 import aiosqlite
 
@@ -25,7 +26,11 @@ from storage.channels.schema import (
     WEBCHAT_STATEMENTS_MIGRATION,
     WHATSAPP_MIGRATION,
 )
-from storage.console.schema import CONSOLE_MIGRATION, STAFF_MIGRATION
+from storage.console.schema import (
+    CONSOLE_MIGRATION,
+    SECOND_FACTOR_MIGRATION,
+    STAFF_MIGRATION,
+)
 from storage.errors import MigrationError
 from storage.flowhost.schema import (
     FLOW_CURRENT_MIGRATION,
@@ -37,7 +42,14 @@ from storage.monitoring.schema import SUPERVISOR_NOTICES_MIGRATION
 from storage.privacy.schema import PRIVACY_MIGRATION, QUICK_EXIT_INDEX_MIGRATION
 from storage.safety.schema import SAFETY_LABELS_MIGRATION
 
-__all__ = ["MIGRATIONS", "Migration", "apply_migrations", "applied_migrations"]
+__all__ = [
+    "MIGRATIONS",
+    "Migration",
+    "MigrationStatus",
+    "applied_migrations",
+    "apply_migrations",
+    "migration_status",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,7 +186,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("0013_missed_answers", MISSED_ANSWERS_MIGRATION),
     Migration("0014_quick_exit_index", QUICK_EXIT_INDEX_MIGRATION),
     Migration("0015_webchat_statements", WEBCHAT_STATEMENTS_MIGRATION),
-    Migration("0016_supervisor_notices", SUPERVISOR_NOTICES_MIGRATION),
+    Migration("0016_console_second_factor", SECOND_FACTOR_MIGRATION),
+    Migration("0017_supervisor_notices", SUPERVISOR_NOTICES_MIGRATION),
 )
 
 
@@ -231,3 +244,42 @@ async def apply_migrations(
             raise
         done.append(migration.name)
     return done
+
+
+@dataclass(frozen=True, slots=True)
+class MigrationStatus:
+    """What a database file has applied, and what this code would still apply to it."""
+
+    applied: tuple[tuple[str, int], ...]  # (name, applied_at in microseconds), in order
+    pending: tuple[str, ...]
+    unknown: tuple[str, ...]  # applied by a newer version of the code
+
+
+def migration_status(path: Path) -> MigrationStatus:
+    """Reads the migrations table of the database at `path` without writing anything."""
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5.0)
+    except sqlite3.Error as exc:
+        raise MigrationError(f"cannot open {path} to read its migrations: {exc}") from None
+    try:
+        conn.execute("PRAGMA query_only = ON")
+        has_table = conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'migrations'"
+        ).fetchone()
+        rows = (
+            conn.execute("SELECT name, applied_at FROM migrations ORDER BY name").fetchall()
+            if has_table
+            else []
+        )
+    except sqlite3.Error as exc:
+        raise MigrationError(f"cannot read the migrations of {path}: {exc}") from None
+    finally:
+        conn.close()
+    applied = tuple((str(r[0]), int(r[1])) for r in rows)
+    names = {name for name, _ in applied}
+    known = {m.name for m in MIGRATIONS}
+    return MigrationStatus(
+        applied=applied,
+        pending=tuple(m.name for m in MIGRATIONS if m.name not in names),
+        unknown=tuple(sorted(names - known)),
+    )

@@ -309,7 +309,7 @@ class HandoffRepo:
             if row is None:
                 return await _refused(tx, case_id, staff_id)
             case = await as_changed(tx, row)
-            await record_event(tx, case_id, "closed", staff_id, now)
+            await record_event(tx, case_id, "closed", staff_id, now, detail=outcome_code)
             await tx.execute("DELETE FROM staff_focus WHERE case_id = ?", (case_id,))
             state = session_state(case)
             if state is not None:
@@ -375,7 +375,7 @@ class HandoffRepo:
                 "INSERT INTO case_referrals (case_id, service, staff_id, at) VALUES (?, ?, ?, ?)",
                 (case_id, service, staff_id, now),
             )
-            await record_event(tx, case_id, "referred", staff_id, now)
+            await record_event(tx, case_id, "referred", staff_id, now, detail=service)
             return Transition("done", case)
 
         return await self._writer.run("handoff.refer", job)

@@ -1,6 +1,7 @@
 """The steps a change of a case is made of, inside its transaction: an event recorded
-once, the case read (with whether the family left in a hurry), its alerts, and a
-relayed message in either direction.
+once (and, when a staff member made it, an audit row in the same transaction), the case
+read (with whether the family left in a hurry), its alerts, and a relayed message in
+either direction.
 
 Shared by `storage.handoff.repo` (the counsellor's side) and the family's turn
 (`storage.conversation.turns`, through `relay_in`).
@@ -17,6 +18,7 @@ from storage.errors import StaleTurnError
 from storage.handoff.records import AlertRef, LiveCase, RelayIn, Transition
 from storage.handoff.rows import ALERTS_SQL, CASE_SELECT, alert_from_row, case_from_row
 from storage.privacy import quiet
+from storage.privacy.audit import AuditEntry, append
 from storage.records import NewOutbound
 
 __all__ = [
@@ -30,19 +32,48 @@ __all__ = [
 ]
 
 
+# A staff member's change of a case, as the audit log names it (the words stay out).
+AUDITED = {
+    "taken": ("case_take", "case taken"),
+    "released": ("case_release", "case released to the queue"),
+    "closed": ("case_close", "case closed"),
+    "noted": ("case_note", "private note added"),
+    "referred": ("case_referral", "referral recorded"),
+    "relayed_out": ("case_reply", "reply sent to the family"),
+}
+
+
 def actor(staff_id: int | None) -> str:
     return "system" if staff_id is None else f"staff:{staff_id}"
 
 
 async def record_event(
-    tx: Tx, case_id: int, event: str, staff_id: int | None, at: int, source: str | None = None
+    tx: Tx,
+    case_id: int,
+    event: str,
+    staff_id: int | None,
+    at: int,
+    source: str | None = None,
+    detail: str = "",
 ) -> bool:
-    """Records an event; False when this (case, event, source) was recorded before."""
+    """Records an event; False when this (case, event, source) was recorded before.
+
+    A staff member's change also writes its audit row here, in the same transaction:
+    no change without its row. `detail` is a code for the row (an outcome, a service)."""
     row = await tx.fetchone(
         "INSERT INTO case_events (case_id, at, event, actor, source) VALUES (?, ?, ?, ?, ?)"
         " ON CONFLICT DO NOTHING RETURNING id",
         (case_id, at, event, actor(staff_id), source),
     )
+    if row is not None and staff_id is not None and event in AUDITED:
+        found = await tx.fetchone("SELECT code FROM cases WHERE id = ?", (case_id,))
+        action, reason = AUDITED[event]
+        if detail:
+            reason += f": {detail}"
+        if source and source.startswith("out:"):
+            reason += " (console)" if source.startswith("out:console") else " (staff chat)"
+        subject = f"case:{found[0]}" if found is not None else f"case_id:{case_id}"
+        await append(tx, AuditEntry(actor(staff_id), action, subject, reason), at)
     return row is not None
 
 

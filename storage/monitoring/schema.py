@@ -1,4 +1,4 @@
-"""The supervisor notices table (migration 0016): which fault was told, when, how often.
+"""The supervisor notices table (migration 0017): which fault was told, when, how often.
 
 One row per fault key (`case:K7F3Q2`, `channel:telegram`): the key holds a case
 code or a channel name, never a person. A notice is sent at most once per fault

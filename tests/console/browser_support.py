@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -14,7 +15,7 @@ from bot.console.core import Console
 from bot.web import WebServer
 
 if TYPE_CHECKING:
-    from playwright.async_api import Browser, Playwright
+    from playwright.async_api import Browser, Page, Playwright
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).with_name("artifacts")
@@ -49,3 +50,21 @@ async def serving(console: Console) -> AsyncIterator[str]:
         yield f"http://127.0.0.1:{web.port}"
     finally:
         await web.stop()
+
+
+def demo_secrets(printed: str) -> dict[str, str]:
+    """Each demo login's second-factor secret, from what `lk3 demo` printed."""
+    found = re.findall(
+        r"^  (\w+) +password \S+.*\n +second factor: \S*?secret=([A-Z2-7]+)", printed, flags=re.M
+    )
+    return dict(found)
+
+
+async def sign_in(page: Page, base: str, username: str, password: str, code: str) -> None:
+    """The login form, then the code form: every role has a second factor."""
+    await page.goto(base + "/console/login")
+    await page.get_by_label("Nama pengguna").fill(username)
+    await page.get_by_label("Kata sandi").fill(password)
+    await page.get_by_role("button", name="Masuk").click()
+    await page.get_by_label("Kode 6 angka").fill(code)
+    await page.get_by_role("button", name="Periksa").click()

@@ -33,7 +33,7 @@ NOTE = "Catatan"  # the blank note's title and its text box's name
 async def demo(config: Config) -> AsyncIterator[str]:
     """`lk3 demo` on any free port until the block ends; its base address."""
     stop, out = asyncio.Event(), io.StringIO()
-    fast = Hasher(log2_n=10, r=8, p=1)
+    fast = Hasher(memory_kib=8, time_cost=1)
     task = asyncio.create_task(run_demo(config, port=0, stop=stop, out=out, hasher=fast))
     while "running" not in out.getvalue():
         assert not task.done(), "the demo stopped at start"

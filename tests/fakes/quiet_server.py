@@ -14,13 +14,18 @@ from collections.abc import Iterator
 
 import uvicorn
 
-__all__ = ["QuietServer"]
+__all__ = ["KEEP_ALIVE_SECONDS", "QuietServer"]
+
+# How long an idle client connection is kept open, as the real services' front ends do
+# (nginx's default): uvicorn's own 5 s would close for the client what it leaves idle.
+KEEP_ALIVE_SECONDS = 75
 
 
 class QuietServer(uvicorn.Server):
     """uvicorn without its signal handlers (the test process keeps its own)."""
 
     def __init__(self, config: uvicorn.Config) -> None:
+        config.timeout_keep_alive = KEEP_ALIVE_SECONDS
         super().__init__(config)
         self.exit_now = asyncio.Event()
 

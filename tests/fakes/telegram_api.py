@@ -68,6 +68,7 @@ class FakeTelegram:
         self._queries: dict[str, bool] = {}  # callback query id -> answered
         self._query_ids = itertools.count(1)
         self._failures: list[_Failure] = []
+        self._outage: str | None = None  # while set, every call fails with it (`down`)
         self._blocked: set[int] = set()
         self.confirmed_offset = 0
         self._rate: int | None = None
@@ -291,6 +292,14 @@ class FakeTelegram:
         """
         self._failures.append(_Failure(f"{method}:{error}", times, chat_id, retry_after, after))
 
+    def down(self, error: str = "server_error") -> None:
+        """An outage: every call to every method fails with `error` until `up`."""
+        self._outage = error
+
+    def up(self) -> None:
+        """The outage ends: calls are answered again."""
+        self._outage = None
+
     def recover(self, method: str) -> None:
         """Ends every failure still pending for `method`: its next call is answered."""
         for failure in self._failures:
@@ -355,6 +364,8 @@ class FakeTelegram:
         return result
 
     def _take_failure(self, method: str, params: dict[str, Any]) -> _Failure | None:
+        if self._outage is not None:
+            return _Failure(f"{method}:{self._outage}", 1, None, 1)
         chat_id = _int(params.get("chat_id"))
         if method.startswith(("send", "edit")) and chat_id in self._blocked:
             return _Failure(f"{method}:blocked", 1, chat_id, 0)

@@ -15,7 +15,8 @@ from flows.understanding.typos import AbbreviationIndex, abbreviates, one_edit
 WORDS = Words(
     replace=(("beta", "saya"), ("pung", "punya"), ("laki", "suami"), ("mo", "mau"),
              ("bikin", "buat"), ("gk", "tidak"), ("udh", "sudah"), ("crita", "cerita")),
-    stop=("saya", "mau", "yang", "punya", "soal", "di", "ke", "tidak", "sudah", "i", "want", "to"),
+    stop=("saya", "mau", "yang", "punya", "soal", "di", "ke", "tidak", "sudah", "i", "want", "to",
+          "ini", "ada"),
 )  # fmt: skip
 
 

@@ -206,6 +206,10 @@ class TelegramChannel:
 
     # --- sending ------------------------------------------------------------
 
+    async def probe(self) -> None:
+        """Asks the Bot API who the bot is (getMe): it answers, or this raises."""
+        await self._bot.get_me()
+
     async def send(self, message: Outbound) -> str | None:
         """Delivers one reply; returns the message ids of its parts, comma-separated."""
         sent, shown, long_values = await self._replies.send(message)

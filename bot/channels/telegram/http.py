@@ -29,6 +29,8 @@ import certifi
 from telegram.error import NetworkError, TelegramError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
+from bot.channels.pool import RecentFirstConnector
+
 __all__ = ["AiohttpRequest"]
 
 log = logging.getLogger(__name__)
@@ -72,7 +74,7 @@ class AiohttpRequest(BaseRequest):
 
     async def initialize(self) -> None:
         if self._session is None or self._session.closed:
-            connector = aiohttp.TCPConnector(limit=self._connections, ssl=_tls())
+            connector = RecentFirstConnector(limit=self._connections, ssl_context=_tls())
             self._session = aiohttp.ClientSession(
                 connector=connector,
                 # Every call states its own timeouts (do_request).

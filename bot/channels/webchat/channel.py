@@ -148,6 +148,10 @@ class WebChatChannel:
             address, after, keep_lines=self.tuning.lines, keep_seconds=self.tuning.keep_seconds
         )
 
+    def csrf_key(self) -> bytes | None:
+        """The page's CSRF key, the same after a restart (None before the store is bound)."""
+        return None if self._store is None else self._store.webchat.csrf_key()
+
     async def statement_read(self, address: str) -> bool:
         """The person closed their erasure's statement: the page at `address` goes blank."""
         if self._store is None:

@@ -207,7 +207,8 @@ class WebChatPage:
         self._monotonic = monotonic
         # Refused and held-back posts: the first logged, then a count a minute (bot.logthrottle).
         self._noise = LogThrottle(log, clock=lambda: self._monotonic())
-        self._csrf = CsrfKey()
+        # Derived from the master key: a page rendered before a restart still posts after it.
+        self._csrf = CsrfKey(channel.csrf_key())
         self._per_address = _Window(self.limits.per_address, self.limits.window_seconds)
         self._per_network = _Window(self.limits.per_network, self.limits.window_seconds)
         self._crisis_starts = _Window(
@@ -327,15 +328,18 @@ class WebChatPage:
         wants_json = "application/json" in request.headers.get("accept", "")
         address = self._address(request)
         token = form.get("csrf")
+        text_raw, choice_raw = form.get("text"), form.get("choice")
+        text = text_raw.strip() if isinstance(text_raw, str) else ""
         if (
             address is None
             or not isinstance(token, str)
             or not self._csrf.check("w:" + address, token)
         ):
-            # An old page, a lost cookie or a forged post: a fresh page, said kindly.
-            return await self._answer(request, address, lang, "expired", 403, wants_json)
-        text_raw, choice_raw = form.get("text"), form.get("choice")
-        text = text_raw.strip() if isinstance(text_raw, str) else ""
+            # A lost cookie or a forged post: a fresh page, said kindly, the words still in
+            # the box (a page from before a restart posts as usual: the key is derived).
+            return await self._answer(
+                request, address, lang, "expired", 403, wants_json, draft=text[:MAX_CHARS]
+            )
         choice = choice_raw if isinstance(choice_raw, str) else ""
         start = form.get("start") is not None
         if len(choice) > MAX_CHARS:

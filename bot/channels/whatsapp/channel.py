@@ -169,6 +169,13 @@ class WhatsAppChannel:
 
     # --- sending ------------------------------------------------------------
 
+    async def probe(self) -> None:
+        """Asks Twilio for the account: it answers, or this raises."""
+        if self._client is None:
+            raise RuntimeError("whatsapp: the channel is not open")
+        sid = self._settings.account_sid
+        await self._client.api.v2010.accounts(sid).fetch_async()
+
     async def send(self, message: Outbound) -> str | None:
         """Delivers one reply; returns the SIDs of its messages, comma-separated."""
         store = self._bound_store()

@@ -8,10 +8,16 @@ import contextvars
 import logging
 from urllib.parse import urlsplit, urlunsplit
 
+import aiohttp
 from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.http.response import Response as TwilioResponse
 
+from bot.channels.pool import RecentFirstConnector
+
 __all__ = ["RETRY_AFTER", "TwilioHttp"]
+
+# Connections to Twilio at most (the outbox sender sends a few at once).
+CONNECTIONS = 16
 
 RETRY_AFTER: contextvars.ContextVar[float | None] = contextvars.ContextVar(
     "twilio_retry_after", default=None
@@ -28,11 +34,15 @@ class TwilioHttp(AsyncTwilioHttpClient):  # type: ignore[misc]
 
     aiohttp 3.14 deprecates the `BasicAuth` the library builds from `auth` (one
     DeprecationWarning per request), so the Authorization header is built here and
-    nothing deprecated runs. Each answer's `Retry-After` is kept for the caller.
+    nothing deprecated runs. Each answer's `Retry-After` is kept for the caller. Its
+    session reuses the connection used last, so those opened during a fault idle out
+    (`bot.channels.pool`).
     """
 
     def __init__(self, base_url: str, timeout: float) -> None:
-        super().__init__(logger=_HTTP_LOG)  # opens an aiohttp session: needs a running loop
+        super().__init__(logger=_HTTP_LOG, pool_connections=False)
+        # An aiohttp session: needs a running loop.
+        self.session = aiohttp.ClientSession(connector=RecentFirstConnector(limit=CONNECTIONS))
         parsed = urlsplit(base_url.rstrip("/"))
         self._rewrite = parsed.netloc != "api.twilio.com" or parsed.scheme != "https"
         self._scheme = parsed.scheme

@@ -1,28 +1,39 @@
 """Who is at the keyboard: login with password and TOTP, throttling, sessions and roles.
 
-Policy lives here, storage in `storage.console.repo`. An account locks after a few
-failures for a time that doubles with each further failure (capped), and an
-address that fails too often within a window is refused for a while, so
-neither one account nor many accounts can be guessed at speed. TOTP codes are
-single use (the last accepted time step is stored). The roles decide pages:
-a counsellor works the queue and the cases they took, a supervisor sees every
-case, an admin manages users, flows and figures and reads no transcript
-unless also a counsellor.
+Policy lives here, storage in `storage.console.repo`. The two steps count their
+failures apart, so a guesser who knows a password cannot lock the real user out
+at the password step:
+
+- password: per account, a few free failures, then a lock that doubles with each
+  further failure (capped at minutes); per client address, a limit in a window.
+  A name nobody has gets the same answers and the same lock (`NameThrottle`), and
+  costs the same hash, so neither message nor timing tells which names exist.
+- second factor: a half-signed-in session allows a few wrong codes, then it is void
+  and the password must be given again; the account has its own short, growing
+  lock (an audit row when it starts: the password is known to someone); the
+  address has its own limit. A code is single use (the last accepted time step is
+  stored), so a code seen over a shoulder cannot be replayed.
+
+Every role that reads or manages anything (counsellor, supervisor, admin) enrols
+a second factor at first login. The roles decide pages: a counsellor works the
+queue and the cases they took, a supervisor sees every case, an admin manages
+users, flows and figures and reads no transcript unless also a counsellor.
 """
 
 from __future__ import annotations
 
 import secrets
-from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
 
 import pyotp
 
 from bot.console.auth.passwords import Hasher
+from bot.console.auth.throttle import IpThrottle, LockPolicy, NameThrottle
 from storage.console.repo import ConsoleSession
+from storage.privacy.audit import AuditEntry
 from storage.records import StaffMember
 from storage.store import Store
 
@@ -33,12 +44,15 @@ __all__ = [
     "IpThrottle",
     "LoginResult",
     "Need",
+    "SecondFactor",
     "allowed",
     "new_session_id",
     "totp_required",
 ]
 
 ISSUER = "LK3 Console"
+# Everyone who reads transcripts or manages the console has a second factor.
+SECOND_FACTOR_ROLES = frozenset({"counsellor", "supervisor", "admin"})
 
 
 class Need(Enum):
@@ -72,7 +86,7 @@ def can_read_case(roles: frozenset[str], staff_id: int, owner_id: int | None) ->
 
 
 def totp_required(member: StaffMember) -> bool:
-    return bool(member.roles & {"admin", "supervisor"})
+    return bool(member.roles & SECOND_FACTOR_ROLES)
 
 
 def new_session_id() -> str:
@@ -84,39 +98,39 @@ class AuthSettings:
     hasher: Hasher = Hasher()
     idle_timeout: timedelta = timedelta(minutes=30)
     absolute_timeout: timedelta = timedelta(hours=12)
+    # The password step.
     free_failures: int = 5
     first_lock: timedelta = timedelta(seconds=30)
-    max_lock: timedelta = timedelta(minutes=30)
+    max_lock: timedelta = timedelta(minutes=15)
     ip_failures: int = 20
     ip_window: timedelta = timedelta(minutes=15)
+    # The second step, counted apart.
+    totp_session_failures: int = 5  # then the half-signed-in session is void
+    totp_free_failures: int = 5
+    totp_first_lock: timedelta = timedelta(seconds=30)
+    totp_max_lock: timedelta = timedelta(minutes=15)
+    totp_ip_failures: int = 10
 
+    @property
+    def password_policy(self) -> LockPolicy:
+        return LockPolicy(self.free_failures, self.first_lock, self.max_lock)
 
-@dataclass(slots=True)
-class IpThrottle:
-    """Failed logins per client address in a sliding window (in memory: one process serves)."""
-
-    limit: int
-    window: timedelta
-    _failures: dict[str, deque[datetime]] = field(default_factory=dict)
-
-    def blocked(self, ip: str, now: datetime) -> bool:
-        times = self._failures.get(ip)
-        if not times:
-            return False
-        while times and now - times[0] > self.window:
-            times.popleft()
-        return len(times) >= self.limit
-
-    def fail(self, ip: str, now: datetime) -> None:
-        self._failures.setdefault(ip, deque()).append(now)
-        if len(self._failures) > 10_000:  # bounded memory under a spray of addresses
-            self._failures.pop(next(iter(self._failures)))
+    @property
+    def totp_policy(self) -> LockPolicy:
+        return LockPolicy(self.totp_free_failures, self.totp_first_lock, self.totp_max_lock)
 
 
 class LoginResult(Enum):
     OK = "ok"
     BAD = "bad"  # wrong user or password: one answer for both
-    LOCKED = "locked"  # this account or this address must wait
+    LOCKED = "locked"  # this name or this address must wait
+
+
+class SecondFactor(Enum):
+    OK = "ok"
+    BAD = "bad"  # wrong or already used code
+    LOCKED = "locked"  # this account or address must wait before the next code is checked
+    RESTART = "restart"  # too many wrong codes in this session: it is void, sign in again
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,49 +150,81 @@ class Authenticator:
         self.settings = settings
         self.clock = clock
         self.ip = IpThrottle(settings.ip_failures, settings.ip_window)
+        self.totp_ip = IpThrottle(settings.totp_ip_failures, settings.ip_window)
+        self.unknown = NameThrottle(settings.password_policy)
 
     async def password_login(
         self, username: str, password: str, ip: str
     ) -> tuple[LoginResult, StaffMember | None]:
+        """One hash is verified on every path but a blocked address, so the time taken
+        says nothing about the name; unknown and known names lock alike."""
         now = self.clock()
         hasher = self.settings.hasher
         if self.ip.blocked(ip, now):
             return LoginResult.LOCKED, None
-        member = await self.store.staff.by_username(username[:64])
+        name = username[:64]
+        member = await self.store.staff.by_username(name)
         if member is None or not member.active:
             hasher.verify(None, password)
+            if self.unknown.locked(name, now):
+                return LoginResult.LOCKED, None
+            self.unknown.fail(name, now)
             self.ip.fail(ip, now)
             return LoginResult.BAD, None
         creds = await self.store.console.credentials(member.id)
         if creds.locked_until > now:
+            hasher.verify(None, password)
             return LoginResult.LOCKED, None
-        if not hasher.verify(creds.password_hash, password):
+        if creds.password_hash is None or not hasher.verify(creds.password_hash, password):
             self.ip.fail(ip, now)
             await self.store.console.record_failure(
-                member.id, self._lock_until(creds.failed_logins + 1, now)
+                member.id, self.settings.password_policy.until(creds.failed_logins + 1, now)
             )
             return LoginResult.BAD, None
         await self.store.console.record_success(member.id)
+        if hasher.needs_upgrade(creds.password_hash):
+            await self.store.console.upgrade_password(
+                member.id, creds.password_hash, hasher.rehash(password)
+            )
         return LoginResult.OK, member
 
-    def _lock_until(self, failures: int, now: datetime) -> datetime:
-        s = self.settings
-        if failures < s.free_failures:
-            return now
-        lock: timedelta = s.first_lock * (2 ** min(failures - s.free_failures, 20))
-        return now + min(lock, s.max_lock)
+    async def second_factor(self, access: Access, code: str, ip: str) -> SecondFactor:
+        """Checks a code in a half-signed-in (or enrolling) session, within every limit."""
+        now = self.clock()
+        member = access.member
+        creds = await self.store.console.credentials(member.id)
+        if self.totp_ip.blocked(ip, now) or creds.totp_locked_until > now:
+            return SecondFactor.LOCKED
+        if await self.check_totp(member, code):
+            await self.store.console.record_totp_success(member.id)
+            return SecondFactor.OK
+        self.totp_ip.fail(ip, now)
+        failures = creds.totp_failures + 1
+        locked_until = self.settings.totp_policy.until(failures, now)
+        await self.store.console.record_totp_failure(member.id, locked_until)
+        if locked_until > now:
+            await self.store.audit.record(
+                AuditEntry(
+                    "system",
+                    "login_second_factor_locked",
+                    f"staff:{member.id}",
+                    f"{failures} wrong second-factor codes in a row after a right password",
+                )
+            )
+        in_session = await self.store.console.session_failure(access.session_id)
+        if in_session >= self.settings.totp_session_failures:
+            await self.store.console.end_session(access.session_id)
+            return SecondFactor.RESTART
+        return SecondFactor.LOCKED if locked_until > now else SecondFactor.BAD
 
     async def check_totp(self, member: StaffMember, code: str) -> bool:
-        """A current code, not used before; wrong codes count as failed logins."""
+        """A current code, not used before (the first right one confirms an enrolment).
+
+        No throttling here: `second_factor` is the way in for a request."""
         secret = await self.store.console.totp_secret(member.id)
         code = code.strip().replace(" ", "")
         step = self._matching_step(secret, code)
         if step is None:
-            creds = await self.store.console.credentials(member.id)
-            now = self.clock()
-            await self.store.console.record_failure(
-                member.id, self._lock_until(creds.failed_logins + 1, now)
-            )
             return False
         creds = await self.store.console.credentials(member.id)
         if not creds.totp_confirmed:

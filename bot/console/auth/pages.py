@@ -10,7 +10,7 @@ import segno
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
-from bot.console.auth.login import Access, LoginResult, Need, totp_required
+from bot.console.auth.login import Access, LoginResult, Need, SecondFactor, totp_required
 from bot.console.core import Console, PageRoute, client_ip, form_text, redirect
 from bot.console.i18n import LANGUAGES
 
@@ -21,8 +21,16 @@ _STATIC_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; cha
 STATIC_FILES = {p.name: p for p in _STATIC.iterdir() if p.suffix in _STATIC_TYPES}
 
 
+# Why the login page is shown again (`?msg=`): fixed codes, looked up in texts.toml.
+LOGIN_NOTICES = {"restart": "totp_restart"}
+_SECOND_FACTOR_ERRORS = {SecondFactor.BAD: "totp_bad", SecondFactor.LOCKED: "totp_locked"}
+
+
 async def login_page(console: Console, request: Request, access: Access | None) -> Response:
-    return console.render(request, None, "login.html")
+    key = LOGIN_NOTICES.get(request.query_params.get("msg", ""))
+    # With the caller's session, if any, so the form's token matches the one its post checks
+    # (someone back at the password from the code page would otherwise see "expired").
+    return console.render(request, access, "login.html", error_key=key)
 
 
 async def login(console: Console, request: Request, access: Access | None) -> Response:
@@ -32,7 +40,7 @@ async def login(console: Console, request: Request, access: Access | None) -> Re
     result, member = await console.auth.password_login(username, password, client_ip(request))
     if result is not LoginResult.OK or member is None:
         key = "login_locked" if result is LoginResult.LOCKED else "login_bad"
-        return console.render(request, None, "login.html", status=401, error_key=key)
+        return console.render(request, access, "login.html", status=401, error_key=key)
     creds = await console.store.console.credentials(member.id)
     if creds.totp_confirmed:
         stage = "totp"
@@ -53,8 +61,14 @@ async def totp_page(console: Console, request: Request, access: Access | None) -
 async def totp(console: Console, request: Request, access: Access | None) -> Response:
     if access is None or access.stage != "totp":
         return redirect("/login")
-    if not await console.auth.check_totp(access.member, await form_text(request, "code", 12)):
-        return console.render(request, access, "totp.html", status=401, error_key="totp_bad")
+    code = await form_text(request, "code", 12)
+    result = await console.auth.second_factor(access, code, client_ip(request))
+    if result is SecondFactor.RESTART:
+        console.end_session_cookie(request)
+        return redirect("/login?msg=restart")
+    if result is not SecondFactor.OK:
+        key = _SECOND_FACTOR_ERRORS[result]
+        return console.render(request, access, "totp.html", status=401, error_key=key)
     await console.start_session(request, access.member.id, "full")
     return redirect("/")
 
@@ -72,16 +86,33 @@ async def enrol_page(console: Console, request: Request, access: Access | None) 
     buffer = io.BytesIO()
     segno.make(uri, error="m").save(buffer, kind="svg", scale=5, border=2)
     qr = "data:image/svg+xml;base64," + _b64(buffer.getvalue())
+    error_key = {"1": "totp_bad", "locked": "totp_locked"}.get(
+        request.query_params.get("error", "")
+    )
     return console.render(
-        request, access, "enrol.html", enrolled=False, secret=secret, uri=uri, qr=qr
+        request,
+        access,
+        "enrol.html",
+        enrolled=False,
+        secret=secret,
+        uri=uri,
+        qr=qr,
+        error_key=error_key,
     )
 
 
 async def enrol(console: Console, request: Request, access: Access | None) -> Response:
     if access is None or access.stage not in ("enrol", "full"):
         return redirect("/login")
-    if not await console.auth.check_totp(access.member, await form_text(request, "code", 12)):
-        return redirect("/enrol?error=1")
+    if (await console.store.console.credentials(access.member.id)).totp_confirmed:
+        return redirect("/")  # nothing to confirm: no code is checked here
+    code = await form_text(request, "code", 12)
+    result = await console.auth.second_factor(access, code, client_ip(request))
+    if result is SecondFactor.RESTART:
+        console.end_session_cookie(request)
+        return redirect("/login?msg=restart")
+    if result is not SecondFactor.OK:
+        return redirect("/enrol?error=" + ("locked" if result is SecondFactor.LOCKED else "1"))
     await console.start_session(request, access.member.id, "full")
     return redirect("/")
 

@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from bot.booking import BookingError
-from bot.booking.admin import add_closure, mark, remove_closure, set_hours
+from bot.booking.admin import add_closure, mark, parse_date, remove_closure, set_hours
 from bot.booking.schedule import day_bounds
 from bot.booking.timefmt import DAY_NAMES, format_day
 from bot.console.auth.login import Access, Need, allowed
@@ -158,6 +158,7 @@ async def mark_attendance(console: Console, request: Request, access: Access) ->
     except BookingError as exc:
         error = console.t(request, "bookings_mark_error", reason=str(exc))
         return await schedule(console, request, access, error=error, status=400)
+    await console.audit(access, "booking_attendance", f"booking:{marked.code}", marked.status)
     status = console.t(request, "status_" + marked.status)
     notice = console.t(request, "bookings_marked", code=marked.code, status=status)
     return await schedule(console, request, access, notice=notice)
@@ -224,6 +225,7 @@ async def add_hours(console: Console, request: Request, access: Access) -> Respo
     except BookingError as exc:
         error = console.t(request, "availability_error", reason=str(exc))
         return await availability(console, request, access, error=error, status=400)
+    await console.audit(access, "hours_added", f"staff:{member.id}", f"weekday {weekday}")
     return await availability(
         console, request, access, notice=console.t(request, "availability_saved")
     )
@@ -238,13 +240,14 @@ async def remove_hours(console: Console, request: Request, access: Access) -> Re
         reason = console.t(request, "error_not_found")
         error = console.t(request, "availability_error", reason=reason)
         return await availability(console, request, access, error=error, status=400)
+    await console.audit(access, "hours_removed", f"hours:{raw}", "weekly hours removed")
     notice = console.t(request, "availability_removed")
     return await availability(console, request, access, notice=notice)
 
 
 async def closure_add(console: Console, request: Request, access: Access) -> Response:
     try:
-        await add_closure(
+        closure = await add_closure(
             console.store,
             await form_text(request, "day", 12),
             await form_text(request, "reason", 120),
@@ -253,15 +256,18 @@ async def closure_add(console: Console, request: Request, access: Access) -> Res
     except BookingError as exc:
         error = console.t(request, "availability_error", reason=str(exc))
         return await availability(console, request, access, error=error, status=400)
+    await console.audit(access, "closure_added", f"day:{closure.day.isoformat()}", "office closed")
     return await availability(console, request, access, notice=console.t(request, "closures_saved"))
 
 
 async def closure_remove(console: Console, request: Request, access: Access) -> Response:
+    day = str(request.path_params.get("day", ""))[:12]
     try:
-        await remove_closure(console.store, str(request.path_params.get("day", ""))[:12])
+        await remove_closure(console.store, day)
     except BookingError as exc:
         error = console.t(request, "availability_error", reason=str(exc))
         return await availability(console, request, access, error=error, status=400)
+    await console.audit(access, "closure_removed", f"day:{parse_date(day).isoformat()}", "reopened")
     return await availability(
         console, request, access, notice=console.t(request, "closures_removed")
     )

@@ -12,6 +12,8 @@ code in the address, never anything a person typed.
 
 from __future__ import annotations
 
+import secrets
+
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -172,9 +174,10 @@ async def reply(console: Console, request: Request, access: Access) -> Response:
     text = await form_text(request, "text", MAX_REPLY)
     if not text:
         return back(found, "empty")
-    result = await console.desk.handoff.relay_out(
-        access.member.id, found.id, text, source="console"
-    )
+    # A relay is recorded once per source: each console reply is its own (with one fixed
+    # "console", every reply after the first was taken for a repeat and never sent).
+    source = "console:" + secrets.token_hex(8)
+    result = await console.desk.handoff.relay_out(access.member.id, found.id, text, source=source)
     return answered(console, found, result, "sent")
 
 

@@ -149,6 +149,9 @@ async def download(console: Console, request: Request, access: Access) -> Respon
     for row in csv_rows(counts, handoff, ratings):
         writer.writerow((f"{year:04d}-{month:02d}", *row))
     name = f"lk3-figures-{year:04d}-{month:02d}.csv"
+    await console.audit(
+        access, "figures_export", f"month:{year:04d}-{month:02d}", "monthly figures as CSV"
+    )
     return Response(
         out.getvalue(),
         media_type="text/csv; charset=utf-8",

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from support import keys_of
 
 from bot.core.failpoints import EXIT_CODE, POINTS
 
@@ -71,7 +72,7 @@ def test_a_scripted_conversation_runs_in_indonesian(tmp_path: Path) -> None:
     assert "selamat datang" in run.stdout.lower()
     assert "1. Setuju" in run.stdout  # choices are a numbered list
     assert "Terima kasih atas kepercayaan Anda." in run.stdout
-    assert (tmp_path / "master.key").stat().st_mode & 0o777 == 0o600
+    assert (keys_of(tmp_path) / "master.key").stat().st_mode & 0o777 == 0o600
 
 
 def test_running_again_resumes_where_the_conversation_stopped(tmp_path: Path) -> None:
@@ -145,16 +146,16 @@ def test_nothing_a_person_typed_is_readable_in_the_database_or_logs(tmp_path: Pa
 
 def test_a_missing_key_for_an_existing_database_stops_start_up_clearly(tmp_path: Path) -> None:
     chat(tmp_path, "ibu-f", [])
-    (tmp_path / "master.key").unlink()
+    (keys_of(tmp_path) / "master.key").unlink()
     run = chat(tmp_path, "ibu-f", ["1"])
     assert run.returncode == 2
     assert "key file" in run.stderr and "missing" in run.stderr
-    assert not (tmp_path / "master.key").exists(), "never silently writes under a new key"
+    assert not (keys_of(tmp_path) / "master.key").exists(), "never silently writes under a new key"
 
 
 def test_a_wrong_key_stops_start_up_clearly(tmp_path: Path) -> None:
     chat(tmp_path, "ibu-g", [])
-    key = tmp_path / "master.key"
+    key = keys_of(tmp_path) / "master.key"
     key.unlink()
     subprocess.run(
         [sys.executable, "-m", "bot", "keys", "generate", "--key-file", str(key)],

@@ -85,7 +85,9 @@ async def test_a_crash_right_after_storing_an_update_loses_and_repeats_nothing(
             await process.wait()
     assert "selamat datang" in fake.texts(CHAT)[0].lower()
     settings = load_config(config, env={})
-    async with await Store.open(settings.database_path, open_keyring(settings, env={})) as store:
+    async with await Store.open(
+        settings.database_path, open_keyring(settings, env={}), keytree=settings.keytree_path
+    ) as store:
         assert await store.inbox.get(1) is not None
         assert await store.inbox.get(2) is None, "the repeat was stored a second time"
 

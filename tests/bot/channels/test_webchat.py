@@ -8,8 +8,12 @@ tests/bot/webchat_support.py.
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import httpx
 import pytest
-from webchat_support import BUTTON, Chat, form
+from support import Clock
+from webchat_support import BUTTON, Chat, Ticks, form, open_site
 
 from bot.channels.webchat.channel import WebChatChannel
 from bot.channels.webchat.page import CSP, WebChatPage, mount_webchat
@@ -81,6 +85,7 @@ async def test_a_post_without_the_right_csrf_token_is_refused_kindly(
     response = await chat.http.post("/chat/send", data={"csrf": token, "text": "halo"})
     assert response.status_code == 403
     assert "kirim pesan Anda sekali lagi" in response.text
+    assert ">halo</textarea>" in response.text  # the words stay in the box
     await chat.app.wait_idle()
     assert await chat.lines() == []
 
@@ -91,6 +96,24 @@ async def test_a_token_from_another_conversation_is_refused(chat: Chat) -> None:
     await chat.http.get("/chat")  # a new anonymous id
     response = await chat.http.post("/chat/send", data={"csrf": csrf, "text": "halo"})
     assert response.status_code == 403
+
+
+async def test_a_page_rendered_before_a_restart_still_posts_after_it(tmp_path: Path) -> None:
+    """Someone typing a long message while the office restarts the bot loses nothing."""
+    first = await open_site(tmp_path / "data", Clock(), Ticks())
+    async with first.browser() as http:
+        csrf, mid = await form(http)
+        cookies = httpx.Cookies(http.cookies)
+    await first.close()
+    second = await open_site(tmp_path / "data", Clock(), Ticks())
+    try:
+        async with second.browser(cookies) as http:
+            posted = await http.post("/chat/send", data={"csrf": csrf, "mid": mid, "text": "halo"})
+            assert posted.status_code == 303
+            await second.app.wait_idle()
+            assert "halo" in (await http.get("/chat")).text
+    finally:
+        await second.close()
 
 
 async def test_the_same_form_posted_twice_is_one_message(chat: Chat) -> None:

@@ -130,6 +130,8 @@ async def test_a_crash_right_after_storing_a_message_loses_and_repeats_nothing(
     texts = fake.texts_to(FAMILY)
     assert "selamat datang" in texts[0].lower() and len(texts) == len(set(texts))
     settings = load_config(config, env={"LK3_TWILIO_AUTH_TOKEN": fake.auth_token})
-    async with await Store.open(settings.database_path, open_keyring(settings, env={})) as store:
+    async with await Store.open(
+        settings.database_path, open_keyring(settings, env={}), keytree=settings.keytree_path
+    ) as store:
         assert await store.inbox.get(1) is not None
         assert await store.inbox.get(2) is None, "the repeat was stored a second time"

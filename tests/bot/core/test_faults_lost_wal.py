@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 from bot_support import ROOT, clean_env, run_lk3
+from support import keys_of
 
 pytestmark = pytest.mark.e2e
 
@@ -100,6 +101,7 @@ def test_a_deleted_log_after_a_kill_is_refused_and_an_intact_one_recovers_everyt
     assert (data / "lk3.db-wal").stat().st_size > 0, "the kill left committed work in the log"
     intact = tmp_path / "intact"
     shutil.copytree(data, intact)
+    shutil.copytree(keys_of(data), keys_of(intact))
     for side in ("lk3.db-wal", "lk3.db-shm"):
         (data / side).unlink()
 
@@ -136,11 +138,12 @@ def test_a_first_start_a_clean_stop_and_a_restored_backup_raise_no_alarm(tmp_pat
     backup = tmp_path / "backup.db"
     taken = run_lk3("db", "backup", str(backup), "--data", str(data), cwd=tmp_path)
     assert taken.returncode == 0, taken.stderr
-    # lk3 db restore: a new folder holding the key file and the key tree.
+    # lk3 db restore: a new folder holding the key file and the key tree (where an older
+    # data folder kept them, beside the database: they are moved to keys/ at start).
     restored = tmp_path / "restored"
     restored.mkdir(mode=0o700)
     for name in ("master.key", "lk3.keytree"):
-        shutil.copy2(data / name, restored / name)
+        shutil.copy2(keys_of(data) / name, restored / name)
     done = run_lk3("db", "restore", str(backup), "--data", str(restored), cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     started = _start_and_stop(restored)

@@ -29,7 +29,7 @@ from subprocess import CompletedProcess
 
 import pytest
 from bot_support import run_lk3
-from support import free_port
+from support import free_port, keys_of
 
 from storage.crypto.keys import generate_key_file
 
@@ -94,6 +94,7 @@ def template(operator: Operator) -> Path:
 def folder(operator: Operator, template: Path, tmp_path: Path) -> Iterator[Path]:
     """A copy of the template for one test (its modes given back at the end, to clean up)."""
     shutil.copytree(template, tmp_path / "data", symlinks=True)
+    shutil.copytree(keys_of(template), keys_of(tmp_path / "data"), symlinks=True)
     _config(tmp_path)
     yield tmp_path
     for root, dirs, _files in os.walk(tmp_path):
@@ -130,33 +131,33 @@ def _database_cut_short(data: Path) -> None:
 
 
 def _malformed_key_file(data: Path) -> None:
-    (data / "master.key").write_text("not a key\n", encoding="utf-8")
+    (keys_of(data) / "master.key").write_text("not a key\n", encoding="utf-8")
 
 
 def _key_file_open_to_others(data: Path) -> None:
-    os.chmod(data / "master.key", 0o644)
+    os.chmod(keys_of(data) / "master.key", 0o644)
 
 
 def _unreadable_key_file(data: Path) -> None:
-    os.chmod(data / "master.key", 0o000)
+    os.chmod(keys_of(data) / "master.key", 0o000)
 
 
 def _key_file_is_a_folder(data: Path) -> None:
-    (data / "master.key").unlink()
-    (data / "master.key").mkdir(mode=0o700)
+    (keys_of(data) / "master.key").unlink()
+    (keys_of(data) / "master.key").mkdir(mode=0o700)
 
 
 def _another_key(data: Path) -> None:
-    (data / "master.key").unlink()
-    generate_key_file(data / "master.key")
+    (keys_of(data) / "master.key").unlink()
+    generate_key_file(keys_of(data) / "master.key")
 
 
 def _missing_key_file(data: Path) -> None:
-    (data / "master.key").unlink()
+    (keys_of(data) / "master.key").unlink()
 
 
 def _missing_key_tree(data: Path) -> None:
-    (data / "lk3.keytree").unlink()
+    (keys_of(data) / "lk3.keytree").unlink()
 
 
 # How the folder is broken, and what the one line must say.

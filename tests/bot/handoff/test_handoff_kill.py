@@ -57,14 +57,18 @@ async def counsellor_link_code(config: Path) -> str:
     settings = load_config(config, env={})
     secure_data_dir(settings.data_dir)
     now = datetime.now(UTC)
-    async with await Store.open(settings.database_path, open_keyring(settings, env={})) as store:
+    async with await Store.open(
+        settings.database_path, open_keyring(settings, env={}), keytree=settings.keytree_path
+    ) as store:
         member = await store.staff.add("sari", "Sari", ["counsellor"], now)
         return await store.staff.issue_link_code(member.id, now)
 
 
 async def case_events(config: Path) -> list[str]:
     settings = load_config(config, env={})
-    async with await Store.open(settings.database_path, open_keyring(settings, env={})) as store:
+    async with await Store.open(
+        settings.database_path, open_keyring(settings, env={}), keytree=settings.keytree_path
+    ) as store:
         [case] = await store.handoff.queue()
         return [e.event for e in await store.handoff.events(case.id)]
 

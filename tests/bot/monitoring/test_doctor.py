@@ -4,7 +4,6 @@ one (each fault named with its fix, exit 1), against the fake Telegram and Twili
 from __future__ import annotations
 
 import asyncio
-import os
 import sys
 import time
 from collections.abc import AsyncIterator
@@ -62,11 +61,8 @@ def deployment(
     generate_key_file(keys / "master.key")
     backups = root / "backups"
     backups.mkdir()
-    copy = backups / "lk3-2026-12-06.db"
-    copy.write_bytes(b"backup")
-    if broken:
-        old = time.time() - 3 * 86400
-        os.utime(copy, (old, old))
+    taken = time.gmtime(time.time() - (3 * 86400 if broken else 3600))
+    (backups / time.strftime("lk3-%Y%m%d-%H%M%SZ.db", taken)).write_bytes(b"backup")
     port = free_port()
     public = f"http://127.0.0.1:{free_port() if broken else port}"
     token = "123:wrong" if broken else telegram.token
@@ -122,7 +118,7 @@ async def test_a_broken_deployment_names_each_fault_with_its_fix(
     said = dict(line.split(": ", 1) for line in lines)
     assert status == 1
     assert said["ok    config"].endswith("is valid")
-    assert "beside the database" in said["FAIL  keys"] and "set key_file" in said["FAIL  keys"]
+    assert "beside the database" in said["FAIL  keys"] and "keys_dir" in said["FAIL  keys"]
     assert "chmod 700" in said["FAIL  data folder"]
     assert "token" in said["FAIL  channels"]
     assert "cannot be reached" in said["FAIL  webhook"]

@@ -137,7 +137,7 @@ async def test_delete_sends_the_farewell_then_destroys_the_key(bot: Bot) -> None
     assert await store.contacts.get(1) is None
     assert await store.privacy.subject(1) is None
     assert [a for _, a, _ in await audit_actions(bot)] == ["erase", "destroy_key"]
-    tree = KeyTree.load(bot.app.config.database_path.with_suffix(".keytree"))
+    tree = KeyTree.load(bot.app.config.keytree_path)
     assert tree.leaf(1) is None
     # Writing again starts afresh, as a new person.
     again = await replies_to(bot, WHO, "halo")

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from support import keys_of
 
 from bot.cli import main
 
@@ -122,10 +123,11 @@ def test_an_older_backup_restored_does_not_bring_a_deleted_family_back(
     assert MARK_A.encode() not in backup.read_bytes()
     chat(data, "ibu-a", ["hapus", "ya"])
 
-    # The office restores Monday's backup on a new machine: key file and key tree beside it.
-    restored.mkdir(mode=0o700)
+    # The office restores Monday's backup on a new machine: key file and key tree in the
+    # keys folder beside the new data folder.
+    keys_of(restored).mkdir(mode=0o700, parents=True)
     for name in ("master.key", "lk3.keytree"):
-        shutil.copy2(data / name, restored / name)
+        shutil.copy2(keys_of(data) / name, keys_of(restored) / name)
     run = admin(capsys, "db", "restore", str(backup), "--data", str(restored))
     assert run.returncode == 0, run.stderr
     assert "1 contact(s) readable; 1 erased since the backup was taken" in run.stdout
@@ -173,7 +175,7 @@ def test_a_new_key_rotated_in_lets_the_old_one_go(
 ) -> None:
     data = tmp_path / "data"
     chat(data, "ibu-a", ["1", f"aku cerita {MARK_A}"])
-    key_file = data / "master.key"
+    key_file = keys_of(data) / "master.key"
     old_id = [line for line in key_file.read_text().splitlines() if ":" in line and "#" not in line]
     added = admin(capsys, "keys", "add", "--key-file", str(key_file))
     assert added.returncode == 0, added.stderr
