@@ -17,6 +17,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from bench.metrics import measure as measure_metrics
 from bench.pipeline import measure as measure_pipeline
 from bench.telegram import measure as measure_telegram
 from bench.whatsapp import measure as measure_whatsapp
@@ -33,6 +34,7 @@ def main() -> int:
             "pipeline": asyncio.run(measure_pipeline(base / "pipeline", contacts=500)),
             "telegram": asyncio.run(measure_telegram(base / "telegram")),
             "whatsapp": asyncio.run(measure_whatsapp(base / "whatsapp")),
+            "metrics": asyncio.run(measure_metrics(base / "metrics")),
         }
     json.dump(result, sys.stdout, indent=2)
     sys.stdout.write("\n")

@@ -217,6 +217,7 @@ class App:
         pipeline.add_handler(HeldCaseRelay(handoff, flows=flow_turns))
         pipeline.add_handler(flow_turns)
         escalation.gathering = pipeline.reading_backlog
+        sender.tally = pipeline.tally  # one set of counts for /metrics
         app = cls(
             config=config,
             store=store,
@@ -246,7 +247,10 @@ class App:
             self._tasks.append(asyncio.create_task(self.escalation.run()))
 
     async def receive(self, inbound: Inbound) -> bool:
-        return await self.pipeline.receive(inbound)
+        stored = await self.pipeline.receive(inbound)
+        if stored:
+            self.pipeline.tally.received[inbound.channel] += 1
+        return stored
 
     @property
     def health(self) -> WriteHealth:

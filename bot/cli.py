@@ -23,6 +23,7 @@ from bot.handoff.roster import add_roster_commands
 from bot.keyfolder import settle_keys
 from bot.logformat import FORMATS, TEXT, JournalFormatter, JsonFormatter
 from bot.logsink import QuietFileHandler
+from bot.monitoring.cli import add_doctor_command
 from bot.privacy.cli import add_key_commands, add_privacy_commands
 
 if TYPE_CHECKING:
@@ -140,6 +141,7 @@ def _parser() -> argparse.ArgumentParser:
     add_booking_commands(sub, _with_store)
     add_roster_commands(sub, _with_store)
     add_privacy_commands(sub)
+    add_doctor_command(sub)
 
     config = sub.add_parser("config", help="configuration")
     config_sub = config.add_subparsers(metavar="ACTION")

@@ -36,6 +36,16 @@ from bot.configvalues import (
     read_str,
     read_url,
 )
+from bot.monitorconfig import (
+    MONITORING_ENV_SECRETS,
+    MONITORING_SECTIONS,
+    Alerts,
+    Health,
+    Metrics,
+    alerts_section,
+    health_section,
+    metrics_section,
+)
 from flows.effects import BOOKING_MODES
 
 __all__ = [
@@ -43,8 +53,11 @@ __all__ = [
     "BookingSettings",
     "Config",
     "ConfigError",
+    "Alerts",
     "Escalation",
+    "Health",
     "Hotline",
+    "Metrics",
     "Office",
     "Retention",
     "Telegram",
@@ -180,6 +193,9 @@ class Config:
     whatsapp: WhatsApp = WhatsApp()
     web: Web = Web()
     booking: BookingSettings = BookingSettings()
+    health: Health = Health()
+    metrics: Metrics = Metrics()
+    alerts: Alerts = Alerts()
 
     @property
     def database_path(self) -> Path:
@@ -283,8 +299,10 @@ _SECTIONS: dict[str, frozenset[str]] = {
             "whatsapp",
             "web",
             "booking",
+            *MONITORING_SECTIONS,
         }
     ),
+    **MONITORING_SECTIONS,
     "office": frozenset({"name", "address", "hours", "hours_en", "phone", "timezone"}),
     "retention": frozenset({"closed_case_days", "first_contact_days", "log_days"}),
     "escalation": frozenset({"realert_minutes", "widen_after_minutes", "remind_family_minutes"}),
@@ -315,6 +333,7 @@ _ENV_SECRETS: dict[tuple[str, str], str] = {
     ("telegram", "webhook_secret"): "LK3_TELEGRAM_WEBHOOK_SECRET",
     ("whatsapp", "account_sid"): "LK3_TWILIO_ACCOUNT_SID",
     ("whatsapp", "auth_token"): "LK3_TWILIO_AUTH_TOKEN",
+    **MONITORING_ENV_SECRETS,
 }
 
 
@@ -334,7 +353,7 @@ def load_config(path: Path | None, env: Mapping[str, str] | None = None) -> Conf
 
 def _build(raw: dict[str, Any], env: Mapping[str, str], base: Path) -> Config:
     _check_keys("", raw)
-    for section in ("office", "retention", "escalation", "telegram", "whatsapp", "web", "booking"):
+    for section in (s for s in _SECTIONS if s):
         value = raw.get(section, {})
         if not isinstance(value, dict):
             raise ConfigError(f"Config '{section}' must be a table, not {type(value).__name__}")
@@ -402,6 +421,9 @@ def _build(raw: dict[str, Any], env: Mapping[str, str], base: Path) -> Config:
         whatsapp=whatsapp,
         web=web,
         booking=_booking(sections["booking"]),
+        health=health_section(sections["health"]),
+        metrics=metrics_section(sections["metrics"]),
+        alerts=alerts_section(sections["alerts"]),
     )
 
 

@@ -36,6 +36,7 @@ from bot.console.app import build_console, mount_console
 from bot.console.office import Office
 from bot.core.texts import BotTexts, TextsError
 from bot.errors import BotError
+from bot.monitoring.watch import Watch
 from bot.web import WebError, WebServer
 
 __all__ = ["NO_CHANNEL", "Service", "ServiceError", "run_until_signalled", "serve"]
@@ -69,6 +70,7 @@ class Service:
         self.app: App | None = None
         self.channels: Channels = Channels([])
         self.web: WebServer | None = None
+        self.watch: Watch | None = None  # /readyz, /metrics, the supervisors' notices
 
     async def start(self) -> None:
         """Starts everything, or raises ServiceError having closed what it opened."""
@@ -86,9 +88,11 @@ class Service:
             self.app = await App.open(config, list(self.channels), env=self._env, clock=self._clock)
             self.channels.bind(self.app.host())
             await self.app.start()
+            self.watch = Watch.of(config, self.app, self.channels, self._clock)
             if config.web.console or self.channels.needs_web:
                 self.web = WebServer(config.web.host, config.web.port, config.web.trusted_proxies)
                 self.web.report_health(self.app.health.describe)
+                self.watch.mount(self.web)
                 self.channels.add_routes(self.web)
                 feed = ical_endpoint(self.app.store, tz=config.office.tz, clock=utc_now)
                 self.web.add_route(ICAL_ROUTE, feed, methods=["GET"])
@@ -96,6 +100,7 @@ class Service:
                     self._mount_console(self.app, self.web)
                 await self.web.start()
             await self.channels.start()
+            self.watch.start()
         except (ChannelSetupError, StartupError, WebError) as exc:
             await self.stop()
             raise ServiceError(str(exc)) from None
@@ -128,6 +133,9 @@ class Service:
             await self.web.stop()
             self.web = None
         await self.channels.stop()
+        if self.watch is not None:
+            await self.watch.stop()
+            self.watch = None
         if self.app is not None:
             await self.app.stop()
             self.app = None

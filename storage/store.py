@@ -48,6 +48,7 @@ from storage.flowhost.versions import FlowVersionRepo
 from storage.handoff.cases import CaseRepo
 from storage.handoff.repo import HandoffRepo
 from storage.handoff.roster import RosterRepo
+from storage.monitoring.repo import MonitoringRepo
 from storage.privacy.audit import AuditRepo
 from storage.privacy.consents import ConsentRepo
 from storage.privacy.erasure import ErasureRepo
@@ -137,6 +138,7 @@ class Store:
         self.webchat = WebChatRepo(readers, writer, vault, clock)
         self.safety_labels = SafetyLabelRepo(readers, writer, vault, clock)
         self.missed = MissedRepo(readers, writer, vault, clock)
+        self.monitoring = MonitoringRepo(readers, writer)
 
     @classmethod
     async def open(

@@ -36,6 +36,7 @@ from bot.channels.base import (
 )
 from bot.core.failpoints import failpoint
 from bot.core.ratelimit import RateLimiter
+from bot.core.tally import Tally
 from bot.core.upstream import UPSTREAM_CODES, UpstreamWatch
 from bot.core.worker import Worker
 from storage.errors import DecryptError, WrongKeyError, is_storage_fault
@@ -111,6 +112,7 @@ class OutboxSender(Worker):
         self._tasks: set[asyncio.Task[None]] = set()
         self._idle = asyncio.Event()
         self._record_after = 0.0  # when `_record_again` may write again (monotonic)
+        self.tally = Tally()  # sends and failures for /metrics (bot.app shares one)
         # Replies waiting after an upstream fault go as soon as it answers (bot.core.upstream).
         self.upstream = UpstreamWatch(
             self._retry_now,
@@ -252,6 +254,7 @@ class OutboxSender(Worker):
             else:
                 provider_id = await channel.send(message)
         except Unreachable as exc:
+            self.tally.send_failed(channel.name, exc.code)
             log.info("outbox row %s: contact %s unreachable (%s)", row.id, row.contact_id, exc.code)
             failed = self._failed_mark(row.id, exc.code)
             contact = row.contact_id
@@ -263,6 +266,7 @@ class OutboxSender(Worker):
             await self._record(row.id, unreachable)
             return
         except Undeliverable as exc:
+            self.tally.send_failed(channel.name, exc.code)
             log.info("outbox row %s: cannot be delivered (%s)", row.id, exc.code)
             await self._record(row.id, self._failed_mark(row.id, exc.code))
             return
@@ -270,11 +274,14 @@ class OutboxSender(Worker):
             log.info("outbox row %s: held by the channel (%s)", row.id, exc.code)
             return
         except DeliveryError as exc:
+            self.tally.send_failed(channel.name, exc.code)
             await self._retry(row, channel, exc)
             return
         except (OSError, TimeoutError) as exc:
+            self.tally.send_failed(channel.name, type(exc).__name__)
             await self._retry(row, channel, RetryLater(type(exc).__name__))
             return
+        self.tally.sent[channel.name] += 1
         failpoint("after_send")
         self.upstream.succeeded(channel.name)
         try:

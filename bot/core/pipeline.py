@@ -26,6 +26,7 @@ from bot.config import Config
 from bot.core.failpoints import failpoint
 from bot.core.handlers import Handled, Turn, TurnHandler
 from bot.core.scheduling import PrioritySlots, RoutineDeferral
+from bot.core.tally import Tally
 from bot.core.texts import BotTexts
 from bot.core.turns import MERGED_REPLY_CHARS, TurnPlan, fallback_plan, merge_replies
 from bot.core.writehealth import WriteHealth, storage_unavailable
@@ -131,6 +132,7 @@ class Pipeline:
         self._held: dict[int, asyncio.Future[None]] = {}
         self._release_timer: asyncio.Task[None] | None = None
         self.backlogs_seen = 0  # how often a channel reported a backlog (for figures, tests)
+        self.tally = Tally()  # counts for /metrics (shared with the sender: bot.app)
         # Crisis checks made when a message arrived, kept for its turn (see `receive`).
         self._assessed: dict[int, Assessment] = {}
         # Presses (answers to a question under way, a counsellor's "take case") are
@@ -444,6 +446,7 @@ class Pipeline:
         level only. A log is kept for days in plain text, so it never ties a health
         category (the reasons) or a level to a contact or a message."""
         assessment = await self._assess(row)
+        self.tally.assessed[assessment.level.value] += 1
         if assessment.level is not Level.NONE:
             log.warning("crisis check: a message assessed %s", assessment.level.value)
         return assessment

@@ -48,6 +48,7 @@ from bot.channels.telegram.receive import (
 )
 from bot.channels.telegram.send import Replies
 from bot.config import Telegram
+from bot.core.pulse import Pulse
 from bot.core.ratelimit import RateLimiter
 from bot.core.texts import BotTexts
 from bot.core.writehealth import storage_unavailable
@@ -99,6 +100,9 @@ class TelegramChannel:
         self._backlog: Callable[[], None] = lambda: None
         self._stopping = asyncio.Event()
         self._poller = Poller(bot, tuning, self._stopping, self._handle_batch, self._on_backlog)
+        # When Telegram last answered a poll or posted an update (/readyz, /metrics).
+        self.pulse = Pulse(polls=mode != "webhook")
+        self._poller.pulse = self.pulse
         self._polling: asyncio.Task[None] | None = None
 
     @property
@@ -345,6 +349,7 @@ class TelegramChannel:
         update = await webhook_update(request, self._secret, self._bot, self._noise)
         if isinstance(update, Response):
             return update
+        self.pulse.ok()
         try:
             await self.handle_update(update)
         except Exception as exc:

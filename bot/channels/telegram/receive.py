@@ -40,6 +40,7 @@ from bot.channels.telegram.protocol import (
     UPDATES_PER_FETCH,
     Tuning,
 )
+from bot.core.pulse import Pulse
 from bot.core.writehealth import storage_unavailable
 from bot.logthrottle import LogThrottle
 from bot.web import read_body
@@ -75,6 +76,7 @@ class Poller:
         self.backoff = Backoff(first=tuning.poll_retry_first, cap=tuning.poll_retry_cap)
         # Returns once the database takes writes (bot.core.writehealth); set by `bind`.
         self.until_writable: Callable[[], Awaitable[None]] | None = None
+        self.pulse = Pulse(polls=True)  # replaced by the channel's own
 
     async def _writable(self) -> None:
         """Waits, without fetching, while the database cannot be written (or until stopping):
@@ -156,6 +158,7 @@ class Poller:
     async def _retry_later(self, exc: BaseException) -> None:
         """Waits a capped, jittered back-off after a failed getUpdates; one line, no traceback
         (the upstream's fault, not ours: its name and the error class say enough)."""
+        self.pulse.failed()
         wait = self.backoff.next_wait()
         if self.backoff.failures == 1 or self.backoff.failures % 20 == 0:
             log.error(
@@ -167,6 +170,7 @@ class Poller:
         await idle(self._stopping, wait)
 
     def _answered(self) -> None:
+        self.pulse.ok()
         if self.backoff.failures:
             log.warning(
                 "telegram: getUpdates answers again after %s failures", self.backoff.failures

@@ -47,6 +47,7 @@ from bot.channels.whatsapp.templates import session_parts
 from bot.channels.whatsapp.webhooks import empty_twiml, message_inbounds, verified_form
 from bot.channels.whatsapp.window import WINDOW, is_open
 from bot.config import WhatsApp, WhatsAppTemplates
+from bot.core.pulse import Pulse
 from bot.core.texts import BotTexts
 from bot.core.writehealth import storage_unavailable
 from bot.logthrottle import LogThrottle
@@ -93,6 +94,8 @@ class WhatsAppChannel:
         self._store: Store | None = None
         self._wake: Callable[[], None] = lambda: None
         self._parts_sent: dict[int, list[str]] = {}  # outbox id -> sids of the parts sent
+        # When Twilio last posted a signed webhook (/readyz, /metrics): it does not poll.
+        self.pulse = Pulse(polls=False)
 
     @property
     def max_per_second(self) -> float:
@@ -303,6 +306,7 @@ class WhatsAppChannel:
         form = await self._verified_form(request, INCOMING_PATH)
         if isinstance(form, Response):
             return form
+        self.pulse.ok()
         try:
             inbounds = message_inbounds(form)
         except ValueError:

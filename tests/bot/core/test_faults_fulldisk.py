@@ -32,6 +32,7 @@ import pytest
 from bot_support import ROOT, clean_env, eventually, make_config
 from support import free_port
 from support.disks import fill, tiny_disk
+from support.fulldb import fill_database, give_room, make_full
 from support.lk3proc import report
 from telegram_api import FakeTelegram
 from telegram_support import FAST, app_of, running, telegram_config
@@ -47,9 +48,6 @@ from bot.core.texts import BotTexts
 from bot.logsink import QuietFileHandler
 from bot.run import Service
 from bot.web import WebServer
-from storage.engine.db import Tx
-from storage.errors import StorageFaultError
-from storage.store import Store
 
 # Sends may wait at the fake server while the disk is filled: not a timeout.
 TUNING = dataclasses.replace(FAST, request_timeout=10.0)
@@ -65,6 +63,12 @@ async def healthz(service: Service) -> tuple[int, str]:
     async with httpx.AsyncClient() as client:
         answer = await client.get(f"http://127.0.0.1:{service.web.port}/healthz")
     return answer.status_code, answer.text
+
+
+async def http_get(service: Service, path: str) -> httpx.Response:
+    assert service.web is not None
+    async with httpx.AsyncClient() as client:
+        return await client.get(f"http://127.0.0.1:{service.web.port}{path}")
 
 
 def counts(database: Path) -> dict[str, int]:
@@ -135,6 +139,9 @@ async def test_a_full_disk_sends_nothing_twice_answers_no_fallback_and_resumes_b
             status, said = await healthz(service)
             assert status == 503 and "writes failing" in said, said
             assert "/" not in said, "the public health state names no path of the machine"
+            ready = await http_get(service, "/readyz")
+            assert (ready.status_code, ready.text) == (503, "not ready: storage_unwritable")
+            assert "lk3_storage_writable 0.0" in (await http_get(service, "/metrics")).text
             # Meanwhile families write: nothing is fetched that could not be stored.
             await asyncio.sleep(1.5)
             fetches = len(fake.calls_to("getUpdates"))
@@ -153,6 +160,7 @@ async def test_a_full_disk_sends_nothing_twice_answers_no_fallback_and_resumes_b
             await app.wait_idle()
             assert (await healthz(service))[0] == 200
             assert len(fake.messages(SENT_WHILE_FULL)) == welcome, "sent once, not again"
+            assert (await http_get(service, "/readyz")).status_code == 200
         database = config.database_path
         found = counts(database)
     print(f"\nfull disk (tmpfs): resumed {resumed:.1f}s after room came back")
@@ -162,43 +170,6 @@ async def test_a_full_disk_sends_nothing_twice_answers_no_fallback_and_resumes_b
     assert delivered(fake, chats) == found["outbox"], "no reply sent twice"
     assert found["cases"] == 0, "a full disk opens no case"
     assert not any(FALLBACK in t for chat in chats for t in fake.texts(chat))
-
-
-async def make_full(store: Store) -> int:
-    """Stops the bot's writer connection from growing the database file past its size
-    now (SQLite's own limit: a write that needs a new page fails with SQLITE_FULL),
-    after using up the free pages. Returns the limit set."""
-
-    async def limit(tx: Tx) -> int:
-        pages = (await tx.fetchone("PRAGMA page_count"))[0]  # type: ignore[index]
-        return int((await tx.fetchone(f"PRAGMA max_page_count = {pages}"))[0])  # type: ignore[index]
-
-    return await store._writer.run("limit pages", limit)
-
-
-async def fill_database(store: Store) -> None:
-    """`make_full`, then fills the last free pages until SQLite refuses a write (the bot
-    sees that refusal like any other: it pauses, and its probe fails until `give_room`)."""
-    await make_full(store)
-    for n in range(100_000):
-
-        async def junk(tx: Tx, n: int = n) -> None:
-            await tx.execute(
-                "INSERT INTO meta (name, value) VALUES (?, ?)", (f"junk{n}", "0" * 3000)
-            )
-
-        try:
-            await store._writer.run("junk", junk)
-        except StorageFaultError:
-            return
-    raise AssertionError("the database never became full")
-
-
-async def give_room(store: Store) -> None:
-    async def unlimited(tx: Tx) -> None:
-        await tx.fetchone("PRAGMA max_page_count = 1073741823")
-
-    await store._writer.run("room again", unlimited)
 
 
 @pytest.mark.e2e

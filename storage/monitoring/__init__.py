@@ -1,0 +1,1 @@
+"""What monitoring reads (counts, ages, codes) and the supervisors' second-route notices."""
