@@ -212,12 +212,13 @@ def before_migrating(
     The backup made is logged, and told on `say` too (None: logged only).
     """
     from storage.crypto.dated import latest_copy, write_dated
+    from storage.engine.commits import lost_commits
     from storage.engine.migrations import migration_status
     from storage.errors import StorageError
 
     db = config.database_path
-    if not db.exists():
-        return None
+    if not db.exists() or lost_commits(db):
+        return None  # opening the store refuses a database that lost work, and says why
     try:
         status = migration_status(db)
     except StorageError:

@@ -52,6 +52,7 @@ __all__ = [
     "CommitMark",
     "MarkLine",
     "check_database_against_mark",
+    "lost_commits",
     "mark_path",
     "read_mark",
     "recorded_mark",
@@ -152,6 +153,36 @@ def recorded_mark(database: Path) -> MarkLine | None:
         log.info("database %s is a restored backup; its commit mark starts again", database)
         return None
     return mark
+
+
+def lost_commits(database: Path) -> bool:
+    """Without opening the store (nothing written): whether the database holds fewer
+    commits than its mark records, which opening it would refuse.
+
+    For what runs before the store is opened (the backup taken before migrations): a
+    database that lost its log must be refused for that, not for something else.
+    """
+    try:
+        mark = recorded_mark(database)
+    except MissingCommitsError:
+        return True
+    if mark is None:
+        return False
+    try:
+        with contextlib.closing(
+            sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=5.0)
+        ) as conn:
+            table = conn.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sqlite_sequence'"
+            ).fetchone()
+            row = (
+                conn.execute("SELECT seq FROM sqlite_sequence WHERE name = ?", (_ROW,)).fetchone()
+                if table
+                else None
+            )
+    except sqlite3.Error:
+        return False  # opening the store says what is wrong, in its own words
+    return mark.seq > (0 if row is None else int(row[0]))
 
 
 async def check_database_against_mark(
