@@ -38,6 +38,7 @@ from storage.flowhost.schema import (
     RATINGS_MIGRATION,
 )
 from storage.handoff.schema import CRISIS_MIGRATION, DIGEST_MIGRATION, HANDOFF_MIGRATION
+from storage.media.schema import MEDIA_MIGRATION
 from storage.privacy.schema import PRIVACY_MIGRATION, QUICK_EXIT_INDEX_MIGRATION
 from storage.safety.schema import SAFETY_LABELS_MIGRATION
 
@@ -187,6 +188,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("0015_webchat_statements", WEBCHAT_STATEMENTS_MIGRATION),
     Migration("0016_console_second_factor", SECOND_FACTOR_MIGRATION),
     Migration("0017_case_crisis", CRISIS_MIGRATION),
+    Migration("0018_media", MEDIA_MIGRATION),
 )
 
 
