@@ -8,6 +8,7 @@ and the bytes themselves are sealed under the family's data key.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from storage.errors import InvalidRecordError
 
@@ -62,4 +63,5 @@ class MediaContent:
     contact_id: int
     kind: str
     mime: str
+    received_at: datetime  # when its message came (a case closed before shows it not)
     data: bytes = field(repr=False)

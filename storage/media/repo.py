@@ -15,7 +15,7 @@ from datetime import datetime
 
 from storage.crypto.aead import Place, open_blob, seal
 from storage.crypto.vault import Vault
-from storage.engine.clock import to_micros
+from storage.engine.clock import from_micros, to_micros
 from storage.engine.db import Readers, Row, Tx, Writer
 from storage.engine.rows import as_bytes, new_rid
 from storage.errors import InvalidRecordError
@@ -153,8 +153,8 @@ class MediaRepo:
         """The kept bytes, opened under the contact's key; None when there are none (not
         stored, or gone with the contact)."""
         row = await self._readers.fetchone(
-            "SELECT m.rid, m.data_enc, m.contact_id, m.kind, m.mime, k.master_key_id, k.wrapped"
-            " FROM media m JOIN contact_keys k ON k.contact_id = m.contact_id"
+            "SELECT m.rid, m.data_enc, m.contact_id, m.kind, m.mime, k.master_key_id, k.wrapped,"
+            " m.received_at FROM media m JOIN contact_keys k ON k.contact_id = m.contact_id"
             " WHERE m.id = ? AND m.status = 'stored' AND m.data_enc IS NOT NULL",
             (media_id,),
             what="media.content",
@@ -164,4 +164,5 @@ class MediaRepo:
         contact_id = int(row[2])
         dek = self._vault.unwrap_dek(contact_id, str(row[5]), as_bytes(row[6]))
         data = open_blob(dek, as_bytes(row[1]), data_place(as_bytes(row[0])))
-        return MediaContent(media_id, contact_id, str(row[3]), str(row[4]), data)
+        at = from_micros(int(row[7]))
+        return MediaContent(media_id, contact_id, str(row[3]), str(row[4]), at, data)
