@@ -582,6 +582,7 @@ async def _params(request: Request) -> dict[str, Any]:
                 raw[key] = value
             else:  # an uploaded file (sendPhoto, sendVoice...)
                 data = await value.read()
+                await value.close()
                 name, kind = value.filename or "", value.content_type or ""
                 raw[key] = FilePart(name, kind, data)
     for key in ("reply_markup", "entities", "commands", "allowed_updates", "message_ids", "scope"):
