@@ -249,8 +249,9 @@ class ButtonEditor(Protocol):
 class MessageCopier(Protocol):
     """A channel that can copy a message from one chat to another without downloading it.
 
-    Optional: during a hand-off a family's voice note or photo reaches the
-    counsellor this way (and back), and nothing of it is stored by the bot.
+    Optional: during a hand-off a counsellor's photo reaches the family this way,
+    and so does a family's video or file, or a photo or voice note that could not
+    be fetched and kept (bot.handoff.media); nothing of a copy is stored by the bot.
     """
 
     async def copy_message(self, transport_id: str, to_address: str, caption: str | None) -> str:

@@ -294,3 +294,16 @@ async def test_a_whatsapp_media_url_that_fails_tells_the_counsellor_it_could_not
     await app_of(service).wait_idle()
     assert fake.texts(SARI)[-1] == text("handoff.media_failed", code=case.code, kind="pesan suara")
     assert [i.status for i in await media_of(service, case.contact_id)] == ["failed"]
+
+
+async def test_a_whatsapp_media_url_that_fails_once_is_fetched_again_and_kept(
+    service: Service, fake: FakeTelegram, twilio: FakeTwilio
+) -> None:
+    case = await whatsapp_family_in_a_hand_off(service, fake, twilio)
+    twilio.fail_media()
+    audio = ogg_opus(0.6)
+    await twilio.send_media(WA_FAMILY, "audio/ogg", data=audio)
+    await app_of(service).wait_idle()
+    (upload,) = fake.uploads_to(SARI)
+    assert upload.method == "sendVoice" and upload.file.data == audio
+    assert [i.status for i in await media_of(service, case.contact_id)] == ["stored"]
