@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-from browser_support import ARTIFACTS, launch, needs_chromium, serving
+from browser_support import ARTIFACTS, launch, needs_chromium, serving, sign_in
 from case_support import family_case
-from console_support import FAST, PASSWORD, add_staff
+from console_support import FAST, PASSWORD, add_staff, code_for
 from media_support import family_media
 from support import Clock
 from support.media import ogg_opus, png
@@ -24,19 +24,20 @@ pytestmark = [pytest.mark.browser, needs_chromium]
 
 
 @pytest.fixture
-async def served(store: Store, office: Office) -> AsyncIterator[tuple[str, int]]:
-    console = build_console(store, clock=office.handoff.now, settings=FAST, office=office)
-    sari, _ = await add_staff(console, "sari", ("counsellor",))
+async def served(store: Store, office: Office, clock: Clock) -> AsyncIterator[tuple[str, int, str]]:
+    console = build_console(store, clock=clock, settings=FAST, office=office)
+    sari, secret = await add_staff(console, "sari", ("counsellor",))
+    assert secret is not None
     async with serving(console) as address:
-        yield address, sari
+        yield address, sari, secret
 
 
 async def test_the_voice_note_plays_and_the_photo_is_drawn_on_the_case_page(
-    served: tuple[str, int], store: Store, office: Office, clock: Clock
+    served: tuple[str, int, str], store: Store, office: Office, clock: Clock
 ) -> None:
     from playwright.async_api import async_playwright
 
-    address, sari = served
+    address, sari, secret = served
     case = await family_case(store, clock)
     assert (await office.handoff.take(sari, case.id)).done
     await family_media(store, clock, case, "voice", "audio/ogg", ogg_opus(2.0))
@@ -48,10 +49,7 @@ async def test_the_voice_note_plays_and_the_photo_is_drawn_on_the_case_page(
             errors: list[str] = []
             page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
             page.on("pageerror", lambda e: errors.append(str(e)))
-            await page.goto(address + "/console/login")
-            await page.get_by_label("Nama pengguna").fill("sari")
-            await page.get_by_label("Kata sandi").fill(PASSWORD)
-            await page.get_by_role("button", name="Masuk").click()
+            await sign_in(page, address, "sari", PASSWORD, code_for(secret, clock))
             await page.goto(f"{address}/console/cases/{case.code}")
             voice = page.get_by_label("Pesan suara dari keluarga")
             await voice.wait_for()

@@ -20,7 +20,6 @@ from bot.console.auth.login import Access, Need
 from bot.console.core import Console, PageRoute
 from bot.console.pages.case import readable
 from storage.handoff.records import LiveCase
-from storage.privacy.audit import AuditEntry
 
 __all__ = ["routes"]
 
@@ -57,13 +56,11 @@ async def media(console: Console, request: Request, access: Access) -> Response:
         return Response(status_code=416, headers={"Content-Range": f"bytes */{size}"})
     start, end = wanted
     if start == 0:
-        await console.store.audit.record(
-            AuditEntry(
-                f"staff:{access.member.id}",
-                "media_view",
-                f"case:{case.code},contact:{case.contact_id},media:{content.id}",
-                f"a family's {content.kind} opened on the case page",
-            )
+        await console.audit(
+            access,
+            "media_view",
+            f"case:{case.code},contact:{case.contact_id},media:{content.id}",
+            f"a family's {content.kind} opened on the case page",
         )
     headers = {
         "Content-Disposition": (
