@@ -104,3 +104,13 @@ async def test_erasure_takes_the_media_and_its_key(store: Store, db_path: Path) 
     assert raw_query(db_path, "SELECT count(*) FROM media") == [(0,)]
     assert await store.media.content(item.id) is None
     assert store.erasure.is_erased(contact_id)
+
+
+async def test_a_person_who_declines_keeps_no_photo_or_voice_note_either(store: Store) -> None:
+    contact_id, inbox_id = await received(store, voice())
+    item = await store.media.of_message(inbox_id)
+    assert item is not None
+    await store.media.settle(item.id, "stored", mime="audio/ogg", data=ogg_opus(0.2))
+    await store.turns.commit_turn(replace(turn(contact_id, inbox_id), forget_text=True))
+    assert await store.media.of_message(inbox_id) is None
+    assert await store.media.content(item.id) is None
