@@ -174,3 +174,14 @@ async def test_once_the_family_is_erased_their_file_is_gone(
     async with aclosing(http):
         response = await http.get(media_path(case.code, voice.id))
     assert response.status_code == 404
+
+
+async def test_the_live_case_page_learns_when_a_file_is_kept_after_its_message_came(
+    console: Console, office: Office, clock: Clock
+) -> None:
+    case = await family_case(console.store, clock)
+    store = console.store
+    before = await store.console_cases.transcript_mark(case.contact_id)
+    await family_media(store, clock, case, "voice", "audio/ogg", AUDIO)
+    after = await store.console_cases.transcript_mark(case.contact_id)
+    assert after[-1] == before[-1] + 1, "a kept file changes the mark the live page polls"
