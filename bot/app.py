@@ -35,6 +35,7 @@ from bot.handoff import delivery as handoff_delivery
 from bot.handoff.desk import CaseCommands, CounsellorDesk
 from bot.handoff.escalation import EscalationJob
 from bot.handoff.handlers import HeldCaseRelay, StaffDesk
+from bot.handoff.media import MediaFetch
 from bot.handoff.service import Handoff
 from bot.keyfolder import ensure_keys_folder
 from bot.privacy.retention import RetentionJob
@@ -214,7 +215,8 @@ class App:
             },
             clock=clock,
         )
-        pipeline.add_handler(HeldCaseRelay(handoff, flows=flow_turns))
+        media = MediaFetch(store, by_name)
+        pipeline.add_handler(HeldCaseRelay(handoff, flows=flow_turns, media=media))
         pipeline.add_handler(flow_turns)
         escalation.gathering = pipeline.reading_backlog
         sender.tally = pipeline.tally  # one set of counts for /metrics

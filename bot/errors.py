@@ -19,6 +19,9 @@ them; the leaves say what happened.
      │    ├── UnknownChannel       bot.channels.registry: no channel has the configured name
      │    ├── TelegramSetupError   bot.channels.telegram: the token is refused, the API unreachable
      │    └── WhatsAppSetupError   bot.channels.whatsapp: Twilio refused the credentials
+     ├── FetchError           bot.channels.media: a family's photo or voice note not fetched
+     │    ├── FetchLater       a transient failure: try again
+     │    └── FetchRefused     it will never come (gone, forbidden, too large)
      ├── WindowClosed         bot.channels.whatsapp: free text refused outside the window
      ├── ShelfError           bot.flowhost.shelf: a flow id or version not on the shelf
      ├── BookingError         bot.booking: an admin's input cannot be used

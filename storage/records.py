@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from storage.flowhost.missed import NewMiss
     from storage.flowhost.ratings import NewRating
     from storage.handoff.records import RelayIn
+    from storage.media.records import MediaRef
     from storage.privacy.audit import AuditEntry
 
 __all__ = [
@@ -85,6 +86,8 @@ class NewInbound:
     # The transport's id of the bot message this one replies to (routes a
     # counsellor's reply to its case); a plain message id, nothing personal.
     reply_to: str | None = None
+    # Where the transport keeps a photo or voice note (storage.media): sealed at rest.
+    media: MediaRef | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if self.kind not in INBOUND_KINDS:

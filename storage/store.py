@@ -48,6 +48,7 @@ from storage.flowhost.versions import FlowVersionRepo
 from storage.handoff.cases import CaseRepo
 from storage.handoff.repo import HandoffRepo
 from storage.handoff.roster import RosterRepo
+from storage.media.repo import MediaRepo
 from storage.monitoring.repo import MonitoringRepo
 from storage.privacy.audit import AuditRepo
 from storage.privacy.consents import ConsentRepo
@@ -92,6 +93,7 @@ class Store:
     webchat: WebChatRepo
     safety_labels: SafetyLabelRepo
     missed: MissedRepo
+    media: MediaRepo
 
     def __init__(
         self,
@@ -139,6 +141,7 @@ class Store:
         self.safety_labels = SafetyLabelRepo(readers, writer, vault, clock)
         self.missed = MissedRepo(readers, writer, vault, clock)
         self.monitoring = MonitoringRepo(readers, writer)
+        self.media = MediaRepo(readers, writer, vault, clock)
 
     @classmethod
     async def open(

@@ -23,6 +23,7 @@ from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from bot.errors import BotError
+from storage.media.records import MediaRef
 from storage.records import INBOUND_KINDS
 
 __all__ = [
@@ -67,6 +68,9 @@ class Inbound:
     # The transport's id of the bot message this one replies to, if any (a
     # counsellor replying to a relayed message: routes it to that case).
     reply_to: str | None = None
+    # Where the transport keeps a photo or voice note, fetched only during a hand-off
+    # (bot.channels.media); sealed at rest.
+    media: MediaRef | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if self.kind not in CONTENT_KINDS:
@@ -245,8 +249,9 @@ class ButtonEditor(Protocol):
 class MessageCopier(Protocol):
     """A channel that can copy a message from one chat to another without downloading it.
 
-    Optional: during a hand-off a family's voice note or photo reaches the
-    counsellor this way (and back), and nothing of it is stored by the bot.
+    Optional: during a hand-off a counsellor's photo reaches the family this way,
+    and so does a family's video or file, or a photo or voice note that could not
+    be fetched and kept (bot.handoff.media); nothing of a copy is stored by the bot.
     """
 
     async def copy_message(self, transport_id: str, to_address: str, caption: str | None) -> str:

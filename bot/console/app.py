@@ -18,6 +18,7 @@ from bot.console.pages import case_live as pages_case_live
 from bot.console.pages import figures as pages_figures
 from bot.console.pages import flows as pages_flows
 from bot.console.pages import labels as pages_labels
+from bot.console.pages import media as pages_media
 from bot.console.pages import queue as pages_queue
 from bot.console.pages import users as pages_users
 from bot.console.queue_feed import FeedSettings
@@ -67,6 +68,7 @@ def build_console(
         console.include(pages_case_live.routes)
         console.include(pages_alarm.routes)
         console.include(pages_labels.routes)
+        console.include(pages_media.routes)
         console.stop_hooks.append(desk.feed.close)
     return console
 

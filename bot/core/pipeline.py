@@ -163,6 +163,7 @@ class Pipeline:
             text=_valid_unicode(inbound.text),
             received_at=inbound.received_at or self._clock(),
             reply_to=inbound.reply_to,
+            media=inbound.media,
         )
         address = _valid_unicode(inbound.address)
         try:

@@ -12,8 +12,9 @@ withdrawn. `register` hands both kinds to the outbox sender.
 a digest is rendered again with every case as it is now (taken by whom, closed,
 or still waiting with its button). `case:<id>:copy:<inbox id>` copies the
 message the inbox row came from into the recipient's chat (Telegram copyMessage:
-the bot never downloads or keeps it). Channels without those capabilities get
-the row's text as a new message.
+the bot never downloads or keeps it). `case:<id>:media:<media id>` uploads a
+family's kept photo or voice note (bot.handoff.media) with the row's text as its
+caption. Channels without those capabilities get the row's text as a new message.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from bot.channels.base import (
     Outbound,
     Undeliverable,
 )
+from bot.channels.media import MediaSender
 from bot.core.outbox import OutboxSender
 from bot.handoff.alerts import AlertRenderer
 from bot.handoff.service import Handoff
@@ -74,7 +76,21 @@ class HandoffDelivery:
             return await self._edit(row, channel, message, ref.id, int(ref.arg))
         if ref.action == "copy" and ref.arg.isdigit():
             return await self._copy(row, channel, message, int(ref.arg))
+        if ref.action == "media" and ref.arg.isdigit():
+            return await self._media(channel, message, int(ref.arg))
         return await channel.send(message)
+
+    async def _media(self, channel: Channel, message: Outbound, media_id: int) -> str | None:
+        """The family's photo or voice note itself, captioned with the case; the note alone
+        where the channel cannot upload, or the file is gone (erased since)."""
+        if not isinstance(channel, MediaSender):
+            return await channel.send(message)
+        content = await self._store.media.content(media_id)
+        if content is None:
+            return await channel.send(message)
+        return await channel.send_media(
+            message.address, content.kind, content.mime, content.data, message.text
+        )
 
     async def send_digest(self, row: OutboxRow, channel: Channel, message: Outbound) -> str | None:
         """Seals the alert message and sends what it says now; nothing left: withdrawn."""

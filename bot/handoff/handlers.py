@@ -14,6 +14,8 @@ A family's text passes both here, without opening the counsellor desk:
    as stale, and the message is processed again, by the flows. A quick exit
    (`keluar`) is the one exception: the flows carry it out (a neutral reply, the
    chat deleted, nothing more sent) and the owner is warned not to write or call.
+   A photo or voice note is fetched and kept first (`media.MediaFetch`), so that it
+   reaches the owner as itself and plays on the case page.
 """
 
 from __future__ import annotations
@@ -23,7 +25,9 @@ import dataclasses
 from bot.core.handlers import Handled, Turn, TurnHandler
 from bot.handoff.alerts import TAKE_PREFIX
 from bot.handoff.desk import CounsellorDesk, is_link, is_take_press
+from bot.handoff.media import MediaFetch
 from bot.handoff.service import Handoff
+from storage.media.records import FETCHED_KINDS
 
 __all__ = ["HeldCaseRelay", "StaffDesk"]
 
@@ -52,10 +56,14 @@ class HeldCaseRelay:
 
     checked = True
 
-    def __init__(self, handoff: Handoff, flows: TurnHandler | None = None) -> None:
-        """`flows`: the flow step, which carries out a quick exit during a hand-off."""
+    def __init__(
+        self, handoff: Handoff, flows: TurnHandler | None = None, media: MediaFetch | None = None
+    ) -> None:
+        """`flows`: the flow step, which carries out a quick exit during a hand-off;
+        `media`: what fetches a family's photo or voice note (none: never fetched)."""
         self._handoff = handoff
         self._flows = flows
+        self._media = media
 
     def goes_first(self, kind: str, text: str) -> bool:
         return False
@@ -73,7 +81,12 @@ class HeldCaseRelay:
                 return None
             notice = await self._handoff.left_notice(turn.row)
             return handled if notice is None else dataclasses.replace(handled, relay=notice)
-        planned = await self._handoff.family_turn(turn.row, turn.state, turn.assessment)
+        outcome = None
+        if self._media is not None and turn.row.kind in FETCHED_KINDS:
+            outcome = await self._media.settle(turn.row)
+        planned = await self._handoff.family_turn(
+            turn.row, turn.state, turn.assessment, media=outcome
+        )
         if planned is None:
             return None
         plan, relay = planned

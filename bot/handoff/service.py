@@ -45,6 +45,7 @@ from bot.core.turns import (
 )
 from bot.flowhost.ratings import with_ticket
 from bot.handoff.kinds import crisis_kinds
+from bot.handoff.media import MediaOutcome
 from bot.safety import Assessment, Level
 from flows.engine import step
 from flows.exchange import ChannelCaps, Context, Input, Message
@@ -319,10 +320,15 @@ class Handoff:
         return RelayIn(case.id, f"in:{row.id}", (notice,), False)
 
     async def family_turn(
-        self, row: InboxRow, state: SessionState | None, assessment: Assessment
+        self,
+        row: InboxRow,
+        state: SessionState | None,
+        assessment: Assessment,
+        media: MediaOutcome | None = None,
     ) -> tuple[TurnPlan, RelayIn] | None:
         """The turn of a family whose case a counsellor holds, and the relay it commits with
-        (in the turn's own transaction); None when nobody holds it."""
+        (in the turn's own transaction); None when nobody holds it. `media`: what became of
+        the photo or voice note the message carried (bot.handoff.media)."""
         case = await self._store.handoff.live_for(row.contact_id)
         if case is None or case.status != "taken" or case.owner_staff_id is None:
             return None
@@ -354,31 +360,19 @@ class Handoff:
                 )
             ]
         else:
-            kind = self.text(f"handoff.media_kind.{row.kind}")
-            if row.kind in COPYABLE and row.channel == owner_contact.channel:
-                header = self.text("handoff.media_in", kind=kind, **values)
-                rows = [
-                    self._owner_row(
-                        owner.contact_id,
-                        owner_contact.channel,
-                        header,
-                        case,
-                        "copy",
-                        urgent,
-                        arg=str(row.id),
-                    )
-                ]
-            else:
-                text = self.text("handoff.media_elsewhere", kind=kind, **values)
-                rows = [
-                    self._owner_row(
-                        owner.contact_id, owner_contact.channel, text, case, "relay", urgent
-                    )
-                ]
+            rows = [
+                self._media_row(row, case, owner.contact_id, owner_contact.channel, urgent, media)
+            ]
         relay = RelayIn(case.id, f"in:{row.id}", tuple(rows), urgent)
         log.info("case %s: message %s relayed to its owner (%s)", case.id, row.id, row.kind)
         if not urgent:
-            return TurnPlan(state=keep, replies=(), priority=PRIORITY_ROUTINE), relay
+            # A file too large, or of a type not taken: the family is asked kindly for words.
+            asked = (
+                (Reply(self.family_text("handoff.media_too_large", language)),)
+                if media is not None and media.refused
+                else ()
+            )
+            return TurnPlan(state=keep, replies=asked, priority=PRIORITY_ROUTINE), relay
         text = self._texts.get(
             "handoff.family_urgent", language, **self._config.context_values(language)
         )
@@ -395,6 +389,35 @@ class Handoff:
         return plan, relay
 
     # --- helpers ------------------------------------------------------------
+
+    def _media_row(
+        self,
+        row: InboxRow,
+        case: LiveCase,
+        owner_id: int,
+        owner_channel: str,
+        urgent: bool,
+        media: MediaOutcome | None,
+    ) -> NewOutbound:
+        """What the owner receives of a family's media: the file itself (kept, uploaded by
+        bot.handoff.delivery), a copy between chats of one channel, or a note saying why not."""
+        values = {"code": case.code, "kind": self.text(f"handoff.media_kind.{row.kind}")}
+        if media is not None and media.media_id is not None:
+            text = self.text("handoff.media_in", **values)
+            arg = str(media.media_id)
+            return self._owner_row(owner_id, owner_channel, text, case, "media", urgent, arg)
+        if media is not None and media.refused:
+            text = self.text("handoff.media_refused", **values)
+            return self._owner_row(owner_id, owner_channel, text, case, "relay", urgent)
+        if row.kind in COPYABLE and row.channel == owner_channel:
+            text = self.text("handoff.media_in", **values)
+            return self._owner_row(
+                owner_id, owner_channel, text, case, "copy", urgent, arg=str(row.id)
+            )
+        key = "handoff.media_elsewhere" if media is None else "handoff.media_failed"
+        return self._owner_row(
+            owner_id, owner_channel, self.text(key, **values), case, "relay", urgent
+        )
 
     async def _family(self, case_id: int) -> tuple[str, str] | None:
         """The family's channel and language, for what is sent to them."""

@@ -84,19 +84,22 @@ class ConsoleCaseRepo:
         )
         return [case_from_row(r) for r in rows]
 
-    async def transcript_mark(self, contact_id: int) -> tuple[int, int, int, int]:
+    async def transcript_mark(self, contact_id: int) -> tuple[int, int, int, int, int]:
         """What changes when the transcript does (a message in or out, a reply sent or
-        failed), read without decrypting anything: the live case page polls it."""
+        failed, a photo or voice note kept or given up on after its message came), read
+        without decrypting anything: the live case page polls it."""
         row = await self._readers.fetchone(
             "SELECT (SELECT coalesce(max(id), 0) FROM inbox WHERE contact_id = ?),"
             " coalesce(max(id), 0), coalesce(sum(status = 'pending'), 0),"
-            " coalesce(sum(status = 'failed'), 0) FROM outbox WHERE contact_id = ?",
-            (contact_id, contact_id),
+            " coalesce(sum(status = 'failed'), 0),"
+            " (SELECT count(*) FROM media WHERE contact_id = ? AND status != 'waiting')"
+            " FROM outbox WHERE contact_id = ?",
+            (contact_id, contact_id, contact_id),
             what="console_cases.transcript_mark",
         )
         if row is None:
-            return (0, 0, 0, 0)
-        return (int(row[0]), int(row[1]), int(row[2]), int(row[3]))
+            return (0, 0, 0, 0, 0)
+        return (int(row[0]), int(row[1]), int(row[2]), int(row[3]), int(row[4]))
 
     async def transcript(
         self, contact_id: int, *, until: datetime | None = None, limit: int = MAX_LINES

@@ -96,7 +96,8 @@ async def insert(tx: Tx, channel: str, contact_id: int, dek: bytes, item: NewInb
 async def forget_text(tx: Tx, inbox_id: int) -> None:
     """Replaces a processed message's words with nothing (a person who declined consent).
 
-    The row stays, so the dedupe key and the counts survive; the text does not.
+    The row stays, so the dedupe key and the counts survive; the text does not, nor
+    a photo or voice note kept with it (storage.media).
     """
     row = await tx.fetchone("SELECT rid, contact_id FROM inbox WHERE id = ?", (inbox_id,))
     if row is None:
@@ -107,6 +108,7 @@ async def forget_text(tx: Tx, inbox_id: int) -> None:
         "UPDATE inbox SET text_enc = ? WHERE id = ?",
         (Vault.seal_text(dek, text_place(rid), ""), inbox_id),
     )
+    await tx.execute("DELETE FROM media WHERE inbox_id = ?", (inbox_id,))
 
 
 async def forget_earlier(tx: Tx, contact_id: int, up_to_inbox_id: int) -> int:

@@ -17,6 +17,7 @@ from storage.errors import InvalidRecordError, NotFoundError
 from storage.flowhost import missed, ratings
 from storage.handoff import cases
 from storage.handoff.steps import relay_in
+from storage.media import repo as media
 from storage.privacy import audit, consents, erasure
 from storage.privacy import repo as privacy
 from storage.records import Contact, NewInbound, TurnWrite
@@ -65,7 +66,10 @@ async def _receive(
 ) -> tuple[Contact, int | None]:
     """Gets or creates the contact and stores the message (None if a duplicate)."""
     contact, dek = await contacts.get_or_create(tx, channel, address, now)
-    return contact, await inbox.insert(tx, channel, contact.id, dek, item)
+    inbox_id = await inbox.insert(tx, channel, contact.id, dek, item)
+    if inbox_id is not None and item.media is not None:
+        await media.receive(tx, inbox_id, contact.id, item.kind, dek, item.media, now)
+    return contact, inbox_id
 
 
 async def _commit_turn(tx: Tx, turn: TurnWrite, now: int) -> list[int]:
@@ -111,6 +115,7 @@ async def _commit_turn(tx: Tx, turn: TurnWrite, now: int) -> list[int]:
     if turn.forget_text:
         await inbox.forget_text(tx, turn.inbox_id)
     await tx.execute("UPDATE inbox SET processed_at = ? WHERE id = ?", (at, turn.inbox_id))
+    await media.forget_waiting(tx, turn.inbox_id)
     for entry in turn.audit:
         await audit.append(tx, entry, at)
     if turn.quick_exit:

@@ -34,6 +34,9 @@ copy of the words they keep is sealed under the contact's key, so step 3 makes
 it unreadable in old backups too. The same holds for the answers the flows did
 not understand (`storage.flowhost.missed`): their words go in step 1, their
 per-day counts, which carry no contact, stay.
+A family's kept photos and voice notes (`storage.media`) go in step 1 with their
+messages, and their bytes are sealed under the contact's key, so step 3 makes
+any older copy unreadable too.
 """
 
 from __future__ import annotations

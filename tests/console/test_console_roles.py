@@ -9,7 +9,9 @@ from __future__ import annotations
 import pytest
 from case_support import family_case
 from console_support import ROLE_SETS, add_staff, client, csrf_of, login
+from media_support import family_media
 from support import Clock
+from support.media import ogg_opus
 
 from bot.console.core import Console
 from bot.console.office import Office
@@ -71,6 +73,7 @@ MATRIX: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/console/cases/{case_code}/events"): frozenset({C, S, AC}),
     ("POST", "/console/cases/{case_code}/take"): frozenset({C, S, AC}),
     ("GET", "/console/cases/{case_code}"): frozenset({C, S, AC}),
+    ("GET", "/console/cases/{case_code}/media/{media_id:int}"): frozenset({C, S, AC}),
     ("POST", "/console/cases/{case_code}/reply"): frozenset({C, S, AC}),
     ("POST", "/console/cases/{case_code}/notes"): frozenset({C, S, AC}),
     ("POST", "/console/cases/{case_code}/refer"): frozenset({C, S, AC}),
@@ -87,6 +90,7 @@ PARAMS = {
     "{code}": "ABC234",
     "{hours_id}": "1",
     "{day}": "2026-03-10",
+    "{media_id:int}": "1",
 }
 
 
@@ -130,6 +134,8 @@ async def test_each_role_gets_exactly_its_pages(
     me, secret = await add_staff(console, "me", ROLE_SETS[role])
     case = await family_case(console.store, clock)  # a case "me" holds
     assert (await office.handoff.take(me, case.id)).done
+    if "{media_id:int}" in path:  # its family's voice note, media id 1
+        await family_media(console.store, clock, case, "voice", "audio/ogg", ogg_opus(0.1))
     async with client(console) as http:
         await login(http, "me", secret, clock)
         if method == "GET":

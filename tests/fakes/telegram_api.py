@@ -34,6 +34,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
+from telegram_files import FilePart, FileServing, Upload
 from telegram_wire import (
     _BOT_USER,
     CONTENT,
@@ -46,12 +47,12 @@ from telegram_wire import (
     _ok,
 )
 
-__all__ = ["Call", "FakeTelegram", "SentMessage"]
+__all__ = ["Call", "FakeTelegram", "FilePart", "SentMessage", "Upload"]
 
 TOKEN = "123456:TEST-fake-token"
 
 
-class FakeTelegram:
+class FakeTelegram(FileServing):
     """The Bot API as far as the bot uses it, plus levers for tests."""
 
     def __init__(self, token: str = TOKEN) -> None:
@@ -82,12 +83,16 @@ class FakeTelegram:
         self._server: QuietServer | None = None
         self._task: asyncio.Task[None] | None = None
         self.port = 0
+        self._init_files()
 
     # --- lifecycle -------------------------------------------------------------
 
     async def start(self) -> None:
         app = Starlette(
-            routes=[Route("/bot{token}/{method}", self._endpoint, methods=["GET", "POST"])]
+            routes=[
+                Route("/bot{token}/{method}", self._endpoint, methods=["GET", "POST"]),
+                Route("/file/bot{token}/{path:path}", self._file, methods=["GET"]),
+            ]
         )
         config = uvicorn.Config(
             app, host="127.0.0.1", port=0, log_config=None, access_log=False, lifespan="off"
@@ -572,7 +577,14 @@ async def _params(request: Request) -> dict[str, Any]:
             raw.update(json.loads(body))
     elif kind.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
         form = await request.form()
-        raw.update({k: v for k, v in form.items() if isinstance(v, str)})
+        for key, value in form.items():
+            if isinstance(value, str):
+                raw[key] = value
+            else:  # an uploaded file (sendPhoto, sendVoice...)
+                data = await value.read()
+                await value.close()
+                name, kind = value.filename or "", value.content_type or ""
+                raw[key] = FilePart(name, kind, data)
     for key in ("reply_markup", "entities", "commands", "allowed_updates", "message_ids", "scope"):
         value = raw.get(key)
         if isinstance(value, str):

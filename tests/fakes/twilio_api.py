@@ -35,7 +35,7 @@ import uvicorn
 from quiet_server import QuietServer
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from twilio.request_validator import RequestValidator
 
@@ -117,6 +117,9 @@ class FakeTwilio:
         self._task: asyncio.Task[None] | None = None
         self._client: httpx.AsyncClient | None = None  # posts the webhooks
         self.port = 0
+        self.media: dict[str, tuple[str, bytes]] = {}  # media sid -> (content type, bytes)
+        self.media_fetches: list[str] = []  # media sids the bot fetched (with credentials)
+        self._media_failures = 0
 
     # --- lifecycle -------------------------------------------------------------
 
@@ -125,6 +128,12 @@ class FakeTwilio:
             routes=[
                 Route(f"{API}/{{account}}.json", self._account, methods=["GET"]),
                 Route(f"{API}/{{account}}/Messages.json", self._messages, methods=["POST"]),
+                Route(
+                    f"{API}/{{account}}/Messages/{{message}}/Media/{{media}}",
+                    self._media,
+                    methods=["GET"],
+                ),
+                Route("/cdn/{media}", self._cdn, methods=["GET"]),
             ]
         )
         config = uvicorn.Config(
@@ -205,16 +214,21 @@ class FakeTwilio:
         return await self.post_incoming(self.incoming(number, Body=text))
 
     async def send_media(
-        self, number: str, content_type: str, *, caption: str = ""
+        self, number: str, content_type: str, *, caption: str = "", data: bytes | None = None
     ) -> httpx.Response:
-        """A family sends a photo, voice note, video, document, sticker or contact card."""
+        """A family sends a photo, voice note, video, document, sticker or contact card;
+        with `data`, its media URL serves those bytes (else it answers 404)."""
         kind = content_type.split("/", 1)[0]
+        media_sid = f"ME{next(self._ids):032x}"
+        if data is not None:
+            self.media[media_sid] = (content_type, data)
+        url = f"https://api.twilio.com{API}/{self.account_sid}/Messages/MM1/Media/{media_sid}"
         fields = {
             "Body": caption,
             "NumMedia": "1",
             "MessageType": kind if kind in ("audio", "image", "video") else "document",
             "MediaContentType0": content_type,
-            "MediaUrl0": f"https://api.twilio.com{API}/{self.account_sid}/Messages/MM1/Media/ME1",
+            "MediaUrl0": url,
         }
         return await self.post_incoming(self.incoming(number, **fields))
 
@@ -362,7 +376,36 @@ class FakeTwilio:
         assert error in ERRORS or error == "hang", error
         self._failures.append(_Failure(error, times, to, retry_after, after))
 
+    def fail_media(self, times: int = 1) -> None:
+        """The next `times` fetches of a media URL answer 500."""
+        self._media_failures += times
+
     # --- the API ---------------------------------------------------------------
+
+    async def _media(self, request: Request) -> Response:
+        """A media URL: with the account's credentials, a redirect to where the file is kept
+        (as Twilio answers); without them, 401."""
+        media_sid = request.path_params["media"]
+        self.calls.append(Call("GET", request.url.path, {}, time.monotonic()))
+        self._notify()
+        if not self._authorised(request) or request.path_params["account"] != self.account_sid:
+            return _error(401, 20003, "Authenticate")
+        if self._media_failures > 0:
+            self._media_failures -= 1
+            return _error(500, 20500, "Internal Server Error")
+        if media_sid not in self.media:
+            return _error(404, 20404, "The requested resource was not found")
+        self.media_fetches.append(media_sid)
+        return Response(status_code=307, headers={"Location": f"{self.url}/cdn/{media_sid}"})
+
+    async def _cdn(self, request: Request) -> Response:
+        """Where the file is kept: no credentials asked, and none must arrive."""
+        if "authorization" in request.headers:
+            return Response("credentials sent to the file store", status_code=400)
+        found = self.media.get(request.path_params["media"])
+        if found is None:
+            return Response(status_code=404)
+        return Response(found[1], media_type=found[0])
 
     async def _account(self, request: Request) -> JSONResponse:
         self.calls.append(Call("GET", request.url.path, {}, time.monotonic()))

@@ -23,8 +23,9 @@ from telegram.error import InvalidToken, TelegramError
 
 from bot.channels.base import ACTION_PREFIX, Inbound, Outbound, Receiver
 from bot.channels.chatlocks import ChatLocks
+from bot.channels.media import Fetched
 from bot.channels.registry import Host
-from bot.channels.telegram import staff
+from bot.channels.telegram import media, staff
 from bot.channels.telegram.errors import TelegramSetupError, quietly
 from bot.channels.telegram.http import AiohttpRequest
 from bot.channels.telegram.keyboards import LiveKeyboards, button_data, chosen_markup
@@ -54,6 +55,7 @@ from bot.core.texts import BotTexts
 from bot.core.writehealth import storage_unavailable
 from bot.logthrottle import LogThrottle
 from bot.web import RETRY_LATER, WebServer
+from storage.media.records import MediaRef
 
 __all__ = ["TelegramChannel"]
 
@@ -423,6 +425,16 @@ class TelegramChannel:
     async def copy_message(self, transport_id: str, to_address: str, caption: str | None) -> str:
         """Copies a message between chats (copyMessage): nothing is downloaded or kept."""
         return await staff.copy_message(self._bot, transport_id, to_address, caption)
+
+    async def fetch_media(self, ref: MediaRef, limit: int) -> Fetched:
+        """A family's photo or voice note (getFile, then the file), at most `limit` bytes."""
+        return await media.fetch(self._bot, ref, limit)
+
+    async def send_media(
+        self, address: str, kind: str, mime: str, data: bytes, caption: str
+    ) -> str:
+        """Uploads a family's photo or voice note to a counsellor (sendPhoto, sendVoice)."""
+        return await media.send(self._bot, address, kind, mime, data, caption)
 
     async def delete_messages(
         self, address: str, sent_ids: Sequence[str], received_ids: Sequence[str]

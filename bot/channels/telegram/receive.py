@@ -44,6 +44,7 @@ from bot.core.pulse import Pulse
 from bot.core.writehealth import storage_unavailable
 from bot.logthrottle import LogThrottle
 from bot.web import read_body
+from storage.media.records import MediaRef
 
 __all__ = ["Poller", "chat_of", "idle", "message_inbounds", "webhook_update", "well_formed"]
 
@@ -324,10 +325,23 @@ def message_inbounds(message: Message) -> list[Inbound]:
                 CHANNEL, f"{transport_id}:caption", address, "text", message.caption, at, reply_to
             )
         )
+    kind = _content_kind(message)
     inbounds.append(
-        Inbound(CHANNEL, transport_id, address, _content_kind(message), "", at, reply_to)
+        Inbound(CHANNEL, transport_id, address, kind, "", at, reply_to, _media_ref(message))
     )
     return inbounds
+
+
+def _media_ref(message: Message) -> MediaRef | None:
+    """Where Telegram keeps a photo (its largest size) or a voice note or audio file."""
+    if message.photo:
+        largest = message.photo[-1]
+        return MediaRef(largest.file_id, "image/jpeg", largest.file_size)
+    sound = message.voice if message.voice is not None else message.audio
+    if sound is not None and sound.file_id:
+        default = "audio/ogg" if message.voice is not None else "audio/mpeg"
+        return MediaRef(sound.file_id, sound.mime_type or default, sound.file_size)
+    return None
 
 
 def _content_kind(message: Message) -> str:

@@ -22,7 +22,9 @@ from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
 from bot.channels.base import Held, Outbound, Receiver, RetryLater, Undeliverable, Unreachable
+from bot.channels.media import Fetched, FetchLater
 from bot.channels.registry import Host
+from bot.channels.whatsapp import media
 from bot.channels.whatsapp.errors import (
     WhatsAppSetupError,
     WindowClosed,
@@ -54,6 +56,7 @@ from bot.logthrottle import LogThrottle
 from bot.web import RETRY_LATER, WebServer
 from storage.channels.whatsapp import AWAITING_WINDOW, Window
 from storage.conversation.delivery import DELIVERY_STATUSES, FAILED_STATUSES
+from storage.media.records import MediaRef
 from storage.store import Store
 
 __all__ = ["WhatsAppChannel"]
@@ -290,6 +293,13 @@ class WhatsAppChannel:
             params["status_callback"] = f"{self._public_url}{STATUS_PATH}?o={outbox_id}"
         created = await self._client.messages.create_async(**params)
         return str(created.sid)
+
+    async def fetch_media(self, ref: MediaRef, limit: int) -> Fetched:
+        """A family's photo or voice note from its Twilio media URL, at most `limit` bytes."""
+        if self._http is None:
+            raise FetchLater("not_open")
+        auth = (self._settings.account_sid, self._settings.auth_token)
+        return await media.fetch(self._http, auth, ref, limit)
 
     def _templates(self, language: str) -> WhatsAppTemplates:
         return self._settings.templates_for(language or self._default_language)

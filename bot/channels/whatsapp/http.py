@@ -50,6 +50,13 @@ class TwilioHttp(AsyncTwilioHttpClient):  # type: ignore[misc]
         self._prefix = parsed.path
         self._default_timeout = timeout
 
+    def address(self, url: str) -> str:
+        """Where a request for a Twilio URL goes: `api_base_url` in place of Twilio's host."""
+        if not self._rewrite:
+            return url
+        parts = urlsplit(url)
+        return urlunsplit((self._scheme, self._netloc, self._prefix + parts.path, parts.query, ""))
+
     async def request(
         self,
         method: str,
@@ -61,11 +68,7 @@ class TwilioHttp(AsyncTwilioHttpClient):  # type: ignore[misc]
         timeout: float | None = None,
         allow_redirects: bool = False,
     ) -> TwilioResponse:
-        if self._rewrite:
-            parts = urlsplit(url)
-            url = urlunsplit(
-                (self._scheme, self._netloc, self._prefix + parts.path, parts.query, "")
-            )
+        url = self.address(url)
         headers = dict(headers or {})
         if auth is not None:
             pair = f"{auth[0]}:{auth[1]}".encode()

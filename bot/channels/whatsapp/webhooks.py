@@ -16,6 +16,7 @@ from bot.channels.base import Inbound
 from bot.channels.whatsapp.protocol import CHANNEL, MAX_WEBHOOK_BODY, SIGNATURE_HEADER
 from bot.logthrottle import LogThrottle
 from bot.web import read_body
+from storage.media.records import FETCHED_KINDS, MediaRef
 
 __all__ = ["empty_twiml", "media_kind", "message_inbounds", "verified_form"]
 
@@ -74,8 +75,11 @@ def message_inbounds(form: Mapping[str, str]) -> list[Inbound]:
         if body.strip():
             # Words sent with a photo are read (and crisis-checked) like any text.
             found.append(Inbound(CHANNEL, f"{sid}:caption", sender, "text", body))
-        kind = media_kind(form.get("MediaContentType0", ""))
-        found.append(Inbound(CHANNEL, sid, sender, kind, ""))
+        declared = form.get("MediaContentType0", "")
+        kind = media_kind(declared)
+        url = form.get("MediaUrl0", "")
+        ref = MediaRef(url, declared) if url and kind in FETCHED_KINDS else None
+        found.append(Inbound(CHANNEL, sid, sender, kind, "", media=ref))
         return found
     if form.get("Latitude") and form.get("Longitude"):
         return [Inbound(CHANNEL, sid, sender, "location", "")]

@@ -77,6 +77,7 @@ async def thread_context(console: Console, request: Request, case: LiveCase) -> 
             for line in transcript
         ],
         "labels": await desk.store.safety_labels.for_contact(case.contact_id),
+        "media": await desk.store.media.for_contact(case.contact_id),
         "window": window,
         "left_at": None if left_at is None or case.status == "closed" else desk.local(left_at),
     }

@@ -1,0 +1,94 @@
+"""A family's photo or voice note fetched from Telegram, and media uploaded to a counsellor.
+
+Fetching asks `getFile` for the file's path and size, refuses a file over the
+limit before downloading it, and downloads it from the Bot API's file address
+(which carries the token: never logged). Sending uploads the bytes as a voice
+note, an audio file or a photo (multipart), with a caption that names the case.
+"""
+
+from __future__ import annotations
+
+from telegram import Bot
+from telegram.error import (
+    BadRequest,
+    EndPointNotFound,
+    Forbidden,
+    InvalidToken,
+    RetryAfter,
+    TelegramError,
+)
+
+from bot.channels.base import Unreachable
+from bot.channels.media import TOO_LARGE, Fetched, FetchLater, FetchRefused, base_mime
+from bot.channels.telegram.errors import delivery_error
+from storage.media.records import MediaRef
+
+__all__ = ["DOWNLOAD_TIMEOUT", "fetch", "send"]
+
+DOWNLOAD_TIMEOUT = 60.0  # seconds for a file of a few megabytes on a slow line
+# Voice notes Telegram plays as such (sendVoice: OGG/Opus, MP3, M4A); other audio goes
+# as a file the phone can open.
+_VOICE = frozenset({"audio/ogg", "audio/mpeg", "audio/mp4"})
+_NAMES = {
+    "audio/ogg": "voice.ogg",
+    "audio/mpeg": "audio.mp3",
+    "audio/mp4": "audio.m4a",
+    "audio/aac": "audio.aac",
+    "audio/amr": "audio.amr",
+    "image/jpeg": "photo.jpg",
+    "image/png": "photo.png",
+    "image/webp": "photo.webp",
+}
+
+
+async def fetch(bot: Bot, ref: MediaRef, limit: int) -> Fetched:
+    """The file a message carried; FetchRefused(TOO_LARGE) over `limit` bytes."""
+    if ref.size is not None and ref.size > limit:
+        raise FetchRefused(TOO_LARGE)
+    try:
+        found = await bot.get_file(ref.locator)
+        if found.file_size is not None and found.file_size > limit:
+            raise FetchRefused(TOO_LARGE)
+        data = bytes(
+            await found.download_as_bytearray(
+                read_timeout=DOWNLOAD_TIMEOUT, write_timeout=DOWNLOAD_TIMEOUT
+            )
+        )
+    except (BadRequest, Forbidden, InvalidToken, EndPointNotFound) as exc:
+        raise FetchRefused(f"telegram_{type(exc).__name__}") from None
+    except RetryAfter:
+        raise FetchLater("rate_limited") from None
+    except TelegramError as exc:
+        raise FetchLater(f"telegram_{type(exc).__name__}") from None
+    except RuntimeError:  # a file without a path: it can never be downloaded
+        raise FetchRefused("no_file_path") from None
+    if len(data) > limit:
+        raise FetchRefused(TOO_LARGE)
+    return Fetched(data, ref.mime)
+
+
+async def send(bot: Bot, address: str, kind: str, mime: str, data: bytes, caption: str) -> str:
+    """Uploads a photo, voice note or audio file to a chat; returns the message id."""
+    mime = base_mime(mime)
+    name = _NAMES.get(mime, "file")
+    try:
+        chat_id = int(address)
+    except ValueError:
+        raise Unreachable("bad_address") from None
+    wait = DOWNLOAD_TIMEOUT
+    try:
+        if kind == "photo":
+            sent = await bot.send_photo(
+                chat_id, data, caption=caption, filename=name, read_timeout=wait, write_timeout=wait
+            )
+        elif mime in _VOICE:
+            sent = await bot.send_voice(
+                chat_id, data, caption=caption, filename=name, read_timeout=wait, write_timeout=wait
+            )
+        else:
+            sent = await bot.send_document(
+                chat_id, data, caption=caption, filename=name, read_timeout=wait, write_timeout=wait
+            )
+    except TelegramError as exc:
+        raise delivery_error(exc) from None
+    return str(sent.message_id)
