@@ -195,23 +195,20 @@ class Classifier:
             if outcome.matched:
                 found.add(rule.id)
             found.update(outcome.demoted_to)
-        holding = [frame for frame in self._frames if frame.applies(tokens, forms)]
         if not found:
-            # No rule to lower, but the learned layer still learns what a frame means.
-            return NO_CONCERN, tuple(f"frame.{frame.id}" for frame in holding)
+            return NO_CONCERN, ()
         reasons = tuple(sorted(found, key=self._order.__getitem__))
         level = Level.URGENT if self._order[reasons[0]][0] == -Level.URGENT.rank else Level.CHECK
-        if holding:
-            # The first frame that holds decides, as written in rules.toml.
-            frame = holding[0]
-            framed = (f"frame.{frame.id}", *reasons)
-            lowered = max(
-                (self._by_id[reason].lowered_by(frame) for reason in reasons),
-                key=lambda found: found.rank,
-            )
-            if lowered is Level.NONE:
-                return NO_CONCERN, framed
-            return Assessment(lowered, framed), framed
+        for frame in self._frames:
+            if frame.applies(tokens, forms):
+                framed = (f"frame.{frame.id}", *reasons)
+                lowered = max(
+                    (self._by_id[reason].lowered_by(frame) for reason in reasons),
+                    key=lambda found: found.rank,
+                )
+                if lowered is Level.NONE:
+                    return NO_CONCERN, framed
+                return Assessment(lowered, framed), framed
         return Assessment(level, reasons), reasons
 
 
