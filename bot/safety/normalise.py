@@ -72,7 +72,9 @@ _GROUP = re.compile(r"[a-z0-9@$]+(?:-[a-z0-9@$]+)*")
 _LEET = str.maketrans(
     {"4": "a", "1": "i", "3": "e", "0": "o", "5": "s", "7": "t", "8": "b", "@": "a", "$": "s"}
 )
-_DIGIT_REDUPLICATION = re.compile(r"([a-z]{2,})2")
+_DIGIT_REDUPLICATION = re.compile(r"([a-z]{2,})2([a-z]{0,3})")
+_REDUPLICATION_SUFFIXES = ("in", "kan", "nya", "i")
+_NUMBER_WITH_SUFFIX = re.compile(r"(\d+)(?:an|x|an-an)")
 _MIN_SPACED_RUN = 3
 
 
@@ -144,10 +146,23 @@ def _unleet(part: str) -> str:
 
 
 def _piece(part: str) -> Piece:
-    """One piece from one hyphen-free part; ``anak2`` is a reduplication of ``anak``."""
+    """One piece from one hyphen-free part; ``anak2`` is a reduplication of ``anak``.
+
+    A suffix after the digit is kept (``apa2in`` is ``apain``, ``pukul2an`` the opaque
+    ``pukul-pukulan``), and a number with a suffix is a number (``20an`` pills, ``3x``).
+    """
+    counted = _NUMBER_WITH_SUFFIX.fullmatch(part)
+    if counted:
+        return Piece(_unleet(counted.group(1)))
     redup = _DIGIT_REDUPLICATION.fullmatch(part)
     if redup:
-        return Piece(_unleet(redup.group(1)), repeated=True)
+        base, suffix = redup.groups()
+        if not suffix:
+            return Piece(_unleet(base), repeated=True)
+        if suffix in ("an", "nan"):
+            return Piece(f"{_unleet(base)}-{_unleet(base)}{suffix}", opaque=True)
+        if suffix in _REDUPLICATION_SUFFIXES:
+            return Piece(_unleet(base + suffix), repeated=True)
     return Piece(_unleet(part))
 
 

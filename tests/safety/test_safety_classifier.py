@@ -224,6 +224,83 @@ def test_framing_and_idioms_never_hide_suicide_or_abuse_below_check(
     assert classifier.classify(text).level is not NONE
 
 
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        # a farewell, a last message or thanks for having been there, without a crisis word
+        ("Ini pesan terakhir saya. Titip anak-anak ya, maaf untuk semuanya.", "suicide.farewell"),
+        ("gue pamit ya. makasih udah pernah baik sama gue", "suicide.farewell"),
+        (
+            "I gave my guitar away. Thank you for everything, this is my last message.",
+            "suicide.farewell",
+        ),
+        # a lethal place with a sign of intent, named as Ambon names it or typed in haste
+        ("beta su di ujung tebing. maaf e mama", "suicide.lethal_place"),
+        ("otw jmp. terakhir kali liat lampu kota", "suicide.lethal_place"),
+        ("sy d rel kereta, tunggu kereta lewat", "suicide.lethal_place"),
+        # a first-person crisis wins over a request for material
+        (
+            "saya minta materi bunuh diri untuk sekolah, tapi sebenarnya saya sendiri sudah "
+            "siapkan obat",
+            "suicide.intent",
+        ),
+        ("how many paracetamol does it take. i have two strips here", "suicide.intent"),
+        # sexual violence told without its words
+        ("saya diapa-apakan oleh om saya waktu rumah sepi", "sexual.veiled"),
+        ("bangun tidur sudah tanpa celana, saya tidak ingat apa-apa", "sexual.veiled"),
+        (
+            "dia bilang foto saya yang gituan mau disebar kalau saya tidak mau tidur dengan dia",
+            "sexual.veiled",
+        ),
+        # forced work, someone else hurt now
+        ("mandor ambil beta pung paspor, beta seng boleh pulang", "trafficking"),
+        ("my uncle stabbed my dad, they are still fighting", "violence.at_home"),
+    ],
+)
+def test_crises_told_indirectly_are_urgent(classifier: Classifier, text: str, reason: str) -> None:
+    result = classifier.classify(text)
+    assert result.level is URGENT
+    assert reason in result.reasons
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Saya guru BK, mohon materi tentang pencegahan bunuh diri untuk penyuluhan di sekolah",
+        "For a school talk next week, do you have material on suicide prevention for teenagers?",
+        "kalo ada teman yang bilang mau bunuh diri, katong musti bikin apa?",
+        "gue lagi bikin tugas sosiologi soal bunuh diri di kalangan remaja, ada referensi?",
+        "Apa saja tanda-tanda perdagangan orang yang perlu diwaspadai calon pekerja migran?",
+        "tadi nonton film, ada adegan orang lompat dari jembatan",
+        "Berapa nomor pengaduan kekerasan terhadap perempuan dan anak di Ambon?",
+    ],
+)
+def test_talk_about_a_crisis_gets_at_most_one_gentle_question(
+    classifier: Classifier, text: str
+) -> None:
+    """A request for work or study, a story, a what-if: a question, never an alarm."""
+    assert classifier.classify(text).level is CHECK
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "panas skali hari ni, beta rasa mau mati tagal panas",
+        "beta mo mati tatawa lia ana-ana menari",
+        "sumpah mati gue udah bayar arisan kemarin",
+        "My husband spent all day cutting firewood with the machete",
+    ],
+)
+def test_places_and_idioms_of_everyday_life_stay_calm(classifier: Classifier, text: str) -> None:
+    assert classifier.classify(text).level is NONE
+
+
+def test_a_fisherman_at_the_pier_is_no_alarm(classifier: Classifier) -> None:
+    """A lethal place with an everyday reason to be there and no sign of intent."""
+    text = "suami saya pergi memancing di ujung dermaga sejak subuh"
+    assert classifier.classify(text).level is not URGENT
+
+
 def test_reasons_are_rule_ids_most_serious_first(classifier: Classifier) -> None:
     result = classifier.classify("suami pukul saya, saya takut sama suami")
     assert result.level is URGENT
@@ -253,8 +330,10 @@ def test_any_text_yields_a_level_and_only_rule_ids(text: str) -> None:
 
 
 @settings(max_examples=100, deadline=None)
-@given(st.sampled_from(["saya mau bunuh diri", "suami pukul saya", "aku diperkosa"]),
-       st.text(alphabet="abcdefghijklmnopqrstuvwxyz ", max_size=60))
+@given(
+    st.sampled_from(["saya mau bunuh diri", "suami pukul saya", "aku diperkosa"]),
+    st.text(alphabet="abcdefghijklmnopqrstuvwxyz ", max_size=60),
+)
 def test_surrounding_chatter_never_lowers_a_crisis_below_check(crisis: str, chatter: str) -> None:
     result = Classifier.bundled().classify(f"{chatter} {crisis}")
     assert result.level is not NONE

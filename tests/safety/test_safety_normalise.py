@@ -22,6 +22,8 @@ from bot.safety.normalise import Piece, pieces
         ("pukul 10.30", ["pukul", "#big", "#big"]),
         ("pukul 08.00", ["pukul", "#num", "#num"]),
         ("minum 20 butir", ["minum", "#big", "butir"]),
+        ("minum 20an pil", ["minum", "#big", "pil"]),
+        ("diminum 3x sehari", ["diminum", "#num", "sehari"]),
         ("I'm done", ["im", "done"]),
         ("café", ["cafe"]),
         ("dipukul-pukul", ["dipukul"]),
@@ -42,6 +44,8 @@ def test_pieces_undo_typing_tricks(text: str, expected: list[str]) -> None:
         ("mati-matian", Piece("mati-matian", opaque=True)),
         ("pegang-pegang", Piece("pegang", repeated=True)),
         ("pegang2", Piece("pegang", repeated=True)),
+        ("diapa2in", Piece("diapain", repeated=True)),
+        ("pukul2an", Piece("pukul-pukulan", opaque=True)),
         ("b u n u h", Piece("bunuh", joined=True)),
     ],
 )
