@@ -171,7 +171,9 @@ def _plan(draft: PlanDraft, assessment: Assessment) -> TurnPlan:
         cases = [dataclasses.replace(c, crisis=kinds) for c in cases]
     urgent = assessment.level is Level.URGENT or any(c.urgency == "darurat" for c in cases)
     # Someone who declined consent keeps getting information, but their words are
-    # not kept, unless they describe a danger that a counsellor must be able to read.
+    # not kept, unless they describe a danger that a counsellor must be able to read:
+    # words that worried the check wait for the safety question's answer, and go at
+    # the next turn that opens no case (storage forgets what came before it too).
     state, consent = draft.state, draft.consent
     declined = state.var("consent") == "no" or (consent is not None and not consent.given)
     # Words written in the crisis flow are for the counsellor of its urgent case: the

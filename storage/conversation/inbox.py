@@ -55,6 +55,10 @@ class TurnStart:
     held: bool  # a counsellor holds the sender's case
 
 
+_FORGOTTEN_LENGTH = len(Vault.seal_text(bytes(32), Place("inbox", "text", "00"), ""))
+"""The stored length of words forgotten (sealed ""): the same for every row."""
+
+
 def text_place(rid: bytes) -> Place:
     return Place("inbox", "text", rid.hex())
 
@@ -124,9 +128,12 @@ async def forget_earlier(tx: Tx, contact_id: int, up_to_inbox_id: int) -> int:
     )
     if live is not None:
         return 0
+    # Only rows that still hold words: a sealed "" has a fixed length, and any word makes
+    # it longer, so a decliner's every turn rewrites only what is left, not all of it.
     rows = await tx.fetchall(
-        "SELECT id FROM inbox WHERE contact_id = ? AND id <= ? ORDER BY id",
-        (contact_id, up_to_inbox_id),
+        "SELECT id FROM inbox WHERE contact_id = ? AND id <= ? AND length(text_enc) > ?"
+        " ORDER BY id",
+        (contact_id, up_to_inbox_id, _FORGOTTEN_LENGTH),
     )
     for (inbox_id,) in rows:
         await forget_text(tx, int(inbox_id))

@@ -110,9 +110,11 @@ async def _commit_turn(tx: Tx, turn: TurnWrite, now: int) -> list[int]:
         await consents.record(tx, turn.contact_id, turn.consent, at)
         if not turn.consent.given:  # declined or withdrawn: no answer of theirs is kept
             await missed.forget(tx, turn.contact_id)
-            if turn.forget_text:  # nor what they wrote before they were asked
-                await inbox.forget_earlier(tx, turn.contact_id, turn.inbox_id)
     if turn.forget_text:
+        # Nor what they wrote before: before they were asked, and words that worried the
+        # crisis check, kept only until the safety question was answered without a case
+        # (with one open, forget_earlier keeps them for its counsellor).
+        await inbox.forget_earlier(tx, turn.contact_id, turn.inbox_id)
         await inbox.forget_text(tx, turn.inbox_id)
     await tx.execute("UPDATE inbox SET processed_at = ? WHERE id = ?", (at, turn.inbox_id))
     await media.forget_waiting(tx, turn.inbox_id)

@@ -49,6 +49,21 @@ async def test_after_declining_a_reload_shows_none_of_their_words(
     assert "RAHASIA" not in export and "(isi pesan tidak disimpan)" in export
 
 
+async def test_words_that_worried_the_check_after_declining_go_once_the_safety_question_is_answered(
+    site: Site, http: httpx.AsyncClient
+) -> None:
+    """Kept only while a counsellor might need them: until the person says they are safe."""
+    await say(site, http, text=FIRST)
+    await say(site, http, choice="decline")
+    await say(site, http, text="saya takut sama suami saya RAHASIA-WEB-7790")
+    asked = shown((await http.get("/chat")).text)[-1][1]
+    assert asked.startswith("Kami ingin memastikan Anda baik-baik saja.")
+    await say(site, http, text="tidak")
+    page = (await http.get("/chat")).text
+    assert "RAHASIA" not in page and "RAHASIA" not in str(await poll(http))
+    assert await site.app.store.handoff.queue() == []
+
+
 async def say_and_read(site: Site, http: httpx.AsyncClient, text: str) -> str:
     await say(site, http, text=text)
     return (await http.get("/chat")).text
