@@ -81,7 +81,7 @@ class _Scanner:
                 self.blank(newlines=False)
                 if self.peek() not in ("", "\n", "\r"):
                     raise _Stop
-        except _Stop:
+        except (_Stop, RecursionError):  # arrays nested too deeply: tomllib refused them too
             pass
         return self.lines
 

@@ -59,7 +59,7 @@ async def test_admin_publishes_a_flow_and_reads_the_figures_and_a_week(
             source = await editor.input_value()
             await editor.fill(source.replace('next = "consent_ask"', 'next = "consent_aks"', 1))
             await page.get_by_role("button", name="Periksa").click()
-            await page.get_by_text("unknown target 'consent_aks'").wait_for()
+            await page.get_by_text("tujuan 'consent_aks' tidak ada", exact=False).wait_for()
             await page.screenshot(path=str(ARTIFACTS / "flow-problems.png"), full_page=False)
             assert errors == [
                 "Failed to load resource: the server responded with a status of 400 (Bad Request)"
