@@ -8,6 +8,7 @@ storage refusal's `code`); their English developer message never reaches a perso
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import httpx
@@ -166,3 +167,16 @@ def test_the_hours_command_answers_in_indonesian_then_english(
     assert second.strip().startswith("the start time '25:00' is not a time of day")
     assert main(["roster", "add", "sari", "--day", "senin", "--from", "8", "--to", "9", *args]) == 1
     assert "jam mulai '8' tidak bisa dibaca" in capsys.readouterr().err
+
+
+def test_every_flow_error_code_the_test_chat_can_show_has_words() -> None:
+    texts = ConsoleTexts.load()
+    found = re.compile(r'(?:error\(|FlowError\()\s*"([a-z_]+)"', re.S)
+    codes = {
+        code
+        for package in ("flows", "bot")
+        for path in (ROOT / package).rglob("*.py")
+        for code in found.findall(path.read_text(encoding="utf-8"))
+    }
+    assert {"dead_end", "step_limit", "version_missing", "bad_category"} <= codes
+    assert sorted(c for c in codes if f"flow_error_{c}" not in texts.table) == []
