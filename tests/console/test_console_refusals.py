@@ -180,3 +180,16 @@ def test_every_flow_error_code_the_test_chat_can_show_has_words() -> None:
     }
     assert {"dead_end", "step_limit", "version_missing", "bad_category"} <= codes
     assert sorted(c for c in codes if f"flow_error_{c}" not in texts.table) == []
+
+
+def test_every_finding_of_the_audit_check_has_words() -> None:
+    texts = ConsoleTexts.load()
+    source = (ROOT / "storage" / "privacy" / "audit.py").read_text(encoding="utf-8")
+    codes: set[str] = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "AuditProblem":
+            code = node.args[2] if len(node.args) >= 3 else None
+            choices = [code.body, code.orelse] if isinstance(code, ast.IfExp) else [code]
+            codes.update(str(c.value) for c in choices if isinstance(c, ast.Constant))
+    assert len(codes) == 7
+    assert sorted(c for c in codes if f"audit_problem_{c}" not in texts.table) == []
