@@ -439,6 +439,7 @@ def _with_store(args: argparse.Namespace, action: Callable[[Store], Awaitable[in
 
 
 def _staff_add(args: argparse.Namespace) -> int:
+    from bot.console.say import terminal_lines
     from storage import StorageError
     from storage.engine.clock import utc_now
 
@@ -446,7 +447,7 @@ def _staff_add(args: argparse.Namespace) -> int:
         try:
             member = await store.staff.add(args.username, args.name, args.role, utc_now())
         except StorageError as exc:
-            print(f"lk3: {exc}", file=sys.stderr)
+            print(terminal_lines(exc), file=sys.stderr)
             return 1
         print(f"added {member.username} ({', '.join(sorted(member.roles))})")
         return 0
@@ -455,12 +456,13 @@ def _staff_add(args: argparse.Namespace) -> int:
 
 
 def _staff_link_code(args: argparse.Namespace) -> int:
+    from bot.console.say import no_staff
     from storage.engine.clock import utc_now
 
     async def action(store: Store) -> int:
         member = await store.staff.by_username(args.username)
         if member is None or not member.active:
-            print(f"lk3: no active staff member {args.username!r}", file=sys.stderr)
+            print(no_staff(args.username), file=sys.stderr)
             return 1
         code = await store.staff.issue_link_code(member.id, utc_now())
         print(

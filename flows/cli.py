@@ -16,6 +16,7 @@ from flows.exchange import OptionSource, no_options
 from flows.library import FlowLibrary
 from flows.loader import load_library
 from flows.mermaid import flowchart
+from flows.problem_words import describe
 from flows.transcripts import run_transcripts
 from flows.understanding.evaluation import (
     NO_CHOICE,
@@ -33,9 +34,12 @@ def _load(directory: Path, languages: Sequence[str], out: TextIO) -> FlowLibrary
     try:
         return load_library(directory, languages=languages)
     except FlowSetError as exc:
+        # Indonesian first, English indented below: the admins who edit flows read both.
         for problem in exc.problems:
-            print(problem, file=out)
-        print(f"{len(exc.problems)} problem(s) in {directory}", file=out)
+            print(describe(problem, "id"), file=out)
+            print(f"  {describe(problem, 'en')}", file=out)
+        print(f"{len(exc.problems)} masalah di {directory}", file=out)
+        print(f"  {len(exc.problems)} problem(s) in {directory}", file=out)
         return None
 
 

@@ -18,11 +18,13 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True, slots=True)
 class Problem:
-    """One thing wrong with a flow file, located by file and path."""
+    """One thing wrong with a flow file, located by file and path, and once the loader
+    has read where (flows.positions) by the line it is on, counting from 1."""
 
     file: str
     path: tuple[str, ...]
     message: str
+    line: int | None = None
 
     def __str__(self) -> str:
         if self.path:

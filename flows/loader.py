@@ -13,6 +13,7 @@ from flows.errors import FlowSetError, Problem
 from flows.faq import FAQ_FILE, NO_FAQ, Faq, parse_faq
 from flows.library import FlowLibrary
 from flows.model import Flow, Globals
+from flows.positions import with_lines
 from flows.sources import content_version, parse_flow, parse_globals
 
 GLOBALS_FILE = "globals.toml"
@@ -72,6 +73,7 @@ def load_library(
     globals_: Globals | None = None
     flows: dict[str, Flow] = {}
     sources: dict[str, str] = {}
+    texts: dict[str, str] = {}  # every file's source by name, to find a problem's line
     broken: set[str] = set()
     faq_source: str | None = None
     globals_path = directory / GLOBALS_FILE
@@ -83,6 +85,7 @@ def load_library(
         except (OSError, UnicodeDecodeError) as exc:
             problems.append(Problem(path.name, (), f"cannot be read: {type(exc).__name__}"))
             continue
+        texts[path.name] = source
         if path.name == GLOBALS_FILE:
             globals_, found = parse_globals(source, path.name, languages)
             problems += found
@@ -116,7 +119,7 @@ def load_library(
         faq, found = parse_faq(faq_source, FAQ_FILE, languages, context_keys, commands)
         problems += found
     if problems or globals_ is None or faq is None:
-        raise FlowSetError(tuple(problems))
+        raise FlowSetError(with_lines(tuple(problems), texts))
     return FlowLibrary(
         globals_,
         {(f.id, f.version): f for f in flows.values()},

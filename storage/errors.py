@@ -7,6 +7,8 @@ they are safe to log.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 __all__ = [
     "BackupError",
     "ConstraintError",
@@ -30,7 +32,19 @@ __all__ = [
 
 
 class StorageError(Exception):
-    """Base of every error raised by the storage package."""
+    """Base of every error raised by the storage package.
+
+    A refusal that someone at the office can cause by what they typed (a name
+    already taken, hours that overlap) also carries a `code` naming the refusal
+    and the `values` it needs, so the console can word it in their language.
+    """
+
+    def __init__(
+        self, *args: object, code: str = "", values: Mapping[str, str] | None = None
+    ) -> None:
+        super().__init__(*args)
+        self.code = code
+        self.values = dict(values or {})
 
 
 class KeyFileError(StorageError):

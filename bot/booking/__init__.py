@@ -10,7 +10,7 @@ serves counsellors and admins (`schedule`, `ical`, `admin`, `reminders`).
 
 from __future__ import annotations
 
-from bot.errors import BotError
+from bot.errors import OfficeError
 
 __all__ = ["BOOKING_EFFECTS", "BOOKING_FLOW", "BookingError"]
 
@@ -22,5 +22,5 @@ BOOKING_EFFECTS = frozenset(
 """Effects of the booking flow that change a booking (carried out by `bot.booking.host`)."""
 
 
-class BookingError(BotError):
+class BookingError(OfficeError):
     """An admin's or counsellor's input cannot be used; the message says which and why."""

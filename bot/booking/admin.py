@@ -20,8 +20,9 @@ from bot.booking.timefmt import DAY_NAMES, format_when, weekday_number
 from bot.booking.view import BookingView
 from bot.config import Config
 from bot.core.texts import BotTexts
+from bot.errors import words_of
 from storage.booking.records import MODES, Booking, Closure, WeeklyHours
-from storage.errors import InvalidRecordError, NotFoundError
+from storage.errors import InvalidRecordError, NotFoundError, StorageError
 from storage.records import NewOutbound, StaffMember
 from storage.store import Store
 
@@ -50,22 +51,31 @@ OUTCOME_WORDS = {
 
 
 def parse_clock(text: str, what: str) -> int:
-    """Minutes since midnight for `09:00`, `9.00` or `24:00`; BookingError otherwise."""
+    """Minutes since midnight for `09:00`, `9.00` or `24:00`; BookingError otherwise.
+
+    `what` is `--from` (a start) or `--to` (an end), as the command line names them.
+    """
+    key = "problem_end_time" if what == "--to" else "problem_start_time"
     found = _CLOCK.match(text.strip())
     if found is None:
-        raise BookingError(f"{what} {text!r} is not a time like 09:00")
+        raise BookingError(f"{what} {text!r} is not a time like 09:00", key, text=text)
     hours, minutes = int(found.group(1)), int(found.group(2))
     if minutes > 59 or hours > 24 or (hours == 24 and minutes):
-        raise BookingError(f"{what} {text!r} is not a time of day")
+        raise BookingError(f"{what} {text!r} is not a time of day", key, text=text)
     return hours * 60 + minutes
 
 
 def parse_modes(text: str) -> tuple[str, ...]:
     modes = tuple(m.strip().lower() for m in text.split(",") if m.strip())
     unknown = [m for m in modes if m not in MODES]
-    if not modes or unknown:
+    if not modes:
+        raise BookingError("give one or more modes, separated by commas", "problem_modes_missing")
+    if unknown:
         raise BookingError(
-            f"modes {text!r}: give one or more of {', '.join(MODES)}, separated by commas"
+            f"modes {text!r}: give one or more of {', '.join(MODES)}, separated by commas",
+            "problem_modes_unknown",
+            text=", ".join(unknown),
+            known=", ".join(MODES),
         )
     return modes
 
@@ -74,15 +84,25 @@ def parse_date(text: str) -> date:
     try:
         return date.fromisoformat(text.strip())
     except ValueError:
-        raise BookingError(f"date {text!r} is not a date like 2026-12-24") from None
+        raise BookingError(
+            f"date {text!r} is not a date like 2026-12-24", "problem_date", text=text
+        ) from None
 
 
 async def counsellor(store: Store, username: str) -> StaffMember:
     member = await store.staff.by_username(username)
     if member is None or not member.active:
-        raise BookingError(f"no active staff member {username!r} (see lk3 staff list)")
+        raise BookingError(
+            f"no active staff member {username!r} (see lk3 staff list)",
+            "problem_no_staff",
+            username=username,
+        )
     if "counsellor" not in member.roles:
-        raise BookingError(f"{member.username} is not a counsellor (lk3 staff add --role)")
+        raise BookingError(
+            f"{member.username} is not a counsellor (lk3 staff add --role)",
+            "problem_not_counsellor",
+            username=member.username,
+        )
     return member
 
 
@@ -99,17 +119,26 @@ async def set_hours(
     """Adds weekly hours for a counsellor: `--day senin --from 09:00 --to 12:00`."""
     weekday = weekday_number(day)
     if weekday is None:
-        raise BookingError(f"day {day!r} is not a day name (senin ... minggu, or monday ...)")
+        raise BookingError(
+            f"day {day!r} is not a day name (senin ... minggu, or monday ...)",
+            "problem_day_name",
+            text=day,
+        )
     first, last = parse_clock(start, "--from"), parse_clock(end, "--to")
     if last <= first:
-        raise BookingError(f"--to {end} must be later than --from {start}")
+        raise BookingError(
+            f"--to {end} must be later than --from {start}",
+            "problem_end_before_start",
+            start=start.strip(),
+            end=end.strip(),
+        )
     member = await counsellor(store, username)
     try:
         return await store.bookings.add_hours(
             member.id, weekday, first, last, parse_modes(modes), at
         )
     except (InvalidRecordError, NotFoundError) as exc:
-        raise BookingError(str(exc)) from None
+        raise worded(exc) from None
 
 
 async def clear_hours(store: Store, username: str, day: str | None) -> int:
@@ -118,7 +147,9 @@ async def clear_hours(store: Store, username: str, day: str | None) -> int:
     if day is not None:
         weekday = weekday_number(day)
         if weekday is None:
-            raise BookingError(f"day {day!r} is not a day name (senin ... minggu)")
+            raise BookingError(
+                f"day {day!r} is not a day name (senin ... minggu)", "problem_day_name", text=day
+            )
     return await store.bookings.clear_hours(member.id, weekday)
 
 
@@ -137,12 +168,16 @@ async def add_closure(store: Store, day: str, reason: str, at: datetime) -> Clos
     try:
         return await store.bookings.add_closure(parse_date(day), reason, at)
     except InvalidRecordError as exc:
-        raise BookingError(str(exc)) from None
+        raise worded(exc) from None
 
 
 async def remove_closure(store: Store, day: str) -> None:
     if not await store.bookings.remove_closure(parse_date(day)):
-        raise BookingError(f"the office is not closed on {day} (see lk3 booking closures list)")
+        raise BookingError(
+            f"the office is not closed on {day} (see lk3 booking closures list)",
+            "problem_not_closed",
+            day=day,
+        )
 
 
 def has_started(booking: Booking, now: datetime) -> bool:
@@ -163,15 +198,23 @@ async def mark(
     """Marks attended or no-show; a no-show's family gets one kind follow-up."""
     wanted = OUTCOME_WORDS.get(outcome.strip().lower())
     if wanted is None:
-        raise BookingError(f"outcome {outcome!r}: use attended or no-show")
+        raise BookingError(
+            f"outcome {outcome!r}: use attended or no-show", "problem_outcome", text=outcome
+        )
     booking = await store.bookings.by_code(code)
     if booking is None:
-        raise BookingError(f"no booking with code {code.strip().upper()!r}")
+        wanted_code = code.strip().upper()
+        raise BookingError(
+            f"no booking with code {wanted_code!r}", "problem_no_booking", code=wanted_code
+        )
     if wanted == "no_show" and not has_started(booking, now):
         # Marking it sends the family "we did not get to meet": never before the time.
+        starts = booking.starts_at.astimezone(tz)
         raise BookingError(
             f"booking {booking.code} starts {format_when(booking.starts_at, tz, 'en')}:"
-            " a no-show can be recorded only after that"
+            " a no-show can be recorded only after that",
+            "bookings_too_early",
+            time=f"{starts:%Y-%m-%d %H:%M}",
         )
     followup = None
     if wanted == "no_show" and booking.contact_id is not None:
@@ -185,7 +228,7 @@ async def mark(
     try:
         return await store.bookings.mark(code, wanted, now, followup)
     except (InvalidRecordError, NotFoundError) as exc:
-        raise BookingError(str(exc)) from None
+        raise worded(exc) from None
 
 
 async def schedule_text(
@@ -224,7 +267,12 @@ async def preview_slots(
 ) -> list[str]:
     """The free times a family would be offered now (to check the hours and closures)."""
     if mode is not None and mode not in MODES:
-        raise BookingError(f"mode {mode!r}: use one of {', '.join(MODES)}")
+        raise BookingError(
+            f"mode {mode!r}: use one of {', '.join(MODES)}",
+            "problem_modes_unknown",
+            text=mode,
+            known=", ".join(MODES),
+        )
     horizon = timedelta(days=config.booking.horizon_days + 2)
     snapshot = await store.bookings.snapshot(None, now - timedelta(days=1), now + horizon, now)
     view = BookingView(snapshot, config.booking, tz, now, texts, "segera" if urgent else None)
@@ -235,6 +283,12 @@ async def preview_slots(
         lines.append(f"{each}: {len(times)} free time(s)")
         lines += [f"  {format_when(t, tz, language)}" for t in times[:20]]
     return lines
+
+
+def worded(exc: StorageError) -> BookingError:
+    """A storage refusal as a BookingError that keeps its words (`problem_<code>`)."""
+    key, values = words_of(exc)
+    return BookingError(str(exc), key, **values)
 
 
 def _hhmm(minutes: int) -> str:

@@ -88,8 +88,11 @@ def add_booking_commands(
     slots.add_argument("--urgent", action="store_true", help="as a segera case sees them")
 
 
-def _fail(message: str) -> int:
-    print(f"lk3: {message}", file=sys.stderr)
+def _fail(refusal: BaseException) -> int:
+    """Prints why, in Indonesian then English (`bot.console.say`)."""
+    from bot.console.say import terminal_lines
+
+    print(terminal_lines(refusal), file=sys.stderr)
     return 1
 
 
@@ -104,7 +107,8 @@ async def _hours(store: Store, args: argparse.Namespace) -> int:
             return 0
         if args.day or args.start or args.end:
             if not (args.day and args.start and args.end):
-                return _fail("give --day, --from and --to together")
+                together = "give --day, --from and --to together"
+                return _fail(BookingError(together, "problem_hours_together"))
             for day in args.day.split(","):
                 await admin.set_hours(
                     store,
@@ -117,7 +121,7 @@ async def _hours(store: Store, args: argparse.Namespace) -> int:
                 )
         lines = await admin.hours_lines(store, args.username)
     except BookingError as exc:
-        return _fail(str(exc))
+        return _fail(exc)
     print("\n".join(lines) if lines else f"{args.username} has no weekly hours yet")
     return 0
 
@@ -129,7 +133,7 @@ async def _closure_add(store: Store, args: argparse.Namespace) -> int:
     try:
         closure = await admin.add_closure(store, args.day, args.reason, utc_now())
     except BookingError as exc:
-        return _fail(str(exc))
+        return _fail(exc)
     print(f"closed on {closure.day.isoformat()}: {closure.reason}")
     return 0
 
@@ -140,7 +144,7 @@ async def _closure_remove(store: Store, args: argparse.Namespace) -> int:
     try:
         await admin.remove_closure(store, args.day)
     except BookingError as exc:
-        return _fail(str(exc))
+        return _fail(exc)
     print(f"open again on {args.day}")
     return 0
 
@@ -177,7 +181,7 @@ async def _mark(store: Store, args: argparse.Namespace) -> int:
             now=utc_now(),
         )
     except BookingError as exc:
-        return _fail(str(exc))
+        return _fail(exc)
     state = "recorded" if changed else "already recorded"
     print(f"{booking.code}: {booking.status.replace('_', '-')} {state}")
     return 0
@@ -198,7 +202,7 @@ async def _schedule(store: Store, args: argparse.Namespace) -> int:
             now=utc_now(),
         )
     except BookingError as exc:
-        return _fail(str(exc))
+        return _fail(exc)
     print(text)
     return 0
 
@@ -213,7 +217,7 @@ async def _feed(store: Store, args: argparse.Namespace) -> int:
             store, args.username, public_url=config.web.public_url, now=utc_now()
         )
     except BookingError as exc:
-        return _fail(str(exc))
+        return _fail(exc)
     print(f"private calendar address for {args.username} (the previous one no longer works):")
     print(url)
     if not config.web.public_url:
@@ -238,6 +242,6 @@ async def _slots(store: Store, args: argparse.Namespace) -> int:
             urgent=args.urgent,
         )
     except BookingError as exc:
-        return _fail(str(exc))
+        return _fail(exc)
     print("\n".join(lines))
     return 0

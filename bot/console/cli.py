@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.console.auth.passwords import Hasher, PasswordError, check_new_password
+from bot.console.say import no_staff, terminal_lines
 from storage.privacy.audit import AuditEntry
 from storage.store import Store
 
@@ -36,7 +37,7 @@ def read_password(stdin: TextIO, prompt: Callable[[str], str] = getpass.getpass)
         return stdin.readline().rstrip("\r\n")
     first = prompt("New console password: ")
     if prompt("Again: ") != first:
-        raise PasswordError("the two passwords differ")
+        raise PasswordError("the two passwords differ", "problem_password_differ")
     return first
 
 
@@ -45,14 +46,14 @@ def _passwd(args: argparse.Namespace, with_store: WithStore) -> int:
         password = read_password(sys.stdin)
         check_new_password(password)
     except PasswordError as exc:
-        print(f"lk3: {exc}", file=sys.stderr)
+        print(terminal_lines(exc), file=sys.stderr)
         return 1
     password_hash = Hasher().hash(password)
 
     async def action(store: Store) -> int:
         member = await store.staff.by_username(args.username)
         if member is None or not member.active:
-            print(f"lk3: no active staff member {args.username!r}", file=sys.stderr)
+            print(no_staff(args.username), file=sys.stderr)
             return 1
         await store.console.set_password(member.id, password_hash)
         await store.audit.record(

@@ -262,8 +262,14 @@ class Console:
         def t(key: str, **values: object) -> str:
             return self.texts.get(key, lang, **values)
 
+        def named(prefix: str, code: str) -> str:
+            """A code's words (`flow_error_dead_end`), or the code when none are written."""
+            key = f"{prefix}_{code}"
+            return t(key) if key in self.texts.table else code
+
         html = self.templates.get_template(template).render(
             t=t,
+            named=named,
             lang=lang,
             me=None if access is None or access.stage != "full" else access.member,
             csrf=self.csrf_token(request, access),

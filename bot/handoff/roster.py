@@ -20,7 +20,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.errors import BotError
+from bot.errors import OfficeError
 
 if TYPE_CHECKING:
     from storage.store import Store
@@ -34,7 +34,7 @@ _TIME = re.compile(r"(\d{1,2})[:.](\d{2})")
 WithStore = Callable[[argparse.Namespace, Callable[["Store"], Awaitable[int]]], int]
 
 
-class RosterInputError(BotError, ValueError):
+class RosterInputError(OfficeError, ValueError):
     """A roster day or time that cannot be read."""
 
 
@@ -45,18 +45,21 @@ def parse_day(text: str) -> int:
         for index, name in enumerate(names):
             if word == name or (len(word) >= 3 and name.startswith(word)):
                 return index
-    raise RosterInputError(f"day {text!r} is not one of {', '.join(DAYS)}")
+    raise RosterInputError(
+        f"day {text!r} is not one of {', '.join(DAYS)}", "problem_day_name", text=text
+    )
 
 
 def parse_time(text: str, *, end: bool = False) -> int:
     """`08:00` -> 480 minutes; `24:00` only as an end time."""
+    key = "problem_end_time" if end else "problem_start_time"
     found = _TIME.fullmatch(text.strip())
     if found is None:
-        raise RosterInputError(f"time {text!r} is not HH:MM")
+        raise RosterInputError(f"time {text!r} is not HH:MM", key, text=text)
     hours, mins = int(found.group(1)), int(found.group(2))
     total = hours * 60 + mins
     if mins >= 60 or total > 1440 or (total == 1440 and not end):
-        raise RosterInputError(f"time {text!r} is not a time of day")
+        raise RosterInputError(f"time {text!r} is not a time of day", key, text=text)
     return total
 
 
@@ -82,26 +85,28 @@ def add_roster_commands(
     remove.add_argument("--config", type=Path)
 
     def do_add(args: argparse.Namespace) -> int:
+        from bot.console.say import no_staff, terminal_lines
+        from storage import StorageError
         from storage.engine.clock import utc_now
 
         try:
             day = parse_day(args.day)
             start, end = parse_time(args.start), parse_time(args.end, end=True)
         except RosterInputError as exc:
-            print(f"lk3: {exc}", file=sys.stderr)
+            print(terminal_lines(exc), file=sys.stderr)
             return 1
 
         async def action(store: Store) -> int:
             member = await store.staff.by_username(args.username)
             if member is None or not member.active:
-                print(f"lk3: no active staff member {args.username!r}", file=sys.stderr)
+                print(no_staff(args.username), file=sys.stderr)
                 return 1
             try:
                 shift_id = await store.roster.add(
                     member.id, day, start, end % 1440 or 1440, utc_now()
                 )
-            except ValueError as exc:
-                print(f"lk3: {exc}", file=sys.stderr)
+            except StorageError as exc:
+                print(terminal_lines(exc), file=sys.stderr)
                 return 1
             print(f"shift {shift_id}: {member.username} {DAYS[day]} {args.start}-{args.end}")
             return 0
@@ -123,13 +128,14 @@ def add_roster_commands(
         return with_store(args, action)
 
     def do_remove(args: argparse.Namespace) -> int:
+        from bot.console.say import terminal_lines
         from storage import StorageError
 
         async def action(store: Store) -> int:
             try:
                 await store.roster.remove(args.shift_id)
             except StorageError as exc:
-                print(f"lk3: {exc}", file=sys.stderr)
+                print(terminal_lines(exc), file=sys.stderr)
                 return 1
             print(f"removed shift {args.shift_id}")
             return 0

@@ -39,7 +39,9 @@ class OfficeHours:
         if not 0 <= weekday <= 6:
             raise InvalidRecordError(f"weekday {weekday} is not 0 (Monday) to 6 (Sunday)")
         if not 0 <= start_minute < end_minute <= 24 * 60:
-            raise InvalidRecordError("weekly hours must start before they end, within one day")
+            raise InvalidRecordError(
+                "weekly hours must start before they end, within one day", code="hours_order"
+            )
         mode_text = _modes(modes)
         now = to_micros(at, "BookingRepo.add_hours at")
 
@@ -50,9 +52,11 @@ class OfficeHours:
                 (staff_id, weekday, end_minute, start_minute),
             )
             if clash is not None:
+                start, end = _hhmm(int(clash[0])), _hhmm(int(clash[1]))
                 raise InvalidRecordError(
-                    f"these hours overlap hours already set that day"
-                    f" ({_hhmm(int(clash[0]))}-{_hhmm(int(clash[1]))})"
+                    f"these hours overlap hours already set that day ({start}-{end})",
+                    code="hours_overlap",
+                    values={"start": start, "end": end},
                 )
             exists = await tx.fetchone("SELECT 1 FROM staff WHERE id = ?", (staff_id,))
             if exists is None:
@@ -102,7 +106,9 @@ class OfficeHours:
         """Closes the office on `day` (office-local); a second closure of a day is refused."""
         reason = " ".join(reason.split())
         if not reason:
-            raise InvalidRecordError("a closure needs a reason (staff read it in the list)")
+            raise InvalidRecordError(
+                "a closure needs a reason (staff read it in the list)", code="closure_reason"
+            )
         now = to_micros(at, "BookingRepo.add_closure at")
 
         async def job(tx: Tx) -> Closure:
@@ -112,7 +118,11 @@ class OfficeHours:
                 (day.isoformat(), reason, now),
             )
             if row is None:
-                raise InvalidRecordError(f"the office is already closed on {day.isoformat()}")
+                raise InvalidRecordError(
+                    f"the office is already closed on {day.isoformat()}",
+                    code="already_closed",
+                    values={"day": day.isoformat()},
+                )
             return Closure(day, reason)
 
         return await self._writer.run("bookings.add_closure", job)
@@ -158,7 +168,9 @@ def closure_from_row(row: Row) -> Closure:
 def _modes(modes: Iterable[str]) -> str:
     chosen = set(modes)
     if not chosen:
-        raise InvalidRecordError("weekly hours need at least one consultation mode")
+        raise InvalidRecordError(
+            "weekly hours need at least one consultation mode", code="modes_missing"
+        )
     for mode in sorted(chosen):
         if mode not in MODES:
             known = ", ".join(MODES)

@@ -249,7 +249,9 @@ class BookingRepo(OfficeHours):
                 return booking, False
             if booking.status not in ("confirmed", *OUTCOMES):
                 raise InvalidRecordError(
-                    f"booking {wanted} is {booking.status}; only a confirmed booking is marked"
+                    f"booking {wanted} is {booking.status}; only a confirmed booking is marked",
+                    code="booking_not_confirmed",
+                    values={"code": wanted, "status": booking.status},
                 )
             await close(tx, booking.id, outcome, now)
             ref = reminder_ref(booking.id, "no_show")

@@ -42,10 +42,14 @@ def _member(row: Row) -> StaffMember:
 def _roles(roles: Iterable[str]) -> str:
     chosen = sorted(set(roles))
     if not chosen:
-        raise InvalidRecordError("a staff member needs at least one role")
+        raise InvalidRecordError("a staff member needs at least one role", code="roles_missing")
     for role in chosen:
         if role not in ROLES:
-            raise InvalidRecordError(f"unknown staff role {role!r}; known: {', '.join(ROLES)}")
+            raise InvalidRecordError(
+                f"unknown staff role {role!r}; known: {', '.join(ROLES)}",
+                code="role_unknown",
+                values={"role": role},
+            )
     return ",".join(chosen)
 
 
@@ -66,10 +70,13 @@ class StaffRepo:
         name = username.strip().lower()
         if not _USERNAME.fullmatch(name):
             raise InvalidRecordError(
-                "a username is 2-32 characters: lowercase letters, digits, '.', '_' or '-'"
+                "a username is 2-32 characters: lowercase letters, digits, '.', '_' or '-'",
+                code="username_form",
             )
         if not display_name.strip():
-            raise InvalidRecordError("a staff member needs a display name")
+            raise InvalidRecordError(
+                "a staff member needs a display name", code="display_name_missing"
+            )
         role_text = _roles(roles)
         now = to_micros(at, "StaffRepo.add at")
 
@@ -85,7 +92,11 @@ class StaffRepo:
         try:
             return await self._writer.run("staff.add", job)
         except ConstraintError:
-            raise ConstraintError(f"a staff member named {name!r} already exists") from None
+            raise ConstraintError(
+                f"a staff member named {name!r} already exists",
+                code="username_taken",
+                values={"username": name},
+            ) from None
 
     async def get(self, staff_id: int) -> StaffMember | None:
         row = await self._readers.fetchone(

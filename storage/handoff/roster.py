@@ -48,7 +48,9 @@ class RosterRepo:
         if not 0 <= start_minute < 1440 or not 0 < end_minute <= 1440:
             raise InvalidRecordError("a roster shift's times must lie within one day")
         if start_minute == end_minute:
-            raise InvalidRecordError("a roster shift must not start and end at the same time")
+            raise InvalidRecordError(
+                "a roster shift must not start and end at the same time", code="shift_empty"
+            )
         now = to_micros(at, "RosterRepo.add at")
 
         async def job(tx: Tx) -> int:

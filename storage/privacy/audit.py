@@ -93,10 +93,13 @@ class AuditRow:
 
 @dataclass(frozen=True, slots=True)
 class AuditProblem:
-    """What `verify` found wrong, and at which row (by its seq)."""
+    """What `verify` found wrong, and at which row (by its seq); `code` and `values` name
+    the finding so the console can word it in the reader's language."""
 
     seq: int
     what: str
+    code: str = ""
+    values: tuple[tuple[str, str], ...] = ()
 
     def __str__(self) -> str:
         return f"row {self.seq}: {self.what}"
@@ -209,14 +212,23 @@ class AuditRepo:
             except (InvalidRecordError, TypeError, ValueError):
                 intact = False
             if not intact:
-                problems.append(AuditProblem(seq, "edited: its content does not match its hash"))
+                problems.append(
+                    AuditProblem(seq, "edited: its content does not match its hash", "edited")
+                )
             if prev != prev_hash:
                 follows = None if prev == GENESIS else seq_of_hash.get(prev)
                 if prev == GENESIS:
-                    problems.append(AuditProblem(seq, "out of order: it was written first"))
+                    problems.append(
+                        AuditProblem(seq, "out of order: it was written first", "moved_first")
+                    )
                 elif follows is not None:
                     problems.append(
-                        AuditProblem(seq, f"out of order: it was written after row {follows}")
+                        AuditProblem(
+                            seq,
+                            f"out of order: it was written after row {follows}",
+                            "moved_after",
+                            (("row", str(follows)),),
+                        )
                     )
                 elif seq - prev_seq > 1:
                     gone = (
@@ -224,13 +236,29 @@ class AuditRepo:
                         if seq - prev_seq == 2
                         else f"rows {prev_seq + 1} to {seq - 1}"
                     )
-                    problems.append(AuditProblem(seq, f"{gone} before it deleted"))
+                    problems.append(
+                        AuditProblem(
+                            seq,
+                            f"{gone} before it deleted",
+                            "deleted_one" if seq - prev_seq == 2 else "deleted_before",
+                            (("first", str(prev_seq + 1)), ("last", str(seq - 1))),
+                        )
+                    )
                 else:
                     problems.append(
-                        AuditProblem(seq, "the row it was written after is missing (deleted)")
+                        AuditProblem(
+                            seq, "the row it was written after is missing (deleted)", "orphaned"
+                        )
                     )
             elif seq != prev_seq + 1:
-                problems.append(AuditProblem(seq, f"renumbered: expected seq {prev_seq + 1}"))
+                problems.append(
+                    AuditProblem(
+                        seq,
+                        f"renumbered: expected seq {prev_seq + 1}",
+                        "renumbered",
+                        (("expected", str(prev_seq + 1)),),
+                    )
+                )
             prev_seq, prev_hash = seq, stored
         head = rows[-1] if rows else None
         return AuditReport(

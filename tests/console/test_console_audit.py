@@ -81,4 +81,5 @@ async def test_verify_names_an_edited_row(
         await login(http, "adi", secret, clock)
         token = csrf_of((await http.get("/console/audit")).text)
         page = await http.post("/console/audit/verify", data={"csrf": token})
-        assert "Rantai RUSAK" in page.text and "row 2" in page.text
+        assert "Rantai RUSAK" in page.text
+        assert "Baris 2: isinya diubah (tidak cocok lagi dengan hash-nya)." in page.text

@@ -177,7 +177,7 @@ async def test_a_supervisor_keeps_weekly_hours_and_closures(console: Console, cl
         twice = await send(
             "/console/availability/closures", {"day": "2026-03-20", "reason": "lagi"}
         )
-        assert twice.status_code == 400 and "already closed" in twice.text
+        assert twice.status_code == 400 and "sudah dijadwalkan tutup" in twice.text
         opened = await send("/console/availability/closures/2026-03-20/remove", {})
         assert opened.status_code == 200 and await console.store.bookings.closures() == []
         again = await send("/console/availability/closures/2026-03-20/remove", {})

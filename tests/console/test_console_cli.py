@@ -26,7 +26,7 @@ def lk3(config: Path, *args: str, stdin: str = "") -> subprocess.CompletedProces
     ("password", "rc", "says"),
     [
         ("sandi-yang-cukup-panjang", 0, "console password set for ana"),
-        ("pendek", 1, "at least 10 characters"),
+        ("pendek", 1, "paling sedikit 10 karakter"),
     ],
 )
 def test_passwd_sets_a_password_from_standard_input(
@@ -45,4 +45,4 @@ def test_passwd_for_an_unknown_user_fails_kindly(tmp_path: Path) -> None:
     config = tmp_path / "config.toml"
     config.write_text('data_dir = "data"\n', encoding="utf-8")
     done = lk3(config, "staff", "passwd", "nobody", stdin="sandi-yang-cukup-panjang\n")
-    assert done.returncode == 1 and "no active staff member 'nobody'" in done.stderr
+    assert done.returncode == 1 and "nama pengguna 'nobody'" in done.stderr

@@ -46,13 +46,21 @@ async def test_the_month_shows_counts_by_urgency_and_category_without_stories(
         assert page.status_code == 200
         text = page.text
         assert 'class="number">13<' in text  # first contacts
-        assert '<th scope="row">kdrt</th>\n      <td class="num">6</td>' in text
-        assert '<th scope="row">anak</th>\n      <td class="num">&lt;5</td>' in text
+        kdrt = "Kekerasan dalam rumah tangga (KDRT)"
+        assert f'<th scope="row">{kdrt}</th>\n      <td class="num">6</td>' in text
+        assert (
+            '<th scope="row">Masalah anak dan pengasuhan</th>\n      <td class="num">&lt;5</td>'
+            in text
+        )
+        assert '<th scope="row">kdrt</th>' not in text, "categories by name, not code"
         assert '<th scope="row">Darurat</th>\n      <td class="num">6</td>' in text
         assert "tolong" not in text and "<script>" not in text
-        assert 'width="0.0"' in text  # a hidden count draws no bar
+        chart = text[text.index('id="chart-category"') :]
+        chart = chart[: chart.index("</svg>")]
+        assert chart.count('class="bar"') == 2, "a hidden count draws no bar"
+        assert "Masalah anak dan pengasuhan: &lt;5" in chart  # its words for a screen reader
         empty = await http.get("/console/figures?month=2026-04")
-        assert 'class="number">0<' in empty.text and "kdrt" not in empty.text
+        assert 'class="number">0<' in empty.text and "KDRT" not in empty.text
         bad = await http.get("/console/figures?month=<script>")
         assert bad.status_code == 200 and "Bulan tidak dikenal" in bad.text
         assert "<script>" not in bad.text and "2026-03" in bad.text
@@ -70,5 +78,8 @@ async def test_cases_count_in_the_office_month_they_were_opened(
         await login(http, "ana", secret, clock)
         march = await http.get("/console/figures?month=2026-03")
         april = await http.get("/console/figures?month=2026-04")
-    assert "kdrt" not in march.text
-    assert '<th scope="row">kdrt</th>\n      <td class="num">5</td>' in april.text
+    assert "KDRT" not in march.text
+    assert (
+        '<th scope="row">Kekerasan dalam rumah tangga (KDRT)</th>\n      <td class="num">5</td>'
+        in april.text
+    )

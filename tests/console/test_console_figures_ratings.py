@@ -91,7 +91,9 @@ async def test_the_page_shows_the_months_satisfaction_with_a_chart(
     assert "Rata-rata 3.8 dari 5" in page and "69% menilai 4 atau 5" in page
     assert '<th scope="row">5 · sangat membantu</th>\n      <td class="num">6</td>' in page
     assert '<th scope="row">1 · tidak membantu</th>\n      <td class="num">0</td>' in page
-    assert 'width="100.0"' in page  # the most given rating draws the full bar
+    chart = page[page.index('id="chart-ratings"') :]
+    assert 'class="bar" x="0" y="18" width="0' not in chart  # 1 was given 0 times: no bar
+    assert chart.count('width="304.0"') == 1  # the most given rating draws the full bar
     assert "Belum ada penilaian bulan ini." in empty and "Rata-rata" not in empty
 
 

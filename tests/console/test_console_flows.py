@@ -1,4 +1,4 @@
-"""Flows page (admins): every problem of an edit is shown with its path, only a valid
+"""Flows page (admins): every problem of an edit is shown with its line and place, only a valid
 set is published, a publish or rollback is audited, and nothing typed runs as HTML."""
 
 from __future__ import annotations
@@ -15,19 +15,19 @@ THANKS = "Terima kasih atas kepercayaan Anda."
 BROKEN = [
     (
         lambda s: s.replace('next = "consent_ask"', 'next = "consent_aks"', 1),
-        ["welcome.toml: node &#39;greet&#39; → next</code>: unknown target &#39;consent_aks&#39;"],
+        [": langkah welcome.greet, kunci next: tujuan &#39;consent_aks&#39; tidak ada"],
     ),
-    (lambda s: s + "\n[[nodes\n", ["welcome.toml</code>: not valid TOML"]),
+    (lambda s: s + "\n[[nodes\n", [" di welcome.toml: bukan TOML yang benar"]),
     (
         lambda s: s.replace('  en = "Thank you for your trust."\n', "", 1),
-        ["node &#39;agree&#39; → say[0]</code>: missing translation &#39;en&#39;"],
+        [": pesan ke-1 pada langkah welcome.agree: terjemahan &#39;en&#39; belum ada"],
     ),
     (  # renaming a flow breaks every other file that leads into it: all are listed
         lambda s: s.replace('id = "welcome"\nname', 'id = "sambutan"\nname', 1),
         [
-            "must be in a file named sambutan.toml",
-            "booking.toml: node &#39;needs_consent&#39; → next</code>",
-            "globals.toml: command &#39;menu&#39; → goto</code>",
+            "harus disimpan di berkas bernama sambutan.toml",
+            ": langkah booking.needs_consent, kunci next: tujuan",
+            " di globals.toml: perintah menu, kunci goto: tujuan &#39;welcome.menu&#39; tidak ada",
         ],
     ),
 ]

@@ -74,7 +74,7 @@ async def test_admin_sees_problems_while_typing_tries_the_draft_and_sees_the_dia
             editor = page.get_by_label("Isi berkas TOML")
             broken = source.replace('next = "consent_ask"', 'next = "consent_aks"', 1)
             await editor.fill(broken)
-            await live.get_by_text("unknown target 'consent_aks'").wait_for()
+            await live.get_by_text("tujuan 'consent_aks' tidak ada", exact=False).wait_for()
             await live.get_by_text("Belum valid, 1 masalah:").wait_for()
             await page.screenshot(path=str(ARTIFACTS / "flow-live-problem.png"))
 
@@ -106,7 +106,7 @@ async def test_admin_sees_problems_while_typing_tries_the_draft_and_sees_the_dia
             await live.get_by_text(f"Valid: alur welcome punya {nodes} langkah.").wait_for()
             await held[0].continue_()
             await page.wait_for_function(answers, arg=answered + 2)  # the older one, late
-            assert "unknown target" not in (await live.inner_text())
+            assert "consent_aks" not in (await live.inner_text())
             assert await live.get_attribute("class") == "live-check valid"
             await page.unroute("**/flows/welcome/validate", hold_first)
 

@@ -164,7 +164,10 @@ async def test_what_the_bot_would_refuse_in_an_effect_is_shown_as_a_flow_error(
         danger = await tester.send(text="ya")
     shown = danger.last(danger.added)
     assert "(akan dilakukan: open_case category=Kekerasan Rumah urgency=darurat)" in shown
-    assert shown[-1] == ("(kesalahan alur: bad_category di effect open_case: not a category code)")
+    assert shown[-1] == (
+        "(kesalahan alur: kategori kasus yang tidak dikenal"
+        " di effect open_case: not a category code)"
+    )
 
 
 async def test_a_choice_can_be_typed_as_a_family_would_type_it(

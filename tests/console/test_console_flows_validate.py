@@ -142,6 +142,26 @@ async def test_each_kind_of_problem_is_answered_with_its_file_path_and_message(
         ), (want, problems)
 
 
+async def test_a_problem_is_worded_with_its_line_counted_from_one_in_the_admins_language(
+    console: Console, office: Office, clock: Clock
+) -> None:
+    source = office.flows.source("welcome")
+    draft = source.replace('next = "consent_ask"', 'next = "consent_aks"', 1)
+    line = source.splitlines().index('next = "consent_ask"') + 1
+    async with client(console) as http:
+        token = await admin_token(console, clock, http)
+        indonesian = (await validate(http, token, as_json(draft))).json()["problems"]
+        await http.post("/console/lang", data={"csrf": token, "lang": "en", "back": "/console/"})
+        english = (await validate(http, token, as_json(draft))).json()["problems"]
+    assert [p["line"] for p in indonesian] == [line]
+    assert indonesian[0]["text"] == (
+        f"Baris {line}: langkah welcome.greet, kunci next: tujuan 'consent_aks' tidak ada"
+    )
+    assert english[0]["text"] == (
+        f"Line {line}: step welcome.greet, key next: unknown target 'consent_aks'"
+    )
+
+
 @pytest.mark.parametrize(
     ("body", "content_type"),
     [

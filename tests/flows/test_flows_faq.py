@@ -92,7 +92,8 @@ def test_a_broken_faq_is_refused_with_every_mistake_by_file_and_topic(tmp_path: 
     assert sorted(str(p) for p in raised.value.problems) == sorted(expected)
     out = io.StringIO()
     assert cli.check_command(tmp_path, ("id", "en"), out) == 1
-    assert "faq.toml: topic 'address' -> answer -> id: unknown placeholder" in out.getvalue()
+    assert "topik address, kunci answer.id: isian 'office_adress' tidak dikenal" in out.getvalue()
+    assert "topic address, key answer.id: unknown placeholder 'office_adress'" in out.getvalue()
 
 
 def test_a_flow_folder_without_an_faq_loads_with_no_topics(basic_faq: FlowLibrary) -> None:

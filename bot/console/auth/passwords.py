@@ -22,7 +22,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from cryptography.exceptions import InvalidKey
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
-from bot.errors import BotError
+from bot.errors import OfficeError
 
 __all__ = ["DUMMY_PASSWORD", "MIN_LENGTH", "Hasher", "PasswordError", "check_new_password"]
 
@@ -35,7 +35,7 @@ OWASP_MEMORY_KIB = 19 * 1024
 OWASP_TIME_COST = 2
 
 
-class PasswordError(BotError, ValueError):
+class PasswordError(OfficeError, ValueError):
     """A password that cannot be set; the message says why, never the password."""
 
 
@@ -95,9 +95,17 @@ class Hasher:
 
 def check_new_password(password: str) -> None:
     if len(password) < MIN_LENGTH:
-        raise PasswordError(f"a console password needs at least {MIN_LENGTH} characters")
+        raise PasswordError(
+            f"a console password needs at least {MIN_LENGTH} characters",
+            "problem_password_short",
+            min=MIN_LENGTH,
+        )
     if len(password) > MAX_LENGTH:
-        raise PasswordError(f"a console password has at most {MAX_LENGTH} characters")
+        raise PasswordError(
+            f"a console password has at most {MAX_LENGTH} characters",
+            "problem_password_long",
+            max=MAX_LENGTH,
+        )
 
 
 @functools.cache

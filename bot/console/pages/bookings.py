@@ -29,6 +29,7 @@ from bot.booking.timefmt import DAY_NAMES, format_day
 from bot.console.auth.login import Access, Need, allowed
 from bot.console.confirm import ask_first, confirmed
 from bot.console.core import PREFIX, Console, PageRoute, form_text
+from bot.console.say import said
 from bot.handoff.roster import RosterInputError, parse_time
 from storage.booking.records import MODES, Booking
 from storage.errors import StorageError
@@ -182,7 +183,9 @@ async def mark_attendance(console: Console, request: Request, access: Access) ->
             now=console.clock(),
         )
     except BookingError as exc:
-        error = console.t(request, "bookings_mark_error", reason=str(exc))
+        error = console.t(
+            request, "bookings_mark_error", reason=said(exc, console.lang(request), console.texts)
+        )
         return await schedule(console, request, access, error=error, status=400)
     await console.audit(access, "booking_attendance", f"booking:{marked.code}", marked.status)
     status = console.t(request, "status_" + marked.status)
@@ -238,7 +241,7 @@ async def add_hours(console: Console, request: Request, access: Access) -> Respo
     member = await console.store.staff.get(int(staff_raw)) if staff_raw.isdigit() else None
     try:
         if member is None or not weekday.isdigit() or int(weekday) > 6:
-            raise BookingError(console.t(request, "error_not_found"))
+            raise BookingError("no such counsellor or weekday", "error_not_found")
         await set_hours(
             console.store,
             member.username,
@@ -249,7 +252,9 @@ async def add_hours(console: Console, request: Request, access: Access) -> Respo
             at=console.clock(),
         )
     except BookingError as exc:
-        error = console.t(request, "availability_error", reason=str(exc))
+        error = console.t(
+            request, "availability_error", reason=said(exc, console.lang(request), console.texts)
+        )
         return await availability(console, request, access, error=error, status=400)
     await console.audit(access, "hours_added", f"staff:{member.id}", f"weekday {weekday}")
     return await availability(
@@ -280,7 +285,9 @@ async def closure_add(console: Console, request: Request, access: Access) -> Res
             console.clock(),
         )
     except BookingError as exc:
-        error = console.t(request, "availability_error", reason=str(exc))
+        error = console.t(
+            request, "availability_error", reason=said(exc, console.lang(request), console.texts)
+        )
         return await availability(console, request, access, error=error, status=400)
     await console.audit(access, "closure_added", f"day:{closure.day.isoformat()}", "office closed")
     return await availability(console, request, access, notice=console.t(request, "closures_saved"))
@@ -291,7 +298,9 @@ async def closure_remove(console: Console, request: Request, access: Access) -> 
     try:
         await remove_closure(console.store, day)
     except BookingError as exc:
-        error = console.t(request, "availability_error", reason=str(exc))
+        error = console.t(
+            request, "availability_error", reason=said(exc, console.lang(request), console.texts)
+        )
         return await availability(console, request, access, error=error, status=400)
     await console.audit(access, "closure_removed", f"day:{parse_date(day).isoformat()}", "reopened")
     return await availability(
@@ -305,7 +314,7 @@ async def shift_add(console: Console, request: Request, access: Access) -> Respo
     member = await console.store.staff.get(int(staff_raw)) if staff_raw.isdigit() else None
     try:
         if member is None or not member.active or not weekday.isdigit() or int(weekday) > 6:
-            raise RosterInputError(console.t(request, "error_not_found"))
+            raise RosterInputError("no such staff member or weekday", "error_not_found")
         start = parse_time(await form_text(request, "start", 8))
         end = parse_time(await form_text(request, "end", 8), end=True)
         # An end at or before the start is a shift through midnight (roster.Shift).
@@ -313,7 +322,9 @@ async def shift_add(console: Console, request: Request, access: Access) -> Respo
             member.id, int(weekday), start, end % 1440 or 1440, console.clock()
         )
     except (RosterInputError, StorageError) as exc:
-        error = console.t(request, "availability_error", reason=str(exc))
+        error = console.t(
+            request, "availability_error", reason=said(exc, console.lang(request), console.texts)
+        )
         return await availability(console, request, access, error=error, status=400)
     await console.store.audit.record(
         AuditEntry(
@@ -330,7 +341,7 @@ async def shift_remove(console: Console, request: Request, access: Access) -> Re
     raw = str(request.path_params.get("shift_id", ""))
     try:
         if not raw.isdigit() or len(raw) > 12:
-            raise RosterInputError(console.t(request, "error_not_found"))
+            raise RosterInputError("no such shift", "error_not_found")
         await console.store.roster.remove(int(raw))
     except (RosterInputError, StorageError):
         reason = console.t(request, "error_not_found")

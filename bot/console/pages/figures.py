@@ -14,18 +14,32 @@ import io
 from dataclasses import dataclass
 from datetime import datetime, time
 
+from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import Response
 
 from bot.console.auth.login import Access, Need
+from bot.console.case_desk import label
+from bot.console.charts import Bar, bar_chart
 from bot.console.core import Console, PageRoute
 from storage.console.office import MonthCounts
 from storage.flowhost.ratings import RATINGS, RatingCounts
 from storage.handoff.records import HandoffFigures
 
-__all__ = ["SMALL", "Satisfaction", "csv_rows", "minutes", "routes", "satisfaction", "shown"]
+__all__ = [
+    "SMALL",
+    "Chart",
+    "Satisfaction",
+    "chart",
+    "csv_rows",
+    "minutes",
+    "routes",
+    "satisfaction",
+    "shown",
+]
 
 SMALL = 5
+URGENCIES = ("darurat", "segera", "biasa")
 
 
 def shown(count: int) -> str:
@@ -34,16 +48,24 @@ def shown(count: int) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class Bar:
-    label: str
-    count: str
-    value: int  # what the bar draws: 0 when the count is hidden
-    top: int
+class Chart:
+    """One table of counts and the bar chart beside it, both under the small-count rule."""
+
+    chart_id: str
+    title: str
+    rows: tuple[tuple[str, str], ...]  # (label, count as shown)
+    svg: Markup
 
 
-def bars(rows: list[tuple[str, int]]) -> list[Bar]:
-    top = max((n for _, n in rows if n >= SMALL), default=1)
-    return [Bar(label, shown(n), n if n >= SMALL else 0, top) for label, n in rows]
+def chart(chart_id: str, title: str, rows: list[tuple[str, int]]) -> Chart:
+    """Counts as the page shows them: "<5" for 1-4, and no bar for those."""
+    drawn = [Bar(label, shown(n), n if n >= SMALL else 0) for label, n in rows]
+    return Chart(
+        chart_id,
+        title,
+        tuple((label, shown(n)) for label, n in rows),
+        bar_chart(chart_id, title, drawn) if rows else Markup(""),
+    )
 
 
 def minutes(seconds: float | None, answered: int) -> float | None:
@@ -83,9 +105,11 @@ def satisfaction(ratings: RatingCounts) -> Satisfaction:
 def csv_rows(
     counts: MonthCounts, handoff: HandoffFigures, ratings: RatingCounts | None = None
 ) -> list[tuple[str, str, str]]:
-    """The month's figures as (section, item, value): counts with "<5" applied, codes as labels."""
+    """The month's figures as (section, item, value), items as stable codes: each count
+    as the page shows it ("<5" for 1-4, never the number), the same rows as its tables."""
+    urgency_rows = dict(counts.by_urgency)
     rows = [("contacts", "first_contacts", shown(counts.contacts))]
-    rows += [("cases_by_urgency", u, shown(n)) for u, n in counts.by_urgency]
+    rows += [("cases_by_urgency", u, shown(urgency_rows.get(u, 0))) for u in URGENCIES]
     rows += [("cases_by_category", c, shown(n)) for c, n in counts.by_category]
     late = f"waited_past_{handoff.target_seconds // 60}_minutes"
     for f in handoff.by_urgency:
@@ -161,14 +185,16 @@ async def download(console: Console, request: Request, access: Access) -> Respon
 
 async def figures(console: Console, request: Request, access: Access) -> Response:
     year, month, error, counts, handoff, ratings = await load(console, request)
+    lang = console.lang(request)
+    t = console.t
     urgency_rows = dict(counts.by_urgency)
-    by_urgency = [
-        (console.t(request, "urgency_" + u), urgency_rows.get(u, 0))
-        for u in ("darurat", "segera", "biasa")
+    by_urgency = [(t(request, "urgency_" + u), urgency_rows.get(u, 0)) for u in URGENCIES]
+    by_category = [
+        (label(console.texts, "case_category", code, lang), n) for code, n in counts.by_category
     ]
     replies = [
         (
-            console.t(request, "urgency_" + f.urgency),
+            t(request, "urgency_" + f.urgency),
             shown(f.opened),
             shown(f.answered),
             minutes(f.median_first_reply_seconds, f.answered),
@@ -177,25 +203,39 @@ async def figures(console: Console, request: Request, access: Access) -> Respons
         )
         for f in handoff.by_urgency
     ]
-    bookings = [(console.t(request, "status_" + s), n) for s, n in counts.bookings]
+    # The median drawn only where the table shows it (five answers or more).
+    medians = [
+        Bar(
+            name,
+            "–" if median is None else t(request, "figures_minutes", value=median),
+            median or 0,
+        )
+        for name, _, _, median, _, _ in replies
+    ]
+    bookings = [(t(request, "status_" + s), n) for s, n in counts.bookings]
     rated = satisfaction(ratings)
     by_value = dict(ratings.by_rating)
-    rating_bars = bars(
-        [(console.t(request, f"figures_rating_{r}"), by_value[r]) for r, _ in rated.by_value]
-    )
+    rating_rows = [(t(request, f"figures_rating_{r}"), by_value[r]) for r, _ in rated.by_value]
     return console.render(
         request,
         access,
         "figures.html",
         month=f"{year:04d}-{month:02d}",
         contacts=shown(counts.contacts),
-        by_category=bars(list(counts.by_category)),
-        by_urgency=bars(by_urgency),
+        charts=[
+            chart("chart-urgency", t(request, "figures_by_urgency"), by_urgency),
+            chart("chart-category", t(request, "figures_by_category"), by_category),
+            chart("chart-bookings", t(request, "figures_bookings"), bookings),
+        ],
         replies=replies,
+        reply_chart=bar_chart("chart-replies", t(request, "figures_reply_chart"), medians)
+        if any(bar.value for bar in medians)
+        else "",
         target_minutes=handoff.target_seconds // 60,
-        bookings=bars(bookings),
         ratings=rated,
-        rating_bars=rating_bars if ratings.total else [],
+        rating_chart=chart("chart-ratings", t(request, "figures_ratings_by_value"), rating_rows)
+        if ratings.total and rating_rows
+        else None,
         error=error,
     )
 

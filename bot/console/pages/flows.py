@@ -38,6 +38,7 @@ from flows.errors import FlowSetError, Problem
 from flows.exchange import ChannelCaps, Context
 from flows.library import FlowLibrary
 from flows.mermaid import flowchart
+from flows.problem_words import describe
 from flows.sources import content_version
 from storage.privacy.audit import AuditEntry
 
@@ -54,8 +55,15 @@ def _wants_json(request: Request) -> bool:
     return "application/json" in request.headers.get("accept", "")
 
 
-def _problem_json(problem: Problem) -> dict[str, Any]:
-    return {"file": problem.file, "path": list(problem.path), "message": problem.message}
+def _problem_json(problem: Problem, lang: str) -> dict[str, Any]:
+    """A problem for the live check: its words in the admin's language, and its parts."""
+    return {
+        "text": describe(problem, lang),
+        "line": problem.line,
+        "file": problem.file,
+        "path": list(problem.path),
+        "message": problem.message,
+    }
 
 
 def flow_id_of(console: Console, request: Request) -> str | None:
@@ -191,7 +199,7 @@ async def page(
         graph=flowchart(shown, flow_id),
         picture=Markup(diagram(shown, flow_id, legend(console, request))),
         published=await console.store.flow_current.published(flow_id),
-        problems=problems,
+        problems=[describe(p, console.lang(request)) for p in problems],
         checked=checked is not None,
         diff=diff,
         same=draft is not None and draft == current,
@@ -287,7 +295,7 @@ async def validate(console: Console, request: Request, access: Access) -> Respon
             {
                 "valid": False,
                 "summary": console.t(request, "flow_live_problems", count=len(exc.problems)),
-                "problems": [_problem_json(p) for p in exc.problems],
+                "problems": [_problem_json(p, console.lang(request)) for p in exc.problems],
             }
         )
     nodes = len(checked.flow(flow_id).nodes)

@@ -10,6 +10,7 @@ from bot.console.auth.login import Access, Need
 from bot.console.auth.passwords import PasswordError
 from bot.console.confirm import ask_first, confirmed
 from bot.console.core import PREFIX, Console, PageRoute, form_text
+from bot.console.say import said
 from storage.console.staff import ROLES
 from storage.errors import StorageError
 from storage.privacy.audit import AuditEntry
@@ -67,7 +68,9 @@ async def add(console: Console, request: Request, access: Access) -> Response:
         password_hash = console.auth.settings.hasher.hash(password)
         member = await console.store.staff.add(username, name, roles, console.clock())
     except (PasswordError, StorageError) as exc:
-        reason = console.t(request, "user_error", reason=str(exc))
+        reason = console.t(
+            request, "user_error", reason=said(exc, console.lang(request), console.texts)
+        )
         return await page(console, request, access, error=reason, status=400)
     await console.store.console.set_password(member.id, password_hash)
     await audit(
@@ -90,7 +93,9 @@ async def set_roles(console: Console, request: Request, access: Access) -> Respo
     try:
         await console.store.staff.set_roles(member.id, roles, console.clock())
     except StorageError as exc:
-        reason = console.t(request, "user_error", reason=str(exc))
+        reason = console.t(
+            request, "user_error", reason=said(exc, console.lang(request), console.texts)
+        )
         return await page(console, request, access, error=reason, status=400)
     before, after = ",".join(sorted(member.roles)), ",".join(sorted(set(roles)))
     await audit(console, access, "staff_roles_changed", member.id, f"roles {before} -> {after}")
@@ -134,7 +139,9 @@ async def reset_password(console: Console, request: Request, access: Access) -> 
     try:
         password_hash = console.auth.settings.hasher.hash(await form_text(request, "password", 256))
     except PasswordError as exc:
-        reason = console.t(request, "user_error", reason=str(exc))
+        reason = console.t(
+            request, "user_error", reason=said(exc, console.lang(request), console.texts)
+        )
         return await page(console, request, access, error=reason, status=400)
     await console.store.console.set_password(member.id, password_hash)
     await audit(console, access, "staff_password_reset", member.id, "from the console users page")

@@ -26,10 +26,7 @@
       list.className = "problems";
       problems.forEach((problem) => {
         const item = document.createElement("li");
-        const where = document.createElement("code");
-        where.textContent = problem.file + (problem.path.length ? ": " + problem.path.join(" → ") : "");
-        item.appendChild(where);
-        item.appendChild(document.createTextNode(": " + problem.message));
+        item.textContent = problem.text;
         list.appendChild(item);
       });
       live.appendChild(list);

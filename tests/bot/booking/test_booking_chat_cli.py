@@ -75,7 +75,8 @@ def test_a_family_books_through_the_terminal_and_staff_see_and_mark_it(
         f"{code}: attended recorded\n"
     )
     status, _, err = lk3(config, capsys, "booking", "mark", "ZZZZZZ", "attended")
-    assert status == 1 and "no booking with code 'ZZZZZZ'" in err
+    assert status == 1 and "lk3: tidak ada janji dengan kode ZZZZZZ." in err
+    assert "there is no appointment with the code ZZZZZZ." in err
 
 
 def test_closures_are_added_listed_with_holidays_and_removed(
@@ -91,8 +92,8 @@ def test_closures_are_added_listed_with_holidays_and_removed(
     assert re.search(r"\d{4}-12-25  Hari Raya Natal", listed), "holidays ahead are listed"
     assert lk3(config, capsys, "booking", "closures", "remove", "2099-12-24")[0] == 0
     status, _, err = lk3(config, capsys, "booking", "closures", "remove", "2099-12-24")
-    assert status == 1 and "not closed on 2099-12-24" in err
+    assert status == 1 and "kantor tidak dijadwalkan tutup pada 2099-12-24" in err
     status, _, err = lk3(
         config, capsys, "booking", "closures", "add", "24-12-2099", "--reason", "x"
     )
-    assert status == 1 and "not a date like 2026-12-24" in err
+    assert status == 1 and "Tulis seperti 2026-12-24" in err
