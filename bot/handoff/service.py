@@ -34,6 +34,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
 from bot.config import Config
+from bot.console.i18n import LANGUAGES, ConsoleTexts
 from bot.core.texts import BotTexts
 from bot.core.turns import (
     PRIORITY_ALERT,
@@ -100,6 +101,7 @@ class Handoff:
         self._library = library
         self._clock = clock
         self.staff_language = config.languages[0]
+        self._names = ConsoleTexts.load()  # categories and kinds by name, as the console says
 
     def use_library(self, library: FlowLibrary) -> None:
         """Offers the feedback flow from `library` from now on (a publish in the console)."""
@@ -126,11 +128,20 @@ class Handoff:
         local = when.astimezone(self._config.office.tz)
         return self.text("handoff.family_left", code=case.code, time=local.strftime("%H.%M"))
 
+    def category_words(self, case: LiveCase) -> str:
+        """The case's category by its name, with its kinds of danger when the crisis check
+        named them ("Krisis (Bunuh diri)"), in the words the console uses: never a code a
+        counsellor must look up on a phone at night, and never the family's words."""
+        lang = self.staff_language
+        name = _named(self._names, f"case_category_{case.category}", case.category, lang)
+        kinds = [_named(self._names, f"crisis_{k}", k, lang) for k in case.crisis.split(",") if k]
+        return f"{name} ({', '.join(kinds)})" if kinds else name
+
     def describe(self, case: LiveCase) -> dict[str, str]:
         """The placeholders a staff text may use: codes and times, nothing identifying."""
         return {
             "code": case.code,
-            "category": case.category,
+            "category": self.category_words(case),
             "urgency_label": self.text(f"handoff.urgency.{case.urgency}"),
             "waiting": minutes(case.waiting_since, self._clock()),
         }
@@ -501,3 +512,10 @@ class Handoff:
         priority = PRIORITY_ALERT if urgent or case.urgency == "darurat" else PRIORITY_ROUTINE
         ref = case_ref(case.id, action, arg)
         return NewOutbound(contact_id, channel, text, (), priority, self._clock(), ref)
+
+
+def _named(texts: ConsoleTexts, key: str, code: str, lang: str) -> str:
+    """A code's name in `lang` (the office's first language may be one the console lacks)."""
+    if key not in texts.table:
+        return code
+    return texts.get(key, lang if lang in LANGUAGES else LANGUAGES[0])

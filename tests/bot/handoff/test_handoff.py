@@ -122,6 +122,8 @@ async def test_urgent_message_gets_safety_reply_and_alerts_every_counsellor_when
         [alert] = alerts(fake, chat)
         assert case.code in alert and "DARURAT" in alert
         assert "memukuli" not in alert and str(FAMILY) not in alert, "nothing identifying"
+        # The category and the kind of danger by name, as the console shows them.
+        assert "Kategori: Krisis (Kekerasan sedang terjadi)" in alert, alert
 
 
 async def test_urgent_alert_goes_to_the_on_duty_counsellor_repeats_then_widens(
