@@ -8,7 +8,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import asyncpg
+from support import pgserver
+
+from storage.crypto.keys import KeyRing
+from storage.engine.dialect import pg_sql
 from storage.records import CaseOpen, ConsentRecord, NewInbound, NewOutbound, TurnWrite
+from storage.store import Store
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 
@@ -55,12 +61,38 @@ def turn(
 
 
 def raw_query(path: Path, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    """Reads the file directly, as an attacker with a copy of it would."""
+    """Reads the file directly, as an attacker with a copy of it would.
+
+    With `--db postgres`, the database standing for that file, with the same SQL
+    (translated as the store translates it).
+    """
+    server = pgserver.ACTIVE
+    if server is not None and server.knows(path):
+        return server.fetch(path, pg_sql(sql), params)
     with closing(sqlite3.connect(path)) as conn:
         return [tuple(row) for row in conn.execute(sql, params).fetchall()]
 
 
 def raw_update(path: Path, sql: str, params: tuple[Any, ...] = ()) -> None:
-    """Tampers with the file directly, bypassing storage."""
+    """Tampers with the file directly, bypassing storage.
+
+    On PostgreSQL a refusal by a constraint or trigger is raised as SQLite's
+    `IntegrityError`, so one test states the rule for both databases.
+    """
+    server = pgserver.ACTIVE
+    if server is not None and server.knows(path):
+        try:
+            server.fetch(path, pg_sql(sql), params)
+        except asyncpg.IntegrityConstraintViolationError as exc:
+            raise sqlite3.IntegrityError(str(exc)) from exc
+        return
     with closing(sqlite3.connect(path)) as conn, conn:
         conn.execute(sql, params)
+
+
+async def open_store(path: Path, keyring: KeyRing, **options: Any) -> Store:
+    """`Store.open` on the file at `path`, or on a PostgreSQL database standing for it."""
+    server = pgserver.ACTIVE
+    if server is not None and "url" not in options:
+        options["url"] = server.database_for(path)
+    return await Store.open(path, keyring, **options)
