@@ -51,3 +51,13 @@ def pytest_runtest_teardown(item: pytest.Item) -> None:
 
     if pgserver.ACTIVE is not None:
         pgserver.ACTIVE.drop_all()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("--db") != "postgres":
+        return
+    for item in items:
+        marker = item.get_closest_marker("sqlite_only")
+        if marker is not None:
+            why = marker.args[0] if marker.args else "SQLite only"
+            item.add_marker(pytest.mark.skip(reason=f"SQLite only: {why}"))

@@ -18,7 +18,7 @@ _PG_TABLES = (
 _SQLITE_TABLES = (
     "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
 )
-_PG_FOREIGN_KEYS = """SELECT p.relname, a.attname, pa.attname, c.confdeltype, ch.relname
+_PG_FOREIGN_KEYS = """SELECT p.relname, a.attname, pa.attname, c.confdeltype::text, ch.relname
     FROM pg_constraint c
     JOIN pg_class ch ON ch.oid = c.conrelid
     JOIN pg_class p ON p.oid = c.confrelid
@@ -63,7 +63,8 @@ async def primary_key(tx: Tx, table: str) -> str | None:
         row = await tx.fetchone(
             "SELECT a.attname FROM pg_index i JOIN pg_attribute a"
             " ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)"
-            " WHERE i.indrelid = ?::regclass AND i.indisprimary",
+            " WHERE i.indrelid = (SELECT oid FROM pg_class WHERE relname = ?"
+            " AND relnamespace = current_schema()::regnamespace) AND i.indisprimary",
             (table,),
         )
     else:

@@ -9,7 +9,13 @@ so a statement is translated once per process). What is rewritten, and why:
   `LEAST` (one argument stays the aggregate). They differ on NULL: SQLite's
   answer is NULL, PostgreSQL's ignores it; no statement here passes a NULL;
 - `total(x)` (a float sum, 0.0 when empty) is `COALESCE(SUM(x), 0)`;
-- `LIKE` is ASCII case-insensitive in SQLite: `ILIKE` says the same.
+- `LIKE` is ASCII case-insensitive in SQLite: `ILIKE` says the same;
+- `IS ?` is `IS NOT DISTINCT FROM ?`; a placeholder standing as a truth value
+  (`CASE WHEN ? THEN`, `OR ?)`) is compared with 0, since Python passes 0 or 1;
+- a subquery in FROM gets a name, and `LEFT JOIN t` with no ON gets `ON TRUE`;
+- in an upsert's `DO UPDATE SET`, a bare column of the row is qualified with the
+  table's name (SQLite reads it as the existing row's, PostgreSQL as ambiguous);
+- a blob literal `x'00ff'` is `'\\x00ff'::bytea`.
 
 Migrations (`pg_ddl`) also turn column types (`INTEGER` -> `BIGINT`, since every
 time here is in microseconds; `BLOB` -> `BYTEA`), `AUTOINCREMENT` keys into
@@ -161,14 +167,88 @@ def _code_only(sql: str, change: re.Pattern[str], to: str) -> str:
     return "".join(text if kind == "quoted" else change.sub(to, text) for kind, text in _scan(sql))
 
 
-_LIKE = re.compile(r"\bLIKE\b", re.IGNORECASE)
+_BLOB_LITERAL = re.compile(r"(?<![\w'])[xX]'([0-9a-fA-F]*)'")
+
+
+_REWRITES = (
+    (re.compile(r"\bLIKE\b", re.IGNORECASE), "ILIKE"),
+    (re.compile(r"\bIS\s+NOT\s+\?", re.IGNORECASE), "IS DISTINCT FROM ?"),
+    (re.compile(r"\bIS\s+\?", re.IGNORECASE), "IS NOT DISTINCT FROM ?"),
+    # A placeholder that is a truth value itself: SQLite takes 0/1, PostgreSQL a boolean.
+    (re.compile(r"\bWHEN\s+\?\s+THEN\b", re.IGNORECASE), "WHEN ? <> 0 THEN"),
+    (re.compile(r"\bOR\s+\?\s*\)", re.IGNORECASE), "OR ? <> 0)"),
+    (re.compile(r"\bAS\s+BLOB\b", re.IGNORECASE), "AS BYTEA"),
+    (
+        re.compile(r"\b(LEFT\s+JOIN\s+\w+)(?=\s+(?:ORDER|WHERE|GROUP|LIMIT)\b|\s*$)", re.I),
+        r"\1 ON TRUE",
+    ),
+)
+_FROM_SUBQUERY = re.compile(r"\bFROM\s*\(", re.IGNORECASE)
+_NOT_ALIAS = re.compile(
+    r"\s*(?:$|[),;]|(?:WHERE|GROUP|ORDER|LIMIT|OFFSET|JOIN|LEFT|INNER|CROSS|UNION|EXCEPT"
+    r"|INTERSECT|HAVING|ON)\b)",
+    re.IGNORECASE,
+)
+
+
+def _alias_subqueries(sql: str) -> str:
+    """`FROM (SELECT ...)` with no name: PostgreSQL wants one."""
+    out: list[str] = []
+    i = 0
+    n = 0
+    while (found := _FROM_SUBQUERY.search(sql, i)) is not None:
+        close_at = _close_paren(sql, found.end() - 1)
+        out.append(sql[i : close_at + 1])
+        if _NOT_ALIAS.match(sql, close_at + 1):
+            n += 1
+            out.append(f" AS _sub{n}")
+        i = close_at + 1
+    out.append(sql[i:])
+    return "".join(out)
+
+
+_UPSERT = re.compile(
+    r"INSERT\s+INTO\s+(\w+)(?P<head>.*?)\bDO\s+UPDATE\s+SET\b(?P<set>.*?)"
+    r"(?=\bWHERE\b|\bRETURNING\b|;|$)",
+    re.IGNORECASE | re.DOTALL,
+)
+
+
+def _qualify_upserts(sql: str) -> str:
+    """In `DO UPDATE SET col = f(col, excluded.col)`, a bare `col` is the existing row's:
+    SQLite reads it so, PostgreSQL calls it ambiguous until it is `table.col`."""
+
+    def qualify(found: re.Match[str]) -> str:
+        table = found.group(1)
+        region = found.group("set")
+        names = set(re.findall(r"\bexcluded\.(\w+)", region, re.IGNORECASE))
+        assignments = split_args(region)
+        names |= {a.split("=", 1)[0].strip() for a in assignments if "=" in a}
+        fixed = []
+        for assignment in assignments:
+            if "=" not in assignment:
+                fixed.append(assignment)
+                continue
+            target, expr = assignment.split("=", 1)
+            for name in names:
+                expr = re.sub(rf"(?<![.\w]){re.escape(name)}(?![\w(])", f"{table}.{name}", expr)
+            fixed.append(f"{target}={expr}")
+        return found.group(0)[: found.start("set") - found.start()] + ",".join(fixed)
+
+    return _UPSERT.sub(qualify, sql)
 
 
 @lru_cache(maxsize=4096)
 def pg_sql(sql: str) -> str:
     """A statement written for SQLite, as PostgreSQL reads it."""
     out = _functions(sql) if re.search(r"\b(max|min|total)\s*\(", sql, re.IGNORECASE) else sql
-    out = _code_only(out, _LIKE, "ILIKE")
+    for pattern, to in _REWRITES:
+        out = _code_only(out, pattern, to)
+    if _FROM_SUBQUERY.search(out):
+        out = _alias_subqueries(out)
+    if re.search(r"\bDO\s+UPDATE\b", out, re.IGNORECASE):
+        out = _qualify_upserts(out)
+    out = _BLOB_LITERAL.sub(r"'\\x\1'::bytea", out)
     return _placeholders(out)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from contextlib import closing
 from datetime import UTC, datetime, timedelta
@@ -12,7 +13,7 @@ import asyncpg
 from support import pgserver
 
 from storage.crypto.keys import KeyRing
-from storage.engine.dialect import pg_sql
+from storage.engine.dialect import pg_ddl, pg_sql
 from storage.records import CaseOpen, ConsentRecord, NewInbound, NewOutbound, TurnWrite
 from storage.store import Store
 
@@ -68,9 +69,38 @@ def raw_query(path: Path, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[
     """
     server = pgserver.ACTIVE
     if server is not None and server.knows(path):
+        info = _TABLE_INFO.fullmatch(sql.strip())
+        if info is not None:  # (position, name) of each column, as SQLite's pragma lists them
+            return server.fetch(
+                path,
+                "SELECT ordinal_position - 1, column_name::text FROM information_schema.columns"
+                " WHERE table_schema = current_schema() AND table_name = $1"
+                " ORDER BY ordinal_position",
+                (info.group(1),),
+            )
         return server.fetch(path, pg_sql(sql), params)
     with closing(sqlite3.connect(path)) as conn:
         return [tuple(row) for row in conn.execute(sql, params).fetchall()]
+
+
+_TABLE_INFO = re.compile(r"PRAGMA table_info\((\w+)\)", re.IGNORECASE)
+_DROP_TRIGGER = re.compile(r"DROP TRIGGER (\w+)", re.IGNORECASE)
+
+
+def _pg_statements(path: Path, sql: str) -> list[str]:
+    """What `raw_update` runs on PostgreSQL: a trigger as the migrations would make it."""
+    server = pgserver.ACTIVE
+    assert server is not None
+    if sql.lstrip().upper().startswith("CREATE TRIGGER"):
+        return list(pg_ddl(sql))
+    dropped = _DROP_TRIGGER.fullmatch(sql.strip())
+    if dropped is not None:
+        name = dropped.group(1)
+        table = server.fetch(
+            path, "SELECT tgrelid::regclass::text FROM pg_trigger WHERE tgname = $1", (name,)
+        )[0][0]
+        return [f"DROP TRIGGER {name} ON {table}", f"DROP FUNCTION {name}_fn()"]
+    return [pg_sql(sql)]
 
 
 def raw_update(path: Path, sql: str, params: tuple[Any, ...] = ()) -> None:
@@ -82,7 +112,8 @@ def raw_update(path: Path, sql: str, params: tuple[Any, ...] = ()) -> None:
     server = pgserver.ACTIVE
     if server is not None and server.knows(path):
         try:
-            server.fetch(path, pg_sql(sql), params)
+            for statement in _pg_statements(path, sql):
+                server.fetch(path, statement, params)
         except asyncpg.IntegrityConstraintViolationError as exc:
             raise sqlite3.IntegrityError(str(exc)) from exc
         return

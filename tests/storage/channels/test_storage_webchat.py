@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from storage_support import T0, message, raw_query, reply, turn
+from storage_support import T0, message, open_store, raw_query, reply, turn
 from support import Clock
 
 from storage.channels.webchat import FOREIGN, START, STATEMENT_SECONDS, Cursor
@@ -243,13 +243,13 @@ def test_a_cursor_reads_back_as_given_and_anything_else_is_foreign() -> None:
 
 
 async def test_the_epoch_survives_a_restart(db_path: Path, keyring: KeyRing, clock: Clock) -> None:
-    async with await Store.open(db_path, keyring, clock=clock) as store:
+    async with await open_store(db_path, keyring, clock=clock) as store:
         await answered(store, "w1", SECRET)
         before_exit = (await store.webchat.view(ADDRESS)).cursor
         await quick_exit(store, "w2")
         await answered(store, "w3", "halo")
         current = (await store.webchat.view(ADDRESS)).cursor
-    async with await Store.open(db_path, keyring, clock=clock) as store:  # a restart
+    async with await open_store(db_path, keyring, clock=clock) as store:  # a restart
         await answered(store, "w4", "menu")
         resumed = await store.webchat.view(ADDRESS, current)
         assert resumed.reset is False

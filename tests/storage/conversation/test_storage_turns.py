@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from storage_support import T0, at, message, reply, turn
+from storage_support import T0, at, message, open_store, reply, turn
 from support import Clock
 
 from storage.crypto.keys import KeyRing
@@ -243,7 +243,7 @@ async def test_case_urgency_must_be_known() -> None:
 async def test_everything_committed_is_there_after_reopening(
     db_path: Path, keyring: KeyRing, clock: Clock
 ) -> None:
-    async with await Store.open(db_path, keyring, clock=clock) as store:
+    async with await open_store(db_path, keyring, clock=clock) as store:
         contact, inbox_id = await received(store)
         await store.turns.commit_turn(
             turn(
@@ -258,7 +258,7 @@ async def test_everything_committed_is_there_after_reopening(
         )
         await store.flows.publish("intake", "3", "[flow]\nid='intake'", T0)
         case = await store.cases.open_for(contact.id)
-    async with await Store.open(db_path, keyring, clock=clock) as store:
+    async with await open_store(db_path, keyring, clock=clock) as store:
         assert await store.sessions.get(contact.id) == '{"node": "booked"}'
         assert [r.text for r in await store.outbox.due(T0)] == ["Jadwal Anda: Senin 09.00"]
         assert await store.cases.open_for(contact.id) == case

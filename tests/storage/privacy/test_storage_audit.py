@@ -7,13 +7,12 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from storage_support import raw_query
+from storage_support import open_store, raw_query
 from support import Clock
 
 from storage.crypto.keys import KeyRing
 from storage.errors import InvalidRecordError
 from storage.privacy.audit import AuditEntry
-from storage.store import Store
 
 DROP_GUARDS = (
     "DROP TRIGGER audit_append_only_update",
@@ -22,7 +21,7 @@ DROP_GUARDS = (
 
 
 async def five_rows(db_path: Path, keyring: KeyRing, clock: Clock) -> None:
-    async with await Store.open(db_path, keyring, clock=clock) as store:
+    async with await open_store(db_path, keyring, clock=clock) as store:
         for n in range(1, 6):
             clock.advance(60)
             await store.audit.record(
@@ -38,7 +37,7 @@ def tamper(db_path: Path, *statements: str) -> None:
 
 
 async def verify(db_path: Path, keyring: KeyRing, clock: Clock) -> list[str]:
-    async with await Store.open(db_path, keyring, clock=clock) as store:
+    async with await open_store(db_path, keyring, clock=clock) as store:
         report = await store.audit.verify()
     return [str(p) for p in report.problems]
 
@@ -47,7 +46,7 @@ async def test_an_untouched_log_verifies_and_reports_its_head(
     db_path: Path, keyring: KeyRing, clock: Clock
 ) -> None:
     await five_rows(db_path, keyring, clock)
-    async with await Store.open(db_path, keyring, clock=clock) as store:
+    async with await open_store(db_path, keyring, clock=clock) as store:
         report = await store.audit.verify()
         rows = await store.audit.rows()
     assert report.ok and report.rows == 5 and report.head_seq == 5
