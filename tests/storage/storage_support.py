@@ -91,7 +91,7 @@ def _pg_statements(path: Path, sql: str) -> list[str]:
     """What `raw_update` runs on PostgreSQL: a trigger as the migrations would make it."""
     server = pgserver.ACTIVE
     assert server is not None
-    if sql.lstrip().upper().startswith("CREATE TRIGGER"):
+    if sql.lstrip().upper().startswith(("CREATE", "ALTER")):
         return list(pg_ddl(sql))
     dropped = _DROP_TRIGGER.fullmatch(sql.strip())
     if dropped is not None:
@@ -113,7 +113,8 @@ def raw_update(path: Path, sql: str, params: tuple[Any, ...] = ()) -> None:
     if server is not None and server.knows(path):
         try:
             for statement in _pg_statements(path, sql):
-                server.fetch(path, statement, params)
+                # SQLite's own connections check no foreign keys unless asked: nor does this.
+                server.fetch(path, statement, params, foreign_keys=False)
         except asyncpg.IntegrityConstraintViolationError as exc:
             raise sqlite3.IntegrityError(str(exc)) from exc
         return

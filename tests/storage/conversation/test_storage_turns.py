@@ -138,7 +138,11 @@ async def test_turn_without_replies_still_marks_the_message_processed(store: Sto
 @pytest.mark.parametrize(
     ("bad_reply", "error", "message_part"),
     [
-        (lambda cid: reply(cid, "x", priority=42), ConstraintError, "CHECK constraint failed"),
+        (
+            lambda cid: reply(cid, "x", priority=42),
+            ConstraintError,
+            "CHECK constraint failed|violates check constraint",  # SQLite's words, PostgreSQL's
+        ),
         (lambda cid: reply(cid + 1000, "x"), NotFoundError, "contact 1001 does not exist"),
     ],
     ids=["priority out of range", "reply to an unknown contact"],

@@ -71,6 +71,7 @@ async def write_markers(store: Store) -> None:
     await store.flows.publish("control", "1", PLAIN_CONTROL, T0)
 
 
+@pytest.mark.sqlite_only("the test reads the SQLite file's bytes and its WAL")
 async def test_personal_data_is_nowhere_in_the_database_wal_or_shm(
     db_path: Path, keyring: KeyRing, clock: Clock
 ) -> None:

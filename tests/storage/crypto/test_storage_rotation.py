@@ -107,6 +107,7 @@ async def test_rotation_runs_while_the_bot_keeps_writing(db_path: Path, clock: C
         await everything_reads(bot, words)
 
 
+@pytest.mark.sqlite_only("builds a pre-key-tree database with SQLite's own connection")
 async def test_keys_from_before_the_key_tree_are_read_and_then_bound_to_it(
     db_path: Path, keyring: KeyRing, clock: Clock
 ) -> None:

@@ -26,6 +26,10 @@ from storage.store import Store
 
 SIDE = ("-wal", "-shm")
 
+pytestmark = pytest.mark.sqlite_only(
+    "the commit mark (sqlite_sequence against the WAL)"
+)
+
 
 def _held(database: Path) -> int:
     with closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True)) as db:

@@ -15,6 +15,7 @@ from storage.engine.migrations import MIGRATIONS, Migration, apply_migrations
 from storage.errors import MigrationError
 
 
+@pytest.mark.sqlite_only("the test server copies a template database migrated once, at time 0")
 async def test_new_database_records_every_migration_with_its_time(
     db_path: Path, keyring: KeyRing, clock: Clock
 ) -> None:
@@ -63,6 +64,7 @@ async def test_failing_migration_leaves_no_trace(db_path: Path) -> None:
     assert raw_query(db_path, "SELECT name FROM migrations") == [("0001_first",)]
 
 
+@pytest.mark.sqlite_only("WAL mode")
 async def test_database_is_in_wal_mode(db_path: Path, keyring: KeyRing, clock: Clock) -> None:
     await (await open_store(db_path, keyring, clock=clock)).close()
     assert raw_query(db_path, "PRAGMA journal_mode") == [("wal",)]

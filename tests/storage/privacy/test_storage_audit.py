@@ -7,7 +7,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from storage_support import open_store, raw_query
+from storage_support import open_store, raw_query, raw_update
 from support import Clock
 
 from storage.crypto.keys import KeyRing
@@ -31,9 +31,8 @@ async def five_rows(db_path: Path, keyring: KeyRing, clock: Clock) -> None:
 
 def tamper(db_path: Path, *statements: str) -> None:
     """Changes the file directly, as someone with the file but not the keys could."""
-    with sqlite3.connect(db_path) as conn:
-        for sql in (*DROP_GUARDS, *statements):
-            conn.execute(sql)
+    for sql in (*DROP_GUARDS, *statements):
+        raw_update(db_path, sql)
 
 
 async def verify(db_path: Path, keyring: KeyRing, clock: Clock) -> list[str]:
@@ -60,8 +59,8 @@ async def test_sql_cannot_change_or_remove_a_row(
     db_path: Path, keyring: KeyRing, clock: Clock, sql: str
 ) -> None:
     await five_rows(db_path, keyring, clock)
-    with pytest.raises(sqlite3.DatabaseError, match="append-only"), sqlite3.connect(db_path) as c:
-        c.execute(sql)
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        raw_update(db_path, sql)
 
 
 TAMPERING = [
@@ -154,8 +153,7 @@ async def test_a_row_copied_from_another_database_does_not_verify(
     await five_rows(theirs, KeyRing.generate(), clock)
     row = raw_query(theirs, "SELECT * FROM audit WHERE seq = 1")[0]
     tamper(ours, "DELETE FROM audit")
-    with sqlite3.connect(ours) as conn:
-        conn.execute("INSERT INTO audit VALUES (?, ?, ?, ?, ?, ?, ?, ?)", row)
+    raw_update(ours, "INSERT INTO audit VALUES (?, ?, ?, ?, ?, ?, ?, ?)", row)
     assert await verify(ours, keyring, clock) == [
         "row 1: edited: its content does not match its hash"
     ]
