@@ -26,9 +26,7 @@ from storage.store import Store
 
 SIDE = ("-wal", "-shm")
 
-pytestmark = pytest.mark.sqlite_only(
-    "the commit mark (sqlite_sequence against the WAL)"
-)
+pytestmark = pytest.mark.sqlite_only("the commit mark (sqlite_sequence against the WAL)")
 
 
 def _held(database: Path) -> int:

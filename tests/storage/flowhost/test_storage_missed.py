@@ -158,9 +158,7 @@ async def test_an_erasure_in_the_chat_deletes_the_words_with_the_rest(
     assert raw_query(db_path, "SELECT count(*) FROM missed_words") == [(0,)]
 
 
-@pytest.mark.sqlite_only(
-    "the online backup API (PostgreSQL's backups: pg_dump)"
-)
+@pytest.mark.sqlite_only("the online backup API (PostgreSQL's backups: pg_dump)")
 async def test_words_in_an_old_backup_stay_unreadable_after_an_erasure(
     tmp_path: Path, db_path: Path, keyring: KeyRing, clock: Clock
 ) -> None:

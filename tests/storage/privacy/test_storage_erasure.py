@@ -106,9 +106,7 @@ async def test_the_destroyed_key_is_overwritten_in_the_database_file(
             assert bytes(wrapped) not in path.read_bytes(), path.name
 
 
-@pytest.mark.sqlite_only(
-    "the online backup API (PostgreSQL's backups: pg_dump)"
-)
+@pytest.mark.sqlite_only("the online backup API (PostgreSQL's backups: pg_dump)")
 async def test_restoring_an_older_backup_does_not_bring_an_erased_contact_back(
     tmp_path: Path, db_path: Path, keyring: KeyRing, clock: Clock
 ) -> None:
@@ -147,9 +145,7 @@ async def test_restoring_an_older_backup_does_not_bring_an_erased_contact_back(
     assert rows_of(restored, budi.id)["inbox"] == 1
 
 
-@pytest.mark.sqlite_only(
-    "the online backup API (PostgreSQL's backups: pg_dump)"
-)
+@pytest.mark.sqlite_only("the online backup API (PostgreSQL's backups: pg_dump)")
 async def test_only_an_old_copy_of_the_key_tree_could_open_an_erased_contact(
     tmp_path: Path, db_path: Path, keyring: KeyRing, clock: Clock
 ) -> None:

@@ -184,9 +184,7 @@ async def test_an_erasure_confirmed_in_the_chat_takes_the_labels_at_once(
     assert await store.safety_labels.export() == ([], 0)
 
 
-@pytest.mark.sqlite_only(
-    "the online backup API (PostgreSQL's backups: pg_dump)"
-)
+@pytest.mark.sqlite_only("the online backup API (PostgreSQL's backups: pg_dump)")
 async def test_an_older_backup_keeps_an_erased_contacts_label_unreadable(
     tmp_path: Path, db_path: Path, keyring: KeyRing, clock: Clock
 ) -> None:
