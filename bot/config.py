@@ -173,6 +173,8 @@ class Config:
     keys_dir: Path | None = None
     backup_dir: Path | None = None
     flows_dir: Path | None = None
+    # `[storage] url`: a PostgreSQL database instead of SQLite in the data folder.
+    storage_url: str | None = None
     max_message_chars: int = 2000
     retention: Retention = Retention()
     escalation: Escalation = Escalation()
@@ -283,8 +285,10 @@ _SECTIONS: dict[str, frozenset[str]] = {
             "whatsapp",
             "web",
             "booking",
+            "storage",
         }
     ),
+    "storage": frozenset({"url"}),
     "office": frozenset({"name", "address", "hours", "hours_en", "phone", "timezone"}),
     "retention": frozenset({"closed_case_days", "first_contact_days", "log_days"}),
     "escalation": frozenset({"realert_minutes", "widen_after_minutes", "remind_family_minutes"}),
@@ -315,6 +319,7 @@ _ENV_SECRETS: dict[tuple[str, str], str] = {
     ("telegram", "webhook_secret"): "LK3_TELEGRAM_WEBHOOK_SECRET",
     ("whatsapp", "account_sid"): "LK3_TWILIO_ACCOUNT_SID",
     ("whatsapp", "auth_token"): "LK3_TWILIO_AUTH_TOKEN",
+    ("storage", "url"): "LK3_STORAGE_URL",  # it may hold the database's password
 }
 
 
@@ -334,7 +339,16 @@ def load_config(path: Path | None, env: Mapping[str, str] | None = None) -> Conf
 
 def _build(raw: dict[str, Any], env: Mapping[str, str], base: Path) -> Config:
     _check_keys("", raw)
-    for section in ("office", "retention", "escalation", "telegram", "whatsapp", "web", "booking"):
+    for section in (
+        "office",
+        "retention",
+        "escalation",
+        "telegram",
+        "whatsapp",
+        "web",
+        "booking",
+        "storage",
+    ):
         value = raw.get(section, {})
         if not isinstance(value, dict):
             raise ConfigError(f"Config '{section}' must be a table, not {type(value).__name__}")
@@ -402,7 +416,18 @@ def _build(raw: dict[str, Any], env: Mapping[str, str], base: Path) -> Config:
         whatsapp=whatsapp,
         web=web,
         booking=_booking(sections["booking"]),
+        storage_url=_storage_url(sections["storage"]),
     )
+
+
+def _storage_url(table: Mapping[str, Any]) -> str | None:
+    """`[storage] url`: empty or absent means SQLite in the data folder."""
+    url = read_str(table, "url", "", "storage").strip()
+    if not url:
+        return None
+    if not url.startswith(("postgresql://", "postgres://")):
+        raise ConfigError("Config 'storage.url' must start with postgresql:// (or be left out)")
+    return url
 
 
 def _check_keys(section: str, table: Mapping[str, Any]) -> None:
