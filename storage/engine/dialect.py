@@ -8,7 +8,8 @@ so a statement is translated once per process). What is rewritten, and why:
 - SQLite's two-argument `max(a, b)` / `min(a, b)` are PostgreSQL's `GREATEST` /
   `LEAST` (one argument stays the aggregate). They differ on NULL: SQLite's
   answer is NULL, PostgreSQL's ignores it; no statement here passes a NULL;
-- `total(x)` (a float sum, 0.0 when empty) is `COALESCE(SUM(x), 0)`;
+- `total(x)` (a float sum, 0.0 when empty) is `COALESCE(SUM(x), 0)`, and a sum
+  of a comparison (`sum(status = 'pending')`) sums `CASE WHEN ... THEN 1 ELSE 0`;
 - `LIKE` is ASCII case-insensitive in SQLite: `ILIKE` says the same;
 - `IS ?` is `IS NOT DISTINCT FROM ?`; a placeholder standing as a truth value
   (`CASE WHEN ? THEN`, `OR ?)`) is compared with 0, since Python passes 0 or 1;
@@ -125,11 +126,15 @@ def split_args(inner: str) -> list[str]:
     return args
 
 
+_CALLS = re.compile(r"\b(max|min|total|sum)\s*\(", re.IGNORECASE)
+_COMPARISON = re.compile(r"(?:[=<>]|\bIS\b|\bIN\b|\bLIKE\b)", re.IGNORECASE)
+
+
 def _functions(sql: str) -> str:
     """Rewrites max/min of several arguments and total(), innermost calls included."""
     out: list[str] = []
     i = 0
-    pattern = re.compile(r"\b(max|min|total)\s*\(", re.IGNORECASE)
+    pattern = _CALLS
     while True:
         found = pattern.search(sql, i)
         if found is None or _inside_quotes(sql, found.start()):
@@ -144,6 +149,9 @@ def _functions(sql: str) -> str:
         close_at = _close_paren(sql, open_at)
         inner = _functions(sql[open_at + 1 : close_at])
         out.append(sql[i : found.start()])
+        if name in ("sum", "total") and _COMPARISON.search(inner) and "CASE" not in inner.upper():
+            # SQLite sums a truth value as 0/1; PostgreSQL sums no booleans.
+            inner = f"CASE WHEN {inner} THEN 1 ELSE 0 END"
         if name == "total":
             out.append(f"COALESCE(SUM({inner}), 0)")
         elif len(split_args(inner)) > 1:
@@ -241,7 +249,7 @@ def _qualify_upserts(sql: str) -> str:
 @lru_cache(maxsize=4096)
 def pg_sql(sql: str) -> str:
     """A statement written for SQLite, as PostgreSQL reads it."""
-    out = _functions(sql) if re.search(r"\b(max|min|total)\s*\(", sql, re.IGNORECASE) else sql
+    out = _functions(sql) if _CALLS.search(sql) else sql
     for pattern, to in _REWRITES:
         out = _code_only(out, pattern, to)
     if _FROM_SUBQUERY.search(out):

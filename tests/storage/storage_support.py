@@ -11,11 +11,12 @@ from typing import Any
 
 import asyncpg
 from support import pgserver
+from support.stores import open_store
 
-from storage.crypto.keys import KeyRing
 from storage.engine.dialect import pg_ddl, pg_sql
 from storage.records import CaseOpen, ConsentRecord, NewInbound, NewOutbound, TurnWrite
-from storage.store import Store
+
+__all__ = ["T0", "at", "message", "open_store", "raw_query", "raw_update", "reply", "turn"]
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 
@@ -120,11 +121,3 @@ def raw_update(path: Path, sql: str, params: tuple[Any, ...] = ()) -> None:
         return
     with closing(sqlite3.connect(path)) as conn, conn:
         conn.execute(sql, params)
-
-
-async def open_store(path: Path, keyring: KeyRing, **options: Any) -> Store:
-    """`Store.open` on the file at `path`, or on a PostgreSQL database standing for it."""
-    server = pgserver.ACTIVE
-    if server is not None and "url" not in options:
-        options["url"] = server.database_for(path)
-    return await Store.open(path, keyring, **options)
