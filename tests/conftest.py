@@ -47,6 +47,8 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 @pytest.hookimpl(trylast=True)
 def pytest_runtest_teardown(item: pytest.Item) -> None:
+    if item.config.getoption("--db") != "postgres":
+        return
     from support import pgserver
 
     if pgserver.ACTIVE is not None:
