@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-quick lint typecheck unit bench soak clean chromium caddy systemd-analyze deploy-tools safety-model
+.PHONY: demo test test-quick test-postgres postgresql lint typecheck unit bench soak clean chromium caddy systemd-analyze deploy-tools safety-model
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,21 @@ systemd-analyze:
 	fi
 
 deploy-tools: caddy systemd-analyze
+
+# The PostgreSQL backend's tests start a throwaway server from Debian's package
+# (initdb and pg_ctl in a temporary folder, as the `postgres` user when we are root):
+# installed here when missing and we are root.
+postgresql:
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get install -y postgresql >/dev/null || { apt-get update >/dev/null && apt-get install -y postgresql >/dev/null; }; \
+	fi
+
+# The storage suite, and every test that opens a store through the shared fixtures,
+# against PostgreSQL (docs/postgresql.md lists what is SQLite-only and skipped).
+PG_TESTS ?= tests/storage
+test-postgres: $(STAMP) postgresql
+	@$(PY) -m pytest -q -p no:cacheprovider --db postgres -rs $(PG_TESTS); rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 1; fi; exit $$rc
 
 # pytest exits 5 when it collects no test: say so instead of failing obscurely.
 unit: $(STAMP) chromium deploy-tools

@@ -153,7 +153,11 @@ class App:
             raise StartupError(str(exc)) from None
         try:
             store = await Store.open(
-                config.database_path, keyring, clock=clock, keytree=config.keytree_path
+                config.database_path,
+                keyring,
+                clock=clock,
+                keytree=config.keytree_path,
+                url=config.storage_url,
             )
         except StorageError as exc:
             raise StartupError(str(exc)) from None

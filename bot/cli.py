@@ -416,7 +416,10 @@ def _with_store(args: argparse.Namespace, action: Callable[[Store], Awaitable[in
     async def run() -> int:
         try:
             store = await StoreClass.open(
-                config.database_path, open_keyring(config), keytree=config.keytree_path
+                config.database_path,
+                open_keyring(config),
+                keytree=config.keytree_path,
+                url=config.storage_url,
             )
         except (StartupError, StorageError) as exc:
             print(f"lk3: cannot open the database: {exc}", file=sys.stderr)

@@ -186,6 +186,8 @@ class Config:
     keys_dir: Path | None = None
     backup_dir: Path | None = None
     flows_dir: Path | None = None
+    # `[storage] url`: a PostgreSQL database instead of SQLite in the data folder.
+    storage_url: str | None = None
     max_message_chars: int = 2000
     retention: Retention = Retention()
     escalation: Escalation = Escalation()
@@ -300,9 +302,11 @@ _SECTIONS: dict[str, frozenset[str]] = {
             "web",
             "booking",
             *MONITORING_SECTIONS,
+            "storage",
         }
     ),
     **MONITORING_SECTIONS,
+    "storage": frozenset({"url"}),
     "office": frozenset({"name", "address", "hours", "hours_en", "phone", "timezone"}),
     "retention": frozenset({"closed_case_days", "first_contact_days", "log_days"}),
     "escalation": frozenset({"realert_minutes", "widen_after_minutes", "remind_family_minutes"}),
@@ -334,6 +338,7 @@ _ENV_SECRETS: dict[tuple[str, str], str] = {
     ("whatsapp", "account_sid"): "LK3_TWILIO_ACCOUNT_SID",
     ("whatsapp", "auth_token"): "LK3_TWILIO_AUTH_TOKEN",
     **MONITORING_ENV_SECRETS,
+    ("storage", "url"): "LK3_STORAGE_URL",  # it may hold the database's password
 }
 
 
@@ -424,7 +429,18 @@ def _build(raw: dict[str, Any], env: Mapping[str, str], base: Path) -> Config:
         health=health_section(sections["health"]),
         metrics=metrics_section(sections["metrics"]),
         alerts=alerts_section(sections["alerts"]),
+        storage_url=_storage_url(sections["storage"]),
     )
+
+
+def _storage_url(table: Mapping[str, Any]) -> str | None:
+    """`[storage] url`: empty or absent means SQLite in the data folder."""
+    url = read_str(table, "url", "", "storage").strip()
+    if not url:
+        return None
+    if not url.startswith(("postgresql://", "postgres://")):
+        raise ConfigError("Config 'storage.url' must start with postgresql:// (or be left out)")
+    return url
 
 
 def _check_keys(section: str, table: Mapping[str, Any]) -> None:

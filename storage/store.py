@@ -14,6 +14,7 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
+from typing import Protocol
 
 import aiosqlite
 
@@ -40,6 +41,7 @@ from storage.engine.commits import CommitMark, check_database_against_mark, reco
 from storage.engine.db import Readers, Tx, Writer, WriteStats, connect
 from storage.engine.migrations import apply_migrations
 from storage.engine.openfail import open_failure
+from storage.engine.pgstore import open_postgres
 from storage.errors import StorageFaultError
 from storage.flowhost.current import FlowCurrentRepo
 from storage.flowhost.missed import MissedRepo
@@ -61,6 +63,12 @@ __all__ = ["Store"]
 DEFAULT_READERS = 2
 # A probe writes this much and takes it back: room for a few turns, not just one page.
 PROBE_BYTES = 64 * 1024
+
+
+class _Closing(Protocol):
+    """The writer's connection (aiosqlite's or asyncpg's): all the store does is close it."""
+
+    async def close(self) -> None: ...
 
 
 class Store:
@@ -98,7 +106,7 @@ class Store:
     def __init__(
         self,
         path: Path,
-        writer_conn: aiosqlite.Connection,
+        writer_conn: _Closing,
         writer: Writer,
         readers: Readers,
         vault: Vault,
@@ -152,13 +160,26 @@ class Store:
         clock: Callable[[], datetime] = utc_now,
         readers: int = DEFAULT_READERS,
         keytree: Path | None = None,
+        url: str | None = None,
     ) -> Store:
         """Opens (creating and migrating if needed) the database at `path`.
 
         `keytree` is the key tree file (default: beside the database, `lk3.keytree`
         for `lk3.db`), created with the database and never part of its backups.
         Refuses (`MissingCommitsError`) a database that lost committed work.
+
+        With `url` (`postgresql://...`, from `[storage] url`), the database is that
+        PostgreSQL database instead (`storage.engine.pgstore`); `path` then only
+        places the key tree (`lk3.keytree` beside it), which never goes into the
+        database or its backups.
         """
+        if url is not None:
+            tree = keytree if keytree is not None else default_tree_path(path)
+            now = to_micros(clock(), "clock")
+            conn, pg_writer, pg_readers, pg_vault = await open_postgres(
+                url, keyring, now, tree, readers
+            )
+            return cls(path, conn, pg_writer, pg_readers, pg_vault, clock)
         opened: list[aiosqlite.Connection] = []
         mark: CommitMark | None = None
         try:
@@ -225,7 +246,8 @@ class Store:
 
         async def probe(tx: Tx) -> None:
             await tx.execute(
-                "INSERT OR REPLACE INTO meta (name, value) VALUES ('write_probe', ?)",
+                "INSERT INTO meta (name, value) VALUES ('write_probe', ?)"
+                " ON CONFLICT (name) DO UPDATE SET value = excluded.value",
                 ("0" * room,),
             )
             await tx.execute("DELETE FROM meta WHERE name = 'write_probe'")

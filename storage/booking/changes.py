@@ -159,8 +159,11 @@ async def hold(tx: Tx, contact_id: int, op: HoldSlot, now: int) -> Booking:
             if row is not None:
                 return booking_from_row(row)
             taken = await tx.fetchone(
-                f"SELECT 1 FROM bookings WHERE staff_id = ? AND starts_at = ? AND {LIVE}",
-                (staff_id, starts),
+                # An overlap, not only the same start: on PostgreSQL the EXCLUDE constraint
+                # is a conflict that DO NOTHING absorbs (SQLite's trigger raises instead).
+                f"SELECT 1 FROM bookings WHERE staff_id = ? AND {LIVE}"
+                " AND starts_at < ? AND ends_at > ?",
+                (staff_id, ends, starts),
             )
             if taken is not None:
                 break  # not a code collision: the slot itself is taken

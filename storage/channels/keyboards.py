@@ -140,8 +140,8 @@ class KeyboardRepo:
                 return None
             row = await tx.fetchone(
                 "DELETE FROM live_keyboards WHERE contact_id = ?"
-                " AND (? IS NULL OR message_id = ?) RETURNING message_id, long_values",
-                (contact[0], message_id, message_id),
+                " AND message_id = coalesce(?, message_id) RETURNING message_id, long_values",
+                (contact[0], message_id),
             )
             return None if row is None else _keyboard(row)
 

@@ -19,9 +19,8 @@ master key alone until `lk3 keys rotate` rewraps them.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-import aiosqlite
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
@@ -35,6 +34,15 @@ __all__ = ["Vault"]
 BLIND_INDEX_PURPOSE = "blind_index"
 AUDIT_PURPOSE = "audit"
 KEYTREE_META = "keytree_id"
+
+
+class SetupConn(Protocol):
+    """The writer's connection before the write queue starts: an aiosqlite connection,
+    or `storage.engine.pgdb.PgSetupConn` (which has `dialect = "postgres"`)."""
+
+    async def execute(self, sql: str, parameters: Any = ..., /) -> Any: ...
+
+    async def execute_fetchall(self, sql: str, parameters: Any = ..., /) -> Any: ...
 
 
 def dek_place(contact_id: int) -> Place:
@@ -66,7 +74,7 @@ class Vault:
     @classmethod
     async def unlock(
         cls,
-        conn: aiosqlite.Connection,
+        conn: SetupConn,
         keyring: KeyRing,
         now: int,
         cache_size: int = 4096,
@@ -152,9 +160,7 @@ class Vault:
         return open_blob(dek, blob, place).decode("utf-8")
 
 
-async def _fetchall(
-    conn: aiosqlite.Connection, sql: str, params: tuple[Any, ...] = ()
-) -> list[Any]:
+async def _fetchall(conn: SetupConn, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
     return list(await conn.execute_fetchall(sql, params))
 
 
@@ -192,9 +198,7 @@ def purpose_place(purpose: str) -> Place:
     return Place("wrapped_keys", "wrapped", purpose)
 
 
-async def _purpose_key(
-    conn: aiosqlite.Connection, keyring: KeyRing, now: int, purpose: str
-) -> bytes:
+async def _purpose_key(conn: SetupConn, keyring: KeyRing, now: int, purpose: str) -> bytes:
     """Loads a wrapped database-wide key (blind index, audit), creating it if missing."""
     place = purpose_place(purpose)
     label = purpose.replace("_", "-")
@@ -227,7 +231,7 @@ async def _purpose_key(
     return secret
 
 
-async def _key_tree(conn: aiosqlite.Connection, path: Path | None) -> KeyTree:
+async def _key_tree(conn: SetupConn, path: Path | None) -> KeyTree:
     """Opens the database's key tree, creating it for a database that has none yet.
 
     A database that recorded a tree refuses to open without that very tree: a new
@@ -258,7 +262,13 @@ async def _key_tree(conn: aiosqlite.Connection, path: Path | None) -> KeyTree:
             "INSERT INTO meta (name, value) VALUES (?, ?)", (KEYTREE_META, tree.tree_id)
         )
     highest = tree.highest_erased
-    if highest:
+    if highest and getattr(conn, "dialect", "sqlite") == "postgres":
+        await conn.execute(
+            "SELECT setval(pg_get_serial_sequence('contacts', 'id'),"
+            " GREATEST(?, (SELECT last_value FROM contacts_id_seq)))",
+            (highest,),
+        )
+    elif highest:
         seq = await _fetchall(conn, "SELECT seq FROM sqlite_sequence WHERE name = 'contacts'")
         if not seq:
             await conn.execute(

@@ -123,6 +123,8 @@ class Tx:
     like any other coroutine and the writer may change how it runs them.
     """
 
+    dialect = "sqlite"  # what SQL the catalog reads need (`storage.engine.catalog`)
+
     def __init__(self, direct: sqlite3.Connection, vault: Vault) -> None:
         self._direct = direct
         self.vault = vault
@@ -232,6 +234,10 @@ class Writer:
             raise ValueError("Writer needs a connection opened by connect(path, writer=True)")
         self._conn = conn
         self._direct = direct
+        self._setup(vault, max_batch, mark)
+
+    def _setup(self, vault: Vault, max_batch: int, mark: CommitMark | None) -> None:
+        """What every writer keeps, whatever its database (`storage.engine.pgdb` too)."""
         self._vault = vault
         self._max_batch = max_batch
         self._mark = mark
@@ -321,28 +327,37 @@ class Writer:
             with contextlib.suppress(sqlite3.Error):
                 if self._direct.in_transaction:
                     await self._conn.execute("ROLLBACK")
-            fault = is_storage_fault(translate(exc, "write batch"))
-            if not fault:
-                log.warning(
-                    "write batch of %d job(s) rolled back: %s", len(batch), type(exc).__name__
-                )
-            self._batches += 1
-            self._jobs += len(batch)
-            self._failed += len(batch)
-            # SQLite's words for a disk fault are fixed ("database or disk is full").
-            why = f"{type(exc).__name__}: {exc}" if fault else type(exc).__name__
-            kind = StorageFaultError if fault else DatabaseError
-            for pending in batch:
-                error = kind(
-                    f"{pending.name}: the transaction it shared failed and was rolled back ({why})"
-                )
-                error.__cause__ = exc
-                _settle(pending.future, False, error)
-            if isinstance(error, StorageFaultError):
-                self._fault(error)
+            self._batch_failed(batch, exc, translate(exc, "write batch"))
             return
         if seq is not None and self._mark is not None:
             self._mark.committed(seq)
+        self._batch_committed(tx, batch, outcomes)
+
+    def _batch_failed(self, batch: list[_Pending[Any]], exc: Exception, seen: Exception) -> None:
+        """Every job of a transaction that failed as a whole gets the error (`seen`: translated)."""
+        fault = is_storage_fault(seen)
+        if not fault:
+            log.warning("write batch of %d job(s) rolled back: %s", len(batch), type(exc).__name__)
+        self._batches += 1
+        self._jobs += len(batch)
+        self._failed += len(batch)
+        # SQLite's words for a disk fault are fixed ("database or disk is full").
+        why = f"{type(exc).__name__}: {exc}" if fault else type(exc).__name__
+        kind = StorageFaultError if fault else DatabaseError
+        error: Exception | None = None
+        for pending in batch:
+            error = kind(
+                f"{pending.name}: the transaction it shared failed and was rolled back ({why})"
+            )
+            error.__cause__ = exc
+            _settle(pending.future, False, error)
+        if isinstance(error, StorageFaultError):
+            self._fault(error)
+
+    def _batch_committed(
+        self, tx: Tx, batch: list[_Pending[Any]], outcomes: list[tuple[bool, Any]]
+    ) -> None:
+        """After COMMIT: keys published, counters kept, each caller told its job's outcome."""
         tx._publish()
         self._batches += 1
         self._jobs += len(batch)
@@ -406,6 +421,8 @@ class Readers:
     for the writer; should SQLite still answer busy (a checkpoint restarting the
     log), the read goes to a reader's thread instead of waiting on the loop.
     """
+
+    dialect = "sqlite"
 
     def __init__(
         self, conns: list[aiosqlite.Connection], quick: sqlite3.Connection | None = None

@@ -72,7 +72,7 @@ _WIDTH = len(CASE_COLUMNS.split(","))
 _LINES = (
     f"SELECT {_CASE}, max(a.round), s.display_name FROM case_alerts a"
     " JOIN cases c ON c.id = a.case_id LEFT JOIN staff s ON s.id = c.owner_staff_id"
-    " WHERE a.outbox_id = ? GROUP BY c.id"
+    " WHERE a.outbox_id = ? GROUP BY c.id, s.id"
 )
 
 

@@ -83,7 +83,7 @@ def brief(case: LiveCase) -> Case:
 ALERTS_SQL = (
     "SELECT a.outbox_id, min(a.staff_id), o.contact_id, o.channel, o.provider_id"
     " FROM case_alerts a JOIN outbox o ON o.id = a.outbox_id"
-    " WHERE a.case_id = ? GROUP BY a.outbox_id ORDER BY min(a.id)"
+    " WHERE a.case_id = ? GROUP BY a.outbox_id, o.id ORDER BY min(a.id)"
 )
 
 

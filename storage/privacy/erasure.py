@@ -50,6 +50,7 @@ from datetime import datetime, timedelta
 from storage.booking.changes import cancel_for_contact
 from storage.conversation import contacts, inbox
 from storage.crypto.vault import Vault
+from storage.engine.catalog import foreign_keys, primary_key
 from storage.engine.clock import from_micros, to_micros
 from storage.engine.db import Readers, Tx, Writer
 from storage.engine.rows import as_bytes, marks
@@ -88,30 +89,20 @@ async def _references(tx: Tx) -> dict[str, list[_Ref]]:
     Read from the schema, so tables added by later features are erased too.
     Children declared ON DELETE CASCADE or SET NULL are left to SQLite.
     """
-    tables = [
-        str(row[0])
-        for row in await tx.fetchall(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
-            " ORDER BY name"
-        )
-    ]
     graph: dict[str, list[_Ref]] = {}
-    for table in tables:
-        for parent, column, to, on_delete in await tx.fetchall(
-            'SELECT "table", "from", "to", on_delete FROM pragma_foreign_key_list(?)', (table,)
-        ):
-            if str(on_delete).upper() in ("CASCADE", "SET NULL", "SET DEFAULT"):
-                continue
-            target = str(to) if to else await _primary_key(tx, str(parent))
-            graph.setdefault(str(parent), []).append(_Ref(table, str(column), target))
+    for parent, column, to, on_delete, table in await foreign_keys(tx):
+        if on_delete.upper() in ("CASCADE", "SET NULL", "SET DEFAULT"):
+            continue
+        target = to or await _primary_key(tx, parent)
+        graph.setdefault(parent, []).append(_Ref(table, column, target))
     return graph
 
 
 async def _primary_key(tx: Tx, table: str) -> str:
-    row = await tx.fetchone("SELECT name FROM pragma_table_info(?) WHERE pk = 1", (table,))
-    if row is None:
+    name = await primary_key(tx, table)
+    if name is None:
         raise DatabaseError(f"erasure: table {table} has no single-column primary key")
-    return str(row[0])
+    return name
 
 
 async def _delete(

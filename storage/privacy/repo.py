@@ -20,6 +20,7 @@ from storage.conversation.contacts import address_place
 from storage.conversation.inbox import text_place, transport_id_place
 from storage.conversation.sessions import state_place
 from storage.crypto.vault import Vault
+from storage.engine.catalog import table_names
 from storage.engine.clock import from_micros, to_micros
 from storage.engine.db import Readers, Tx, Writer
 from storage.engine.rows import as_bytes, marks
@@ -321,14 +322,7 @@ class PrivacyRepo:
         quiet = to_micros(now - timedelta(days=first_contact_days), "retention cutoff")
         closed = to_micros(now - timedelta(days=closed_case_days), "retention cutoff")
         # Tables of other features, consulted when the schema has them.
-        tables = {
-            str(row[0])
-            for row in await self._readers.fetchall(
-                "SELECT name FROM sqlite_master WHERE type = 'table'"
-                " AND name IN ('staff', 'bookings')",
-                what="privacy.due_for_erasure",
-            )
-        }
+        tables = set(await table_names(self._readers)) & {"staff", "bookings"}
         params: tuple[object, ...] = ()
         kept_for_others = (
             " AND NOT EXISTS (SELECT 1 FROM staff s WHERE s.contact_id = c.id)"

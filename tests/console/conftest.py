@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from console_support import T0, make_console, make_office
 from support import Clock
+from support.stores import open_store
 
 from bot.console.core import Console
 from bot.console.office import Office
@@ -22,7 +23,7 @@ def clock() -> Clock:
 
 @pytest.fixture
 async def store(tmp_path: Path, clock: Clock) -> AsyncIterator[Store]:
-    opened = await Store.open(tmp_path / "lk3.db", KeyRing.generate(), clock=clock)
+    opened = await open_store(tmp_path / "lk3.db", KeyRing.generate(), clock=clock)
     try:
         yield opened
     finally:

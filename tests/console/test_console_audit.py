@@ -6,6 +6,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import pytest
 from console_support import add_staff, client, csrf_of, login
 from support import Clock
 
@@ -52,9 +53,7 @@ async def test_a_bad_page_number_shows_the_newest_with_a_note(
         assert "<script>" not in page.text
 
 
-async def test_verify_reports_an_intact_chain_with_its_head(
-    console: Console, clock: Clock
-) -> None:
+async def test_verify_reports_an_intact_chain_with_its_head(console: Console, clock: Clock) -> None:
     _, secret = await add_staff(console, "adi", ("admin",))
     await _fill(console, 3)
     async with client(console) as http:
@@ -67,9 +66,8 @@ async def test_verify_reports_an_intact_chain_with_its_head(
         assert "Rantai utuh" in page.text and report.head_hash in page.text
 
 
-async def test_verify_names_an_edited_row(
-    console: Console, clock: Clock, tmp_path: Path
-) -> None:
+@pytest.mark.sqlite_only("edits the SQLite file behind the app")
+async def test_verify_names_an_edited_row(console: Console, clock: Clock, tmp_path: Path) -> None:
     _, secret = await add_staff(console, "adi", ("admin",))
     await _fill(console, 3)
     with sqlite3.connect(tmp_path / "lk3.db") as db:  # someone edits the file behind the app

@@ -78,6 +78,7 @@ async def test_supervisor_without_totp_must_enrol_and_the_qr_page_confirms_it(
         assert (await http.get("/console/")).status_code == 200
 
 
+@pytest.mark.sqlite_only("the test reads the SQLite file's bytes")
 async def test_totp_secret_is_sealed_in_the_database(console: Console, clock: Clock) -> None:
     staff_id, secret = await add_staff(console, "ana", ("admin",))
     assert secret is not None
@@ -123,9 +124,7 @@ async def test_account_locks_after_repeated_failures_and_unlocks_later(
         assert (await login(http, "nona", None, clock)).status_code == 303
 
 
-async def test_one_address_trying_many_accounts_is_refused(
-    console: Console, clock: Clock
-) -> None:
+async def test_one_address_trying_many_accounts_is_refused(console: Console, clock: Clock) -> None:
     await add_staff(console, "nona", ("counsellor",))
     async with client(console, ip="10.9.9.9") as http:
         for i in range(20):

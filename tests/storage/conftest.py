@@ -1,4 +1,5 @@
-"""Fixtures for storage tests: real files in tmp_path, real aiosqlite, an injected clock."""
+"""Fixtures for storage tests: real files in tmp_path (or, with `--db postgres`, a database
+standing for each), real aiosqlite or asyncpg, an injected clock."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from storage_support import T0
+from storage_support import T0, open_store
 from support import Clock
 
 from storage.crypto.keys import KeyRing
@@ -30,7 +31,7 @@ def db_path(tmp_path: Path) -> Path:
 
 @pytest.fixture
 async def store(db_path: Path, keyring: KeyRing, clock: Clock) -> AsyncIterator[Store]:
-    opened = await Store.open(db_path, keyring, clock=clock)
+    opened = await open_store(db_path, keyring, clock=clock)
     try:
         yield opened
     finally:

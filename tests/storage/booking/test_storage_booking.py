@@ -392,6 +392,7 @@ async def test_the_snapshot_leaves_out_run_out_holds_and_the_familys_own_hold(
     assert seen.load == ((sari, 2),)
 
 
+@pytest.mark.sqlite_only("the test reads the SQLite file's bytes")
 async def test_the_phone_number_for_a_call_is_sealed_and_read_back(store: Store) -> None:
     sari = await counsellor(store)
     me = await family(store, 1)
@@ -401,6 +402,7 @@ async def test_the_phone_number_for_a_call_is_sealed_and_read_back(store: Store)
     assert b"6281234567890" not in store.path.read_bytes()
 
 
+@pytest.mark.sqlite_only("the test reads the SQLite file's bytes")
 async def test_a_feed_token_is_kept_only_as_a_keyed_hash(store: Store) -> None:
     sari = await counsellor(store)
     await store.bookings.set_feed_token(sari, "first-token", T0)

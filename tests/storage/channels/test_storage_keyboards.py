@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import sqlite3
-from contextlib import closing
 from pathlib import Path
 
-from storage_support import T0, message
+from storage_support import T0, message, raw_query
 
 from storage.channels.keyboards import LiveKeyboard
 from storage.store import Store
@@ -64,6 +62,5 @@ async def test_keyboards_are_per_chat_and_unknown_chats_have_none(store: Store) 
 async def test_the_chat_id_is_not_stored_with_the_keyboard(store: Store, db_path: Path) -> None:
     await chat(store, "777000111")
     await store.keyboards.show("telegram", "777000111", "41", {}, T0)
-    with closing(sqlite3.connect(db_path)) as conn:
-        rows = conn.execute("SELECT * FROM live_keyboards").fetchall()
+    rows = raw_query(db_path, "SELECT * FROM live_keyboards")
     assert len(rows) == 1 and "777000111" not in repr(rows)

@@ -7,13 +7,11 @@ A page's cursor holds while the line it names is kept; after a reset of the addr
 from __future__ import annotations
 
 import dataclasses
-import sqlite3
-from contextlib import closing
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from storage_support import T0, message, raw_query, reply, turn
+from storage_support import T0, message, open_store, raw_query, raw_update, reply, turn
 from support import Clock
 
 from storage.channels.webchat import FOREIGN, START, STATEMENT_SECONDS, Cursor
@@ -243,13 +241,13 @@ def test_a_cursor_reads_back_as_given_and_anything_else_is_foreign() -> None:
 
 
 async def test_the_epoch_survives_a_restart(db_path: Path, keyring: KeyRing, clock: Clock) -> None:
-    async with await Store.open(db_path, keyring, clock=clock) as store:
+    async with await open_store(db_path, keyring, clock=clock) as store:
         await answered(store, "w1", SECRET)
         before_exit = (await store.webchat.view(ADDRESS)).cursor
         await quick_exit(store, "w2")
         await answered(store, "w3", "halo")
         current = (await store.webchat.view(ADDRESS)).cursor
-    async with await Store.open(db_path, keyring, clock=clock) as store:  # a restart
+    async with await open_store(db_path, keyring, clock=clock) as store:  # a restart
         await answered(store, "w4", "menu")
         resumed = await store.webchat.view(ADDRESS, current)
         assert resumed.reset is False
@@ -263,14 +261,13 @@ async def test_statements_nobody_came_back_to_read_are_swept_after_their_hour(
 ) -> None:
     """An erasure's statement waits an hour for the page that asked; the retention pass
     sweeps older ones even if that address never writes again."""
-    with closing(sqlite3.connect(db_path)) as db:
-        for n, age in enumerate((STATEMENT_SECONDS + 5, 10)):
-            at = (clock() - timedelta(seconds=age)).timestamp() * 1_000_000
-            db.execute(
-                "INSERT INTO webchat_statements (address_bidx, body_enc, outbox_ids, at)"
-                " VALUES (?, ?, '', ?)",
-                (bytes([n]) * 16, b"sealed", int(at)),
-            )
-        db.commit()
+    for n, age in enumerate((STATEMENT_SECONDS + 5, 10)):
+        at = (clock() - timedelta(seconds=age)).timestamp() * 1_000_000
+        raw_update(
+            db_path,
+            "INSERT INTO webchat_statements (address_bidx, body_enc, outbox_ids, at)"
+            " VALUES (?, ?, '', ?)",
+            (bytes([n]) * 16, b"sealed", int(at)),
+        )
     assert await store.webchat.sweep_statements() == 1
     assert raw_query(db_path, "SELECT count(*) FROM webchat_statements") == [(1,)]

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from storage_support import T0, at, message, raw_query, raw_update
+from storage_support import T0, at, message, open_store, raw_query, raw_update
 from support import Clock
 
 from storage.crypto.keys import KeyRing
@@ -100,11 +100,11 @@ async def test_same_address_on_two_channels_is_two_contacts(store: Store) -> Non
 async def test_received_message_survives_reopening(
     db_path: Path, keyring: KeyRing, clock: Clock
 ) -> None:
-    async with await Store.open(db_path, keyring, clock=clock) as store:
+    async with await open_store(db_path, keyring, clock=clock) as store:
         contact, inbox_id = await store.turns.receive(
             "telegram", "555", message("u1", "jangan hilang")
         )
-    async with await Store.open(db_path, keyring, clock=clock) as store:
+    async with await open_store(db_path, keyring, clock=clock) as store:
         pending = await store.inbox.pending()
         assert [(r.id, r.contact_id, r.text) for r in pending] == [
             (inbox_id, contact.id, "jangan hilang")
@@ -166,10 +166,10 @@ def test_unusable_inbound_is_refused_when_built(
 async def test_data_key_under_an_unknown_master_key_is_reported(
     db_path: Path, keyring: KeyRing, clock: Clock
 ) -> None:
-    async with await Store.open(db_path, keyring, clock=clock) as store:
+    async with await open_store(db_path, keyring, clock=clock) as store:
         await store.turns.receive("telegram", "555", message("u1"))
     raw_update(db_path, "UPDATE contact_keys SET master_key_id = 'deadbeef'")
-    async with await Store.open(db_path, keyring, clock=clock) as store:
+    async with await open_store(db_path, keyring, clock=clock) as store:
         with pytest.raises(
             WrongKeyError, match="wrapped under master key id deadbeef, which a generated"
         ):

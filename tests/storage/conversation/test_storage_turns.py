@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from storage_support import T0, at, message, reply, turn
+from storage_support import T0, at, message, open_store, reply, turn
 from support import Clock
 
 from storage.crypto.keys import KeyRing
@@ -138,7 +138,11 @@ async def test_turn_without_replies_still_marks_the_message_processed(store: Sto
 @pytest.mark.parametrize(
     ("bad_reply", "error", "message_part"),
     [
-        (lambda cid: reply(cid, "x", priority=42), ConstraintError, "CHECK constraint failed"),
+        (
+            lambda cid: reply(cid, "x", priority=42),
+            ConstraintError,
+            "CHECK constraint failed|violates check constraint",  # SQLite's words, PostgreSQL's
+        ),
         (lambda cid: reply(cid + 1000, "x"), NotFoundError, "contact 1001 does not exist"),
     ],
     ids=["priority out of range", "reply to an unknown contact"],
@@ -243,7 +247,7 @@ async def test_case_urgency_must_be_known() -> None:
 async def test_everything_committed_is_there_after_reopening(
     db_path: Path, keyring: KeyRing, clock: Clock
 ) -> None:
-    async with await Store.open(db_path, keyring, clock=clock) as store:
+    async with await open_store(db_path, keyring, clock=clock) as store:
         contact, inbox_id = await received(store)
         await store.turns.commit_turn(
             turn(
@@ -258,7 +262,7 @@ async def test_everything_committed_is_there_after_reopening(
         )
         await store.flows.publish("intake", "3", "[flow]\nid='intake'", T0)
         case = await store.cases.open_for(contact.id)
-    async with await Store.open(db_path, keyring, clock=clock) as store:
+    async with await open_store(db_path, keyring, clock=clock) as store:
         assert await store.sessions.get(contact.id) == '{"node": "booked"}'
         assert [r.text for r in await store.outbox.due(T0)] == ["Jadwal Anda: Senin 09.00"]
         assert await store.cases.open_for(contact.id) == case

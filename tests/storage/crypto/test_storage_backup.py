@@ -7,22 +7,23 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from storage_support import message, raw_query
+from storage_support import message, open_store, raw_query
 from support import Clock
 
 from storage.crypto.backup import backup_database, restore_database
 from storage.crypto.keys import KeyRing
 from storage.errors import BackupError
-from storage.store import Store
 
 MARKER = "KUDA-LAUT-5521"
 ADDRESS = "+6281299887766"
+
+pytestmark = pytest.mark.sqlite_only("the online backup API (PostgreSQL's backups: pg_dump)")
 
 
 async def test_a_backup_taken_during_writes_is_one_consistent_snapshot(
     tmp_path: Path, db_path: Path, keyring: KeyRing, clock: Clock
 ) -> None:
-    async with await Store.open(db_path, keyring, clock=clock) as store:
+    async with await open_store(db_path, keyring, clock=clock) as store:
 
         async def write(n: int) -> None:
             await store.turns.receive("telegram", str(1000 + n % 7), message(f"w{n}", f"pesan {n}"))
@@ -41,7 +42,7 @@ async def test_a_backup_taken_during_writes_is_one_consistent_snapshot(
         " WHERE k.contact_id IS NULL",
     )
     assert orphans == [(0,)]
-    async with await Store.open(copy, keyring, clock=clock, keytree=tmp_path / "lk3.keytree") as s:
+    async with await open_store(copy, keyring, clock=clock, keytree=tmp_path / "lk3.keytree") as s:
         rows = await s.inbox.pending(limit=500)
     assert all(r.text == f"pesan {r.transport_id[1:]}" for r in rows)
 
@@ -49,7 +50,7 @@ async def test_a_backup_taken_during_writes_is_one_consistent_snapshot(
 async def test_a_backup_holds_personal_data_only_as_ciphertext(
     tmp_path: Path, db_path: Path, keyring: KeyRing, clock: Clock
 ) -> None:
-    async with await Store.open(db_path, keyring, clock=clock) as store:
+    async with await open_store(db_path, keyring, clock=clock) as store:
         await store.turns.receive("whatsapp", ADDRESS, message("x1", MARKER, channel="whatsapp"))
         backup_database(db_path, tmp_path / "copy.db")
     data = (tmp_path / "copy.db").read_bytes()
@@ -71,7 +72,7 @@ def test_a_backup_never_overwrites_and_needs_a_database(tmp_path: Path, db_path:
 async def test_restore_goes_only_into_a_folder_without_a_database(
     tmp_path: Path, db_path: Path, keyring: KeyRing, clock: Clock
 ) -> None:
-    async with await Store.open(db_path, keyring, clock=clock) as store:
+    async with await open_store(db_path, keyring, clock=clock) as store:
         await store.turns.receive("telegram", "111", message("m1", "halo"))
     backup_database(db_path, tmp_path / "copy.db")
     target = tmp_path / "new" / "lk3.db"

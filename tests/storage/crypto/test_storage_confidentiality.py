@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
-from storage_support import T0, message, raw_query, raw_update, reply, turn
+from storage_support import T0, message, open_store, raw_query, raw_update, reply, turn
 from support import Clock
 
 from storage.crypto.keys import KeyRing, MasterKey, generate_key_file
@@ -71,10 +71,11 @@ async def write_markers(store: Store) -> None:
     await store.flows.publish("control", "1", PLAIN_CONTROL, T0)
 
 
+@pytest.mark.sqlite_only("the test reads the SQLite file's bytes and its WAL")
 async def test_personal_data_is_nowhere_in_the_database_wal_or_shm(
     db_path: Path, keyring: KeyRing, clock: Clock
 ) -> None:
-    store = await Store.open(db_path, keyring, clock=clock)
+    store = await open_store(db_path, keyring, clock=clock)
     try:
         await write_markers(store)
         before = file_bytes(db_path)
@@ -94,7 +95,7 @@ async def test_personal_data_is_nowhere_in_the_database_wal_or_shm(
 
 async def make_two_contacts(db_path: Path, keyring: KeyRing, clock: Clock) -> None:
     """Contact 1 has inbox rows 1 and 2 (with outbox rows 1 and 2); contact 2 has row 3."""
-    async with await Store.open(db_path, keyring, clock=clock) as store:
+    async with await open_store(db_path, keyring, clock=clock) as store:
         first, one = await store.turns.receive("telegram", "111", message("u1", "pesan pertama"))
         _, two = await store.turns.receive("telegram", "111", message("u2", "pesan kedua"))
         second, three = await store.turns.receive("telegram", "222", message("u3", "pesan lain"))
@@ -163,7 +164,7 @@ async def test_ciphertext_moved_elsewhere_fails_to_decrypt(
 ) -> None:
     await make_two_contacts(db_path, keyring, clock)
     raw_update(db_path, sql)
-    async with await Store.open(db_path, keyring, clock=clock) as store:
+    async with await open_store(db_path, keyring, clock=clock) as store:
         with pytest.raises(DecryptError, match=f"cannot decrypt {where}") as caught:
             await read(store)
     assert "pesan" not in str(caught.value)
@@ -175,7 +176,7 @@ async def test_untouched_rows_still_read_after_a_neighbour_is_tampered_with(
 ) -> None:
     await make_two_contacts(db_path, keyring, clock)
     raw_update(db_path, MOVES[0][1])
-    async with await Store.open(db_path, keyring, clock=clock) as store:
+    async with await open_store(db_path, keyring, clock=clock) as store:
         row = await store.inbox.get(1)
         assert row is not None and row.text == "pesan pertama"
 
@@ -187,17 +188,17 @@ async def test_wrong_key_file_is_refused_with_a_clear_error(
     wrong = tmp_path / "wrong.key"
     right_id = generate_key_file(right)
     generate_key_file(wrong)
-    async with await Store.open(db_path, KeyRing.load(right, {}), clock=clock) as store:
+    async with await open_store(db_path, KeyRing.load(right, {}), clock=clock) as store:
         await store.turns.receive("telegram", "111", message("u1", "rahasia"))
     with pytest.raises(WrongKeyError) as caught:
-        await Store.open(db_path, KeyRing.load(wrong, {}), clock=clock)
+        await open_store(db_path, KeyRing.load(wrong, {}), clock=clock)
     assert str(caught.value) == (
         f"the master key(s) in key file {wrong} do not match this database"
         f" (it expects key id {right_id})"
     )
     # The refused key was not recorded, and the right key still reads everything.
     assert raw_query(db_path, "SELECT key_id FROM master_keys") == [(right_id,)]
-    async with await Store.open(db_path, KeyRing.load(right, {}), clock=clock) as store:
+    async with await open_store(db_path, KeyRing.load(right, {}), clock=clock) as store:
         pending = await store.inbox.pending()
         assert [row.text for row in pending] == ["rahasia"]
 
@@ -205,20 +206,20 @@ async def test_wrong_key_file_is_refused_with_a_clear_error(
 async def test_a_different_key_under_a_known_id_is_refused(
     db_path: Path, keyring: KeyRing, clock: Clock
 ) -> None:
-    await (await Store.open(db_path, keyring, clock=clock)).close()
+    await (await open_store(db_path, keyring, clock=clock)).close()
     impostor = KeyRing((MasterKey(keyring.primary.key_id, bytes(32)),), "test ring")
     with pytest.raises(WrongKeyError, match="is not the key this database knows by that id"):
-        await Store.open(db_path, impostor, clock=clock)
+        await open_store(db_path, impostor, clock=clock)
 
 
 async def test_new_first_key_with_an_old_known_key_starts_rotation(
     db_path: Path, keyring: KeyRing, clock: Clock
 ) -> None:
     old = keyring.primary
-    async with await Store.open(db_path, keyring, clock=clock) as store:
+    async with await open_store(db_path, keyring, clock=clock) as store:
         await store.turns.receive("telegram", "111", message("u1", "lama"))
     new = MasterKey.generate()
-    async with await Store.open(db_path, KeyRing((new, old), "both"), clock=clock) as store:
+    async with await open_store(db_path, KeyRing((new, old), "both"), clock=clock) as store:
         await store.turns.receive("telegram", "222", message("u2", "baru"))
         assert [r.text for r in await store.inbox.pending()] == ["lama", "baru"]
     recorded = {row[0] for row in raw_query(db_path, "SELECT key_id FROM master_keys")}
@@ -227,4 +228,4 @@ async def test_new_first_key_with_an_old_known_key_starts_rotation(
     assert wrapped_under == [(old.key_id,), (new.key_id,)]
     # Dropping the old key before rotation has rewrapped its keys is reported, not garbled.
     with pytest.raises(WrongKeyError, match=f"wrapped under master key id {old.key_id}"):
-        await Store.open(db_path, KeyRing((new,), "new only"), clock=clock)
+        await open_store(db_path, KeyRing((new,), "new only"), clock=clock)

@@ -8,13 +8,12 @@ import os
 from pathlib import Path
 
 import pytest
-from storage_support import message
+from storage_support import message, open_store
 from support import Clock
 
 from storage.crypto.keys import KeyRing
 from storage.crypto.keytree import DEPTH, MAX_LEAF, KeyTree
 from storage.errors import KeyFileError, WrongKeyError
-from storage.store import Store
 
 LEAVES = [0, 1, 2, 3, 7, 8, 1000, 2**20 + 5, MAX_LEAF - 1, MAX_LEAF]
 
@@ -129,15 +128,15 @@ async def test_a_database_refuses_to_open_without_its_own_tree(
     tmp_path: Path, keyring: KeyRing, clock: Clock
 ) -> None:
     db = tmp_path / "lk3.db"
-    async with await Store.open(db, keyring, clock=clock) as store:
+    async with await open_store(db, keyring, clock=clock) as store:
         await store.turns.receive("telegram", "111", message("u1", "rahasia"))
     tree = tmp_path / "lk3.keytree"
     tree.rename(tmp_path / "elsewhere.keytree")
     with pytest.raises(KeyFileError, match="key tree .*lk3.keytree is missing"):
-        await Store.open(db, keyring, clock=clock)
+        await open_store(db, keyring, clock=clock)
     KeyTree.open_or_create(tree)  # a different, new tree
     with pytest.raises(WrongKeyError, match="but this database was written with key tree"):
-        await Store.open(db, keyring, clock=clock)
+        await open_store(db, keyring, clock=clock)
     assert not any(p.name.endswith("-wal") and p.stat().st_size for p in tmp_path.iterdir())
 
 
@@ -146,10 +145,10 @@ async def test_new_contacts_never_get_an_id_whose_leaf_was_destroyed(
 ) -> None:
     """An older copy of the database restored beside a newer tree starts above its punctures."""
     db = tmp_path / "lk3.db"
-    async with await Store.open(db, keyring, clock=clock) as store:
+    async with await open_store(db, keyring, clock=clock) as store:
         contact, _ = await store.turns.receive("telegram", "111", message("u1"))
     assert contact.id == 1
     KeyTree.load(tmp_path / "lk3.keytree").puncture(5)
-    async with await Store.open(db, keyring, clock=clock) as store:
+    async with await open_store(db, keyring, clock=clock) as store:
         later, _ = await store.turns.receive("telegram", "222", message("u2"))
     assert later.id == 6

@@ -6,7 +6,7 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from storage_support import message, raw_query, raw_update
+from storage_support import message, open_store, raw_query, raw_update
 from support import Clock
 
 from storage.crypto.aead import seal
@@ -28,7 +28,7 @@ class Interrupted(Exception):
 async def populate(db_path: Path, ring: KeyRing, clock: Clock) -> dict[str, str]:
     """Contacts written under the old key; returns transport id -> words, to check later."""
     words = {}
-    async with await Store.open(db_path, ring, clock=clock) as store:
+    async with await open_store(db_path, ring, clock=clock) as store:
         for n in range(CONTACTS):
             words[f"m{n}"] = f"cerita nomor {n}"
             await store.turns.receive("telegram", str(5000 + n), message(f"m{n}", words[f"m{n}"]))
@@ -55,7 +55,7 @@ async def test_rotation_interrupted_mid_way_resumes_and_loses_nothing(
         if len(seen) == 2:
             raise Interrupted
 
-    async with await Store.open(db_path, both, clock=clock) as store:
+    async with await open_store(db_path, both, clock=clock) as store:
         with pytest.raises(Interrupted):
             await store.rotation.rotate(batch_size=5, on_batch=crash_after_two)
         assert [(p.rewrapped, p.remaining) for p in seen] == [(5, 18), (10, 13)]
@@ -63,7 +63,7 @@ async def test_rotation_interrupted_mid_way_resumes_and_loses_nothing(
     under = raw_query(db_path, "SELECT master_key_id, count(*) FROM contact_keys GROUP BY 1")
     assert sorted(under) == sorted([(old.key_id, 13), (new.key_id, 10)])
 
-    async with await Store.open(db_path, both, clock=clock) as store:
+    async with await open_store(db_path, both, clock=clock) as store:
         steps: list[RotationProgress] = []
         done = await store.rotation.rotate(batch_size=5, on_batch=steps.append)
         assert (done.rewrapped, done.remaining, done.erased) == (13, 0, 0)
@@ -73,16 +73,16 @@ async def test_rotation_interrupted_mid_way_resumes_and_loses_nothing(
         assert [r.subject for r in rotations] == [f"master_key:{new.key_id}"] * 2
 
     # The old key is no longer needed: remove it, and everything still reads.
-    async with await Store.open(db_path, KeyRing((new,), "new only"), clock=clock) as store:
+    async with await open_store(db_path, KeyRing((new,), "new only"), clock=clock) as store:
         await everything_reads(store, words)
 
 
 async def test_before_rotation_the_old_key_cannot_be_dropped(db_path: Path, clock: Clock) -> None:
     old, new = MasterKey.generate(), MasterKey.generate()
     await populate(db_path, KeyRing((old,), "old"), clock)
-    await (await Store.open(db_path, KeyRing((new, old), "both"), clock=clock)).close()
+    await (await open_store(db_path, KeyRing((new, old), "both"), clock=clock)).close()
     with pytest.raises(WrongKeyError, match=f"wrapped under master key id {old.key_id}"):
-        await Store.open(db_path, KeyRing((new,), "new only"), clock=clock)
+        await open_store(db_path, KeyRing((new,), "new only"), clock=clock)
 
 
 async def test_rotation_runs_while_the_bot_keeps_writing(db_path: Path, clock: Clock) -> None:
@@ -90,8 +90,8 @@ async def test_rotation_runs_while_the_bot_keeps_writing(db_path: Path, clock: C
     words = await populate(db_path, KeyRing((old,), "old"), clock)
     both = KeyRing((new, old), "new first")
     async with (
-        await Store.open(db_path, both, clock=clock) as bot,
-        await Store.open(db_path, both, clock=clock) as shell,
+        await open_store(db_path, both, clock=clock) as bot,
+        await open_store(db_path, both, clock=clock) as shell,
     ):
 
         async def keep_writing() -> None:
@@ -107,6 +107,7 @@ async def test_rotation_runs_while_the_bot_keeps_writing(db_path: Path, clock: C
         await everything_reads(bot, words)
 
 
+@pytest.mark.sqlite_only("builds a pre-key-tree database with SQLite's own connection")
 async def test_keys_from_before_the_key_tree_are_read_and_then_bound_to_it(
     db_path: Path, keyring: KeyRing, clock: Clock
 ) -> None:
@@ -124,7 +125,7 @@ async def test_keys_from_before_the_key_tree_are_read_and_then_bound_to_it(
     raw_update(
         db_path, "UPDATE contact_keys SET wrapped = ?, leaf = 0 WHERE contact_id = 1", (legacy,)
     )
-    async with await Store.open(db_path, keyring, clock=clock) as store:
+    async with await open_store(db_path, keyring, clock=clock) as store:
         await everything_reads(store, words)
         assert await store.rotation.remaining() == 1
         result = await store.rotation.rotate()

@@ -14,7 +14,7 @@ from contextlib import closing
 from pathlib import Path
 
 import pytest
-from storage_support import message
+from storage_support import message, open_store
 from support import Clock
 
 from storage.crypto.backup import backup_database, restore_database
@@ -25,6 +25,8 @@ from storage.errors import DatabaseError, MissingCommitsError
 from storage.store import Store
 
 SIDE = ("-wal", "-shm")
+
+pytestmark = pytest.mark.sqlite_only("the commit mark (sqlite_sequence against the WAL)")
 
 
 def _held(database: Path) -> int:
@@ -53,14 +55,14 @@ async def _receive(store: Store, count: int, start: int = 0) -> None:
 
 
 async def _inbox_count(database: Path, keyring: KeyRing, clock: Clock) -> int:
-    async with await Store.open(database, keyring, clock=clock) as store:
+    async with await open_store(database, keyring, clock=clock) as store:
         return len(await store.inbox.pending())
 
 
 async def test_every_transaction_is_counted_and_the_mark_follows_without_leading(
     db_path: Path, keyring: KeyRing, clock: Clock
 ) -> None:
-    async with await Store.open(db_path, keyring, clock=clock) as store:
+    async with await open_store(db_path, keyring, clock=clock) as store:
         opened = read_mark(mark_path(db_path))
         assert opened is not None and opened.state == "running"
         for n in range(5):
@@ -76,7 +78,7 @@ async def test_every_transaction_is_counted_and_the_mark_follows_without_leading
 async def test_a_clean_stop_and_a_crash_with_the_log_intact_open_with_everything(
     db_path: Path, keyring: KeyRing, clock: Clock, tmp_path: Path
 ) -> None:
-    store = await Store.open(db_path, keyring, clock=clock)
+    store = await open_store(db_path, keyring, clock=clock)
     try:
         await _receive(store, 20)
         crashed = _crash_copy(db_path, tmp_path / "crashed")
@@ -90,7 +92,7 @@ async def test_a_clean_stop_and_a_crash_with_the_log_intact_open_with_everything
 async def test_a_write_ahead_log_deleted_after_a_crash_is_refused_with_what_to_do(
     db_path: Path, keyring: KeyRing, clock: Clock, tmp_path: Path
 ) -> None:
-    store = await Store.open(db_path, keyring, clock=clock)
+    store = await open_store(db_path, keyring, clock=clock)
     try:
         await _receive(store, 20)
         crashed = _crash_copy(db_path, tmp_path / "crashed")
@@ -99,7 +101,7 @@ async def test_a_write_ahead_log_deleted_after_a_crash_is_refused_with_what_to_d
     for suffix in SIDE:
         (crashed.parent / (crashed.name + suffix)).unlink()
     with pytest.raises(MissingCommitsError) as refused:
-        await Store.open(crashed, keyring, clock=clock)
+        await open_store(crashed, keyring, clock=clock)
     said = str(refused.value)
     assert "\n" not in said
     assert "lost committed work" in said and "lk3.db-wal was removed after an unclean stop" in said
@@ -113,31 +115,31 @@ async def test_a_write_ahead_log_deleted_after_a_crash_is_refused_with_what_to_d
 async def test_an_older_copy_of_a_cleanly_stopped_database_is_refused(
     db_path: Path, keyring: KeyRing, clock: Clock, tmp_path: Path
 ) -> None:
-    async with await Store.open(db_path, keyring, clock=clock) as store:
+    async with await open_store(db_path, keyring, clock=clock) as store:
         await _receive(store, 3)
     shutil.copy2(db_path, tmp_path / "older.db")
-    async with await Store.open(db_path, keyring, clock=clock) as store:
+    async with await open_store(db_path, keyring, clock=clock) as store:
         await _receive(store, 3, start=3)
     shutil.copy2(tmp_path / "older.db", db_path)
     with pytest.raises(MissingCommitsError, match="replaced by an older copy"):
-        await Store.open(db_path, keyring, clock=clock)
+        await open_store(db_path, keyring, clock=clock)
 
 
 async def test_a_deleted_database_is_refused_while_its_mark_remains(
     db_path: Path, keyring: KeyRing, clock: Clock
 ) -> None:
-    async with await Store.open(db_path, keyring, clock=clock) as store:
+    async with await open_store(db_path, keyring, clock=clock) as store:
         await _receive(store, 2)
     db_path.unlink()
     with pytest.raises(MissingCommitsError, match="is gone"):
-        await Store.open(db_path, keyring, clock=clock)
+        await open_store(db_path, keyring, clock=clock)
     assert not db_path.exists(), "no empty database was made in its place"
 
 
 async def test_a_first_start_and_a_folder_from_before_the_mark_open(
     db_path: Path, keyring: KeyRing, clock: Clock
 ) -> None:
-    async with await Store.open(db_path, keyring, clock=clock) as store:
+    async with await open_store(db_path, keyring, clock=clock) as store:
         await _receive(store, 2)
     mark_path(db_path).unlink()
     assert await _inbox_count(db_path, keyring, clock) == 2
@@ -148,7 +150,7 @@ async def test_a_first_start_and_a_folder_from_before_the_mark_open(
 async def test_a_backup_restored_by_the_command_or_copied_into_place_opens(
     db_path: Path, keyring: KeyRing, clock: Clock, tmp_path: Path
 ) -> None:
-    async with await Store.open(db_path, keyring, clock=clock) as store:
+    async with await open_store(db_path, keyring, clock=clock) as store:
         await _receive(store, 3)
         backup = backup_database(db_path, tmp_path / "backup.db").path
         await _receive(store, 3, start=3)
@@ -168,7 +170,7 @@ async def test_a_backup_restored_by_the_command_or_copied_into_place_opens(
 async def test_a_mark_not_in_its_format_is_never_an_alarm(
     db_path: Path, keyring: KeyRing, clock: Clock
 ) -> None:
-    async with await Store.open(db_path, keyring, clock=clock) as store:
+    async with await open_store(db_path, keyring, clock=clock) as store:
         await _receive(store, 1)
     mark_path(db_path).write_bytes(b"lk3-commits 999999 running\n")
     assert await _inbox_count(db_path, keyring, clock) == 1
@@ -179,7 +181,7 @@ async def test_a_damaged_database_file_is_refused_in_one_line_naming_it(
 ) -> None:
     db_path.write_bytes(bytes(range(256)) * 64)
     with pytest.raises(DatabaseError) as refused:
-        await Store.open(db_path, keyring)
+        await open_store(db_path, keyring)
     said = str(refused.value)
     assert "\n" not in said and str(db_path) in said
     assert "not a readable SQLite database" in said and "lk3 db restore" in said

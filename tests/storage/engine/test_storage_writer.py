@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
-from storage_support import message, raw_query, reply, turn
+from storage_support import message, open_store, raw_query, reply, turn
 from support import Clock
 
 from storage.crypto.keys import KeyRing
@@ -21,7 +21,7 @@ from storage.store import Store
 async def test_two_hundred_concurrent_receives_are_all_durable_in_few_transactions(
     db_path: Path, keyring: KeyRing, clock: Clock
 ) -> None:
-    async with await Store.open(db_path, keyring, clock=clock) as store:
+    async with await open_store(db_path, keyring, clock=clock) as store:
         results = await asyncio.gather(
             *(
                 store.turns.receive("telegram", str(1000 + n % 50), message(f"u{n}", f"pesan {n}"))
@@ -34,7 +34,7 @@ async def test_two_hundred_concurrent_receives_are_all_durable_in_few_transactio
     assert len({contact.id for contact, _ in results}) == 50
     assert stats.jobs == 200 and stats.failed_jobs == 0
     assert stats.batches < 20 and stats.largest_batch > 1
-    async with await Store.open(db_path, keyring, clock=clock) as store:
+    async with await open_store(db_path, keyring, clock=clock) as store:
         texts = {row.text for row in await store.inbox.pending()}
     assert texts == {f"pesan {n}" for n in range(200)}
 
@@ -82,7 +82,7 @@ async def test_receive_that_fails_after_creating_its_contact_leaves_no_contact(
 async def test_close_runs_every_write_already_queued(
     db_path: Path, keyring: KeyRing, clock: Clock
 ) -> None:
-    store = await Store.open(db_path, keyring, clock=clock)
+    store = await open_store(db_path, keyring, clock=clock)
     tasks = [
         asyncio.create_task(store.turns.receive("telegram", "555", message(f"u{n}")))
         for n in range(25)
@@ -90,7 +90,7 @@ async def test_close_runs_every_write_already_queued(
     await asyncio.sleep(0)  # every task has queued its job
     await store.close()
     assert all(task.done() and task.exception() is None for task in tasks)
-    async with await Store.open(db_path, keyring, clock=clock) as reopened:
+    async with await open_store(db_path, keyring, clock=clock) as reopened:
         assert await reopened.inbox.count_pending() == 25
 
 
@@ -109,7 +109,7 @@ async def test_rolled_back_contact_leaves_no_data_key_in_memory(
     with pytest.raises(InvalidRecordError):
         await store.turns.receive("telegram", "111", message("u1", channel="whatsapp"))
     # Another process then creates a contact, which may get the rolled-back id.
-    async with await Store.open(db_path, keyring, clock=clock) as other:
+    async with await open_store(db_path, keyring, clock=clock) as other:
         await other.turns.receive("telegram", "222", message("u2", "baik"))
     (row,) = await store.inbox.pending()
     assert row.text == "baik"

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from storage_support import T0, at, message, raw_query, raw_update, reply, turn
+from storage_support import T0, at, message, open_store, raw_query, raw_update, reply, turn
 from support import Clock
 
 from storage.crypto.backup import backup_database, restore_database
@@ -158,10 +158,11 @@ async def test_an_erasure_in_the_chat_deletes_the_words_with_the_rest(
     assert raw_query(db_path, "SELECT count(*) FROM missed_words") == [(0,)]
 
 
+@pytest.mark.sqlite_only("the online backup API (PostgreSQL's backups: pg_dump)")
 async def test_words_in_an_old_backup_stay_unreadable_after_an_erasure(
     tmp_path: Path, db_path: Path, keyring: KeyRing, clock: Clock
 ) -> None:
-    async with await Store.open(db_path, keyring, clock=clock) as store:
+    async with await open_store(db_path, keyring, clock=clock) as store:
         anna, _ = await typed(store, "101", "a1", missed(WORDS))
         await typed(store, "202", "b1", missed("budi punya"))
         old = tmp_path / "backup.db"
@@ -173,7 +174,7 @@ async def test_words_in_an_old_backup_stay_unreadable_after_an_erasure(
     restored = elsewhere / "lk3.db"
     restore_database(old, restored, frozenset({"lk3.keytree"}))
     assert raw_query(restored, "SELECT count(*) FROM missed_words") == [(2,)]
-    async with await Store.open(restored, keyring, clock=clock) as store:
+    async with await open_store(restored, keyring, clock=clock) as store:
         words = await store.missed.words("welcome", T0, 9)
     assert [w.text for w in words["main_menu"]] == ["budi punya"]  # Anna's do not open
 

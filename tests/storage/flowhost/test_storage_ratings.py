@@ -6,7 +6,7 @@ import dataclasses
 from pathlib import Path
 
 import pytest
-from storage_support import T0, message, raw_query, raw_update, turn
+from storage_support import T0, message, open_store, raw_query, raw_update, turn
 from support import Clock
 
 from storage.crypto.keys import KeyRing
@@ -101,9 +101,9 @@ async def test_an_erasure_leaves_the_counts_which_hold_nothing_personal(
 
 async def test_the_counts_survive_a_reopen(db_path: Path, keyring: KeyRing) -> None:
     clock = Clock(T0)
-    async with await Store.open(db_path, keyring, clock=clock) as store:
+    async with await open_store(db_path, keyring, clock=clock) as store:
         await rated_turn(store, "713", RATED)
-    async with await Store.open(db_path, keyring, clock=clock) as store:
+    async with await open_store(db_path, keyring, clock=clock) as store:
         assert (await store.ratings.month("2026-03")).total == 1
         with pytest.raises(InvalidRecordError, match="not YYYY-MM"):
             await store.ratings.month("maret")

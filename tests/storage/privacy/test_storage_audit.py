@@ -7,13 +7,12 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from storage_support import raw_query
+from storage_support import open_store, raw_query, raw_update
 from support import Clock
 
 from storage.crypto.keys import KeyRing
 from storage.errors import InvalidRecordError
 from storage.privacy.audit import AuditEntry
-from storage.store import Store
 
 DROP_GUARDS = (
     "DROP TRIGGER audit_append_only_update",
@@ -22,7 +21,7 @@ DROP_GUARDS = (
 
 
 async def five_rows(db_path: Path, keyring: KeyRing, clock: Clock) -> None:
-    async with await Store.open(db_path, keyring, clock=clock) as store:
+    async with await open_store(db_path, keyring, clock=clock) as store:
         for n in range(1, 6):
             clock.advance(60)
             await store.audit.record(
@@ -32,13 +31,12 @@ async def five_rows(db_path: Path, keyring: KeyRing, clock: Clock) -> None:
 
 def tamper(db_path: Path, *statements: str) -> None:
     """Changes the file directly, as someone with the file but not the keys could."""
-    with sqlite3.connect(db_path) as conn:
-        for sql in (*DROP_GUARDS, *statements):
-            conn.execute(sql)
+    for sql in (*DROP_GUARDS, *statements):
+        raw_update(db_path, sql)
 
 
 async def verify(db_path: Path, keyring: KeyRing, clock: Clock) -> list[str]:
-    async with await Store.open(db_path, keyring, clock=clock) as store:
+    async with await open_store(db_path, keyring, clock=clock) as store:
         report = await store.audit.verify()
     return [str(p) for p in report.problems]
 
@@ -47,7 +45,7 @@ async def test_an_untouched_log_verifies_and_reports_its_head(
     db_path: Path, keyring: KeyRing, clock: Clock
 ) -> None:
     await five_rows(db_path, keyring, clock)
-    async with await Store.open(db_path, keyring, clock=clock) as store:
+    async with await open_store(db_path, keyring, clock=clock) as store:
         report = await store.audit.verify()
         rows = await store.audit.rows()
     assert report.ok and report.rows == 5 and report.head_seq == 5
@@ -61,8 +59,8 @@ async def test_sql_cannot_change_or_remove_a_row(
     db_path: Path, keyring: KeyRing, clock: Clock, sql: str
 ) -> None:
     await five_rows(db_path, keyring, clock)
-    with pytest.raises(sqlite3.DatabaseError, match="append-only"), sqlite3.connect(db_path) as c:
-        c.execute(sql)
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        raw_update(db_path, sql)
 
 
 TAMPERING = [
@@ -155,8 +153,7 @@ async def test_a_row_copied_from_another_database_does_not_verify(
     await five_rows(theirs, KeyRing.generate(), clock)
     row = raw_query(theirs, "SELECT * FROM audit WHERE seq = 1")[0]
     tamper(ours, "DELETE FROM audit")
-    with sqlite3.connect(ours) as conn:
-        conn.execute("INSERT INTO audit VALUES (?, ?, ?, ?, ?, ?, ?, ?)", row)
+    raw_update(ours, "INSERT INTO audit VALUES (?, ?, ?, ?, ?, ?, ?, ?)", row)
     assert await verify(ours, keyring, clock) == [
         "row 1: edited: its content does not match its hash"
     ]

@@ -8,7 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from storage_support import T0, at, message, raw_query, raw_update, reply, turn
+from storage_support import T0, at, message, open_store, raw_query, raw_update, reply, turn
 from support import Clock
 
 from storage.crypto.backup import backup_database, restore_database
@@ -56,14 +56,14 @@ async def test_erasing_removes_every_row_and_keeps_only_anonymous_counts(
     db_path: Path, keyring: KeyRing, clock: Clock
 ) -> None:
     # A table some later feature adds, pointing at contacts: it is found and erased too.
-    async with await Store.open(db_path, keyring, clock=clock):
+    async with await open_store(db_path, keyring, clock=clock):
         pass
     raw_update(
         db_path,
         "CREATE TABLE notes (id INTEGER PRIMARY KEY, contact_id INTEGER NOT NULL"
         " REFERENCES contacts (id), body BLOB)",
     )
-    async with await Store.open(db_path, keyring, clock=clock) as store:
+    async with await open_store(db_path, keyring, clock=clock) as store:
         anna, _ = await family(store, "111", MARK_A, "a1")
         budi, _ = await family(store, "222", MARK_B, "b1")
         raw_update(db_path, "INSERT INTO notes (contact_id, body) VALUES (?, x'00')", (anna.id,))
@@ -95,7 +95,7 @@ async def test_erasing_removes_every_row_and_keeps_only_anonymous_counts(
 async def test_the_destroyed_key_is_overwritten_in_the_database_file(
     db_path: Path, keyring: KeyRing, clock: Clock
 ) -> None:
-    async with await Store.open(db_path, keyring, clock=clock) as store:
+    async with await open_store(db_path, keyring, clock=clock) as store:
         anna, _ = await family(store, "111", MARK_A, "a1")
         ((wrapped,),) = raw_query(
             db_path, "SELECT wrapped FROM contact_keys WHERE contact_id = ?", (anna.id,)
@@ -106,10 +106,11 @@ async def test_the_destroyed_key_is_overwritten_in_the_database_file(
             assert bytes(wrapped) not in path.read_bytes(), path.name
 
 
+@pytest.mark.sqlite_only("the online backup API (PostgreSQL's backups: pg_dump)")
 async def test_restoring_an_older_backup_does_not_bring_an_erased_contact_back(
     tmp_path: Path, db_path: Path, keyring: KeyRing, clock: Clock
 ) -> None:
-    async with await Store.open(db_path, keyring, clock=clock) as store:
+    async with await open_store(db_path, keyring, clock=clock) as store:
         anna, anna_msg = await family(store, "111", MARK_A, "a1")
         budi, budi_msg = await family(store, "222", MARK_B, "b1")
         old = tmp_path / "backup-monday.db"
@@ -126,7 +127,7 @@ async def test_restoring_an_older_backup_does_not_bring_an_erased_contact_back(
     # The backup still holds Anna's wrapped key and her sealed words...
     assert rows_of(restored, anna.id)["contact_keys"] == 1
     assert rows_of(restored, anna.id)["inbox"] == 1
-    async with await Store.open(restored, keyring, clock=clock) as store:
+    async with await open_store(restored, keyring, clock=clock) as store:
         # ...but nothing unwraps it any more: every read of hers fails.
         for read in (
             lambda: store.inbox.get(anna_msg),
@@ -144,17 +145,18 @@ async def test_restoring_an_older_backup_does_not_bring_an_erased_contact_back(
     assert rows_of(restored, budi.id)["inbox"] == 1
 
 
+@pytest.mark.sqlite_only("the online backup API (PostgreSQL's backups: pg_dump)")
 async def test_only_an_old_copy_of_the_key_tree_could_open_an_erased_contact(
     tmp_path: Path, db_path: Path, keyring: KeyRing, clock: Clock
 ) -> None:
     """Why the README says: keep the key tree apart from backups, and only its latest copy."""
     stale_tree = tmp_path / "stale.keytree"
-    async with await Store.open(db_path, keyring, clock=clock) as store:
+    async with await open_store(db_path, keyring, clock=clock) as store:
         anna, anna_msg = await family(store, "111", MARK_A, "a1")
         backup_database(db_path, tmp_path / "old.db")
         shutil.copy2(tmp_path / "lk3.keytree", stale_tree)
         await store.erasure.erase(anna.id, reason="request", actor="cli", why="t")
-    async with await Store.open(tmp_path / "old.db", keyring, keytree=stale_tree) as store:
+    async with await open_store(tmp_path / "old.db", keyring, keytree=stale_tree) as store:
         row = await store.inbox.get(anna_msg)
         assert row is not None and row.text == MARK_A
 
@@ -162,7 +164,7 @@ async def test_only_an_old_copy_of_the_key_tree_could_open_an_erased_contact(
 async def test_a_confirmed_erasure_keeps_only_the_farewell_until_it_is_sent(
     db_path: Path, keyring: KeyRing, clock: Clock
 ) -> None:
-    async with await Store.open(db_path, keyring, clock=clock) as store:
+    async with await open_store(db_path, keyring, clock=clock) as store:
         anna, first = await family(store, "111", MARK_A, "a1")
         _, confirm = await store.turns.receive("telegram", "111", message("a2", "ya"))
         # She writes again before the confirmation is processed: that message is not lost.
@@ -215,7 +217,7 @@ async def test_a_confirmed_erasure_keeps_only_the_farewell_until_it_is_sent(
 async def test_a_farewell_that_cannot_be_delivered_is_dropped_after_a_day(
     db_path: Path, keyring: KeyRing, clock: Clock
 ) -> None:
-    async with await Store.open(db_path, keyring, clock=clock) as store:
+    async with await open_store(db_path, keyring, clock=clock) as store:
         anna, _ = await family(store, "111", MARK_A, "a1")
         _, confirm = await store.turns.receive("telegram", "111", message("a2", "ya"))
         assert confirm is not None
@@ -235,13 +237,13 @@ async def test_a_farewell_that_cannot_be_delivered_is_dropped_after_a_day(
 async def test_an_erasure_interrupted_before_the_key_tree_is_finished_on_the_next_start(
     db_path: Path, keyring: KeyRing, clock: Clock
 ) -> None:
-    async with await Store.open(db_path, keyring, clock=clock) as store:
+    async with await open_store(db_path, keyring, clock=clock) as store:
         anna, _ = await family(store, "111", MARK_A, "a1")
     # As if the process died after the rows went but before the leaf was punctured.
     raw_update(db_path, "DELETE FROM cases")
     raw_update(db_path, "INSERT INTO erasures VALUES (?, 'shred', 'request', 0, NULL)", (anna.id,))
     assert KeyTree.load(db_path.with_suffix(".keytree")).leaf(anna.id) is not None
-    async with await Store.open(db_path, keyring, clock=clock) as store:
+    async with await open_store(db_path, keyring, clock=clock) as store:
         assert await store.erasure.unfinished() == 1
         assert (await store.erasure.finish()).keys_destroyed == 1
         assert await store.erasure.unfinished() == 0
@@ -270,7 +272,7 @@ DAY = 86400
 async def test_retention_erases_exactly_what_its_rules_say(
     db_path: Path, keyring: KeyRing, clock: Clock, setup: str, expected: str | None
 ) -> None:
-    async with await Store.open(db_path, keyring, clock=clock) as store:
+    async with await open_store(db_path, keyring, clock=clock) as store:
         contact, inbox_id = await store.turns.receive("telegram", "111", message("m1"))
         assert inbox_id is not None
         opened = (CaseOpen("anak", "segera"),) if "case" in setup and "no case" not in setup else ()

@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from storage_support import at, message, raw_query, raw_update, reply, turn
+from storage_support import at, message, open_store, raw_query, raw_update, reply, turn
 from support import Clock
 
 from storage.crypto.backup import backup_database, restore_database
@@ -99,7 +99,7 @@ async def test_the_words_are_sealed_and_bound_to_the_label_row(store: Store, db_
 async def test_a_moved_ciphertext_is_left_out_of_the_export(
     db_path: Path, keyring: KeyRing, clock: Clock
 ) -> None:
-    async with await Store.open(db_path, keyring, clock=clock) as store:
+    async with await open_store(db_path, keyring, clock=clock) as store:
         anna, first = await family(store, "111", WORDS_A, "a1")
         second = await writes_again(store, anna, "a2", "kedua")
         for inbox_id in (first, second):
@@ -110,7 +110,7 @@ async def test_a_moved_ciphertext_is_left_out_of_the_export(
         " WHERE inbox_id = ?) WHERE inbox_id = ?",
         (first, second),
     )
-    async with await Store.open(db_path, keyring, clock=clock) as store:
+    async with await open_store(db_path, keyring, clock=clock) as store:
         exported, unreadable = await store.safety_labels.export()
     assert [e.text for e in exported] == [WORDS_A] and unreadable == 1
 
@@ -184,10 +184,11 @@ async def test_an_erasure_confirmed_in_the_chat_takes_the_labels_at_once(
     assert await store.safety_labels.export() == ([], 0)
 
 
+@pytest.mark.sqlite_only("the online backup API (PostgreSQL's backups: pg_dump)")
 async def test_an_older_backup_keeps_an_erased_contacts_label_unreadable(
     tmp_path: Path, db_path: Path, keyring: KeyRing, clock: Clock
 ) -> None:
-    async with await Store.open(db_path, keyring, clock=clock) as store:
+    async with await open_store(db_path, keyring, clock=clock) as store:
         anna, msg = await family(store, "111", WORDS_A, "a1")
         await mark(store, anna.id, msg)
         backup_database(db_path, tmp_path / "monday.db")
@@ -197,7 +198,7 @@ async def test_an_older_backup_keeps_an_erased_contacts_label_unreadable(
     shutil.copy2(tmp_path / "lk3.keytree", elsewhere / "lk3.keytree")
     restore_database(tmp_path / "monday.db", elsewhere / "lk3.db", frozenset({"lk3.keytree"}))
     assert raw_query(elsewhere / "lk3.db", "SELECT count(*) FROM safety_labels") == [(1,)]
-    async with await Store.open(elsewhere / "lk3.db", keyring, clock=clock) as store:
+    async with await open_store(elsewhere / "lk3.db", keyring, clock=clock) as store:
         assert await store.safety_labels.export() == ([], 1)
         assert await store.erasure.reapply("cli") == 1
     assert raw_query(elsewhere / "lk3.db", "SELECT count(*) FROM safety_labels") == [(0,)]
