@@ -1,6 +1,22 @@
 // The console works without this file; it only adds conveniences (no inline script: CSP).
 "use strict";
 
+// --- the header's menu: folded on a phone (the page keeps the screen), open on a wide one ---
+(function () {
+  const menu = document.getElementById("top-menu");
+  if (!menu || !window.matchMedia) { return; }
+  const phone = window.matchMedia("(max-width: 760px)");
+  const fit = () => { menu.open = !phone.matches; };
+  fit();
+  phone.addEventListener("change", fit);
+  document.addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && phone.matches && menu.open) {
+      menu.open = false;
+      menu.querySelector("summary").focus();
+    }
+  });
+})();
+
 // --- the alarm: a banner, a sound and the title for each new emergency, on every page ---
 // The queue page feeds it from its own table; other pages from /console/alarm/events.
 // Announced and unacknowledged codes are kept for the tab (sessionStorage), so moving
