@@ -85,7 +85,9 @@ async def test_publishing_makes_the_edit_current_and_writes_an_audit_row(
         checked = await send(http, "check", draft)
         assert checked.status_code == 200 and "valid dan siap diterbitkan" in checked.text
         # the diff: the old line removed (marked in words too), the new one added
-        assert "dihapus: </span>  id = &#34;Terima kasih atas kepercayaan Anda.&#34;" in checked.text
+        assert (
+            "dihapus: </span>  id = &#34;Terima kasih atas kepercayaan Anda.&#34;" in checked.text
+        )
         assert "ditambahkan: </span>  id = &#34;Terima kasih banyak.&#34;" in checked.text
         assert office.flows.library.current_version("welcome") == before  # a check changes nothing
         published = await send(http, "publish", draft)
