@@ -17,6 +17,7 @@ from bot.console.pages import case as pages_case
 from bot.console.pages import case_live as pages_case_live
 from bot.console.pages import figures as pages_figures
 from bot.console.pages import flows as pages_flows
+from bot.console.pages import home as pages_home
 from bot.console.pages import labels as pages_labels
 from bot.console.pages import media as pages_media
 from bot.console.pages import queue as pages_queue
@@ -47,6 +48,7 @@ def build_console(
         csrf_key=store.console.csrf_key(),
     )
     console.include(pages_auth.routes)
+    console.include(pages_home.routes)
     console.include(pages_users.routes)
     console.include(pages_audit.routes)
     if office is not None:  # the pages that need the running bot: flows, bookings, figures

@@ -127,6 +127,11 @@ class Console:
             raise RuntimeError("a console page needs the case desk, but none was given")
         return self._desk
 
+    @property
+    def has_desk(self) -> bool:
+        """Whether the queue and case pages run here (`build_console` was given the office)."""
+        return self._desk is not None
+
     def serve(self, office: Office | None = None, desk: CaseDesk | None = None) -> None:
         """Hands the console the running bot's office and case desk (`build_console`)."""
         self._office, self._desk = office, desk

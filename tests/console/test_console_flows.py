@@ -3,6 +3,8 @@ set is published, a publish or rollback is audited, and nothing typed runs as HT
 
 from __future__ import annotations
 
+import re
+
 import httpx
 import pytest
 from console_support import add_staff, client, csrf_of, login
@@ -39,13 +41,21 @@ async def signed_in_admin(console: Console, clock: Clock, http: httpx.AsyncClien
     return admin
 
 
+SEAL = re.compile(r'name="checked" value="([0-9a-f]{64})"')
+
+
 async def send(
     http: httpx.AsyncClient, action: str, source: str, flow: str = "welcome"
 ) -> httpx.Response:
+    """Posts `source` to `action`; a publish first checks it, as the page makes one do, and
+    carries the seal a passing check gives (bot.console.flow_review)."""
     token = csrf_of((await http.get(f"/console/flows/{flow}")).text)
-    return await http.post(
-        f"/console/flows/{flow}/{action}", data={"csrf": token, "source": source}
-    )
+    data = {"csrf": token, "source": source}
+    if action == "publish":
+        found = SEAL.search((await http.post(f"/console/flows/{flow}/check", data=data)).text)
+        if found is not None:
+            data["checked"] = found.group(1)
+    return await http.post(f"/console/flows/{flow}/{action}", data=data)
 
 
 @pytest.mark.parametrize(("edit", "expected"), BROKEN)
@@ -74,7 +84,11 @@ async def test_publishing_makes_the_edit_current_and_writes_an_audit_row(
         admin = await signed_in_admin(console, clock, http)
         checked = await send(http, "check", draft)
         assert checked.status_code == 200 and "valid dan siap diterbitkan" in checked.text
-        assert "-  id = &#34;Terima kasih atas kepercayaan Anda.&#34;" in checked.text  # the diff
+        # the diff: the old line removed (marked in words too), the new one added
+        assert (
+            "dihapus: </span>  id = &#34;Terima kasih atas kepercayaan Anda.&#34;" in checked.text
+        )
+        assert "ditambahkan: </span>  id = &#34;Terima kasih banyak.&#34;" in checked.text
         assert office.flows.library.current_version("welcome") == before  # a check changes nothing
         published = await send(http, "publish", draft)
         assert published.status_code == 200
@@ -105,10 +119,17 @@ async def test_an_uploaded_file_is_checked_like_the_text_area(
     async with client(console) as http:
         await signed_in_admin(console, clock, http)
         token = csrf_of((await http.get("/console/flows/welcome")).text)
-        good = await http.post(
-            "/console/flows/welcome/publish",
+        checked = await http.post(
+            "/console/flows/welcome/check",
             data={"csrf": token, "source": ""},
             files={"upload": ("welcome.toml", draft.encode("utf-8"), "text/plain")},
+        )
+        seal = SEAL.search(checked.text)
+        assert checked.status_code == 200 and seal is not None
+        # The checked file is now the text area's draft, which the publish button sends.
+        good = await http.post(
+            "/console/flows/welcome/publish",
+            data={"csrf": token, "source": draft, "checked": seal.group(1)},
         )
         assert good.status_code == 200 and "diterbitkan" in good.text
         bad = await http.post(

@@ -57,6 +57,7 @@ async def test_a_counsellor_enrols_on_a_phone_then_five_wrong_codes_ask_for_the_
             width = await page.evaluate("document.documentElement.scrollWidth")
             assert width <= PHONE["width"]
 
+            await page.locator("#top-menu > summary").click()  # on a phone, in the menu
             await page.get_by_role("button", name="Keluar").click()
             await password()
             for _ in range(5):

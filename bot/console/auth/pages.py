@@ -1,4 +1,5 @@
-"""Login, the second factor, TOTP enrolment, logout, the language switch and static files."""
+"""Login, the second factor, TOTP enrolment, logout, the language switch and static files
+(the home page is bot.console.pages.home)."""
 
 from __future__ import annotations
 
@@ -133,10 +134,6 @@ async def set_lang(console: Console, request: Request, access: Access | None) ->
     return redirect(target.removeprefix("/console"))
 
 
-async def home(console: Console, request: Request, access: Access) -> Response:
-    return console.render(request, access, "home.html")
-
-
 async def static(console: Console, request: Request, access: Access | None) -> Response:
     path = STATIC_FILES.get(str(request.path_params.get("name", "")))
     if path is None:
@@ -158,7 +155,6 @@ routes = [
     PageRoute("/logout", logout, Need.PUBLIC, ("POST",)),
     PageRoute("/lang", set_lang, Need.PUBLIC, ("POST",)),
     PageRoute("/static/{name}", static, Need.PUBLIC),
-    PageRoute("/", home, Need.STAFF),
 ]
 
 

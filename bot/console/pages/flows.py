@@ -14,7 +14,6 @@ whole page to a plain form. The picture of a flow is drawn here (flows.diagram).
 
 from __future__ import annotations
 
-import difflib
 import json
 from typing import Any, Literal
 
@@ -27,6 +26,7 @@ from bot.booking.host import BookingContext
 from bot.console.auth.login import Access, Need
 from bot.console.core import Console, PageRoute, form_text
 from bot.console.draft_chat import Chat, ChatTokenError, say, start
+from bot.console.flow_review import draft_diff, publish_seal, seal_matches
 from bot.console.pages import missed
 from bot.core.pipeline import classify_windows
 from bot.flowhost.shelf import MAX_SOURCE_CHARS, ShelfError
@@ -169,15 +169,13 @@ async def page(
 ) -> Response:
     library = console.office.flows.library
     current = console.office.flows.source(flow_id)
-    diff = ""
-    if draft is not None and draft != current:
-        diff = "".join(
-            difflib.unified_diff(
-                current.splitlines(keepends=True),
-                draft.splitlines(keepends=True),
-                f"{flow_id}.toml ({library.current_version(flow_id)})",
-                f"{flow_id}.toml ({content_version(draft)})",
-            )
+    changed = draft is not None and draft != current
+    diff = draft_diff(current, draft) if draft is not None and changed else None
+    # Publish is offered for exactly the draft that just passed its check (flow_review).
+    seal = ""
+    if checked is not None and draft is not None and changed:
+        seal = publish_seal(
+            console.csrf, access.session_id, flow_id, library.current_version(flow_id), draft
         )
     shown = checked if checked is not None else library
     # The chat runs on the draft the page shows, when that draft is valid.
@@ -202,6 +200,8 @@ async def page(
         problems=[describe(p, console.lang(request)) for p in problems],
         checked=checked is not None,
         diff=diff,
+        draft_version=content_version(draft) if draft is not None else "",
+        seal=seal,
         same=draft is not None and draft == current,
         notice=notice,
         error=error,
@@ -418,6 +418,10 @@ async def publish(console: Console, request: Request, access: Access) -> Respons
     if draft is None:
         error = console.t(request, "flow_upload_bad")
         return await page(console, request, access, flow_id, error=error, status=400)
+    if draft != console.office.flows.source(flow_id):
+        refused = await unchecked(console, request, access, flow_id, draft)
+        if refused is not None:
+            return refused
     try:
         version, changed = await console.office.flows.publish(flow_id, draft)
     except FlowSetError as exc:
@@ -433,6 +437,27 @@ async def publish(console: Console, request: Request, access: Access) -> Respons
     await console.store.audit.record(entry)
     notice = console.t(request, "flow_published", version=version)
     return await page(console, request, access, flow_id, notice=notice)
+
+
+async def unchecked(
+    console: Console, request: Request, access: Access, flow_id: str, draft: str
+) -> Response | None:
+    """The page refusing a publish of a draft that did not just pass its check, naming its
+    problems if it has any; None when the form carries the seal of exactly this draft."""
+    seal = (await request.form()).get("checked")
+    base = console.office.flows.library.current_version(flow_id)
+    if isinstance(seal, str) and seal_matches(
+        console.csrf, seal, access.session_id, flow_id, base, draft
+    ):
+        return None
+    try:
+        console.office.flows.check(flow_id, draft)
+    except FlowSetError as exc:
+        return await page(
+            console, request, access, flow_id, draft=draft, problems=exc.problems, status=400
+        )
+    error = console.t(request, "flow_publish_unchecked")
+    return await page(console, request, access, flow_id, draft=draft, error=error, status=409)
 
 
 async def make_current(console: Console, request: Request, access: Access) -> Response:

@@ -1,6 +1,38 @@
 // The console works without this file; it only adds conveniences (no inline script: CSP).
 "use strict";
 
+// --- a table wider than the screen scrolls in its own box, which the keyboard reaches too ---
+// (templates mark theirs; this covers any box left unmarked, named by its table's caption
+// or its section's heading)
+(function () {
+  document.querySelectorAll(".scroll:not([tabindex])").forEach((box) => {
+    const section = box.closest("section");
+    const named = box.querySelector("caption") || (section && section.querySelector("h2, h3"));
+    box.tabIndex = 0;
+    if (named && named.textContent.trim()) {
+      box.setAttribute("role", "region");
+      box.setAttribute("aria-label", named.textContent.trim());
+    }
+  });
+})();
+
+// --- the header's menu: folded on a phone (the page keeps the screen), open on a wide one ---
+(function () {
+  const menu = document.getElementById("top-menu");
+  if (!menu || !window.matchMedia) { return; }
+  const phone = window.matchMedia("(max-width: 760px)");
+  menu.closest("header").classList.add("folds");
+  const fit = () => { menu.open = !phone.matches; };
+  fit();
+  phone.addEventListener("change", fit);
+  document.addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && phone.matches && menu.open) {
+      menu.open = false;
+      menu.querySelector("summary").focus();
+    }
+  });
+})();
+
 // --- the alarm: a banner, a sound and the title for each new emergency, on every page ---
 // The queue page feeds it from its own table; other pages from /console/alarm/events.
 // Announced and unacknowledged codes are kept for the tab (sessionStorage), so moving

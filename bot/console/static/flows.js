@@ -136,3 +136,22 @@
   });
   scrollDown();
 })();
+
+// --- publish only what was checked: an edit after the check disables the button ---
+(function () {
+  const editor = document.getElementById("flow-source");
+  const publish = document.getElementById("flow-publish");
+  const stale = document.getElementById("publish-stale");
+  const ready = document.getElementById("publish-hint");
+  const upload = document.getElementById("flow-upload");
+  if (!editor || !publish) { return; }
+  const checked = editor.value;
+  function update() {
+    const same = editor.value === checked && !(upload && upload.files && upload.files.length);
+    publish.disabled = !same;
+    if (stale) { stale.hidden = same; }
+    if (ready) { ready.hidden = !same; }
+  }
+  editor.addEventListener("input", update);
+  if (upload) { upload.addEventListener("change", update); }
+})();
