@@ -18,7 +18,7 @@ from typing import Literal
 from flows.faq import Faq, FaqTopic, as_choices
 from flows.model import Words
 from flows.understanding.matcher import LONGEST, PLAIN, scores
-from flows.understanding.reading import QUESTION_WORDS, asks, lexicon
+from flows.understanding.reading import NEGATORS, QUESTION_WORDS, asks, lexicon, typed_clauses
 from flows.understanding.text import words
 from flows.understanding.typos import AbbreviationIndex, TypoIndex
 
@@ -214,6 +214,40 @@ def read_faq(text: str, faq: Faq, table: Words = PLAIN, *, free_text: bool = Fal
     """The topic a message asks about, or NO_TOPIC; never raises. `free_text`: the bot
     asked for the family's own words, so only a short, plain question (or a whole example
     of a language switch) is read."""
+    whole = _read(text, faq, table, free_text=free_text)
+    if free_text or (whole.topic is not None and whole.topic.language is None):
+        return whole
+    switch = _switch(text, faq, table)
+    return whole if switch is None else switch
+
+
+def _switch(text: str, faq: Faq, table: Words) -> FaqReading | None:
+    """The language switch a message of several clauses asks, read clause by clause:
+    the request and its reason name both languages ("bisa bahasa Indonesia? my English
+    not good", "Indonesian please, my English is not so good"), so read whole it is
+    read as either; read by clause, the request is a switch and the reason either the
+    same switch ("seng mangarti bahasa inggris") or none. Clauses that ask different
+    switches ask none."""
+    parts = typed_clauses(text)
+    if len(parts) < 2:
+        return None
+    lex = lexicon(table)
+    # A clause that denies what it names is no switch to it ("jang inggris"), unless the
+    # negation is part of what the topic reads ("seng mangarti bahasa inggris").
+    found: list[FaqReading] = []
+    for part in parts:
+        reading = _read(part, faq, table)
+        if reading.topic is None or reading.topic.language is None or not reading.strong:
+            continue
+        if NEGATORS.isdisjoint(lex.standard(part)) or not NEGATORS.isdisjoint(reading.words):
+            found.append(reading)
+    if not found or any(r.topic != found[0].topic for r in found):
+        return None  # "eh kok jadi inggris, balikin ke indo dong": no one switch asked
+    return found[0]
+
+
+def _read(text: str, faq: Faq, table: Words = PLAIN, *, free_text: bool = False) -> FaqReading:
+    """The topic `text` asks about, read whole (`read_faq`)."""
     if not faq.topics:
         return NO_TOPIC
     lex = lexicon(table)

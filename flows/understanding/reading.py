@@ -73,6 +73,13 @@ CLAUSE_WORDS = CONNECTIVES | {"apakah"}
 """Words that begin a new clause (after the word table, where `tp` is `tapi`); a
 negation after `apakah` is inside a question, never a "no" of its own."""
 _CLAUSE_MARKS = re.compile(r"[,;.!?:\n]+")
+_TYPED_CLAUSE = re.compile(r"[^,;.!?:\n]+[,;.!?:\n]*")
+
+
+def typed_clauses(text: str) -> tuple[str, ...]:
+    """The text's clauses as typed, each with the punctuation that ends it ("bisa
+    bahasa indonesia?", " my english not good"), so each can be read on its own."""
+    return tuple(p for p in _TYPED_CLAUSE.findall(text) if any(c.isalnum() for c in p))
 
 
 @dataclass(frozen=True, slots=True)
