@@ -25,13 +25,14 @@ from typing import Literal
 
 from flows.matching import match_choice, match_yes_no
 from flows.model import Choice, Words
-from flows.understanding.aboutness import Role, Word, aboutness, factor
+from flows.understanding.aboutness import Role, Word, aboutness, answers_first, factor
 from flows.understanding.numbers import LAST, named_number, position
 from flows.understanding.reading import (
     CONDITIONALS,
     NEGATORS,
     QUESTION_WORDS,
     REQUEST_WORDS,
+    UNSURE,
     Lexicon,
     asks,
     both,
@@ -39,6 +40,7 @@ from flows.understanding.reading import (
     lexicon,
     negated,
     negations,
+    typed_clauses,
     undecided,
     untagged,
 )
@@ -404,15 +406,17 @@ def _about(
     out = list(best)
     for i in leaders:
         if i is not None and (score := best[i]):
-            clauses = [
-                [
-                    Word(w, _role(index, i, w, k, supposed), fuzzy)
-                    for w, k, fuzzy, supposed in clause
-                ]
-                for clause in heard
-            ]
+            clauses = _clauses(index, text, i, heard)
             out[i] = score * factor(aboutness(clauses, asks=question))
     return out
+
+
+def _clauses(index: _Index, text: str, i: int, heard: _Heard | None = None) -> list[list[Word]]:
+    """The message's meaningful words clause by clause, each with its role for choice `i`."""
+    return [
+        [Word(w, _role(index, i, w, k, supposed), fuzzy) for w, k, fuzzy, supposed in clause]
+        for clause in (heard if heard is not None else _heard(index, text))
+    ]
 
 
 def _apart(index: _Index, said: frozenset[str], first: int, second: int) -> bool:
@@ -470,6 +474,10 @@ def understand(text: str, choices: Sequence[Choice], table: Words = PLAIN) -> Re
     if both(standard):
         return NOTHING
     taken = top >= TAKE and lead >= MARGIN
+    if not taken and second is not None and runner >= CLOSE:
+        said_first = _said_first(index, text, standard, (first, second))
+        if said_first is not None:
+            first, top, taken = said_first, about[said_first], True
     if not taken and (second is None or min(top, runner) < CLOSE):
         return NOTHING
     if paused_remark(_said(index, standard, first)):
@@ -478,6 +486,22 @@ def understand(text: str, choices: Sequence[Choice], table: Words = PLAIN) -> Re
         return Reading("match", choices[first], confidence=round(min(top, 1.0) * 0.9, 3))
     assert second is not None
     return Reading("close", choices[first], choices[second], round(top * 0.5, 3))
+
+
+def _said_first(
+    index: _Index, text: str, standard: tuple[str, ...], leaders: tuple[int, int]
+) -> int | None:
+    """Of two close choices, the one a statement says first, in a clause of its own
+    ("hapus sa beta pung data samua, beta takut paitua lia"): the answer comes first
+    and the reason after it. Not in a question, nor where the message leaves the answer
+    open ("a few weeks, maybe months") or adds another ("cerita tapi juga bikin janji")."""
+    parts = typed_clauses(text)
+    if len(parts) < 2 or asks(standard, text) or not UNSURE.isdisjoint(standard):
+        return None
+    if len(index.lexicon.clauses(parts[0])) > 1:
+        return None  # "mau info tapi ...": the first clause holds a second one
+    alone = [i for i in leaders if answers_first(_clauses(index, text, i))]
+    return alone[0] if len(alone) == 1 else None
 
 
 def _said(index: _Index, standard: tuple[str, ...], number: int) -> Said:

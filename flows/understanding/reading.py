@@ -159,9 +159,15 @@ def in_scope(standard: tuple[str, ...], stop: frozenset[str] = frozenset()) -> f
     return negations(standard, stop).denied
 
 
-BOTH = frozenset("keduanya both either whichever terserah".split())
-"""Words that leave the choice to the bot (after the word table and `text.words`,
-where `dua-dua` and `dua2nya` become `keduanya`)."""
+BOTH = frozenset("keduanya both either whichever terserah campur mixed".split())
+"""Words that leave the choice to the bot or say it is all of them (after the word
+table and `text.words`, where `dua-dua` and `dua2nya` become `keduanya`)."""
+UNSURE = frozenset(
+    "mungkin maybe probably perhaps bingung confused entah yakin sure juga also".split()
+)
+"""Words that leave an answer open or add another to it ("a few weeks, maybe months",
+"mau cerita tapi juga mau bikin janji"): a message holding one names its choices as
+alternatives, never an answer and its reason."""
 EITHER = frozenset({"atau", "or"})
 
 
