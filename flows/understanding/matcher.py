@@ -448,6 +448,9 @@ def understand(text: str, choices: Sequence[Choice], table: Words = PLAIN) -> Re
         if 1 <= place <= len(choices):
             return Reading("match", choices[place - 1], confidence=1.0)
         return NOTHING
+    leading = _leading_place(index, text, standard, len(choices))
+    if leading is not None:
+        return Reading("match", choices[leading], confidence=0.9)
     number = named_number(standard)
     rated = [c for c in choices if c.value == str(number)]
     if rated:
@@ -486,6 +489,20 @@ def understand(text: str, choices: Sequence[Choice], table: Words = PLAIN) -> Re
         return Reading("match", choices[first], confidence=round(min(top, 1.0) * 0.9, 3))
     assert second is not None
     return Reading("close", choices[first], choices[second], round(top * 0.5, 3))
+
+
+def _leading_place(index: _Index, text: str, standard: tuple[str, ...], count: int) -> int | None:
+    """The choice a first clause names by its position alone ("yang pertama, my
+    grandfather"), when no other clause names another position or another choice."""
+    parts = typed_clauses(text)
+    if len(parts) < 2:
+        return None
+    places = [position(index.lexicon.standard(p), index.lexicon.stop) for p in parts]
+    place = count if places[0] == LAST else places[0]
+    if place is None or not 1 <= place <= count or any(p not in (None, places[0]) for p in places):
+        return None
+    best = _scores(index, standard, count, text).best
+    return None if any(s for i, s in enumerate(best) if i != place - 1) else place - 1
 
 
 def _said_first(
