@@ -117,9 +117,17 @@ def _answers(clause: Clause) -> bool:
 def answers_first(clauses: Sequence[Clause]) -> bool:
     """True when the message's first clause (with meaningful words) is the choice's words
     alone, beside words that name no topic: "hapus sa beta pung data samua" in "...,
-    beta takut paitua lia". The answer comes first and the reason after it: of two
-    choices a message names, the one said first in a clause of its own is the answer."""
-    clause = next((c for c in clauses if c), ())
+    beta takut paitua lia". The answer comes first and the reason after it."""
+    return _alone(next((c for c in clauses if c), ()))
+
+
+def answers_anywhere(clauses: Sequence[Clause]) -> bool:
+    """True when some clause is the choice's words alone ("mau curhat" in "darurat, mau
+    curhat"): a second answer, not a reason."""
+    return any(_alone(clause) for clause in clauses)
+
+
+def _alone(clause: Clause) -> bool:
     return any(w.role == "chosen" for w in clause) and all(
         w.role in ("chosen", "light") for w in clause
     )

@@ -25,7 +25,7 @@ from typing import Literal
 
 from flows.matching import match_choice, match_yes_no
 from flows.model import Choice, Words
-from flows.understanding.aboutness import Role, Word, aboutness, answers_first, factor
+from flows.understanding.aboutness import Role, Word, aboutness, answers_anywhere, answers_first, factor
 from flows.understanding.numbers import LAST, named_number, position
 from flows.understanding.reading import (
     CONDITIONALS,
@@ -517,8 +517,11 @@ def _said_first(
         return None
     if len(index.lexicon.clauses(parts[0])) > 1:
         return None  # "mau info tapi ...": the first clause holds a second one
-    alone = [i for i in leaders if answers_first(_clauses(index, text, i))]
-    return alone[0] if len(alone) == 1 else None
+    clauses = [_clauses(index, text, i) for i in leaders]
+    alone = [i for i, said in zip(leaders, clauses, strict=True) if answers_first(said)]
+    if len(alone) != 1 or sum(answers_anywhere(said) for said in clauses) > 1:
+        return None  # "darurat, mau curhat": two answers, each in a clause of its own
+    return alone[0]
 
 
 def _said(index: _Index, standard: tuple[str, ...], number: int) -> Said:

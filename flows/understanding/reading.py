@@ -164,10 +164,10 @@ BOTH = frozenset("keduanya both either whichever terserah campur mixed".split())
 table and `text.words`, where `dua-dua` and `dua2nya` become `keduanya`)."""
 UNSURE = frozenset(
     "mungkin maybe probably perhaps bingung confused entah yakin sure juga also".split()
-)
-"""Words that leave an answer open or add another to it ("a few weeks, maybe months",
-"mau cerita tapi juga mau bikin janji"): a message holding one names its choices as
-alternatives, never an answer and its reason."""
+) | CONNECTIVES
+"""Words that leave an answer open, add another to it or set one against another ("a
+few weeks, maybe months", "mau konsultasi, tapi mau cerita dulu"): a message holding
+one names its choices as alternatives, never an answer and its reason."""
 EITHER = frozenset({"atau", "or"})
 
 
