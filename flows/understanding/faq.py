@@ -79,6 +79,7 @@ class _Topics:
     phrases: tuple[tuple[frozenset[str], int], ...]  # each example's words, and its topic
     vocabulary: tuple[frozenset[str], ...]  # per topic: the standard words of its examples
     owners: dict[str, frozenset[int]]  # a word -> the topics whose examples say it
+    switching: frozenset[str]  # the words only language switches say ("inggris", "bahasa")
     typos: TypoIndex
     short: AbbreviationIndex
 
@@ -103,11 +104,13 @@ def _topics(faq: Faq, table: Words) -> _Topics:
         for word in spoken:
             owners.setdefault(word, set()).add(i)
     known = list(owners)
+    switches = {i for i, topic in enumerate(faq.topics) if topic.language is not None}
     return _Topics(
         exact,
         tuple(examples),
         tuple(vocabulary),
         {w: frozenset(o) for w, o in owners.items()},
+        frozenset(w for w, o in owners.items() if o <= switches and w not in lex.stop),
         TypoIndex(known),
         AbbreviationIndex(known),
     )
@@ -214,9 +217,14 @@ def read_faq(text: str, faq: Faq, table: Words = PLAIN, *, free_text: bool = Fal
     """The topic a message asks about, or NO_TOPIC; never raises. `free_text`: the bot
     asked for the family's own words, so only a short, plain question (or a whole example
     of a language switch) is read."""
-    whole = _read(text, faq, table, free_text=free_text)
+    if not faq.topics:
+        return NO_TOPIC
+    standard = lexicon(table).standard(text)
+    whole = _read(text, faq, table, free_text=free_text, standard=standard)
     if free_text or (whole.topic is not None and whole.topic.language is None):
         return whole
+    if _topics(faq, table).switching.isdisjoint(standard):
+        return whole  # no word of a language switch: nothing to read clause by clause
     switch = _switch(text, faq, table)
     return whole if switch is None else switch
 
@@ -232,26 +240,38 @@ def _switch(text: str, faq: Faq, table: Words) -> FaqReading | None:
     if len(parts) < 2:
         return None
     lex = lexicon(table)
+    switching = _topics(faq, table).switching
     # A clause that denies what it names is no switch to it ("jang inggris"), unless the
     # negation is part of what the topic reads ("seng mangarti bahasa inggris").
     found: list[FaqReading] = []
     for part in parts:
-        reading = _read(part, faq, table)
+        standard = lex.standard(part)
+        if switching.isdisjoint(standard):
+            continue  # no word of a language switch
+        reading = _read(part, faq, table, standard=standard, strong_only=True)
         if reading.topic is None or reading.topic.language is None or not reading.strong:
             continue
-        if NEGATORS.isdisjoint(lex.standard(part)) or not NEGATORS.isdisjoint(reading.words):
+        if NEGATORS.isdisjoint(standard) or not NEGATORS.isdisjoint(reading.words):
             found.append(reading)
     if not found or any(r.topic != found[0].topic for r in found):
         return None  # "eh kok jadi inggris, balikin ke indo dong": no one switch asked
     return found[0]
 
 
-def _read(text: str, faq: Faq, table: Words = PLAIN, *, free_text: bool = False) -> FaqReading:
-    """The topic `text` asks about, read whole (`read_faq`)."""
-    if not faq.topics:
-        return NO_TOPIC
+def _read(
+    text: str,
+    faq: Faq,
+    table: Words = PLAIN,
+    *,
+    free_text: bool = False,
+    standard: tuple[str, ...] | None = None,
+    strong_only: bool = False,
+) -> FaqReading:
+    """The topic `text` (its `standard` words, when read already) asks about, read
+    whole (`read_faq`); `strong_only`: by its examples' words, never by a score."""
     lex = lexicon(table)
-    standard = lex.standard(text)
+    if standard is None:
+        standard = lex.standard(text)
     if not standard:
         return NO_TOPIC
     topics = _topics(faq, table)
@@ -267,6 +287,8 @@ def _read(text: str, faq: Faq, table: Words = PLAIN, *, free_text: bool = False)
         found = _covering(topics, standard, lex.stop)
     if found is not None:
         return FaqReading(faq.topics[found[0]], 0.9, found[1], "words")
+    if strong_only:
+        return NO_TOPIC
     best = scores(text, as_choices(faq), table)
     ranked = sorted(range(len(best)), key=lambda i: -best[i])
     top = best[ranked[0]]

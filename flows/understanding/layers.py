@@ -24,8 +24,9 @@ from functools import lru_cache
 from flows.faq import Faq
 from flows.model import Choice, Words
 from flows.understanding.faq import NO_TOPIC, FaqReading, read_faq
-from flows.understanding.matcher import NOTHING, PLAIN, Reading, Support, read_answer, support
+from flows.understanding.matcher import NOTHING, PLAIN, Reading, read_answer
 from flows.understanding.reading import asks, lexicon, typed_clauses
+from flows.understanding.support import Support, answered_alone, support
 
 EXACT = 1.0
 """The confidence of a choice read from its exact form (a number, a label, a synonym)."""
@@ -69,15 +70,18 @@ def read_message(
         return Understood(Reading("match", owners[0], confidence=reading.confidence))
     if owners:
         return Understood(reading)  # the question offers what is asked
-    alone = [answered_alone(text, choices, c, table) for c in candidates]
-    if any(words and not words & asked.words for words in alone):
-        return Understood(reading)  # "batal sa, paitua su tau": an answer, and a reason
-    apart = [not support(text, choices, c, table).chosen & asked.words for c in candidates]
-    if asked.topic.language is not None and not any(alone) and len(typed_clauses(text)) > 1 and all(apart):
-        # "can we do this in Indonesian instead? my husband wants to read it too": a
-        # language switch asked in a clause of its own, the choice's word in a remark.
-        return Understood(faq=asked)
-    said = [support(text, choices, c, table) for c in candidates]
+    if len(typed_clauses(text)) > 1:
+        alone = answered_alone(text, choices, candidates, table)
+        if any(words and not words & asked.words for words in alone):
+            return Understood(reading)  # "batal sa, paitua su tau": an answer, and a reason
+        said = [support(text, choices, c, table) for c in candidates]
+        if asked.topic.language is not None and not any(alone):
+            if not any(s.chosen & asked.words for s in said):
+                # "can we do this in Indonesian instead? my husband wants to read it
+                # too": a switch asked in a clause of its own, the choice's word in a remark.
+                return Understood(faq=asked)
+    else:
+        said = [support(text, choices, c, table) for c in candidates]
     if _incidental(asked, said) or all(_outweighs(asked, s) for s in said):
         return Understood(faq=asked)
     return Understood(reading)
@@ -87,22 +91,6 @@ def _owned(choices: tuple[Choice, ...], choice: Choice, faq: Faq, table: Words) 
     """The FAQ topics a choice offers itself, and the language switches it is."""
     number = choices.index(choice)
     return offered_topics(choices, faq, table)[number] | switches(choices, faq, table)[number]
-
-
-def answered_alone(
-    text: str, choices: Sequence[Choice], choice: Choice, table: Words = PLAIN
-) -> frozenset[str]:
-    """The words of the first clause of `text` that `choice` explains whole ("batal sa"
-    in "batal sa, paitua su tau"), or none: such a clause answers on its own, and the
-    other clauses give a reason or an aside."""
-    parts = typed_clauses(text)
-    if len(parts) < 2:
-        return frozenset()
-    for part in parts:
-        said = support(part, choices, choice, table)
-        if said.chosen and said.said <= said.chosen:
-            return said.said
-    return frozenset()
 
 
 @lru_cache(maxsize=512)

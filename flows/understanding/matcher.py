@@ -25,8 +25,15 @@ from typing import Literal
 
 from flows.matching import match_choice, match_yes_no
 from flows.model import Choice, Words
-from flows.understanding.aboutness import Role, Word, aboutness, answers_anywhere, answers_first, factor
-from flows.understanding.numbers import LAST, named_number, position
+from flows.understanding.aboutness import (
+    Role,
+    Word,
+    aboutness,
+    answers_anywhere,
+    answers_first,
+    factor,
+)
+from flows.understanding.numbers import LAST, named_number, names_position, position
 from flows.understanding.reading import (
     CONDITIONALS,
     NEGATORS,
@@ -68,6 +75,8 @@ EXCLUSIVE = 0.6
 UNKNOWN_WEIGHT = 1.0
 """What each word the question does not know weighs against a choice the family's own
 question merely mentions (the least a known word weighs is 1)."""
+SHORT_CLAUSE = 4
+"""The most words a first clause that names a position has ("yang pertama saja")."""
 NEGATION_MISMATCH = 0.4
 """What a phrase's share is worth when only one of it and the answer is negated."""
 
@@ -397,25 +406,24 @@ def _role(index: _Index, number: int, word: str, known: frozenset[str], supposed
 
 
 def _about(
-    index: _Index, text: str, best: list[float], leaders: tuple[int, int | None], question: bool
+    index: _Index, heard: _Heard, best: list[float], leaders: tuple[int, int | None], question: bool
 ) -> list[float]:
     """The `leaders`' scores scaled by how much the message is about each (aboutness)."""
     if not any(best):
         return best
-    heard = _heard(index, text)
     out = list(best)
     for i in leaders:
         if i is not None and (score := best[i]):
-            clauses = _clauses(index, text, i, heard)
+            clauses = _clauses(index, i, heard)
             out[i] = score * factor(aboutness(clauses, asks=question))
     return out
 
 
-def _clauses(index: _Index, text: str, i: int, heard: _Heard | None = None) -> list[list[Word]]:
+def _clauses(index: _Index, i: int, heard: _Heard) -> list[list[Word]]:
     """The message's meaningful words clause by clause, each with its role for choice `i`."""
     return [
         [Word(w, _role(index, i, w, k, supposed), fuzzy) for w, k, fuzzy, supposed in clause]
-        for clause in (heard if heard is not None else _heard(index, text))
+        for clause in heard
     ]
 
 
@@ -464,7 +472,8 @@ def understand(text: str, choices: Sequence[Choice], table: Words = PLAIN) -> Re
     first = ranked[0]
     second = ranked[1] if len(ranked) > 1 else None
     lead = best[first] - (best[second] if second is not None else 0.0)
-    about = _about(index, text, best, (first, second), asks(standard, text))
+    heard = _heard(index, text) if any(best) else ()
+    about = _about(index, heard, best, (first, second), asks(standard, text))
     top = about[first]
     runner = about[second] if second is not None else 0.0
     if asks(standard, text) and first not in scored.asking and top < QUESTION_TAKE:
@@ -478,7 +487,7 @@ def understand(text: str, choices: Sequence[Choice], table: Words = PLAIN) -> Re
         return NOTHING
     taken = top >= TAKE and lead >= MARGIN
     if not taken and second is not None and runner >= CLOSE:
-        said_first = _said_first(index, text, standard, (first, second))
+        said_first = _said_first(index, text, standard, heard, (first, second))
         if said_first is not None:
             first, top, taken = said_first, about[said_first], True
     if not taken and (second is None or min(top, runner) < CLOSE):
@@ -495,18 +504,22 @@ def _leading_place(index: _Index, text: str, standard: tuple[str, ...], count: i
     """The choice a first clause names by its position alone ("yang pertama, my
     grandfather"), when no other clause names another position or another choice."""
     parts = typed_clauses(text)
-    if len(parts) < 2:
+    said = words(parts[0]) if len(parts) > 1 else []
+    if not said or len(said) > SHORT_CLAUSE or not names_position(said):
         return None
-    places = [position(index.lexicon.standard(p), index.lexicon.stop) for p in parts]
-    place = count if places[0] == LAST else places[0]
-    if place is None or not 1 <= place <= count or any(p not in (None, places[0]) for p in places):
+    first = position(index.lexicon.standard(parts[0]), index.lexicon.stop)
+    place = count if first == LAST else first
+    if place is None or not 1 <= place <= count:
+        return None
+    later = (position(index.lexicon.standard(p), index.lexicon.stop) for p in parts[1:])
+    if any(p not in (None, first) for p in later):
         return None
     best = _scores(index, standard, count, text).best
     return None if any(s for i, s in enumerate(best) if i != place - 1) else place - 1
 
 
 def _said_first(
-    index: _Index, text: str, standard: tuple[str, ...], leaders: tuple[int, int]
+    index: _Index, text: str, standard: tuple[str, ...], heard: _Heard, leaders: tuple[int, int]
 ) -> int | None:
     """Of two close choices, the one a statement says first, in a clause of its own
     ("hapus sa beta pung data samua, beta takut paitua lia"): the answer comes first
@@ -517,7 +530,7 @@ def _said_first(
         return None
     if len(index.lexicon.clauses(parts[0])) > 1:
         return None  # "mau info tapi ...": the first clause holds a second one
-    clauses = [_clauses(index, text, i) for i in leaders]
+    clauses = [_clauses(index, i, heard) for i in leaders]
     alone = [i for i, said in zip(leaders, clauses, strict=True) if answers_first(said)]
     if len(alone) != 1 or sum(answers_anywhere(said) for said in clauses) > 1:
         return None  # "darurat, mau curhat": two answers, each in a clause of its own
@@ -549,40 +562,6 @@ def _said(index: _Index, standard: tuple[str, ...], number: int) -> Said:
         p.choice == number and len(p.keys) > 1 and p.keys <= keys_said for p in index.phrases
     )
     return Said(tuple(said), frozenset(chosen), frozenset(known), whole)
-
-
-@dataclass(frozen=True, slots=True)
-class Support:
-    """What of a typed answer one choice accounts for, word by word (standard words
-    that carry meaning, question words aside), so that it can be weighed against an
-    FAQ topic that explains the same message (flows.understanding.layers)."""
-
-    said: frozenset[str]  # the answer's words
-    chosen: frozenset[str]  # those the choice knows
-    whole: bool  # one of the choice's phrases is said whole
-
-
-def support(text: str, choices: Sequence[Choice], choice: Choice, table: Words = PLAIN) -> Support:
-    """The words of `text` that `choice` (one of `choices`) knows."""
-    index = _index(tuple(choices), table)
-    standard = untagged(index.lexicon.standard(text), index.lexicon.stop)
-    content = index.lexicon.content(standard)
-    fuzzy = not set(content) <= index.lexicon.stop
-    number = next(i for i, c in enumerate(choices) if c == choice)
-    mine = index.vocabulary[number]
-    said: set[str] = set()
-    chosen: set[str] = set()
-    keys_said: set[str] = set()
-    for word in content:
-        found = _word_keys(index, word, fuzzy)
-        if word in QUESTION_WORDS or (found and QUESTION_WORDS.issuperset(found)):
-            continue  # "what's" is `what`: it asks, it names nothing
-        said.add(word)
-        keys_said.update(found)
-        if mine.intersection(found):
-            chosen.add(word)
-    whole = any(p.choice == number and p.keys and p.keys <= keys_said for p in index.phrases)
-    return Support(frozenset(said), frozenset(chosen), whole)
 
 
 def read_answer(

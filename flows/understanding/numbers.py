@@ -74,6 +74,15 @@ def position(said: Sequence[str], fillers: frozenset[str] = frozenset()) -> int 
     return found[0]
 
 
+def names_position(said: Sequence[str]) -> bool:
+    """True when some word could name a position (a number, an ordinal, a cardinal): a
+    quick test before a clause is read for one."""
+    return any(
+        w in _ORDINALS or w in _CARDINALS or _SUFFIXED.match(w) or _skeleton(w) in _SHORT_ORDINALS
+        for w in said
+    )
+
+
 def named_number(said: Sequence[str]) -> int | None:
     """The one number a message names among other words (``5, really helpful``,
     ``lumayan, empat deh``), or None when it names none or several."""

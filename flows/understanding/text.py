@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
 _APOSTROPHES = re.compile(r"['\u2018\u2019\u02bc`\u00b4]")
@@ -33,6 +34,13 @@ def squeeze(word: str) -> str:
 
 def words(text: str) -> list[str]:
     """The plain words of a text; ``anak2`` and ``anak-anak`` are one ``anak``."""
+    return list(_words(text))
+
+
+@lru_cache(maxsize=2048)
+def _words(text: str) -> tuple[str, ...]:
+    """`words`, kept for the texts read lately: a message is read by several layers,
+    whole and clause by clause."""
     out: list[str] = []
     for group in _GROUP.findall(fold(text)):
         if _BOTH.fullmatch(group):
@@ -47,4 +55,4 @@ def words(text: str) -> list[str]:
                 part = redup.group(1)
             if part:
                 out.append(squeeze(part))
-    return out
+    return tuple(out)

@@ -75,9 +75,17 @@ def test_a_message_splits_into_the_clauses_as_typed() -> None:
     ("question", "text", "expected"),
     [
         # the request, then a reason that names the other language
-        ("triage.category", "tolong pakai bahasa indonesia, bahasa inggris saya kurang", "faq:indonesian"),
+        (
+            "triage.category",
+            "tolong pakai bahasa indonesia, bahasa inggris saya kurang",
+            "faq:indonesian",
+        ),
         ("info.topics", "english please, bahasa indonesia saya tidak lancar", "faq:english"),
-        ("triage.category", "can you write in english? bahasa indonesia saya kurang bagus", "faq:english"),
+        (
+            "triage.category",
+            "can you write in english? bahasa indonesia saya kurang bagus",
+            "faq:english",
+        ),
         # a clause that denies a language asks no switch to it
         ("triage.category", "bahasa inggris saja, jangan bahasa indonesia", "faq:english"),
         # clauses that ask different switches ask none
@@ -159,7 +167,11 @@ def test_an_ordinal_typed_without_vowels_is_a_position() -> None:
         ("triage.lansia_or_disabilitas", "yang kedua, untuk adik saya", "disabilitas"),
         # another position later, or another choice named, and it is no pick by position
         ("triage.lansia_or_disabilitas", "yang kedua, eh yang pertama", "-"),
-        ("triage.lansia_or_disabilitas", "yang pertama, tapi dia juga tidak bisa jalan", "disabilitas"),
+        (
+            "triage.lansia_or_disabilitas",
+            "yang pertama, tapi dia juga tidak bisa jalan",
+            "disabilitas",
+        ),
     ],
 )
 def test_a_position_said_in_a_first_clause_picks_by_position(
