@@ -221,12 +221,41 @@ def read_faq(text: str, faq: Faq, table: Words = PLAIN, *, free_text: bool = Fal
         return NO_TOPIC
     standard = lexicon(table).standard(text)
     whole = _read(text, faq, table, free_text=free_text, standard=standard)
-    if free_text or (whole.topic is not None and whole.topic.language is None):
+    if free_text:
+        return whole
+    if whole.topic is None or whole.how == "score":
+        # A question asked in a clause of its own, beside a remark that read whole
+        # makes it none or another topic by a score ("LK3 tu apa sa? beta dapa nomor
+        # dari ibu RT" is no greeting).
+        asked = _asked_clause(text, faq, table)
+        if asked is not None and asked.topic != whole.topic:
+            return asked
+    if whole.topic is not None and whole.topic.language is None:
         return whole
     if _topics(faq, table).switching.isdisjoint(standard):
         return whole  # no word of a language switch: nothing to read clause by clause
     switch = _switch(text, faq, table)
     return whole if switch is None else switch
+
+
+def _asked_clause(text: str, faq: Faq, table: Words) -> FaqReading | None:
+    """The topic the questions of a message of several clauses ask, each read on its
+    own by its examples' words ("LK3 tu apa sa? beta dapa nomor dari ibu RT")."""
+    parts = typed_clauses(text)
+    if len(parts) < 2:
+        return None
+    lex = lexicon(table)
+    found: list[FaqReading] = []
+    for part in parts:
+        standard = lex.standard(part)
+        if not asks_service(part, standard):
+            continue
+        reading = _read(part, faq, table, standard=standard, strong_only=True)
+        if reading.topic is not None and reading.strong:
+            found.append(reading)
+    if not found or any(r.topic != found[0].topic for r in found):
+        return None
+    return found[0]
 
 
 def _switch(text: str, faq: Faq, table: Words) -> FaqReading | None:

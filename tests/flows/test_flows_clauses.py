@@ -12,6 +12,9 @@ topic) and is read as a close call or the wrong one. Read clause by clause:
   languages;
 - a language switch asked in a clause of its own is answered, though a choice's word
   stands in another clause;
+- a question asked in a clause of its own is read there, when the whole message is
+  read as none or by a score alone ("lk3 itu apa? saya dapat nomor dari ibu pendeta"
+  is no greeting);
 - a choice said alone in a clause keeps its choice against an FAQ topic read from
   another clause ("batal saja, suami sudah tahu");
 - of two close choices, the one a statement says first, in a clause of its own, is
@@ -120,6 +123,30 @@ def test_a_switch_asked_in_its_own_clause_is_answered_beside_a_choices_word(
     assert taken(bundled, "triage.who", text) == "faq:english"
     # one clause: the language choice of the menu stays that choice
     assert taken(bundled, "welcome.main_menu", "mau ganti bahasa") == "language"
+
+
+# -- a question asked in a clause of its own ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("question", "text", "expected"),
+    [
+        ("welcome.help", "lk3 itu apa? saya dapat nomor dari ibu pendeta", "faq:about"),
+        ("triage.since", "kantornya di mana? saya baru pindah dari Tual", "faq:address"),
+        # the same topic read whole keeps the whole message's words against the choice
+        (
+            "welcome.main_menu",
+            "kalau mau cerita di sini harus bayar? saya tidak punya uang",
+            "faq:cost",
+        ),
+        # a remark that asks nothing is no question
+        ("welcome.help", "selamat pagi ibu, saya dapat nomor dari pendeta", "-"),
+    ],
+)
+def test_a_question_asked_in_a_clause_of_its_own_is_read_there(
+    bundled: FlowLibrary, question: str, text: str, expected: str
+) -> None:
+    assert taken(bundled, question, text) == expected
 
 
 # -- a choice said alone in a clause --------------------------------------------------
