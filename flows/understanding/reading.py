@@ -108,6 +108,11 @@ class Negations:
         return self.governing - self.bare
 
 
+SUBJECTS = frozenset("saya aku kami kita dia beliau mereka i we he she they".split())
+"""Who a statement is about: a negation after one ("beta seng tau dia tulis apa") says
+what they do not do, never a bare "no"."""
+
+
 def negations(standard: tuple[str, ...], stop: frozenset[str] = frozenset()) -> Negations:
     """The content words a negation turns around, up to `SCOPE` after each one and never
     past the end of its clause (`standard` is one clause, or a whole answer read without
@@ -150,7 +155,11 @@ def negations(standard: tuple[str, ...], stop: frozenset[str] = frozenset()) -> 
             if left == SCOPE:
                 governing.add(negator)
             left -= 1
-        opened = opened or (bool(word) and word not in stop and word not in CONNECTIVES)
+        opened = (
+            opened
+            or word in SUBJECTS
+            or (bool(word) and word not in stop and word not in CONNECTIVES)
+        )
     return Negations(frozenset(found), frozenset(governing), frozenset(bare), frozenset(lacked))
 
 

@@ -214,3 +214,23 @@ def test_chat_forms_of_the_word_table(bundled: FlowLibrary) -> None:
     assert taken(bundled, "triage.who", "adek gue") == "family"
     assert taken(bundled, "booking.confirm", "gas") == "yes"
     assert taken(bundled, "welcome.stuck", "tolong lakas") == "urgent"
+
+
+# -- a negation after the one it is about -----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("question", "text", "expected"),
+    [
+        # "saya tidak tahu ...": what someone does not do, no "no" to pick "Kembali"
+        ("privacy.menu", "anak saya yang isi tadi, saya tidak tahu dia tulis apa", "-"),
+        ("privacy.menu", "tidak jadi", "back"),
+        ("welcome.consent_ask", "saya tidak setuju", "decline"),
+        ("welcome.consent_ask", "saya tidak", "decline"),
+        ("booking.confirm", "tidak jadi dulu", "cancel"),
+    ],
+)
+def test_a_negation_after_who_it_is_about_says_what_they_do_not_do(
+    bundled: FlowLibrary, question: str, text: str, expected: str
+) -> None:
+    assert taken(bundled, question, text) == expected
