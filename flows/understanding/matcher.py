@@ -288,6 +288,7 @@ class _Scored:
     best: list[float]  # per choice
     asking: frozenset[int]  # the choices whose best phrase is itself a question
     said: frozenset[str]  # the answer's keys the question knows
+    longest: dict[int, frozenset[str]]  # per choice: its longest phrase said whole
 
 
 def _scores(index: _Index, standard: tuple[str, ...], count: int, text: str = "") -> _Scored:
@@ -314,6 +315,7 @@ def _scores(index: _Index, standard: tuple[str, ...], count: int, text: str = ""
     best = [0.0] * count
     asking: set[int] = set()
     whole: set[int] = set()  # choices one of whose phrases of two words or more is all said
+    longest: dict[int, frozenset[str]] = {}
     for number, matched in covered.items():
         phrase = index.phrases[number]
         share = matched / phrase.weight if phrase.weight else 0.0
@@ -324,6 +326,8 @@ def _scores(index: _Index, standard: tuple[str, ...], count: int, text: str = ""
             share *= NEGATION_MISMATCH
         if share >= 1.0 and len(phrase.keys) > 1:
             whole.add(phrase.choice)
+            if len(phrase.keys) > len(longest.get(phrase.choice, ())):
+                longest[phrase.choice] = phrase.keys
         if share > best[phrase.choice] or (share == best[phrase.choice] and phrase.asks):
             best[phrase.choice] = share
             if phrase.asks:
@@ -356,7 +360,7 @@ def _scores(index: _Index, standard: tuple[str, ...], count: int, text: str = ""
                 # Only words many choices share, beside words the question does not know
                 # ("laki suka tampeleng"): the unknown word may be the one that matters.
                 best[i] = min(best[i], WEAK_SCORE)
-    return _Scored(best, frozenset(asking), frozenset(said))
+    return _Scored(best, frozenset(asking), frozenset(said), longest)
 
 
 POLITE_IF = REQUEST_WORDS | {"possible", "perlu"}
@@ -486,6 +490,10 @@ def understand(text: str, choices: Sequence[Choice], table: Words = PLAIN) -> Re
     if both(standard):
         return NOTHING
     taken = top >= TAKE and lead >= MARGIN
+    if not taken and second is not None and top >= TAKE and runner >= TAKE:
+        longer = _longer(scored.longest, first, second)
+        if longer is not None:
+            first, top, taken = longer, about[longer], True
     if not taken and second is not None and runner >= CLOSE:
         said_first = _said_first(index, text, standard, heard, (first, second))
         if said_first is not None:
@@ -516,6 +524,16 @@ def _leading_place(index: _Index, text: str, standard: tuple[str, ...], count: i
         return None
     best = _scores(index, standard, count, text).best
     return None if any(s for i, s in enumerate(best) if i != place - 1) else place - 1
+
+
+def _longer(longest: dict[int, frozenset[str]], first: int, second: int) -> int | None:
+    """Of two choices each with a phrase said whole, the one whose phrase holds the
+    other's and more: "not very helpful" says "not helpful" (1) and "not very helpful"
+    (2); the longer phrase is what was meant."""
+    one, two = longest.get(first), longest.get(second)
+    if one is None or two is None:
+        return None
+    return first if one > two else second if two > one else None
 
 
 def _said_first(

@@ -234,3 +234,22 @@ def test_a_negation_after_who_it_is_about_says_what_they_do_not_do(
     bundled: FlowLibrary, question: str, text: str, expected: str
 ) -> None:
     assert taken(bundled, question, text) == expected
+
+
+# -- the longer phrase said whole ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # "Not helpful" (1) and "Not very helpful" (2) are both said whole: the longer
+        ("not very helpful, sorry", "2"),
+        ("not helpful", "1"),
+        # a rating said beside thanks is the rating ("much" names nothing)
+        ("very helpful, thanks so much", "5"),
+    ],
+)
+def test_of_two_phrases_said_whole_the_one_that_holds_the_other_is_meant(
+    bundled: FlowLibrary, text: str, expected: str
+) -> None:
+    assert taken(bundled, "feedback.rating", text) == expected
