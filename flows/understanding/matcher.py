@@ -25,21 +25,13 @@ from typing import Literal
 
 from flows.matching import match_choice, match_yes_no
 from flows.model import Choice, Words
-from flows.understanding.aboutness import (
-    Role,
-    Word,
-    aboutness,
-    answers_anywhere,
-    answers_first,
-    factor,
-)
-from flows.understanding.numbers import LAST, named_number, names_position, position
+from flows.understanding.aboutness import Role, Word, aboutness, factor
+from flows.understanding.numbers import LAST, named_number, position
 from flows.understanding.reading import (
     CONDITIONALS,
     NEGATORS,
     QUESTION_WORDS,
     REQUEST_WORDS,
-    UNSURE,
     Lexicon,
     asks,
     both,
@@ -47,11 +39,11 @@ from flows.understanding.reading import (
     lexicon,
     negated,
     negations,
-    typed_clauses,
     undecided,
     untagged,
 )
 from flows.understanding.remarks import Said, paused_remark
+from flows.understanding.settle import leading_position, longer_phrase, said_first
 from flows.understanding.stems import fragments, inner, key, plain_key
 from flows.understanding.text import words
 from flows.understanding.typos import AbbreviationIndex, TypoIndex
@@ -75,8 +67,6 @@ EXCLUSIVE = 0.6
 UNKNOWN_WEIGHT = 1.0
 """What each word the question does not know weighs against a choice the family's own
 question merely mentions (the least a known word weighs is 1)."""
-SHORT_CLAUSE = 4
-"""The most words a first clause that names a position has ("yang pertama saja")."""
 NEGATION_MISMATCH = 0.4
 """What a phrase's share is worth when only one of it and the answer is negated."""
 
@@ -491,7 +481,7 @@ def understand(text: str, choices: Sequence[Choice], table: Words = PLAIN) -> Re
         return NOTHING
     taken = top >= TAKE and lead >= MARGIN
     if not taken and second is not None and top >= TAKE and runner >= TAKE:
-        longer = _longer(scored.longest, first, second)
+        longer = longer_phrase(scored.longest, first, second)
         if longer is not None:
             first, top, taken = longer, about[longer], True
     if not taken and second is not None and runner >= CLOSE:
@@ -509,50 +499,21 @@ def understand(text: str, choices: Sequence[Choice], table: Words = PLAIN) -> Re
 
 
 def _leading_place(index: _Index, text: str, standard: tuple[str, ...], count: int) -> int | None:
-    """The choice a first clause names by its position alone ("yang pertama, my
-    grandfather"), when no other clause names another position or another choice."""
-    parts = typed_clauses(text)
-    said = words(parts[0]) if len(parts) > 1 else []
-    if not said or len(said) > SHORT_CLAUSE or not names_position(said):
-        return None
-    first = position(index.lexicon.standard(parts[0]), index.lexicon.stop)
-    place = count if first == LAST else first
-    if place is None or not 1 <= place <= count:
-        return None
-    later = (position(index.lexicon.standard(p), index.lexicon.stop) for p in parts[1:])
-    if any(p not in (None, first) for p in later):
+    """The choice a first clause names by its position alone (settle.leading_position),
+    when no other choice is named beside it."""
+    place = leading_position(text, index.lexicon, count)
+    if place is None:
         return None
     best = _scores(index, standard, count, text).best
     return None if any(s for i, s in enumerate(best) if i != place - 1) else place - 1
 
 
-def _longer(longest: dict[int, frozenset[str]], first: int, second: int) -> int | None:
-    """Of two choices each with a phrase said whole, the one whose phrase holds the
-    other's and more: "not very helpful" says "not helpful" (1) and "not very helpful"
-    (2); the longer phrase is what was meant."""
-    one, two = longest.get(first), longest.get(second)
-    if one is None or two is None:
-        return None
-    return first if one > two else second if two > one else None
-
-
 def _said_first(
     index: _Index, text: str, standard: tuple[str, ...], heard: _Heard, leaders: tuple[int, int]
 ) -> int | None:
-    """Of two close choices, the one a statement says first, in a clause of its own
-    ("hapus sa beta pung data samua, beta takut paitua lia"): the answer comes first
-    and the reason after it. Not in a question, nor where the message leaves the answer
-    open ("a few weeks, maybe months") or adds another ("cerita tapi juga bikin janji")."""
-    parts = typed_clauses(text)
-    if len(parts) < 2 or asks(standard, text) or not UNSURE.isdisjoint(standard):
-        return None
-    if len(index.lexicon.clauses(parts[0])) > 1:
-        return None  # "mau info tapi ...": the first clause holds a second one
+    """Of two close choices, the one said first in a clause of its own (settle.said_first)."""
     clauses = [_clauses(index, i, heard) for i in leaders]
-    alone = [i for i, said in zip(leaders, clauses, strict=True) if answers_first(said)]
-    if len(alone) != 1 or sum(answers_anywhere(said) for said in clauses) > 1:
-        return None  # "darurat, mau curhat": two answers, each in a clause of its own
-    return alone[0]
+    return said_first(text, standard, index.lexicon, leaders, clauses)
 
 
 def _said(index: _Index, standard: tuple[str, ...], number: int) -> Said:
