@@ -15,6 +15,9 @@ _APOSTROPHES = re.compile(r"['\u2018\u2019\u02bc`\u00b4]")
 _GROUP = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 _STRETCHED = re.compile(r"([a-z])\1{2,}")
 _DIGIT_REDUPLICATION = re.compile(r"([a-z]{3,})2")
+DOUBLED_WORDS = frozenset({"laki"})
+"""Words whose doubling means something else (`laki` is a husband, `laki-laki` and
+`laki2` male): read as one word, `lakilaki` (the word table reads it)."""
 _BOTH = re.compile(r"dua-?(?:2|dua)(?:nya)?")
 
 
@@ -48,11 +51,12 @@ def _words(text: str) -> tuple[str, ...]:
             continue
         parts = group.split("-")
         if len(parts) == 2 and parts[0] == parts[1]:
-            parts = parts[:1]
+            # anak-anak is anak; a word whose doubling is a word of its own stays doubled
+            parts = [parts[0] * 2] if parts[0] in DOUBLED_WORDS else parts[:1]
         for part in parts:
             redup = _DIGIT_REDUPLICATION.fullmatch(part)
             if redup:
-                part = redup.group(1)
+                part = redup.group(1) * (2 if redup.group(1) in DOUBLED_WORDS else 1)
             if part:
                 out.append(squeeze(part))
     return tuple(out)

@@ -40,6 +40,7 @@ from flows.understanding.evaluation import question_choices
 from flows.understanding.layers import read_message
 from flows.understanding.numbers import position
 from flows.understanding.reading import typed_clauses
+from flows.understanding.text import words
 
 
 @pytest.fixture(scope="module")
@@ -253,3 +254,12 @@ def test_of_two_phrases_said_whole_the_one_that_holds_the_other_is_meant(
     bundled: FlowLibrary, text: str, expected: str
 ) -> None:
     assert taken(bundled, "feedback.rating", text) == expected
+
+
+# -- a doubled word of its own ----------------------------------------------------------
+
+
+def test_laki_laki_is_male_never_a_husband(bundled: FlowLibrary) -> None:
+    assert words("anak2, laki-laki, laki2, laki") == ["anak", "lakilaki", "lakilaki", "laki"]
+    assert taken(bundled, "triage.who", "adik saya yang laki-laki") == "family"
+    assert taken(bundled, "triage.who", "beta pung laki") == "partner"
