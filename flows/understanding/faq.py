@@ -160,16 +160,20 @@ def _containing(
     for word in standard:
         said |= _read_as(topics, word)
     best: dict[int, frozenset[str]] = {}
+    union: dict[int, frozenset[str]] = {}  # all the topic's examples said whole
     for phrase, topic in topics.phrases:
-        if phrase <= said and len(phrase) > len(best.get(topic, ())):
-            best[topic] = phrase
+        if phrase <= said:
+            union[topic] = union.get(topic, frozenset()) | phrase
+            if len(phrase) > len(best.get(topic, ())):
+                best[topic] = phrase
     if not best:
         return None
     longest = max(len(p) for p in best.values())
     top = [t for t, p in best.items() if len(p) == longest]
     if len(top) != 1:
         return None
-    phrase = best[top[0]]
+    # "makasih banyak kak" says "makasih kak" and "makasih banyak": the topic explains both
+    phrase = union[top[0]]
     explained = frozenset(w for w in standard if _read_as(topics, w) & phrase)
     others = {w for w in standard if len(w) > 1 and w not in stop and w not in explained}
     return (top[0], explained) if len(others) <= extra else None
@@ -203,6 +207,17 @@ def _covering(
     if found is None or len(found) != 1:
         return None
     return found.pop(), frozenset(explained)
+
+
+def _lone_light(
+    topics: _Topics, explained: frozenset[str], stop: frozenset[str], light: frozenset[str]
+) -> bool:
+    """True when all a topic explains of a statement is one word that names no topic of
+    its own (`banyak`, read as thanks from "makasih banyak") beside stop words several
+    topics say (`kak`, `ya`): no question of its own. Two such words ("suami sudah
+    tahu") say something."""
+    said = [w for w in explained if not (w in stop and len(topics.owners.get(w, ())) > 1)]
+    return len(said) == 1 and said[0] in light
 
 
 def _share(standard: tuple[str, ...], explained: frozenset[str], stop: frozenset[str]) -> float:
@@ -326,7 +341,11 @@ def _read(
     if top >= take and top - runner >= MARGIN:
         own = topics.vocabulary[ranked[0]]
         explained = frozenset(w for w in standard if _read_as(topics, w) & own)
-        if not question and _share(standard, explained, lex.stop) < STATEMENT_SHARE:
+        if not question and (
+            _share(standard, explained, lex.stop) < STATEMENT_SHARE
+            or _lone_light(topics, explained, lex.stop, lex.light)
+        ):
+            # "bnyk mslh kk sy bingung": `banyak` and `kak` are no thanks of their own
             return NO_TOPIC
         return FaqReading(faq.topics[ranked[0]], round(min(top, 1.0), 3), explained, "score")
     return NO_TOPIC

@@ -263,3 +263,25 @@ def test_laki_laki_is_male_never_a_husband(bundled: FlowLibrary) -> None:
     assert words("anak2, laki-laki, laki2, laki") == ["anak", "lakilaki", "lakilaki", "laki"]
     assert taken(bundled, "triage.who", "adik saya yang laki-laki") == "family"
     assert taken(bundled, "triage.who", "beta pung laki") == "partner"
+
+
+# -- thanks --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("question", "text", "expected"),
+    [
+        # "makasih kak" and "makasih banyak" said at once: the thanks explains `banyak`
+        ("triage.category", "makasih banyak kak", "faq:thanks"),
+        ("feedback.rating", "makasih banyak atas bantuannya, kak", "faq:thanks"),
+        # a rating said with thanks is the rating
+        ("feedback.rating", "sangat membantu, makasih banyak", "5"),
+        # `banyak` and `kak` are no thanks of their own
+        ("triage.category", "banyak masalah kak, saya bingung", "-"),
+        ("triage.category", "makase kak", "faq:thanks"),
+    ],
+)
+def test_thanks_is_read_by_its_own_words(
+    bundled: FlowLibrary, question: str, text: str, expected: str
+) -> None:
+    assert taken(bundled, question, text) == expected
