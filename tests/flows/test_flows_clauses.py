@@ -285,3 +285,25 @@ def test_thanks_is_read_by_its_own_words(
     bundled: FlowLibrary, question: str, text: str, expected: str
 ) -> None:
     assert taken(bundled, question, text) == expected
+
+
+# -- putting off -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("question", "text", "expected"),
+    [
+        # "nanti": what the message speaks of is put off, nothing is answered yet
+        ("welcome.consent_ask", "saya masih di pasar, nanti saja bacanya", "-"),
+        ("triage.category", "saya masih kerja, nanti saya lanjut cerita", "-"),
+        # unless a negation says what will not happen later
+        ("welcome.consent_ask", "iya setuju, tapi nanti jangan disebar", "agree"),
+        # or a choice knows the word, or explains all the rest
+        ("booking.ask_mode", "nanti saja", "later"),
+        ("welcome.main_menu", "nanti mau bikin janji", "book"),
+    ],
+)
+def test_a_message_that_puts_things_off_answers_nothing_yet(
+    bundled: FlowLibrary, question: str, text: str, expected: str
+) -> None:
+    assert taken(bundled, question, text) == expected
