@@ -255,18 +255,24 @@ def read_faq(text: str, faq: Faq, table: Words = PLAIN, *, free_text: bool = Fal
 
 def _asked_clause(text: str, faq: Faq, table: Words) -> FaqReading | None:
     """The topic the questions of a message of several clauses ask, each read on its
-    own by its examples' words ("LK3 tu apa sa? beta dapa nomor dari ibu RT")."""
+    own by its examples' words ("LK3 tu apa sa? beta dapa nomor dari ibu RT"), or
+    that its first clause says whole ("slamat pagi usi, beta Oma dari Batu Merah")."""
     parts = typed_clauses(text)
     if len(parts) < 2:
         return None
     lex = lexicon(table)
     found: list[FaqReading] = []
-    for part in parts:
+    for n, part in enumerate(parts):
         standard = lex.standard(part)
-        if not asks_service(part, standard):
-            continue
+        asked = asks_service(part, standard)
+        if not asked and n > 0:
+            continue  # a statement's clause asks nothing
         reading = _read(part, faq, table, standard=standard, strong_only=True)
-        if reading.topic is not None and reading.strong:
+        if reading.topic is None or not reading.strong:
+            continue
+        # a statement opening with a greeting or thanks it says whole, before the rest
+        said = {w for w in standard if w not in lex.stop}
+        if asked or (reading.topic.language is None and reading.words >= said):
             found.append(reading)
     if not found or any(r.topic != found[0].topic for r in found):
         return None

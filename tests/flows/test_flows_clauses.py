@@ -14,7 +14,7 @@ topic) and is read as a close call or the wrong one. Read clause by clause:
   stands in another clause;
 - a question asked in a clause of its own is read there, when the whole message is
   read as none or by a score alone ("lk3 itu apa? saya dapat nomor dari ibu pendeta"
-  is no greeting);
+  is no greeting), and so is a greeting or thanks a statement opens with;
 - a choice said alone in a clause keeps its choice against an FAQ topic read from
   another clause ("batal saja, suami sudah tahu");
 - of two close choices, the one a statement says first, in a clause of its own, is
@@ -140,8 +140,13 @@ def test_a_switch_asked_in_its_own_clause_is_answered_beside_a_choices_word(
             "kalau mau cerita di sini harus bayar? saya tidak punya uang",
             "faq:cost",
         ),
-        # a remark that asks nothing is no question
-        ("welcome.help", "selamat pagi ibu, saya dapat nomor dari pendeta", "-"),
+        # a statement that opens with a greeting it says whole is greeted
+        ("welcome.main_menu", "selamat sore kak, saya Mama Ina dari Passo", "faq:greeting"),
+        # ... and the answer after it is still the answer
+        ("triage.who", "pagi kak, saya sendiri", "self"),
+        ("triage.category", "halo kak, suami saya mabuk terus", "napza"),
+        # a language named in an opening clause is no switch of its own
+        ("triage.category", "kok jadi inggris, balik ke indo", "-"),
     ],
 )
 def test_a_question_asked_in_a_clause_of_its_own_is_read_there(
