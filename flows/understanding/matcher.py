@@ -370,6 +370,9 @@ def _heard(index: _Index, text: str) -> _Heard:
         found = []
         supposed = False
         said = untagged(clause, lex.stop)
+        # a negation that only turns a word around is no choice's word of its own:
+        # the "gak" of "suami sy gk tau" is no "tidak"
+        turning = negations(said, lex.stop).only_governing
         for n, word in enumerate(said):
             if word in CONDITIONALS:
                 # "kalau bisa", "if possible": a polite request, not a supposition
@@ -380,6 +383,8 @@ def _heard(index: _Index, text: str) -> _Heard:
             known = [exact] if exact in index.by_key else _word_keys(index, word, fuzzy)
             if known and QUESTION_WORDS.issuperset(known):
                 continue
+            if word in turning:
+                known = []
             found.append((word, frozenset(known), exact not in index.by_key, supposed))
         out.append(tuple(found))
     return tuple(out)

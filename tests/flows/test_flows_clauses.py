@@ -48,13 +48,21 @@ def bundled() -> FlowLibrary:
     return load_library(bundled_library_dir())
 
 
-def no_options(source: str, variables: Mapping[str, Value], language: str) -> tuple[Option, ...]:
-    return ()
+MODES = (
+    Option("kantor", "Datang ke kantor LK3"),
+    Option("telepon", "Telepon"),
+    Option("kunjungan", "Kunjungan ke rumah"),
+)
+
+
+def modes(source: str, variables: Mapping[str, Value], language: str) -> tuple[Option, ...]:
+    """The booking modes, as the bot offers them."""
+    return MODES if source == "booking_modes" else ()
 
 
 def taken(library: FlowLibrary, question: str, text: str) -> str:
     """The choice's value, `faq:TOPIC`, `?` for a close call, or `-` for nothing."""
-    choices, yes_no = question_choices(library, question, no_options)
+    choices, yes_no = question_choices(library, question, modes)
     found = read_message(text, choices, library.faq, library.globals.words, yes_no=yes_no)
     if found.faq.topic is not None:
         return "faq:" + found.faq.topic.id
@@ -234,6 +242,9 @@ def test_chat_forms_of_the_word_table(bundled: FlowLibrary) -> None:
         ("welcome.consent_ask", "saya tidak setuju", "decline"),
         ("welcome.consent_ask", "saya tidak", "decline"),
         ("booking.confirm", "tidak jadi dulu", "cancel"),
+        # a negation that turns a word around is no choice's "tidak" of its own
+        ("booking.ask_mode", "kalau lewat telepon, suami saya tidak tahu kan?", "faq:confidential"),
+        ("booking.ask_mode", "telepon saja, jangan kunjungan", "telepon"),
     ],
 )
 def test_a_negation_after_who_it_is_about_says_what_they_do_not_do(
