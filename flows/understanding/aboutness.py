@@ -114,6 +114,25 @@ def _answers(clause: Clause) -> bool:
     return any(w.role == "chosen" for w in clause) and all(w.role != "foreign" for w in clause)
 
 
+def answers_first(clauses: Sequence[Clause]) -> bool:
+    """True when the message's first clause (with meaningful words) is the choice's words
+    alone, beside words that name no topic: "hapus sa beta pung data samua" in "...,
+    beta takut paitua lia". The answer comes first and the reason after it."""
+    return _alone(next((c for c in clauses if c), ()))
+
+
+def answers_anywhere(clauses: Sequence[Clause]) -> bool:
+    """True when some clause is the choice's words alone ("mau curhat" in "darurat, mau
+    curhat"): a second answer, not a reason."""
+    return any(_alone(clause) for clause in clauses)
+
+
+def _alone(clause: Clause) -> bool:
+    return any(w.role == "chosen" for w in clause) and all(
+        w.role in ("chosen", "light") for w in clause
+    )
+
+
 def factor(about: float) -> float:
     """How much of a choice's score a message of this aboutness keeps."""
     if about >= FULL:

@@ -18,7 +18,7 @@ from typing import Literal
 from flows.faq import Faq, FaqTopic, as_choices
 from flows.model import Words
 from flows.understanding.matcher import LONGEST, PLAIN, scores
-from flows.understanding.reading import QUESTION_WORDS, asks, lexicon
+from flows.understanding.reading import NEGATORS, QUESTION_WORDS, asks, lexicon, typed_clauses
 from flows.understanding.text import words
 from flows.understanding.typos import AbbreviationIndex, TypoIndex
 
@@ -79,6 +79,7 @@ class _Topics:
     phrases: tuple[tuple[frozenset[str], int], ...]  # each example's words, and its topic
     vocabulary: tuple[frozenset[str], ...]  # per topic: the standard words of its examples
     owners: dict[str, frozenset[int]]  # a word -> the topics whose examples say it
+    switching: frozenset[str]  # the words only language switches say ("inggris", "bahasa")
     typos: TypoIndex
     short: AbbreviationIndex
 
@@ -103,11 +104,13 @@ def _topics(faq: Faq, table: Words) -> _Topics:
         for word in spoken:
             owners.setdefault(word, set()).add(i)
     known = list(owners)
+    switches = {i for i, topic in enumerate(faq.topics) if topic.language is not None}
     return _Topics(
         exact,
         tuple(examples),
         tuple(vocabulary),
         {w: frozenset(o) for w, o in owners.items()},
+        frozenset(w for w, o in owners.items() if o <= switches and w not in lex.stop),
         TypoIndex(known),
         AbbreviationIndex(known),
     )
@@ -157,16 +160,20 @@ def _containing(
     for word in standard:
         said |= _read_as(topics, word)
     best: dict[int, frozenset[str]] = {}
+    union: dict[int, frozenset[str]] = {}  # all the topic's examples said whole
     for phrase, topic in topics.phrases:
-        if phrase <= said and len(phrase) > len(best.get(topic, ())):
-            best[topic] = phrase
+        if phrase <= said:
+            union[topic] = union.get(topic, frozenset()) | phrase
+            if len(phrase) > len(best.get(topic, ())):
+                best[topic] = phrase
     if not best:
         return None
     longest = max(len(p) for p in best.values())
     top = [t for t, p in best.items() if len(p) == longest]
     if len(top) != 1:
         return None
-    phrase = best[top[0]]
+    # "makasih banyak kak" says "makasih kak" and "makasih banyak": the topic explains both
+    phrase = union[top[0]]
     explained = frozenset(w for w in standard if _read_as(topics, w) & phrase)
     others = {w for w in standard if len(w) > 1 and w not in stop and w not in explained}
     return (top[0], explained) if len(others) <= extra else None
@@ -202,6 +209,17 @@ def _covering(
     return found.pop(), frozenset(explained)
 
 
+def _lone_light(
+    topics: _Topics, explained: frozenset[str], stop: frozenset[str], light: frozenset[str]
+) -> bool:
+    """True when all a topic explains of a statement is one word that names no topic of
+    its own (`banyak`, read as thanks from "makasih banyak") beside stop words several
+    topics say (`kak`, `ya`): no question of its own. Two such words ("suami sudah
+    tahu") say something."""
+    said = [w for w in explained if not (w in stop and len(topics.owners.get(w, ())) > 1)]
+    return len(said) == 1 and said[0] in light
+
+
 def _share(standard: tuple[str, ...], explained: frozenset[str], stop: frozenset[str]) -> float:
     """The share of a message's words that mean something (not stop words, not lone
     letters; stop words a topic explains, such as "terima kasih", count) that are
@@ -216,8 +234,94 @@ def read_faq(text: str, faq: Faq, table: Words = PLAIN, *, free_text: bool = Fal
     of a language switch) is read."""
     if not faq.topics:
         return NO_TOPIC
+    standard = lexicon(table).standard(text)
+    whole = _read(text, faq, table, free_text=free_text, standard=standard)
+    if free_text:
+        return whole
+    if whole.topic is None or whole.how == "score":
+        # A question asked in a clause of its own, beside a remark that read whole
+        # makes it none or another topic by a score ("LK3 tu apa sa? beta dapa nomor
+        # dari ibu RT" is no greeting).
+        asked = _asked_clause(text, faq, table)
+        if asked is not None and asked.topic != whole.topic:
+            return asked
+    if whole.topic is not None and whole.topic.language is None:
+        return whole
+    if _topics(faq, table).switching.isdisjoint(standard):
+        return whole  # no word of a language switch: nothing to read clause by clause
+    switch = _switch(text, faq, table)
+    return whole if switch is None else switch
+
+
+def _asked_clause(text: str, faq: Faq, table: Words) -> FaqReading | None:
+    """The topic the questions of a message of several clauses ask, each read on its
+    own by its examples' words ("LK3 tu apa sa? beta dapa nomor dari ibu RT"), or
+    that its first clause says whole ("slamat pagi usi, beta Oma dari Batu Merah")."""
+    parts = typed_clauses(text)
+    if len(parts) < 2:
+        return None
     lex = lexicon(table)
-    standard = lex.standard(text)
+    found: list[FaqReading] = []
+    for n, part in enumerate(parts):
+        standard = lex.standard(part)
+        asked = asks_service(part, standard)
+        if not asked and n > 0:
+            continue  # a statement's clause asks nothing
+        reading = _read(part, faq, table, standard=standard, strong_only=True)
+        if reading.topic is None or not reading.strong:
+            continue
+        # a statement opening with a greeting or thanks it says whole, before the rest
+        said = {w for w in standard if w not in lex.stop}
+        if asked or (reading.topic.language is None and reading.words >= said):
+            found.append(reading)
+    if not found or any(r.topic != found[0].topic for r in found):
+        return None
+    return found[0]
+
+
+def _switch(text: str, faq: Faq, table: Words) -> FaqReading | None:
+    """The language switch a message of several clauses asks, read clause by clause:
+    the request and its reason name both languages ("bisa bahasa Indonesia? my English
+    not good", "Indonesian please, my English is not so good"), so read whole it is
+    read as either; read by clause, the request is a switch and the reason either the
+    same switch ("seng mangarti bahasa inggris") or none. Clauses that ask different
+    switches ask none."""
+    parts = typed_clauses(text)
+    if len(parts) < 2:
+        return None
+    lex = lexicon(table)
+    switching = _topics(faq, table).switching
+    # A clause that denies what it names is no switch to it ("jang inggris"), unless the
+    # negation is part of what the topic reads ("seng mangarti bahasa inggris").
+    found: list[FaqReading] = []
+    for part in parts:
+        standard = lex.standard(part)
+        if switching.isdisjoint(standard):
+            continue  # no word of a language switch
+        reading = _read(part, faq, table, standard=standard, strong_only=True)
+        if reading.topic is None or reading.topic.language is None or not reading.strong:
+            continue
+        if NEGATORS.isdisjoint(standard) or not NEGATORS.isdisjoint(reading.words):
+            found.append(reading)
+    if not found or any(r.topic != found[0].topic for r in found):
+        return None  # "eh kok jadi inggris, balikin ke indo dong": no one switch asked
+    return found[0]
+
+
+def _read(
+    text: str,
+    faq: Faq,
+    table: Words = PLAIN,
+    *,
+    free_text: bool = False,
+    standard: tuple[str, ...] | None = None,
+    strong_only: bool = False,
+) -> FaqReading:
+    """The topic `text` (its `standard` words, when read already) asks about, read
+    whole (`read_faq`); `strong_only`: by its examples' words, never by a score."""
+    lex = lexicon(table)
+    if standard is None:
+        standard = lex.standard(text)
     if not standard:
         return NO_TOPIC
     topics = _topics(faq, table)
@@ -233,6 +337,8 @@ def read_faq(text: str, faq: Faq, table: Words = PLAIN, *, free_text: bool = Fal
         found = _covering(topics, standard, lex.stop)
     if found is not None:
         return FaqReading(faq.topics[found[0]], 0.9, found[1], "words")
+    if strong_only:
+        return NO_TOPIC
     best = scores(text, as_choices(faq), table)
     ranked = sorted(range(len(best)), key=lambda i: -best[i])
     top = best[ranked[0]]
@@ -241,7 +347,11 @@ def read_faq(text: str, faq: Faq, table: Words = PLAIN, *, free_text: bool = Fal
     if top >= take and top - runner >= MARGIN:
         own = topics.vocabulary[ranked[0]]
         explained = frozenset(w for w in standard if _read_as(topics, w) & own)
-        if not question and _share(standard, explained, lex.stop) < STATEMENT_SHARE:
+        if not question and (
+            _share(standard, explained, lex.stop) < STATEMENT_SHARE
+            or _lone_light(topics, explained, lex.stop, lex.light)
+        ):
+            # "bnyk mslh kk sy bingung": `banyak` and `kak` are no thanks of their own
             return NO_TOPIC
         return FaqReading(faq.topics[ranked[0]], round(min(top, 1.0), 3), explained, "score")
     return NO_TOPIC

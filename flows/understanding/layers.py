@@ -24,8 +24,9 @@ from functools import lru_cache
 from flows.faq import Faq
 from flows.model import Choice, Words
 from flows.understanding.faq import NO_TOPIC, FaqReading, read_faq
-from flows.understanding.matcher import NOTHING, PLAIN, Reading, Support, read_answer, support
-from flows.understanding.reading import asks, lexicon
+from flows.understanding.matcher import NOTHING, PLAIN, Reading, read_answer
+from flows.understanding.reading import asks, lexicon, typed_clauses
+from flows.understanding.support import Support, answered_alone, support
 
 EXACT = 1.0
 """The confidence of a choice read from its exact form (a number, a label, a synonym)."""
@@ -61,14 +62,35 @@ def read_message(
             return Understood(Reading("match", owner, confidence=round(asked.confidence * 0.9, 3)))
         return Understood(faq=asked)
     candidates = [c for c in (reading.choice, reading.other) if c is not None]
-    offered = offered_topics(tuple(choices), faq, table)
     assert asked.topic is not None
-    if any(asked.topic.id in offered[choices.index(c)] for c in candidates):
+    owners = [c for c in candidates if asked.topic.id in _owned(tuple(choices), c, faq, table)]
+    if reading.kind == "close" and len(owners) == 1:
+        # "pake bahasa indonesia sa, beta seng tau inggris": both languages are named,
+        # the switch asked first settles which ("Bahasa Indonesia").
+        return Understood(Reading("match", owners[0], confidence=reading.confidence))
+    if owners:
         return Understood(reading)  # the question offers what is asked
-    said = [support(text, choices, c, table) for c in candidates]
+    if len(typed_clauses(text)) > 1:
+        alone = answered_alone(text, choices, candidates, table)
+        if any(words and not words & asked.words for words in alone):
+            return Understood(reading)  # "batal sa, paitua su tau": an answer, and a reason
+        said = [support(text, choices, c, table) for c in candidates]
+        if asked.topic.language is not None and not any(alone):
+            if not any(s.chosen & asked.words for s in said):
+                # "can we do this in Indonesian instead? my husband wants to read it
+                # too": a switch asked in a clause of its own, the choice's word in a remark.
+                return Understood(faq=asked)
+    else:
+        said = [support(text, choices, c, table) for c in candidates]
     if _incidental(asked, said) or all(_outweighs(asked, s) for s in said):
         return Understood(faq=asked)
     return Understood(reading)
+
+
+def _owned(choices: tuple[Choice, ...], choice: Choice, faq: Faq, table: Words) -> frozenset[str]:
+    """The FAQ topics a choice offers itself, and the language switches it is."""
+    number = choices.index(choice)
+    return offered_topics(choices, faq, table)[number] | switches(choices, faq, table)[number]
 
 
 @lru_cache(maxsize=512)

@@ -43,6 +43,7 @@ from flows.understanding.reading import (
     untagged,
 )
 from flows.understanding.remarks import Said, paused_remark
+from flows.understanding.settle import leading_position, longer_phrase, said_first
 from flows.understanding.stems import fragments, inner, key, plain_key
 from flows.understanding.text import words
 from flows.understanding.typos import AbbreviationIndex, TypoIndex
@@ -277,6 +278,7 @@ class _Scored:
     best: list[float]  # per choice
     asking: frozenset[int]  # the choices whose best phrase is itself a question
     said: frozenset[str]  # the answer's keys the question knows
+    longest: dict[int, frozenset[str]]  # per choice: its longest phrase said whole
 
 
 def _scores(index: _Index, standard: tuple[str, ...], count: int, text: str = "") -> _Scored:
@@ -303,6 +305,7 @@ def _scores(index: _Index, standard: tuple[str, ...], count: int, text: str = ""
     best = [0.0] * count
     asking: set[int] = set()
     whole: set[int] = set()  # choices one of whose phrases of two words or more is all said
+    longest: dict[int, frozenset[str]] = {}
     for number, matched in covered.items():
         phrase = index.phrases[number]
         share = matched / phrase.weight if phrase.weight else 0.0
@@ -313,6 +316,8 @@ def _scores(index: _Index, standard: tuple[str, ...], count: int, text: str = ""
             share *= NEGATION_MISMATCH
         if share >= 1.0 and len(phrase.keys) > 1:
             whole.add(phrase.choice)
+            if len(phrase.keys) > len(longest.get(phrase.choice, ())):
+                longest[phrase.choice] = phrase.keys
         if share > best[phrase.choice] or (share == best[phrase.choice] and phrase.asks):
             best[phrase.choice] = share
             if phrase.asks:
@@ -345,7 +350,7 @@ def _scores(index: _Index, standard: tuple[str, ...], count: int, text: str = ""
                 # Only words many choices share, beside words the question does not know
                 # ("laki suka tampeleng"): the unknown word may be the one that matters.
                 best[i] = min(best[i], WEAK_SCORE)
-    return _Scored(best, frozenset(asking), frozenset(said))
+    return _Scored(best, frozenset(asking), frozenset(said), longest)
 
 
 POLITE_IF = REQUEST_WORDS | {"possible", "perlu"}
@@ -365,6 +370,9 @@ def _heard(index: _Index, text: str) -> _Heard:
         found = []
         supposed = False
         said = untagged(clause, lex.stop)
+        # a negation that only turns a word around is no choice's word of its own:
+        # the "gak" of "suami sy gk tau" is no "tidak"
+        turning = negations(said, lex.stop).only_governing
         for n, word in enumerate(said):
             if word in CONDITIONALS:
                 # "kalau bisa", "if possible": a polite request, not a supposition
@@ -375,6 +383,8 @@ def _heard(index: _Index, text: str) -> _Heard:
             known = [exact] if exact in index.by_key else _word_keys(index, word, fuzzy)
             if known and QUESTION_WORDS.issuperset(known):
                 continue
+            if word in turning:
+                known = []
             found.append((word, frozenset(known), exact not in index.by_key, supposed))
         out.append(tuple(found))
     return tuple(out)
@@ -395,24 +405,25 @@ def _role(index: _Index, number: int, word: str, known: frozenset[str], supposed
 
 
 def _about(
-    index: _Index, text: str, best: list[float], leaders: tuple[int, int | None], question: bool
+    index: _Index, heard: _Heard, best: list[float], leaders: tuple[int, int | None], question: bool
 ) -> list[float]:
     """The `leaders`' scores scaled by how much the message is about each (aboutness)."""
     if not any(best):
         return best
-    heard = _heard(index, text)
     out = list(best)
     for i in leaders:
         if i is not None and (score := best[i]):
-            clauses = [
-                [
-                    Word(w, _role(index, i, w, k, supposed), fuzzy)
-                    for w, k, fuzzy, supposed in clause
-                ]
-                for clause in heard
-            ]
+            clauses = _clauses(index, i, heard)
             out[i] = score * factor(aboutness(clauses, asks=question))
     return out
+
+
+def _clauses(index: _Index, i: int, heard: _Heard) -> list[list[Word]]:
+    """The message's meaningful words clause by clause, each with its role for choice `i`."""
+    return [
+        [Word(w, _role(index, i, w, k, supposed), fuzzy) for w, k, fuzzy, supposed in clause]
+        for clause in heard
+    ]
 
 
 def _apart(index: _Index, said: frozenset[str], first: int, second: int) -> bool:
@@ -444,6 +455,9 @@ def understand(text: str, choices: Sequence[Choice], table: Words = PLAIN) -> Re
         if 1 <= place <= len(choices):
             return Reading("match", choices[place - 1], confidence=1.0)
         return NOTHING
+    leading = _leading_place(index, text, standard, len(choices))
+    if leading is not None:
+        return Reading("match", choices[leading], confidence=0.9)
     number = named_number(standard)
     rated = [c for c in choices if c.value == str(number)]
     if rated:
@@ -457,7 +471,8 @@ def understand(text: str, choices: Sequence[Choice], table: Words = PLAIN) -> Re
     first = ranked[0]
     second = ranked[1] if len(ranked) > 1 else None
     lead = best[first] - (best[second] if second is not None else 0.0)
-    about = _about(index, text, best, (first, second), asks(standard, text))
+    heard = _heard(index, text) if any(best) else ()
+    about = _about(index, heard, best, (first, second), asks(standard, text))
     top = about[first]
     runner = about[second] if second is not None else 0.0
     if asks(standard, text) and first not in scored.asking and top < QUESTION_TAKE:
@@ -470,6 +485,14 @@ def understand(text: str, choices: Sequence[Choice], table: Words = PLAIN) -> Re
     if both(standard):
         return NOTHING
     taken = top >= TAKE and lead >= MARGIN
+    if not taken and second is not None and top >= TAKE and runner >= TAKE:
+        longer = longer_phrase(scored.longest, first, second)
+        if longer is not None:
+            first, top, taken = longer, about[longer], True
+    if not taken and second is not None and runner >= CLOSE:
+        said_first = _said_first(index, text, standard, heard, (first, second))
+        if said_first is not None:
+            first, top, taken = said_first, about[said_first], True
     if not taken and (second is None or min(top, runner) < CLOSE):
         return NOTHING
     if paused_remark(_said(index, standard, first)):
@@ -478,6 +501,24 @@ def understand(text: str, choices: Sequence[Choice], table: Words = PLAIN) -> Re
         return Reading("match", choices[first], confidence=round(min(top, 1.0) * 0.9, 3))
     assert second is not None
     return Reading("close", choices[first], choices[second], round(top * 0.5, 3))
+
+
+def _leading_place(index: _Index, text: str, standard: tuple[str, ...], count: int) -> int | None:
+    """The choice a first clause names by its position alone (settle.leading_position),
+    when no other choice is named beside it."""
+    place = leading_position(text, index.lexicon, count)
+    if place is None:
+        return None
+    best = _scores(index, standard, count, text).best
+    return None if any(s for i, s in enumerate(best) if i != place - 1) else place - 1
+
+
+def _said_first(
+    index: _Index, text: str, standard: tuple[str, ...], heard: _Heard, leaders: tuple[int, int]
+) -> int | None:
+    """Of two close choices, the one said first in a clause of its own (settle.said_first)."""
+    clauses = [_clauses(index, i, heard) for i in leaders]
+    return said_first(text, standard, index.lexicon, leaders, clauses)
 
 
 def _said(index: _Index, standard: tuple[str, ...], number: int) -> Said:
@@ -505,40 +546,6 @@ def _said(index: _Index, standard: tuple[str, ...], number: int) -> Said:
         p.choice == number and len(p.keys) > 1 and p.keys <= keys_said for p in index.phrases
     )
     return Said(tuple(said), frozenset(chosen), frozenset(known), whole)
-
-
-@dataclass(frozen=True, slots=True)
-class Support:
-    """What of a typed answer one choice accounts for, word by word (standard words
-    that carry meaning, question words aside), so that it can be weighed against an
-    FAQ topic that explains the same message (flows.understanding.layers)."""
-
-    said: frozenset[str]  # the answer's words
-    chosen: frozenset[str]  # those the choice knows
-    whole: bool  # one of the choice's phrases is said whole
-
-
-def support(text: str, choices: Sequence[Choice], choice: Choice, table: Words = PLAIN) -> Support:
-    """The words of `text` that `choice` (one of `choices`) knows."""
-    index = _index(tuple(choices), table)
-    standard = untagged(index.lexicon.standard(text), index.lexicon.stop)
-    content = index.lexicon.content(standard)
-    fuzzy = not set(content) <= index.lexicon.stop
-    number = next(i for i, c in enumerate(choices) if c == choice)
-    mine = index.vocabulary[number]
-    said: set[str] = set()
-    chosen: set[str] = set()
-    keys_said: set[str] = set()
-    for word in content:
-        found = _word_keys(index, word, fuzzy)
-        if word in QUESTION_WORDS or (found and QUESTION_WORDS.issuperset(found)):
-            continue  # "what's" is `what`: it asks, it names nothing
-        said.add(word)
-        keys_said.update(found)
-        if mine.intersection(found):
-            chosen.add(word)
-    whole = any(p.choice == number and p.keys and p.keys <= keys_said for p in index.phrases)
-    return Support(frozenset(said), frozenset(chosen), whole)
 
 
 def read_answer(

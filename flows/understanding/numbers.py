@@ -33,6 +33,20 @@ _FILLERS = frozenset(
 _SUFFIXED = re.compile(r"^(?:no|nomor|nmr|ke|opsi)?(\d{1,2})(?:st|nd|rd|th)?$")
 
 
+def _skeleton(word: str) -> str:
+    """A word's first letter and the consonants after it (`prtama`, `pertama`: prtm)."""
+    return word[:1] + "".join(c for c in word[1:] if c.isalpha() and c not in "aeiou")
+
+
+_SHORT_ORDINALS = {
+    _skeleton(word): place
+    for word, place in _ORDINALS.items()
+    if len(_skeleton(word)) >= 3 and word[:1] in "ptk"
+}
+"""Ordinals typed without some vowels (`prtama`, `ktiga`, `trakhir`), by their
+consonants; only those with three or more, so that no short word is read as one."""
+
+
 def position(said: Sequence[str], fillers: frozenset[str] = frozenset()) -> int | None:
     """The 1-based position a message of plain words names, `LAST`, or None; `fillers`
     are more words that may stand around it (the word table's stop words)."""
@@ -47,7 +61,10 @@ def position(said: Sequence[str], fillers: frozenset[str] = frozenset()) -> int 
         elif word in _CARDINALS:
             found.append(_CARDINALS[word])
         elif word not in _FILLERS and word not in fillers:
-            rest.append(word)
+            if (short := _SHORT_ORDINALS.get(_skeleton(word))) is None:
+                rest.append(word)
+            else:
+                found.append(short)
     if rest or not found:
         return None
     if len(found) == 2 and found[1] == 1 and said[-1] in ("one", "satu"):
@@ -55,6 +72,15 @@ def position(said: Sequence[str], fillers: frozenset[str] = frozenset()) -> int 
     if len(set(found)) != 1:
         return None
     return found[0]
+
+
+def names_position(said: Sequence[str]) -> bool:
+    """True when some word could name a position (a number, an ordinal, a cardinal): a
+    quick test before a clause is read for one."""
+    return any(
+        w in _ORDINALS or w in _CARDINALS or _SUFFIXED.match(w) or _skeleton(w) in _SHORT_ORDINALS
+        for w in said
+    )
 
 
 def named_number(said: Sequence[str]) -> int | None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from flows.model import Words
@@ -73,6 +73,13 @@ CLAUSE_WORDS = CONNECTIVES | {"apakah"}
 """Words that begin a new clause (after the word table, where `tp` is `tapi`); a
 negation after `apakah` is inside a question, never a "no" of its own."""
 _CLAUSE_MARKS = re.compile(r"[,;.!?:\n]+")
+_TYPED_CLAUSE = re.compile(r"[^,;.!?:\n]+[,;.!?:\n]*")
+
+
+def typed_clauses(text: str) -> tuple[str, ...]:
+    """The text's clauses as typed, each with the punctuation that ends it ("bisa
+    bahasa indonesia?", " my english not good"), so each can be read on its own."""
+    return tuple(p for p in _TYPED_CLAUSE.findall(text) if any(c.isalnum() for c in p))
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +106,11 @@ class Negations:
     def only_governing(self) -> frozenset[str]:
         """The negators that only ever turn a word around, never said alone."""
         return self.governing - self.bare
+
+
+SUBJECTS = frozenset("saya aku kami kita dia beliau mereka i we he she they".split())
+"""Who a statement is about: a negation after one ("beta seng tau dia tulis apa") says
+what they do not do, never a bare "no"."""
 
 
 def negations(standard: tuple[str, ...], stop: frozenset[str] = frozenset()) -> Negations:
@@ -143,7 +155,11 @@ def negations(standard: tuple[str, ...], stop: frozenset[str] = frozenset()) -> 
             if left == SCOPE:
                 governing.add(negator)
             left -= 1
-        opened = opened or (bool(word) and word not in stop and word not in CONNECTIVES)
+        opened = (
+            opened
+            or word in SUBJECTS
+            or (bool(word) and word not in stop and word not in CONNECTIVES)
+        )
     return Negations(frozenset(found), frozenset(governing), frozenset(bare), frozenset(lacked))
 
 
@@ -152,9 +168,16 @@ def in_scope(standard: tuple[str, ...], stop: frozenset[str] = frozenset()) -> f
     return negations(standard, stop).denied
 
 
-BOTH = frozenset("keduanya both either whichever terserah".split())
-"""Words that leave the choice to the bot (after the word table and `text.words`,
-where `dua-dua` and `dua2nya` become `keduanya`)."""
+BOTH = frozenset("keduanya both either whichever terserah campur mixed".split())
+"""Words that leave the choice to the bot or say it is all of them (after the word
+table and `text.words`, where `dua-dua` and `dua2nya` become `keduanya`)."""
+UNSURE = (
+    frozenset("mungkin maybe probably perhaps bingung confused entah yakin sure juga also".split())
+    | CONNECTIVES
+)
+"""Words that leave an answer open, add another to it or set one against another ("a
+few weeks, maybe months", "mau konsultasi, tapi mau cerita dulu"): a message holding
+one names its choices as alternatives, never an answer and its reason."""
 EITHER = frozenset({"atau", "or"})
 
 
@@ -171,6 +194,10 @@ def undecided(standard: tuple[str, ...], apart: bool) -> bool:
     return apart and (both(standard) or not EITHER.isdisjoint(standard))
 
 
+MEMO = 4096
+"""The most typed words a lexicon keeps read (then it starts afresh)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Lexicon:
     """The word table compiled for lookups."""
@@ -182,6 +209,9 @@ class Lexicon:
     light: frozenset[str] = frozenset()  # words that name no topic (flows.understanding.aboutness)
     light_keys: frozenset[str] = frozenset()  # their keys and the stop words' keys
     light_fragments: frozenset[str] = frozenset()  # what a word must hold to stem to one
+    # Words read already (a typed form -> its standard words): a message is read by
+    # several layers and clause by clause, and most words recur. Bounded (MEMO).
+    memo: dict[str, tuple[str, ...]] = field(default_factory=dict, compare=False, repr=False)
 
     def is_light(self, word: str) -> bool:
         """True when a word names no topic of its own: a `light` word of the table in any
@@ -206,15 +236,23 @@ class Lexicon:
     def _read(self, text: str) -> tuple[str, ...]:
         out: list[str] = []
         for word in words(text):
-            found = self.replace.get(word)
-            if found is None and len(word) > 3 and _DOUBLED.search(word):
-                # `bgtt`, `skrngg`; never `ttp` (tetap) read as `tp` (tapi)
-                found = self.replace.get(_DOUBLED.sub(r"\1", word))
-            if found is None and 3 <= len(word) <= 24 and word not in self.known:
-                forms = {self.replace[f] for f in self.short.expand(word)}
-                found = forms.pop() if len(forms) == 1 else None
-            out.extend(found if found is not None else (word,))
+            read = self.memo.get(word)
+            if read is None:
+                if len(self.memo) >= MEMO:
+                    self.memo.clear()
+                read = self.memo[word] = self._word(word)
+            out.extend(read)
         return tuple(out)
+
+    def _word(self, word: str) -> tuple[str, ...]:
+        found = self.replace.get(word)
+        if found is None and len(word) > 3 and _DOUBLED.search(word):
+            # `bgtt`, `skrngg`; never `ttp` (tetap) read as `tp` (tapi)
+            found = self.replace.get(_DOUBLED.sub(r"\1", word))
+        if found is None and 3 <= len(word) <= 24 and word not in self.known:
+            forms = {self.replace[f] for f in self.short.expand(word)}
+            found = forms.pop() if len(forms) == 1 else None
+        return found if found is not None else (word,)
 
     def clauses(self, text: str) -> tuple[tuple[str, ...], ...]:
         """The text's standard words clause by clause: split at punctuation (a comma, a

@@ -13,9 +13,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flows.understanding.reading import NEGATORS
+
 PAUSES = frozenset({"sebentar", "tunggu", "wait", "hold"})
 """Words that put the conversation on hold, after the word table (`bentar`, `bntr`
 are `sebentar`); "hold on" is `hold` (`on` is a stop word)."""
+DEFERRALS = frozenset({"nanti", "later"})
+"""Words that put off what the message speaks of ("nanti aja ya bacanya", "nanti beta
+sambung"): a pause, unless a negation says what will not happen later ("tapi nanti
+gak disebar kan?" is about the data, not a pause)."""
 PAUSE_TAILS = frozenset({"dulu", "bentar", "sebentar", "please"})
 """Words said right after a pause word that belong to it ("tunggu dulu", "tunggu
 sebentar"), not to any answer."""
@@ -36,8 +42,9 @@ def pause_words(said: Said) -> tuple[str, ...]:
     knows, with the words that belong to them."""
     out: list[str] = []
     previous = ""
+    pauses = PAUSES if not NEGATORS.isdisjoint(said.words) else PAUSES | DEFERRALS
     for word in said.words:
-        if (word in PAUSES and word not in said.known) or (previous and word in PAUSE_TAILS):
+        if (word in pauses and word not in said.known) or (previous and word in PAUSE_TAILS):
             out.append(word)
             previous = word
         else:

@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
 _APOSTROPHES = re.compile(r"['\u2018\u2019\u02bc`\u00b4]")
 _GROUP = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 _STRETCHED = re.compile(r"([a-z])\1{2,}")
 _DIGIT_REDUPLICATION = re.compile(r"([a-z]{3,})2")
+DOUBLED_WORDS = frozenset({"laki"})
+"""Words whose doubling means something else (`laki` is a husband, `laki-laki` and
+`laki2` male): read as one word, `lakilaki` (the word table reads it)."""
 _BOTH = re.compile(r"dua-?(?:2|dua)(?:nya)?")
 
 
@@ -33,6 +37,13 @@ def squeeze(word: str) -> str:
 
 def words(text: str) -> list[str]:
     """The plain words of a text; ``anak2`` and ``anak-anak`` are one ``anak``."""
+    return list(_words(text))
+
+
+@lru_cache(maxsize=2048)
+def _words(text: str) -> tuple[str, ...]:
+    """`words`, kept for the texts read lately: a message is read by several layers,
+    whole and clause by clause."""
     out: list[str] = []
     for group in _GROUP.findall(fold(text)):
         if _BOTH.fullmatch(group):
@@ -40,11 +51,12 @@ def words(text: str) -> list[str]:
             continue
         parts = group.split("-")
         if len(parts) == 2 and parts[0] == parts[1]:
-            parts = parts[:1]
+            # anak-anak is anak; a word whose doubling is a word of its own stays doubled
+            parts = [parts[0] * 2] if parts[0] in DOUBLED_WORDS else parts[:1]
         for part in parts:
             redup = _DIGIT_REDUPLICATION.fullmatch(part)
             if redup:
-                part = redup.group(1)
+                part = redup.group(1) * (2 if redup.group(1) in DOUBLED_WORDS else 1)
             if part:
                 out.append(squeeze(part))
-    return out
+    return tuple(out)
