@@ -146,26 +146,32 @@ class Classifier:
 
     def classify(self, text: str) -> Assessment:
         """Assesses one message; the reasons are rule ids, most serious first."""
-        by_rules, signals = self._by_rules(text)
-        if self._model is None or by_rules.level is Level.URGENT:
-            return by_rules
-        return self._raised(by_rules, self._model.scores(text, signals))
+        view = self._by_rules(text)
+        if self._model is None or view.assessment.level is Level.URGENT:
+            return view.assessment
+        return self._raised(view, self._model.scores(text, view.signals))
 
     def rules_level(self, text: str) -> Level:
         """What the rules alone make of a message (training chooses thresholds on top)."""
-        return self._by_rules(text)[0].level
+        return self._by_rules(text).assessment.level
 
     def signals(self, text: str) -> tuple[str, ...]:
         """The rule and frame ids the rules found, matches a frame lowered included."""
-        return self._by_rules(text)[1]
+        return self._by_rules(text).signals
+
+    def model_ceiling(self, text: str) -> Level:
+        """The highest level the learned layer may raise this message to (a reported story:
+        check)."""
+        return self._by_rules(text).ceiling
 
     def explain(self, text: str) -> Explanation:
         """The rules that fired, the model's scores and its strongest features."""
-        by_rules, signals = self._by_rules(text)
+        view = self._by_rules(text)
+        by_rules, signals = view.assessment, view.signals
         if self._model is None:
             return Explanation(by_rules, by_rules.level, signals, None, (), ())
         scores = self._model.scores(text, signals)
-        final = by_rules if by_rules.level is Level.URGENT else self._raised(by_rules, scores)
+        final = by_rules if by_rules.level is Level.URGENT else self._raised(view, scores)
         return Explanation(
             final,
             by_rules.level,
@@ -175,19 +181,22 @@ class Classifier:
             tuple(self._model.contributions(text, signals, "flagged")),
         )
 
-    def _raised(self, by_rules: Assessment, scores: Scores) -> Assessment:
+    def _raised(self, view: _RulesView, scores: Scores) -> Assessment:
         assert self._model is not None
+        by_rules = view.assessment
         limits = self._model.thresholds
-        if scores.urgent >= limits.urgent:
+        if scores.urgent >= limits.urgent and view.ceiling is Level.URGENT:
             return Assessment(Level.URGENT, (MODEL_URGENT, *by_rules.reasons))
-        if by_rules.level is Level.NONE and scores.flagged >= limits.check:
-            return replace(by_rules, level=Level.CHECK, reasons=(MODEL_CHECK,))
+        if by_rules.level is Level.NONE and (
+            scores.flagged >= limits.check or scores.urgent >= limits.urgent
+        ):
+            return replace(by_rules, level=Level.CHECK, reasons=(MODEL_CHECK, *by_rules.reasons))
         return by_rules
 
-    def _by_rules(self, text: str) -> tuple[Assessment, tuple[str, ...]]:
+    def _by_rules(self, text: str) -> _RulesView:
         tokens = self._analyser.tokens(text)
         if not tokens:
-            return NO_CONCERN, ()
+            return _NOTHING
         forms = forms_of(tokens)
         found: set[str] = set()
         for rule in self._rules:
@@ -196,20 +205,47 @@ class Classifier:
                 found.add(rule.id)
             found.update(outcome.demoted_to)
         if not found:
-            return NO_CONCERN, ()
+            # A story with no rule match still keeps the learned layer at check.
+            capping = tuple(f for f in self._frames if f.model_at_most is Level.CHECK)
+            if any(frame.applies(tokens, forms) for frame in capping):
+                return _RulesView(NO_CONCERN, (), Level.CHECK)
+            return _NOTHING
         reasons = tuple(sorted(found, key=self._order.__getitem__))
         level = Level.URGENT if self._order[reasons[0]][0] == -Level.URGENT.rank else Level.CHECK
-        for frame in self._frames:
-            if frame.applies(tokens, forms):
-                framed = (f"frame.{frame.id}", *reasons)
-                lowered = max(
-                    (self._by_id[reason].lowered_by(frame) for reason in reasons),
-                    key=lambda found: found.rank,
-                )
-                if lowered is Level.NONE:
-                    return NO_CONCERN, framed
-                return Assessment(lowered, framed), framed
-        return Assessment(level, reasons), reasons
+        holding = tuple(frame for frame in self._frames if frame.applies(tokens, forms))
+        if not holding:
+            return _RulesView(Assessment(level, reasons), reasons, Level.URGENT)
+        # Each rule takes the lowest level any frame that holds allows; the most serious
+        # of those is the message's.
+        lowered = max(
+            (
+                min((self._by_id[reason].lowered_by(frame) for frame in holding), key=_rank)
+                for reason in reasons
+            ),
+            key=_rank,
+        )
+        framed = (*(f"frame.{frame.id}" for frame in holding), *reasons)
+        ceiling = min((frame.model_at_most for frame in holding), key=_rank)
+        if lowered is Level.NONE:
+            return _RulesView(NO_CONCERN, framed, ceiling)
+        return _RulesView(Assessment(lowered, framed), framed, ceiling)
+
+
+@dataclass(frozen=True, slots=True)
+class _RulesView:
+    """What the rules make of a message: the verdict, the signals the model reads, and
+    the highest level the model may raise it to."""
+
+    assessment: Assessment
+    signals: tuple[str, ...]
+    ceiling: Level
+
+
+_NOTHING = _RulesView(NO_CONCERN, (), Level.URGENT)
+
+
+def _rank(level: Level) -> int:
+    return level.rank
 
 
 def _read(path: Path) -> str:

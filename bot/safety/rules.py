@@ -15,8 +15,14 @@ A ``[[frame]]`` lowers the matches in a message that talks about a topic rather 
 person in danger (a leaflet, a training, the news), unless a ``but_not_if`` pattern shows
 a crisis now; ``lowers_to`` is ``none`` or ``check``. Each rule says how far a frame may
 lower it (``framed``): ``none`` (bare violence words), ``check`` (the default: at worst
-the family is asked one gentle question) or ``never`` (a first person hurt, a weapon
-held, preparations, farewells: no framing hides them).
+the family is asked one gentle question), ``reported`` (a weapon held: only a frame marked
+``reported = true`` lowers it, and only to ``check``) or ``never`` (a first person hurt,
+preparations, farewells: no framing hides them). A ``reported`` frame holds for a story
+told in the third person about another place or time (the news, a film, a trial,
+history) with no first or second person in danger and no *now* or *here*; with
+``model_at_most = "check"`` the learned layer may raise such a message to one gentle
+question, never to urgent. When several frames hold, each rule takes the lowest level
+any of them allows.
 """
 
 from __future__ import annotations
@@ -130,9 +136,13 @@ class Rule:
     unless: tuple[Unless, ...]
     framed_floor: Level = Level.CHECK
     """How far a frame may lower this rule's match: ``none``, ``check``, or its own level."""
+    reported_only: bool = False
+    """Only a ``reported`` frame (a third-person story elsewhere or long ago) lowers it."""
 
     def lowered_by(self, frame: Frame) -> Level:
         """This rule's level in a message a frame holds for."""
+        if self.reported_only and not frame.reported:
+            return self.level
         target = max(frame.lowers_to, self.framed_floor, key=lambda level: level.rank)
         return min(self.level, target, key=lambda level: level.rank)
 
@@ -170,6 +180,10 @@ class Frame:
     patterns: tuple[Pattern, ...]
     but_not_if: tuple[Pattern, ...]
     lowers_to: Level
+    reported: bool = False
+    """A third-person story elsewhere or long ago: it also lowers ``framed = "reported"`` rules."""
+    model_at_most: Level = Level.URGENT
+    """The highest level the learned layer may raise a message this frame holds for to."""
 
     def applies(self, tokens: Sequence[Token], forms: frozenset[str]) -> bool:
         """Tells whether this frame holds for one message."""
@@ -198,7 +212,12 @@ def load_rule_set(text: str, lexicon: Lexicon, source: str = "rules.toml") -> Ru
         if not isinstance(table, dict) or not isinstance(table.get("id"), str):
             raise fail(source, f"frame[{index}]", "must be a table with an 'id'")
         where = f"frame '{table['id']}'"
-        check_keys(table, {"id", "patterns", "but_not_if", "lowers_to"}, source, where)
+        check_keys(
+            table,
+            {"id", "patterns", "but_not_if", "lowers_to", "reported", "model_at_most"},
+            source,
+            where,
+        )
         patterns = _patterns(table.get("patterns"), lexicon, source, f"{where} -> patterns")
         if not patterns:
             raise fail(source, f"{where} -> patterns", "needs at least one pattern")
@@ -208,7 +227,17 @@ def load_rule_set(text: str, lexicon: Lexicon, source: str = "rules.toml") -> Ru
             raise fail(
                 source, f"{where} -> lowers_to", f"must be 'none' or 'check', found {lowers!r}"
             )
-        frames.append(Frame(table["id"], patterns, keep, Level(lowers)))
+        reported = table.get("reported", False)
+        if not isinstance(reported, bool):
+            raise fail(source, f"{where} -> reported", "must be true or false")
+        ceiling = table.get("model_at_most", Level.URGENT.value)
+        if ceiling not in (Level.CHECK.value, Level.URGENT.value):
+            raise fail(
+                source,
+                f"{where} -> model_at_most",
+                f"must be 'check' or 'urgent', found {ceiling!r}",
+            )
+        frames.append(Frame(table["id"], patterns, keep, Level(lowers), reported, Level(ceiling)))
     return RuleSet(rules, tuple(frames))
 
 
@@ -274,12 +303,19 @@ def _load_rule(
         for number, block in enumerate(blocks)
     )
     framed = table.get("framed", Level.CHECK.value)
-    if framed not in ("none", "check", "never"):
+    if framed not in ("none", "check", "reported", "never"):
         raise fail(
-            source, f"{where} -> framed", f"must be 'none', 'check' or 'never', found {framed!r}"
+            source,
+            f"{where} -> framed",
+            f"must be 'none', 'check', 'reported' or 'never', found {framed!r}",
         )
-    floor = Level(level) if framed == "never" else Level(framed)
-    return Rule(ident, Level(level), patterns, unless, floor)
+    if framed == "never":
+        floor = Level(level)
+    elif framed == "reported":
+        floor = Level.CHECK
+    else:
+        floor = Level(framed)
+    return Rule(ident, Level(level), patterns, unless, floor, framed == "reported")
 
 
 def _unless(

@@ -126,10 +126,15 @@ def _threshold(raised: list[tuple[float, bool]], allowed: int, floor: float) -> 
     return min(0.999, max(floor, false_scores[allowed] + 1e-4))
 
 
-def _combined(rules_level: Level, scores: Scores, thresholds: Thresholds) -> Level:
-    """The level the classifier gives: the rules' level, raised by the model (model.py)."""
-    if rules_level is Level.URGENT or scores.urgent >= thresholds.urgent:
+def _combined(
+    rules_level: Level, scores: Scores, thresholds: Thresholds, ceiling: Level = Level.URGENT
+) -> Level:
+    """The level the classifier gives: the rules' level, raised by the model (model.py) no
+    higher than ``ceiling`` (check for a story a ``reported`` frame holds for)."""
+    if rules_level is Level.URGENT:
         return Level.URGENT
+    if scores.urgent >= thresholds.urgent:
+        return Level.URGENT if ceiling is Level.URGENT else Level.CHECK
     if rules_level is Level.NONE and scores.flagged < thresholds.check:
         return Level.NONE
     return Level.CHECK
@@ -141,23 +146,37 @@ def _choose_thresholds(
     scores: Sequence[Scores],
     urgent_false_alarms: float,
     check_false_alarms: float,
+    ceilings: Sequence[Level] | None = None,
 ) -> Thresholds:
-    """Thresholds that keep every false alarm, the rules' own included, within budget."""
+    """Thresholds that keep every false alarm, the rules' own included, within budget.
+
+    A message the model may raise to check only (``ceilings``) never counts for the
+    urgent threshold; its urgent score raises it to check like the check score does.
+    """
+    caps = list(ceilings) if ceilings is not None else [Level.URGENT] * len(labels)
     labelled = list(zip(labels, scores, by_rules, strict=True))
     ordinary = sum(label is Level.NONE for label in labels)
     rules_urgent_alarms = sum(e is Level.NONE and r is Level.URGENT for e, _, r in labelled)
     urgent_threshold = _threshold(
-        [(s.urgent, e is Level.NONE) for e, s, r in labelled if r is not Level.URGENT],
+        [
+            (s.urgent, e is Level.NONE)
+            for (e, s, r), cap in zip(labelled, caps, strict=True)
+            if r is not Level.URGENT and cap is Level.URGENT
+        ],
         math.floor(urgent_false_alarms * ordinary) - rules_urgent_alarms,
         URGENT_FLOOR,
     )
+    capped = [cap is Level.CHECK for cap in caps]
     rules_check_alarms = sum(
-        e is Level.NONE and r is Level.CHECK and s.urgent < urgent_threshold for e, s, r in labelled
+        e is Level.NONE
+        and (r is Level.CHECK or (r is Level.NONE and held and s.urgent >= urgent_threshold))
+        and (held or s.urgent < urgent_threshold)
+        for (e, s, r), held in zip(labelled, capped, strict=True)
     )
     check_threshold = _threshold(
         [
             (s.flagged, e is Level.NONE)
-            for e, s, r in labelled
+            for (e, s, r), held in zip(labelled, capped, strict=True)
             if r is Level.NONE and s.urgent < urgent_threshold
         ],
         math.floor(check_false_alarms * ordinary) - rules_check_alarms,
@@ -202,6 +221,7 @@ def train(
     replace = rules.lexicon.replace
     concepts = Concepts.from_lists(rules.lexicon.lists)
     by_rules = [rules.rules_level(e.text) for e in examples]
+    ceilings = [rules.model_ceiling(e.text) for e in examples]
     features = [extract(e.text, replace, rules.signals(e.text), concepts) for e in examples]
     urgent_labels = [int(e.level is Level.URGENT) for e in examples]
     flagged_labels = [int(e.level is not Level.NONE) for e in examples]
@@ -221,12 +241,13 @@ def train(
     scores = [score for score in out_of_fold if score is not None]
     labels = [e.level for e in examples]
     thresholds = _choose_thresholds(
-        labels, by_rules, scores, urgent_false_alarms, check_false_alarms
+        labels, by_rules, scores, urgent_false_alarms, check_false_alarms, ceilings
     )
     idf, urgent, flagged = _heads(features, urgent_labels, flagged_labels, c)
     dev_from = len(train_set)
     dev_levels = [
-        _combined(by_rules[i], scores[i], thresholds) for i in range(dev_from, len(examples))
+        _combined(by_rules[i], scores[i], thresholds, ceilings[i])
+        for i in range(dev_from, len(examples))
     ]
     recall, as_none, caught, none_urgent, none_check = _figures(labels[dev_from:], dev_levels)
     about = {

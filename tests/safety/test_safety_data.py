@@ -125,6 +125,15 @@ RULE_ERRORS = [
     ('[[rule]]\nid = "a"\nlevel = "check"\npatterns = ["x", 3]',
      "rules.toml: rule 'a' -> patterns[1]: must be a non-empty string"),
     ("rule = 3", "rules.toml: rule: needs at least one [[rule]] table"),
+    ('[[rule]]\nid = "a"\nlevel = "urgent"\nframed = "sometimes"\npatterns = ["x"]',
+     "rules.toml: rule 'a' -> framed: must be 'none', 'check', 'reported' or 'never', "
+     "found 'sometimes'"),
+    ('[[rule]]\nid = "a"\nlevel = "check"\npatterns = ["x"]\n'
+     '[[frame]]\nid = "story"\npatterns = ["y"]\nlowers_to = "check"\nmodel_at_most = "none"',
+     "rules.toml: frame 'story' -> model_at_most: must be 'check' or 'urgent', found 'none'"),
+    ('[[rule]]\nid = "a"\nlevel = "check"\npatterns = ["x"]\n'
+     '[[frame]]\nid = "story"\npatterns = ["y"]\nlowers_to = "check"\nreported = "yes"',
+     "rules.toml: frame 'story' -> reported: must be true or false"),
     ("[[rule]]\nid = 'a'\nlevel = [", None),
 ]
 
