@@ -27,7 +27,7 @@ from bot.channelconfig import (
     telegram_section,
     whatsapp_section,
 )
-from bot.clientaddr import parse_networks
+from bot.clientaddr import LOOPBACK, parse_networks
 from bot.configvalues import (
     KNOWN_LANGUAGES,
     ConfigError,
@@ -120,8 +120,9 @@ class Web:
     # The public web chat at /chat (a family talks to the bot from a browser).
     webchat: bool = False
     # Reverse proxies (addresses or CIDR networks) whose X-Forwarded-For is believed
-    # (bot/clientaddr.py); from anyone else the header is ignored.
-    trusted_proxies: tuple[str, ...] = ()
+    # (bot/clientaddr.py); from anyone else the header is ignored. By default a proxy on
+    # this machine (loopback): a bot reached directly never gets a remote client from it.
+    trusted_proxies: tuple[str, ...] = LOOPBACK
 
 
 REMINDER_WORDINGS = ("discreet", "detailed")
@@ -515,7 +516,7 @@ def _web(table: Mapping[str, Any]) -> Web:
         public_url=read_url(table, "public_url", "", "web"),
         console=read_bool(table, "console", d.console, "web"),
         webchat=read_bool(table, "webchat", d.webchat, "web"),
-        trusted_proxies=_trusted_proxies(table.get("trusted_proxies", [])),
+        trusted_proxies=_trusted_proxies(table.get("trusted_proxies", list(d.trusted_proxies))),
     )
 
 

@@ -26,7 +26,8 @@ strict Content-Security-Policy (no inline script, no framing).
 
 Limits slow a flood; they never lose a person's words. A conversation may post
 `Limits.per_address` messages a minute (far above anyone answering a
-questionnaire), and one network address may start `per_network` conversations a
+questionnaire), and one network address (the client `bot.clientaddr` resolves behind
+a trusted proxy; an IPv6 client by its /64) may start `per_network` conversations a
 minute (families behind one mobile operator's shared address are not counted
 together once they talk). A post over a conversation's limit is still stored when
 the crisis check finds any concern in it (not one starting a conversation past the
@@ -59,6 +60,7 @@ from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Redire
 
 from bot.channels.base import Inbound, Receiver
 from bot.channels.textparts import emphasis_parts
+from bot.clientaddr import client_network
 from bot.core.pipeline import INLINE_CLASSIFY_CHARS
 from bot.core.texts import BotTexts
 from bot.core.writehealth import storage_unavailable
@@ -353,7 +355,7 @@ class WebChatPage:
             )
         if not text and not choice and not start:
             return await self._answer(request, address, lang, "empty", 400, wants_json)
-        network = request.client.host if request.client is not None else "unknown"
+        network = client_network(request)
         starting = not self._per_address.active(address, self._monotonic())
         wait = self._over_limit(address, network)
         if wait is not None:
@@ -512,7 +514,7 @@ class WebChatPage:
         if address is None:
             return self._finish(JSONResponse({"lines": []}, status_code=403))
         now = self._monotonic()
-        network = request.client.host if request.client is not None else "unknown"
+        network = client_network(request)
         # The network's window first: a script polling with made-up cookies must not grow
         # the per-address table before its network is stopped. Each message the
         # conversation posted lately buys a few more polls: its own line and the replies
