@@ -123,6 +123,8 @@ class Web:
     # (bot/clientaddr.py); from anyone else the header is ignored. By default a proxy on
     # this machine (loopback): a bot reached directly never gets a remote client from it.
     trusted_proxies: tuple[str, ...] = LOOPBACK
+    # The largest request body the web server reads (KiB); the web chat's own is smaller.
+    max_body_kib: int = 1024
 
 
 REMINDER_WORDINGS = ("discreet", "detailed")
@@ -313,7 +315,9 @@ _SECTIONS: dict[str, frozenset[str]] = {
     "whatsapp": frozenset(
         {"enabled", "account_sid", "auth_token", "from_number", "api_base_url", "templates"}
     ),
-    "web": frozenset({"host", "port", "public_url", "console", "webchat", "trusted_proxies"}),
+    "web": frozenset(
+        {"host", "port", "public_url", "console", "webchat", "trusted_proxies", "max_body_kib"}
+    ),
     "booking": frozenset(
         {
             "modes",
@@ -517,6 +521,7 @@ def _web(table: Mapping[str, Any]) -> Web:
         console=read_bool(table, "console", d.console, "web"),
         webchat=read_bool(table, "webchat", d.webchat, "web"),
         trusted_proxies=_trusted_proxies(table.get("trusted_proxies", list(d.trusted_proxies))),
+        max_body_kib=read_int(table, "max_body_kib", d.max_body_kib, 64, 64 * 1024, "web"),
     )
 
 

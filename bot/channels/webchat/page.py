@@ -65,7 +65,7 @@ from bot.core.pipeline import INLINE_CLASSIFY_CHARS
 from bot.core.texts import BotTexts
 from bot.core.writehealth import storage_unavailable
 from bot.logthrottle import LogThrottle
-from bot.web import CsrfKey, WebServer
+from bot.web import BODY_TOO_LARGE, CsrfKey, WebServer
 from flows.anywhere import START_LANGUAGE
 from storage.channels.webchat import CHANNEL as NAME
 from storage.channels.webchat import ChatLine, Cursor
@@ -81,6 +81,10 @@ CHAT_PATH = "/chat"
 COOKIE = "lk3_chat"
 MAX_CHARS = 20_000
 """The most one post may carry: the text box's own limit, far beyond a chat message."""
+MAX_POST_BYTES = 12 * MAX_CHARS + 16 * 1024
+"""The largest body a post may have: its longest message always fits (4 UTF-8 bytes a
+character, each sent as %XX: 12 bytes), with room for the form's other fields. Past it
+the post is answered with the "too long" note, unread (`bot.web.BodyLimit`)."""
 _HERE = Path(__file__).parent
 _ID = re.compile(r"[A-Za-z0-9_-]{32}")
 _MID = re.compile(r"[0-9a-f]{32}")
@@ -325,6 +329,12 @@ class WebChatPage:
         return self._finish(await self._render(address, lang), new)
 
     async def post(self, request: Request) -> Response:
+        if request.scope.get(BODY_TOO_LARGE):
+            # Only a script sends this much: the kind note, nothing read or kept.
+            lang = self._lang(request.query_params.get("lang"))
+            wants_json = "application/json" in request.headers.get("accept", "")
+            address = self._address(request)
+            return await self._answer(request, address, lang, "too_long", 413, wants_json)
         form = await request.form()
         lang = self._lang(form.get("lang"))
         wants_json = "application/json" in request.headers.get("accept", "")
@@ -581,6 +591,7 @@ def _json(line: Shown) -> dict[str, Any]:
 
 def mount_webchat(web: WebServer, page: WebChatPage) -> None:
     """Adds the web chat's routes; the channel's waiting polls end when the server stops."""
+    web.limit_body(CHAT_PATH, MAX_POST_BYTES, kindly=True)
     web.add_route(CHAT_PATH, page.page, methods=["GET"])
     web.add_route(CHAT_PATH + "/send", page.post, methods=["POST"])
     web.add_route(CHAT_PATH + "/done", page.done, methods=["POST"])
