@@ -5,6 +5,7 @@ sendAudio, sendDocument), recorded with its bytes. Mixed into `FakeTelegram`.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from dataclasses import dataclass, field
 from typing import Any
@@ -50,6 +51,7 @@ class FileServing:
     files: dict[str, tuple[str, bytes]]  # file id -> (file path, bytes)
     uploads: list[Upload]
     downloads: list[str]  # file paths the bot downloaded
+    stall_downloads: bool  # while True, a download is never answered (a line gone slow)
     _messages: dict[tuple[int, int], SentMessage]
     _file_ids: itertools.count[int]
 
@@ -57,6 +59,7 @@ class FileServing:
         self.files = {}
         self.uploads = []
         self.downloads = []
+        self.stall_downloads = False
         self._file_ids = itertools.count(1)
 
     def send_file(
@@ -118,6 +121,8 @@ class FileServing:
             if known == path:
                 self.downloads.append(path)
                 self._notify()
+                while self.stall_downloads:
+                    await asyncio.sleep(0.05)
                 return Response(data, media_type="application/octet-stream")
         return Response(status_code=404)
 

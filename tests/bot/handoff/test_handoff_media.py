@@ -21,7 +21,7 @@ from whatsapp_support import FAST as WA_FAST
 
 from bot.config import Config, Web, WhatsApp
 from bot.handoff.alerts import TAKE_PREFIX
-from bot.handoff.media import MAX_MEDIA_BYTES
+from bot.handoff.media import FETCH_BUDGET_SECONDS, MAX_MEDIA_BYTES
 from bot.run import Service
 from storage.handoff.records import LiveCase
 from storage.media.records import MediaItem
@@ -205,6 +205,28 @@ async def test_a_fetch_that_keeps_failing_loses_nothing_the_voice_note_is_copied
     assert fake.copies and fake.copies[-1][2] == SARI, "Telegram to Telegram: copied instead"
     assert fake.texts(SARI)[-1] == text("handoff.media_in", code=case.code, kind="pesan suara")
     assert [i.status for i in await media_of(service, case.contact_id)] == ["failed"]
+
+
+async def test_a_stalled_download_never_holds_the_familys_next_message_for_long(
+    service: Service, fake: FakeTelegram
+) -> None:
+    """The fetch runs in the family's turn, so its next message waits behind it: all tries
+    together stop at the budget (10 s; shortened here), the file counts as not fetched
+    (copied instead), and the urgent words after it reach the counsellor."""
+    case = await telegram_family_in_a_hand_off(service, fake)
+    app = app_of(service)
+    assert app.media is not None and app.media.budget == FETCH_BUDGET_SECONDS == 10.0
+    app.media.budget = 0.5
+    fake.stall_downloads = True
+    try:
+        await settle(service, fake, fake.send_file(FAMILY, "voice", ogg_opus(0.4)))
+        await settle(service, fake, fake.send_text(FAMILY, "tolong dia datang lagi"))
+        await app.wait_idle()
+    finally:
+        fake.stall_downloads = False
+    assert [i.status for i in await media_of(service, case.contact_id)] == ["failed"]
+    assert fake.copies and fake.copies[-1][2] == SARI, "copied instead"
+    assert any("tolong dia datang lagi" in t for t in fake.texts(SARI))
 
 
 async def test_a_fetch_that_fails_once_is_tried_again_and_kept(
