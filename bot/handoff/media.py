@@ -5,10 +5,10 @@ would look at it): `MediaFetch.settle` runs in the family's turn, after the
 message was stored and acknowledged. It checks the declared type and size, asks
 the family's channel for the file (a transient failure is tried again a few
 times, all tries within `FETCH_BUDGET_SECONDS`; the turn itself is retried after
-a crash, since a row stays `waiting` until it is settled), recognises the bytes' type from their first bytes, and
-keeps them sealed under the family's data key (`storage.media`). Whatever
-happens, the message itself is never lost: the counsellor is told what came,
-and what could not be fetched.
+a crash, since a row stays `waiting` until it is settled), recognises the bytes'
+type from their first bytes, and keeps them sealed under the family's data key
+(`storage.media`). Whatever happens, the message itself is never lost: the
+counsellor is told what came, and what could not be fetched.
 
 The outcome decides what the counsellor receives (`Handoff.family_turn`): the
 media itself (`case:<id>:media:<media id>`, uploaded by `bot.handoff.delivery`),
