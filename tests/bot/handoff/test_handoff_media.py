@@ -8,6 +8,7 @@ Both channels run at once: the counsellor on Telegram, families on either.
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -57,9 +58,16 @@ def config(tmp_path: Path, fake: FakeTelegram, twilio: FakeTwilio) -> Config:
 
 
 @pytest.fixture
-async def service(config: Config, fake: FakeTelegram, twilio: FakeTwilio) -> AsyncIterator[Service]:
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+async def service(
+    config: Config, fake: FakeTelegram, twilio: FakeTwilio, clock: Clock
+) -> AsyncIterator[Service]:
     options = {"telegram": FAST, "whatsapp": WA_FAST}
-    service = Service(config, options=options, env={}, clock=Clock())
+    service = Service(config, options=options, env={}, clock=clock)
     await service.start()
     assert service.web is not None
     twilio.connect(config.web.public_url, deliver_to=f"http://127.0.0.1:{service.web.port}")
@@ -263,6 +271,54 @@ async def test_erasure_takes_the_kept_voice_note_with_the_family(
     assert await store.erasure.erase(case.contact_id, reason="purge", actor="cli", why="test")
     assert await store.media.content(item.id) is None
     assert await media_of(service, case.contact_id) == []
+
+
+async def test_erasure_deletes_the_relayed_voice_note_from_the_counsellors_chat(
+    service: Service, fake: FakeTelegram
+) -> None:
+    """The file the counsellor received goes from their chat too (Telegram allows it for
+    48 hours); the note of where it went is gone with it."""
+    case = await telegram_family_in_a_hand_off(service, fake)
+    await settle(service, fake, fake.send_file(FAMILY, "voice", ogg_opus(0.4)))
+    await app_of(service).wait_idle()
+    (upload,) = fake.uploads_to(SARI)
+    store = app_of(service).store
+    assert await store.relays.count() == 1
+    assert await store.erasure.erase(case.contact_id, reason="request", actor="cli", why="test")
+    done = await app_of(service).privacy.run_once()
+    assert done.relays_deleted == 1
+    assert upload.message_id in fake.deleted.get(SARI, set())
+    assert await store.relays.count() == 0
+
+
+async def test_a_copied_voice_note_is_deleted_too(service: Service, fake: FakeTelegram) -> None:
+    case = await telegram_family_in_a_hand_off(service, fake)
+    fake.fail("getFile", "server_error", times=3)
+    await settle(service, fake, fake.send_file(FAMILY, "voice", ogg_opus(0.4)))
+    await app_of(service).wait_idle()
+    assert fake.copies and fake.copies[-1][2] == SARI
+    store = app_of(service).store
+    assert await store.relays.count() == 1
+    assert await store.erasure.erase(case.contact_id, reason="request", actor="cli", why="test")
+    assert (await app_of(service).privacy.run_once()).relays_deleted == 1
+    assert fake.deleted.get(SARI)
+
+
+async def test_a_relay_older_than_telegram_allows_is_left_and_forgotten(
+    service: Service, fake: FakeTelegram, clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    case = await telegram_family_in_a_hand_off(service, fake)
+    await settle(service, fake, fake.send_file(FAMILY, "voice", ogg_opus(0.4)))
+    await app_of(service).wait_idle()
+    caplog.set_level(logging.INFO, "bot.privacy.worker")
+    clock.advance(49 * 3600)
+    store = app_of(service).store
+    assert await store.erasure.erase(case.contact_id, reason="purge", actor="cli", why="test")
+    before = len(fake.calls_to("deleteMessages"))
+    assert (await app_of(service).privacy.run_once()).relays_deleted == 0
+    assert len(fake.calls_to("deleteMessages")) == before, "Telegram would refuse it"
+    assert await store.relays.count() == 0
+    assert "too_old" in caplog.text
 
 
 # --- WhatsApp --------------------------------------------------------------------------
