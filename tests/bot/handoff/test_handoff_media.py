@@ -191,6 +191,22 @@ async def test_a_file_larger_than_it_said_is_refused_by_getfile_before_any_downl
     assert [i.status for i in await media_of(service, case.contact_id)] == ["too_large"]
 
 
+async def test_a_download_longer_than_getfile_said_is_abandoned_mid_stream(
+    service: Service, fake: FakeTelegram
+) -> None:
+    """The bytes are counted as they arrive: a server sending more than the limit is cut
+    off there, not read whole into memory first."""
+    case = await telegram_family_in_a_hand_off(service, fake)
+    fake.endless_downloads = True
+    try:
+        await settle(service, fake, fake.send_file(FAMILY, "voice", ogg_opus(0.4)))
+        await app_of(service).wait_idle()
+    finally:
+        fake.endless_downloads = False
+    assert [i.status for i in await media_of(service, case.contact_id)] == ["too_large"]
+    assert fake.served_bytes < 4 * MAX_MEDIA_BYTES, "64 MiB were on offer"
+
+
 async def test_a_file_that_is_not_what_it_says_is_not_kept(
     service: Service, fake: FakeTelegram
 ) -> None:
@@ -371,6 +387,19 @@ async def test_a_whatsapp_media_url_that_fails_tells_the_counsellor_it_could_not
     await twilio.send_media(WA_FAMILY, "audio/ogg")  # its URL answers 404
     await app_of(service).wait_idle()
     assert fake.texts(SARI)[-1] == text("handoff.media_failed", code=case.code, kind="pesan suara")
+    assert [i.status for i in await media_of(service, case.contact_id)] == ["failed"]
+
+
+async def test_a_whatsapp_media_redirect_to_plain_http_elsewhere_is_not_followed(
+    service: Service, fake: FakeTelegram, twilio: FakeTwilio
+) -> None:
+    """The file would cross the network in the clear: only https (or the configured API's
+    own origin, a stand-in in tests) is followed."""
+    case = await whatsapp_family_in_a_hand_off(service, fake, twilio)
+    twilio.cdn_base = twilio.url.replace("127.0.0.1", "localhost")  # another origin, http
+    await twilio.send_media(WA_FAMILY, "image/png", data=png(8, 8))
+    await app_of(service).wait_idle()
+    assert len(twilio.media_fetches) == 1 and twilio.cdn_fetches == []
     assert [i.status for i in await media_of(service, case.contact_id)] == ["failed"]
 
 
