@@ -3,8 +3,9 @@
 Fetching asks `getFile` for the file's path and size, refuses a file over the
 limit before downloading it, and downloads it from the Bot API's file address
 (which carries the token: never logged), counting the bytes as they arrive and
-abandoning the download past the limit, whatever size was declared. Sending uploads the bytes as a voice
-note, an audio file or a photo (multipart), with a caption that names the case.
+abandoning the download past the limit, whatever size was declared. Sending
+uploads the bytes as a voice note, an audio file or a photo (multipart), with a
+caption that names the case.
 """
 
 from __future__ import annotations

@@ -3,8 +3,8 @@
 The URL comes in the signed webhook. The account's credentials go only to
 Twilio's own API host (`https://api.twilio.com`, or `api_base_url` in its place);
 Twilio answers with a redirect to where the file is kept, which is followed
-without them, and only to an https address. The file is read in chunks and abandoned past the limit, so a
-large file never sits in memory whole.
+without them, and only to an https address. The file is read in chunks and
+abandoned past the limit, so a large file never sits in memory whole.
 """
 
 from __future__ import annotations
