@@ -36,6 +36,7 @@ from bot.configvalues import (
     read_str,
     read_url,
 )
+from bot.keyplaces import check_key_places
 from bot.monitorconfig import (
     MONITORING_ENV_SECRETS,
     MONITORING_SECTIONS,
@@ -353,7 +354,14 @@ def load_config(path: Path | None, env: Mapping[str, str] | None = None) -> Conf
             raise ConfigError(f"configuration file {path} does not exist") from None
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"configuration file {path} is not valid TOML: {exc}") from None
-    return _build(raw, env, base=path.parent if path is not None else Path("."))
+    config = _build(raw, env, base=path.parent if path is not None else Path("."))
+    check_key_places(
+        data_dir=config.data_dir,
+        backups=config.backups_folder,
+        keys_dir=config.keys_dir,
+        key_file=config.key_file,
+    )
+    return config
 
 
 def _build(raw: dict[str, Any], env: Mapping[str, str], base: Path) -> Config:
