@@ -26,10 +26,9 @@ strict Content-Security-Policy (no inline script, no framing).
 
 Limits slow a flood; they never lose a person's words. A conversation may post
 `Limits.per_address` messages a minute (far above anyone answering a
-questionnaire), and one network address (the client `bot.clientaddr` resolves behind
-a trusted proxy; an IPv6 client by its /64) may start `per_network` conversations a
-minute (families behind one mobile operator's shared address are not counted
-together once they talk). A post over a conversation's limit is still stored when
+questionnaire), and one network (`bot.clientaddr`: an IPv6 client by its /64) may start
+`per_network` conversations a minute (families behind one operator's shared address
+are not counted together once they talk). A post over a conversation's limit is still stored when
 the crisis check finds any concern in it (not one starting a conversation past the
 network's limit: new cookies are free); otherwise it is refused with 429 and the
 time to wait, the words stay in the text box, and the script sends them again.
@@ -82,9 +81,8 @@ COOKIE = "lk3_chat"
 MAX_CHARS = 20_000
 """The most one post may carry: the text box's own limit, far beyond a chat message."""
 MAX_POST_BYTES = 12 * MAX_CHARS + 16 * 1024
-"""The largest body a post may have: its longest message always fits (4 UTF-8 bytes a
-character, each sent as %XX: 12 bytes), with room for the form's other fields. Past it
-the post is answered with the "too long" note, unread (`bot.web.BodyLimit`)."""
+"""The largest post body: the longest message always fits (4 UTF-8 bytes a character, each
+sent as %XX), with the other fields; past it, the "too long" note (`bot.web.BodyLimit`)."""
 _HERE = Path(__file__).parent
 _ID = re.compile(r"[A-Za-z0-9_-]{32}")
 _MID = re.compile(r"[0-9a-f]{32}")
@@ -329,16 +327,13 @@ class WebChatPage:
         return self._finish(await self._render(address, lang), new)
 
     async def post(self, request: Request) -> Response:
-        if request.scope.get(BODY_TOO_LARGE):
-            # Only a script sends this much: the kind note, nothing read or kept.
-            lang = self._lang(request.query_params.get("lang"))
-            wants_json = "application/json" in request.headers.get("accept", "")
-            address = self._address(request)
-            return await self._answer(request, address, lang, "too_long", 413, wants_json)
+        over = bool(request.scope.get(BODY_TOO_LARGE))  # only a script sends so much: unread
         form = await request.form()
-        lang = self._lang(form.get("lang"))
+        lang = self._lang(form.get("lang") or request.query_params.get("lang"))
         wants_json = "application/json" in request.headers.get("accept", "")
         address = self._address(request)
+        if over:
+            return await self._answer(request, address, lang, "too_long", 413, wants_json)
         token = form.get("csrf")
         text_raw, choice_raw = form.get("text"), form.get("choice")
         text = text_raw.strip() if isinstance(text_raw, str) else ""
