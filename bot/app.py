@@ -124,6 +124,7 @@ class App:
         # The safety hand-off (case changes for the desk and the console) and its alerts.
         self.handoff: Handoff | None = None
         self.escalation: EscalationJob | None = None
+        self.media: MediaFetch | None = None  # what fetches a held case's photos and voice notes
         # The flows in use, swapped by a publish in the console (bot/flowhost/shelf.py).
         self.flows: FlowShelf | None = None
 
@@ -235,6 +236,7 @@ class App:
         )
         app.handoff = handoff
         app.escalation = escalation
+        app.media = media
         health.on_recovered(app._writes_back)
         # A publish in the console reaches new conversations from the next turn on.
         shelf.listen(flow_turns.use_library)

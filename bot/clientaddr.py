@@ -14,6 +14,7 @@ rewrites the ASGI scope's `client` once, so every endpoint reads
 
     parse_networks   config strings to networks, or ConfigError naming the bad one
     RealClient       the ASGI middleware
+    network_key      what a limit counts for one client: its IPv4 address, its IPv6 /64
 """
 
 from __future__ import annotations
@@ -24,12 +25,25 @@ from typing import Any
 
 from bot.configvalues import ConfigError
 
-__all__ = ["Network", "RealClient", "client_address", "parse_networks"]
+__all__ = [
+    "LOOPBACK",
+    "Network",
+    "RealClient",
+    "client_address",
+    "client_network",
+    "network_key",
+    "parse_networks",
+]
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 Scope = dict[str, Any]
 ASGIApp = Any
+
+LOOPBACK = ("127.0.0.1/32", "::1/128")
+"""The default `[web] trusted_proxies`: a proxy on this machine (Caddy, nginx). Safe to
+believe: a bot listening where the internet reaches it never gets a remote client from
+a loopback address, and behind a local proxy every request would otherwise come from it."""
 
 
 def parse_networks(values: Iterable[str], key: str = "web.trusted_proxies") -> tuple[str, ...]:
@@ -71,6 +85,24 @@ def client_address(peer: str, forwarded: str | None, trusted: tuple[Network, ...
         if not is_trusted(address):
             break
     return str(current)
+
+
+def client_network(request: Any) -> str:
+    """`network_key` of a Starlette request's client, as `RealClient` resolved it."""
+    client = request.client
+    return network_key(client.host) if client is not None else "unknown"
+
+
+def network_key(address: str) -> str:
+    """The key rate limits count a client under: an IPv4 address as it is, an IPv6 one
+    as its /64 (one household or phone gets a whole /64, so counting single IPv6
+    addresses would hand a guesser 2^64 fresh ones)."""
+    parsed = _address(address)
+    if isinstance(parsed, ipaddress.IPv6Address) and parsed.ipv4_mapped is None:
+        return str(ipaddress.ip_network(f"{parsed}/64", strict=False))
+    if isinstance(parsed, ipaddress.IPv6Address) and parsed.ipv4_mapped is not None:
+        return str(parsed.ipv4_mapped)
+    return address
 
 
 class RealClient:

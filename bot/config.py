@@ -27,7 +27,7 @@ from bot.channelconfig import (
     telegram_section,
     whatsapp_section,
 )
-from bot.clientaddr import parse_networks
+from bot.clientaddr import LOOPBACK, parse_networks
 from bot.configvalues import (
     KNOWN_LANGUAGES,
     ConfigError,
@@ -36,6 +36,7 @@ from bot.configvalues import (
     read_str,
     read_url,
 )
+from bot.keyplaces import check_key_places
 from bot.monitorconfig import (
     MONITORING_ENV_SECRETS,
     MONITORING_SECTIONS,
@@ -120,8 +121,11 @@ class Web:
     # The public web chat at /chat (a family talks to the bot from a browser).
     webchat: bool = False
     # Reverse proxies (addresses or CIDR networks) whose X-Forwarded-For is believed
-    # (bot/clientaddr.py); from anyone else the header is ignored.
-    trusted_proxies: tuple[str, ...] = ()
+    # (bot/clientaddr.py); from anyone else the header is ignored. By default a proxy on
+    # this machine (loopback): a bot reached directly never gets a remote client from it.
+    trusted_proxies: tuple[str, ...] = LOOPBACK
+    # The largest request body the web server reads (KiB); the web chat's own is smaller.
+    max_body_kib: int = 1024
 
 
 REMINDER_WORDINGS = ("discreet", "detailed")
@@ -316,7 +320,9 @@ _SECTIONS: dict[str, frozenset[str]] = {
     "whatsapp": frozenset(
         {"enabled", "account_sid", "auth_token", "from_number", "api_base_url", "templates"}
     ),
-    "web": frozenset({"host", "port", "public_url", "console", "webchat", "trusted_proxies"}),
+    "web": frozenset(
+        {"host", "port", "public_url", "console", "webchat", "trusted_proxies", "max_body_kib"}
+    ),
     "booking": frozenset(
         {
             "modes",
@@ -353,7 +359,14 @@ def load_config(path: Path | None, env: Mapping[str, str] | None = None) -> Conf
             raise ConfigError(f"configuration file {path} does not exist") from None
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"configuration file {path} is not valid TOML: {exc}") from None
-    return _build(raw, env, base=path.parent if path is not None else Path("."))
+    config = _build(raw, env, base=path.parent if path is not None else Path("."))
+    check_key_places(
+        data_dir=config.data_dir,
+        backups=config.backups_folder,
+        keys_dir=config.keys_dir,
+        key_file=config.key_file,
+    )
+    return config
 
 
 def _build(raw: dict[str, Any], env: Mapping[str, str], base: Path) -> Config:
@@ -531,7 +544,8 @@ def _web(table: Mapping[str, Any]) -> Web:
         public_url=read_url(table, "public_url", "", "web"),
         console=read_bool(table, "console", d.console, "web"),
         webchat=read_bool(table, "webchat", d.webchat, "web"),
-        trusted_proxies=_trusted_proxies(table.get("trusted_proxies", [])),
+        trusted_proxies=_trusted_proxies(table.get("trusted_proxies", list(d.trusted_proxies))),
+        max_body_kib=read_int(table, "max_body_kib", d.max_body_kib, 64, 64 * 1024, "web"),
     )
 
 

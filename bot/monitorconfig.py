@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -136,13 +137,22 @@ def alerts_section(table: Mapping[str, Any]) -> Alerts:
             f"Config 'alerts.smtp_security' has value {security!r}. Use "
             + ", ".join(repr(s) for s in SMTP_SECURITY)
         )
+    host = read_str(table, "smtp_host", d.smtp_host, "alerts")
+    user = read_str(table, "smtp_user", d.smtp_user, "alerts")
+    password = read_str(table, "smtp_password", d.smtp_password, "alerts")
+    if security == "none" and (user or password) and not _loopback(host):
+        raise ConfigError(
+            f"Config 'alerts.smtp_security' has value 'none' with a user and password for"
+            f" {host!r}, which is not this machine: they would cross the network in the"
+            " clear. Use 'starttls' or 'tls' (or a relay on 127.0.0.1)."
+        )
     return Alerts(
         email_to=email_to,
-        smtp_host=read_str(table, "smtp_host", d.smtp_host, "alerts"),
+        smtp_host=host,
         smtp_port=read_int(table, "smtp_port", d.smtp_port, 1, 65535, "alerts"),
         smtp_from=read_str(table, "smtp_from", d.smtp_from, "alerts"),
-        smtp_user=read_str(table, "smtp_user", d.smtp_user, "alerts"),
-        smtp_password=read_str(table, "smtp_password", d.smtp_password, "alerts"),
+        smtp_user=user,
+        smtp_password=password,
         smtp_security=security,
         unreachable_seconds=read_int(
             table, "unreachable_seconds", d.unreachable_seconds, 5, 86400, "alerts"
@@ -150,6 +160,16 @@ def alerts_section(table: Mapping[str, Any]) -> Alerts:
         remind_minutes=read_int(table, "remind_minutes", d.remind_minutes, 5, 10080, "alerts"),
         console_url=read_url(table, "console_url", "", "alerts"),
     )
+
+
+def _loopback(host: str) -> bool:
+    """Whether a mail host is this machine (a name other than localhost is not assumed)."""
+    if host.lower() in ("localhost", "localhost."):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def _strings(table: Mapping[str, Any], key: str, section: str) -> tuple[str, ...]:

@@ -90,7 +90,12 @@ class Service:
             await self.app.start()
             self.watch = Watch.of(config, self.app, self.channels, self._clock)
             if config.web.console or self.channels.needs_web:
-                self.web = WebServer(config.web.host, config.web.port, config.web.trusted_proxies)
+                self.web = WebServer(
+                    config.web.host,
+                    config.web.port,
+                    config.web.trusted_proxies,
+                    max_body=config.web.max_body_kib * 1024,
+                )
                 self.web.report_health(self.app.health.describe)
                 self.watch.mount(self.web)
                 self.channels.add_routes(self.web)

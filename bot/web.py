@@ -11,6 +11,8 @@ clear `WebError` instead of uvicorn exiting the process; and uvicorn's signal
 handlers are left out, because `lk3 run` owns SIGINT and SIGTERM.
 
     WebError   the server could not start (address in use, bad host)
+    BodyLimit  no request body over its path's limit reaches an endpoint (413, or
+               `BODY_TOO_LARGE` in the scope for an endpoint that answers kindly itself)
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import logging
 import secrets
 import socket
 from collections.abc import Awaitable, Callable, Iterator, Sequence
+from dataclasses import dataclass
 
 import uvicorn
 from starlette.applications import Starlette
@@ -30,11 +33,21 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.clientaddr import RealClient
 from bot.errors import BotError
 
-__all__ = ["CsrfKey", "Endpoint", "WebError", "WebServer", "read_body"]
+__all__ = [
+    "BODY_TOO_LARGE",
+    "DEFAULT_MAX_BODY",
+    "BodyLimit",
+    "CsrfKey",
+    "Endpoint",
+    "WebError",
+    "WebServer",
+    "read_body",
+]
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +56,90 @@ Endpoint = Callable[[Request], Awaitable[Response]]
 # Sent with a 503 while the database cannot be written: the sender posts again later.
 RETRY_LATER = {"Retry-After": "5"}
 SHUTDOWN_GRACE_SECONDS = 5
+DEFAULT_MAX_BODY = 1024 * 1024
+"""The largest request body any endpoint gets (a console form with a flow file fits)."""
+BODY_TOO_LARGE = "lk3.body_too_large"
+"""Set in the scope, with an empty body, for a path that answers an over-size post itself."""
+
+
+@dataclass(frozen=True, slots=True)
+class PathLimit:
+    """Bodies under `prefix` may carry `limit` bytes; `kindly`: over it, the endpoint is
+    called with `BODY_TOO_LARGE` set and no body, to answer in its own words."""
+
+    prefix: str
+    limit: int
+    kindly: bool = False
+
+
+class BodyLimit:
+    """ASGI middleware: refuses a body over its path's limit before an endpoint reads it.
+
+    A declared Content-Length over the limit (or a malformed one) is refused at once,
+    unread; a streamed body (no length) is counted as it arrives, held up to the limit,
+    and refused the moment it passes it. Starlette's `request.form()` reads whatever
+    it is given, so without this one post could fill the memory.
+    """
+
+    def __init__(self, app: ASGIApp, default: int, paths: Sequence[PathLimit] = ()) -> None:
+        self.app = app
+        self.default = PathLimit("/", default)
+        # The longest prefix first: the most specific rule decides.
+        self.paths = sorted(paths, key=lambda p: len(p.prefix), reverse=True)
+
+    def _rule(self, path: str) -> PathLimit:
+        return next((p for p in self.paths if path.startswith(p.prefix)), self.default)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        rule = self._rule(str(scope.get("path", "")))
+        headers = {name: value for name, value in scope.get("headers", [])}
+        declared = headers.get(b"content-length")
+        if declared is not None:
+            if not declared.isdigit() or int(declared) > rule.limit:
+                await self._over(rule, scope, receive, send)
+                return
+            await self.app(scope, receive, send)
+            return
+        if b"transfer-encoding" not in headers:
+            await self.app(scope, receive, send)  # no body at all
+            return
+        held: list[Message] = []
+        size = 0
+        while True:
+            message = await receive()
+            held.append(message)
+            if message["type"] != "http.request":
+                break
+            size += len(message.get("body", b""))
+            if size > rule.limit:
+                await self._over(rule, scope, receive, send)
+                return
+            if not message.get("more_body", False):
+                break
+        await self.app(scope, _replay(held, receive), send)
+
+    async def _over(self, rule: PathLimit, scope: Scope, receive: Receive, send: Send) -> None:
+        if rule.kindly:
+            empty: Message = {"type": "http.request", "body": b"", "more_body": False}
+            await self.app({**scope, BODY_TOO_LARGE: True}, _replay([empty], receive), send)
+            return
+        response = PlainTextResponse("request body too large", status_code=413)
+        await response(scope, receive, send)
+
+
+def _replay(messages: list[Message], receive: Receive) -> Receive:
+    """`messages` first, then whatever the client sends next (a disconnect, usually)."""
+    queue = list(messages)
+
+    async def replayed() -> Message:
+        if queue:
+            return queue.pop(0)
+        return await receive()
+
+    return replayed
 
 
 async def read_body(request: Request, limit: int) -> bytes | None:
@@ -92,9 +189,18 @@ class _Server(uvicorn.Server):
 class WebServer:
     """Collects routes, then serves them until `stop`."""
 
-    def __init__(self, host: str, port: int, trusted_proxies: Sequence[str] = ()) -> None:
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        trusted_proxies: Sequence[str] = (),
+        max_body: int = DEFAULT_MAX_BODY,
+    ) -> None:
         self.host = host
         self.port = port
+        # The largest request body, and smaller or kinder rules per path (`limit_body`).
+        self.max_body = max_body
+        self._body_paths: list[PathLimit] = []
         # Whose X-Forwarded-For is believed (bot.clientaddr); uvicorn's own is off.
         self.trusted_proxies = tuple(trusted_proxies)
         self._routes: list[Route] = [Route("/healthz", self._healthz, methods=["GET"])]
@@ -114,6 +220,13 @@ class WebServer:
         if any(route.path == path for route in self._routes):
             raise ValueError(f"route {path} is registered twice")
         self._routes.append(Route(path, endpoint, methods=list(methods)))
+
+    def limit_body(self, prefix: str, limit: int, *, kindly: bool = False) -> None:
+        """Bodies under `prefix` carry at most `limit` bytes (never more than `max_body`);
+        `kindly`: the endpoint answers an over-size one itself (see `BODY_TOO_LARGE`)."""
+        if self._server is not None:
+            raise RuntimeError(f"body limit {prefix}: the web server has already started")
+        self._body_paths.append(PathLimit(prefix, min(limit, self.max_body), kindly))
 
     def report_health(self, describe: Callable[[], str]) -> None:
         """`/healthz` answers 200 with "ok" while `describe` says "ok", else 503 with what
@@ -136,7 +249,10 @@ class WebServer:
     def app(self) -> Starlette:
         return Starlette(
             routes=list(self._routes),
-            middleware=[Middleware(RealClient, trusted=self.trusted_proxies)],
+            middleware=[
+                Middleware(RealClient, trusted=self.trusted_proxies),
+                Middleware(BodyLimit, default=self.max_body, paths=tuple(self._body_paths)),
+            ],
         )
 
     async def start(self) -> None:

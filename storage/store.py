@@ -50,6 +50,7 @@ from storage.flowhost.versions import FlowVersionRepo
 from storage.handoff.cases import CaseRepo
 from storage.handoff.repo import HandoffRepo
 from storage.handoff.roster import RosterRepo
+from storage.media.relays import RelayRepo
 from storage.media.repo import MediaRepo
 from storage.monitoring.repo import MonitoringRepo
 from storage.privacy.audit import AuditRepo
@@ -102,6 +103,7 @@ class Store:
     safety_labels: SafetyLabelRepo
     missed: MissedRepo
     media: MediaRepo
+    relays: RelayRepo
 
     def __init__(
         self,
@@ -150,6 +152,7 @@ class Store:
         self.missed = MissedRepo(readers, writer, vault, clock)
         self.monitoring = MonitoringRepo(readers, writer)
         self.media = MediaRepo(readers, writer, vault, clock)
+        self.relays = RelayRepo(readers, writer, vault, clock)
 
     @classmethod
     async def open(

@@ -24,6 +24,7 @@ from bot.config import Config
 from bot.core.texts import BotTexts
 from bot.core.turns import PRIORITY_ROUTINE, Reply, TurnPlan
 from flows.state import SessionState
+from storage.privacy.audit import AuditEntry
 from storage.records import InboxRow, StaffMember
 from storage.store import Store
 
@@ -127,5 +128,11 @@ class AttendanceDesk:
             )
         except BookingError:
             return text("not_found")
+        # The same row the console writes for the same act (bot/console/pages/bookings.py).
+        await self._store.audit.record(
+            AuditEntry(
+                f"staff:{member.id}", "booking_attendance", f"booking:{marked.code}", marked.status
+            )
+        )
         status = self._texts.get(f"booking.schedule.{marked.status}", language)
         return text("marked", code=marked.code, status=status)

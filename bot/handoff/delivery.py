@@ -15,6 +15,8 @@ message the inbox row came from into the recipient's chat (Telegram copyMessage:
 the bot never downloads or keeps it). `case:<id>:media:<media id>` uploads a
 family's kept photo or voice note (bot.handoff.media) with the row's text as its
 caption. Channels without those capabilities get the row's text as a new message.
+Where a copy or an upload landed is noted (`storage.media.relays`): the privacy
+worker deletes it from the counsellor's chat when the family is erased.
 """
 
 from __future__ import annotations
@@ -75,12 +77,24 @@ class HandoffDelivery:
         if ref.action == "edit" and ref.arg.isdigit():
             return await self._edit(row, channel, message, ref.id, int(ref.arg))
         if ref.action == "copy" and ref.arg.isdigit():
-            return await self._copy(row, channel, message, int(ref.arg))
+            return await self._copy(row, channel, message, int(ref.arg), ref.id)
         if ref.action == "media" and ref.arg.isdigit():
-            return await self._media(channel, message, int(ref.arg))
+            return await self._media(row, channel, message, int(ref.arg), ref.id)
         return await channel.send(message)
 
-    async def _media(self, channel: Channel, message: Outbound, media_id: int) -> str | None:
+    async def _relayed(self, row: OutboxRow, case_id: int, sent: str | None) -> str | None:
+        """Notes where a family's file now sits in the counsellor's chat, so that it can
+        be deleted when the family is erased (storage.media.relays)."""
+        case = await self._store.handoff.get(case_id)
+        if sent and case is not None:
+            await self._store.relays.record(
+                case.contact_id, row.contact_id, row.channel, row.address, sent
+            )
+        return sent
+
+    async def _media(
+        self, row: OutboxRow, channel: Channel, message: Outbound, media_id: int, case_id: int
+    ) -> str | None:
         """The family's photo or voice note itself, captioned with the case; the note alone
         where the channel cannot upload, or the file is gone (erased since)."""
         if not isinstance(channel, MediaSender):
@@ -88,9 +102,10 @@ class HandoffDelivery:
         content = await self._store.media.content(media_id)
         if content is None:
             return await channel.send(message)
-        return await channel.send_media(
+        sent = await channel.send_media(
             message.address, content.kind, content.mime, content.data, message.text
         )
+        return await self._relayed(row, case_id, sent)
 
     async def send_digest(self, row: OutboxRow, channel: Channel, message: Outbound) -> str | None:
         """Seals the alert message and sends what it says now; nothing left: withdrawn."""
@@ -135,7 +150,7 @@ class HandoffDelivery:
         return await channel.send(message)
 
     async def _copy(
-        self, row: OutboxRow, channel: Channel, message: Outbound, inbox_id: int
+        self, row: OutboxRow, channel: Channel, message: Outbound, inbox_id: int, case_id: int
     ) -> str | None:
         source = await self._store.inbox.get(inbox_id)
         if (
@@ -145,7 +160,8 @@ class HandoffDelivery:
         ):
             return await channel.send(message)
         caption = "" if row.text == "…" else row.text
-        return await channel.copy_message(source.transport_id, row.address, caption)
+        sent = await channel.copy_message(source.transport_id, row.address, caption)
+        return await self._relayed(row, case_id, sent)
 
 
 def register(sender: OutboxSender, store: Store, handoff: Handoff) -> None:

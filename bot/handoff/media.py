@@ -4,11 +4,11 @@ Only while a counsellor holds the family's case is the file fetched (nobody else
 would look at it): `MediaFetch.settle` runs in the family's turn, after the
 message was stored and acknowledged. It checks the declared type and size, asks
 the family's channel for the file (a transient failure is tried again a few
-times; the turn itself is retried after a crash, since a row stays `waiting`
-until it is settled), recognises the bytes' type from their first bytes, and
-keeps them sealed under the family's data key (`storage.media`). Whatever
-happens, the message itself is never lost: the counsellor is told what came,
-and what could not be fetched.
+times, all tries within `FETCH_BUDGET_SECONDS`; the turn itself is retried after
+a crash, since a row stays `waiting` until it is settled), recognises the bytes'
+type from their first bytes, and keeps them sealed under the family's data key
+(`storage.media`). Whatever happens, the message itself is never lost: the
+counsellor is told what came, and what could not be fetched.
 
 The outcome decides what the counsellor receives (`Handoff.family_turn`): the
 media itself (`case:<id>:media:<media id>`, uploaded by `bot.handoff.delivery`),
@@ -36,13 +36,26 @@ from storage.media.records import MediaRef
 from storage.records import InboxRow
 from storage.store import Store
 
-__all__ = ["FETCH_ATTEMPTS", "MAX_MEDIA_BYTES", "MediaFetch", "MediaOutcome"]
+__all__ = [
+    "FETCH_ATTEMPTS",
+    "FETCH_BUDGET_SECONDS",
+    "MAX_MEDIA_BYTES",
+    "MediaFetch",
+    "MediaOutcome",
+]
 
 log = logging.getLogger(__name__)
 
 MAX_MEDIA_BYTES = 5 * 1024 * 1024
 """The largest photo or voice note kept (a few minutes of a voice note; a phone photo)."""
 FETCH_ATTEMPTS = 3
+FETCH_BUDGET_SECONDS = 10.0
+"""All tries of one fetch together, at most. The fetch runs inside the family's turn, and
+their next message (a cry for help, perhaps) waits behind it: past this the file counts
+as not fetched and the counsellor is told so (Telegram copies it instead). Kept in the
+turn rather than a background job so the counsellor gets the file itself, with its
+caption, in the same place as the words around it; a few megabytes take well under
+this from Telegram's or Twilio's servers."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,11 +82,13 @@ class MediaFetch:
         *,
         limit: int = MAX_MEDIA_BYTES,
         retry_delay: float = 0.5,
+        budget: float = FETCH_BUDGET_SECONDS,
     ) -> None:
         self._store = store
         self._channels = channels
         self._limit = limit
         self.retry_delay = retry_delay
+        self.budget = budget
 
     async def settle(self, row: InboxRow) -> MediaOutcome | None:
         """The outcome for this message's media, fetching it if it is still waiting; None
@@ -94,7 +109,11 @@ class MediaFetch:
         else:
             channel = self._channels.get(row.channel)
             if isinstance(channel, MediaFetcher):
-                status, mime, data = await self._fetch(channel, ref, item.kind, row)
+                try:
+                    async with asyncio.timeout(self.budget):
+                        status, mime, data = await self._fetch(channel, ref, item.kind, row)
+                except TimeoutError:
+                    log.warning("message %s: fetching a %s took too long", row.id, item.kind)
         settled = await self._store.media.settle(item.id, status, mime=mime, data=data)
         if settled is None:
             return MediaOutcome("failed")

@@ -64,15 +64,22 @@ class Monitoring:
         if settings.token:
             given = request.headers.get("authorization", "")
             return hmac.compare_digest(given.encode(), f"Bearer {settings.token}".encode())
-        host = request.client.host if request.client is not None else ""
-        if host in settings.allow:
-            return True
         if any(name in request.headers for name in _FORWARDED):
             return False  # came through a proxy: from outside, whatever the socket says
         try:
-            return ipaddress.ip_address(host).is_loopback
+            host = ipaddress.ip_address(request.client.host if request.client else "")
         except ValueError:
             return False
+        return host.is_loopback or any(host == _parsed(allowed) for allowed in settings.allow)
+
+
+def _parsed(
+    address: str,
+) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(address)
+    except ValueError:
+        return None
 
 
 def mount_monitoring(web: WebServer, sources: Sources) -> Monitoring:

@@ -9,7 +9,11 @@ delivered reply, and resumes whatever a crash interrupted:
   (`MessageDeleter`); on others there is nothing to do;
 - erasure: once the farewell reply is delivered (or after a day without
   delivery), removes the contact and its wrapped key and punctures its leaf of
-  the key tree, so that no copy of the database can be read for them again.
+  the key tree, so that no copy of the database can be read for them again;
+- relayed files: a family's photos and voice notes sent into a counsellor's chat
+  (`storage.media.relays`) are deleted there once the family is being erased, on
+  channels that can (Telegram, for 48 hours after sending: older ones stay, and
+  a code is logged).
 
 Logs carry counts and ids only.
 """
@@ -43,6 +47,7 @@ class PrivacyRound:
     messages_deleted: int = 0
     farewells_finished: int = 0
     keys_destroyed: int = 0
+    relays_deleted: int = 0
 
 
 class PrivacyWorker(Worker):
@@ -79,15 +84,19 @@ class PrivacyWorker(Worker):
         async with self._lock:
             cleanups, deleted = await self._cleanups()
             erasures = await self._store.erasure.finish()
-        done = PrivacyRound(cleanups, deleted, erasures.farewells_finished, erasures.keys_destroyed)
+            relays = await self._relays()
+        done = PrivacyRound(
+            cleanups, deleted, erasures.farewells_finished, erasures.keys_destroyed, relays
+        )
         if done != PrivacyRound():
             log.info(
                 "privacy: %s cleanup(s) (%s message(s) deleted), %s farewell(s) finished,"
-                " %s key(s) destroyed",
+                " %s key(s) destroyed, %s relayed file(s) deleted",
                 done.cleanups,
                 done.messages_deleted,
                 done.farewells_finished,
                 done.keys_destroyed,
+                done.relays_deleted,
             )
         return done
 
@@ -126,3 +135,36 @@ class PrivacyWorker(Worker):
             count += 1
             deleted += gone
         return count, deleted
+
+    async def _relays(self) -> int:
+        """Deletes an erased family's files from the counsellors' chats, where it can."""
+        now = self._clock()
+        deleted = 0
+        for relay in await self._store.relays.due():
+            channel = self._channels.get(relay.channel)
+            if channel is None:
+                continue  # another process serves this channel
+            if not isinstance(channel, MessageDeleter) or now - relay.sent_at > DELETABLE_WINDOW:
+                why = "too_old" if isinstance(channel, MessageDeleter) else "cannot_delete"
+                log.info("relayed file %s stays in the counsellor's chat (%s)", relay.id, why)
+                await self._store.relays.done(relay.id)
+                continue
+            try:
+                gone = await channel.delete_messages(relay.address, [relay.message_ids], [])
+            except Unreachable as exc:
+                log.info("relayed file %s: chat unreachable (%s)", relay.id, exc.code)
+                await self._store.relays.done(relay.id)
+                continue
+            except (DeliveryError, OSError, TimeoutError) as exc:
+                code = exc.code if isinstance(exc, DeliveryError) else type(exc).__name__
+                gave_up = await self._store.relays.failed(relay.id)
+                log.warning(
+                    "deleting relayed file %s failed (%s)%s",
+                    relay.id,
+                    code,
+                    "; given up" if gave_up else "",
+                )
+                continue
+            await self._store.relays.done(relay.id)
+            deleted += gone
+        return deleted

@@ -26,9 +26,33 @@ from storage.engine.db import Readers, Tx, Writer
 from storage.engine.rows import as_bytes
 from storage.errors import NotFoundError
 
-__all__ = ["ConsoleRepo", "ConsoleSession", "Credentials", "session_hash"]
+__all__ = ["ConsoleRepo", "ConsoleSession", "Credentials", "LockSteps", "Reserved", "session_hash"]
 
 STAGES = ("totp", "enrol", "full")
+# The failure counter and lock of each step: a fixed pair of column names, never input.
+_COUNTERS = {
+    "login": ("failed_logins", "locked_until"),
+    "totp": ("totp_failures", "totp_locked_until"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class LockSteps:
+    """The lock policy as the database applies it (decided in `bot.console.auth`): `free`
+    failures, then `first_us` microseconds doubling with each further one, up to `longest_us`."""
+
+    free: int
+    first_us: int
+    longest_us: int
+
+
+@dataclass(frozen=True, slots=True)
+class Reserved:
+    """An attempt counted in advance: the failures with it, the lock it set, the hash."""
+
+    failures: int
+    locked_until: datetime
+    password_hash: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,13 +167,52 @@ class ConsoleRepo:
         )
         await self.end_sessions(staff_id)
 
-    async def record_failure(self, staff_id: int, locked_until: datetime) -> None:
-        await self._upsert(
-            "record_failure",
-            staff_id,
-            "failed_logins = failed_logins + 1, locked_until = ?",
-            (to_micros(locked_until, "console.record_failure locked_until"),),
-        )
+    async def reserve_login(
+        self, staff_id: int, now: datetime, lock: LockSteps, *, only_if_clean: bool = False
+    ) -> Reserved | None:
+        """Counts a password attempt as failed before it is checked, in one statement, so
+        concurrent attempts cannot all pass one lock check: None while the account is
+        locked (or, with `only_if_clean`, has any failure on record); else the count with
+        this attempt and its stored hash. A right password clears it (`record_success`)."""
+        return await self._reserve("login", staff_id, now, lock, only_if_clean)
+
+    async def reserve_totp(
+        self, staff_id: int, now: datetime, lock: LockSteps, *, only_if_clean: bool = False
+    ) -> Reserved | None:
+        """The same for a second-factor code (counted apart from wrong passwords)."""
+        return await self._reserve("totp", staff_id, now, lock, only_if_clean)
+
+    async def _reserve(
+        self, step: str, staff_id: int, now: datetime, lock: LockSteps, only_if_clean: bool
+    ) -> Reserved | None:
+        count, until = _COUNTERS[step]
+        at = to_micros(now, f"console.reserve_{step}")
+
+        async def job(tx: Tx) -> Reserved | None:
+            exists = await tx.fetchone("SELECT 1 FROM staff WHERE id = ?", (staff_id,))
+            if exists is None:
+                raise NotFoundError(f"no staff member with id {staff_id}")
+            await tx.execute(
+                "INSERT INTO staff_credentials (staff_id, updated_at) VALUES (?, ?)"
+                " ON CONFLICT (staff_id) DO NOTHING",
+                (staff_id, at),
+            )
+            # The lock this attempt earns if it fails, set now: the next one waits for it.
+            row = await tx.fetchone(
+                f"UPDATE staff_credentials SET {count} = {count} + 1,"
+                f" {until} = CASE WHEN {count} + 1 < ?1 THEN ?2"
+                f" ELSE ?2 + MIN(?3 * (1 << MIN({count} + 1 - ?1, 20)), ?4) END,"
+                " updated_at = ?2"
+                f" WHERE staff_id = ?5 AND {until} <= ?2 AND (?6 = 0 OR {count} = 0)"
+                f" RETURNING {count}, {until}, password_hash",
+                (lock.free, at, lock.first_us, lock.longest_us, staff_id, int(only_if_clean)),
+            )
+            if row is None:
+                return None
+            stored = None if row[2] is None else str(row[2])
+            return Reserved(int(row[0]), from_micros(int(row[1])), stored)
+
+        return await self._writer.run(f"console.reserve_{step}", job)
 
     async def record_success(self, staff_id: int) -> None:
         await self._upsert("record_success", staff_id, "failed_logins = 0, locked_until = 0", ())
@@ -168,15 +231,6 @@ class ConsoleRepo:
             return changed == 1
 
         return await self._writer.run("console.upgrade_password", job)
-
-    async def record_totp_failure(self, staff_id: int, locked_until: datetime) -> None:
-        """A wrong second-factor code: counted apart from wrong passwords."""
-        await self._upsert(
-            "record_totp_failure",
-            staff_id,
-            "totp_failures = totp_failures + 1, totp_locked_until = ?",
-            (to_micros(locked_until, "console.record_totp_failure locked_until"),),
-        )
 
     async def record_totp_success(self, staff_id: int) -> None:
         await self._upsert(

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from storage.media.records import MEDIA_STATUSES
 
-__all__ = ["MEDIA_MIGRATION"]
+__all__ = ["MEDIA_MIGRATION", "MEDIA_RELAYS_MIGRATION"]
 
 _STATUSES = ", ".join(f"'{s}'" for s in MEDIA_STATUSES)
 
@@ -35,4 +35,21 @@ MEDIA_MIGRATION = (
         settled_at INTEGER
     )""",
     "CREATE INDEX media_by_contact ON media (contact_id, id)",
+)
+
+# Migration 0020: the counsellor-side messages a family's files were relayed as
+# (storage.media.relays), deleted by the privacy worker once the family is erased.
+# The family link is SET NULL, so an erasure leaves the row, unlinked, for the worker.
+MEDIA_RELAYS_MIGRATION = (
+    """CREATE TABLE media_relays (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        rid BLOB NOT NULL,
+        family_contact_id INTEGER REFERENCES contacts (id) ON DELETE SET NULL,
+        staff_contact_id INTEGER NOT NULL REFERENCES contacts (id) ON DELETE CASCADE,
+        channel TEXT NOT NULL,
+        sent_enc BLOB NOT NULL,
+        sent_at INTEGER NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0
+    )""",
+    "CREATE INDEX media_relays_by_family ON media_relays (family_contact_id)",
 )

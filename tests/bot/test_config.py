@@ -141,3 +141,30 @@ def test_bad_values_stop_startup_naming_the_key(tmp_path: Path, text: str, messa
 def test_missing_file_is_named(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="does not exist"):
         load_config(tmp_path / "nope.toml", env={})
+
+
+@pytest.mark.parametrize(
+    ("setting", "says"),
+    [
+        ('keys_dir = "data/keys"', "Config 'keys_dir'"),
+        ('key_file = "data/lk3.key"', "Config 'key_file'"),
+        ('keys_dir = "data/backups/keys"', "Config 'keys_dir'"),
+        ('backup_dir = "copies"\nkeys_dir = "copies/keys"', "Config 'keys_dir'"),
+        ('keys_dir = "data"', "Config 'keys_dir'"),
+    ],
+)
+def test_keys_inside_the_data_or_backup_folder_are_refused(
+    tmp_path: Path, setting: str, says: str
+) -> None:
+    """A copy of the database must never carry the keys that open it."""
+    path = tmp_path / "config.toml"
+    path.write_text(f'data_dir = "data"\n{setting}\n', encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, env={})
+    assert str(caught.value).startswith(says) and "outside both" in str(caught.value)
+
+
+def test_keys_beside_the_data_folder_are_fine(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text('data_dir = "data"\nkeys_dir = "data-keys"\n', encoding="utf-8")
+    assert load_config(path, env={}).keys_dir == tmp_path / "data-keys"

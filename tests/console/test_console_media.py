@@ -77,6 +77,27 @@ async def test_a_player_asking_for_a_later_range_gets_those_bytes_without_a_new_
     assert len(views) == 1
 
 
+async def test_a_first_read_of_any_range_is_audited_once_a_session(
+    console: Console, office: Office, clock: Clock
+) -> None:
+    """A script asking for bytes 1- (never byte 0) still leaves its audit row."""
+    me, http = await signed_in(console, clock, "sari", ("counsellor",))
+    case = await family_case(console.store, clock)
+    assert (await office.handoff.take(me, case.id)).done
+    voice = await family_media(console.store, clock, case, "voice", "audio/ogg", AUDIO)
+    async with aclosing(http):
+        part = await http.get(media_path(case.code, voice.id), headers={"Range": "bytes=1-"})
+        again = await http.get(media_path(case.code, voice.id), headers={"Range": "bytes=1-"})
+    assert part.status_code == 206 and part.content == AUDIO[1:] and again.status_code == 206
+    views = [r for r in await console.store.audit.rows() if r.action == "media_view"]
+    assert len(views) == 1
+    _, other = await signed_in(console, clock, "supri", ("supervisor",))
+    async with aclosing(other):
+        await other.get(media_path(case.code, voice.id), headers={"Range": "bytes=5-9"})
+    views = [r for r in await console.store.audit.rows() if r.action == "media_view"]
+    assert len(views) == 2, "another session's first read is audited too"
+
+
 # (viewer's roles, does the viewer hold the case?) -> status of the media route
 READERS = [
     (("counsellor",), True, 200),

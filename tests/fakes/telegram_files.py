@@ -5,12 +5,14 @@ sendAudio, sendDocument), recorded with its bytes. Mixed into `FakeTelegram`.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, Response, StreamingResponse
 from telegram_wire import SentMessage, _error, _int, _ok
 
 __all__ = ["FilePart", "FileServing", "Upload"]
@@ -50,6 +52,9 @@ class FileServing:
     files: dict[str, tuple[str, bytes]]  # file id -> (file path, bytes)
     uploads: list[Upload]
     downloads: list[str]  # file paths the bot downloaded
+    stall_downloads: bool  # while True, a download is never answered (a line gone slow)
+    endless_downloads: bool  # while True, a download goes on past its file (64 MiB of zeros)
+    served_bytes: int  # bytes of file downloads sent so far
     _messages: dict[tuple[int, int], SentMessage]
     _file_ids: itertools.count[int]
 
@@ -57,6 +62,9 @@ class FileServing:
         self.files = {}
         self.uploads = []
         self.downloads = []
+        self.stall_downloads = False
+        self.endless_downloads = False
+        self.served_bytes = 0
         self._file_ids = itertools.count(1)
 
     def send_file(
@@ -118,8 +126,23 @@ class FileServing:
             if known == path:
                 self.downloads.append(path)
                 self._notify()
+                while self.stall_downloads:
+                    await asyncio.sleep(0.05)
+                if self.endless_downloads:
+                    return StreamingResponse(self._endless(data))
+                self.served_bytes += len(data)
                 return Response(data, media_type="application/octet-stream")
         return Response(status_code=404)
+
+    async def _endless(self, head: bytes) -> AsyncIterator[bytes]:
+        """The file, then zeros: a server that does not stop where getFile said it would."""
+        self.served_bytes += len(head)
+        yield head
+        piece = bytes(64 * 1024)
+        for _ in range(1024):
+            await asyncio.sleep(0.002)  # a line's pace: a client that hangs up is noticed
+            self.served_bytes += len(piece)
+            yield piece
 
     async def _upload(self, method: str, params: dict[str, Any]) -> JSONResponse:
         chat_id = _int(params.get("chat_id"))

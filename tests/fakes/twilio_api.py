@@ -119,6 +119,9 @@ class FakeTwilio:
         self.port = 0
         self.media: dict[str, tuple[str, bytes]] = {}  # media sid -> (content type, bytes)
         self.media_fetches: list[str] = []  # media sids the bot fetched (with credentials)
+        # Where a media URL redirects to (None: this server's own /cdn/, as Twilio's store).
+        self.cdn_base: str | None = None
+        self.cdn_fetches: list[str] = []  # media sids fetched from the file store
         self._media_failures = 0
 
     # --- lifecycle -------------------------------------------------------------
@@ -396,7 +399,8 @@ class FakeTwilio:
         if media_sid not in self.media:
             return _error(404, 20404, "The requested resource was not found")
         self.media_fetches.append(media_sid)
-        return Response(status_code=307, headers={"Location": f"{self.url}/cdn/{media_sid}"})
+        base = self.cdn_base if self.cdn_base is not None else self.url
+        return Response(status_code=307, headers={"Location": f"{base}/cdn/{media_sid}"})
 
     async def _cdn(self, request: Request) -> Response:
         """Where the file is kept: no credentials asked, and none must arrive."""
@@ -405,6 +409,7 @@ class FakeTwilio:
         found = self.media.get(request.path_params["media"])
         if found is None:
             return Response(status_code=404)
+        self.cdn_fetches.append(request.path_params["media"])
         return Response(found[1], media_type=found[0])
 
     async def _account(self, request: Request) -> JSONResponse:

@@ -2,12 +2,15 @@
 
 Fetching asks `getFile` for the file's path and size, refuses a file over the
 limit before downloading it, and downloads it from the Bot API's file address
-(which carries the token: never logged). Sending uploads the bytes as a voice
-note, an audio file or a photo (multipart), with a caption that names the case.
+(which carries the token: never logged), counting the bytes as they arrive and
+abandoning the download past the limit, whatever size was declared. Sending
+uploads the bytes as a voice note, an audio file or a photo (multipart), with a
+caption that names the case.
 """
 
 from __future__ import annotations
 
+import httpx
 from telegram import Bot
 from telegram.error import (
     BadRequest,
@@ -26,6 +29,7 @@ from storage.media.records import MediaRef
 __all__ = ["DOWNLOAD_TIMEOUT", "fetch", "send"]
 
 DOWNLOAD_TIMEOUT = 60.0  # seconds for a file of a few megabytes on a slow line
+CHUNK = 64 * 1024
 # Voice notes Telegram plays as such (sendVoice: OGG/Opus, MP3, M4A); other audio goes
 # as a file the phone can open.
 _VOICE = frozenset({"audio/ogg", "audio/mpeg", "audio/mp4"})
@@ -49,22 +53,40 @@ async def fetch(bot: Bot, ref: MediaRef, limit: int) -> Fetched:
         found = await bot.get_file(ref.locator)
         if found.file_size is not None and found.file_size > limit:
             raise FetchRefused(TOO_LARGE)
-        data = bytes(
-            await found.download_as_bytearray(
-                read_timeout=DOWNLOAD_TIMEOUT, write_timeout=DOWNLOAD_TIMEOUT
-            )
-        )
+        address = found.file_path
     except (BadRequest, Forbidden, InvalidToken, EndPointNotFound) as exc:
         raise FetchRefused(f"telegram_{type(exc).__name__}") from None
     except RetryAfter:
         raise FetchLater("rate_limited") from None
     except TelegramError as exc:
         raise FetchLater(f"telegram_{type(exc).__name__}") from None
-    except RuntimeError:  # a file without a path: it can never be downloaded
-        raise FetchRefused("no_file_path") from None
-    if len(data) > limit:
-        raise FetchRefused(TOO_LARGE)
+    if not address or not address.startswith(("https://", "http://")):
+        raise FetchRefused("no_file_path")  # no path (or a local one): never downloadable
+    data = await _download(address, limit)
     return Fetched(data, ref.mime)
+
+
+async def _download(address: str, limit: int) -> bytes:
+    """The file's bytes, read in chunks and abandoned as soon as they pass `limit`."""
+    data = bytearray()
+    try:
+        async with httpx.AsyncClient(timeout=DOWNLOAD_TIMEOUT) as client:
+            async with client.stream("GET", address) as response:
+                if response.status_code in (400, 401, 403, 404):
+                    raise FetchRefused(f"http_{response.status_code}")
+                if response.status_code != 200:
+                    raise FetchLater(f"http_{response.status_code}")
+                declared = response.headers.get("content-length", "")
+                if declared.isdigit() and int(declared) > limit:
+                    raise FetchRefused(TOO_LARGE)
+                async for chunk in response.aiter_bytes(CHUNK):
+                    data.extend(chunk)
+                    if len(data) > limit:
+                        raise FetchRefused(TOO_LARGE)
+    except httpx.HTTPError as exc:
+        # The class name only: the address carries the bot's token.
+        raise FetchLater(f"httpx_{type(exc).__name__}") from None
+    return bytes(data)
 
 
 async def send(bot: Bot, address: str, kind: str, mime: str, data: bytes, caption: str) -> str:

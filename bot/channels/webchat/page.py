@@ -26,9 +26,9 @@ strict Content-Security-Policy (no inline script, no framing).
 
 Limits slow a flood; they never lose a person's words. A conversation may post
 `Limits.per_address` messages a minute (far above anyone answering a
-questionnaire), and one network address may start `per_network` conversations a
-minute (families behind one mobile operator's shared address are not counted
-together once they talk). A post over a conversation's limit is still stored when
+questionnaire), and one network (`bot.clientaddr`: an IPv6 client by its /64) may start
+`per_network` conversations a minute (families behind one operator's shared address
+are not counted together once they talk). A post over a conversation's limit is still stored when
 the crisis check finds any concern in it (not one starting a conversation past the
 network's limit: new cookies are free); otherwise it is refused with 429 and the
 time to wait, the words stay in the text box, and the script sends them again.
@@ -59,11 +59,12 @@ from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Redire
 
 from bot.channels.base import Inbound, Receiver
 from bot.channels.textparts import emphasis_parts
+from bot.clientaddr import client_network
 from bot.core.pipeline import INLINE_CLASSIFY_CHARS
 from bot.core.texts import BotTexts
 from bot.core.writehealth import storage_unavailable
 from bot.logthrottle import LogThrottle
-from bot.web import CsrfKey, WebServer
+from bot.web import BODY_TOO_LARGE, CsrfKey, WebServer
 from flows.anywhere import START_LANGUAGE
 from storage.channels.webchat import CHANNEL as NAME
 from storage.channels.webchat import ChatLine, Cursor
@@ -79,6 +80,9 @@ CHAT_PATH = "/chat"
 COOKIE = "lk3_chat"
 MAX_CHARS = 20_000
 """The most one post may carry: the text box's own limit, far beyond a chat message."""
+MAX_POST_BYTES = 12 * MAX_CHARS + 16 * 1024
+"""The largest post body: the longest message always fits (4 UTF-8 bytes a character, each
+sent as %XX), with the other fields; past it, the "too long" note (`bot.web.BodyLimit`)."""
 _HERE = Path(__file__).parent
 _ID = re.compile(r"[A-Za-z0-9_-]{32}")
 _MID = re.compile(r"[0-9a-f]{32}")
@@ -323,10 +327,13 @@ class WebChatPage:
         return self._finish(await self._render(address, lang), new)
 
     async def post(self, request: Request) -> Response:
+        over = bool(request.scope.get(BODY_TOO_LARGE))  # only a script sends so much: unread
         form = await request.form()
-        lang = self._lang(form.get("lang"))
+        lang = self._lang(form.get("lang") or request.query_params.get("lang"))
         wants_json = "application/json" in request.headers.get("accept", "")
         address = self._address(request)
+        if over:
+            return await self._answer(request, address, lang, "too_long", 413, wants_json)
         token = form.get("csrf")
         text_raw, choice_raw = form.get("text"), form.get("choice")
         text = text_raw.strip() if isinstance(text_raw, str) else ""
@@ -353,7 +360,7 @@ class WebChatPage:
             )
         if not text and not choice and not start:
             return await self._answer(request, address, lang, "empty", 400, wants_json)
-        network = request.client.host if request.client is not None else "unknown"
+        network = client_network(request)
         starting = not self._per_address.active(address, self._monotonic())
         wait = self._over_limit(address, network)
         if wait is not None:
@@ -512,7 +519,7 @@ class WebChatPage:
         if address is None:
             return self._finish(JSONResponse({"lines": []}, status_code=403))
         now = self._monotonic()
-        network = request.client.host if request.client is not None else "unknown"
+        network = client_network(request)
         # The network's window first: a script polling with made-up cookies must not grow
         # the per-address table before its network is stopped. Each message the
         # conversation posted lately buys a few more polls: its own line and the replies
@@ -579,6 +586,7 @@ def _json(line: Shown) -> dict[str, Any]:
 
 def mount_webchat(web: WebServer, page: WebChatPage) -> None:
     """Adds the web chat's routes; the channel's waiting polls end when the server stops."""
+    web.limit_body(CHAT_PATH, MAX_POST_BYTES, kindly=True)
     web.add_route(CHAT_PATH, page.page, methods=["GET"])
     web.add_route(CHAT_PATH + "/send", page.post, methods=["POST"])
     web.add_route(CHAT_PATH + "/done", page.done, methods=["POST"])

@@ -3,15 +3,15 @@
 The URL comes in the signed webhook. The account's credentials go only to
 Twilio's own API host (`https://api.twilio.com`, or `api_base_url` in its place);
 Twilio answers with a redirect to where the file is kept, which is followed
-without them. The file is read in chunks and abandoned past the limit, so a
-large file never sits in memory whole.
+without them, and only to an https address. The file is read in chunks and
+abandoned past the limit, so a large file never sits in memory whole.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import SplitResult, urljoin, urlsplit
 
 import aiohttp
 
@@ -27,6 +27,15 @@ CHUNK = 64 * 1024
 TWILIO_API_HOST = "api.twilio.com"
 
 
+def _secure(url: str, api: SplitResult) -> bool:
+    """A redirect goes only to https (a family's file never crosses the network in the
+    clear), or back to the API's own origin (a stand-in on http in development)."""
+    parts = urlsplit(url)
+    if parts.scheme == "https":
+        return bool(parts.hostname)
+    return (parts.scheme, parts.netloc) == (api.scheme, api.netloc)
+
+
 async def fetch(http: TwilioHttp, auth: tuple[str, str], ref: MediaRef, limit: int) -> Fetched:
     """The file at a Twilio media URL; FetchRefused(TOO_LARGE) past `limit` bytes."""
     parts = urlsplit(ref.locator)
@@ -37,6 +46,7 @@ async def fetch(http: TwilioHttp, auth: tuple[str, str], ref: MediaRef, limit: i
         "Authorization": "Basic " + base64.b64encode(pair).decode("ascii")
     }
     url = http.address(ref.locator)
+    api = urlsplit(url)
     session = http.session
     if session is None:
         raise FetchLater("not_open")
@@ -46,9 +56,10 @@ async def fetch(http: TwilioHttp, auth: tuple[str, str], ref: MediaRef, limit: i
                 async with session.get(url, headers=headers, allow_redirects=False) as response:
                     if response.status in (301, 302, 303, 307, 308):
                         location = response.headers.get("Location", "")
-                        if not location.startswith(("https://", "http://", "/")):
+                        onward = urljoin(url, location)
+                        if not location or not _secure(onward, api):
                             raise FetchRefused("bad_redirect")
-                        url, headers = urljoin(url, location), None  # no credentials onward
+                        url, headers = onward, None  # no credentials onward
                         continue
                     if response.status in (404, 403, 401, 410):
                         raise FetchRefused(f"http_{response.status}")

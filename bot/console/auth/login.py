@@ -5,7 +5,12 @@ failures apart, so a guesser who knows a password cannot lock the real user out
 at the password step:
 
 - password: per account, a few free failures, then a lock that doubles with each
-  further failure (capped at minutes); per client address, a limit in a window.
+  further failure (capped at minutes); per client address (an IPv6 client by its
+  /64), a limit in a window. The address's limit slows strangers down but never
+  refuses the right password (and then code) of an account with no failure of its
+  own, so a flood of made-up names from a shared address locks nobody out.
+  Each attempt is counted before it is checked (one UPDATE … RETURNING for an
+  account), so concurrent guesses meet the same limits as guesses one by one.
   A name nobody has gets the same answers and the same lock (`NameThrottle`), and
   costs the same hash, so neither message nor timing tells which names exist.
 - second factor: a half-signed-in session allows a few wrong codes, then it is void
@@ -22,6 +27,7 @@ users, flows and figures and reads no transcript unless also a counsellor.
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,9 +36,10 @@ from enum import Enum
 
 import pyotp
 
+from bot.clientaddr import network_key
 from bot.console.auth.passwords import Hasher
 from bot.console.auth.throttle import IpThrottle, LockPolicy, NameThrottle
-from storage.console.repo import ConsoleSession
+from storage.console.repo import ConsoleSession, LockSteps
 from storage.privacy.audit import AuditEntry
 from storage.records import StaffMember
 from storage.store import Store
@@ -53,6 +60,9 @@ __all__ = [
 ISSUER = "LK3 Console"
 # Everyone who reads transcripts or manages the console has a second factor.
 SECOND_FACTOR_ROLES = frozenset({"counsellor", "supervisor", "admin"})
+# Password hashes verified at once (each in a thread, ~19 MiB): the machine's cores are
+# for the families' messages first.
+HASHING_AT_ONCE = 2
 
 
 class Need(Enum):
@@ -87,6 +97,11 @@ def can_read_case(roles: frozenset[str], staff_id: int, owner_id: int | None) ->
 
 def totp_required(member: StaffMember) -> bool:
     return bool(member.roles & SECOND_FACTOR_ROLES)
+
+
+def _steps(policy: LockPolicy) -> LockSteps:
+    micros = timedelta(microseconds=1)
+    return LockSteps(policy.free, policy.first // micros, policy.longest // micros)
 
 
 def new_session_id() -> str:
@@ -152,70 +167,100 @@ class Authenticator:
         self.ip = IpThrottle(settings.ip_failures, settings.ip_window)
         self.totp_ip = IpThrottle(settings.totp_ip_failures, settings.ip_window)
         self.unknown = NameThrottle(settings.password_policy)
+        self._hashing = asyncio.Semaphore(HASHING_AT_ONCE)
 
     async def password_login(
         self, username: str, password: str, ip: str
     ) -> tuple[LoginResult, StaffMember | None]:
-        """One hash is verified on every path but a blocked address, so the time taken
-        says nothing about the name; unknown and known names lock alike."""
+        """Every attempt is counted as failed before its password is checked (account,
+        unknown name and address alike), so a burst of concurrent guesses meets the same
+        limits as guesses one by one; a right password takes its count back.
+
+        An address at its limit is refused, except for an account (or unknown name) with
+        no failure of its own: its password is still checked, once, so strangers sharing
+        an address (a proxy, an office's NAT) cannot lock the real user out. One hash is
+        verified on every path but a refusal at such an address, known name or not."""
         now = self.clock()
-        hasher = self.settings.hasher
-        if self.ip.blocked(ip, now):
-            return LoginResult.LOCKED, None
+        address = network_key(ip)
+        crowded = not self.ip.reserve(address, now)
         name = username[:64]
         member = await self.store.staff.by_username(name)
         if member is None or not member.active:
-            hasher.verify(None, password)
-            if self.unknown.locked(name, now):
-                return LoginResult.LOCKED, None
-            self.unknown.fail(name, now)
-            self.ip.fail(ip, now)
-            return LoginResult.BAD, None
-        creds = await self.store.console.credentials(member.id)
-        if creds.locked_until > now:
-            hasher.verify(None, password)
-            return LoginResult.LOCKED, None
-        if creds.password_hash is None or not hasher.verify(creds.password_hash, password):
-            self.ip.fail(ip, now)
-            await self.store.console.record_failure(
-                member.id, self.settings.password_policy.until(creds.failed_logins + 1, now)
-            )
-            return LoginResult.BAD, None
+            if not self.unknown.reserve(name, now, only_if_clean=crowded):
+                return await self._refused(crowded, address, now, password)
+            await self._verify(None, password)
+            return (LoginResult.LOCKED if crowded else LoginResult.BAD), None
+        reserved = await self.store.console.reserve_login(
+            member.id, now, _steps(self.settings.password_policy), only_if_clean=crowded
+        )
+        if reserved is None:
+            return await self._refused(crowded, address, now, password)
+        if not await self._verify(reserved.password_hash, password):
+            return (LoginResult.LOCKED if crowded else LoginResult.BAD), None
+        if not crowded:
+            self.ip.release(address, now)
         await self.store.console.record_success(member.id)
-        if hasher.needs_upgrade(creds.password_hash):
-            await self.store.console.upgrade_password(
-                member.id, creds.password_hash, hasher.rehash(password)
-            )
+        stored = reserved.password_hash
+        if stored is not None and self.settings.hasher.needs_upgrade(stored):
+            async with self._hashing:
+                better = await asyncio.to_thread(self.settings.hasher.rehash, password)
+            await self.store.console.upgrade_password(member.id, stored, better)
         return LoginResult.OK, member
 
+    async def _refused(
+        self, crowded: bool, address: str, now: datetime, password: str
+    ) -> tuple[LoginResult, None]:
+        """A locked name: it costs the hash a wrong password would (not at a crowded
+        address, which answers at once whatever the name), and not the address's count."""
+        if not crowded:
+            self.ip.release(address, now)
+            await self._verify(None, password)
+        return LoginResult.LOCKED, None
+
+    async def _verify(self, stored: str | None, password: str) -> bool:
+        """One hash (a dummy one when `stored` is None), in a thread and at most
+        `HASHING_AT_ONCE` at a time: a flood of sign-ins never stalls the event loop
+        that carries the families' messages."""
+        async with self._hashing:
+            return await asyncio.to_thread(self.settings.hasher.verify, stored, password)
+
     async def second_factor(self, access: Access, code: str, ip: str) -> SecondFactor:
-        """Checks a code in a half-signed-in (or enrolling) session, within every limit."""
+        """Checks a code in a half-signed-in (or enrolling) session, within every limit.
+
+        Like the password, the attempt is counted first; an address at its limit is
+        refused unless the account has no wrong code on record."""
         now = self.clock()
         member = access.member
-        creds = await self.store.console.credentials(member.id)
-        if self.totp_ip.blocked(ip, now) or creds.totp_locked_until > now:
+        address = network_key(ip)
+        crowded = not self.totp_ip.reserve(address, now)
+        reserved = await self.store.console.reserve_totp(
+            member.id, now, _steps(self.settings.totp_policy), only_if_clean=crowded
+        )
+        if reserved is None:
+            if not crowded:
+                self.totp_ip.release(address, now)
             return SecondFactor.LOCKED
         if await self.check_totp(member, code):
+            if not crowded:
+                self.totp_ip.release(address, now)
             await self.store.console.record_totp_success(member.id)
             return SecondFactor.OK
-        self.totp_ip.fail(ip, now)
-        failures = creds.totp_failures + 1
-        locked_until = self.settings.totp_policy.until(failures, now)
-        await self.store.console.record_totp_failure(member.id, locked_until)
-        if locked_until > now:
+        locked = reserved.locked_until > now
+        if locked:
             await self.store.audit.record(
                 AuditEntry(
                     "system",
                     "login_second_factor_locked",
                     f"staff:{member.id}",
-                    f"{failures} wrong second-factor codes in a row after a right password",
+                    f"{reserved.failures} wrong second-factor codes in a row after a right"
+                    " password",
                 )
             )
         in_session = await self.store.console.session_failure(access.session_id)
         if in_session >= self.settings.totp_session_failures:
             await self.store.console.end_session(access.session_id)
             return SecondFactor.RESTART
-        return SecondFactor.LOCKED if locked_until > now else SecondFactor.BAD
+        return SecondFactor.LOCKED if locked or crowded else SecondFactor.BAD
 
     async def check_totp(self, member: StaffMember, code: str) -> bool:
         """A current code, not used before (the first right one confirms an enrolment).

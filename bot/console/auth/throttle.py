@@ -57,6 +57,20 @@ class IpThrottle:
         if len(self._failures) > MAX_KEYS:  # bounded memory under a spray of addresses
             self._failures.pop(next(iter(self._failures)))
 
+    def reserve(self, ip: str, now: datetime) -> bool:
+        """Counts an attempt as failed before it is checked (False, counting nothing, when
+        the address is at its limit): concurrent attempts each see the ones before."""
+        if self.blocked(ip, now):
+            return False
+        self.fail(ip, now)
+        return True
+
+    def release(self, ip: str, at: datetime) -> None:
+        """Takes back an attempt reserved `at` that turned out right."""
+        times = self._failures.get(ip)
+        if times is not None and at in times:
+            times.remove(at)
+
 
 @dataclass(slots=True)
 class NameThrottle:
@@ -68,6 +82,17 @@ class NameThrottle:
     def locked(self, name: str, now: datetime) -> bool:
         found = self._names.get(name)
         return found is not None and found[1] > now
+
+    def clean(self, name: str) -> bool:
+        return name not in self._names
+
+    def reserve(self, name: str, now: datetime, *, only_if_clean: bool = False) -> bool:
+        """As `ConsoleRepo.reserve_login` does for an account: the attempt counted as failed
+        first; False while the name is locked (or, `only_if_clean`, has any failure)."""
+        if self.locked(name, now) or (only_if_clean and not self.clean(name)):
+            return False
+        self.fail(name, now)
+        return True
 
     def fail(self, name: str, now: datetime) -> None:
         failures = self._names.pop(name, (0, now))[0] + 1

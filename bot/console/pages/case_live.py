@@ -16,6 +16,7 @@ first, as the page does.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 from collections.abc import AsyncIterator
 from typing import Any
@@ -108,9 +109,18 @@ async def events(console: Console, request: Request, access: Access) -> Response
         started = last_check = loop.time()
         mark, state = since, seen_state
         yield f"retry: {RETRY_MS}\n\n"
+        viewer, member = access, me
         while not console.desk.feed.closed:
+            # The member as they are now: roles taken away (or the account switched off)
+            # while the page is open end the stream at the next check.
+            fresh = await console.store.staff.get(me.id)
+            if fresh is None or not fresh.active:
+                yield sse_event("ended", "")
+                return
+            if fresh != member:
+                viewer, member = dataclasses.replace(access, member=fresh), fresh
             case = await console.desk.store.handoff.get(first.id)
-            if case is None or not can_read_case(me.roles, me.id, case.owner_staff_id):
+            if case is None or not can_read_case(member.roles, member.id, case.owner_staff_id):
                 yield sse_event("ended", "")
                 return
             if state_of(case) != state:
@@ -120,7 +130,7 @@ async def events(console: Console, request: Request, access: Access) -> Response
             if "-".join(str(n) for n in now_mark) != mark:
                 context = await thread_context(console, request, case)
                 mark = context["mark"]
-                yield sse_event("thread", render_thread(console, request, access, case, context))
+                yield sse_event("thread", render_thread(console, request, viewer, case, context))
             if loop.time() - last_check >= settings.heartbeat:
                 last_check = loop.time()
                 if await console.auth.resume(access.session_id) is None:

@@ -2,8 +2,9 @@
 
 Served only to whoever may read the case (`case.readable`: a supervisor, or the
 counsellor who took it), only for a file of that case's family received before
-the case closed, and each first read (a request from the first byte: a player
-asks again for later ranges) is audited as a `media_view` before any byte goes.
+the case closed, and a session's first read of each file (whatever range it asks
+for: a player asks again for later ranges) is audited as a `media_view` before any
+byte goes.
 The type comes from the allow-list (`bot.channels.media.ALLOWED`), never from
 what the sender declared; it is shown inline, never sniffed, never cached.
 """
@@ -11,6 +12,7 @@ what the sender declared; it is shown inline, never sniffed, never cached.
 from __future__ import annotations
 
 import re
+from collections import OrderedDict
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -36,6 +38,11 @@ _EXTENSIONS = {
 }
 
 
+# (session id, media id) pairs already audited: the first read of each is.
+_AUDITED: OrderedDict[tuple[str, int], None] = OrderedDict()
+MAX_AUDITED = 10_000
+
+
 async def media(console: Console, request: Request, access: Access) -> Response:
     found = await readable(console, request, access)
     if not isinstance(found, LiveCase):
@@ -55,7 +62,7 @@ async def media(console: Console, request: Request, access: Access) -> Response:
     if wanted is None:
         return Response(status_code=416, headers={"Content-Range": f"bytes */{size}"})
     start, end = wanted
-    if start == 0:
+    if _first_read(access.session_id, content.id):
         await console.audit(
             access,
             "media_view",
@@ -75,6 +82,19 @@ async def media(console: Console, request: Request, access: Access) -> Response:
     headers["Content-Range"] = f"bytes {start}-{end}/{size}"
     body = content.data[start : end + 1]
     return Response(body, status_code=206, media_type=content.mime, headers=headers)
+
+
+def _first_read(session_id: str, media_id: int) -> bool:
+    """True the first time a session reads this file, whatever part it asks for: a
+    player may start anywhere (or a script at byte 1), and every read is a disclosure.
+    Remembered in memory, bounded: after a restart the next read is audited again."""
+    key = (session_id, media_id)
+    if key in _AUDITED:
+        return False
+    _AUDITED[key] = None
+    if len(_AUDITED) > MAX_AUDITED:
+        _AUDITED.popitem(last=False)
+    return True
 
 
 def _range(header: str, size: int) -> tuple[int, int] | None:

@@ -63,6 +63,13 @@ async def test_a_counsellor_marks_attendance_from_telegram_only_after_the_start(
         assert bot.channel.texts_to("chat-sari")[-1] == f"Janji {booking.code} dicatat: hadir."
         marked = await bot.app.store.bookings.by_code(booking.code)
         assert marked is not None and marked.status == "attended"
+        # The same audit row the console writes, once per mark (a no-show, then corrected).
+        rows = [r for r in await bot.app.store.audit.rows() if r.action == "booking_attendance"]
+        assert [(r.subject, r.reason) for r in rows] == [
+            (f"booking:{booking.code}", "no_show"),
+            (f"booking:{booking.code}", "attended"),
+        ]
+        assert {r.actor for r in rows} == {f"staff:{sari}"}
 
 
 async def test_someone_elses_appointment_is_not_theirs_to_mark(tmp_path: Path) -> None:

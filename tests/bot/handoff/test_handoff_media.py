@@ -8,6 +8,7 @@ Both channels run at once: the counsellor on Telegram, families on either.
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from whatsapp_support import FAST as WA_FAST
 
 from bot.config import Config, Web, WhatsApp
 from bot.handoff.alerts import TAKE_PREFIX
-from bot.handoff.media import MAX_MEDIA_BYTES
+from bot.handoff.media import FETCH_BUDGET_SECONDS, MAX_MEDIA_BYTES
 from bot.run import Service
 from storage.handoff.records import LiveCase
 from storage.media.records import MediaItem
@@ -57,9 +58,16 @@ def config(tmp_path: Path, fake: FakeTelegram, twilio: FakeTwilio) -> Config:
 
 
 @pytest.fixture
-async def service(config: Config, fake: FakeTelegram, twilio: FakeTwilio) -> AsyncIterator[Service]:
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+async def service(
+    config: Config, fake: FakeTelegram, twilio: FakeTwilio, clock: Clock
+) -> AsyncIterator[Service]:
     options = {"telegram": FAST, "whatsapp": WA_FAST}
-    service = Service(config, options=options, env={}, clock=Clock())
+    service = Service(config, options=options, env={}, clock=clock)
     await service.start()
     assert service.web is not None
     twilio.connect(config.web.public_url, deliver_to=f"http://127.0.0.1:{service.web.port}")
@@ -183,6 +191,22 @@ async def test_a_file_larger_than_it_said_is_refused_by_getfile_before_any_downl
     assert [i.status for i in await media_of(service, case.contact_id)] == ["too_large"]
 
 
+async def test_a_download_longer_than_getfile_said_is_abandoned_mid_stream(
+    service: Service, fake: FakeTelegram
+) -> None:
+    """The bytes are counted as they arrive: a server sending more than the limit is cut
+    off there, not read whole into memory first."""
+    case = await telegram_family_in_a_hand_off(service, fake)
+    fake.endless_downloads = True
+    try:
+        await settle(service, fake, fake.send_file(FAMILY, "voice", ogg_opus(0.4)))
+        await app_of(service).wait_idle()
+    finally:
+        fake.endless_downloads = False
+    assert [i.status for i in await media_of(service, case.contact_id)] == ["too_large"]
+    assert fake.served_bytes < 4 * MAX_MEDIA_BYTES, "64 MiB were on offer"
+
+
 async def test_a_file_that_is_not_what_it_says_is_not_kept(
     service: Service, fake: FakeTelegram
 ) -> None:
@@ -205,6 +229,28 @@ async def test_a_fetch_that_keeps_failing_loses_nothing_the_voice_note_is_copied
     assert fake.copies and fake.copies[-1][2] == SARI, "Telegram to Telegram: copied instead"
     assert fake.texts(SARI)[-1] == text("handoff.media_in", code=case.code, kind="pesan suara")
     assert [i.status for i in await media_of(service, case.contact_id)] == ["failed"]
+
+
+async def test_a_stalled_download_never_holds_the_familys_next_message_for_long(
+    service: Service, fake: FakeTelegram
+) -> None:
+    """The fetch runs in the family's turn, so its next message waits behind it: all tries
+    together stop at the budget (10 s; shortened here), the file counts as not fetched
+    (copied instead), and the urgent words after it reach the counsellor."""
+    case = await telegram_family_in_a_hand_off(service, fake)
+    app = app_of(service)
+    assert app.media is not None and app.media.budget == FETCH_BUDGET_SECONDS == 10.0
+    app.media.budget = 0.5
+    fake.stall_downloads = True
+    try:
+        await settle(service, fake, fake.send_file(FAMILY, "voice", ogg_opus(0.4)))
+        await settle(service, fake, fake.send_text(FAMILY, "tolong dia datang lagi"))
+        await app.wait_idle()
+    finally:
+        fake.stall_downloads = False
+    assert [i.status for i in await media_of(service, case.contact_id)] == ["failed"]
+    assert fake.copies and fake.copies[-1][2] == SARI, "copied instead"
+    assert any("tolong dia datang lagi" in t for t in fake.texts(SARI))
 
 
 async def test_a_fetch_that_fails_once_is_tried_again_and_kept(
@@ -241,6 +287,54 @@ async def test_erasure_takes_the_kept_voice_note_with_the_family(
     assert await store.erasure.erase(case.contact_id, reason="purge", actor="cli", why="test")
     assert await store.media.content(item.id) is None
     assert await media_of(service, case.contact_id) == []
+
+
+async def test_erasure_deletes_the_relayed_voice_note_from_the_counsellors_chat(
+    service: Service, fake: FakeTelegram
+) -> None:
+    """The file the counsellor received goes from their chat too (Telegram allows it for
+    48 hours); the note of where it went is gone with it."""
+    case = await telegram_family_in_a_hand_off(service, fake)
+    await settle(service, fake, fake.send_file(FAMILY, "voice", ogg_opus(0.4)))
+    await app_of(service).wait_idle()
+    (upload,) = fake.uploads_to(SARI)
+    store = app_of(service).store
+    assert await store.relays.count() == 1
+    assert await store.erasure.erase(case.contact_id, reason="request", actor="cli", why="test")
+    done = await app_of(service).privacy.run_once()
+    assert done.relays_deleted == 1
+    assert upload.message_id in fake.deleted.get(SARI, set())
+    assert await store.relays.count() == 0
+
+
+async def test_a_copied_voice_note_is_deleted_too(service: Service, fake: FakeTelegram) -> None:
+    case = await telegram_family_in_a_hand_off(service, fake)
+    fake.fail("getFile", "server_error", times=3)
+    await settle(service, fake, fake.send_file(FAMILY, "voice", ogg_opus(0.4)))
+    await app_of(service).wait_idle()
+    assert fake.copies and fake.copies[-1][2] == SARI
+    store = app_of(service).store
+    assert await store.relays.count() == 1
+    assert await store.erasure.erase(case.contact_id, reason="request", actor="cli", why="test")
+    assert (await app_of(service).privacy.run_once()).relays_deleted == 1
+    assert fake.deleted.get(SARI)
+
+
+async def test_a_relay_older_than_telegram_allows_is_left_and_forgotten(
+    service: Service, fake: FakeTelegram, clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    case = await telegram_family_in_a_hand_off(service, fake)
+    await settle(service, fake, fake.send_file(FAMILY, "voice", ogg_opus(0.4)))
+    await app_of(service).wait_idle()
+    caplog.set_level(logging.INFO, "bot.privacy.worker")
+    clock.advance(49 * 3600)
+    store = app_of(service).store
+    assert await store.erasure.erase(case.contact_id, reason="purge", actor="cli", why="test")
+    before = len(fake.calls_to("deleteMessages"))
+    assert (await app_of(service).privacy.run_once()).relays_deleted == 0
+    assert len(fake.calls_to("deleteMessages")) == before, "Telegram would refuse it"
+    assert await store.relays.count() == 0
+    assert "too_old" in caplog.text
 
 
 # --- WhatsApp --------------------------------------------------------------------------
@@ -293,6 +387,19 @@ async def test_a_whatsapp_media_url_that_fails_tells_the_counsellor_it_could_not
     await twilio.send_media(WA_FAMILY, "audio/ogg")  # its URL answers 404
     await app_of(service).wait_idle()
     assert fake.texts(SARI)[-1] == text("handoff.media_failed", code=case.code, kind="pesan suara")
+    assert [i.status for i in await media_of(service, case.contact_id)] == ["failed"]
+
+
+async def test_a_whatsapp_media_redirect_to_plain_http_elsewhere_is_not_followed(
+    service: Service, fake: FakeTelegram, twilio: FakeTwilio
+) -> None:
+    """The file would cross the network in the clear: only https (or the configured API's
+    own origin, a stand-in in tests) is followed."""
+    case = await whatsapp_family_in_a_hand_off(service, fake, twilio)
+    twilio.cdn_base = twilio.url.replace("127.0.0.1", "localhost")  # another origin, http
+    await twilio.send_media(WA_FAMILY, "image/png", data=png(8, 8))
+    await app_of(service).wait_idle()
+    assert len(twilio.media_fetches) == 1 and twilio.cdn_fetches == []
     assert [i.status for i in await media_of(service, case.contact_id)] == ["failed"]
 
 

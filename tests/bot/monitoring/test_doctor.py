@@ -59,6 +59,9 @@ def deployment(
     keys = data if broken else root / "keys"
     keys.mkdir(mode=0o700, exist_ok=True)
     generate_key_file(keys / "master.key")
+    # Broken: a key left beside the database by an old version (a key_file set inside
+    # data_dir is refused when the configuration loads, bot.keyplaces).
+    key_line = "" if broken else f'key_file = "{keys / "master.key"}"\n'
     backups = root / "backups"
     backups.mkdir()
     taken = time.gmtime(time.time() - (3 * 86400 if broken else 3600))
@@ -68,7 +71,7 @@ def deployment(
     token = "123:wrong" if broken else telegram.token
     config = root / "config.toml"
     config.write_text(
-        f'data_dir = "{data}"\nkey_file = "{keys / "master.key"}"\n\n'
+        f'data_dir = "{data}"\n{key_line}\n'
         f'[telegram]\ntoken = "{token}"\napi_base_url = "{telegram.api_base_url}"\n\n'
         f'[whatsapp]\naccount_sid = "{twilio.account_sid}"\nauth_token = "{twilio.auth_token}"\n'
         f'from_number = "{twilio.sender}"\napi_base_url = "{twilio.url}"\n\n'

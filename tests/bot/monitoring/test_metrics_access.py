@@ -62,3 +62,15 @@ async def test_with_a_token_every_request_needs_it(bot: Bot) -> None:
     assert await status(bot, "127.0.0.1", metrics) == 403
     assert await status(bot, "203.0.113.9", metrics, Authorization="Bearer wrong") == 403
     assert await status(bot, "203.0.113.9", metrics, Authorization=f"Bearer {TOKEN}") == 200
+
+
+async def test_a_forwarded_request_is_refused_even_from_an_allowed_address(bot: Bot) -> None:
+    """A proxy listed in `allow` passes requests from anyone: the header decides first."""
+    allowed = Metrics(allow=("10.0.0.7",))
+    assert await status(bot, "10.0.0.7", allowed, **{"X-Forwarded-For": "203.0.113.9"}) == 403
+
+
+async def test_allowed_addresses_are_compared_as_addresses(bot: Bot) -> None:
+    allowed = Metrics(allow=("2001:db8:0:0:0:0:0:7",))
+    assert await status(bot, "2001:db8::7", allowed) == 200
+    assert await status(bot, "2001:db8::8", allowed) == 403

@@ -47,3 +47,23 @@ def test_a_bad_value_names_its_key(tmp_path: Path, text: str, message: str) -> N
         load(tmp_path, text)
     assert str(caught.value).startswith(message)
     assert "short-secret" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("host", "refused"),
+    [("smtp.example.org", True), ("192.0.2.25", True), ("127.0.0.1", False), ("localhost", False)],
+)
+def test_credentials_never_go_to_another_machine_in_the_clear(
+    tmp_path: Path, host: str, refused: bool
+) -> None:
+    text = f'[alerts]\nsmtp_host = "{host}"\nsmtp_security = "none"\nsmtp_user = "lk3"\n'
+    env = {"LK3_SMTP_PASSWORD": "rahasia-smtp"}
+    if not refused:
+        assert load(tmp_path, text, env).alerts.smtp_host == host
+        return
+    with pytest.raises(ConfigError) as caught:
+        load(tmp_path, text, env)
+    assert str(caught.value).startswith("Config 'alerts.smtp_security' has value 'none'")
+    assert "rahasia-smtp" not in str(caught.value)
+    with_tls = text.replace('"none"', '"starttls"')
+    assert load(tmp_path, with_tls, env).alerts.smtp_security == "starttls"
