@@ -67,7 +67,9 @@ unit: $(STAMP) chromium deploy-tools
 	@$(PY) -m pytest -q; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 1; fi; exit $$rc
 
-test: lint typecheck unit
+# Both backends: the whole suite on SQLite (the embedded default), then the storage
+# suite on a throwaway PostgreSQL (issue 22), so neither can drift from the other.
+test: lint typecheck unit test-postgres
 
 # While working: flows, safety, storage and the in-process bot and console tests
 # (about two minutes), without the e2e, kill and browser tests that `make test` runs.
