@@ -54,6 +54,7 @@ def taken(library: FlowLibrary, question: str, text: str) -> str:
         ("hello kak, good evening", "greeting"),
         ("konselornya cwe ato cwo", "counsellors"),
         ("yg bls ini org bnrn ato bot", "robot"),
+        ("datanya aman gak?", "confidential"),  # the same word, asked
     ],
 )
 def test_a_statement_the_topic_explains_is_read_as_its_question(
@@ -69,6 +70,9 @@ def test_a_statement_the_topic_explains_is_read_as_its_question(
         "I already paid the rent last month",  # one word of the topic among many
         "ok",
         "okeee",
+        # one word the topic knows, said as a statement: a remark, not a question
+        "sudah beres semua, aman kok",
+        "nanti sy bayar sendiri",
     ],
 )
 def test_a_remark_that_shares_a_word_with_a_topic_is_no_question(
