@@ -71,7 +71,8 @@ def test_a_statement_the_topic_explains_is_read_as_its_question(
         "ok",
         "okeee",
         # one word the topic knows, said as a statement: a remark, not a question
-        "sudah beres semua, aman kok",
+        "semua sudah aman kak",
+        "udah aman kok",
         "nanti sy bayar sendiri",
     ],
 )
