@@ -122,3 +122,15 @@ def test_a_choice_the_question_offers_is_not_taken_for_a_topic(
     bundled: FlowLibrary, question: str, text: str, expected: str
 ) -> None:
     assert taken(bundled, question, text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["sy mau tahu layanan apa aja buat keluarga", "kami ingin tahu layanan untuk keluarga kami"],
+)
+def test_a_topic_read_by_words_that_name_nothing_does_not_outweigh_a_choice(
+    bundled: FlowLibrary, text: str
+) -> None:
+    # `tahu` and `keluarga` name no topic: the message asks about the services the
+    # choice offers, not whether the family will know
+    assert taken(bundled, "info.topics", text) == "services"
