@@ -209,15 +209,15 @@ def _covering(
     return found.pop(), frozenset(explained)
 
 
-def _lone_light(
-    topics: _Topics, explained: frozenset[str], stop: frozenset[str], light: frozenset[str]
-) -> bool:
-    """True when all a topic explains of a statement is one word that names no topic of
-    its own (`banyak`, read as thanks from "makasih banyak") beside stop words several
-    topics say (`kak`, `ya`): no question of its own. Two such words ("suami sudah
-    tahu") say something."""
+def _lone_word(topics: _Topics, explained: frozenset[str], stop: frozenset[str]) -> bool:
+    """True when all a topic explains of a statement is one word beside stop words
+    several topics say (`kak`, `ya`): no question of its own. A word that names no topic
+    (`banyak`, read as thanks from "makasih banyak") says nothing, and one that does
+    (`aman` in "udah gitu aja, aman") is a remark, not a question about it, when nothing
+    asks; a statement implies a question when it names at least two of the topic's words
+    ("suami sudah tahu")."""
     said = [w for w in explained if not (w in stop and len(topics.owners.get(w, ())) > 1)]
-    return len(said) == 1 and said[0] in light
+    return len(said) == 1
 
 
 def _share(standard: tuple[str, ...], explained: frozenset[str], stop: frozenset[str]) -> float:
@@ -349,7 +349,7 @@ def _read(
         explained = frozenset(w for w in standard if _read_as(topics, w) & own)
         if not question and (
             _share(standard, explained, lex.stop) < STATEMENT_SHARE
-            or _lone_light(topics, explained, lex.stop, lex.light)
+            or _lone_word(topics, explained, lex.stop)
         ):
             # "bnyk mslh kk sy bingung": `banyak` and `kak` are no thanks of their own
             return NO_TOPIC

@@ -17,7 +17,7 @@ themselves ("alamat kantor LK3 di mana?" at "Alamat & jam layanan") stay choices
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -82,7 +82,7 @@ def read_message(
                 return Understood(faq=asked)
     else:
         said = [support(text, choices, c, table) for c in candidates]
-    if _incidental(asked, said) or all(_outweighs(asked, s) for s in said):
+    if _incidental(asked, said, lexicon(table).is_light) or all(_outweighs(asked, s) for s in said):
         return Understood(faq=asked)
     return Understood(reading)
 
@@ -170,7 +170,7 @@ CHOICE_RATIO = 2
 """...explaining at least this many times as many of them as the choices do."""
 
 
-def _incidental(asked: FaqReading, said: Sequence[Support]) -> bool:
+def _incidental(asked: FaqReading, said: Sequence[Support], light: Callable[[str], bool]) -> bool:
     """True when the words a choice took are incidental to a message a topic explains:
     the topic explains at least half of its meaningful words, and at least twice as
     many as the choice does. "Opa tidak punya uang, harus bayar?" names Opa at "Siapa
@@ -178,11 +178,16 @@ def _incidental(asked: FaqReading, said: Sequence[Support]) -> bool:
     datang jam makan siang?" names the office at "Bagaimana Anda ingin bertemu?" but
     asks about its hours. Counted over the words the message says (question words
     aside), so a long message is weighed by what it is mostly about; a close call
-    counts the words of both its choices ("kantor atau telpon, sama aja" stays one)."""
+    counts the words of both its choices ("kantor atau telpon, sama aja" stays one).
+    A topic read by a score alone counts only its words that name something: light
+    words ("tahu", "keluarga") are no question of their own."""
     meaningful = said[0].said if said else frozenset()
     if not meaningful:
         return False
     chosen = frozenset[str]().union(*(s.chosen for s in said))
-    topic = len(asked.words & meaningful) / len(meaningful)
+    # A topic read by a score alone is asked only by words that name something: "tahu"
+    # and "keluarga" name no topic ("saya ingin tahu layanan untuk keluarga").
+    named = {w for w in asked.words & meaningful if asked.strong or not light(w)}
+    topic = len(named) / len(meaningful)
     choice = len(chosen) / len(meaningful)
     return topic >= TOPIC_SHARE and topic >= CHOICE_RATIO * choice

@@ -54,6 +54,7 @@ def taken(library: FlowLibrary, question: str, text: str) -> str:
         ("hello kak, good evening", "greeting"),
         ("konselornya cwe ato cwo", "counsellors"),
         ("yg bls ini org bnrn ato bot", "robot"),
+        ("datanya aman gak?", "confidential"),  # the same word, asked
     ],
 )
 def test_a_statement_the_topic_explains_is_read_as_its_question(
@@ -69,6 +70,10 @@ def test_a_statement_the_topic_explains_is_read_as_its_question(
         "I already paid the rent last month",  # one word of the topic among many
         "ok",
         "okeee",
+        # one word the topic knows, said as a statement: a remark, not a question
+        "semua sudah aman kak",
+        "udah aman kok",
+        "nanti sy bayar sendiri",
     ],
 )
 def test_a_remark_that_shares_a_word_with_a_topic_is_no_question(
@@ -117,3 +122,15 @@ def test_a_choice_the_question_offers_is_not_taken_for_a_topic(
     bundled: FlowLibrary, question: str, text: str, expected: str
 ) -> None:
     assert taken(bundled, question, text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["sy mau tahu layanan apa aja buat keluarga", "kami ingin tahu layanan untuk keluarga kami"],
+)
+def test_a_topic_read_by_words_that_name_nothing_does_not_outweigh_a_choice(
+    bundled: FlowLibrary, text: str
+) -> None:
+    # `tahu` and `keluarga` name no topic: the message asks about the services the
+    # choice offers, not whether the family will know
+    assert taken(bundled, "info.topics", text) == "services"
