@@ -322,6 +322,7 @@ async def test_nginx_passes_webhooks_the_console_and_its_event_stream_to_lk3_run
                 await _oversized_body(counsellor, fake, public)
                 await _not_served(counsellor)
                 await _plain_http(site)
+                await _offers_http2(site, trust)
             process.send_signal(signal.SIGTERM)
             assert await asyncio.wait_for(process.wait(), timeout=30) == 0
         finally:
@@ -478,3 +479,17 @@ async def _plain_http(site: Site) -> None:
         moved = await plain.get("/ical/SECRET-FEED-TOKEN.ics")
     assert moved.status_code == 301
     assert moved.headers["location"] == "https://localhost/ical/SECRET-FEED-TOKEN.ics"
+
+
+async def _offers_http2(site: Site, trust: ssl.SSLContext) -> None:
+    """Browsers are offered HTTP/2 (`listen ... http2`), with HTTP/1.1 for the rest."""
+    context = ssl.create_default_context()
+    context.load_verify_locations(cadata=trust.get_ca_certs(binary_form=True)[0])
+    context.set_alpn_protocols(["h2", "http/1.1"])
+    _, writer = await asyncio.open_connection(
+        "127.0.0.1", site.https_port, ssl=context, server_hostname="localhost"
+    )
+    try:
+        assert writer.get_extra_info("ssl_object").selected_alpn_protocol() == "h2"
+    finally:
+        writer.close()
