@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-quick test-postgres postgresql lint typecheck unit bench soak clean chromium caddy systemd-analyze deploy-tools safety-model
+.PHONY: demo test test-quick test-postgres postgresql lint typecheck unit bench soak clean chromium caddy nginx systemd-analyze deploy-tools safety-model
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,12 +32,17 @@ chromium:
 		apt-get install -y chromium >/dev/null || { apt-get update >/dev/null && apt-get install -y chromium >/dev/null; }; \
 	fi
 
-# The deploy/ tests start Debian's Caddy in front of `lk3 run` and check the systemd
-# units with systemd-analyze: both installed here when missing and we are root
+# The deploy/ tests start Debian's Caddy and nginx in front of `lk3 run` and check the
+# systemd units with systemd-analyze: each installed here when missing and we are root
 # (otherwise those tests are skipped and say why).
 caddy:
 	@if ! command -v caddy >/dev/null && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 		apt-get install -y caddy >/dev/null || { apt-get update >/dev/null && apt-get install -y caddy >/dev/null; }; \
+	fi
+
+nginx:
+	@if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get install -y nginx >/dev/null || { apt-get update >/dev/null && apt-get install -y nginx >/dev/null; }; \
 	fi
 
 systemd-analyze:
@@ -45,7 +50,7 @@ systemd-analyze:
 		apt-get install -y systemd >/dev/null || { apt-get update >/dev/null && apt-get install -y systemd >/dev/null; }; \
 	fi
 
-deploy-tools: caddy systemd-analyze
+deploy-tools: caddy nginx systemd-analyze
 
 # The PostgreSQL backend's tests start a throwaway server from Debian's package
 # (initdb and pg_ctl in a temporary folder, as the `postgres` user when we are root):
