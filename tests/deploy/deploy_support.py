@@ -7,12 +7,16 @@ real `lk3` process, with only the machine's paths moved into the test's folder.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 import shlex
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+
+import httpx
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
@@ -95,3 +99,16 @@ def bot(*args: str) -> list[str]:
 def clean_env() -> dict[str, str]:
     """This process's environment without any LK3_ or TWILIO_ setting."""
     return {k: v for k, v in os.environ.items() if not k.startswith(("LK3_", "TWILIO_"))}
+
+
+async def until_healthy(port: int, process: asyncio.subprocess.Process) -> None:
+    """Waits until `lk3 run` answers /healthz on loopback (its front end is started after)."""
+    async with httpx.AsyncClient() as client:
+        for _ in range(600):
+            if process.returncode is not None:
+                raise AssertionError("lk3 run stopped before listening")
+            with contextlib.suppress(httpx.TransportError):
+                if (await client.get(f"http://127.0.0.1:{port}/healthz")).status_code == 200:
+                    return
+            await asyncio.sleep(0.05)
+    raise AssertionError("lk3 run never listened")

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from deploy_support import DEPLOY, ROOT, Unit, as_here, bot, clean_env, lk3
+from deploy_support import DEPLOY, ROOT, Unit, as_here, bot, clean_env, lk3, until_healthy
 from support import free_port
 from twilio.request_validator import RequestValidator
 from twilio_api import FakeTwilio
@@ -102,18 +102,6 @@ async def caddy(tmp_path: Path, upstream: int) -> AsyncIterator[tuple[int, ssl.S
             except TimeoutError:
                 process.kill()
                 await process.wait()
-
-
-async def until_healthy(port: int, process: asyncio.subprocess.Process) -> None:
-    async with httpx.AsyncClient() as client:
-        for _ in range(600):
-            if process.returncode is not None:
-                raise AssertionError("lk3 run stopped before listening")
-            with contextlib.suppress(httpx.TransportError):
-                if (await client.get(f"http://127.0.0.1:{port}/healthz")).status_code == 200:
-                    return
-            await asyncio.sleep(0.05)
-    raise AssertionError("lk3 run never listened")
 
 
 async def test_caddy_passes_a_signed_twilio_webhook_and_a_console_login_to_lk3_run(

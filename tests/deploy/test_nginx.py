@@ -37,7 +37,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
-from deploy_support import DEPLOY, ROOT, Unit, as_here, bot, clean_env, lk3
+from deploy_support import DEPLOY, ROOT, Unit, as_here, bot, clean_env, lk3, until_healthy
 from support import free_port
 from twilio.request_validator import RequestValidator
 from twilio_api import FakeTwilio
@@ -261,18 +261,6 @@ async def nginx(upstream: int) -> AsyncIterator[tuple[Site, ssl.SSLContext, Path
                 except TimeoutError:
                     process.kill()
                     await process.wait()
-
-
-async def until_healthy(port: int, process: asyncio.subprocess.Process) -> None:
-    async with httpx.AsyncClient() as client:
-        for _ in range(600):
-            if process.returncode is not None:
-                raise AssertionError("lk3 run stopped before listening")
-            with contextlib.suppress(httpx.TransportError):
-                if (await client.get(f"http://127.0.0.1:{port}/healthz")).status_code == 200:
-                    return
-            await asyncio.sleep(0.05)
-    raise AssertionError("lk3 run never listened")
 
 
 def client(public: str, trust: ssl.SSLContext, source: str) -> httpx.AsyncClient:
