@@ -29,8 +29,10 @@ pytestmark = pytest.mark.e2e
 CHATS = [770_000_000 + n for n in range(12)]
 NUMBERS = [f"+62812{770_000 + n:07d}" for n in range(12)]
 # Descriptors the process may hold above its baseline once the faults are over (a
-# connection opened or closed between two looks, the log file rotating).
-SLACK = 3
+# connection opened or closed between two looks, the log file rotating, and on a busy
+# machine a few more connections in use at once by the steady traffic: one clean-clone
+# run met 35 against 31). The leak this guards against kept 16 to 26 more, for good.
+SLACK = 6
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 
 import httpx
@@ -25,6 +26,17 @@ async def get(service: Service, path: str, **headers: str) -> httpx.Response:
 async def readyz(service: Service) -> tuple[int, str]:
     answer = await get(service, "/readyz")
     return answer.status_code, answer.text
+
+
+async def ready_again(service: Service, within: float = 10.0) -> tuple[int, str]:
+    """/readyz once it says ready, or its last answer after `within` seconds (a channel is
+    "silent" until its next successful poll, which the back-off may hold up to 5 s)."""
+    deadline = asyncio.get_running_loop().time() + within
+    answer = await readyz(service)
+    while answer != (200, "ready") and asyncio.get_running_loop().time() < deadline:
+        await asyncio.sleep(0.1)
+        answer = await readyz(service)
+    return answer
 
 
 def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
