@@ -23,6 +23,7 @@ from functools import lru_cache
 
 from flows.faq import Faq
 from flows.model import Choice, Words
+from flows.understanding.corrections import corrected
 from flows.understanding.faq import NO_TOPIC, FaqReading, read_faq
 from flows.understanding.matcher import NOTHING, PLAIN, Reading, read_answer
 from flows.understanding.reading import asks, lexicon, typed_clauses
@@ -50,6 +51,12 @@ def read_message(
     yes_no: bool = False,
 ) -> Understood:
     """The choice `text` picks among `choices`, or else the FAQ topic it asks about."""
+    parts = corrected(text)
+    if parts is not None:
+        taken_back = read_answer(parts[0], choices, table, yes_no=yes_no)
+        meant = read_answer(parts[1], choices, table, yes_no=yes_no)
+        if "match" == taken_back.kind == meant.kind and taken_back.choice != meant.choice:
+            return Understood(meant)  # "5, eh maksud saya 4": what follows the correction
     reading = read_answer(text, choices, table, yes_no=yes_no)
     if reading.kind == "match" and reading.confidence >= EXACT:
         return Understood(reading)
