@@ -89,7 +89,9 @@ def read_message(
                 return Understood(faq=asked)
     else:
         said = [support(text, choices, c, table) for c in candidates]
-    if _incidental(asked, said, lexicon(table).is_light) or all(_outweighs(asked, s) for s in said):
+    lex = lexicon(table)
+    question = "?" in text or asks(lex.standard(text), text)
+    if _incidental(asked, said, lex.is_light, question) or all(_outweighs(asked, s) for s in said):
         return Understood(faq=asked)
     return Understood(reading)
 
@@ -177,7 +179,9 @@ CHOICE_RATIO = 2
 """...explaining at least this many times as many of them as the choices do."""
 
 
-def _incidental(asked: FaqReading, said: Sequence[Support], light: Callable[[str], bool]) -> bool:
+def _incidental(
+    asked: FaqReading, said: Sequence[Support], light: Callable[[str], bool], question: bool
+) -> bool:
     """True when the words a choice took are incidental to a message a topic explains:
     the topic explains at least half of its meaningful words, and at least twice as
     many as the choice does. "Opa tidak punya uang, harus bayar?" names Opa at "Siapa
@@ -187,7 +191,8 @@ def _incidental(asked: FaqReading, said: Sequence[Support], light: Callable[[str
     aside), so a long message is weighed by what it is mostly about; a close call
     counts the words of both its choices ("kantor atau telpon, sama aja" stays one).
     A topic read by a score alone counts only its words that name something: light
-    words ("tahu", "keluarga") are no question of their own."""
+    words ("tahu", "keluarga") are no question of their own, and in a statement neither
+    are the words the choice knows too ("keep aja, aman" keeps the booking)."""
     meaningful = said[0].said if said else frozenset()
     if not meaningful:
         return False
@@ -195,6 +200,9 @@ def _incidental(asked: FaqReading, said: Sequence[Support], light: Callable[[str
     # A topic read by a score alone is asked only by words that name something: "tahu"
     # and "keluarga" name no topic ("saya ingin tahu layanan untuk keluarga").
     named = {w for w in asked.words & meaningful if asked.strong or not light(w)}
+    if not asked.strong and not question:
+        # "keep aja, aman": in a statement, a word both know is no evidence for the topic
+        named -= chosen
     topic = len(named) / len(meaningful)
     choice = len(chosen) / len(meaningful)
     return topic >= TOPIC_SHARE and topic >= CHOICE_RATIO * choice

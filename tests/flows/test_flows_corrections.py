@@ -1,4 +1,5 @@
-"""A typed answer that corrects itself means what follows the correction (issue 17).
+"""A typed answer that corrects itself means what follows the correction; a word the
+choice knows too is no evidence for an FAQ topic in a statement (issue 17).
 
 "3 minggu, eh salah, maksud saya 3 bulan" names two choices; read whole, the one said
 first would be recorded though the family took it back. What follows the correction
@@ -65,3 +66,23 @@ def test_a_correction_that_names_no_second_choice_reads_the_whole_message(
 ) -> None:
     # the words after "maksudnya" name no choice: the message is read whole
     assert taken(bundled, "triage.since", "sudah 2 tahun, maksudnya sejak anak lahir") == "years"
+
+
+# -- a word the choice knows too ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a statement: `keep` is the choice's word, though the topic knows it too
+        ("keep ya, sudah aman kok", "keep"),
+        ("keep, aman", "keep"),
+        # a question about the data is still the topic's
+        ("data saya aman gak?", "faq:confidential"),
+        ("kalian keep data saya dengan aman?", "faq:confidential"),
+    ],
+)
+def test_a_word_the_choice_knows_too_is_no_evidence_for_a_topic_in_a_statement(
+    bundled: FlowLibrary, text: str, expected: str
+) -> None:
+    assert taken(bundled, "booking.show", text) == expected
