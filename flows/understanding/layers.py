@@ -25,10 +25,13 @@ from flows.faq import Faq
 from flows.model import Choice, Words
 from flows.understanding.corrections import corrected
 from flows.understanding.faq import NO_TOPIC, FaqReading, read_faq
+from flows.understanding.hedges import unsure
 from flows.understanding.matcher import NOTHING, PLAIN, Reading, read_answer
 from flows.understanding.reading import asks, lexicon, typed_clauses
 from flows.understanding.support import Support, answered_alone, support
 
+ALTERNATIVES = frozenset({"atau", "or"})
+"""Words that set answers side by side: said beside a doubt, none of them is chosen."""
 EXACT = 1.0
 """The confidence of a choice read from its exact form (a number, a label, a synonym)."""
 
@@ -57,6 +60,26 @@ def read_message(
         meant = read_answer(parts[1], choices, table, yes_no=yes_no)
         if "match" == taken_back.kind == meant.kind and taken_back.choice != meant.choice:
             return Understood(meant)  # "5, eh maksud saya 4": what follows the correction
+    lex = lexicon(table)
+    clauses = typed_clauses(text)
+    doubts = [c for c in clauses if unsure(lex.standard(c))]
+    if not doubts and unsure(lex.standard(text)):
+        doubts = list(clauses)  # "mungkin iya, mungkin tidak": the doubt spans clauses
+    if doubts:
+        # "hmm gak yakin": no answer yet. What is decided after the doubt still is an
+        # answer ("gak yakin sih, tapi ya udah setuju"), and so is an estimate before it
+        # ("kira-kira dua minggu, not sure"), but not alternatives ("ya atau tidak").
+        last = max(n for n, c in enumerate(clauses) if c in doubts)
+        after = "".join(clauses[last + 1 :])
+        if after:
+            return read_message(after, choices, faq, table, yes_no=yes_no)
+        before = "".join(c for c in clauses if c not in doubts)
+        if not before:
+            return Understood()
+        found = read_message(before, choices, faq, table, yes_no=yes_no)
+        if found.reading.kind == "match" and ALTERNATIVES.isdisjoint(lex.standard(before)):
+            return found
+        return Understood(faq=found.faq)
     reading = read_answer(text, choices, table, yes_no=yes_no)
     if reading.kind == "match" and reading.confidence >= EXACT:
         return Understood(reading)
@@ -77,7 +100,7 @@ def read_message(
         return Understood(Reading("match", owners[0], confidence=reading.confidence))
     if owners:
         return Understood(reading)  # the question offers what is asked
-    if len(typed_clauses(text)) > 1:
+    if len(clauses) > 1:
         alone = answered_alone(text, choices, candidates, table)
         if any(words and not words & asked.words for words in alone):
             return Understood(reading)  # "batal sa, paitua su tau": an answer, and a reason
@@ -89,7 +112,6 @@ def read_message(
                 return Understood(faq=asked)
     else:
         said = [support(text, choices, c, table) for c in candidates]
-    lex = lexicon(table)
     question = "?" in text or asks(lex.standard(text), text)
     if _incidental(asked, said, lex.is_light, question) or all(_outweighs(asked, s) for s in said):
         return Understood(faq=asked)
