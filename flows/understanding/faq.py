@@ -11,6 +11,7 @@ the service something is read at all: a story is never swallowed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
@@ -209,15 +210,29 @@ def _covering(
     return found.pop(), frozenset(explained)
 
 
-def _lone_word(topics: _Topics, explained: frozenset[str], stop: frozenset[str]) -> bool:
-    """True when all a topic explains of a statement is one word beside stop words
-    several topics say (`kak`, `ya`): no question of its own. A word that names no topic
-    (`banyak`, read as thanks from "makasih banyak") says nothing, and one that does
-    (`aman` in "udah gitu aja, aman") is a remark, not a question about it, when nothing
-    asks; a statement implies a question when it names at least two of the topic's words
-    ("suami sudah tahu")."""
-    said = [w for w in explained if not (w in stop and len(topics.owners.get(w, ())) > 1)]
-    return len(said) == 1
+INTENSIFIERS = frozenset(
+    {"banyak", "sekali", "sangat", "amat", "many", "much", "very", "so", "too", "really"}
+)
+"""Words that only say how much ("terima kasih *banyak*", "thanks *so much*"): they
+name no topic of their own ("banyak sekali masalahnya" is no thanks)."""
+
+
+def _named(
+    topics: _Topics, explained: frozenset[str], stop: frozenset[str], light: Callable[[str], bool]
+) -> list[str]:
+    """The words of a message read by score that name something of the topic: not stop
+    words several topics say (`kak`, `ya`), nor stop words that are light (`bisa`,
+    `much`: "bisa minjem duit" names only `uang`), nor words that only say how much. A
+    statement that names one is a remark, not a question (`aman` in "udah gitu aja,
+    aman"); it implies a question when it names at least two of the topic's words
+    ("suami sudah tahu"). A question that names none asks nothing of the topic ("how
+    many minutes do I have?", "banyak sekali masalahnya, mulai dari mana?")."""
+    return [
+        w
+        for w in explained
+        if not (w in stop and (len(topics.owners.get(w, ())) > 1 or light(w)))
+        and w not in INTENSIFIERS
+    ]
 
 
 def _share(standard: tuple[str, ...], explained: frozenset[str], stop: frozenset[str]) -> float:
@@ -347,11 +362,13 @@ def _read(
     if top >= take and top - runner >= MARGIN:
         own = topics.vocabulary[ranked[0]]
         explained = frozenset(w for w in standard if _read_as(topics, w) & own)
-        if not question and (
-            _share(standard, explained, lex.stop) < STATEMENT_SHARE
-            or _lone_word(topics, explained, lex.stop)
+        named = _named(topics, explained, lex.stop, lex.is_light)
+        if not named or (
+            not question
+            and (_share(standard, explained, lex.stop) < STATEMENT_SHARE or len(named) == 1)
         ):
-            # "bnyk mslh kk sy bingung": `banyak` and `kak` are no thanks of their own
+            # "bnyk mslh kk sy bingung": `banyak` and `kak` are no thanks of their own;
+            # "how many minutes?" asks nothing of thanks
             return NO_TOPIC
         return FaqReading(faq.topics[ranked[0]], round(min(top, 1.0), 3), explained, "score")
     return NO_TOPIC

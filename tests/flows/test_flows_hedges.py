@@ -1,4 +1,5 @@
-"""A family that says it is not sure yet has not answered (issue 17).
+"""A family that says it is not sure yet has not answered; words that only say how much
+name no FAQ topic (issue 17).
 
 "Not sure" negates `sure`, a word of the consent, and read as a negated choice's word
 it would record a refusal; "mungkin iya mungkin tidak" names both answers. Someone
@@ -71,6 +72,26 @@ def test_doubt_is_a_negated_certainty_a_word_of_doubt_or_two_maybes(
     ],
 )
 def test_an_unsure_family_is_asked_again(
+    bundled: FlowLibrary, question: str, text: str, expected: str
+) -> None:
+    assert taken(bundled, question, text) == expected
+
+
+# -- words that only say how much ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("question", "text", "expected"),
+    [
+        # a question whose only words of the topic say how much asks nothing of it
+        ("booking.confirm", "how many minutes is one session?", "-"),
+        ("triage.category", "banyak sekali masalahnya, saya bingung mulai dari mana", "-"),
+        # thanks said whole still is thanks
+        ("welcome.main_menu", "many thanks", "faq:thanks"),
+        ("welcome.main_menu", "terima kasih banyak", "faq:thanks"),
+    ],
+)
+def test_words_that_only_say_how_much_name_no_topic(
     bundled: FlowLibrary, question: str, text: str, expected: str
 ) -> None:
     assert taken(bundled, question, text) == expected
