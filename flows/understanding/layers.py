@@ -94,7 +94,7 @@ def read_message(
     candidates = [c for c in (reading.choice, reading.other) if c is not None]
     assert asked.topic is not None
     owners = [c for c in candidates if asked.topic.id in _owned(tuple(choices), c, faq, table)]
-    if reading.kind == "close" and len(owners) == 1:
+    if reading.kind == "close" and len(owners) == 1 and asked.how != "score":
         # "pake bahasa indonesia sa, beta seng tau inggris": both languages are named,
         # the switch asked first settles which ("Bahasa Indonesia").
         return Understood(Reading("match", owners[0], confidence=reading.confidence))
