@@ -3,7 +3,7 @@ an FAQ topic only when the topic is read from its examples' words (issue 17).
 
 "bahasa bali bisa nggak, mas?" asks whether Balinese is possible: `nggak` is the tag
 of a question, though `mas` follows it, and no refusal of a language. Address words
-(`mas`, `mbak`, `bang`) carry no meaning for a choice, as `kak` and `pak` do not.
+(`mas`, `mbak`, `bang`, `guys`) carry no meaning for a choice, as `kak` and `pak` do not.
 A close call between two choices is settled by the one that offers the FAQ topic the
 message asks ("pake bahasa indonesia sa, beta seng tau inggris"), but not by a topic
 read from a score alone: the family is asked "Maksud Anda ...?" rather than guessed for.
@@ -43,6 +43,9 @@ def taken(library: FlowLibrary, question: str, text: str) -> str:
         ("welcome.language", "bahasa bali bisa nggak mas", "-"),
         ("welcome.consent_ask", "setuju mbak", "agree"),
         ("welcome.consent_ask", "gak mau bang", "decline"),
+        # `guys` addresses the team: it names no topic ("about" read from it alone)
+        ("info.topics", "can I join as a volunteer with you guys?", "-"),
+        ("info.topics", "what do you guys do?", "about"),
     ],
 )
 def test_address_words_carry_no_meaning(
