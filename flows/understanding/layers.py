@@ -62,10 +62,10 @@ def read_message(
             return Understood(meant)  # "5, eh maksud saya 4": what follows the correction
     lex = lexicon(table)
     clauses = typed_clauses(text)
-    doubts = [c for c in clauses if unsure(lex.standard(c))]
-    if not doubts and unsure(lex.standard(text)):
-        doubts = list(clauses)  # "mungkin iya, mungkin tidak": the doubt spans clauses
-    if doubts:
+    if unsure(lex.standard(text)):  # a doubt in a clause is a doubt in the whole
+        doubts = [c for c in clauses if unsure(lex.standard(c))]
+        if not doubts:
+            doubts = list(clauses)  # "mungkin iya, mungkin tidak": the doubt spans clauses
         # "hmm gak yakin": no answer yet. What is decided after the doubt still is an
         # answer ("gak yakin sih, tapi ya udah setuju"), and so is an estimate before it
         # ("kira-kira dua minggu, not sure"), but not alternatives ("ya atau tidak").
