@@ -151,11 +151,16 @@ def _read_as(topics: _Topics, word: str) -> set[str]:
 
 
 def _containing(
-    topics: _Topics, standard: tuple[str, ...], stop: frozenset[str], extra: int
+    topics: _Topics,
+    standard: tuple[str, ...],
+    stop: frozenset[str],
+    extra: int,
+    light: Callable[[str], bool] | None = None,
 ) -> tuple[int, frozenset[str]] | None:
     """The topic of the longest example the message says whole, with at most `extra`
     other words that carry meaning ("what is LK3 anyway?", "makasih ya udah bales"),
-    and the words the example explains; None when none, or when two topics have
+    `light` words aside in a question ("nanti bayar ka?"), and the words the example
+    explains; None when none, or when two topics have
     examples that long."""
     said: set[str] = set()
     for word in standard:
@@ -176,18 +181,26 @@ def _containing(
     # "makasih banyak kak" says "makasih kak" and "makasih banyak": the topic explains both
     phrase = union[top[0]]
     explained = frozenset(w for w in standard if _read_as(topics, w) & phrase)
-    others = {w for w in standard if len(w) > 1 and w not in stop and w not in explained}
+    others = {
+        w
+        for w in standard
+        if len(w) > 1 and w not in stop and w not in explained and not (light and light(w))
+    }
     return (top[0], explained) if len(others) <= extra else None
 
 
 def _covering(
-    topics: _Topics, standard: tuple[str, ...], stop: frozenset[str]
+    topics: _Topics,
+    standard: tuple[str, ...],
+    stop: frozenset[str],
+    light: Callable[[str], bool] | None = None,
 ) -> tuple[int, frozenset[str]] | None:
     """The one topic whose examples' words explain the whole message ("slamat sore usi e",
     "ini bot kh?"): each word is one of the topic's (or a typo or vowel-less spelling of
     one), a stop word no other topic says, or a lone letter; and the topic's words."""
     found: set[int] | None = None
     explained: set[str] = set()
+    skipped = False
     for word in standard:
         if len(word) == 1:
             continue
@@ -198,6 +211,9 @@ def _covering(
         if owners is None:
             if word in stop:
                 continue
+            if light and light(word):
+                skipped = True
+                continue  # "nanti bayar ka?": `nanti` names no topic
             return None
         if word in stop and len(owners) > 1:
             continue  # "kak", "ya": said by several topics, they decide nothing
@@ -207,6 +223,8 @@ def _covering(
             return None
     if found is None or len(found) != 1:
         return None
+    if skipped and explained <= stop:
+        return None  # light words beside stop words alone ask nothing of a topic
     return found.pop(), frozenset(explained)
 
 
@@ -347,9 +365,15 @@ def _read(
         return FaqReading(exact, 1.0, frozenset(standard), "example")
     if free_text and (len(words(text)) > FREE_TEXT_WORDS or not question):
         return NO_TOPIC
-    found = _containing(topics, standard, lex.stop, QUESTION_EXTRA if question else EXTRA)
+    found = _containing(
+        topics,
+        standard,
+        lex.stop,
+        QUESTION_EXTRA if question else EXTRA,
+        lex.is_light if question else None,
+    )
     if found is None and question:
-        found = _covering(topics, standard, lex.stop)
+        found = _covering(topics, standard, lex.stop, lex.is_light)
     if found is not None:
         return FaqReading(faq.topics[found[0]], 0.9, found[1], "words")
     if strong_only:

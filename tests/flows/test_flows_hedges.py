@@ -95,3 +95,18 @@ def test_words_that_only_say_how_much_name_no_topic(
     bundled: FlowLibrary, question: str, text: str, expected: str
 ) -> None:
     assert taken(bundled, question, text) == expected
+
+
+@pytest.mark.parametrize(
+    ("question", "text", "expected"),
+    [
+        # `all` and `this` name nothing: the question is the topic's words
+        ("triage.category", "am I telling all this to a machine?", "faq:robot"),
+        # light words beside stop words alone ask nothing of a topic
+        ("welcome.main_menu", "kalau sudah bikin janji, habis itu gimana?", "-"),
+    ],
+)
+def test_light_words_in_a_question_name_no_topic(
+    bundled: FlowLibrary, question: str, text: str, expected: str
+) -> None:
+    assert taken(bundled, question, text) == expected
