@@ -11,6 +11,7 @@ the service something is read at all: a story is never swallowed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
@@ -150,11 +151,16 @@ def _read_as(topics: _Topics, word: str) -> set[str]:
 
 
 def _containing(
-    topics: _Topics, standard: tuple[str, ...], stop: frozenset[str], extra: int
+    topics: _Topics,
+    standard: tuple[str, ...],
+    stop: frozenset[str],
+    extra: int,
+    light: Callable[[str], bool] | None = None,
 ) -> tuple[int, frozenset[str]] | None:
     """The topic of the longest example the message says whole, with at most `extra`
     other words that carry meaning ("what is LK3 anyway?", "makasih ya udah bales"),
-    and the words the example explains; None when none, or when two topics have
+    `light` words aside in a question ("nanti bayar ka?"), and the words the example
+    explains; None when none, or when two topics have
     examples that long."""
     said: set[str] = set()
     for word in standard:
@@ -175,18 +181,26 @@ def _containing(
     # "makasih banyak kak" says "makasih kak" and "makasih banyak": the topic explains both
     phrase = union[top[0]]
     explained = frozenset(w for w in standard if _read_as(topics, w) & phrase)
-    others = {w for w in standard if len(w) > 1 and w not in stop and w not in explained}
+    others = {
+        w
+        for w in standard
+        if len(w) > 1 and w not in stop and w not in explained and not (light and light(w))
+    }
     return (top[0], explained) if len(others) <= extra else None
 
 
 def _covering(
-    topics: _Topics, standard: tuple[str, ...], stop: frozenset[str]
+    topics: _Topics,
+    standard: tuple[str, ...],
+    stop: frozenset[str],
+    light: Callable[[str], bool] | None = None,
 ) -> tuple[int, frozenset[str]] | None:
     """The one topic whose examples' words explain the whole message ("slamat sore usi e",
     "ini bot kh?"): each word is one of the topic's (or a typo or vowel-less spelling of
     one), a stop word no other topic says, or a lone letter; and the topic's words."""
     found: set[int] | None = None
     explained: set[str] = set()
+    skipped = False
     for word in standard:
         if len(word) == 1:
             continue
@@ -197,6 +211,9 @@ def _covering(
         if owners is None:
             if word in stop:
                 continue
+            if light and light(word):
+                skipped = True
+                continue  # "nanti bayar ka?": `nanti` names no topic
             return None
         if word in stop and len(owners) > 1:
             continue  # "kak", "ya": said by several topics, they decide nothing
@@ -206,18 +223,34 @@ def _covering(
             return None
     if found is None or len(found) != 1:
         return None
+    if skipped and explained <= stop:
+        return None  # light words beside stop words alone ask nothing of a topic
     return found.pop(), frozenset(explained)
 
 
-def _lone_word(topics: _Topics, explained: frozenset[str], stop: frozenset[str]) -> bool:
-    """True when all a topic explains of a statement is one word beside stop words
-    several topics say (`kak`, `ya`): no question of its own. A word that names no topic
-    (`banyak`, read as thanks from "makasih banyak") says nothing, and one that does
-    (`aman` in "udah gitu aja, aman") is a remark, not a question about it, when nothing
-    asks; a statement implies a question when it names at least two of the topic's words
-    ("suami sudah tahu")."""
-    said = [w for w in explained if not (w in stop and len(topics.owners.get(w, ())) > 1)]
-    return len(said) == 1
+INTENSIFIERS = frozenset(
+    {"banyak", "sekali", "sangat", "amat", "many", "much", "very", "so", "too", "really"}
+)
+"""Words that only say how much ("terima kasih *banyak*", "thanks *so much*"): they
+name no topic of their own ("banyak sekali masalahnya" is no thanks)."""
+
+
+def _named(
+    topics: _Topics, explained: frozenset[str], stop: frozenset[str], light: Callable[[str], bool]
+) -> list[str]:
+    """The words of a message read by score that name something of the topic: not stop
+    words several topics say (`kak`, `ya`), nor stop words that are light (`bisa`,
+    `much`: "bisa minjem duit" names only `uang`), nor words that only say how much. A
+    statement that names one is a remark, not a question (`aman` in "udah gitu aja,
+    aman"); it implies a question when it names at least two of the topic's words
+    ("suami sudah tahu"). A question that names none asks nothing of the topic ("how
+    many minutes do I have?", "banyak sekali masalahnya, mulai dari mana?")."""
+    return [
+        w
+        for w in explained
+        if not (w in stop and (len(topics.owners.get(w, ())) > 1 or light(w)))
+        and w not in INTENSIFIERS
+    ]
 
 
 def _share(standard: tuple[str, ...], explained: frozenset[str], stop: frozenset[str]) -> float:
@@ -332,9 +365,15 @@ def _read(
         return FaqReading(exact, 1.0, frozenset(standard), "example")
     if free_text and (len(words(text)) > FREE_TEXT_WORDS or not question):
         return NO_TOPIC
-    found = _containing(topics, standard, lex.stop, QUESTION_EXTRA if question else EXTRA)
+    found = _containing(
+        topics,
+        standard,
+        lex.stop,
+        QUESTION_EXTRA if question else EXTRA,
+        lex.is_light if question else None,
+    )
     if found is None and question:
-        found = _covering(topics, standard, lex.stop)
+        found = _covering(topics, standard, lex.stop, lex.is_light)
     if found is not None:
         return FaqReading(faq.topics[found[0]], 0.9, found[1], "words")
     if strong_only:
@@ -347,11 +386,13 @@ def _read(
     if top >= take and top - runner >= MARGIN:
         own = topics.vocabulary[ranked[0]]
         explained = frozenset(w for w in standard if _read_as(topics, w) & own)
-        if not question and (
-            _share(standard, explained, lex.stop) < STATEMENT_SHARE
-            or _lone_word(topics, explained, lex.stop)
+        named = _named(topics, explained, lex.stop, lex.is_light)
+        if not named or (
+            not question
+            and (_share(standard, explained, lex.stop) < STATEMENT_SHARE or len(named) == 1)
         ):
-            # "bnyk mslh kk sy bingung": `banyak` and `kak` are no thanks of their own
+            # "bnyk mslh kk sy bingung": `banyak` and `kak` are no thanks of their own;
+            # "how many minutes?" asks nothing of thanks
             return NO_TOPIC
         return FaqReading(faq.topics[ranked[0]], round(min(top, 1.0), 3), explained, "score")
     return NO_TOPIC

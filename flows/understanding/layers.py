@@ -23,11 +23,15 @@ from functools import lru_cache
 
 from flows.faq import Faq
 from flows.model import Choice, Words
+from flows.understanding.corrections import corrected
 from flows.understanding.faq import NO_TOPIC, FaqReading, read_faq
+from flows.understanding.hedges import unsure
 from flows.understanding.matcher import NOTHING, PLAIN, Reading, read_answer
 from flows.understanding.reading import asks, lexicon, typed_clauses
 from flows.understanding.support import Support, answered_alone, support
 
+ALTERNATIVES = frozenset({"atau", "or"})
+"""Words that set answers side by side: said beside a doubt, none of them is chosen."""
 EXACT = 1.0
 """The confidence of a choice read from its exact form (a number, a label, a synonym)."""
 
@@ -50,6 +54,32 @@ def read_message(
     yes_no: bool = False,
 ) -> Understood:
     """The choice `text` picks among `choices`, or else the FAQ topic it asks about."""
+    parts = corrected(text)
+    if parts is not None:
+        taken_back = read_answer(parts[0], choices, table, yes_no=yes_no)
+        meant = read_answer(parts[1], choices, table, yes_no=yes_no)
+        if "match" == taken_back.kind == meant.kind and taken_back.choice != meant.choice:
+            return Understood(meant)  # "5, eh maksud saya 4": what follows the correction
+    lex = lexicon(table)
+    clauses = typed_clauses(text)
+    if unsure(lex.standard(text)):  # a doubt in a clause is a doubt in the whole
+        doubts = [c for c in clauses if unsure(lex.standard(c))]
+        if not doubts:
+            doubts = list(clauses)  # "mungkin iya, mungkin tidak": the doubt spans clauses
+        # "hmm gak yakin": no answer yet. What is decided after the doubt still is an
+        # answer ("gak yakin sih, tapi ya udah setuju"), and so is an estimate before it
+        # ("kira-kira dua minggu, not sure"), but not alternatives ("ya atau tidak").
+        last = max(n for n, c in enumerate(clauses) if c in doubts)
+        after = "".join(clauses[last + 1 :])
+        if after:
+            return read_message(after, choices, faq, table, yes_no=yes_no)
+        before = "".join(c for c in clauses if c not in doubts)
+        if not before:
+            return Understood()
+        found = read_message(before, choices, faq, table, yes_no=yes_no)
+        if found.reading.kind == "match" and ALTERNATIVES.isdisjoint(lex.standard(before)):
+            return found
+        return Understood(faq=found.faq)
     reading = read_answer(text, choices, table, yes_no=yes_no)
     if reading.kind == "match" and reading.confidence >= EXACT:
         return Understood(reading)
@@ -64,13 +94,13 @@ def read_message(
     candidates = [c for c in (reading.choice, reading.other) if c is not None]
     assert asked.topic is not None
     owners = [c for c in candidates if asked.topic.id in _owned(tuple(choices), c, faq, table)]
-    if reading.kind == "close" and len(owners) == 1:
+    if reading.kind == "close" and len(owners) == 1 and asked.how != "score":
         # "pake bahasa indonesia sa, beta seng tau inggris": both languages are named,
         # the switch asked first settles which ("Bahasa Indonesia").
         return Understood(Reading("match", owners[0], confidence=reading.confidence))
     if owners:
         return Understood(reading)  # the question offers what is asked
-    if len(typed_clauses(text)) > 1:
+    if len(clauses) > 1:
         alone = answered_alone(text, choices, candidates, table)
         if any(words and not words & asked.words for words in alone):
             return Understood(reading)  # "batal sa, paitua su tau": an answer, and a reason
@@ -82,7 +112,8 @@ def read_message(
                 return Understood(faq=asked)
     else:
         said = [support(text, choices, c, table) for c in candidates]
-    if _incidental(asked, said, lexicon(table).is_light) or all(_outweighs(asked, s) for s in said):
+    question = "?" in text or asks(lex.standard(text), text)
+    if _incidental(asked, said, lex.is_light, question) or all(_outweighs(asked, s) for s in said):
         return Understood(faq=asked)
     return Understood(reading)
 
@@ -170,7 +201,9 @@ CHOICE_RATIO = 2
 """...explaining at least this many times as many of them as the choices do."""
 
 
-def _incidental(asked: FaqReading, said: Sequence[Support], light: Callable[[str], bool]) -> bool:
+def _incidental(
+    asked: FaqReading, said: Sequence[Support], light: Callable[[str], bool], question: bool
+) -> bool:
     """True when the words a choice took are incidental to a message a topic explains:
     the topic explains at least half of its meaningful words, and at least twice as
     many as the choice does. "Opa tidak punya uang, harus bayar?" names Opa at "Siapa
@@ -180,7 +213,8 @@ def _incidental(asked: FaqReading, said: Sequence[Support], light: Callable[[str
     aside), so a long message is weighed by what it is mostly about; a close call
     counts the words of both its choices ("kantor atau telpon, sama aja" stays one).
     A topic read by a score alone counts only its words that name something: light
-    words ("tahu", "keluarga") are no question of their own."""
+    words ("tahu", "keluarga") are no question of their own, and in a statement neither
+    are the words the choice knows too ("keep aja, aman" keeps the booking)."""
     meaningful = said[0].said if said else frozenset()
     if not meaningful:
         return False
@@ -188,6 +222,9 @@ def _incidental(asked: FaqReading, said: Sequence[Support], light: Callable[[str
     # A topic read by a score alone is asked only by words that name something: "tahu"
     # and "keluarga" name no topic ("saya ingin tahu layanan untuk keluarga").
     named = {w for w in asked.words & meaningful if asked.strong or not light(w)}
+    if not asked.strong and not question:
+        # "keep aja, aman": in a statement, a word both know is no evidence for the topic
+        named -= chosen
     topic = len(named) / len(meaningful)
     choice = len(chosen) / len(meaningful)
     return topic >= TOPIC_SHARE and topic >= CHOICE_RATIO * choice

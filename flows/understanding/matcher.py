@@ -114,6 +114,7 @@ class _Index:
     typos: TypoIndex
     short: AbbreviationIndex  # the phrases' content words by their consonants
     questions: frozenset[int]  # the choices one of whose phrases asks a question
+    named: tuple[frozenset[str], ...] = ()  # per choice: the keys of its label and synonyms
 
 
 def _phrases(choice: Choice) -> tuple[str, ...]:
@@ -127,11 +128,15 @@ def _index(choices: tuple[Choice, ...], table: Words) -> _Index:
     raw: list[tuple[int, tuple[str, ...], bool, bool]] = []
     words: dict[str, str] = {}
     questions: set[int] = set()
+    named: list[set[str]] = [set() for _ in choices]
     for i, choice in enumerate(choices):
-        for text in _phrases(choice):
+        naming = len(choice.label.all()) + len(choice.synonyms)
+        for n, text in enumerate(_phrases(choice)):
             standard = lex.standard(text)
             if not standard:
                 continue
+            if n < naming:
+                named[i].update(keys(lex.content(standard)))
             question = asks(standard, text)
             if question:
                 questions.add(i)
@@ -181,6 +186,7 @@ def _index(choices: tuple[Choice, ...], table: Words) -> _Index:
         TypoIndex(list(words) + list(by_key)),
         AbbreviationIndex(words),
         frozenset(questions),
+        tuple(frozenset(n) for n in named),
     )
 
 
@@ -329,9 +335,14 @@ def _scores(index: _Index, standard: tuple[str, ...], count: int, text: str = ""
     said_weight = sum(index.weight[k] for k in said)
     question = asks(standard, text)
     owners = [i for i, vocabulary in enumerate(index.vocabulary) if said & vocabulary]
-    if len(owners) == 1 and unknown < len(said):
+    if (
+        len(owners) == 1
+        and unknown < len(said)
+        and (len(said) > 1 or said & index.named[owners[0]])
+    ):
         # Every word the question knows points to one choice ("beta pi kantor sa" at
-        # "Datang ke kantor LK3"), though it says only part of a long label.
+        # "Datang ke kantor LK3"), though it says only part of a long label; one word
+        # only an example knows ("baca" of "sudah baca, setuju") is too little.
         best[owners[0]] = max(best[owners[0]], EXCLUSIVE)
     for i, score in enumerate(best):
         if score:

@@ -22,6 +22,9 @@ DEFERRALS = frozenset({"nanti", "later"})
 """Words that put off what the message speaks of ("nanti aja ya bacanya", "nanti beta
 sambung"): a pause, unless a negation says what will not happen later ("tapi nanti
 gak disebar kan?" is about the data, not a pause)."""
+HOLDS = frozenset({"sabar"})
+"""Words that ask the bot to bear with them ("sabar e, anak menangis"): a pause, unless
+negated ("sudah tidak sabar dengan suami" speaks of something else)."""
 PAUSE_TAILS = frozenset({"dulu", "bentar", "sebentar", "please"})
 """Words said right after a pause word that belong to it ("tunggu dulu", "tunggu
 sebentar"), not to any answer."""
@@ -42,7 +45,7 @@ def pause_words(said: Said) -> tuple[str, ...]:
     knows, with the words that belong to them."""
     out: list[str] = []
     previous = ""
-    pauses = PAUSES if not NEGATORS.isdisjoint(said.words) else PAUSES | DEFERRALS
+    pauses = PAUSES if not NEGATORS.isdisjoint(said.words) else PAUSES | DEFERRALS | HOLDS
     for word in said.words:
         if (word in pauses and word not in said.known) or (previous and word in PAUSE_TAILS):
             out.append(word)

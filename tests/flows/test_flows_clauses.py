@@ -207,7 +207,7 @@ def test_an_ordinal_typed_without_vowels_is_a_position() -> None:
         ("welcome.language", "yg prtama", "id"),
         ("triage.lansia_or_disabilitas", "yang kedua, untuk adik saya", "disabilitas"),
         # another position later, or another choice named, and it is no pick by position
-        ("triage.lansia_or_disabilitas", "yang kedua, eh yang pertama", "-"),
+        ("triage.lansia_or_disabilitas", "yang kedua, atau yang pertama", "-"),
         (
             "triage.lansia_or_disabilitas",
             "yang pertama, tapi dia juga tidak bisa jalan",

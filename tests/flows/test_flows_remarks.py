@@ -73,6 +73,8 @@ def picked(text: str, choices: tuple[Choice, ...], words: Words) -> str | None:
         ("tunggu, ditelepon saja", MODES, "telepon"),
         ("saya tunggu", CRISIS, "wait"),  # a choice's own word is no pause
         ("tunggu sebentar ya", CRISIS, "wait"),
+        ("sabar ya kak, anak saya lagi nangis", MENU, None),  # `sabar`: bear with me
+        ("sabar, telepon saja", MODES, "telepon"),
     ],
 )
 def test_a_pause_and_a_remark_answer_nothing(
@@ -82,6 +84,8 @@ def test_a_pause_and_a_remark_answer_nothing(
 
 
 def test_the_words_of_a_pause() -> None:
+    negated = Said(("tidak", "sabar", "suami"), frozenset(), frozenset(), False)
+    assert pause_words(negated) == ()  # "tidak sabar" is impatience, no pause
     said = Said(("tunggu", "dulu", "anak", "sebentar"), frozenset(), frozenset({"anak"}), False)
     assert pause_words(said) == ("tunggu", "dulu", "sebentar")
     assert paused_remark(said)
