@@ -219,10 +219,18 @@ async def test_a_declining_family_in_danger_is_still_helped_and_their_words_kept
     assert case is not None and case.urgency == "darurat"
 
 
-def corrupt(db: Path, sql: str) -> None:
-    """Damages the database file directly, as a disk fault or a bad restore would."""
-    with closing(sqlite3.connect(db)) as conn, conn:
-        conn.execute(sql)
+async def corrupt(db: Path, sql: str) -> None:
+    """Damages the database file directly, as a disk fault or a bad restore would.
+
+    In a thread: the bot's own writes (a background pass may be committing) finish on this
+    event loop, so a blocking connection here would wait for a lock it itself holds up.
+    """
+
+    def damage() -> None:
+        with closing(sqlite3.connect(db, timeout=30)) as conn, conn:
+            conn.execute(sql)
+
+    await asyncio.to_thread(damage)
 
 
 async def test_a_message_that_keeps_failing_gets_a_kind_reply_and_a_case(bot: Bot) -> None:
@@ -230,7 +238,7 @@ async def test_a_message_that_keeps_failing_gets_a_kind_reply_and_a_case(bot: Bo
     await bot.start("chat-1")
     await bot.send("chat-1", "agree", kind="choice")
     # The stored session can no longer be decrypted: every attempt to process fails.
-    corrupt(bot.app.store.path, "UPDATE sessions SET state_enc = x'00'")
+    await corrupt(bot.app.store.path, "UPDATE sessions SET state_enc = x'00'")
     before = len(bot.channel.sent)
     await bot.send("chat-1", "1")
     replies = bot.channel.sent[before:]
@@ -249,7 +257,7 @@ async def test_a_reply_that_cannot_be_decrypted_does_not_silence_anyone_else(bot
     await bot.app.receive(Inbound("test", "s1", "chat-1", "start", ""))
     await bot.app.receive(Inbound("test", "s2", "chat-2", "start", ""))
     await bot.app.pipeline.wait_idle()
-    corrupt(bot.app.store.path, "UPDATE outbox SET body_enc = x'00' WHERE contact_id = 1")
+    await corrupt(bot.app.store.path, "UPDATE outbox SET body_enc = x'00' WHERE contact_id = 1")
     await drain(OutboxSender(bot.app.store, {"test": bot.channel}, clock=lambda: datetime.now(UTC)))
     assert {m.address for m in bot.channel.sent} == {"chat-2"}
     assert await bot.app.store.outbox.count_pending() == 0
