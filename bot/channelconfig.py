@@ -19,6 +19,7 @@ from bot.configvalues import (
     read_str,
     read_url,
 )
+from bot.digits import digits
 
 __all__ = ["Telegram", "WhatsApp", "WhatsAppTemplates", "telegram_section", "whatsapp_section"]
 
@@ -161,7 +162,7 @@ def _templates(table: Any, base: WhatsAppTemplates, where: str) -> WhatsAppTempl
     if not isinstance(raw, dict):
         raise ConfigError(f"Config '{where}.choices' must be a table like {{ 2 = \"HX…\" }}.")
     for count, sid in raw.items():
-        if not str(count).isdigit() or not 1 <= int(count) <= 10:
+        if not digits(str(count)) or not 1 <= int(count) <= 10:
             raise ConfigError(
                 f"Config '{where}.choices' has key {count!r}. Use a number of choices, 1 to 10."
             )

@@ -36,6 +36,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.clientaddr import RealClient
+from bot.digits import digits
 from bot.errors import BotError
 
 __all__ = [
@@ -98,7 +99,7 @@ class BodyLimit:
         headers = {name: value for name, value in scope.get("headers", [])}
         declared = headers.get(b"content-length")
         if declared is not None:
-            if not declared.isdigit() or int(declared) > rule.limit:
+            if not digits(declared) or int(declared) > rule.limit:
                 await self._over(rule, scope, receive, send)
                 return
             await self.app(scope, receive, send)
@@ -146,7 +147,7 @@ async def read_body(request: Request, limit: int) -> bytes | None:
     """The request body, or None as soon as it says or turns out to be longer than `limit`
     bytes (a malformed length counts as too long): no endpoint reads an unbounded body."""
     declared = request.headers.get("content-length", "")
-    if declared and (not declared.isdigit() or int(declared) > limit):
+    if declared and (not digits(declared) or int(declared) > limit):
         return None
     body = bytearray()
     async for chunk in request.stream():

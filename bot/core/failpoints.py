@@ -17,6 +17,8 @@ from __future__ import annotations
 import os
 from functools import cache
 
+from bot.digits import digits
+
 __all__ = ["EXIT_CODE", "POINTS", "armed_failpoints", "failpoint"]
 
 POINTS = frozenset({"after_receive", "before_commit", "after_commit", "after_send"})
@@ -33,7 +35,7 @@ def _armed() -> dict[str, list[int]]:
         name, _, nth = entry.strip().partition("@")
         if name not in POINTS:
             raise ValueError(f"LK3_FAILPOINTS names an unknown point {name!r}")
-        if nth and not nth.isdigit():
+        if nth and not digits(nth):
             raise ValueError(f"LK3_FAILPOINTS point {name!r} has a count {nth!r}, not a number")
         armed[name] = [int(nth or "1")]
     return armed

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 from bot.core.effects import PlanDraft, register
 from bot.core.turns import Rated
+from bot.digits import digits
 from flows.exchange import Effect, FlowError
 from flows.state import SessionState
 from storage.flowhost.ratings import RATINGS, NewRating
@@ -50,7 +51,7 @@ def take_rating(
     `value` is not 1-5, which is a flow author's mistake, e.g. a free answer put
     there: it must never reach a plain column.
     """
-    if not value.isascii() or not value.isdigit() or int(value) not in RATINGS:
+    if not digits(value) or int(value) not in RATINGS:
         return state, None, FlowError("bad_rating", "effect record_rating: not a rating 1-5")
     ticket = state.var(TICKET_VAR)
     if not isinstance(ticket, str):

@@ -33,6 +33,7 @@ from bot.channels.base import (
 )
 from bot.channels.media import MediaSender
 from bot.core.outbox import OutboxSender
+from bot.digits import digits
 from bot.handoff.alerts import AlertRenderer
 from bot.handoff.service import Handoff
 from storage.handoff.records import CASE_REF, DIGEST_REF, Digest
@@ -74,11 +75,11 @@ class HandoffDelivery:
         ref = row.ref
         if ref is None or ref.kind != CASE_REF:
             return await channel.send(message)
-        if ref.action == "edit" and ref.arg.isdigit():
+        if ref.action == "edit" and digits(ref.arg):
             return await self._edit(row, channel, message, ref.id, int(ref.arg))
-        if ref.action == "copy" and ref.arg.isdigit():
+        if ref.action == "copy" and digits(ref.arg):
             return await self._copy(row, channel, message, int(ref.arg), ref.id)
-        if ref.action == "media" and ref.arg.isdigit():
+        if ref.action == "media" and digits(ref.arg):
             return await self._media(row, channel, message, int(ref.arg), ref.id)
         return await channel.send(message)
 

@@ -33,6 +33,7 @@ from bot.booking.schedule import format_schedule, schedule_for
 from bot.config import Config
 from bot.core.texts import BotTexts
 from bot.core.turns import PRIORITY_ROUTINE, Reply, TurnPlan, empty_state
+from bot.digits import digits
 from bot.handoff.alerts import TAKE_PREFIX
 from bot.handoff.service import COPYABLE, Handoff
 from flows.state import SessionState
@@ -85,7 +86,7 @@ class CaseCommands:
         text = row.text.strip() if row.kind == "text" else ""
         if is_take_press(row):
             case_id = row.text.removeprefix(TAKE_PREFIX)
-            if not case_id.isdigit():
+            if not digits(case_id):
                 return self._reply(keep, self._handoff.text("handoff.not_found"))
             return await self._take(keep, member, int(case_id))
         command, arg = split_command(text)

@@ -167,6 +167,9 @@ async def test_a_supervisor_keeps_weekly_hours_and_closures(console: Console, cl
             refused = await send("/console/availability/hours", bad)
             assert refused.status_code == 400 and "Tidak bisa disimpan" in refused.text
             assert "<script>" not in refused.text
+        for odd in ("%C2%B9", "%D9%A3", "-1"):  # '¹' and '٣' pass str.isdigit(): no 500
+            unknown = await send(f"/console/availability/hours/{odd}/remove", {})
+            assert unknown.status_code == 400
         removed = await send(f"/console/availability/hours/{block.id}/remove", {})
         assert removed.status_code == 200 and await console.store.bookings.hours(sari) == []
         closed = await send(

@@ -24,6 +24,7 @@ from telegram.error import (
 from bot.channels.base import Unreachable
 from bot.channels.media import TOO_LARGE, Fetched, FetchLater, FetchRefused, base_mime
 from bot.channels.telegram.errors import delivery_error
+from bot.digits import digits
 from storage.media.records import MediaRef
 
 __all__ = ["DOWNLOAD_TIMEOUT", "fetch", "send"]
@@ -77,7 +78,7 @@ async def _download(address: str, limit: int) -> bytes:
                 if response.status_code != 200:
                     raise FetchLater(f"http_{response.status_code}")
                 declared = response.headers.get("content-length", "")
-                if declared.isdigit() and int(declared) > limit:
+                if digits(declared) and int(declared) > limit:
                     raise FetchRefused(TOO_LARGE)
                 async for chunk in response.aiter_bytes(CHUNK):
                     data.extend(chunk)

@@ -15,6 +15,7 @@ from telegram.error import BadRequest, TelegramError
 from bot.channels.base import Unreachable
 from bot.channels.telegram.errors import delivery_error
 from bot.channels.telegram.keyboards import keyboard
+from bot.digits import digits
 
 __all__ = ["copy_message", "delete_messages", "edit_message", "edit_message_buttons"]
 
@@ -108,8 +109,8 @@ def message_ids(chat_id: int, ids: Iterable[str]) -> set[int]:
     for item in ids:
         for piece in item.split(","):
             fields = piece.strip().split(":")
-            if len(fields) == 1 and fields[0].isdigit():
+            if len(fields) == 1 and digits(fields[0]):
                 found.add(int(fields[0]))
-            elif len(fields) >= 2 and fields[0] == str(chat_id) and fields[1].isdigit():
+            elif len(fields) >= 2 and fields[0] == str(chat_id) and digits(fields[1]):
                 found.add(int(fields[1]))
     return found

@@ -52,6 +52,7 @@ from bot.config import WhatsApp, WhatsAppTemplates
 from bot.core.pulse import Pulse
 from bot.core.texts import BotTexts
 from bot.core.writehealth import storage_unavailable
+from bot.digits import digits
 from bot.logthrottle import LogThrottle
 from bot.web import RETRY_LATER, WebServer
 from storage.channels.whatsapp import AWAITING_WINDOW, Window
@@ -348,7 +349,7 @@ class WhatsAppChannel:
             self._noise.info("whatsapp status: a callback without a known status was ignored")
             return Response(status_code=200)
         raw_code = form.get("ErrorCode", "")
-        error_code = raw_code if raw_code.isdigit() and len(raw_code) <= 10 else None
+        error_code = raw_code if digits(raw_code) and len(raw_code) <= 10 else None
         row = request.query_params.get("o", "")
         store = self._bound_store()
         try:
@@ -356,7 +357,7 @@ class WhatsAppChannel:
                 sid,
                 state,
                 self._clock(),
-                outbox_id=int(row) if row.isdigit() else None,
+                outbox_id=int(row) if digits(row) else None,
                 error_code=error_code,
             )
             if update is not None and update.changed and update.status in FAILED_STATUSES:
@@ -395,8 +396,8 @@ class WhatsAppChannel:
 
 def _to_address(address: str) -> str:
     """Twilio's WhatsApp address for a stored one ("whatsapp:+62…")."""
-    if address.startswith("whatsapp:+") and address[10:].isdigit():
+    if address.startswith("whatsapp:+") and digits(address[10:]):
         return address
-    if address.startswith("+") and address[1:].isdigit():
+    if address.startswith("+") and digits(address[1:]):
         return f"whatsapp:{address}"
     raise Unreachable("bad_address")

@@ -14,6 +14,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 
 from bot.channels.base import Inbound
 from bot.channels.whatsapp.protocol import CHANNEL, MAX_WEBHOOK_BODY, SIGNATURE_HEADER
+from bot.digits import digits
 from bot.logthrottle import LogThrottle
 from bot.web import read_body
 from storage.media.records import FETCHED_KINDS, MediaRef
@@ -70,7 +71,7 @@ def message_inbounds(form: Mapping[str, str]) -> list[Inbound]:
     if payload:
         return [Inbound(CHANNEL, sid, sender, "choice", payload)]
     media = form.get("NumMedia", "0")
-    if media.isdigit() and int(media) > 0:
+    if digits(media) and int(media) > 0:
         found = []
         if body.strip():
             # Words sent with a photo are read (and crisis-checked) like any text.

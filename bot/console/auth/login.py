@@ -39,6 +39,7 @@ import pyotp
 from bot.clientaddr import network_key
 from bot.console.auth.passwords import Hasher
 from bot.console.auth.throttle import IpThrottle, LockPolicy, NameThrottle
+from bot.digits import digits
 from storage.console.repo import ConsoleSession, LockSteps
 from storage.privacy.audit import AuditEntry
 from storage.records import StaffMember
@@ -278,7 +279,7 @@ class Authenticator:
         return await self.store.console.use_totp_step(member.id, step)
 
     def _matching_step(self, secret: str | None, code: str) -> int | None:
-        if secret is None or not code.isdigit() or len(code) != 6:
+        if secret is None or not digits(code) or len(code) != 6:
             return None
         totp = pyotp.TOTP(secret)
         now = self.clock().timestamp()

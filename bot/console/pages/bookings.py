@@ -30,6 +30,7 @@ from bot.console.auth.login import Access, Need, allowed
 from bot.console.confirm import ask_first, confirmed
 from bot.console.core import PREFIX, Console, PageRoute, form_text
 from bot.console.say import said
+from bot.digits import digits
 from bot.handoff.roster import RosterInputError, parse_time
 from storage.booking.records import MODES, Booking
 from storage.errors import StorageError
@@ -238,9 +239,9 @@ async def add_hours(console: Console, request: Request, access: Access) -> Respo
     staff_raw = await form_text(request, "staff_id", 12)
     weekday = await form_text(request, "weekday", 2)
     modes = [m for m in form.getlist("mode") if isinstance(m, str)]
-    member = await console.store.staff.get(int(staff_raw)) if staff_raw.isdigit() else None
+    member = await console.store.staff.get(int(staff_raw)) if digits(staff_raw) else None
     try:
-        if member is None or not weekday.isdigit() or int(weekday) > 6:
+        if member is None or not digits(weekday) or int(weekday) > 6:
             raise BookingError("no such counsellor or weekday", "error_not_found")
         await set_hours(
             console.store,
@@ -265,7 +266,7 @@ async def add_hours(console: Console, request: Request, access: Access) -> Respo
 async def remove_hours(console: Console, request: Request, access: Access) -> Response:
     raw = str(request.path_params.get("hours_id", ""))
     removed = None
-    if raw.isdigit() and len(raw) < 12:
+    if digits(raw) and len(raw) < 12:
         removed = await console.store.office.remove_hours(int(raw))
     if removed is None:
         reason = console.t(request, "error_not_found")
@@ -311,9 +312,9 @@ async def closure_remove(console: Console, request: Request, access: Access) -> 
 async def shift_add(console: Console, request: Request, access: Access) -> Response:
     staff_raw = await form_text(request, "staff_id", 12)
     weekday = await form_text(request, "weekday", 2)
-    member = await console.store.staff.get(int(staff_raw)) if staff_raw.isdigit() else None
+    member = await console.store.staff.get(int(staff_raw)) if digits(staff_raw) else None
     try:
-        if member is None or not member.active or not weekday.isdigit() or int(weekday) > 6:
+        if member is None or not member.active or not digits(weekday) or int(weekday) > 6:
             raise RosterInputError("no such staff member or weekday", "error_not_found")
         start = parse_time(await form_text(request, "start", 8))
         end = parse_time(await form_text(request, "end", 8), end=True)
@@ -340,7 +341,7 @@ async def shift_add(console: Console, request: Request, access: Access) -> Respo
 async def shift_remove(console: Console, request: Request, access: Access) -> Response:
     raw = str(request.path_params.get("shift_id", ""))
     try:
-        if not raw.isdigit() or len(raw) > 12:
+        if not digits(raw) or len(raw) > 12:
             raise RosterInputError("no such shift", "error_not_found")
         await console.store.roster.remove(int(raw))
     except (RosterInputError, StorageError):

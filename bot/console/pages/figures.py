@@ -22,6 +22,7 @@ from bot.console.auth.login import Access, Need
 from bot.console.case_desk import label
 from bot.console.charts import Bar, bar_chart
 from bot.console.core import Console, PageRoute
+from bot.digits import digits
 from storage.console.office import MonthCounts
 from storage.flowhost.ratings import RATINGS, RatingCounts
 from storage.handoff.records import HandoffFigures
@@ -135,7 +136,7 @@ def csv_rows(
 
 def month_of(raw: str) -> tuple[int, int] | None:
     parts = raw.split("-")
-    if len(parts) != 2 or not all(p.isdigit() for p in parts):
+    if len(parts) != 2 or not all(digits(p) for p in parts):
         return None
     year, month = int(parts[0]), int(parts[1])
     return (year, month) if 2000 <= year <= 2999 and 1 <= month <= 12 else None

@@ -19,6 +19,7 @@ from starlette.responses import Response
 from bot.console.auth.login import Access, Need, can_read_case
 from bot.console.core import Console, PageRoute, form_text, redirect
 from bot.core.pipeline import classify_windows
+from bot.digits import digits
 from bot.safety import Classifier
 from storage.privacy.audit import AuditEntry
 
@@ -80,7 +81,7 @@ async def label(console: Console, request: Request, access: Access) -> Response:
 
 
 def _is_id(value: str) -> bool:
-    return value.isascii() and value.isdigit() and len(value) <= _MAX_ID_DIGITS
+    return value.isascii() and digits(value) and len(value) <= _MAX_ID_DIGITS
 
 
 routes = [PageRoute("/cases/{case_code}/label", label, Need.CASES, ("POST",))]

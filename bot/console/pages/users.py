@@ -11,6 +11,7 @@ from bot.console.auth.passwords import PasswordError
 from bot.console.confirm import ask_first, confirmed
 from bot.console.core import PREFIX, Console, PageRoute, form_text
 from bot.console.say import said
+from bot.digits import digits
 from storage.console.staff import ROLES
 from storage.errors import StorageError
 from storage.privacy.audit import AuditEntry
@@ -47,7 +48,7 @@ async def audit(console: Console, access: Access, action: str, staff_id: int, re
 
 def target(request: Request) -> int | None:
     raw = str(request.path_params.get("staff_id", ""))
-    return int(raw) if raw.isdigit() and len(raw) < 12 else None
+    return int(raw) if digits(raw) and len(raw) < 12 else None
 
 
 async def roles_from(request: Request) -> list[str]:
