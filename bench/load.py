@@ -144,7 +144,10 @@ async def add_counsellors(config_path: Path, count: int = 4) -> None:
     config = load_config(config_path, env={})
     config.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     now = datetime.now(UTC)
-    async with await Store.open(config.database_path, open_keyring(config, env={})) as store:
+    keyring = open_keyring(config, env={})
+    async with await Store.open(
+        config.database_path, keyring, keytree=config.keytree_path
+    ) as store:
         for n in range(count):
             member = await store.staff.add(f"konselor{n}", f"Konselor {n}", ["counsellor"], now)
             for day in range(7):

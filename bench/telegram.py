@@ -65,7 +65,10 @@ def _write_config(folder: Path, fake: TimedFake) -> Path:
 async def _link_code(config_path: Path, counsellor: int = 0) -> str:
     """A one-time `/link` code for a counsellor (issued as `lk3 staff link` does)."""
     config = load_config(config_path, env={})
-    async with await Store.open(config.database_path, open_keyring(config, env={})) as store:
+    keyring = open_keyring(config, env={})
+    async with await Store.open(
+        config.database_path, keyring, keytree=config.keytree_path
+    ) as store:
         member = await store.staff.by_username(f"konselor{counsellor}")
         assert member is not None
         return await store.staff.issue_link_code(member.id, datetime.now(UTC))
@@ -220,7 +223,10 @@ async def _cases_of(config_path: Path, chats: set[int]) -> dict[int, int]:
     """Family chat -> the id of its case, read from the store once the bot has stopped."""
     config = load_config(config_path, env={})
     found: dict[int, int] = {}
-    async with await Store.open(config.database_path, open_keyring(config, env={})) as store:
+    keyring = open_keyring(config, env={})
+    async with await Store.open(
+        config.database_path, keyring, keytree=config.keytree_path
+    ) as store:
         for chat in chats:
             contact = await store.contacts.find("telegram", str(chat))
             case = None if contact is None else await store.handoff.live_for(contact.id)
@@ -398,9 +404,7 @@ async def measure(
         "database_bytes_per_1000_messages": db_bytes / inbound * 1000,
     }
     async with TimedFake() as fake:
-        echo, _ = await _spawn(
-            ["-m", "bench.echo_bot", fake.api_base_url, fake.token], log, fake
-        )
+        echo, _ = await _spawn(["-m", "bench.echo_bot", fake.api_base_url, fake.token], log, fake)
         try:
             floor = await _overhead(fake, echo, families, turns, echo=True)
             floor_latency = await _latency(fake, echo, FIRST_CHAT + families, latency_messages)
