@@ -13,28 +13,16 @@ The sentences are written for these tests, not taken from the dev sets.
 from __future__ import annotations
 
 import pytest
+from reading_support import taken
 
 from flows.library import FlowLibrary
 from flows.loader import bundled_library_dir, load_library
 from flows.understanding.corrections import corrected
-from flows.understanding.evaluation import question_choices
-from flows.understanding.layers import read_message
 
 
 @pytest.fixture(scope="module")
 def bundled() -> FlowLibrary:
     return load_library(bundled_library_dir())
-
-
-def taken(library: FlowLibrary, question: str, text: str) -> str:
-    """The choice's value, `faq:TOPIC`, `?` for a close call, or `-` for nothing."""
-    choices, yes_no = question_choices(library, question)
-    found = read_message(text, choices, library.faq, library.globals.words, yes_no=yes_no)
-    if found.faq.topic is not None:
-        return "faq:" + found.faq.topic.id
-    if found.reading.kind == "close":
-        return "?"
-    return found.reading.choice.value if found.reading.choice else "-"
 
 
 @pytest.mark.parametrize(
