@@ -19,6 +19,8 @@ __all__ = ["check_key_places"]
 
 def _real(path: Path) -> Path:
     """The absolute, normalised path (symbolic links followed where they exist)."""
+    if "\x00" in str(path):  # no file system takes it: a config error, not a crash
+        raise ConfigError(f"Config path {str(path)!r} holds a NUL character")
     return Path(os.path.realpath(path.expanduser()))
 
 

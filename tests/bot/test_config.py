@@ -168,3 +168,11 @@ def test_keys_beside_the_data_folder_are_fine(tmp_path: Path) -> None:
     path = tmp_path / "config.toml"
     path.write_text('data_dir = "data"\nkeys_dir = "data-keys"\n', encoding="utf-8")
     assert load_config(path, env={}).keys_dir == tmp_path / "data-keys"
+
+
+def test_a_path_with_a_nul_character_is_a_config_error_not_a_crash(tmp_path: Path) -> None:
+    """Found by the configuration fuzz test: the key-places check crashed on it."""
+    path = tmp_path / "config.toml"
+    path.write_text('data_dir = "var\\u0000"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match="NUL character"):
+        load_config(path, env={})
