@@ -27,30 +27,26 @@ async code alike.
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import contextlib
 import os
-from collections.abc import Coroutine
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
 
 import asyncpg
 
 from storage.crypto.keytree import KeyTree
 from storage.crypto.vault import KEYTREE_META
-from storage.engine.pgtools import Conninfo, run_tool, split_password
+from storage.engine.pgtools import Conninfo, blocking, connect, run_tool, split_password
 from storage.errors import BackupError
 
 __all__ = [
     "DumpInfo",
+    "archive_text",
     "clear_restored",
     "dump_database",
     "dump_tables",
     "restore_dump",
 ]
-
-T = TypeVar("T")
 
 _USER_RELATIONS = """
     SELECT n.nspname, c.relname, c.relkind FROM pg_class c
@@ -72,20 +68,9 @@ class DumpInfo:
     keytree_id: str | None
 
 
-def _blocking(coro: Coroutine[Any, Any, T]) -> T:
-    """Runs `coro` to the end on a loop of its own (callable inside a running loop too)."""
-    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, coro).result()
-
-
-async def _connect(url: str, info: Conninfo) -> asyncpg.Connection:
-    try:
-        return await asyncpg.connect(url, timeout=15)
-    except (OSError, asyncpg.PostgresError, asyncio.TimeoutError) as exc:
-        raise BackupError(f"cannot connect to {info.url}: {info.scrub(str(exc))}") from None
-
-
-async def _describe(conn: asyncpg.Connection, where: str) -> tuple[tuple[str, ...], int, str | None]:
+async def _describe(
+    conn: asyncpg.Connection, where: str
+) -> tuple[tuple[str, ...], int, str | None]:
     """Migrations, contacts and the key tree id of an LK3 database; BackupError if not one."""
     try:
         names = tuple(str(r[0]) for r in await conn.fetch("SELECT name FROM migrations ORDER BY 1"))
@@ -115,12 +100,12 @@ def dump_database(url: str, dest: Path) -> DumpInfo:
         raise BackupError(f"{dest} already exists; a backup never overwrites a file")
     if not dest.parent.is_dir():
         raise BackupError(f"the folder {dest.parent} does not exist")
-    return _blocking(_dump(url, dest))
+    return blocking(_dump(url, dest))
 
 
 async def _dump(url: str, dest: Path) -> DumpInfo:
     info = split_password(url)
-    conn = await _connect(url, info)
+    conn = await connect(url, info)
     try:
         async with conn.transaction(isolation="repeatable_read", readonly=True):
             snapshot = str(await conn.fetchval("SELECT pg_export_snapshot()"))
@@ -184,6 +169,11 @@ def dump_tables(dump: Path, *tables: str) -> dict[str, list[list[str]]]:
     return found
 
 
+def archive_text(dump: Path) -> str:
+    """The whole dump as the SQL it replays (what anyone holding the file can read)."""
+    return run_tool("pg_restore", None, ["--file=-", str(dump)])
+
+
 def _unescape(field: str) -> str:
     if "\\" not in field:
         return field
@@ -224,7 +214,7 @@ def restore_dump(dump: Path, url: str, keytree: Path) -> DumpInfo:
     if needed is not None:
         _check_tree(dump, needed, keytree)
     info = split_password(url)
-    _blocking(_require_empty(url, info))
+    blocking(_require_empty(url, info))
     run_tool(
         "pg_restore",
         info,
@@ -237,7 +227,7 @@ def restore_dump(dump: Path, url: str, keytree: Path) -> DumpInfo:
             str(dump),
         ],
     )
-    return _blocking(_restored(url, info, dump))
+    return blocking(_restored(url, info, dump))
 
 
 def _check_tree(dump: Path, needed: str, keytree: Path) -> None:
@@ -259,7 +249,7 @@ def _check_tree(dump: Path, needed: str, keytree: Path) -> None:
 
 
 async def _require_empty(url: str, info: Conninfo) -> None:
-    conn = await _connect(url, info)
+    conn = await connect(url, info)
     try:
         rows = await conn.fetch(_USER_RELATIONS)
     finally:
@@ -274,7 +264,7 @@ async def _require_empty(url: str, info: Conninfo) -> None:
 
 
 async def _restored(url: str, info: Conninfo, dump: Path) -> DumpInfo:
-    conn = await _connect(url, info)
+    conn = await connect(url, info)
     try:
         migrations, contacts, tree = await _describe(conn, info.url)
     finally:
@@ -289,11 +279,11 @@ def clear_restored(url: str) -> int:
     empty as the restore found it. Returns how many relations went.
     """
     info = split_password(url)
-    return _blocking(_clear(url, info))
+    return blocking(_clear(url, info))
 
 
 async def _clear(url: str, info: Conninfo) -> int:
-    conn = await _connect(url, info)
+    conn = await connect(url, info)
     try:
         async with conn.transaction():
             rows = await conn.fetch(_USER_RELATIONS)
@@ -301,9 +291,7 @@ async def _clear(url: str, info: Conninfo) -> int:
                 what = {"v": "VIEW", "m": "MATERIALIZED VIEW", "S": "SEQUENCE"}.get(
                     str(kind), "FOREIGN TABLE" if kind == "f" else "TABLE"
                 )
-                await conn.execute(
-                    f"DROP {what} IF EXISTS {_ident(schema)}.{_ident(name)} CASCADE"
-                )
+                await conn.execute(f"DROP {what} IF EXISTS {_ident(schema)}.{_ident(name)} CASCADE")
             functions = await conn.fetch(
                 "SELECT p.oid::regprocedure::text FROM pg_proc p"
                 " JOIN pg_namespace n ON n.oid = p.pronamespace"

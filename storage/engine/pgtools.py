@@ -15,21 +15,37 @@ A newer pg_dump reads an older server; the reverse is refused by pg_dump itself.
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import contextlib
 import glob
 import os
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Any, TypeVar
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
+
+import asyncpg
 
 from storage.errors import BackupError
 
-__all__ = ["Conninfo", "find_tool", "run_tool", "safe_url", "split_password"]
+__all__ = [
+    "Conninfo",
+    "blocking",
+    "connect",
+    "find_tool",
+    "run_tool",
+    "safe_url",
+    "split_password",
+    "tool_argv",
+    "with_database",
+]
+
+T = TypeVar("T")
 
 _BIN_GLOB = "/usr/lib/postgresql/*/bin"
 
@@ -73,7 +89,9 @@ def split_password(url: str) -> Conninfo:
     for key, value in query:
         if key == "password":
             password = value
-    rebuilt = urlunsplit((parts.scheme, netloc, parts.path, urlencode(kept, safe="/"), parts.fragment))
+    rebuilt = urlunsplit(
+        (parts.scheme, netloc, parts.path, urlencode(kept, safe="/"), parts.fragment)
+    )
     return Conninfo(rebuilt, password or None)
 
 
@@ -124,6 +142,12 @@ def _environment(info: Conninfo) -> Iterator[dict[str, str]]:
         yield env
 
 
+def tool_argv(tool: Path, info: Conninfo | None, args: list[str]) -> list[str]:
+    """The command line: the URL without its password, never prompting for one."""
+    where = [] if info is None else ["--no-password", f"--dbname={info.url}"]
+    return [str(tool), *where, *args]
+
+
 def run_tool(
     name: str, info: Conninfo | None, args: list[str], *, stdout: IO[bytes] | int | None = None
 ) -> str:
@@ -134,9 +158,7 @@ def run_tool(
     `--no-password`: a tool that finds no password fails at once rather than
     waiting for a person to type one, which an unattended timer never would.
     """
-    tool = find_tool(name)
-    where = [] if info is None else ["--no-password", f"--dbname={info.url}"]
-    argv = [str(tool), *where, *args]
+    argv = tool_argv(find_tool(name), info, args)
     info = info if info is not None else Conninfo("")
     with _environment(info) as env:
         try:
@@ -148,7 +170,7 @@ def run_tool(
                 check=False,
             )
         except OSError as exc:
-            raise BackupError(f"cannot run {tool} ({exc.strerror})") from None
+            raise BackupError(f"cannot run {argv[0]} ({exc.strerror})") from None
     errors = info.scrub(done.stderr.decode("utf-8", "replace")).strip()
     if done.returncode != 0:
         last = " | ".join(errors.splitlines()[-3:]) or f"exit status {done.returncode}"
@@ -156,3 +178,26 @@ def run_tool(
         raise BackupError(f"{name} failed{on}: {last}")
     out = done.stdout.decode("utf-8", "replace") if stdout is None and done.stdout else ""
     return info.scrub(out)
+
+
+def with_database(url: str, name: str) -> str:
+    """The same server and credentials, another database (a scratch one for the drill)."""
+    if not name.replace("_", "").isalnum() or not name.isascii():
+        raise BackupError(f"database name {name!r}: letters, digits and _ only")
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, parts.fragment))
+
+
+def blocking(coro: Coroutine[Any, Any, T]) -> T:
+    """Runs `coro` to the end on a loop of its own (callable inside a running loop too)."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
+async def connect(url: str, info: Conninfo | None = None) -> asyncpg.Connection:
+    """A plain connection; a failure says where (never with the password) and why."""
+    shown = info if info is not None else split_password(url)
+    try:
+        return await asyncpg.connect(url, timeout=15)
+    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as exc:
+        raise BackupError(f"cannot connect to {shown.url}: {shown.scrub(str(exc))}") from None

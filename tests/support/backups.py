@@ -13,10 +13,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from storage.crypto.backup import backup_database, restore_database
-from storage.engine.pgbackup import dump_database, restore_dump
+from storage.engine.pgbackup import archive_text, dump_database, restore_dump
 from support import pgserver
 
-__all__ = ["restore_backup", "take_backup"]
+__all__ = ["readable_bytes", "restore_backup", "take_backup"]
 
 
 def take_backup(db_path: Path, dest: Path) -> Path:
@@ -48,3 +48,15 @@ def restore_backup(
     else:
         restore_database(backup, db_path, keep)
     return db_path
+
+
+def readable_bytes(backup: Path) -> bytes:
+    """What anyone holding the backup reads in it without a key.
+
+    A SQLite copy is read as it lies. A pg_dump archive compresses its data, so
+    a scan of its bytes would prove nothing: it is read as `pg_restore` replays it
+    (SQL and COPY text, bytea as hex), plus its raw bytes.
+    """
+    if backup.read_bytes()[:5] == b"PGDMP":  # pg_dump's custom format
+        return archive_text(backup).encode() + backup.read_bytes()
+    return backup.read_bytes()
