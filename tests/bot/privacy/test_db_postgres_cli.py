@@ -255,3 +255,30 @@ def test_lk3_run_dumps_the_database_before_migrating_it(
     refusal = before_migrating(blocked, allow_without_backup=False, now=now, say=None)
     assert refusal is not None and "no backup could be written first" in refusal
     assert "--migrate" in refusal and SECRET not in refusal
+
+
+def test_the_doctor_checks_the_server_and_pg_dump(
+    server: PgServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.monitoring.pgcheck import postgres_check
+
+    data = tmp_path / "data"
+    keyring = deployment(server, data, monkeypatch)
+    asyncio.run(families(data, keyring, []))
+    config = dataclasses.replace(load_config(None), data_dir=data)
+    line = postgres_check(config)
+    assert line is not None and line.ok is True
+    assert "migrations, 0 pending; backups through /" in line.detail
+    assert SECRET not in line.detail and "postgresql://postgres@/" in line.detail
+    fresh = dataclasses.replace(config, storage_url=server.empty_database_for(tmp_path / "n"))
+    line = postgres_check(fresh)
+    assert line is not None and line.ok is True and "`lk3 run` creates it" in line.detail
+    gone = f"postgresql://lk3:{quote(SECRET, safe='')}@/x?host={tmp_path}&port=1"
+    line = postgres_check(dataclasses.replace(config, storage_url=gone))
+    assert (
+        line is not None
+        and line.ok is False
+        and "cannot connect to postgresql://lk3@/x" in (line.detail)
+    )
+    assert SECRET not in line.detail and "LK3_STORAGE_URL" in line.fix
+    assert postgres_check(dataclasses.replace(config, storage_url=None)) is None
