@@ -71,7 +71,9 @@ def _keyring(config: Config) -> KeyRing:
 # --- backup --dated, restore --check -----------------------------------------
 
 
-def backup_dated(config: Config, folder: Path, keep: int, *, check: bool = False) -> int:
+def backup_dated(
+    config: Config, folder: Path, keep: int, *, check: bool = False, scratch: str | None = None
+) -> int:
     """`lk3 db backup --dated DIR --keep N [--check]` (reads only: runs beside the bot)."""
     from storage.crypto.dated import write_dated
     from storage.errors import StorageError
@@ -90,11 +92,9 @@ def backup_dated(config: Config, folder: Path, keep: int, *, check: bool = False
         f" the newest {keep} kept. {_KEYS_APART}"
     )
     if check and config.storage_url is not None:
-        return _fail(
-            "--check on PostgreSQL needs a scratch database: run"
-            f" `lk3 db restore --check {info.path} --scratch NAME`",
-            2,
-        )
+        from bot.pgdbcli import restore_check_postgres
+
+        return restore_check_postgres(config, info.path, scratch)
     return restore_check(config, info.path) if check else 0
 
 

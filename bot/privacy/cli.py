@@ -62,6 +62,16 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", type=Path, help="data folder (default: from config)")
 
 
+def _scratch(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--scratch",
+        metavar="NAME",
+        default=os.environ.get("LK3_SCRATCH_DATABASE") or None,
+        help="with --check on PostgreSQL: an empty scratch database on the same server"
+        " (default: LK3_SCRATCH_DATABASE)",
+    )
+
+
 def add_privacy_commands(sub: Sub) -> None:
     """Adds `lk3 db`, `lk3 audit` and `lk3 cases flag`."""
     db = _group(sub, "db", "the database: backups, restore, retention purge")
@@ -80,6 +90,7 @@ def add_privacy_commands(sub: Sub) -> None:
     backup.add_argument(
         "--check", action="store_true", help="with --dated: then prove the copy opens and reads"
     )
+    _scratch(backup)
     _common(backup)
     backup.set_defaults(handler=_backup)
     restore = db.add_parser("restore", help="restore a backup into a folder with no database")
@@ -89,11 +100,7 @@ def add_privacy_commands(sub: Sub) -> None:
         action="store_true",
         help="only prove that FILE opens and reads, in a scratch folder (live data untouched)",
     )
-    restore.add_argument(
-        "--scratch",
-        metavar="NAME",
-        help="with --check on PostgreSQL: an empty scratch database on the same server",
-    )
+    _scratch(restore)
     _common(restore)
     restore.set_defaults(handler=_restore)
     status = db.add_parser("status", help="schema version, counts and size of the database")
@@ -216,7 +223,7 @@ def _backup(args: argparse.Namespace) -> int:
         return _fail("give either FILE or --dated DIR", 2)
     if args.dated is not None:
         folder = Path(args.dated) if args.dated else config.backups_folder
-        return backup_dated(config, folder, args.keep, check=args.check)
+        return backup_dated(config, folder, args.keep, check=args.check, scratch=args.scratch)
     if config.storage_url is not None:
         from bot.pgdbcli import backup_postgres
 

@@ -201,10 +201,13 @@ def test_the_drill_reads_a_dump_in_a_scratch_database_and_empties_it(
     assert check.code == 0, check.err
     assert "2 contact(s): 2 readable, 0 erased since" in check.out
     assert "audit log intact" in check.out and f"scratch database {scratch} is empty" in check.out
-    again = admin(
-        capsys, "db", "restore", "--check", str(dump), "--data", str(data), "--scratch", scratch
+    # The nightly timer's command: the scratch database named in its EnvironmentFile.
+    monkeypatch.setenv("LK3_SCRATCH_DATABASE", scratch)
+    nightly = admin(
+        capsys, "db", "backup", "--dated", "--keep", "1", "--check", "--data", str(data)
     )
-    assert again.code == 0, again.err
+    assert nightly.code == 0, nightly.err
+    assert "1 older copy removed" in nightly.out and "opens and reads" in nightly.out
 
 
 def test_keys_rotate_and_migrate_status_read_the_server(
