@@ -68,7 +68,7 @@ test-postgres: $(STAMP) postgresql
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 1; fi; exit $$rc
 
 # pytest exits 5 when it collects no test: say so instead of failing obscurely.
-unit: $(STAMP) chromium deploy-tools
+unit: $(STAMP) chromium deploy-tools postgresql
 	@$(PY) -m pytest -q; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 1; fi; exit $$rc
 

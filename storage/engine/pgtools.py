@@ -42,6 +42,7 @@ __all__ = [
     "safe_url",
     "split_password",
     "tool_argv",
+    "tool_environment",
     "with_database",
 ]
 
@@ -125,9 +126,14 @@ def _escape(value: str) -> str:
 
 
 @contextlib.contextmanager
-def _environment(info: Conninfo) -> Iterator[dict[str, str]]:
-    """The tool's environment: ours, less any stray PG password, plus a private PGPASSFILE."""
-    env = {k: v for k, v in os.environ.items() if k not in {"PGPASSWORD", "PGPASSFILE"}}
+def tool_environment(info: Conninfo) -> Iterator[dict[str, str]]:
+    """The tool's environment: ours, less any password or lk3 secret, plus a private PGPASSFILE."""
+    # Not our secrets either: the master keys and the URL with its password stay ours.
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"PGPASSWORD", "PGPASSFILE"} and not k.startswith("LK3_")
+    }
     env.setdefault("PGCONNECT_TIMEOUT", "15")
     env["PGAPPNAME"] = "lk3"
     if info.password is None:
@@ -160,7 +166,7 @@ def run_tool(
     """
     argv = tool_argv(find_tool(name), info, args)
     info = info if info is not None else Conninfo("")
-    with _environment(info) as env:
+    with tool_environment(info) as env:
         try:
             done = subprocess.run(
                 argv,

@@ -18,7 +18,13 @@ from storage.crypto.keys import KeyRing
 from storage.crypto.keytree import KeyTree
 from storage.engine.dbfacts import database_facts, has_database, master_key_ids, migrations_of
 from storage.engine.pgbackup import clear_restored, dump_database, dump_tables, restore_dump
-from storage.engine.pgtools import Conninfo, safe_url, split_password, tool_argv
+from storage.engine.pgtools import (
+    Conninfo,
+    safe_url,
+    split_password,
+    tool_argv,
+    tool_environment,
+)
 from storage.errors import BackupError
 
 SECRET = "s3cr:t/p@ss"
@@ -188,3 +194,19 @@ async def test_the_facts_are_read_from_the_server(
     assert migrations_of(db_path, url) == facts.migrations
     assert master_key_ids(db_path, url) == {keyring.primary.key_id}
     assert not has_database(db_path, server.empty_database_for(db_path.with_name("x.db")))
+
+
+def test_the_password_goes_to_the_tools_in_a_private_file_removed_after(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("LK3_MASTER_KEYS", "k1:secret-key-material")
+    monkeypatch.setenv("PGPASSWORD", "stray")
+    info = split_password("postgresql://lk3:a%3Ab%5Cc@db/lk3")
+    with tool_environment(info) as env:
+        passfile = Path(env["PGPASSFILE"])
+        assert passfile.stat().st_mode & 0o777 == 0o600
+        assert passfile.parent.stat().st_mode & 0o777 == 0o700
+        assert passfile.read_text() == "*:*:*:*:a\\:b\\\\c\n"  # libpq's escapes
+        assert not any(k.startswith("LK3_") for k in env) and "PGPASSWORD" not in env
+        assert not any("a:b" in v for k, v in env.items() if k != "PGPASSFILE")
+    assert not passfile.exists()
