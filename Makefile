@@ -71,7 +71,7 @@ test-postgres: $(STAMP) postgresql
 # JOBS test processes (pytest-xdist) share the suite: most of its time is waiting on
 # subprocesses, fake servers and Chromium, so two workers on two cores nearly halve it.
 JOBS ?= 2
-unit: $(STAMP) chromium deploy-tools
+unit: $(STAMP) chromium deploy-tools postgresql
 	@$(PY) -m pytest -q -n $(JOBS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 1; fi; exit $$rc
 
