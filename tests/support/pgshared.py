@@ -1,0 +1,75 @@
+"""A PostgreSQL server for the tests of several processes on one database.
+
+Those tests mean nothing on SQLite, so they run on every tier: on the server of
+`--db postgres` when there is one, else on a throwaway server of their own
+(`support.pgserver`), started on first use and stopped when the tests end.
+Skipped, saying why, where PostgreSQL is not installed (`make postgresql`).
+"""
+
+from __future__ import annotations
+
+import atexit
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from support import pgserver
+
+__all__ = ["SharedDatabase", "shared_database"]
+
+_OWN: pgserver.PgServer | None = None
+
+
+def _server() -> pgserver.PgServer:
+    global _OWN
+    if pgserver.ACTIVE is not None:
+        return pgserver.ACTIVE
+    if _OWN is None:
+        reason = pgserver.skip_reason()
+        if reason is not None:
+            pytest.skip(reason)
+        server = pgserver.PgServer()
+        server.start()
+        atexit.register(server.stop)
+        _OWN = server
+    return _OWN
+
+
+class SharedDatabase:
+    """One database on the server, its URL, and plain reads of it (no personal data)."""
+
+    def __init__(self, server: pgserver.PgServer, path: Path) -> None:
+        self._server = server
+        self._path = path
+        self.url = server.database_for(path)
+
+    def rows(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+        return self._server.fetch(self._path, sql, params)
+
+    def one(self, sql: str, *params: Any) -> int:
+        return int(self.rows(sql, *params)[0][0])
+
+    def counts(self) -> dict[str, int]:
+        """What the kill and sharing tests count: every message stored once, processed,
+        answered; every reply sent."""
+        return {
+            "inbox": self.one("SELECT count(*) FROM inbox"),
+            "unprocessed": self.one("SELECT count(*) FROM inbox WHERE processed_at IS NULL"),
+            "unanswered": self.one(
+                "SELECT count(*) FROM inbox i WHERE NOT EXISTS "
+                "(SELECT 1 FROM outbox o WHERE o.inbox_id = i.id)"
+            ),
+            "outbox": self.one("SELECT count(*) FROM outbox"),
+            "pending": self.one("SELECT count(*) FROM outbox WHERE status = 'pending'"),
+            "failed": self.one("SELECT count(*) FROM outbox WHERE status = 'failed'"),
+        }
+
+    def drop(self) -> None:
+        if self._server is not pgserver.ACTIVE:  # `--db postgres` drops its own
+            self._server.drop_all()
+
+
+def shared_database(folder: Path) -> SharedDatabase:
+    """A fresh migrated database standing for `folder / "lk3.db"`."""
+    return SharedDatabase(_server(), folder / "lk3.db")
