@@ -9,7 +9,9 @@ pipeline's own per-contact queue does within one process, across processes:
    nothing: that process processes this message too (step 4), and if it dies,
    the recovery sweep of a live process claims the contact a moment later;
 2. read the contact's unprocessed messages from the database and process them,
-   oldest first, whichever process received them;
+   oldest first, whichever process received them; read again before each message
+   that was not in the last read (one this process received meanwhile): another
+   process may have stored an older one since, refused by this claim;
 3. release the claim;
 4. after releasing, read again: a message stored meanwhile by a process whose
    claim was refused (because this one held it) is seen now, and claimed again.
@@ -38,31 +40,44 @@ async def drain_claimed(
     contact_id: int,
     queue: list[int],
     pending_of: Callable[[int], Awaitable[list[int]]],
-    drain: Callable[[], Awaitable[bool]],
+    drain: Callable[[Callable[[], Awaitable[None]]], Awaitable[bool]],
     forget: Callable[[list[int]], None],
 ) -> None:
     """Runs `drain` (the pipeline's loop over `queue`) under the contact's claim.
 
-    `drain` returns True when it emptied the queue, False when it stopped early
-    (stopping, or a message given up for now): then nothing is read again. On a
-    refused claim the queue is emptied (`forget` is told): that work is the holder's.
+    `drain` calls the function it is given before each message (it brings the
+    queue up to date with the database, step 2) and returns True when it emptied
+    the queue, False when it stopped early (stopping, or a message given up for
+    now): then nothing is read again. On a refused claim the queue is emptied
+    (`forget` is told): that work is the holder's.
     """
+    known: set[int] = set()  # the ids of the last read of the contact's unprocessed messages
+
+    async def refresh() -> None:
+        if queue and queue[0] in known:
+            return  # read with the ones before it: nothing older can be missing
+        known.clear()
+        for inbox_id in await pending_of(contact_id):
+            known.add(inbox_id)
+            if inbox_id not in queue:
+                bisect.insort(queue, inbox_id)
+
     while True:
         try:
             claimed = await claims.claim(contact_id)
         except Exception as exc:
-            log.warning("contact %s: claim failed (%s); left to a sweep", contact_id, exc)
+            log.warning(
+                "contact %s: claim failed (%s); left to a sweep", contact_id, type(exc).__name__
+            )
             claimed = False
         if not claimed:
             forget(list(queue))
             queue.clear()
             return
         finished = False
+        known.clear()
         try:
-            for inbox_id in await pending_of(contact_id):
-                if inbox_id not in queue:
-                    bisect.insort(queue, inbox_id)
-            finished = await drain()
+            finished = await drain(refresh)
         finally:
             try:
                 await claims.release(contact_id)

@@ -17,7 +17,7 @@ import asyncio
 import bisect
 import contextlib
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 from datetime import datetime
 
@@ -330,7 +330,7 @@ class Pipeline:
                 await self._drain_queue(contact_id, queue)
                 return
             pending_of = self._store.inbox.pending_of
-            drain = lambda: self._drain_queue(contact_id, queue)  # noqa: E731
+            drain = lambda refresh: self._drain_queue(contact_id, queue, refresh)  # noqa: E731
             await drain_claimed(self._claims, contact_id, queue, pending_of, drain, self._forget)
         finally:
             self._workers.pop(contact_id, None)
@@ -343,9 +343,17 @@ class Pipeline:
             self._assessed.pop(inbox_id, None)
             self._presses.pop(inbox_id, None)
 
-    async def _drain_queue(self, contact_id: int, queue: list[int]) -> bool:
-        """Processes the contact's queue in order; True when it emptied it."""
+    async def _drain_queue(
+        self,
+        contact_id: int,
+        queue: list[int],
+        refresh: Callable[[], Awaitable[None]] | None = None,
+    ) -> bool:
+        """Processes the contact's queue in order (`refresh` first brings it up to date
+        with messages other processes stored: `claimed`); True when it emptied it."""
         while queue and not self._stopping:
+            if refresh is not None:
+                await refresh()
             inbox_id = queue[0]
             if not self._urgent_next(contact_id):
                 await self._routine_may_start(contact_id)

@@ -125,7 +125,7 @@ async def test_messages_received_by_either_process_are_processed_once_in_order_p
     for contact, _inbox, processed, first_reply in rows:
         by_contact.setdefault(contact, []).append((processed, first_reply))
     for turns in by_contact.values():
-        assert turns == sorted(turns), "a family's messages processed out of order"
+        assert turns == sorted(turns), f"a family's messages processed out of order: {rows}"
     # Each reply sent once, by one process or the other.
     sent = [m.outbox_id for m in first.channel.sent]  # both processes' sends
     assert len(sent) == len(set(sent)) == counts["outbox"]
