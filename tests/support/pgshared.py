@@ -65,6 +65,26 @@ class SharedDatabase:
             "failed": self.one("SELECT count(*) FROM outbox WHERE status = 'failed'"),
         }
 
+    def out_of_order(self) -> list[int]:
+        """The contacts whose messages were not processed in the order they were stored:
+        by each turn's processed mark and its first reply's id (rows written in its commit)."""
+        rows = self.rows(
+            "SELECT i.contact_id, i.processed_at, min(o.id) FROM inbox i"
+            " JOIN outbox o ON o.inbox_id = i.id GROUP BY i.id ORDER BY i.contact_id, i.id"
+        )
+        turns: dict[int, list[tuple[int, int]]] = {}
+        for contact, processed, first_reply in rows:
+            turns.setdefault(int(contact), []).append((int(processed), int(first_reply)))
+        return [contact for contact, seen in turns.items() if seen != sorted(seen)]
+
+    def processed_twice(self) -> int:
+        """Messages whose replies came from more than one commit (a turn's rows share one
+        creation time): a message processed twice."""
+        return self.one(
+            "SELECT count(*) FROM (SELECT inbox_id FROM outbox WHERE inbox_id IS NOT NULL"
+            " GROUP BY inbox_id HAVING count(DISTINCT created_at) > 1) AS t"
+        )
+
     def drop(self) -> None:
         if self._server is not pgserver.ACTIVE:  # `--db postgres` drops its own
             self._server.drop_all()
