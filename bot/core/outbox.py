@@ -183,9 +183,10 @@ class OutboxSender(Worker):
             await self._record_again()
         heads = await self._store.outbox.heads(now, limit=HEADS_PER_LOOK)
         pause = POLL_SECONDS
-        claimed = await self._claim_sends(heads)
+        # Several processes: only the contacts this one claimed (None: alone, all of them).
+        claimed = await self._claim_sends(heads) if self._claims.shared else None
         for head in heads:
-            if head.contact_id not in claimed:
+            if claimed is not None and head.contact_id not in claimed:
                 continue
             if head.id in self._inflight_rows or head.id in self._finished_rows:
                 continue
@@ -203,9 +204,10 @@ class OutboxSender(Worker):
                 pause = min(pause, wait)
                 continue
             self._limiters[head.channel].take(chat, self._monotonic())
-            claimed.discard(head.contact_id)
+            if claimed is not None:
+                claimed.discard(head.contact_id)
             self._start(head, channel)
-        if claimed and self._claims.shared:
+        if claimed:
             await self._claims.release_sends(claimed)  # claimed, but not started in this pass
         # Only a moment still to come can shorten the sleep; rows due now that were
         # left (rate limit, in flight) wake the sender themselves.
@@ -215,7 +217,7 @@ class OutboxSender(Worker):
         return max(pause, 0.001)
 
     async def _claim_sends(self, heads: list[OutboxHead]) -> set[int]:
-        """The contacts of `heads` this process may send to now (all, when alone)."""
+        """The contacts of `heads` this process may send to now (several processes)."""
         wanted = {
             h.contact_id
             for h in heads
@@ -225,7 +227,7 @@ class OutboxSender(Worker):
             and h.id not in self._unrecorded
             and h.channel in self._channels
         }
-        return await self._claims.claim_sends(wanted) if self._claims.shared else wanted
+        return await self._claims.claim_sends(wanted)
 
     async def _release_send(self, head: OutboxHead) -> None:
         """Another process may send this contact's next reply (once this one is recorded)."""
@@ -250,6 +252,10 @@ class OutboxSender(Worker):
         try:
             async with self._slots:
                 row = await self._load(head)
+                if row is not None and row.attempts != head.attempts:
+                    # Another process tried it since it was looked at (a retry time may
+                    # now hold it): looked at again on the next pass.
+                    row = None
                 if row is not None:
                     await self._deliver(row, channel)
         except Exception as exc:
