@@ -174,6 +174,9 @@ class App:
             raise StartupError(str(exc)) from None
         try:
             claims = await open_claims(config.storage_url)
+        except StorageError as exc:
+            await store.close()
+            raise StartupError(str(exc)) from None
         except BaseException:
             await store.close()
             raise
