@@ -28,12 +28,21 @@ import asyncpg
 
 from storage.errors import StorageFaultError
 
-__all__ = ["NS_INBOUND", "NS_LEADER", "NS_MEMBER", "NS_OUTBOUND", "LockConn", "lock_key"]
+__all__ = [
+    "NS_CHAIN",
+    "NS_INBOUND",
+    "NS_LEADER",
+    "NS_MEMBER",
+    "NS_OUTBOUND",
+    "LockConn",
+    "lock_key",
+]
 
 NS_INBOUND = 1  # a contact's inbound messages: processed by one process at a time
 NS_OUTBOUND = 2  # a contact's replies: sent by one process at a time, in order
 NS_LEADER = 3  # the leader (one key per leadership name)
 NS_MEMBER = 4  # each live process holds one: the count of processes sharing the work
+NS_CHAIN = 5  # a transaction appending to a chain (the audit log): one at a time
 _NUMBER_BITS = 40
 # A call that takes longer than this means the server or the network is gone.
 CALL_TIMEOUT = 5.0

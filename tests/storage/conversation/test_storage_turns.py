@@ -14,6 +14,7 @@ from support import Clock
 from storage.crypto.keys import KeyRing
 from storage.errors import ConstraintError, InvalidRecordError, NotFoundError
 from storage.handoff.cases import CODE_ALPHABET
+from storage.privacy.audit import AuditEntry
 from storage.records import CaseOpen, ConsentRecord, Contact, NewOutbound, TurnWrite
 from storage.store import Store
 
@@ -155,6 +156,22 @@ async def test_two_writers_committing_the_same_turn_at_once_commit_it_once(
         await other.close()
     assert sorted(len(ids) for ids in results) == [0, 0, 0, 1]
     assert len(await store.outbox.due(T0)) == 1
+
+
+async def test_two_writers_appending_to_the_audit_log_at_once_keep_one_chain(
+    store: Store, db_path: Path, keyring: KeyRing, clock: Clock
+) -> None:
+    other = await open_store(db_path, keyring, clock=clock)
+    try:
+        entries = [AuditEntry("system", "test_event", f"contact:{n}", "test") for n in range(8)]
+        seqs = await asyncio.gather(
+            *((store if n % 2 else other).audit.record(e) for n, e in enumerate(entries))
+        )
+    finally:
+        await other.close()
+    assert sorted(seqs) == list(range(1, 9))
+    report = await store.audit.verify()
+    assert report.rows == 8 and not report.problems
 
 
 async def test_a_contacts_unprocessed_messages_are_read_oldest_first(store: Store) -> None:
