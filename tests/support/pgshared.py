@@ -14,6 +14,8 @@ from typing import Any
 
 import pytest
 
+from bot.config import KEY_FILE_NAME
+from storage.crypto.keys import generate_key_file
 from support import pgserver
 
 __all__ = ["SharedDatabase", "shared_database"]
@@ -43,6 +45,10 @@ class SharedDatabase:
         self._server = server
         self._path = path
         self.url = server.database_for(path)
+        # The processes' shared keys folder, with the master key made first: the database
+        # exists already (copied from the migrated template), so no process makes one.
+        self.keys = path.parent / "keys"
+        generate_key_file(self.keys / KEY_FILE_NAME)
 
     def rows(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
         return self._server.fetch(self._path, sql, params)
@@ -91,5 +97,6 @@ class SharedDatabase:
 
 
 def shared_database(folder: Path) -> SharedDatabase:
-    """A fresh migrated database standing for `folder / "lk3.db"`."""
+    """A fresh migrated database standing for `folder / "lk3.db"`, and the keys folder
+    `folder / "keys"` holding a master key for it."""
     return SharedDatabase(_server(), folder / "lk3.db")

@@ -85,13 +85,13 @@ async def test_two_processes_one_killed_under_load_lose_nothing_and_repeat_nothi
     tmp_path: Path, fake: FakeTelegram, database: SharedDatabase
 ) -> None:
     rng = random.Random(2028)
-    keys = tmp_path / "keys"
+    keys = database.keys
     ports = (free_port(), free_port())
     first_config = _config(tmp_path / "a", keys, fake, ports[0])
     second_config = _config(tmp_path / "b", keys, fake, ports[1])
     chats = [881_000_000 + n for n in range(FAMILIES)]
     offered = 0
-    # The first creates the keys; it leads (it is first to ask), and polls.
+    # The first leads (it is the first to ask for the lock), so it polls.
     first = await _start(first_config, database.url)
     second: asyncio.subprocess.Process | None = None
     try:
@@ -235,7 +235,7 @@ async def test_whatsapp_webhooks_to_two_processes_one_killed_lose_nothing_repeat
     tmp_path: Path, twilio: FakeTwilio, database: SharedDatabase
 ) -> None:
     rng = random.Random(2029)
-    keys = tmp_path / "keys"
+    keys = database.keys
     ports = (free_port(), free_port())
     twilio.connect(PROXY, f"http://127.0.0.1:{ports[0]}")
     first = await _start(_whatsapp_config(tmp_path / "a", keys, twilio, ports[0]), database.url)
