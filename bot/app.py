@@ -22,6 +22,7 @@ from bot.channels.base import Channel, Inbound
 from bot.channels.registry import Host
 from bot.config import Config
 from bot.core.failpoints import armed_failpoints
+from bot.core.leadership import Leadership
 from bot.core.outbox import OutboxSender
 from bot.core.pipeline import Pipeline
 from bot.core.texts import BotTexts, TextsError
@@ -46,6 +47,8 @@ from flows.exchange import ChannelCaps
 from flows.library import FlowLibrary
 from flows.loader import bundled_library_dir, load_library
 from storage.crypto.keys import KeyRing, generate_key_file
+from storage.engine.claims import Claims, SoleClaims, open_claims
+from storage.engine.leader import LeaderLock
 from storage.errors import StorageError
 from storage.store import Store
 
@@ -54,6 +57,9 @@ __all__ = ["App", "StartupError", "open_keyring", "utc_now"]
 log = logging.getLogger(__name__)
 
 RECOVERY_SWEEP_SECONDS = 60.0
+# Several processes on PostgreSQL: how often a process looks for messages nobody holds
+# (a dead process's), so that they are processed by a live one within seconds.
+SHARED_SWEEP_SECONDS = 2.0
 
 
 class StartupError(BotError):
@@ -145,6 +151,10 @@ class App:
         self.media: MediaFetch | None = None  # what fetches a held case's photos and voice notes
         # The flows in use, swapped by a publish in the console (bot/flowhost/shelf.py).
         self.flows: FlowShelf | None = None
+        # Several processes on one PostgreSQL database: who processes and sends for a
+        # contact now, and which process runs the leader's work (bot.core.leadership).
+        self.claims: Claims = SoleClaims()
+        self.leadership = Leadership()
 
     @classmethod
     async def open(
@@ -181,6 +191,14 @@ class App:
         except StorageError as exc:
             raise StartupError(str(exc)) from None
         try:
+            claims = await open_claims(config.storage_url)
+        except StorageError as exc:
+            await store.close()
+            raise StartupError(str(exc)) from None
+        except BaseException:
+            await store.close()
+            raise
+        try:
             shelf = await FlowShelf.open(
                 store,
                 library,
@@ -190,9 +208,11 @@ class App:
             )
             library = shelf.library
         except StorageError as exc:
+            await claims.close()
             await store.close()
             raise StartupError(str(exc)) from None
         except BaseException:
+            await claims.close()
             await store.close()
             raise
         by_name = {ch.name: ch for ch in channels}
@@ -200,7 +220,7 @@ class App:
         health = WriteHealth(store.probe_writes)
         store.on_write_fault(health.failing)
         handoff = Handoff(store, texts, config, library, clock)
-        sender = OutboxSender(store, by_name, clock=clock)
+        sender = OutboxSender(store, by_name, clock=clock, claims=claims)
         # Rows about a case, an alert message or a booking go out their own way.
         handoff_delivery.register(sender, store, handoff)
         reminders.register(sender, store, texts, config)
@@ -223,6 +243,7 @@ class App:
             clock=clock,
             on_committed=committed,
             health=health,
+            claims=claims,
         )
         # The turn handlers, in order: counsellors' own messages (before the crisis
         # check), a family whose case a counsellor holds, then the flows.
@@ -254,6 +275,9 @@ class App:
         )
         app.handoff = handoff
         app.escalation = escalation
+        app.claims = claims
+        url = config.storage_url
+        app.leadership = Leadership(None if url is None else LeaderLock(url))
         app.media = media
         health.on_recovered(app._writes_back)
         # A publish in the console reaches new conversations from the next turn on.
@@ -267,10 +291,12 @@ class App:
         await self.pipeline.recover()
         self._tasks.append(asyncio.create_task(self.sender.run()))
         self._tasks.append(asyncio.create_task(self._sweep()))
-        self._tasks.append(asyncio.create_task(self.privacy.run()))
-        self._tasks.append(asyncio.create_task(self.retention.run()))
+        # One process at a time runs these (all of them with SQLite: it is alone).
+        self.leadership.add(self.privacy)
+        self.leadership.add(self.retention)
         if self.escalation is not None:
-            self._tasks.append(asyncio.create_task(self.escalation.run()))
+            self.leadership.add(self.escalation, nudge=True)
+        self._tasks.append(asyncio.create_task(self.leadership.run()))
 
     async def receive(self, inbound: Inbound) -> bool:
         stored = await self.pipeline.receive(inbound)
@@ -299,6 +325,7 @@ class App:
             wait_idle=self.wait_idle,
             concern=self.pipeline.concern,
             until_writable=self.health.writable,
+            until_leading=self.leadership.until_leading,
         )
 
     async def wait_idle(self) -> None:
@@ -311,6 +338,7 @@ class App:
     async def stop(self) -> None:
         await self.pipeline.stop()
         await self.sender.stop()
+        await self.leadership.stop()
         await self.privacy.stop()
         await self.retention.stop()
         if self.escalation is not None:
@@ -321,6 +349,7 @@ class App:
         for task in self._tasks:
             with contextlib.suppress(Exception, asyncio.CancelledError):
                 await task
+        await self.claims.close()
         await self.store.close()
 
     async def _recover(self) -> None:
@@ -332,7 +361,8 @@ class App:
     async def _sweep(self) -> None:
         """Re-schedules messages left unprocessed by a failed commit."""
         while True:
-            await asyncio.sleep(RECOVERY_SWEEP_SECONDS)
+            shared = self.claims.shared
+            await asyncio.sleep(SHARED_SWEEP_SECONDS if shared else RECOVERY_SWEEP_SECONDS)
             try:
                 await self.pipeline.recover()
             except Exception:

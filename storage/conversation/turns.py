@@ -74,8 +74,11 @@ async def _receive(
 
 async def _commit_turn(tx: Tx, turn: TurnWrite, now: int) -> list[int]:
     """Writes a processed message's outcome; does nothing if it was already processed."""
+    # On PostgreSQL the row is locked until COMMIT: a second process committing the same
+    # message (its claim lost with its connection) waits here, then finds it processed.
+    lock = " FOR UPDATE" if tx.dialect == "postgres" else ""
     row = await tx.fetchone(
-        "SELECT contact_id, processed_at FROM inbox WHERE id = ?", (turn.inbox_id,)
+        f"SELECT contact_id, processed_at FROM inbox WHERE id = ?{lock}", (turn.inbox_id,)
     )
     if row is None:
         raise NotFoundError(f"commit_turn: inbox row {turn.inbox_id} does not exist")
