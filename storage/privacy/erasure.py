@@ -49,7 +49,7 @@ from datetime import datetime, timedelta
 
 from storage.booking.changes import cancel_for_contact
 from storage.conversation import contacts, inbox
-from storage.crypto.vault import Vault
+from storage.crypto.vault import Vault, record_tree_generation
 from storage.engine.catalog import foreign_keys, primary_key
 from storage.engine.clock import from_micros, to_micros
 from storage.engine.db import Readers, Tx, Writer
@@ -375,8 +375,10 @@ class ErasureRepo:
         await asyncio.to_thread(self._vault.tree.puncture, contact_id)
         self._vault.cache.discard(contact_id)
         now = to_micros(self._clock(), "clock")
+        generation = self._vault.tree.generation
 
         async def job(tx: Tx) -> None:
+            await record_tree_generation(tx, generation)
             changed = await tx.execute(
                 "UPDATE erasures SET stage = 'done', done_at = ? WHERE contact_id = ?"
                 " AND stage = 'shred'",
