@@ -41,6 +41,7 @@ from storage.engine.commits import CommitMark, check_database_against_mark, reco
 from storage.engine.db import Readers, Tx, Writer, WriteStats, connect
 from storage.engine.migrations import apply_migrations
 from storage.engine.openfail import open_failure
+from storage.engine.pglive import ChangeListener
 from storage.engine.pgstore import open_postgres
 from storage.errors import StorageFaultError
 from storage.flowhost.current import FlowCurrentRepo
@@ -114,8 +115,10 @@ class Store:
         vault: Vault,
         clock: Callable[[], datetime],
         mark: CommitMark | None = None,
+        url: str | None = None,
     ) -> None:
         self.path = path
+        self.url = url  # the PostgreSQL database's, None on SQLite
         self._writer_conn = writer_conn
         self._writer = writer
         self._readers = readers
@@ -182,7 +185,7 @@ class Store:
             conn, pg_writer, pg_readers, pg_vault = await open_postgres(
                 url, keyring, now, tree, readers
             )
-            return cls(path, conn, pg_writer, pg_readers, pg_vault, clock)
+            return cls(path, conn, pg_writer, pg_readers, pg_vault, clock, url=url)
         opened: list[aiosqlite.Connection] = []
         mark: CommitMark | None = None
         try:
@@ -256,6 +259,13 @@ class Store:
             await tx.execute("DELETE FROM meta WHERE name = 'write_probe'")
 
         await self._writer.run("probe writes", probe)
+
+    def change_listener(
+        self, on_change: Callable[[str], None], on_gap: Callable[[], None]
+    ) -> ChangeListener | None:
+        """What other processes changed, as PostgreSQL tells it (`storage.engine.pglive`):
+        None on SQLite, where one process writes and its readers poll. Not started."""
+        return None if self.url is None else ChangeListener(self.url, on_change, on_gap)
 
     @property
     def write_stats(self) -> WriteStats:

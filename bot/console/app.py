@@ -74,6 +74,7 @@ def build_console(
         console.include(pages_labels.routes)
         console.include(pages_media.routes)
         console.stop_hooks.append(desk.feed.close)
+        console.stop_hooks.append(desk.live.stop)
     return console
 
 

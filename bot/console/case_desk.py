@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 
 from bot.console.i18n import ConsoleTexts
+from bot.console.live import LiveChanges
 from bot.console.queue_feed import FeedSettings, QueueFeed
 from bot.handoff.service import Handoff
 from flows.errors import FlowsError
@@ -46,7 +47,9 @@ class CaseDesk:
         self._library = library
         self.tz = tz
         self.wake_sender = wake_sender
-        self.feed = QueueFeed(self._load, feed)
+        # What other processes change, told by the database (PostgreSQL; bot.console.live).
+        self.live = LiveChanges(store)
+        self.feed = QueueFeed(self._load, feed, self.live)
 
     async def _load(self) -> tuple[list[LiveCase], list[LiveCase]]:
         return await self.handoff.queue(), await self.store.console_cases.taken()

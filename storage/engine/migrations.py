@@ -192,6 +192,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("0018_supervisor_notices", SUPERVISOR_NOTICES_MIGRATION),
     Migration("0019_media", MEDIA_MIGRATION),
     Migration("0020_media_relays", MEDIA_RELAYS_MIGRATION),
+    # PostgreSQL only (storage.engine.pglive): triggers that tell other processes of changes.
+    Migration("0024_live_changes", ()),
 )
 
 

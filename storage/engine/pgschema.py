@@ -21,6 +21,7 @@ import asyncpg
 from storage.booking.schema import BOOKING_MIGRATION
 from storage.engine.dialect import pg_ddl
 from storage.engine.migrations import MIGRATIONS, Migration
+from storage.engine.pglive import LIVE_CHANGES_PG
 from storage.errors import MigrationError
 
 __all__ = ["PG_MIGRATIONS", "apply_pg_migrations", "pg_statements"]
@@ -50,8 +51,12 @@ def pg_statements(migration: Migration) -> tuple[str, ...]:
     return tuple(out)
 
 
+# What only PostgreSQL needs, by migration name (on SQLite these migrations are empty):
+# one process per database there, so no other process is told of a change.
+_PG_ONLY: dict[str, tuple[str, ...]] = {"0024_live_changes": LIVE_CHANGES_PG}
+
 PG_MIGRATIONS: tuple[Migration, ...] = tuple(
-    Migration(m.name, pg_statements(m)) for m in MIGRATIONS
+    Migration(m.name, pg_statements(m) + _PG_ONLY.get(m.name, ())) for m in MIGRATIONS
 )
 
 
