@@ -26,6 +26,7 @@ from storage.console.cases import ConsoleCaseRepo
 from storage.console.office import ConsoleOfficeRepo
 from storage.console.repo import ConsoleRepo
 from storage.console.staff import StaffRepo
+from storage.console.throttle import LoginThrottleRepo
 from storage.conversation.contacts import ContactRepo
 from storage.conversation.delivery import DeliveryRepo
 from storage.conversation.inbox import InboxRepo
@@ -105,6 +106,7 @@ class Store:
     missed: MissedRepo
     media: MediaRepo
     relays: RelayRepo
+    login_throttle: LoginThrottleRepo
 
     def __init__(
         self,
@@ -156,6 +158,7 @@ class Store:
         self.monitoring = MonitoringRepo(readers, writer)
         self.media = MediaRepo(readers, writer, vault, clock)
         self.relays = RelayRepo(readers, writer, vault, clock)
+        self.login_throttle = LoginThrottleRepo(writer, vault, clock)
 
     @classmethod
     async def open(

@@ -10,6 +10,10 @@ except the few whose meaning PostgreSQL says better in its own words
   of the two triggers SQLite needs; it needs the `btree_gist` extension, which
   Debian's server package ships.
 
+And a few statements are PostgreSQL's alone (`_PG_ONLY`): in
+`0024_shared_by_processes`, the triggers that NOTIFY other processes of a change
+(`storage.engine.pglive`).
+
 A migration is applied in one transaction, under an advisory lock, so two
 processes opening one new database cannot both apply it.
 """
@@ -53,7 +57,7 @@ def pg_statements(migration: Migration) -> tuple[str, ...]:
 
 # What only PostgreSQL needs, by migration name (on SQLite these migrations are empty):
 # one process per database there, so no other process is told of a change.
-_PG_ONLY: dict[str, tuple[str, ...]] = {"0024_live_changes": LIVE_CHANGES_PG}
+_PG_ONLY: dict[str, tuple[str, ...]] = {"0024_shared_by_processes": LIVE_CHANGES_PG}
 
 PG_MIGRATIONS: tuple[Migration, ...] = tuple(
     Migration(m.name, pg_statements(m) + _PG_ONLY.get(m.name, ())) for m in MIGRATIONS
