@@ -36,7 +36,7 @@ from storage.crypto.keys import KeyRing, MasterKey
 from storage.crypto.keytree import KeyTree
 from storage.errors import DecryptError, ErasedError, KeyFileError, WrongKeyError
 
-__all__ = ["Vault", "record_tree_generation"]
+__all__ = ["KEYTREE_GENERATION_META", "Vault", "record_tree_generation"]
 
 BLIND_INDEX_PURPOSE = "blind_index"
 AUDIT_PURPOSE = "audit"

@@ -186,3 +186,29 @@ async def test_a_real_second_process_erases_and_this_one_can_no_longer_read(
         assert await words_of(store, anna) == []
     finally:
         await store.close()
+
+
+async def test_a_second_copy_of_the_tree_on_another_host_is_found_at_its_first_erasure(
+    db_path: Path, keyring: KeyRing, clock: Clock, tmp_path: Path
+) -> None:
+    tree = default_tree_path(db_path)
+    async with await open_store(db_path, keyring, clock=clock) as store:
+        anna = await family(store, "111", "RAHASIA-ANNA")
+        budi = await family(store, "222", "RAHASIA-BUDI")
+    copy = tmp_path / "other-host" / "lk3.keytree"
+    copy.parent.mkdir()
+    shutil.copy2(tree, copy)  # wrongly: each host its own copy of the tree
+    a = await open_store(db_path, keyring, clock=clock)
+    b = await open_store(db_path, keyring, clock=clock, keytree=copy)
+    try:
+        assert await a.erasure.erase(anna.id, reason="purge", actor="cli", why="asked")
+        with pytest.raises(KeyFileError, match="another copy of the tree is in use"):
+            await b.erasure.erase(budi.id, reason="purge", actor="cli", why="asked")
+        assert not KeyTree.load(copy).is_erased(budi.id)  # nothing punctured there
+        assert await b.erasure.unfinished() == 1  # to be finished with the right tree
+    finally:
+        await b.close()
+        await a.close()
+    async with await open_store(db_path, keyring, clock=clock) as store:
+        assert (await store.erasure.finish()).keys_destroyed == 1
+        assert store.erasure.is_erased(budi.id)
