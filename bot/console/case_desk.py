@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 
 from bot.console.i18n import ConsoleTexts
-from bot.console.live import LiveChanges
 from bot.console.queue_feed import FeedSettings, QueueFeed
+from bot.core.live import LiveChanges
 from bot.handoff.service import Handoff
 from flows.errors import FlowsError
 from flows.library import FlowLibrary
@@ -47,8 +47,8 @@ class CaseDesk:
         self._library = library
         self.tz = tz
         self.wake_sender = wake_sender
-        # What other processes change, told by the database (PostgreSQL; bot.console.live).
-        self.live = LiveChanges(store)
+        # What other processes change, told by the database (PostgreSQL; bot.core.live).
+        self.live = LiveChanges.of(store)
         self.feed = QueueFeed(self._load, feed, self.live)
 
     async def _load(self) -> tuple[list[LiveCase], list[LiveCase]]:

@@ -8,7 +8,7 @@ query per interval, not a hundred. With nobody listening the task stops. `close`
 (on shutdown) ends every stream at once, so the web server need not wait on them.
 
 On PostgreSQL the queue is read when the database says a case changed, whichever
-process changed it (`bot.console.live`, LISTEN/NOTIFY), and only every `backstop`
+process changed it (`bot.core.live`, LISTEN/NOTIFY), and only every `backstop`
 seconds otherwise; while the listener is down (and always on SQLite) every
 `interval` seconds.
 """
@@ -21,7 +21,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
-from bot.console.live import LiveChanges
+from bot.core.live import LiveChanges
 from storage.handoff.records import LiveCase
 
 __all__ = ["FeedSettings", "Listener", "QueueFeed", "QueueSnapshot"]

@@ -11,7 +11,9 @@ ids only, never anything a person wrote:
 - `case:<case id>` a case opened, taken, released, closed, re-urged (the queue, the alarm);
 - `thread:<contact id>` a message in or out, a reply's status, a photo or voice note kept
   (the live case page of that contact);
-- `staff:<staff id>` a staff member's roles or state changed (a live page they hold).
+- `staff:<staff id>` a staff member's roles or state changed (a live page they hold);
+- `webchat:<16 hex digits>` a line or a statement for a web chat address (its poll),
+  named by the start of the address's keyed hash (`WebChatRepo.live_topic`).
 
 `ChangeListener` keeps one dedicated connection (never a pooled one: LISTEN belongs
 to a session) that LISTENs and hands each topic to `on_change`. When the connection
@@ -53,6 +55,7 @@ def _trigger(table: str, topic: str, events: str, when: str = "") -> tuple[str, 
 
 
 _STATUS_CHANGED = "WHEN (OLD.status IS DISTINCT FROM NEW.status)"
+_WEBCHAT = "'webchat:' || encode(substring({row}.address_bidx from 1 for 8), 'hex')"
 
 LIVE_CHANGES_PG: tuple[str, ...] = (
     *_trigger("cases", "'case:' || {row}.id", "INSERT OR UPDATE OR DELETE"),
@@ -64,6 +67,8 @@ LIVE_CHANGES_PG: tuple[str, ...] = (
     "CREATE TRIGGER lk3_live_media_status AFTER UPDATE OF status ON media FOR EACH ROW"
     f" {_STATUS_CHANGED} EXECUTE FUNCTION lk3_live_media()",
     *_trigger("staff", "'staff:' || {row}.id", "UPDATE OR DELETE"),
+    *_trigger("webchat_lines", _WEBCHAT, "INSERT"),
+    *_trigger("webchat_statements", _WEBCHAT, "INSERT OR UPDATE"),
 )
 """The statements of migration 0024 on PostgreSQL (SQLite has one process: nothing to tell)."""
 

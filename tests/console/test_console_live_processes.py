@@ -1,6 +1,6 @@
 """Two `lk3 run` processes on one PostgreSQL database: a counsellor whose console page is
 served by process B sees at once what process A did (a case opened, a family's message),
-told by the database (LISTEN/NOTIFY, bot.console.live), not found by polling: the
+told by the database (LISTEN/NOTIFY, bot.core.live), not found by polling: the
 streams here poll once a minute, so only a notification can bring the change in time.
 """
 

@@ -5,7 +5,7 @@ it changes, and the same block answered to a reply sent by script.
 WhatsApp window, a quick exit) and a `mark` of the transcript that is read
 without decrypting anything. The stream (`/console/cases/{code}/events`) reads
 that mark when the database says the case, its contact's thread or the reader
-changed (PostgreSQL, any process: `bot.console.live`), else every
+changed (PostgreSQL, any process: `bot.core.live`), else every
 `FeedSettings.interval` seconds (SQLite, or while the listener is down), and sends
 the rendered block when it moved, so a family's new message appears without a
 reload; it says
@@ -31,8 +31,8 @@ from bot.channels.whatsapp import window_remaining
 from bot.console.auth.login import Access, Need, can_read_case
 from bot.console.case_desk import label
 from bot.console.core import Console, PageRoute
-from bot.console.live import Subscription
 from bot.console.pages.queue import RETRY_MS, event_stream, sse_event
+from bot.core.live import Subscription
 from storage.handoff.records import LiveCase
 from storage.privacy.audit import AuditEntry
 
