@@ -108,6 +108,18 @@ async def until(predicate: Callable[[], bool], within: float, what: str = "") ->
     return time.monotonic() - start
 
 
+def stored_inbox(database: Path) -> int:
+    """How many inbound messages the database holds; 0 until the first start made its tables.
+
+    A poll can meet the file between its creation and the first migration's commit.
+    """
+    if not database.exists():
+        return 0
+    with closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=10)) as db:
+        made = db.execute("SELECT 1 FROM sqlite_master WHERE name = 'inbox'").fetchone()
+        return int(db.execute("SELECT count(*) FROM inbox").fetchone()[0]) if made else 0
+
+
 def counts(database: Path) -> dict[str, int]:
     """Plain counts (no personal data) read straight from the database file."""
     with closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=10)) as db:
