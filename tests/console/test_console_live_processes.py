@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import aclosing
 from pathlib import Path
 
@@ -18,6 +18,7 @@ import pytest
 from case_support import family_case
 from console_support import FAST, add_staff, make_office
 from support import Clock, pgserver
+from support.pgserver import PgServer
 from support.stores import open_store
 
 from bot.console.app import build_console, mount_console
@@ -28,9 +29,26 @@ from storage.engine.pglive import APPLICATION_NAME
 from storage.records import NewInbound
 from storage.store import Store
 
-pytestmark = pytest.mark.skipif(
-    pgserver.ACTIVE is None, reason="several processes share a PostgreSQL database only"
-)
+
+@pytest.fixture(scope="module", autouse=True)
+def postgres() -> Iterator[PgServer]:
+    """The session's server (`--db postgres`), else one of this module's own: these tests
+    need PostgreSQL, so they run in `make unit` too (skipped where it is not installed)."""
+    if pgserver.ACTIVE is not None:
+        yield pgserver.ACTIVE
+        return
+    reason = pgserver.skip_reason()
+    if reason is not None:
+        pytest.skip(reason)
+    own = PgServer()
+    own.start()
+    pgserver.ACTIVE = own  # the stores these tests open are databases on it
+    try:
+        yield own
+    finally:
+        pgserver.ACTIVE = None
+        own.stop()
+
 
 SLOW_POLL = FeedSettings(interval=60.0, backstop=60.0, heartbeat=600.0, lifetime=120.0)
 

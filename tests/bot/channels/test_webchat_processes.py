@@ -5,12 +5,13 @@ reply shows at once rather than when the poll gives up."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from support import pgserver
+from support.pgserver import PgServer
 from support.stores import open_store
 
 from bot.channels.base import Outbound
@@ -22,9 +23,26 @@ from storage.crypto.keys import KeyRing
 from storage.records import NewInbound, NewOutbound
 from storage.store import Store
 
-pytestmark = pytest.mark.skipif(
-    pgserver.ACTIVE is None, reason="several processes share a PostgreSQL database only"
-)
+
+@pytest.fixture(scope="module", autouse=True)
+def postgres() -> Iterator[PgServer]:
+    """The session's server (`--db postgres`), else one of this module's own: these tests
+    need PostgreSQL, so they run in `make unit` too (skipped where it is not installed)."""
+    if pgserver.ACTIVE is not None:
+        yield pgserver.ACTIVE
+        return
+    reason = pgserver.skip_reason()
+    if reason is not None:
+        pytest.skip(reason)
+    own = PgServer()
+    own.start()
+    pgserver.ACTIVE = own  # the stores these tests open are databases on it
+    try:
+        yield own
+    finally:
+        pgserver.ACTIVE = None
+        own.stop()
+
 
 NOW = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 
