@@ -233,9 +233,11 @@ class KeyTree:
             node, secret = (_MID_DEPTH, prefix), middle
         return _derive(node, secret, index)
 
-    def is_erased(self, index: int) -> bool:
-        """Whether leaf `index` is punctured, without deriving it (no HMAC: a lookup)."""
-        self._refresh()
+    def is_erased(self, index: int, *, refresh: bool = True) -> bool:
+        """Whether leaf `index` is punctured, without deriving it (no HMAC: a lookup);
+        `refresh=False` when the caller has just read `generation`."""
+        if refresh:
+            self._refresh()
         return _covering(self._snap.nodes, index) is None
 
     def puncture(self, index: int) -> bool:

@@ -150,8 +150,8 @@ class Vault:
 
     def remember_dek(self, contact_id: int, dek: bytes) -> None:
         """Caches a key unwrapped (or created) through the tree; never an erased contact's."""
-        self._check_cache()
-        if not self.tree.is_erased(contact_id):
+        self._check_cache()  # the tree was just refreshed
+        if not self.tree.is_erased(contact_id, refresh=False):
             self.cache.put(contact_id, dek)
 
     def unwrap_dek_uncached(self, contact_id: int, master_key_id: str, wrapped: bytes) -> bytes:
