@@ -26,6 +26,7 @@ from storage.console.cases import ConsoleCaseRepo
 from storage.console.office import ConsoleOfficeRepo
 from storage.console.repo import ConsoleRepo
 from storage.console.staff import StaffRepo
+from storage.console.throttle import LoginThrottleRepo
 from storage.conversation.contacts import ContactRepo
 from storage.conversation.delivery import DeliveryRepo
 from storage.conversation.inbox import InboxRepo
@@ -41,6 +42,7 @@ from storage.engine.commits import CommitMark, check_database_against_mark, reco
 from storage.engine.db import Readers, Tx, Writer, WriteStats, connect
 from storage.engine.migrations import apply_migrations
 from storage.engine.openfail import open_failure
+from storage.engine.pglive import ChangeListener
 from storage.engine.pgstore import open_postgres
 from storage.errors import StorageFaultError
 from storage.flowhost.current import FlowCurrentRepo
@@ -104,6 +106,7 @@ class Store:
     missed: MissedRepo
     media: MediaRepo
     relays: RelayRepo
+    login_throttle: LoginThrottleRepo
 
     def __init__(
         self,
@@ -114,8 +117,10 @@ class Store:
         vault: Vault,
         clock: Callable[[], datetime],
         mark: CommitMark | None = None,
+        url: str | None = None,
     ) -> None:
         self.path = path
+        self.url = url  # the PostgreSQL database's, None on SQLite
         self._writer_conn = writer_conn
         self._writer = writer
         self._readers = readers
@@ -153,6 +158,7 @@ class Store:
         self.monitoring = MonitoringRepo(readers, writer)
         self.media = MediaRepo(readers, writer, vault, clock)
         self.relays = RelayRepo(readers, writer, vault, clock)
+        self.login_throttle = LoginThrottleRepo(writer, vault, clock)
 
     @classmethod
     async def open(
@@ -182,7 +188,7 @@ class Store:
             conn, pg_writer, pg_readers, pg_vault = await open_postgres(
                 url, keyring, now, tree, readers
             )
-            return cls(path, conn, pg_writer, pg_readers, pg_vault, clock)
+            return cls(path, conn, pg_writer, pg_readers, pg_vault, clock, url=url)
         opened: list[aiosqlite.Connection] = []
         mark: CommitMark | None = None
         try:
@@ -256,6 +262,13 @@ class Store:
             await tx.execute("DELETE FROM meta WHERE name = 'write_probe'")
 
         await self._writer.run("probe writes", probe)
+
+    def change_listener(
+        self, on_change: Callable[[str], None], on_gap: Callable[[], None]
+    ) -> ChangeListener | None:
+        """What other processes changed, as PostgreSQL tells it (`storage.engine.pglive`):
+        None on SQLite, where one process writes and its readers poll. Not started."""
+        return None if self.url is None else ChangeListener(self.url, on_change, on_gap)
 
     @property
     def write_stats(self) -> WriteStats:

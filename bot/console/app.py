@@ -46,6 +46,8 @@ def build_console(
         settings=settings,
         # From the master key, like the TOTP key: a form rendered before a restart posts after it.
         csrf_key=store.console.csrf_key(),
+        # Every process on one database and keys seals test chats alike (docs/postgresql.md).
+        seal_key=store.console.draft_chat_key(),
     )
     console.include(pages_auth.routes)
     console.include(pages_home.routes)
@@ -72,6 +74,7 @@ def build_console(
         console.include(pages_labels.routes)
         console.include(pages_media.routes)
         console.stop_hooks.append(desk.feed.close)
+        console.stop_hooks.append(desk.live.stop)
     return console
 
 

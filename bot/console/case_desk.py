@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 
 from bot.console.i18n import ConsoleTexts
 from bot.console.queue_feed import FeedSettings, QueueFeed
+from bot.core.live import LiveChanges
 from bot.handoff.service import Handoff
 from flows.errors import FlowsError
 from flows.library import FlowLibrary
@@ -46,7 +47,9 @@ class CaseDesk:
         self._library = library
         self.tz = tz
         self.wake_sender = wake_sender
-        self.feed = QueueFeed(self._load, feed)
+        # What other processes change, told by the database (PostgreSQL; bot.core.live).
+        self.live = LiveChanges.of(store)
+        self.feed = QueueFeed(self._load, feed, self.live)
 
     async def _load(self) -> tuple[list[LiveCase], list[LiveCase]]:
         return await self.handoff.queue(), await self.store.console_cases.taken()

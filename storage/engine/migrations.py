@@ -31,6 +31,7 @@ from storage.console.schema import (
     SECOND_FACTOR_MIGRATION,
     STAFF_MIGRATION,
 )
+from storage.console.throttle import LOGIN_THROTTLE_MIGRATION
 from storage.errors import MigrationError
 from storage.flowhost.schema import (
     FLOW_CURRENT_MIGRATION,
@@ -192,6 +193,9 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("0018_supervisor_notices", SUPERVISOR_NOTICES_MIGRATION),
     Migration("0019_media", MEDIA_MIGRATION),
     Migration("0020_media_relays", MEDIA_RELAYS_MIGRATION),
+    # Several processes on one database: shared sign-in counters (storage.console.throttle);
+    # on PostgreSQL also the triggers that tell other processes of changes (storage.engine.pglive).
+    Migration("0024_shared_by_processes", LOGIN_THROTTLE_MIGRATION),
 )
 
 
