@@ -53,6 +53,7 @@ from storage.handoff.roster import RosterRepo
 from storage.media.relays import RelayRepo
 from storage.media.repo import MediaRepo
 from storage.monitoring.repo import MonitoringRepo
+from storage.offices.repo import OfficeRepo
 from storage.privacy.audit import AuditRepo
 from storage.privacy.consents import ConsentRepo
 from storage.privacy.erasure import ErasureRepo
@@ -104,6 +105,7 @@ class Store:
     missed: MissedRepo
     media: MediaRepo
     relays: RelayRepo
+    offices: OfficeRepo
 
     def __init__(
         self,
@@ -153,6 +155,7 @@ class Store:
         self.monitoring = MonitoringRepo(readers, writer)
         self.media = MediaRepo(readers, writer, vault, clock)
         self.relays = RelayRepo(readers, writer, vault, clock)
+        self.offices = OfficeRepo(readers, writer)
 
     @classmethod
     async def open(
