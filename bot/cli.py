@@ -384,7 +384,7 @@ def _add_staff_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]
     add.add_argument(
         "--role",
         action="append",
-        choices=("counsellor", "supervisor", "admin"),
+        choices=("counsellor", "supervisor", "admin", "province_supervisor"),
         required=True,
         help="repeat for several roles",
     )

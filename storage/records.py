@@ -285,3 +285,4 @@ class StaffMember:
     active: bool
     contact_id: int | None
     created_at: datetime
+    office_id: int = 1  # the office whose cases, queue and figures they see

@@ -86,12 +86,14 @@ def unique(members: Iterable[StaffMember]) -> tuple[StaffMember, ...]:
     return tuple(found)
 
 
-async def read_reach(store: Store, config: Config, now: datetime) -> Reach:
-    """The staff and roster as they stand at `now` (office time)."""
-    linked = tuple(m for m in await store.staff.list() if m.contact_id is not None)
+async def read_reach(store: Store, config: Config, now: datetime, office_id: int = 1) -> Reach:
+    """One office's staff and roster as they stand at `now` (office time): a case alerts
+    the staff of its own office only."""
+    staff = await store.staff.list(office_id=office_id)
+    linked = tuple(m for m in staff if m.contact_id is not None)
     local = now.astimezone(config.office.tz)
     day, minute = local.weekday(), local.hour * 60 + local.minute
-    shifts = await store.roster.shifts()
+    shifts = await store.roster.shifts(office_id=office_id)
     on_duty = frozenset(s.staff_id for s in shifts if s.covers(day, minute))
     return Reach(linked, on_duty, bool(shifts))
 

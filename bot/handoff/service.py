@@ -148,16 +148,20 @@ class Handoff:
 
     # --- reading ------------------------------------------------------------
 
-    async def queue(self, limit: int = 100) -> list[LiveCase]:
-        return await self._store.handoff.queue(limit)
+    async def queue(self, limit: int = 100, *, office_id: int | None = None) -> list[LiveCase]:
+        return await self._store.handoff.queue(limit, office_id=office_id)
 
     async def held_by(self, staff_id: int) -> list[LiveCase]:
         return await self._store.handoff.held_by(staff_id)
 
-    async def figures(self, since: datetime, until: datetime) -> HandoffFigures:
+    async def figures(
+        self, since: datetime, until: datetime, *, office_id: int | None = None
+    ) -> HandoffFigures:
         """Time to first human reply by urgency; urgent cases past the target (realert time)."""
         target = self._config.escalation.realert_minutes * 60
-        return await self._store.handoff.figures(since, until, target_seconds=target)
+        return await self._store.handoff.figures(
+            since, until, target_seconds=target, office_id=office_id
+        )
 
     # --- changes --------------------------------------------------------------
 

@@ -96,7 +96,7 @@ async def _commit_turn(tx: Tx, turn: TurnWrite, now: int) -> list[int]:
         await apply_booking(tx, turn.contact_id, turn.booking, at)
     await sessions.upsert(tx, turn.contact_id, turn.session_state, at)
     if turn.rating is not None:
-        await ratings.record(tx, turn.rating)
+        await ratings.record(tx, turn.rating, turn.contact_id)
     ids = await outbox.insert_many(tx, turn.outbound, turn.inbox_id, now)
     for wanted in turn.cases:
         await cases.open_or_raise(tx, turn.contact_id, wanted, at)

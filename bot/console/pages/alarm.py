@@ -23,6 +23,7 @@ from bot.console.case_desk import crisis_labels
 from bot.console.core import Console, PageRoute
 from bot.console.pages.queue import RETRY_MS, sse_event
 from bot.console.queue_feed import QueueSnapshot
+from bot.console.scope import snapshot_for
 
 __all__ = ["routes", "urgent_waiting"]
 
@@ -58,7 +59,8 @@ async def events(console: Console, request: Request, access: Access) -> Response
                         break
                     yield ": still here\n\n"
                 else:
-                    yield sse_event("urgent", urgent_waiting(console, request, snap))
+                    mine = snapshot_for(snap, access)  # only the reader's office rings
+                    yield sse_event("urgent", urgent_waiting(console, request, mine))
                 if loop.time() - started >= settings.lifetime:
                     break
 

@@ -28,6 +28,7 @@ from bot.console.core import Console, PageRoute, form_text
 from bot.console.draft_chat import Chat, ChatTokenError, say, start
 from bot.console.flow_review import draft_diff, publish_seal, seal_matches
 from bot.console.pages import missed
+from bot.console.scope import home_office_only
 from bot.core.pipeline import classify_windows
 from bot.flowhost.shelf import MAX_SOURCE_CHARS, ShelfError
 from bot.handoff.reach import WHO_IS_TOLD
@@ -485,11 +486,11 @@ async def make_current(console: Console, request: Request, access: Access) -> Re
 
 
 routes = [
-    PageRoute("/flows", listing, Need.ADMIN),
-    PageRoute("/flows/{flow_id}", view, Need.ADMIN),
-    PageRoute("/flows/{flow_id}/check", check, Need.ADMIN, ("POST",)),
-    PageRoute("/flows/{flow_id}/validate", validate, Need.ADMIN, ("POST",)),
-    PageRoute("/flows/{flow_id}/chat", chat, Need.ADMIN, ("POST",)),
-    PageRoute("/flows/{flow_id}/publish", publish, Need.ADMIN, ("POST",)),
-    PageRoute("/flows/{flow_id}/current", make_current, Need.ADMIN, ("POST",)),
+    PageRoute("/flows", home_office_only(listing), Need.ADMIN),
+    PageRoute("/flows/{flow_id}", home_office_only(view), Need.ADMIN),
+    PageRoute("/flows/{flow_id}/check", home_office_only(check), Need.ADMIN, ("POST",)),
+    PageRoute("/flows/{flow_id}/validate", home_office_only(validate), Need.ADMIN, ("POST",)),
+    PageRoute("/flows/{flow_id}/chat", home_office_only(chat), Need.ADMIN, ("POST",)),
+    PageRoute("/flows/{flow_id}/publish", home_office_only(publish), Need.ADMIN, ("POST",)),
+    PageRoute("/flows/{flow_id}/current", home_office_only(make_current), Need.ADMIN, ("POST",)),
 ]
