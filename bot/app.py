@@ -38,6 +38,7 @@ from bot.handoff.handlers import HeldCaseRelay, StaffDesk
 from bot.handoff.media import MediaFetch
 from bot.handoff.service import Handoff
 from bot.keyfolder import ensure_keys_folder
+from bot.offices.routing import OfficeRouting
 from bot.privacy.retention import RetentionJob
 from bot.privacy.worker import PrivacyWorker
 from bot.safety import Classifier
@@ -209,6 +210,7 @@ class App:
         # The turn handlers, in order: counsellors' own messages (before the crisis
         # check), a family whose case a counsellor holds, then the flows.
         desk = CounsellorDesk(store, texts, config, clock, CaseCommands(store, handoff))
+        pipeline.add_handler(OfficeRouting(store))  # a deep link's office (never answers)
         pipeline.add_handler(StaffDesk(desk))
         flow_turns = FlowTurns(
             store=store,
