@@ -38,6 +38,7 @@ from bot.handoff.handlers import HeldCaseRelay, StaffDesk
 from bot.handoff.media import MediaFetch
 from bot.handoff.service import Handoff
 from bot.keyfolder import ensure_keys_folder
+from bot.offices.profiles import ensure_offices
 from bot.offices.routing import OfficeRouting
 from bot.privacy.retention import RetentionJob
 from bot.privacy.worker import PrivacyWorker
@@ -172,6 +173,7 @@ class App:
                 clock=clock,
             )
             library = shelf.library
+            await ensure_offices(store, config, clock())  # `[offices.*]` the database lacks
         except StorageError as exc:
             await store.close()
             raise StartupError(str(exc)) from None

@@ -24,6 +24,7 @@ from bot.flowhost.missed import missed_writes
 from bot.flowhost.ratings import rating_write
 from bot.flowhost.turn import plan_turn
 from bot.handoff.reach import WhoIsTold
+from bot.offices.profiles import OfficeConfigs
 from bot.privacy.export import fulfil_export
 from bot.privacy.statement import fulfil_erasure
 from bot.safety import Assessment, Level
@@ -63,6 +64,7 @@ class FlowTurns:
         self._clock = clock
         self._booking = BookingHost(store=store, config=config, texts=texts, library=library)
         self._sources: tuple[ValueSource, ...] = (WhoIsTold(store, config, texts),)
+        self._offices = OfficeConfigs(store, config)
 
     def use_library(self, library: FlowLibrary) -> None:
         """Starts the next turns on `library` (a publish); running conversations keep
@@ -131,9 +133,10 @@ class FlowTurns:
         view = None
         loaded: dict[str, str] = {}
         read: list[ValueSource] = []
+        config = await self._offices.for_contact(row.contact_id)  # its office's words
         while True:
             window = self._booking.context(view)
-            ctx, values = self._context(row, state, window, loaded)
+            ctx, values = self._context(row, state, window, loaded, config)
             plan = plan_turn(
                 library=self._library,
                 state=state,
@@ -179,10 +182,11 @@ class FlowTurns:
         state: SessionState | None,
         window: BookingContext,
         loaded: Mapping[str, str],
+        config: Config,
     ) -> tuple[Context, OnDemand]:
         """The engine's context, and its values, which note what is wanted and not loaded."""
         language = self._language(row, state)
-        base = window.values(self._config.context_values(language), language)
+        base = window.values(config.context_values(language), language)
         loadable = window.loadable.union(*(s.keys for s in self._sources))
         values = OnDemand({**base, **loaded}, loadable)
         context = Context(

@@ -47,6 +47,7 @@ from bot.core.turns import (
 from bot.flowhost.ratings import with_ticket
 from bot.handoff.kinds import crisis_kinds
 from bot.handoff.media import MediaOutcome
+from bot.offices.profiles import OfficeConfigs
 from bot.safety import Assessment, Level
 from flows.engine import step
 from flows.exchange import ChannelCaps, Context, Input, Message
@@ -102,6 +103,7 @@ class Handoff:
         self._clock = clock
         self.staff_language = config.languages[0]
         self._names = ConsoleTexts.load()  # categories and kinds by name, as the console says
+        self._offices = OfficeConfigs(store, config)  # the hotlines of the case's office
 
     def use_library(self, library: FlowLibrary) -> None:
         """Offers the feedback flow from `library` from now on (a publish in the console)."""
@@ -388,9 +390,8 @@ class Handoff:
                 else ()
             )
             return TurnPlan(state=keep, replies=asked, priority=PRIORITY_ROUTINE), relay
-        text = self._texts.get(
-            "handoff.family_urgent", language, **self._config.context_values(language)
-        )
+        office = await self._offices.for_office(case.office_id)
+        text = self._texts.get("handoff.family_urgent", language, **office.context_values(language))
         plan = TurnPlan(
             state=keep,
             replies=(Reply(text),),
