@@ -17,7 +17,14 @@ from storage.engine.db import Readers, Row, Tx, Writer
 from storage.errors import ConstraintError, InvalidRecordError, NotFoundError
 from storage.offices.schema import DEFAULT_OFFICE_CODE, DEFAULT_OFFICE_ID
 
-__all__ = ["DEFAULT_OFFICE_CODE", "DEFAULT_OFFICE_ID", "Office", "OfficeRepo", "office_code"]
+__all__ = [
+    "DEFAULT_OFFICE_CODE",
+    "DEFAULT_OFFICE_ID",
+    "Office",
+    "OfficeRepo",
+    "office_code",
+    "route_in_turn",
+]
 
 _CODE = re.compile(r"[a-z][a-z0-9-]{1,31}")
 _COLUMNS = "id, code, name, created_at, archived_at"
@@ -48,6 +55,18 @@ def office_code(code: str) -> str:
             code="office_code_form",
         )
     return slug
+
+
+async def route_in_turn(tx: Tx, contact_id: int, code: str) -> bool:
+    """Puts the family with the office of `code`, inside the turn's transaction; False (and
+    nothing changed) when no office that is not archived has that code."""
+    changed = await tx.execute(
+        "UPDATE contacts SET office_id = (SELECT id FROM offices WHERE code = ?)"
+        " WHERE id = ? AND EXISTS"
+        " (SELECT 1 FROM offices WHERE code = ? AND archived_at IS NULL)",
+        (code, contact_id, code),
+    )
+    return changed > 0
 
 
 def _office(row: Row) -> Office:
