@@ -63,8 +63,7 @@ def add_office_commands(
         return with_store(args, action)
 
     def do_assign(args: argparse.Namespace) -> int:
-        from bot.console.say import no_staff, terminal_lines
-        from bot.errors import OfficeError
+        from bot.console.say import no_office, no_staff
 
         async def action(store: Store) -> int:
             member = await store.staff.by_username(args.username)
@@ -73,10 +72,7 @@ def add_office_commands(
                 return 1
             target = await store.offices.by_code(args.code)
             if target is None:
-                refusal = OfficeError(
-                    f"no office with code {args.code!r}", "problem_no_office", code=args.code
-                )
-                print(terminal_lines(refusal), file=sys.stderr)
+                print(no_office(args.code), file=sys.stderr)
                 return 1
             await store.offices.assign_staff(member.id, target.id)
             print(f"{member.username} now works in {target.code}")

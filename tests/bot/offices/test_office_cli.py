@@ -53,3 +53,21 @@ def test_a_staff_member_is_moved_to_an_office_by_code(
     assert main(["office", "assign", "sari", "saumlaki", *args]) == 1
     assert "no office with the code 'saumlaki'" in capsys.readouterr().err
     assert main(["office", "assign", "nobody", "ambon", *args]) == 1
+
+
+def test_a_staff_member_is_added_straight_into_an_office_and_listed_with_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = _config(tmp_path)
+    assert main(["staff", "add", "sari", "--name", "Sari", "--role", "counsellor", *args]) == 0
+    assert "in utama" in capsys.readouterr().out
+    assert main(["staff", "list", *args]) == 0
+    assert "utama" not in capsys.readouterr().out  # one office: the list as it always was
+    assert main(["office", "add", "tual", "LK3 Kota Tual", *args]) == 0
+    nona = ["staff", "add", "nona", "--name", "Nona", "--role", "counsellor", "--office", "tual"]
+    assert main([*nona, *args]) == 0
+    assert main(["staff", "add", "x1", "--name", "X", "--role", "admin", "--office", "aru", *args])
+    assert "no office with the code 'aru'" in capsys.readouterr().err
+    assert main(["staff", "list", *args]) == 0
+    listing = capsys.readouterr().out.splitlines()
+    assert [line.split()[1:3] for line in listing] == [["sari", "utama"], ["nona", "tual"]]
