@@ -15,7 +15,10 @@ from storage.crypto.keys import KeyRing
 from storage.engine.migrations import MIGRATIONS, apply_migrations
 from storage.engine.pgschema import PG_MIGRATIONS, apply_pg_migrations
 from storage.errors import ConstraintError, InvalidRecordError, NotFoundError
+from storage.flowhost.missed import NewMiss
+from storage.flowhost.ratings import NewRating
 from storage.offices.repo import DEFAULT_OFFICE_ID
+from storage.records import TurnWrite
 from storage.store import Store
 
 
@@ -198,3 +201,49 @@ async def test_a_case_opens_in_the_office_of_its_family(
     assert raw_query(db_path, "SELECT office_id FROM contacts WHERE id = ?", (contact.id,)) == [
         (tual.id,)
     ]
+
+
+async def test_each_office_points_at_its_own_current_flow_versions(store: Store) -> None:
+    """Published sources are shared and immutable; which one is current is each office's."""
+    tual = await store.offices.add("tual", "LK3 Kota Tual", T0)
+    await store.flows.publish("welcome", "v1", "source one", T0)
+    await store.flows.publish("welcome", "v2", "source two", T0)
+    await store.flow_current.set_current("welcome", "v1", T0)
+    await store.flow_current.set_current("welcome", "v2", T0, office_id=tual.id)
+    assert await store.flow_current.current() == {"welcome": "v1"}
+    assert await store.flow_current.current(office_id=tual.id) == {"welcome": "v2"}
+
+
+async def test_counts_ratings_and_misses_are_each_offices(store: Store) -> None:
+    """A family's rating and the answers the flows missed count in the family's office."""
+    tual = await store.offices.add("tual", "LK3 Kota Tual", T0)
+    counter = iter(range(100))
+
+    async def turn_of(address: str, office_id: int | None = None) -> None:
+        contact, inbox_id = await store.turns.receive(
+            "telegram", address, message(f"{address}-{next(counter)}")
+        )
+        assert inbox_id is not None
+        if office_id is not None:
+            await store.offices.route_contact(contact.id, office_id)
+        await store.turns.commit_turn(
+            TurnWrite(
+                inbox_id,
+                contact.id,
+                "{}",
+                (),
+                T0,
+                rating=NewRating("2026-03", 5, "kdrt", "biasa"),
+                missed=(NewMiss("2026-03-02", "welcome", "menu"),),
+            )
+        )
+
+    await turn_of("7102", tual.id)
+    await turn_of("7102")
+    await turn_of("7101")
+    assert (await store.ratings.month("2026-03", office_id=tual.id)).total == 2
+    assert (await store.ratings.month("2026-03", office_id=1)).total == 1
+    assert (await store.ratings.month("2026-03")).total == 3  # the province's
+    tual_misses = await store.missed.counts("welcome", "2026-03-01", office_id=tual.id)
+    assert tual_misses["menu"].misses == 2
+    assert (await store.missed.counts("welcome", "2026-03-01"))["menu"].misses == 1
