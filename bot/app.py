@@ -31,6 +31,7 @@ from bot.datadir import DataDirError, secure_data_dir
 from bot.errors import BotError
 from bot.flowhost.handler import FlowTurns
 from bot.flowhost.shelf import FlowShelf
+from bot.flowhost.shelves import FlowShelves
 from bot.handoff import delivery as handoff_delivery
 from bot.handoff.desk import CaseCommands, CounsellorDesk
 from bot.handoff.escalation import EscalationJob
@@ -129,6 +130,7 @@ class App:
         self.media: MediaFetch | None = None  # what fetches a held case's photos and voice notes
         # The flows in use, swapped by a publish in the console (bot/flowhost/shelf.py).
         self.flows: FlowShelf | None = None
+        self.shelves: FlowShelves | None = None  # each office's (bot/flowhost/shelves.py)
 
     @classmethod
     async def open(
@@ -165,15 +167,17 @@ class App:
         except StorageError as exc:
             raise StartupError(str(exc)) from None
         try:
-            shelf = await FlowShelf.open(
+            await ensure_offices(store, config, clock())  # `[offices.*]` the database lacks
+            # Each office its own flows, all from the folder (one office: one shelf).
+            shelves = await FlowShelves.open(
                 store,
                 library,
                 base_dir=config.flows_dir or bundled_library_dir(),
                 languages=config.languages,
                 clock=clock,
             )
+            shelf = shelves.default
             library = shelf.library
-            await ensure_offices(store, config, clock())  # `[offices.*]` the database lacks
         except StorageError as exc:
             await store.close()
             raise StartupError(str(exc)) from None
@@ -245,7 +249,10 @@ class App:
         # A publish in the console reaches new conversations from the next turn on.
         shelf.listen(flow_turns.use_library)
         shelf.listen(handoff.use_library)
+        flow_turns.use_shelves(shelves)
+        handoff.use_shelves(shelves)
         app.flows = shelf
+        app.shelves = shelves
         return app
 
     async def start(self) -> None:

@@ -10,6 +10,7 @@ office's rows.
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -24,8 +25,16 @@ from storage.store import Store
 
 if TYPE_CHECKING:
     from bot.console.core import Console, PageHandler
+    from bot.flowhost.shelf import FlowShelf
 
-__all__ = ["case_by_code", "home_office_only", "in_office", "office_of", "snapshot_for"]
+__all__ = [
+    "case_by_code",
+    "in_office",
+    "office_flows",
+    "office_of",
+    "office_shelf",
+    "snapshot_for",
+]
 
 
 def office_of(access: Access) -> int:
@@ -53,13 +62,32 @@ def snapshot_for(snap: QueueSnapshot, access: Access) -> QueueSnapshot:
     )
 
 
-def home_office_only(handler: PageHandler) -> PageHandler:
-    """A page that changes what every office gets (the one flows library, until each office
-    has its own: docs/offices.md) is for the default office's staff only."""
+_SHELF: ContextVar[FlowShelf | None] = ContextVar("lk3_console_shelf", default=None)
+
+
+def office_flows(handler: PageHandler) -> PageHandler:
+    """A flows page works on the reader's own office's flows (`office_shelf`). Without a
+    shelf of their own (a bot given one shelf, or an office added since the start) only
+    the default office's admins may open it: a publish there reaches every office."""
 
     async def guarded(console: Console, request: Request, access: Access) -> Response:
-        if office_of(access) != DEFAULT_OFFICE_ID:
+        office = office_of(access)
+        shelves = console.office.shelves
+        if shelves is not None and shelves.has(office):
+            shelf = shelves.for_office(office)
+        elif office == DEFAULT_OFFICE_ID:
+            shelf = console.office.flows
+        else:
             return console.error(request, access, 403, "error_forbidden")
-        return await handler(console, request, access)
+        token = _SHELF.set(shelf)
+        try:
+            return await handler(console, request, access)
+        finally:
+            _SHELF.reset(token)
 
     return guarded
+
+
+def office_shelf(console: Console) -> FlowShelf:
+    """The flows the current flows page works on: its reader's office's."""
+    return _SHELF.get() or console.office.flows

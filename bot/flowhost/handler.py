@@ -22,6 +22,7 @@ from bot.core.texts import BotTexts
 from bot.core.turns import TurnPlan, fallback_plan
 from bot.flowhost.missed import missed_writes
 from bot.flowhost.ratings import rating_write
+from bot.flowhost.shelves import FlowShelves
 from bot.flowhost.turn import plan_turn
 from bot.handoff.reach import WhoIsTold
 from bot.offices.profiles import OfficeConfigs
@@ -65,6 +66,19 @@ class FlowTurns:
         self._booking = BookingHost(store=store, config=config, texts=texts, library=library)
         self._sources: tuple[ValueSource, ...] = (WhoIsTold(store, config, texts),)
         self._offices = OfficeConfigs(store, config)
+        self._shelves: FlowShelves | None = None  # each office its own flows
+
+    def use_shelves(self, shelves: FlowShelves) -> None:
+        """Plans each family's turn on its own office's flows (several offices)."""
+        self._shelves = shelves
+
+    async def _library_for(self, contact_id: int) -> FlowLibrary:
+        """The flows of the family's office; one office: the one library, nothing read."""
+        shelves = self._shelves
+        if shelves is None or not shelves.several:
+            return self._library
+        office_id = await self._store.offices.office_of_contact(contact_id)
+        return shelves.library_for(office_id or 1)
 
     def use_library(self, library: FlowLibrary) -> None:
         """Starts the next turns on `library` (a publish); running conversations keep
@@ -77,8 +91,10 @@ class FlowTurns:
     async def handle(self, turn: Turn) -> Handled:
         row, state, assessment = turn.row, turn.state, turn.assessment
         booking: BookingOp | None = None
+        library = self._library
         try:
-            plan, booking = await self._plan(row, state, assessment)
+            library = await self._library_for(row.contact_id)
+            plan, booking = await self._plan(row, state, assessment, library)
         except Exception:
             log.exception(
                 "contact %s message %s: the turn could not be planned", row.contact_id, row.id
@@ -95,13 +111,13 @@ class FlowTurns:
                 plan,
                 row,
                 texts=self._texts,
-                library=self._library,
+                library=library,
                 config=self._config,
                 now=self._clock(),
             )
 
         async def replan() -> Handled:
-            again, op = await self._plan(row, state, assessment, taken=True)
+            again, op = await self._plan(row, state, assessment, library, taken=True)
             return self._handled(again, op)
 
         return self._handled(plan, booking, replan)
@@ -124,6 +140,7 @@ class FlowTurns:
         row: InboxRow,
         state: SessionState | None,
         assessment: Assessment,
+        library: FlowLibrary,
         *,
         taken: bool = False,
     ) -> tuple[TurnPlan, BookingOp | None]:
@@ -136,9 +153,9 @@ class FlowTurns:
         config = await self._offices.for_contact(row.contact_id)  # its office's words
         while True:
             window = self._booking.context(view)
-            ctx, values = self._context(row, state, window, loaded, config)
+            ctx, values = self._context(row, state, window, loaded, config, library)
             plan = plan_turn(
-                library=self._library,
+                library=library,
                 state=state,
                 kind=row.kind,
                 text=row.text,
@@ -155,7 +172,7 @@ class FlowTurns:
                 break
             for source in sources:  # each once: a key it cannot give stays missing
                 read.append(source)
-                loaded.update(await source.load(now, self._language(row, state)))
+                loaded.update(await source.load(now, self._language(row, state, library)))
             if booking:
                 view = await self._booking.load(row.contact_id, now, plan.cases)
         if view is None or not plan.booking:
@@ -168,13 +185,13 @@ class FlowTurns:
             language=plan.state.language,
         )
         if decision.taken and not taken:
-            return await self._plan(row, state, assessment, taken=True)
+            return await self._plan(row, state, assessment, library, taken=True)
         return plan, decision.op
 
-    def _language(self, row: InboxRow, state: SessionState | None) -> str:
+    def _language(self, row: InboxRow, state: SessionState | None, library: FlowLibrary) -> str:
         """The language the turn settles (an English first message), for the host's texts."""
         default = self._config.languages[0]
-        return turn_language(self._library, state, row.kind, row.text, default)
+        return turn_language(library, state, row.kind, row.text, default)
 
     def _context(
         self,
@@ -183,9 +200,10 @@ class FlowTurns:
         window: BookingContext,
         loaded: Mapping[str, str],
         config: Config,
+        library: FlowLibrary,
     ) -> tuple[Context, OnDemand]:
         """The engine's context, and its values, which note what is wanted and not loaded."""
-        language = self._language(row, state)
+        language = self._language(row, state, library)
         base = window.values(config.context_values(language), language)
         loadable = window.loadable.union(*(s.keys for s in self._sources))
         values = OnDemand({**base, **loaded}, loadable)

@@ -45,6 +45,7 @@ from bot.core.turns import (
     empty_state,
 )
 from bot.flowhost.ratings import with_ticket
+from bot.flowhost.shelves import FlowShelves
 from bot.handoff.kinds import crisis_kinds
 from bot.handoff.media import MediaOutcome
 from bot.offices.profiles import OfficeConfigs
@@ -104,10 +105,15 @@ class Handoff:
         self.staff_language = config.languages[0]
         self._names = ConsoleTexts.load()  # categories and kinds by name, as the console says
         self._offices = OfficeConfigs(store, config)  # the hotlines of the case's office
+        self._shelves: FlowShelves | None = None
 
     def use_library(self, library: FlowLibrary) -> None:
         """Offers the feedback flow from `library` from now on (a publish in the console)."""
         self._library = library
+
+    def use_shelves(self, shelves: FlowShelves) -> None:
+        """Offers each family the feedback flow of its own office (several offices)."""
+        self._shelves = shelves
 
     def text(self, key: str, **values: str) -> str:
         """A staff-facing text in the office's first language."""
@@ -449,7 +455,11 @@ class Handoff:
         self, contact_id: int, now: datetime
     ) -> tuple[SessionState | None, list[Reply]]:
         """The family's session with the feedback flow started, and its first messages."""
-        if not self._library.has_flow(FEEDBACK_FLOW):
+        library, config = self._library, await self._offices.for_contact(contact_id)
+        if self._shelves is not None and self._shelves.several:
+            office_id = await self._store.offices.office_of_contact(contact_id)
+            library = self._shelves.library_for(office_id or 1)
+        if not library.has_flow(FEEDBACK_FLOW):
             return None, []
         raw = await self._store.sessions.get(contact_id)
         try:
@@ -460,10 +470,10 @@ class Handoff:
         ctx = Context(
             now=now,
             channel=ChannelCaps(buttons=True, max_choices=10),
-            values=self._config.context_values(language),
+            values=config.context_values(language),
             default_language=self._config.languages[0],
         )
-        turn = step(self._library, state, Input(kind="interrupt", flow=FEEDBACK_FLOW), ctx)
+        turn = step(library, state, Input(kind="interrupt", flow=FEEDBACK_FLOW), ctx)
         replies = [
             Reply(o.text, tuple((c.value, c.label) for c in o.options))
             for o in turn.outputs
