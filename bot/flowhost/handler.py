@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 
 from bot.booking.host import FAMILY_KEYS, TAKEN, BookingContext, BookingHost
@@ -40,6 +41,15 @@ from storage.store import Store
 __all__ = ["FlowTurns"]
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class _OfficeTurn:
+    """What the family's office gives one turn."""
+
+    library: FlowLibrary
+    config: Config
+    sources: tuple[ValueSource, ...]
 
 
 class FlowTurns:
@@ -72,13 +82,17 @@ class FlowTurns:
         """Plans each family's turn on its own office's flows (several offices)."""
         self._shelves = shelves
 
-    async def _library_for(self, contact_id: int) -> FlowLibrary:
-        """The flows of the family's office; one office: the one library, nothing read."""
+    async def _office_for(self, contact_id: int) -> _OfficeTurn:
+        """What the family's office gives this turn: its flows, its words, its roster for
+        `{who_is_told}`. One office: what it always was, and nothing is read."""
         shelves = self._shelves
-        if shelves is None or not shelves.several:
-            return self._library
-        office_id = await self._store.offices.office_of_contact(contact_id)
-        return shelves.library_for(office_id or 1)
+        if not self._config.offices and (shelves is None or not shelves.several):
+            return _OfficeTurn(self._library, self._config, self._sources)
+        office_id = await self._store.offices.office_of_contact(contact_id) or 1
+        library = shelves.library_for(office_id) if shelves is not None else self._library
+        config = await self._offices.for_office(office_id)
+        sources = (WhoIsTold(self._store, config, self._texts, office_id),)
+        return _OfficeTurn(library, config, sources)
 
     def use_library(self, library: FlowLibrary) -> None:
         """Starts the next turns on `library` (a publish); running conversations keep
@@ -91,16 +105,16 @@ class FlowTurns:
     async def handle(self, turn: Turn) -> Handled:
         row, state, assessment = turn.row, turn.state, turn.assessment
         booking: BookingOp | None = None
-        library = self._library
+        office = _OfficeTurn(self._library, self._config, self._sources)
         try:
-            library = await self._library_for(row.contact_id)
-            plan, booking = await self._plan(row, state, assessment, library)
+            office = await self._office_for(row.contact_id)
+            plan, booking = await self._plan(row, state, assessment, office)
         except Exception:
             log.exception(
                 "contact %s message %s: the turn could not be planned", row.contact_id, row.id
             )
             urgent = assessment.level is Level.URGENT
-            plan = fallback_plan(self._texts, self._config, state, urgent)
+            plan = fallback_plan(self._texts, office.config, state, urgent)
         for error in plan.errors:
             log.error("flow error %s at %s (contact %s)", error.code, error.where, row.contact_id)
         if plan.export or plan.erase:
@@ -111,13 +125,13 @@ class FlowTurns:
                 plan,
                 row,
                 texts=self._texts,
-                library=library,
-                config=self._config,
+                library=office.library,
+                config=office.config,
                 now=self._clock(),
             )
 
         async def replan() -> Handled:
-            again, op = await self._plan(row, state, assessment, library, taken=True)
+            again, op = await self._plan(row, state, assessment, office, taken=True)
             return self._handled(again, op)
 
         return self._handled(plan, booking, replan)
@@ -140,7 +154,7 @@ class FlowTurns:
         row: InboxRow,
         state: SessionState | None,
         assessment: Assessment,
-        library: FlowLibrary,
+        office: _OfficeTurn,
         *,
         taken: bool = False,
     ) -> tuple[TurnPlan, BookingOp | None]:
@@ -150,7 +164,7 @@ class FlowTurns:
         view = None
         loaded: dict[str, str] = {}
         read: list[ValueSource] = []
-        config = await self._offices.for_contact(row.contact_id)  # its office's words
+        library, config = office.library, office.config  # the family's office's
         while True:
             window = self._booking.context(view)
             ctx, values = self._context(row, state, window, loaded, config, library)
@@ -167,7 +181,7 @@ class FlowTurns:
             )
             wanted = values.wanted
             booking = view is None and bool(window.wanted or plan.booking or wanted & FAMILY_KEYS)
-            sources = [s for s in self._sources if s.keys & wanted and s not in read]
+            sources = [s for s in office.sources if s.keys & wanted and s not in read]
             if not (booking or sources):
                 break
             for source in sources:  # each once: a key it cannot give stays missing
@@ -185,7 +199,7 @@ class FlowTurns:
             language=plan.state.language,
         )
         if decision.taken and not taken:
-            return await self._plan(row, state, assessment, library, taken=True)
+            return await self._plan(row, state, assessment, office, taken=True)
         return plan, decision.op
 
     def _language(self, row: InboxRow, state: SessionState | None, library: FlowLibrary) -> str:

@@ -103,17 +103,18 @@ class WhoIsTold:
 
     keys = frozenset({WHO_IS_TOLD})
 
-    def __init__(self, store: Store, config: Config, texts: BotTexts) -> None:
+    def __init__(self, store: Store, config: Config, texts: BotTexts, office_id: int = 1) -> None:
         self._store = store
         self._config = config
         self._texts = texts
+        self._office_id = office_id  # whose roster: the family's office's
 
     async def load(self, now: datetime, language: str) -> Mapping[str, str]:
         """The sentence for this moment. A crisis turn must never wait on it: if the staff
         or the roster cannot be read, the safe words are said (a case is open, the queue
         is read during service hours) and the turn goes on."""
         try:
-            reach = await read_reach(self._store, self._config, now)
+            reach = await read_reach(self._store, self._config, now, self._office_id)
         except Exception as exc:
             log.error("who is told: staff or roster unreadable (%s)", type(exc).__name__)
             text = self._texts.get(

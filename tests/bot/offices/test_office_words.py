@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,8 @@ from support.channels import RecordingChannel
 
 from bot.app import App
 from bot.config import Config, ConfigError, load_config
+from bot.core.texts import BotTexts
+from bot.handoff.reach import WHO_IS_TOLD, WhoIsTold
 
 TUAL = """
 [office]
@@ -93,3 +96,26 @@ async def test_a_family_routed_to_tual_hears_tuals_name_and_numbers(tual_bot: Bo
     assert "0916-21110" in danger
     await tual_bot.send("fam-ambon", "halo")
     assert "LK3 Kota Ambon" in "\n".join(tual_bot.channel.texts_to("fam-ambon"))
+
+
+async def test_who_is_told_reads_the_roster_of_the_familys_office(tual_bot: Bot) -> None:
+    """Tual has a counsellor on duty around the clock, the default office nobody: each
+    family in danger is told honestly about its own office."""
+    store = tual_bot.app.store
+    tual = await store.offices.by_code("tual")
+    assert tual is not None
+    nona = await store.staff.add("nona", "Nona", ["counsellor"], datetime.now(UTC))
+    await store.offices.assign_staff(nona.id, tual.id)
+    await tual_bot.send(
+        "nona-phone", f"/link {await store.staff.issue_link_code(nona.id, datetime.now(UTC))}"
+    )
+    for day in range(7):
+        await store.roster.add(nona.id, day, 0, 1440, datetime.now(UTC))
+    config, texts = tual_bot.app.config, BotTexts.bundled()
+    now = datetime.now(UTC)
+    there = await WhoIsTold(store, config.for_office("tual"), texts, tual.id).load(now, "id")
+    here = await WhoIsTold(store, config, texts).load(now, "id")
+    assert there[WHO_IS_TOLD] != here[WHO_IS_TOLD]
+    assert there[WHO_IS_TOLD] == texts.get(
+        "handoff.told.on_duty", "id", **config.for_office("tual").context_values("id")
+    )
