@@ -40,10 +40,19 @@ class OfficeRouting:
         row = turn.row
         if row.kind != "start" or not row.text.strip() or turn.staff:
             return None
-        office = await self._store.offices.by_code(row.text)
-        if office is None or office.archived:
-            return None
-        if await self._store.offices.office_of_contact(row.contact_id) != office.id:
-            await self._store.offices.route_contact(row.contact_id, office.id)
-            log.info("contact %s routed to office %s by a deep link", row.contact_id, office.code)
+        try:
+            office = await self._store.offices.by_code(row.text)
+            if office is None or office.archived:
+                return None
+            if await self._store.offices.office_of_contact(row.contact_id) != office.id:
+                await self._store.offices.route_contact(row.contact_id, office.id)
+                log.info(
+                    "contact %s routed to office %s by a deep link", row.contact_id, office.code
+                )
+        except Exception as exc:
+            # The greeting and the crisis check never wait on the routing: the family
+            # stays where it was (its next link routes it again).
+            log.error(
+                "contact %s: routing by deep link failed (%s)", row.contact_id, type(exc).__name__
+            )
         return None
