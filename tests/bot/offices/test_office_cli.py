@@ -71,3 +71,25 @@ def test_a_staff_member_is_added_straight_into_an_office_and_listed_with_it(
     assert main(["staff", "list", *args]) == 0
     listing = capsys.readouterr().out.splitlines()
     assert [line.split()[1:3] for line in listing] == [["sari", "utama"], ["nona", "tual"]]
+
+
+def test_closures_are_kept_per_office_from_the_command_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = _config(tmp_path)
+    assert main(["office", "add", "tual", "LK3 Kota Tual", *args]) == 0
+    day = "2031-07-03"
+    close = ["booking", "closures", "add", day, "--reason", "Hari jadi Kota Tual"]
+    assert main([*close, "--office", "tual", *args]) == 0
+    assert main([*close, "--office", "tual", *args]) == 1  # already closed there
+    assert main([*close, *args]) == 0  # the default office may close the same day
+    capsys.readouterr()
+    assert main(["booking", "closures", "list", "--office", "tual", *args]) == 0
+    assert f"{day}  Hari jadi Kota Tual" in capsys.readouterr().out
+    assert main(["booking", "closures", "remove", day, "--office", "tual", *args]) == 0
+    capsys.readouterr()
+    assert main(["booking", "closures", "list", "--office", "tual", *args]) == 0
+    assert day not in capsys.readouterr().out
+    assert main(["booking", "closures", "list", *args]) == 0
+    assert day in capsys.readouterr().out
+    assert main(["booking", "closures", "list", "--office", "aru", *args]) == 1
