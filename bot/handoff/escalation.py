@@ -224,8 +224,9 @@ class EscalationJob(Worker):
         if contact is None:
             return 0
         language = contact.language or self._config.languages[0]
-        values = self._config.context_values(language)
-        values[WHO_IS_TOLD] = self._told.text(reach, language)
+        config = await self._handoff.office_config(case.office_id)  # its office's words
+        values = config.context_values(language)
+        values[WHO_IS_TOLD] = self._told.text(reach, language, config)
         text = self._handoff.family_text("handoff.family_reminder", language, **values)
         row = NewOutbound(
             case.contact_id,

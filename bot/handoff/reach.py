@@ -123,7 +123,7 @@ class WhoIsTold:
             return {WHO_IS_TOLD: text}
         return {WHO_IS_TOLD: self.text(reach, language)}
 
-    def text(self, reach: Reach, language: str) -> str:
-        return self._texts.get(
-            f"handoff.told.{reach.situation}", language, **self._config.context_values(language)
-        )
+    def text(self, reach: Reach, language: str, config: Config | None = None) -> str:
+        """The sentence for `reach`, in the words of `config` (an office's; default: ours)."""
+        values = (config or self._config).context_values(language)
+        return self._texts.get(f"handoff.told.{reach.situation}", language, **values)

@@ -111,6 +111,10 @@ class Handoff:
         """Offers the feedback flow from `library` from now on (a publish in the console)."""
         self._library = library
 
+    async def office_config(self, office_id: int) -> Config:
+        """The configuration in the words of one office (its name, hours, hotlines)."""
+        return await self._offices.for_office(office_id)
+
     def use_shelves(self, shelves: FlowShelves) -> None:
         """Offers each family the feedback flow of its own office (several offices)."""
         self._shelves = shelves
