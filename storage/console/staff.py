@@ -137,12 +137,13 @@ class StaffRepo:
         self, *, role: str | None = None, active_only: bool = True, office_id: int | None = None
     ) -> list[StaffMember]:
         """Staff, by id; only one office's with `office_id` (None: every office's)."""
-        where = [w for w, on in (("active = 1", active_only), ("office_id = ?", office_id)) if on]
+        mine = office_id is not None
+        where = [w for w, on in (("active = 1", active_only), ("office_id = ?", mine)) if on]
         rows = await self._readers.fetchall(
             f"SELECT {_COLUMNS} FROM staff"
             + (" WHERE " + " AND ".join(where) if where else "")
             + " ORDER BY id",
-            () if office_id is None else (office_id,),
+            (office_id,) if mine else (),
             what="staff.list",
         )
         members = [_member(r) for r in rows]
