@@ -11,11 +11,17 @@ idempotent (the message processed again routes to the same office).
 The handler runs first in the chain and never answers: the start message goes
 on to the crisis check and the flows like any other (the greeting follows).
 A case already open stays with the office it was opened in.
+
+WhatsApp and the web chat have no `/start`: a click-to-chat link fills in the first
+message instead (`https://wa.me/62…?text=LK3%20Tual`). So the first message of a new
+conversation that is only an office's code (`tual`, `LK3 Tual`) routes the same way;
+it too goes on to the crisis check and the flows.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 
 from bot.core.handlers import Handled, Turn
 from storage.store import Store
@@ -23,6 +29,9 @@ from storage.store import Store
 __all__ = ["OfficeRouting"]
 
 log = logging.getLogger(__name__)
+
+# A click-to-chat first message: an office code, perhaps after "LK3".
+_FIRST_WORDS = re.compile(r"\s*(?:lk3[\s-]+)?([a-z][a-z0-9-]{1,31})[\s.!]*", re.IGNORECASE)
 
 
 class OfficeRouting:
@@ -37,11 +46,12 @@ class OfficeRouting:
         return False
 
     async def handle(self, turn: Turn) -> Handled | None:
-        row = turn.row
-        if row.kind != "start" or not row.text.strip() or turn.staff:
+        code = _code_in(turn)
+        if code is None:
             return None
+        row = turn.row
         try:
-            office = await self._store.offices.by_code(row.text)
+            office = await self._store.offices.by_code(code)
             if office is None or office.archived:
                 return None
             if await self._store.offices.office_of_contact(row.contact_id) != office.id:
@@ -56,3 +66,16 @@ class OfficeRouting:
                 "contact %s: routing by deep link failed (%s)", row.contact_id, type(exc).__name__
             )
         return None
+
+
+def _code_in(turn: Turn) -> str | None:
+    """The office code a deep link or a click-to-chat first message names, if any."""
+    row = turn.row
+    if turn.staff:
+        return None
+    if row.kind == "start":
+        return row.text.strip() or None
+    if row.kind == "text" and turn.state is None and len(row.text) <= 40:
+        found = _FIRST_WORDS.fullmatch(row.text)
+        return None if found is None else found.group(1).lower()
+    return None

@@ -76,3 +76,21 @@ async def test_a_crisis_alerts_only_the_counsellors_of_the_familys_office(bot: B
     assert case.code not in bot.channel.texts_to("sari-phone")[-1]
     after = await bot.app.store.handoff.get(case.id)
     assert after is not None and after.status == "open"
+
+
+async def test_a_click_to_chat_first_message_naming_an_office_routes_like_a_link(
+    bot: Bot,
+) -> None:
+    """WhatsApp and the web chat have no /start: `wa.me/...?text=LK3%20Ambon` fills in the
+    first message. Only a new conversation's first message counts; later words are answers."""
+    ambon = await bot.app.store.offices.add("ambon", "LK3 Kota Ambon", now())
+    tual = await bot.app.store.offices.add("tual", "LK3 Kota Tual", now())
+    await bot.send("fam-1", "LK3 Ambon")
+    assert await contact_office(bot, "fam-1") == ambon.id
+    assert bot.channel.texts_to("fam-1"), "the greeting still follows"
+    await bot.send("fam-1", "tual")  # in a conversation: an answer, not a link
+    assert await contact_office(bot, "fam-1") == ambon.id
+    await bot.send("fam-2", "tolong saya di tual")  # words, not a code
+    assert await contact_office(bot, "fam-2") == DEFAULT_OFFICE_ID
+    await bot.send("fam-3", " Tual! ")
+    assert await contact_office(bot, "fam-3") == tual.id
