@@ -32,6 +32,7 @@ from bot.datadir import DataDirError, secure_data_dir
 from bot.errors import BotError
 from bot.flowhost.handler import FlowTurns
 from bot.flowhost.shelf import FlowShelf
+from bot.flowhost.shelves import FlowShelves
 from bot.handoff import delivery as handoff_delivery
 from bot.handoff.desk import CaseCommands, CounsellorDesk
 from bot.handoff.escalation import EscalationJob
@@ -39,6 +40,8 @@ from bot.handoff.handlers import HeldCaseRelay, StaffDesk
 from bot.handoff.media import MediaFetch
 from bot.handoff.service import Handoff
 from bot.keyfolder import ensure_keys_folder
+from bot.offices.profiles import ensure_offices
+from bot.offices.routing import OfficeRouting
 from bot.privacy.retention import RetentionJob
 from bot.privacy.worker import PrivacyWorker
 from bot.safety import Classifier
@@ -155,6 +158,7 @@ class App:
         # contact now, and which process runs the leader's work (bot.core.leadership).
         self.claims: Claims = SoleClaims()
         self.leadership = Leadership()
+        self.shelves: FlowShelves | None = None  # each office's (bot/flowhost/shelves.py)
 
     @classmethod
     async def open(
@@ -199,13 +203,16 @@ class App:
             await store.close()
             raise
         try:
-            shelf = await FlowShelf.open(
+            await ensure_offices(store, config, clock())  # `[offices.*]` the database lacks
+            # Each office its own flows, all from the folder (one office: one shelf).
+            shelves = await FlowShelves.open(
                 store,
                 library,
                 base_dir=config.flows_dir or bundled_library_dir(),
                 languages=config.languages,
                 clock=clock,
             )
+            shelf = shelves.default
             library = shelf.library
         except StorageError as exc:
             await claims.close()
@@ -248,6 +255,7 @@ class App:
         # The turn handlers, in order: counsellors' own messages (before the crisis
         # check), a family whose case a counsellor holds, then the flows.
         desk = CounsellorDesk(store, texts, config, clock, CaseCommands(store, handoff))
+        pipeline.add_handler(OfficeRouting(store))  # a deep link's office (never answers)
         pipeline.add_handler(StaffDesk(desk))
         flow_turns = FlowTurns(
             store=store,
@@ -283,7 +291,10 @@ class App:
         # A publish in the console reaches new conversations from the next turn on.
         shelf.listen(flow_turns.use_library)
         shelf.listen(handoff.use_library)
+        flow_turns.use_shelves(shelves)
+        handoff.use_shelves(shelves)
         app.flows = shelf
+        app.shelves = shelves
         return app
 
     async def start(self) -> None:

@@ -12,6 +12,7 @@ holds the whole (`Config`) and re-exports their names.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import tomllib
 from collections.abc import Mapping
@@ -47,6 +48,7 @@ from bot.monitorconfig import (
     health_section,
     metrics_section,
 )
+from bot.officeconfig import OfficeProfile, offices_section
 from flows.effects import BOOKING_MODES
 
 __all__ = [
@@ -184,6 +186,8 @@ class Config:
             "danger from someone, a crime",
         ),
     )
+    # `[offices.<code>]`: a province's other offices, each its own words (bot.officeconfig).
+    offices: tuple[OfficeProfile, ...] = ()
     consent_version: str = "2026-12-07"
     data_dir: Path = Path("var")
     key_file: Path | None = None
@@ -252,6 +256,14 @@ class Config:
         )
         return tuple(name for name, on in enabled if on)
 
+    def for_office(self, code: str) -> Config:
+        """This configuration as one office's families see it (its name, hours, hotlines);
+        the default office's, or an office without a section, is this one."""
+        for profile in self.offices:
+            if profile.code == code:
+                return dataclasses.replace(self, office=profile.office, hotlines=profile.hotlines)
+        return self
+
     def hotline_text(self, language: str = "id") -> str:
         """The hotline list as one block of lines, for the `{hotlines}` placeholder."""
         return "\n".join(h.line(language) for h in self.hotlines)
@@ -307,6 +319,7 @@ _SECTIONS: dict[str, frozenset[str]] = {
             "booking",
             *MONITORING_SECTIONS,
             "storage",
+            "offices",
         }
     ),
     **MONITORING_SECTIONS,
@@ -385,6 +398,7 @@ def _build(raw: dict[str, Any], env: Mapping[str, str], base: Path) -> Config:
     office = _office(sections["office"])
     languages = _languages(raw.get("languages", list(default.languages)))
     hotlines = _hotlines(raw["hotlines"]) if "hotlines" in raw else default.hotlines
+    offices = offices_section(raw.get("offices", {}), office, hotlines, _hotlines)
     data_dir = _path(raw, "data_dir", base) or default.data_dir
     if "LK3_DATA_DIR" in env:
         data_dir = Path(env["LK3_DATA_DIR"])
@@ -400,6 +414,7 @@ def _build(raw: dict[str, Any], env: Mapping[str, str], base: Path) -> Config:
         office=office,
         languages=languages,
         hotlines=hotlines,
+        offices=offices,
         consent_version=read_str(raw, "consent_version", default.consent_version),
         data_dir=data_dir,
         key_file=_path(raw, "key_file", base),

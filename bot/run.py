@@ -126,6 +126,7 @@ class Service:
                 app.handoff,
                 app.flows,
                 wake_sender=app.sender.wake,
+                shelves=app.shelves,
             )
         console = build_console(
             app.store, clock=utc_now, public_url=config.web.public_url, office=office

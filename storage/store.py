@@ -55,6 +55,7 @@ from storage.handoff.roster import RosterRepo
 from storage.media.relays import RelayRepo
 from storage.media.repo import MediaRepo
 from storage.monitoring.repo import MonitoringRepo
+from storage.offices.repo import OfficeRepo
 from storage.privacy.audit import AuditRepo
 from storage.privacy.consents import ConsentRepo
 from storage.privacy.erasure import ErasureRepo
@@ -107,6 +108,7 @@ class Store:
     media: MediaRepo
     relays: RelayRepo
     login_throttle: LoginThrottleRepo
+    offices: OfficeRepo
 
     def __init__(
         self,
@@ -159,6 +161,7 @@ class Store:
         self.media = MediaRepo(readers, writer, vault, clock)
         self.relays = RelayRepo(readers, writer, vault, clock)
         self.login_throttle = LoginThrottleRepo(writer, vault, clock)
+        self.offices = OfficeRepo(readers, writer)
 
     @classmethod
     async def open(

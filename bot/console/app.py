@@ -20,6 +20,7 @@ from bot.console.pages import flows as pages_flows
 from bot.console.pages import home as pages_home
 from bot.console.pages import labels as pages_labels
 from bot.console.pages import media as pages_media
+from bot.console.pages import province as pages_province
 from bot.console.pages import queue as pages_queue
 from bot.console.pages import users as pages_users
 from bot.console.queue_feed import FeedSettings
@@ -67,6 +68,7 @@ def build_console(
         console.include(pages_flows.routes)
         console.include(pages_bookings.routes)
         console.include(pages_figures.routes)
+        console.include(pages_province.routes)
         console.include(pages_queue.routes)
         console.include(pages_case.routes)
         console.include(pages_case_live.routes)

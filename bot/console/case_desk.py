@@ -28,6 +28,8 @@ __all__ = ["CaseDesk", "SrqAnswer", "Triage", "crisis_labels", "label", "triage_
 TRIAGE_FLOW = "triage"
 SRQ_ITEMS = 20
 
+FEED_LIMIT = 1000  # cases waiting, and cases held, read for the live queue
+
 
 class CaseDesk:
     """The hand-off and its companions, as the console's case pages use them."""
@@ -52,7 +54,12 @@ class CaseDesk:
         self.feed = QueueFeed(self._load, feed, self.live)
 
     async def _load(self) -> tuple[list[LiveCase], list[LiveCase]]:
-        return await self.handoff.queue(), await self.store.console_cases.taken()
+        # Every office's rows at once (each reader keeps its own: bot.console.scope), so
+        # room for a province's: one office's cases must not be cut by another's.
+        return (
+            await self.handoff.queue(FEED_LIMIT),
+            await self.store.console_cases.taken(FEED_LIMIT),
+        )
 
     @property
     def library(self) -> FlowLibrary | None:

@@ -555,6 +555,7 @@ class Pipeline:
             rating=handled.rating,
             relay=handled.relay,
             missed=handled.missed,
+            office=plan.office,
         )
         delay = 0.05
         for attempt in range(1, COMMIT_ATTEMPTS + 1):

@@ -18,6 +18,7 @@ from storage.flowhost import missed, ratings
 from storage.handoff import cases
 from storage.handoff.steps import relay_in
 from storage.media import repo as media
+from storage.offices import repo as offices
 from storage.privacy import audit, consents, erasure
 from storage.privacy import repo as privacy
 from storage.records import Contact, NewInbound, TurnWrite
@@ -99,8 +100,10 @@ async def _commit_turn(tx: Tx, turn: TurnWrite, now: int) -> list[int]:
         await apply_booking(tx, turn.contact_id, turn.booking, at)
     await sessions.upsert(tx, turn.contact_id, turn.session_state, at)
     if turn.rating is not None:
-        await ratings.record(tx, turn.rating)
+        await ratings.record(tx, turn.rating, turn.contact_id)
     ids = await outbox.insert_many(tx, turn.outbound, turn.inbox_id, now)
+    if turn.office is not None:
+        await offices.route_in_turn(tx, turn.contact_id, turn.office)
     for wanted in turn.cases:
         await cases.open_or_raise(tx, turn.contact_id, wanted, at)
     if turn.language is not None:

@@ -188,13 +188,25 @@ class AuditRepo:
         )
         return [_row(row) for row in rows]
 
-    async def newest(self, before_seq: int | None = None, limit: int = 50) -> list[AuditRow]:
+    async def newest(
+        self, before_seq: int | None = None, limit: int = 50, *, office_id: int | None = None
+    ) -> list[AuditRow]:
         """Rows newest first, only those older than `before_seq` when given (the console
-        pages down the log this way)."""
+        pages down the log this way). With `office_id`, only what that office's staff did
+        (and, for the default office, what the bot itself did): another office's rows
+        name its case codes."""
         rows = await self._readers.fetchall(
             "SELECT seq, at, actor, action, subject, reason FROM audit WHERE seq < ?"
+            " AND (? OR actor IN (SELECT 'staff:' || id FROM staff WHERE office_id = ?)"
+            " OR (? AND actor NOT LIKE 'staff:%'))"
             " ORDER BY seq DESC LIMIT ?",
-            (before_seq if before_seq is not None else 2**62, limit),
+            (
+                before_seq if before_seq is not None else 2**62,
+                office_id is None,
+                office_id or 0,
+                office_id == 1,
+                limit,
+            ),
             what="audit.newest",
         )
         return [_row(row) for row in rows]

@@ -60,6 +60,8 @@ MATRIX: dict[tuple[str, str], frozenset[str] | str] = {
     ("POST", "/console/availability/roster/{shift_id}/remove"): frozenset({S, A, AC}),
     ("GET", "/console/figures"): frozenset({S, A, AC}),
     ("GET", "/console/figures.csv"): frozenset({S, A, AC}),
+    # Counts across offices: province supervisors only (test_console_offices.py).
+    ("GET", "/console/province"): frozenset(),
     # The audit log: codes only, so supervisors and admins both browse and verify it.
     ("GET", "/console/audit"): frozenset({S, A, AC}),
     ("POST", "/console/audit/verify"): frozenset({S, A, AC}),

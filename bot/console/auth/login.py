@@ -62,7 +62,7 @@ __all__ = [
 
 ISSUER = "LK3 Console"
 # Everyone who reads transcripts or manages the console has a second factor.
-SECOND_FACTOR_ROLES = frozenset({"counsellor", "supervisor", "admin"})
+SECOND_FACTOR_ROLES = frozenset({"counsellor", "supervisor", "admin", "province_supervisor"})
 # Password hashes verified at once (each in a thread, ~19 MiB): the machine's cores are
 # for the families' messages first.
 HASHING_AT_ONCE = 2
@@ -77,6 +77,7 @@ class Need(Enum):
     BOOKINGS = "bookings"  # counsellors (their own), supervisors and admins
     OFFICE = "office"  # supervisors and admins: availability, closures, figures
     ADMIN = "admin"  # users, flows
+    PROVINCE = "province"  # province supervisors: counts across offices, never a case
 
 
 def allowed(need: Need, roles: frozenset[str]) -> bool:
@@ -88,6 +89,8 @@ def allowed(need: Need, roles: frozenset[str]) -> bool:
         return bool(roles & {"counsellor", "supervisor", "admin"})
     if need is Need.OFFICE:
         return bool(roles & {"supervisor", "admin"})
+    if need is Need.PROVINCE:
+        return "province_supervisor" in roles
     return "admin" in roles
 
 

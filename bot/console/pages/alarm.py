@@ -21,6 +21,7 @@ from bot.console.case_desk import crisis_labels
 from bot.console.core import Console, PageRoute
 from bot.console.pages.queue import feed_events, sse_event
 from bot.console.queue_feed import QueueSnapshot
+from bot.console.scope import snapshot_for
 
 __all__ = ["routes", "urgent_waiting"]
 
@@ -39,7 +40,8 @@ def urgent_waiting(console: Console, request: Request, snap: QueueSnapshot) -> s
 
 async def events(console: Console, request: Request, access: Access) -> Response:
     async def urgent(snap: QueueSnapshot) -> str:
-        return sse_event("urgent", urgent_waiting(console, request, snap))
+        mine = snapshot_for(snap, access)  # only the reader's office rings
+        return sse_event("urgent", urgent_waiting(console, request, mine))
 
     return feed_events(console, access, urgent, None)
 

@@ -26,6 +26,7 @@ from bot.console.case_desk import crisis_labels, label, triage_of, waited
 from bot.console.confirm import ask_first, confirmed
 from bot.console.core import PREFIX, Console, PageRoute, form_text, redirect
 from bot.console.pages.case_live import audit_view, render_thread, state_of, thread_context
+from bot.console.scope import case_by_code
 from storage.handoff.records import LiveCase, Transition
 from storage.handoff.schema import OUTCOMES, REFERRALS
 
@@ -62,8 +63,8 @@ _OUTCOME_NOTICE = {
 
 async def readable(console: Console, request: Request, access: Access) -> LiveCase | Response:
     code = str(request.path_params.get("case_code", ""))[:16]
-    case = await console.desk.store.handoff.by_code(code)
-    if case is None:
+    case = await case_by_code(console.desk.store, access, code)
+    if case is None:  # another office's case is not found either (bot.console.scope)
         return console.error(request, access, 404, "error_not_found")
     if not can_read_case(access.member.roles, access.member.id, case.owner_staff_id):
         return console.error(request, access, 403, "error_case_forbidden")

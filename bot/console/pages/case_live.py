@@ -32,6 +32,7 @@ from bot.console.auth.login import Access, Need, can_read_case
 from bot.console.case_desk import label
 from bot.console.core import Console, PageRoute
 from bot.console.pages.queue import RETRY_MS, event_stream, sse_event
+from bot.console.scope import case_by_code
 from bot.core.live import Subscription
 from storage.handoff.records import LiveCase
 from storage.privacy.audit import AuditEntry
@@ -97,7 +98,7 @@ def render_thread(
 
 async def events(console: Console, request: Request, access: Access) -> Response:
     code = str(request.path_params.get("case_code", ""))[:16]
-    first = await console.desk.store.handoff.by_code(code)
+    first = await case_by_code(console.desk.store, access, code)
     if first is None:
         return console.error(request, access, 404, "error_not_found")
     if not can_read_case(access.member.roles, access.member.id, first.owner_staff_id):

@@ -23,6 +23,7 @@ from bot.console.auth.login import Access, Need
 from bot.console.case_desk import crisis_labels, label, waited
 from bot.console.core import Console, PageRoute, redirect
 from bot.console.queue_feed import QueueSnapshot
+from bot.console.scope import case_by_code, office_of, snapshot_for
 from storage.handoff.records import LiveCase
 
 __all__ = ["event_stream", "feed_events", "routes", "sse_event"]
@@ -71,6 +72,7 @@ async def context(
     console: Console, request: Request, access: Access, snap: QueueSnapshot
 ) -> dict[str, Any]:
     me = access.member.id
+    snap = snapshot_for(snap, access)  # the shared feed holds every office's rows
     return {
         "waiting": await rows(console, request, me, snap.waiting),
         "taken": await rows(console, request, me, snap.taken),
@@ -78,10 +80,11 @@ async def context(
     }
 
 
-async def current(console: Console) -> QueueSnapshot:
+async def current(console: Console, access: Access) -> QueueSnapshot:
+    office = office_of(access)
     waiting, taken = (
-        await console.desk.handoff.queue(),
-        await console.desk.store.console_cases.taken(),
+        await console.desk.handoff.queue(office_id=office),
+        await console.desk.store.console_cases.taken(office_id=office),
     )
     return QueueSnapshot(0, tuple(waiting), tuple(taken))
 
@@ -89,7 +92,7 @@ async def current(console: Console) -> QueueSnapshot:
 async def page(
     console: Console, request: Request, access: Access, *, notice: str = "", status: int = 200
 ) -> Response:
-    values = await context(console, request, access, await current(console))
+    values = await context(console, request, access, await current(console, access))
     return console.render(request, access, "queue.html", status=status, notice=notice, **values)
 
 
@@ -159,7 +162,7 @@ async def events(console: Console, request: Request, access: Access) -> Response
 
 async def take(console: Console, request: Request, access: Access) -> Response:
     code = str(request.path_params.get("case_code", ""))
-    case = await console.desk.store.handoff.by_code(code[:16])
+    case = await case_by_code(console.desk.store, access, code)
     if case is None:
         return console.error(request, access, 404, "error_not_found")
     result = await console.desk.handoff.take(access.member.id, case.id)
