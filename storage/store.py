@@ -47,7 +47,11 @@ from storage.flowhost.current import FlowCurrentRepo
 from storage.flowhost.missed import MissedRepo
 from storage.flowhost.ratings import RatingRepo
 from storage.flowhost.versions import FlowVersionRepo
+from storage.figures.caserows import CaseRowRepo
+from storage.figures.hooks import WebhookRepo
+from storage.figures.tokens import ApiTokenRepo
 from storage.handoff.cases import CaseRepo
+from storage.handoff.referrals import ReferralRepo
 from storage.handoff.repo import HandoffRepo
 from storage.handoff.roster import RosterRepo
 from storage.media.relays import RelayRepo
@@ -104,6 +108,10 @@ class Store:
     missed: MissedRepo
     media: MediaRepo
     relays: RelayRepo
+    referrals: ReferralRepo
+    webhooks: WebhookRepo
+    api_tokens: ApiTokenRepo
+    case_rows: CaseRowRepo
 
     def __init__(
         self,
@@ -153,6 +161,10 @@ class Store:
         self.monitoring = MonitoringRepo(readers, writer)
         self.media = MediaRepo(readers, writer, vault, clock)
         self.relays = RelayRepo(readers, writer, vault, clock)
+        self.referrals = ReferralRepo(readers, writer)
+        self.webhooks = WebhookRepo(readers, writer)
+        self.api_tokens = ApiTokenRepo(readers, writer)
+        self.case_rows = CaseRowRepo(readers)
 
     @classmethod
     async def open(

@@ -37,6 +37,8 @@ from storage.flowhost.schema import (
     MISSED_ANSWERS_MIGRATION,
     RATINGS_MIGRATION,
 )
+from storage.figures.schema import FIGURES_MIGRATION
+from storage.handoff.referrals import REFERRALS_MIGRATION
 from storage.handoff.schema import CRISIS_MIGRATION, DIGEST_MIGRATION, HANDOFF_MIGRATION
 from storage.media.schema import MEDIA_MIGRATION, MEDIA_RELAYS_MIGRATION
 from storage.monitoring.schema import SUPERVISOR_NOTICES_MIGRATION
@@ -192,6 +194,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("0018_supervisor_notices", SUPERVISOR_NOTICES_MIGRATION),
     Migration("0019_media", MEDIA_MIGRATION),
     Migration("0020_media_relays", MEDIA_RELAYS_MIGRATION),
+    Migration("0023_figures_out", REFERRALS_MIGRATION + FIGURES_MIGRATION),
 )
 
 

@@ -21,6 +21,7 @@ import asyncpg
 from storage.booking.schema import BOOKING_MIGRATION
 from storage.engine.dialect import pg_ddl
 from storage.engine.migrations import MIGRATIONS, Migration
+from storage.handoff.referrals import REFERRALS_PG
 from storage.errors import MigrationError
 
 __all__ = ["PG_MIGRATIONS", "apply_pg_migrations", "pg_statements"]
@@ -38,6 +39,7 @@ _OWN: dict[str, tuple[str, ...]] = {
         " WHERE (status IN ('held', 'confirmed'))",
     ),
     _OVERLAP_UPDATE: (),
+    **REFERRALS_PG,  # the referral CHECK dropped in place, not by a rebuild
 }
 
 
