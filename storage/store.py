@@ -43,13 +43,13 @@ from storage.engine.migrations import apply_migrations
 from storage.engine.openfail import open_failure
 from storage.engine.pgstore import open_postgres
 from storage.errors import StorageFaultError
+from storage.figures.caserows import CaseRowRepo
+from storage.figures.hooks import WebhookRepo
+from storage.figures.tokens import ApiTokenRepo
 from storage.flowhost.current import FlowCurrentRepo
 from storage.flowhost.missed import MissedRepo
 from storage.flowhost.ratings import RatingRepo
 from storage.flowhost.versions import FlowVersionRepo
-from storage.figures.caserows import CaseRowRepo
-from storage.figures.hooks import WebhookRepo
-from storage.figures.tokens import ApiTokenRepo
 from storage.handoff.cases import CaseRepo
 from storage.handoff.referrals import ReferralRepo
 from storage.handoff.repo import HandoffRepo

@@ -32,12 +32,12 @@ from storage.console.schema import (
     STAFF_MIGRATION,
 )
 from storage.errors import MigrationError
+from storage.figures.schema import FIGURES_MIGRATION
 from storage.flowhost.schema import (
     FLOW_CURRENT_MIGRATION,
     MISSED_ANSWERS_MIGRATION,
     RATINGS_MIGRATION,
 )
-from storage.figures.schema import FIGURES_MIGRATION
 from storage.handoff.referrals import REFERRALS_MIGRATION
 from storage.handoff.schema import CRISIS_MIGRATION, DIGEST_MIGRATION, HANDOFF_MIGRATION
 from storage.media.schema import MEDIA_MIGRATION, MEDIA_RELAYS_MIGRATION

@@ -21,8 +21,8 @@ import asyncpg
 from storage.booking.schema import BOOKING_MIGRATION
 from storage.engine.dialect import pg_ddl
 from storage.engine.migrations import MIGRATIONS, Migration
-from storage.handoff.referrals import REFERRALS_PG
 from storage.errors import MigrationError
+from storage.handoff.referrals import REFERRALS_PG
 
 __all__ = ["PG_MIGRATIONS", "apply_pg_migrations", "pg_statements"]
 

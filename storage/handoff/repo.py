@@ -40,6 +40,7 @@ from storage.handoff.records import (
     LiveCase,
     Transition,
 )
+from storage.handoff.referrals import is_offered
 from storage.handoff.rows import (
     ALERTS_SQL,
     CASE_COLUMNS,
@@ -48,7 +49,6 @@ from storage.handoff.rows import (
     alert_from_row,
     case_from_row,
 )
-from storage.handoff.referrals import is_offered
 from storage.handoff.schema import OUTCOMES
 from storage.handoff.steps import (
     alerts_of,
