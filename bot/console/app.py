@@ -21,6 +21,7 @@ from bot.console.pages import home as pages_home
 from bot.console.pages import labels as pages_labels
 from bot.console.pages import media as pages_media
 from bot.console.pages import queue as pages_queue
+from bot.console.pages import referrals as pages_referrals
 from bot.console.pages import users as pages_users
 from bot.console.queue_feed import FeedSettings
 from bot.web import WebServer
@@ -51,6 +52,7 @@ def build_console(
     console.include(pages_home.routes)
     console.include(pages_users.routes)
     console.include(pages_audit.routes)
+    console.include(pages_referrals.routes)
     if office is not None:  # the pages that need the running bot: flows, bookings, figures
         # The queue and case pages (counsellors and supervisors) work through the desk.
         desk = CaseDesk(
