@@ -39,6 +39,7 @@ from bot.handoff.media import MediaFetch
 from bot.handoff.service import Handoff
 from bot.keyfolder import ensure_keys_folder
 from bot.privacy.retention import RetentionJob
+from bot.figures.webhooks import WebhookSender
 from bot.privacy.worker import PrivacyWorker
 from bot.safety import Classifier
 from flows.errors import FlowSetError
@@ -127,6 +128,8 @@ class App:
         self.media: MediaFetch | None = None  # what fetches a held case's photos and voice notes
         # The flows in use, swapped by a publish in the console (bot/flowhost/shelf.py).
         self.flows: FlowShelf | None = None
+        # Signed case events to the configured receivers (bot/figures/webhooks.py).
+        self.webhooks: WebhookSender | None = None
 
     @classmethod
     async def open(
@@ -188,11 +191,14 @@ class App:
         reminders.register(sender, store, texts, config)
         escalation = EscalationJob(store, handoff, config, clock, on_queued=sender.wake)
         privacy = PrivacyWorker(store, by_name, clock=clock)
+        figures = config.figures
+        webhooks = WebhookSender(store, figures.webhooks, figures.office, clock=clock)
 
         def committed() -> None:
             sender.wake()
             privacy.wake()
             escalation.wake()
+            webhooks.wake()
 
         pipeline = Pipeline(
             store=store,
@@ -237,6 +243,7 @@ class App:
         app.handoff = handoff
         app.escalation = escalation
         app.media = media
+        app.webhooks = webhooks
         health.on_recovered(app._writes_back)
         # A publish in the console reaches new conversations from the next turn on.
         shelf.listen(flow_turns.use_library)
@@ -253,6 +260,10 @@ class App:
         self._tasks.append(asyncio.create_task(self.retention.run()))
         if self.escalation is not None:
             self._tasks.append(asyncio.create_task(self.escalation.run()))
+        if self.webhooks is not None:
+            await self.webhooks.sync()  # the configured receivers, and only they, get events
+            if self.config.figures.webhooks:
+                self._tasks.append(asyncio.create_task(self.webhooks.run()))
 
     async def receive(self, inbound: Inbound) -> bool:
         stored = await self.pipeline.receive(inbound)
@@ -297,12 +308,16 @@ class App:
         await self.retention.stop()
         if self.escalation is not None:
             await self.escalation.stop()
+        if self.webhooks is not None:
+            await self.webhooks.stop()
         await self.health.close()
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
             with contextlib.suppress(Exception, asyncio.CancelledError):
                 await task
+        if self.webhooks is not None:
+            await self.webhooks.close()
         await self.store.close()
 
     async def _recover(self) -> None:

@@ -36,6 +36,7 @@ from bot.configvalues import (
     read_str,
     read_url,
 )
+from bot.figures.config import FiguresSettings, figures_section
 from bot.keyplaces import check_key_places
 from bot.monitorconfig import (
     MONITORING_ENV_SECRETS,
@@ -202,6 +203,7 @@ class Config:
     health: Health = Health()
     metrics: Metrics = Metrics()
     alerts: Alerts = Alerts()
+    figures: FiguresSettings = FiguresSettings()  # [figures], [webhooks.<name>]
 
     @property
     def database_path(self) -> Path:
@@ -307,6 +309,8 @@ _SECTIONS: dict[str, frozenset[str]] = {
             "booking",
             *MONITORING_SECTIONS,
             "storage",
+            "figures",
+            "webhooks",
         }
     ),
     **MONITORING_SECTIONS,
@@ -377,6 +381,9 @@ def _build(raw: dict[str, Any], env: Mapping[str, str], base: Path) -> Config:
             raise ConfigError(f"Config '{section}' must be a table, not {type(value).__name__}")
         _check_keys(section, value)
     sections = {s: dict(raw.get(s, {})) for s in _SECTIONS if s}
+    for section in ("figures", "webhooks"):  # checked by bot.figures.config
+        if not isinstance(raw.get(section, {}), dict):
+            raise ConfigError(f"Config '{section}' must be a table")
     for (section, key), var in _ENV_SECRETS.items():
         if env.get(var):
             sections[section][key] = env[var]
@@ -443,6 +450,7 @@ def _build(raw: dict[str, Any], env: Mapping[str, str], base: Path) -> Config:
         metrics=metrics_section(sections["metrics"]),
         alerts=alerts_section(sections["alerts"]),
         storage_url=_storage_url(sections["storage"]),
+        figures=figures_section(raw.get("figures", {}), raw.get("webhooks", {}), env),
     )
 
 
