@@ -29,6 +29,7 @@ from bot.core.turns import MERGED_REPLY_CHARS
 from bot.core.writehealth import WriteHealth
 from bot.datadir import DataDirError, secure_data_dir
 from bot.errors import BotError
+from bot.figures.webhooks import WebhookSender
 from bot.flowhost.handler import FlowTurns
 from bot.flowhost.shelf import FlowShelf
 from bot.handoff import delivery as handoff_delivery
@@ -39,7 +40,6 @@ from bot.handoff.media import MediaFetch
 from bot.handoff.service import Handoff
 from bot.keyfolder import ensure_keys_folder
 from bot.privacy.retention import RetentionJob
-from bot.figures.webhooks import WebhookSender
 from bot.privacy.worker import PrivacyWorker
 from bot.safety import Classifier
 from flows.errors import FlowSetError
