@@ -15,6 +15,7 @@ from bot.console.pages import audit as pages_audit
 from bot.console.pages import bookings as pages_bookings
 from bot.console.pages import case as pages_case
 from bot.console.pages import case_live as pages_case_live
+from bot.console.pages import caserows as pages_caserows
 from bot.console.pages import figures as pages_figures
 from bot.console.pages import flows as pages_flows
 from bot.console.pages import home as pages_home
@@ -67,6 +68,7 @@ def build_console(
         console.include(pages_flows.routes)
         console.include(pages_bookings.routes)
         console.include(pages_figures.routes)
+        console.include(pages_caserows.routes)
         console.include(pages_queue.routes)
         console.include(pages_case.routes)
         console.include(pages_case_live.routes)

@@ -38,12 +38,13 @@ class CaseRowRepo:
     def __init__(self, readers: Readers) -> None:
         self._readers = readers
 
-    async def month(self, since: datetime, until: datetime) -> list[CaseRow]:
-        """The cases opened in [since, until), oldest first."""
+    async def month(self, since: datetime, until: datetime, office: str) -> list[CaseRow]:
+        """The cases opened in [since, until), oldest first. One office per database until
+        offices are rows: `office` is its code (`[figures] office`)."""
         start, end = to_micros(since, "since"), to_micros(until, "until")
         rows = await self._readers.fetchall(
             "SELECT c.id, c.code, c.category, c.urgency, c.opened_at, c.first_reply_at,"
-            " c.closed_at, c.outcome, (SELECT value FROM meta WHERE name = 'figures_office')"
+            " c.closed_at, c.outcome"
             " FROM cases c WHERE c.opened_at >= ? AND c.opened_at < ? ORDER BY c.opened_at, c.id",
             (start, end),
             what="caserows.month",
@@ -60,7 +61,7 @@ class CaseRowRepo:
         return [
             CaseRow(
                 code=str(r[1]),
-                office="" if r[8] is None else str(r[8]),
+                office=office,
                 category=str(r[2]),
                 urgency=str(r[3]),
                 opened_at=from_micros(int(r[4])),
