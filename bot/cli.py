@@ -25,6 +25,7 @@ from bot.keyfolder import settle_keys
 from bot.logformat import FORMATS, TEXT, JournalFormatter, JsonFormatter
 from bot.logsink import QuietFileHandler
 from bot.monitoring.cli import add_doctor_command
+from bot.offices.cli import add_office_commands
 from bot.privacy.cli import add_key_commands, add_privacy_commands
 
 if TYPE_CHECKING:
@@ -142,6 +143,7 @@ def _parser() -> argparse.ArgumentParser:
     add_booking_commands(sub, _with_store)
     add_roster_commands(sub, _with_store)
     add_figures_commands(sub, _with_store)
+    add_office_commands(sub, _with_store)
     add_privacy_commands(sub)
     add_doctor_command(sub)
 

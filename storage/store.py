@@ -57,6 +57,7 @@ from storage.handoff.roster import RosterRepo
 from storage.media.relays import RelayRepo
 from storage.media.repo import MediaRepo
 from storage.monitoring.repo import MonitoringRepo
+from storage.offices.repo import OfficeRepo
 from storage.privacy.audit import AuditRepo
 from storage.privacy.consents import ConsentRepo
 from storage.privacy.erasure import ErasureRepo
@@ -112,6 +113,7 @@ class Store:
     webhooks: WebhookRepo
     api_tokens: ApiTokenRepo
     case_rows: CaseRowRepo
+    offices: OfficeRepo
 
     def __init__(
         self,
@@ -165,6 +167,7 @@ class Store:
         self.webhooks = WebhookRepo(readers, writer)
         self.api_tokens = ApiTokenRepo(readers, writer)
         self.case_rows = CaseRowRepo(readers)
+        self.offices = OfficeRepo(readers, writer)
 
     @classmethod
     async def open(

@@ -114,7 +114,7 @@ class OfficeHours:
         async def job(tx: Tx) -> Closure:
             row = await tx.fetchone(
                 "INSERT INTO booking_closures (day, reason, created_at) VALUES (?, ?, ?)"
-                " ON CONFLICT (day) DO NOTHING RETURNING day",
+                " ON CONFLICT (office_id, day) DO NOTHING RETURNING day",
                 (day.isoformat(), reason, now),
             )
             if row is None:

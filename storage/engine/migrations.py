@@ -42,6 +42,7 @@ from storage.handoff.referrals import REFERRALS_MIGRATION
 from storage.handoff.schema import CRISIS_MIGRATION, DIGEST_MIGRATION, HANDOFF_MIGRATION
 from storage.media.schema import MEDIA_MIGRATION, MEDIA_RELAYS_MIGRATION
 from storage.monitoring.schema import SUPERVISOR_NOTICES_MIGRATION
+from storage.offices.schema import OFFICES_MIGRATION
 from storage.privacy.schema import PRIVACY_MIGRATION, QUICK_EXIT_INDEX_MIGRATION
 from storage.safety.schema import SAFETY_LABELS_MIGRATION
 
@@ -194,6 +195,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("0018_supervisor_notices", SUPERVISOR_NOTICES_MIGRATION),
     Migration("0019_media", MEDIA_MIGRATION),
     Migration("0020_media_relays", MEDIA_RELAYS_MIGRATION),
+    Migration("0021_offices", OFFICES_MIGRATION),
     Migration("0023_figures_out", REFERRALS_MIGRATION + FIGURES_MIGRATION),
 )
 

@@ -57,7 +57,7 @@ class FlowCurrentRepo:
                 raise NotFoundError(f"flow {flow_id!r} has no published version {version!r}")
             await tx.execute(
                 "INSERT INTO flow_current (flow_id, version, set_at) VALUES (?, ?, ?)"
-                " ON CONFLICT (flow_id) DO UPDATE SET version = excluded.version,"
+                " ON CONFLICT (office_id, flow_id) DO UPDATE SET version = excluded.version,"
                 " set_at = excluded.set_at",
                 (flow_id, version, now),
             )

@@ -106,7 +106,7 @@ async def record(tx: Tx, contact_id: int, misses: Sequence[NewMiss], now: int) -
     for miss in misses:
         await tx.execute(
             "INSERT INTO missed_counts (day, flow_id, node_id, kind, count) VALUES (?, ?, ?, ?, 1)"
-            " ON CONFLICT (flow_id, node_id, day, kind) DO UPDATE SET count = count + 1",
+            " ON CONFLICT (office_id, flow_id, node_id, day, kind) DO UPDATE SET count = count + 1",
             (miss.day, miss.flow_id, miss.node_id, miss.kind),
         )
         if miss.words is None:

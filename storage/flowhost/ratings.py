@@ -82,7 +82,8 @@ async def record(tx: Tx, rating: NewRating) -> None:
     await tx.execute(
         "INSERT INTO rating_counts (month, category, urgency, rating, count)"
         " VALUES (?, ?, ?, ?, 1)"
-        " ON CONFLICT (month, category, urgency, rating) DO UPDATE SET count = count + 1",
+        " ON CONFLICT (office_id, month, category, urgency, rating)"
+        " DO UPDATE SET count = count + 1",
         (
             rating.month,
             rating.category or UNKNOWN,

@@ -87,7 +87,8 @@ async def open_or_raise(tx: Tx, contact_id: int, wanted: CaseOpen, now: int) -> 
     for _ in range(_CODE_ATTEMPTS):
         inserted = await tx.fetchone(
             "INSERT INTO cases (code, contact_id, category, urgency, status, opened_at,"
-            " updated_at, waiting_since, crisis) VALUES (?, ?, ?, ?, 'open', ?, ?, ?, ?)"
+            " updated_at, waiting_since, crisis, office_id) VALUES (?, ?, ?, ?, 'open', ?, ?, ?, ?,"
+            " (SELECT office_id FROM contacts WHERE id = ?))"
             f" ON CONFLICT (code) DO NOTHING RETURNING {CASE_COLUMNS}",
             (
                 new_code(),
@@ -98,6 +99,7 @@ async def open_or_raise(tx: Tx, contact_id: int, wanted: CaseOpen, now: int) -> 
                 now,
                 now,
                 merge_crisis("", wanted.crisis),
+                contact_id,
             ),
         )
         if inserted is not None:

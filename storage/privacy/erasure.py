@@ -132,9 +132,11 @@ async def _delete(
 async def _anonymise_cases(tx: Tx, contact_id: int, now: int) -> int:
     """Keeps what reports count about the contact's cases, with no code and no link."""
     return await tx.execute(
-        "INSERT INTO erased_cases (category, urgency, status, opened_at, closed_at, erased_at)"
+        "INSERT INTO erased_cases"
+        " (category, urgency, status, opened_at, closed_at, erased_at, office_id)"
         " SELECT category, urgency, status, opened_at,"
-        " CASE WHEN status = 'closed' THEN updated_at END, ? FROM cases WHERE contact_id = ?"
+        " CASE WHEN status = 'closed' THEN updated_at END, ?, office_id FROM cases"
+        " WHERE contact_id = ?"
         " ORDER BY id",
         (now, contact_id),
     )
