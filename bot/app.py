@@ -191,8 +191,7 @@ class App:
         reminders.register(sender, store, texts, config)
         escalation = EscalationJob(store, handoff, config, clock, on_queued=sender.wake)
         privacy = PrivacyWorker(store, by_name, clock=clock)
-        figures = config.figures
-        webhooks = WebhookSender(store, figures.webhooks, figures.office, clock=clock)
+        webhooks = WebhookSender(store, config.figures.webhooks, clock=clock)
 
         def committed() -> None:
             sender.wake()

@@ -203,7 +203,7 @@ class Config:
     health: Health = Health()
     metrics: Metrics = Metrics()
     alerts: Alerts = Alerts()
-    figures: FiguresSettings = FiguresSettings()  # [figures], [webhooks.<name>]
+    figures: FiguresSettings = FiguresSettings()  # [webhooks.<name>]
 
     @property
     def database_path(self) -> Path:
@@ -309,7 +309,6 @@ _SECTIONS: dict[str, frozenset[str]] = {
             "booking",
             *MONITORING_SECTIONS,
             "storage",
-            "figures",
             "webhooks",
         }
     ),
@@ -381,9 +380,8 @@ def _build(raw: dict[str, Any], env: Mapping[str, str], base: Path) -> Config:
             raise ConfigError(f"Config '{section}' must be a table, not {type(value).__name__}")
         _check_keys(section, value)
     sections = {s: dict(raw.get(s, {})) for s in _SECTIONS if s}
-    for section in ("figures", "webhooks"):  # checked by bot.figures.config
-        if not isinstance(raw.get(section, {}), dict):
-            raise ConfigError(f"Config '{section}' must be a table")
+    if not isinstance(raw.get("webhooks", {}), dict):  # its tables: bot.figures.config
+        raise ConfigError("Config 'webhooks' must be a table")
     for (section, key), var in _ENV_SECRETS.items():
         if env.get(var):
             sections[section][key] = env[var]
@@ -450,7 +448,7 @@ def _build(raw: dict[str, Any], env: Mapping[str, str], base: Path) -> Config:
         metrics=metrics_section(sections["metrics"]),
         alerts=alerts_section(sections["alerts"]),
         storage_url=_storage_url(sections["storage"]),
-        figures=figures_section(raw.get("figures", {}), raw.get("webhooks", {}), env),
+        figures=figures_section(raw.get("webhooks", {}), env),
     )
 
 

@@ -1,11 +1,10 @@
 """`lk3 figures cases --month 2026-11 > cases.csv`, `lk3 api-token add|list|revoke`,
 `lk3 webhook secret`.
 
-`figures cases` only reads, so it runs beside the bot; the token commands write and
-hold the data folder. A new token is printed once, on stdout, and never again: only
-its hash is kept. Tokens take the office code (`--office`); until offices are rows of
-their own, the one office a database holds is `[figures] office`, and a token for
-another code is refused.
+`figures cases` only reads, so it runs beside the bot (every office's cases, or one
+office's with `--office`); the token commands write and hold the data folder. A new
+token is printed once, on stdout, and never again: only its hash is kept. A token
+reads one office (`--office CODE`, an office of `lk3 office list`).
 """
 
 from __future__ import annotations
@@ -36,6 +35,7 @@ def add_figures_commands(
     figures_sub = figures.add_subparsers(metavar="ACTION")
     cases = figures_sub.add_parser("cases", help="the month's cases as CSV on stdout")
     cases.add_argument("--month", required=True, help="YYYY-MM, office time")
+    cases.add_argument("--office", help="one office's cases (its code); default: every office")
     cases.add_argument("--config", type=Path)
     cases.set_defaults(handler=lambda a: _cases(a, with_store), read_only=True)
 
@@ -74,8 +74,14 @@ def _cases(args: argparse.Namespace, with_store: WithStore) -> int:
     since, until = month_window(*picked, tz)
 
     async def action(store: Store) -> int:
-        rows = await store.case_rows.month(since, until, config.figures.office)
-        sys.stdout.write(case_csv(rows, tz))
+        office_id = None
+        if args.office is not None:
+            office = await store.offices.by_code(args.office)
+            if office is None:
+                print(_no_office(args.office), file=sys.stderr)
+                return 1
+            office_id = office.id
+        sys.stdout.write(case_csv(await store.case_rows.month(since, until, office_id), tz))
         return 0
 
     return with_store(args, action)
@@ -85,17 +91,13 @@ def _token_add(args: argparse.Namespace, with_store: WithStore) -> int:
     from storage.engine.clock import utc_now
     from storage.privacy.audit import AuditEntry
 
-    office = load_config(args.config).figures.office
-    if args.office != office:
-        print(
-            f"lk3: kantor {args.office!r} tidak ada di basis data ini (kantornya {office!r}).\n"
-            f"     office {args.office!r} is not in this database (its office is {office!r}).",
-            file=sys.stderr,
-        )
-        return 1
-
     async def action(store: Store) -> int:
-        record, token = await store.api_tokens.add(args.office, args.label[:100], utc_now())
+        found = await store.offices.by_code(args.office)
+        if found is None or found.archived:
+            print(_no_office(args.office), file=sys.stderr)
+            return 1
+        office = found.code
+        record, token = await store.api_tokens.add(found.id, args.label[:100], utc_now())
         await store.audit.record(
             AuditEntry("cli", "api_token_added", f"api_token:{record.id}", f"office {office}")
         )
@@ -140,6 +142,13 @@ def _token_revoke(args: argparse.Namespace, with_store: WithStore) -> int:
         return 0
 
     return with_store(args, action)
+
+
+def _no_office(code: str) -> str:
+    return (
+        f"lk3: tidak ada kantor {code!r} (lihat: lk3 office list).\n"
+        f"     there is no office {code!r} (see: lk3 office list)."
+    )
 
 
 def _webhook_secret(args: argparse.Namespace) -> int:

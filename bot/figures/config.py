@@ -1,7 +1,4 @@
-"""`[figures]` and `[webhooks.<name>]`: the office code records carry, and the receivers.
-
-    [figures]
-    office = "utama"                 # the office code of this database's cases
+"""`[webhooks.<name>]`: the receivers of signed case events.
 
     [webhooks.provinsi]
     url = "https://kasus.maluku.example/lk3"
@@ -23,7 +20,6 @@ from bot.configvalues import ConfigError, read_str, read_url
 __all__ = ["FiguresSettings", "Webhook", "figures_section", "secret_env"]
 
 _NAME = re.compile(r"[a-z][a-z0-9_]{0,31}")
-_OFFICE = re.compile(r"[a-z][a-z0-9_-]{0,31}")
 MIN_SECRET = 32
 
 
@@ -39,7 +35,6 @@ class Webhook:
 
 @dataclass(frozen=True, slots=True)
 class FiguresSettings:
-    office: str = "utama"
     webhooks: tuple[Webhook, ...] = ()
 
 
@@ -47,18 +42,7 @@ def secret_env(name: str) -> str:
     return "LK3_WEBHOOK_SECRET_" + name.upper()
 
 
-def figures_section(
-    figures: Mapping[str, Any], webhooks: Mapping[str, Any], env: Mapping[str, str]
-) -> FiguresSettings:
-    unknown = sorted(set(figures) - {"office"})
-    if unknown:
-        raise ConfigError(f"Config 'figures' has an unknown key '{unknown[0]}'")
-    office = read_str(figures, "office", "utama", "figures")
-    if not _OFFICE.fullmatch(office):
-        raise ConfigError(
-            f"Config 'figures.office' has value {office!r}. Not an office code"
-            " (lowercase letters, digits, _ or -, up to 32)."
-        )
+def figures_section(webhooks: Mapping[str, Any], env: Mapping[str, str]) -> FiguresSettings:
     found: list[Webhook] = []
     for name, table in webhooks.items():
         section = f"webhooks.{name}"
@@ -79,4 +63,4 @@ def figures_section(
                 f" {MIN_SECRET} characters"
             )
         found.append(Webhook(name, url, secret))
-    return FiguresSettings(office=office, webhooks=tuple(found))
+    return FiguresSettings(webhooks=tuple(found))

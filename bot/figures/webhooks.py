@@ -50,7 +50,6 @@ class WebhookSender(Worker):
         self,
         store: Store,
         endpoints: Sequence[Webhook],
-        office: str,
         *,
         clock: Callable[[], datetime],
         transport: httpx.AsyncBaseTransport | None = None,
@@ -58,7 +57,6 @@ class WebhookSender(Worker):
         super().__init__()
         self._store = store
         self._endpoints = {e.name: e for e in endpoints}
-        self._office = office
         self._clock = clock
         self._client = httpx.AsyncClient(timeout=TIMEOUT_SECONDS, transport=transport)
         self._forgot_at: datetime | None = None
@@ -66,7 +64,7 @@ class WebhookSender(Worker):
     async def sync(self) -> None:
         """Makes the configured endpoints the ones new case events are queued for."""
         pairs = [(e.name, e.url) for e in self._endpoints.values()]
-        await self._store.webhooks.sync(pairs, self._office, self._clock())
+        await self._store.webhooks.sync(pairs, self._clock())
 
     async def tick(self) -> float:
         now = self._clock()

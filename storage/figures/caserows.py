@@ -1,8 +1,8 @@
 """The case-level rows of a month, without identities: codes and times only.
 
-One row per case opened in [since, until): its code, office, category, urgency, the
-times it opened, got its first human reply and closed, its outcome and the
-referrals recorded (codes joined by `;`). Read from plain columns; nothing is
+One row per case opened in [since, until), of one office or all: its code, office
+code, category, urgency, the times it opened, got its first human reply and closed,
+its outcome and the referrals recorded (codes joined by `;`). Read from plain columns; nothing is
 decrypted, and no contact, staff member or word is read at all.
 """
 
@@ -38,21 +38,25 @@ class CaseRowRepo:
     def __init__(self, readers: Readers) -> None:
         self._readers = readers
 
-    async def month(self, since: datetime, until: datetime, office: str) -> list[CaseRow]:
-        """The cases opened in [since, until), oldest first. One office per database until
-        offices are rows: `office` is its code (`[figures] office`)."""
+    async def month(
+        self, since: datetime, until: datetime, office_id: int | None = None
+    ) -> list[CaseRow]:
+        """The cases opened in [since, until), oldest first: one office's, or (None) every
+        office's, each row naming its office's code."""
         start, end = to_micros(since, "since"), to_micros(until, "until")
+        mine = "" if office_id is None else " AND c.office_id = ?"
+        params = (start, end) if office_id is None else (start, end, office_id)
         rows = await self._readers.fetchall(
             "SELECT c.id, c.code, c.category, c.urgency, c.opened_at, c.first_reply_at,"
-            " c.closed_at, c.outcome"
-            " FROM cases c WHERE c.opened_at >= ? AND c.opened_at < ? ORDER BY c.opened_at, c.id",
-            (start, end),
+            " c.closed_at, c.outcome, o.code FROM cases c JOIN offices o ON o.id = c.office_id"
+            f" WHERE c.opened_at >= ? AND c.opened_at < ?{mine} ORDER BY c.opened_at, c.id",
+            params,
             what="caserows.month",
         )
         referred = await self._readers.fetchall(
             "SELECT r.case_id, r.service FROM case_referrals r JOIN cases c ON c.id = r.case_id"
-            " WHERE c.opened_at >= ? AND c.opened_at < ? ORDER BY r.id",
-            (start, end),
+            f" WHERE c.opened_at >= ? AND c.opened_at < ?{mine} ORDER BY r.id",
+            params,
             what="caserows.referrals",
         )
         by_case: dict[int, list[str]] = {}
@@ -61,7 +65,7 @@ class CaseRowRepo:
         return [
             CaseRow(
                 code=str(r[1]),
-                office=office,
+                office=str(r[8]),
                 category=str(r[2]),
                 urgency=str(r[3]),
                 opened_at=from_micros(int(r[4])),

@@ -58,20 +58,20 @@ async def follow(tx: Tx, case_id: int, event: str, at: int, detail: str = "") ->
     if not endpoints:
         return
     case = await tx.fetchone(
-        "SELECT code, category, urgency, status, outcome, first_reply_at FROM cases WHERE id = ?",
+        "SELECT c.code, c.category, c.urgency, c.status, c.outcome, c.first_reply_at, o.code"
+        " FROM cases c JOIN offices o ON o.id = c.office_id WHERE c.id = ?",
         (case_id,),
     )
     if case is None:
         return
     if event == "relayed_out" and case[5] is not None:
         return  # a later reply: the first was told
-    office = await tx.fetchone("SELECT value FROM meta WHERE name = 'figures_office'")
     event_id = "evt_" + secrets.token_hex(16)
     body = {
         "id": event_id,
         "type": kind,
         "at": _iso(at),
-        "office": "" if office is None else str(office[0]),
+        "office": str(case[6]),
         "case": {
             "code": str(case[0]),
             "category": str(case[1]),
@@ -124,10 +124,9 @@ class WebhookRepo:
         self._readers = readers
         self._writer = writer
 
-    async def sync(self, endpoints: Sequence[tuple[str, str]], office: str, at: datetime) -> None:
+    async def sync(self, endpoints: Sequence[tuple[str, str]], at: datetime) -> None:
         """Makes the configured (name, url) pairs the active endpoints; others stop getting
-        new events (their pending rows wait, in case the name comes back). `office` is the
-        office code bodies name (one office per database until offices are rows)."""
+        new events (their pending rows wait, in case the name comes back)."""
         now = to_micros(at, "WebhookRepo.sync at")
 
         async def job(tx: Tx) -> None:
@@ -139,11 +138,6 @@ class WebhookRepo:
                     " url = excluded.url, active = 1, updated_at = excluded.updated_at",
                     (name, url, now, now),
                 )
-            await tx.execute(
-                "INSERT INTO meta (name, value) VALUES ('figures_office', ?)"
-                " ON CONFLICT (name) DO UPDATE SET value = excluded.value",
-                (office,),
-            )
 
         await self._writer.run("webhooks.sync", job)
 

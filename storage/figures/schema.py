@@ -8,8 +8,8 @@
   transaction as the change of the case (so a change is never told twice or lost),
   kept until the receiver answered 2xx. `event_id` is the idempotency id the receiver
   sees; `body` is the JSON sent: codes and times only.
-- `api_tokens`: the figures API's bearer tokens, one office each, stored as a SHA-256
-  of the token (the token is random, 256 bits: no slow hash is needed), revocable.
+- `api_tokens`: the figures API's bearer tokens, one office (migration 0021) each,
+  stored as a SHA-256 of the token (random, 256 bits: no slow hash is needed), revocable.
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ FIGURES_MIGRATION: tuple[str, ...] = (
     " WHERE status <> 'pending'",
     """CREATE TABLE api_tokens (
         id INTEGER PRIMARY KEY AUTOINCREMENT,
-        office TEXT NOT NULL,
+        office_id INTEGER NOT NULL REFERENCES offices (id),
         label TEXT NOT NULL,
         token_hash BLOB NOT NULL UNIQUE,
         created_at INTEGER NOT NULL,

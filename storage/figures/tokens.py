@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from storage.engine.clock import from_micros, to_micros
-from storage.engine.db import Readers, Tx, Writer
+from storage.engine.db import Readers, Row, Tx, Writer
 from storage.engine.rows import as_bytes
 from storage.errors import InvalidRecordError
 
@@ -33,7 +33,8 @@ class ApiToken:
     """A token's record (never the token itself)."""
 
     id: int
-    office: str
+    office_id: int
+    office: str  # the office's code
     label: str
     created_at: datetime
     revoked_at: datetime | None
@@ -44,18 +45,20 @@ class ApiToken:
         return self.revoked_at is None
 
 
-def _of(r: tuple[object, ...]) -> ApiToken:
+def _of(r: Row) -> ApiToken:
     return ApiToken(
-        int(str(r[0])),
-        str(r[1]),
+        int(r[0]),
+        int(r[1]),
         str(r[2]),
-        from_micros(int(str(r[3]))),
-        None if r[4] is None else from_micros(int(str(r[4]))),
-        None if r[5] is None else from_micros(int(str(r[5]))),
+        str(r[3]),
+        from_micros(int(r[4])),
+        None if r[5] is None else from_micros(int(r[5])),
+        None if r[6] is None else from_micros(int(r[6])),
     )
 
 
-_COLUMNS = "id, office, label, created_at, revoked_at, last_used_at"
+_COLUMNS = "t.id, t.office_id, o.code, t.label, t.created_at, t.revoked_at, t.last_used_at"
+_FROM = "FROM api_tokens t JOIN offices o ON o.id = t.office_id"
 
 
 class ApiTokenRepo:
@@ -63,21 +66,23 @@ class ApiTokenRepo:
         self._readers = readers
         self._writer = writer
 
-    async def add(self, office: str, label: str, at: datetime) -> tuple[ApiToken, str]:
-        """A new token for `office`: its record, and the token, which is never shown again."""
-        if not office or len(office) > 32 or len(label) > 100:
-            raise InvalidRecordError("an API token needs an office code (1-32) and a short label")
+    async def add(self, office_id: int, label: str, at: datetime) -> tuple[ApiToken, str]:
+        """A new token for one office: its record, and the token, never shown again."""
+        if len(label) > 100:
+            raise InvalidRecordError("an API token's label is 100 characters at most")
         token = PREFIX + secrets.token_urlsafe(32)
         now = to_micros(at, "ApiTokenRepo.add at")
 
         async def job(tx: Tx) -> ApiToken:
             row = await tx.fetchone(
-                "INSERT INTO api_tokens (office, label, token_hash, created_at)"
-                f" VALUES (?, ?, ?, ?) RETURNING {_COLUMNS}",
-                (office, label, token_hash(token), now),
+                "INSERT INTO api_tokens (office_id, label, token_hash, created_at)"
+                " VALUES (?, ?, ?, ?) RETURNING id",
+                (office_id, label, token_hash(token), now),
             )
             assert row is not None
-            return _of(tuple(row))
+            made = await tx.fetchone(f"SELECT {_COLUMNS} {_FROM} WHERE t.id = ?", (int(row[0]),))
+            assert made is not None
+            return _of(made)
 
         return await self._writer.run("api_tokens.add", job), token
 
@@ -97,9 +102,9 @@ class ApiTokenRepo:
 
     async def list(self) -> list[ApiToken]:
         rows = await self._readers.fetchall(
-            f"SELECT {_COLUMNS} FROM api_tokens ORDER BY id", what="api_tokens.list"
+            f"SELECT {_COLUMNS} {_FROM} ORDER BY t.id", what="api_tokens.list"
         )
-        return [_of(tuple(r)) for r in rows]
+        return [_of(r) for r in rows]
 
     async def check(self, token: str, at: datetime) -> ApiToken | None:
         """The live token's record, or None: unknown, revoked or malformed alike."""
@@ -107,13 +112,13 @@ class ApiTokenRepo:
             return None
         wanted = token_hash(token)
         row = await self._readers.fetchone(
-            f"SELECT {_COLUMNS}, token_hash FROM api_tokens WHERE token_hash = ?",
+            f"SELECT {_COLUMNS}, t.token_hash {_FROM} WHERE t.token_hash = ?",
             (wanted,),
             what="api_tokens.check",
         )
-        if row is None or not hmac.compare_digest(as_bytes(row[6]), wanted) or row[4] is not None:
+        if row is None or not hmac.compare_digest(as_bytes(row[7]), wanted) or row[5] is not None:
             return None
-        found = _of(tuple(row)[:6])
+        found = _of(row)
         now = to_micros(at, "ApiTokenRepo.check at")
 
         async def job(tx: Tx) -> None:

@@ -13,6 +13,7 @@ from bot.console.auth.login import Access, Need
 from bot.console.core import Console, PageRoute
 from bot.figures.casecsv import case_csv
 from bot.figures.months import month_of, month_window
+from storage.offices.schema import DEFAULT_OFFICE_ID
 
 __all__ = ["routes"]
 
@@ -24,7 +25,10 @@ async def download(console: Console, request: Request, access: Access) -> Respon
     year, month = picked
     tz = console.office.config.office.tz
     since, until = month_window(year, month, tz)
-    rows = await console.store.case_rows.month(since, until, console.office.config.figures.office)
+    # A case-level file: the staff member's own office only (a province supervisor sees
+    # other offices' counts on the figures page, never their cases).
+    office_id = await console.store.offices.office_of_staff(access.member.id)
+    rows = await console.store.case_rows.month(since, until, office_id or DEFAULT_OFFICE_ID)
     name = f"lk3-cases-{year:04d}-{month:02d}.csv"
     await console.audit(
         access, "cases_export", f"month:{year:04d}-{month:02d}", "case-level CSV, no identities"

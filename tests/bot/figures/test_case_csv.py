@@ -102,13 +102,13 @@ def test_lk3_figures_cases_prints_the_months_csv(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     config = tmp_path / "config.toml"
-    config.write_text('data_dir = "data"\n[figures]\noffice = "ambon"\n', encoding="utf-8")
+    config.write_text('data_dir = "data"\n', encoding="utf-8")
     (tmp_path / "data").mkdir(mode=0o700)
     code = asyncio.run(_families(config))
     assert main(["figures", "cases", "--month", "2026-11", "--config", str(config)]) == 0
     out = capsys.readouterr().out
     rows = list(csv.reader(io.StringIO(out)))
-    assert rows[1][:5] == [code, "ambon", "kdrt", "segera", "2026-11-03T10:00:00+09:00"]
+    assert rows[1][:5] == [code, "utama", "kdrt", "segera", "2026-11-03T10:00:00+09:00"]
     assert "6281299" not in out and "memukul" not in out
     assert main(["figures", "cases", "--month", "2026-10", "--config", str(config)]) == 0
     assert capsys.readouterr().out.strip() == ",".join(COLUMNS)

@@ -50,7 +50,7 @@ async def open_case(store: Store, chat: str, clock: Clock) -> LiveCase:
 
 
 def sender(store: Store, receiver: Receiver, clock: Clock) -> WebhookSender:
-    return WebhookSender(store, [Webhook("provinsi", receiver.url, SECRET)], "utama", clock=clock)
+    return WebhookSender(store, [Webhook("provinsi", receiver.url, SECRET)], clock=clock)
 
 
 async def test_a_case_s_life_arrives_signed_in_order_with_codes_only(

@@ -71,7 +71,7 @@ async def test_a_referral_recorded_before_a_retirement_stays_valid(store: Store)
     assert (await store.handoff.refer(case.id, staff, "lbh", at(20))).done
     await store.referrals.change("lbh", "LBH", "Legal aid", False, at(30))
     assert [r.service for r in await store.handoff.referrals(case.id)] == ["lbh"]
-    rows = await store.case_rows.month(T0, at(3600), "utama")
+    rows = await store.case_rows.month(T0, at(3600), 1)
     assert rows[0].referrals == ("lbh",)
 
 
@@ -94,7 +94,7 @@ async def test_no_endpoint_means_no_delivery_rows(store: Store) -> None:
 
 
 async def test_each_followed_event_is_queued_with_its_change_codes_only(store: Store) -> None:
-    await store.webhooks.sync([("prov", "http://127.0.0.1:9/hook")], "utama", T0)
+    await store.webhooks.sync([("prov", "http://127.0.0.1:9/hook")], T0)
     case = await open_case(store, "62812", "segera")
     contact_id = case.contact_id
     inbox = await store.turns.receive("telegram", "62812", message("62812:2"))
@@ -130,7 +130,7 @@ async def test_each_followed_event_is_queued_with_its_change_codes_only(store: S
 
 
 async def test_the_endpoint_lease_is_held_by_one_at_a_time_and_runs_out(store: Store) -> None:
-    await store.webhooks.sync([("prov", "http://127.0.0.1:9/hook")], "utama", T0)
+    await store.webhooks.sync([("prov", "http://127.0.0.1:9/hook")], T0)
     (endpoint,) = await store.webhooks.endpoints()
     assert await store.webhooks.lease(endpoint.id, T0, 30)
     assert not await store.webhooks.lease(endpoint.id, at(10), 30)
@@ -140,7 +140,7 @@ async def test_the_endpoint_lease_is_held_by_one_at_a_time_and_runs_out(store: S
 async def test_a_refusal_pauses_the_endpoint_and_the_same_row_comes_first_again(
     store: Store,
 ) -> None:
-    await store.webhooks.sync([("prov", "http://127.0.0.1:9/hook")], "utama", T0)
+    await store.webhooks.sync([("prov", "http://127.0.0.1:9/hook")], T0)
     await open_case(store, "1")
     await open_case(store, "2")
     (endpoint,) = await store.webhooks.endpoints()
@@ -156,13 +156,13 @@ async def test_a_refusal_pauses_the_endpoint_and_the_same_row_comes_first_again(
 
 
 async def test_api_tokens_are_stored_hashed_and_revocable(store: Store) -> None:
-    record, token = await store.api_tokens.add("utama", "provinsi", T0)
+    record, token = await store.api_tokens.add(1, "provinsi", T0)
     assert token.startswith("lk3f_") and len(token) > 40
     stored = raw_query(store.path, "SELECT token_hash FROM api_tokens")
     assert bytes(stored[0][0]) == token_hash(token)
     assert token.encode() not in bytes(stored[0][0])
     checked = await store.api_tokens.check(token, at(5))
-    assert checked is not None and checked.office == "utama"
+    assert checked is not None and (checked.office_id, checked.office) == (1, "utama")
     assert await store.api_tokens.check(token[:-1] + "x", at(5)) is None
     assert await store.api_tokens.revoke(record.id, at(6))
     assert await store.api_tokens.check(token, at(7)) is None
@@ -174,7 +174,7 @@ async def test_the_months_case_rows_hold_codes_and_times_only(store: Store) -> N
     await store.handoff.take(case.id, staff, at(30), nothing)
     await store.handoff.relay(case.id, staff, "out:1", at(40), [])
     await store.handoff.close(case.id, staff, "aman", at(60), nothing)
-    (row,) = await store.case_rows.month(T0, at(3600), "utama")
+    (row,) = await store.case_rows.month(T0, at(3600), 1)
     assert (row.code, row.office, row.category, row.urgency) == (
         case.code,
         "utama",
@@ -183,4 +183,4 @@ async def test_the_months_case_rows_hold_codes_and_times_only(store: Store) -> N
     )
     assert (row.opened_at, row.first_reply_at, row.closed_at) == (at(10), at(40), at(60))
     assert row.outcome == "aman" and row.referrals == ()
-    assert await store.case_rows.month(at(3600), at(7200), "utama") == []
+    assert await store.case_rows.month(at(3600), at(7200)) == []
