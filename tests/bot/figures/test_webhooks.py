@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -172,3 +173,32 @@ def test_the_wait_doubles_to_an_hour() -> None:
     assert [retry_wait(n) for n in (1, 2, 3)] == [5.0, 10.0, 20.0]
     assert retry_wait(40) == 3600.0
     assert timedelta(seconds=retry_wait(12)) <= timedelta(hours=1)
+
+
+@pytest.mark.parametrize(
+    ("table", "says"),
+    [
+        ({"provinsi": {"url": "ftp://x", "secret": SECRET}}, "Not an http(s) URL"),
+        ({"provinsi": {"url": "https://x"}}, "at least 32 characters"),
+        ({"provinsi": {"url": "https://x", "secret": SECRET, "extra": 1}}, "unknown key"),
+        ({"Provinsi!": {"url": "https://x", "secret": SECRET}}, "webhook name"),
+    ],
+)
+def test_a_bad_webhook_table_is_a_config_error_that_never_shows_the_secret(
+    table: dict[str, object], says: str
+) -> None:
+    from bot.configvalues import ConfigError
+    from bot.figures.config import figures_section
+
+    with pytest.raises(ConfigError, match=re.escape(says)) as caught:
+        figures_section(table, {})
+    assert SECRET not in str(caught.value)
+
+
+def test_the_secret_may_come_from_the_environment() -> None:
+    from bot.figures.config import figures_section
+
+    got = figures_section(
+        {"provinsi": {"url": "https://x"}}, {"LK3_WEBHOOK_SECRET_PROVINSI": SECRET}
+    )
+    assert got.webhooks[0].secret == SECRET and SECRET not in repr(got)
