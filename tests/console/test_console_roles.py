@@ -60,6 +60,10 @@ MATRIX: dict[tuple[str, str], frozenset[str] | str] = {
     ("POST", "/console/availability/roster/{shift_id}/remove"): frozenset({S, A, AC}),
     ("GET", "/console/figures"): frozenset({S, A, AC}),
     ("GET", "/console/figures.csv"): frozenset({S, A, AC}),
+    ("GET", "/console/figures/cases.csv"): frozenset({S, A, AC}),
+    ("GET", "/console/referrals"): frozenset({A, AC}),
+    ("POST", "/console/referrals"): frozenset({A, AC}),
+    ("POST", "/console/referrals/{code}"): frozenset({A, AC}),
     # The audit log: codes only, so supervisors and admins both browse and verify it.
     ("GET", "/console/audit"): frozenset({S, A, AC}),
     ("POST", "/console/audit/verify"): frozenset({S, A, AC}),
@@ -91,6 +95,7 @@ PARAMS = {
     "{hours_id}": "1",
     "{day}": "2026-03-10",
     "{media_id:int}": "1",
+    "{code}": "polisi",  # a referral destination
 }
 
 
