@@ -30,6 +30,7 @@ from bot.core.turns import MERGED_REPLY_CHARS
 from bot.core.writehealth import WriteHealth
 from bot.datadir import DataDirError, secure_data_dir
 from bot.errors import BotError
+from bot.figures.webhooks import WebhookSender
 from bot.flowhost.handler import FlowTurns
 from bot.flowhost.shelf import FlowShelf
 from bot.flowhost.shelves import FlowShelves
@@ -159,6 +160,8 @@ class App:
         self.claims: Claims = SoleClaims()
         self.leadership = Leadership()
         self.shelves: FlowShelves | None = None  # each office's (bot/flowhost/shelves.py)
+        # Signed case events to the configured receivers (bot/figures/webhooks.py).
+        self.webhooks: WebhookSender | None = None
 
     @classmethod
     async def open(
@@ -233,11 +236,13 @@ class App:
         reminders.register(sender, store, texts, config)
         escalation = EscalationJob(store, handoff, config, clock, on_queued=sender.wake)
         privacy = PrivacyWorker(store, by_name, clock=clock)
+        webhooks = WebhookSender(store, config.figures.webhooks, clock=clock)
 
         def committed() -> None:
             sender.wake()
             privacy.wake()
             escalation.wake()
+            webhooks.wake()
 
         pipeline = Pipeline(
             store=store,
@@ -287,6 +292,7 @@ class App:
         url = config.storage_url
         app.leadership = Leadership(None if url is None else LeaderLock(url))
         app.media = media
+        app.webhooks = webhooks
         health.on_recovered(app._writes_back)
         # A publish in the console reaches new conversations from the next turn on.
         shelf.listen(flow_turns.use_library)
@@ -308,6 +314,10 @@ class App:
         if self.escalation is not None:
             self.leadership.add(self.escalation, nudge=True)
         self._tasks.append(asyncio.create_task(self.leadership.run()))
+        if self.webhooks is not None:
+            await self.webhooks.sync()  # the configured receivers, and only they, get events
+            if self.config.figures.webhooks:
+                self._tasks.append(asyncio.create_task(self.webhooks.run()))
 
     async def receive(self, inbound: Inbound) -> bool:
         stored = await self.pipeline.receive(inbound)
@@ -354,6 +364,8 @@ class App:
         await self.retention.stop()
         if self.escalation is not None:
             await self.escalation.stop()
+        if self.webhooks is not None:
+            await self.webhooks.stop()
         await self.health.close()
         for task in self._tasks:
             task.cancel()
@@ -361,6 +373,8 @@ class App:
             with contextlib.suppress(Exception, asyncio.CancelledError):
                 await task
         await self.claims.close()
+        if self.webhooks is not None:
+            await self.webhooks.close()
         await self.store.close()
 
     async def _recover(self) -> None:

@@ -19,6 +19,7 @@ from bot.console.cli import add_passwd_command
 from bot.core.eventloop import run_service
 from bot.datadir import DataDirError, FolderLock, secure_data_dir
 from bot.dbcli import before_migrating
+from bot.figures.cli import add_figures_commands
 from bot.handoff.roster import add_roster_commands
 from bot.keyfolder import settle_keys
 from bot.logformat import FORMATS, TEXT, JournalFormatter, JsonFormatter
@@ -141,6 +142,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_staff_commands(sub)
     add_booking_commands(sub, _with_store)
     add_roster_commands(sub, _with_store)
+    add_figures_commands(sub, _with_store)
     add_office_commands(sub, _with_store)
     add_privacy_commands(sub)
     add_doctor_command(sub)

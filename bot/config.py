@@ -37,6 +37,7 @@ from bot.configvalues import (
     read_str,
     read_url,
 )
+from bot.figures.config import FiguresSettings, figures_section
 from bot.keyplaces import check_key_places
 from bot.monitorconfig import (
     MONITORING_ENV_SECRETS,
@@ -206,6 +207,7 @@ class Config:
     health: Health = Health()
     metrics: Metrics = Metrics()
     alerts: Alerts = Alerts()
+    figures: FiguresSettings = FiguresSettings()  # [webhooks.<name>]
 
     @property
     def database_path(self) -> Path:
@@ -320,6 +322,7 @@ _SECTIONS: dict[str, frozenset[str]] = {
             *MONITORING_SECTIONS,
             "storage",
             "offices",
+            "webhooks",
         }
     ),
     **MONITORING_SECTIONS,
@@ -390,6 +393,8 @@ def _build(raw: dict[str, Any], env: Mapping[str, str], base: Path) -> Config:
             raise ConfigError(f"Config '{section}' must be a table, not {type(value).__name__}")
         _check_keys(section, value)
     sections = {s: dict(raw.get(s, {})) for s in _SECTIONS if s}
+    if not isinstance(raw.get("webhooks", {}), dict):  # its tables: bot.figures.config
+        raise ConfigError("Config 'webhooks' must be a table")
     for (section, key), var in _ENV_SECRETS.items():
         if env.get(var):
             sections[section][key] = env[var]
@@ -458,6 +463,7 @@ def _build(raw: dict[str, Any], env: Mapping[str, str], base: Path) -> Config:
         metrics=metrics_section(sections["metrics"]),
         alerts=alerts_section(sections["alerts"]),
         storage_url=_storage_url(sections["storage"]),
+        figures=figures_section(raw.get("webhooks", {}), env),
     )
 
 

@@ -45,11 +45,16 @@ from storage.engine.openfail import open_failure
 from storage.engine.pglive import ChangeListener
 from storage.engine.pgstore import open_postgres
 from storage.errors import StorageFaultError
+from storage.figures.caserows import CaseRowRepo
+from storage.figures.hooks import WebhookRepo
+from storage.figures.monthly import OfficeMonthRepo
+from storage.figures.tokens import ApiTokenRepo
 from storage.flowhost.current import FlowCurrentRepo
 from storage.flowhost.missed import MissedRepo
 from storage.flowhost.ratings import RatingRepo
 from storage.flowhost.versions import FlowVersionRepo
 from storage.handoff.cases import CaseRepo
+from storage.handoff.referrals import ReferralRepo
 from storage.handoff.repo import HandoffRepo
 from storage.handoff.roster import RosterRepo
 from storage.media.relays import RelayRepo
@@ -108,6 +113,11 @@ class Store:
     media: MediaRepo
     relays: RelayRepo
     login_throttle: LoginThrottleRepo
+    referrals: ReferralRepo
+    webhooks: WebhookRepo
+    api_tokens: ApiTokenRepo
+    case_rows: CaseRowRepo
+    office_month: OfficeMonthRepo
     offices: OfficeRepo
 
     def __init__(
@@ -161,6 +171,11 @@ class Store:
         self.media = MediaRepo(readers, writer, vault, clock)
         self.relays = RelayRepo(readers, writer, vault, clock)
         self.login_throttle = LoginThrottleRepo(writer, vault, clock)
+        self.referrals = ReferralRepo(readers, writer)
+        self.webhooks = WebhookRepo(readers, writer)
+        self.api_tokens = ApiTokenRepo(readers, writer)
+        self.case_rows = CaseRowRepo(readers)
+        self.office_month = OfficeMonthRepo(readers)
         self.offices = OfficeRepo(readers, writer)
 
     @classmethod

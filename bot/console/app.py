@@ -15,6 +15,7 @@ from bot.console.pages import audit as pages_audit
 from bot.console.pages import bookings as pages_bookings
 from bot.console.pages import case as pages_case
 from bot.console.pages import case_live as pages_case_live
+from bot.console.pages import caserows as pages_caserows
 from bot.console.pages import figures as pages_figures
 from bot.console.pages import flows as pages_flows
 from bot.console.pages import home as pages_home
@@ -22,6 +23,7 @@ from bot.console.pages import labels as pages_labels
 from bot.console.pages import media as pages_media
 from bot.console.pages import province as pages_province
 from bot.console.pages import queue as pages_queue
+from bot.console.pages import referrals as pages_referrals
 from bot.console.pages import users as pages_users
 from bot.console.queue_feed import FeedSettings
 from bot.web import WebServer
@@ -54,6 +56,7 @@ def build_console(
     console.include(pages_home.routes)
     console.include(pages_users.routes)
     console.include(pages_audit.routes)
+    console.include(pages_referrals.routes)
     if office is not None:  # the pages that need the running bot: flows, bookings, figures
         # The queue and case pages (counsellors and supervisors) work through the desk.
         desk = CaseDesk(
@@ -69,6 +72,7 @@ def build_console(
         console.include(pages_bookings.routes)
         console.include(pages_figures.routes)
         console.include(pages_province.routes)
+        console.include(pages_caserows.routes)
         console.include(pages_queue.routes)
         console.include(pages_case.routes)
         console.include(pages_case_live.routes)

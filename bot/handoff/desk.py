@@ -38,7 +38,7 @@ from bot.handoff.alerts import TAKE_PREFIX
 from bot.handoff.service import COPYABLE, Handoff
 from flows.state import SessionState
 from storage.handoff.records import LiveCase, Transition
-from storage.handoff.schema import OUTCOMES, REFERRALS
+from storage.handoff.schema import OUTCOMES
 from storage.records import InboxRow, StaffMember
 from storage.store import Store
 
@@ -160,8 +160,9 @@ class CaseCommands:
             )
         if command in REFER:
             service = arg.lower().replace(" ", "_")
-            if service not in REFERRALS:
-                codes = ", ".join(REFERRALS)
+            offered = [d.code for d in await self._store.referrals.list(active_only=True)]
+            if service not in offered:
+                codes = ", ".join(offered)
                 return self._reply(keep, self._handoff.text("handoff.bad_referral", codes=codes))
             result = await self._handoff.refer(member.id, case.id, service)
             if not result.done:

@@ -17,7 +17,7 @@ change is one transaction with its `case_events` row and the messages it causes:
     copy_out(staff_id, case_id, inbox_id, source=...)
                                             the owner's photo/voice note copied to the family
     note(staff_id, case_id, text)           a private note, sealed under the family's key
-    refer(staff_id, case_id, service)       a referral code (storage.handoff.schema.REFERRALS)
+    refer(staff_id, case_id, service)       an active referral code (storage.handoff.referrals)
     queue() / held_by(staff_id) / figures(since, until)
 
 `family_turn` is the pipeline's hook: while a counsellor holds a family's case

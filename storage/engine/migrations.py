@@ -33,11 +33,13 @@ from storage.console.schema import (
 )
 from storage.console.throttle import LOGIN_THROTTLE_MIGRATION
 from storage.errors import MigrationError
+from storage.figures.schema import FIGURES_MIGRATION
 from storage.flowhost.schema import (
     FLOW_CURRENT_MIGRATION,
     MISSED_ANSWERS_MIGRATION,
     RATINGS_MIGRATION,
 )
+from storage.handoff.referrals import REFERRALS_MIGRATION
 from storage.handoff.schema import CRISIS_MIGRATION, DIGEST_MIGRATION, HANDOFF_MIGRATION
 from storage.media.schema import MEDIA_MIGRATION, MEDIA_RELAYS_MIGRATION
 from storage.monitoring.schema import SUPERVISOR_NOTICES_MIGRATION
@@ -195,9 +197,10 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("0019_media", MEDIA_MIGRATION),
     Migration("0020_media_relays", MEDIA_RELAYS_MIGRATION),
     Migration("0021_offices", OFFICES_MIGRATION),
+    Migration("0022_figures_out", REFERRALS_MIGRATION + FIGURES_MIGRATION),
     # Several processes on one database: shared sign-in counters (storage.console.throttle);
     # on PostgreSQL also the triggers that tell other processes of changes (storage.engine.pglive).
-    Migration("0024_shared_by_processes", LOGIN_THROTTLE_MIGRATION),
+    Migration("0023_shared_by_processes", LOGIN_THROTTLE_MIGRATION),
 )
 
 

@@ -2,7 +2,7 @@
 
 Several `lk3 run` processes share one database; a counsellor's console page served
 by one process must show at once a case opened or a message received by another.
-The database says so itself: triggers (migration `0024_shared_by_processes`, on
+The database says so itself: triggers (migration `0023_shared_by_processes`, on
 PostgreSQL only) call `pg_notify` on the channel `lk3_live` whenever a case, a transcript or a
 staff member changes, whichever process (or command) wrote it. A notification is
 sent at COMMIT, never for a rolled-back change, and carries a topic of codes and

@@ -12,6 +12,7 @@ from dataclasses import replace
 
 from storage.engine.db import Readers, Row, Tx
 from storage.errors import DatabaseError
+from storage.figures import hooks
 from storage.handoff.rows import CASE_COLUMNS, CASE_SELECT, brief, case_from_row
 from storage.records import URGENCIES, Case, CaseOpen
 
@@ -39,6 +40,7 @@ async def _event(tx: Tx, case_id: int, event: str, now: int) -> None:
         "INSERT INTO case_events (case_id, at, event, actor) VALUES (?, ?, ?, 'system')",
         (case_id, now, event),
     )
+    await hooks.follow(tx, case_id, event, now)
 
 
 def merge_crisis(known: str, found: str) -> str:

@@ -40,6 +40,7 @@ from storage.handoff.records import (
     LiveCase,
     Transition,
 )
+from storage.handoff.referrals import is_offered
 from storage.handoff.rows import (
     ALERTS_SQL,
     CASE_COLUMNS,
@@ -48,7 +49,7 @@ from storage.handoff.rows import (
     alert_from_row,
     case_from_row,
 )
-from storage.handoff.schema import OUTCOMES, REFERRALS
+from storage.handoff.schema import OUTCOMES
 from storage.handoff.steps import (
     alerts_of,
     as_changed,
@@ -373,11 +374,16 @@ class HandoffRepo:
         return await self._writer.run("handoff.note", job)
 
     async def refer(self, case_id: int, staff_id: int, service: str, at: datetime) -> Transition:
-        if service not in REFERRALS:
-            raise InvalidRecordError(f"unknown referral {service!r}; known: {REFERRALS}")
         now = to_micros(at, "HandoffRepo.refer at")
 
         async def job(tx: Tx) -> Transition:
+            # The destinations are rows an admin edits (storage.handoff.referrals).
+            if not await is_offered(tx, service):
+                raise InvalidRecordError(
+                    f"unknown referral {service!r}",
+                    code="referral_unknown",
+                    values={"code": service[:40]},
+                )
             case = await get_case(tx, case_id)
             if case is None:
                 return Transition("not_found")

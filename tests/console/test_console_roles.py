@@ -62,6 +62,10 @@ MATRIX: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/console/figures.csv"): frozenset({S, A, AC}),
     # Counts across offices: province supervisors only (test_console_offices.py).
     ("GET", "/console/province"): frozenset(),
+    ("GET", "/console/figures/cases.csv"): frozenset({S, A, AC}),
+    ("GET", "/console/referrals"): frozenset({A, AC}),
+    ("POST", "/console/referrals"): frozenset({A, AC}),
+    ("POST", "/console/referrals/{code}"): frozenset({A, AC}),
     # The audit log: codes only, so supervisors and admins both browse and verify it.
     ("GET", "/console/audit"): frozenset({S, A, AC}),
     ("POST", "/console/audit/verify"): frozenset({S, A, AC}),
