@@ -159,11 +159,9 @@ class WhatsAppChannel:
             web.add_route(STATUS_PATH, self.status, methods=["POST"])
 
     def describe(self) -> str:
-        whose = f" for office {self.office}" if self.office else ""
-        return (
-            f"on WhatsApp as {self._settings.from_number}{whose}"
-            f" (webhook {self._public_url}{INCOMING_PATH})"
-        )
+        if not self.office:
+            return f"on WhatsApp (webhook {self._public_url}{INCOMING_PATH})"
+        return f"on WhatsApp as {self._settings.from_number} for office {self.office}"
 
     async def start(self) -> None:
         """Nothing to start: Twilio calls the webhooks once the web server runs."""
