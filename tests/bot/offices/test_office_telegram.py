@@ -152,6 +152,25 @@ async def test_a_crisis_on_tuals_bot_alerts_tuals_counsellor_on_tuals_bot(
     assert not fake.texts(FAMILY)
 
 
+async def test_a_counsellor_linking_on_another_offices_bot_is_linked_and_told_where_to_link(
+    service: Service, fake: FakeTelegram, tual: FakeTelegram
+) -> None:
+    staff = app_of(service).store.staff
+    now = datetime.now(UTC)
+    nona = await staff.add(
+        "nona", "Nona", ["counsellor"], now, office_id=await office_id(service, "tual")
+    )
+    code = await staff.issue_link_code(nona.id, now)
+    await settle(service, fake, fake.send_text(NONA, f"/link {code}"))
+    linked = text("staff.linked", username="nona")
+    note = text("staff.linked_elsewhere", office="LK3 Kota Tual")
+    assert fake.texts(NONA)[-1] == f"{linked}\n\n{note}"
+    contact = await app_of(service).store.contacts.find("telegram", str(NONA))
+    assert contact is not None
+    member = await staff.by_contact(contact.id)
+    assert member is not None and member.id == nona.id, "linked all the same"
+
+
 async def test_readyz_and_metrics_name_each_bot(service: Service) -> None:
     assert service.web is not None
     base = f"http://127.0.0.1:{service.web.port}"
