@@ -9,6 +9,7 @@ webhook path, its own line in /readyz and /metrics, and `lk3 doctor` checks both
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -17,13 +18,18 @@ from pathlib import Path
 import httpx
 import pytest
 from support import free_port
+from support.stores import open_store
 from telegram_api import FakeTelegram
 from telegram_support import FAST, SECRET, app_of, text
 
+from bot.channels.base import Inbound
+from bot.channels.registry import Host, Setup, build
 from bot.config import Config, load_config
+from bot.core.texts import BotTexts
 from bot.handoff.alerts import TAKE_PREFIX
 from bot.monitoring.doctor import _channels
 from bot.run import Service
+from storage.crypto.keys import KeyRing
 from storage.offices.repo import DEFAULT_OFFICE_ID
 
 pytestmark = pytest.mark.e2e
@@ -209,3 +215,36 @@ async def test_doctor_checks_each_bots_token(tmp_path: Path, fake: FakeTelegram)
     fake.another_bot(TUAL_TOKEN, "lk3_tual_bot")
     check = await _channels(config)
     assert check.ok is True and "telegram:tual" in check.detail
+
+
+async def test_every_bot_polls_only_while_this_process_leads(
+    tmp_path: Path, fake: FakeTelegram, tual: FakeTelegram
+) -> None:
+    """Telegram allows one getUpdates consumer per token: with several processes only
+    the leader polls, and it polls every bot's token (bot.core.leadership)."""
+    config = province(tmp_path, fake)
+    setup = Setup(config, BotTexts.bundled(), lambda: datetime.now(UTC), {"telegram": FAST})
+    channels = build(config.channels, setup)
+    store = await open_store(tmp_path / "lk3.db", KeyRing.generate())
+    leading = asyncio.Event()
+
+    async def receive(inbound: Inbound) -> bool:
+        return True
+
+    async def idle() -> None:
+        return None
+
+    host = Host(receive, store, lambda: None, lambda: None, idle, until_leading=leading.wait)
+    try:
+        await channels.open()
+        channels.bind(host)
+        await channels.start()
+        await asyncio.sleep(0.3)
+        assert not fake.calls_to("getUpdates") and not tual.calls_to("getUpdates")
+        leading.set()
+        await fake.wait_for(lambda: fake.calls_to("getUpdates"))
+        await tual.wait_for(lambda: tual.calls_to("getUpdates"))
+    finally:
+        await channels.stop()
+        await channels.close()
+        await store.close()
