@@ -472,6 +472,7 @@ def _staff_add(args: argparse.Namespace) -> int:
 
 def _staff_link_code(args: argparse.Namespace) -> int:
     from bot.console.say import no_staff
+    from bot.offices.linking import where_to_link
     from storage.engine.clock import utc_now
 
     async def action(store: Store) -> int:
@@ -480,9 +481,10 @@ def _staff_link_code(args: argparse.Namespace) -> int:
             print(no_staff(args.username), file=sys.stderr)
             return 1
         code = await store.staff.issue_link_code(member.id, utc_now())
+        bot = await where_to_link(store, load_config(args.config), member)  # bot.offices.linking
         print(
             f"one-time code for {member.username}: {code}\n"
-            f"In Telegram, send the bot: /link {code}  (valid 30 minutes, once)"
+            f"In Telegram, send {bot}: /link {code}  (valid 30 minutes, once)"
         )
         return 0
 

@@ -21,7 +21,7 @@ from storage.offices.schema import DEFAULT_OFFICE_CODE
 from storage.records import StaffMember
 from storage.store import Store
 
-__all__ = ["office_bot", "own_bot_elsewhere"]
+__all__ = ["office_bot", "own_bot_elsewhere", "where_to_link"]
 
 
 def office_bot(config: Config, code: str) -> str | None:
@@ -43,3 +43,12 @@ async def own_bot_elsewhere(
     if expected is None or expected == channel:
         return None
     return config.for_office(code).office.name
+
+
+async def where_to_link(store: Store, config: Config, member: StaffMember) -> str:
+    """Which bot `lk3 staff link-code` tells the member to send `/link` to."""
+    office = await store.offices.get(member.office_id)
+    code = office.code if office is not None else DEFAULT_OFFICE_CODE
+    if code == DEFAULT_OFFICE_CODE or office_bot(config, code) is None:
+        return "the bot"
+    return f"office {code}'s own bot ([offices.{code}.telegram])"
