@@ -10,7 +10,8 @@ the first reply to that chat reaches the server. Phases:
   crisis), all families' turn at once, with the server answering as fast as it
   can and the bot's pacing lifted (bench.botproc unpaced);
 - latency: a fixed offered load of 100 messages a second;
-- memory: more families until the store holds `memory_contacts` contacts;
+- memory: more families until the store holds 10,000 contacts, then 100,000
+  (resident memory now and at its peak, read at each);
 - floor: a minimal python-telegram-bot echo bot under the same overhead and
   latency load, run twice (updates handled one after another, and concurrently):
   the floor is the faster of the two, and the bot's throughput and CPU per
