@@ -19,6 +19,8 @@ from pathlib import Path
 
 import httpx
 
+from support.stores import storage_env
+
 __all__ = [
     "ROOT",
     "counts",
@@ -74,7 +76,7 @@ async def start_lk3(config: Path, *, stderr: bool = False) -> asyncio.subprocess
         "--config",
         str(config),
         cwd=config.parent,
-        env={**env, "PYTHONPATH": str(ROOT)},
+        env={**env, "PYTHONPATH": str(ROOT), **storage_env(config)},
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.PIPE if stderr else asyncio.subprocess.DEVNULL,
     )
