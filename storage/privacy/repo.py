@@ -433,7 +433,8 @@ class PrivacyRepo:
         async def job(tx: Tx) -> bool:
             row = await tx.fetchone(
                 "UPDATE message_cleanups SET attempts = attempts + 1,"
-                " next_attempt_at = ? + ? * (1 << attempts),"
+                # PostgreSQL shifts a BIGINT by an INTEGER only: both spelled out.
+                " next_attempt_at = ? + ? * (CAST(1 AS BIGINT) << CAST(attempts AS INTEGER)),"
                 " done_at = CASE WHEN attempts + 1 >= ? THEN ? END"
                 " WHERE id = ? AND done_at IS NULL RETURNING done_at",
                 (now, step, MAX_CLEANUP_ATTEMPTS, now, cleanup_id),
