@@ -25,6 +25,7 @@ from bot.logformat import FORMATS, TEXT, JournalFormatter, JsonFormatter
 from bot.logsink import QuietFileHandler
 from bot.monitoring.cli import add_doctor_command
 from bot.privacy.cli import add_key_commands, add_privacy_commands
+from bot.storable import unstorable
 
 if TYPE_CHECKING:
     from storage.store import Store
@@ -41,6 +42,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bot.safety.cli import main as safety_main
 
         return safety_main(argv[1:])
+    if any(unstorable(word) for word in argv):  # bot.storable: never reaches the database
+        print("lk3: an argument holds a character that cannot be stored", file=sys.stderr)
+        return 2
     parser = _parser()
     args = parser.parse_args(argv)
     # What holds the data folder, as a second process is told (bot.datadir): the words

@@ -20,7 +20,14 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["REPLACEMENT", "UnstorableText", "check_storable", "storable", "unstorable"]
+__all__ = [
+    "REPLACEMENT",
+    "UnstorableText",
+    "check_storable",
+    "check_storable_tree",
+    "storable",
+    "unstorable",
+]
 
 REPLACEMENT = "\ufffd"
 """What a character the database cannot keep becomes in a family's message."""
@@ -48,3 +55,18 @@ def check_storable(value: str, what: str) -> str:
     if unstorable(value):
         raise UnstorableText(f"{what} holds a character that cannot be stored (NUL or similar)")
     return value
+
+
+def check_storable_tree(value: object, where: str) -> None:
+    """`check_storable` on every key and string in a parsed file (tables, arrays, values),
+    naming the first one refused by its dotted place (`office.name`, `hotlines.0.name`)."""
+    if isinstance(value, str):
+        check_storable(value, f"{where!r}" if where else "a value")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            place = f"{where}.{key}" if where else str(key)
+            check_storable(str(key), f"a key in {where!r}" if where else "a key")
+            check_storable_tree(item, place)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            check_storable_tree(item, f"{where}.{index}")
