@@ -43,7 +43,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return safety_main(argv[1:])
     if any(unstorable(word) for word in argv):  # bot.storable: never reaches the database
-        print("lk3: an argument holds a character that cannot be stored", file=sys.stderr)
+        print(
+            "lk3: an argument holds a NUL character or another that cannot be stored",
+            file=sys.stderr,
+        )
         return 2
     parser = _parser()
     args = parser.parse_args(argv)

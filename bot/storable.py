@@ -53,7 +53,7 @@ def check_storable(value: str, what: str) -> str:
     """`value` unchanged, or UnstorableText naming `what` (the value itself is not echoed:
     it may be a secret or a person's words)."""
     if unstorable(value):
-        raise UnstorableText(f"{what} holds a character that cannot be stored (NUL or similar)")
+        raise UnstorableText(f"{what} holds a NUL character or another that cannot be stored")
     return value
 
 
