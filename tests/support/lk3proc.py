@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import os
-import sqlite3
 import sys
 import time
 from collections.abc import Callable
-from contextlib import closing
 from pathlib import Path
 
 import httpx
 
+from support.rawdb import read_only_query
 from support.stores import storage_env
 
 __all__ = [
@@ -112,20 +111,19 @@ async def until(predicate: Callable[[], bool], within: float, what: str = "") ->
 
 def counts(database: Path) -> dict[str, int]:
     """Plain counts (no personal data) read straight from the database file."""
-    with closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=10)) as db:
-        one = lambda sql: int(db.execute(sql).fetchone()[0])  # noqa: E731
-        return {
-            "inbox": one("SELECT count(*) FROM inbox"),
-            "unprocessed": one("SELECT count(*) FROM inbox WHERE processed_at IS NULL"),
-            "unanswered": one(
-                "SELECT count(*) FROM inbox i WHERE NOT EXISTS "
-                "(SELECT 1 FROM outbox o WHERE o.inbox_id = i.id)"
-            ),
-            "outbox": one("SELECT count(*) FROM outbox"),
-            "pending": one("SELECT count(*) FROM outbox WHERE status = 'pending'"),
-            "failed": one("SELECT count(*) FROM outbox WHERE status = 'failed'"),
-            "sent": one("SELECT count(*) FROM outbox WHERE status = 'sent'"),
-        }
+    one = lambda sql: int(read_only_query(database, sql)[0][0])  # noqa: E731
+    return {
+        "inbox": one("SELECT count(*) FROM inbox"),
+        "unprocessed": one("SELECT count(*) FROM inbox WHERE processed_at IS NULL"),
+        "unanswered": one(
+            "SELECT count(*) FROM inbox i WHERE NOT EXISTS "
+            "(SELECT 1 FROM outbox o WHERE o.inbox_id = i.id)"
+        ),
+        "outbox": one("SELECT count(*) FROM outbox"),
+        "pending": one("SELECT count(*) FROM outbox WHERE status = 'pending'"),
+        "failed": one("SELECT count(*) FROM outbox WHERE status = 'failed'"),
+        "sent": one("SELECT count(*) FROM outbox WHERE status = 'sent'"),
+    }
 
 
 def report(

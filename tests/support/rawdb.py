@@ -17,7 +17,7 @@ import asyncpg
 from storage.engine.dialect import pg_ddl, pg_sql
 from support import pgserver
 
-__all__ = ["raw_query", "raw_update"]
+__all__ = ["database_exists", "raw_query", "raw_update", "read_only_query"]
 
 
 def raw_query(path: Path, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
@@ -79,3 +79,21 @@ def raw_update(path: Path, sql: str, params: tuple[Any, ...] = ()) -> None:
         return
     with closing(sqlite3.connect(path)) as conn, conn:
         conn.execute(sql, params)
+
+
+def read_only_query(path: Path, sql: str) -> list[tuple[Any, ...]]:
+    """`raw_query` that never writes: a running `lk3` owns the file (opened read-only, with
+    a wait for its lock), or on PostgreSQL the database standing for it."""
+    server = pgserver.ACTIVE
+    if server is not None and server.knows(path):
+        return raw_query(path, sql)
+    with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)) as conn:
+        return [tuple(row) for row in conn.execute(sql).fetchall()]
+
+
+def database_exists(path: Path) -> bool:
+    """Whether the database of this file was made (on PostgreSQL: by this test)."""
+    server = pgserver.ACTIVE
+    if server is not None and server.knows(path):
+        return True
+    return path.exists()
