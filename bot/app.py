@@ -69,7 +69,10 @@ def open_keyring(config: Config, env: Mapping[str, str] | None = None) -> KeyRin
     env = os.environ if env is None else env
     key_file = config.resolved_key_file
     if not env.get("LK3_MASTER_KEYS") and not key_file.exists():
-        if config.database_path.exists():
+        # On a server the database is no file here: its key tree (made with the first
+        # key, kept in the keys folder) says that data was written with a key.
+        written = config.keytree_path if config.storage_url else config.database_path
+        if written.exists():
             raise StartupError(
                 f"the key file {key_file} is missing, but the database {config.database_path} "
                 "exists and was written with a key. Restore the key file (or set LK3_MASTER_KEYS); "

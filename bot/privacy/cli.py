@@ -162,13 +162,16 @@ def _with_store(
     from storage.errors import StorageError
     from storage.store import Store
 
-    if not config.database_path.exists():
+    if config.storage_url is None and not config.database_path.exists():
         return _fail(f"there is no database at {config.database_path}", 2)
 
     async def run() -> int:
         try:
             store = await Store.open(
-                config.database_path, _keyring(config), keytree=config.keytree_path
+                config.database_path,
+                _keyring(config),
+                keytree=config.keytree_path,
+                url=config.storage_url,
             )
         except StorageError as exc:
             return _fail(f"cannot open the database: {exc}", 2)

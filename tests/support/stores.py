@@ -10,7 +10,9 @@ test that reopens the data folder, in-process or as `lk3`, meets the same databa
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +21,14 @@ from storage.crypto.keys import KeyRing
 from storage.store import Store
 from support import pgserver
 
-__all__ = ["open_store", "storage_env", "storage_env_for_args", "storage_url", "with_storage"]
+__all__ = [
+    "environ_with",
+    "open_store",
+    "storage_env",
+    "storage_env_for_args",
+    "storage_url",
+    "with_storage",
+]
 
 
 async def open_store(path: Path, keyring: KeyRing, **options: Any) -> Store:
@@ -71,3 +80,19 @@ def storage_env_for_args(args: Sequence[str], cwd: Path) -> dict[str, str]:
             if value.is_file():
                 return storage_env(value)
     return {}
+
+
+@contextmanager
+def environ_with(extra: Mapping[str, str]) -> Iterator[None]:
+    """`extra` (a `storage_env`) in this process's environment, for an `lk3` command run
+    in-process (`bot.cli.main` reads LK3_STORAGE_URL as the `lk3` script does)."""
+    before = {name: os.environ.get(name) for name in extra}
+    os.environ.update(extra)
+    try:
+        yield
+    finally:
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
