@@ -17,7 +17,7 @@ import asyncpg
 from storage.engine.dialect import pg_ddl, pg_sql
 from support import pgserver
 
-__all__ = ["database_exists", "raw_query", "raw_update", "read_only_query"]
+__all__ = ["database_bytes", "database_exists", "raw_query", "raw_update", "read_only_query"]
 
 
 def raw_query(path: Path, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
@@ -97,3 +97,28 @@ def database_exists(path: Path) -> bool:
     if server is not None and server.knows(path):
         return True
     return path.exists()
+
+
+def database_bytes(path: Path) -> bytes:
+    """Everything the database holds, as an attacker with a copy reads it: the SQLite
+    file's bytes, or every row of every table on PostgreSQL (a dump's content: text as
+    UTF-8, blobs as they are), for a test that no person's words are readable."""
+    server = pgserver.ACTIVE
+    if server is None or not server.knows(path):
+        return path.read_bytes()
+    tables = server.fetch(
+        path,
+        "SELECT table_name::text FROM information_schema.tables"
+        " WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'",
+        (),
+    )
+    out = bytearray()
+    for (table,) in tables:
+        for row in server.fetch(path, f'SELECT * FROM "{table}"', ()):
+            for value in row:
+                if isinstance(value, bytes):
+                    out += value
+                elif value is not None:
+                    out += str(value).encode("utf-8", "replace")
+                out += b"\n"
+    return bytes(out)
