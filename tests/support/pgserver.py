@@ -77,6 +77,9 @@ class PgServer:
         self._admin: asyncpg.Connection | None = None
         self._conns: dict[str, asyncpg.Connection] = {}
         self.made: list[str] = []
+        # Tests run `lk3` commands from several threads at once: one administration
+        # statement, and one raw read per connection, at a time.
+        self._lock = threading.Lock()
 
     def _run(self, *args: str) -> None:
         subprocess.run(
@@ -140,9 +143,10 @@ class PgServer:
     def database_for(self, path: Path) -> str:
         """The URL of the database standing for the file at `path` (made on first use)."""
         name = self.name_for(path)
-        if name not in self.made:
-            self.call(self._create(name))
-            self.made.append(name)
+        with self._lock:
+            if name not in self.made:
+                self.call(self._create(name))
+                self.made.append(name)
         return self.url(name)
 
     def knows(self, path: Path) -> bool:
@@ -156,9 +160,10 @@ class PgServer:
 
     def drop_all(self) -> None:
         """At the end of a test: every database it made goes."""
-        if self.made:
-            self.call(self._drop(list(self.made)))
-            self.made.clear()
+        with self._lock:
+            if self.made:
+                self.call(self._drop(list(self.made)))
+                self.made.clear()
 
     async def _drop(self, names: list[str]) -> None:
         assert self._admin is not None
@@ -176,7 +181,8 @@ class PgServer:
         Without `foreign_keys`, as the superuser replicating: foreign keys and the
         triggers not marked ALWAYS (the refusals are) do not fire.
         """
-        return self.call(self._fetch(self.name_for(path), sql, params, foreign_keys))
+        with self._lock:
+            return self.call(self._fetch(self.name_for(path), sql, params, foreign_keys))
 
     async def _fetch(
         self, name: str, sql: str, params: tuple[Any, ...], foreign_keys: bool = True
