@@ -65,12 +65,15 @@ postgresql:
 # docs/postgresql.md lists what is SQLite-only and skipped.
 PG_TESTS ?= tests
 test-postgres: $(STAMP) postgresql
-	@$(PY) -m pytest -q -p no:cacheprovider --db postgres -rs $(PG_TESTS); rc=$$?; \
+	@$(PY) -m pytest -q -p no:cacheprovider -n $(JOBS) --db postgres -rs $(PG_TESTS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 1; fi; exit $$rc
 
 # pytest exits 5 when it collects no test: say so instead of failing obscurely.
-unit: $(STAMP) chromium deploy-tools
-	@$(PY) -m pytest -q; rc=$$?; \
+# JOBS test processes (pytest-xdist) share the suite: most of its time is waiting on
+# subprocesses, fake servers and Chromium, so two workers on two cores nearly halve it.
+JOBS ?= 2
+unit: $(STAMP) chromium deploy-tools postgresql
+	@$(PY) -m pytest -q -n $(JOBS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 1; fi; exit $$rc
 
 # Both backends: the whole suite on SQLite (the embedded default), then the storage
@@ -81,7 +84,7 @@ test: lint typecheck unit test-postgres
 # (about two minutes), without the e2e, kill and browser tests that `make test` runs.
 test-quick: $(STAMP)
 	$(VENV)/bin/ruff check .
-	@$(PY) -m pytest -q -m "not e2e and not kill and not browser"; rc=$$?; \
+	@$(PY) -m pytest -q -n $(JOBS) -m "not e2e and not kill and not browser"; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 1; fi; exit $$rc
 
 # The crisis check's learned layer, retrained from bot/safety/corpus/ (train and dev) after

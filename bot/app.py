@@ -69,12 +69,9 @@ def open_keyring(config: Config, env: Mapping[str, str] | None = None) -> KeyRin
     env = os.environ if env is None else env
     key_file = config.resolved_key_file
     if not env.get("LK3_MASTER_KEYS") and not key_file.exists():
-        # On a server the database is no file here: its key tree (made with the first
-        # key, kept in the keys folder) says that data was written with a key.
-        written = config.keytree_path if config.storage_url else config.database_path
-        if written.exists():
+        if _has_database(config):
             raise StartupError(
-                f"the key file {key_file} is missing, but the database {config.database_path} "
+                f"the key file {key_file} is missing, but the database {_where(config)} "
                 "exists and was written with a key. Restore the key file (or set LK3_MASTER_KEYS); "
                 "a new key would not read the existing data."
             )
@@ -87,6 +84,24 @@ def open_keyring(config: Config, env: Mapping[str, str] | None = None) -> KeyRin
         return KeyRing.load(None if env.get("LK3_MASTER_KEYS") else key_file, env)
     except StorageError as exc:
         raise StartupError(str(exc)) from None
+
+
+def _has_database(config: Config) -> bool:
+    """Whether a database is there already (on PostgreSQL: the server says)."""
+    from storage.engine.dbfacts import has_database
+
+    try:
+        return has_database(config.database_path, config.storage_url)
+    except StorageError as exc:
+        raise StartupError(f"cannot reach the database: {exc}") from None
+
+
+def _where(config: Config) -> str:
+    if config.storage_url is None:
+        return str(config.database_path)
+    from storage.engine.pgtools import safe_url
+
+    return safe_url(config.storage_url)
 
 
 def load_flows(config: Config) -> FlowLibrary:

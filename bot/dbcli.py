@@ -71,7 +71,9 @@ def _keyring(config: Config) -> KeyRing:
 # --- backup --dated, restore --check -----------------------------------------
 
 
-def backup_dated(config: Config, folder: Path, keep: int, *, check: bool = False) -> int:
+def backup_dated(
+    config: Config, folder: Path, keep: int, *, check: bool = False, scratch: str | None = None
+) -> int:
     """`lk3 db backup --dated DIR --keep N [--check]` (reads only: runs beside the bot)."""
     from storage.crypto.dated import write_dated
     from storage.errors import StorageError
@@ -79,7 +81,9 @@ def backup_dated(config: Config, folder: Path, keep: int, *, check: bool = False
     if keep < 1:
         return _fail("--keep must be at least 1", 2)
     try:
-        info, removed = write_dated(config.database_path, folder, datetime.now(UTC), keep=keep)
+        info, removed = write_dated(
+            config.database_path, folder, datetime.now(UTC), keep=keep, url=config.storage_url
+        )
     except StorageError as exc:
         return _fail(str(exc))
     print(
@@ -87,6 +91,10 @@ def backup_dated(config: Config, folder: Path, keep: int, *, check: bool = False
         f" 0600); {len(removed)} older cop{'y' if len(removed) == 1 else 'ies'} removed,"
         f" the newest {keep} kept. {_KEYS_APART}"
     )
+    if check and config.storage_url is not None:
+        from bot.pgdbcli import restore_check_postgres
+
+        return restore_check_postgres(config, info.path, scratch)
     return restore_check(config, info.path) if check else 0
 
 
@@ -147,17 +155,17 @@ def _migrate(args: argparse.Namespace) -> int:
     import dataclasses
 
     from bot.config import load_config
-    from storage.engine.migrations import migration_status
+    from storage.engine.dbfacts import has_database, migrations_of
     from storage.errors import StorageError
 
     config = load_config(args.config)
     if args.data is not None:
         config = dataclasses.replace(config, data_dir=args.data)
     db = config.database_path
-    if not db.exists():
-        return _fail(f"there is no database at {db}", 2)
     try:
-        status = migration_status(db)
+        if not has_database(db, config.storage_url):
+            return _fail(f"there is no LK3 database at {_where(config)}", 2)
+        status = migrations_of(db, config.storage_url)
     except StorageError as exc:
         return _fail(str(exc), 2)
     if args.status:
@@ -189,7 +197,12 @@ def _apply(config: Config, pending: int) -> int:
 
             async def run() -> None:
                 keyring = _keyring(config)
-                store = await Store.open(config.database_path, keyring, keytree=config.keytree_path)
+                store = await Store.open(
+                    config.database_path,
+                    keyring,
+                    keytree=config.keytree_path,
+                    url=config.storage_url,
+                )
                 await store.close()
 
             asyncio.run(run())
@@ -197,6 +210,14 @@ def _apply(config: Config, pending: int) -> int:
         return _fail(f"cannot migrate: {exc}", 2)
     print(f"applied {pending} migration(s)")
     return 0
+
+
+def _where(config: Config) -> str:
+    if config.storage_url is None:
+        return str(config.database_path)
+    from storage.engine.pgtools import safe_url
+
+    return safe_url(config.storage_url)
 
 
 def before_migrating(
@@ -213,14 +234,14 @@ def before_migrating(
     """
     from storage.crypto.dated import latest_copy, write_dated
     from storage.engine.commits import lost_commits
-    from storage.engine.migrations import migration_status
+    from storage.engine.dbfacts import has_database, migrations_of
     from storage.errors import StorageError
 
-    db = config.database_path
-    if not db.exists() or lost_commits(db):
-        return None  # opening the store refuses a database that lost work, and says why
+    db, url = config.database_path, config.storage_url
     try:
-        status = migration_status(db)
+        if not has_database(db, url) or (url is None and lost_commits(db)):
+            return None  # opening the store refuses a database that lost work, and says why
+        status = migrations_of(db, url)
     except StorageError:
         return None  # opening the store says what is wrong, in its own words
     if not status.pending or status.unknown:
@@ -236,7 +257,7 @@ def before_migrating(
         return None
     try:
         info, _ = write_dated(
-            db, config.backups_folder, moment, keep=None, label="before-migration"
+            db, config.backups_folder, moment, keep=None, label="before-migration", url=url
         )
     except StorageError as exc:
         return (

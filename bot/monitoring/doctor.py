@@ -3,13 +3,14 @@
     ok    config        the file is valid
     ok    keys          the master key is readable, private, and kept apart from the database
     ok    data folder   exists, belongs to this user, closed to others
+    ok    database      on PostgreSQL only: the server answers, its schema, pg_dump is there
     ok    channels      each channel's credentials are accepted (Telegram getMe, Twilio account)
     ok    webhook       the public URL reaches this server (a probe answered on [web] port)
     ok    clock         within 30 s of the Date a --time-url answers (skipped without one)
     ok    backups       the newest dated copy (--backups, else backup_dir) is under 26 hours old
 
 A red line says what to do. Exit status 1 on any red, 0 otherwise; nothing a person
-wrote is read (the database is not opened).
+wrote is read (the database is not opened; on PostgreSQL only its migrations are read).
 """
 
 from __future__ import annotations
@@ -240,6 +241,11 @@ async def diagnose(
     checks = [Check("config", True, f"{config_path} is valid")]
     checks.append(_keys(config, env))
     checks.append(_data_dir(config))
+    from bot.monitoring.pgcheck import postgres_check  # on PostgreSQL only: the server
+
+    database = postgres_check(config)
+    if database is not None:
+        checks.append(database)
     steps: list[Callable[[], Awaitable[Check]]] = [
         lambda: _channels(config),
         lambda: _webhook(config),

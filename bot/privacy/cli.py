@@ -2,6 +2,8 @@
 
     lk3 db backup FILE            an online, consistent copy while the bot runs (ciphertext)
     lk3 db restore FILE           into a data folder holding no database (keys in keys/)
+    lk3 db status                 schema version, counts, size (read only)
+    (on PostgreSQL, `[storage] url`: pg_dump and pg_restore, bot.pgdbcli)
     (`db backup --dated`, `db restore --check` and `db migrate`: bot.dbcli)
     lk3 db purge [--dry-run]      erase what retention says is due; counts and ids only
     lk3 audit verify              check the audit chain; names an edited, deleted or moved row
@@ -60,6 +62,16 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", type=Path, help="data folder (default: from config)")
 
 
+def _scratch(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--scratch",
+        metavar="NAME",
+        default=os.environ.get("LK3_SCRATCH_DATABASE") or None,
+        help="with --check on PostgreSQL: an empty scratch database on the same server"
+        " (default: LK3_SCRATCH_DATABASE)",
+    )
+
+
 def add_privacy_commands(sub: Sub) -> None:
     """Adds `lk3 db`, `lk3 audit` and `lk3 cases flag`."""
     db = _group(sub, "db", "the database: backups, restore, retention purge")
@@ -78,6 +90,7 @@ def add_privacy_commands(sub: Sub) -> None:
     backup.add_argument(
         "--check", action="store_true", help="with --dated: then prove the copy opens and reads"
     )
+    _scratch(backup)
     _common(backup)
     backup.set_defaults(handler=_backup)
     restore = db.add_parser("restore", help="restore a backup into a folder with no database")
@@ -87,8 +100,12 @@ def add_privacy_commands(sub: Sub) -> None:
         action="store_true",
         help="only prove that FILE opens and reads, in a scratch folder (live data untouched)",
     )
+    _scratch(restore)
     _common(restore)
     restore.set_defaults(handler=_restore)
+    status = db.add_parser("status", help="schema version, counts and size of the database")
+    _common(status)
+    status.set_defaults(handler=_status)
     add_migrate_command(db)
     purge = db.add_parser("purge", help="erase what the retention rules say is due now")
     purge.add_argument("--dry-run", action="store_true", help="only show what would go")
@@ -159,11 +176,16 @@ def _with_store(
     is held while the action runs: the action writes.
     """
     from bot.datadir import DataDirError, FolderLock
+    from storage.engine.dbfacts import has_database
     from storage.errors import StorageError
     from storage.store import Store
 
-    if config.storage_url is None and not config.database_path.exists():
-        return _fail(f"there is no database at {config.database_path}", 2)
+    try:
+        if not has_database(config.database_path, config.storage_url):
+            where = config.database_path if config.storage_url is None else "that database"
+            return _fail(f"there is no LK3 database at {where}", 2)
+    except StorageError as exc:
+        return _fail(f"cannot open the database: {exc}", 2)
 
     async def run() -> int:
         try:
@@ -201,7 +223,11 @@ def _backup(args: argparse.Namespace) -> int:
         return _fail("give either FILE or --dated DIR", 2)
     if args.dated is not None:
         folder = Path(args.dated) if args.dated else config.backups_folder
-        return backup_dated(config, folder, args.keep, check=args.check)
+        return backup_dated(config, folder, args.keep, check=args.check, scratch=args.scratch)
+    if config.storage_url is not None:
+        from bot.pgdbcli import backup_postgres
+
+        return backup_postgres(config, args.file)
     try:
         info = backup_database(config.database_path, args.file)
     except StorageError as exc:
@@ -219,6 +245,8 @@ def _restore(args: argparse.Namespace) -> int:
     from bot.datadir import LOCK_NAME, DataDirError, FolderLock
 
     config = _config(args)
+    if config.storage_url is not None:
+        return _restore_postgres(config, args)
     if args.check:
         return restore_check(config, args.file)
     # What a data folder may hold already: the keys (folder, or beside the database in
@@ -234,6 +262,26 @@ def _restore(args: argparse.Namespace) -> int:
         return _fail(str(exc), 2)
     with lock:
         return _restore_into(args.file, config, keep)
+
+
+def _restore_postgres(config: Config, args: argparse.Namespace) -> int:
+    from bot.datadir import DataDirError, FolderLock
+    from bot.pgdbcli import restore_check_postgres, restore_postgres
+
+    if args.check:
+        return restore_check_postgres(config, args.file, args.scratch)
+    try:
+        lock = FolderLock.acquire(config.data_dir, "lk3 db restore")
+    except DataDirError as exc:
+        return _fail(str(exc), 2)
+    with lock:
+        return restore_postgres(config, args.file)
+
+
+def _status(args: argparse.Namespace) -> int:
+    from bot.pgdbcli import print_status
+
+    return print_status(_config(args))
 
 
 def _restore_into(backup: Path, config: Config, keep: frozenset[str]) -> int:
@@ -359,14 +407,24 @@ def _keys_add(args: argparse.Namespace) -> int:
 
 
 def _keys_rotate(args: argparse.Namespace) -> int:
-    from storage.crypto.rotation import recorded_master_keys
+    from storage.engine.dbfacts import has_database, master_key_ids
+    from storage.errors import StorageError
 
     if args.batch < 1:
         return _fail("--batch must be at least 1", 2)
     config = _config(args)
-    if config.database_path.exists() and not args.bot_stopped:
+    url = config.storage_url
+    try:
+        recorded = (
+            master_key_ids(config.database_path, url)
+            if has_database(config.database_path, url) and not args.bot_stopped
+            else None
+        )
+    except StorageError as exc:
+        return _fail(f"cannot open the database: {exc}", 2)
+    if recorded is not None:
         primary = _keyring(config).primary.key_id
-        if primary not in recorded_master_keys(config.database_path):
+        if primary not in recorded:
             return _fail(
                 f"the bot has not been started with master key {primary} yet: a running bot"
                 " would not read the keys rotated under it. Restart the bot first (or, if it"

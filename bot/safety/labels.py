@@ -145,8 +145,14 @@ def run_export(config_path: Path | None, out: Path) -> int:
         config = load_config(config_path)
     except ConfigError as exc:
         return _fail(f"configuration error: {exc}")
-    if not config.database_path.exists():
-        return _fail(f"there is no database at {config.database_path}")
+    from storage.engine.dbfacts import has_database
+
+    try:
+        if not has_database(config.database_path, config.storage_url):
+            where = config.database_path if config.storage_url is None else "that database"
+            return _fail(f"there is no LK3 database at {where}")
+    except StorageError as exc:
+        return _fail(f"cannot open the database: {exc}")
     if out.exists():
         return _fail(f"{out} already exists; an export never overwrites a file")
 
@@ -154,7 +160,9 @@ def run_export(config_path: Path | None, out: Path) -> int:
         try:
             from_env = bool(os.environ.get(ENV_VAR))
             keyring = KeyRing.load(None if from_env else config.resolved_key_file, os.environ)
-            store = await Store.open(config.database_path, keyring, keytree=config.keytree_path)
+            store = await Store.open(
+                config.database_path, keyring, keytree=config.keytree_path, url=config.storage_url
+            )
         except StorageError as exc:
             return _fail(f"cannot open the database: {exc}")
         try:

@@ -2,8 +2,10 @@
 
 A copy is `lk3-YYYYMMDD-HHMMSSZ.db` (UTC), or with a label after the time
 (`lk3-20260301-101500Z-before-migration.db`, written by `lk3 run` before it
-migrates). The name carries the time, so freshness survives a copy to another
-disk that does not keep file times. Pruning keeps the newest `keep` copies and
+migrates). On PostgreSQL (`url`) the copy is a `pg_dump` archive named the same
+way with `.dump` (`storage.engine.pgbackup`); both kinds count as copies. The
+name carries the time, so freshness survives a copy to another disk that does
+not keep file times. Pruning keeps the newest `keep` copies and
 touches no other file in the folder. The copies hold ciphertext only, never the
 master key nor the key tree (storage.crypto.backup): the folder is the one to
 send off-site.
@@ -24,7 +26,7 @@ from storage.errors import BackupError
 
 __all__ = ["DatedCopy", "dated_copies", "latest_copy", "write_dated"]
 
-_NAME = re.compile(r"^lk3-(\d{8}-\d{6})Z(?:-([a-z0-9][a-z0-9_-]*))?\.db$")
+_NAME = re.compile(r"^lk3-(\d{8}-\d{6})Z(?:-([a-z0-9][a-z0-9_-]*))?\.(?:db|dump)$")
 _STAMP = "%Y%m%d-%H%M%S"
 _LABEL = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
@@ -56,10 +58,16 @@ def latest_copy(folder: Path) -> DatedCopy | None:
 
 
 def write_dated(
-    db_path: Path, folder: Path, now: datetime, *, keep: int | None, label: str = ""
+    db_path: Path,
+    folder: Path,
+    now: datetime,
+    *,
+    keep: int | None,
+    label: str = "",
+    url: str | None = None,
 ) -> tuple[BackupInfo, list[Path]]:
     """Writes a dated copy into `folder` (made 0700 if new), then keeps the newest `keep`
-    (None: removes nothing).
+    (None: removes nothing). With `url`, a pg_dump of that PostgreSQL database.
 
     Returns the copy and the copies removed. Nothing is pruned unless the new copy
     was written whole.
@@ -73,8 +81,14 @@ def write_dated(
     except OSError as exc:
         raise BackupError(f"cannot make the backup folder {folder} ({exc.strerror})") from None
     stamp = now.astimezone(UTC).strftime(_STAMP)
-    name = f"lk3-{stamp}Z" + (f"-{label}" if label else "") + ".db"
-    info = backup_database(db_path, folder / name)
+    name = f"lk3-{stamp}Z" + (f"-{label}" if label else "") + (".dump" if url else ".db")
+    if url is None:
+        info = backup_database(db_path, folder / name)
+    else:
+        from storage.engine.pgbackup import dump_database
+
+        dump = dump_database(url, folder / name)
+        info = BackupInfo(dump.path, dump.bytes, dump.migrations, dump.contacts)
     copies = dated_copies(folder) if keep is not None else []
     removed: list[Path] = []
     for old in copies[: max(0, len(copies) - (keep or 0))]:

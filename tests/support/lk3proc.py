@@ -17,7 +17,7 @@ from pathlib import Path
 
 import httpx
 
-from support.rawdb import read_only_query
+from support.rawdb import database_exists, read_only_query
 from support.stores import storage_env
 
 __all__ = [
@@ -107,6 +107,18 @@ async def until(predicate: Callable[[], bool], within: float, what: str = "") ->
         assert time.monotonic() - start < within, f"not reached within {within}s: {what}"
         await asyncio.sleep(0.1)
     return time.monotonic() - start
+
+
+def stored_inbox(database: Path) -> int:
+    """How many inbound messages the database holds; 0 until the first start made its tables.
+
+    A poll can meet the file between its creation and the first migration's commit
+    (SQLite's catalogue: the deleted-WAL phase that asks is SQLite's).
+    """
+    if not database_exists(database):
+        return 0
+    made = read_only_query(database, "SELECT 1 FROM sqlite_master WHERE name = 'inbox'")
+    return int(read_only_query(database, "SELECT count(*) FROM inbox")[0][0]) if made else 0
 
 
 def counts(database: Path) -> dict[str, int]:

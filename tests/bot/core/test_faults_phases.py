@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 from support import free_port
-from support.lk3proc import counts, lk3_config, report, start_lk3, until
+from support.lk3proc import counts, lk3_config, report, start_lk3, stored_inbox, until
 from support.rawdb import database_exists
 from telegram_api import FakeTelegram
 
@@ -187,7 +187,7 @@ async def test_soak_deleted_wal_is_refused_and_put_back_loses_nothing(
             for chat in chats:
                 fake.send_text(chat, rng.choice(TEXTS))
                 offered += 1
-            await until(lambda n=offered: database.exists() and counts(database)["inbox"] == n, 60)
+            await until(lambda n=offered: stored_inbox(database) == n, 60)
         finally:
             process.kill()
             await process.wait()

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import sqlite3
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -112,7 +111,6 @@ def test_each_right_works_in_the_terminal_chat(tmp_path: Path) -> None:
     assert raw_query(database, "SELECT withdrawal FROM consents ORDER BY id") == [(0,), (1,)]
 
 
-@pytest.mark.sqlite_only("lk3 db backup/restore copy the SQLite file (pg_dump: branch pgbackup22)")
 def test_an_older_backup_restored_does_not_bring_a_deleted_family_back(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -135,8 +133,7 @@ def test_an_older_backup_restored_does_not_bring_a_deleted_family_back(
     assert "1 contact(s) readable; 1 erased since the backup was taken" in run.stdout
     mine = chat(restored, "pak-b", ["dataku"])
     assert MARK_B in mine and "selamat datang" not in mine.lower(), "his conversation goes on"
-    with sqlite3.connect(restored / "lk3.db") as conn:
-        assert conn.execute("SELECT id FROM contacts").fetchall() == [(2,)]
+    assert raw_query(restored / "lk3.db", "SELECT id FROM contacts") == [(2,)]
 
 
 def test_purge_flag_and_audit_commands_show_ids_and_counts_never_words(
@@ -170,9 +167,6 @@ def test_purge_flag_and_audit_commands_show_ids_and_counts_never_words(
         assert MARK_A not in run.stdout + run.stderr and MARK_B not in run.stdout + run.stderr
 
 
-@pytest.mark.sqlite_only(
-    "lk3 keys rotate checks the SQLite file's recorded keys (branch pgbackup22)"
-)
 def test_a_new_key_rotated_in_lets_the_old_one_go(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

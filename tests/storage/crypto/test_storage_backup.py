@@ -17,7 +17,9 @@ from storage.errors import BackupError
 MARKER = "KUDA-LAUT-5521"
 ADDRESS = "+6281299887766"
 
-pytestmark = pytest.mark.sqlite_only("the online backup API (PostgreSQL's backups: pg_dump)")
+pytestmark = pytest.mark.sqlite_only(
+    "the online backup API (PostgreSQL's pg_dump: engine/test_storage_pgbackup.py)"
+)
 
 
 async def test_a_backup_taken_during_writes_is_one_consistent_snapshot(

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from storage_support import T0, message, open_store, raw_query, raw_update, reply, turn
 from support import Clock
+from support.backups import readable_bytes, take_backup
 
 from storage.crypto.keys import KeyRing, MasterKey, generate_key_file
 from storage.errors import DecryptError, WrongKeyError
@@ -91,6 +92,24 @@ async def test_personal_data_is_nowhere_in_the_database_wal_or_shm(
     after = file_bytes(db_path)
     assert PLAIN_CONTROL.encode() in after["lk3.db"]  # checkpointed into the main file
     assert leaks(db_path) == []
+
+
+async def test_personal_data_is_nowhere_in_a_backup_on_either_database(
+    tmp_path: Path, db_path: Path, keyring: KeyRing, clock: Clock
+) -> None:
+    """The SQLite copy, or the pg_dump archive read as pg_restore replays it."""
+    async with await open_store(db_path, keyring, clock=clock) as store:
+        await write_markers(store)
+        backup = take_backup(db_path, tmp_path / "backup")
+    assert backup.stat().st_mode & 0o777 == 0o600
+    data = readable_bytes(backup)
+    assert PLAIN_CONTROL.encode() in data  # the scan sees what is stored in the clear
+    found = [
+        label
+        for label, marker in MARKERS.items()
+        if marker.encode() in data or marker.encode().hex().encode() in data
+    ]
+    assert found == []
 
 
 async def make_two_contacts(db_path: Path, keyring: KeyRing, clock: Clock) -> None:

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from storage_support import T0, at, message, open_store, raw_query, raw_update, reply, turn
 from support import Clock
+from support.backups import restore_backup, take_backup
 
-from storage.crypto.backup import backup_database, restore_database
 from storage.crypto.keys import KeyRing
 from storage.errors import InvalidRecordError, StorageError
 from storage.flowhost.missed import MAX_WORDS_CHARS, MissedCount, NewMiss
@@ -158,7 +158,6 @@ async def test_an_erasure_in_the_chat_deletes_the_words_with_the_rest(
     assert raw_query(db_path, "SELECT count(*) FROM missed_words") == [(0,)]
 
 
-@pytest.mark.sqlite_only("the online backup API (PostgreSQL's backups: pg_dump)")
 async def test_words_in_an_old_backup_stay_unreadable_after_an_erasure(
     tmp_path: Path, db_path: Path, keyring: KeyRing, clock: Clock
 ) -> None:
@@ -166,13 +165,13 @@ async def test_words_in_an_old_backup_stay_unreadable_after_an_erasure(
         anna, _ = await typed(store, "101", "a1", missed(WORDS))
         await typed(store, "202", "b1", missed("budi punya"))
         old = tmp_path / "backup.db"
-        backup_database(db_path, old)
+        take_backup(db_path, old)
         await store.erasure.erase(anna.id, reason="request", actor="cli", why="t")
     elsewhere = tmp_path / "restored"
     elsewhere.mkdir()
     shutil.copy2(tmp_path / "lk3.keytree", elsewhere / "lk3.keytree")
     restored = elsewhere / "lk3.db"
-    restore_database(old, restored, frozenset({"lk3.keytree"}))
+    restore_backup(old, restored, frozenset({"lk3.keytree"}))
     assert raw_query(restored, "SELECT count(*) FROM missed_words") == [(2,)]
     async with await open_store(restored, keyring, clock=clock) as store:
         words = await store.missed.words("welcome", T0, 9)

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from storage_support import T0, at, message, open_store, raw_query, raw_update, reply, turn
 from support import Clock
+from support.backups import restore_backup, take_backup
 
-from storage.crypto.backup import backup_database, restore_database
 from storage.crypto.keys import KeyRing
 from storage.crypto.keytree import KeyTree
 from storage.errors import ErasedError
@@ -106,7 +106,6 @@ async def test_the_destroyed_key_is_overwritten_in_the_database_file(
             assert bytes(wrapped) not in path.read_bytes(), path.name
 
 
-@pytest.mark.sqlite_only("the online backup API (PostgreSQL's backups: pg_dump)")
 async def test_restoring_an_older_backup_does_not_bring_an_erased_contact_back(
     tmp_path: Path, db_path: Path, keyring: KeyRing, clock: Clock
 ) -> None:
@@ -114,7 +113,7 @@ async def test_restoring_an_older_backup_does_not_bring_an_erased_contact_back(
         anna, anna_msg = await family(store, "111", MARK_A, "a1")
         budi, budi_msg = await family(store, "222", MARK_B, "b1")
         old = tmp_path / "backup-monday.db"
-        backup_database(db_path, old)
+        take_backup(db_path, old)
         clock.advance(86400)
         await store.erasure.erase(anna.id, reason="request", actor=f"family:{anna.id}", why="t")
 
@@ -123,7 +122,7 @@ async def test_restoring_an_older_backup_does_not_bring_an_erased_contact_back(
     elsewhere.mkdir()
     shutil.copy2(tmp_path / "lk3.keytree", elsewhere / "lk3.keytree")
     restored = elsewhere / "lk3.db"
-    restore_database(old, restored, frozenset({"lk3.keytree"}))
+    restore_backup(old, restored, frozenset({"lk3.keytree"}))
     # The backup still holds Anna's wrapped key and her sealed words...
     assert rows_of(restored, anna.id)["contact_keys"] == 1
     assert rows_of(restored, anna.id)["inbox"] == 1
@@ -145,7 +144,6 @@ async def test_restoring_an_older_backup_does_not_bring_an_erased_contact_back(
     assert rows_of(restored, budi.id)["inbox"] == 1
 
 
-@pytest.mark.sqlite_only("the online backup API (PostgreSQL's backups: pg_dump)")
 async def test_only_an_old_copy_of_the_key_tree_could_open_an_erased_contact(
     tmp_path: Path, db_path: Path, keyring: KeyRing, clock: Clock
 ) -> None:
@@ -153,10 +151,11 @@ async def test_only_an_old_copy_of_the_key_tree_could_open_an_erased_contact(
     stale_tree = tmp_path / "stale.keytree"
     async with await open_store(db_path, keyring, clock=clock) as store:
         anna, anna_msg = await family(store, "111", MARK_A, "a1")
-        backup_database(db_path, tmp_path / "old.db")
+        take_backup(db_path, tmp_path / "old.backup")
         shutil.copy2(tmp_path / "lk3.keytree", stale_tree)
         await store.erasure.erase(anna.id, reason="request", actor="cli", why="t")
-    async with await open_store(tmp_path / "old.db", keyring, keytree=stale_tree) as store:
+    old = restore_backup(tmp_path / "old.backup", tmp_path / "old" / "lk3.db", keytree=stale_tree)
+    async with await open_store(old, keyring, keytree=stale_tree) as store:
         row = await store.inbox.get(anna_msg)
         assert row is not None and row.text == MARK_A
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from storage_support import at, message, open_store, raw_query, raw_update, reply, turn
 from support import Clock
+from support.backups import restore_backup, take_backup
 
-from storage.crypto.backup import backup_database, restore_database
 from storage.crypto.keys import KeyRing
 from storage.errors import InvalidRecordError
 from storage.privacy.audit import AuditEntry
@@ -184,19 +184,18 @@ async def test_an_erasure_confirmed_in_the_chat_takes_the_labels_at_once(
     assert await store.safety_labels.export() == ([], 0)
 
 
-@pytest.mark.sqlite_only("the online backup API (PostgreSQL's backups: pg_dump)")
 async def test_an_older_backup_keeps_an_erased_contacts_label_unreadable(
     tmp_path: Path, db_path: Path, keyring: KeyRing, clock: Clock
 ) -> None:
     async with await open_store(db_path, keyring, clock=clock) as store:
         anna, msg = await family(store, "111", WORDS_A, "a1")
         await mark(store, anna.id, msg)
-        backup_database(db_path, tmp_path / "monday.db")
+        take_backup(db_path, tmp_path / "monday.db")
         await store.erasure.erase(anna.id, reason="request", actor="cli", why="t")
     elsewhere = tmp_path / "restored"
     elsewhere.mkdir()
     shutil.copy2(tmp_path / "lk3.keytree", elsewhere / "lk3.keytree")
-    restore_database(tmp_path / "monday.db", elsewhere / "lk3.db", frozenset({"lk3.keytree"}))
+    restore_backup(tmp_path / "monday.db", elsewhere / "lk3.db", frozenset({"lk3.keytree"}))
     assert raw_query(elsewhere / "lk3.db", "SELECT count(*) FROM safety_labels") == [(1,)]
     async with await open_store(elsewhere / "lk3.db", keyring, clock=clock) as store:
         assert await store.safety_labels.export() == ([], 1)
