@@ -25,8 +25,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+def _runs_tests(config: pytest.Config) -> bool:
+    """False in pytest-xdist's controller (`-n N`): only its workers run tests, each with
+    a server of its own."""
+    return hasattr(config, "workerinput") or not config.getoption("numprocesses", None)
+
+
 def pytest_configure(config: pytest.Config) -> None:
-    if config.getoption("--db") != "postgres":
+    if config.getoption("--db") != "postgres" or not _runs_tests(config):
         return
     from support import pgserver
 

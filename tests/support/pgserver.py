@@ -152,10 +152,11 @@ class PgServer:
     def empty_database_for(self, path: Path) -> str:
         """The URL of a new database holding no table, standing for `path` (a restore's target)."""
         name = self.name_for(path)
-        if name in self.made:
-            raise RuntimeError(f"a database for {path} exists already")
-        self.call(self._admin_execute(f"CREATE DATABASE {name} TEMPLATE template0"))
-        self.made.append(name)
+        with self._lock:
+            if name in self.made:
+                raise RuntimeError(f"a database for {path} exists already")
+            self.call(self._admin_execute(f"CREATE DATABASE {name} TEMPLATE template0"))
+            self.made.append(name)
         return self.url(name)
 
     async def _admin_execute(self, sql: str) -> None:

@@ -24,6 +24,7 @@ from support import pgserver
 __all__ = [
     "environ_with",
     "open_store",
+    "restore_target",
     "storage_env",
     "storage_env_for_args",
     "storage_url",
@@ -96,3 +97,11 @@ def environ_with(extra: Mapping[str, str]) -> Iterator[None]:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
+
+
+def restore_target(database_path: Path) -> None:
+    """Where `lk3 db restore` may restore on this backend: no file yet on SQLite, a new
+    database holding no table on PostgreSQL (a restore never overwrites one)."""
+    server = pgserver.ACTIVE
+    if server is not None:
+        server.empty_database_for(database_path)

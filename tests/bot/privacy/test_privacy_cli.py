@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from support import keys_of
 from support.rawdb import raw_query, raw_update
-from support.stores import environ_with, storage_env_for_args
+from support.stores import environ_with, restore_target, storage_env_for_args
 
 from bot.cli import main
 
@@ -128,6 +128,7 @@ def test_an_older_backup_restored_does_not_bring_a_deleted_family_back(
     keys_of(restored).mkdir(mode=0o700, parents=True)
     for name in ("master.key", "lk3.keytree"):
         shutil.copy2(keys_of(data) / name, keys_of(restored) / name)
+    restore_target(restored / "lk3.db")
     run = admin(capsys, "db", "restore", str(backup), "--data", str(restored))
     assert run.returncode == 0, run.stderr
     assert "1 contact(s) readable; 1 erased since the backup was taken" in run.stdout
