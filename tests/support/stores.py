@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from bot.config import Config, load_config
+from bot.config import Config, ConfigError, load_config
 from storage.crypto.keys import KeyRing
 from storage.store import Store
 from support import pgserver
@@ -59,7 +59,10 @@ def storage_env(config: Path | None = None, *, data_dir: Path | None = None) -> 
     if pgserver.ACTIVE is None:
         return {}
     if data_dir is None:
-        data_dir = load_config(config, env={}).data_dir
+        try:
+            data_dir = load_config(config, env={}).data_dir
+        except ConfigError:  # the command says so itself, and opens nothing
+            return {}
     url = storage_url(data_dir / "lk3.db")
     return {} if url is None else {"LK3_STORAGE_URL": url}
 

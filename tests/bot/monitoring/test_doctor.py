@@ -108,6 +108,8 @@ async def test_a_good_deployment_is_all_green(
         "ok    config",
         "ok    keys",
         "ok    data folder",
+        # On PostgreSQL the server, its schema and pg_dump are checked too.
+        *(["ok    database"] if storage_env(config) else []),
         "ok    channels",
         "ok    webhook",
         "ok    clock",
