@@ -103,7 +103,7 @@ bench: $(STAMP)
 # write-ahead log refused then put back; and the descriptors after upstream faults.
 # Each prints: messages, replies, lost, sent twice, fallback replies, time to resume.
 soak: $(STAMP)
-	LK3_SOAK_CYCLES=150 $(PY) -m pytest -q -s -p no:cacheprovider tests/bot/core/test_faults_kill.py tests/bot/core/test_faults_sqlite.py tests/bot/core/test_faults_fulldisk.py tests/bot/core/test_faults_phases.py tests/bot/core/test_faults_fds.py
+	LK3_SOAK_CYCLES=150 $(PY) -m pytest -q -s -p no:cacheprovider tests/bot/core/test_faults_kill.py tests/bot/core/test_shared_kill.py tests/bot/core/test_faults_sqlite.py tests/bot/core/test_faults_fulldisk.py tests/bot/core/test_faults_phases.py tests/bot/core/test_faults_fds.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

@@ -22,6 +22,7 @@ from bot.channels.base import Channel, Inbound
 from bot.channels.registry import Host
 from bot.config import Config
 from bot.core.failpoints import armed_failpoints
+from bot.core.leadership import Leadership
 from bot.core.outbox import OutboxSender
 from bot.core.pipeline import Pipeline
 from bot.core.texts import BotTexts, TextsError
@@ -29,8 +30,10 @@ from bot.core.turns import MERGED_REPLY_CHARS
 from bot.core.writehealth import WriteHealth
 from bot.datadir import DataDirError, secure_data_dir
 from bot.errors import BotError
+from bot.figures.webhooks import WebhookSender
 from bot.flowhost.handler import FlowTurns
 from bot.flowhost.shelf import FlowShelf
+from bot.flowhost.shelves import FlowShelves
 from bot.handoff import delivery as handoff_delivery
 from bot.handoff.desk import CaseCommands, CounsellorDesk
 from bot.handoff.escalation import EscalationJob
@@ -38,6 +41,8 @@ from bot.handoff.handlers import HeldCaseRelay, StaffDesk
 from bot.handoff.media import MediaFetch
 from bot.handoff.service import Handoff
 from bot.keyfolder import ensure_keys_folder
+from bot.offices.profiles import ensure_offices
+from bot.offices.routing import OfficeRouting
 from bot.privacy.retention import RetentionJob
 from bot.privacy.worker import PrivacyWorker
 from bot.safety import Classifier
@@ -46,6 +51,8 @@ from flows.exchange import ChannelCaps
 from flows.library import FlowLibrary
 from flows.loader import bundled_library_dir, load_library
 from storage.crypto.keys import KeyRing, generate_key_file
+from storage.engine.claims import Claims, SoleClaims, open_claims
+from storage.engine.leader import LeaderLock
 from storage.errors import StorageError
 from storage.store import Store
 
@@ -54,6 +61,9 @@ __all__ = ["App", "StartupError", "open_keyring", "utc_now"]
 log = logging.getLogger(__name__)
 
 RECOVERY_SWEEP_SECONDS = 60.0
+# Several processes on PostgreSQL: how often a process looks for messages nobody holds
+# (a dead process's), so that they are processed by a live one within seconds.
+SHARED_SWEEP_SECONDS = 2.0
 
 
 class StartupError(BotError):
@@ -145,6 +155,13 @@ class App:
         self.media: MediaFetch | None = None  # what fetches a held case's photos and voice notes
         # The flows in use, swapped by a publish in the console (bot/flowhost/shelf.py).
         self.flows: FlowShelf | None = None
+        # Several processes on one PostgreSQL database: who processes and sends for a
+        # contact now, and which process runs the leader's work (bot.core.leadership).
+        self.claims: Claims = SoleClaims()
+        self.leadership = Leadership()
+        self.shelves: FlowShelves | None = None  # each office's (bot/flowhost/shelves.py)
+        # Signed case events to the configured receivers (bot/figures/webhooks.py).
+        self.webhooks: WebhookSender | None = None
 
     @classmethod
     async def open(
@@ -181,18 +198,31 @@ class App:
         except StorageError as exc:
             raise StartupError(str(exc)) from None
         try:
-            shelf = await FlowShelf.open(
+            claims = await open_claims(config.storage_url)
+        except StorageError as exc:
+            await store.close()
+            raise StartupError(str(exc)) from None
+        except BaseException:
+            await store.close()
+            raise
+        try:
+            await ensure_offices(store, config, clock())  # `[offices.*]` the database lacks
+            # Each office its own flows, all from the folder (one office: one shelf).
+            shelves = await FlowShelves.open(
                 store,
                 library,
                 base_dir=config.flows_dir or bundled_library_dir(),
                 languages=config.languages,
                 clock=clock,
             )
+            shelf = shelves.default
             library = shelf.library
         except StorageError as exc:
+            await claims.close()
             await store.close()
             raise StartupError(str(exc)) from None
         except BaseException:
+            await claims.close()
             await store.close()
             raise
         by_name = {ch.name: ch for ch in channels}
@@ -200,17 +230,19 @@ class App:
         health = WriteHealth(store.probe_writes)
         store.on_write_fault(health.failing)
         handoff = Handoff(store, texts, config, library, clock)
-        sender = OutboxSender(store, by_name, clock=clock)
+        sender = OutboxSender(store, by_name, clock=clock, claims=claims)
         # Rows about a case, an alert message or a booking go out their own way.
         handoff_delivery.register(sender, store, handoff)
         reminders.register(sender, store, texts, config)
         escalation = EscalationJob(store, handoff, config, clock, on_queued=sender.wake)
         privacy = PrivacyWorker(store, by_name, clock=clock)
+        webhooks = WebhookSender(store, config.figures.webhooks, clock=clock)
 
         def committed() -> None:
             sender.wake()
             privacy.wake()
             escalation.wake()
+            webhooks.wake()
 
         pipeline = Pipeline(
             store=store,
@@ -223,10 +255,12 @@ class App:
             clock=clock,
             on_committed=committed,
             health=health,
+            claims=claims,
         )
         # The turn handlers, in order: counsellors' own messages (before the crisis
         # check), a family whose case a counsellor holds, then the flows.
         desk = CounsellorDesk(store, texts, config, clock, CaseCommands(store, handoff))
+        pipeline.add_handler(OfficeRouting(store))  # a deep link's office (never answers)
         pipeline.add_handler(StaffDesk(desk))
         flow_turns = FlowTurns(
             store=store,
@@ -254,12 +288,19 @@ class App:
         )
         app.handoff = handoff
         app.escalation = escalation
+        app.claims = claims
+        url = config.storage_url
+        app.leadership = Leadership(None if url is None else LeaderLock(url))
         app.media = media
+        app.webhooks = webhooks
         health.on_recovered(app._writes_back)
         # A publish in the console reaches new conversations from the next turn on.
         shelf.listen(flow_turns.use_library)
         shelf.listen(handoff.use_library)
+        flow_turns.use_shelves(shelves)
+        handoff.use_shelves(shelves)
         app.flows = shelf
+        app.shelves = shelves
         return app
 
     async def start(self) -> None:
@@ -267,10 +308,16 @@ class App:
         await self.pipeline.recover()
         self._tasks.append(asyncio.create_task(self.sender.run()))
         self._tasks.append(asyncio.create_task(self._sweep()))
-        self._tasks.append(asyncio.create_task(self.privacy.run()))
-        self._tasks.append(asyncio.create_task(self.retention.run()))
+        # One process at a time runs these (all of them with SQLite: it is alone).
+        self.leadership.add(self.privacy)
+        self.leadership.add(self.retention)
         if self.escalation is not None:
-            self._tasks.append(asyncio.create_task(self.escalation.run()))
+            self.leadership.add(self.escalation, nudge=True)
+        self._tasks.append(asyncio.create_task(self.leadership.run()))
+        if self.webhooks is not None:
+            await self.webhooks.sync()  # the configured receivers, and only they, get events
+            if self.config.figures.webhooks:
+                self._tasks.append(asyncio.create_task(self.webhooks.run()))
 
     async def receive(self, inbound: Inbound) -> bool:
         stored = await self.pipeline.receive(inbound)
@@ -299,6 +346,7 @@ class App:
             wait_idle=self.wait_idle,
             concern=self.pipeline.concern,
             until_writable=self.health.writable,
+            until_leading=self.leadership.until_leading,
         )
 
     async def wait_idle(self) -> None:
@@ -311,16 +359,22 @@ class App:
     async def stop(self) -> None:
         await self.pipeline.stop()
         await self.sender.stop()
+        await self.leadership.stop()
         await self.privacy.stop()
         await self.retention.stop()
         if self.escalation is not None:
             await self.escalation.stop()
+        if self.webhooks is not None:
+            await self.webhooks.stop()
         await self.health.close()
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
             with contextlib.suppress(Exception, asyncio.CancelledError):
                 await task
+        await self.claims.close()
+        if self.webhooks is not None:
+            await self.webhooks.close()
         await self.store.close()
 
     async def _recover(self) -> None:
@@ -332,7 +386,8 @@ class App:
     async def _sweep(self) -> None:
         """Re-schedules messages left unprocessed by a failed commit."""
         while True:
-            await asyncio.sleep(RECOVERY_SWEEP_SECONDS)
+            shared = self.claims.shared
+            await asyncio.sleep(SHARED_SWEEP_SECONDS if shared else RECOVERY_SWEEP_SECONDS)
             try:
                 await self.pipeline.recover()
             except Exception:

@@ -19,11 +19,13 @@ from bot.console.cli import add_passwd_command
 from bot.core.eventloop import run_service
 from bot.datadir import DataDirError, FolderLock, secure_data_dir
 from bot.dbcli import before_migrating
+from bot.figures.cli import add_figures_commands
 from bot.handoff.roster import add_roster_commands
 from bot.keyfolder import settle_keys
 from bot.logformat import FORMATS, TEXT, JournalFormatter, JsonFormatter
 from bot.logsink import QuietFileHandler
 from bot.monitoring.cli import add_doctor_command
+from bot.offices.cli import add_office_commands
 from bot.privacy.cli import add_key_commands, add_privacy_commands
 from bot.storable import unstorable
 
@@ -147,6 +149,8 @@ def _parser() -> argparse.ArgumentParser:
     _add_staff_commands(sub)
     add_booking_commands(sub, _with_store)
     add_roster_commands(sub, _with_store)
+    add_figures_commands(sub, _with_store)
+    add_office_commands(sub, _with_store)
     add_privacy_commands(sub)
     add_doctor_command(sub)
 
@@ -389,10 +393,11 @@ def _add_staff_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]
     add.add_argument(
         "--role",
         action="append",
-        choices=("counsellor", "supervisor", "admin"),
+        choices=("counsellor", "supervisor", "admin", "province_supervisor"),
         required=True,
         help="repeat for several roles",
     )
+    add.add_argument("--office", default="", help="the office's code (default: the default office)")
     add.add_argument("--config", type=Path)
     add.set_defaults(handler=_staff_add)
     code = staff_sub.add_parser(
@@ -449,17 +454,24 @@ def _with_store(args: argparse.Namespace, action: Callable[[Store], Awaitable[in
 
 
 def _staff_add(args: argparse.Namespace) -> int:
-    from bot.console.say import terminal_lines
+    from bot.console.say import no_office, terminal_lines
     from storage import StorageError
     from storage.engine.clock import utc_now
+    from storage.offices.repo import DEFAULT_OFFICE_CODE
 
     async def action(store: Store) -> int:
+        office = await store.offices.by_code(args.office or DEFAULT_OFFICE_CODE)
+        if office is None:
+            print(no_office(args.office), file=sys.stderr)
+            return 1
         try:
-            member = await store.staff.add(args.username, args.name, args.role, utc_now())
+            member = await store.staff.add(
+                args.username, args.name, args.role, utc_now(), office_id=office.id
+            )
         except StorageError as exc:
             print(terminal_lines(exc), file=sys.stderr)
             return 1
-        print(f"added {member.username} ({', '.join(sorted(member.roles))})")
+        print(f"added {member.username} ({', '.join(sorted(member.roles))}) in {office.code}")
         return 0
 
     return _with_store(args, action)
@@ -486,13 +498,14 @@ def _staff_link_code(args: argparse.Namespace) -> int:
 
 def _staff_list(args: argparse.Namespace) -> int:
     async def action(store: Store) -> int:
+        codes = {o.id: o.code for o in await store.offices.list(include_archived=True)}
+        several = len(codes) > 1  # one office: the list reads as it always did
         for member in await store.staff.list(active_only=False):
             linked = "telegram linked" if member.contact_id else "not linked"
             state = "active" if member.active else "inactive"
-            print(
-                f"{member.id:>4}  {member.username:<20} {','.join(sorted(member.roles)):<30}"
-                f" {state}, {linked}"
-            )
+            office = f" {codes.get(member.office_id, '?'):<12}" if several else ""
+            roles = ",".join(sorted(member.roles))
+            print(f"{member.id:>4}  {member.username:<20}{office} {roles:<30} {state}, {linked}")
         return 0
 
     return _with_store(args, action)

@@ -12,6 +12,7 @@ holds the whole (`Config`) and re-exports their names.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import tomllib
 from collections.abc import Mapping
@@ -36,6 +37,7 @@ from bot.configvalues import (
     read_str,
     read_url,
 )
+from bot.figures.config import FiguresSettings, figures_section
 from bot.keyplaces import check_key_places
 from bot.monitorconfig import (
     MONITORING_ENV_SECRETS,
@@ -47,6 +49,7 @@ from bot.monitorconfig import (
     health_section,
     metrics_section,
 )
+from bot.officeconfig import OfficeProfile, offices_section
 from bot.storable import UnstorableText, check_storable_tree
 from flows.effects import BOOKING_MODES
 
@@ -185,6 +188,8 @@ class Config:
             "danger from someone, a crime",
         ),
     )
+    # `[offices.<code>]`: a province's other offices, each its own words (bot.officeconfig).
+    offices: tuple[OfficeProfile, ...] = ()
     consent_version: str = "2026-12-07"
     data_dir: Path = Path("var")
     key_file: Path | None = None
@@ -203,6 +208,7 @@ class Config:
     health: Health = Health()
     metrics: Metrics = Metrics()
     alerts: Alerts = Alerts()
+    figures: FiguresSettings = FiguresSettings()  # [webhooks.<name>]
 
     @property
     def database_path(self) -> Path:
@@ -252,6 +258,14 @@ class Config:
             ("webchat", self.web.webchat),
         )
         return tuple(name for name, on in enabled if on)
+
+    def for_office(self, code: str) -> Config:
+        """This configuration as one office's families see it (its name, hours, hotlines);
+        the default office's, or an office without a section, is this one."""
+        for profile in self.offices:
+            if profile.code == code:
+                return dataclasses.replace(self, office=profile.office, hotlines=profile.hotlines)
+        return self
 
     def hotline_text(self, language: str = "id") -> str:
         """The hotline list as one block of lines, for the `{hotlines}` placeholder."""
@@ -308,6 +322,8 @@ _SECTIONS: dict[str, frozenset[str]] = {
             "booking",
             *MONITORING_SECTIONS,
             "storage",
+            "offices",
+            "webhooks",
         }
     ),
     **MONITORING_SECTIONS,
@@ -383,6 +399,8 @@ def _build(raw: dict[str, Any], env: Mapping[str, str], base: Path) -> Config:
             raise ConfigError(f"Config '{section}' must be a table, not {type(value).__name__}")
         _check_keys(section, value)
     sections = {s: dict(raw.get(s, {})) for s in _SECTIONS if s}
+    if not isinstance(raw.get("webhooks", {}), dict):  # its tables: bot.figures.config
+        raise ConfigError("Config 'webhooks' must be a table")
     for (section, key), var in _ENV_SECRETS.items():
         if env.get(var):
             sections[section][key] = env[var]
@@ -391,6 +409,7 @@ def _build(raw: dict[str, Any], env: Mapping[str, str], base: Path) -> Config:
     office = _office(sections["office"])
     languages = _languages(raw.get("languages", list(default.languages)))
     hotlines = _hotlines(raw["hotlines"]) if "hotlines" in raw else default.hotlines
+    offices = offices_section(raw.get("offices", {}), office, hotlines, _hotlines)
     data_dir = _path(raw, "data_dir", base) or default.data_dir
     if "LK3_DATA_DIR" in env:
         data_dir = Path(env["LK3_DATA_DIR"])
@@ -406,6 +425,7 @@ def _build(raw: dict[str, Any], env: Mapping[str, str], base: Path) -> Config:
         office=office,
         languages=languages,
         hotlines=hotlines,
+        offices=offices,
         consent_version=read_str(raw, "consent_version", default.consent_version),
         data_dir=data_dir,
         key_file=_path(raw, "key_file", base),
@@ -449,6 +469,7 @@ def _build(raw: dict[str, Any], env: Mapping[str, str], base: Path) -> Config:
         metrics=metrics_section(sections["metrics"]),
         alerts=alerts_section(sections["alerts"]),
         storage_url=_storage_url(sections["storage"]),
+        figures=figures_section(raw.get("webhooks", {}), env),
     )
 
 

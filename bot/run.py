@@ -36,6 +36,7 @@ from bot.console.app import build_console, mount_console
 from bot.console.office import Office
 from bot.core.texts import BotTexts, TextsError
 from bot.errors import BotError
+from bot.figures.api import mount_api
 from bot.monitoring.watch import Watch
 from bot.web import WebError, WebServer
 
@@ -103,6 +104,7 @@ class Service:
                 self.web.add_route(ICAL_ROUTE, feed, methods=["GET"])
                 if config.web.console:
                     self._mount_console(self.app, self.web)
+                    mount_api(self.web, self.app.store, config, utc_now)  # bot/figures/api.py
                 await self.web.start()
             await self.channels.start()
             self.watch.start()
@@ -126,6 +128,7 @@ class Service:
                 app.handoff,
                 app.flows,
                 wake_sender=app.sender.wake,
+                shelves=app.shelves,
             )
         console = build_console(
             app.store, clock=utc_now, public_url=config.web.public_url, office=office

@@ -72,3 +72,6 @@ register(EffectDef("confirm_attendance"))  # "1" to a reminder: they will come
 # Feedback after a case is closed (the `feedback` flow): the 1-5 the family chose, counted
 # once per closed case for the monthly figures, with no link to the family.
 register(EffectDef("record_rating", required=("rating",)))
+# Which office the family is with (docs/offices.md): an office code, usually the answer to
+# "which regency or city?"; the host writes it with the turn, before any case it opens.
+register(EffectDef("set_office", required=("office",)))

@@ -269,6 +269,9 @@ class TurnWrite:
     # Typed answers the flows did not understand (storage.flowhost.missed): counted per
     # question and day; the scrubbed words only for a family who consented.
     missed: tuple[NewMiss, ...] = ()
+    # The office the family chose (an office code; storage.offices): set before any case
+    # this turn opens, so the case opens there. An unknown code changes nothing.
+    office: str | None = None
 
     def __post_init__(self) -> None:
         _require_aware(self.processed_at, "TurnWrite.processed_at")
@@ -285,3 +288,4 @@ class StaffMember:
     active: bool
     contact_id: int | None
     created_at: datetime
+    office_id: int = 1  # the office whose cases, queue and figures they see

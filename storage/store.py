@@ -26,6 +26,7 @@ from storage.console.cases import ConsoleCaseRepo
 from storage.console.office import ConsoleOfficeRepo
 from storage.console.repo import ConsoleRepo
 from storage.console.staff import StaffRepo
+from storage.console.throttle import LoginThrottleRepo
 from storage.conversation.contacts import ContactRepo
 from storage.conversation.delivery import DeliveryRepo
 from storage.conversation.inbox import InboxRepo
@@ -41,18 +42,25 @@ from storage.engine.commits import CommitMark, check_database_against_mark, reco
 from storage.engine.db import Readers, Tx, Writer, WriteStats, connect
 from storage.engine.migrations import apply_migrations
 from storage.engine.openfail import open_failure
+from storage.engine.pglive import ChangeListener
 from storage.engine.pgstore import open_postgres
 from storage.errors import StorageFaultError
+from storage.figures.caserows import CaseRowRepo
+from storage.figures.hooks import WebhookRepo
+from storage.figures.monthly import OfficeMonthRepo
+from storage.figures.tokens import ApiTokenRepo
 from storage.flowhost.current import FlowCurrentRepo
 from storage.flowhost.missed import MissedRepo
 from storage.flowhost.ratings import RatingRepo
 from storage.flowhost.versions import FlowVersionRepo
 from storage.handoff.cases import CaseRepo
+from storage.handoff.referrals import ReferralRepo
 from storage.handoff.repo import HandoffRepo
 from storage.handoff.roster import RosterRepo
 from storage.media.relays import RelayRepo
 from storage.media.repo import MediaRepo
 from storage.monitoring.repo import MonitoringRepo
+from storage.offices.repo import OfficeRepo
 from storage.privacy.audit import AuditRepo
 from storage.privacy.consents import ConsentRepo
 from storage.privacy.erasure import ErasureRepo
@@ -104,6 +112,13 @@ class Store:
     missed: MissedRepo
     media: MediaRepo
     relays: RelayRepo
+    login_throttle: LoginThrottleRepo
+    referrals: ReferralRepo
+    webhooks: WebhookRepo
+    api_tokens: ApiTokenRepo
+    case_rows: CaseRowRepo
+    office_month: OfficeMonthRepo
+    offices: OfficeRepo
 
     def __init__(
         self,
@@ -114,8 +129,10 @@ class Store:
         vault: Vault,
         clock: Callable[[], datetime],
         mark: CommitMark | None = None,
+        url: str | None = None,
     ) -> None:
         self.path = path
+        self.url = url  # the PostgreSQL database's, None on SQLite
         self._writer_conn = writer_conn
         self._writer = writer
         self._readers = readers
@@ -153,6 +170,13 @@ class Store:
         self.monitoring = MonitoringRepo(readers, writer)
         self.media = MediaRepo(readers, writer, vault, clock)
         self.relays = RelayRepo(readers, writer, vault, clock)
+        self.login_throttle = LoginThrottleRepo(writer, vault, clock)
+        self.referrals = ReferralRepo(readers, writer)
+        self.webhooks = WebhookRepo(readers, writer)
+        self.api_tokens = ApiTokenRepo(readers, writer)
+        self.case_rows = CaseRowRepo(readers)
+        self.office_month = OfficeMonthRepo(readers)
+        self.offices = OfficeRepo(readers, writer)
 
     @classmethod
     async def open(
@@ -182,7 +206,7 @@ class Store:
             conn, pg_writer, pg_readers, pg_vault = await open_postgres(
                 url, keyring, now, tree, readers
             )
-            return cls(path, conn, pg_writer, pg_readers, pg_vault, clock)
+            return cls(path, conn, pg_writer, pg_readers, pg_vault, clock, url=url)
         opened: list[aiosqlite.Connection] = []
         mark: CommitMark | None = None
         try:
@@ -256,6 +280,13 @@ class Store:
             await tx.execute("DELETE FROM meta WHERE name = 'write_probe'")
 
         await self._writer.run("probe writes", probe)
+
+    def change_listener(
+        self, on_change: Callable[[str], None], on_gap: Callable[[], None]
+    ) -> ChangeListener | None:
+        """What other processes changed, as PostgreSQL tells it (`storage.engine.pglive`):
+        None on SQLite, where one process writes and its readers poll. Not started."""
+        return None if self.url is None else ChangeListener(self.url, on_change, on_gap)
 
     @property
     def write_stats(self) -> WriteStats:

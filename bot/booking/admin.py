@@ -164,15 +164,17 @@ async def hours_lines(store: Store, username: str) -> list[str]:
     return lines
 
 
-async def add_closure(store: Store, day: str, reason: str, at: datetime) -> Closure:
+async def add_closure(
+    store: Store, day: str, reason: str, at: datetime, *, office_id: int = 1
+) -> Closure:
     try:
-        return await store.bookings.add_closure(parse_date(day), reason, at)
+        return await store.bookings.add_closure(parse_date(day), reason, at, office_id=office_id)
     except InvalidRecordError as exc:
         raise worded(exc) from None
 
 
-async def remove_closure(store: Store, day: str) -> None:
-    if not await store.bookings.remove_closure(parse_date(day)):
+async def remove_closure(store: Store, day: str, *, office_id: int = 1) -> None:
+    if not await store.bookings.remove_closure(parse_date(day), office_id=office_id):
         raise BookingError(
             f"the office is not closed on {day} (see lk3 booking closures list)",
             "problem_not_closed",

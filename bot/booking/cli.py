@@ -64,6 +64,7 @@ def add_booking_commands(
     ):
         parser = closure_actions.add_parser(name, help=help_text)
         parser.add_argument("--config", type=Path)
+        parser.add_argument("--office", default="", help="the office's code (default: utama)")
         if name != "list":
             parser.add_argument("day", help="the date, like 2026-12-24")
         if name == "add":
@@ -86,6 +87,19 @@ def add_booking_commands(
     slots = command("slots", "the free times a family would be offered now", _slots, read_only=True)
     slots.add_argument("--mode", help="only this mode")
     slots.add_argument("--urgent", action="store_true", help="as a segera case sees them")
+
+
+async def _office_id(store: Store, code: str) -> int | None:
+    """The id of the office `--office` names (the default office without one); None, said
+    on stderr, for a code no office has."""
+    from bot.console.say import no_office
+    from storage.offices.repo import DEFAULT_OFFICE_CODE
+
+    office = await store.offices.by_code(code or DEFAULT_OFFICE_CODE)
+    if office is None:
+        print(no_office(code), file=sys.stderr)
+        return None
+    return office.id
 
 
 def _fail(refusal: BaseException) -> int:
@@ -130,8 +144,13 @@ async def _closure_add(store: Store, args: argparse.Namespace) -> int:
     from bot.booking import BookingError, admin
     from storage.engine.clock import utc_now
 
+    office_id = await _office_id(store, args.office)
+    if office_id is None:
+        return 1
     try:
-        closure = await admin.add_closure(store, args.day, args.reason, utc_now())
+        closure = await admin.add_closure(
+            store, args.day, args.reason, utc_now(), office_id=office_id
+        )
     except BookingError as exc:
         return _fail(exc)
     print(f"closed on {closure.day.isoformat()}: {closure.reason}")
@@ -141,8 +160,11 @@ async def _closure_add(store: Store, args: argparse.Namespace) -> int:
 async def _closure_remove(store: Store, args: argparse.Namespace) -> int:
     from bot.booking import BookingError, admin
 
+    office_id = await _office_id(store, args.office)
+    if office_id is None:
+        return 1
     try:
-        await admin.remove_closure(store, args.day)
+        await admin.remove_closure(store, args.day, office_id=office_id)
     except BookingError as exc:
         return _fail(exc)
     print(f"open again on {args.day}")
@@ -155,9 +177,12 @@ async def _closure_list(store: Store, args: argparse.Namespace) -> int:
     from bot.booking.calendar import national_holidays
     from storage.engine.clock import utc_now
 
+    office_id = await _office_id(store, args.office)
+    if office_id is None:
+        return 1
     config = load_config(args.config)
     today = utc_now().astimezone(ZoneInfo(config.office.timezone)).date()
-    rows = [(c.day, c.reason) for c in await store.bookings.closures(today)]
+    rows = [(c.day, c.reason) for c in await store.bookings.closures(today, office_id=office_id)]
     rows += list(national_holidays(today, today + timedelta(days=365)).items())
     for day, reason in sorted(rows):
         print(f"{day.isoformat()}  {reason}")

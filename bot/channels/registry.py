@@ -94,6 +94,9 @@ class Host:
     # Returns once the database takes writes (at once, unless the disk is failing):
     # a channel that fetches its messages waits on it instead of fetching.
     until_writable: Callable[[], Awaitable[None]] | None = None
+    # Returns once this process leads (at once when it runs alone): what only one process
+    # may do for a bot token, such as Telegram's getUpdates, waits on it (bot.core.leadership).
+    until_leading: Callable[[], Awaitable[None]] | None = None
 
 
 class ChannelAdapter(Channel, Protocol):

@@ -15,12 +15,15 @@ from bot.console.pages import audit as pages_audit
 from bot.console.pages import bookings as pages_bookings
 from bot.console.pages import case as pages_case
 from bot.console.pages import case_live as pages_case_live
+from bot.console.pages import caserows as pages_caserows
 from bot.console.pages import figures as pages_figures
 from bot.console.pages import flows as pages_flows
 from bot.console.pages import home as pages_home
 from bot.console.pages import labels as pages_labels
 from bot.console.pages import media as pages_media
+from bot.console.pages import province as pages_province
 from bot.console.pages import queue as pages_queue
+from bot.console.pages import referrals as pages_referrals
 from bot.console.pages import users as pages_users
 from bot.console.queue_feed import FeedSettings
 from bot.web import WebServer
@@ -46,11 +49,14 @@ def build_console(
         settings=settings,
         # From the master key, like the TOTP key: a form rendered before a restart posts after it.
         csrf_key=store.console.csrf_key(),
+        # Every process on one database and keys seals test chats alike (docs/postgresql.md).
+        seal_key=store.console.draft_chat_key(),
     )
     console.include(pages_auth.routes)
     console.include(pages_home.routes)
     console.include(pages_users.routes)
     console.include(pages_audit.routes)
+    console.include(pages_referrals.routes)
     if office is not None:  # the pages that need the running bot: flows, bookings, figures
         # The queue and case pages (counsellors and supervisors) work through the desk.
         desk = CaseDesk(
@@ -65,6 +71,8 @@ def build_console(
         console.include(pages_flows.routes)
         console.include(pages_bookings.routes)
         console.include(pages_figures.routes)
+        console.include(pages_province.routes)
+        console.include(pages_caserows.routes)
         console.include(pages_queue.routes)
         console.include(pages_case.routes)
         console.include(pages_case_live.routes)
@@ -72,6 +80,7 @@ def build_console(
         console.include(pages_labels.routes)
         console.include(pages_media.routes)
         console.stop_hooks.append(desk.feed.close)
+        console.stop_hooks.append(desk.live.stop)
     return console
 
 

@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 
 from bot.console.i18n import ConsoleTexts
 from bot.console.queue_feed import FeedSettings, QueueFeed
+from bot.core.live import LiveChanges
 from bot.handoff.service import Handoff
 from flows.errors import FlowsError
 from flows.library import FlowLibrary
@@ -26,6 +27,8 @@ __all__ = ["CaseDesk", "SrqAnswer", "Triage", "crisis_labels", "label", "triage_
 
 TRIAGE_FLOW = "triage"
 SRQ_ITEMS = 20
+
+FEED_LIMIT = 1000  # cases waiting, and cases held, read for the live queue
 
 
 class CaseDesk:
@@ -46,10 +49,17 @@ class CaseDesk:
         self._library = library
         self.tz = tz
         self.wake_sender = wake_sender
-        self.feed = QueueFeed(self._load, feed)
+        # What other processes change, told by the database (PostgreSQL; bot.core.live).
+        self.live = LiveChanges.of(store)
+        self.feed = QueueFeed(self._load, feed, self.live)
 
     async def _load(self) -> tuple[list[LiveCase], list[LiveCase]]:
-        return await self.handoff.queue(), await self.store.console_cases.taken()
+        # Every office's rows at once (each reader keeps its own: bot.console.scope), so
+        # room for a province's: one office's cases must not be cut by another's.
+        return (
+            await self.handoff.queue(FEED_LIMIT),
+            await self.store.console_cases.taken(FEED_LIMIT),
+        )
 
     @property
     def library(self) -> FlowLibrary | None:

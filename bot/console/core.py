@@ -94,6 +94,7 @@ class Console:
         secure_cookies: bool,
         settings: AuthSettings | None = None,
         csrf_key: bytes | None = None,
+        seal_key: bytes | None = None,
     ) -> None:
         self.store = store
         self.clock = clock
@@ -114,7 +115,7 @@ class Console:
         # What the office and case pages need from the running bot (bot.console.app).
         self._office: Office | None = None
         self._desk: CaseDesk | None = None
-        self.seal = ChatSeal()  # the flows page's test chat tokens
+        self.seal = ChatSeal(seal_key)  # the flows page's test chat tokens
 
     @property
     def office(self) -> Office:

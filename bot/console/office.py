@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from bot.config import Config
 from bot.core.texts import BotTexts
 from bot.flowhost.shelf import FlowShelf
+from bot.flowhost.shelves import FlowShelves
 from bot.handoff.service import Handoff
 
 __all__ = ["Office"]
@@ -26,3 +27,5 @@ class Office:
     flows: FlowShelf
     # Wakes the outbox sender, so a counsellor's reply from the console leaves at once.
     wake_sender: Callable[[], None] = lambda: None
+    # Each office's flows (several offices); None: `flows` is every office's.
+    shelves: FlowShelves | None = None

@@ -6,6 +6,11 @@ listens, one task reads the queue every `interval` seconds (or at once when
 when something changed; listeners wait on an event, so a hundred tabs cost one
 query per interval, not a hundred. With nobody listening the task stops. `close`
 (on shutdown) ends every stream at once, so the web server need not wait on them.
+
+On PostgreSQL the queue is read when the database says a case changed, whichever
+process changed it (`bot.core.live`, LISTEN/NOTIFY), and only every `backstop`
+seconds otherwise; while the listener is down (and always on SQLite) every
+`interval` seconds.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
+from bot.core.live import LiveChanges
 from storage.handoff.records import LiveCase
 
 __all__ = ["FeedSettings", "Listener", "QueueFeed", "QueueSnapshot"]
@@ -29,6 +35,7 @@ Load = Callable[[], Awaitable[tuple[list[LiveCase], list[LiveCase]]]]
 @dataclass(frozen=True, slots=True)
 class FeedSettings:
     interval: float = 2.0  # seconds between reads of the queue while anyone listens
+    backstop: float = 15.0  # the same while the database tells each change (PostgreSQL)
     heartbeat: float = 30.0  # a quiet stream re-renders (waiting minutes) and re-checks the session
     lifetime: float = 3600.0  # a stream ends after this; the browser reconnects by itself
 
@@ -50,9 +57,12 @@ def _key(waiting: list[LiveCase], taken: list[LiveCase]) -> tuple[object, ...]:
 class QueueFeed:
     """Publishes queue snapshots to any number of listeners from one reading task."""
 
-    def __init__(self, load: Load, settings: FeedSettings | None = None) -> None:
+    def __init__(
+        self, load: Load, settings: FeedSettings | None = None, live: LiveChanges | None = None
+    ) -> None:
         self._load = load
         self.settings = settings or FeedSettings()
+        self.live = live
         self._snapshot: QueueSnapshot | None = None
         self._key: tuple[object, ...] | None = None
         self._version = 0
@@ -61,8 +71,19 @@ class QueueFeed:
         self._listeners = 0
         self._task: asyncio.Task[None] | None = None
         self._closed = False
-        self._closing = asyncio.Event()
         self.reads = 0  # how many times the queue was read (for tests and figures)
+        if live is not None:
+            live.watch(self._told)
+
+    def _told(self, topic: str | None) -> None:
+        """A case changed in some process (None: anything may have): read the queue now."""
+        if topic is None or topic.startswith("case:"):
+            self._wake.set()
+
+    def pace(self) -> float:
+        """Seconds until the next read unless woken: long while changes are told."""
+        live = self.live is not None and self.live.live
+        return self.settings.backstop if live else self.settings.interval
 
     @property
     def listeners(self) -> int:
@@ -83,14 +104,10 @@ class QueueFeed:
     def close(self) -> None:
         """Ends every stream (on shutdown); new listeners end at once."""
         self._closed = True
-        self._closing.set()
         self._signal()
         self._wake.set()
-
-    async def pause(self, seconds: float) -> None:
-        """Waits `seconds`, or less if the feed closes (for a stream that polls on its own)."""
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._closing.wait(), seconds)
+        if self.live is not None:
+            self.live.wake_all()  # the live case pages' streams wait there
 
     def _signal(self) -> None:
         changed, self._changed = self._changed, asyncio.Event()
@@ -116,7 +133,7 @@ class QueueFeed:
                 except Exception:
                     log.exception("console queue feed: reading the queue failed; trying again")
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self.settings.interval)
+                    await asyncio.wait_for(self._wake.wait(), self.pace())
         finally:
             self._task = None
 
@@ -128,7 +145,8 @@ class QueueFeed:
             self._snapshot = None  # nobody was listening: what we had may be stale
             self._task = asyncio.create_task(self._run(), name="console-queue-feed")
         try:
-            yield Listener(self)
+            with self.live.hold() if self.live is not None else contextlib.nullcontext():
+                yield Listener(self)
         finally:
             self._listeners -= 1
             if self._listeners == 0:

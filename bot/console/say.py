@@ -32,6 +32,12 @@ def terminal_lines(exc: BaseException, texts: ConsoleTexts | None = None) -> str
     return "\n".join([f"lk3: {first}", *(f"     {line}" for line in others if line != first)])
 
 
+def no_office(code: str) -> str:
+    """`lk3 …` named an office code that no office has."""
+    refusal = OfficeError(f"no office with code {code!r}", "problem_no_office", code=code)
+    return terminal_lines(refusal)
+
+
 def no_staff(username: str) -> str:
     """`lk3 …` named a username that no active staff member has."""
     refusal = OfficeError(

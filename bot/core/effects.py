@@ -45,6 +45,7 @@ class PlanDraft:
     erase_at: int = 0  # where the statement of what was erased goes among the replies
     quick_exit: bool = False
     rating: Rated | None = None
+    office: str | None = None  # an office code the family chose (bot.offices.effects)
 
 
 EffectHandler = Callable[[Effect, PlanDraft], None]

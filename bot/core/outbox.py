@@ -39,6 +39,7 @@ from bot.core.ratelimit import RateLimiter
 from bot.core.tally import Tally
 from bot.core.upstream import UPSTREAM_CODES, UpstreamWatch
 from bot.core.worker import Worker
+from storage.engine.claims import Claims, SoleClaims
 from storage.errors import DecryptError, WrongKeyError, is_storage_fault
 from storage.records import OutboxHead, OutboxRow
 from storage.store import Store
@@ -58,6 +59,10 @@ RECORD_AGAIN_SECONDS = 1.0
 # A transport's `retry_after` holds the chat it was answered for as long as it says; the
 # rest of the channel (other families, crisis replies) pauses this long at most.
 CHANNEL_PAUSE_SECONDS = 1.0
+# Several processes (PostgreSQL): rows another process committed, or a dead process
+# left, are looked for at least this often; the live processes are counted as often,
+# and each sends at its share of every channel's rate.
+SHARED_POLL_SECONDS = 1.0
 
 Deliver = Callable[[OutboxRow, Channel, Outbound], Awaitable[str | None]]
 """Delivers a row with a `ref` in its own way (a counsellor alert edited, a voice note
@@ -88,9 +93,15 @@ class OutboxSender(Worker):
         monotonic: Callable[[], float] = time.monotonic,
         concurrency: int = 8,
         max_attempts: int = 25,
+        claims: Claims | None = None,
     ) -> None:
         super().__init__()
         self._store = store
+        # Which process sends a contact's replies now (several processes: one at a time).
+        self._claims = claims if claims is not None else SoleClaims()
+        self._shared_at = 0.0  # when the live processes were last counted (monotonic)
+        # Rows sent whose record waits (unrecorded): their contact's claim is kept till then.
+        self._claimed_unrecorded: dict[int, int] = {}
         self._refs: dict[str, RefHandler] = {}
         self._channels = dict(channels)
         self._clock = clock
@@ -130,7 +141,14 @@ class OutboxSender(Worker):
 
     async def tick(self) -> float:
         """Starts the sends of what is due; the pause is until the next row falls due."""
-        return await self._dispatch_due()
+        if not self._claims.shared:
+            return await self._dispatch_due()
+        if self._monotonic() >= self._shared_at:
+            self._shared_at = self._monotonic() + SHARED_POLL_SECONDS
+            processes = await self._claims.processes()
+            for limiter in self._limiters.values():
+                limiter.share(processes)
+        return min(SHARED_POLL_SECONDS, await self._dispatch_due())
 
     def failed(self, exc: Exception, failures: int) -> float:
         # A database hiccup must not silence every family: log, back off, go on.
@@ -165,7 +183,11 @@ class OutboxSender(Worker):
             await self._record_again()
         heads = await self._store.outbox.heads(now, limit=HEADS_PER_LOOK)
         pause = POLL_SECONDS
+        # Several processes: only the contacts this one claimed (None: alone, all of them).
+        claimed = await self._claim_sends(heads) if self._claims.shared else None
         for head in heads:
+            if claimed is not None and head.contact_id not in claimed:
+                continue
             if head.id in self._inflight_rows or head.id in self._finished_rows:
                 continue
             if head.id in self._unrecorded:
@@ -182,13 +204,42 @@ class OutboxSender(Worker):
                 pause = min(pause, wait)
                 continue
             self._limiters[head.channel].take(chat, self._monotonic())
+            if claimed is not None:
+                claimed.discard(head.contact_id)
             self._start(head, channel)
+        if claimed:
+            await self._claims.release_sends(claimed)  # claimed, but not started in this pass
         # Only a moment still to come can shorten the sleep; rows due now that were
         # left (rate limit, in flight) wake the sender themselves.
         next_due = await self._store.outbox.next_due_at(after=now)
         if next_due is not None:
             pause = min(pause, max(0.0, (next_due - self._clock()).total_seconds()))
         return max(pause, 0.001)
+
+    async def _claim_sends(self, heads: list[OutboxHead]) -> set[int]:
+        """The contacts of `heads` this process may send to now (several processes)."""
+        wanted = {
+            h.contact_id
+            for h in heads
+            if h.contact_id not in self._inflight_contacts
+            and h.id not in self._inflight_rows
+            and h.id not in self._finished_rows
+            and h.id not in self._unrecorded
+            and h.channel in self._channels
+        }
+        return await self._claims.claim_sends(wanted)
+
+    async def _release_send(self, head: OutboxHead) -> None:
+        """Another process may send this contact's next reply (once this one is recorded)."""
+        if not self._claims.shared:
+            return
+        if head.id in self._unrecorded:
+            self._claimed_unrecorded[head.id] = head.contact_id
+            return
+        try:
+            await self._claims.release_sends({head.contact_id})
+        except Exception as exc:  # the connection is gone: so is the claim
+            log.warning("outbox: release failed (%s)", type(exc).__name__)
 
     def _start(self, head: OutboxHead, channel: Channel) -> None:
         self._inflight_rows.add(head.id)
@@ -201,6 +252,10 @@ class OutboxSender(Worker):
         try:
             async with self._slots:
                 row = await self._load(head)
+                if row is not None and row.attempts != head.attempts:
+                    # Another process tried it since it was looked at (a retry time may
+                    # now hold it): looked at again on the next pass.
+                    row = None
                 if row is not None:
                     await self._deliver(row, channel)
         except Exception as exc:
@@ -215,6 +270,7 @@ class OutboxSender(Worker):
             with contextlib.suppress(Exception):
                 await self._retry_head(head, channel, RetryLater(type(exc).__name__))
         finally:
+            await self._release_send(head)
             self._inflight_rows.discard(head.id)
             self._finished_rows.add(head.id)
             self._inflight_contacts.discard(head.contact_id)
@@ -370,5 +426,8 @@ class OutboxSender(Worker):
             if not isinstance(result, BaseException) and self._unrecorded.get(row_id) is write:
                 del self._unrecorded[row_id]
                 written += 1
+                if (contact := self._claimed_unrecorded.pop(row_id, None)) is not None:
+                    with contextlib.suppress(Exception):
+                        await self._claims.release_sends({contact})
         if written:
             log.info("outbox: %s sends recorded that the database had refused", written)

@@ -17,12 +17,13 @@ import asyncio
 import bisect
 import contextlib
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 from datetime import datetime
 
 from bot.channels.base import Inbound
 from bot.config import Config
+from bot.core.claimed import drain_claimed
 from bot.core.failpoints import failpoint
 from bot.core.handlers import Handled, Turn, TurnHandler
 from bot.core.scheduling import PrioritySlots, RoutineDeferral
@@ -33,6 +34,7 @@ from bot.core.writehealth import WriteHealth, storage_unavailable
 from bot.safety import Assessment, Classifier, Level
 from bot.storable import storable
 from flows.state import SessionState
+from storage.engine.claims import Claims, SoleClaims
 from storage.errors import SlotTakenError, StaleTurnError
 from storage.records import InboxRow, NewInbound, NewOutbound, TurnWrite
 from storage.store import Store
@@ -105,8 +107,11 @@ class Pipeline:
         concurrency: int = 16,
         merge_limits: Mapping[str, int] | None = None,
         health: WriteHealth | None = None,
+        claims: Claims | None = None,
     ) -> None:
         self._store = store
+        # Who processes a contact when several processes share a PostgreSQL database.
+        self._claims = claims if claims is not None else SoleClaims()
         # Whether the database takes writes; shared with the channels (bot.app).
         self.health = health if health is not None else WriteHealth(store.probe_writes)
         self._classifier = classifier
@@ -280,7 +285,9 @@ class Pipeline:
                 break
             after = page[-1][0]
         if count:
-            log.info("recovered %s unprocessed messages", count)
+            # Shared: a sweep every few seconds sees other processes' work under way too.
+            level = logging.DEBUG if self._claims.shared else logging.INFO
+            log.log(level, "recovered %s unprocessed messages", count)
         return count
 
     async def wait_idle(self) -> None:
@@ -309,26 +316,50 @@ class Pipeline:
             self._workers[contact_id] = task
 
     async def _drain(self, contact_id: int) -> None:
+        queue = self._pending[contact_id]
         try:
-            queue = self._pending[contact_id]
-            while queue and not self._stopping:
-                inbox_id = queue[0]
-                if not self._urgent_next(contact_id):
-                    await self._routine_may_start(contact_id)
-                    if self._stopping:
-                        break  # held, not under way: it stays in the inbox
-                async with self._slots.take(urgent=self._urgent_next(contact_id)):
-                    done = await self._process_until_done(inbox_id)
-                if not done:
-                    break  # stopping, or given up for now: it stays in the inbox
-                if inbox_id in queue:
-                    queue.remove(inbox_id)
-                self._assessed.pop(inbox_id, None)
-                self._presses.pop(inbox_id, None)
+            if not self._claims.shared:
+                await self._drain_queue(contact_id, queue)
+                return
+            pending_of = self._store.inbox.pending_of
+            drain = lambda refresh: self._drain_queue(contact_id, queue, refresh)  # noqa: E731
+            await drain_claimed(self._claims, contact_id, queue, pending_of, drain, self._forget)
         finally:
             self._workers.pop(contact_id, None)
-            if not self._pending.get(contact_id):
+            if not queue:
                 self._pending.pop(contact_id, None)
+
+    def _forget(self, inbox_ids: list[int]) -> None:
+        """Another process holds these messages' contact: it processes them."""
+        for inbox_id in inbox_ids:
+            self._assessed.pop(inbox_id, None)
+            self._presses.pop(inbox_id, None)
+
+    async def _drain_queue(
+        self,
+        contact_id: int,
+        queue: list[int],
+        refresh: Callable[[], Awaitable[None]] | None = None,
+    ) -> bool:
+        """Processes the contact's queue in order (`refresh` first brings it up to date
+        with messages other processes stored: `claimed`); True when it emptied it."""
+        while queue and not self._stopping:
+            if refresh is not None:
+                await refresh()
+            inbox_id = queue[0]
+            if not self._urgent_next(contact_id):
+                await self._routine_may_start(contact_id)
+                if self._stopping:
+                    break  # held, not under way: it stays in the inbox
+            async with self._slots.take(urgent=self._urgent_next(contact_id)):
+                done = await self._process_until_done(inbox_id)
+            if not done:
+                return False  # stopping, or given up for now: it stays in the inbox
+            if inbox_id in queue:
+                queue.remove(inbox_id)
+            self._assessed.pop(inbox_id, None)
+            self._presses.pop(inbox_id, None)
+        return not queue
 
     async def _process_until_done(self, inbox_id: int) -> bool:
         """Processes one message, retrying in place so later ones never overtake it.
@@ -516,6 +547,7 @@ class Pipeline:
             rating=handled.rating,
             relay=handled.relay,
             missed=handled.missed,
+            office=plan.office,
         )
         delay = 0.05
         for attempt in range(1, COMMIT_ATTEMPTS + 1):

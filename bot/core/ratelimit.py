@@ -43,6 +43,14 @@ class RateLimiter:
         self._rate = self.per_second * REFILL_SHARE
         self._tokens = self.burst
 
+    def share(self, processes: int) -> None:
+        """Sends at 1/`processes` of the rate: the processes sharing one bot token
+        (PostgreSQL) together never exceed the transport's limit (bot.core.outbox)."""
+        part = self.per_second / max(1, processes)
+        self._rate = part * REFILL_SHARE
+        self.burst = max(1.0, round(part * (1 - REFILL_SHARE), 6))
+        self._tokens = min(self._tokens, self.burst)
+
     def _refill(self, now: float) -> None:
         if self._stamp is not None:
             self._tokens = min(self.burst, self._tokens + (now - self._stamp) * self._rate)

@@ -92,6 +92,7 @@ class TurnPlan:
     audit: tuple[AuditEntry, ...] = ()
     rating: Rated | None = None  # a closed case's rating, counted once (bot/flowhost/ratings.py)
     unclear: tuple[Unclear, ...] = ()  # answers not understood (bot/flowhost/missed.py)
+    office: str | None = None  # the office code the family chose (bot/offices/effects.py)
 
 
 def merge_replies(replies: tuple[Reply, ...], limit: int = MERGED_REPLY_CHARS) -> tuple[Reply, ...]:

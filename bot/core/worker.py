@@ -47,6 +47,10 @@ class Worker(ABC):
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=pause)
 
+    def resume(self) -> None:
+        """Lets `run` loop again after a `stop` (a leader's worker, led again)."""
+        self._stopping = False
+
     async def stop(self) -> None:
         """Ends the loop after the pass under way."""
         self._stopping = True

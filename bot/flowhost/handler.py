@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 
 from bot.booking.host import FAMILY_KEYS, TAKEN, BookingContext, BookingHost
@@ -22,8 +23,10 @@ from bot.core.texts import BotTexts
 from bot.core.turns import TurnPlan, fallback_plan
 from bot.flowhost.missed import missed_writes
 from bot.flowhost.ratings import rating_write
+from bot.flowhost.shelves import FlowShelves
 from bot.flowhost.turn import plan_turn
 from bot.handoff.reach import WhoIsTold
+from bot.offices.profiles import OfficeConfigs
 from bot.privacy.export import fulfil_export
 from bot.privacy.statement import fulfil_erasure
 from bot.safety import Assessment, Level
@@ -38,6 +41,15 @@ from storage.store import Store
 __all__ = ["FlowTurns"]
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class _OfficeTurn:
+    """What the family's office gives one turn."""
+
+    library: FlowLibrary
+    config: Config
+    sources: tuple[ValueSource, ...]
 
 
 class FlowTurns:
@@ -63,6 +75,24 @@ class FlowTurns:
         self._clock = clock
         self._booking = BookingHost(store=store, config=config, texts=texts, library=library)
         self._sources: tuple[ValueSource, ...] = (WhoIsTold(store, config, texts),)
+        self._offices = OfficeConfigs(store, config)
+        self._shelves: FlowShelves | None = None  # each office its own flows
+
+    def use_shelves(self, shelves: FlowShelves) -> None:
+        """Plans each family's turn on its own office's flows (several offices)."""
+        self._shelves = shelves
+
+    async def _office_for(self, contact_id: int) -> _OfficeTurn:
+        """What the family's office gives this turn: its flows, its words, its roster for
+        `{who_is_told}`. One office: what it always was, and nothing is read."""
+        shelves = self._shelves
+        if not self._config.offices and (shelves is None or not shelves.several):
+            return _OfficeTurn(self._library, self._config, self._sources)
+        office_id = await self._store.offices.office_of_contact(contact_id) or 1
+        library = shelves.library_for(office_id) if shelves is not None else self._library
+        config = await self._offices.for_office(office_id)
+        sources = (WhoIsTold(self._store, config, self._texts, office_id),)
+        return _OfficeTurn(library, config, sources)
 
     def use_library(self, library: FlowLibrary) -> None:
         """Starts the next turns on `library` (a publish); running conversations keep
@@ -75,14 +105,16 @@ class FlowTurns:
     async def handle(self, turn: Turn) -> Handled:
         row, state, assessment = turn.row, turn.state, turn.assessment
         booking: BookingOp | None = None
+        office = _OfficeTurn(self._library, self._config, self._sources)
         try:
-            plan, booking = await self._plan(row, state, assessment)
+            office = await self._office_for(row.contact_id)
+            plan, booking = await self._plan(row, state, assessment, office)
         except Exception:
             log.exception(
                 "contact %s message %s: the turn could not be planned", row.contact_id, row.id
             )
             urgent = assessment.level is Level.URGENT
-            plan = fallback_plan(self._texts, self._config, state, urgent)
+            plan = fallback_plan(self._texts, office.config, state, urgent)
         for error in plan.errors:
             log.error("flow error %s at %s (contact %s)", error.code, error.where, row.contact_id)
         if plan.export or plan.erase:
@@ -93,13 +125,13 @@ class FlowTurns:
                 plan,
                 row,
                 texts=self._texts,
-                library=self._library,
-                config=self._config,
+                library=office.library,
+                config=office.config,
                 now=self._clock(),
             )
 
         async def replan() -> Handled:
-            again, op = await self._plan(row, state, assessment, taken=True)
+            again, op = await self._plan(row, state, assessment, office, taken=True)
             return self._handled(again, op)
 
         return self._handled(plan, booking, replan)
@@ -122,6 +154,7 @@ class FlowTurns:
         row: InboxRow,
         state: SessionState | None,
         assessment: Assessment,
+        office: _OfficeTurn,
         *,
         taken: bool = False,
     ) -> tuple[TurnPlan, BookingOp | None]:
@@ -131,11 +164,12 @@ class FlowTurns:
         view = None
         loaded: dict[str, str] = {}
         read: list[ValueSource] = []
+        library, config = office.library, office.config  # the family's office's
         while True:
             window = self._booking.context(view)
-            ctx, values = self._context(row, state, window, loaded)
+            ctx, values = self._context(row, state, window, loaded, config, library)
             plan = plan_turn(
-                library=self._library,
+                library=library,
                 state=state,
                 kind=row.kind,
                 text=row.text,
@@ -147,12 +181,12 @@ class FlowTurns:
             )
             wanted = values.wanted
             booking = view is None and bool(window.wanted or plan.booking or wanted & FAMILY_KEYS)
-            sources = [s for s in self._sources if s.keys & wanted and s not in read]
+            sources = [s for s in office.sources if s.keys & wanted and s not in read]
             if not (booking or sources):
                 break
             for source in sources:  # each once: a key it cannot give stays missing
                 read.append(source)
-                loaded.update(await source.load(now, self._language(row, state)))
+                loaded.update(await source.load(now, self._language(row, state, library)))
             if booking:
                 view = await self._booking.load(row.contact_id, now, plan.cases)
         if view is None or not plan.booking:
@@ -165,13 +199,13 @@ class FlowTurns:
             language=plan.state.language,
         )
         if decision.taken and not taken:
-            return await self._plan(row, state, assessment, taken=True)
+            return await self._plan(row, state, assessment, office, taken=True)
         return plan, decision.op
 
-    def _language(self, row: InboxRow, state: SessionState | None) -> str:
+    def _language(self, row: InboxRow, state: SessionState | None, library: FlowLibrary) -> str:
         """The language the turn settles (an English first message), for the host's texts."""
         default = self._config.languages[0]
-        return turn_language(self._library, state, row.kind, row.text, default)
+        return turn_language(library, state, row.kind, row.text, default)
 
     def _context(
         self,
@@ -179,10 +213,12 @@ class FlowTurns:
         state: SessionState | None,
         window: BookingContext,
         loaded: Mapping[str, str],
+        config: Config,
+        library: FlowLibrary,
     ) -> tuple[Context, OnDemand]:
         """The engine's context, and its values, which note what is wanted and not loaded."""
-        language = self._language(row, state)
-        base = window.values(self._config.context_values(language), language)
+        language = self._language(row, state, library)
+        base = window.values(config.context_values(language), language)
         loadable = window.loadable.union(*(s.keys for s in self._sources))
         values = OnDemand({**base, **loaded}, loadable)
         context = Context(

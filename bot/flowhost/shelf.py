@@ -57,8 +57,11 @@ class FlowShelf:
         base_dir: Path,
         languages: Sequence[str],
         clock: Callable[[], datetime],
+        office_id: int = 1,
     ) -> None:
         self._library = library
+        self.office_id = office_id  # whose current versions this shelf points at
+        self.fresh: frozenset[str] = frozenset()  # flows whose folder version was new at open
         self._store = store
         self._base_dir = base_dir
         self._languages = tuple(languages)
@@ -75,26 +78,38 @@ class FlowShelf:
         base_dir: Path,
         languages: Sequence[str],
         clock: Callable[[], datetime],
+        office_id: int = 1,
+        fresh: frozenset[str] | None = None,
     ) -> FlowShelf:
-        """Publishes the folder's versions and loads what the database says is current."""
+        """Publishes the folder's versions and loads what the database says is current
+        for `office_id`. `fresh`: the flows whose folder version another office's shelf
+        found new this start (it published them); None: publish here and find out."""
         now = clock()
-        pointers = await store.flow_current.current()
+        pointers = await store.flow_current.current(office_id=office_id)
         folder = dict(folder_library.sources())
-        # One batch for the writer: these are independent rows.
-        fresh = await asyncio.gather(
-            *(store.flows.publish(fid, ver, src, now) for (fid, ver), src in folder.items())
-        )
+        if fresh is None:
+            # One batch for the writer: these are independent rows.
+            published = await asyncio.gather(
+                *(store.flows.publish(fid, ver, src, now) for (fid, ver), src in folder.items())
+            )
+            fresh = frozenset(fid for (fid, _), new in zip(folder, published, strict=True) if new)
         await asyncio.gather(
             *(
-                store.flow_current.set_current(fid, ver, now)
-                for ((fid, ver), new) in zip(folder, fresh, strict=True)
-                if new or fid not in pointers
+                store.flow_current.set_current(fid, ver, now, office_id=office_id)
+                for (fid, ver) in folder
+                if fid in fresh or fid not in pointers
             )
         )
         shelf = cls(
-            folder_library, store=store, base_dir=base_dir, languages=languages, clock=clock
+            folder_library,
+            store=store,
+            base_dir=base_dir,
+            languages=languages,
+            clock=clock,
+            office_id=office_id,
         )
-        current = await store.flow_current.current()
+        shelf.fresh = fresh
+        current = await store.flow_current.current(office_id=office_id)
         as_folder = all(
             current.get(fid) == folder_library.current_version(fid)
             for fid in folder_library.flow_ids
@@ -113,7 +128,7 @@ class FlowShelf:
             )
             for flow_id in folder_library.flow_ids:
                 version = folder_library.current_version(flow_id)
-                await store.flow_current.set_current(flow_id, version, now)
+                await store.flow_current.set_current(flow_id, version, now, office_id=office_id)
             library = folder_library.with_archived(await store.flows.sources())
         shelf._library = library
         return shelf
@@ -160,7 +175,9 @@ class FlowShelf:
             if version == self._library.current_version(flow_id):
                 return version, False
             await self._store.flows.publish(flow_id, version, source, self._clock())
-            await self._store.flow_current.set_current(flow_id, version, self._clock())
+            await self._store.flow_current.set_current(
+                flow_id, version, self._clock(), office_id=self.office_id
+            )
             await self._reload()
             return version, True
 
@@ -173,11 +190,14 @@ class FlowShelf:
             if source is None:
                 raise ShelfError(f"flow {flow_id!r} has no published version {version!r}")
             self.check(flow_id, source)
-            await self._store.flow_current.set_current(flow_id, version, self._clock())
+            await self._store.flow_current.set_current(
+                flow_id, version, self._clock(), office_id=self.office_id
+            )
             await self._reload()
 
     async def _reload(self) -> None:
-        self._library = await self._build(await self._store.flow_current.current())
+        current = await self._store.flow_current.current(office_id=self.office_id)
+        self._library = await self._build(current)
         for callback in self._listeners:
             callback(self._library)
 

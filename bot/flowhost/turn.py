@@ -20,6 +20,7 @@ from bot.core.turns import PRIORITY_ROUTINE, PRIORITY_URGENT, Reply, TurnPlan, e
 from bot.flowhost import missed, ratings
 from bot.handoff import effects as handoff_effects
 from bot.handoff.kinds import crisis_kinds
+from bot.offices import effects as office_effects
 from bot.privacy import effects as privacy_effects
 from bot.safety import Assessment, Level
 from flows.engine import step
@@ -45,7 +46,14 @@ SAFETY_CHECK_FLOW = "safety_check"
 PRIVACY_FLOW = "privacy"  # its start node answers someone who withdrew consent
 READABLE_KINDS = frozenset({"text", "choice", "start"})
 
-EFFECT_MODULES = (effects, booking_effects, handoff_effects, privacy_effects, ratings)
+EFFECT_MODULES = (
+    effects,
+    booking_effects,
+    handoff_effects,
+    privacy_effects,
+    ratings,
+    office_effects,
+)
 """The modules whose import registers the host's effect handlers."""
 
 
@@ -196,4 +204,5 @@ def _plan(draft: PlanDraft, assessment: Assessment) -> TurnPlan:
         erase_at=draft.erase_at,
         quick_exit=draft.quick_exit,
         rating=draft.rating,
+        office=draft.office,
     )

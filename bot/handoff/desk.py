@@ -38,7 +38,7 @@ from bot.handoff.alerts import TAKE_PREFIX
 from bot.handoff.service import COPYABLE, Handoff
 from flows.state import SessionState
 from storage.handoff.records import LiveCase, Transition
-from storage.handoff.schema import OUTCOMES, REFERRALS
+from storage.handoff.schema import OUTCOMES
 from storage.records import InboxRow, StaffMember
 from storage.store import Store
 
@@ -93,7 +93,7 @@ class CaseCommands:
         if command in QUEUE:
             return self._reply(keep, await self._queue(member))
         if command in TAKE:
-            case = await self._store.handoff.by_code(arg)
+            case = _in_office(await self._store.handoff.by_code(arg), member)
             if case is None:
                 return self._reply(keep, self._handoff.text("handoff.not_found"))
             return await self._take(keep, member, case.id)
@@ -108,6 +108,8 @@ class CaseCommands:
         return await self._relay(row, keep, member)
 
     async def _take(self, keep: SessionState, member: StaffMember, case_id: int) -> TurnPlan:
+        if _in_office(await self._store.handoff.get(case_id), member) is None:
+            return self._reply(keep, self._handoff.text("handoff.not_found"))
         result = await self._handoff.take(member.id, case_id)
         if result.done and result.case is not None:
             # The confirmation goes with the case's ref (so replies to it route there).
@@ -115,7 +117,7 @@ class CaseCommands:
         return self._reply(keep, await self._refusal(result))
 
     async def _queue(self, member: StaffMember) -> str:
-        waiting = await self._handoff.queue(QUEUE_LINES)
+        waiting = await self._handoff.queue(QUEUE_LINES, office_id=member.office_id)
         lines = [self._handoff.text("handoff.queue_head")] if waiting else []
         for case in waiting:
             lines.append(self._handoff.text("handoff.queue_line", **self._handoff.describe(case)))
@@ -128,7 +130,7 @@ class CaseCommands:
         return "\n".join(lines)
 
     async def _focus(self, keep: SessionState, member: StaffMember, code: str) -> TurnPlan:
-        case = await self._store.handoff.by_code(code) if code else None
+        case = _in_office(await self._store.handoff.by_code(code), member) if code else None
         if case is None:
             return self._reply(keep, self._handoff.text("handoff.not_found"))
         if case.status != "taken" or case.owner_staff_id != member.id:
@@ -158,8 +160,9 @@ class CaseCommands:
             )
         if command in REFER:
             service = arg.lower().replace(" ", "_")
-            if service not in REFERRALS:
-                codes = ", ".join(REFERRALS)
+            offered = [d.code for d in await self._store.referrals.list(active_only=True)]
+            if service not in offered:
+                codes = ", ".join(offered)
                 return self._reply(keep, self._handoff.text("handoff.bad_referral", codes=codes))
             result = await self._handoff.refer(member.id, case.id, service)
             if not result.done:
@@ -373,3 +376,8 @@ def _command(text: str) -> str:
     """`/bantuan@lk3_bot` or `bantuan` -> `bantuan`: the first word, lowercase."""
     words = text.removeprefix("/").split(maxsplit=1)
     return words[0].split("@", 1)[0].lower() if words else ""
+
+
+def _in_office(case: LiveCase | None, member: StaffMember) -> LiveCase | None:
+    """Another office's case is, to this counsellor, a code that does not exist."""
+    return case if case is not None and case.office_id == member.office_id else None

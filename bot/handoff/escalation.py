@@ -103,13 +103,16 @@ class EscalationJob(Worker):
         cases = await self._store.handoff.needing_escalation()
         if not any(_maybe_due(c, now, realert, remind_after) for c in cases):
             return 0  # the usual pass during a flood: woken by a turn, nothing due
-        reach = await read_reach(self._store, self._config, now)
-        staff, supervisors = list(reach.linked), list(reach.supervisors)
-        on_duty, base, widened = list(reach.on_duty), list(reach.first), list(reach.widened)
+        # Each office's own staff and roster: a case alerts only its own office.
+        reaches: dict[int, Reach] = {}
+        for office_id in sorted({c.office_id for c in cases}):
+            reaches[office_id] = await read_reach(self._store, self._config, now, office_id)
         dues: list[DueAlert] = []
         pings: list[LiveCase] = []
         reminders: list[LiveCase] = []
         for case in cases:
+            reach = reaches[case.office_id]
+            on_duty, base, widened = list(reach.on_duty), list(reach.first), list(reach.widened)
             if case.status == "taken":
                 pings.append(case)
                 continue
@@ -136,9 +139,11 @@ class EscalationJob(Worker):
             self._on_queued()
         later = 0
         for case in pings:
+            reach = reaches[case.office_id]
+            staff, supervisors = list(reach.linked), list(reach.supervisors)
             later += await self._ping_owner(case, now, realert, staff, supervisors)
         for case in reminders:
-            later += await self._remind_family(case, now, reach)
+            later += await self._remind_family(case, now, reaches[case.office_id])
         if later:
             self._on_queued()
         return acted + later
@@ -219,8 +224,9 @@ class EscalationJob(Worker):
         if contact is None:
             return 0
         language = contact.language or self._config.languages[0]
-        values = self._config.context_values(language)
-        values[WHO_IS_TOLD] = self._told.text(reach, language)
+        config = await self._handoff.office_config(case.office_id)  # its office's words
+        values = config.context_values(language)
+        values[WHO_IS_TOLD] = self._told.text(reach, language, config)
         text = self._handoff.family_text("handoff.family_reminder", language, **values)
         row = NewOutbound(
             case.contact_id,

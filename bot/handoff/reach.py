@@ -86,12 +86,14 @@ def unique(members: Iterable[StaffMember]) -> tuple[StaffMember, ...]:
     return tuple(found)
 
 
-async def read_reach(store: Store, config: Config, now: datetime) -> Reach:
-    """The staff and roster as they stand at `now` (office time)."""
-    linked = tuple(m for m in await store.staff.list() if m.contact_id is not None)
+async def read_reach(store: Store, config: Config, now: datetime, office_id: int = 1) -> Reach:
+    """One office's staff and roster as they stand at `now` (office time): a case alerts
+    the staff of its own office only."""
+    staff = await store.staff.list(office_id=office_id)
+    linked = tuple(m for m in staff if m.contact_id is not None)
     local = now.astimezone(config.office.tz)
     day, minute = local.weekday(), local.hour * 60 + local.minute
-    shifts = await store.roster.shifts()
+    shifts = await store.roster.shifts(office_id=office_id)
     on_duty = frozenset(s.staff_id for s in shifts if s.covers(day, minute))
     return Reach(linked, on_duty, bool(shifts))
 
@@ -101,17 +103,18 @@ class WhoIsTold:
 
     keys = frozenset({WHO_IS_TOLD})
 
-    def __init__(self, store: Store, config: Config, texts: BotTexts) -> None:
+    def __init__(self, store: Store, config: Config, texts: BotTexts, office_id: int = 1) -> None:
         self._store = store
         self._config = config
         self._texts = texts
+        self._office_id = office_id  # whose roster: the family's office's
 
     async def load(self, now: datetime, language: str) -> Mapping[str, str]:
         """The sentence for this moment. A crisis turn must never wait on it: if the staff
         or the roster cannot be read, the safe words are said (a case is open, the queue
         is read during service hours) and the turn goes on."""
         try:
-            reach = await read_reach(self._store, self._config, now)
+            reach = await read_reach(self._store, self._config, now, self._office_id)
         except Exception as exc:
             log.error("who is told: staff or roster unreadable (%s)", type(exc).__name__)
             text = self._texts.get(
@@ -120,7 +123,7 @@ class WhoIsTold:
             return {WHO_IS_TOLD: text}
         return {WHO_IS_TOLD: self.text(reach, language)}
 
-    def text(self, reach: Reach, language: str) -> str:
-        return self._texts.get(
-            f"handoff.told.{reach.situation}", language, **self._config.context_values(language)
-        )
+    def text(self, reach: Reach, language: str, config: Config | None = None) -> str:
+        """The sentence for `reach`, in the words of `config` (an office's; default: ours)."""
+        values = (config or self._config).context_values(language)
+        return self._texts.get(f"handoff.told.{reach.situation}", language, **values)

@@ -17,7 +17,7 @@ change is one transaction with its `case_events` row and the messages it causes:
     copy_out(staff_id, case_id, inbox_id, source=...)
                                             the owner's photo/voice note copied to the family
     note(staff_id, case_id, text)           a private note, sealed under the family's key
-    refer(staff_id, case_id, service)       a referral code (storage.handoff.schema.REFERRALS)
+    refer(staff_id, case_id, service)       an active referral code (storage.handoff.referrals)
     queue() / held_by(staff_id) / figures(since, until)
 
 `family_turn` is the pipeline's hook: while a counsellor holds a family's case
@@ -45,8 +45,10 @@ from bot.core.turns import (
     empty_state,
 )
 from bot.flowhost.ratings import with_ticket
+from bot.flowhost.shelves import FlowShelves
 from bot.handoff.kinds import crisis_kinds
 from bot.handoff.media import MediaOutcome
+from bot.offices.profiles import OfficeConfigs
 from bot.safety import Assessment, Level
 from flows.engine import step
 from flows.exchange import ChannelCaps, Context, Input, Message
@@ -102,10 +104,20 @@ class Handoff:
         self._clock = clock
         self.staff_language = config.languages[0]
         self._names = ConsoleTexts.load()  # categories and kinds by name, as the console says
+        self._offices = OfficeConfigs(store, config)  # the hotlines of the case's office
+        self._shelves: FlowShelves | None = None
 
     def use_library(self, library: FlowLibrary) -> None:
         """Offers the feedback flow from `library` from now on (a publish in the console)."""
         self._library = library
+
+    async def office_config(self, office_id: int) -> Config:
+        """The configuration in the words of one office (its name, hours, hotlines)."""
+        return await self._offices.for_office(office_id)
+
+    def use_shelves(self, shelves: FlowShelves) -> None:
+        """Offers each family the feedback flow of its own office (several offices)."""
+        self._shelves = shelves
 
     def text(self, key: str, **values: str) -> str:
         """A staff-facing text in the office's first language."""
@@ -148,16 +160,20 @@ class Handoff:
 
     # --- reading ------------------------------------------------------------
 
-    async def queue(self, limit: int = 100) -> list[LiveCase]:
-        return await self._store.handoff.queue(limit)
+    async def queue(self, limit: int = 100, *, office_id: int | None = None) -> list[LiveCase]:
+        return await self._store.handoff.queue(limit, office_id=office_id)
 
     async def held_by(self, staff_id: int) -> list[LiveCase]:
         return await self._store.handoff.held_by(staff_id)
 
-    async def figures(self, since: datetime, until: datetime) -> HandoffFigures:
+    async def figures(
+        self, since: datetime, until: datetime, *, office_id: int | None = None
+    ) -> HandoffFigures:
         """Time to first human reply by urgency; urgent cases past the target (realert time)."""
         target = self._config.escalation.realert_minutes * 60
-        return await self._store.handoff.figures(since, until, target_seconds=target)
+        return await self._store.handoff.figures(
+            since, until, target_seconds=target, office_id=office_id
+        )
 
     # --- changes --------------------------------------------------------------
 
@@ -384,9 +400,8 @@ class Handoff:
                 else ()
             )
             return TurnPlan(state=keep, replies=asked, priority=PRIORITY_ROUTINE), relay
-        text = self._texts.get(
-            "handoff.family_urgent", language, **self._config.context_values(language)
-        )
+        office = await self._offices.for_office(case.office_id)
+        text = self._texts.get("handoff.family_urgent", language, **office.context_values(language))
         plan = TurnPlan(
             state=keep,
             replies=(Reply(text),),
@@ -444,7 +459,11 @@ class Handoff:
         self, contact_id: int, now: datetime
     ) -> tuple[SessionState | None, list[Reply]]:
         """The family's session with the feedback flow started, and its first messages."""
-        if not self._library.has_flow(FEEDBACK_FLOW):
+        library, config = self._library, await self._offices.for_contact(contact_id)
+        if self._shelves is not None and self._shelves.several:
+            office_id = await self._store.offices.office_of_contact(contact_id)
+            library = self._shelves.library_for(office_id or 1)
+        if not library.has_flow(FEEDBACK_FLOW):
             return None, []
         raw = await self._store.sessions.get(contact_id)
         try:
@@ -455,10 +474,10 @@ class Handoff:
         ctx = Context(
             now=now,
             channel=ChannelCaps(buttons=True, max_choices=10),
-            values=self._config.context_values(language),
+            values=config.context_values(language),
             default_language=self._config.languages[0],
         )
-        turn = step(self._library, state, Input(kind="interrupt", flow=FEEDBACK_FLOW), ctx)
+        turn = step(library, state, Input(kind="interrupt", flow=FEEDBACK_FLOW), ctx)
         replies = [
             Reply(o.text, tuple((c.value, c.label) for c in o.options))
             for o in turn.outputs

@@ -102,7 +102,9 @@ class OfficeHours:
 
     # closures ------------------------------------------------------------------
 
-    async def add_closure(self, day: date, reason: str, at: datetime) -> Closure:
+    async def add_closure(
+        self, day: date, reason: str, at: datetime, *, office_id: int = 1
+    ) -> Closure:
         """Closes the office on `day` (office-local); a second closure of a day is refused."""
         reason = " ".join(reason.split())
         if not reason:
@@ -113,9 +115,9 @@ class OfficeHours:
 
         async def job(tx: Tx) -> Closure:
             row = await tx.fetchone(
-                "INSERT INTO booking_closures (day, reason, created_at) VALUES (?, ?, ?)"
-                " ON CONFLICT (day) DO NOTHING RETURNING day",
-                (day.isoformat(), reason, now),
+                "INSERT INTO booking_closures (office_id, day, reason, created_at)"
+                " VALUES (?, ?, ?, ?) ON CONFLICT (office_id, day) DO NOTHING RETURNING day",
+                (office_id, day.isoformat(), reason, now),
             )
             if row is None:
                 raise InvalidRecordError(
@@ -127,20 +129,24 @@ class OfficeHours:
 
         return await self._writer.run("bookings.add_closure", job)
 
-    async def remove_closure(self, day: date) -> bool:
+    async def remove_closure(self, day: date, *, office_id: int = 1) -> bool:
         async def job(tx: Tx) -> bool:
             changed = await tx.execute(
-                "DELETE FROM booking_closures WHERE day = ?", (day.isoformat(),)
+                "DELETE FROM booking_closures WHERE office_id = ? AND day = ?",
+                (office_id, day.isoformat()),
             )
             return changed > 0
 
         return await self._writer.run("bookings.remove_closure", job)
 
-    async def closures(self, start: date | None = None, end: date | None = None) -> list[Closure]:
-        """Closures from `start` to `end` inclusive (both optional), by day."""
+    async def closures(
+        self, start: date | None = None, end: date | None = None, *, office_id: int = 1
+    ) -> list[Closure]:
+        """One office's closures from `start` to `end` inclusive (both optional), by day."""
         rows = await self._readers.fetchall(
-            "SELECT day, reason FROM booking_closures WHERE day >= ? AND day <= ? ORDER BY day",
-            ((start or date.min).isoformat(), (end or date.max).isoformat()),
+            "SELECT day, reason FROM booking_closures WHERE office_id = ? AND day >= ?"
+            " AND day <= ? ORDER BY day",
+            (office_id, (start or date.min).isoformat(), (end or date.max).isoformat()),
             what="bookings.closures",
         )
         return [closure_from_row(r) for r in rows]

@@ -61,13 +61,25 @@ class BookingRepo(OfficeHours):
     async def snapshot(
         self, contact_id: int | None, start: datetime, end: datetime, now: datetime
     ) -> BookingSnapshot:
-        """Hours, closures, who is busy when, load, and this family's own bookings."""
+        """Hours, closures, who is busy when, load, and this family's own bookings.
+
+        Hours and closures are those of the family's office (the default office's
+        without a family): a family books a counsellor of its own office.
+        """
         lo, hi = to_micros(start, "snapshot start"), to_micros(end, "snapshot end")
         at = to_micros(now, "snapshot now")
+        office = await self._readers.fetchone(
+            "SELECT office_id FROM contacts WHERE id = ?",
+            (contact_id or 0,),
+            what="bookings.snapshot office",
+        )
+        office_id = 1 if office is None else int(office[0])
         hours_rows = await self._readers.fetchall(
             "SELECT h.id, h.staff_id, h.weekday, h.start_minute, h.end_minute, h.modes,"
             " s.display_name, s.roles FROM booking_hours h JOIN staff s ON s.id = h.staff_id"
-            " WHERE s.active = 1 ORDER BY h.staff_id, h.weekday, h.start_minute",
+            " WHERE s.active = 1 AND s.office_id = ?"
+            " ORDER BY h.staff_id, h.weekday, h.start_minute",
+            (office_id,),
             what="bookings.snapshot hours",
         )
         counsellors = [r for r in hours_rows if "counsellor" in str(r[7]).split(",")]
@@ -119,8 +131,9 @@ class BookingRepo(OfficeHours):
             closures=tuple(
                 closure_from_row(r)
                 for r in await self._readers.fetchall(
-                    "SELECT day, reason FROM booking_closures WHERE day >= ? ORDER BY day",
-                    (lo_day,),
+                    "SELECT day, reason FROM booking_closures WHERE office_id = ? AND day >= ?"
+                    " ORDER BY day",
+                    (office_id, lo_day),
                     what="bookings.snapshot closures",
                 )
             ),

@@ -189,6 +189,11 @@ class WebChatRepo:
     def _bidx(self, address: str) -> bytes:
         return self._vault.blind(CHANNEL, address)
 
+    def live_topic(self, address: str) -> str:
+        """The topic PostgreSQL tells when a line or statement comes for `address`
+        (`storage.engine.pglive`): the start of its keyed hash, never the address."""
+        return "webchat:" + self._bidx(address)[:8].hex()
+
     async def delivered(
         self,
         outbox_id: int,

@@ -74,12 +74,13 @@ class ConsoleCaseRepo:
         self._readers = readers
         self._vault = vault
 
-    async def taken(self, limit: int = 200) -> list[LiveCase]:
-        """Cases a counsellor holds now: most urgent first, then the longest held."""
+    async def taken(self, limit: int = 200, *, office_id: int | None = None) -> list[LiveCase]:
+        """Cases a counsellor holds now: most urgent first, then the longest held; one
+        office's with `office_id` (None: every office's)."""
         rows = await self._readers.fetchall(
-            f"SELECT {CASE_COLUMNS} FROM cases WHERE status = 'taken'"
+            f"SELECT {CASE_COLUMNS} FROM cases WHERE status = 'taken' AND (office_id = ? OR ?)"
             f" ORDER BY {RISK_SQL}, taken_at, id LIMIT ?",
-            (limit,),
+            (office_id or 0, office_id is None, limit),
             what="console_cases.taken",
         )
         return [case_from_row(r) for r in rows]

@@ -36,7 +36,7 @@ class ConsoleOfficeRepo:
         self._readers = readers
         self._writer = writer
 
-    async def remove_hours(self, hours_id: int) -> WeeklyHours | None:
+    async def remove_hours(self, hours_id: int, *, office_id: int = 1) -> WeeklyHours | None:
         """Removes one block of weekly hours; the block removed, or None if there was none.
 
         Appointments already booked in those hours stay: only new offers change.
@@ -45,40 +45,51 @@ class ConsoleOfficeRepo:
         async def job(tx: Tx) -> WeeklyHours | None:
             row = await tx.fetchone(
                 "DELETE FROM booking_hours WHERE id = ?"
+                " AND staff_id IN (SELECT id FROM staff WHERE office_id = ?)"
                 " RETURNING id, staff_id, weekday, start_minute, end_minute, modes",
-                (hours_id,),
+                (hours_id, office_id),
             )
             return None if row is None else hours_from_row(row)
 
         return await self._writer.run("office.remove_hours", job)
 
-    async def month(self, since: datetime, until: datetime) -> MonthCounts:
-        """Counts for [since, until): first contacts, cases opened, appointments in it.
+    async def month(
+        self, since: datetime, until: datetime, *, office_id: int | None = None
+    ) -> MonthCounts:
+        """Counts for [since, until): first contacts, cases opened, appointments in it;
+        of one office with `office_id` (None: of every office).
 
         A booking counts as cancelled only if it had been confirmed (a hold a family
-        let run out is not an appointment).
+        let run out is not an appointment). A booking is its counsellor's office's.
         """
-        span = (to_micros(since, "figures since"), to_micros(until, "figures until"))
+        span = (
+            to_micros(since, "figures since"),
+            to_micros(until, "figures until"),
+            office_id or 0,
+            office_id is None,
+        )
         contacts = await self._readers.fetchone(
-            "SELECT COUNT(*) FROM contacts WHERE created_at >= ? AND created_at < ?",
+            "SELECT COUNT(*) FROM contacts WHERE created_at >= ? AND created_at < ?"
+            " AND (office_id = ? OR ?)",
             span,
             what="figures.contacts",
         )
         categories = await self._readers.fetchall(
             "SELECT category, COUNT(*) FROM cases WHERE opened_at >= ? AND opened_at < ?"
-            " GROUP BY category ORDER BY category",
+            " AND (office_id = ? OR ?) GROUP BY category ORDER BY category",
             span,
             what="figures.categories",
         )
         urgencies = await self._readers.fetchall(
             "SELECT urgency, COUNT(*) FROM cases WHERE opened_at >= ? AND opened_at < ?"
-            " GROUP BY urgency",
+            " AND (office_id = ? OR ?) GROUP BY urgency",
             span,
             what="figures.urgencies",
         )
         bookings = await self._readers.fetchall(
-            "SELECT status, COUNT(*) FROM bookings WHERE starts_at >= ? AND starts_at < ?"
-            " AND (status != 'cancelled' OR confirmed_at IS NOT NULL) GROUP BY status",
+            "SELECT b.status, COUNT(*) FROM bookings b JOIN staff s ON s.id = b.staff_id"
+            " WHERE b.starts_at >= ? AND b.starts_at < ? AND (s.office_id = ? OR ?)"
+            " AND (b.status != 'cancelled' OR b.confirmed_at IS NOT NULL) GROUP BY b.status",
             span,
             what="figures.bookings",
         )

@@ -114,6 +114,11 @@ class ConsoleRepo:
         (a form rendered before it still posts) and unknown without the master key."""
         return _derived(self._vault, b"lk3/console-csrf/v1")
 
+    def draft_chat_key(self) -> bytes:
+        """The key sealing the flows page's test chats: derived like the CSRF key, so a
+        chat started on one `lk3 run` process goes on when the next turn reaches another."""
+        return _derived(self._vault, b"lk3/console-draft-chat/v1")
+
     async def credentials(self, staff_id: int) -> Credentials:
         row = await self._readers.fetchone(
             "SELECT password_hash, totp_enc IS NOT NULL, totp_confirmed, totp_last_step,"

@@ -18,13 +18,17 @@ from storage.engine.db import Readers, Row, Tx, Writer
 from storage.errors import ConstraintError, InvalidRecordError, NotFoundError
 from storage.records import StaffMember
 
-__all__ = ["LINK_CODE_ALPHABET", "ROLES", "StaffRepo"]
+__all__ = ["LINK_CODE_ALPHABET", "OFFICE_ROLES", "ROLES", "StaffRepo"]
 
-ROLES = ("counsellor", "supervisor", "admin")
+ROLES = ("counsellor", "supervisor", "admin", "province_supervisor")
+# What an office's admin may give on the users page: the province role is given from the
+# command line only (`lk3 staff add --role province_supervisor`), by whoever runs the
+# deployment, since it reads counts of every office.
+OFFICE_ROLES = ("counsellor", "supervisor", "admin")
 LINK_CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 LINK_CODE_LENGTH = 8
 _USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{1,31}")
-_COLUMNS = "id, username, display_name, roles, active, contact_id, created_at"
+_COLUMNS = "id, username, display_name, roles, active, contact_id, created_at, office_id"
 
 
 def _member(row: Row) -> StaffMember:
@@ -36,6 +40,7 @@ def _member(row: Row) -> StaffMember:
         active=bool(row[4]),
         contact_id=None if row[5] is None else int(row[5]),
         created_at=from_micros(int(row[6])),
+        office_id=int(row[7]),
     )
 
 
@@ -65,7 +70,13 @@ class StaffRepo:
         self._writer = writer
 
     async def add(
-        self, username: str, display_name: str, roles: Iterable[str], at: datetime
+        self,
+        username: str,
+        display_name: str,
+        roles: Iterable[str],
+        at: datetime,
+        *,
+        office_id: int = 1,
     ) -> StaffMember:
         name = username.strip().lower()
         if not _USERNAME.fullmatch(name):
@@ -82,9 +93,10 @@ class StaffRepo:
 
         async def job(tx: Tx) -> StaffMember:
             row = await tx.fetchone(
-                "INSERT INTO staff (username, display_name, roles, created_at, updated_at)"
-                f" VALUES (?, ?, ?, ?, ?) RETURNING {_COLUMNS}",
-                (name, display_name.strip(), role_text, now, now),
+                "INSERT INTO staff"
+                " (username, display_name, roles, created_at, updated_at, office_id)"
+                f" VALUES (?, ?, ?, ?, ?, ?) RETURNING {_COLUMNS}",
+                (name, display_name.strip(), role_text, now, now, office_id),
             )
             assert row is not None
             return _member(row)
@@ -121,11 +133,17 @@ class StaffRepo:
         )
         return None if row is None else _member(row)
 
-    async def list(self, *, role: str | None = None, active_only: bool = True) -> list[StaffMember]:
+    async def list(
+        self, *, role: str | None = None, active_only: bool = True, office_id: int | None = None
+    ) -> list[StaffMember]:
+        """Staff, by id; only one office's with `office_id` (None: every office's)."""
+        mine = office_id is not None
+        where = [w for w, on in (("active = 1", active_only), ("office_id = ?", mine)) if on]
         rows = await self._readers.fetchall(
             f"SELECT {_COLUMNS} FROM staff"
-            + (" WHERE active = 1" if active_only else "")
+            + (" WHERE " + " AND ".join(where) if where else "")
             + " ORDER BY id",
+            (office_id,) if mine else (),
             what="staff.list",
         )
         members = [_member(r) for r in rows]

@@ -203,6 +203,16 @@ class InboxRepo:
         )
         return [(int(r[0]), int(r[1])) for r in rows]
 
+    async def pending_of(self, contact_id: int) -> list[int]:
+        """The contact's unprocessed messages, oldest first (ids only): what a process
+        that has just claimed the contact must process first, whoever received them."""
+        rows = await self._readers.fetchall(
+            "SELECT id FROM inbox WHERE processed_at IS NULL AND contact_id = ? ORDER BY id",
+            (contact_id,),
+            what="inbox.pending_of",
+        )
+        return [int(r[0]) for r in rows]
+
     async def is_processed(self, inbox_id: int) -> bool:
         row = await self._readers.fetchone(
             "SELECT processed_at IS NOT NULL FROM inbox WHERE id = ?",

@@ -18,6 +18,7 @@ from storage.flowhost import missed, ratings
 from storage.handoff import cases
 from storage.handoff.steps import relay_in
 from storage.media import repo as media
+from storage.offices import repo as offices
 from storage.privacy import audit, consents, erasure
 from storage.privacy import repo as privacy
 from storage.records import Contact, NewInbound, TurnWrite
@@ -74,8 +75,11 @@ async def _receive(
 
 async def _commit_turn(tx: Tx, turn: TurnWrite, now: int) -> list[int]:
     """Writes a processed message's outcome; does nothing if it was already processed."""
+    # On PostgreSQL the row is locked until COMMIT: a second process committing the same
+    # message (its claim lost with its connection) waits here, then finds it processed.
+    lock = " FOR UPDATE" if tx.dialect == "postgres" else ""
     row = await tx.fetchone(
-        "SELECT contact_id, processed_at FROM inbox WHERE id = ?", (turn.inbox_id,)
+        f"SELECT contact_id, processed_at FROM inbox WHERE id = ?{lock}", (turn.inbox_id,)
     )
     if row is None:
         raise NotFoundError(f"commit_turn: inbox row {turn.inbox_id} does not exist")
@@ -96,8 +100,10 @@ async def _commit_turn(tx: Tx, turn: TurnWrite, now: int) -> list[int]:
         await apply_booking(tx, turn.contact_id, turn.booking, at)
     await sessions.upsert(tx, turn.contact_id, turn.session_state, at)
     if turn.rating is not None:
-        await ratings.record(tx, turn.rating)
+        await ratings.record(tx, turn.rating, turn.contact_id)
     ids = await outbox.insert_many(tx, turn.outbound, turn.inbox_id, now)
+    if turn.office is not None:
+        await offices.route_in_turn(tx, turn.contact_id, turn.office)
     for wanted in turn.cases:
         await cases.open_or_raise(tx, turn.contact_id, wanted, at)
     if turn.language is not None:

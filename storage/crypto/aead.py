@@ -127,6 +127,10 @@ class DekCache:
         while len(self._items) > self._capacity:
             self._items.popitem(last=False)
 
+    def clear(self) -> None:
+        """Forgets every key (the key tree changed: some may belong to erased contacts)."""
+        self._items.clear()
+
     def discard(self, contact_id: int) -> None:
         """Forgets a key (a shredded contact must not stay readable from memory)."""
         self._items.pop(contact_id, None)

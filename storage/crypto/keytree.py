@@ -25,6 +25,18 @@ an exclusive lock, re-read under that lock before every change, so a purge run
 from the command line while the bot runs cannot undo the bot's punctures or the
 other way round. Readers notice a changed file and reload it.
 
+Several processes on one host (several `lk3 run` on one PostgreSQL database, or a
+command beside the bot) share the one file. Each change also counts up a
+`generation` in the file's header, and every reader checks the file (one `stat`)
+before each use of a leaf: a puncture is durable (file and folder fsynced) before
+`puncture` returns, and every process sees it at its next leaf, with no message
+between them. The writer gives every new file a modification time later than the
+one it replaces, so (inode, size, mtime) never repeats and a reader cannot miss a
+change; a file whose generation went backwards (an older copy put in place while
+processes run, which would make erased contacts readable again) is refused.
+`storage.crypto.vault` drops its cache of unwrapped data keys whenever the
+generation moves, so no process decrypts an erased contact's text from memory.
+
 Errors: `KeyFileError` (missing, unreadable, too open, malformed) and
 `WrongKeyError` (a tree that belongs to another database), from `storage.errors`.
 """
@@ -40,6 +52,7 @@ import hmac
 import os
 import secrets
 import stat
+import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,6 +66,7 @@ DEPTH = 40
 MAX_LEAF = 2**DEPTH - 1
 _MAGIC = "lk3-keytree"
 _FORMAT = 1
+_MTIME_STEP_NS = 1_000_000  # a new file's mtime is at least this much after the one it replaces
 _HEADER = (
     "# LK3 key tree: the key material that unlocks each contact's data key,\n"
     "# together with the master key. Keep it secret (mode 0600), beside the\n"
@@ -119,6 +133,7 @@ class _Snapshot:
     nodes: Mapping[Node, bytes]
     highest_erased: int
     signature: tuple[int, int, int] | None  # (inode, size, mtime_ns); None in memory
+    generation: int  # changes made to the tree since it was created (0 in an older file)
     # Nodes at _MID_DEPTH derived from `nodes`, so that a new contact's leaf costs 10
     # HMACs, not 40. They live and die with this reading: a puncture, here or by
     # another process, makes a new snapshot, and what could derive the erased leaf
@@ -149,6 +164,12 @@ class KeyTree:
         return self._snap.highest_erased
 
     @property
+    def generation(self) -> int:
+        """How many changes the tree has had: moves (for every process) with each puncture."""
+        self._refresh()
+        return self._snap.generation
+
+    @property
     def node_count(self) -> int:
         self._refresh()
         return len(self._snap.nodes)
@@ -157,7 +178,7 @@ class KeyTree:
     def in_memory(cls) -> KeyTree:
         """A tree that is never written anywhere (tests that need no durable data)."""
         root = {(0, 0): secrets.token_bytes(32)}
-        return cls(None, _Snapshot(secrets.token_hex(8), root, 0, None))
+        return cls(None, _Snapshot(secrets.token_hex(8), root, 0, None, 0))
 
     @classmethod
     def open_or_create(cls, path: Path) -> tuple[KeyTree, bool]:
@@ -169,7 +190,7 @@ class KeyTree:
             return cls.load(path), False
         except FileNotFoundError:
             pass
-        fresh = _Snapshot(secrets.token_hex(8), {(0, 0): secrets.token_bytes(32)}, 0, None)
+        fresh = _Snapshot(secrets.token_hex(8), {(0, 0): secrets.token_bytes(32)}, 0, None, 0)
         try:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except FileExistsError:
@@ -212,6 +233,13 @@ class KeyTree:
             node, secret = (_MID_DEPTH, prefix), middle
         return _derive(node, secret, index)
 
+    def is_erased(self, index: int, *, refresh: bool = True) -> bool:
+        """Whether leaf `index` is punctured, without deriving it (no HMAC: a lookup);
+        `refresh=False` when the caller has just read `generation`."""
+        if refresh:
+            self._refresh()
+        return _covering(self._snap.nodes, index) is None
+
     def puncture(self, index: int) -> bool:
         """Forgets leaf `index` for good; False if it already was. Blocking: call in a thread.
 
@@ -225,7 +253,7 @@ class KeyTree:
             if nodes is None:
                 return False
             high = max(self._snap.highest_erased, index)
-            self._snap = _Snapshot(self._snap.tree_id, nodes, high, None)
+            self._snap = _Snapshot(self._snap.tree_id, nodes, high, None, self._snap.generation + 1)
             return True
         with _locked(self._path):
             current = _read(self._path)
@@ -238,7 +266,8 @@ class KeyTree:
                 self._snap = current
                 return False
             high = max(current.highest_erased, index)
-            _write(self._path, _Snapshot(current.tree_id, nodes, high, None))
+            changed = _Snapshot(current.tree_id, nodes, high, None, current.generation + 1)
+            _write(self._path, changed, after=current.signature)
             self._snap = _read(self._path)
         return True
 
@@ -258,6 +287,12 @@ class KeyTree:
                 raise KeyFileError(
                     f"key tree {self._path} was replaced by another tree while in use"
                 )
+            if fresh.generation < self._snap.generation:
+                raise KeyFileError(
+                    f"key tree {self._path} went back from generation {self._snap.generation}"
+                    f" to {fresh.generation}: an older copy was put in place while in use,"
+                    " which would make erased contacts readable again; put the newest back"
+                )
             self._snap = fresh
 
 
@@ -266,7 +301,8 @@ def _signature(info: os.stat_result) -> tuple[int, int, int]:
 
 
 def _render(snap: _Snapshot) -> str:
-    lines = [_HEADER, f"{_MAGIC} {_FORMAT} {snap.tree_id} {DEPTH} {snap.highest_erased}\n"]
+    head = f"{_MAGIC} {_FORMAT} {snap.tree_id} {DEPTH} {snap.highest_erased} {snap.generation}"
+    lines = [_HEADER, head + "\n"]
     for (depth, prefix), secret in sorted(snap.nodes.items()):
         lines.append(f"{depth} {prefix} {base64.b64encode(secret).decode('ascii')}\n")
     return "".join(lines)
@@ -309,7 +345,8 @@ def _parse(text: str, path: Path, signature: tuple[int, int, int]) -> _Snapshot:
     if not entries:
         raise KeyFileError(f"key tree {path} is empty")
     number, head = entries[0]
-    if len(head) != 5 or head[0] != _MAGIC:
+    # Five fields in a file from before the generation was counted (generation 0).
+    if len(head) not in (5, 6) or head[0] != _MAGIC:
         raise KeyFileError(f"key tree {path} line {number}: not a key tree file")
     if head[1] != str(_FORMAT) or head[3] != str(DEPTH):
         raise KeyFileError(
@@ -318,6 +355,7 @@ def _parse(text: str, path: Path, signature: tuple[int, int, int]) -> _Snapshot:
         )
     try:
         highest = int(head[4])
+        generation = int(head[5]) if len(head) == 6 else 0
     except ValueError:
         raise KeyFileError(f"key tree {path} line {number}: malformed header") from None
     nodes: dict[Node, bytes] = {}
@@ -331,11 +369,15 @@ def _parse(text: str, path: Path, signature: tuple[int, int, int]) -> _Snapshot:
         if len(secret) != 32:
             raise KeyFileError(f"key tree {path} line {number}: a node secret must be 32 bytes")
         nodes[(depth, prefix)] = secret
-    return _Snapshot(head[2], nodes, highest, signature)
+    return _Snapshot(head[2], nodes, highest, signature, generation)
 
 
-def _write(path: Path, snap: _Snapshot) -> None:
-    """Replaces the file atomically: a complete new file or the old one, never half of each."""
+def _write(path: Path, snap: _Snapshot, *, after: tuple[int, int, int] | None = None) -> None:
+    """Replaces the file atomically: a complete new file or the old one, never half of each.
+
+    `after` is the replaced file's signature: the new file's mtime is set later than
+    its own, so that a reader never sees the same (inode, size, mtime) twice (an
+    inode freed by one change may be reused by the next within one clock tick)."""
     tmp = path.with_name(path.name + ".tmp")
     with contextlib.suppress(FileNotFoundError):
         tmp.unlink()
@@ -343,6 +385,9 @@ def _write(path: Path, snap: _Snapshot) -> None:
     try:
         os.fchmod(fd, 0o600)
         os.write(fd, _render(snap).encode("ascii"))
+        if after is not None:
+            mtime = max(time.time_ns(), after[2] + _MTIME_STEP_NS)
+            os.utime(fd, ns=(mtime, mtime))
         os.fsync(fd)
     finally:
         os.close(fd)

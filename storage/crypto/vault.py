@@ -14,6 +14,13 @@ database and its backups: puncturing the leaf makes the wrapped key in every
 copy of the database unopenable (crypto-shredding that reaches old backups).
 Keys wrapped before the key tree existed (`contact_keys.leaf = 0`) open with the
 master key alone until `lk3 keys rotate` rewraps them.
+
+Unwrapped data keys are cached in memory (`DekCache`), and a cached key would
+outlive the leaf another process punctures. So every use of the cache first asks
+the tree for its generation (one `stat` of the file): when it moved, the whole
+cache goes, and keys are unwrapped again through the tree, which no longer opens
+an erased contact's. An erasure by any process on the host is thus seen by every
+other at its next decryption (`cached_dek`, `remember_dek`).
 """
 
 from __future__ import annotations
@@ -29,11 +36,12 @@ from storage.crypto.keys import KeyRing, MasterKey
 from storage.crypto.keytree import KeyTree
 from storage.errors import DecryptError, ErasedError, KeyFileError, WrongKeyError
 
-__all__ = ["Vault"]
+__all__ = ["KEYTREE_GENERATION_META", "Vault", "record_tree_generation"]
 
 BLIND_INDEX_PURPOSE = "blind_index"
 AUDIT_PURPOSE = "audit"
 KEYTREE_META = "keytree_id"
+KEYTREE_GENERATION_META = "keytree_generation"
 
 
 class SetupConn(Protocol):
@@ -66,6 +74,7 @@ class Vault:
         self.cache = cache
         self.tree = tree if tree is not None else KeyTree.in_memory()
         self.audit_key = audit_key if audit_key is not None else new_key()
+        self._cache_generation = self.tree.generation
 
     @property
     def keyring(self) -> KeyRing:
@@ -120,12 +129,30 @@ class Vault:
 
     def unwrap_dek(self, contact_id: int, master_key_id: str, wrapped: bytes) -> bytes:
         """A contact's data key, from the cache or by unwrapping it."""
-        cached = self.cache.get(contact_id)
+        cached = self.cached_dek(contact_id)
         if cached is not None:
             return cached
         dek = self.unwrap_dek_uncached(contact_id, master_key_id, wrapped)
-        self.cache.put(contact_id, dek)
+        self.remember_dek(contact_id, dek)
         return dek
+
+    def _check_cache(self) -> None:
+        """Drops every cached key once the tree changed (here or in another process)."""
+        generation = self.tree.generation
+        if generation != self._cache_generation:
+            self.cache.clear()
+            self._cache_generation = generation
+
+    def cached_dek(self, contact_id: int) -> bytes | None:
+        """A cached data key, only while the tree is as it was when the key was cached."""
+        self._check_cache()
+        return self.cache.get(contact_id)
+
+    def remember_dek(self, contact_id: int, dek: bytes) -> None:
+        """Caches a key unwrapped (or created) through the tree; never an erased contact's."""
+        self._check_cache()  # the tree was just refreshed
+        if not self.tree.is_erased(contact_id, refresh=False):
+            self.cache.put(contact_id, dek)
 
     def unwrap_dek_uncached(self, contact_id: int, master_key_id: str, wrapped: bytes) -> bytes:
         """Unwraps without touching the cache (the writer stages keys until COMMIT)."""
@@ -256,6 +283,16 @@ async def _key_tree(conn: SetupConn, path: Path | None) -> KeyTree:
                 f"key tree {path} has id {tree.tree_id}, but this database was written with"
                 f" key tree {expected}"
             )
+        seen = await _fetchall(
+            conn, "SELECT value FROM meta WHERE name = ?", (KEYTREE_GENERATION_META,)
+        )
+        if seen and tree.generation < int(seen[0][0]):
+            raise KeyFileError(
+                f"key tree {path} is at generation {tree.generation}, but erasures up to"
+                f" generation {seen[0][0]} were recorded in this database: it is an older copy"
+                " (or another host's), which would make erased contacts readable again;"
+                " use the newest copy of the tree"
+            )
     else:
         tree, _ = KeyTree.open_or_create(path)
         await conn.execute(
@@ -279,3 +316,18 @@ async def _key_tree(conn: SetupConn, path: Path | None) -> KeyTree:
                 "UPDATE sqlite_sequence SET seq = ? WHERE name = 'contacts'", (highest,)
             )
     return tree
+
+
+class _Executes(Protocol):
+    async def execute(self, sql: str, params: tuple[Any, ...] = ...) -> int: ...
+
+
+async def record_tree_generation(tx: _Executes, generation: int) -> None:
+    """Records in the database how far the tree has been changed (a count, no key material),
+    so that an older copy of the tree, or another host's, is refused at open (`_key_tree`)."""
+    await tx.execute(
+        "INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET"
+        " value = excluded.value"
+        " WHERE CAST(meta.value AS INTEGER) < CAST(excluded.value AS INTEGER)",
+        (KEYTREE_GENERATION_META, str(generation)),
+    )

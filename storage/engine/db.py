@@ -169,7 +169,7 @@ class Tx:
 
     def _known_dek(self, contact_id: int) -> bytes | None:
         dek = self._job_deks.get(contact_id) or self._batch_deks.get(contact_id)
-        return dek if dek is not None else self.vault.cache.get(contact_id)
+        return dek if dek is not None else self.vault.cached_dek(contact_id)
 
     def _job_done(self, committed: bool) -> None:
         if committed:
@@ -178,7 +178,7 @@ class Tx:
 
     def _publish(self) -> None:
         for contact_id, dek in self._batch_deks.items():
-            self.vault.cache.put(contact_id, dek)
+            self.vault.remember_dek(contact_id, dek)
         self._batch_deks.clear()
 
 

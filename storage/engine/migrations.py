@@ -31,15 +31,19 @@ from storage.console.schema import (
     SECOND_FACTOR_MIGRATION,
     STAFF_MIGRATION,
 )
+from storage.console.throttle import LOGIN_THROTTLE_MIGRATION
 from storage.errors import MigrationError
+from storage.figures.schema import FIGURES_MIGRATION
 from storage.flowhost.schema import (
     FLOW_CURRENT_MIGRATION,
     MISSED_ANSWERS_MIGRATION,
     RATINGS_MIGRATION,
 )
+from storage.handoff.referrals import REFERRALS_MIGRATION
 from storage.handoff.schema import CRISIS_MIGRATION, DIGEST_MIGRATION, HANDOFF_MIGRATION
 from storage.media.schema import MEDIA_MIGRATION, MEDIA_RELAYS_MIGRATION
 from storage.monitoring.schema import SUPERVISOR_NOTICES_MIGRATION
+from storage.offices.schema import OFFICES_MIGRATION
 from storage.privacy.schema import PRIVACY_MIGRATION, QUICK_EXIT_INDEX_MIGRATION
 from storage.safety.schema import SAFETY_LABELS_MIGRATION
 
@@ -192,6 +196,11 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("0018_supervisor_notices", SUPERVISOR_NOTICES_MIGRATION),
     Migration("0019_media", MEDIA_MIGRATION),
     Migration("0020_media_relays", MEDIA_RELAYS_MIGRATION),
+    Migration("0021_offices", OFFICES_MIGRATION),
+    Migration("0022_figures_out", REFERRALS_MIGRATION + FIGURES_MIGRATION),
+    # Several processes on one database: shared sign-in counters (storage.console.throttle);
+    # on PostgreSQL also the triggers that tell other processes of changes (storage.engine.pglive).
+    Migration("0023_shared_by_processes", LOGIN_THROTTLE_MIGRATION),
 )
 
 

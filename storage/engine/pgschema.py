@@ -10,6 +10,10 @@ except the few whose meaning PostgreSQL says better in its own words
   of the two triggers SQLite needs; it needs the `btree_gist` extension, which
   Debian's server package ships.
 
+And a few statements are PostgreSQL's alone (`_PG_ONLY`): in
+`0023_shared_by_processes`, the triggers that NOTIFY other processes of a change
+(`storage.engine.pglive`).
+
 A migration is applied in one transaction, under an advisory lock, so two
 processes opening one new database cannot both apply it.
 """
@@ -21,7 +25,9 @@ import asyncpg
 from storage.booking.schema import BOOKING_MIGRATION
 from storage.engine.dialect import pg_ddl
 from storage.engine.migrations import MIGRATIONS, Migration
+from storage.engine.pglive import LIVE_CHANGES_PG
 from storage.errors import MigrationError
+from storage.handoff.referrals import REFERRALS_PG
 
 __all__ = ["PG_MIGRATIONS", "apply_pg_migrations", "pg_statements"]
 
@@ -38,6 +44,7 @@ _OWN: dict[str, tuple[str, ...]] = {
         " WHERE (status IN ('held', 'confirmed'))",
     ),
     _OVERLAP_UPDATE: (),
+    **REFERRALS_PG,  # the referral CHECK dropped in place, not by a rebuild
 }
 
 
@@ -50,8 +57,12 @@ def pg_statements(migration: Migration) -> tuple[str, ...]:
     return tuple(out)
 
 
+# What only PostgreSQL needs, by migration name (on SQLite these migrations are empty):
+# one process per database there, so no other process is told of a change.
+_PG_ONLY: dict[str, tuple[str, ...]] = {"0023_shared_by_processes": LIVE_CHANGES_PG}
+
 PG_MIGRATIONS: tuple[Migration, ...] = tuple(
-    Migration(m.name, pg_statements(m)) for m in MIGRATIONS
+    Migration(m.name, pg_statements(m) + _PG_ONLY.get(m.name, ())) for m in MIGRATIONS
 )
 
 

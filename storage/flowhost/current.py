@@ -37,15 +37,21 @@ class FlowCurrentRepo:
         self._readers = readers
         self._writer = writer
 
-    async def current(self) -> dict[str, str]:
-        """flow id -> the version new conversations start on."""
+    async def current(self, *, office_id: int = 1) -> dict[str, str]:
+        """flow id -> the version new conversations of one office start on (each office
+        points at its own versions of the shared, immutable `flow_versions`)."""
         rows = await self._readers.fetchall(
-            "SELECT flow_id, version FROM flow_current", what="flow_current.current"
+            "SELECT flow_id, version FROM flow_current WHERE office_id = ?",
+            (office_id,),
+            what="flow_current.current",
         )
         return {str(r[0]): str(r[1]) for r in rows}
 
-    async def set_current(self, flow_id: str, version: str, at: datetime) -> None:
-        """Points `flow_id` at a published `version`; NotFoundError if it was never published."""
+    async def set_current(
+        self, flow_id: str, version: str, at: datetime, *, office_id: int = 1
+    ) -> None:
+        """Points one office's `flow_id` at a published `version`; NotFoundError if it was
+        never published."""
         now = to_micros(at, "flow_current.set_current at")
 
         async def job(tx: Tx) -> None:
@@ -56,10 +62,10 @@ class FlowCurrentRepo:
             if known is None:
                 raise NotFoundError(f"flow {flow_id!r} has no published version {version!r}")
             await tx.execute(
-                "INSERT INTO flow_current (flow_id, version, set_at) VALUES (?, ?, ?)"
-                " ON CONFLICT (flow_id) DO UPDATE SET version = excluded.version,"
-                " set_at = excluded.set_at",
-                (flow_id, version, now),
+                "INSERT INTO flow_current (office_id, flow_id, version, set_at)"
+                " VALUES (?, ?, ?, ?) ON CONFLICT (office_id, flow_id)"
+                " DO UPDATE SET version = excluded.version, set_at = excluded.set_at",
+                (office_id, flow_id, version, now),
             )
 
         await self._writer.run("flow_current.set_current", job)

@@ -105,9 +105,10 @@ async def record(tx: Tx, contact_id: int, misses: Sequence[NewMiss], now: int) -
     """Counts each miss and keeps the words given (inside the turn's transaction)."""
     for miss in misses:
         await tx.execute(
-            "INSERT INTO missed_counts (day, flow_id, node_id, kind, count) VALUES (?, ?, ?, ?, 1)"
-            " ON CONFLICT (flow_id, node_id, day, kind) DO UPDATE SET count = count + 1",
-            (miss.day, miss.flow_id, miss.node_id, miss.kind),
+            "INSERT INTO missed_counts (office_id, day, flow_id, node_id, kind, count)"
+            " VALUES ((SELECT office_id FROM contacts WHERE id = ?), ?, ?, ?, ?, 1)"
+            " ON CONFLICT (office_id, flow_id, node_id, day, kind) DO UPDATE SET count = count + 1",
+            (contact_id, miss.day, miss.flow_id, miss.node_id, miss.kind),
         )
         if miss.words is None:
             continue
@@ -144,14 +145,17 @@ class MissedRepo:
         self._vault = vault
         self._clock = clock
 
-    async def counts(self, flow_id: str, since_day: str) -> dict[str, MissedCount]:
-        """Per question (node id) of the flow, its misses and close calls from `since_day` on."""
+    async def counts(
+        self, flow_id: str, since_day: str, *, office_id: int = 1
+    ) -> dict[str, MissedCount]:
+        """Per question (node id) of the flow, its misses and close calls from `since_day` on,
+        in one office."""
         if not _DAY.fullmatch(since_day):
             raise InvalidRecordError(f"missed answers since {since_day!r} is not YYYY-MM-DD")
         rows = await self._readers.fetchall(
             "SELECT node_id, kind, sum(count) FROM missed_counts"
-            " WHERE flow_id = ? AND day >= ? GROUP BY node_id, kind",
-            (flow_id, since_day),
+            " WHERE office_id = ? AND flow_id = ? AND day >= ? GROUP BY node_id, kind",
+            (office_id, flow_id, since_day),
             what="missed.counts",
         )
         found: dict[str, dict[str, int]] = {}
@@ -163,19 +167,21 @@ class MissedRepo:
         }
 
     async def words(
-        self, flow_id: str, since: datetime, per_question: int
+        self, flow_id: str, since: datetime, per_question: int, *, office_id: int = 1
     ) -> dict[str, tuple[MissedWords, ...]]:
-        """Per question of the flow, the latest kept answers since `since`, newest first, at
-        most `per_question` each. A row whose family was erased meanwhile is left out."""
+        """Per question of the flow, the latest kept answers since `since` of one office's
+        families, newest first, at most `per_question` each. A row whose family was erased
+        meanwhile is left out."""
         rows = await self._readers.fetchall(
             "SELECT node_id, kind, at, rid, text_enc, contact_id, master_key_id, wrapped FROM ("
             " SELECT w.node_id, w.kind, w.at, w.rid, w.text_enc, w.contact_id,"
             " k.master_key_id, k.wrapped, row_number() OVER"
             " (PARTITION BY w.node_id ORDER BY w.at DESC, w.id DESC) AS n"
             " FROM missed_words w JOIN contact_keys k ON k.contact_id = w.contact_id"
-            " WHERE w.flow_id = ? AND w.at >= ?)"
+            " JOIN contacts c ON c.id = w.contact_id"
+            " WHERE c.office_id = ? AND w.flow_id = ? AND w.at >= ?)"
             " WHERE n <= ? ORDER BY node_id, at DESC, n",
-            (flow_id, to_micros(since, "missed words since"), max(0, per_question)),
+            (office_id, flow_id, to_micros(since, "missed words since"), max(0, per_question)),
             what="missed.words",
         )
         out: dict[str, list[MissedWords]] = {}

@@ -77,13 +77,16 @@ class RatingCounts:
         return None if total == 0 else sum(n for r, n in self.by_rating if r >= 4) / total
 
 
-async def record(tx: Tx, rating: NewRating) -> None:
-    """Counts one rating (inside the caller's transaction)."""
+async def record(tx: Tx, rating: NewRating, contact_id: int | None = None) -> None:
+    """Counts one rating (inside the caller's transaction), in the office of the family
+    who gave it (the default office when none is named)."""
     await tx.execute(
-        "INSERT INTO rating_counts (month, category, urgency, rating, count)"
-        " VALUES (?, ?, ?, ?, 1)"
-        " ON CONFLICT (month, category, urgency, rating) DO UPDATE SET count = count + 1",
+        "INSERT INTO rating_counts (office_id, month, category, urgency, rating, count)"
+        " VALUES (coalesce((SELECT office_id FROM contacts WHERE id = ?), 1), ?, ?, ?, ?, 1)"
+        " ON CONFLICT (office_id, month, category, urgency, rating)"
+        " DO UPDATE SET count = count + 1",
         (
+            contact_id,
             rating.month,
             rating.category or UNKNOWN,
             rating.urgency or UNKNOWN,
@@ -98,13 +101,15 @@ class RatingRepo:
     def __init__(self, readers: Readers) -> None:
         self._readers = readers
 
-    async def month(self, month: str) -> RatingCounts:
-        """The counts of one month ("YYYY-MM", the office's time zone)."""
+    async def month(self, month: str, *, office_id: int | None = None) -> RatingCounts:
+        """The counts of one month ("YYYY-MM", the office's time zone), of one office (None:
+        of every office)."""
         if not _MONTH.fullmatch(month):
             raise InvalidRecordError(f"ratings month {month!r} is not YYYY-MM")
         rows = await self._readers.fetchall(
-            "SELECT rating, sum(count) FROM rating_counts WHERE month = ? GROUP BY rating",
-            (month,),
+            "SELECT rating, sum(count) FROM rating_counts WHERE month = ? AND (office_id = ? OR ?)"
+            " GROUP BY rating",
+            (month, office_id or 0, office_id is None),
             what="ratings.month",
         )
         found = {int(r[0]): int(r[1]) for r in rows}

@@ -12,6 +12,7 @@ from dataclasses import replace
 
 from storage.engine.db import Readers, Row, Tx
 from storage.errors import DatabaseError
+from storage.figures import hooks
 from storage.handoff.rows import CASE_COLUMNS, CASE_SELECT, brief, case_from_row
 from storage.records import URGENCIES, Case, CaseOpen
 
@@ -39,6 +40,7 @@ async def _event(tx: Tx, case_id: int, event: str, now: int) -> None:
         "INSERT INTO case_events (case_id, at, event, actor) VALUES (?, ?, ?, 'system')",
         (case_id, now, event),
     )
+    await hooks.follow(tx, case_id, event, now)
 
 
 def merge_crisis(known: str, found: str) -> str:
@@ -85,7 +87,8 @@ async def open_or_raise(tx: Tx, contact_id: int, wanted: CaseOpen, now: int) -> 
     for _ in range(_CODE_ATTEMPTS):
         inserted = await tx.fetchone(
             "INSERT INTO cases (code, contact_id, category, urgency, status, opened_at,"
-            " updated_at, waiting_since, crisis) VALUES (?, ?, ?, ?, 'open', ?, ?, ?, ?)"
+            " updated_at, waiting_since, crisis, office_id) VALUES (?, ?, ?, ?, 'open', ?, ?, ?, ?,"
+            " (SELECT office_id FROM contacts WHERE id = ?))"
             f" ON CONFLICT (code) DO NOTHING RETURNING {CASE_COLUMNS}",
             (
                 new_code(),
@@ -96,6 +99,7 @@ async def open_or_raise(tx: Tx, contact_id: int, wanted: CaseOpen, now: int) -> 
                 now,
                 now,
                 merge_crisis("", wanted.crisis),
+                contact_id,
             ),
         )
         if inserted is not None:

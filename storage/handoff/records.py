@@ -57,6 +57,7 @@ class LiveCase:
     first_reply_at: datetime | None = None
     urgent_unanswered_at: datetime | None = None
     crisis: str = ""
+    office_id: int = 1  # the office the case was opened in (its family's then)
     # When the family left in a hurry (a quick exit) and has not written since: nothing
     # may be sent to them. Set on the case a change hands to its `build` (not a column).
     left_at: datetime | None = None

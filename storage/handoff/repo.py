@@ -40,6 +40,7 @@ from storage.handoff.records import (
     LiveCase,
     Transition,
 )
+from storage.handoff.referrals import is_offered
 from storage.handoff.rows import (
     ALERTS_SQL,
     CASE_COLUMNS,
@@ -48,7 +49,7 @@ from storage.handoff.rows import (
     alert_from_row,
     case_from_row,
 )
-from storage.handoff.schema import OUTCOMES, REFERRALS
+from storage.handoff.schema import OUTCOMES
 from storage.handoff.steps import (
     alerts_of,
     as_changed,
@@ -101,11 +102,13 @@ class HandoffRepo:
         )
         return None if row is None else case_from_row(row)
 
-    async def queue(self, limit: int = 100) -> list[LiveCase]:
-        """Cases waiting for a counsellor: most urgent first, then longest waiting."""
+    async def queue(self, limit: int = 100, *, office_id: int | None = None) -> list[LiveCase]:
+        """Cases waiting for a counsellor: most urgent first, then longest waiting; one
+        office's with `office_id` (None: every office's)."""
         rows = await self._readers.fetchall(
-            f"{CASE_SELECT} WHERE status = 'open' ORDER BY {RISK_SQL}, waiting_since, id LIMIT ?",
-            (limit,),
+            f"{CASE_SELECT} WHERE status = 'open' AND (office_id = ? OR ?)"
+            f" ORDER BY {RISK_SQL}, waiting_since, id LIMIT ?",
+            (office_id or 0, office_id is None, limit),
             what="handoff.queue",
         )
         return [case_from_row(r) for r in rows]
@@ -218,7 +221,12 @@ class HandoffRepo:
         ]
 
     async def figures(
-        self, since: datetime, until: datetime, *, target_seconds: int
+        self,
+        since: datetime,
+        until: datetime,
+        *,
+        target_seconds: int,
+        office_id: int | None = None,
     ) -> HandoffFigures:
         """Time to first human reply by urgency, and cases that waited past the target.
 
@@ -228,8 +236,8 @@ class HandoffRepo:
         start, end = to_micros(since, "since"), to_micros(until, "until")
         rows = await self._readers.fetchall(
             "SELECT urgency, opened_at, first_reply_at FROM cases"
-            " WHERE opened_at >= ? AND opened_at < ?",
-            (start, end),
+            " WHERE opened_at >= ? AND opened_at < ? AND (office_id = ? OR ?)",
+            (start, end, office_id or 0, office_id is None),
             what="handoff.figures",
         )
         timings = [(str(r[0]), int(r[1]), None if r[2] is None else int(r[2])) for r in rows]
@@ -366,11 +374,16 @@ class HandoffRepo:
         return await self._writer.run("handoff.note", job)
 
     async def refer(self, case_id: int, staff_id: int, service: str, at: datetime) -> Transition:
-        if service not in REFERRALS:
-            raise InvalidRecordError(f"unknown referral {service!r}; known: {REFERRALS}")
         now = to_micros(at, "HandoffRepo.refer at")
 
         async def job(tx: Tx) -> Transition:
+            # The destinations are rows an admin edits (storage.handoff.referrals).
+            if not await is_offered(tx, service):
+                raise InvalidRecordError(
+                    f"unknown referral {service!r}",
+                    code="referral_unknown",
+                    values={"code": service[:40]},
+                )
             case = await get_case(tx, case_id)
             if case is None:
                 return Transition("not_found")

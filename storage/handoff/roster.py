@@ -64,19 +64,27 @@ class RosterRepo:
 
         return await self._writer.run("roster.add", job)
 
-    async def remove(self, shift_id: int) -> None:
+    async def remove(self, shift_id: int, *, office_id: int | None = None) -> None:
+        """Removes a shift (only one of `office_id`'s staff when given)."""
+
         async def job(tx: Tx) -> None:
-            if await tx.execute("DELETE FROM roster WHERE id = ?", (shift_id,)) == 0:
+            removed = await tx.execute(
+                "DELETE FROM roster WHERE id = ? AND (? OR staff_id IN"
+                " (SELECT id FROM staff WHERE office_id = ?))",
+                (shift_id, office_id is None, office_id or 0),
+            )
+            if removed == 0:
                 raise NotFoundError(f"no roster shift with id {shift_id}")
 
         await self._writer.run("roster.remove", job)
 
-    async def shifts(self) -> list[Shift]:
-        """Every shift of active staff, by day and start time."""
+    async def shifts(self, *, office_id: int | None = None) -> list[Shift]:
+        """Every shift of active staff (of one office with `office_id`), by day and start."""
         rows = await self._readers.fetchall(
             "SELECT r.id, r.staff_id, s.username, r.day, r.start_minute, r.end_minute"
             " FROM roster r JOIN staff s ON s.id = r.staff_id WHERE s.active = 1"
-            " ORDER BY r.day, r.start_minute, s.username",
+            " AND (s.office_id = ? OR ?) ORDER BY r.day, r.start_minute, s.username",
+            (office_id or 0, office_id is None),
             what="roster.shifts",
         )
         return [

@@ -24,7 +24,7 @@ __all__ = [
 CASE_COLUMNS = (
     "id, code, contact_id, category, urgency, status, opened_at, waiting_since,"
     " owner_staff_id, taken_at, closed_at, outcome, alerted_at, alerts, widened_at,"
-    " family_reminded_at, first_reply_at, urgent_unanswered_at, crisis"
+    " family_reminded_at, first_reply_at, urgent_unanswered_at, crisis, office_id"
 )
 CASE_SELECT = f"SELECT {CASE_COLUMNS} FROM cases"
 RISK_SQL = "CASE urgency WHEN 'darurat' THEN 0 WHEN 'segera' THEN 1 ELSE 2 END"
@@ -63,6 +63,7 @@ def case_from_row(row: Row) -> LiveCase:
         first_reply_at=_time(row[16]),
         urgent_unanswered_at=_time(row[17]),
         crisis=str(row[18] or ""),
+        office_id=int(row[19]),
     )
 
 

@@ -36,6 +36,7 @@ CASE_EVENTS = (
     "closed",
     "family_reminded",
 )
+# The codes migration 0007 checked; today they are rows (storage.handoff.referrals).
 REFERRALS = (
     "uptd_ppa",
     "polisi",

@@ -15,6 +15,7 @@ from dataclasses import replace
 from storage.conversation import outbox
 from storage.engine.db import Row, Tx
 from storage.errors import StaleTurnError
+from storage.figures import hooks
 from storage.handoff.records import AlertRef, LiveCase, RelayIn, Transition
 from storage.handoff.rows import ALERTS_SQL, CASE_SELECT, alert_from_row, case_from_row
 from storage.privacy import quiet
@@ -74,6 +75,8 @@ async def record_event(
             reason += " (console)" if source.startswith("out:console") else " (staff chat)"
         subject = f"case:{found[0]}" if found is not None else f"case_id:{case_id}"
         await append(tx, AuditEntry(actor(staff_id), action, subject, reason), at)
+    if row is not None:
+        await hooks.follow(tx, case_id, event, at, detail)
     return row is not None
 
 

@@ -32,6 +32,7 @@ from datetime import datetime
 from storage.crypto.vault import Vault
 from storage.engine.clock import from_micros, to_micros
 from storage.engine.db import Readers, Row, Tx, Writer
+from storage.engine.pglocks import NS_CHAIN, lock_key
 from storage.engine.rows import as_bytes
 from storage.errors import InvalidRecordError
 
@@ -45,6 +46,7 @@ __all__ = [
 ]
 
 GENESIS = bytes(32)
+_CHAIN_LOCK = lock_key(NS_CHAIN, 1)
 _ACTOR = re.compile(r"(?:staff|family):[0-9]{1,19}|system|cli")
 _ACTION = re.compile(r"[a-z][a-z0-9_]{0,39}")
 _PAIR = r"[a-z_]{1,20}:[A-Za-z0-9_.-]{1,64}"
@@ -128,6 +130,10 @@ def _digest(key: bytes, prev: bytes, at: int, entry: AuditEntry) -> bytes:
 
 async def append(tx: Tx, entry: AuditEntry, now: int) -> int:
     """Adds a row after the newest one (inside the caller's transaction); returns its seq."""
+    if tx.dialect == "postgres":
+        # Several processes append to the one chain: one transaction at a time reads its
+        # head and adds to it (SQLite's single writer already is one at a time).
+        await tx.execute("SELECT pg_advisory_xact_lock(?)", (_CHAIN_LOCK,))
     last = await tx.fetchone("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1")
     seq, prev = (1, GENESIS) if last is None else (int(last[0]) + 1, as_bytes(last[1]))
     await tx.execute(
@@ -182,13 +188,25 @@ class AuditRepo:
         )
         return [_row(row) for row in rows]
 
-    async def newest(self, before_seq: int | None = None, limit: int = 50) -> list[AuditRow]:
+    async def newest(
+        self, before_seq: int | None = None, limit: int = 50, *, office_id: int | None = None
+    ) -> list[AuditRow]:
         """Rows newest first, only those older than `before_seq` when given (the console
-        pages down the log this way)."""
+        pages down the log this way). With `office_id`, only what that office's staff did
+        (and, for the default office, what the bot itself did): another office's rows
+        name its case codes."""
         rows = await self._readers.fetchall(
             "SELECT seq, at, actor, action, subject, reason FROM audit WHERE seq < ?"
+            " AND (? OR actor IN (SELECT 'staff:' || id FROM staff WHERE office_id = ?)"
+            " OR (? AND actor NOT LIKE 'staff:%'))"
             " ORDER BY seq DESC LIMIT ?",
-            (before_seq if before_seq is not None else 2**62, limit),
+            (
+                before_seq if before_seq is not None else 2**62,
+                office_id is None,
+                office_id or 0,
+                office_id == 1,
+                limit,
+            ),
             what="audit.newest",
         )
         return [_row(row) for row in rows]

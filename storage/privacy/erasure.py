@@ -49,12 +49,12 @@ from datetime import datetime, timedelta
 
 from storage.booking.changes import cancel_for_contact
 from storage.conversation import contacts, inbox
-from storage.crypto.vault import Vault
+from storage.crypto.vault import KEYTREE_GENERATION_META, Vault, record_tree_generation
 from storage.engine.catalog import foreign_keys, primary_key
 from storage.engine.clock import from_micros, to_micros
 from storage.engine.db import Readers, Tx, Writer
 from storage.engine.rows import as_bytes, marks
-from storage.errors import DatabaseError
+from storage.errors import DatabaseError, KeyFileError
 from storage.privacy import audit
 from storage.privacy.audit import AuditEntry
 from storage.records import NewInbound
@@ -132,9 +132,11 @@ async def _delete(
 async def _anonymise_cases(tx: Tx, contact_id: int, now: int) -> int:
     """Keeps what reports count about the contact's cases, with no code and no link."""
     return await tx.execute(
-        "INSERT INTO erased_cases (category, urgency, status, opened_at, closed_at, erased_at)"
+        "INSERT INTO erased_cases"
+        " (category, urgency, status, opened_at, closed_at, erased_at, office_id)"
         " SELECT category, urgency, status, opened_at,"
-        " CASE WHEN status = 'closed' THEN updated_at END, ? FROM cases WHERE contact_id = ?"
+        " CASE WHEN status = 'closed' THEN updated_at END, ?, office_id FROM cases"
+        " WHERE contact_id = ?"
         " ORDER BY id",
         (now, contact_id),
     )
@@ -371,12 +373,19 @@ class ErasureRepo:
         return done
 
     async def _shred(self, contact_id: int, actor: str) -> None:
-        """Punctures the leaf (a file write, in a thread), then records the erasure as done."""
+        """Punctures the leaf (a file write, in a thread), then records the erasure as done.
+
+        Refused (`KeyFileError`, the erasure stays at `shred` to be finished later) when
+        the database recorded a later tree than this process's file: another copy of
+        the tree is in use (a second host's), and a puncture here would not reach it."""
+        await self._check_tree_is_the_latest()
         await asyncio.to_thread(self._vault.tree.puncture, contact_id)
         self._vault.cache.discard(contact_id)
         now = to_micros(self._clock(), "clock")
+        generation = self._vault.tree.generation
 
         async def job(tx: Tx) -> None:
+            await record_tree_generation(tx, generation)
             changed = await tx.execute(
                 "UPDATE erasures SET stage = 'done', done_at = ? WHERE contact_id = ?"
                 " AND stage = 'shred'",
@@ -395,6 +404,20 @@ class ErasureRepo:
                 )
 
         await self._writer.run("erasure.shred", job)
+
+    async def _check_tree_is_the_latest(self) -> None:
+        row = await self._readers.fetchone(
+            "SELECT value FROM meta WHERE name = ?",
+            (KEYTREE_GENERATION_META,),
+            what="erasure.tree_generation",
+        )
+        mine = self._vault.tree.generation
+        if row is not None and int(row[0]) > mine:
+            raise KeyFileError(
+                f"key tree {self._vault.tree.path} is at generation {mine}, but this database"
+                f" recorded erasures up to generation {row[0]}: another copy of the tree is in"
+                " use (every process must share one key tree file); nothing was punctured"
+            )
 
     def is_erased(self, contact_id: int) -> bool:
         """True once the contact's leaf is punctured: nothing of theirs can be decrypted."""

@@ -164,6 +164,8 @@ async def _admin_pages(page: Page, console: str, role: str, inspect: Inspect) ->
     await page.get_by_role("button", name="Nonaktifkan").first.click()
     await page.locator(".confirm").wait_for()
     await inspect(page, f"{role}-confirm-deactivate")
+    await _go(page, console + "/referrals")
+    await inspect(page, f"{role}-referrals")
     await _go(page, console + "/flows")
     await inspect(page, f"{role}-flows")
     await _go(page, console + "/flows/triage")

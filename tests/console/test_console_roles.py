@@ -60,6 +60,12 @@ MATRIX: dict[tuple[str, str], frozenset[str] | str] = {
     ("POST", "/console/availability/roster/{shift_id}/remove"): frozenset({S, A, AC}),
     ("GET", "/console/figures"): frozenset({S, A, AC}),
     ("GET", "/console/figures.csv"): frozenset({S, A, AC}),
+    # Counts across offices: province supervisors only (test_console_offices.py).
+    ("GET", "/console/province"): frozenset(),
+    ("GET", "/console/figures/cases.csv"): frozenset({S, A, AC}),
+    ("GET", "/console/referrals"): frozenset({A, AC}),
+    ("POST", "/console/referrals"): frozenset({A, AC}),
+    ("POST", "/console/referrals/{code}"): frozenset({A, AC}),
     # The audit log: codes only, so supervisors and admins both browse and verify it.
     ("GET", "/console/audit"): frozenset({S, A, AC}),
     ("POST", "/console/audit/verify"): frozenset({S, A, AC}),
@@ -95,6 +101,8 @@ PARAMS = {
 
 
 def concrete(path: str, case_code: str = "ZZZ999") -> str:
+    if path.startswith("/console/referrals/"):
+        path = path.replace("{code}", "polisi")  # a referral destination's code
     for key, value in PARAMS.items():
         path = path.replace(key, value)
     return path.replace("{case_code}", case_code)

@@ -337,3 +337,30 @@ def test_any_text_yields_a_level_and_only_rule_ids(text: str) -> None:
 def test_surrounding_chatter_never_lowers_a_crisis_below_check(crisis: str, chatter: str) -> None:
     result = Classifier.bundled().classify(f"{chatter} {crisis}")
     assert result.level is not NONE
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # A word that makes "bunuh" harmless ("bunuh waktu", "kill time") only does so right
+        # after it: through "diri" it once switched off a cry for help (found by the
+        # pipeline's fuzz test: "aku mau bunuh diri" then a line "T1ME0UT").
+        "aku mau bunuh diri\nT1ME0UT",
+        "aku mau bunuh diri waktu itu juga",
+        "pengen bunuh diri, sepi sekali",
+        "i will kill myself, time is up",
+        "saya mau bunuh dia waktu dia tidur",
+    ],
+)
+def test_a_harmless_word_after_a_crisis_phrase_never_switches_it_off(
+    classifier: Classifier, text: str
+) -> None:
+    assert classifier.classify(text).level is URGENT
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["aku mau bunuh waktu main game", "bunuh kebosanan dengan nonton", "just killing some time"],
+)
+def test_killing_time_stays_calm(classifier: Classifier, text: str) -> None:
+    assert classifier.classify(text).level is NONE

@@ -13,7 +13,7 @@ import contextlib
 import json
 import logging
 import time
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any
 
 from starlette.requests import Request
@@ -139,7 +139,7 @@ class TelegramChannel:
         self._receive = host.receive
         self._keyboards = LiveKeyboards(host.store.keyboards)
         self._backlog = host.defer_routine
-        self._poller.until_writable = host.until_writable
+        self._poller.until_writable = _leading_and(host.until_leading, host.until_writable)
 
     # --- lifecycle ----------------------------------------------------------
 
@@ -441,3 +441,20 @@ class TelegramChannel:
     ) -> int:
         """Deletes both sides of the chat (quick exit); returns how many ids were sent to go."""
         return await staff.delete_messages(self._bot, address, sent_ids, received_ids)
+
+
+def _leading_and(
+    leading: Callable[[], Awaitable[None]] | None, writable: Callable[[], Awaitable[None]] | None
+) -> Callable[[], Awaitable[None]] | None:
+    """What the poller waits on before each fetch: this process leads (Telegram allows one
+    getUpdates consumer per token: with several processes only the leader polls), and the
+    database takes writes."""
+    if leading is None:
+        return writable
+
+    async def both() -> None:
+        await leading()
+        if writable is not None:
+            await writable()
+
+    return both

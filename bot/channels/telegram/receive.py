@@ -88,7 +88,10 @@ class Poller:
         await asyncio.sleep(0)
         if writable.done():
             return
-        log.warning("telegram: not fetching updates until the database can be written")
+        log.warning(
+            "telegram: not fetching updates until the database can be written"
+            " (or, with several processes, until this one leads)"
+        )
         stop = asyncio.ensure_future(self._stopping.wait())
         await asyncio.wait({writable, stop}, return_when=asyncio.FIRST_COMPLETED)
         writable.cancel()

@@ -17,7 +17,10 @@ quick exit or an erasure leaves nothing of it: a page whose cursor is from
 before (`ChatView.reset`) is answered at once, to start over.
 
 Only the waiting pages live in memory: one event per address that has a poll
-open, so a reply wakes its page at once. No text is held here.
+open, so a reply wakes its page at once. No text is held here. On PostgreSQL a
+reply another process sends wakes the poll too: the database tells every process
+(`bot.core.live`, the address's `webchat:` topic), so a family's page may poll
+one process while another sends.
 
 The channel raises RetryLater only while it is not yet bound to the store.
 """
@@ -25,12 +28,14 @@ The channel raises RetryLater only while it is not yet bound to the store.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from bot.channels.base import Outbound, Receiver, RetryLater
 from bot.channels.registry import Host
 from bot.channels.webchat.page import MAX_CHARS, WebChatPage, mount_webchat
+from bot.core.live import LINGER, LiveChanges
 from bot.core.texts import BotTexts
 from bot.web import WebServer
 from storage.channels.webchat import CHANNEL, KEEP_LINES, KEEP_SECONDS, START, ChatView, Cursor
@@ -123,7 +128,9 @@ class WebChatChannel:
         self.wake_all()
 
     async def close(self) -> None:
-        """Nothing to close."""
+        """Closes the change listener its polls held open (PostgreSQL; nothing on SQLite)."""
+        if self._store is not None and self._store.url is not None:
+            await LiveChanges.of(self._store).close()
 
     def _bound(self) -> Store:
         if self._store is None:
@@ -171,22 +178,42 @@ class WebChatChannel:
         waiting = self._waiting.setdefault(address, _Waiting())
         waiting.polls += 1
         try:
-            # Registered before reading, so a line written in between still wakes this poll.
-            view = await self.view(address, after)
-            # A cursor of an earlier epoch: what the page shows is gone; say so now.
-            if view.lines or view.reset or view.left or timeout <= 0 or self._closed:
-                return view
-            try:
-                await asyncio.wait_for(waiting.event.wait(), timeout)
-            except TimeoutError:
-                return view
-            if self._closed:
-                return view
-            return await self.view(address, after)
+            with self._told(address, waiting.event):
+                return await self._wait(address, after, timeout, waiting)
         finally:
             waiting.polls -= 1
             if waiting.polls == 0 and self._waiting.get(address) is waiting:
                 del self._waiting[address]
+
+    def _told(
+        self, address: str, event: asyncio.Event
+    ) -> contextlib.AbstractContextManager[object]:
+        """On PostgreSQL, a line another process adds for `address` wakes this poll too
+        (`bot.core.live`); one process on SQLite wakes its polls itself (`wake`)."""
+        store = self._store
+        if store is None or store.url is None:
+            return contextlib.nullcontext()
+        live = LiveChanges.of(store)
+        stack = contextlib.ExitStack()
+        stack.enter_context(live.hold(LINGER))
+        stack.enter_context(live.subscribe([store.webchat.live_topic(address)], event))
+        return stack
+
+    async def _wait(
+        self, address: str, after: Cursor, timeout: float, waiting: _Waiting
+    ) -> ChatView:
+        # Registered before reading, so a line written in between still wakes this poll.
+        view = await self.view(address, after)
+        # A cursor of an earlier epoch: what the page shows is gone; say so now.
+        if view.lines or view.reset or view.left or timeout <= 0 or self._closed:
+            return view
+        try:
+            await asyncio.wait_for(waiting.event.wait(), timeout)
+        except TimeoutError:
+            return view
+        if self._closed:
+            return view
+        return await self.view(address, after)
 
     def wake_all(self) -> None:
         """Wakes every waiting page (the server is stopping)."""

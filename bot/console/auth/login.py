@@ -11,8 +11,10 @@ at the password step:
   own, so a flood of made-up names from a shared address locks nobody out.
   Each attempt is counted before it is checked (one UPDATE … RETURNING for an
   account), so concurrent guesses meet the same limits as guesses one by one.
-  A name nobody has gets the same answers and the same lock (`NameThrottle`), and
-  costs the same hash, so neither message nor timing tells which names exist.
+  A name nobody has gets the same answers and the same lock, and costs the same
+  hash, so neither message nor timing tells which names exist. The address and
+  unknown-name counters are in the database (`storage.console.throttle`), like the
+  accounts', so several processes on one database share one limit.
 - second factor: a half-signed-in session allows a few wrong codes, then it is void
   and the password must be given again; the account has its own short, growing
   lock (an audit row when it starts: the password is known to someone); the
@@ -38,7 +40,7 @@ import pyotp
 
 from bot.clientaddr import network_key
 from bot.console.auth.passwords import Hasher
-from bot.console.auth.throttle import IpThrottle, LockPolicy, NameThrottle
+from bot.console.auth.throttle import AddressThrottle, LockPolicy
 from bot.digits import digits
 from storage.console.repo import ConsoleSession, LockSteps
 from storage.privacy.audit import AuditEntry
@@ -49,7 +51,7 @@ __all__ = [
     "Access",
     "AuthSettings",
     "Authenticator",
-    "IpThrottle",
+    "AddressThrottle",
     "LoginResult",
     "Need",
     "SecondFactor",
@@ -60,7 +62,7 @@ __all__ = [
 
 ISSUER = "LK3 Console"
 # Everyone who reads transcripts or manages the console has a second factor.
-SECOND_FACTOR_ROLES = frozenset({"counsellor", "supervisor", "admin"})
+SECOND_FACTOR_ROLES = frozenset({"counsellor", "supervisor", "admin", "province_supervisor"})
 # Password hashes verified at once (each in a thread, ~19 MiB): the machine's cores are
 # for the families' messages first.
 HASHING_AT_ONCE = 2
@@ -75,6 +77,7 @@ class Need(Enum):
     BOOKINGS = "bookings"  # counsellors (their own), supervisors and admins
     OFFICE = "office"  # supervisors and admins: availability, closures, figures
     ADMIN = "admin"  # users, flows
+    PROVINCE = "province"  # province supervisors: counts across offices, never a case
 
 
 def allowed(need: Need, roles: frozenset[str]) -> bool:
@@ -86,6 +89,8 @@ def allowed(need: Need, roles: frozenset[str]) -> bool:
         return bool(roles & {"counsellor", "supervisor", "admin"})
     if need is Need.OFFICE:
         return bool(roles & {"supervisor", "admin"})
+    if need is Need.PROVINCE:
+        return "province_supervisor" in roles
     return "admin" in roles
 
 
@@ -165,9 +170,8 @@ class Authenticator:
         self.store = store
         self.settings = settings
         self.clock = clock
-        self.ip = IpThrottle(settings.ip_failures, settings.ip_window)
-        self.totp_ip = IpThrottle(settings.totp_ip_failures, settings.ip_window)
-        self.unknown = NameThrottle(settings.password_policy)
+        self.ip = AddressThrottle(store, "password", settings.ip_failures, settings.ip_window)
+        self.totp_ip = AddressThrottle(store, "totp", settings.totp_ip_failures, settings.ip_window)
         self._hashing = asyncio.Semaphore(HASHING_AT_ONCE)
 
     async def password_login(
@@ -183,11 +187,13 @@ class Authenticator:
         verified on every path but a refusal at such an address, known name or not."""
         now = self.clock()
         address = network_key(ip)
-        crowded = not self.ip.reserve(address, now)
+        crowded = not await self.ip.reserve(address, now)
         name = username[:64]
         member = await self.store.staff.by_username(name)
         if member is None or not member.active:
-            if not self.unknown.reserve(name, now, only_if_clean=crowded):
+            if not await self.store.login_throttle.reserve_name(
+                name, now, _steps(self.settings.password_policy), only_if_clean=crowded
+            ):
                 return await self._refused(crowded, address, now, password)
             await self._verify(None, password)
             return (LoginResult.LOCKED if crowded else LoginResult.BAD), None
@@ -199,7 +205,7 @@ class Authenticator:
         if not await self._verify(reserved.password_hash, password):
             return (LoginResult.LOCKED if crowded else LoginResult.BAD), None
         if not crowded:
-            self.ip.release(address, now)
+            await self.ip.release(address, now)
         await self.store.console.record_success(member.id)
         stored = reserved.password_hash
         if stored is not None and self.settings.hasher.needs_upgrade(stored):
@@ -214,7 +220,7 @@ class Authenticator:
         """A locked name: it costs the hash a wrong password would (not at a crowded
         address, which answers at once whatever the name), and not the address's count."""
         if not crowded:
-            self.ip.release(address, now)
+            await self.ip.release(address, now)
             await self._verify(None, password)
         return LoginResult.LOCKED, None
 
@@ -233,17 +239,17 @@ class Authenticator:
         now = self.clock()
         member = access.member
         address = network_key(ip)
-        crowded = not self.totp_ip.reserve(address, now)
+        crowded = not await self.totp_ip.reserve(address, now)
         reserved = await self.store.console.reserve_totp(
             member.id, now, _steps(self.settings.totp_policy), only_if_clean=crowded
         )
         if reserved is None:
             if not crowded:
-                self.totp_ip.release(address, now)
+                await self.totp_ip.release(address, now)
             return SecondFactor.LOCKED
         if await self.check_totp(member, code):
             if not crowded:
-                self.totp_ip.release(address, now)
+                await self.totp_ip.release(address, now)
             await self.store.console.record_totp_success(member.id)
             return SecondFactor.OK
         locked = reserved.locked_until > now

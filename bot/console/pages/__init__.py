@@ -8,5 +8,6 @@ bookings  schedules, attendance, weekly hours, office closures
 flows     see, edit, check, try, publish and roll back flows
 figures   the month's counts for the office and the Dinas Sosial
 users     staff, roles, passwords and second factors
+referrals the services a case can be referred to (admins)
 audit     the audit log, newest first, and its chain verified
 """

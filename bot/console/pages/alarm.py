@@ -11,18 +11,17 @@ is acknowledged or the case is taken.
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import AsyncIterator
 
 from starlette.requests import Request
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
 
 from bot.console.auth.login import Access, Need
 from bot.console.case_desk import crisis_labels
 from bot.console.core import Console, PageRoute
-from bot.console.pages.queue import RETRY_MS, sse_event
+from bot.console.pages.queue import feed_events, sse_event
 from bot.console.queue_feed import QueueSnapshot
+from bot.console.scope import snapshot_for
 
 __all__ = ["routes", "urgent_waiting"]
 
@@ -40,33 +39,11 @@ def urgent_waiting(console: Console, request: Request, snap: QueueSnapshot) -> s
 
 
 async def events(console: Console, request: Request, access: Access) -> Response:
-    session_id = access.session_id
-    settings = console.desk.feed.settings
+    async def urgent(snap: QueueSnapshot) -> str:
+        mine = snapshot_for(snap, access)  # only the reader's office rings
+        return sse_event("urgent", urgent_waiting(console, request, mine))
 
-    async def stream() -> AsyncIterator[str]:
-        loop = asyncio.get_running_loop()
-        started = loop.time()
-        async with console.desk.feed.listen() as listener:
-            yield f"retry: {RETRY_MS}\n\n"
-            while not listener.closed:
-                snap = await listener.next()
-                if listener.closed:
-                    break
-                if snap is None:
-                    if await console.auth.resume(session_id) is None:
-                        yield sse_event("ended", "")
-                        break
-                    yield ": still here\n\n"
-                else:
-                    yield sse_event("urgent", urgent_waiting(console, request, snap))
-                if loop.time() - started >= settings.lifetime:
-                    break
-
-    return StreamingResponse(
-        stream(),
-        media_type="text/event-stream",
-        headers={"X-Accel-Buffering": "no", "Cache-Control": "no-store"},
-    )
+    return feed_events(console, access, urgent, None)
 
 
 routes = [PageRoute("/alarm/events", events, Need.CASES)]

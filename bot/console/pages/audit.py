@@ -16,6 +16,7 @@ from starlette.responses import Response
 
 from bot.console.auth.login import Access, Need
 from bot.console.core import Console, PageRoute
+from bot.console.scope import office_of
 from bot.digits import digits
 from storage.privacy.audit import AuditReport, AuditRow
 
@@ -30,7 +31,7 @@ async def show(
     raw = request.query_params.get("before", "")
     before = int(raw) if digits(raw) and len(raw) < 18 else None
     error = console.t(request, "audit_bad_page") if raw and before is None else ""
-    rows = await console.store.audit.newest(before, PAGE_SIZE + 1)
+    rows = await console.store.audit.newest(before, PAGE_SIZE + 1, office_id=office_of(access))
     older = rows[PAGE_SIZE - 1].seq if len(rows) > PAGE_SIZE else None
     return console.render(
         request,

@@ -30,6 +30,7 @@ from bot.console.auth.login import Access, Need, allowed
 from bot.console.confirm import ask_first, confirmed
 from bot.console.core import PREFIX, Console, PageRoute, form_text
 from bot.console.say import said
+from bot.console.scope import office_of
 from bot.digits import digits
 from bot.handoff.roster import RosterInputError, parse_time
 from storage.booking.records import MODES, Booking
@@ -80,7 +81,7 @@ async def schedule(
     status: int = 200,
 ) -> Response:
     params = request.query_params
-    counsellors = await console.store.staff.list(role="counsellor")
+    counsellors = await console.store.staff.list(role="counsellor", office_id=office_of(access))
     me = access.member
     wanted = params.get("staff", "")
     chosen: StaffMember | None = None
@@ -111,7 +112,9 @@ async def schedule(
         booked = await console.store.bookings.for_staff(chosen.id, start, end)
         closures = {
             c.day: c.reason
-            for c in await console.store.bookings.closures(first, first + timedelta(days=count - 1))
+            for c in await console.store.bookings.closures(
+                first, first + timedelta(days=count - 1), office_id=office_of(access)
+            )
         }
         lang = console.lang(request)
         for offset in range(count):
@@ -150,6 +153,10 @@ async def mark_attendance(console: Console, request: Request, access: Access) ->
     code = str(request.path_params.get("code", ""))[:16]
     outcome = await form_text(request, "outcome", 16)
     booking = await console.store.bookings.by_code(code)
+    if booking is not None:  # another office's booking is not found either
+        counsellor = await console.store.staff.get(booking.staff_id)
+        if counsellor is None or counsellor.office_id != office_of(access):
+            booking = None
     if booking is None or outcome not in MARKS:
         reason = console.t(request, "error_not_found")
         error = console.t(request, "bookings_mark_error", reason=reason)
@@ -203,10 +210,11 @@ async def availability(
     error: str = "",
     status: int = 200,
 ) -> Response:
-    counsellors = await console.store.staff.list(role="counsellor")
+    office = office_of(access)
+    counsellors = await console.store.staff.list(role="counsellor", office_id=office)
     names = {c.id: c.display_name for c in counsellors}
     hours = [h for h in await console.store.bookings.hours() if h.staff_id in names]
-    staff = await console.store.staff.list()
+    staff = await console.store.staff.list(office_id=office)
     on_call = [m for m in staff if {"counsellor", "supervisor"} & set(m.roles)]
     staff_names = {m.id: m.display_name for m in staff}
     today = console.clock().astimezone(console.office.config.office.tz).date()
@@ -220,10 +228,10 @@ async def availability(
         hours=hours,
         weekdays=list(enumerate(DAY_NAMES[console.lang(request)])),
         modes=MODES,
-        closures=await console.store.bookings.closures(today),
+        closures=await console.store.bookings.closures(today, office_id=office),
         on_call=on_call,
         staff_names=staff_names,
-        shifts=await console.store.roster.shifts(),
+        shifts=await console.store.roster.shifts(office_id=office),
         today=today.isoformat(),
         notice=notice,
         error=error,
@@ -240,6 +248,8 @@ async def add_hours(console: Console, request: Request, access: Access) -> Respo
     weekday = await form_text(request, "weekday", 2)
     modes = [m for m in form.getlist("mode") if isinstance(m, str)]
     member = await console.store.staff.get(int(staff_raw)) if digits(staff_raw) else None
+    if member is not None and member.office_id != office_of(access):
+        member = None  # another office's counsellor is not found
     try:
         if member is None or not digits(weekday) or int(weekday) > 6:
             raise BookingError("no such counsellor or weekday", "error_not_found")
@@ -267,7 +277,7 @@ async def remove_hours(console: Console, request: Request, access: Access) -> Re
     raw = str(request.path_params.get("hours_id", ""))
     removed = None
     if digits(raw) and len(raw) < 12:
-        removed = await console.store.office.remove_hours(int(raw))
+        removed = await console.store.office.remove_hours(int(raw), office_id=office_of(access))
     if removed is None:
         reason = console.t(request, "error_not_found")
         error = console.t(request, "availability_error", reason=reason)
@@ -284,6 +294,7 @@ async def closure_add(console: Console, request: Request, access: Access) -> Res
             await form_text(request, "day", 12),
             await form_text(request, "reason", 120),
             console.clock(),
+            office_id=office_of(access),
         )
     except BookingError as exc:
         error = console.t(
@@ -297,7 +308,7 @@ async def closure_add(console: Console, request: Request, access: Access) -> Res
 async def closure_remove(console: Console, request: Request, access: Access) -> Response:
     day = str(request.path_params.get("day", ""))[:12]
     try:
-        await remove_closure(console.store, day)
+        await remove_closure(console.store, day, office_id=office_of(access))
     except BookingError as exc:
         error = console.t(
             request, "availability_error", reason=said(exc, console.lang(request), console.texts)
@@ -313,6 +324,8 @@ async def shift_add(console: Console, request: Request, access: Access) -> Respo
     staff_raw = await form_text(request, "staff_id", 12)
     weekday = await form_text(request, "weekday", 2)
     member = await console.store.staff.get(int(staff_raw)) if digits(staff_raw) else None
+    if member is not None and member.office_id != office_of(access):
+        member = None  # another office's staff member is not found
     try:
         if member is None or not member.active or not digits(weekday) or int(weekday) > 6:
             raise RosterInputError("no such staff member or weekday", "error_not_found")
@@ -343,7 +356,7 @@ async def shift_remove(console: Console, request: Request, access: Access) -> Re
     try:
         if not digits(raw) or len(raw) > 12:
             raise RosterInputError("no such shift", "error_not_found")
-        await console.store.roster.remove(int(raw))
+        await console.store.roster.remove(int(raw), office_id=office_of(access))
     except (RosterInputError, StorageError):
         reason = console.t(request, "error_not_found")
         error = console.t(request, "availability_error", reason=reason)

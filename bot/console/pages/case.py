@@ -26,8 +26,9 @@ from bot.console.case_desk import crisis_labels, label, triage_of, waited
 from bot.console.confirm import ask_first, confirmed
 from bot.console.core import PREFIX, Console, PageRoute, form_text, redirect
 from bot.console.pages.case_live import audit_view, render_thread, state_of, thread_context
+from bot.console.scope import case_by_code
 from storage.handoff.records import LiveCase, Transition
-from storage.handoff.schema import OUTCOMES, REFERRALS
+from storage.handoff.schema import OUTCOMES
 
 __all__ = ["MAX_NOTE", "MAX_REPLY", "NOTICES", "routes"]
 
@@ -62,8 +63,8 @@ _OUTCOME_NOTICE = {
 
 async def readable(console: Console, request: Request, access: Access) -> LiveCase | Response:
     code = str(request.path_params.get("case_code", ""))[:16]
-    case = await console.desk.store.handoff.by_code(code)
-    if case is None:
+    case = await case_by_code(console.desk.store, access, code)
+    if case is None:  # another office's case is not found either (bot.console.scope)
         return console.error(request, access, 404, "error_not_found")
     if not can_read_case(access.member.roles, access.member.id, case.owner_staff_id):
         return console.error(request, access, 403, "error_case_forbidden")
@@ -93,6 +94,9 @@ async def view(console: Console, request: Request, access: Access) -> Response:
     now = console.clock()
     notes = await console.desk.store.handoff.notes(case.id)
     referrals = await console.desk.store.handoff.referrals(case.id)
+    # The destinations are rows an admin edits (pages/referrals.py): a retired one keeps
+    # its name on old cases and is no longer offered.
+    destinations = {d.code: d for d in await console.store.referrals.list()}
     names: dict[int, str] = {}
     for staff_id in (
         {n.staff_id for n in notes} | {r.staff_id for r in referrals} | {case.owner_staff_id}
@@ -125,11 +129,11 @@ async def view(console: Console, request: Request, access: Access) -> Response:
             (
                 console.desk.local(r.at),
                 names.get(r.staff_id or 0, "?"),
-                label(console.texts, "case_referral", r.service, lang),
+                destinations[r.service].label(lang) if r.service in destinations else r.service,
             )
             for r in referrals
         ],
-        referral_options=[(r, label(console.texts, "case_referral", r, lang)) for r in REFERRALS],
+        referral_options=[(d.code, d.label(lang)) for d in destinations.values() if d.active],
         outcome_options=[(o, label(console.texts, "case_outcome", o, lang)) for o in OUTCOMES],
         **thread,
         is_owner=owner,
@@ -200,7 +204,8 @@ async def refer(console: Console, request: Request, access: Access) -> Response:
     if not isinstance(found, LiveCase):
         return found
     service = await form_text(request, "service", 40)
-    if service not in REFERRALS:
+    offered = await console.store.referrals.get(service) if service else None
+    if offered is None or not offered.active:
         return back(found, "bad_choice")
     result = await console.desk.handoff.refer(access.member.id, found.id, service)
     return answered(console, found, result, "referred")

@@ -3,9 +3,12 @@ it changes, and the same block answered to a reply sent by script.
 
 `thread_context` gathers what `case_thread.html` shows (the transcript, the
 WhatsApp window, a quick exit) and a `mark` of the transcript that is read
-without decrypting anything. The stream (`/console/cases/{code}/events`) polls
-that mark every `FeedSettings.interval` seconds and sends the rendered block when
-it moved, so a family's new message appears without a reload; it says
+without decrypting anything. The stream (`/console/cases/{code}/events`) reads
+that mark when the database says the case, its contact's thread or the reader
+changed (PostgreSQL, any process: `bot.core.live`), else every
+`FeedSettings.interval` seconds (SQLite, or while the listener is down), and sends
+the rendered block when it moved, so a family's new message appears without a
+reload; it says
 `changed` when the case was taken, released or closed meanwhile (the page then
 offers a reload), and ends when the reader may no longer read the case, when
 their session ends, after `FeedSettings.lifetime` and at shutdown. Opening a
@@ -22,13 +25,15 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
 
 from bot.channels.whatsapp import window_remaining
 from bot.console.auth.login import Access, Need, can_read_case
 from bot.console.case_desk import label
 from bot.console.core import Console, PageRoute
-from bot.console.pages.queue import RETRY_MS, sse_event
+from bot.console.pages.queue import RETRY_MS, event_stream, sse_event
+from bot.console.scope import case_by_code
+from bot.core.live import Subscription
 from storage.handoff.records import LiveCase
 from storage.privacy.audit import AuditEntry
 
@@ -93,7 +98,7 @@ def render_thread(
 
 async def events(console: Console, request: Request, access: Access) -> Response:
     code = str(request.path_params.get("case_code", ""))[:16]
-    first = await console.desk.store.handoff.by_code(code)
+    first = await case_by_code(console.desk.store, access, code)
     if first is None:
         return console.error(request, access, 404, "error_not_found")
     if not can_read_case(access.member.roles, access.member.id, first.owner_staff_id):
@@ -101,16 +106,24 @@ async def events(console: Console, request: Request, access: Access) -> Response
     await audit_view(console, access, first, "live case page in the web console")
     since = request.query_params.get("since", "")[:80]
     seen_state = request.query_params.get("state", "")[:40] or state_of(first)
-    settings = console.desk.feed.settings
+    feed, live = console.desk.feed, console.desk.live
+    settings = feed.settings
     me = access.member
+    topics = (f"case:{first.id}", f"thread:{first.contact_id}", f"staff:{me.id}")
 
     async def stream() -> AsyncIterator[str]:
+        with live.hold(), live.subscribe(topics) as woken:
+            async for event in watch(woken):
+                yield event
+
+    async def watch(woken: Subscription) -> AsyncIterator[str]:
         loop = asyncio.get_running_loop()
         started = last_check = loop.time()
         mark, state = since, seen_state
         yield f"retry: {RETRY_MS}\n\n"
         viewer, member = access, me
-        while not console.desk.feed.closed:
+        while not feed.closed:
+            woken.clear()  # before reading: a change told while reading wakes the next wait
             # The member as they are now: roles taken away (or the account switched off)
             # while the page is open end the stream at the next check.
             fresh = await console.store.staff.get(me.id)
@@ -139,13 +152,10 @@ async def events(console: Console, request: Request, access: Access) -> Response
                 yield ": still here\n\n"
             if loop.time() - started >= settings.lifetime:
                 return
-            await console.desk.feed.pause(settings.interval)
+            if not feed.closed:
+                await woken.wait(feed.pace())
 
-    return StreamingResponse(
-        stream(),
-        media_type="text/event-stream",
-        headers={"X-Accel-Buffering": "no", "Cache-Control": "no-store"},
-    )
+    return event_stream(stream())
 
 
 routes = [PageRoute("/cases/{case_code}/events", events, Need.CASES)]

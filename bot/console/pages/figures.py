@@ -22,6 +22,7 @@ from bot.console.auth.login import Access, Need
 from bot.console.case_desk import label
 from bot.console.charts import Bar, bar_chart
 from bot.console.core import Console, PageRoute
+from bot.console.scope import office_of
 from bot.digits import digits
 from storage.console.office import MonthCounts
 from storage.flowhost.ratings import RATINGS, RatingCounts
@@ -145,6 +146,7 @@ def month_of(raw: str) -> tuple[int, int] | None:
 async def load(
     console: Console,
     request: Request,
+    office_id: int,
 ) -> tuple[int, int, str, MonthCounts, HandoffFigures, RatingCounts]:
     now = console.clock().astimezone(console.office.config.office.tz)
     asked = request.query_params.get("month", "")
@@ -158,14 +160,14 @@ async def load(
     until = datetime.combine(
         datetime(after[0], after[1], 1).date(), time(0), tzinfo=console.office.config.office.tz
     )
-    counts = await console.store.office.month(since, until)
-    handoff = await console.office.handoff.figures(since, until)
-    ratings = await console.store.ratings.month(f"{year:04d}-{month:02d}")
+    counts = await console.store.office.month(since, until, office_id=office_id)
+    handoff = await console.office.handoff.figures(since, until, office_id=office_id)
+    ratings = await console.store.ratings.month(f"{year:04d}-{month:02d}", office_id=office_id)
     return year, month, error, counts, handoff, ratings
 
 
 async def download(console: Console, request: Request, access: Access) -> Response:
-    year, month, error, counts, handoff, ratings = await load(console, request)
+    year, month, error, counts, handoff, ratings = await load(console, request, office_of(access))
     if error:
         return console.error(request, access, 400, "figures_bad_month")
     out = io.StringIO()
@@ -185,7 +187,7 @@ async def download(console: Console, request: Request, access: Access) -> Respon
 
 
 async def figures(console: Console, request: Request, access: Access) -> Response:
-    year, month, error, counts, handoff, ratings = await load(console, request)
+    year, month, error, counts, handoff, ratings = await load(console, request, office_of(access))
     lang = console.lang(request)
     t = console.t
     urgency_rows = dict(counts.by_urgency)

@@ -28,6 +28,7 @@ from bot.console.core import Console, PageRoute, form_text
 from bot.console.draft_chat import Chat, ChatTokenError, say, start
 from bot.console.flow_review import draft_diff, publish_seal, seal_matches
 from bot.console.pages import missed
+from bot.console.scope import office_flows, office_shelf
 from bot.core.pipeline import classify_windows
 from bot.flowhost.shelf import MAX_SOURCE_CHARS, ShelfError
 from bot.handoff.reach import WHO_IS_TOLD
@@ -68,7 +69,7 @@ def _problem_json(problem: Problem, lang: str) -> dict[str, Any]:
 
 def flow_id_of(console: Console, request: Request) -> str | None:
     raw = str(request.path_params.get("flow_id", ""))
-    return raw if raw in console.office.flows.library.flow_ids else None
+    return raw if raw in office_shelf(console).library.flow_ids else None
 
 
 def legend(console: Console, request: Request) -> Legend:
@@ -129,7 +130,7 @@ def chat_view(
     error: str = "",
 ) -> dict[str, Any]:
     """What the chat panel template needs."""
-    shown = library if library is not None else console.office.flows.library
+    shown = library if library is not None else office_shelf(console).library
     return {
         "chat": chat,
         "chat_token": "" if chat is None else console.seal.seal(chat, binding(access, flow_id)),
@@ -142,7 +143,7 @@ def chat_view(
 
 
 async def listing(console: Console, request: Request, access: Access) -> Response:
-    library = console.office.flows.library
+    library = office_shelf(console).library
     published = await console.store.flow_current.published()
     rows = []
     for fid in library.flow_ids:
@@ -167,8 +168,8 @@ async def page(
     error: str = "",
     status: int = 200,
 ) -> Response:
-    library = console.office.flows.library
-    current = console.office.flows.source(flow_id)
+    library = office_shelf(console).library
+    current = office_shelf(console).source(flow_id)
     changed = draft is not None and draft != current
     diff = draft_diff(current, draft) if draft is not None and changed else None
     # Publish is offered for exactly the draft that just passed its check (flow_review).
@@ -242,9 +243,9 @@ async def draft_of(request: Request) -> str | None:
 def checked_draft(console: Console, flow_id: str, draft: str) -> FlowLibrary:
     """The library to run a draft on: the shelf's own when nothing changed (it also
     holds older versions), else the checked set. Raises FlowSetError."""
-    if draft == console.office.flows.source(flow_id):
-        return console.office.flows.library
-    return console.office.flows.check(flow_id, draft)
+    if draft == office_shelf(console).source(flow_id):
+        return office_shelf(console).library
+    return office_shelf(console).check(flow_id, draft)
 
 
 async def check(console: Console, request: Request, access: Access) -> Response:
@@ -256,7 +257,7 @@ async def check(console: Console, request: Request, access: Access) -> Response:
         error = console.t(request, "flow_upload_bad")
         return await page(console, request, access, flow_id, error=error, status=400)
     try:
-        checked = console.office.flows.check(flow_id, draft)
+        checked = office_shelf(console).check(flow_id, draft)
     except FlowSetError as exc:
         return await page(
             console, request, access, flow_id, draft=draft, problems=exc.problems, status=400
@@ -289,7 +290,7 @@ async def validate(console: Console, request: Request, access: Access) -> Respon
     if len(source) > MAX_SOURCE_CHARS:
         return JSONResponse({"error": console.t(request, "flow_json_too_large")}, status_code=413)
     try:
-        checked = console.office.flows.check(flow_id, source)
+        checked = office_shelf(console).check(flow_id, source)
     except FlowSetError as exc:
         return JSONResponse(
             {
@@ -380,7 +381,7 @@ async def chat(console: Console, request: Request, access: Access) -> Response:
         access,
         flow_id,
         draft=draft,
-        checked=library if library is not console.office.flows.library else None,
+        checked=library if library is not office_shelf(console).library else None,
         chat=current,
     )
 
@@ -418,12 +419,12 @@ async def publish(console: Console, request: Request, access: Access) -> Respons
     if draft is None:
         error = console.t(request, "flow_upload_bad")
         return await page(console, request, access, flow_id, error=error, status=400)
-    if draft != console.office.flows.source(flow_id):
+    if draft != office_shelf(console).source(flow_id):
         refused = await unchecked(console, request, access, flow_id, draft)
         if refused is not None:
             return refused
     try:
-        version, changed = await console.office.flows.publish(flow_id, draft)
+        version, changed = await office_shelf(console).publish(flow_id, draft)
     except FlowSetError as exc:
         return await page(
             console, request, access, flow_id, draft=draft, problems=exc.problems, status=400
@@ -445,13 +446,13 @@ async def unchecked(
     """The page refusing a publish of a draft that did not just pass its check, naming its
     problems if it has any; None when the form carries the seal of exactly this draft."""
     seal = (await request.form()).get("checked")
-    base = console.office.flows.library.current_version(flow_id)
+    base = office_shelf(console).library.current_version(flow_id)
     if isinstance(seal, str) and seal_matches(
         console.csrf, seal, access.session_id, flow_id, base, draft
     ):
         return None
     try:
-        console.office.flows.check(flow_id, draft)
+        office_shelf(console).check(flow_id, draft)
     except FlowSetError as exc:
         return await page(
             console, request, access, flow_id, draft=draft, problems=exc.problems, status=400
@@ -465,9 +466,9 @@ async def make_current(console: Console, request: Request, access: Access) -> Re
     if flow_id is None:
         return console.error(request, access, 404, "error_not_found")
     version = await form_text(request, "version", 40)
-    before = console.office.flows.library.current_version(flow_id)
+    before = office_shelf(console).library.current_version(flow_id)
     try:
-        await console.office.flows.make_current(flow_id, version)
+        await office_shelf(console).make_current(flow_id, version)
     except ShelfError:
         error = console.t(request, "flow_version_unknown")
         return await page(console, request, access, flow_id, error=error, status=400)
@@ -485,11 +486,11 @@ async def make_current(console: Console, request: Request, access: Access) -> Re
 
 
 routes = [
-    PageRoute("/flows", listing, Need.ADMIN),
-    PageRoute("/flows/{flow_id}", view, Need.ADMIN),
-    PageRoute("/flows/{flow_id}/check", check, Need.ADMIN, ("POST",)),
-    PageRoute("/flows/{flow_id}/validate", validate, Need.ADMIN, ("POST",)),
-    PageRoute("/flows/{flow_id}/chat", chat, Need.ADMIN, ("POST",)),
-    PageRoute("/flows/{flow_id}/publish", publish, Need.ADMIN, ("POST",)),
-    PageRoute("/flows/{flow_id}/current", make_current, Need.ADMIN, ("POST",)),
+    PageRoute("/flows", office_flows(listing), Need.ADMIN),
+    PageRoute("/flows/{flow_id}", office_flows(view), Need.ADMIN),
+    PageRoute("/flows/{flow_id}/check", office_flows(check), Need.ADMIN, ("POST",)),
+    PageRoute("/flows/{flow_id}/validate", office_flows(validate), Need.ADMIN, ("POST",)),
+    PageRoute("/flows/{flow_id}/chat", office_flows(chat), Need.ADMIN, ("POST",)),
+    PageRoute("/flows/{flow_id}/publish", office_flows(publish), Need.ADMIN, ("POST",)),
+    PageRoute("/flows/{flow_id}/current", office_flows(make_current), Need.ADMIN, ("POST",)),
 ]

@@ -14,6 +14,7 @@ from starlette.responses import Response
 from bot.console.auth.login import Access, Need, allowed
 from bot.console.case_desk import waited
 from bot.console.core import Console, PageRoute
+from bot.console.scope import office_of
 
 __all__ = ["QueueGlance", "routes"]
 
@@ -32,7 +33,7 @@ class QueueGlance:
 
 async def glance(console: Console, request: Request, access: Access) -> QueueGlance:
     desk = console.desk
-    waiting = await desk.handoff.queue()
+    waiting = await desk.handoff.queue(office_id=office_of(access))
     urgent = [case for case in waiting if case.urgency == URGENT]
     longest = ""
     if urgent:

@@ -18,6 +18,7 @@ from starlette.responses import Response
 
 from bot.console.auth.login import Access, Need, can_read_case
 from bot.console.core import Console, PageRoute, form_text, redirect
+from bot.console.scope import case_by_code
 from bot.core.pipeline import classify_windows
 from bot.digits import digits
 from bot.safety import Classifier
@@ -39,7 +40,7 @@ async def label(console: Console, request: Request, access: Access) -> Response:
     """Stores the counsellor's label on one family message and goes back to the case."""
     code = str(request.path_params.get("case_code", ""))[:16]
     store = console.desk.store
-    case = await store.handoff.by_code(code)
+    case = await case_by_code(store, access, code)
     if case is None:
         return console.error(request, access, 404, "error_not_found")
     me = access.member

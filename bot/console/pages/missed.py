@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 
 from bot.console.auth.login import Access
 from bot.console.core import Console
+from bot.console.scope import office_of
 from flows.model import Flow
 from storage.flowhost.missed import MissedCount, MissedWords
 from storage.privacy.audit import AuditEntry
@@ -86,8 +87,10 @@ async def load(console: Console, access: Access, flow: Flow, lang: str) -> Misse
     now = console.clock()
     tz = console.office.config.office.tz
     since = now - timedelta(days=WINDOW_DAYS)
-    counts = await console.store.missed.counts(flow.id, since.astimezone(tz).date().isoformat())
-    kept = await console.store.missed.words(flow.id, since, WORDS_READ)
+    office = office_of(access)  # one office's families' answers only
+    day = since.astimezone(tz).date().isoformat()
+    counts = await console.store.missed.counts(flow.id, day, office_id=office)
+    kept = await console.store.missed.words(flow.id, since, WORDS_READ, office_id=office)
     rows = questions_of(flow, lang)
     known = {node for node, _ in rows}
     # A question counted under an older version of the flow, removed since.

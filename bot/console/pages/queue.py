@@ -13,7 +13,7 @@ shutdown.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from starlette.requests import Request
@@ -23,9 +23,10 @@ from bot.console.auth.login import Access, Need
 from bot.console.case_desk import crisis_labels, label, waited
 from bot.console.core import Console, PageRoute, redirect
 from bot.console.queue_feed import QueueSnapshot
+from bot.console.scope import case_by_code, office_of, snapshot_for
 from storage.handoff.records import LiveCase
 
-__all__ = ["routes", "sse_event"]
+__all__ = ["event_stream", "feed_events", "routes", "sse_event"]
 
 RETRY_MS = 3000
 
@@ -71,6 +72,7 @@ async def context(
     console: Console, request: Request, access: Access, snap: QueueSnapshot
 ) -> dict[str, Any]:
     me = access.member.id
+    snap = snapshot_for(snap, access)  # the shared feed holds every office's rows
     return {
         "waiting": await rows(console, request, me, snap.waiting),
         "taken": await rows(console, request, me, snap.taken),
@@ -78,10 +80,11 @@ async def context(
     }
 
 
-async def current(console: Console) -> QueueSnapshot:
+async def current(console: Console, access: Access) -> QueueSnapshot:
+    office = office_of(access)
     waiting, taken = (
-        await console.desk.handoff.queue(),
-        await console.desk.store.console_cases.taken(),
+        await console.desk.handoff.queue(office_id=office),
+        await console.desk.store.console_cases.taken(office_id=office),
     )
     return QueueSnapshot(0, tuple(waiting), tuple(taken))
 
@@ -89,7 +92,7 @@ async def current(console: Console) -> QueueSnapshot:
 async def page(
     console: Console, request: Request, access: Access, *, notice: str = "", status: int = 200
 ) -> Response:
-    values = await context(console, request, access, await current(console))
+    values = await context(console, request, access, await current(console, access))
     return console.render(request, access, "queue.html", status=status, notice=notice, **values)
 
 
@@ -97,49 +100,69 @@ async def queue(console: Console, request: Request, access: Access) -> Response:
     return await page(console, request, access)
 
 
-async def events(console: Console, request: Request, access: Access) -> Response:
+Said = Callable[[QueueSnapshot], Awaitable[str]]
+"""What a stream sends for a snapshot: one or more Server-Sent Events."""
+
+
+def event_stream(body: AsyncIterator[str]) -> Response:
+    return StreamingResponse(
+        body,
+        media_type="text/event-stream",
+        headers={"X-Accel-Buffering": "no", "Cache-Control": "no-store"},
+    )
+
+
+def feed_events(console: Console, access: Access, changed: Said, quiet: Said | None) -> Response:
+    """The shared queue feed as an event stream: the one loop of the queue page and the alarm.
+
+    `changed` says a new snapshot; at a quiet heartbeat, once the session is found
+    still signed in (resume does not extend it), `quiet` says the latest snapshot
+    again (the queue: waiting times move) or, without it, a comment keeps the
+    connection up (the alarm).
+    """
     session_id = access.session_id
-    settings = console.desk.feed.settings
+    feed = console.desk.feed
 
     async def stream() -> AsyncIterator[str]:
         loop = asyncio.get_running_loop()
         started = loop.time()
-        async with console.desk.feed.listen() as listener:
+        async with feed.listen() as listener:
             yield f"retry: {RETRY_MS}\n\n"
             latest: QueueSnapshot | None = None
             while not listener.closed:
                 snap = await listener.next()
                 if listener.closed:
                     break
-                if snap is None:
-                    # A quiet heartbeat: still signed in? (resume does not extend the session)
-                    if await console.auth.resume(session_id) is None:
-                        yield sse_event("ended", "")
-                        break
-                    snap = latest or console.desk.feed.snapshot
-                    if snap is None:
-                        continue
-                latest = snap
-                html = console.render(
-                    request,
-                    access,
-                    "queue_live.html",
-                    **await context(console, request, access, snap),
-                ).body
-                yield sse_event("queue", bytes(html).decode("utf-8"))
-                if loop.time() - started >= settings.lifetime:
+                if snap is not None:
+                    latest = snap
+                    yield await changed(snap)
+                elif await console.auth.resume(session_id) is None:
+                    yield sse_event("ended", "")
+                    break
+                elif quiet is None:
+                    yield ": still here\n\n"
+                else:
+                    latest = latest or feed.snapshot
+                    if latest is not None:
+                        yield await quiet(latest)
+                if loop.time() - started >= feed.settings.lifetime:
                     break
 
-    return StreamingResponse(
-        stream(),
-        media_type="text/event-stream",
-        headers={"X-Accel-Buffering": "no", "Cache-Control": "no-store"},
-    )
+    return event_stream(stream())
+
+
+async def events(console: Console, request: Request, access: Access) -> Response:
+    async def table(snap: QueueSnapshot) -> str:
+        values = await context(console, request, access, snap)
+        html = console.render(request, access, "queue_live.html", **values).body
+        return sse_event("queue", bytes(html).decode("utf-8"))
+
+    return feed_events(console, access, table, table)
 
 
 async def take(console: Console, request: Request, access: Access) -> Response:
     code = str(request.path_params.get("case_code", ""))
-    case = await console.desk.store.handoff.by_code(code[:16])
+    case = await case_by_code(console.desk.store, access, code)
     if case is None:
         return console.error(request, access, 404, "error_not_found")
     result = await console.desk.handoff.take(access.member.id, case.id)

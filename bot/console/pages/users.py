@@ -11,10 +11,12 @@ from bot.console.auth.passwords import PasswordError
 from bot.console.confirm import ask_first, confirmed
 from bot.console.core import PREFIX, Console, PageRoute, form_text
 from bot.console.say import said
+from bot.console.scope import office_of
 from bot.digits import digits
-from storage.console.staff import ROLES
+from storage.console.staff import OFFICE_ROLES
 from storage.errors import StorageError
 from storage.privacy.audit import AuditEntry
+from storage.records import StaffMember
 
 __all__ = ["routes"]
 
@@ -28,14 +30,14 @@ async def page(
     error: str = "",
     status: int = 200,
 ) -> Response:
-    users = await console.store.staff.list(active_only=False)
+    users = await console.store.staff.list(active_only=False, office_id=office_of(access))
     return console.render(
         request,
         access,
         "users.html",
         status=status,
         users=users,
-        roles=ROLES,
+        roles=OFFICE_ROLES,
         notice=notice,
         error=error,
     )
@@ -51,9 +53,18 @@ def target(request: Request) -> int | None:
     return int(raw) if digits(raw) and len(raw) < 12 else None
 
 
+async def member_here(console: Console, request: Request, access: Access) -> StaffMember | None:
+    """The staff member the address names, if they work in the admin's office (another
+    office's staff member is not found)."""
+    staff_id = target(request)
+    member = None if staff_id is None else await console.store.staff.get(staff_id)
+    return member if member is not None and member.office_id == office_of(access) else None
+
+
 async def roles_from(request: Request) -> list[str]:
+    """The roles ticked; the province role is never taken from a form (see OFFICE_ROLES)."""
     form = await request.form()
-    return [r for r in form.getlist("role") if isinstance(r, str)]
+    return [r for r in form.getlist("role") if isinstance(r, str) and r in OFFICE_ROLES]
 
 
 async def listing(console: Console, request: Request, access: Access) -> Response:
@@ -67,7 +78,9 @@ async def add(console: Console, request: Request, access: Access) -> Response:
     roles = await roles_from(request)
     try:
         password_hash = console.auth.settings.hasher.hash(password)
-        member = await console.store.staff.add(username, name, roles, console.clock())
+        member = await console.store.staff.add(
+            username, name, roles, console.clock(), office_id=office_of(access)
+        )
     except (PasswordError, StorageError) as exc:
         reason = console.t(
             request, "user_error", reason=said(exc, console.lang(request), console.texts)
@@ -82,11 +95,11 @@ async def add(console: Console, request: Request, access: Access) -> Response:
 
 
 async def set_roles(console: Console, request: Request, access: Access) -> Response:
-    staff_id = target(request)
-    member = None if staff_id is None else await console.store.staff.get(staff_id)
+    member = await member_here(console, request, access)
     if member is None:
         return console.error(request, access, 404, "error_not_found")
     roles = await roles_from(request)
+    roles += sorted(member.roles - set(OFFICE_ROLES))  # kept: given from the command line
     if member.id == access.member.id and "admin" not in roles:
         return await page(
             console, request, access, error=console.t(request, "user_self_admin"), status=400
@@ -104,8 +117,7 @@ async def set_roles(console: Console, request: Request, access: Access) -> Respo
 
 
 async def set_active(console: Console, request: Request, access: Access) -> Response:
-    staff_id = target(request)
-    member = None if staff_id is None else await console.store.staff.get(staff_id)
+    member = await member_here(console, request, access)
     if member is None:
         return console.error(request, access, 404, "error_not_found")
     active = await form_text(request, "active", 2) == "1"
@@ -133,8 +145,7 @@ async def set_active(console: Console, request: Request, access: Access) -> Resp
 
 
 async def reset_password(console: Console, request: Request, access: Access) -> Response:
-    staff_id = target(request)
-    member = None if staff_id is None else await console.store.staff.get(staff_id)
+    member = await member_here(console, request, access)
     if member is None:
         return console.error(request, access, 404, "error_not_found")
     try:
@@ -150,8 +161,7 @@ async def reset_password(console: Console, request: Request, access: Access) -> 
 
 
 async def reset_totp(console: Console, request: Request, access: Access) -> Response:
-    staff_id = target(request)
-    member = None if staff_id is None else await console.store.staff.get(staff_id)
+    member = await member_here(console, request, access)
     if member is None:
         return console.error(request, access, 404, "error_not_found")
     if not await confirmed(request):
@@ -170,8 +180,7 @@ async def reset_totp(console: Console, request: Request, access: Access) -> Resp
 
 
 async def link_code(console: Console, request: Request, access: Access) -> Response:
-    staff_id = target(request)
-    member = None if staff_id is None else await console.store.staff.get(staff_id)
+    member = await member_here(console, request, access)
     if member is None or not member.active:
         return console.error(request, access, 404, "error_not_found")
     code = await console.store.staff.issue_link_code(member.id, console.clock())

@@ -53,3 +53,28 @@ def test_retry_after_blocks_the_whole_channel() -> None:
     limiter.block(1.0, now=101.0)  # a shorter block never shortens a longer one
     assert limiter.wait_time("anyone", 104.0) == pytest.approx(1.0)
     assert limiter.wait_time("anyone", 105.0) == 0
+
+
+@pytest.mark.parametrize("processes", [2, 3])
+def test_processes_sharing_one_token_together_never_pass_the_stated_rate(processes: int) -> None:
+    """Several processes on one database send for one bot token: each at its share
+    (bot.core.outbox counts them), so every one-second window of all of them together
+    stays within the limit, and each keeps close to its share."""
+    limiters = [RateLimiter(per_second=30, per_chat_interval=0) for _ in range(processes)]
+    for limiter in limiters:
+        limiter.share(processes)
+    sent: list[float] = []
+    for n, limiter in enumerate(limiters):
+        now = n * 0.013
+        mine = 0
+        while now < 10:
+            wait = limiter.wait_time(f"chat{len(sent)}", now)
+            if wait == 0:
+                limiter.take(f"chat{len(sent)}", now)
+                sent.append(now)
+                mine += 1
+            else:
+                now += wait
+        assert mine >= 30 / processes * 0.9 * 9
+    for first in sent:
+        assert sum(1 for t in sent if first <= t < first + 1.0) <= 30

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -13,6 +14,7 @@ from support import Clock
 from storage.crypto.keys import KeyRing
 from storage.errors import ConstraintError, InvalidRecordError, NotFoundError
 from storage.handoff.cases import CODE_ALPHABET
+from storage.privacy.audit import AuditEntry
 from storage.records import CaseOpen, ConsentRecord, Contact, NewOutbound, TurnWrite
 from storage.store import Store
 
@@ -127,6 +129,58 @@ async def test_committing_the_same_turn_twice_changes_nothing_the_second_time(st
     assert await store.turns.commit_turn(again) == []
     assert await store.sessions.get(contact.id) == '{"v": 1}'
     assert [r.text for r in await store.outbox.due(T0)] == ["satu"]
+
+
+async def test_two_writers_committing_the_same_turn_at_once_commit_it_once(
+    store: Store, db_path: Path, keyring: KeyRing, clock: Clock
+) -> None:
+    """Two processes on one database (PostgreSQL) that both processed a message (a claim
+    lost with its connection): the processed mark, read under the row's lock, lets one in."""
+    other = await open_store(db_path, keyring, clock=clock)
+    try:
+        contact, inbox_id = await received(store)
+        results = await asyncio.gather(
+            *(
+                writer.turns.commit_turn(
+                    turn(
+                        contact.id,
+                        inbox_id,
+                        state=f'{{"v": {n}}}',
+                        outbound=(reply(contact.id, f"r{n}"),),
+                    )
+                )
+                for n, writer in enumerate((store, other, store, other))
+            )
+        )
+    finally:
+        await other.close()
+    assert sorted(len(ids) for ids in results) == [0, 0, 0, 1]
+    assert len(await store.outbox.due(T0)) == 1
+
+
+async def test_two_writers_appending_to_the_audit_log_at_once_keep_one_chain(
+    store: Store, db_path: Path, keyring: KeyRing, clock: Clock
+) -> None:
+    other = await open_store(db_path, keyring, clock=clock)
+    try:
+        entries = [AuditEntry("system", "test_event", f"contact:{n}", "test") for n in range(8)]
+        seqs = await asyncio.gather(
+            *((store if n % 2 else other).audit.record(e) for n, e in enumerate(entries))
+        )
+    finally:
+        await other.close()
+    assert sorted(seqs) == list(range(1, 9))
+    report = await store.audit.verify()
+    assert report.rows == 8 and not report.problems
+
+
+async def test_a_contacts_unprocessed_messages_are_read_oldest_first(store: Store) -> None:
+    contact, first = await received(store, "u1")
+    _, second = await received(store, "u2")
+    _, third = await received(store, "u3")
+    _, stranger = await received(store, "u4", address="777")
+    await store.turns.commit_turn(turn(contact.id, second))
+    assert await store.inbox.pending_of(contact.id) == [first, third]
 
 
 async def test_turn_without_replies_still_marks_the_message_processed(store: Store) -> None:

@@ -59,7 +59,8 @@ async def test_misses_are_counted_per_question_and_day_with_close_calls_apart(
     assert (await store.missed.counts("welcome", "2026-01-01"))["main_menu"].misses == 3
     assert await store.missed.counts("triage", "2026-01-01") == {}
     columns = [row[1] for row in raw_query(db_path, "PRAGMA table_info(missed_counts)")]
-    assert columns == ["day", "flow_id", "node_id", "kind", "count"]  # no contact, no words
+    # no contact, no words: the office is a number
+    assert columns == ["office_id", "day", "flow_id", "node_id", "kind", "count"]
 
 
 async def test_the_words_are_sealed_and_bound_to_their_row(store: Store, db_path: Path) -> None:

@@ -38,8 +38,12 @@ async def test_ratings_are_counted_by_month_with_codes_and_nothing_else(
     assert (await store.ratings.month("2026-05")).total == 0
     assert (await store.ratings.month("2026-05")).mean is None
     columns = [row[1] for row in raw_query(db_path, "PRAGMA table_info(rating_counts)")]
-    assert columns == ["month", "category", "urgency", "rating", "count"]  # no contact, no time
-    assert raw_query(db_path, "SELECT * FROM rating_counts ORDER BY month, rating") == [
+    # no contact, no time: the office is a number
+    assert columns == ["office_id", "month", "category", "urgency", "rating", "count"]
+    assert raw_query(
+        db_path,
+        "SELECT month, category, urgency, rating, count FROM rating_counts ORDER BY month, rating",
+    ) == [
         ("2026-03", "", "", 2, 1),
         ("2026-03", "kdrt", "darurat", 4, 2),
         ("2026-04", "", "", 5, 1),

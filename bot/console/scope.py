@@ -1,0 +1,93 @@
+"""What one staff member's office lets them see: every console read of cases goes through here.
+
+A counsellor, supervisor or admin works in one office (`StaffMember.office_id`).
+A case of another office is, to them, a case that does not exist: the pages
+answer 404 exactly as for a code never given, never a 403 that would confirm
+it. The live queue is read once for every office (one query per interval
+whatever the number of tabs) and each reader's stream keeps only their
+office's rows.
+"""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from bot.console.auth.login import Access
+from bot.console.queue_feed import QueueSnapshot
+from storage.handoff.records import LiveCase
+from storage.offices.schema import DEFAULT_OFFICE_ID
+from storage.store import Store
+
+if TYPE_CHECKING:
+    from bot.console.core import Console, PageHandler
+    from bot.flowhost.shelf import FlowShelf
+
+__all__ = [
+    "case_by_code",
+    "in_office",
+    "office_flows",
+    "office_of",
+    "office_shelf",
+    "snapshot_for",
+]
+
+
+def office_of(access: Access) -> int:
+    """The office whose cases, queue, bookings and figures this reader sees."""
+    return access.member.office_id
+
+
+def in_office(case: LiveCase | None, access: Access) -> LiveCase | None:
+    """`case` if it belongs to the reader's office; None (shown as "not found") otherwise."""
+    return case if case is not None and case.office_id == office_of(access) else None
+
+
+async def case_by_code(store: Store, access: Access, code: str) -> LiveCase | None:
+    """The case with `code` in the reader's office, or None: another office's is not found."""
+    return in_office(await store.handoff.by_code(code[:16]), access)
+
+
+def snapshot_for(snap: QueueSnapshot, access: Access) -> QueueSnapshot:
+    """The shared queue snapshot cut down to the reader's office."""
+    mine = office_of(access)
+    return replace(
+        snap,
+        waiting=tuple(c for c in snap.waiting if c.office_id == mine),
+        taken=tuple(c for c in snap.taken if c.office_id == mine),
+    )
+
+
+_SHELF: ContextVar[FlowShelf | None] = ContextVar("lk3_console_shelf", default=None)
+
+
+def office_flows(handler: PageHandler) -> PageHandler:
+    """A flows page works on the reader's own office's flows (`office_shelf`). Without a
+    shelf of their own (a bot given one shelf, or an office added since the start) only
+    the default office's admins may open it: a publish there reaches every office."""
+
+    async def guarded(console: Console, request: Request, access: Access) -> Response:
+        office = office_of(access)
+        shelves = console.office.shelves
+        if shelves is not None and shelves.has(office):
+            shelf = shelves.for_office(office)
+        elif office == DEFAULT_OFFICE_ID:
+            shelf = console.office.flows
+        else:
+            return console.error(request, access, 403, "error_forbidden")
+        token = _SHELF.set(shelf)
+        try:
+            return await handler(console, request, access)
+        finally:
+            _SHELF.reset(token)
+
+    return guarded
+
+
+def office_shelf(console: Console) -> FlowShelf:
+    """The flows the current flows page works on: its reader's office's."""
+    return _SHELF.get() or console.office.flows

@@ -1,0 +1,1 @@
+"""Offices: which office a family, a counsellor and a case belong to; `lk3 office`."""

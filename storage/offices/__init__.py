@@ -1,0 +1,1 @@
+"""Offices: the LK3 offices one deployment serves, and what belongs to each."""

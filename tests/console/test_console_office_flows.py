@@ -1,0 +1,69 @@
+"""Each office its own flows: an office's admin publishes for their office's families only,
+and each office keeps what it published across a restart."""
+
+from __future__ import annotations
+
+from console_support import add_staff, client, login, make_console
+from support import Clock
+from test_console_flows import THANKS, send
+
+from bot.config import Config
+from bot.console.office import Office
+from bot.core.texts import BotTexts
+from bot.flowhost.shelves import FlowShelves
+from bot.handoff.service import Handoff
+from flows.loader import bundled_library_dir, load_library
+from storage.store import Store
+
+
+async def open_shelves(store: Store, clock: Clock) -> FlowShelves:
+    config = Config()
+    library = load_library(bundled_library_dir(), languages=config.languages)
+    return await FlowShelves.open(
+        store, library, base_dir=bundled_library_dir(), languages=config.languages, clock=clock
+    )
+
+
+async def test_an_offices_admin_publishes_for_that_office_alone(store: Store, clock: Clock) -> None:
+    ambon = await store.offices.add("ambon", "LK3 Kota Ambon", clock())
+    shelves = await open_shelves(store, clock)
+    assert shelves.several and shelves.has(ambon.id)
+    config = Config()
+    texts = BotTexts.load(languages=config.languages)
+    handoff = Handoff(store, texts, config, shelves.default.library, clock)
+    office = Office(config, texts, handoff, shelves.default, shelves=shelves)
+    console = make_console(store, clock, office=office)
+    nona, secret = await add_staff(console, "nona", ("admin",))
+    await store.offices.assign_staff(nona, ambon.id)
+    folder_version = shelves.default.library.current_version("welcome")
+    draft = shelves.for_office(ambon.id).source("welcome").replace(THANKS, "Danke, Ambon.")
+    async with client(console) as http:
+        await login(http, "nona", secret, clock)
+        assert (await send(http, "publish", draft)).status_code == 200
+    ambon_version = shelves.for_office(ambon.id).library.current_version("welcome")
+    assert ambon_version != folder_version
+    assert shelves.default.library.current_version("welcome") == folder_version
+    assert await store.flow_current.current() != await store.flow_current.current(
+        office_id=ambon.id
+    )
+    # A restart: each office keeps its own.
+    again = await open_shelves(store, clock)
+    assert again.for_office(ambon.id).library.current_version("welcome") == ambon_version
+    assert again.default.library.current_version("welcome") == folder_version
+
+
+async def test_an_office_opened_since_the_start_has_no_flows_page_yet(
+    store: Store, clock: Clock
+) -> None:
+    shelves = await open_shelves(store, clock)
+    later = await store.offices.add("tual", "LK3 Kota Tual", clock())
+    config = Config()
+    texts = BotTexts.load(languages=config.languages)
+    handoff = Handoff(store, texts, config, shelves.default.library, clock)
+    office = Office(config, texts, handoff, shelves.default, shelves=shelves)
+    console = make_console(store, clock, office=office)
+    admin, secret = await add_staff(console, "ana", ("admin",))
+    await store.offices.assign_staff(admin, later.id)
+    async with client(console) as http:
+        await login(http, "ana", secret, clock)
+        assert (await http.get("/console/flows")).status_code == 403
