@@ -10,7 +10,7 @@ import dataclasses
 import pytest
 from bot_support import eventually
 from monitoring_support import get, metric, ready_again, readyz, readyz_says, samples, with_health
-from support.fulldb import fill_database, give_room
+from support.fulldb import FILLS_SQLITE, fill_database, give_room
 from telegram_api import FakeTelegram
 from telegram_support import FAST, app_of, running, settle, telegram_config
 
@@ -21,6 +21,7 @@ FAMILY = 5_510_001
 CRISIS = "saya mau bunuh diri malam ini"
 
 
+@pytest.mark.sqlite_only(FILLS_SQLITE)
 async def test_ready_until_the_database_refuses_writes_then_ready_again(
     tmp_path, fake: FakeTelegram
 ) -> None:
