@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 from support import free_port
-from support.stores import open_store
+from support.stores import open_store, with_storage
 from telegram_api import FakeTelegram
 from telegram_support import FAST, SECRET, app_of, text
 
@@ -59,7 +59,8 @@ def province(tmp_path: Path, fake: FakeTelegram, *, mode: str = "polling") -> Co
         encoding="utf-8",
     )
     env = {"LK3_OFFICE_TUAL_TELEGRAM_TOKEN": TUAL_TOKEN}
-    return dataclasses.replace(load_config(path, env=env), data_dir=tmp_path / "data")
+    config = dataclasses.replace(load_config(path, env=env), data_dir=tmp_path / "data")
+    return with_storage(config)  # on PostgreSQL with --db postgres
 
 
 @pytest.fixture
