@@ -35,6 +35,7 @@ from bot.flowhost.handler import FlowTurns
 from bot.flowhost.shelf import FlowShelf
 from bot.flowhost.shelves import FlowShelves
 from bot.handoff import delivery as handoff_delivery
+from bot.handoff.casewake import CaseWake
 from bot.handoff.desk import CaseCommands, CounsellorDesk
 from bot.handoff.escalation import EscalationJob
 from bot.handoff.handlers import HeldCaseRelay, StaffDesk
@@ -313,6 +314,8 @@ class App:
         self.leadership.add(self.retention)
         if self.escalation is not None:
             self.leadership.add(self.escalation, nudge=True)
+            # A case another process opened wakes it at once (bot/handoff/casewake.py).
+            self.leadership.add(CaseWake(self.store, self.escalation.wake))
         self._tasks.append(asyncio.create_task(self.leadership.run()))
         if self.webhooks is not None:
             await self.webhooks.sync()  # the configured receivers, and only they, get events
