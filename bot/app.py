@@ -55,6 +55,7 @@ from storage.crypto.keys import KeyRing, generate_key_file
 from storage.engine.claims import Claims, SoleClaims, open_claims
 from storage.engine.leader import LeaderLock
 from storage.errors import StorageError
+from storage.figures.holds import AdvisoryHolds
 from storage.store import Store
 
 __all__ = ["App", "StartupError", "open_keyring", "utc_now"]
@@ -237,7 +238,12 @@ class App:
         reminders.register(sender, store, texts, config)
         escalation = EscalationJob(store, handoff, config, clock, on_queued=sender.wake)
         privacy = PrivacyWorker(store, by_name, clock=clock)
-        webhooks = WebhookSender(store, config.figures.webhooks, clock=clock)
+        webhooks = WebhookSender(
+            store,
+            config.figures.webhooks,
+            clock=clock,
+            holds=None if config.storage_url is None else AdvisoryHolds(config.storage_url),
+        )
 
         def committed() -> None:
             sender.wake()
