@@ -60,9 +60,10 @@ postgresql:
 		apt-get install -y postgresql >/dev/null || { apt-get update >/dev/null && apt-get install -y postgresql >/dev/null; }; \
 	fi
 
-# The storage suite, and every test that opens a store through the shared fixtures,
-# against PostgreSQL (docs/postgresql.md lists what is SQLite-only and skipped).
-PG_TESTS ?= tests/storage
+# The whole suite against PostgreSQL: every test that opens a store (through
+# tests/support/stores.py); tests/conftest.py's STORE_FREE deselects the pure ones and
+# docs/postgresql.md lists what is SQLite-only and skipped.
+PG_TESTS ?= tests
 test-postgres: $(STAMP) postgresql
 	@$(PY) -m pytest -q -p no:cacheprovider -n $(JOBS) --db postgres -rs $(PG_TESTS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 1; fi; exit $$rc

@@ -27,6 +27,7 @@ from bot.logsink import QuietFileHandler
 from bot.monitoring.cli import add_doctor_command
 from bot.offices.cli import add_office_commands
 from bot.privacy.cli import add_key_commands, add_privacy_commands
+from bot.storable import unstorable
 
 if TYPE_CHECKING:
     from storage.store import Store
@@ -43,6 +44,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bot.safety.cli import main as safety_main
 
         return safety_main(argv[1:])
+    if any(unstorable(word) for word in argv):  # bot.storable: never reaches the database
+        print(
+            "lk3: an argument holds a NUL character or another that cannot be stored",
+            file=sys.stderr,
+        )
+        return 2
     parser = _parser()
     args = parser.parse_args(argv)
     # What holds the data folder, as a second process is told (bot.datadir): the words

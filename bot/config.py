@@ -50,6 +50,7 @@ from bot.monitorconfig import (
     metrics_section,
 )
 from bot.officeconfig import OfficeProfile, offices_section
+from bot.storable import UnstorableText, check_storable_tree
 from flows.effects import BOOKING_MODES
 
 __all__ = [
@@ -386,6 +387,11 @@ def load_config(path: Path | None, env: Mapping[str, str] | None = None) -> Conf
 
 
 def _build(raw: dict[str, Any], env: Mapping[str, str], base: Path) -> Config:
+    try:  # a NUL cannot be stored (bot.storable): refused here, named, never echoed
+        check_storable_tree(raw, "")
+        check_storable_tree({v: env[v] for v in _ENV_SECRETS.values() if env.get(v)}, "")
+    except UnstorableText as exc:
+        raise ConfigError(f"Config: {exc}") from None
     _check_keys("", raw)
     for section in (s for s in _SECTIONS if s):
         value = raw.get(section, {})

@@ -26,8 +26,10 @@ __all__ = ["KEYBOARDS_KNOWN", "LiveKeyboards", "button_data", "chosen_markup", "
 
 log = logging.getLogger(__name__)
 
-# Chats whose keyboard state is remembered before it is forgotten (re-read when needed).
-KEYBOARDS_KNOWN = 50_000
+# Chats whose keyboard state is remembered before it is forgotten (re-read when needed:
+# one read per batch of updates). 10,000 chats are the last minute of a busy night;
+# 50,000 made the bot's memory grow with its contacts up to 50,000 of them.
+KEYBOARDS_KNOWN = 10_000
 
 
 def keyboard(
@@ -175,7 +177,7 @@ class LiveKeyboards:
         meanwhile for none, unless they too grew too many: then True, and such a read
         must be dropped."""
         self._live.clear()
-        if len(self._shown) > 4 * self._known:
+        if len(self._shown) > 2 * self._known:
             self._shown.clear()
             return True
         return False
