@@ -107,6 +107,9 @@ bench: $(STAMP)
 # disk (`lk3 run` on a small tmpfs filled while families write; needs root to mount,
 # else skipped), a second start refused, a Telegram outage (5xx for 20 s), a deleted
 # write-ahead log refused then put back; and the descriptors after upstream faults.
+# Two processes on one PostgreSQL (test_shared_kill.py): one SIGKILLed under load
+# (Telegram, WhatsApp; the survivor's time to answer), and the leader dying while an
+# urgent case waits for its alert (the new leader's time to alert it, once).
 # Each prints: messages, replies, lost, sent twice, fallback replies, time to resume.
 soak: $(STAMP)
 	LK3_SOAK_CYCLES=150 $(PY) -m pytest -q -s -p no:cacheprovider tests/bot/core/test_faults_kill.py tests/bot/core/test_shared_kill.py tests/bot/core/test_faults_sqlite.py tests/bot/core/test_faults_fulldisk.py tests/bot/core/test_faults_phases.py tests/bot/core/test_faults_fds.py

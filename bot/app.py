@@ -35,6 +35,7 @@ from bot.flowhost.handler import FlowTurns
 from bot.flowhost.shelf import FlowShelf
 from bot.flowhost.shelves import FlowShelves
 from bot.handoff import delivery as handoff_delivery
+from bot.handoff.casewake import CaseWake
 from bot.handoff.desk import CaseCommands, CounsellorDesk
 from bot.handoff.escalation import EscalationJob
 from bot.handoff.handlers import HeldCaseRelay, StaffDesk
@@ -54,6 +55,7 @@ from storage.crypto.keys import KeyRing, generate_key_file
 from storage.engine.claims import Claims, SoleClaims, open_claims
 from storage.engine.leader import LeaderLock
 from storage.errors import StorageError
+from storage.figures.holds import AdvisoryHolds
 from storage.store import Store
 
 __all__ = ["App", "StartupError", "open_keyring", "utc_now"]
@@ -236,7 +238,12 @@ class App:
         reminders.register(sender, store, texts, config)
         escalation = EscalationJob(store, handoff, config, clock, on_queued=sender.wake)
         privacy = PrivacyWorker(store, by_name, clock=clock)
-        webhooks = WebhookSender(store, config.figures.webhooks, clock=clock)
+        webhooks = WebhookSender(
+            store,
+            config.figures.webhooks,
+            clock=clock,
+            holds=None if config.storage_url is None else AdvisoryHolds(config.storage_url),
+        )
 
         def committed() -> None:
             sender.wake()
@@ -313,6 +320,8 @@ class App:
         self.leadership.add(self.retention)
         if self.escalation is not None:
             self.leadership.add(self.escalation, nudge=True)
+            # A case another process opened wakes it at once (bot/handoff/casewake.py).
+            self.leadership.add(CaseWake(self.store, self.escalation.wake))
         self._tasks.append(asyncio.create_task(self.leadership.run()))
         if self.webhooks is not None:
             await self.webhooks.sync()  # the configured receivers, and only they, get events

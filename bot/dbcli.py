@@ -255,17 +255,36 @@ def before_migrating(
     if latest is not None and moment - latest.taken_at <= FRESH_BACKUP:
         log.info("%s migration(s) to apply; the backup %s is fresh", count, latest.path)
         return None
-    try:
+
+    def dump() -> str:
         info, _ = write_dated(
             db, config.backups_folder, moment, keep=None, label="before-migration", url=url
         )
+        return str(info.path)
+
+    try:
+        if url is None:
+            where = dump()
+        else:
+            # Several processes started together: one dump, under the migration lock.
+            from storage.engine.premigration import dump_once
+
+            done = dump_once(url, status.pending[-1], moment, FRESH_BACKUP, dump)
+            if not done.pending:
+                log.info("the pending migrations were applied by another process meanwhile")
+                return None
+            if not done.dumped:
+                log.warning("%s migration(s) to apply: backed up first by another process", count)
+                log.info("that process's before-migration dump: %s", done.path)
+                return None
+            where = done.path
     except StorageError as exc:
         return (
             f"{count} migration(s) pending ({', '.join(status.pending)}) and no backup could"
             f" be written first ({exc}). Make one with `lk3 db backup --dated"
             f" {config.backups_folder}`, or start with --migrate to apply them without one"
         )
-    line = f"{count} migration(s) to apply: the database was backed up first to {info.path}"
+    line = f"{count} migration(s) to apply: the database was backed up first to {where}"
     log.warning("%s", line)
     if say is not None:
         print(f"lk3: {line}", file=say)

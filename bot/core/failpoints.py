@@ -10,6 +10,9 @@ Points, in the order a message passes them:
 - `before_commit`: the flow step ran, nothing of the turn is written;
 - `after_commit`: session, replies and processed mark are written, nothing sent;
 - `after_send`: a reply reached the transport, its sent mark is not written.
+
+And in the leader's escalation: `before_alert`, a case's alert is due and not written
+(the leader dies while an urgent case waits for it: the next leader must alert it, once).
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from bot.digits import digits
 
 __all__ = ["EXIT_CODE", "POINTS", "armed_failpoints", "failpoint"]
 
-POINTS = frozenset({"after_receive", "before_commit", "after_commit", "after_send"})
+POINTS = frozenset({"after_receive", "before_commit", "after_commit", "after_send", "before_alert"})
 EXIT_CODE = 86
 
 

@@ -153,6 +153,11 @@ class LiveChanges:
             await task
         self._stopped = False
 
+    async def settled(self) -> None:
+        """Waits until every listener let go of is closed (a stopping worker that held one)."""
+        for task in list(self._closing):
+            await task
+
     def wake_all(self) -> None:
         """Wakes every waiting stream (shutdown: each sees the feed closed and ends)."""
         for subscription in self._subscriptions:

@@ -36,6 +36,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from bot.config import Config
+from bot.core.failpoints import failpoint
 from bot.core.turns import PRIORITY_ALERT, PRIORITY_URGENT
 from bot.core.worker import Worker
 from bot.handoff.alerts import AlertRenderer
@@ -134,6 +135,8 @@ class EscalationJob(Worker):
             if case.family_reminded_at is None and waited >= remind_after:
                 reminders.append(case)
         # The counsellors' alerts first, in one write: pings and reminders can wait a moment.
+        if dues:
+            failpoint("before_alert")
         acted = await self._alert(dues, now)
         if acted:
             self._on_queued()

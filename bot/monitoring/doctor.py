@@ -8,6 +8,7 @@
     ok    webhook       the public URL reaches this server (a probe answered on [web] port)
     ok    clock         within 30 s of the Date a --time-url answers (skipped without one)
     ok    backups       the newest dated copy (--backups, else backup_dir) is under 26 hours old
+    ok    webhooks      with [webhooks.*]: each receiver's delivered, pending, given up, failing
 
 A red line says what to do. Exit status 1 on any red, 0 otherwise; nothing a person
 wrote is read (the database is not opened; on PostgreSQL only its migrations are read).
@@ -254,4 +255,9 @@ async def diagnose(
     for step in steps:
         checks.append(await step())
     checks.append(_backups(backups if backups is not None else config.backups_folder))
+    from bot.figures.hookcheck import webhooks_check  # with `[webhooks.*]` only
+
+    receivers = webhooks_check(config)
+    if receivers is not None:
+        checks.append(receivers)
     return checks

@@ -26,6 +26,7 @@ import asyncpg
 from storage.crypto.vault import Vault
 from storage.engine.db import Params, Readers, Row, Tx, Writer, _Pending
 from storage.engine.dialect import pg_sql
+from storage.engine.pgretry import ATTEMPTS, is_conflict, pause_before
 from storage.errors import (
     ConstraintError,
     DatabaseError,
@@ -128,27 +129,50 @@ class PgWriter(Writer):
     def __init__(self, conn: asyncpg.Connection, vault: Vault, *, max_batch: int = 256) -> None:
         self._pg = conn
         self._setup(vault, max_batch, None)
+        self.retries = 0  # batches run again after a deadlock or serialization failure
 
     async def _run_batch(self, batch: list[_Pending[Any]]) -> None:
+        """Runs the batch; a deadlock or serialization failure runs it again, whole
+        (`storage.engine.pgretry`), so its callers never see one."""
+        attempt = 1
+        while True:
+            live = [p for p in batch if not p.future.done()]
+            if not live:
+                return
+            conflict = await self._attempt(live, final=attempt >= ATTEMPTS)
+            if conflict is None:
+                return
+            self.retries += 1
+            log.info("write batch of %d job(s) met a %s: run again", len(live), conflict)
+            await asyncio.sleep(pause_before(attempt))
+            attempt += 1
+
+    async def _attempt(self, batch: list[_Pending[Any]], *, final: bool) -> str | None:
+        """One run of the batch; the conflict's name when it must run again, else None."""
         tx = PgTx(self._pg, self._vault)
         solo = len(batch) == 1
         outcomes: list[tuple[bool, Any]] = []
         try:
             await self._pg.execute("BEGIN")
             for pending in batch:
-                outcomes.append(await self._run_pg_job(tx, pending, solo))
+                outcomes.append(await self._run_pg_job(tx, pending, solo, retry=not final))
             if self._pg.is_in_transaction():
                 await self._pg.execute("COMMIT")
         except Exception as exc:
             with contextlib.suppress(Exception):
                 if self._pg.is_in_transaction():
                     await self._pg.execute("ROLLBACK")
+            if not final and is_conflict(exc):
+                return type(exc.__cause__ or exc).__name__
             seen = pg_translate(exc, "write batch")
             self._batch_failed(batch, exc, seen if isinstance(seen, Exception) else exc)
-            return
+            return None
         self._batch_committed(tx, batch, outcomes)
+        return None
 
-    async def _run_pg_job(self, tx: PgTx, pending: _Pending[Any], solo: bool) -> tuple[bool, Any]:
+    async def _run_pg_job(
+        self, tx: PgTx, pending: _Pending[Any], solo: bool, *, retry: bool = False
+    ) -> tuple[bool, Any]:
         if not solo:
             await self._pg.execute("SAVEPOINT job")
         try:
@@ -156,6 +180,8 @@ class PgWriter(Writer):
         except Exception as exc:
             error = pg_translate(exc, pending.name)
             tx._job_done(committed=False)
+            if retry and is_conflict(exc):
+                raise _Conflict() from exc  # the whole batch runs again
             if isinstance(error, StorageFaultError) and not solo:
                 raise error from exc  # the connection may be gone: the whole batch fails
             if solo:
@@ -168,6 +194,10 @@ class PgWriter(Writer):
             await self._pg.execute("RELEASE SAVEPOINT job")
         tx._job_done(committed=True)
         return True, result
+
+
+class _Conflict(Exception):
+    """A job met a deadlock or serialization failure: its batch is rolled back and run again."""
 
 
 class PgReaders(Readers):

@@ -34,6 +34,7 @@ __all__ = [
     "NS_LEADER",
     "NS_MEMBER",
     "NS_OUTBOUND",
+    "NS_WEBHOOK",
     "LockConn",
     "lock_key",
 ]
@@ -43,6 +44,7 @@ NS_OUTBOUND = 2  # a contact's replies: sent by one process at a time, in order
 NS_LEADER = 3  # the leader (one key per leadership name)
 NS_MEMBER = 4  # each live process holds one: the count of processes sharing the work
 NS_CHAIN = 5  # a transaction appending to a chain (the audit log): one at a time
+NS_WEBHOOK = 6  # a webhook receiver's deliveries: sent by one process at a time, in order
 _NUMBER_BITS = 40
 # A call that takes longer than this means the server or the network is gone.
 CALL_TIMEOUT = 5.0

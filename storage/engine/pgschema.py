@@ -29,9 +29,9 @@ from storage.engine.pglive import LIVE_CHANGES_PG
 from storage.errors import MigrationError
 from storage.handoff.referrals import REFERRALS_PG
 
-__all__ = ["PG_MIGRATIONS", "apply_pg_migrations", "pg_statements"]
+__all__ = ["MIGRATION_LOCK", "PG_MIGRATIONS", "apply_pg_migrations", "pg_statements"]
 
-_MIGRATION_LOCK = 7243000  # an advisory lock id of our own
+MIGRATION_LOCK = 7243000  # an advisory lock id of our own
 
 _OVERLAP_INSERT, _OVERLAP_UPDATE = (
     s for s in BOOKING_MIGRATION if s.lstrip().startswith("CREATE TRIGGER bookings_no_overlap")
@@ -75,14 +75,14 @@ async def apply_pg_migrations(
     known = {m.name for m in migrations}
     done: list[str] = []
     async with conn.transaction():
-        await conn.execute("SELECT pg_advisory_xact_lock($1)", _MIGRATION_LOCK)
+        await conn.execute("SELECT pg_advisory_xact_lock($1)", MIGRATION_LOCK)
         await conn.execute(
             "CREATE TABLE IF NOT EXISTS migrations"
             " (name TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)"
         )
     for migration in migrations:
         async with conn.transaction():
-            await conn.execute("SELECT pg_advisory_xact_lock($1)", _MIGRATION_LOCK)
+            await conn.execute("SELECT pg_advisory_xact_lock($1)", MIGRATION_LOCK)
             applied = {str(r[0]) for r in await conn.fetch("SELECT name FROM migrations")}
             unknown = sorted(applied - known)
             if unknown:

@@ -18,7 +18,7 @@ from bot.config import KEY_FILE_NAME
 from storage.crypto.keys import generate_key_file
 from support import pgserver
 
-__all__ = ["SharedDatabase", "shared_database"]
+__all__ = ["SharedDatabase", "older_database", "shared_database"]
 
 _OWN: pgserver.PgServer | None = None
 
@@ -100,3 +100,24 @@ def shared_database(folder: Path) -> SharedDatabase:
     """A fresh migrated database standing for `folder / "lk3.db"`, and the keys folder
     `folder / "keys"` holding a master key for it."""
     return SharedDatabase(_server(), folder / "lk3.db")
+
+
+def older_database(folder: Path, migrations: int) -> SharedDatabase:
+    """A database for `folder / "lk3.db"` as an older version left it: only its first
+    `migrations` migrations applied, no keys yet (the rest pending: an upgrade's start)."""
+    import asyncpg
+
+    from storage.engine.pgschema import PG_MIGRATIONS, apply_pg_migrations
+
+    server = _server()
+    url = server.empty_database_for(folder / "lk3.db")
+
+    async def migrate() -> None:
+        conn = await asyncpg.connect(url)
+        try:
+            await apply_pg_migrations(conn, 0, PG_MIGRATIONS[:migrations])
+        finally:
+            await conn.close()
+
+    server.call(migrate())
+    return SharedDatabase(server, folder / "lk3.db")

@@ -10,7 +10,8 @@ it had not sent. Afterwards: every message stored once, processed once (one
 commit per message: its replies share one creation time), answered; every reply
 reached Telegram, and only the sends in flight at the kill may have gone twice.
 The time from the kill to the survivor's answer to a family writing just then is
-printed (`make soak` reports it).
+printed (`make soak` reports it). A last phase kills the LEADER while an urgent case
+waits for its alert: the new leader alerts it, once.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import signal
 import sys
 import time
 from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -31,6 +33,11 @@ from support.lk3proc import ROOT, listening, report
 from support.pgshared import SharedDatabase, shared_database
 from telegram_api import FakeTelegram
 from twilio_api import FakeTwilio
+
+from bot.config import KEY_FILE_NAME, KEYTREE_NAME
+from bot.core.failpoints import EXIT_CODE
+from storage.crypto.keys import KeyRing
+from storage.store import Store
 
 pytestmark = pytest.mark.kill
 
@@ -65,8 +72,9 @@ def _config(folder: Path, keys: Path, fake: FakeTelegram, port: int) -> Path:
     return path
 
 
-async def _start(config: Path, url: str) -> asyncio.subprocess.Process:
+async def _start(config: Path, url: str, **extra: str) -> asyncio.subprocess.Process:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LK3_", "TWILIO_"))}
+    env.update(extra)
     return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -157,7 +165,8 @@ async def test_two_processes_one_killed_under_load_lose_nothing_and_repeat_nothi
         twice=duplicates,
         fallbacks=0,
         resume=answered,
-        extra=f"processed twice {twice_processed}, {in_flight} sends in flight at the kill,"
+        extra=f"the survivor answered a family writing at the kill {answered:.1f}s after it,"
+        f" processed twice {twice_processed}, {in_flight} sends in flight at the kill,"
         f" {at_kill['unprocessed']} messages unprocessed and {at_kill['pending']} replies"
         " unsent at the kill",
     )
@@ -297,7 +306,8 @@ async def test_whatsapp_webhooks_to_two_processes_one_killed_lose_nothing_repeat
         twice=duplicates,
         fallbacks=0,
         resume=answered,
-        extra=f"processed twice {twice_processed}, {proxy.reposted} webhooks posted again",
+        extra=f"the survivor answered a newcomer {answered:.1f}s after the kill,"
+        f" processed twice {twice_processed}, {proxy.reposted} webhooks posted again",
     )
     assert counts["inbox"] == len(proxy.offered), "every message stored exactly once"
     assert counts["unprocessed"] == 0
@@ -314,3 +324,80 @@ async def _until(predicate: Callable[[], object], within: float) -> None:
     while not predicate():
         assert time.monotonic() < deadline, "the processes did not settle"
         await asyncio.sleep(0.1)
+
+
+SARI = 881_500_001  # a counsellor
+URGENT_FAMILY = 881_500_002
+URGENT_WORDS = "suami saya memukuli saya sekarang"
+
+
+async def _counsellor_code(database: SharedDatabase, folder: Path) -> str:
+    """Sari, a counsellor, and her `/link` code, written before the processes start."""
+    keys = database.keys
+    keyring = KeyRing.load(keys / KEY_FILE_NAME, {})
+    now = datetime.now(UTC)
+    async with await Store.open(
+        folder / "lk3.db", keyring, keytree=keys / KEYTREE_NAME, url=database.url
+    ) as store:
+        member = await store.staff.add("sari", "Sari", ["counsellor"], now)
+        return await store.staff.issue_link_code(member.id, now)
+
+
+async def test_the_leader_dies_while_an_urgent_case_waits_for_its_alert_and_the_next_alerts_it_once(
+    tmp_path: Path, fake: FakeTelegram, database: SharedDatabase
+) -> None:
+    code = await _counsellor_code(database, tmp_path)
+    ports = (free_port(), free_port())
+    # The first leads; it dies (abruptly, as a SIGKILL: no cleanup) the moment its
+    # escalation finds the case's alert due, before writing it.
+    first = await _start(
+        _config(tmp_path / "a", database.keys, fake, ports[0]),
+        database.url,
+        LK3_FAILPOINTS="before_alert",
+    )
+    second: asyncio.subprocess.Process | None = None
+    try:
+        await listening(ports[0], first)
+        second = await _start(_config(tmp_path / "b", database.keys, fake, ports[1]), database.url)
+        await listening(ports[1], second)
+        fake.send_text(SARI, f"/link {code}")
+        await fake.wait_for(lambda: fake.messages(SARI), timeout=30)
+        fake.send_text(URGENT_FAMILY, URGENT_WORDS)
+        # It died at `before_alert`: the case's alert was due and not written.
+        assert await asyncio.wait_for(first.wait(), 30) == EXIT_CODE
+        died = time.monotonic()
+        waiting = database.one(  # read just after; the next leader may be quicker
+            "SELECT count(*) FROM cases WHERE urgency = 'darurat' AND alerted_at IS NULL"
+        )
+        await fake.wait_for(lambda: _alerts(fake), timeout=30)
+        alerted = time.monotonic() - died
+        await fake.wait_for(lambda: any("112" in t for t in fake.texts(URGENT_FAMILY)), 30)
+        await asyncio.sleep(1.0)  # a second alert, were there one, would be out by now
+        second.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(second.wait(), 30) == 0
+    finally:
+        for process in (first, second):
+            if process is not None and process.returncode is None:
+                process.kill()
+                await process.wait()
+    events = [str(e) for (e,) in database.rows("SELECT event FROM case_events ORDER BY id")]
+    counts = database.counts()
+    report(
+        "two processes, the leader killed with an urgent case waiting for its alert",
+        messages=counts["inbox"],
+        replies=counts["outbox"],
+        lost=0,
+        twice=len(_alerts(fake)) - 1,
+        fallbacks=0,
+        resume=alerted,
+        extra=f"the new leader alerted the case {alerted:.1f}s after the old one died;"
+        f" {waiting} urgent case(s) unalerted at its death",
+    )
+    [alert] = _alerts(fake)
+    assert "DARURAT" in alert and "memukuli" not in alert
+    assert events.count("alerted") == 1, "alerted once"
+    assert counts["unprocessed"] == 0 and counts["pending"] == 0
+
+
+def _alerts(fake: FakeTelegram) -> list[str]:
+    return [t for t in fake.texts(SARI) if "KASUS" in t]

@@ -14,7 +14,7 @@ import dataclasses
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote
 
@@ -252,10 +252,13 @@ def test_lk3_run_dumps_the_database_before_migrating_it(
     # A fresh dump (under an hour old) is enough: no second one.
     assert before_migrating(config, allow_without_backup=False, now=now, say=None) is None
     assert len(list((data / "backups").iterdir())) == 1
-    # No dump can be written: it refuses, and says how to go on.
+    # No dump can be written: it refuses, and says how to go on. (Within the hour another
+    # process, its backups folder elsewhere, relies on the dump the database recorded.)
     blocked = dataclasses.replace(config, data_dir=tmp_path / "nowhere")
     (tmp_path / "nowhere").write_text("a file, not a folder")
-    refusal = before_migrating(blocked, allow_without_backup=False, now=now, say=None)
+    assert before_migrating(blocked, allow_without_backup=False, now=now, say=None) is None
+    later = now + timedelta(hours=2)
+    refusal = before_migrating(blocked, allow_without_backup=False, now=later, say=None)
     assert refusal is not None and "no backup could be written first" in refusal
     assert "--migrate" in refusal and SECRET not in refusal
 
