@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+import asyncpg
 import pytest
 from bot_support import make_config
 from support import RecordingChannel as Recording
@@ -22,6 +23,7 @@ from support.pgshared import SharedDatabase, shared_database
 
 from bot.app import App
 from bot.channels.base import Inbound, Outbound
+from storage.engine.pglocks import NS_INBOUND, lock_key
 from storage.records import NewOutbound
 
 
@@ -144,9 +146,9 @@ async def test_an_outbox_row_is_sent_once_and_a_familys_replies_in_order(
     await _until(lambda: not database.counts()["pending"])
     sent = [m for m in first.channel.sent if m.outbox_id in set(queued)]  # both, in order
     assert sorted(m.outbox_id for m in sent) == sorted(queued), "each row sent exactly once"
-    assert {m.outbox_id for m in mine(first)} and {m.outbox_id for m in mine(second)}, (
-        "both processes sent"
-    )
+    # Which process sends which family's rows is a race (each claims what is free),
+    # so a loaded machine may let one send them all: said, not asserted.
+    print(f"\nrows sent: {len(mine(first))} by the first, {len(mine(second))} by the second")
     for family in families:
         texts = [m.text for m in sent if m.address == family]
         assert texts == [f"pesan {n}" for n in range(10)], "a family's replies in order"
@@ -193,16 +195,17 @@ async def test_a_message_left_by_a_dead_process_is_processed_by_the_live_one(
     await first.receive("628140000001", "dead-1", "halo")
     await _until(lambda: _settled(database, 1))
     contact = database.one("SELECT id FROM contacts")
-    # The first process holds the family (a turn under way) when it dies...
-    assert await first.app.claims.claim(contact)
-    await second.receive("628140000001", "dead-2", "menu")
-    await asyncio.sleep(0.5)
-    assert database.counts()["unprocessed"] == 1, "held by the first: the second waits"
-    killed = database.rows(
-        "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory'"
-        " AND granted AND classid::bigint >> 8 = 1"
-    )
-    assert killed == [(True,)]
+    # A third process holds the family (a turn under way) when it dies. (Not `first`:
+    # a session's advisory locks are re-entrant, so first's own sweep would rightly
+    # take the message it holds.)
+    third = await asyncpg.connect(database.url)
+    try:
+        await third.execute("SELECT pg_advisory_lock($1)", lock_key(NS_INBOUND, contact))
+        await second.receive("628140000001", "dead-2", "menu")
+        await asyncio.sleep(2.5)  # past a shared sweep of both processes
+        assert database.counts()["unprocessed"] == 1, "held by another: both wait"
+    finally:
+        await third.close()  # its connection ends: the server frees the lock
     took = await _until(lambda: _settled(database, 2), within=10)
-    print(f"\na dead process's message processed by the live one after {took:.2f}s")
+    print(f"\na dead process's message processed by a live one after {took:.2f}s")
     assert database.counts()["unanswered"] == 0
