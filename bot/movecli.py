@@ -145,7 +145,14 @@ def _move_locked(config: Config, url: str, sample: int) -> int:
             )
         except StorageError as exc:
             return _fail(f"cannot move: {info.scrub(str(exc))}")
-        _write_note(config, info.url, now, report.rows, report.contacts, backup.path)
+        try:
+            _write_note(config, info.url, now, report.rows, report.contacts, backup.path)
+        except OSError as exc:
+            print(
+                f"lk3: warning: the move is done, but {MOVED_NOTE} could not be written"
+                f" ({exc.strerror}): lk3 run will not refuse the old SQLite file by itself",
+                file=sys.stderr,
+            )
     for table in report.tables:
         if table.rows:
             print(f"  {table.name:<28} {table.rows:>9} rows")

@@ -211,6 +211,14 @@ async def move_to_postgres(
                     f"the move into {info.url} failed and was undone (the target is empty"
                     f" again): {info.scrub(str(exc))}"
                 ) from None
+            except (OSError, TimeoutError, asyncpg.InterfaceError) as exc:
+                raise MoveError(
+                    f"the connection to {info.url} was lost during the move"
+                    f" ({type(exc).__name__}): the server undoes an unfinished transaction,"
+                    " so the target is empty unless the loss came with the very last"
+                    " COMMIT; `lk3 db status` with the URL says which. Run the move again:"
+                    " it refuses a target that holds tables"
+                ) from None
             finally:
                 src.execute("ROLLBACK")
     finally:
@@ -376,11 +384,11 @@ async def _set_identities(
     conn: asyncpg.Connection, src: sqlite3.Connection, tables: Sequence[str]
 ) -> None:
     """Each identity past the highest id in the table AND the highest SQLite ever gave."""
-    given = {
-        str(name): int(seq)
-        for name, seq in src.execute("SELECT name, seq FROM sqlite_sequence")
-        if str(name) != _COMMIT_MARK
-    }
+    try:
+        sequence = src.execute("SELECT name, seq FROM sqlite_sequence").fetchall()
+    except sqlite3.OperationalError:
+        sequence = []  # no AUTOINCREMENT table has been written yet
+    given = {str(name): int(seq) for name, seq in sequence if str(name) != _COMMIT_MARK}
     for table in tables:
         for name, _, identity in await target_columns(conn, table):
             if not identity:
