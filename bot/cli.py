@@ -25,6 +25,7 @@ from bot.keyfolder import settle_keys
 from bot.logformat import FORMATS, TEXT, JournalFormatter, JsonFormatter
 from bot.logsink import QuietFileHandler
 from bot.monitoring.cli import add_doctor_command
+from bot.movecli import moved_check
 from bot.offices.cli import add_office_commands
 from bot.privacy.cli import add_key_commands, add_privacy_commands
 from bot.storable import unstorable
@@ -234,6 +235,9 @@ def _run(args: argparse.Namespace) -> int:
         refusal = before_migrating(
             config, allow_without_backup=args.migrate, say=sys.stderr if to_file else None
         )
+        refusal, moved = moved_check(config) if refusal is None else (refusal, None)
+        if moved is not None:
+            logging.getLogger("bot.cli").warning("%s", moved)
         if refusal is not None:
             logging.getLogger("bot.cli").error("cannot start: %s", refusal)
             if to_file:

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, TypeAlias
 
 from bot.config import BACKUPS_FOLDER, KEY_FILE_NAME, KEYTREE_NAME, Config, load_config
 from bot.dbcli import add_migrate_command, backup_dated, restore_check
+from bot.movecli import add_move_command
 
 if TYPE_CHECKING:
     from storage.crypto.keys import KeyRing
@@ -107,6 +108,7 @@ def add_privacy_commands(sub: Sub) -> None:
     _common(status)
     status.set_defaults(handler=_status)
     add_migrate_command(db)
+    add_move_command(db)
     purge = db.add_parser("purge", help="erase what the retention rules say is due now")
     purge.add_argument("--dry-run", action="store_true", help="only show what would go")
     _common(purge)

@@ -33,6 +33,7 @@ WRITERS = (
     ("booking", "hours", "sari", "--day", "senin", "--from", "09:00", "--to", "12:00"),
     ("db", "purge", "--dry-run"),
     ("db", "restore", "backup.db"),
+    ("db", "move", "--to", "postgresql://lk3@db.invalid/lk3"),
     ("cases", "flag", "K7F3Q2", "--safety-risk"),
     ("safety", "export-labels", "--out", "labels.tsv"),
 )
