@@ -66,15 +66,17 @@ _SHELF: ContextVar[FlowShelf | None] = ContextVar("lk3_console_shelf", default=N
 
 
 def office_flows(handler: PageHandler) -> PageHandler:
-    """A flows page works on the reader's own office's flows (`office_shelf`). Without a
-    shelf of their own (a bot given one shelf, or an office added since the start) only
-    the default office's admins may open it: a publish there reaches every office."""
+    """A flows page works on the reader's own office's flows (`office_shelf`); an office
+    added since the start gets its shelf here, on its admin's first visit. Without
+    shelves (a bot given one shelf) only the default office's admins may open it: a
+    publish there reaches every office."""
 
     async def guarded(console: Console, request: Request, access: Access) -> Response:
         office = office_of(access)
         shelves = console.office.shelves
-        if shelves is not None and shelves.has(office):
-            shelf = shelves.for_office(office)
+        own = None if shelves is None else await shelves.ensure(office)  # added since start
+        if own is not None:
+            shelf = own
         elif office == DEFAULT_OFFICE_ID:
             shelf = console.office.flows
         else:

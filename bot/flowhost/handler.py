@@ -86,10 +86,13 @@ class FlowTurns:
         """What the family's office gives this turn: its flows, its words, its roster for
         `{who_is_told}`. One office: what it always was, and nothing is read."""
         shelves = self._shelves
+        if shelves is not None:
+            await shelves.catch_up()  # an office added since the start (a read now and then)
         if not self._config.offices and (shelves is None or not shelves.several):
             return _OfficeTurn(self._library, self._config, self._sources)
         office_id = await self._store.offices.office_of_contact(contact_id) or 1
-        library = shelves.library_for(office_id) if shelves is not None else self._library
+        shelf = None if shelves is None else await shelves.ensure(office_id)
+        library = self._library if shelf is None else shelf.library
         config = await self._offices.for_office(office_id)
         sources = (WhoIsTold(self._store, config, self._texts, office_id),)
         return _OfficeTurn(library, config, sources)
