@@ -26,10 +26,12 @@ from storage.store import Store
 if TYPE_CHECKING:
     from bot.console.core import Console, PageHandler
     from bot.flowhost.shelf import FlowShelf
+    from flows.library import FlowLibrary
 
 __all__ = [
     "case_by_code",
     "in_office",
+    "library_of",
     "office_flows",
     "office_of",
     "office_shelf",
@@ -88,6 +90,14 @@ def office_flows(handler: PageHandler) -> PageHandler:
             _SHELF.reset(token)
 
     return guarded
+
+
+async def library_of(console: Console, office_id: int) -> FlowLibrary | None:
+    """The flows of one office (a case's, for its triage summary): its own shelf, opened
+    now if the office is new; without shelves, the one library everyone has."""
+    shelves = console.office.shelves
+    shelf = None if shelves is None else await shelves.ensure(office_id)
+    return console.desk.library if shelf is None else shelf.library
 
 
 def office_shelf(console: Console) -> FlowShelf:

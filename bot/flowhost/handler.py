@@ -135,17 +135,19 @@ class FlowTurns:
 
         async def replan() -> Handled:
             again, op = await self._plan(row, state, assessment, office, taken=True)
-            return self._handled(again, op)
+            return self._handled(again, op, office.config)
 
-        return self._handled(plan, booking, replan)
+        return self._handled(plan, booking, office.config, replan)
 
     def _handled(
         self,
         plan: TurnPlan,
         booking: BookingOp | None,
+        config: Config,
         replan: Callable[[], Awaitable[Handled]] | None = None,
     ) -> Handled:
-        now, tz = self._clock(), self._config.office.tz
+        # The month of a rating and the day of a missed answer: the family's office's.
+        now, tz = self._clock(), config.office.tz
         rating = rating_write(plan.rating, now, tz)
         missed = missed_writes(plan.unclear, now, tz)
         return Handled(
@@ -163,7 +165,9 @@ class FlowTurns:
     ) -> tuple[TurnPlan, BookingOp | None]:
         """Plans the turn, reading bookings and other stored values only if the flows ask."""
         now = self._clock()
-        host_input = TAKEN if taken else await self._booking.reminder_input(row, assessment)
+        host_input = (
+            TAKEN if taken else await self._booking.reminder_input(row, assessment, office.library)
+        )
         view = None
         loaded: dict[str, str] = {}
         read: list[ValueSource] = []
@@ -191,7 +195,7 @@ class FlowTurns:
                 read.append(source)
                 loaded.update(await source.load(now, self._language(row, state, library)))
             if booking:
-                view = await self._booking.load(row.contact_id, now, plan.cases)
+                view = await self._booking.load(row.contact_id, now, plan.cases, config)
         if view is None or not plan.booking:
             return plan, None
         decision = self._booking.decide(
@@ -200,6 +204,7 @@ class FlowTurns:
             contact_id=row.contact_id,
             channel=row.channel,
             language=plan.state.language,
+            config=config,
         )
         if decision.taken and not taken:
             return await self._plan(row, state, assessment, office, taken=True)

@@ -70,3 +70,30 @@ async def test_an_office_added_while_the_bot_runs_is_heard_without_a_restart(
         assert "Salam dari Tual" not in "\n".join(channel.texts_to("fam-utama"))
     finally:
         await app.stop()
+
+
+async def test_a_family_hears_its_own_offices_faq(tmp_path: Path) -> None:
+    """Tual's admin published Tual's faq.toml: Tual's families get its answer, the default
+    office's families the folder's."""
+    config = make_config(tmp_path / "data")
+    first = await App.open(config, [], env={})
+    tual = await first.store.offices.add("tual", "LK3 Kota Tual", datetime.now(UTC))
+    await first.stop()
+    channel = RecordingChannel()
+    app = await App.open(config, [channel], env={})
+    await app.start()
+    try:
+        bot = Bot(app, channel)
+        assert app.shelves is not None
+        shelf = app.shelves.for_office(tual.id)
+        faq = shelf.file_source("faq")
+        await shelf.publish_file("faq", faq.replace("Kantor kami buka", "Kantor Tual buka"))
+        await bot.send("fam-tual", "tual", kind="start")
+        await bot.send("fam-utama", "", kind="start")
+        for address in ("fam-tual", "fam-utama"):
+            await bot.send(address, "jam buka kantor?")
+        assert "Kantor Tual buka" in "\n".join(channel.texts_to("fam-tual"))
+        utama = "\n".join(channel.texts_to("fam-utama"))
+        assert "Kantor kami buka" in utama and "Kantor Tual buka" not in utama
+    finally:
+        await app.stop()
