@@ -10,6 +10,7 @@ office's rows.
 
 from __future__ import annotations
 
+import weakref
 from contextvars import ContextVar
 from dataclasses import replace
 from typing import TYPE_CHECKING
@@ -17,8 +18,10 @@ from typing import TYPE_CHECKING
 from starlette.requests import Request
 from starlette.responses import Response
 
+from bot.config import Config
 from bot.console.auth.login import Access
 from bot.console.queue_feed import QueueSnapshot
+from bot.offices.profiles import OfficeConfigs
 from storage.handoff.records import LiveCase
 from storage.offices.schema import DEFAULT_OFFICE_ID
 from storage.store import Store
@@ -34,7 +37,9 @@ __all__ = [
     "library_of",
     "office_flows",
     "office_of",
+    "office_config",
     "office_shelf",
+    "reader_config",
     "snapshot_for",
 ]
 
@@ -90,6 +95,26 @@ def office_flows(handler: PageHandler) -> PageHandler:
             _SHELF.reset(token)
 
     return guarded
+
+
+_CONFIGS: weakref.WeakKeyDictionary[Console, OfficeConfigs] = weakref.WeakKeyDictionary()
+
+
+async def office_config(console: Console, office_id: int) -> Config:
+    """The configuration as one office has it (`[offices.<code>]` over `[office]`): its time
+    zone for days, months and shifts, its words. No `[offices.*]`: nothing is read."""
+    config = console.office.config
+    if not config.offices:
+        return config
+    found = _CONFIGS.get(console)
+    if found is None:
+        found = _CONFIGS[console] = OfficeConfigs(console.store, config)
+    return await found.for_office(office_id)
+
+
+async def reader_config(console: Console, access: Access) -> Config:
+    """`office_config` of the reader's own office."""
+    return await office_config(console, office_of(access))
 
 
 async def library_of(console: Console, office_id: int) -> FlowLibrary | None:
