@@ -32,6 +32,7 @@ from bot.safety import Level
 from flows.anywhere import START_LANGUAGE
 from flows.state import SessionState
 from storage.channels.webchat import CHANNEL as WEBCHAT
+from storage.errors import InvalidRecordError
 from storage.offices.repo import DEFAULT_OFFICE_ID, Office
 from storage.store import Store
 
@@ -80,8 +81,15 @@ class OfficePicker:
         chosen = _chosen(row.kind, row.text, offices, self._config.office.name)
         if chosen is not None:
             if chosen.id != DEFAULT_OFFICE_ID:
-                await self._store.offices.route_contact(row.contact_id, chosen.id)
-                log.info("contact %s chose office %s in the web chat", row.contact_id, chosen.code)
+                try:
+                    await self._store.offices.route_contact(row.contact_id, chosen.id)
+                    log.info(
+                        "contact %s chose office %s in the web chat", row.contact_id, chosen.code
+                    )
+                except InvalidRecordError:  # archived since the question: the default's
+                    log.info(
+                        "contact %s chose office %s, archived since", row.contact_id, chosen.code
+                    )
             # The conversation begins as it would have: the office's greeting, in the
             # page's language.
             start = dataclasses.replace(row, kind="start", text=opening)

@@ -123,3 +123,19 @@ async def test_one_office_asks_nothing(tmp_path: Path) -> None:
         said = await family.say("start", "")
         assert not any(QUESTION in t for t in said)
         assert any("Halo, selamat datang di layanan" in t for t in said)
+
+
+async def test_an_archived_office_is_not_offered_and_its_link_routes_nobody(
+    province: Bot,
+) -> None:
+    malteng = await province.app.store.offices.by_code("malteng")
+    assert malteng is not None
+    await province.app.store.offices.archive(malteng.id, datetime.now(UTC))
+    family = Family(province, "w7")
+    await family.say("start", "")
+    assert [code for code, _ in family.buttons] == ["utama", "tual"]
+    await family.say("choice", "malteng")  # a button from an older page
+    assert await family.office() == "utama"
+    linked = Family(province, "w8")
+    await linked.say("start", "malteng")
+    assert await linked.office() == "utama"
