@@ -2,7 +2,9 @@
 
 `telegram` is the figure that matters: `lk3 run` in its own process against the
 fake Bot API server, with the echo-bot floor and the flood (bench/telegram.py).
-`whatsapp` is the same bot on WhatsApp: signed Twilio webhooks in, the fake
+Its `bot` runs on SQLite and `bot_postgresql` the same loads on a throwaway
+PostgreSQL (bench/postgres.py; skipped, and said so, when PostgreSQL is not
+installed). `whatsapp` is the same bot on WhatsApp: signed Twilio webhooks in, the fake
 Twilio API out, forged posts mixed in (bench/whatsapp.py).
 
 Prints one JSON object. Figures depend on the machine; they are for comparing
@@ -16,13 +18,27 @@ import json
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from bench.metrics import measure as measure_metrics
 from bench.pipeline import measure as measure_pipeline
+from bench.postgres import DurablePg, unavailable
 from bench.telegram import measure as measure_telegram
 from bench.whatsapp import measure as measure_whatsapp
 from bot.safety.bench import measure as measure_safety
 from storage.bench import measure as measure_storage
+
+
+def _telegram(folder: Path) -> dict[str, Any]:
+    """The Telegram bench on SQLite, and on a throwaway PostgreSQL when one can start."""
+    why_not = unavailable()
+    if why_not is not None:
+        print(f"bench: PostgreSQL runs skipped: {why_not}", file=sys.stderr)
+        result = asyncio.run(measure_telegram(folder))
+        result["bot_postgresql"] = {"skipped": why_not}
+        return result
+    with DurablePg() as server:
+        return asyncio.run(measure_telegram(folder, postgres_url=server.fresh("lk3_bench")))
 
 
 def main() -> int:
@@ -32,7 +48,7 @@ def main() -> int:
             "storage": asyncio.run(measure_storage(base / "storage")),
             "safety": measure_safety(),
             "pipeline": asyncio.run(measure_pipeline(base / "pipeline", contacts=500)),
-            "telegram": asyncio.run(measure_telegram(base / "telegram")),
+            "telegram": _telegram(base / "telegram"),
             "whatsapp": asyncio.run(measure_whatsapp(base / "whatsapp")),
             "metrics": asyncio.run(measure_metrics(base / "metrics")),
         }

@@ -22,7 +22,10 @@ from bot.config import load_config
 from bot.core.eventloop import run_service
 from bot.run import serve
 
-UNPACED = Tuning(per_chat_interval=0.0, typing_delay=3600.0)
+# "typing…" only after 10 s without a reply: the hint's timer is still set for each
+# message (as in `lk3 run`), and fires, but finds the reply sent. (An hour kept one
+# timer per message alive for the whole run: memory that grew with the contacts.)
+UNPACED = Tuning(per_chat_interval=0.0, typing_delay=10.0)
 
 
 async def _serve(config_path: Path, paced: bool) -> int:

@@ -146,7 +146,7 @@ async def add_counsellors(config_path: Path, count: int = 4) -> None:
     now = datetime.now(UTC)
     keyring = open_keyring(config, env={})
     async with await Store.open(
-        config.database_path, keyring, keytree=config.keytree_path
+        config.database_path, keyring, keytree=config.keytree_path, url=config.storage_url
     ) as store:
         for n in range(count):
             member = await store.staff.add(f"konselor{n}", f"Konselor {n}", ["counsellor"], now)

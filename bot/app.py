@@ -98,11 +98,11 @@ def open_keyring(config: Config, env: Mapping[str, str] | None = None) -> KeyRin
 
 
 def _has_database(config: Config) -> bool:
-    """Whether a database is there already (on PostgreSQL: the server says)."""
-    from storage.engine.dbfacts import has_database
+    """Whether a database was written with a key already (on PostgreSQL: the server says)."""
+    from storage.engine.dbfacts import written_with_key
 
     try:
-        return has_database(config.database_path, config.storage_url)
+        return written_with_key(config.database_path, config.storage_url)
     except StorageError as exc:
         raise StartupError(f"cannot reach the database: {exc}") from None
 

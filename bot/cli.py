@@ -27,6 +27,7 @@ from bot.logsink import QuietFileHandler
 from bot.monitoring.cli import add_doctor_command
 from bot.offices.cli import add_office_commands
 from bot.privacy.cli import add_key_commands, add_privacy_commands
+from bot.storable import unstorable
 
 if TYPE_CHECKING:
     from storage.store import Store
@@ -43,6 +44,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bot.safety.cli import main as safety_main
 
         return safety_main(argv[1:])
+    if any(unstorable(word) for word in argv):  # bot.storable: never reaches the database
+        print(
+            "lk3: an argument holds a NUL character or another that cannot be stored",
+            file=sys.stderr,
+        )
+        return 2
     parser = _parser()
     args = parser.parse_args(argv)
     # What holds the data folder, as a second process is told (bot.datadir): the words
@@ -472,6 +479,7 @@ def _staff_add(args: argparse.Namespace) -> int:
 
 def _staff_link_code(args: argparse.Namespace) -> int:
     from bot.console.say import no_staff
+    from bot.offices.linking import where_to_link
     from storage.engine.clock import utc_now
 
     async def action(store: Store) -> int:
@@ -480,9 +488,10 @@ def _staff_link_code(args: argparse.Namespace) -> int:
             print(no_staff(args.username), file=sys.stderr)
             return 1
         code = await store.staff.issue_link_code(member.id, utc_now())
+        bot = await where_to_link(store, load_config(args.config), member)  # bot.offices.linking
         print(
             f"one-time code for {member.username}: {code}\n"
-            f"In Telegram, send the bot: /link {code}  (valid 30 minutes, once)"
+            f"In Telegram, send {bot}: /link {code}  (valid 30 minutes, once)"
         )
         return 0
 

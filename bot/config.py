@@ -49,7 +49,9 @@ from bot.monitorconfig import (
     health_section,
     metrics_section,
 )
+from bot.officechannels import check_office_channels, instance_names
 from bot.officeconfig import OfficeProfile, offices_section
+from bot.storable import UnstorableText, check_storable_tree
 from flows.effects import BOOKING_MODES
 
 __all__ = [
@@ -251,12 +253,7 @@ class Config:
     @property
     def channels(self) -> tuple[str, ...]:
         """The names of the channels enabled, as `bot.channels.registry` builds them."""
-        enabled = (
-            ("telegram", self.telegram.enabled),
-            ("whatsapp", self.whatsapp.enabled),
-            ("webchat", self.web.webchat),
-        )
-        return tuple(name for name, on in enabled if on)
+        return instance_names(self)  # `telegram`, `telegram:tual`, ... (bot.officechannels)
 
     def for_office(self, code: str) -> Config:
         """This configuration as one office's families see it (its name, hours, hotlines);
@@ -386,6 +383,11 @@ def load_config(path: Path | None, env: Mapping[str, str] | None = None) -> Conf
 
 
 def _build(raw: dict[str, Any], env: Mapping[str, str], base: Path) -> Config:
+    try:  # a NUL cannot be stored (bot.storable): refused here, named, never echoed
+        check_storable_tree(raw, "")
+        check_storable_tree({v: env[v] for v in _ENV_SECRETS.values() if env.get(v)}, "")
+    except UnstorableText as exc:
+        raise ConfigError(f"Config: {exc}") from None
     _check_keys("", raw)
     for section in (s for s in _SECTIONS if s):
         value = raw.get(section, {})
@@ -403,13 +405,14 @@ def _build(raw: dict[str, Any], env: Mapping[str, str], base: Path) -> Config:
     office = _office(sections["office"])
     languages = _languages(raw.get("languages", list(default.languages)))
     hotlines = _hotlines(raw["hotlines"]) if "hotlines" in raw else default.hotlines
-    offices = offices_section(raw.get("offices", {}), office, hotlines, _hotlines)
+    offices = offices_section(raw.get("offices", {}), office, hotlines, _hotlines, env)
     data_dir = _path(raw, "data_dir", base) or default.data_dir
     if "LK3_DATA_DIR" in env:
         data_dir = Path(env["LK3_DATA_DIR"])
     telegram = telegram_section(sections["telegram"])
     whatsapp = whatsapp_section(sections["whatsapp"])
     web = _web(sections["web"])
+    offices = check_office_channels(offices, telegram, whatsapp)  # each office's own bot
     if whatsapp.enabled and not web.public_url:
         raise ConfigError(
             "Config 'web.public_url' is empty. WhatsApp needs the https address Twilio calls "

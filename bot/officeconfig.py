@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.configvalues import ConfigError, read_str
+from bot.officechannels import OfficeChannels, office_channels_section
 
 if TYPE_CHECKING:
     from bot.config import Hotline, Office
@@ -32,6 +33,7 @@ __all__ = ["OFFICE_PROFILE_KEYS", "OfficeProfile", "offices_section"]
 DEFAULT_CODE = "utama"  # storage.offices.schema.DEFAULT_OFFICE_CODE
 OFFICE_PROFILE_KEYS = frozenset(
     {"name", "address", "hours", "hours_en", "phone", "timezone", "hotlines"}
+    | {"telegram", "whatsapp"}  # its own bot and sender: bot.officechannels
 )
 _CODE = re.compile(r"[a-z][a-z0-9-]{1,31}")
 _TEXT_KEYS = ("name", "address", "hours", "hours_en", "phone", "timezone")
@@ -44,6 +46,7 @@ class OfficeProfile:
     code: str
     office: Office
     hotlines: tuple[Hotline, ...]
+    channels: OfficeChannels = field(default_factory=OfficeChannels)
 
 
 def offices_section(
@@ -51,8 +54,10 @@ def offices_section(
     base: Office,
     base_hotlines: tuple[Hotline, ...],
     read_hotlines: Callable[[Any], tuple[Hotline, ...]],
+    env: Mapping[str, str] | None = None,
 ) -> tuple[OfficeProfile, ...]:
     """The `[offices.*]` tables, each over the default office's values."""
+    env = {} if env is None else env
     if not isinstance(value, dict):
         raise ConfigError(
             "Config 'offices' must hold one table per office, for example [offices.tual]."
@@ -80,6 +85,7 @@ def offices_section(
                 code=code,
                 office=_office(table, base, where),
                 hotlines=read_hotlines(table["hotlines"]) if "hotlines" in table else base_hotlines,
+                channels=office_channels_section(code, table, env),
             )
         )
     return tuple(out)

@@ -23,6 +23,7 @@ from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from bot.errors import BotError
+from bot.storable import storable, unstorable
 from storage.media.records import MediaRef
 from storage.records import INBOUND_KINDS
 
@@ -77,6 +78,12 @@ class Inbound:
             raise ValueError(f"unknown content kind {self.kind!r}")
         if not self.transport_id or not self.address:
             raise ValueError("an inbound message needs a transport id and an address")
+        # Every channel's message passes here: a NUL the database cannot keep becomes
+        # U+FFFD (bot.storable), so the message is kept and answered, never refused.
+        for name in ("text", "transport_id", "address", "reply_to"):
+            value = getattr(self, name)
+            if value is not None and unstorable(value):
+                object.__setattr__(self, name, storable(value))
 
 
 ACTION_PREFIX = "!"

@@ -18,6 +18,13 @@ the bottom of its own module. The channel named `x` lives in `bot.channels.x`, w
 `build` imports on first use; so adding a channel is adding its package (and its
 setting in `bot.config`), and nothing here or in the wiring grows.
 
+Several instances of one adapter: a channel registered with `instances=True` may be
+named `<name>:<office code>` (`telegram:tual`, office `tual`'s own bot; see
+bot.officechannels). Its factory gets that office in `Setup.office` and builds an
+adapter named so; the outbox sends through the instance named on the row, each
+instance keeps its own rate limit, `/readyz` and `/metrics` name it. Instances of
+one build share `Setup.shared` (the WhatsApp senders behind one webhook).
+
     ChannelSetupError (bot.channels.base)
      └── UnknownChannel    a configured channel name no module registers
 """
@@ -25,6 +32,7 @@ setting in `bot.config`), and nothing here or in the wiring grows.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import importlib
 import logging
 import pkgutil
@@ -38,6 +46,7 @@ from bot.channels.base import Channel, ChannelSetupError, Receiver
 from bot.config import Config
 from bot.core.texts import BotTexts
 from bot.web import WebServer
+from storage.channels.instances import kind_of, office_of
 from storage.store import Store
 
 __all__ = [
@@ -68,6 +77,10 @@ class Setup:
     # Per channel name, what a caller passes beyond the configuration: a `Tuning`
     # (tests, benchmarks), the terminal's streams (`lk3 chat`).
     options: Mapping[str, object] = field(default_factory=dict)
+    # The office whose own channel instance this is ("" for the default office's).
+    office: str = ""
+    # What the instances of one build share, by adapter name (the factories' own business).
+    shared: dict[str, object] = field(default_factory=dict)
 
     def option(self, name: str, kind: type[T], default: T) -> T:
         """The option given for channel `name`, if it is a `kind`; else `default`."""
@@ -138,17 +151,22 @@ class Finite(Protocol):
 Factory = Callable[[Setup], ChannelAdapter]
 
 _FACTORIES: dict[str, Factory] = {}
+_INSTANCES: set[str] = set()  # the adapters that build one instance per office
 
 
 class UnknownChannel(ChannelSetupError):
     """A channel name that no module registers."""
 
 
-def register(name: str, factory: Factory) -> None:
-    """Makes channel `name` buildable; each channel's module calls it once, on import."""
+def register(name: str, factory: Factory, *, instances: bool = False) -> None:
+    """Makes channel `name` buildable; each channel's module calls it once, on import.
+
+    `instances`: the factory also builds `name:<office>` (`Setup.office` set)."""
     if _FACTORIES.get(name, factory) is not factory:
         raise ValueError(f"channel {name!r} is registered twice")
     _FACTORIES[name] = factory
+    if instances:
+        _INSTANCES.add(name)
 
 
 def known() -> tuple[str, ...]:
@@ -177,7 +195,20 @@ def build(names: Sequence[str], setup: Setup) -> Channels:
     """The adapters of the channels named, in that order (none is opened yet)."""
     if len(set(names)) != len(names):
         raise ValueError(f"a channel is named twice in {list(names)}")
-    return Channels([_factory(name)(setup) for name in names])
+    return Channels([_build_one(name, setup) for name in names])
+
+
+def _build_one(name: str, setup: Setup) -> ChannelAdapter:
+    kind, office = kind_of(name), office_of(name)
+    factory = _factory(kind)
+    if not office:
+        return factory(setup)
+    if kind not in _INSTANCES:
+        raise UnknownChannel(f"channel {kind!r} has no instance per office (asked for {name!r})")
+    adapter = factory(dataclasses.replace(setup, office=office))
+    if adapter.name != name:
+        raise ValueError(f"channel {kind!r} built {adapter.name!r} when asked for {name!r}")
+    return adapter
 
 
 class Channels:

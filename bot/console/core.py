@@ -27,6 +27,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from bot.console.auth.login import Access, Authenticator, AuthSettings, Need, allowed
 from bot.console.draft_chat import ChatSeal
 from bot.console.i18n import LANGUAGES, ConsoleTexts
+from bot.console.unstorable import holds_unstorable
 from bot.safety import Classifier
 from bot.web import CsrfKey
 from storage.privacy.audit import AuditEntry
@@ -165,6 +166,8 @@ class Console:
 
             def make(table: dict[str, Endpoint]) -> Endpoint:
                 async def endpoint(request: Request) -> Response:
+                    if await holds_unstorable(request):  # before any page reads the database
+                        return self.finish(request, self.error(request, None, 400, "error_text"))
                     return await table[request.method](request)
 
                 return endpoint

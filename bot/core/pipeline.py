@@ -32,6 +32,7 @@ from bot.core.texts import BotTexts
 from bot.core.turns import MERGED_REPLY_CHARS, TurnPlan, fallback_plan, merge_replies
 from bot.core.writehealth import WriteHealth, storage_unavailable
 from bot.safety import Assessment, Classifier, Level
+from bot.storable import storable
 from flows.state import SessionState
 from storage.engine.claims import Claims, SoleClaims
 from storage.errors import SlotTakenError, StaleTurnError
@@ -72,15 +73,6 @@ def classify_windows(classifier: Classifier, text: str) -> Assessment:
         if start + CLASSIFY_WINDOW >= len(text):
             return Assessment(level, tuple(reasons))
         start += CLASSIFY_WINDOW - CLASSIFY_OVERLAP
-
-
-def _valid_unicode(text: str) -> str:
-    """Replaces lone surrogates (which cannot be stored as UTF-8) instead of failing."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return text.encode("utf-8", "replace").decode("utf-8")
-    return text
 
 
 def _parse_state(contact_id: int, raw: str | None) -> SessionState | None:
@@ -163,14 +155,14 @@ class Pipeline:
         self.health.check()
         item = NewInbound(
             channel=inbound.channel,
-            transport_id=_valid_unicode(inbound.transport_id),
+            transport_id=storable(inbound.transport_id),
             kind=inbound.kind,
-            text=_valid_unicode(inbound.text),
+            text=storable(inbound.text),
             received_at=inbound.received_at or self._clock(),
             reply_to=inbound.reply_to,
             media=inbound.media,
         )
-        address = _valid_unicode(inbound.address)
+        address = storable(inbound.address)
         try:
             contact, inbox_id = await self._store.turns.receive(inbound.channel, address, item)
         except Exception as exc:

@@ -25,6 +25,11 @@ log = logging.getLogger(__name__)
 class Worker(ABC):
     """A background loop; subclasses say what one pass does."""
 
+    woken_gap: float = 0.0
+    """At least this many seconds from one pass's start to a pass started by `wake`: a
+    worker woken after every committed turn, for work that is rare (the privacy worker),
+    does one pass per `woken_gap` under load instead of one per turn."""
+
     def __init__(self) -> None:
         self._wake = asyncio.Event()
         self._stopping = False
@@ -36,8 +41,10 @@ class Worker(ABC):
     async def run(self) -> None:
         """Passes until `stop`; a failing pass is logged and tried again."""
         failures = 0
+        loop = asyncio.get_running_loop()
         while not self._stopping:
             self._wake.clear()
+            started = loop.time()
             try:
                 pause = await self.tick()
                 failures = 0
@@ -46,6 +53,9 @@ class Worker(ABC):
                 pause = self.failed(exc, failures)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=pause)
+            rest = started + min(self.woken_gap, pause) - loop.time()
+            if rest > 0 and not self._stopping:
+                await asyncio.sleep(rest)
 
     def resume(self) -> None:
         """Lets `run` loop again after a `stop` (a leader's worker, led again)."""

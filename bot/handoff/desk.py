@@ -36,6 +36,7 @@ from bot.core.turns import PRIORITY_ROUTINE, Reply, TurnPlan, empty_state
 from bot.digits import digits
 from bot.handoff.alerts import TAKE_PREFIX
 from bot.handoff.service import COPYABLE, Handoff
+from bot.offices.linking import own_bot_elsewhere
 from flows.state import SessionState
 from storage.handoff.records import LiveCase, Transition
 from storage.handoff.schema import OUTCOMES
@@ -304,7 +305,7 @@ class CounsellorDesk:
         text = row.text.strip() if row.kind == "text" else ""
         link = _LINK.fullmatch(text)
         if link is not None:
-            reply = await self._link(row.contact_id, link.group("code") or "", language)
+            reply = await self._link(row, link.group("code") or "", language)
             # The code is spent either way; its words are not kept in the inbox.
             return TurnPlan(
                 state=keep, replies=(reply,), priority=PRIORITY_ROUTINE, forget_text=True
@@ -356,7 +357,8 @@ class CounsellorDesk:
         ask = self._texts.get("booking.attendance.ask", language)
         return (Reply(text), Reply(ask, buttons))
 
-    async def _link(self, contact_id: int, code: str, language: str) -> Reply:
+    async def _link(self, row: InboxRow, code: str, language: str) -> Reply:
+        contact_id = row.contact_id
         now = self._clock()
         recent = [t for t in self._misses.get(contact_id, []) if now - t < timedelta(hours=1)]
         member = None
@@ -369,7 +371,12 @@ class CounsellorDesk:
             return Reply(self._texts.get("staff.link_refused", language))
         self._misses.pop(contact_id, None)
         log.info("staff %s linked to contact %s", member.id, contact_id)
-        return Reply(self._texts.get("staff.linked", language, username=member.username))
+        linked = self._texts.get("staff.linked", language, username=member.username)
+        office = await own_bot_elsewhere(self._store, self._config, member, row.channel)
+        if office is not None:  # their office has its own bot: bot.offices.linking
+            note = self._texts.get("staff.linked_elsewhere", language, office=office)
+            linked = f"{linked}\n\n{note}"
+        return Reply(linked)
 
 
 def _command(text: str) -> str:

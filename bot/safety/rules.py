@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from bot.safety.datafile import check_keys, check_spec_version, fail, parse_toml, string_list
@@ -126,6 +126,9 @@ class Outcome:
     demoted_to: tuple[str, ...]
 
 
+_UNMATCHED = Outcome(False, ())
+
+
 @dataclass(frozen=True, slots=True)
 class Rule:
     """One crisis rule; its id is the reason code, never anything the person wrote."""
@@ -138,6 +141,17 @@ class Rule:
     """How far a frame may lower this rule's match: ``none``, ``check``, or its own level."""
     reported_only: bool = False
     """Only a ``reported`` frame (a third-person story elsewhere or long ago) lowers it."""
+    anchors: frozenset[str] | None = field(default=None, init=False, repr=False, compare=False)
+    """Every pattern's most selective first words together: a message with none of them
+    cannot match any pattern, so the rule is passed over with one set test (most
+    messages match no rule; this was most of the crisis check's time)."""
+
+    def __post_init__(self) -> None:
+        if self.patterns and all(pattern.steps for pattern in self.patterns):
+            chosen = (min(p.steps, key=lambda step: len(step.words.firsts)) for p in self.patterns)
+            object.__setattr__(
+                self, "anchors", frozenset().union(*(s.words.firsts for s in chosen))
+            )
 
     def lowered_by(self, frame: Frame) -> Level:
         """This rule's level in a message a frame holds for."""
@@ -152,6 +166,8 @@ class Rule:
         ``forms`` holds every spelling and stem of the message (see ``forms_of``): patterns
         that cannot match are skipped without walking the tokens.
         """
+        if self.anchors is not None and self.anchors.isdisjoint(forms):
+            return _UNMATCHED  # no pattern is `possible`: the loop below would find nothing
         demoted: list[str] = []
         blocks: dict[int, tuple[tuple[int, int], ...]] = {}
 

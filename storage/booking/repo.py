@@ -65,6 +65,10 @@ class BookingRepo(OfficeHours):
 
         Hours and closures are those of the family's office (the default office's
         without a family): a family books a counsellor of its own office.
+
+        Every booking turn makes these small, indexed reads: quick reads (storage.engine.db
+        `Readers`), on the loop's thread, as a turn's start is (seven hops to reader
+        threads cost more than the queries).
         """
         lo, hi = to_micros(start, "snapshot start"), to_micros(end, "snapshot end")
         at = to_micros(now, "snapshot now")
@@ -72,6 +76,7 @@ class BookingRepo(OfficeHours):
             "SELECT office_id FROM contacts WHERE id = ?",
             (contact_id or 0,),
             what="bookings.snapshot office",
+            quick=True,
         )
         office_id = 1 if office is None else int(office[0])
         hours_rows = await self._readers.fetchall(
@@ -81,6 +86,7 @@ class BookingRepo(OfficeHours):
             " ORDER BY h.staff_id, h.weekday, h.start_minute",
             (office_id,),
             what="bookings.snapshot hours",
+            quick=True,
         )
         counsellors = [r for r in hours_rows if "counsellor" in str(r[7]).split(",")]
         live_now = f"{LIVE} AND (status = 'confirmed' OR hold_expires_at > ?)"
@@ -90,12 +96,14 @@ class BookingRepo(OfficeHours):
             " AND NOT (status = 'held' AND contact_id IS ?)",
             (at, hi, lo, contact_id),
             what="bookings.snapshot busy",
+            quick=True,
         )
         load = await self._readers.fetchall(
             f"SELECT staff_id, count(*) FROM bookings WHERE {live_now}"
             " AND starts_at >= ? AND starts_at < ? GROUP BY staff_id",
             (at, at, hi),
             what="bookings.snapshot load",
+            quick=True,
         )
         mine: list[Booking] = []
         urgency: str | None = None
@@ -106,12 +114,14 @@ class BookingRepo(OfficeHours):
                     f"{SELECT} WHERE contact_id = ? ORDER BY starts_at DESC, id DESC LIMIT 50",
                     (contact_id,),
                     what="bookings.snapshot mine",
+                    quick=True,
                 )
             ]
             case = await self._readers.fetchone(
                 "SELECT urgency FROM cases WHERE contact_id = ? AND status = 'open'",
                 (contact_id,),
                 what="bookings.snapshot case",
+                quick=True,
             )
             urgency = None if case is None else str(case[0])
         known: list[int] = []
@@ -135,6 +145,7 @@ class BookingRepo(OfficeHours):
                     " ORDER BY day",
                     (office_id, lo_day),
                     what="bookings.snapshot closures",
+                    quick=True,
                 )
             ),
             busy=tuple((int(r[0]), from_micros(int(r[1])), from_micros(int(r[2]))) for r in busy),
@@ -190,6 +201,7 @@ class BookingRepo(OfficeHours):
             " ORDER BY o.sent_at DESC, o.id DESC LIMIT 1",
             (contact_id, OutboxRef.like(REF_KIND), contact_id, inbox_id),
             what="bookings.awaiting_reply",
+            quick=True,
         )
         if row is None:
             return None

@@ -105,3 +105,22 @@ WHATSAPP_MIGRATION = DELIVERY_SCHEMA + (
     SELECT contact_id, max(received_at) FROM inbox WHERE channel = 'whatsapp'
     GROUP BY contact_id""",
 )
+
+
+# An office's own WhatsApp sender (`whatsapp:tual`, storage.channels.instances): its
+# families' messages open their window too, as `whatsapp`'s do (a trigger of its own,
+# so the first one stays as it was).
+OFFICE_WHATSAPP_MIGRATION = (
+    """CREATE TRIGGER whatsapp_office_window_opens AFTER INSERT ON inbox
+    WHEN NEW.channel LIKE 'whatsapp:%' BEGIN
+        INSERT INTO whatsapp_windows (contact_id, last_inbound_at)
+        VALUES (NEW.contact_id, NEW.received_at)
+        ON CONFLICT (contact_id) DO UPDATE SET
+            last_inbound_at = max(last_inbound_at, excluded.last_inbound_at),
+            notified_at = NULL;
+        UPDATE outbox SET due_at = NEW.received_at, next_attempt_at = NULL
+        WHERE status = 'pending'
+            AND id IN (SELECT outbox_id FROM whatsapp_held WHERE contact_id = NEW.contact_id);
+        DELETE FROM whatsapp_held WHERE contact_id = NEW.contact_id;
+    END""",
+)

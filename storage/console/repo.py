@@ -206,7 +206,9 @@ class ConsoleRepo:
             row = await tx.fetchone(
                 f"UPDATE staff_credentials SET {count} = {count} + 1,"
                 f" {until} = CASE WHEN {count} + 1 < ?1 THEN ?2"
-                f" ELSE ?2 + MIN(?3 * (1 << MIN({count} + 1 - ?1, 20)), ?4) END,"
+                # PostgreSQL shifts a BIGINT by an INTEGER only: both spelled out.
+                f" ELSE ?2 + MIN(?3 * (CAST(1 AS BIGINT) << CAST(MIN({count} + 1 - ?1, 20)"
+                " AS INTEGER)), ?4) END,"
                 " updated_at = ?2"
                 f" WHERE staff_id = ?5 AND {until} <= ?2 AND (?6 = 0 OR {count} = 0)"
                 f" RETURNING {count}, {until}, password_hash",

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from storage.channels.instances import office_of
 from storage.crypto.aead import Place, new_key
 from storage.crypto.vault import Vault
 from storage.engine.clock import from_micros
 from storage.engine.db import Readers, Row, Tx, Writer
 from storage.engine.rows import as_bytes, new_rid
 from storage.errors import DatabaseError, InvalidRecordError, NotFoundError
+from storage.offices.schema import DEFAULT_OFFICE_ID
 from storage.records import Contact
 
 __all__ = ["ContactRepo", "address_place", "get_or_create"]
@@ -46,11 +48,24 @@ async def get_or_create(tx: Tx, channel: str, address: str, now: int) -> tuple[C
         return contact, tx.dek_from_row(contact.id, str(row[5]), as_bytes(row[6]))
     dek = new_key()
     rid = new_rid()
-    inserted = await tx.fetchone(
-        "INSERT INTO contacts (rid, channel, address_bidx, address_enc, created_at, last_seen_at)"
-        " VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
-        (rid, channel, bidx, Vault.seal_text(dek, address_place(rid), address), now, now),
-    )
+    sealed = Vault.seal_text(dek, address_place(rid), address)
+    office = office_of(channel)
+    if office:
+        # An office's own bot or sender: the family writing to it starts in that office
+        # (the default office if the code is unknown; a deep link may still move them).
+        inserted = await tx.fetchone(
+            "INSERT INTO contacts (rid, channel, address_bidx, address_enc, created_at,"
+            " last_seen_at, office_id) VALUES (?, ?, ?, ?, ?, ?,"
+            f" COALESCE((SELECT id FROM offices WHERE code = ?), {DEFAULT_OFFICE_ID}))"
+            " RETURNING id",
+            (rid, channel, bidx, sealed, now, now, office),
+        )
+    else:
+        inserted = await tx.fetchone(
+            "INSERT INTO contacts (rid, channel, address_bidx, address_enc, created_at,"
+            " last_seen_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+            (rid, channel, bidx, sealed, now, now),
+        )
     if inserted is None:
         raise DatabaseError("contacts insert returned no id")
     contact_id = int(inserted[0])

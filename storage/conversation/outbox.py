@@ -279,13 +279,14 @@ class OutboxRepo:
             return 0
         at = to_micros(now, "outbox.retry_now now")
         marks = ", ".join("?" for _ in codes)
-        cap = -1 if limit is None else int(limit)
+        # No limit is no LIMIT clause: SQLite's `LIMIT -1` is an error on PostgreSQL.
+        capped = "" if limit is None else " LIMIT ?"
         sql = (
             "UPDATE outbox SET next_attempt_at = ? WHERE id IN (SELECT id FROM outbox"
             " WHERE status = 'pending' AND channel = ? AND next_attempt_at > ?"
-            f" AND last_error IN ({marks}) ORDER BY next_attempt_at, id LIMIT ?)"
+            f" AND last_error IN ({marks}) ORDER BY next_attempt_at, id{capped})"
         )
-        params = (at, channel, at, *codes, cap)
+        params = (at, channel, at, *codes, *(() if limit is None else (int(limit),)))
 
         async def job(tx: Tx) -> int:
             return await tx.execute(sql, params)

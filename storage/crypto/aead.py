@@ -86,7 +86,8 @@ def normalise_address(kind: str, value: str) -> str:
     national '0' becomes Indonesia's '+62'. Other kinds (chat ids) are only trimmed.
     """
     text = unicodedata.normalize("NFKC", value).strip()
-    if kind not in ("phone", "whatsapp"):
+    # An office's own sender (`whatsapp:tual`) is a WhatsApp number like any other.
+    if kind.split(":", 1)[0] not in ("phone", "whatsapp"):
         return text
     if text.lower().startswith("whatsapp:"):
         text = text[len("whatsapp:") :]

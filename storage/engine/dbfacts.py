@@ -30,6 +30,7 @@ __all__ = [
     "has_database",
     "master_key_ids",
     "migrations_of",
+    "written_with_key",
 ]
 
 COUNTS: dict[str, str] = {
@@ -75,6 +76,25 @@ async def _pg_has(url: str) -> bool:
     conn = await connect(url)
     try:
         return bool(await conn.fetchval("SELECT to_regclass('migrations') IS NOT NULL"))
+    finally:
+        await conn.close()
+
+
+def written_with_key(path: Path, url: str | None) -> bool:
+    """Whether data was written under a master key: the SQLite file exists, or the server
+    database records its key tree (the first `Store.open` with a key does). A database
+    only migrated (`lk3 db migrate`, a test's template) holds nothing a new key loses."""
+    if url is None:
+        return path.exists()
+    return blocking(_pg_written(url))
+
+
+async def _pg_written(url: str) -> bool:
+    conn = await connect(url)
+    try:
+        if not await conn.fetchval("SELECT to_regclass('meta') IS NOT NULL"):
+            return False
+        return bool(await conn.fetchval("SELECT count(*) FROM meta WHERE name = 'keytree_id'"))
     finally:
         await conn.close()
 

@@ -66,6 +66,8 @@ def _scan(sql: str) -> list[tuple[str, str]]:
 
 
 def _placeholders(sql: str) -> str:
+    """`?` → `$n` in order; SQLite's numbered `?NNN` → `$NNN` (a later bare `?` takes the
+    number after the largest so far, as SQLite numbers it)."""
     out: list[str] = []
     n = 0
     for kind, text in _scan(sql):
@@ -75,10 +77,18 @@ def _placeholders(sql: str) -> str:
         parts = text.split("?")
         for k, part in enumerate(parts):
             if k:
-                n += 1
-                out.append(f"${n}")
+                numbered = _NUMBER.match(part)
+                if numbered is None:
+                    n += 1
+                    out.append(f"${n}")
+                else:
+                    n = max(n, int(numbered.group()))
+                    out.append("$")
             out.append(part)
     return "".join(out)
+
+
+_NUMBER = re.compile(r"[0-9]+")
 
 
 def _close_paren(sql: str, open_at: int) -> int:

@@ -22,6 +22,7 @@ import aiosqlite
 from storage.booking.schema import BOOKING_MIGRATION
 from storage.channels.schema import (
     KEYBOARDS_MIGRATION,
+    OFFICE_WHATSAPP_MIGRATION,
     WEBCHAT_MIGRATION,
     WEBCHAT_STATEMENTS_MIGRATION,
     WHATSAPP_MIGRATION,
@@ -201,6 +202,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     # Several processes on one database: shared sign-in counters (storage.console.throttle);
     # on PostgreSQL also the triggers that tell other processes of changes (storage.engine.pglive).
     Migration("0023_shared_by_processes", LOGIN_THROTTLE_MIGRATION),
+    # Each office its own WhatsApp sender: its messages open the 24-hour window too.
+    Migration("0024_office_channels", OFFICE_WHATSAPP_MIGRATION),
 )
 
 

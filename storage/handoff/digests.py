@@ -28,6 +28,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
+from storage.channels.instances import kind_of
 from storage.conversation import outbox
 from storage.engine.clock import to_micros
 from storage.engine.db import Readers, Row, Tx
@@ -58,7 +59,7 @@ DIGEST_CASES_BY_CHANNEL = {"telegram": 30}
 
 def digest_cases(channel: str) -> int:
     """How many cases one alert message lists on `channel`."""
-    return DIGEST_CASES_BY_CHANNEL.get(channel, DIGEST_CASES)
+    return DIGEST_CASES_BY_CHANNEL.get(kind_of(channel), DIGEST_CASES)  # `telegram:tual` too
 
 
 Options = tuple[tuple[str, str], ...]

@@ -433,8 +433,10 @@ class PrivacyRepo:
         async def job(tx: Tx) -> bool:
             row = await tx.fetchone(
                 "UPDATE message_cleanups SET attempts = attempts + 1,"
-                " next_attempt_at = ? + ? * (1 << attempts),"
-                " done_at = CASE WHEN attempts + 1 >= ? THEN ? END"
+                # PostgreSQL shifts a BIGINT by an INTEGER only, and types a bare ? in a
+                # CASE as text: both spelled out.
+                " next_attempt_at = ? + ? * (CAST(1 AS BIGINT) << CAST(attempts AS INTEGER)),"
+                " done_at = CASE WHEN attempts + 1 >= ? THEN CAST(? AS BIGINT) END"
                 " WHERE id = ? AND done_at IS NULL RETURNING done_at",
                 (now, step, MAX_CLEANUP_ATTEMPTS, now, cleanup_id),
             )

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
-import sqlite3
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, closing
+from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -88,9 +87,3 @@ async def contact_id(bot: Bot, address: str) -> int:
 def last(bot: Bot, address: str) -> str:
     texts = bot.channel.texts_to(address)
     return texts[-1] if texts else ""
-
-
-def raw_update(path: Path, sql: str, params: tuple[object, ...] = ()) -> None:
-    """Changes the file directly, as another part of the system (or a test double) would."""
-    with closing(sqlite3.connect(path)) as conn, conn:
-        conn.execute(sql, params)

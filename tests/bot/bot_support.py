@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from support import RecordingChannel
+from support.stores import storage_env, storage_env_for_args, with_storage
 
 from bot.app import App
 from bot.channels.base import Inbound
@@ -39,7 +40,8 @@ def asks(text: str, question: str) -> bool:
 
 
 def make_config(data_dir: Path) -> Config:
-    return dataclasses.replace(load_config(None, env={}), data_dir=data_dir)
+    """The default config on this data folder (on PostgreSQL with `--db postgres`)."""
+    return with_storage(dataclasses.replace(load_config(None, env={}), data_dir=data_dir))
 
 
 @dataclasses.dataclass
@@ -90,6 +92,7 @@ async def spawn_lk3_run(
     """`lk3 run --config CONFIG` as an operator starts it (stderr piped for the test)."""
     if failpoint:
         env["LK3_FAILPOINTS"] = failpoint
+    env = {**storage_env(config), **env}
     return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -119,7 +122,7 @@ def run_lk3(
         text=True,
         timeout=timeout,
         cwd=cwd,
-        env=clean_env(PYTHONPATH=str(ROOT)),
+        env=clean_env(PYTHONPATH=str(ROOT), **storage_env_for_args(args, cwd)),
         check=False,
     )
 

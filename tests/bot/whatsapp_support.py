@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import sqlite3
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, closing
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from booking_support import T0, WEEKDAYS, booking_config
 from support import Clock, free_port
+from support.rawdb import raw_query
 from twilio_api import FakeTwilio
 
 from bot.app import App
@@ -123,12 +123,6 @@ def number_for(text: str, label: str) -> str:
 
 def text(key: str, language: str = "id", **values: str) -> str:
     return TEXTS.get(key, language, **values)
-
-
-def raw_query(path: Path, sql: str, params: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
-    """Reads the database file directly, as an operator's SQLite shell would."""
-    with closing(sqlite3.connect(path)) as conn:
-        return list(conn.execute(sql, params).fetchall())
 
 
 def outbox_rows(service: Service) -> list[tuple[object, ...]]:

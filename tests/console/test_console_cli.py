@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from support.stores import storage_env
 
 pytestmark = pytest.mark.e2e
 
@@ -19,6 +21,7 @@ def lk3(config: Path, *args: str, stdin: str = "") -> subprocess.CompletedProces
         text=True,
         timeout=60,
         check=False,
+        env={**os.environ, **storage_env(config)},
     )
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from console_support import T0, csrf_of, make_console, signed_in
 from support import Clock, RecordingChannel
+from support.stores import with_storage
 
 from bot.app import App
 from bot.channels.base import Inbound
@@ -152,7 +153,9 @@ class Office3:
 @pytest.fixture
 async def running(tmp_path: Path) -> AsyncIterator[Office3]:
     clock = Clock(T0)
-    config = dataclasses.replace(load_config(None, env={}), data_dir=tmp_path / "data")
+    config = with_storage(
+        dataclasses.replace(load_config(None, env={}), data_dir=tmp_path / "data")
+    )
     phones = RecordingChannel()
     app = await App.open(config, [phones], env={}, clock=clock)
     await app.start()

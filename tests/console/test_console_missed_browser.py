@@ -16,6 +16,7 @@ from pathlib import Path
 import pyotp
 import pytest
 from browser_support import ARTIFACTS, demo_secrets, launch, needs_chromium, sign_in
+from support.stores import with_storage
 
 from bot.config import load_config
 from bot.console.auth.passwords import Hasher
@@ -31,7 +32,9 @@ async def test_a_typed_answer_not_understood_reaches_the_admins_flow_page_scrubb
 ) -> None:
     from playwright.async_api import async_playwright, expect
 
-    config = dataclasses.replace(load_config(None, env={}), data_dir=tmp_path / "data")
+    config = with_storage(
+        dataclasses.replace(load_config(None, env={}), data_dir=tmp_path / "data")
+    )
     stop, out = asyncio.Event(), io.StringIO()
     fast = Hasher(memory_kib=8, time_cost=1)
     demo = asyncio.create_task(run_demo(config, port=0, stop=stop, out=out, hasher=fast))

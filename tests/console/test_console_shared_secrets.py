@@ -136,6 +136,10 @@ RANDOM_ALLOWED = {
     "storage/handoff/cases.py": "case codes, stored",
     "storage/privacy/erasure.py": "a random blind index replacing an erased address",
     "storage/console/staff.py": "link codes, stored",
+    "storage/figures/tokens.py": "a new API token, printed once: only its SHA-256 is stored",
+    "bot/figures/cli.py": "a webhook secret printed for the admin to put in the config",
+    "storage/figures/hooks.py": "a webhook event's id, stored with the event",
+    "storage/engine/claims.py": "this process's member lock number: an identity, not a secret",
 }
 # A key made in memory when none is given: every caller in the running service must pass one.
 KEY_DEFAULTS = {"bot/web.py": "CsrfKey", "bot/console/draft_chat.py": "ChatSeal"}

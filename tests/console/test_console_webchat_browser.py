@@ -16,6 +16,7 @@ from pathlib import Path
 import pyotp
 import pytest
 from browser_support import ARTIFACTS, demo_secrets, launch, needs_chromium, sign_in
+from support.stores import with_storage
 
 from bot.config import load_config
 from bot.console.auth.passwords import Hasher
@@ -29,7 +30,9 @@ REPLY = "Saya konselor LK3. Apakah Anda aman sekarang?"
 async def test_an_emergency_in_the_web_chat_is_taken_and_answered_live(tmp_path: Path) -> None:
     from playwright.async_api import async_playwright
 
-    config = dataclasses.replace(load_config(None, env={}), data_dir=tmp_path / "data")
+    config = with_storage(
+        dataclasses.replace(load_config(None, env={}), data_dir=tmp_path / "data")
+    )
     stop, out = asyncio.Event(), io.StringIO()
     fast = Hasher(memory_kib=8, time_cost=1)
     demo = asyncio.create_task(run_demo(config, port=0, stop=stop, out=out, hasher=fast))
@@ -100,7 +103,9 @@ async def test_an_emergency_in_the_web_chat_is_taken_and_answered_live(tmp_path:
 async def test_a_long_message_is_counted_down_while_typed_and_sent_whole(tmp_path: Path) -> None:
     from playwright.async_api import async_playwright
 
-    config = dataclasses.replace(load_config(None, env={}), data_dir=tmp_path / "data")
+    config = with_storage(
+        dataclasses.replace(load_config(None, env={}), data_dir=tmp_path / "data")
+    )
     stop, out = asyncio.Event(), io.StringIO()
     demo = asyncio.create_task(run_demo(config, port=0, stop=stop, out=out))
     while "running" not in out.getvalue():

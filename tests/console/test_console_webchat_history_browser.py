@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 from browser_support import ARTIFACTS, launch, needs_chromium
+from support.stores import with_storage
 
 from bot.config import Config, load_config
 from bot.console.auth.passwords import Hasher
@@ -87,7 +88,9 @@ async def test_a_conversation_survives_a_restart_and_a_quick_exit_clears_it(
 ) -> None:
     from playwright.async_api import async_playwright, expect
 
-    config = dataclasses.replace(load_config(None, env={}), data_dir=tmp_path / "data")
+    config = with_storage(
+        dataclasses.replace(load_config(None, env={}), data_dir=tmp_path / "data")
+    )
     async with async_playwright() as pw:
         browser = await launch(pw)
         try:
@@ -128,7 +131,9 @@ async def test_a_tab_asleep_across_a_quick_exit_wakes_to_only_the_new_conversati
 ) -> None:
     from playwright.async_api import Route, async_playwright, expect
 
-    config = dataclasses.replace(load_config(None, env={}), data_dir=tmp_path / "data")
+    config = with_storage(
+        dataclasses.replace(load_config(None, env={}), data_dir=tmp_path / "data")
+    )
     async with async_playwright() as pw:
         browser = await launch(pw)
         try:
@@ -178,7 +183,9 @@ async def test_a_tab_asleep_across_a_quick_exit_wakes_to_only_the_new_conversati
 async def test_a_tab_asleep_while_the_family_left_wakes_to_the_blank_note(tmp_path: Path) -> None:
     from playwright.async_api import Route, async_playwright
 
-    config = dataclasses.replace(load_config(None, env={}), data_dir=tmp_path / "data")
+    config = with_storage(
+        dataclasses.replace(load_config(None, env={}), data_dir=tmp_path / "data")
+    )
     async with async_playwright() as pw:
         browser = await launch(pw)
         try:

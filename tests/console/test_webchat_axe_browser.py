@@ -16,6 +16,7 @@ import pytest
 from axe_support import axe_violations, needs_axe
 from browser_support import ARTIFACTS, launch, needs_chromium
 from page_tour import DESKTOP, PHONE
+from support.stores import with_storage
 from test_console_webchat_history_browser import confide, demo
 
 from bot.config import load_config
@@ -26,7 +27,9 @@ pytestmark = [pytest.mark.browser, needs_chromium, needs_axe]
 async def test_axe_finds_nothing_serious_on_the_web_chat_pages(tmp_path: Path) -> None:
     from playwright.async_api import Page, async_playwright, expect
 
-    config = dataclasses.replace(load_config(None, env={}), data_dir=tmp_path / "data")
+    config = with_storage(
+        dataclasses.replace(load_config(None, env={}), data_dir=tmp_path / "data")
+    )
     found: dict[str, list[str]] = {}
     seen: list[str] = []
 
@@ -55,7 +58,8 @@ async def test_axe_finds_nothing_serious_on_the_web_chat_pages(tmp_path: Path) -
                 await family.get_by_role("button", name="1. Ya", exact=True).wait_for()
                 await inspect(family, "chat-choices")
                 await family.get_by_role("button", name="1. Ya", exact=True).click()
-                await expect(family.locator("#statement")).to_be_visible()
+                # Erasing runs in a background pass: a loaded machine may take a while.
+                await expect(family.locator("#statement")).to_be_visible(timeout=20_000)
                 await inspect(family, "statement")
                 await family.get_by_role("button", name="Selesai, tutup halaman ini").click()
                 await expect(family.locator("#note")).to_be_visible()

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from browser_support import ARTIFACTS, launch, needs_chromium
+from support.stores import with_storage
 from test_console_webchat_history_browser import SECRET, confide, demo
 
 from bot.config import load_config
@@ -25,7 +26,9 @@ pytestmark = [pytest.mark.browser, needs_chromium]
 async def test_after_pressing_ya_the_page_shows_what_was_deleted(tmp_path: Path) -> None:
     from playwright.async_api import async_playwright, expect
 
-    config = dataclasses.replace(load_config(None, env={}), data_dir=tmp_path / "data")
+    config = with_storage(
+        dataclasses.replace(load_config(None, env={}), data_dir=tmp_path / "data")
+    )
     async with async_playwright() as pw:
         browser = await launch(pw)
         try:

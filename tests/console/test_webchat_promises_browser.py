@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from browser_support import ARTIFACTS, launch, needs_chromium
+from support.stores import with_storage
 from test_console_webchat_history_browser import demo
 
 from bot.channels.webchat.page import Limits
@@ -29,7 +30,9 @@ CRY = "dia bawa parang mau bunuh mama sekarang"
 async def test_after_declining_a_reload_shows_none_of_their_words(tmp_path: Path) -> None:
     from playwright.async_api import async_playwright, expect
 
-    config = dataclasses.replace(load_config(None, env={}), data_dir=tmp_path / "data")
+    config = with_storage(
+        dataclasses.replace(load_config(None, env={}), data_dir=tmp_path / "data")
+    )
     async with async_playwright() as pw:
         browser = await launch(pw)
         try:
@@ -58,7 +61,9 @@ async def test_a_cry_for_help_past_the_limit_is_taken_and_ordinary_lines_wait(
 ) -> None:
     from playwright.async_api import async_playwright, expect
 
-    config = dataclasses.replace(load_config(None, env={}), data_dir=tmp_path / "data")
+    config = with_storage(
+        dataclasses.replace(load_config(None, env={}), data_dir=tmp_path / "data")
+    )
     limit = Limits().per_address
     async with async_playwright() as pw:
         browser = await launch(pw)

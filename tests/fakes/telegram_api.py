@@ -57,6 +57,10 @@ class FakeTelegram(FileServing):
 
     def __init__(self, token: str = TOKEN) -> None:
         self.token = token
+        self.bot_user: dict[str, Any] = dict(_BOT_USER)  # what getMe answers
+        # Other bots this server answers for, by token (`another_bot`): one Bot API, many bots.
+        self._bots: dict[str, FakeTelegram] = {token: self}
+        self._host: FakeTelegram | None = None
         self.calls: list[Call] = []
         self.webhook: dict[str, Any] | None = None
         self.commands: dict[str, list[dict[str, Any]]] = {}
@@ -106,6 +110,10 @@ class FakeTelegram(FileServing):
         self.port = self._server.servers[0].sockets[0].getsockname()[1]
 
     async def stop(self) -> None:
+        for bot in self._bots.values():
+            if bot is not self:
+                bot._release.set()
+                bot._notify()
         self._release.set()
         self._notify()
         if self._server is not None and self._task is not None:
@@ -124,9 +132,21 @@ class FakeTelegram(FileServing):
     ) -> None:
         await self.stop()
 
+    def another_bot(self, token: str, username: str) -> FakeTelegram:
+        """A second bot (its own token, chats, updates and calls) served by this same
+        server, as the Bot API serves every bot: an office's own bot beside the first."""
+        assert token not in self._bots, "a token serves one bot"
+        bot = FakeTelegram(token)
+        bot.bot_user = {**self.bot_user, "id": self.bot_user["id"] + len(self._bots)}
+        bot.bot_user["username"] = username
+        bot._host = self
+        self._bots[token] = bot
+        return bot
+
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        port = self._host.port if self._host is not None else self.port
+        return f"http://127.0.0.1:{port}"
 
     @property
     def api_base_url(self) -> str:
@@ -352,8 +372,11 @@ class FakeTelegram(FileServing):
     # --- the API ---------------------------------------------------------------
 
     async def _endpoint(self, request: Request) -> JSONResponse:
-        if request.path_params["token"] != self.token:
+        bot = self._bots.get(request.path_params["token"])
+        if bot is None:
             return _error(401, "Unauthorized")
+        if bot is not self:
+            return await bot._endpoint(request)
         method = request.path_params["method"]
         params = await _params(request)
         self.calls.append(Call(method, params, time.monotonic()))
@@ -419,7 +442,7 @@ class FakeTelegram(FileServing):
         return _error(code, description)
 
     async def _api_getMe(self, params: dict[str, Any]) -> JSONResponse:
-        return _ok(_BOT_USER)
+        return _ok(self.bot_user)
 
     async def _api_deleteWebhook(self, params: dict[str, Any]) -> JSONResponse:
         self.webhook = None

@@ -49,6 +49,7 @@ class FileServing:
     """The file half of the fake Bot API (see `tests/fakes/README.md`)."""
 
     token: str
+    _bots: dict[str, Any]  # the bots this server answers for, by token (FakeTelegram)
     files: dict[str, tuple[str, bytes]]  # file id -> (file path, bytes)
     uploads: list[Upload]
     downloads: list[str]  # file paths the bot downloaded
@@ -119,8 +120,11 @@ class FileServing:
 
     async def _file(self, request: Request) -> Response:
         """`GET /file/bot<token>/<file path>`: the bytes of a file `getFile` described."""
-        if request.path_params["token"] != self.token:
+        bot = self._bots.get(request.path_params["token"])
+        if bot is None:
             return Response(status_code=401)
+        if bot is not self:
+            return await bot._file(request)  # another bot on this server (another_bot)
         path = request.path_params["path"]
         for known, data in self.files.values():
             if known == path:

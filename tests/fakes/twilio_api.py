@@ -103,12 +103,15 @@ class FakeTwilio:
         self.account_sid = account_sid
         self.auth_token = auth_token
         self.sender = sender
+        # Every WhatsApp sender of the account (`add_sender`): offices' own numbers.
+        self.senders: list[str] = [sender]
         self.calls: list[Call] = []
         self.sent: list[SentMessage] = []
         self.refused: list[Call] = []  # creates answered with an error
         self.public_url = ""  # what Twilio signs: the bot's [web] public_url
         self.deliver_to = ""  # where it posts (the same, unless a proxy stands between)
-        self._open: set[str] = set()  # numbers whose 24-hour window is open
+        # (sender, number) whose 24-hour window is open: WhatsApp keeps one per pair.
+        self._open: set[tuple[str, str]] = set()
         self._ids = itertools.count(1)
         self._failures: list[_Failure] = []
         self._changed = asyncio.Event()
@@ -274,7 +277,8 @@ class FakeTwilio:
         Raw bytes are posted unsigned unless a signature is given.
         """
         if isinstance(params, dict) and params.get("From", "").startswith("whatsapp:"):
-            self._open.add(params["From"].removeprefix("whatsapp:"))
+            sender = params.get("To", self.sender)
+            self._open.add((sender, params["From"].removeprefix("whatsapp:")))
         return await self._post("/twilio/whatsapp", params, signature, sign_for)
 
     async def post_status(
@@ -305,10 +309,15 @@ class FakeTwilio:
 
     def close_window(self, number: str) -> None:
         """24 hours pass since the family last wrote: free text to them is refused (63016)."""
-        self._open.discard(number)
+        self._open = {(sender, n) for sender, n in self._open if n != number}
 
-    def open_window(self, number: str) -> None:
-        self._open.add(number)
+    def open_window(self, number: str, sender: str = "") -> None:
+        self._open.add((sender or self.sender, number))
+
+    def add_sender(self, number: str) -> None:
+        """Another WhatsApp sender on this account (an office's own number); a family
+        writes to it with `incoming(..., To=number)`."""
+        self.senders.append(number)
 
     async def _post(
         self, path: str, params: dict[str, str] | bytes, signature: str | None, sign_for: str
@@ -447,7 +456,8 @@ class FakeTwilio:
             status, code, message = ERRORS[failure.error]
             headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after else None
             return self._refuse(call, _error(status, code, message, headers))
-        if params.get("From") != self.sender:
+        sender = params.get("From", "")
+        if sender not in self.senders:
             return self._refuse(call, _error(400, 63007, "Twilio could not find a Channel"))
         body = params.get("Body", "")
         content_sid = params.get("ContentSid", "")
@@ -457,13 +467,13 @@ class FakeTwilio:
             return self._refuse(call, _error(400, 21619, "A message body or media is required"))
         if len(body) > 1600:
             return self._refuse(call, _error(400, 21617, "The message body exceeds 1600"))
-        if body and number not in self._open:
+        if body and (sender, number) not in self._open:
             return self._refuse(call, _error(400, *ERRORS["window"][1:]))
         variables = json.loads(params.get("ContentVariables") or "{}")
         message = SentMessage(
             sid=f"SM{next(self._ids):032x}",
             to=to,
-            sender=self.sender,
+            sender=sender,
             body=body,
             content_sid=content_sid,
             variables={str(k): str(v) for k, v in variables.items()},
@@ -477,7 +487,7 @@ class FakeTwilio:
                 "sid": message.sid,
                 "account_sid": self.account_sid,
                 "to": to,
-                "from": self.sender,
+                "from": sender,
                 "body": body,
                 "status": "queued",
                 "num_segments": "1",

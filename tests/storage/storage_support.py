@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
-import re
-import sqlite3
-from contextlib import closing
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from typing import Any
 
-import asyncpg
-from support import pgserver
+from support.rawdb import raw_query, raw_update
 from support.stores import open_store
 
-from storage.engine.dialect import pg_ddl, pg_sql
 from storage.records import CaseOpen, ConsentRecord, NewInbound, NewOutbound, TurnWrite
 
 __all__ = ["T0", "at", "message", "open_store", "raw_query", "raw_update", "reply", "turn"]
@@ -60,64 +53,3 @@ def turn(
     when: datetime = T0,
 ) -> TurnWrite:
     return TurnWrite(inbox_id, contact_id, state, outbound, when, cases, language, consent)
-
-
-def raw_query(path: Path, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    """Reads the file directly, as an attacker with a copy of it would.
-
-    With `--db postgres`, the database standing for that file, with the same SQL
-    (translated as the store translates it).
-    """
-    server = pgserver.ACTIVE
-    if server is not None and server.knows(path):
-        info = _TABLE_INFO.fullmatch(sql.strip())
-        if info is not None:  # (position, name) of each column, as SQLite's pragma lists them
-            return server.fetch(
-                path,
-                "SELECT ordinal_position - 1, column_name::text FROM information_schema.columns"
-                " WHERE table_schema = current_schema() AND table_name = $1"
-                " ORDER BY ordinal_position",
-                (info.group(1),),
-            )
-        return server.fetch(path, pg_sql(sql), params)
-    with closing(sqlite3.connect(path)) as conn:
-        return [tuple(row) for row in conn.execute(sql, params).fetchall()]
-
-
-_TABLE_INFO = re.compile(r"PRAGMA table_info\((\w+)\)", re.IGNORECASE)
-_DROP_TRIGGER = re.compile(r"DROP TRIGGER (\w+)", re.IGNORECASE)
-
-
-def _pg_statements(path: Path, sql: str) -> list[str]:
-    """What `raw_update` runs on PostgreSQL: a trigger as the migrations would make it."""
-    server = pgserver.ACTIVE
-    assert server is not None
-    if sql.lstrip().upper().startswith(("CREATE", "ALTER")):
-        return list(pg_ddl(sql))
-    dropped = _DROP_TRIGGER.fullmatch(sql.strip())
-    if dropped is not None:
-        name = dropped.group(1)
-        table = server.fetch(
-            path, "SELECT tgrelid::regclass::text FROM pg_trigger WHERE tgname = $1", (name,)
-        )[0][0]
-        return [f"DROP TRIGGER {name} ON {table}", f"DROP FUNCTION {name}_fn()"]
-    return [pg_sql(sql)]
-
-
-def raw_update(path: Path, sql: str, params: tuple[Any, ...] = ()) -> None:
-    """Tampers with the file directly, bypassing storage.
-
-    On PostgreSQL a refusal by a constraint or trigger is raised as SQLite's
-    `IntegrityError`, so one test states the rule for both databases.
-    """
-    server = pgserver.ACTIVE
-    if server is not None and server.knows(path):
-        try:
-            for statement in _pg_statements(path, sql):
-                # SQLite's own connections check no foreign keys unless asked: nor does this.
-                server.fetch(path, statement, params, foreign_keys=False)
-        except asyncpg.IntegrityConstraintViolationError as exc:
-            raise sqlite3.IntegrityError(str(exc)) from exc
-        return
-    with closing(sqlite3.connect(path)) as conn, conn:
-        conn.execute(sql, params)

@@ -8,7 +8,13 @@ from storage.engine.db import Tx
 from storage.errors import StorageFaultError
 from storage.store import Store
 
-__all__ = ["fill_database", "give_room", "make_full"]
+__all__ = ["FILLS_SQLITE", "fill_database", "give_room", "make_full"]
+
+FILLS_SQLITE = (
+    "fills the SQLite file (its page limit or a tiny disk under the data folder); a full"
+    " PostgreSQL server is SQLSTATE 53100, a StorageFaultError (storage/engine/pgdb.py)"
+)
+"""Why a test that fills the database is SQLite's (the `sqlite_only` marker's reason)."""
 
 
 async def make_full(store: Store) -> int:

@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import asyncio
 import os
-import sqlite3
 import sys
 import time
 from collections.abc import Callable
-from contextlib import closing
 from pathlib import Path
 
 import httpx
+
+from support.rawdb import database_exists, read_only_query
+from support.stores import storage_env
 
 __all__ = [
     "ROOT",
@@ -74,7 +75,7 @@ async def start_lk3(config: Path, *, stderr: bool = False) -> asyncio.subprocess
         "--config",
         str(config),
         cwd=config.parent,
-        env={**env, "PYTHONPATH": str(ROOT)},
+        env={**env, "PYTHONPATH": str(ROOT), **storage_env(config)},
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.PIPE if stderr else asyncio.subprocess.DEVNULL,
     )
@@ -111,31 +112,30 @@ async def until(predicate: Callable[[], bool], within: float, what: str = "") ->
 def stored_inbox(database: Path) -> int:
     """How many inbound messages the database holds; 0 until the first start made its tables.
 
-    A poll can meet the file between its creation and the first migration's commit.
+    A poll can meet the file between its creation and the first migration's commit
+    (SQLite's catalogue: the deleted-WAL phase that asks is SQLite's).
     """
-    if not database.exists():
+    if not database_exists(database):
         return 0
-    with closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=10)) as db:
-        made = db.execute("SELECT 1 FROM sqlite_master WHERE name = 'inbox'").fetchone()
-        return int(db.execute("SELECT count(*) FROM inbox").fetchone()[0]) if made else 0
+    made = read_only_query(database, "SELECT 1 FROM sqlite_master WHERE name = 'inbox'")
+    return int(read_only_query(database, "SELECT count(*) FROM inbox")[0][0]) if made else 0
 
 
 def counts(database: Path) -> dict[str, int]:
     """Plain counts (no personal data) read straight from the database file."""
-    with closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=10)) as db:
-        one = lambda sql: int(db.execute(sql).fetchone()[0])  # noqa: E731
-        return {
-            "inbox": one("SELECT count(*) FROM inbox"),
-            "unprocessed": one("SELECT count(*) FROM inbox WHERE processed_at IS NULL"),
-            "unanswered": one(
-                "SELECT count(*) FROM inbox i WHERE NOT EXISTS "
-                "(SELECT 1 FROM outbox o WHERE o.inbox_id = i.id)"
-            ),
-            "outbox": one("SELECT count(*) FROM outbox"),
-            "pending": one("SELECT count(*) FROM outbox WHERE status = 'pending'"),
-            "failed": one("SELECT count(*) FROM outbox WHERE status = 'failed'"),
-            "sent": one("SELECT count(*) FROM outbox WHERE status = 'sent'"),
-        }
+    one = lambda sql: int(read_only_query(database, sql)[0][0])  # noqa: E731
+    return {
+        "inbox": one("SELECT count(*) FROM inbox"),
+        "unprocessed": one("SELECT count(*) FROM inbox WHERE processed_at IS NULL"),
+        "unanswered": one(
+            "SELECT count(*) FROM inbox i WHERE NOT EXISTS "
+            "(SELECT 1 FROM outbox o WHERE o.inbox_id = i.id)"
+        ),
+        "outbox": one("SELECT count(*) FROM outbox"),
+        "pending": one("SELECT count(*) FROM outbox WHERE status = 'pending'"),
+        "failed": one("SELECT count(*) FROM outbox WHERE status = 'failed'"),
+        "sent": one("SELECT count(*) FROM outbox WHERE status = 'sent'"),
+    }
 
 
 def report(

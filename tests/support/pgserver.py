@@ -77,6 +77,9 @@ class PgServer:
         self._admin: asyncpg.Connection | None = None
         self._conns: dict[str, asyncpg.Connection] = {}
         self.made: list[str] = []
+        # Tests run `lk3` commands from several threads at once: one administration
+        # statement, and one raw read per connection, at a time.
+        self._lock = threading.Lock()
 
     def _run(self, *args: str) -> None:
         subprocess.run(
@@ -140,18 +143,20 @@ class PgServer:
     def database_for(self, path: Path) -> str:
         """The URL of the database standing for the file at `path` (made on first use)."""
         name = self.name_for(path)
-        if name not in self.made:
-            self.call(self._create(name))
-            self.made.append(name)
+        with self._lock:
+            if name not in self.made:
+                self.call(self._create(name))
+                self.made.append(name)
         return self.url(name)
 
     def empty_database_for(self, path: Path) -> str:
         """The URL of a new database holding no table, standing for `path` (a restore's target)."""
         name = self.name_for(path)
-        if name in self.made:
-            raise RuntimeError(f"a database for {path} exists already")
-        self.call(self._admin_execute(f"CREATE DATABASE {name} TEMPLATE template0"))
-        self.made.append(name)
+        with self._lock:
+            if name in self.made:
+                raise RuntimeError(f"a database for {path} exists already")
+            self.call(self._admin_execute(f"CREATE DATABASE {name} TEMPLATE template0"))
+            self.made.append(name)
         return self.url(name)
 
     async def _admin_execute(self, sql: str) -> None:
@@ -169,9 +174,10 @@ class PgServer:
 
     def drop_all(self) -> None:
         """At the end of a test: every database it made goes."""
-        if self.made:
-            self.call(self._drop(list(self.made)))
-            self.made.clear()
+        with self._lock:
+            if self.made:
+                self.call(self._drop(list(self.made)))
+                self.made.clear()
 
     async def _drop(self, names: list[str]) -> None:
         assert self._admin is not None
@@ -189,7 +195,8 @@ class PgServer:
         Without `foreign_keys`, as the superuser replicating: foreign keys and the
         triggers not marked ALWAYS (the refusals are) do not fire.
         """
-        return self.call(self._fetch(self.name_for(path), sql, params, foreign_keys))
+        with self._lock:
+            return self.call(self._fetch(self.name_for(path), sql, params, foreign_keys))
 
     async def _fetch(
         self, name: str, sql: str, params: tuple[Any, ...], foreign_keys: bool = True

@@ -61,12 +61,15 @@ for _name in ("telegram.Bot", "telegram.request.BaseRequest"):
 
 
 def _adapter(setup: Setup) -> ChannelAdapter:
-    """The channel of `[telegram]`, tuned by the option given for "telegram" (tests)."""
+    """The channel of `[telegram]`, or of an office's own bot (`telegram:tual`), tuned by
+    the option given for "telegram" (tests)."""
     from bot.channels.telegram.channel import TelegramChannel
     from bot.channels.telegram.protocol import CHANNEL, Tuning
+    from bot.officechannels import telegram_settings
 
     tuning = setup.option(CHANNEL, Tuning, Tuning())
-    return TelegramChannel.from_config(setup.config.telegram, setup.texts, tuning=tuning)
+    settings = telegram_settings(setup.config, setup.office)
+    return TelegramChannel.from_config(settings, setup.texts, tuning=tuning, office=setup.office)
 
 
-register("telegram", _adapter)
+register("telegram", _adapter, instances=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import logging
 import time
@@ -36,13 +37,11 @@ from bot.channels.telegram.protocol import (
     COMMANDS,
     TOKEN_PREFIX,
     TYPED,
-    WEBHOOK_PATH,
     Tuning,
 )
 from bot.channels.telegram.receive import (
     Poller,
     chat_of,
-    idle,
     message_inbounds,
     webhook_update,
     well_formed,
@@ -54,7 +53,9 @@ from bot.core.ratelimit import RateLimiter
 from bot.core.texts import BotTexts
 from bot.core.writehealth import storage_unavailable
 from bot.logthrottle import LogThrottle
+from bot.officechannels import telegram_webhook_path, token_variable
 from bot.web import RETRY_LATER, WebServer
+from storage.channels.instances import instance_name
 from storage.media.records import MediaRef
 
 __all__ = ["TelegramChannel"]
@@ -83,8 +84,14 @@ class TelegramChannel:
         webhook_secret: str = "",
         mode: str = "polling",
         webhook_url: str = "",
+        office: str = "",
     ) -> None:
         self._bot = bot
+        # `telegram`, or `telegram:tual` for an office's own bot (bot.officechannels): the
+        # name on its contacts and outbox rows, its own webhook path and rate limit.
+        self.office = office
+        self.name = instance_name(CHANNEL, office)
+        self._path = telegram_webhook_path(office)
         self.mode = mode
         self._webhook_url = webhook_url
         self.username = ""
@@ -113,7 +120,12 @@ class TelegramChannel:
 
     @classmethod
     def from_config(
-        cls, settings: Telegram, texts: BotTexts, *, tuning: Tuning = _DEFAULT_TUNING
+        cls,
+        settings: Telegram,
+        texts: BotTexts,
+        *,
+        tuning: Tuning = _DEFAULT_TUNING,
+        office: str = "",
     ) -> TelegramChannel:
         """A channel talking to the Bot API at `settings.api_base_url` with the token."""
         base = settings.api_base_url.rstrip("/")
@@ -131,13 +143,14 @@ class TelegramChannel:
             webhook_secret=settings.webhook_secret,
             mode=settings.mode,
             webhook_url=settings.webhook_url,
+            office=office,
         )
 
     def bind(self, host: Host) -> None:
         """Where updates go (the pipeline), where live keyboards are kept, and whom to
         tell when a fetch came back full (more are waiting: read them first)."""
         self._receive = host.receive
-        self._keyboards = LiveKeyboards(host.store.keyboards)
+        self._keyboards = LiveKeyboards(host.store.keyboards, channel=self.name)
         self._backlog = host.defer_routine
         self._poller.until_writable = _leading_and(host.until_leading, host.until_writable)
 
@@ -149,10 +162,18 @@ class TelegramChannel:
 
     def add_routes(self, web: WebServer) -> None:
         if self.mode == "webhook":
-            web.add_route(WEBHOOK_PATH, self.webhook, methods=["POST"])
+            web.add_route(self._path, self.webhook, methods=["POST"])
 
     def describe(self) -> str:
-        return f"as @{self.username} on Telegram ({self.mode})"
+        whose = f" for office {self.office}" if self.office else ""
+        return f"as @{self.username} on Telegram ({self.mode}){whose}"
+
+    def _setting(self, key: str) -> str:
+        """Where an operator fixes this bot's `key`, for the errors of start-up."""
+        if not self.office:
+            return f"[telegram] {key}" + (" or LK3_TELEGRAM_TOKEN" if key == "token" else "")
+        where = f"[offices.{self.office}.telegram] {key}"
+        return where + (f" or {token_variable(self.office)}" if key == "token" else "")
 
     async def open(self) -> None:
         """Checks the token with getMe and learns the bot's username."""
@@ -160,7 +181,7 @@ class TelegramChannel:
             await self._bot.initialize()
         except InvalidToken:
             raise TelegramSetupError(
-                "Telegram refused the token; check [telegram] token or LK3_TELEGRAM_TOKEN"
+                f"Telegram refused the token; check {self._setting('token')}"
             ) from None
         except TelegramError as exc:
             raise TelegramSetupError(
@@ -185,11 +206,11 @@ class TelegramChannel:
         except TelegramError as exc:
             raise TelegramSetupError(
                 f"Telegram refused to {'set' if mode == 'webhook' else 'delete'} the webhook "
-                f"({type(exc).__name__}); check [telegram] webhook_url"
+                f"({type(exc).__name__}); check {self._setting('webhook_url')}"
             ) from None
         if mode != "webhook":
-            self._polling = asyncio.create_task(self._poller.run(), name="telegram-polling")
-        log.info("telegram: receiving by %s", mode)
+            self._polling = asyncio.create_task(self._poller.run(), name=f"{self.name}-polling")
+        log.info("%s: receiving by %s", self.name, mode)
 
     async def stop(self) -> None:
         """Stops polling after the batch under way, confirms it, and lets API calls finish."""
@@ -322,6 +343,9 @@ class TelegramChannel:
     async def _store(self, inbound: Inbound) -> bool:
         if self._receive is None:
             raise RuntimeError("TelegramChannel.bind was not called before receiving")
+        if self.office:
+            # Stored under this bot's name: the chat is this bot's, and so is the reply.
+            inbound = dataclasses.replace(inbound, channel=self.name)
         return await self._receive(inbound)
 
     def _on_backlog(self) -> None:
@@ -347,7 +371,7 @@ class TelegramChannel:
                 raise result
 
     async def webhook(self, request: Request) -> Response:
-        """`POST /telegram/webhook`: 200 only once the update is stored."""
+        """`POST /telegram/webhook` (`/telegram/<office>`): 200 only once the update is stored."""
         update = await webhook_update(request, self._secret, self._bot, self._noise)
         if isinstance(update, Response):
             return update
@@ -386,20 +410,24 @@ class TelegramChannel:
         )
 
     def _typing_soon(self, address: str, chat_id: int) -> None:
-        """Shows "typing…" if no reply has gone out `typing_delay` seconds from now."""
-        received = time.monotonic()
+        """Shows "typing…" if no reply has gone out `typing_delay` seconds from now.
 
-        async def typing() -> None:
-            await idle(self._stopping, self._tuning.typing_delay)
-            if self._replies.last_sent(address) >= received or self._stopping.is_set():
-                return
-            now = time.monotonic()
-            if self._typing_budget.wait_time("", now) > 0:
-                return  # many are waiting at once: spare the Bot API
-            self._typing_budget.take("", now)
-            await quietly("sendChatAction", self._bot.send_chat_action(chat_id, "typing"))
+        A timer, not a task per message: a sleeping task (with its wait and closures)
+        cost about 3 KB and a few task switches for each message, kept for the whole
+        delay; a timer handle is a tenth of that and one callback.
+        """
+        asyncio.get_running_loop().call_later(
+            self._tuning.typing_delay, self._typing_due, address, chat_id, time.monotonic()
+        )
 
-        self._later(typing())
+    def _typing_due(self, address: str, chat_id: int, received: float) -> None:
+        if self._stopping.is_set() or self._replies.last_sent(address) >= received:
+            return
+        now = time.monotonic()
+        if self._typing_budget.wait_time("", now) > 0:
+            return  # many are waiting at once: spare the Bot API
+        self._typing_budget.take("", now)
+        self._later(quietly("sendChatAction", self._bot.send_chat_action(chat_id, "typing")))
 
     async def _register_commands(self) -> None:
         for language in self._texts.languages:

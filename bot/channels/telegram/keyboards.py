@@ -26,8 +26,10 @@ __all__ = ["KEYBOARDS_KNOWN", "LiveKeyboards", "button_data", "chosen_markup", "
 
 log = logging.getLogger(__name__)
 
-# Chats whose keyboard state is remembered before it is forgotten (re-read when needed).
-KEYBOARDS_KNOWN = 50_000
+# Chats whose keyboard state is remembered before it is forgotten (re-read when needed:
+# one read per batch of updates). 10,000 chats are the last minute of a busy night;
+# 50,000 made the bot's memory grow with its contacts up to 50,000 of them.
+KEYBOARDS_KNOWN = 10_000
 
 
 def keyboard(
@@ -94,8 +96,11 @@ class LiveKeyboards:
     known is forgotten, which only costs a read per chat.
     """
 
-    def __init__(self, repo: KeyboardRepo, *, known: int = KEYBOARDS_KNOWN) -> None:
+    def __init__(
+        self, repo: KeyboardRepo, *, known: int = KEYBOARDS_KNOWN, channel: str = CHANNEL
+    ) -> None:
         self._repo = repo
+        self._channel = channel  # this bot's instance name (`telegram:tual`: its own chats)
         self._known = known
         self._live: dict[str, bool] = {}
         self._shown: dict[str, int] = {}
@@ -105,12 +110,12 @@ class LiveKeyboards:
         return self._live.get(address)
 
     async def live(self, address: str) -> LiveKeyboard | None:
-        return await self._repo.live(CHANNEL, address)
+        return await self._repo.live(self._channel, address)
 
     async def show(self, address: str, message_id: int, long_values: dict[str, str]) -> int | None:
         """Records the buttons just sent; returns the message id of the keyboard they replace."""
         older = await self._repo.show(
-            CHANNEL, address, str(message_id), long_values, datetime.now(UTC)
+            self._channel, address, str(message_id), long_values, datetime.now(UTC)
         )
         self.remember(address, True)
         return None if older is None else int(older.message_id)
@@ -118,7 +123,7 @@ class LiveKeyboards:
     async def pressed(self, address: str, message_id: str) -> None:
         """Retires the keyboard a press was taken from."""
         generation = self._shown.get(address, 0)
-        await self._repo.retire(CHANNEL, address, message_id)
+        await self._repo.retire(self._channel, address, message_id)
         if self._shown.get(address, 0) == generation:
             self.remember(address, False)
 
@@ -131,10 +136,10 @@ class LiveKeyboards:
         try:
             if known is None:
                 # Not seen since start-up: a read first, as most chats have none live.
-                live = await self._repo.live(CHANNEL, address)
-                retired = None if live is None else await self._repo.retire(CHANNEL, address)
+                live = await self._repo.live(self._channel, address)
+                retired = None if live is None else await self._repo.retire(self._channel, address)
             else:
-                retired = await self._repo.retire(CHANNEL, address)
+                retired = await self._repo.retire(self._channel, address)
         except Exception:
             log.exception("telegram: could not retire a keyboard")
             return None
@@ -152,7 +157,7 @@ class LiveKeyboards:
         # What was shown while the read ran is newer than what the read found.
         shown = {address: self._shown.get(address, 0) for address in unknown}
         try:
-            live = await self._repo.with_live(CHANNEL, unknown)
+            live = await self._repo.with_live(self._channel, unknown)
         except Exception:
             log.exception("telegram: could not read which chats have live keyboards")
             return  # each is read on its own when needed
@@ -175,7 +180,7 @@ class LiveKeyboards:
         meanwhile for none, unless they too grew too many: then True, and such a read
         must be dropped."""
         self._live.clear()
-        if len(self._shown) > 4 * self._known:
+        if len(self._shown) > 2 * self._known:
             self._shown.clear()
             return True
         return False

@@ -47,19 +47,26 @@ __all__ = ["window_remaining"]
 
 
 def _adapter(setup: Setup) -> ChannelAdapter:
-    """The channel of `[whatsapp]`, tuned by the option given for "whatsapp" (tests)."""
-    from bot.channels.whatsapp.channel import WhatsAppChannel
+    """The channel of `[whatsapp]`, or of an office's own sender (`whatsapp:tual`, the same
+    account), tuned by the option given for "whatsapp" (tests). The instances of one build
+    share their webhooks (`Senders`)."""
+    from bot.channels.whatsapp.channel import Senders, WhatsAppChannel
     from bot.channels.whatsapp.protocol import CHANNEL, Tuning
+    from bot.officechannels import whatsapp_settings
 
     config = setup.config
+    senders = setup.shared.setdefault(CHANNEL, Senders())
+    assert isinstance(senders, Senders)
     return WhatsAppChannel(
-        config.whatsapp,
+        whatsapp_settings(config, setup.office),
         config.web.public_url,
         setup.texts,
         default_language=config.languages[0],
         clock=setup.clock,
         tuning=setup.option(CHANNEL, Tuning, Tuning()),
+        office=setup.office,
+        senders=senders,
     )
 
 
-register("whatsapp", _adapter)
+register("whatsapp", _adapter, instances=True)

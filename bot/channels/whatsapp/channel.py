@@ -8,6 +8,7 @@ delivery receipts (`webhooks`, `receipts`). See the package docstring.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from collections.abc import Callable
@@ -55,16 +56,41 @@ from bot.core.writehealth import storage_unavailable
 from bot.digits import digits
 from bot.logthrottle import LogThrottle
 from bot.web import RETRY_LATER, WebServer
+from storage.channels.instances import instance_name
 from storage.channels.whatsapp import AWAITING_WINDOW, Window
 from storage.conversation.delivery import DELIVERY_STATUSES, FAILED_STATUSES
 from storage.media.records import MediaRef
 from storage.store import Store
 
-__all__ = ["WhatsAppChannel"]
+__all__ = ["Senders", "WhatsAppChannel"]
 
 log = logging.getLogger(__name__)
 
 _DEFAULT_TUNING = Tuning()
+
+
+class Senders:
+    """The WhatsApp senders of one Twilio account, by number: offices' own senders
+    (`whatsapp:tual`) and `[whatsapp]`'s share one webhook, and each message goes to
+    the instance whose number it was sent `To`; a `To` that is none of them is refused.
+    """
+
+    def __init__(self) -> None:
+        self._by_number: dict[str, WhatsAppChannel] = {}
+        self._routed = False
+
+    def add(self, number: str, channel: WhatsAppChannel) -> None:
+        if self._by_number.setdefault(number, channel) is not channel:
+            raise ValueError("two WhatsApp channels send from one number")
+
+    def to(self, number: str) -> WhatsAppChannel | None:
+        """The instance sending from `number`, if any."""
+        return self._by_number.get(number)
+
+    def first_to_route(self) -> bool:
+        """True once: the instance asking first adds the webhooks for all."""
+        first, self._routed = not self._routed, True
+        return first
 
 
 class WhatsAppChannel:
@@ -82,7 +108,14 @@ class WhatsAppChannel:
         default_language: str,
         clock: Callable[[], datetime],
         tuning: Tuning = _DEFAULT_TUNING,
+        office: str = "",
+        senders: Senders | None = None,
     ) -> None:
+        # `whatsapp`, or `whatsapp:tual` for an office's own sender (bot.officechannels).
+        self.office = office
+        self.name = instance_name(CHANNEL, office)
+        self._senders = Senders() if senders is None else senders
+        self._senders.add(settings.from_number, self)
         self._settings = settings
         self._public_url = public_url.rstrip("/")
         self._texts = texts
@@ -121,11 +154,14 @@ class WhatsAppChannel:
     needs_web = True  # messages come only by webhook
 
     def add_routes(self, web: WebServer) -> None:
-        web.add_route(INCOMING_PATH, self.incoming, methods=["POST"])
-        web.add_route(STATUS_PATH, self.status, methods=["POST"])
+        if self._senders.first_to_route():  # one webhook for every sender of the account
+            web.add_route(INCOMING_PATH, self.incoming, methods=["POST"])
+            web.add_route(STATUS_PATH, self.status, methods=["POST"])
 
     def describe(self) -> str:
-        return f"on WhatsApp (webhook {self._public_url}{INCOMING_PATH})"
+        if not self.office:
+            return f"on WhatsApp (webhook {self._public_url}{INCOMING_PATH})"
+        return f"on WhatsApp as {self._settings.from_number} for office {self.office}"
 
     async def start(self) -> None:
         """Nothing to start: Twilio calls the webhooks once the web server runs."""
@@ -313,10 +349,17 @@ class WhatsAppChannel:
     # --- webhooks -----------------------------------------------------------
 
     async def incoming(self, request: Request) -> Response:
-        """`POST /twilio/whatsapp`: stores the message, then answers with empty TwiML."""
+        """`POST /twilio/whatsapp`: stores the message through the sender it was sent `To`,
+        then answers with empty TwiML."""
         form = await self._verified_form(request, INCOMING_PATH)
         if isinstance(form, Response):
             return form
+        target = self._senders.to(form.get("To", ""))
+        assert target is not None  # _verified_form refused any other number
+        return await target.take(form)
+
+    async def take(self, form: dict[str, str]) -> Response:
+        """Stores a verified incoming message sent to this instance's number."""
         self.pulse.ok()
         try:
             inbounds = message_inbounds(form)
@@ -329,6 +372,8 @@ class WhatsAppChannel:
             raise RuntimeError("WhatsAppChannel.bind was not called before receiving")
         try:
             for inbound in inbounds:
+                if self.office:  # the family's chat is with this office's number
+                    inbound = dataclasses.replace(inbound, channel=self.name)
                 await self._receive(inbound)
         except Exception as exc:
             if storage_unavailable(exc):
@@ -372,7 +417,8 @@ class WhatsAppChannel:
 
     async def _verified_form(self, request: Request, path: str) -> dict[str, str] | Response:
         """The posted form, if Twilio signed it for our public URL (never the Host header)
-        and it is for this office: its account, and for a message, its WhatsApp number.
+        and it is for this deployment: its account, and for a message, one of its offices'
+        WhatsApp numbers (`Senders`).
 
         A signature proves only that Twilio sent it; an account with several numbers (or a
         webhook URL set on another account sharing the token) must not put another
@@ -385,7 +431,7 @@ class WhatsAppChannel:
             return form
         ours = form.get("AccountSid", "") == self._settings.account_sid
         if ours and path == INCOMING_PATH:
-            ours = form.get("To", "") == self._settings.from_number
+            ours = self._senders.to(form.get("To", "")) is not None
         if not ours:
             self._noise.warning(
                 "whatsapp webhook: a signed request for another account or number refused"

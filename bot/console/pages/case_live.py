@@ -34,6 +34,7 @@ from bot.console.core import Console, PageRoute
 from bot.console.pages.queue import RETRY_MS, event_stream, sse_event
 from bot.console.scope import case_by_code
 from bot.core.live import Subscription
+from storage.channels.instances import kind_of
 from storage.handoff.records import LiveCase
 from storage.privacy.audit import AuditEntry
 
@@ -65,7 +66,7 @@ async def thread_context(console: Console, request: Request, case: LiveCase) -> 
     transcript = await desk.store.console_cases.transcript(case.contact_id, until=case.closed_at)
     contact = await desk.store.contacts.get(case.contact_id)
     window = None
-    if contact is not None and contact.channel == "whatsapp":
+    if contact is not None and kind_of(contact.channel) == "whatsapp":
         found = await desk.store.whatsapp.for_contact(case.contact_id)
         left = window_remaining(None if found is None else found.last_inbound_at, now)
         minutes = int(left.total_seconds() // 60)

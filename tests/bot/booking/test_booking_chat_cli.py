@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from support.stores import environ_with, storage_env
 
 from bot.cli import main
 
@@ -28,13 +29,14 @@ def chat(config: Path, who: str, lines: list[str]) -> subprocess.CompletedProces
         text=True,
         timeout=60,
         cwd=ROOT,
-        env=env,
+        env={**env, **storage_env(config)},
     )
 
 
 def lk3(config: Path, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
     """An admin command, run in this process (the chat is the real separate process)."""
-    code = main([*args, "--config", str(config)])
+    with environ_with(storage_env(config)):
+        code = main([*args, "--config", str(config)])
     out, err = capsys.readouterr()
     return code, out, err
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from booking_support import T0, book, contact_id, counsellor, last, raw_update, running, wit
+from booking_support import T0, book, contact_id, counsellor, last, running, wit
 from bot_support import paragraphs
 from support import Clock, RecordingChannel
+from support.rawdb import raw_update
 
 REMINDER = "Halo, ini pengingat janji Anda"
 

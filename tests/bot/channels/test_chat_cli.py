@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from support import keys_of
+from support.stores import storage_env
 
 from bot.core.failpoints import EXIT_CODE, POINTS
 
@@ -28,6 +29,7 @@ def chat(
     env = {k: v for k, v in os.environ.items() if not k.startswith("LK3_")}
     if failpoint:
         env["LK3_FAILPOINTS"] = failpoint
+    env.update(storage_env(data_dir=data))
     return subprocess.run(
         [sys.executable, "-m", "bot", "chat", "--as", who, "--data", str(data), *(extra or [])],
         input="".join(line + "\n" for line in lines),
@@ -129,6 +131,7 @@ def test_a_crash_at_any_step_loses_nothing(
     assert without_repeats(seen) == expected
 
 
+@pytest.mark.sqlite_only("scans the bytes of the SQLite file and its WAL left by a crash")
 def test_nothing_a_person_typed_is_readable_in_the_database_or_logs(tmp_path: Path) -> None:
     marker = "ZEBRA-7731-RAHASIA"
     who = "+6281234567890"

@@ -15,9 +15,10 @@ from urllib.parse import urlencode
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from support.rawdb import raw_query
 from twilio.request_validator import RequestValidator
 from twilio_api import FakeTwilio
-from whatsapp_support import FAMILY, app_of, raw_query, running, settle, whatsapp_config
+from whatsapp_support import FAMILY, app_of, running, settle, whatsapp_config
 
 from bot.run import Service
 

@@ -310,3 +310,14 @@ async def test_a_failing_typing_action_never_holds_up_a_reply(
     async with running(config, tuning) as service:
         await settle(service, fake, fake.send_start(FAMILY))
         assert "selamat datang" in fake.texts(FAMILY)[0].lower()
+
+
+async def test_a_message_with_a_nul_is_kept_and_answered(
+    fake: FakeTelegram, config: Config
+) -> None:
+    """PostgreSQL's text cannot hold U+0000 (bot.storable): the words are kept with U+FFFD."""
+    async with running(config) as service:
+        await settle(service, fake, fake.send_text(FAMILY, "halo\x00"))
+        assert "selamat datang" in fake.texts(FAMILY)[0].lower()
+        row = await app_of(service).store.inbox.get(1)
+        assert row is not None and row.text == "halo\ufffd"

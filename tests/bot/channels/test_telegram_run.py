@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 from bot_support import ROOT, clean_env, spawn_lk3_run
 from support import free_port
+from support.stores import open_store
 from telegram_api import FakeTelegram
 
 from bot.app import open_keyring
 from bot.config import load_config
 from bot.core.failpoints import EXIT_CODE
 from bot.run import NO_CHANNEL
-from storage.store import Store
 
 pytestmark = pytest.mark.e2e
 
@@ -85,7 +85,7 @@ async def test_a_crash_right_after_storing_an_update_loses_and_repeats_nothing(
             await process.wait()
     assert "selamat datang" in fake.texts(CHAT)[0].lower()
     settings = load_config(config, env={})
-    async with await Store.open(
+    async with await open_store(
         settings.database_path, open_keyring(settings, env={}), keytree=settings.keytree_path
     ) as store:
         assert await store.inbox.get(1) is not None

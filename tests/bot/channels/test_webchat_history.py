@@ -8,13 +8,12 @@ its own, and bounded.
 
 from __future__ import annotations
 
-import sqlite3
-from contextlib import closing
 from datetime import timedelta
 from pathlib import Path
 
 import httpx
 from support import Clock
+from support.rawdb import raw_query
 from webchat_support import (
     NEUTRAL,
     SECRET,
@@ -138,8 +137,7 @@ async def test_a_quick_exit_leaves_nothing_of_the_conversation_at_the_address(
     page = (await chat.http.get("/chat")).text
     assert shown(page) == [] and SECRET not in page and "keluar" not in page
     database = chat.app.config.database_path
-    with closing(sqlite3.connect(database)) as db:
-        kept = db.execute("SELECT count(*) FROM webchat_lines").fetchone()[0]
+    kept = raw_query(database, "SELECT count(*) FROM webchat_lines")[0][0]
     assert kept == 1, "only the neutral reply, shown once they write again"
     await chat.say(text="halo")
     shows = [(line["who"], line["text"]) for line in await chat.lines()]
@@ -277,8 +275,8 @@ async def test_what_an_address_can_read_again_is_bounded(
             clock.advance(3601)
             assert await lines(http) == [], "nothing older than the limit is shown"
             await say(site, http, text="halo")
-            with closing(sqlite3.connect(site.app.config.database_path)) as db:
-                oldest = db.execute("SELECT min(at) FROM webchat_lines").fetchone()[0]
+            database = site.app.config.database_path
+            oldest = raw_query(database, "SELECT min(at) FROM webchat_lines")[0][0]
             assert oldest >= int((clock() - timedelta(seconds=3600)).timestamp() * 1_000_000)
     finally:
         await site.close()

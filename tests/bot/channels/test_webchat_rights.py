@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 from support import Clock
+from support.rawdb import database_bytes
 from webchat_support import Site, Ticks, form, open_site, poll, say, shown
 
 from bot.channels.webchat.page import Limits
@@ -151,4 +152,4 @@ async def test_the_statement_is_for_that_browser_alone(site: Site, http: httpx.A
         assert "Yang kami hapus" not in (await other.get("/chat")).text
         assert (await poll(other))["statement"] == []
     await site.app.store.close()
-    assert b"Yang kami hapus" not in site.app.config.database_path.read_bytes()
+    assert b"Yang kami hapus" not in database_bytes(site.app.config.database_path)

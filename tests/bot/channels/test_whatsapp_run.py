@@ -11,13 +11,13 @@ import httpx
 import pytest
 from bot_support import spawn_lk3_run
 from support import free_port
+from support.stores import open_store
 from twilio_api import FakeTwilio
 from whatsapp_support import FAMILY
 
 from bot.app import open_keyring
 from bot.config import load_config
 from bot.core.failpoints import EXIT_CODE
-from storage.store import Store
 
 pytestmark = pytest.mark.e2e
 
@@ -130,7 +130,7 @@ async def test_a_crash_right_after_storing_a_message_loses_and_repeats_nothing(
     texts = fake.texts_to(FAMILY)
     assert "selamat datang" in texts[0].lower() and len(texts) == len(set(texts))
     settings = load_config(config, env={"LK3_TWILIO_AUTH_TOKEN": fake.auth_token})
-    async with await Store.open(
+    async with await open_store(
         settings.database_path, open_keyring(settings, env={}), keytree=settings.keytree_path
     ) as store:
         assert await store.inbox.get(1) is not None

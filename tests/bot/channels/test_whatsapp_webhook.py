@@ -307,3 +307,14 @@ async def test_a_payload_the_question_never_offered_gets_a_kind_re_ask(
         again = fake.sent[asked:]
         assert again and again[-1].content_sid == sid("4"), "the consent question, asked again"
         assert await app_of(service).store.consents.latest((await contact(service)).id) is None
+
+
+async def test_a_message_with_a_nul_is_kept_and_answered(fake: FakeTwilio, config: Config) -> None:
+    """PostgreSQL's text cannot hold U+0000 (bot.storable): the words are kept with U+FFFD."""
+    async with running(config, fake) as service:
+        answer = await fake.send_text(FAMILY, "halo\x00")
+        assert answer.status_code == 200 and inbox_size(service) == 1
+        await settle(service)
+        assert "selamat datang" in fake.texts_to(FAMILY)[0].lower()
+        row = await app_of(service).store.inbox.get(1)
+        assert row is not None and row.text == "halo\ufffd"

@@ -32,7 +32,7 @@ import pytest
 from bot_support import ROOT, clean_env, eventually, make_config
 from support import free_port
 from support.disks import fill, tiny_disk
-from support.fulldb import fill_database, give_room, make_full
+from support.fulldb import FILLS_SQLITE, fill_database, give_room, make_full
 from support.lk3proc import report
 from telegram_api import FakeTelegram
 from telegram_support import FAST, app_of, running, telegram_config
@@ -110,6 +110,7 @@ def delivered(fake: FakeTelegram, chats: list[int]) -> int:
 
 
 @pytest.mark.e2e
+@pytest.mark.sqlite_only(FILLS_SQLITE)
 async def test_a_full_disk_sends_nothing_twice_answers_no_fallback_and_resumes_by_itself(
     tmp_path: Path, fake: FakeTelegram
 ) -> None:
@@ -173,6 +174,7 @@ async def test_a_full_disk_sends_nothing_twice_answers_no_fallback_and_resumes_b
 
 
 @pytest.mark.e2e
+@pytest.mark.sqlite_only(FILLS_SQLITE)
 async def test_a_database_that_cannot_grow_pauses_answers_no_fallback_and_resumes(
     tmp_path: Path, fake: FakeTelegram
 ) -> None:
@@ -249,6 +251,7 @@ async def twilio() -> AsyncIterator[FakeTwilio]:
         yield server
 
 
+@pytest.mark.sqlite_only(FILLS_SQLITE)
 async def test_while_writes_fail_whatsapp_is_answered_503_and_posts_again_later(
     tmp_path: Path, twilio: FakeTwilio
 ) -> None:
@@ -269,6 +272,7 @@ async def test_while_writes_fail_whatsapp_is_answered_503_and_posts_again_later(
         assert not any(FALLBACK in t for t in twilio.texts_to(FAMILY))
 
 
+@pytest.mark.sqlite_only(FILLS_SQLITE)
 async def test_while_writes_fail_the_web_chat_keeps_the_words_in_the_box(tmp_path: Path) -> None:
     channel = WebChatChannel()
     app = await App.open(make_config(tmp_path / "data"), [channel], env={})
@@ -321,6 +325,7 @@ async def _until_health(port: int, status: int, within: float, write: Callable[[
 
 
 @pytest.mark.e2e
+@pytest.mark.sqlite_only(FILLS_SQLITE)
 async def test_lk3_run_on_a_full_disk_loses_nothing_sends_nothing_twice_and_resumes(
     tmp_path: Path, fake: FakeTelegram
 ) -> None:

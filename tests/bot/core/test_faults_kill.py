@@ -19,11 +19,9 @@ import asyncio
 import os
 import random
 import signal
-import sqlite3
 import sys
 import time
 from collections.abc import AsyncIterator, Callable
-from contextlib import closing
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -31,6 +29,8 @@ import httpx
 import pytest
 from support import free_port
 from support.lk3proc import report
+from support.rawdb import database_exists, read_only_query
+from support.stores import storage_env
 from telegram_api import FakeTelegram
 from twilio_api import FakeTwilio
 
@@ -83,7 +83,7 @@ async def _start(config: Path) -> asyncio.subprocess.Process:
         "--config",
         str(config),
         cwd=config.parent,
-        env={**env, "PYTHONPATH": str(ROOT)},
+        env={**env, "PYTHONPATH": str(ROOT), **storage_env(config)},
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.DEVNULL,
     )
@@ -91,19 +91,18 @@ async def _start(config: Path) -> asyncio.subprocess.Process:
 
 def _counts(database: Path) -> dict[str, int]:
     """Plain counts (no personal data) read straight from the file after the runs."""
-    with closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True)) as db:
-        one = lambda sql: int(db.execute(sql).fetchone()[0])  # noqa: E731
-        return {
-            "inbox": one("SELECT count(*) FROM inbox"),
-            "unprocessed": one("SELECT count(*) FROM inbox WHERE processed_at IS NULL"),
-            "unanswered": one(
-                "SELECT count(*) FROM inbox i WHERE NOT EXISTS "
-                "(SELECT 1 FROM outbox o WHERE o.inbox_id = i.id)"
-            ),
-            "outbox": one("SELECT count(*) FROM outbox"),
-            "pending": one("SELECT count(*) FROM outbox WHERE status = 'pending'"),
-            "failed": one("SELECT count(*) FROM outbox WHERE status = 'failed'"),
-        }
+    one = lambda sql: int(read_only_query(database, sql)[0][0])  # noqa: E731
+    return {
+        "inbox": one("SELECT count(*) FROM inbox"),
+        "unprocessed": one("SELECT count(*) FROM inbox WHERE processed_at IS NULL"),
+        "unanswered": one(
+            "SELECT count(*) FROM inbox i WHERE NOT EXISTS "
+            "(SELECT 1 FROM outbox o WHERE o.inbox_id = i.id)"
+        ),
+        "outbox": one("SELECT count(*) FROM outbox"),
+        "pending": one("SELECT count(*) FROM outbox WHERE status = 'pending'"),
+        "failed": one("SELECT count(*) FROM outbox WHERE status = 'failed'"),
+    }
 
 
 async def test_sigkill_at_random_moments_loses_nothing_and_repeats_only_what_was_in_flight(
@@ -144,7 +143,7 @@ async def test_sigkill_at_random_moments_loses_nothing_and_repeats_only_what_was
         database = load_config(config, env={}).database_path
 
         def settled() -> bool:
-            if fake.pending_updates or not database.exists():
+            if fake.pending_updates or not database_exists(database):
                 return False
             counts = _counts(database)
             return (
@@ -226,8 +225,7 @@ async def _until(predicate: Callable[[], bool], within: float) -> None:
 
 def _stored_sids(database: Path) -> dict[int, list[str]]:
     """The Twilio SIDs recorded for each sent reply (one per part), by outbox id."""
-    with closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True)) as db:
-        rows = db.execute("SELECT id, provider_id FROM outbox WHERE status = 'sent'").fetchall()
+    rows = read_only_query(database, "SELECT id, provider_id FROM outbox WHERE status = 'sent'")
     return {int(row): str(sids or "").split(",") for row, sids in rows}
 
 

@@ -23,7 +23,10 @@ import pytest
 from bot_support import ROOT, clean_env, run_lk3
 from support import keys_of
 
-pytestmark = pytest.mark.e2e
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.sqlite_only("SQLite's write-ahead log file beside the database"),
+]
 
 MESSAGES = 20
 TEXTS = ("halo", "1", "menu", "2", "terima kasih")

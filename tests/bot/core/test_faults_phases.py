@@ -26,6 +26,7 @@ from pathlib import Path
 import pytest
 from support import free_port
 from support.lk3proc import counts, lk3_config, report, start_lk3, stored_inbox, until
+from support.rawdb import database_exists
 from telegram_api import FakeTelegram
 
 pytestmark = pytest.mark.e2e
@@ -62,7 +63,7 @@ async def _stop(process: asyncio.subprocess.Process) -> int:
 
 
 def _caught_up(fake: FakeTelegram, database: Path, offered: int) -> bool:
-    if fake.pending_updates or not database.exists():
+    if fake.pending_updates or not database_exists(database):
         return False
     found = counts(database)
     return found["inbox"] == offered and not (found["unprocessed"] or found["pending"])
@@ -166,6 +167,7 @@ async def test_soak_double_start_is_refused_and_nothing_is_sent_twice(
     assert replies == found["outbox"], "the second process sent nothing"
 
 
+@pytest.mark.sqlite_only("deletes SQLite's write-ahead log; a server keeps its own")
 async def test_soak_deleted_wal_is_refused_and_put_back_loses_nothing(
     tmp_path: Path, fake: FakeTelegram
 ) -> None:

@@ -25,7 +25,10 @@ from storage.errors import StorageError
 from storage.records import NewInbound
 from storage.store import Store
 
-pytestmark = pytest.mark.e2e
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.sqlite_only("SQLite's own lock and its file on a full disk"),
+]
 
 NOW = datetime(2026, 12, 4, 1, 0, tzinfo=UTC)
 

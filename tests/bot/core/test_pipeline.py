@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sqlite3
-from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from bot_support import Bot, drain, eventually, paragraphs, soon
+from support.rawdb import raw_update
 
 from bot.channels.base import Inbound, RetryLater, Unreachable
 from bot.core.outbox import OutboxSender
@@ -226,11 +225,7 @@ async def corrupt(db: Path, sql: str) -> None:
     event loop, so a blocking connection here would wait for a lock it itself holds up.
     """
 
-    def damage() -> None:
-        with closing(sqlite3.connect(db, timeout=30)) as conn, conn:
-            conn.execute(sql)
-
-    await asyncio.to_thread(damage)
+    await asyncio.to_thread(raw_update, db, sql)
 
 
 async def test_a_message_that_keeps_failing_gets_a_kind_reply_and_a_case(bot: Bot) -> None:

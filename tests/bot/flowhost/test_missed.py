@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from bot_support import Bot, make_config
 from support import Clock, RecordingChannel
+from support.rawdb import database_bytes
 
 from bot.app import App
 from bot.channels.base import Inbound
@@ -256,7 +257,7 @@ async def test_a_miss_is_counted_for_the_day_and_the_words_kept_scrubbed(bot: Bo
     counts = await bot.app.store.missed.counts("welcome", "2026-11-27")
     assert counts["main_menu"].misses == 2
     assert await words_at_menu(bot) == [NOT_UNDERSTOOD, "zzkq pak <nama> plomb"]
-    assert b"Yance" not in bot.app.config.database_path.read_bytes()
+    assert b"Yance" not in database_bytes(bot.app.config.database_path)
 
 
 async def test_the_same_message_delivered_twice_counts_once(bot: Bot) -> None:

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from bot_support import Bot, make_config
 from support import Clock, RecordingChannel
+from support.rawdb import database_bytes
 
 from bot.app import App
 from bot.core.texts import BotTexts
@@ -171,7 +172,7 @@ async def test_a_family_rating_a_closed_case_is_counted_once_for_the_figures(
     assert counts.by_rating == ((1, 0), (2, 0), (3, 0), (4, 0), (5, 1))
     await bot.send(FAMILY, "5")  # the flow is over: a "5" now is not a second rating
     assert (await bot.app.store.ratings.month("2026-11")).total == 1
-    raw = bot.app.config.database_path.read_bytes()
+    raw = database_bytes(bot.app.config.database_path)
     assert b"RAHASIA-8812" not in raw
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from bot_support import spawn_lk3_run
 from support import free_port
+from support.stores import open_store
 from telegram_api import FakeTelegram
 from telegram_support import text
 
@@ -26,7 +27,6 @@ from bot.app import open_keyring
 from bot.config import load_config
 from bot.core.failpoints import EXIT_CODE
 from bot.datadir import secure_data_dir
-from storage.store import Store
 
 pytestmark = pytest.mark.kill
 
@@ -57,7 +57,7 @@ async def counsellor_link_code(config: Path) -> str:
     settings = load_config(config, env={})
     secure_data_dir(settings.data_dir)
     now = datetime.now(UTC)
-    async with await Store.open(
+    async with await open_store(
         settings.database_path, open_keyring(settings, env={}), keytree=settings.keytree_path
     ) as store:
         member = await store.staff.add("sari", "Sari", ["counsellor"], now)
@@ -66,7 +66,7 @@ async def counsellor_link_code(config: Path) -> str:
 
 async def case_events(config: Path) -> list[str]:
     settings = load_config(config, env={})
-    async with await Store.open(
+    async with await open_store(
         settings.database_path, open_keyring(settings, env={}), keytree=settings.keytree_path
     ) as store:
         [case] = await store.handoff.queue()

@@ -3,12 +3,11 @@ the safe words are said and the turn goes on."""
 
 from __future__ import annotations
 
-import sqlite3
-from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
 
 from bot_support import make_config
+from support.rawdb import raw_update
 
 from bot.app import App
 from bot.core.texts import BotTexts
@@ -21,9 +20,8 @@ async def test_an_unreadable_roster_gives_the_safe_words_not_a_failed_turn(
     config = make_config(tmp_path / "data")
     app = await App.open(config, [], env={})
     try:
-        with closing(sqlite3.connect(config.database_path)) as db:
-            db.execute("DROP TABLE roster")  # a real fault: the read fails in SQLite
-            db.commit()
+        # A real fault: the read fails in the database.
+        raw_update(config.database_path, "DROP TABLE roster")
         texts = BotTexts.load()
         told = await WhoIsTold(app.store, config, texts).load(datetime.now(UTC), "id")
         safe = texts.get("handoff.told.nobody", "id", **config.context_values("id"))

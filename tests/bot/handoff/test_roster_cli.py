@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from support.stores import environ_with, storage_env
 
 from bot.cli import main
 from bot.handoff.roster import RosterInputError, parse_day, parse_time
@@ -32,7 +33,11 @@ def test_a_time_that_is_not_a_time_of_day_is_refused(text: str) -> None:
 def test_roster_add_list_remove(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     config = tmp_path / "lk3.toml"
     config.write_text(f'data_dir = "{tmp_path / "data"}"\n')
-    args = ["--config", str(config)]
+    with environ_with(storage_env(config)):
+        _roster_add_list_remove(["--config", str(config)], capsys)
+
+
+def _roster_add_list_remove(args: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["staff", "add", "sari", "--name", "Sari", "--role", "counsellor", *args]) == 0
     assert (
         main(["roster", "add", "sari", "--day", "senin", "--from", "08:00", "--to", "16:00", *args])

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from bot_support import ROOT, clean_env
 from support import free_port
+from support.stores import storage_env
 from telegram_api import FakeTelegram
 from twilio_api import FakeTwilio
 
@@ -89,7 +90,7 @@ async def doctor(config: Path, backups: Path, time_url: str) -> tuple[int, list[
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", "doctor", "--config", str(config),
         "--backups", str(backups), "--time-url", time_url,
-        cwd=ROOT, env=clean_env(), stdout=asyncio.subprocess.PIPE,
+        cwd=ROOT, env=clean_env(**storage_env(config)), stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
     out, err = await asyncio.wait_for(process.communicate(), 60)
@@ -107,6 +108,8 @@ async def test_a_good_deployment_is_all_green(
         "ok    config",
         "ok    keys",
         "ok    data folder",
+        # On PostgreSQL the server, its schema and pg_dump are checked too.
+        *(["ok    database"] if storage_env(config) else []),
         "ok    channels",
         "ok    webhook",
         "ok    clock",

@@ -127,3 +127,23 @@ def audit_actions(tmp_path: Path) -> list[str]:
     with closing(sqlite3.connect(tmp_path / "data" / "lk3.db")) as db:
         rows = db.execute("SELECT action FROM audit ORDER BY seq").fetchall()
     return [str(r[0]) for r in rows if str(r[0]).startswith("office_")]
+
+
+def test_link_code_names_the_offices_own_bot_when_it_has_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "lk3.toml"
+    config.write_text(
+        f'data_dir = "{tmp_path / "data"}"\n[telegram]\ntoken = "111:a"\n'
+        '[offices.tual.telegram]\ntoken = "222:b"\n'
+    )
+    args = ["--config", str(config)]
+    assert main(["office", "add", "tual", "LK3 Kota Tual", *args]) == 0
+    assert main(["staff", "add", "nona", "--name", "Nona", "--role", "counsellor", *args]) == 0
+    assert main(["staff", "add", "sari", "--name", "Sari", "--role", "counsellor", *args]) == 0
+    assert main(["office", "assign", "nona", "tual", *args]) == 0
+    capsys.readouterr()
+    assert main(["staff", "link-code", "nona", *args]) == 0
+    assert "send office tual's own bot ([offices.tual.telegram]): /link" in capsys.readouterr().out
+    assert main(["staff", "link-code", "sari", *args]) == 0
+    assert "send the bot: /link" in capsys.readouterr().out

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import sqlite3
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -17,6 +16,8 @@ from pathlib import Path
 
 import pytest
 from support import keys_of
+from support.rawdb import raw_query, raw_update
+from support.stores import environ_with, restore_target, storage_env_for_args
 
 from bot.cli import main
 
@@ -29,6 +30,7 @@ MARK_B = "RAHASIA-BUDI-1618"
 
 def lk3(*args: str, lines: list[str] | None = None) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("LK3_")}
+    env.update(storage_env_for_args(args, ROOT))
     return subprocess.run(
         [sys.executable, "-m", "bot", *args],
         input="".join(line + "\n" for line in lines or []),
@@ -50,7 +52,8 @@ class Ran:
 def admin(capsys: pytest.CaptureFixture[str], *args: str) -> Ran:
     """An office command, run in this process (the same `main` as the `lk3` script)."""
     capsys.readouterr()
-    code = main(list(args))
+    with environ_with(storage_env_for_args(args, ROOT)):
+        code = main(list(args))
     out, err = capsys.readouterr()
     return Ran(code, out, err)
 
@@ -102,13 +105,10 @@ def test_each_right_works_in_the_terminal_chat(tmp_path: Path) -> None:
     assert said[farewell + 4].startswith("Halo, selamat datang di layanan chat")
     assert any("persetujuan Anda sudah kami catat sebagai ditarik" in m for m in said[farewell:])
     assert said[-1].startswith("Anda sudah menghentikan layanan ini")
-    with sqlite3.connect(data / "lk3.db") as conn:
-        assert conn.execute("SELECT contact_id, stage FROM erasures").fetchall() == [(1, "done")]
-        assert conn.execute("SELECT id FROM contacts").fetchall() == [(2,)]
-        assert conn.execute("SELECT withdrawal FROM consents ORDER BY id").fetchall() == [
-            (0,),
-            (1,),
-        ]
+    database = data / "lk3.db"
+    assert raw_query(database, "SELECT contact_id, stage FROM erasures") == [(1, "done")]
+    assert raw_query(database, "SELECT id FROM contacts") == [(2,)]
+    assert raw_query(database, "SELECT withdrawal FROM consents ORDER BY id") == [(0,), (1,)]
 
 
 def test_an_older_backup_restored_does_not_bring_a_deleted_family_back(
@@ -128,13 +128,13 @@ def test_an_older_backup_restored_does_not_bring_a_deleted_family_back(
     keys_of(restored).mkdir(mode=0o700, parents=True)
     for name in ("master.key", "lk3.keytree"):
         shutil.copy2(keys_of(data) / name, keys_of(restored) / name)
+    restore_target(restored / "lk3.db")
     run = admin(capsys, "db", "restore", str(backup), "--data", str(restored))
     assert run.returncode == 0, run.stderr
     assert "1 contact(s) readable; 1 erased since the backup was taken" in run.stdout
     mine = chat(restored, "pak-b", ["dataku"])
     assert MARK_B in mine and "selamat datang" not in mine.lower(), "his conversation goes on"
-    with sqlite3.connect(restored / "lk3.db") as conn:
-        assert conn.execute("SELECT id FROM contacts").fetchall() == [(2,)]
+    assert raw_query(restored / "lk3.db", "SELECT id FROM contacts") == [(2,)]
 
 
 def test_purge_flag_and_audit_commands_show_ids_and_counts_never_words(
@@ -150,8 +150,7 @@ def test_purge_flag_and_audit_commands_show_ids_and_counts_never_words(
     purged = admin(capsys, "db", "purge", "--data", str(data))
     assert purged.stdout.startswith("erased 1 contact(s)")
 
-    with sqlite3.connect(data / "lk3.db") as conn:
-        (code,) = conn.execute("SELECT code FROM cases").fetchone()
+    [(code,)] = raw_query(data / "lk3.db", "SELECT code FROM cases")
     flagged = admin(capsys, "cases", "flag", code, "--safety-risk", "--data", str(data))
     assert flagged.returncode == 0 and code in flagged.stdout
     withheld = messages(chat(data, "pak-b", ["dataku"]))
@@ -160,9 +159,8 @@ def test_purge_flag_and_audit_commands_show_ids_and_counts_never_words(
     verified = admin(capsys, "audit", "verify", "--data", str(data))
     assert verified.returncode == 0, verified.stdout
     assert verified.stdout.startswith("audit log intact: 4 rows")
-    with sqlite3.connect(data / "lk3.db") as conn:
-        conn.execute("DROP TRIGGER audit_append_only_update")
-        conn.execute("UPDATE audit SET actor = 'system' WHERE seq = 3")
+    raw_update(data / "lk3.db", "DROP TRIGGER audit_append_only_update")
+    raw_update(data / "lk3.db", "UPDATE audit SET actor = 'system' WHERE seq = 3")
     tampered = admin(capsys, "audit", "verify", "--data", str(data))
     assert tampered.returncode == 1
     assert "row 3: edited: its content does not match its hash" in tampered.stdout

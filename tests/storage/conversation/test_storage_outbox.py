@@ -57,6 +57,20 @@ async def test_retry_hides_the_row_until_the_retry_time(store: Store) -> None:
     assert await store.outbox.count_pending() == 1
 
 
+async def test_an_ended_upstream_fault_brings_its_retries_forward_with_or_without_a_limit(
+    store: Store,
+) -> None:
+    """Found on PostgreSQL: no limit was SQLite's `LIMIT -1`, an error there."""
+    cid = await contact_id(store)
+    ids = await store.outbox.enqueue([reply(cid, f"balasan {n}") for n in range(3)])
+    for n, row_id in enumerate(ids):
+        await store.outbox.mark_retry(row_id, "server_error", at(60 + n))
+    assert await store.outbox.retry_now("telegram", ["server_error"], at(1), limit=1) == 1
+    assert [r.id for r in await store.outbox.due(at(1))] == [ids[0]]
+    assert await store.outbox.retry_now("telegram", ["server_error"], at(2)) == 2
+    assert [r.id for r in await store.outbox.due(at(2))] == ids
+
+
 async def test_next_due_at_is_the_earliest_sendable_moment(store: Store) -> None:
     assert await store.outbox.next_due_at() is None
     cid = await contact_id(store)

@@ -13,6 +13,8 @@ from storage.engine.pgschema import PG_MIGRATIONS
     ("sqlite", "postgres"),
     [
         ("SELECT a FROM t WHERE b = ? AND c = '?'", "SELECT a FROM t WHERE b = $1 AND c = '?'"),
+        # SQLite's numbered parameters keep their numbers (a bare one follows the largest).
+        ("SELECT ?2 + ?1, ?10, ?, '?3'", "SELECT $2 + $1, $10, $11, '?3'"),
         (
             "SELECT max(a, min(b, ?)), max(c) FROM t",
             "SELECT GREATEST(a, LEAST(b, $1)), max(c) FROM t",
