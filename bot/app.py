@@ -42,6 +42,7 @@ from bot.handoff.handlers import HeldCaseRelay, StaffDesk
 from bot.handoff.media import MediaFetch
 from bot.handoff.service import Handoff
 from bot.keyfolder import ensure_keys_folder
+from bot.offices.picker import OfficePicker
 from bot.offices.profiles import ensure_offices
 from bot.offices.routing import OfficeRouting
 from bot.privacy.retention import RetentionJob
@@ -281,6 +282,8 @@ class App:
         )
         media = MediaFetch(store, by_name)
         pipeline.add_handler(HeldCaseRelay(handoff, flows=flow_turns, media=media))
+        # The web chat's "which regency or city?" when there are several offices.
+        pipeline.add_handler(OfficePicker(store, texts, config, flow_turns))
         pipeline.add_handler(flow_turns)
         escalation.gathering = pipeline.reading_backlog
         sender.tally = pipeline.tally  # one set of counts for /metrics

@@ -88,13 +88,23 @@ class BookingHost:
         self._tz = ZoneInfo(config.office.timezone)
         self.enabled = library.has_flow(BOOKING_FLOW)
 
+    # Each call may name the family's office's configuration and flows (several
+    # offices): its time zone for the slots, its words for the booking's messages, its
+    # library for whether it books at all. Left out: the default office's, as before.
+
     def context(self, view: BookingView | None = None) -> BookingContext:
         return BookingContext(view, self._config.booking.hold_minutes)
 
     async def load(
-        self, contact_id: int, now: datetime, pending: Sequence[CaseOpen] = ()
+        self,
+        contact_id: int,
+        now: datetime,
+        pending: Sequence[CaseOpen] = (),
+        config: Config | None = None,
     ) -> BookingView:
-        """The family's booking situation now (and any urgency this turn is raising)."""
+        """The family's booking situation now (and any urgency this turn is raising), its
+        slots in its office's time zone."""
+        tz = self._tz if config is None else config.office.tz
         horizon = timedelta(days=self._config.booking.horizon_days + 2)
         snapshot = await self._store.bookings.snapshot(
             contact_id, now - timedelta(days=1), now + horizon, now
@@ -103,15 +113,18 @@ class BookingHost:
         return BookingView(
             snapshot,
             self._config.booking,
-            self._tz,
+            tz,
             now,
             self._texts,
             max(urgencies, key=URGENCIES.index) if urgencies else None,
         )
 
-    async def reminder_input(self, row: InboxRow, assessment: Assessment) -> Input | None:
+    async def reminder_input(
+        self, row: InboxRow, assessment: Assessment, library: FlowLibrary | None = None
+    ) -> Input | None:
         """The booking flow's answer to a reminder, when this message replies to one."""
-        if not self.enabled or assessment.level is not Level.NONE:
+        enabled = self.enabled if library is None else library.has_flow(BOOKING_FLOW)
+        if not enabled or assessment.level is not Level.NONE:
             return None
         if row.kind not in ("text", "choice"):
             return None
@@ -130,11 +143,12 @@ class BookingHost:
         contact_id: int,
         channel: str,
         language: str,
+        config: Config | None = None,
     ) -> Decision:
         wanted = [e for e in effects if e.name in BOOKING_EFFECTS]
         if not wanted:
             return Decision()
-        context = self._config.context_values(language)
+        context = (self._config if config is None else config).context_values(language)
         return view.decide(
             wanted, contact_id=contact_id, channel=channel, language=language, context=context
         )

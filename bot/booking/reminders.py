@@ -24,6 +24,7 @@ from bot.channels.base import Channel, Outbound, Template
 from bot.config import Config
 from bot.core.outbox import OutboxSender
 from bot.core.texts import BotTexts
+from bot.offices.profiles import OfficeConfigs
 from flows.exchange import Input
 from flows.matching import normalize
 from storage.booking.records import REF_KIND, Booking, Reminder
@@ -132,12 +133,19 @@ class ReminderTemplates:
     worded in every language of the office."""
 
     def __init__(
-        self, store: Store, texts: BotTexts, *, tz: tzinfo, languages: tuple[str, ...]
+        self,
+        store: Store,
+        texts: BotTexts,
+        *,
+        tz: tzinfo,
+        languages: tuple[str, ...],
+        offices: OfficeConfigs | None = None,
     ) -> None:
         self._store = store
         self._texts = texts
         self._tz = tz
         self._languages = languages
+        self._offices = offices  # each family's office's time zone (several offices)
 
     async def __call__(self, row: OutboxRow, channel: Channel, message: Outbound) -> str | None:
         template = None if row.ref is None else await self.template(row.ref)
@@ -150,25 +158,34 @@ class ReminderTemplates:
         booking = await self._store.bookings.get(ref.id)
         if booking is None:
             return Template(purpose)  # nothing left to remind of: no variables
+        tz = self._tz
+        if self._offices is not None and booking.contact_id is not None:
+            tz = (await self._offices.for_contact(booking.contact_id)).office.tz
         return Template(
             purpose,
             tuple(
-                (language, (("1", self._when(ref.action, booking.starts_at, language)),))
+                (language, (("1", self._when(ref.action, booking.starts_at, language, tz)),))
                 for language in self._languages
             ),
         )
 
-    def _when(self, kind: str, starts_at: datetime, language: str) -> str:
+    def _when(self, kind: str, starts_at: datetime, language: str, tz: tzinfo) -> str:
         if kind == "no_show":
-            return format_when(starts_at, self._tz, language)
+            return format_when(starts_at, tz, language)
         return self._texts.get(
             f"whatsapp.reminder_when.{kind}",
             language,
-            time=format_time(starts_at, self._tz, language),
+            time=format_time(starts_at, tz, language),
         )
 
 
 def register(sender: OutboxSender, store: Store, texts: BotTexts, config: Config) -> None:
     """Booking rows (`booking:<id>:<kind>`) go through the gate, with their template."""
-    templates = ReminderTemplates(store, texts, tz=config.office.tz, languages=config.languages)
+    templates = ReminderTemplates(
+        store,
+        texts,
+        tz=config.office.tz,
+        languages=config.languages,
+        offices=OfficeConfigs(store, config) if config.offices else None,
+    )
     sender.handle_refs(REF_KIND, gate=ReminderGate(store), deliver=templates)

@@ -20,6 +20,7 @@ from bot.console.pages import figures as pages_figures
 from bot.console.pages import flows as pages_flows
 from bot.console.pages import home as pages_home
 from bot.console.pages import labels as pages_labels
+from bot.console.pages import library_files as pages_library_files
 from bot.console.pages import media as pages_media
 from bot.console.pages import province as pages_province
 from bot.console.pages import queue as pages_queue
@@ -69,6 +70,7 @@ def build_console(
         )
         console.serve(office, desk)
         console.include(pages_flows.routes)
+        console.include(pages_library_files.routes)
         console.include(pages_bookings.routes)
         console.include(pages_figures.routes)
         console.include(pages_province.routes)

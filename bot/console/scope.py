@@ -10,6 +10,7 @@ office's rows.
 
 from __future__ import annotations
 
+import weakref
 from contextvars import ContextVar
 from dataclasses import replace
 from typing import TYPE_CHECKING
@@ -17,8 +18,10 @@ from typing import TYPE_CHECKING
 from starlette.requests import Request
 from starlette.responses import Response
 
+from bot.config import Config
 from bot.console.auth.login import Access
 from bot.console.queue_feed import QueueSnapshot
+from bot.offices.profiles import OfficeConfigs
 from storage.handoff.records import LiveCase
 from storage.offices.schema import DEFAULT_OFFICE_ID
 from storage.store import Store
@@ -26,13 +29,17 @@ from storage.store import Store
 if TYPE_CHECKING:
     from bot.console.core import Console, PageHandler
     from bot.flowhost.shelf import FlowShelf
+    from flows.library import FlowLibrary
 
 __all__ = [
     "case_by_code",
     "in_office",
+    "library_of",
     "office_flows",
     "office_of",
+    "office_config",
     "office_shelf",
+    "reader_config",
     "snapshot_for",
 ]
 
@@ -66,15 +73,17 @@ _SHELF: ContextVar[FlowShelf | None] = ContextVar("lk3_console_shelf", default=N
 
 
 def office_flows(handler: PageHandler) -> PageHandler:
-    """A flows page works on the reader's own office's flows (`office_shelf`). Without a
-    shelf of their own (a bot given one shelf, or an office added since the start) only
-    the default office's admins may open it: a publish there reaches every office."""
+    """A flows page works on the reader's own office's flows (`office_shelf`); an office
+    added since the start gets its shelf here, on its admin's first visit. Without
+    shelves (a bot given one shelf) only the default office's admins may open it: a
+    publish there reaches every office."""
 
     async def guarded(console: Console, request: Request, access: Access) -> Response:
         office = office_of(access)
         shelves = console.office.shelves
-        if shelves is not None and shelves.has(office):
-            shelf = shelves.for_office(office)
+        own = None if shelves is None else await shelves.ensure(office)  # added since start
+        if own is not None:
+            shelf = own
         elif office == DEFAULT_OFFICE_ID:
             shelf = console.office.flows
         else:
@@ -86,6 +95,34 @@ def office_flows(handler: PageHandler) -> PageHandler:
             _SHELF.reset(token)
 
     return guarded
+
+
+_CONFIGS: weakref.WeakKeyDictionary[Console, OfficeConfigs] = weakref.WeakKeyDictionary()
+
+
+async def office_config(console: Console, office_id: int) -> Config:
+    """The configuration as one office has it (`[offices.<code>]` over `[office]`): its time
+    zone for days, months and shifts, its words. No `[offices.*]`: nothing is read."""
+    config = console.office.config
+    if not config.offices:
+        return config
+    found = _CONFIGS.get(console)
+    if found is None:
+        found = _CONFIGS[console] = OfficeConfigs(console.store, config)
+    return await found.for_office(office_id)
+
+
+async def reader_config(console: Console, access: Access) -> Config:
+    """`office_config` of the reader's own office."""
+    return await office_config(console, office_of(access))
+
+
+async def library_of(console: Console, office_id: int) -> FlowLibrary | None:
+    """The flows of one office (a case's, for its triage summary): its own shelf, opened
+    now if the office is new; without shelves, the one library everyone has."""
+    shelves = console.office.shelves
+    shelf = None if shelves is None else await shelves.ensure(office_id)
+    return console.desk.library if shelf is None else shelf.library
 
 
 def office_shelf(console: Console) -> FlowShelf:

@@ -24,6 +24,7 @@ from bot.config import Config
 from bot.console.pages.figures import csv_rows
 from bot.figures.casecsv import case_csv
 from bot.figures.months import month_of, month_window
+from bot.offices.profiles import OfficeConfigs
 from bot.web import WebServer
 from storage.figures.tokens import ApiToken
 from storage.store import Store
@@ -55,6 +56,7 @@ class FiguresApi:
         self._config = config
         self._clock = clock
         self._month = store.office_month
+        self._offices = OfficeConfigs(store, config)  # each token's office's time zone
 
     async def _token(self, request: Request) -> ApiToken | None:
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
@@ -73,7 +75,8 @@ class FiguresApi:
         if picked is None:
             return _problem(400, "bad_month", "month must be YYYY-MM, such as 2026-11")
         year, month = picked
-        since, until = month_window(year, month, self._config.office.tz)
+        tz = (await self._offices.for_office(token.office_id)).office.tz
+        since, until = month_window(year, month, tz)
         target = self._config.escalation.realert_minutes * 60
         label = f"{year:04d}-{month:02d}"
         counts = await self._month.counts(token.office_id, since, until)
@@ -100,7 +103,7 @@ class FiguresApi:
         if picked is None:
             return _problem(400, "bad_month", "month must be YYYY-MM, such as 2026-11")
         year, month = picked
-        tz = self._config.office.tz
+        tz = (await self._offices.for_office(token.office_id)).office.tz
         since, until = month_window(year, month, tz)
         rows = await self._store.case_rows.month(since, until, token.office_id)
         name = f"lk3-cases-{token.office}-{year:04d}-{month:02d}.csv"

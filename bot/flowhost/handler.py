@@ -86,10 +86,13 @@ class FlowTurns:
         """What the family's office gives this turn: its flows, its words, its roster for
         `{who_is_told}`. One office: what it always was, and nothing is read."""
         shelves = self._shelves
+        if shelves is not None:
+            await shelves.catch_up()  # an office added since the start (a read now and then)
         if not self._config.offices and (shelves is None or not shelves.several):
             return _OfficeTurn(self._library, self._config, self._sources)
         office_id = await self._store.offices.office_of_contact(contact_id) or 1
-        library = shelves.library_for(office_id) if shelves is not None else self._library
+        shelf = None if shelves is None else await shelves.ensure(office_id)
+        library = self._library if shelf is None else shelf.library
         config = await self._offices.for_office(office_id)
         sources = (WhoIsTold(self._store, config, self._texts, office_id),)
         return _OfficeTurn(library, config, sources)
@@ -132,17 +135,19 @@ class FlowTurns:
 
         async def replan() -> Handled:
             again, op = await self._plan(row, state, assessment, office, taken=True)
-            return self._handled(again, op)
+            return self._handled(again, op, office.config)
 
-        return self._handled(plan, booking, replan)
+        return self._handled(plan, booking, office.config, replan)
 
     def _handled(
         self,
         plan: TurnPlan,
         booking: BookingOp | None,
+        config: Config,
         replan: Callable[[], Awaitable[Handled]] | None = None,
     ) -> Handled:
-        now, tz = self._clock(), self._config.office.tz
+        # The month of a rating and the day of a missed answer: the family's office's.
+        now, tz = self._clock(), config.office.tz
         rating = rating_write(plan.rating, now, tz)
         missed = missed_writes(plan.unclear, now, tz)
         return Handled(
@@ -160,7 +165,9 @@ class FlowTurns:
     ) -> tuple[TurnPlan, BookingOp | None]:
         """Plans the turn, reading bookings and other stored values only if the flows ask."""
         now = self._clock()
-        host_input = TAKEN if taken else await self._booking.reminder_input(row, assessment)
+        host_input = (
+            TAKEN if taken else await self._booking.reminder_input(row, assessment, office.library)
+        )
         view = None
         loaded: dict[str, str] = {}
         read: list[ValueSource] = []
@@ -188,7 +195,7 @@ class FlowTurns:
                 read.append(source)
                 loaded.update(await source.load(now, self._language(row, state, library)))
             if booking:
-                view = await self._booking.load(row.contact_id, now, plan.cases)
+                view = await self._booking.load(row.contact_id, now, plan.cases, config)
         if view is None or not plan.booking:
             return plan, None
         decision = self._booking.decide(
@@ -197,6 +204,7 @@ class FlowTurns:
             contact_id=row.contact_id,
             channel=row.channel,
             language=plan.state.language,
+            config=config,
         )
         if decision.taken and not taken:
             return await self._plan(row, state, assessment, office, taken=True)

@@ -3,11 +3,15 @@
 Where flows live: the bundled (or configured) folder gives the first version of
 each flow, `globals.toml` and `faq.toml`; everything published is kept in the database
 (`storage.flowhost.versions`, immutable) and `storage.flowhost.current` says which
-version of each flow is current. On start the folder's versions are published;
-one never seen before (an upgrade) becomes current, otherwise the pointer keeps
-what an admin published or rolled back to. `lk3 flows check` still checks the
-folder's files; the console checks an edit the same way, by loading the whole
-set with the edited file in a temporary folder.
+version of each flow is current. `globals.toml` and `faq.toml` (commands, everyday
+words, the FAQ's answers) are published the same way, under the ids `globals` and
+`faq` (`LIBRARY_FILES`; no flow can have them: those files are never flows), so
+each office's library is complete and its own: an office's admin publishing the FAQ
+changes what that office's families are told, and nobody else's. On start the
+folder's versions are published; one never seen before (an upgrade) becomes current
+in every office, otherwise the pointer keeps what an admin published or rolled back
+to. `lk3 flows check` still checks the folder's files; the console checks an edit
+the same way, by loading the whole set with the edited file in a temporary folder.
 
 How it reaches running code: the shelf holds one immutable `FlowLibrary` and
 swaps it for a new one after a publish, telling its listeners (the pipeline,
@@ -35,11 +39,24 @@ from flows.loader import FAQ_FILE, GLOBALS_FILE, load_library
 from flows.sources import content_version
 from storage.store import Store
 
-__all__ = ["FlowShelf", "ShelfError"]
+__all__ = ["LIBRARY_FILES", "FlowShelf", "ShelfError"]
 
 log = logging.getLogger(__name__)
 
 MAX_SOURCE_CHARS = 200_000
+
+LIBRARY_FILES: dict[str, str] = {"globals": GLOBALS_FILE, "faq": FAQ_FILE}
+"""The library's files that are not flows, by the id they are published under."""
+
+
+def folder_files(base_dir: Path) -> dict[str, str]:
+    """The folder's `globals.toml` and `faq.toml` (if it has one), by id."""
+    found = {}
+    for file_id, name in LIBRARY_FILES.items():
+        path = base_dir / name
+        if path.is_file():
+            found[file_id] = path.read_text(encoding="utf-8")
+    return found
 
 
 class ShelfError(BotError):
@@ -58,8 +75,11 @@ class FlowShelf:
         languages: Sequence[str],
         clock: Callable[[], datetime],
         office_id: int = 1,
+        files: Mapping[str, str] | None = None,
     ) -> None:
         self._library = library
+        # The office's current globals.toml and faq.toml, by id (`LIBRARY_FILES`).
+        self._files = dict(folder_files(base_dir) if files is None else files)
         self.office_id = office_id  # whose current versions this shelf points at
         self.fresh: frozenset[str] = frozenset()  # flows whose folder version was new at open
         self._store = store
@@ -86,7 +106,9 @@ class FlowShelf:
         found new this start (it published them); None: publish here and find out."""
         now = clock()
         pointers = await store.flow_current.current(office_id=office_id)
+        own_files = folder_files(base_dir)
         folder = dict(folder_library.sources())
+        folder.update({(fid, content_version(src)): src for fid, src in own_files.items()})
         if fresh is None:
             # One batch for the writer: these are independent rows.
             published = await asyncio.gather(
@@ -107,16 +129,14 @@ class FlowShelf:
             languages=languages,
             clock=clock,
             office_id=office_id,
+            files=own_files,
         )
         shelf.fresh = fresh
         current = await store.flow_current.current(office_id=office_id)
-        as_folder = all(
-            current.get(fid) == folder_library.current_version(fid)
-            for fid in folder_library.flow_ids
-        )
+        as_folder = all(current.get(fid) == ver for (fid, ver) in folder)
         try:
             if as_folder:  # the usual start: nothing published over the folder's files
-                library = folder_library.with_archived(await store.flows.sources())
+                library = folder_library.with_archived(await _archived(store))
             else:
                 library = await shelf._build(current)
         except FlowSetError as exc:
@@ -126,10 +146,10 @@ class FlowShelf:
                 "published flows do not fit the flow folder (%d problem(s)); using the folder",
                 len(exc.problems),
             )
-            for flow_id in folder_library.flow_ids:
-                version = folder_library.current_version(flow_id)
+            for flow_id, version in folder:
                 await store.flow_current.set_current(flow_id, version, now, office_id=office_id)
-            library = folder_library.with_archived(await store.flows.sources())
+            shelf._files = own_files
+            library = folder_library.with_archived(await _archived(store))
         shelf._library = library
         return shelf
 
@@ -151,6 +171,44 @@ class FlowShelf:
             raise ShelfError(f"unknown flow {flow_id!r}")
         version = self._library.current_version(flow_id)
         return self._library.sources()[(flow_id, version)]
+
+    def file_source(self, file_id: str) -> str:
+        """The current source of `globals` or `faq` (`LIBRARY_FILES`) in this office."""
+        if file_id not in self._files:
+            raise ShelfError(f"unknown library file {file_id!r}")
+        return self._files[file_id]
+
+    @property
+    def file_ids(self) -> tuple[str, ...]:
+        return tuple(f for f in LIBRARY_FILES if f in self._files)
+
+    def check_file(self, file_id: str, source: str) -> FlowLibrary:
+        """The whole current set with `globals.toml` or `faq.toml` replaced by `source`,
+        loaded and checked; FlowSetError lists every problem."""
+        files = dict(self._files)
+        if file_id not in files:
+            raise ShelfError(f"unknown library file {file_id!r}")
+        files[file_id] = source
+        return self._load({f: self.source(f) for f in self._library.flow_ids}, files)
+
+    async def publish_file(self, file_id: str, source: str) -> tuple[str, bool]:
+        """Checks, stores and makes `source` this office's `globals.toml` or `faq.toml`;
+        (version, changed). Raises FlowSetError (nothing stored) when the set would be
+        invalid."""
+        async with self._lock:
+            checked = self.check_file(file_id, source)
+            version = content_version(source)
+            if source == self._files[file_id]:
+                return version, False
+            await self._store.flows.publish(file_id, version, source, self._clock())
+            await self._store.flow_current.set_current(
+                file_id, version, self._clock(), office_id=self.office_id
+            )
+            self._files[file_id] = source
+            self._library = checked.with_archived(await _archived(self._store))
+            for callback in self._listeners:
+                callback(self._library)
+            return version, True
 
     def check(self, flow_id: str, source: str) -> FlowLibrary:
         """The whole current set with `flow_id` replaced by `source`, loaded and checked.
@@ -207,16 +265,28 @@ class FlowShelf:
             version = pointers.get(flow_id, self._library.current_version(flow_id))
             source = await self._store.flow_current.source(flow_id, version)
             sources[flow_id] = source if source is not None else self.source(flow_id)
-        return self._load(sources).with_archived(await self._store.flows.sources())
+        files = dict(self._files)
+        for file_id, current in self._files.items():
+            version = pointers.get(file_id, content_version(current))
+            source = await self._store.flow_current.source(file_id, version)
+            files[file_id] = source if source is not None else current
+        library = self._load(sources, files).with_archived(await _archived(self._store))
+        self._files = files
+        return library
 
-    def _load(self, sources: Mapping[str, str]) -> FlowLibrary:
-        globals_source = (self._base_dir / GLOBALS_FILE).read_text(encoding="utf-8")
+    def _load(
+        self, sources: Mapping[str, str], files: Mapping[str, str] | None = None
+    ) -> FlowLibrary:
         with tempfile.TemporaryDirectory(prefix="lk3-flows-") as folder:
             root = Path(folder)
-            (root / GLOBALS_FILE).write_text(globals_source, encoding="utf-8")
-            faq = self._base_dir / FAQ_FILE  # like globals.toml: edited in the folder
-            if faq.is_file():
-                (root / FAQ_FILE).write_text(faq.read_text(encoding="utf-8"), encoding="utf-8")
+            for file_id, text in (self._files if files is None else files).items():
+                (root / LIBRARY_FILES[file_id]).write_text(text, encoding="utf-8")
             for flow_id, source in sources.items():
                 (root / f"{flow_id}.toml").write_text(source, encoding="utf-8")
             return load_library(root, languages=self._languages)
+
+
+async def _archived(store: Store) -> list[str]:
+    """Every published flow source (older versions a conversation may still be on), the
+    library's own files left out."""
+    return await store.flows.sources(leaving_out=tuple(LIBRARY_FILES))

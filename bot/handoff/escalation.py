@@ -42,6 +42,7 @@ from bot.core.worker import Worker
 from bot.handoff.alerts import AlertRenderer
 from bot.handoff.reach import WHO_IS_TOLD, Reach, WhoIsTold, read_reach, unique
 from bot.handoff.service import Handoff, case_ref, minutes
+from bot.offices.profiles import OfficeConfigs
 from storage.errors import is_storage_fault
 from storage.handoff.records import DueAlert, LiveCase
 from storage.records import NewOutbound, StaffMember
@@ -71,6 +72,7 @@ class EscalationJob(Worker):
         super().__init__()
         self._store = store
         self._handoff = handoff
+        self._offices = OfficeConfigs(store, config)
         self._render = AlertRenderer(handoff)
         self._told = WhoIsTold(store, config, handoff.texts)
         self._config = config
@@ -107,7 +109,9 @@ class EscalationJob(Worker):
         # Each office's own staff and roster: a case alerts only its own office.
         reaches: dict[int, Reach] = {}
         for office_id in sorted({c.office_id for c in cases}):
-            reaches[office_id] = await read_reach(self._store, self._config, now, office_id)
+            # The office's roster in the office's time (`[offices.*] timezone`).
+            config = await self._offices.for_office(office_id)
+            reaches[office_id] = await read_reach(self._store, config, now, office_id)
         dues: list[DueAlert] = []
         pings: list[LiveCase] = []
         reminders: list[LiveCase] = []

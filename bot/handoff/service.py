@@ -462,7 +462,8 @@ class Handoff:
         library, config = self._library, await self._offices.for_contact(contact_id)
         if self._shelves is not None and self._shelves.several:
             office_id = await self._store.offices.office_of_contact(contact_id)
-            library = self._shelves.library_for(office_id or 1)
+            shelf = await self._shelves.ensure(office_id or 1)
+            library = library if shelf is None else shelf.library
         if not library.has_flow(FEEDBACK_FLOW):
             return None, []
         raw = await self._store.sessions.get(contact_id)

@@ -1,4 +1,7 @@
-"""`lk3 office add CODE "Name"` and `lk3 office list`: the offices one deployment serves."""
+"""`lk3 office add CODE "Name"`, `list`, `assign`, `rename CODE "Name"` and `archive CODE`:
+the offices one deployment serves. A rename and an archive each write an audit row (an
+office's code never changes: links on posters keep working; an archived office takes no
+new families, and its staff still read its cases)."""
 
 from __future__ import annotations
 
@@ -80,6 +83,81 @@ def add_office_commands(
 
         return with_store(args, action)
 
+    rename = actions.add_parser("rename", help="give an office a new name (its code stays)")
+    rename.add_argument("code")
+    rename.add_argument("name")
+    rename.add_argument("--config", type=Path)
+    archive = actions.add_parser(
+        "archive", help="close an office to new families (its cases stay readable)"
+    )
+    archive.add_argument("code")
+    archive.add_argument("--config", type=Path)
+
+    def do_rename(args: argparse.Namespace) -> int:
+        from bot.console.say import no_office, terminal_lines
+        from storage import StorageError
+        from storage.privacy.audit import AuditEntry
+
+        async def action(store: Store) -> int:
+            office = await store.offices.by_code(args.code)
+            if office is None:
+                print(no_office(args.code), file=sys.stderr)
+                return 1
+            try:
+                renamed = await store.offices.rename(office.id, args.name)
+            except StorageError as exc:
+                print(terminal_lines(exc), file=sys.stderr)
+                return 1
+            if renamed.name != office.name:
+                before = office.name or "(the configured [office] name)"
+                await store.audit.record(
+                    AuditEntry(
+                        "cli",
+                        "office_renamed",
+                        f"office:{office.code}",
+                        f"{before} -> {renamed.name}",
+                    )
+                )
+            print(f"office {renamed.code} is now named {renamed.name}")
+            return 0
+
+        return with_store(args, action)
+
+    def do_archive(args: argparse.Namespace) -> int:
+        from bot.console.say import no_office, terminal_lines
+        from storage import StorageError
+        from storage.engine.clock import utc_now
+        from storage.privacy.audit import AuditEntry
+
+        async def action(store: Store) -> int:
+            office = await store.offices.by_code(args.code)
+            if office is None:
+                print(no_office(args.code), file=sys.stderr)
+                return 1
+            try:
+                archived = await store.offices.archive(office.id, utc_now())
+            except StorageError as exc:
+                print(terminal_lines(exc), file=sys.stderr)
+                return 1
+            if not office.archived:
+                await store.audit.record(
+                    AuditEntry(
+                        "cli",
+                        "office_archived",
+                        f"office:{archived.code}",
+                        "no new families; its cases stay readable by its staff",
+                    )
+                )
+            print(
+                f"office {archived.code} is archived: it takes no new families;"
+                " its staff still read its cases"
+            )
+            return 0
+
+        return with_store(args, action)
+
     add.set_defaults(handler=do_add)
+    rename.set_defaults(handler=do_rename)
+    archive.set_defaults(handler=do_archive)
     listing.set_defaults(handler=do_list, read_only=True)
     move.set_defaults(handler=do_assign)

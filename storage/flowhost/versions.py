@@ -45,10 +45,16 @@ class FlowVersionRepo:
 
         return await self._writer.run("flow_versions.publish", job)
 
-    async def sources(self) -> list[str]:
-        """Every published source, by flow id and then in publishing order."""
+    async def sources(self, *, leaving_out: tuple[str, ...] = ()) -> list[str]:
+        """Every published source (but those of the ids `leaving_out`: files published
+        beside the flows, such as a library's `globals`), by flow id and then in
+        publishing order."""
+        where = (
+            f" WHERE flow_id NOT IN ({', '.join('?' * len(leaving_out))})" if leaving_out else ""
+        )
         rows = await self._readers.fetchall(
-            "SELECT source FROM flow_versions ORDER BY flow_id, published_at, version",
+            f"SELECT source FROM flow_versions{where} ORDER BY flow_id, published_at, version",
+            leaving_out,
             what="flow_versions.sources",
         )
         return [str(row[0]) for row in rows]

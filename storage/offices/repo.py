@@ -122,6 +122,14 @@ class OfficeRepo:
         )
         return [_office(r) for r in rows]
 
+    async def ids(self) -> tuple[int, ...]:
+        """Every office's id, archived ones too (a running bot looking for offices added
+        since it started: one small read)."""
+        rows = await self._readers.fetchall(
+            "SELECT id FROM offices ORDER BY id", what="offices.ids"
+        )
+        return tuple(int(r[0]) for r in rows)
+
     async def get(self, office_id: int) -> Office | None:
         row = await self._readers.fetchone(
             f"SELECT {_COLUMNS} FROM offices WHERE id = ?", (office_id,), what="offices.get"
@@ -153,6 +161,31 @@ class OfficeRepo:
 
         return await self._writer.run("offices.rename", job)
 
+    async def archive(self, office_id: int, at: datetime) -> Office:
+        """Closes an office to new families (no link, question or `set_office` puts anyone
+        there any more); its staff, cases and counts stay as they are, readable by its
+        staff and counted in figures. The default office takes every family without a
+        link, so it is never archived (`office_default_archive`). Archiving twice keeps
+        the first time."""
+        if office_id == DEFAULT_OFFICE_ID:
+            raise InvalidRecordError(
+                "the default office takes every family without a link; it cannot be archived",
+                code="office_default_archive",
+            )
+        now = to_micros(at, "OfficeRepo.archive at")
+
+        async def job(tx: Tx) -> Office:
+            row = await tx.fetchone(
+                "UPDATE offices SET archived_at = COALESCE(archived_at, ?) WHERE id = ?"
+                f" RETURNING {_COLUMNS}",
+                (now, office_id),
+            )
+            if row is None:
+                raise NotFoundError(f"no office with id {office_id}")
+            return _office(row)
+
+        return await self._writer.run("offices.archive", job)
+
     async def assign_staff(self, staff_id: int, office_id: int) -> None:
         """Moves a staff member to an office (their roles then apply there only)."""
 
@@ -176,12 +209,18 @@ class OfficeRepo:
     async def route_contact(self, contact_id: int, office_id: int) -> None:
         """Puts a family with an office (a deep link, a first question, a channel of its own).
 
-        An open case stays with the office it was opened in.
+        An open case stays with the office it was opened in; an archived office is
+        refused (`office_archived`).
         """
 
         async def job(tx: Tx) -> None:
-            if await tx.fetchone("SELECT 1 FROM offices WHERE id = ?", (office_id,)) is None:
+            found = await tx.fetchone("SELECT archived_at FROM offices WHERE id = ?", (office_id,))
+            if found is None:
                 raise NotFoundError(f"no office with id {office_id}")
+            if found[0] is not None:
+                raise InvalidRecordError(
+                    "an archived office takes no new families", code="office_archived"
+                )
             row = await tx.fetchone(
                 "UPDATE contacts SET office_id = ? WHERE id = ? RETURNING id",
                 (office_id, contact_id),

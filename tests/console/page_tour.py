@@ -182,6 +182,14 @@ async def _admin_pages(page: Page, console: str, role: str, inspect: Inspect) ->
     await page.get_by_role("button", name="Periksa", exact=True).click()
     await page.locator(".diff").wait_for()
     await inspect(page, f"{role}-flow-diff")
+    # The office's own faq.toml: checked, then offered for publishing with its diff.
+    await _go(page, console + "/library/faq")
+    await inspect(page, f"{role}-library-faq")
+    faq = page.get_by_label("Isi berkas TOML")
+    await faq.fill((await faq.input_value()).replace("Kantor kami buka", "Kantor LK3 buka", 1))
+    await page.get_by_role("button", name="Periksa", exact=True).click()
+    await page.locator(".diff").wait_for()
+    await inspect(page, f"{role}-library-faq-checked")
 
 
 def roles() -> list[str]:

@@ -65,8 +65,11 @@ def _post_paths(console: Console) -> list[str]:
 
 
 def _unescaped(value: str, page: str) -> bool:
-    """Whether `value` appears raw in a page where escaping would have changed it."""
-    return html.escape(value) != value and len(value) >= 2 and value in page
+    """Whether `value` appears raw in a page where escaping would have changed it: one that
+    could open a tag or leave an attribute (`<`, a quote). A lone `>` or `&` cannot, and
+    "1>" is in every page's `<h1>`."""
+    dangerous = any(c in value for c in "<\"'")
+    return dangerous and html.escape(value) != value and len(value) >= 2 and value in page
 
 
 @dataclass

@@ -47,6 +47,10 @@ MATRIX: dict[tuple[str, str], frozenset[str] | str] = {
     ("POST", "/console/flows/{flow_id}/chat"): frozenset({A, AC}),
     ("POST", "/console/flows/{flow_id}/publish"): frozenset({A, AC}),
     ("POST", "/console/flows/{flow_id}/current"): frozenset({A, AC}),
+    # An office's globals.toml and faq.toml: admins only, like the flows.
+    ("GET", "/console/library/{file_id}"): frozenset({A, AC}),
+    ("POST", "/console/library/{file_id}/check"): frozenset({A, AC}),
+    ("POST", "/console/library/{file_id}/publish"): frozenset({A, AC}),
     # Bookings: everyone sees a schedule (a counsellor only their own, checked per
     # request); supervisors and admins keep the hours and closures and see figures.
     ("GET", "/console/bookings"): ALL,
@@ -93,6 +97,7 @@ PARAMS = {
     "{name}": "console.css",
     "{staff_id}": "1",
     "{flow_id}": "welcome",
+    "{file_id}": "faq",
     "{code}": "ABC234",
     "{hours_id}": "1",
     "{day}": "2026-03-10",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from zoneinfo import ZoneInfo
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -30,7 +31,7 @@ from bot.console.auth.login import Access, Need, allowed
 from bot.console.confirm import ask_first, confirmed
 from bot.console.core import PREFIX, Console, PageRoute, form_text
 from bot.console.say import said
-from bot.console.scope import office_of
+from bot.console.scope import office_of, reader_config
 from bot.digits import digits
 from bot.handoff.roster import RosterInputError, parse_time
 from storage.booking.records import MODES, Booking
@@ -63,11 +64,9 @@ def parse_day(raw: str) -> date | None:
         return None
 
 
-def span(console: Console, booking: Booking) -> str:
-    start, end = (
-        booking.starts_at.astimezone(console.office.config.office.tz),
-        booking.ends_at.astimezone(console.office.config.office.tz),
-    )
+def span(tz: ZoneInfo, booking: Booking) -> str:
+    """A booking's times in its office's time zone (`[offices.*] timezone`)."""
+    start, end = booking.starts_at.astimezone(tz), booking.ends_at.astimezone(tz)
     return f"{start:%H:%M}-{end:%H:%M}"
 
 
@@ -94,7 +93,8 @@ async def schedule(
         if wanted and wanted != str(me.id):
             return console.error(request, access, 403, "error_forbidden")
         chosen = me
-    today = console.clock().astimezone(console.office.config.office.tz).date()
+    tz = (await reader_config(console, access)).office.tz  # the reader's office's days
+    today = console.clock().astimezone(tz).date()
     asked = params.get("day", "")
     day = parse_day(asked)
     if day is None:
@@ -107,8 +107,8 @@ async def schedule(
     count = 7 if view == "week" else 1
     days: list[DayPlan] = []
     if chosen is not None:
-        start, _ = day_bounds(first, console.office.config.office.tz)
-        _, end = day_bounds(first + timedelta(days=count - 1), console.office.config.office.tz)
+        start, _ = day_bounds(first, tz)
+        _, end = day_bounds(first + timedelta(days=count - 1), tz)
         booked = await console.store.bookings.for_staff(chosen.id, start, end)
         closures = {
             c.day: c.reason
@@ -120,9 +120,7 @@ async def schedule(
         for offset in range(count):
             each = first + timedelta(days=offset)
             mine = tuple(
-                (span(console, b), b)
-                for b in booked
-                if b.starts_at.astimezone(console.office.config.office.tz).date() == each
+                (span(tz, b), b) for b in booked if b.starts_at.astimezone(tz).date() == each
             )
             days.append(DayPlan(each, format_day(each, lang), closures.get(each), mine))
     step = timedelta(days=count)
@@ -163,9 +161,12 @@ async def mark_attendance(console: Console, request: Request, access: Access) ->
         return await schedule(console, request, access, error=error, status=400)
     if not sees_all(access) and booking.staff_id != access.member.id:
         return console.error(request, access, 403, "error_forbidden")
+    config = await reader_config(console, access)  # the booking's office is the reader's
     if outcome == "no_show":
         if not has_started(booking, console.clock()):
-            reason = console.t(request, "bookings_too_early", time=span(console, booking)[:5])
+            reason = console.t(
+                request, "bookings_too_early", time=span(config.office.tz, booking)[:5]
+            )
             error = console.t(request, "bookings_mark_error", reason=reason)
             return await schedule(console, request, access, error=error, status=400)
         if not await confirmed(request):
@@ -186,8 +187,8 @@ async def mark_attendance(console: Console, request: Request, access: Access) ->
             booking.code,
             outcome,
             texts=console.office.texts,
-            config=console.office.config,
-            tz=console.office.config.office.tz,
+            config=config,
+            tz=config.office.tz,
             now=console.clock(),
         )
     except BookingError as exc:
@@ -217,7 +218,8 @@ async def availability(
     staff = await console.store.staff.list(office_id=office)
     on_call = [m for m in staff if {"counsellor", "supervisor"} & set(m.roles)]
     staff_names = {m.id: m.display_name for m in staff}
-    today = console.clock().astimezone(console.office.config.office.tz).date()
+    tz = (await reader_config(console, access)).office.tz  # shifts and hours: office time
+    today = console.clock().astimezone(tz).date()
     return console.render(
         request,
         access,

@@ -26,7 +26,7 @@ from bot.console.case_desk import crisis_labels, label, triage_of, waited
 from bot.console.confirm import ask_first, confirmed
 from bot.console.core import PREFIX, Console, PageRoute, form_text, redirect
 from bot.console.pages.case_live import audit_view, render_thread, state_of, thread_context
-from bot.console.scope import case_by_code
+from bot.console.scope import case_by_code, library_of
 from storage.handoff.records import LiveCase, Transition
 from storage.handoff.schema import OUTCOMES
 
@@ -122,7 +122,9 @@ async def view(console: Console, request: Request, access: Access) -> Response:
         waited=waited(case.waiting_since, now, console.texts, lang),
         owner_name=names.get(case.owner_staff_id or 0, ""),
         triage=triage_of(
-            await console.desk.store.sessions.get(case.contact_id), console.desk.library, lang
+            await console.desk.store.sessions.get(case.contact_id),
+            await library_of(console, case.office_id),  # the case's office's flows
+            lang,
         ),
         notes=[(console.desk.local(n.at), names.get(n.staff_id or 0, "?"), n) for n in notes],
         referrals=[

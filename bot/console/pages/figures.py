@@ -22,7 +22,7 @@ from bot.console.auth.login import Access, Need
 from bot.console.case_desk import label
 from bot.console.charts import Bar, bar_chart
 from bot.console.core import Console, PageRoute
-from bot.console.scope import office_of
+from bot.console.scope import office_config, office_of
 from bot.digits import digits
 from storage.console.office import MonthCounts
 from storage.flowhost.ratings import RATINGS, RatingCounts
@@ -148,18 +148,15 @@ async def load(
     request: Request,
     office_id: int,
 ) -> tuple[int, int, str, MonthCounts, HandoffFigures, RatingCounts]:
-    now = console.clock().astimezone(console.office.config.office.tz)
+    tz = (await office_config(console, office_id)).office.tz  # the office's own months
+    now = console.clock().astimezone(tz)
     asked = request.query_params.get("month", "")
     picked = month_of(asked)
     error = console.t(request, "figures_bad_month") if asked and picked is None else ""
     year, month = picked or (now.year, now.month)
-    since = datetime.combine(
-        datetime(year, month, 1).date(), time(0), tzinfo=console.office.config.office.tz
-    )
+    since = datetime.combine(datetime(year, month, 1).date(), time(0), tzinfo=tz)
     after = (year + month // 12, month % 12 + 1)
-    until = datetime.combine(
-        datetime(after[0], after[1], 1).date(), time(0), tzinfo=console.office.config.office.tz
-    )
+    until = datetime.combine(datetime(after[0], after[1], 1).date(), time(0), tzinfo=tz)
     counts = await console.store.office.month(since, until, office_id=office_id)
     handoff = await console.office.handoff.figures(since, until, office_id=office_id)
     ratings = await console.store.ratings.month(f"{year:04d}-{month:02d}", office_id=office_id)

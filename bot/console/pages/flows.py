@@ -30,7 +30,7 @@ from bot.console.flow_review import draft_diff, publish_seal, seal_matches
 from bot.console.pages import missed
 from bot.console.scope import office_flows, office_shelf
 from bot.core.pipeline import classify_windows
-from bot.flowhost.shelf import MAX_SOURCE_CHARS, ShelfError
+from bot.flowhost.shelf import LIBRARY_FILES, MAX_SOURCE_CHARS, ShelfError
 from bot.handoff.reach import WHO_IS_TOLD
 from bot.safety.levels import NO_CONCERN
 from bot.web import read_body
@@ -150,7 +150,9 @@ async def listing(console: Console, request: Request, access: Access) -> Respons
         flow = library.flow(fid)
         count = sum(1 for p in published if p.flow_id == fid)
         rows.append((fid, flow.name.get(console.lang(request)), flow.version, count))
-    return console.render(request, access, "flows.html", rows=rows)
+    shelf = office_shelf(console)
+    files = [(f, LIBRARY_FILES[f]) for f in shelf.file_ids]
+    return console.render(request, access, "flows.html", rows=rows, files=files)
 
 
 async def page(

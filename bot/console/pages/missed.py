@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 from bot.console.auth.login import Access
 from bot.console.core import Console
-from bot.console.scope import office_of
+from bot.console.scope import office_of, reader_config
 from flows.model import Flow
 from storage.flowhost.missed import MissedCount, MissedWords
 from storage.privacy.audit import AuditEntry
@@ -85,7 +85,7 @@ def questions_of(flow: Flow, lang: str) -> list[tuple[str, str]]:
 async def load(console: Console, access: Access, flow: Flow, lang: str) -> MissedView:
     """The flow's answers not understood in the window; an audit row when words are shown."""
     now = console.clock()
-    tz = console.office.config.office.tz
+    tz = (await reader_config(console, access)).office.tz  # days as the office counts them
     since = now - timedelta(days=WINDOW_DAYS)
     office = office_of(access)  # one office's families' answers only
     day = since.astimezone(tz).date().isoformat()

@@ -19,6 +19,7 @@ from starlette.responses import Response
 from bot.console.auth.login import Access, Need
 from bot.console.core import Console, PageRoute
 from bot.console.pages.figures import URGENCIES, month_of, shown
+from bot.console.scope import office_config
 
 __all__ = ["OfficeRow", "routes"]
 
@@ -32,6 +33,7 @@ class OfficeRow:
     contacts: str
     cases: str
     by_urgency: tuple[str, ...]  # in URGENCIES order
+    archived: bool = False
 
 
 async def province(console: Console, request: Request, access: Access) -> Response:
@@ -45,13 +47,18 @@ async def province(console: Console, request: Request, access: Access) -> Respon
     after = (year + month // 12, month % 12 + 1)
     until = datetime.combine(datetime(after[0], after[1], 1).date(), time(0), tzinfo=tz)
     rows: list[OfficeRow] = []
-    for office in await console.store.offices.list():
-        counts = await console.store.office.month(since, until, office_id=office.id)
+    # Archived offices too: their months stay countable.
+    for office in await console.store.offices.list(include_archived=True):
+        own = (await office_config(console, office.id)).office.tz  # each office's own month
+        starts = datetime.combine(since.date(), time(0), tzinfo=own)
+        ends = datetime.combine(until.date(), time(0), tzinfo=own)
+        counts = await console.store.office.month(starts, ends, office_id=office.id)
         urgency = dict(counts.by_urgency)
         rows.append(
             OfficeRow(
                 code=office.code,
                 name=office.name or console.office.config.office.name,
+                archived=office.archived,
                 contacts=shown(counts.contacts),
                 cases=shown(sum(urgency.values())),
                 by_urgency=tuple(shown(urgency.get(u, 0)) for u in URGENCIES),

@@ -95,6 +95,40 @@ def test_closures_are_kept_per_office_from_the_command_line(
     assert main(["booking", "closures", "list", "--office", "aru", *args]) == 1
 
 
+def test_an_office_is_renamed_and_archived_with_audit_rows(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The code stays (the links on posters keep working); the name may change. An archived
+    office takes no new families and stays listed: its counts stay countable."""
+    args = _config(tmp_path)
+    assert main(["office", "add", "tual", "LK3 Kota Tual", *args]) == 0
+    assert main(["office", "rename", "tual", "LK3 Kota Tual dan Maluku Tenggara", *args]) == 0
+    assert "office tual is now named LK3 Kota Tual dan Maluku Tenggara" in capsys.readouterr().out
+    assert main(["office", "archive", "tual", *args]) == 0
+    assert "takes no new families" in capsys.readouterr().out
+    assert main(["office", "archive", "tual", *args]) == 0  # twice: nothing more
+    capsys.readouterr()
+    assert main(["office", "list", *args]) == 0
+    listed = capsys.readouterr().out.splitlines()
+    assert listed[1].split()[1] == "tual" and listed[1].endswith("(archived)")
+    assert main(["office", "archive", "utama", *args]) == 1
+    err = capsys.readouterr().err
+    assert "kantor utama menerima setiap keluarga" in err
+    assert "the default office takes every family" in err
+    assert main(["office", "rename", "saumlaki", "X", *args]) == 1
+    assert "no office with the code 'saumlaki'" in capsys.readouterr().err
+    assert audit_actions(tmp_path) == ["office_renamed", "office_archived"]
+
+
+def audit_actions(tmp_path: Path) -> list[str]:
+    import sqlite3
+    from contextlib import closing
+
+    with closing(sqlite3.connect(tmp_path / "data" / "lk3.db")) as db:
+        rows = db.execute("SELECT action FROM audit ORDER BY seq").fetchall()
+    return [str(r[0]) for r in rows if str(r[0]).startswith("office_")]
+
+
 def test_link_code_names_the_offices_own_bot_when_it_has_one(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -29,3 +29,15 @@ async def test_sources_come_by_flow_then_publishing_order(store: Store) -> None:
     await store.flows.publish("crisis", "1", "crisis v1", at(20))
     await store.flows.publish("intake", "10", "intake v10", at(30))
     assert await store.flows.sources() == ["crisis v1", "intake v2", "intake v10"]
+
+
+async def test_files_published_beside_the_flows_can_be_left_out(store: Store) -> None:
+    """A library's globals.toml and faq.toml are published like flows (each office points
+    at its own); the older flow versions a library holds are read without them."""
+    await store.flows.publish("intake", "1", "intake v1", at(0))
+    await store.flows.publish("faq", "a", "faq a", at(10))
+    await store.flows.publish("globals", "b", "globals b", at(20))
+    assert await store.flows.sources(leaving_out=("globals", "faq")) == ["intake v1"]
+    assert len(await store.flows.sources()) == 3
+    await store.flow_current.set_current("faq", "a", at(30), office_id=1)
+    assert await store.flow_current.current() == {"faq": "a"}

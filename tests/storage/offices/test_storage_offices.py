@@ -247,3 +247,36 @@ async def test_counts_ratings_and_misses_are_each_offices(store: Store) -> None:
     tual_misses = await store.missed.counts("welcome", "2026-03-01", office_id=tual.id)
     assert tual_misses["menu"].misses == 2
     assert (await store.missed.counts("welcome", "2026-03-01"))["menu"].misses == 1
+
+
+async def test_an_archived_office_takes_no_new_family_and_keeps_what_it_has(
+    store: Store,
+) -> None:
+    tual = await store.offices.add("tual", "LK3 Kota Tual", T0)
+    sari = await store.staff.add("sari", "Sari", ["counsellor"], T0, office_id=tual.id)
+    known, _ = await store.turns.receive("telegram", "7001", message("m1"))
+    await store.offices.route_contact(known.id, tual.id)
+    archived = await store.offices.archive(tual.id, T0)
+    assert archived.archived and archived.code == "tual"
+    assert (await store.offices.archive(tual.id, T0)).archived  # twice: as once
+    assert [o.code for o in await store.offices.list()] == ["utama"]
+    assert [o.code for o in await store.offices.list(include_archived=True)] == ["utama", "tual"]
+    assert await store.offices.ids() == (1, tual.id)
+    newcomer, _ = await store.turns.receive("telegram", "7002", message("m2"))
+    with pytest.raises(InvalidRecordError) as refused:
+        await store.offices.route_contact(newcomer.id, tual.id)
+    assert refused.value.code == "office_archived"
+    assert await store.offices.office_of_contact(newcomer.id) == DEFAULT_OFFICE_ID
+    # What it had stays its own: its family, its staff.
+    assert await store.offices.office_of_contact(known.id) == tual.id
+    assert await store.offices.office_of_staff(sari.id) == tual.id
+    renamed = await store.offices.rename(tual.id, "LK3 Kota Tual (lama)")
+    assert renamed.name == "LK3 Kota Tual (lama)" and renamed.archived
+
+
+async def test_the_default_office_is_never_archived(store: Store) -> None:
+    with pytest.raises(InvalidRecordError) as refused:
+        await store.offices.archive(DEFAULT_OFFICE_ID, T0)
+    assert refused.value.code == "office_default_archive"
+    with pytest.raises(NotFoundError):
+        await store.offices.archive(99, T0)
