@@ -364,3 +364,19 @@ def test_a_harmless_word_after_a_crisis_phrase_never_switches_it_off(
 )
 def test_killing_time_stays_calm(classifier: Classifier, text: str) -> None:
     assert classifier.classify(text).level is NONE
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "saya di malteng",
+        "aku di malteng",
+        "kami tinggal di Kota Tual",
+        "beta di Dobo",
+        "I live in Ambon",
+    ],
+)
+def test_where_a_family_lives_is_no_crisis(classifier: Classifier, text: str) -> None:
+    # The answer to the web chat's "which regency or city?" (issue 22's offices): the
+    # learned layer once raised "saya di malteng" to urgent on its letters alone.
+    assert classifier.classify(text).level is NONE
