@@ -5,7 +5,10 @@ fake Bot API server, with the echo-bot floor and the flood (bench/telegram.py).
 Its `bot` runs on SQLite and `bot_postgresql` the same loads on a throwaway
 PostgreSQL (bench/postgres.py; skipped, and said so, when PostgreSQL is not
 installed). `whatsapp` is the same bot on WhatsApp: signed Twilio webhooks in, the fake
-Twilio API out, forged posts mixed in (bench/whatsapp.py).
+Twilio API out, forged posts mixed in (bench/whatsapp.py). `two_processes` offers one
+WhatsApp load to one `lk3 run` process and to two sharing a PostgreSQL database, the
+webhooks sent to each in turn, and gives the ratio two/one (bench/scale.py; skipped,
+and said so, without PostgreSQL).
 
 Prints one JSON object. Figures depend on the machine; they are for comparing
 changes, and no test asserts them.
@@ -23,6 +26,8 @@ from typing import Any
 from bench.metrics import measure as measure_metrics
 from bench.pipeline import measure as measure_pipeline
 from bench.postgres import DurablePg, unavailable
+from bench.scale import measure as measure_scale
+from bench.scale import postmaster_pid
 from bench.telegram import measure as measure_telegram
 from bench.whatsapp import measure as measure_whatsapp
 from bot.safety.bench import measure as measure_safety
@@ -41,6 +46,29 @@ def _telegram(folder: Path) -> dict[str, Any]:
         return asyncio.run(measure_telegram(folder, postgres_url=server.fresh("lk3_bench")))
 
 
+def two_processes(folder: Path, *, families: int = 400, turns: int = 2) -> dict[str, Any]:
+    """One process against two on one PostgreSQL database (bench/scale.py), or why not."""
+    why_not = unavailable()
+    if why_not is not None:
+        print(f"bench: two-process run skipped: {why_not}", file=sys.stderr)
+        return {"skipped": why_not}
+    with DurablePg() as server:
+        urls = (server.fresh("lk3_scale_one"), server.fresh("lk3_scale_two"))
+        postmaster = postmaster_pid(server.folder / "data")
+        result = asyncio.run(
+            measure_scale(folder, urls, families=families, turns=turns, postmaster=postmaster)
+        )
+    one, two = result["one_process"], result["two_processes"]
+    print(
+        f"bench: PostgreSQL, one process {one['inbound_per_second']:.0f} msg/s at"
+        f" {one['cpu_ms_per_inbound']:.2f} ms CPU, two {two['inbound_per_second']:.0f} msg/s"
+        f" at {two['cpu_ms_per_inbound']:.2f} ms: ratio {result['throughput_ratio']:.2f}"
+        " (target >= 1.8)",
+        file=sys.stderr,
+    )
+    return result
+
+
 def main() -> int:
     with tempfile.TemporaryDirectory(prefix="lk3-bench-") as tmp:
         base = Path(tmp)
@@ -50,6 +78,7 @@ def main() -> int:
             "pipeline": asyncio.run(measure_pipeline(base / "pipeline", contacts=500)),
             "telegram": _telegram(base / "telegram"),
             "whatsapp": asyncio.run(measure_whatsapp(base / "whatsapp")),
+            "two_processes": two_processes(base / "two_processes"),
             "metrics": asyncio.run(measure_metrics(base / "metrics")),
         }
     json.dump(result, sys.stdout, indent=2)
