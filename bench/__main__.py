@@ -26,8 +26,7 @@ from typing import Any
 from bench.metrics import measure as measure_metrics
 from bench.pipeline import measure as measure_pipeline
 from bench.postgres import DurablePg, unavailable
-from bench.scale import measure as measure_scale
-from bench.scale import postmaster_pid
+from bench.scale import two_processes
 from bench.telegram import measure as measure_telegram
 from bench.whatsapp import measure as measure_whatsapp
 from bot.safety.bench import measure as measure_safety
@@ -44,29 +43,6 @@ def _telegram(folder: Path) -> dict[str, Any]:
         return result
     with DurablePg() as server:
         return asyncio.run(measure_telegram(folder, postgres_url=server.fresh("lk3_bench")))
-
-
-def two_processes(folder: Path, *, families: int = 400, turns: int = 2) -> dict[str, Any]:
-    """One process against two on one PostgreSQL database (bench/scale.py), or why not."""
-    why_not = unavailable()
-    if why_not is not None:
-        print(f"bench: two-process run skipped: {why_not}", file=sys.stderr)
-        return {"skipped": why_not}
-    with DurablePg() as server:
-        urls = (server.fresh("lk3_scale_one"), server.fresh("lk3_scale_two"))
-        postmaster = postmaster_pid(server.folder / "data")
-        result = asyncio.run(
-            measure_scale(folder, urls, families=families, turns=turns, postmaster=postmaster)
-        )
-    one, two = result["one_process"], result["two_processes"]
-    print(
-        f"bench: PostgreSQL, one process {one['inbound_per_second']:.0f} msg/s at"
-        f" {one['cpu_ms_per_inbound']:.2f} ms CPU, two {two['inbound_per_second']:.0f} msg/s"
-        f" at {two['cpu_ms_per_inbound']:.2f} ms: ratio {result['throughput_ratio']:.2f}"
-        " (target >= 1.8)",
-        file=sys.stderr,
-    )
-    return result
 
 
 def main() -> int:

@@ -34,15 +34,17 @@ from __future__ import annotations
 import asyncio
 import os
 import random
+import sys
 import time
 from pathlib import Path
 from typing import Any
 
 from bench.load import add_counsellors, script_for
+from bench.postgres import DurablePg, unavailable
 from bench.proc import cpu_seconds, peak_rss_mb
 from bench.whatsapp import FIRST_FAMILY, TURN_TIMEOUT, TimedTwilio, _free_port, _spawn, _stop
 
-__all__ = ["measure"]
+__all__ = ["measure", "two_processes"]
 
 PROXY = "http://lk3.example"  # the public URL both processes sign for: a proxy's
 _TICKS = os.sysconf("SC_CLK_TCK")
@@ -218,3 +220,26 @@ async def measure(
         / (one["inbound_messages"] + two["inbound_messages"]),
         "cores": float(os.cpu_count() or 0),
     }
+
+
+def two_processes(folder: Path, *, families: int = 400, turns: int = 2) -> dict[str, Any]:
+    """One process against two on a throwaway PostgreSQL server, or why not (then skipped)."""
+    why_not = unavailable()
+    if why_not is not None:
+        print(f"bench: two-process run skipped: {why_not}", file=sys.stderr)
+        return {"skipped": why_not}
+    with DurablePg() as server:
+        urls = (server.fresh("lk3_scale_one"), server.fresh("lk3_scale_two"))
+        postmaster = postmaster_pid(server.folder / "data")
+        result = asyncio.run(
+            measure(folder, urls, families=families, turns=turns, postmaster=postmaster)
+        )
+    one, two = result["one_process"], result["two_processes"]
+    print(
+        f"bench: PostgreSQL, one process {one['inbound_per_second']:.0f} msg/s at"
+        f" {one['cpu_ms_per_inbound']:.2f} ms CPU, two {two['inbound_per_second']:.0f} msg/s"
+        f" at {two['cpu_ms_per_inbound']:.2f} ms: ratio {result['throughput_ratio']:.2f}"
+        " (target >= 1.8)",
+        file=sys.stderr,
+    )
+    return result
