@@ -38,16 +38,22 @@ import sys
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
+
+import aiohttp
+from twilio.request_validator import RequestValidator
 
 from bench.load import add_counsellors, script_for
 from bench.postgres import DurablePg, unavailable
 from bench.proc import cpu_seconds, peak_rss_mb
 from bench.whatsapp import FIRST_FAMILY, TURN_TIMEOUT, TimedTwilio, _free_port, _spawn, _stop
+from bot.channels.whatsapp.protocol import INCOMING_PATH
 
 __all__ = ["measure", "two_processes"]
 
 PROXY = "http://lk3.example"  # the public URL both processes sign for: a proxy's
 _TICKS = os.sysconf("SC_CLK_TCK")
+FORM = "application/x-www-form-urlencoded"
 
 
 def _config(folder: Path, keys: Path, fake: TimedTwilio, port: int, url: str) -> Path:
@@ -86,25 +92,39 @@ def server_cpu_seconds(postmaster: int) -> float:
 
 
 class _RoundRobin:
-    """The proxy: each post goes to the next process, in turn."""
+    """The proxy: each post goes to the next process, in turn.
 
-    def __init__(self, fake: TimedTwilio, ports: list[int]) -> None:
+    Posts go out over one aiohttp session rather than the fake's httpx client: the
+    load generator shares the cores with the bots and the server, and httpx cost
+    it several times more CPU per request (docs/performance.md, session 2).
+    """
+
+    def __init__(self, fake: TimedTwilio, ports: list[int], session: aiohttp.ClientSession):
         self.fake = fake
-        self.targets = [f"http://127.0.0.1:{port}" for port in ports]
+        self.targets = [f"http://127.0.0.1:{port}{INCOMING_PATH}" for port in ports]
         self.posted = [0] * len(ports)
         self._next = 0
+        self._session = session
+        self._signer = RequestValidator(fake.auth_token)
+        self._signed_url = f"{PROXY}{INCOMING_PATH}"
 
     async def offer(self, number: str, text: str) -> None:
-        """A family writes; the reply is timed from now."""
+        """A family writes (signed as Twilio signs); the reply is timed from now."""
         target = self._next
         self._next = (self._next + 1) % len(self.targets)
         self.posted[target] += 1
+        params = self.fake.incoming(number, Body=text)
+        signature = self._signer.compute_signature(self._signed_url, params)
+        self.fake.open_window(number)  # the family wrote: free text to them is allowed
         self.fake.expect(number, time.monotonic())
-        # FakeTwilio reads deliver_to before its first await: this post goes to `target`.
-        self.fake.deliver_to = self.targets[target]
-        answer = await self.fake.send_text(number, text)
-        if answer.status_code != 200:
-            raise RuntimeError(f"a bot answered a signed webhook with {answer.status_code}")
+        async with self._session.post(
+            self.targets[target],
+            data=urlencode(params),
+            headers={"Content-Type": FORM, "X-Twilio-Signature": signature},
+        ) as answer:
+            await answer.read()
+            if answer.status != 200:
+                raise RuntimeError(f"a bot answered a signed webhook with {answer.status}")
 
 
 async def _round(proxy: _RoundRobin, messages: list[tuple[str, str]]) -> float:
@@ -139,7 +159,8 @@ async def _setup(
         # The first opening creates the master key and the key tree, and migrates.
         await add_counsellors(configs[0])
         fake.connect(PROXY)
-        proxy = _RoundRobin(fake, ports)
+        session = aiohttp.ClientSession()
+        proxy = _RoundRobin(fake, ports, session)
         started: list[asyncio.subprocess.Process] = []
         try:
             for config, port in zip(configs, ports, strict=True):
@@ -163,6 +184,7 @@ async def _setup(
             server = server_cpu_seconds(postmaster) - server_before if postmaster else None
             rss = max(peak_rss_mb(pid) for pid in pids)
         finally:
+            await session.close()
             exit_codes = [await _stop(process) for process in started]
         replies = fake.sends - sends_before
     figures: dict[str, Any] = {
