@@ -5,7 +5,10 @@ fake Bot API server, with the echo-bot floor and the flood (bench/telegram.py).
 Its `bot` runs on SQLite and `bot_postgresql` the same loads on a throwaway
 PostgreSQL (bench/postgres.py; skipped, and said so, when PostgreSQL is not
 installed). `whatsapp` is the same bot on WhatsApp: signed Twilio webhooks in, the fake
-Twilio API out, forged posts mixed in (bench/whatsapp.py).
+Twilio API out, forged posts mixed in (bench/whatsapp.py). `two_processes` offers one
+WhatsApp load to one `lk3 run` process and to two sharing a PostgreSQL database, the
+webhooks sent to each in turn, and gives the ratio two/one (bench/scale.py; skipped,
+and said so, without PostgreSQL).
 
 Prints one JSON object. Figures depend on the machine; they are for comparing
 changes, and no test asserts them.
@@ -23,6 +26,7 @@ from typing import Any
 from bench.metrics import measure as measure_metrics
 from bench.pipeline import measure as measure_pipeline
 from bench.postgres import DurablePg, unavailable
+from bench.scale import two_processes
 from bench.telegram import measure as measure_telegram
 from bench.whatsapp import measure as measure_whatsapp
 from bot.safety.bench import measure as measure_safety
@@ -50,6 +54,7 @@ def main() -> int:
             "pipeline": asyncio.run(measure_pipeline(base / "pipeline", contacts=500)),
             "telegram": _telegram(base / "telegram"),
             "whatsapp": asyncio.run(measure_whatsapp(base / "whatsapp")),
+            "two_processes": two_processes(base / "two_processes"),
             "metrics": asyncio.run(measure_metrics(base / "metrics")),
         }
     json.dump(result, sys.stdout, indent=2)

@@ -489,10 +489,9 @@ async def measure(
             result["cpu_ratio_to_floor" + suffix] = (
                 measured["cpu_ms_per_inbound"] / floor["cpu_ms_per_inbound"]
             )
-    # Two `lk3 run` processes on one PostgreSQL database (bot.core.leadership, claims):
-    # to be measured here as `two_processes_ratio`, their inbound/s over
-    # `bot_postgresql`'s (target >= 1.8). Polling is the leader's alone, so the load
-    # must come through Telegram's webhook mode (or WhatsApp's) and a proxy to both.
+    # Two `lk3 run` processes on one PostgreSQL database are measured by bench/scale.py
+    # (`two_processes` in `make bench`), not here: polling is the leader's alone, so the
+    # load comes through WhatsApp's webhooks, sent to each process in turn.
     if flood_families > 0:
         result["flood"] = await _flood(folder / "flood", flood_families, log)
     return result

@@ -1,0 +1,267 @@
+"""Two `lk3 run` processes on one PostgreSQL database against one: does the work spread?
+
+The promise (issue 22): two processes handle at least 1.8 times the messages a
+second one does. The load must come through webhooks: with Telegram polling only
+the leader fetches updates (Telegram allows one consumer per token), so a second
+process would only share the processing of what the leader read. WhatsApp's
+webhooks reach either process, as a proxy in front of both would send them: here
+the families' signed Twilio posts go to the two processes in turn (round robin,
+message by message), all signed for the one public URL both are configured with,
+as they would be behind a proxy.
+
+Each setup gets a fresh database on the same throwaway server (bench/postgres.py)
+and a fresh keys folder; both processes of the pair share them and each has its
+own data folder and port (docs/postgresql.md "How to run two"). The processes are
+bench.whatsapp_bot (`lk3 run`'s service with Twilio's pacing lifted), so the figure
+is what the bot costs, not what Twilio allows. The same load, the WhatsApp bench's
+overhead phase ("halo", "setuju", scripted turns; each round offered at once and
+answered before the next), runs against one process, then against two, in the
+same run:
+
+- `inbound_per_second`: messages answered end to end (the first reply to each
+  number reached the fake Twilio API) over the time the rounds took;
+- `cpu_ms_per_inbound`: CPU (user + system, all threads) summed over the bot
+  processes; `postgres_cpu_ms_per_inbound` the server's (its processes, the exited
+  ones included) when its process id is known;
+- `throughput_ratio`: two over one (target at least 1.8); `cpu_ratio` likewise.
+
+On the 2-core machine the load generator, PostgreSQL and the bots share the two
+cores, so the ratio there says more about the machine than about the bot.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import sys
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import aiohttp
+from twilio.request_validator import RequestValidator
+
+from bench.load import add_counsellors, script_for
+from bench.postgres import DurablePg, unavailable
+from bench.proc import cpu_seconds, peak_rss_mb
+from bench.whatsapp import FIRST_FAMILY, TURN_TIMEOUT, TimedTwilio, _free_port, _spawn, _stop
+from bot.channels.whatsapp.protocol import INCOMING_PATH
+
+__all__ = ["measure", "two_processes"]
+
+PROXY = "http://lk3.example"  # the public URL both processes sign for: a proxy's
+_TICKS = os.sysconf("SC_CLK_TCK")
+FORM = "application/x-www-form-urlencoded"
+
+
+def _config(folder: Path, keys: Path, fake: TimedTwilio, port: int, url: str) -> Path:
+    """One process's configuration: its data folder and port; the database and keys shared."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "config.toml"
+    path.write_text(
+        f'data_dir = "{folder / "data"}"\nkeys_dir = "{keys}"\n\n[whatsapp]\n'
+        f'account_sid = "{fake.account_sid}"\nauth_token = "{fake.auth_token}"\n'
+        f'from_number = "{fake.sender}"\napi_base_url = "{fake.url}"\n\n'
+        f'[web]\nhost = "127.0.0.1"\nport = {port}\npublic_url = "{PROXY}"\n\n'
+        f'[storage]\nurl = "{url}"\n',
+        encoding="utf-8",
+    )
+    return path
+
+
+def server_cpu_seconds(postmaster: int) -> float:
+    """CPU of a PostgreSQL server: the postmaster, its live children, and (cutime, cstime)
+    the children it has reaped (a backend whose connection closed)."""
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            raw = (entry / "stat").read_text()
+        except OSError:
+            continue  # gone meanwhile
+        fields = raw[raw.rindex(")") + 2 :].split()
+        pid, parent = int(entry.name), int(fields[1])
+        if pid == postmaster:
+            total += sum(int(f) for f in fields[11:15]) / _TICKS
+        elif parent == postmaster:
+            total += (int(fields[11]) + int(fields[12])) / _TICKS
+    return total
+
+
+class _RoundRobin:
+    """The proxy: each post goes to the next process, in turn.
+
+    Posts go out over one aiohttp session rather than the fake's httpx client: the
+    load generator shares the cores with the bots and the server, and httpx cost
+    it several times more CPU per request (docs/performance.md, session 2).
+    """
+
+    def __init__(self, fake: TimedTwilio, ports: list[int], session: aiohttp.ClientSession):
+        self.fake = fake
+        self.targets = [f"http://127.0.0.1:{port}{INCOMING_PATH}" for port in ports]
+        self.posted = [0] * len(ports)
+        self._next = 0
+        self._session = session
+        self._signer = RequestValidator(fake.auth_token)
+        self._signed_url = f"{PROXY}{INCOMING_PATH}"
+
+    async def offer(self, number: str, text: str) -> None:
+        """A family writes (signed as Twilio signs); the reply is timed from now."""
+        target = self._next
+        self._next = (self._next + 1) % len(self.targets)
+        self.posted[target] += 1
+        params = self.fake.incoming(number, Body=text)
+        signature = self._signer.compute_signature(self._signed_url, params)
+        self.fake.open_window(number)  # the family wrote: free text to them is allowed
+        self.fake.expect(number, time.monotonic())
+        async with self._session.post(
+            self.targets[target],
+            data=urlencode(params),
+            headers={"Content-Type": FORM, "X-Twilio-Signature": signature},
+        ) as answer:
+            await answer.read()
+            if answer.status != 200:
+                raise RuntimeError(f"a bot answered a signed webhook with {answer.status}")
+
+
+async def _round(proxy: _RoundRobin, messages: list[tuple[str, str]]) -> float:
+    """Offers every message at once, waits for a reply to each and the tail; returns seconds."""
+    fake = proxy.fake
+    begin = time.monotonic()
+    await asyncio.gather(*(proxy.offer(number, text) for number, text in messages))
+    try:
+        await fake.answered(TURN_TIMEOUT)
+    except TimeoutError:
+        raise RuntimeError(f"{fake.waiting} of {len(messages)} messages got no reply") from None
+    await fake.quiet()
+    fake.drop_history()
+    return time.monotonic() - begin - 0.3
+
+
+async def _setup(
+    folder: Path,
+    url: str,
+    processes: int,
+    *,
+    families: int,
+    turns: int,
+    postmaster: int | None,
+) -> dict[str, Any]:
+    """The load against `processes` bot processes sharing the database at `url`."""
+    log = folder / "bots-stderr.log"
+    keys = folder / "keys"
+    async with TimedTwilio() as fake:
+        ports = [_free_port() for _ in range(processes)]
+        configs = [_config(folder / f"p{n}", keys, fake, port, url) for n, port in enumerate(ports)]
+        # The first opening creates the master key and the key tree, and migrates.
+        await add_counsellors(configs[0])
+        fake.connect(PROXY)
+        session = aiohttp.ClientSession()
+        proxy = _RoundRobin(fake, ports, session)
+        started: list[asyncio.subprocess.Process] = []
+        try:
+            for config, port in zip(configs, ports, strict=True):
+                process, _ = await _spawn(config, f"http://127.0.0.1:{port}", log)
+                started.append(process)
+            rng = random.Random(7)
+            numbers = [f"+{FIRST_FAMILY + f}" for f in range(families)]
+            scripts = {n: script_for(f, turns, rng) for f, n in enumerate(numbers)}
+            rounds = [[(n, "halo") for n in numbers], [(n, "setuju") for n in numbers]]
+            rounds.extend([(n, s[t]) for n, s in scripts.items()] for t in range(turns))
+            pids = [p.pid for p in started]
+            cpu_before = sum(cpu_seconds(pid) for pid in pids)
+            server_before = server_cpu_seconds(postmaster) if postmaster else 0.0
+            sends_before = fake.sends
+            busy = 0.0
+            count = 0
+            for messages in rounds:
+                busy += await _round(proxy, messages)
+                count += len(messages)
+            cpu = sum(cpu_seconds(pid) for pid in pids) - cpu_before
+            server = server_cpu_seconds(postmaster) - server_before if postmaster else None
+            rss = max(peak_rss_mb(pid) for pid in pids)
+        finally:
+            await session.close()
+            exit_codes = [await _stop(process) for process in started]
+        replies = fake.sends - sends_before
+    figures: dict[str, Any] = {
+        "processes": float(processes),
+        "inbound_messages": float(count),
+        "inbound_per_second": count / busy,
+        "cpu_ms_per_inbound": cpu * 1000 / count,
+        "replies_per_inbound": replies / count,
+        "posted_per_process": [float(n) for n in proxy.posted],
+        "peak_rss_mb_largest": rss,
+        "bot_exit_codes": [float(code) for code in exit_codes],
+    }
+    if server is not None:
+        figures["postgres_cpu_ms_per_inbound"] = server * 1000 / count
+    return figures
+
+
+def postmaster_pid(data: Path) -> int | None:
+    """The server's process id, from its data folder's postmaster.pid (None if unreadable)."""
+    try:
+        return int((data / "postmaster.pid").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+async def measure(
+    folder: Path,
+    urls: tuple[str, str],
+    *,
+    families: int = 400,
+    turns: int = 2,
+    postmaster: int | None = None,
+) -> dict[str, Any]:
+    """The load against one process on `urls[0]`, then two on `urls[1]` (empty databases).
+
+    The defaults offer 1,600 messages to each setup: well under two minutes in all on
+    the 2-core machine.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    generator_before = cpu_seconds(os.getpid())
+    one = await _setup(
+        folder / "one", urls[0], 1, families=families, turns=turns, postmaster=postmaster
+    )
+    two = await _setup(
+        folder / "two", urls[1], 2, families=families, turns=turns, postmaster=postmaster
+    )
+    generator = cpu_seconds(os.getpid()) - generator_before
+    return {
+        "one_process": one,
+        "two_processes": two,
+        "throughput_ratio": two["inbound_per_second"] / one["inbound_per_second"],
+        "cpu_ratio": two["cpu_ms_per_inbound"] / one["cpu_ms_per_inbound"],
+        "load_generator_cpu_ms_per_inbound": generator
+        * 1000
+        / (one["inbound_messages"] + two["inbound_messages"]),
+        "cores": float(os.cpu_count() or 0),
+    }
+
+
+def two_processes(folder: Path, *, families: int = 400, turns: int = 2) -> dict[str, Any]:
+    """One process against two on a throwaway PostgreSQL server, or why not (then skipped)."""
+    why_not = unavailable()
+    if why_not is not None:
+        print(f"bench: two-process run skipped: {why_not}", file=sys.stderr)
+        return {"skipped": why_not}
+    with DurablePg() as server:
+        urls = (server.fresh("lk3_scale_one"), server.fresh("lk3_scale_two"))
+        postmaster = postmaster_pid(server.folder / "data")
+        result = asyncio.run(
+            measure(folder, urls, families=families, turns=turns, postmaster=postmaster)
+        )
+    one, two = result["one_process"], result["two_processes"]
+    print(
+        f"bench: PostgreSQL, one process {one['inbound_per_second']:.0f} msg/s at"
+        f" {one['cpu_ms_per_inbound']:.2f} ms CPU, two {two['inbound_per_second']:.0f} msg/s"
+        f" at {two['cpu_ms_per_inbound']:.2f} ms: ratio {result['throughput_ratio']:.2f}"
+        " (target >= 1.8)",
+        file=sys.stderr,
+    )
+    return result
