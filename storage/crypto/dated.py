@@ -18,7 +18,7 @@ from __future__ import annotations
 import contextlib
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from storage.crypto.backup import BackupInfo, backup_database
@@ -57,6 +57,18 @@ def latest_copy(folder: Path) -> DatedCopy | None:
     return copies[-1] if copies else None
 
 
+def _free_name(folder: Path, now: datetime, label: str, suffix: str) -> str:
+    """The copy's name, dated to the second; a second copy within the same second (two
+    runs at once, or a check right after a copy) is dated a second later rather than
+    refused, so names stay in time order for pruning."""
+    for ahead in range(60):
+        stamp = (now + timedelta(seconds=ahead)).astimezone(UTC).strftime(_STAMP)
+        name = f"lk3-{stamp}Z" + (f"-{label}" if label else "") + suffix
+        if not (folder / name).exists():
+            return name
+    raise BackupError(f"no free name for a dated copy in {folder}: 60 copies in a minute")
+
+
 def write_dated(
     db_path: Path,
     folder: Path,
@@ -80,8 +92,7 @@ def write_dated(
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     except OSError as exc:
         raise BackupError(f"cannot make the backup folder {folder} ({exc.strerror})") from None
-    stamp = now.astimezone(UTC).strftime(_STAMP)
-    name = f"lk3-{stamp}Z" + (f"-{label}" if label else "") + (".dump" if url else ".db")
+    name = _free_name(folder, now, label, ".dump" if url else ".db")
     if url is None:
         info = backup_database(db_path, folder / name)
     else:
