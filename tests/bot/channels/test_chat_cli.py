@@ -16,7 +16,7 @@ import pytest
 from support import keys_of
 from support.stores import storage_env
 
-from bot.core.failpoints import EXIT_CODE, POINTS
+from bot.core.failpoints import EXIT_CODE, MESSAGE_POINTS
 
 pytestmark = pytest.mark.e2e
 
@@ -110,7 +110,7 @@ def reference(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[str], int]
     return messages(chat(base / "whole", "ibu-e", SCRIPT).stdout), greeting_replies
 
 
-@pytest.mark.parametrize("point", sorted(POINTS))
+@pytest.mark.parametrize("point", sorted(MESSAGE_POINTS))
 @pytest.mark.parametrize("nth", [1, 2])
 def test_a_crash_at_any_step_loses_nothing(
     tmp_path: Path, point: str, nth: int, reference: tuple[list[str], int]
