@@ -47,7 +47,6 @@ from storage.engine.pgstore import open_postgres
 from storage.errors import StorageFaultError
 from storage.figures.caserows import CaseRowRepo
 from storage.figures.hooks import WebhookRepo
-from storage.figures.monthly import OfficeMonthRepo
 from storage.figures.tokens import ApiTokenRepo
 from storage.flowhost.current import FlowCurrentRepo
 from storage.flowhost.missed import MissedRepo
@@ -117,7 +116,6 @@ class Store:
     webhooks: WebhookRepo
     api_tokens: ApiTokenRepo
     case_rows: CaseRowRepo
-    office_month: OfficeMonthRepo
     offices: OfficeRepo
 
     def __init__(
@@ -175,7 +173,6 @@ class Store:
         self.webhooks = WebhookRepo(readers, writer)
         self.api_tokens = ApiTokenRepo(readers, writer)
         self.case_rows = CaseRowRepo(readers)
-        self.office_month = OfficeMonthRepo(readers)
         self.offices = OfficeRepo(readers, writer)
 
     @classmethod

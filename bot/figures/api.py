@@ -55,7 +55,6 @@ class FiguresApi:
         self._store = store
         self._config = config
         self._clock = clock
-        self._month = store.office_month
         self._offices = OfficeConfigs(store, config)  # each token's office's time zone
 
     async def _token(self, request: Request) -> ApiToken | None:
@@ -79,9 +78,13 @@ class FiguresApi:
         since, until = month_window(year, month, tz)
         target = self._config.escalation.realert_minutes * 60
         label = f"{year:04d}-{month:02d}"
-        counts = await self._month.counts(token.office_id, since, until)
-        handoff = await self._month.handoff(token.office_id, since, until, target)
-        ratings = await self._month.ratings(token.office_id, label)
+        # The console figures page's own reads, limited to the token's office.
+        office = token.office_id
+        counts = await self._store.office.month(since, until, office_id=office)
+        handoff = await self._store.handoff.figures(
+            since, until, target_seconds=target, office_id=office
+        )
+        ratings = await self._store.ratings.month(label, office_id=office)
         rows = csv_rows(counts, handoff, ratings)
         body = {
             "office": token.office,
