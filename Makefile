@@ -89,7 +89,7 @@ test: lint typecheck unit
 	@$(MAKE) --no-print-directory test-postgres PG_TESTS="$(CI_PG_TESTS)"
 
 # While working: flows, safety, storage and the in-process bot and console tests
-# (about five minutes), without the e2e, kill and browser tests that `make test` runs.
+# (about three minutes), without the e2e, kill and browser tests that `make test` runs.
 test-quick: $(STAMP)
 	$(VENV)/bin/ruff check .
 	@$(PY) -m pytest -q -n $(JOBS) -m "not e2e and not kill and not browser"; rc=$$?; \
