@@ -20,6 +20,7 @@ it again, with the same event id (the receiver dedupes).
 from __future__ import annotations
 
 import contextlib
+from abc import ABC, abstractmethod
 from datetime import datetime
 
 from storage.engine.pglocks import NS_WEBHOOK, LockConn, lock_key
@@ -31,20 +32,23 @@ __all__ = ["LEASE_SECONDS", "AdvisoryHolds", "LeaseHolds", "ReceiverHolds", "rec
 LEASE_SECONDS = 60
 
 
-class ReceiverHolds:
+class ReceiverHolds(ABC):
     """The interface: take a receiver, ask whether it is still held, let it go."""
 
+    @abstractmethod
     async def take(self, endpoint_id: int, now: datetime) -> bool:
-        raise NotImplementedError
+        """Holds the receiver for this process; False if another process holds it."""
 
+    @abstractmethod
     async def still_held(self, endpoint_id: int) -> bool:
-        raise NotImplementedError
+        """Whether this process still holds it (asked before each send)."""
 
+    @abstractmethod
     async def release(self, endpoint_id: int) -> None:
-        raise NotImplementedError
+        """Lets the receiver go."""
 
-    async def close(self) -> None:
-        """Lets go of everything (the process stops)."""
+    async def close(self) -> None:  # noqa: B027 - a lease needs nothing at the end
+        """Lets go of everything (the process stops); the lease rows need nothing."""
 
 
 class LeaseHolds(ReceiverHolds):
