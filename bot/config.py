@@ -19,7 +19,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.channelconfig import (
     Telegram,
@@ -51,6 +50,7 @@ from bot.monitorconfig import (
 )
 from bot.officechannels import check_office_channels, instance_names
 from bot.officeconfig import OfficeProfile, offices_section
+from bot.officesection import Hotline, Office, hotlines_setting, office_section
 from bot.storable import UnstorableText, check_storable_tree
 from flows.effects import BOOKING_MODES
 
@@ -72,34 +72,6 @@ __all__ = [
     "Web",
     "load_config",
 ]
-
-
-@dataclass(frozen=True, slots=True)
-class Hotline:
-    """A number families may call, and what it is for in each language (shown after it)."""
-
-    name: str
-    number: str
-    purpose: str = ""
-    purpose_en: str = ""
-
-    def line(self, language: str) -> str:
-        purpose = self.purpose_en if language == "en" and self.purpose_en else self.purpose
-        return f"• {self.name}: {self.number}" + (f" ({purpose})" if purpose else "")
-
-
-@dataclass(frozen=True, slots=True)
-class Office:
-    name: str = "LK3 Kota Ambon"
-    address: str = "Dinas Sosial Kota Ambon, Jl. Sultan Hasanudin, Kota Ambon, Maluku"
-    hours: str = "Senin–Jumat, 08.00–16.00 WIT"
-    hours_en: str = "Monday–Friday, 08:00–16:00 WIT"
-    phone: str = ""
-    timezone: str = "Asia/Jayapura"
-
-    @property
-    def tz(self) -> ZoneInfo:
-        return ZoneInfo(self.timezone)
 
 
 @dataclass(frozen=True, slots=True)
@@ -402,10 +374,10 @@ def _build(raw: dict[str, Any], env: Mapping[str, str], base: Path) -> Config:
             sections[section][key] = env[var]
 
     default = Config()
-    office = _office(sections["office"])
+    office = office_section(sections["office"])
     languages = _languages(raw.get("languages", list(default.languages)))
-    hotlines = _hotlines(raw["hotlines"]) if "hotlines" in raw else default.hotlines
-    offices = offices_section(raw.get("offices", {}), office, hotlines, _hotlines, env)
+    hotlines = hotlines_setting(raw["hotlines"]) if "hotlines" in raw else default.hotlines
+    offices = offices_section(raw.get("offices", {}), office, hotlines, hotlines_setting, env)
     data_dir = _path(raw, "data_dir", base) or default.data_dir
     if "LK3_DATA_DIR" in env:
         data_dir = Path(env["LK3_DATA_DIR"])
@@ -498,29 +470,6 @@ def _path(table: Mapping[str, Any], key: str, base: Path) -> Path | None:
     return path if path.is_absolute() else base / path
 
 
-def _office(table: Mapping[str, Any]) -> Office:
-    d = Office()
-    tz = read_str(table, "timezone", d.timezone, "office")
-    try:
-        ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(
-            f"Config 'office.timezone' has value {tz!r}. Not a known time zone "
-            "(Maluku is 'Asia/Jayapura')."
-        ) from None
-    name = read_str(table, "name", d.name, "office").strip()
-    if not name:
-        raise ConfigError("Config 'office.name' is empty. Families see it in every greeting.")
-    return Office(
-        name=name,
-        address=read_str(table, "address", d.address, "office"),
-        hours=read_str(table, "hours", d.hours, "office"),
-        hours_en=read_str(table, "hours_en", d.hours_en, "office"),
-        phone=read_str(table, "phone", d.phone, "office"),
-        timezone=tz,
-    )
-
-
 def _languages(value: Any) -> tuple[str, ...]:
     if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
         raise ConfigError(f"Config 'languages' has value {value!r}. Not a list of language codes.")
@@ -533,31 +482,6 @@ def _languages(value: Any) -> tuple[str, ...]:
     if len(set(value)) != len(value):
         raise ConfigError("Config 'languages' lists a language twice.")
     return tuple(value)
-
-
-_HOTLINE_KEYS = frozenset({"name", "number", "purpose", "purpose_en"})
-
-
-def _hotlines(value: Any) -> tuple[Hotline, ...]:
-    if not isinstance(value, list) or not value:
-        raise ConfigError("Config 'hotlines' must be a non-empty list of {name, number} tables.")
-    out: list[Hotline] = []
-    for i, item in enumerate(value):
-        if not isinstance(item, dict) or not {"name", "number"} <= set(item) <= _HOTLINE_KEYS:
-            raise ConfigError(
-                f"Config 'hotlines[{i}]' must be a table with 'name' and 'number'"
-                " (and optionally 'purpose', 'purpose_en')."
-            )
-        if not all(isinstance(v, str) for v in item.values()):
-            raise ConfigError(f"Config 'hotlines[{i}]' needs its values as text.")
-        if not item["name"] or not item["number"]:
-            raise ConfigError(f"Config 'hotlines[{i}]' needs a non-empty name and number as text.")
-        out.append(
-            Hotline(
-                item["name"], item["number"], item.get("purpose", ""), item.get("purpose_en", "")
-            )
-        )
-    return tuple(out)
 
 
 def _web(table: Mapping[str, Any]) -> Web:

@@ -26,7 +26,7 @@ from bot.configvalues import ConfigError, read_str
 from bot.officechannels import OfficeChannels, office_channels_section
 
 if TYPE_CHECKING:
-    from bot.config import Hotline, Office
+    from bot.officesection import Hotline, Office
 
 __all__ = ["OFFICE_PROFILE_KEYS", "OfficeProfile", "offices_section"]
 
