@@ -4,6 +4,7 @@ closed, the blank note (nothing of the service) until they write again."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -121,8 +122,9 @@ async def test_closing_the_statement_leaves_the_blank_note_until_they_write_agai
     assert closed.status_code == 303 and closed.headers["location"] == "/chat?lang=id"
     note = (await http.get("/chat")).text  # and after every reload
     assert 'id="note"' in note and "Yang kami hapus" not in note
+    words = re.sub(r'value="[^"]*"', "", note)  # hidden tokens may hold "112" by chance
     for word in ("LK3", "Konseling", "hapus", "112"):
-        assert word not in note
+        assert word not in words
     assert (await poll(http))["left"] is True  # another tab of theirs goes blank too
 
     await say(site, http, text="halo")  # writing in the note is writing to the chat again
