@@ -109,7 +109,7 @@ _VIEW = (
     " SELECT later.*, head.first, head.newest, head.newest_seq, head.seen_seq"
     " FROM head LEFT JOIN later ORDER BY later.n"
 )
-_CURSOR = re.compile(r"([1-9][0-9]{0,17})-([0-9a-f]{16})")
+_CURSOR = re.compile(r"(0|[1-9][0-9]{0,17})-([0-9a-f]{16})")
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,10 +120,11 @@ class Cursor:
     """
 
     n: int = 0  # 0: the page has no line yet; -1: not a cursor we gave (FOREIGN)
+    # The line's mark; with n = 0, the mark of the erasure statement the page shows.
     mark: str = field(default="", repr=False)
 
     def __str__(self) -> str:
-        return f"{self.n}-{self.mark}" if self.n > 0 else "0"
+        return f"{self.n}-{self.mark}" if self.n >= 0 and self.mark else "0"
 
     @classmethod
     def parse(cls, raw: str) -> Cursor:
@@ -339,7 +340,8 @@ class WebChatRepo:
         since = to_micros(self._clock(), "clock") - keep_seconds * 1_000_000
         window = (bidx, since, keep_lines)
         rows = await self._readers.fetchall(_VIEW, (*window, after.n, after.n), what="webchat.view")
-        reset = after != START and not self._marks(bidx, rows[0][12], after.mark)
+        # A page with no line (START, or showing a statement) has nothing to clear.
+        reset = after.n != 0 and not self._marks(bidx, rows[0][12], after.mark)
         if reset and after.n > 0:
             rows = await self._readers.fetchall(_VIEW, (*window, 0, 0), what="webchat.view")
         first, newest, newest_seq = rows[0][9], rows[0][10], rows[0][11]
@@ -354,7 +356,12 @@ class WebChatRepo:
             statement = await self._statement(address, bidx)
             if statement == "":
                 return ChatView((), None, reset=reset, left=True)  # read and closed
-            return ChatView((), None, reset=reset, statement=statement or "")
+            if statement is None:
+                return ChatView((), None, reset=reset)
+            # The statement's own cursor: a page that shows it waits for what comes next;
+            # one that does not (its poll began before the farewell came) is answered now.
+            mark = self._vault.blind("webchat-statement", f"{bidx.hex()}:{statement}")
+            return ChatView((), None, 0, Cursor(0, mark[:8].hex()), reset, statement=statement)
         found = (self._decode(row) for row in rows if row[0] is not None)
         lines = [line for line in found if line is not None]
         if any(line.who == "you" and line.kind == "choice" for line in lines):

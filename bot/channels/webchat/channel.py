@@ -205,7 +205,10 @@ class WebChatChannel:
         # Registered before reading, so a line written in between still wakes this poll.
         view = await self.view(address, after)
         # A cursor of an earlier epoch: what the page shows is gone; say so now.
-        if view.lines or view.reset or view.left or timeout <= 0 or self._closed:
+        # An erasure's statement the page does not show yet (its cursor is not the
+        # statement's) is news as much as a line is.
+        news = view.lines or view.reset or view.left or (view.statement and view.cursor != after)
+        if news or timeout <= 0 or self._closed:
             return view
         try:
             await asyncio.wait_for(waiting.event.wait(), timeout)

@@ -4,6 +4,7 @@ closed, the blank note (nothing of the service) until they write again."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -99,6 +100,55 @@ async def test_after_deleting_the_page_shows_what_was_deleted_until_they_write_a
     assert "Yang kami hapus:" not in page
     assert [who for who, _ in shown(page)][:2] == ["you", "bot"]
     assert (await poll(http))["statement"] == []
+
+
+async def test_the_statement_shows_as_soon_as_the_farewell_is_delivered(tmp_path: Path) -> None:
+    """The poll waiting when the farewell reaches the page answers with what was deleted
+    at once, and a page that shows it waits again: found by CI, where a poll that began
+    between the erasure's turn and its farewell waited its whole 20 s with the statement
+    already there, because only a new line counted as news."""
+    patient = Limits(poll_seconds=600.0)  # an answer before this is news, not a timeout
+    site = await open_site(tmp_path / "data", Clock(), Ticks(), limits=patient)
+    try:
+        async with site.browser() as http:
+            await say(site, http, start="1")
+            await say(site, http, choice="agree")
+            await say(site, http, text=FIRST)
+            await say(site, http, text="hapus")
+            await site.app.privacy.stop()  # the background pass comes later, as under load
+            csrf, mid = await form(http)
+            await http.post("/chat/send", data={"csrf": csrf, "mid": mid, "choice": "yes"})
+            await site.app.pipeline.wait_idle()
+            await site.app.sender.wait_idle()  # the farewell is delivered; nothing erased yet
+            assert not site.app.store.erasure.is_erased(1)
+
+            async def waiting_poll(after: str) -> dict[str, object]:
+                url = f"/chat/replies?after={after}&wait=1"
+                answer = await asyncio.wait_for(http.get(url), 60)
+                assert answer.status_code == 200
+                body: dict[str, object] = answer.json()
+                return body
+
+            live = await waiting_poll("0")  # the page cleared by the erasure's turn
+            statement = "".join(piece for piece, _ in live["statement"])  # type: ignore[attr-defined]
+            assert statement.startswith("Data Anda sudah kami hapus.")
+            assert live["lines"] == [] and "RAHASIA" not in str(live)
+            shows = str(live["cursor"])
+            assert shows != "0"
+
+            page = (await http.get("/chat")).text  # a reload shows it, with the same cursor
+            assert "Yang kami hapus:" in page and shown(page) == [] and "RAHASIA" not in page
+            assert f'data-cursor="{shows}"' in page
+
+            await site.app.privacy.run_once()  # the removal changes nothing on the page
+            pending = asyncio.create_task(waiting_poll(shows))
+            await asyncio.sleep(0.3)
+            assert not pending.done(), "a page showing the statement has nothing new"
+            await say(site, http, text="halo")  # writing again ends it
+            after = await pending
+            assert after["statement"] == [] and after["lines"] != []
+    finally:
+        await site.close()
 
 
 async def _delete_everything(site: Site, http: httpx.AsyncClient) -> None:

@@ -237,7 +237,10 @@ def test_a_cursor_reads_back_as_given_and_anything_else_is_foreign() -> None:
     given = Cursor(12, "0123456789abcdef")
     assert str(given) == "12-0123456789abcdef" and Cursor.parse(str(given)) == given
     assert Cursor.parse("") == Cursor.parse("0") == START and str(START) == "0"
-    assert Cursor.parse("12") == Cursor.parse("0-0123456789abcdef") == FOREIGN
+    assert Cursor.parse("12") == Cursor.parse("00-0123456789abcdef") == FOREIGN
+    # No line, but the erasure statement with that mark on the screen.
+    showing = Cursor(0, "0123456789abcdef")
+    assert str(showing) == "0-0123456789abcdef" and Cursor.parse(str(showing)) == showing
 
 
 async def test_the_epoch_survives_a_restart(db_path: Path, keyring: KeyRing, clock: Clock) -> None:
