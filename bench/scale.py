@@ -26,7 +26,13 @@ same run:
 - `throughput_ratio`: two over one (target at least 1.8); `cpu_ratio` likewise.
 
 On the 2-core machine the load generator, PostgreSQL and the bots share the two
-cores, so the ratio there says more about the machine than about the bot.
+cores, so the uncapped ratio says more about the machine than about the bot. So the
+same two setups run again with each bot process capped at the same share of a core
+(`capped`, bench/cpucap.py: a cgroup's CFS quota, 0.25 of a core by default): then the
+bots are what runs out, as on a host with a core for each, and two over one is what a
+second process buys less what sharing the work costs. `throttled_seconds` shows the
+cap held them back (it was the limit); skipped, and said so, where no cgroup can be
+written.
 """
 
 from __future__ import annotations
@@ -43,6 +49,8 @@ from urllib.parse import urlencode
 import aiohttp
 from twilio.request_validator import RequestValidator
 
+from bench.cpucap import CpuCap
+from bench.cpucap import available as cap_unavailable
 from bench.load import add_counsellors, script_for
 from bench.postgres import DurablePg, unavailable
 from bench.proc import cpu_seconds, peak_rss_mb
@@ -149,8 +157,10 @@ async def _setup(
     families: int,
     turns: int,
     postmaster: int | None,
+    share: float | None = None,
 ) -> dict[str, Any]:
-    """The load against `processes` bot processes sharing the database at `url`."""
+    """The load against `processes` bot processes sharing the database at `url`, each
+    capped at `share` of a core when given."""
     log = folder / "bots-stderr.log"
     keys = folder / "keys"
     async with TimedTwilio() as fake:
@@ -162,10 +172,14 @@ async def _setup(
         session = aiohttp.ClientSession()
         proxy = _RoundRobin(fake, ports, session)
         started: list[asyncio.subprocess.Process] = []
+        caps: list[CpuCap] = []
         try:
             for config, port in zip(configs, ports, strict=True):
                 process, _ = await _spawn(config, f"http://127.0.0.1:{port}", log)
                 started.append(process)
+                if share is not None:
+                    caps.append(CpuCap(share))
+                    caps[-1].add(process.pid)
             rng = random.Random(7)
             numbers = [f"+{FIRST_FAMILY + f}" for f in range(families)]
             scripts = {n: script_for(f, turns, rng) for f, n in enumerate(numbers)}
@@ -183,9 +197,12 @@ async def _setup(
             cpu = sum(cpu_seconds(pid) for pid in pids) - cpu_before
             server = server_cpu_seconds(postmaster) - server_before if postmaster else None
             rss = max(peak_rss_mb(pid) for pid in pids)
+            throttled = sum(cap.throttled_seconds() for cap in caps)
         finally:
             await session.close()
             exit_codes = [await _stop(process) for process in started]
+            for cap in caps:
+                cap.close()
         replies = fake.sends - sends_before
     figures: dict[str, Any] = {
         "processes": float(processes),
@@ -199,6 +216,9 @@ async def _setup(
     }
     if server is not None:
         figures["postgres_cpu_ms_per_inbound"] = server * 1000 / count
+    if share is not None:
+        figures["cpu_share_per_process"] = share
+        figures["throttled_seconds"] = throttled
     return figures
 
 
@@ -217,20 +237,19 @@ async def measure(
     families: int = 400,
     turns: int = 2,
     postmaster: int | None = None,
+    share: float | None = None,
 ) -> dict[str, Any]:
-    """The load against one process on `urls[0]`, then two on `urls[1]` (empty databases).
+    """The load against one process on `urls[0]`, then two on `urls[1]` (empty databases),
+    each process capped at `share` of a core when given.
 
     The defaults offer 1,600 messages to each setup: well under two minutes in all on
     the 2-core machine.
     """
     folder.mkdir(parents=True, exist_ok=True)
     generator_before = cpu_seconds(os.getpid())
-    one = await _setup(
-        folder / "one", urls[0], 1, families=families, turns=turns, postmaster=postmaster
-    )
-    two = await _setup(
-        folder / "two", urls[1], 2, families=families, turns=turns, postmaster=postmaster
-    )
+    kw: dict[str, Any] = {"families": families, "turns": turns, "postmaster": postmaster}
+    one = await _setup(folder / "one", urls[0], 1, share=share, **kw)
+    two = await _setup(folder / "two", urls[1], 2, share=share, **kw)
     generator = cpu_seconds(os.getpid()) - generator_before
     return {
         "one_process": one,
@@ -244,24 +263,44 @@ async def measure(
     }
 
 
-def two_processes(folder: Path, *, families: int = 400, turns: int = 2) -> dict[str, Any]:
-    """One process against two on a throwaway PostgreSQL server, or why not (then skipped)."""
+SHARE = 0.25
+"""Each capped bot's share of a core: two bots (0.5), the server and the generator fit
+in the 2-core machine at the rates that share allows."""
+
+
+def two_processes(
+    folder: Path, *, families: int = 400, turns: int = 2, share: float = SHARE
+) -> dict[str, Any]:
+    """One process against two on a throwaway PostgreSQL server, uncapped and then with
+    each process capped at `share` of a core; or why not (then skipped)."""
     why_not = unavailable()
     if why_not is not None:
         print(f"bench: two-process run skipped: {why_not}", file=sys.stderr)
         return {"skipped": why_not}
+    no_cap = cap_unavailable()
     with DurablePg() as server:
         urls = (server.fresh("lk3_scale_one"), server.fresh("lk3_scale_two"))
         postmaster = postmaster_pid(server.folder / "data")
-        result = asyncio.run(
-            measure(folder, urls, families=families, turns=turns, postmaster=postmaster)
-        )
+        kw: dict[str, Any] = {"families": families, "turns": turns, "postmaster": postmaster}
+        result = asyncio.run(measure(folder / "uncapped", urls, **kw))
+        _say("uncapped", result)
+        if no_cap is None:
+            capped_urls = (server.fresh("lk3_scale_one_c"), server.fresh("lk3_scale_two_c"))
+            capped = asyncio.run(measure(folder / "capped", capped_urls, share=share, **kw))
+            _say(f"each capped at {share:g} of a core", capped)
+            result["capped"] = capped
+        else:
+            print(f"bench: capped two-process run skipped: {no_cap}", file=sys.stderr)
+            result["capped"] = {"skipped": no_cap}
+    return result
+
+
+def _say(setup: str, result: dict[str, Any]) -> None:
     one, two = result["one_process"], result["two_processes"]
     print(
-        f"bench: PostgreSQL, one process {one['inbound_per_second']:.0f} msg/s at"
+        f"bench: PostgreSQL {setup}, one process {one['inbound_per_second']:.0f} msg/s at"
         f" {one['cpu_ms_per_inbound']:.2f} ms CPU, two {two['inbound_per_second']:.0f} msg/s"
         f" at {two['cpu_ms_per_inbound']:.2f} ms: ratio {result['throughput_ratio']:.2f}"
         " (target >= 1.8)",
         file=sys.stderr,
     )
-    return result
