@@ -32,6 +32,7 @@ class DurablePg(PgServer):  # type: ignore[misc]
     """`with DurablePg() as pg: url = pg.fresh("name")`: a server with default durability."""
 
     def start(self) -> None:
+        self.watch()
         self._run(
             str(self._bin / "initdb"), "-D", str(self._data), "-A", "trust", "-U", "postgres",
             "-E", "UTF8", "--locale=C",

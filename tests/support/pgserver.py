@@ -5,7 +5,9 @@ Started once per test session from Debian's `postgresql` package: `initdb` and
 unix socket in that folder only (no TCP port, so parallel sessions never clash),
 with durability off (fsync, full pages: a test server loses nothing it needs).
 `initdb` refuses root, so as root the server runs as the `postgres` user that
-the package creates (`runuser`). Stopped, and its folder removed, at the end.
+the package creates (`runuser`). Stopped, and its folder removed, at the end; and
+by a small watcher process if the test process dies first (killed, or a run
+interrupted), so that no server is left running with its folder in /tmp.
 
 Each database file a test names (`tmp_path / "lk3.db"`) gets a database of its
 own on that server, copied when the test first opens it from a template that was
@@ -23,6 +25,7 @@ import hashlib
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import threading
 from collections.abc import Coroutine
@@ -38,6 +41,23 @@ __all__ = ["ACTIVE", "PgServer", "find_bin", "skip_reason"]
 T = TypeVar("T")
 PORT = 5432  # only names the socket file, in a folder of our own
 TEMPLATE = "lk3_template"
+
+# The watcher: waits for the test process to go, then stops the server and removes its
+# folder. argv: the test process's id, the folder, then the command that stops it.
+WATCH = """
+import os, shutil, subprocess, sys, time
+owner, folder, stop = int(sys.argv[1]), sys.argv[2], sys.argv[3:]
+while True:
+    try:
+        os.kill(owner, 0)
+    except ProcessLookupError:
+        break
+    if not os.path.isdir(folder):
+        sys.exit(0)
+    time.sleep(0.5)
+subprocess.run(stop, capture_output=True, timeout=60)
+shutil.rmtree(folder, ignore_errors=True)
+"""
 
 ACTIVE: PgServer | None = None
 """The server of this session when the tests run with `--db postgres`."""
@@ -77,6 +97,7 @@ class PgServer:
         self._admin: asyncpg.Connection | None = None
         self._conns: dict[str, asyncpg.Connection] = {}
         self.made: list[str] = []
+        self._watcher: subprocess.Popen[bytes] | None = None
         # Tests run `lk3` commands from several threads at once: one administration
         # statement, and one raw read per connection, at a time.
         self._lock = threading.Lock()
@@ -86,7 +107,18 @@ class PgServer:
             [*self._as_user, *args], check=True, capture_output=True, cwd=self.folder, timeout=120
         )
 
+    def watch(self) -> None:
+        """Starts the watcher that stops this server if the test process dies first."""
+        stop = [*self._as_user, str(self._bin / "pg_ctl"), "-D", str(self._data)]
+        self._watcher = subprocess.Popen(
+            [sys.executable, "-c", WATCH, str(os.getpid()), str(self.folder), *stop,
+             "-m", "immediate", "stop"],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            start_new_session=True,  # a Ctrl-C to the tests' group does not reach it first
+        )  # fmt: skip
+
     def start(self) -> None:
+        self.watch()
         self._run(
             str(self._bin / "initdb"), "-D", str(self._data), "-A", "trust", "-U", "postgres",
             "-E", "UTF8", "--locale=C", "--no-sync",
@@ -123,6 +155,9 @@ class PgServer:
             self._run(str(self._bin / "pg_ctl"), "-D", str(self._data), "-m", "immediate", "stop")
         finally:
             shutil.rmtree(self.folder, ignore_errors=True)
+            if self._watcher is not None:
+                self._watcher.kill()
+                self._watcher.wait()
 
     async def _close_all(self) -> None:
         for conn in [*self._conns.values(), *([self._admin] if self._admin else [])]:
