@@ -76,7 +76,14 @@ def office_flows(handler: PageHandler) -> PageHandler:
     """A flows page works on the reader's own office's flows (`office_shelf`); an office
     added since the start gets its shelf here, on its admin's first visit. Without
     shelves (a bot given one shelf) only the default office's admins may open it: a
-    publish there reaches every office."""
+    publish there reaches every office.
+
+    The shelf first follows what another process published or rolled back
+    (`FlowShelf.refresh`: one small read of the office's pointers, a reload only when
+    they moved). Per page rather than a periodic task in the app: admins' pages are
+    rare, so this costs nothing while nobody looks (a timer would read in every process
+    all day), needs no task to start and stop, and the page is never even a few seconds
+    behind, so an admin never reviews or edits on top of a version no longer current."""
 
     async def guarded(console: Console, request: Request, access: Access) -> Response:
         office = office_of(access)
@@ -88,6 +95,7 @@ def office_flows(handler: PageHandler) -> PageHandler:
             shelf = console.office.flows
         else:
             return console.error(request, access, 403, "error_forbidden")
+        await shelf.refresh()  # what another process published meanwhile
         token = _SHELF.set(shelf)
         try:
             return await handler(console, request, access)

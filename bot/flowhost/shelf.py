@@ -19,6 +19,13 @@ the hand-off), which read it at the start of every turn. The new library also
 holds every version ever published, so a conversation that started on an old
 version finishes on it while new conversations start on the new one.
 
+Several processes (or a second one on the same SQLite file): a publish moves the
+office's pointers in the database, and every other process's shelf of that office
+follows them (`follow`, called by `FlowShelves.catch_up` every few seconds, and by the
+console's flows pages before they show anything): it reloads exactly as after a local
+publish, listeners told. The shelf remembers the pointers its library was built from
+(`_seen`), so a process that published itself reads nothing more and reloads nothing.
+
     FlowSetError (flows.errors)   the edited set is invalid: every problem, with its path
     ShelfError                    a flow or version the shelf does not know
 """
@@ -88,6 +95,9 @@ class FlowShelf:
         self._clock = clock
         self._listeners: list[Callable[[FlowLibrary], None]] = []
         self._lock = asyncio.Lock()
+        # The office's pointers (of this shelf's flows and files) the library was built
+        # from: a difference with the database's means another process moved them.
+        self._seen: dict[str, str] = {}
 
     @classmethod
     async def open(
@@ -150,7 +160,9 @@ class FlowShelf:
                 await store.flow_current.set_current(flow_id, version, now, office_id=office_id)
             shelf._files = own_files
             library = folder_library.with_archived(await _archived(store))
+            current = {fid: ver for (fid, ver) in folder}
         shelf._library = library
+        shelf._seen = shelf._own(current)
         return shelf
 
     @property
@@ -205,6 +217,7 @@ class FlowShelf:
                 file_id, version, self._clock(), office_id=self.office_id
             )
             self._files[file_id] = source
+            self._seen[file_id] = version
             self._library = checked.with_archived(await _archived(self._store))
             for callback in self._listeners:
                 callback(self._library)
@@ -253,9 +266,57 @@ class FlowShelf:
             )
             await self._reload()
 
-    async def _reload(self) -> None:
-        current = await self._store.flow_current.current(office_id=self.office_id)
+    def behind(self, pointers: Mapping[str, str]) -> bool:
+        """Whether the office's pointers as the database has them (`pointers`) differ from
+        the ones this shelf's library was built from: another process published, or
+        rolled back. Pointers of flows this process does not know are left out."""
+        return self._own(pointers) != self._seen
+
+    async def follow(self, pointers: Mapping[str, str]) -> bool:
+        """Reloads the shelf when another process moved the office's pointers (`pointers`,
+        read a moment ago), telling the listeners as after a local publish; True if it
+        did. Nothing is read when `pointers` are the ones the shelf holds.
+
+        Conversations on the version before finish on it (the new library holds every
+        published version). A set that does not load here (a process running older code
+        than the one that published) is logged and kept as it was until the pointers move
+        again, rather than tried every few seconds."""
+        if not self.behind(pointers):
+            return False
+        async with self._lock:
+            # Read again under the lock: a local publish may have moved them meanwhile.
+            current = await self._store.flow_current.current(office_id=self.office_id)
+            if not self.behind(current):
+                return False
+            try:
+                await self._reload(current)
+            except FlowSetError as exc:
+                log.warning(
+                    "office %d: flows published elsewhere do not load here (%d problem(s));"
+                    " keeping the ones before",
+                    self.office_id,
+                    len(exc.problems),
+                )
+                self._seen = self._own(current)
+                return False
+            log.info("office %d: flows published by another process loaded", self.office_id)
+            return True
+
+    async def refresh(self) -> bool:
+        """`follow` the office's pointers as they are now (one small read): a console page
+        about to show or edit this office's flows."""
+        return await self.follow(await self._store.flow_current.current(office_id=self.office_id))
+
+    def _own(self, pointers: Mapping[str, str]) -> dict[str, str]:
+        """The pointers of this shelf's flows and files."""
+        flow_ids = set(self._library.flow_ids)
+        return {k: v for k, v in pointers.items() if k in flow_ids or k in self._files}
+
+    async def _reload(self, current: Mapping[str, str] | None = None) -> None:
+        if current is None:
+            current = await self._store.flow_current.current(office_id=self.office_id)
         self._library = await self._build(current)
+        self._seen = self._own(current)
         for callback in self._listeners:
             callback(self._library)
 

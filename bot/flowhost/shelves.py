@@ -17,6 +17,14 @@ office the database has the first time someone asks for it (its admin's flows pa
 a family routed there), and `catch_up` (a turn's first step) reads the offices'
 ids at most once every `CATCH_UP` seconds, so a bot that started with one office
 learns that it now has several (one small read per interval, never one per turn).
+
+A publish or a rollback made by another process (another `lk3 run` on the same
+PostgreSQL database, or a second process on the same SQLite file) reaches this one
+by the same read: it holds every office's pointers (`flow_current.by_office`), and
+each shelf whose pointers differ from the ones it was built from reloads
+(`FlowShelf.follow`), its listeners told as after a local publish. So every process
+speaks an office's new words within `CATCH_UP` of its next turn; conversations on the
+old version finish on it. An office's change reloads that office's shelf only.
 """
 
 from __future__ import annotations
@@ -34,7 +42,8 @@ from storage.store import Store
 __all__ = ["CATCH_UP", "FlowShelves"]
 
 CATCH_UP = timedelta(seconds=5)
-"""How often a running bot looks for offices added since it started (turns' clock)."""
+"""How often a running bot looks for offices added since it started, and for flows another
+process published (turns' clock)."""
 
 
 class FlowShelves:
@@ -131,17 +140,21 @@ class FlowShelves:
             return found
 
     async def catch_up(self) -> None:
-        """Opens the shelves of offices added since the last look, at most once every
-        `CATCH_UP` of the turns' clock (a turn's first step)."""
+        """Opens the shelves of offices added since the last look and reloads those whose
+        pointers another process moved, at most once every `CATCH_UP` of the turns' clock
+        (a turn's first step): one read of every office's pointers."""
         if self._store is None or self._clock is None:
             return
         now = self._clock()
         if self._checked is not None and now - self._checked < CATCH_UP:
             return
         self._checked = now
-        for office_id in await self._store.offices.ids():
-            if office_id not in self._shelves:
+        for office_id, pointers in (await self._store.flow_current.by_office()).items():
+            shelf = self._shelves.get(office_id)
+            if shelf is None:
                 await self.ensure(office_id)
+            else:
+                await shelf.follow(pointers)
 
     async def _open(self, office_id: int) -> FlowShelf:
         assert self._store is not None and self._folder is not None
