@@ -41,3 +41,19 @@ async def test_files_published_beside_the_flows_can_be_left_out(store: Store) ->
     assert len(await store.flows.sources()) == 3
     await store.flow_current.set_current("faq", "a", at(30), office_id=1)
     assert await store.flow_current.current() == {"faq": "a"}
+
+
+async def test_every_offices_pointers_come_in_one_read(store: Store) -> None:
+    """What a running process compares with its shelves now and then: each office's
+    pointers, an office with none yet (just added) among them, empty."""
+    await store.flows.publish("intake", "1", "intake v1", at(0))
+    await store.flows.publish("intake", "2", "intake v2", at(10))
+    ambon = await store.offices.add("ambon", "LK3 Kota Ambon", at(20))
+    tual = await store.offices.add("tual", "LK3 Kota Tual", at(20))
+    await store.flow_current.set_current("intake", "1", at(30), office_id=1)
+    await store.flow_current.set_current("intake", "2", at(30), office_id=ambon.id)
+    assert await store.flow_current.by_office() == {
+        1: {"intake": "1"},
+        ambon.id: {"intake": "2"},
+        tual.id: {},
+    }
