@@ -122,14 +122,6 @@ class OfficeRepo:
         )
         return [_office(r) for r in rows]
 
-    async def ids(self) -> tuple[int, ...]:
-        """Every office's id, archived ones too (a running bot looking for offices added
-        since it started: one small read)."""
-        rows = await self._readers.fetchall(
-            "SELECT id FROM offices ORDER BY id", what="offices.ids"
-        )
-        return tuple(int(r[0]) for r in rows)
-
     async def get(self, office_id: int) -> Office | None:
         row = await self._readers.fetchone(
             f"SELECT {_COLUMNS} FROM offices WHERE id = ?", (office_id,), what="offices.get"

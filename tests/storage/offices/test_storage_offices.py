@@ -261,7 +261,7 @@ async def test_an_archived_office_takes_no_new_family_and_keeps_what_it_has(
     assert (await store.offices.archive(tual.id, T0)).archived  # twice: as once
     assert [o.code for o in await store.offices.list()] == ["utama"]
     assert [o.code for o in await store.offices.list(include_archived=True)] == ["utama", "tual"]
-    assert await store.offices.ids() == (1, tual.id)
+    assert list(await store.flow_current.by_office()) == [1, tual.id]  # followed still
     newcomer, _ = await store.turns.receive("telegram", "7002", message("m2"))
     with pytest.raises(InvalidRecordError) as refused:
         await store.offices.route_contact(newcomer.id, tual.id)
