@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-quick test-postgres postgresql lint typecheck unit bench soak clean chromium caddy nginx systemd-analyze deploy-tools safety-model
+.PHONY: demo test test-quick test-postgres postgresql lint typecheck unit bench bench-memory-postgres soak clean chromium caddy nginx systemd-analyze deploy-tools safety-model
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -103,6 +103,11 @@ safety-model: $(STAMP)
 
 bench: $(STAMP)
 	@$(PY) -m bench
+
+# The bot's memory on PostgreSQL at 10,000 and 100,000 contacts (about a quarter of an
+# hour; `make bench` reads PostgreSQL at 10,000 only).
+bench-memory-postgres: $(STAMP) postgresql
+	@$(PY) -m bench.pgmemory
 
 # The fault run at length (about 10 minutes; not in CI): 150 SIGKILL cycles through
 # Telegram and through WhatsApp webhooks, then the phases, three episodes each: a full
