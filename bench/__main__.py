@@ -10,8 +10,9 @@ WhatsApp load to one `lk3 run` process and to two sharing a PostgreSQL database,
 webhooks sent to each in turn, and gives the ratio two/one (bench/scale.py; skipped,
 and said so, without PostgreSQL).
 
-Prints one JSON object. Figures depend on the machine; they are for comparing
-changes, and no test asserts them.
+Prints one JSON object (`python -m bench SECTION...` runs only those sections).
+Figures depend on the machine; they are for comparing changes, and no test asserts
+them.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ import asyncio
 import json
 import sys
 import tempfile
+import traceback
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -45,22 +48,45 @@ def _telegram(folder: Path) -> dict[str, Any]:
         return asyncio.run(measure_telegram(folder, postgres_url=server.fresh("lk3_bench")))
 
 
-def main() -> int:
+SECTIONS: dict[str, Callable[[Path], Any]] = {
+    "storage": lambda folder: asyncio.run(measure_storage(folder)),
+    "safety": lambda folder: measure_safety(),
+    "pipeline": lambda folder: asyncio.run(measure_pipeline(folder, contacts=500)),
+    "telegram": _telegram,
+    "whatsapp": lambda folder: asyncio.run(measure_whatsapp(folder)),
+    "two_processes": two_processes,
+    "metrics": lambda folder: asyncio.run(measure_metrics(folder)),
+}
+
+
+def main(argv: list[str]) -> int:
+    """Every section, or those named (`python -m bench telegram two_processes`).
+
+    A section that fails is reported in the output as `{"failed": ...}` with its
+    traceback on stderr, and the others still run and print: twenty minutes of
+    figures are not lost to one section's crash; the exit status says it failed.
+    """
+    names = argv or list(SECTIONS)
+    unknown = [name for name in names if name not in SECTIONS]
+    if unknown:
+        print(
+            f"bench: no section {', '.join(unknown)}; known: {', '.join(SECTIONS)}", file=sys.stderr
+        )
+        return 2
+    result: dict[str, Any] = {}
+    failed = False
     with tempfile.TemporaryDirectory(prefix="lk3-bench-") as tmp:
-        base = Path(tmp)
-        result = {
-            "storage": asyncio.run(measure_storage(base / "storage")),
-            "safety": measure_safety(),
-            "pipeline": asyncio.run(measure_pipeline(base / "pipeline", contacts=500)),
-            "telegram": _telegram(base / "telegram"),
-            "whatsapp": asyncio.run(measure_whatsapp(base / "whatsapp")),
-            "two_processes": two_processes(base / "two_processes"),
-            "metrics": asyncio.run(measure_metrics(base / "metrics")),
-        }
+        for name in names:
+            try:
+                result[name] = SECTIONS[name](Path(tmp) / name)
+            except Exception as exc:
+                failed = True
+                traceback.print_exc()
+                result[name] = {"failed": f"{type(exc).__name__}: {exc}"}
     json.dump(result, sys.stdout, indent=2)
     sys.stdout.write("\n")
-    return 0
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(main(sys.argv[1:]))

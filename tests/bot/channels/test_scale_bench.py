@@ -23,6 +23,7 @@ SETUP_FIGURES = {
     "cpu_ms_per_inbound",
     "replies_per_inbound",
     "posted_per_process",
+    "posts_sent_again",
     "peak_rss_mb_largest",
     "bot_exit_codes",
     "postgres_cpu_ms_per_inbound",
