@@ -32,7 +32,10 @@ same two setups run again with each bot process capped at the same share of a co
 bots are what runs out, as on a host with a core for each, and two over one is what a
 second process buys less what sharing the work costs. `throttled_seconds` shows the
 cap held them back (it was the limit); skipped, and said so, where no cgroup can be
-written.
+written. `capped_by_family` is the capped pair again with each family's posts sent
+to one process (a hash of the number), as a proxy keeping a conversation on one
+process would: the difference from `capped` is what it costs when a family's
+messages move between processes (each process then meets every family cold).
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ import os
 import random
 import sys
 import time
+import zlib
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -99,16 +103,25 @@ def server_cpu_seconds(postmaster: int) -> float:
     return total
 
 
-class _RoundRobin:
-    """The proxy: each post goes to the next process, in turn.
+class _Proxy:
+    """The proxy: each post goes to the next process, in turn (`round_robin`), or always
+    to the same process for the same family (`by_family`, a hash of the number: a proxy
+    that keeps a conversation on one process).
 
     Posts go out over one aiohttp session rather than the fake's httpx client: the
     load generator shares the cores with the bots and the server, and httpx cost
     it several times more CPU per request (docs/performance.md, session 2).
     """
 
-    def __init__(self, fake: TimedTwilio, ports: list[int], session: aiohttp.ClientSession):
+    def __init__(
+        self,
+        fake: TimedTwilio,
+        ports: list[int],
+        session: aiohttp.ClientSession,
+        routing: str = "round_robin",
+    ):
         self.fake = fake
+        self.routing = routing
         self.targets = [f"http://127.0.0.1:{port}{INCOMING_PATH}" for port in ports]
         self.posted = [0] * len(ports)
         self.retried = 0
@@ -119,8 +132,11 @@ class _RoundRobin:
 
     async def offer(self, number: str, text: str) -> None:
         """A family writes (signed as Twilio signs); the reply is timed from now."""
-        target = self._next
-        self._next = (self._next + 1) % len(self.targets)
+        if self.routing == "by_family":
+            target = zlib.crc32(number.encode()) % len(self.targets)
+        else:
+            target = self._next
+            self._next = (self._next + 1) % len(self.targets)
         self.posted[target] += 1
         params = self.fake.incoming(number, Body=text)
         signature = self._signer.compute_signature(self._signed_url, params)
@@ -144,7 +160,7 @@ class _RoundRobin:
                 self.retried += 1
 
 
-async def _round(proxy: _RoundRobin, messages: list[tuple[str, str]]) -> float:
+async def _round(proxy: _Proxy, messages: list[tuple[str, str]]) -> float:
     """Offers every message at once, waits for a reply to each and the tail; returns seconds."""
     fake = proxy.fake
     begin = time.monotonic()
@@ -167,9 +183,10 @@ async def _setup(
     turns: int,
     postmaster: int | None,
     share: float | None = None,
+    routing: str = "round_robin",
 ) -> dict[str, Any]:
     """The load against `processes` bot processes sharing the database at `url`, each
-    capped at `share` of a core when given."""
+    capped at `share` of a core when given, the posts routed as `routing` says."""
     log = folder / "bots-stderr.log"
     keys = folder / "keys"
     async with TimedTwilio() as fake:
@@ -181,7 +198,7 @@ async def _setup(
         # Idle connections dropped well before the bots' web server drops them (uvicorn:
         # 5 s), so that a post seldom meets a connection closing under it.
         session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(keepalive_timeout=1.0))
-        proxy = _RoundRobin(fake, ports, session)
+        proxy = _Proxy(fake, ports, session, routing)
         started: list[asyncio.subprocess.Process] = []
         caps: list[CpuCap] = []
         try:
@@ -250,9 +267,11 @@ async def measure(
     turns: int = 2,
     postmaster: int | None = None,
     share: float | None = None,
+    routing: str = "round_robin",
 ) -> dict[str, Any]:
     """The load against one process on `urls[0]`, then two on `urls[1]` (empty databases),
-    each process capped at `share` of a core when given.
+    each process capped at `share` of a core when given, the posts routed as `routing`
+    says (`round_robin`: message by message; `by_family`: a family to one process).
 
     The defaults offer 1,600 messages to each setup: well under two minutes in all on
     the 2-core machine.
@@ -261,7 +280,7 @@ async def measure(
     generator_before = cpu_seconds(os.getpid())
     kw: dict[str, Any] = {"families": families, "turns": turns, "postmaster": postmaster}
     one = await _setup(folder / "one", urls[0], 1, share=share, **kw)
-    two = await _setup(folder / "two", urls[1], 2, share=share, **kw)
+    two = await _setup(folder / "two", urls[1], 2, share=share, routing=routing, **kw)
     generator = cpu_seconds(os.getpid()) - generator_before
     return {
         "one_process": one,
@@ -301,9 +320,17 @@ def two_processes(
             capped = asyncio.run(measure(folder / "capped", capped_urls, share=share, **kw))
             _say(f"each capped at {share:g} of a core", capped)
             result["capped"] = capped
+            # The same, each family's messages kept on one process: what the sharing
+            # costs when a conversation does not move between processes.
+            sticky_urls = (server.fresh("lk3_scale_one_s"), server.fresh("lk3_scale_two_s"))
+            sticky = asyncio.run(
+                measure(folder / "sticky", sticky_urls, share=share, routing="by_family", **kw)
+            )
+            _say(f"each capped at {share:g} of a core, a family to one process", sticky)
+            result["capped_by_family"] = sticky
         else:
-            print(f"bench: capped two-process run skipped: {no_cap}", file=sys.stderr)
-            result["capped"] = {"skipped": no_cap}
+            print(f"bench: capped two-process runs skipped: {no_cap}", file=sys.stderr)
+            result["capped"] = result["capped_by_family"] = {"skipped": no_cap}
     return result
 
 

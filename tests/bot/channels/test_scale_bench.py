@@ -51,17 +51,20 @@ def test_one_and_two_processes_answer_the_same_load_and_the_ratio_is_given(
         two["inbound_per_second"] / one["inbound_per_second"]
     )
     assert figures["cpu_ratio"] > 0
-    capped = figures["capped"]
     why_not = cap_unavailable()
     if why_not is not None:
-        assert capped == {"skipped": why_not}
+        assert figures["capped"] == figures["capped_by_family"] == {"skipped": why_not}
         return
-    for setup in (capped["one_process"], capped["two_processes"]):
-        assert set(setup) == SETUP_FIGURES | {"cpu_share_per_process", "throttled_seconds"}
-        assert setup["cpu_share_per_process"] == 0.25
-        assert setup["inbound_messages"] == 6 * 3
-        assert all(code == 0 for code in setup["bot_exit_codes"])
-    assert capped["throughput_ratio"] > 0
+    for capped in (figures["capped"], figures["capped_by_family"]):
+        for setup in (capped["one_process"], capped["two_processes"]):
+            assert set(setup) == SETUP_FIGURES | {"cpu_share_per_process", "throttled_seconds"}
+            assert setup["cpu_share_per_process"] == 0.25
+            assert setup["inbound_messages"] == 6 * 3
+            assert all(code == 0 for code in setup["bot_exit_codes"])
+        assert capped["throughput_ratio"] > 0
+    # A family's three messages go to one process: whole families, 6 of them, split.
+    split = figures["capped_by_family"]["two_processes"]["posted_per_process"]
+    assert sum(split) == 18 and all(n % 3 == 0 for n in split)
 
 
 def test_a_capped_process_gets_no_more_than_its_share_of_a_core() -> None:
