@@ -5,9 +5,10 @@ second one does. The load must come through webhooks: with Telegram polling only
 the leader fetches updates (Telegram allows one consumer per token), so a second
 process would only share the processing of what the leader read. WhatsApp's
 webhooks reach either process, as a proxy in front of both would send them: here
-the families' signed Twilio posts go to the two processes in turn (round robin,
-message by message), all signed for the one public URL both are configured with,
-as they would be behind a proxy.
+each family's signed Twilio posts alternate between the two processes (every
+message goes to the other process than the one before it: the worst case for a
+conversation), all signed for the one public URL both are configured with, as they
+would be behind a proxy.
 
 Each setup gets a fresh database on the same throwaway server (bench/postgres.py)
 and a fresh keys folder; both processes of the pair share them and each has its
@@ -33,7 +34,7 @@ bots are what runs out, as on a host with a core for each, and two over one is w
 second process buys less what sharing the work costs. `throttled_seconds` shows the
 cap held them back (it was the limit); skipped, and said so, where no cgroup can be
 written. `capped_by_family` is the capped pair again with each family's posts sent
-to one process (a hash of the number), as a proxy keeping a conversation on one
+to one process, as a proxy keeping a conversation on one
 process would: the difference from `capped` is what it costs when a family's
 messages move between processes (each process then meets every family cold).
 """
@@ -45,7 +46,6 @@ import os
 import random
 import sys
 import time
-import zlib
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -104,9 +104,14 @@ def server_cpu_seconds(postmaster: int) -> float:
 
 
 class _Proxy:
-    """The proxy: each post goes to the next process, in turn (`round_robin`), or always
-    to the same process for the same family (`by_family`, a hash of the number: a proxy
-    that keeps a conversation on one process).
+    """The proxy: a family's posts go to each process in turn (`alternate`: each message
+    to another process than the one before it, the worst case for a family's
+    conversation), or all to the same process (`by_family`: a proxy that keeps a
+    conversation on one process). Either way the families are spread
+    evenly over the processes.
+
+    (A plain round robin over all posts is neither: with rounds of an even number of
+    messages, it sent each family to the same process every time.)
 
     Posts go out over one aiohttp session rather than the fake's httpx client: the
     load generator shares the cores with the bots and the server, and httpx cost
@@ -118,25 +123,25 @@ class _Proxy:
         fake: TimedTwilio,
         ports: list[int],
         session: aiohttp.ClientSession,
-        routing: str = "round_robin",
+        routing: str = "alternate",
     ):
         self.fake = fake
         self.routing = routing
+        self._sent: dict[str, int] = {}
+        self._families: dict[str, int] = {}
         self.targets = [f"http://127.0.0.1:{port}{INCOMING_PATH}" for port in ports]
         self.posted = [0] * len(ports)
         self.retried = 0
-        self._next = 0
         self._session = session
         self._signer = RequestValidator(fake.auth_token)
         self._signed_url = f"{PROXY}{INCOMING_PATH}"
 
     async def offer(self, number: str, text: str) -> None:
         """A family writes (signed as Twilio signs); the reply is timed from now."""
-        if self.routing == "by_family":
-            target = zlib.crc32(number.encode()) % len(self.targets)
-        else:
-            target = self._next
-            self._next = (self._next + 1) % len(self.targets)
+        family = self._families.setdefault(number, len(self._families))  # in order met
+        turn = 0 if self.routing == "by_family" else self._sent.get(number, 0)
+        self._sent[number] = turn + 1
+        target = (family + turn) % len(self.targets)
         self.posted[target] += 1
         params = self.fake.incoming(number, Body=text)
         signature = self._signer.compute_signature(self._signed_url, params)
@@ -183,7 +188,7 @@ async def _setup(
     turns: int,
     postmaster: int | None,
     share: float | None = None,
-    routing: str = "round_robin",
+    routing: str = "alternate",
 ) -> dict[str, Any]:
     """The load against `processes` bot processes sharing the database at `url`, each
     capped at `share` of a core when given, the posts routed as `routing` says."""
@@ -267,11 +272,12 @@ async def measure(
     turns: int = 2,
     postmaster: int | None = None,
     share: float | None = None,
-    routing: str = "round_robin",
+    routing: str = "alternate",
 ) -> dict[str, Any]:
     """The load against one process on `urls[0]`, then two on `urls[1]` (empty databases),
     each process capped at `share` of a core when given, the posts routed as `routing`
-    says (`round_robin`: message by message; `by_family`: a family to one process).
+    says (`alternate`: each family's next message to another process; `by_family`: a
+    family to one process).
 
     The defaults offer 1,600 messages to each setup: well under two minutes in all on
     the 2-core machine.
