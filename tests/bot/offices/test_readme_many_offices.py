@@ -133,7 +133,12 @@ class Places:
 
 def stand_ins(places: Places, url: str) -> dict[str, str]:
     """EVERYTHING this walk replaces in the README's lines, and with what: a test machine's
-    paths, the throwaway server's database (`url`), the fake servers' values. Nothing else."""
+    paths, the throwaway server's database (`url`), the fake servers' values. Nothing else.
+
+    Besides, two lines stand for what they do (`run_step`): `sudo systemctl stop lk3`
+    stops Ambon's running bot, `createdb` makes an empty database on the throwaway
+    server; and b.toml, which the README names without its text, is `second_config`.
+    """
     return {
         "/etc/lk3/config.toml": str(places.config),
         "/etc/lk3/b.toml": str(places.second_config),
@@ -158,6 +163,9 @@ def substituted(text: str, table: dict[str, str]) -> str:
 
 @dataclass
 class Province:
+    """The machine the README's commands run on: its shell's exported settings, the
+    `lk3 run` processes left running, and what every other command printed."""
+
     places: Places
     server: PgServer
     fake: FakeTelegram
