@@ -56,6 +56,7 @@ TUAL_FAMILY, MALTENG_FAMILY, TUAL_BOT_FAMILY, NEWCOMER = (
     774_000_001,
     775_000_001,
 )
+NONA = 779_000_001  # tual's counsellor's own Telegram chat
 CSRF = re.compile(r'name="csrf" value="([0-9a-f]{64})"')
 SECRET_SHOWN = re.compile(r'<code class="secret">([A-Z2-7]+)</code>')
 
@@ -475,6 +476,16 @@ async def test_the_readme_takes_ambon_from_one_office_to_three_on_postgresql_wit
         assert fake.texts(AMBON_FAMILIES[1])[-1] == said[-1] != said[0]
         assert await rows(url, "SELECT count(*) FROM contacts") == [(ambon_contacts,)]
 
+        # Tual's counsellor links Telegram on her office's bot, which link-code names.
+        said = await province.lk3(
+            ["staff", "link-code", "nona", "--config", str(places.config)], {}
+        )
+        assert "office tual's own bot" in said
+        link = re.search(r"/link (\S+)", said)
+        assert link is not None, said
+        tual_bot.send_text(NONA, f"/link {link.group(1)}")
+        await tual_bot.wait_for(lambda: tual_bot.texts(NONA), 30)
+
         # Families reach tual and malteng: by deep link, and on tual's own bot; each is
         # greeted with its office's name (step 3's words).
         fake.send_start(TUAL_FAMILY, "tual")
@@ -496,9 +507,13 @@ async def test_the_readme_takes_ambon_from_one_office_to_three_on_postgresql_wit
                 " ON o.id = c.office_id GROUP BY o.code",
             )
         )
-        assert per_office == {"utama": ambon_contacts, "tual": 2, "malteng": 1}
+        # tual: its two families, and its counsellor's chat with its bot
+        assert per_office == {"utama": ambon_contacts, "tual": 3, "malteng": 1}
         tual_cases = f"SELECT code FROM cases WHERE office_id = {offices['tual']}"
         [(tual_case,)] = await soon(url, tual_cases)  # its case opens in tual
+        # ... and tual's counsellor is alerted by tual's bot, of tual's case alone.
+        await tual_bot.wait_for(lambda: any(tual_case in t for t in tual_bot.texts(NONA)), 30)
+        assert not any(ambon_case in t for t in tual_bot.texts(NONA) + fake.texts(NONA))
 
         # Tual's counsellor sees tual's case and not Ambon's; the province counts only.
         nona = await signed_in(province, "nona", ports[places.second_config])
@@ -523,7 +538,8 @@ async def test_the_readme_takes_ambon_from_one_office_to_three_on_postgresql_wit
         province.running["a"].send_signal(signal.SIGKILL)
         await province.running.pop("a").wait()
         fake.send_text(NEWCOMER, "halo")
-        await fake.wait_for(lambda: fake.texts(NEWCOMER), 30)
+        tual_bot.send_text(NEWCOMER, "halo")
+        await fake.wait_for(lambda: fake.texts(NEWCOMER) and tual_bot.texts(NEWCOMER), 30)
         await province.stop("b")
     finally:
         await province.close()
