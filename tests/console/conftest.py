@@ -31,6 +31,19 @@ async def store(tmp_path: Path, clock: Clock) -> AsyncIterator[Store]:
 
 
 @pytest.fixture
+async def other(tmp_path: Path, store: Store, clock: Clock) -> AsyncIterator[Store]:
+    """Another process's store: the same database, master key and key tree as `store`
+    (a second `lk3 run`, or `lk3 office add` from another shell)."""
+    opened = await open_store(
+        tmp_path / "lk3.db", store._vault.keyring, clock=clock, keytree=store._vault.tree.path
+    )
+    try:
+        yield opened
+    finally:
+        await opened.close()
+
+
+@pytest.fixture
 async def office(store: Store, clock: Clock) -> Office:
     return await make_office(store, clock)
 

@@ -8,13 +8,9 @@ console, A stands for the process (or `lk3` command) where the admin published.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
 import pytest
 from console_support import add_staff, client, login, make_console
 from support import Clock
-from support.stores import open_store
 from test_console_flows import THANKS
 from test_console_office_flows import open_shelves
 
@@ -124,15 +120,3 @@ async def test_flows_that_do_not_load_here_are_logged_and_the_shelf_kept(
         "office 1: flows published elsewhere do not load here (1 problem(s)); keeping the ones"
         " before"
     ]
-
-
-@pytest.fixture
-async def other(tmp_path: Path, store: Store, clock: Clock) -> AsyncIterator[Store]:
-    """Another process's store: the same database."""
-    opened = await open_store(
-        tmp_path / "lk3.db", store._vault.keyring, clock=clock, keytree=store._vault.tree.path
-    )
-    try:
-        yield opened
-    finally:
-        await opened.close()

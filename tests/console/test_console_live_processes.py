@@ -10,7 +10,6 @@ import asyncio
 import secrets
 from collections.abc import AsyncIterator, Iterator
 from contextlib import aclosing
-from pathlib import Path
 
 import asyncpg
 import httpx
@@ -19,7 +18,6 @@ from case_support import family_case
 from console_support import FAST, add_staff, make_office
 from support import Clock, pgserver
 from support.pgserver import PgServer
-from support.stores import open_store
 
 from bot.console.app import build_console, mount_console
 from bot.console.core import SESSION_COOKIE, Console
@@ -34,35 +32,11 @@ from storage.store import Store
 def postgres() -> Iterator[PgServer]:
     """The session's server (`--db postgres`), else one of this module's own: these tests
     need PostgreSQL, so they run in `make unit` too (skipped where it is not installed)."""
-    if pgserver.ACTIVE is not None:
-        yield pgserver.ACTIVE
-        return
-    reason = pgserver.skip_reason()
-    if reason is not None:
-        pytest.skip(reason)
-    own = PgServer()
-    own.start()
-    pgserver.ACTIVE = own  # the stores these tests open are databases on it
-    try:
-        yield own
-    finally:
-        pgserver.ACTIVE = None
-        own.stop()
+    with pgserver.session_or_own(active=True) as found:  # its stores open databases on it
+        yield found
 
 
 SLOW_POLL = FeedSettings(interval=60.0, backstop=60.0, heartbeat=600.0, lifetime=120.0)
-
-
-@pytest.fixture
-async def other(tmp_path: Path, store: Store, clock: Clock) -> AsyncIterator[Store]:
-    """Process A's store: the same database and keys folder as the console's (process B)."""
-    opened = await open_store(
-        tmp_path / "lk3.db", store._vault.keyring, clock=clock, keytree=store._vault.tree.path
-    )
-    try:
-        yield opened
-    finally:
-        await opened.close()
 
 
 @pytest.fixture

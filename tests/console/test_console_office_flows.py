@@ -3,13 +3,8 @@ and each office keeps what it published across a restart."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
-import pytest
 from console_support import add_staff, client, login, make_console
 from support import Clock
-from support.stores import open_store
 from test_console_flows import THANKS, send
 
 from bot.config import Config
@@ -95,15 +90,3 @@ async def test_a_running_bot_looks_for_new_offices_now_and_then_never_every_turn
     await shelves.catch_up()
     assert shelves.several and shelves.has(later.id)
     assert await shelves.ensure(999) is None  # no office has that id
-
-
-@pytest.fixture
-async def other(tmp_path: Path, store: Store, clock: Clock) -> AsyncIterator[Store]:
-    """Another process's store (`lk3 office add` from another shell): the same database."""
-    opened = await open_store(
-        tmp_path / "lk3.db", store._vault.keyring, clock=clock, keytree=store._vault.tree.path
-    )
-    try:
-        yield opened
-    finally:
-        await opened.close()

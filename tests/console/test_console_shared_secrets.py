@@ -11,13 +11,11 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from console_support import T0, add_staff, client, make_console
 from support import Clock
-from support.stores import open_store
 
 from bot.console.core import SESSION_COOKIE, Console
 from bot.console.draft_chat import Chat, Line
@@ -26,18 +24,6 @@ from storage.records import NewInbound
 from storage.store import Store
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-async def other(tmp_path: Path, store: Store, clock: Clock) -> AsyncIterator[Store]:
-    """The second process's store: the same database, master key and key tree."""
-    opened = await open_store(
-        tmp_path / "lk3.db", store._vault.keyring, clock=clock, keytree=store._vault.tree.path
-    )
-    try:
-        yield opened
-    finally:
-        await opened.close()
 
 
 @pytest.fixture

@@ -20,6 +20,7 @@ thread with its own event loop, so sync helpers can call them from async tests.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import glob
 import hashlib
 import os
@@ -28,7 +29,7 @@ import subprocess
 import sys
 import tempfile
 import threading
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -36,7 +37,7 @@ import asyncpg
 
 from storage.engine.pgschema import apply_pg_migrations
 
-__all__ = ["ACTIVE", "PgServer", "find_bin", "skip_reason"]
+__all__ = ["ACTIVE", "PgServer", "find_bin", "session_or_own", "skip_reason"]
 
 T = TypeVar("T")
 PORT = 5432  # only names the socket file, in a folder of our own
@@ -76,6 +77,33 @@ def skip_reason() -> str | None:
     if os.geteuid() == 0 and shutil.which("runuser") is None:
         return "running as root without runuser to start the server as `postgres`"
     return None
+
+
+@contextlib.contextmanager
+def session_or_own(*, active: bool = False) -> Iterator[PgServer]:
+    """The session's server (`--db postgres`), else one of the caller's own, started now
+    and stopped at the end: for the tests that need PostgreSQL on every tier (skipped,
+    saying why, where it is not installed). `active`: the caller's own server is also
+    `ACTIVE` meanwhile, so the stores its tests open are databases on it."""
+    global ACTIVE
+    if ACTIVE is not None:
+        yield ACTIVE
+        return
+    import pytest
+
+    reason = skip_reason()
+    if reason is not None:
+        pytest.skip(reason)
+    own = PgServer()
+    own.start()
+    if active:
+        ACTIVE = own
+    try:
+        yield own
+    finally:
+        if active:
+            ACTIVE = None
+        own.stop()
 
 
 class PgServer:

@@ -28,20 +28,8 @@ from storage.store import Store
 def postgres() -> Iterator[PgServer]:
     """The session's server (`--db postgres`), else one of this module's own: these tests
     need PostgreSQL, so they run in `make unit` too (skipped where it is not installed)."""
-    if pgserver.ACTIVE is not None:
-        yield pgserver.ACTIVE
-        return
-    reason = pgserver.skip_reason()
-    if reason is not None:
-        pytest.skip(reason)
-    own = PgServer()
-    own.start()
-    pgserver.ACTIVE = own  # the stores these tests open are databases on it
-    try:
-        yield own
-    finally:
-        pgserver.ACTIVE = None
-        own.stop()
+    with pgserver.session_or_own(active=True) as found:  # its stores open databases on it
+        yield found
 
 
 NOW = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)

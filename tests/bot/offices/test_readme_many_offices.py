@@ -64,18 +64,8 @@ SECRET_SHOWN = re.compile(r'<code class="secret">([A-Z2-7]+)</code>')
 @pytest.fixture(scope="module")
 def server() -> Iterator[PgServer]:
     """The session's server (`--db postgres`), else one of this module's own."""
-    if pgserver.ACTIVE is not None:
-        yield pgserver.ACTIVE
-        return
-    reason = pgserver.skip_reason()
-    if reason is not None:
-        pytest.skip(reason)
-    own = PgServer()
-    own.start()
-    try:
-        yield own
-    finally:
-        own.stop()
+    with pgserver.session_or_own() as found:
+        yield found
 
 
 @pytest.fixture

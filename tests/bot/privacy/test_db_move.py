@@ -44,18 +44,8 @@ MONDAY_10 = datetime(2026, 12, 7, 1, 0, tzinfo=UTC)
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[PgServer]:
-    if pgserver.ACTIVE is not None:
-        yield pgserver.ACTIVE
-        return
-    reason = pgserver.skip_reason()
-    if reason is not None:
-        pytest.skip(reason)
-    own = PgServer()
-    own.start()
-    try:
-        yield own
-    finally:
-        own.stop()
+    with pgserver.session_or_own() as found:
+        yield found
 
 
 @dataclass(frozen=True)

@@ -37,18 +37,8 @@ WORDS = "RAHASIA-KELUARGA-5521 suami saya memukul"
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[PgServer]:
-    if pgserver.ACTIVE is not None:
-        yield pgserver.ACTIVE
-        return
-    reason = pgserver.skip_reason()
-    if reason is not None:
-        pytest.skip(reason)
-    own = PgServer()
-    own.start()
-    try:
-        yield own
-    finally:
-        own.stop()
+    with pgserver.session_or_own() as found:
+        yield found
 
 
 @dataclass(frozen=True)
