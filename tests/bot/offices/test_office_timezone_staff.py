@@ -158,8 +158,8 @@ def test_lk3_booking_slots_lists_an_offices_times_in_its_own_zone(
     wib = [line for line in capsys.readouterr().out.splitlines() if line.startswith("  ")]
     assert wib and all(line.endswith(("pukul 10.00 WIB", "pukul 11.00 WIB")) for line in wib)
     assert main(["booking", "slots", *args]) == 0
-    wit_lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("  ")]
-    assert wit_lines and all(line.endswith(("pukul 10.00 WIT", "pukul 11.00 WIT")) for line in wit_lines)
+    wit = [line for line in capsys.readouterr().out.splitlines() if line.startswith("  ")]
+    assert wit and all(line.endswith(("pukul 10.00 WIT", "pukul 11.00 WIT")) for line in wit)
     assert main(["booking", "slots", "--office", "bandung", *args]) == 1
     # `lk3 booking schedule budi`: today is Jakarta's today, cut at Jakarta's midnight.
     capsys.readouterr()
