@@ -1,8 +1,10 @@
 """A counsellor's side in their own office's time zone (`[offices.<code>] timezone`): an
 office in WIB (Asia/Jakarta) beside the default office in WIT. Its counsellor's /jadwal
 shows 09.00 WIB for a 09.00-WIB appointment (not 11.00 WIT) and cuts today at Jakarta's
-midnight, the attendance answer and the calendar feed say WIB and Asia/Jakarta, `lk3
-booking slots --office` lists its times in WIB; the default office is unchanged."""
+midnight, the attendance answer and the calendar feed say WIB and Asia/Jakarta, a family's
+quick exit is reported at Jakarta's time, `lk3 booking slots --office` lists its times in
+WIB and `lk3 booking schedule` cuts its counsellor's day at Jakarta's midnight; the
+default office is unchanged."""
 
 from __future__ import annotations
 
@@ -168,3 +170,27 @@ def test_lk3_booking_slots_lists_an_offices_times_in_its_own_zone(
     after = datetime.now(JAKARTA).date()
     head = capsys.readouterr().out.splitlines()[0]
     assert head in {f"Hari ini, {format_day(day, 'id')}:" for day in (before, after)}
+
+
+async def test_a_family_who_left_is_reported_at_its_offices_time(tmp_path: Path) -> None:
+    clock = Clock(T0)  # Friday 09.00 WIT, 07.00 in Jakarta
+    async with running(tmp_path, clock) as bot:
+        ids = await two_counsellors(bot)
+        for username, chat, family, link in (
+            ("budi", "chat-budi", "ibu-jkt", "jkt"),
+            ("sari", "chat-sari", "ibu-ambon", ""),
+        ):
+            await linked(bot, ids[username], chat, clock)
+            await bot.send(family, link, kind="start")
+            await bot.send(family, "aku pengen mati aja")
+            contact = await bot.app.store.contacts.find("test", family)
+            assert contact is not None
+            case = await bot.app.store.handoff.live_for(contact.id)
+            assert case is not None
+            await bot.send(chat, f"/ambil {case.code}")
+            await bot.send(family, "keluar")
+            await bot.app.wait_idle()
+        budi = bot.channel.texts_to("chat-budi")[-1]
+        sari = bot.channel.texts_to("chat-sari")[-1]
+        assert "menekan *keluar* (keluar cepat) pukul 07.00" in budi
+        assert "menekan *keluar* (keluar cepat) pukul 09.00" in sari
