@@ -100,7 +100,7 @@ class Service:
                 self.web.report_health(self.app.health.describe)
                 self.watch.mount(self.web)
                 self.channels.add_routes(self.web)
-                feed = ical_endpoint(self.app.store, tz=config.office.tz, clock=utc_now)
+                feed = ical_endpoint(self.app.store, config=config, clock=utc_now)
                 self.web.add_route(ICAL_ROUTE, feed, methods=["GET"])
                 if config.web.console:
                     self._mount_console(self.app, self.web)

@@ -266,8 +266,10 @@ async def preview_slots(
     mode: str | None,
     urgent: bool,
     language: str = "id",
+    office_id: int = 1,
 ) -> list[str]:
-    """The free times a family would be offered now (to check the hours and closures)."""
+    """The free times a family of the office would be offered now (to check the hours and
+    closures), in `tz`: the office's time zone."""
     if mode is not None and mode not in MODES:
         raise BookingError(
             f"mode {mode!r}: use one of {', '.join(MODES)}",
@@ -276,7 +278,8 @@ async def preview_slots(
             known=", ".join(MODES),
         )
     horizon = timedelta(days=config.booking.horizon_days + 2)
-    snapshot = await store.bookings.snapshot(None, now - timedelta(days=1), now + horizon, now)
+    window = (now - timedelta(days=1), now + horizon, now)
+    snapshot = await store.bookings.snapshot(None, *window, office_id=office_id)
     view = BookingView(snapshot, config.booking, tz, now, texts, "segera" if urgent else None)
     lines: list[str] = []
     modes: Sequence[str] = [mode] if mode else config.booking.modes

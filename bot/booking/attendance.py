@@ -23,6 +23,7 @@ from bot.channels.base import ACTION_PREFIX
 from bot.config import Config
 from bot.core.texts import BotTexts
 from bot.core.turns import PRIORITY_ROUTINE, Reply, TurnPlan
+from bot.offices.profiles import OfficeConfigs
 from flows.state import SessionState
 from storage.privacy.audit import AuditEntry
 from storage.records import InboxRow, StaffMember
@@ -81,12 +82,17 @@ class AttendanceDesk:
     """Plans the reply to a linked staff member's attendance command or button."""
 
     def __init__(
-        self, store: Store, texts: BotTexts, config: Config, clock: Callable[[], datetime]
+        self,
+        store: Store,
+        texts: BotTexts,
+        config: Config,
+        clock: Callable[[], datetime],
+        offices: OfficeConfigs | None = None,
     ) -> None:
         self._store = store
         self._texts = texts
-        self._config = config
         self._clock = clock
+        self._offices = OfficeConfigs(store, config) if offices is None else offices
 
     async def plan(self, row: InboxRow, member: StaffMember, keep: SessionState) -> TurnPlan | None:
         wanted = _wanted(row)
@@ -111,7 +117,14 @@ class AttendanceDesk:
             return text("not_found")
         if booking.staff_id != member.id and "supervisor" not in member.roles:
             return text("not_yours", code=booking.code)
-        tz, now = self._config.office.tz, self._clock()
+        # The booked counsellor's office's time (the family's too: a family books its own
+        # office), whoever marks it.
+        config = await (
+            self._offices.for_office(member.office_id)
+            if booking.staff_id == member.id
+            else self._offices.for_staff(booking.staff_id)
+        )
+        tz, now = config.office.tz, self._clock()
         if outcome == "no_show" and not has_started(booking, now):
             return text(
                 "too_early", code=booking.code, time=format_when(booking.starts_at, tz, language)
@@ -122,7 +135,7 @@ class AttendanceDesk:
                 booking.code,
                 outcome,
                 texts=self._texts,
-                config=self._config,
+                config=config,
                 tz=tz,
                 now=now,
             )

@@ -11,11 +11,11 @@ import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo
 
 from bot.config import load_config
 
 if TYPE_CHECKING:
+    from bot.config import Config
     from storage.store import Store
 
 __all__ = ["add_booking_commands"]
@@ -87,6 +87,7 @@ def add_booking_commands(
     slots = command("slots", "the free times a family would be offered now", _slots, read_only=True)
     slots.add_argument("--mode", help="only this mode")
     slots.add_argument("--urgent", action="store_true", help="as a segera case sees them")
+    slots.add_argument("--office", default="", help="the office's code (default: utama)")
 
 
 async def _office_id(store: Store, code: str) -> int | None:
@@ -100,6 +101,19 @@ async def _office_id(store: Store, code: str) -> int | None:
         print(no_office(code), file=sys.stderr)
         return None
     return office.id
+
+
+async def _office_config(
+    store: Store, args: argparse.Namespace, *, office_id: int = 1, staff_id: int | None = None
+) -> Config:
+    """The configuration in the words and time zone of one office (`[offices.<code>]`):
+    the office `office_id`, or the office of the staff member `staff_id`."""
+    from bot.offices.profiles import OfficeConfigs
+
+    offices = OfficeConfigs(store, load_config(args.config))
+    if staff_id is not None:
+        return await offices.for_staff(staff_id)
+    return await offices.for_office(office_id)
 
 
 def _fail(refusal: BaseException) -> int:
@@ -180,8 +194,8 @@ async def _closure_list(store: Store, args: argparse.Namespace) -> int:
     office_id = await _office_id(store, args.office)
     if office_id is None:
         return 1
-    config = load_config(args.config)
-    today = utc_now().astimezone(ZoneInfo(config.office.timezone)).date()
+    config = await _office_config(store, args, office_id=office_id)
+    today = utc_now().astimezone(config.office.tz).date()  # the office's own today
     rows = [(c.day, c.reason) for c in await store.bookings.closures(today, office_id=office_id)]
     rows += list(national_holidays(today, today + timedelta(days=365)).items())
     for day, reason in sorted(rows):
@@ -194,7 +208,9 @@ async def _mark(store: Store, args: argparse.Namespace) -> int:
     from bot.core.texts import BotTexts
     from storage.engine.clock import utc_now
 
-    config = load_config(args.config)
+    booked = await store.bookings.by_code(args.code)  # None: admin.mark says so
+    staff_id = None if booked is None else booked.staff_id
+    config = await _office_config(store, args, staff_id=staff_id)  # the counsellor's office
     try:
         booking, changed = await admin.mark(
             store,
@@ -202,7 +218,7 @@ async def _mark(store: Store, args: argparse.Namespace) -> int:
             args.outcome,
             texts=BotTexts.load(languages=config.languages),
             config=config,
-            tz=ZoneInfo(config.office.timezone),
+            tz=config.office.tz,
             now=utc_now(),
         )
     except BookingError as exc:
@@ -217,13 +233,14 @@ async def _schedule(store: Store, args: argparse.Namespace) -> int:
     from bot.core.texts import BotTexts
     from storage.engine.clock import utc_now
 
-    config = load_config(args.config)
     try:
+        member = await admin.counsellor(store, args.username)
+        config = await _office_config(store, args, office_id=member.office_id)
         text = await admin.schedule_text(
             store,
             args.username,
             texts=BotTexts.load(languages=config.languages),
-            tz=ZoneInfo(config.office.timezone),
+            tz=config.office.tz,  # the counsellor's office's days
             now=utc_now(),
         )
     except BookingError as exc:
@@ -255,16 +272,20 @@ async def _slots(store: Store, args: argparse.Namespace) -> int:
     from bot.core.texts import BotTexts
     from storage.engine.clock import utc_now
 
-    config = load_config(args.config)
+    office_id = await _office_id(store, args.office)
+    if office_id is None:
+        return 1
+    config = await _office_config(store, args, office_id=office_id)
     try:
         lines = await admin.preview_slots(
             store,
             config=config,
             texts=BotTexts.load(languages=config.languages),
-            tz=ZoneInfo(config.office.timezone),
+            tz=config.office.tz,  # the office's days and times
             now=utc_now(),
             mode=args.mode,
             urgent=args.urgent,
+            office_id=office_id,
         )
     except BookingError as exc:
         return _fail(exc)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from bot.booking import BOOKING_EFFECTS, BOOKING_FLOW
 from bot.booking.reminders import reminder_reply, reply_input
@@ -85,7 +84,6 @@ class BookingHost:
         self._store = store
         self._config = config
         self._texts = texts
-        self._tz = ZoneInfo(config.office.timezone)
         self.enabled = library.has_flow(BOOKING_FLOW)
 
     # Each call may name the family's office's configuration and flows (several
@@ -104,7 +102,7 @@ class BookingHost:
     ) -> BookingView:
         """The family's booking situation now (and any urgency this turn is raising), its
         slots in its office's time zone."""
-        tz = self._tz if config is None else config.office.tz
+        tz = (self._config if config is None else config).office.tz
         horizon = timedelta(days=self._config.booking.horizon_days + 2)
         snapshot = await self._store.bookings.snapshot(
             contact_id, now - timedelta(days=1), now + horizon, now

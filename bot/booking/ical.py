@@ -3,8 +3,9 @@
 The feed's address carries a random token (`lk3 booking ical-url USERNAME`
 issues a new one and voids the old); the database keeps only its keyed hash.
 A calendar app that syncs the feed holds no name, number or problem, so a lost
-phone or a shared calendar gives nobody's story away. Built with the maintained
-`icalendar` library.
+phone or a shared calendar gives nobody's story away. The feed names the
+counsellor's office's time zone (`[offices.<code>] timezone`). Built with the
+maintained `icalendar` library.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from bot.booking.schedule import Appointment
+from bot.config import Config
+from bot.offices.profiles import OfficeConfigs
 from bot.web import Endpoint
 from storage.store import Store
 
@@ -55,8 +58,11 @@ def build_feed(appointments: Sequence[Appointment], *, now: datetime, tz: tzinfo
     return data
 
 
-async def feed_for_token(store: Store, token: str, *, now: datetime, tz: tzinfo) -> bytes | None:
-    """The feed the token opens, or None for a wrong or revoked token."""
+async def feed_for_token(
+    store: Store, token: str, *, now: datetime, offices: OfficeConfigs
+) -> bytes | None:
+    """The feed the token opens, in its counsellor's office's time zone, or None for a
+    wrong or revoked token."""
     if not token or len(token) > 200:
         return None
     staff_id = await store.bookings.staff_for_feed_token(token)
@@ -65,15 +71,17 @@ async def feed_for_token(store: Store, token: str, *, now: datetime, tz: tzinfo)
     bookings = await store.bookings.for_staff(
         staff_id, now - timedelta(days=PAST_DAYS), now + timedelta(days=AHEAD_DAYS)
     )
+    tz = (await offices.for_staff(staff_id)).office.tz
     return build_feed([Appointment.of(b) for b in bookings], now=now, tz=tz)
 
 
-def ical_endpoint(store: Store, *, tz: tzinfo, clock: Callable[[], datetime]) -> Endpoint:
+def ical_endpoint(store: Store, *, config: Config, clock: Callable[[], datetime]) -> Endpoint:
     """`GET /ical/{token}.ics` for the web server's route registry."""
+    offices = OfficeConfigs(store, config)
 
     async def endpoint(request: Request) -> Response:
         token = str(request.path_params.get("token", ""))
-        body = await feed_for_token(store, token, now=clock(), tz=tz)
+        body = await feed_for_token(store, token, now=clock(), offices=offices)
         if body is None:
             return Response("not found", status_code=404, media_type="text/plain")
         headers = {"Cache-Control": "private, max-age=300"}

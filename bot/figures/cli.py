@@ -70,7 +70,8 @@ def _cases(args: argparse.Namespace, with_store: WithStore) -> int:
         )
         return 2
     config = load_config(args.config)
-    tz = config.office.tz
+    # One office's month is cut at its own midnight (`[offices.<code>] timezone`).
+    tz = (config if args.office is None else config.for_office(args.office)).office.tz
     since, until = month_window(*picked, tz)
 
     async def action(store: Store) -> int:

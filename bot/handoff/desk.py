@@ -26,7 +26,6 @@ import logging
 import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from bot.booking.attendance import AttendanceDesk, attendance_buttons
 from bot.booking.schedule import format_schedule, schedule_for
@@ -37,6 +36,7 @@ from bot.digits import digits
 from bot.handoff.alerts import TAKE_PREFIX
 from bot.handoff.service import COPYABLE, Handoff
 from bot.offices.linking import own_bot_elsewhere
+from bot.offices.profiles import OfficeConfigs
 from flows.state import SessionState
 from storage.handoff.records import LiveCase, Transition
 from storage.handoff.schema import OUTCOMES
@@ -290,7 +290,8 @@ class CounsellorDesk:
         self._config = config
         self._clock = clock
         self._misses: dict[int, list[datetime]] = {}
-        self._attendance = AttendanceDesk(store, texts, config, clock)
+        self._offices = OfficeConfigs(store, config)  # each counsellor's office's time zone
+        self._attendance = AttendanceDesk(store, texts, config, clock, self._offices)
 
     async def plan(
         self, row: InboxRow, state: SessionState | None, *, staff: bool = True
@@ -332,7 +333,7 @@ class CounsellorDesk:
         if _command(text) in _SCHEDULE:
             return TurnPlan(
                 state=keep,
-                replies=await self._schedule(member.id, language),
+                replies=await self._schedule(member, language),
                 priority=PRIORITY_ROUTINE,
             )
         if row.kind == "start" or _command(text) in _HELP:
@@ -345,11 +346,13 @@ class CounsellorDesk:
             priority=PRIORITY_ROUTINE,
         )
 
-    async def _schedule(self, staff_id: int, language: str) -> tuple[Reply, ...]:
+    async def _schedule(self, member: StaffMember, language: str) -> tuple[Reply, ...]:
         """Today's and tomorrow's appointments: booking codes, modes and times only; then
-        came / did not come buttons for those whose time has come (bot.booking.attendance)."""
-        tz, now = ZoneInfo(self._config.office.timezone), self._clock()
-        appointments = await schedule_for(self._store, staff_id, tz=tz, now=now)
+        came / did not come buttons for those whose time has come (bot.booking.attendance).
+        Days and times are the counsellor's office's (`[offices.<code>] timezone`)."""
+        tz = (await self._offices.for_office(member.office_id)).office.tz
+        now = self._clock()
+        appointments = await schedule_for(self._store, member.id, tz=tz, now=now)
         text = format_schedule(appointments, tz=tz, now=now, language=language, texts=self._texts)
         buttons = attendance_buttons(appointments, now=now, texts=self._texts, language=language)
         if not buttons:

@@ -31,7 +31,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 
 from bot.config import Config
 from bot.console.i18n import LANGUAGES, ConsoleTexts
@@ -134,10 +134,11 @@ class Handoff:
     def texts(self) -> BotTexts:
         return self._texts
 
-    def left_warning(self, case: LiveCase) -> str:
-        """What a counsellor is told of a family who left in a hurry (a quick exit)."""
+    def left_warning(self, case: LiveCase, tz: tzinfo | None = None) -> str:
+        """What a counsellor is told of a family who left in a hurry (a quick exit), at
+        the case's office's time (`tz`; the default office's when left out)."""
         when = case.left_at or self._clock()
-        local = when.astimezone(self._config.office.tz)
+        local = when.astimezone(self._config.office.tz if tz is None else tz)
         return self.text("handoff.family_left", code=case.code, time=local.strftime("%H.%M"))
 
     def category_words(self, case: LiveCase) -> str:
@@ -183,6 +184,8 @@ class Handoff:
         name = member.display_name if member is not None else str(staff_id)
         family = await self._family(case_id)
         taker = None
+        # The case is of the taker's office: its time for a "family left" warning.
+        tz = None if member is None else (await self.office_config(member.office_id)).office.tz
         if member is not None and member.contact_id is not None:
             contact = await self._store.contacts.get(member.contact_id)
             taker = None if contact is None else (contact.id, contact.channel)
@@ -194,7 +197,7 @@ class Handoff:
             if taker is not None:
                 text = self.text("handoff.taken", **self.describe(case))
                 if case.left_at is not None:
-                    text += "\n\n" + self.left_warning(case)
+                    text += "\n\n" + self.left_warning(case, tz)
                 rows.append(self._row(taker[0], taker[1], text, case, "notice", staff=True))
             if family is not None and case.left_at is None:
                 channel, language = family
@@ -340,7 +343,8 @@ class Handoff:
         owner_contact = await self._store.contacts.get(owner.contact_id)
         if owner_contact is None:
             return None
-        text = self.left_warning(dataclasses.replace(case, left_at=row.received_at))
+        tz = (await self.office_config(case.office_id)).office.tz
+        text = self.left_warning(dataclasses.replace(case, left_at=row.received_at), tz)
         notice = self._owner_row(
             owner.contact_id, owner_contact.channel, text, case, "relay", urgent=False
         )

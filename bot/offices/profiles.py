@@ -45,6 +45,14 @@ class OfficeConfigs:
             code = self._codes[office_id] = office.code
         return self._config.for_office(code)
 
+    async def for_staff(self, staff_id: int) -> Config:
+        """A staff member's office's configuration: their schedule, attendance and calendar
+        feed in their office's time zone. One office: nothing is read."""
+        if not self._config.offices:
+            return self._config
+        member = await self._store.staff.get(staff_id)
+        return self._config if member is None else await self.for_office(member.office_id)
+
 
 async def ensure_offices(store: Store, config: Config, at: datetime) -> list[str]:
     """Adds each office named in `[offices.*]` that the database lacks; the codes added."""

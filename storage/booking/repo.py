@@ -59,12 +59,18 @@ class BookingRepo(OfficeHours):
     # what a family's options are computed from ---------------------------------
 
     async def snapshot(
-        self, contact_id: int | None, start: datetime, end: datetime, now: datetime
+        self,
+        contact_id: int | None,
+        start: datetime,
+        end: datetime,
+        now: datetime,
+        *,
+        office_id: int = 1,
     ) -> BookingSnapshot:
         """Hours, closures, who is busy when, load, and this family's own bookings.
 
-        Hours and closures are those of the family's office (the default office's
-        without a family): a family books a counsellor of its own office.
+        Hours and closures are those of the family's office (`office_id`'s, the default
+        office unless told, without a family): a family books a counsellor of its own office.
 
         Every booking turn makes these small, indexed reads: quick reads (storage.engine.db
         `Readers`), on the loop's thread, as a turn's start is (seven hops to reader
@@ -78,7 +84,7 @@ class BookingRepo(OfficeHours):
             what="bookings.snapshot office",
             quick=True,
         )
-        office_id = 1 if office is None else int(office[0])
+        office_id = office_id if office is None else int(office[0])
         hours_rows = await self._readers.fetchall(
             "SELECT h.id, h.staff_id, h.weekday, h.start_minute, h.end_minute, h.modes,"
             " s.display_name, s.roles FROM booking_hours h JOIN staff s ON s.id = h.staff_id"

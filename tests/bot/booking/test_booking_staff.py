@@ -133,7 +133,9 @@ async def test_the_private_calendar_feed_shows_codes_modes_and_times_only(tmp_pa
         assert url.startswith("https://lk3.example/ical/") and url.endswith(".ics")
         server = WebServer("127.0.0.1", 0)
         server.add_route(
-            ICAL_ROUTE, ical_endpoint(bot.app.store, tz=WIT, clock=clock), methods=["GET"]
+            ICAL_ROUTE,
+            ical_endpoint(bot.app.store, config=bot.app.config, clock=clock),
+            methods=["GET"],
         )
         transport = httpx.ASGITransport(app=server.app())
         async with httpx.AsyncClient(transport=transport, base_url="http://lk3") as client:
