@@ -115,15 +115,17 @@ class AttendanceDesk:
         booking = await self._store.bookings.by_code(code)
         if booking is None:
             return text("not_found")
-        if booking.staff_id != member.id and "supervisor" not in member.roles:
-            return text("not_yours", code=booking.code)
+        if booking.staff_id != member.id:
+            booked = await self._store.staff.get(booking.staff_id)
+            if booked is None or booked.office_id != member.office_id:
+                # Another office's booking is a code never given (as another office's case
+                # is in the console): nothing of it is said, nothing marked.
+                return text("not_found")
+            if "supervisor" not in member.roles:
+                return text("not_yours", code=booking.code)
         # The booked counsellor's office's time (the family's too: a family books its own
-        # office), whoever marks it.
-        config = await (
-            self._offices.for_office(member.office_id)
-            if booking.staff_id == member.id
-            else self._offices.for_staff(booking.staff_id)
-        )
+        # office), whoever marks it: the marker's own office either way.
+        config = await self._offices.for_office(member.office_id)
         tz, now = config.office.tz, self._clock()
         if outcome == "no_show" and not has_started(booking, now):
             return text(

@@ -121,6 +121,34 @@ async def test_jadwal_and_attendance_are_in_the_counsellors_own_office_time(
         assert "Senin, 7 Desember, pukul 09.00 WIB" in refusal and "WIT" not in refusal
 
 
+async def test_another_offices_booking_is_a_code_never_given_to_staff_here(
+    tmp_path: Path,
+) -> None:
+    """A supervisor marks the attendance of their own office's bookings only: to anyone
+    in another office a booking code there is unknown, marked by nobody (as another
+    office's case is "not found" in the console)."""
+    clock = Clock(T0)
+    async with running(tmp_path, clock) as bot:
+        ids = await two_counsellors(bot)
+        jakarta = await book_first_time(bot, "ibu-jkt", "jkt")
+        ambon = await book_first_time(bot, "ibu-ambon", "")
+        store = bot.app.store
+        rina = await store.staff.add("rina", "Rina", ["supervisor"], T0, office_id=1)
+        await linked(bot, rina.id, "chat-rina", clock)
+        await linked(bot, ids["sari"], "chat-sari", clock)
+        clock.now = wit(7, 12)  # both appointments are over
+        unknown = "Tidak ada janji dengan kode itu. Ketik /jadwal untuk melihat janji Anda."
+        for chat in ("chat-rina", "chat-sari"):
+            await bot.send(chat, f"/hadir {jakarta}")
+            assert bot.channel.texts_to(chat)[-1] == unknown
+        before = await store.bookings.by_code(jakarta)
+        assert before is not None and before.status == "confirmed"  # not marked
+        await bot.send("chat-rina", f"/hadir {ambon}")  # her own office's: marked
+        assert bot.channel.texts_to("chat-rina")[-1].startswith(f"Janji {ambon} dicatat")
+        marked = await store.bookings.by_code(ambon)
+        assert marked is not None and marked.status != "confirmed"
+
+
 async def test_the_calendar_feed_names_the_counsellors_office_time_zone(tmp_path: Path) -> None:
     clock = Clock(T0)
     async with running(tmp_path, clock) as bot:
