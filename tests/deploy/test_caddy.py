@@ -81,19 +81,26 @@ async def caddy(tmp_path: Path, upstream: int) -> AsyncIterator[tuple[int, ssl.S
     )
     root = home / "data/caddy/pki/authorities/local/root.crt"
     try:
-        for _ in range(400):
+        # Ready once a TLS handshake for localhost succeeds: the port opens before Caddy
+        # has issued its certificate, and a handshake then fails with "internal error"
+        # (found by CI from a clean clone on a loaded machine).
+        deadline = asyncio.get_running_loop().time() + 60
+        while True:
             if process.returncode is not None:
                 assert process.stderr is not None
                 raise AssertionError((await process.stderr.read()).decode()[-2000:])
             if root.exists():
-                with contextlib.suppress(OSError):
-                    _, writer = await asyncio.open_connection("127.0.0.1", https_port)
+                trust = ssl.create_default_context(cafile=str(root))
+                with contextlib.suppress(OSError, ssl.SSLError):
+                    _, writer = await asyncio.open_connection(
+                        "127.0.0.1", https_port, ssl=trust, server_hostname="localhost"
+                    )
                     writer.close()
                     break
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError("caddy never answered a TLS handshake for localhost")
             await asyncio.sleep(0.05)
-        else:
-            raise AssertionError("caddy never listened")
-        yield https_port, ssl.create_default_context(cafile=str(root))
+        yield https_port, trust
     finally:
         if process.returncode is None:
             process.send_signal(signal.SIGTERM)
