@@ -64,9 +64,13 @@ def lk3_config(
     return path
 
 
-async def start_lk3(config: Path, *, stderr: bool = False) -> asyncio.subprocess.Process:
-    """`lk3 run --config CONFIG` without any LK3_ setting of this environment."""
+async def start_lk3(
+    config: Path, *, stderr: bool = False, storage_url: str | None = None
+) -> asyncio.subprocess.Process:
+    """`lk3 run --config CONFIG` without any LK3_ setting of this environment; on the
+    database at `storage_url` when given, else the test run's (`storage_env`)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LK3_", "TWILIO_"))}
+    storage = storage_env(config) if storage_url is None else {"LK3_STORAGE_URL": storage_url}
     return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -75,7 +79,7 @@ async def start_lk3(config: Path, *, stderr: bool = False) -> asyncio.subprocess
         "--config",
         str(config),
         cwd=config.parent,
-        env={**env, "PYTHONPATH": str(ROOT), **storage_env(config)},
+        env={**env, "PYTHONPATH": str(ROOT), **storage},
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.PIPE if stderr else asyncio.subprocess.DEVNULL,
     )

@@ -19,7 +19,6 @@ import asyncio
 import os
 import random
 import signal
-import sys
 import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -28,9 +27,9 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 from support import free_port
-from support.lk3proc import report
+from support.lk3proc import counts as counted
+from support.lk3proc import report, start_lk3
 from support.rawdb import database_exists, read_only_query
-from support.stores import storage_env
 from telegram_api import FakeTelegram
 from twilio_api import FakeTwilio
 
@@ -38,7 +37,6 @@ from bot.config import load_config
 
 pytestmark = pytest.mark.kill
 
-ROOT = Path(__file__).resolve().parents[3]
 FAMILIES = 12
 MESSAGES_EACH = 4
 # `lk3 run` sends WhatsApp replies at 20 a second and one a second to each person, so
@@ -73,38 +71,6 @@ def _config(tmp_path: Path, fake: FakeTelegram) -> Path:
     return path
 
 
-async def _start(config: Path) -> asyncio.subprocess.Process:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LK3_")}
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "run",
-        "--config",
-        str(config),
-        cwd=config.parent,
-        env={**env, "PYTHONPATH": str(ROOT), **storage_env(config)},
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
-
-
-def _counts(database: Path) -> dict[str, int]:
-    """Plain counts (no personal data) read straight from the file after the runs."""
-    one = lambda sql: int(read_only_query(database, sql)[0][0])  # noqa: E731
-    return {
-        "inbox": one("SELECT count(*) FROM inbox"),
-        "unprocessed": one("SELECT count(*) FROM inbox WHERE processed_at IS NULL"),
-        "unanswered": one(
-            "SELECT count(*) FROM inbox i WHERE NOT EXISTS "
-            "(SELECT 1 FROM outbox o WHERE o.inbox_id = i.id)"
-        ),
-        "outbox": one("SELECT count(*) FROM outbox"),
-        "pending": one("SELECT count(*) FROM outbox WHERE status = 'pending'"),
-        "failed": one("SELECT count(*) FROM outbox WHERE status = 'failed'"),
-    }
-
-
 async def test_sigkill_at_random_moments_loses_nothing_and_repeats_only_what_was_in_flight(
     tmp_path: Path, fake: FakeTelegram
 ) -> None:
@@ -122,7 +88,7 @@ async def test_sigkill_at_random_moments_loses_nothing_and_repeats_only_what_was
         fake.send_start(chat)
         offered += 1
     for _cycle in range(CYCLES):
-        process = await _start(config)
+        process = await start_lk3(config)
         # Families keep writing while the bot runs; it dies at a random moment.
         for _ in range(rng.randint(2, 5)):
             chat = rng.choice(chats)
@@ -138,14 +104,14 @@ async def test_sigkill_at_random_moments_loses_nothing_and_repeats_only_what_was
         for _ in range(MESSAGES_EACH - 1):
             fake.send_text(chat, rng.choice(TEXTS))
             offered += 1
-    process = await _start(config)
+    process = await start_lk3(config)
     try:
         database = load_config(config, env={}).database_path
 
         def settled() -> bool:
             if fake.pending_updates or not database_exists(database):
                 return False
-            counts = _counts(database)
+            counts = counted(database)
             return (
                 counts["inbox"] == offered and not counts["unprocessed"] and not (counts["pending"])
             )
@@ -157,7 +123,7 @@ async def test_sigkill_at_random_moments_loses_nothing_and_repeats_only_what_was
         if process.returncode is None:
             process.kill()
             await process.wait()
-    counts = _counts(database)
+    counts = counted(database)
     delivered = sum(len(fake.messages(chat)) for chat in chats)
     assert counts["inbox"] == offered, "every message stored exactly once"
     assert counts["unprocessed"] == 0
@@ -282,7 +248,7 @@ async def test_whatsapp_sigkill_at_random_moments_loses_nothing_and_repeats_only
     reposted = 0
     kills = 0
     for cycle in range(CYCLES):
-        process = await _start(config)
+        process = await start_lk3(config)
         await _listening(port, process)
         reposted += families.post_again()
         if cycle == 0:
@@ -304,7 +270,7 @@ async def test_whatsapp_sigkill_at_random_moments_loses_nothing_and_repeats_only
         # ... and while it is down: Twilio gets no answer and will post again.
         families.write(rng.choice(numbers), rng.choice(TEXTS))
         await families.posted()
-    process = await _start(config)
+    process = await start_lk3(config)
     try:
         await _listening(port, process)
         reposted += families.post_again()
@@ -315,7 +281,7 @@ async def test_whatsapp_sigkill_at_random_moments_loses_nothing_and_repeats_only
         database = load_config(config, env={}).database_path
 
         def settled() -> bool:
-            counts = _counts(database)
+            counts = counted(database)
             return counts["inbox"] >= len(families.offered) and not (
                 counts["unprocessed"] or counts["pending"]
             )
@@ -327,7 +293,7 @@ async def test_whatsapp_sigkill_at_random_moments_loses_nothing_and_repeats_only
         if process.returncode is None:
             process.kill()
             await process.wait()
-    counts = _counts(database)
+    counts = counted(database)
     stored = _stored_sids(database)
     delivered = [m for m in twilio.sent if m.number in numbers]
     reached = {m.sid for m in delivered}

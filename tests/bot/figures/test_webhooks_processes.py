@@ -12,9 +12,7 @@ open; then the first is killed.
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import sys
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -22,7 +20,7 @@ from pathlib import Path
 import pytest
 from receiver_support import SECRET, Receiver, receiving
 from support import free_port
-from support.lk3proc import ROOT, listening
+from support.lk3proc import listening, start_lk3
 from support.pgshared import SharedDatabase, shared_database
 from telegram_api import FakeTelegram
 
@@ -58,22 +56,6 @@ def _config(folder: Path, keys: Path, fake: FakeTelegram, port: int, hook: str) 
     return path
 
 
-async def _start(config: Path, url: str) -> asyncio.subprocess.Process:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("LK3_", "TWILIO_"))}
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "run",
-        "--config",
-        str(config),
-        cwd=config.parent,
-        env={**env, "PYTHONPATH": str(ROOT), "LK3_STORAGE_URL": url},
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
-
-
 async def _until(predicate: object, within: float) -> float:
     start = time.monotonic()
     while not predicate():  # type: ignore[operator]
@@ -99,13 +81,13 @@ async def test_the_process_delivering_is_killed_and_the_other_takes_its_receiver
             for name, port in zip("ab", ports, strict=True)
         ]
         try:
-            first = await _start(configs[0], database.url)
+            first = await start_lk3(configs[0], storage_url=database.url)
             processes.append(first)
             await listening(ports[0], first)
             receiver.hang_next = True  # the first delivery: taken, never answered
             fake.send_text(770_001, URGENT_WORDS)
             await asyncio.wait_for(receiver.arrived.wait(), 30)
-            second = await _start(configs[1], database.url)
+            second = await start_lk3(configs[1], storage_url=database.url)
             processes.append(second)
             await listening(ports[1], second)
             for family in range(770_002, 770_008):
