@@ -247,7 +247,7 @@ class App:
         )
 
         def committed() -> None:
-            sender.wake()
+            # The sender is told by `offer` (a turn's first reply may go at once).
             privacy.wake()
             escalation.wake()
             webhooks.wake()
@@ -262,6 +262,7 @@ class App:
             },
             clock=clock,
             on_committed=committed,
+            offer=lambda first, alone: sender.offer(first, alone=alone),
             health=health,
             claims=claims,
         )

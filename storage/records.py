@@ -26,6 +26,7 @@ __all__ = [
     "URGENCIES",
     "Case",
     "CaseOpen",
+    "CommittedTurn",
     "ConsentRecord",
     "Contact",
     "InboxRow",
@@ -198,6 +199,16 @@ class OutboxRow:
     due_at: datetime
     attempts: int
     ref: OutboxRef | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CommittedTurn:
+    """What a committed turn queued: its outbox ids in order, and its first reply, read
+    back decrypted in the same transaction, when nothing of the contact's waits before
+    it (so the sender may send it at once: bot.core.outbox `OutboxSender.offer`)."""
+
+    outbox_ids: tuple[int, ...]
+    first: OutboxRow | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -117,6 +117,14 @@ class OutboxSender(Worker):
         # may still see them pending, so this pass leaves them (no duplicate send).
         self._finished_rows: set[int] = set()
         self._inflight_contacts: set[int] = set()
+        # Contacts whose reply was offered while their previous one was on its way: looked
+        # for once that one is done (`offer`).
+        self._offered_behind: set[int] = set()
+        self._running = False  # between `run` starting and ending: offers are taken only then
+        self.sent_at_once = 0  # offered replies sent without a pass (benchmarks, tests)
+        # The last pass left due rows it could not start (a rate limit, a full page): until
+        # a pass finds none, nothing is sent past them (`offer`).
+        self._backlog = False
         # Per row, the write recording what became of its send, not yet written (the
         # database refused it): the row is not sent again until it is (`_record`).
         self._unrecorded: dict[int, Callable[[], Awaitable[None]]] = {}
@@ -138,6 +146,14 @@ class OutboxSender(Worker):
         return await self._store.outbox.retry_now(
             channel, UPSTREAM_CODES, self._clock(), limit=limit
         )
+
+    async def run(self) -> None:
+        """Sends until stopped (`Worker.run`); offered replies are sent at once only meanwhile."""
+        self._running = True
+        try:
+            await super().run()
+        finally:
+            self._running = False
 
     async def tick(self) -> float:
         """Starts the sends of what is due; the pause is until the next row falls due."""
@@ -183,6 +199,7 @@ class OutboxSender(Worker):
             await self._record_again()
         heads = await self._store.outbox.heads(now, limit=HEADS_PER_LOOK)
         pause = POLL_SECONDS
+        backlog = len(heads) >= HEADS_PER_LOOK
         # Several processes: only the contacts this one claimed (None: alone, all of them).
         claimed = await self._claim_sends(heads) if self._claims.shared else None
         for head in heads:
@@ -202,11 +219,13 @@ class OutboxSender(Worker):
             wait = self._limiters[head.channel].wait_time(chat, self._monotonic())
             if wait > 0:
                 pause = min(pause, wait)
+                backlog = True
                 continue
             self._limiters[head.channel].take(chat, self._monotonic())
             if claimed is not None:
                 claimed.discard(head.contact_id)
             self._start(head, channel)
+        self._backlog = backlog or bool(self._unrecorded)
         if claimed:
             await self._claims.release_sends(claimed)  # claimed, but not started in this pass
         # Only a moment still to come can shorten the sleep; rows due now that were
@@ -241,23 +260,67 @@ class OutboxSender(Worker):
         except Exception as exc:  # the connection is gone: so is the claim
             log.warning("outbox: release failed (%s)", type(exc).__name__)
 
-    def _start(self, head: OutboxHead, channel: Channel) -> None:
+    def offer(self, row: OutboxRow | None, *, alone: bool = False) -> None:
+        """Told of a committed turn: sends its first reply now when nothing goes before it.
+
+        `row` is the turn's first reply, read back in the turn's own transaction when
+        no earlier row of the contact is pending (`TurnRepo.commit_turn_ready`); `alone`
+        says the turn queued nothing else. Such a reply is sent at once, without a pass
+        looking for due rows and reading the row again, when this process alone sends
+        (several processes claim each contact's sends: `_dispatch_due`), the contact has
+        no reply on its way, the channel's rate allows it now and the last pass left no
+        due rows waiting (they were there first, perhaps more urgent). Otherwise, and
+        whenever the turn queued more, a pass looks for due rows as after any commit.
+        """
+        if row is not None and self._take(row) and alone:
+            return
+        self.wake()
+
+    def _take(self, row: OutboxRow) -> bool:
+        """Starts sending `row` now if it may go before any pass (see `offer`)."""
+        if not self._running or self._stopping or self._claims.shared:
+            return False
+        if self._backlog or self._unrecorded:
+            return False
+        if row.id in self._inflight_rows or row.id in self._finished_rows:
+            return False
+        if row.contact_id in self._inflight_contacts:
+            self._offered_behind.add(row.contact_id)
+            return False
+        channel = self._channels.get(row.channel)
+        limiter = self._limiters.get(row.channel)
+        if channel is None or limiter is None:
+            return False
+        chat = str(row.contact_id)
+        if limiter.wait_time(chat, self._monotonic()) > 0:
+            return False
+        limiter.take(chat, self._monotonic())
+        head = OutboxHead(row.id, row.contact_id, row.channel, row.priority, row.due_at, 0)
+        self._start(head, channel, row)
+        self.sent_at_once += 1
+        return True
+
+    def _start(self, head: OutboxHead, channel: Channel, row: OutboxRow | None = None) -> None:
         self._inflight_rows.add(head.id)
         self._inflight_contacts.add(head.contact_id)
-        task = asyncio.create_task(self._send(head, channel))
+        task = asyncio.create_task(self._send(head, channel, row))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _send(self, head: OutboxHead, channel: Channel) -> None:
+    async def _send(self, head: OutboxHead, channel: Channel, ready: OutboxRow | None) -> None:
+        """Sends one row: `ready` (offered, already read) or read now; then, unless it was
+        offered and its contact has nothing more pending, looks for due rows again."""
+        look_again = ready is None
         try:
             async with self._slots:
-                row = await self._load(head)
+                row = ready if ready is not None else await self._load(head)
                 if row is not None and row.attempts != head.attempts:
                     # Another process tried it since it was looked at (a retry time may
                     # now hold it): looked at again on the next pass.
                     row = None
                 if row is not None:
-                    await self._deliver(row, channel)
+                    if not await self._deliver(row, channel):
+                        look_again = True
         except Exception as exc:
             # Counted as a failed attempt, so it is retried with backoff but not forever.
             # Only the type is logged: an SDK's message may hold a number or a token.
@@ -267,6 +330,7 @@ class OutboxSender(Worker):
                     head.id,
                     type(exc).__name__,
                 )
+            look_again = True
             with contextlib.suppress(Exception):
                 await self._retry_head(head, channel, RetryLater(type(exc).__name__))
         finally:
@@ -274,7 +338,11 @@ class OutboxSender(Worker):
             self._inflight_rows.discard(head.id)
             self._finished_rows.add(head.id)
             self._inflight_contacts.discard(head.contact_id)
-            self._wake.set()
+            if head.contact_id in self._offered_behind:
+                self._offered_behind.discard(head.contact_id)
+                look_again = True
+            if look_again or self._backlog:
+                self._wake.set()
 
     async def _load(self, head: OutboxHead) -> OutboxRow | None:
         """The row's words and address; a row that cannot be decrypted is failed, not retried."""
@@ -295,14 +363,16 @@ class OutboxSender(Worker):
             raise ValueError(f"outbox refs of kind {kind!r} have a handler already")
         self._refs[kind] = RefHandler(gate, deliver)
 
-    async def _deliver(self, row: OutboxRow, channel: Channel) -> None:
+    async def _deliver(self, row: OutboxRow, channel: Channel) -> bool:
+        """Sends a row and records what became of it; True when it was sent, recorded,
+        and its contact has nothing more pending (no pass needs to look for their next)."""
         handler = None if row.ref is None else self._refs.get(row.ref.kind)
         if handler is not None and handler.gate is not None:
             withdrawn = await handler.gate(row)
             if withdrawn is not None:
                 log.info("outbox row %s (%s): withdrawn, %s", row.id, row.ref, withdrawn)
                 await self._record(row.id, self._failed_mark(row.id, withdrawn))
-                return
+                return False
         message = Outbound(row.id, row.address, row.text, row.options)
         try:
             if handler is not None and handler.deliver is not None:
@@ -320,28 +390,28 @@ class OutboxSender(Worker):
                 await self._store.contacts.mark_unreachable(contact, True)
 
             await self._record(row.id, unreachable)
-            return
+            return False
         except Undeliverable as exc:
             self.tally.send_failed(channel.name, exc.code)
             log.info("outbox row %s: cannot be delivered (%s)", row.id, exc.code)
             await self._record(row.id, self._failed_mark(row.id, exc.code))
-            return
+            return False
         except Held as exc:
             log.info("outbox row %s: held by the channel (%s)", row.id, exc.code)
-            return
+            return False
         except DeliveryError as exc:
             self.tally.send_failed(channel.name, exc.code)
             await self._retry(row, channel, exc)
-            return
+            return False
         except (OSError, TimeoutError) as exc:
             self.tally.send_failed(channel.name, type(exc).__name__)
             await self._retry(row, channel, RetryLater(type(exc).__name__))
-            return
+            return False
         self.tally.sent[channel.name] += 1
         failpoint("after_send")
         self.upstream.succeeded(channel.name)
         try:
-            await self._store.outbox.mark_sent(row.id, provider_id, self._clock())
+            more = await self._store.outbox.mark_sent(row.id, provider_id, self._clock())
         except Exception as exc:
             # Sent: never again from this process, whatever the database does meanwhile.
             sent_at = self._clock()
@@ -350,6 +420,8 @@ class OutboxSender(Worker):
                 await self._store.outbox.mark_sent(row.id, provider_id, sent_at)
 
             self._keep_unrecorded(row.id, sent, exc)
+            return False
+        return not more
 
     async def _retry(self, row: OutboxRow, channel: Channel, exc: DeliveryError) -> None:
         await self._retry_head(row, channel, exc)

@@ -36,7 +36,14 @@ from bot.storable import storable
 from flows.state import SessionState
 from storage.engine.claims import Claims, SoleClaims
 from storage.errors import SlotTakenError, StaleTurnError
-from storage.records import InboxRow, NewInbound, NewOutbound, TurnWrite
+from storage.records import (
+    CommittedTurn,
+    InboxRow,
+    NewInbound,
+    NewOutbound,
+    OutboxRow,
+    TurnWrite,
+)
 from storage.store import Store
 
 __all__ = ["Pipeline"]
@@ -104,6 +111,7 @@ class Pipeline:
         config: Config,
         clock: Callable[[], datetime],
         on_committed: Callable[[], None] = lambda: None,
+        offer: Callable[[OutboxRow | None, bool], None] | None = None,
         concurrency: int = 16,
         merge_limits: Mapping[str, int] | None = None,
         health: WriteHealth | None = None,
@@ -122,6 +130,9 @@ class Pipeline:
         self._merge_limits = dict(merge_limits or {})
         self._clock = clock
         self._on_committed = on_committed
+        # Given each committed turn's first reply when it may be sent at once (or None),
+        # and whether the turn queued nothing else: the outbox sender (bot.app).
+        self._offer = offer
         self._slots = PrioritySlots(concurrency)
         self._deferral = RoutineDeferral()
         # Routine turns held by the deferral: each waits on its own future, resolved
@@ -446,7 +457,7 @@ class Pipeline:
             handled = Handled(fallback_plan(self._texts, self._config, turn.state, urgent))
         failpoint("before_commit")
         try:
-            await self._commit(row, handled)
+            committed = await self._commit(row, handled)
         except StaleTurnError as exc:
             # What the turn was planned on changed before its commit: plan it afresh.
             log.info("contact %s message %s: %s; planned again", row.contact_id, row.id, exc)
@@ -458,9 +469,9 @@ class Pipeline:
             # Another family's write won the time: say so and offer the next free ones.
             log.info("contact %s message %s: chosen time just taken", row.contact_id, row.id)
             handled = await handled.replan()
-            await self._commit(row, handled)
+            committed = await self._commit(row, handled)
         failpoint("after_commit")
-        self._on_committed()
+        self._committed(handled, committed)
         if handled.plan.erase:
             # Messages sent after the erasure request moved to a new contact: schedule them.
             await self.recover()
@@ -512,10 +523,20 @@ class Pipeline:
         assessment = await self._assess(row)
         log.error("message %s: answered with the fallback reply; a case is open", row.id)
         urgent = assessment.level is Level.URGENT
-        await self._commit(row, Handled(fallback_plan(self._texts, self._config, state, urgent)))
+        handled = Handled(fallback_plan(self._texts, self._config, state, urgent))
+        self._committed(handled, await self._commit(row, handled))
+
+    def _committed(self, handled: Handled, committed: CommittedTurn) -> None:
+        """Tells the sender (its first reply, if it may go at once) and the workers."""
+        if self._offer is not None:
+            plan = handled.plan
+            alone = len(committed.outbox_ids) == 1 and not (
+                plan.cases or plan.erase or plan.quick_exit or handled.booking or handled.relay
+            )
+            self._offer(committed.first, alone)
         self._on_committed()
 
-    async def _commit(self, row: InboxRow, handled: Handled) -> None:
+    async def _commit(self, row: InboxRow, handled: Handled) -> CommittedTurn:
         plan = handled.plan
         if handled.merge:
             plan = _merged(plan, self._merge_limit(row.channel))
@@ -552,8 +573,9 @@ class Pipeline:
         delay = 0.05
         for attempt in range(1, COMMIT_ATTEMPTS + 1):
             try:
-                await self._store.turns.commit_turn(write)
-                return
+                if self._offer is None:
+                    return CommittedTurn(tuple(await self._store.turns.commit_turn(write)))
+                return await self._store.turns.commit_turn_ready(write)
             except (SlotTakenError, StaleTurnError):
                 raise  # not a failure to retry: the turn is planned again
             except Exception as exc:
@@ -568,3 +590,4 @@ class Pipeline:
                 )
                 await asyncio.sleep(delay)
                 delay *= 4
+        raise AssertionError("unreachable: the last attempt returns or raises")

@@ -55,6 +55,12 @@ _HEADS = (
     " ORDER BY o.priority, o.due_at, o.id LIMIT ?"
 )
 
+# Whether the contact of a row has a row pending (the row itself marked already).
+_MORE_PENDING = (
+    "SELECT EXISTS (SELECT 1 FROM outbox p WHERE p.status = 'pending'"
+    " AND p.contact_id = (SELECT o.contact_id FROM outbox o WHERE o.id = ?))"
+)
+
 _ONE = (
     "SELECT o.id, o.contact_id, o.channel, o.priority, o.due_at, o.attempts, o.rid, o.body_enc,"
     " c.rid, c.address_enc, k.master_key_id, k.wrapped, o.ref"
@@ -248,14 +254,20 @@ class OutboxRepo:
         )
         return None if row is None or row[0] is None else str(row[0])
 
-    async def mark_sent(self, outbox_id: int, provider_id: str | None, at: datetime) -> None:
-        """Records delivery; marking an already-finished row again changes nothing."""
-        await self._finish(
+    async def mark_sent(self, outbox_id: int, provider_id: str | None, at: datetime) -> bool:
+        """Records delivery; marking an already-finished row again changes nothing.
+
+        Returns whether the row's contact has another row pending, read in the same
+        transaction: a sender that sent a reply without looking for it (`OutboxSender.offer`)
+        looks for due rows after it only then.
+        """
+        return await self._finish(
             "outbox.mark_sent",
             outbox_id,
             "UPDATE outbox SET status = 'sent', attempts = attempts + 1, provider_id = ?,"
             " sent_at = ?, next_attempt_at = NULL WHERE id = ? AND status = 'pending'",
             (provider_id, to_micros(at, "outbox.mark_sent at"), outbox_id),
+            more=True,
         )
 
     async def mark_retry(self, outbox_id: int, error_code: str, retry_at: datetime) -> None:
@@ -319,15 +331,28 @@ class OutboxRepo:
         )
 
     async def _finish(
-        self, name: str, outbox_id: int, sql: str, params: tuple[object, ...]
-    ) -> None:
-        async def job(tx: Tx) -> None:
+        self,
+        name: str,
+        outbox_id: int,
+        sql: str,
+        params: tuple[object, ...],
+        *,
+        more: bool = False,
+    ) -> bool:
+        """Runs one row's update; with `more`, says whether its contact has another row
+        pending once it is done (else False)."""
+
+        async def job(tx: Tx) -> bool:
             if await tx.execute(sql, params) == 0:
                 exists = await tx.fetchone("SELECT 1 FROM outbox WHERE id = ?", (outbox_id,))
                 if exists is None:
                     raise NotFoundError(f"{name}: outbox row {outbox_id} does not exist")
+            if not more:
+                return False
+            found = await tx.fetchone(_MORE_PENDING, (outbox_id,))
+            return found is not None and bool(found[0])
 
-        await self._writer.run(name, job)
+        return await self._writer.run(name, job)
 
     def _decode(self, row: Row) -> OutboxRow:
         contact_id = int(row[1])

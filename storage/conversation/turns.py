@@ -11,8 +11,10 @@ from datetime import datetime
 
 from storage.booking.changes import apply as apply_booking
 from storage.conversation import contacts, inbox, outbox, sessions
+from storage.crypto.vault import Vault
 from storage.engine.clock import to_micros
 from storage.engine.db import Tx, Writer
+from storage.engine.rows import as_bytes
 from storage.errors import InvalidRecordError, NotFoundError
 from storage.flowhost import missed, ratings
 from storage.handoff import cases
@@ -21,7 +23,7 @@ from storage.media import repo as media
 from storage.offices import repo as offices
 from storage.privacy import audit, consents, erasure
 from storage.privacy import repo as privacy
-from storage.records import Contact, NewInbound, TurnWrite
+from storage.records import CommittedTurn, Contact, NewInbound, OutboxRow, TurnWrite
 
 __all__ = ["TurnRepo"]
 
@@ -60,6 +62,57 @@ class TurnRepo:
             return await _commit_turn(tx, turn, now)
 
         return await self._writer.run("commit_turn", job)
+
+    async def commit_turn_ready(self, turn: TurnWrite) -> CommittedTurn:
+        """`commit_turn`, also giving back the turn's first reply ready to send when it
+        is next in the contact's line (`CommittedTurn.first`).
+
+        The pipeline hands it to the sender, which then sends it without looking for
+        it and reading it back (a look for due rows and a read with a decryption less
+        per message); the row is committed pending like any other, so a crash before
+        its sent mark sends it again on restart.
+        """
+        now = to_micros(self._clock(), "clock")
+
+        async def job(tx: Tx) -> CommittedTurn:
+            ids = await _commit_turn(tx, turn, now)
+            return CommittedTurn(tuple(ids), await _first_ready(tx, turn, ids, now))
+
+        return await self._writer.run("commit_turn", job)
+
+
+async def _first_ready(tx: Tx, turn: TurnWrite, ids: list[int], now: int) -> OutboxRow | None:
+    """The turn's first reply as the sender would read it, or None when it is not simply
+    next: the turn wrote none, erases the contact or asks for the quick exit's cleanup
+    (those rows go their own way), it is due later or goes out its own way (a ref), or
+    an earlier row of the contact is still pending (sent first, or waiting to retry)."""
+    if not ids or turn.erase or turn.quick_exit:
+        return None
+    item = turn.outbound[0]
+    if item.ref is not None or item.contact_id != turn.contact_id:
+        return None
+    due = to_micros(item.due_at, "NewOutbound.due_at")
+    if due > now:
+        return None
+    row = await tx.fetchone(
+        "SELECT c.rid, c.address_enc, EXISTS (SELECT 1 FROM outbox o WHERE o.contact_id = ?"
+        " AND o.status = 'pending' AND o.id < ?) FROM contacts c WHERE c.id = ?",
+        (turn.contact_id, ids[0], turn.contact_id),
+    )
+    if row is None or row[2]:
+        return None
+    dek = await tx.dek(turn.contact_id)
+    return OutboxRow(
+        id=ids[0],
+        contact_id=turn.contact_id,
+        channel=item.channel,
+        address=Vault.open_text(dek, contacts.address_place(as_bytes(row[0])), as_bytes(row[1])),
+        text=item.text,
+        options=tuple(item.options),
+        priority=item.priority,
+        due_at=item.due_at,
+        attempts=0,
+    )
 
 
 async def _receive(
