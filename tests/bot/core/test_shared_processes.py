@@ -24,7 +24,7 @@ from support.pgshared import SharedDatabase, shared_database
 from bot.app import App
 from bot.channels.base import Inbound, Outbound
 from storage.engine.pglocks import NS_INBOUND, lock_key
-from storage.records import NewOutbound
+from storage.records import NewOutbound, OutboxRow
 
 
 @pytest.fixture
@@ -209,3 +209,34 @@ async def test_a_message_left_by_a_dead_process_is_processed_by_the_live_one(
     took = await _until(lambda: _settled(database, 2), within=10)
     print(f"\na dead process's message processed by a live one after {took:.2f}s")
     assert database.counts()["unanswered"] == 0
+
+
+async def test_a_reply_offered_after_the_other_process_sent_it_is_not_sent_again(
+    two: tuple[Process, Process], database: SharedDatabase
+) -> None:
+    """A turn's first reply is offered to its own sender at once (bot.core.outbox
+    `offer`); with several processes another's pass may find and send it first. The
+    offered send claims the family, finds the reply tried already, and leaves it."""
+    first, second = two
+    await second.receive("6281300000001", "s-1", "halo")
+    await _until(lambda: _settled(database, 1))
+    (sent,) = [m for m in first.channel.sent if m.address == "6281300000001"][:1]
+    contact = int(database.rows("SELECT id FROM contacts")[0][0])
+    before = len(first.channel.sent)
+    again = OutboxRow(
+        sent.outbox_id,
+        contact,
+        "test",
+        sent.address,
+        sent.text,
+        sent.options,
+        5,
+        datetime.now(UTC),
+        0,
+    )
+    first.app.sender.offer(again, alone=True)
+    await first.app.wait_idle()
+    await asyncio.sleep(0.2)
+    assert len(first.channel.sent) == before, "sent once, by the process that found it first"
+    assert await first.app.claims.claim_sends({contact}) == {contact}, "the claim was let go"
+    await first.app.claims.release_sends({contact})
