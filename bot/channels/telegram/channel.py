@@ -19,7 +19,7 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
-from telegram import Bot, BotCommand, CallbackQuery, InlineKeyboardMarkup, Update
+from telegram import Bot, BotCommand, CallbackQuery, InlineKeyboardMarkup
 from telegram.error import InvalidToken, TelegramError
 
 from bot.channels.base import ACTION_PREFIX, Inbound, Outbound, Receiver
@@ -40,9 +40,12 @@ from bot.channels.telegram.protocol import (
     Tuning,
 )
 from bot.channels.telegram.receive import (
+    PlainText,
     Poller,
+    Received,
     chat_of,
     message_inbounds,
+    plain_inbounds,
     webhook_update,
     well_formed,
 )
@@ -264,8 +267,11 @@ class TelegramChannel:
 
     # --- receiving ----------------------------------------------------------
 
-    async def handle_update(self, update: Update) -> None:
+    async def handle_update(self, update: Received) -> None:
         """Stores what one update carries; raises if it could not be stored."""
+        if isinstance(update, PlainText):
+            await self._store_typed(str(update.chat_id), update.chat_id, plain_inbounds(update))
+            return
         if not well_formed(update):
             # Dropped, not raised: raising would fetch (or have Telegram post) it forever.
             log.warning("telegram: update %s with missing or odd fields dropped", update.update_id)
@@ -284,8 +290,10 @@ class TelegramChannel:
             return
         if message.from_user.is_bot:
             return
-        address = str(message.chat.id)
-        inbounds = message_inbounds(message)
+        await self._store_typed(str(message.chat.id), message.chat.id, message_inbounds(message))
+
+    async def _store_typed(self, address: str, chat_id: int, inbounds: list[Inbound]) -> None:
+        """Stores a message's `Inbound`s in order; a typed one retires the live keyboard."""
         fresh = False
         async with self._locks.hold(address):
             for inbound in inbounds:
@@ -293,9 +301,9 @@ class TelegramChannel:
             if fresh and any(i.kind in TYPED for i in inbounds) and self._keyboards is not None:
                 retired = await self._keyboards.retire(address)
                 if retired is not None:
-                    self._later(self._edit_markup(message.chat.id, retired, None))
+                    self._later(self._edit_markup(chat_id, retired, None))
         if fresh:
-            self._typing_soon(address, message.chat.id)
+            self._typing_soon(address, chat_id)
 
     async def _on_press(self, query: CallbackQuery) -> None:
         message = query.message
@@ -351,15 +359,15 @@ class TelegramChannel:
     def _on_backlog(self) -> None:
         self._backlog()
 
-    async def _handle_batch(self, updates: Sequence[Update]) -> None:
+    async def _handle_batch(self, updates: Sequence[Received]) -> None:
         """Chats in parallel, each chat's updates in order."""
-        by_chat: dict[int | None, list[Update]] = {}
+        by_chat: dict[int | None, list[Received]] = {}
         for update in updates:
             by_chat.setdefault(chat_of(update), []).append(update)
         if self._keyboards is not None:
             await self._keyboards.learn(chat for chat in by_chat if chat is not None)
 
-        async def in_order(batch: list[Update]) -> None:
+        async def in_order(batch: list[Received]) -> None:
             for update in batch:
                 await self.handle_update(update)
 

@@ -20,8 +20,9 @@ import json
 import logging
 import warnings
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeGuard
 
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
@@ -46,9 +47,80 @@ from bot.logthrottle import LogThrottle
 from bot.web import read_body
 from storage.media.records import MediaRef
 
-__all__ = ["Poller", "chat_of", "idle", "message_inbounds", "webhook_update", "well_formed"]
+__all__ = [
+    "PlainText",
+    "Poller",
+    "Received",
+    "chat_of",
+    "idle",
+    "message_inbounds",
+    "plain_inbounds",
+    "plain_text",
+    "webhook_update",
+    "well_formed",
+]
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class PlainText:
+    """A person's text in a private chat, read straight from the update's JSON.
+
+    Nearly every update is one of these, and python-telegram-bot's objects for one cost
+    more CPU than the rest of its reading and storing (docs/performance.md): such an
+    update is read here, field by field with the types the Bot API promises; anything
+    else (a press, a photo, a group, a bot, a reply, links or a command marked in the
+    text, a field this does not know) is read by the library as before. Both give the
+    same `Inbound`s (`text_inbounds`).
+    """
+
+    update_id: int
+    chat_id: int
+    message_id: int
+    date: datetime
+    text: str = field(repr=False)
+
+
+Received = Update | PlainText
+"""An update as the poller hands it on: plain text read by us, or the library's object."""
+
+_PLAIN_UPDATE = frozenset({"update_id", "message"})
+# A message with entities (links, a command), a reply or anything more is the library's.
+_PLAIN_MESSAGE = frozenset({"message_id", "from", "chat", "date", "text"})
+
+
+def _whole(value: object) -> TypeGuard[int]:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def plain_text(item: object) -> PlainText | None:
+    """The update as `PlainText` when it is exactly a person's text in a private chat."""
+    if not isinstance(item, dict) or not item.keys() <= _PLAIN_UPDATE:
+        return None
+    update_id, message = item.get("update_id"), item.get("message")
+    if not _whole(update_id) or not isinstance(message, dict):
+        return None
+    if not message.keys() <= _PLAIN_MESSAGE:
+        return None
+    chat, sender = message.get("chat"), message.get("from")
+    text, date, message_id = message.get("text"), message.get("date"), message.get("message_id")
+    if not (isinstance(chat, dict) and chat.get("type") == "private" and _whole(chat.get("id"))):
+        return None
+    if not (
+        isinstance(sender, dict)
+        and sender.get("is_bot") is False
+        and _whole(sender.get("id"))
+        and isinstance(sender.get("first_name"), str)
+    ):
+        return None
+    if not (isinstance(text, str) and _whole(date) and _whole(message_id)):
+        return None
+    try:
+        at = datetime.fromtimestamp(date, UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+    return PlainText(update_id, int(chat["id"]), message_id, at, text)
 
 
 async def idle(stopping: asyncio.Event, seconds: float) -> None:
@@ -65,7 +137,7 @@ class Poller:
         bot: Bot,
         tuning: Tuning,
         stopping: asyncio.Event,
-        handle_batch: Callable[[Sequence[Update]], Awaitable[None]],
+        handle_batch: Callable[[Sequence[Received]], Awaitable[None]],
         backlog: Callable[[], None],
     ) -> None:
         self._bot = bot
@@ -111,7 +183,7 @@ class Poller:
             if self._stopping.is_set():
                 return
             try:
-                updates = await self._fetch()
+                fetched = await self._fetch()
             except RetryAfter as exc:
                 await idle(self._stopping, retry_seconds(exc))
                 continue
@@ -123,41 +195,27 @@ class Poller:
             except TelegramError as exc:  # an answer that is not the Bot API's (not JSON)
                 await self._retry_later(exc)
                 continue
-            except Exception:
-                # One update PTB cannot read fails its whole batch: read each one alone.
-                log.warning("telegram: a batch of updates could not be read; reading each alone")
-                try:
-                    updates, last = await self._fetch_each()
-                except Exception as exc:
-                    await self._retry_later(exc)
-                    continue
-                self._answered()
-                if updates:
-                    try:
-                        await self._handle_batch(updates)
-                    except Exception as exc:
-                        self._store_failed(exc)
-                        await idle(self._stopping, self.backoff.first)
-                        continue
-                if last is not None:
-                    self.offset = last + 1
+            except Exception as exc:  # whatever else: the poll is tried again, never given up
+                await self._retry_later(exc)
                 continue
-            if updates is None:
+            if fetched is None:
                 return
             self._answered()
-            if not updates:
+            updates, last, count = fetched
+            if last is None:
                 continue
-            if len(updates) >= UPDATES_PER_FETCH:
+            if count >= UPDATES_PER_FETCH:
                 self._backlog()  # a full batch: more are waiting at Telegram
-            try:
-                await self._handle_batch(updates)
-            except Exception as exc:
-                # Nothing is confirmed: the same updates come again and repeats are no-ops.
-                self._store_failed(exc)
-                if not storage_unavailable(exc):
-                    await idle(self._stopping, self.backoff.first)
-                continue
-            self.offset = updates[-1].update_id + 1
+            if updates:
+                try:
+                    await self._handle_batch(updates)
+                except Exception as exc:
+                    # Nothing is confirmed: the same updates come again and repeats are no-ops.
+                    self._store_failed(exc)
+                    if not storage_unavailable(exc):
+                        await idle(self._stopping, self.backoff.first)
+                    continue
+            self.offset = last + 1
 
     async def _retry_later(self, exc: BaseException) -> None:
         """Waits a capped, jittered back-off after a failed getUpdates; one line, no traceback
@@ -187,15 +245,11 @@ class Poller:
             with contextlib.suppress(TelegramError):
                 await self._bot.get_updates(offset=self.offset, timeout=0)
 
-    async def _fetch(self) -> tuple[Update, ...] | None:
-        """One long poll; None when stopping cut it short."""
-        fetch = asyncio.ensure_future(
-            self._bot.get_updates(
-                offset=self.offset,
-                timeout=self._tuning.poll_timeout,
-                allowed_updates=list(ALLOWED_UPDATES),
-            )
-        )
+    async def _fetch(self) -> tuple[tuple[Received, ...], int | None, int] | None:
+        """One long poll: the updates read, the last update id in the batch (for the
+        offset to move past, unreadable ones included) and how many came; None when
+        stopping cut it short."""
+        fetch = asyncio.ensure_future(self._poll())
         stop = asyncio.ensure_future(self._stopping.wait())
         await asyncio.wait({fetch, stop}, return_when=asyncio.FIRST_COMPLETED)
         stop.cancel()
@@ -204,28 +258,38 @@ class Poller:
             with contextlib.suppress(asyncio.CancelledError, TelegramError):
                 await fetch
             return None
-        return fetch.result()
+        return self._read(fetch.result())
 
-    async def _fetch_each(self) -> tuple[tuple[Update, ...], int | None]:
-        """The pending batch read update by update, dropping those that cannot be read;
-        and the last update id in it, for the offset to move past."""
+    async def _poll(self) -> object:
+        """getUpdates through python-telegram-bot's request path, its answer as JSON (the
+        long poll's seconds added to the read timeout, as `Bot.get_updates` does)."""
         with warnings.catch_warnings():
-            # PTB suggests get_updates, which is the call that could not read the batch.
+            # PTB suggests get_updates, which would build its objects for every update.
             warnings.simplefilter("ignore", PTBUserWarning)
-            raw = await self._bot.do_api_request(
+            return await self._bot.do_api_request(
                 "getUpdates",
                 api_kwargs={
                     "offset": self.offset,
-                    "timeout": 0,
+                    "timeout": self._tuning.poll_timeout,
                     "allowed_updates": list(ALLOWED_UPDATES),
                 },
+                read_timeout=self._tuning.request_timeout + self._tuning.poll_timeout,
             )
-        read: list[Update] = []
+
+    def _read(self, raw: object) -> tuple[tuple[Received, ...], int | None, int]:
+        """Each update read alone: plain text by us, the rest by the library; one that
+        cannot be read is dropped (logged by id) without holding back the others."""
+        items = raw if isinstance(raw, list) else []
+        read: list[Received] = []
         last: int | None = None
-        for item in raw if isinstance(raw, list) else []:
+        for item in items:
             update_id = item.get("update_id") if isinstance(item, dict) else None
-            if isinstance(update_id, int) and not isinstance(update_id, bool):
+            if _whole(update_id):
                 last = update_id if last is None else max(last, update_id)
+            plain = plain_text(item)
+            if plain is not None:
+                read.append(plain)
+                continue
             try:
                 update = Update.de_json(item, self._bot)
             except Exception:
@@ -233,7 +297,7 @@ class Poller:
                 continue
             if update is not None:
                 read.append(update)
-        return tuple(read), last
+        return tuple(read), last, len(items)
 
 
 async def webhook_update(
@@ -313,13 +377,8 @@ def message_inbounds(message: Message) -> list[Inbound]:
     at = message.date if message.date.tzinfo is not None else message.date.replace(tzinfo=UTC)
     replied = message.reply_to_message
     reply_to = None if replied is None else str(replied.message_id)
-    text = message.text
-    if text is not None:
-        command = text.split(maxsplit=1)
-        if command and command[0].split("@", 1)[0].lower() == "/start":
-            payload = command[1].strip()[:64] if len(command) > 1 else ""
-            return [Inbound(CHANNEL, transport_id, address, "start", payload, at)]
-        return [Inbound(CHANNEL, transport_id, address, "text", text, at, reply_to)]
+    if message.text is not None:
+        return text_inbounds(address, transport_id, message.text, at, reply_to)
     inbounds = []
     if message.caption:
         # Words sent with a photo are read (and crisis-checked) like any text.
@@ -333,6 +392,23 @@ def message_inbounds(message: Message) -> list[Inbound]:
         Inbound(CHANNEL, transport_id, address, kind, "", at, reply_to, _media_ref(message))
     )
     return inbounds
+
+
+def plain_inbounds(plain: PlainText) -> list[Inbound]:
+    """What a plain text carries: the same as the library's reading of it gives."""
+    transport_id = f"{plain.chat_id}:{plain.message_id}"
+    return text_inbounds(str(plain.chat_id), transport_id, plain.text, plain.date, None)
+
+
+def text_inbounds(
+    address: str, transport_id: str, text: str, at: datetime, reply_to: str | None
+) -> list[Inbound]:
+    """A typed text, or `/start` with its deep link's payload."""
+    command = text.split(maxsplit=1)
+    if command and command[0].split("@", 1)[0].lower() == "/start":
+        payload = command[1].strip()[:64] if len(command) > 1 else ""
+        return [Inbound(CHANNEL, transport_id, address, "start", payload, at)]
+    return [Inbound(CHANNEL, transport_id, address, "text", text, at, reply_to)]
 
 
 def _media_ref(message: Message) -> MediaRef | None:
@@ -365,8 +441,10 @@ def _content_kind(message: Message) -> str:
     return "unsupported"
 
 
-def chat_of(update: Update) -> int | None:
+def chat_of(update: Received) -> int | None:
     """The chat an update belongs to (None: no chat, or not well formed)."""
+    if isinstance(update, PlainText):
+        return update.chat_id
     if not well_formed(update):
         return None  # handle_update drops it
     if update.message is not None:
