@@ -10,8 +10,9 @@ the order the family should get them, and which reminders to queue.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
+from functools import cached_property
 
 from bot.booking.calendar import closed_days, national_holidays
 from bot.booking.reminders import reminders_for
@@ -108,13 +109,15 @@ class BookingView:
     now: datetime
     texts: BotTexts
     pending_urgency: str | None = None  # from a case this very turn opens or raises
-    _free: list[Slot] = field(default_factory=list, init=False, repr=False, compare=False)
 
-    def __post_init__(self) -> None:
+    @cached_property
+    def _free(self) -> list[Slot]:
+        """The free times over the horizon, worked out when a turn first asks (most
+        booking turns never do: a menu, a confirmation, a cancellation)."""
         today = self.now.astimezone(self.tz).date()
         last = today + timedelta(days=self.settings.horizon_days)
         closed = closed_days(today, last, (c.day for c in self.snapshot.closures))
-        self._free.extend(
+        return list(
             free_slots(
                 self.snapshot.hours,
                 tz=self.tz,
