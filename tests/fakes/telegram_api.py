@@ -52,6 +52,10 @@ __all__ = ["Call", "FakeTelegram", "FilePart", "SentMessage", "Upload"]
 TOKEN = "123456:TEST-fake-token"
 
 
+# How often `wait_for` looks again without a call to wake it (see there).
+RECHECK_SECONDS = 0.1
+
+
 class FakeTelegram(FileServing):
     """The Bot API as far as the bot uses it, plus levers for tests."""
 
@@ -286,10 +290,13 @@ class FakeTelegram(FileServing):
         return len(self._updates)
 
     async def wait_for(self, predicate: Callable[[], object], timeout: float = 10.0) -> None:
-        """Waits until `predicate()` is true, re-checking after every call the bot makes."""
-
+        """Waits until `predicate()` is true, re-checking after every call the bot makes
+        and every RECHECK_SECONDS besides: a predicate may read what the bot commits just
+        after its last call (its database) or what another fake saw, which no later call
+        announces (the next may be a long poll's end, 25 s on). Only when it is seen true
+        does this return; the timeout fails the test as before."""
         try:
-            await asyncio.wait_for(self._until(predicate), timeout)
+            await asyncio.wait_for(self._until(predicate, RECHECK_SECONDS), timeout)
         except TimeoutError:
             raise AssertionError(f"condition not reached within {timeout}s") from None
 
@@ -578,9 +585,14 @@ class FakeTelegram(FileServing):
         self._changed.set()
         self._changed = asyncio.Event()
 
-    async def _until(self, predicate: Callable[[], object]) -> None:
+    async def _until(self, predicate: Callable[[], object], every: float | None = None) -> None:
+        """Returns once `predicate()` is true, looking after each call (and every `every` s)."""
         while not predicate():
-            await self._changed.wait()
+            changed = asyncio.ensure_future(self._changed.wait())
+            try:
+                await asyncio.wait({changed}, timeout=every)
+            finally:
+                changed.cancel()
 
 
 class _Garbled(JSONResponse):
