@@ -84,6 +84,7 @@ class FakeTelegram(FileServing):
         self._recent_sends: list[float] = []
         self._changed = asyncio.Event()
         self._release = asyncio.Event()
+        self._polls_ended = 0  # `end_polls` calls: a long poll waiting before one answers
         # While cleared, sendMessage waits before delivering (`hold_sends`).
         self._sends_open = asyncio.Event()
         self._sends_open.set()
@@ -328,6 +329,13 @@ class FakeTelegram(FileServing):
         """An outage: every call to every method fails with `error` until `up`."""
         self._outage = error
 
+    def end_polls(self) -> None:
+        """The getUpdates long polls waiting now answer at once, with no update, as when
+        their timeout runs out: a failure set since (`fail`, `down`) meets the bot's next
+        call now, not when a 25 s poll it began before would have ended."""
+        self._polls_ended += 1
+        self._notify()
+
     def up(self) -> None:
         """The outage ends: calls are answered again."""
         self._outage = None
@@ -470,9 +478,15 @@ class FakeTelegram(FileServing):
             self._updates = [u for u in self._updates if u["update_id"] >= offset]
         timeout = float(params.get("timeout") or 0)
         if not self._updates and timeout > 0 and not self._release.is_set():
+            ended = self._polls_ended
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(
-                    self._until(lambda: self._updates or self._release.is_set()), timeout
+                    self._until(
+                        lambda: (
+                            self._updates or self._release.is_set() or self._polls_ended != ended
+                        )
+                    ),
+                    timeout,
                 )
         limit = _int(params.get("limit")) or 100
         return _ok(self._updates[:limit])
