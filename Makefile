@@ -67,16 +67,19 @@ postgresql:
 PG_TESTS ?= tests
 PG_MARKS ?=
 test-postgres: $(STAMP) chromium deploy-tools postgresql
-	@$(PY) -m pytest -q -p no:cacheprovider -n $(JOBS) --db postgres -rs $(if $(PG_MARKS),-m "$(PG_MARKS)") $(PG_TESTS); rc=$$?; \
+	@$(PY) -m pytest -q -p no:cacheprovider -n $(JOBS) --dist $(DIST) --db postgres -rs $(if $(PG_MARKS),-m "$(PG_MARKS)") $(PG_TESTS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 1; fi; exit $$rc
 
 # pytest exits 5 when it collects no test: say so instead of failing obscurely.
 # JOBS test processes (pytest-xdist) share the suite: much of its time is waiting on
 # subprocesses, fake servers and Chromium (on two cores, two workers: 8.6 minutes
-# instead of 13).
+# instead of 13). DIST: a worker that runs out of tests takes pending ones from the
+# other (`worksteal`), where `load` left a few queued behind a long e2e test while the
+# other worker sat idle at the end.
 JOBS ?= 2
+DIST ?= worksteal
 unit: $(STAMP) chromium deploy-tools postgresql
-	@$(PY) -m pytest -q -n $(JOBS); rc=$$?; \
+	@$(PY) -m pytest -q -n $(JOBS) --dist $(DIST); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 1; fi; exit $$rc
 
 # Both backends (issue 22): the whole suite on SQLite (the embedded default), then the
@@ -92,7 +95,7 @@ test: lint typecheck unit
 # (about three minutes), without the e2e, kill and browser tests that `make test` runs.
 test-quick: $(STAMP)
 	$(VENV)/bin/ruff check .
-	@$(PY) -m pytest -q -n $(JOBS) -m "not e2e and not kill and not browser"; rc=$$?; \
+	@$(PY) -m pytest -q -n $(JOBS) --dist $(DIST) -m "not e2e and not kill and not browser"; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 1; fi; exit $$rc
 
 # The crisis check's learned layer, retrained from bot/safety/corpus/ (train and dev) after

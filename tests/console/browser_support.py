@@ -15,7 +15,7 @@ from bot.console.core import Console
 from bot.web import WebServer
 
 if TYPE_CHECKING:
-    from playwright.async_api import Browser, Page, Playwright
+    from playwright.async_api import Browser, Locator, Page, Playwright
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).with_name("artifacts")
@@ -50,6 +50,27 @@ async def serving(console: Console) -> AsyncIterator[str]:
         yield f"http://127.0.0.1:{web.port}"
     finally:
         await web.stop()
+
+
+# What pasting over the whole text gives the page: one `input` event (all the console's
+# editor scripts listen to).
+PASTE = """(el, text) => {
+  el.focus();
+  el.select();
+  el.value = text;
+  el.dispatchEvent(new InputEvent("input", {bubbles: true, inputType: "insertFromPaste"}));
+}"""
+
+
+async def paste(editor: Locator, text: str) -> None:
+    """Replaces a textarea's text with `text`, as pasting it over all of it does.
+
+    Playwright's `fill` does the same for the page (one `input` event), but Chromium takes
+    seconds for a flow's several hundred lines (about 3 s for triage.toml, each time:
+    microsoft/playwright#33761); here it is immediate. The editor must be there and
+    editable, as `fill` requires."""
+    assert await editor.is_editable(), "the editor is not editable"
+    await editor.evaluate(PASTE, text)
 
 
 def demo_secrets(printed: str) -> dict[str, str]:

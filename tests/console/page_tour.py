@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from browser_support import sign_in
+from browser_support import paste, sign_in
 from case_support import family_case
 from console_support import PASSWORD, ROLE_SETS, T0, add_staff, code_for
 from support import Clock
@@ -173,12 +173,12 @@ async def _admin_pages(page: Page, console: str, role: str, inspect: Inspect) ->
     editor = page.get_by_label("Isi berkas TOML")
     source = await editor.input_value()
     broken = source.replace('next = "', 'next = "nowhere_', 1)
-    await editor.fill(broken)
+    await paste(editor, broken)
     await page.get_by_role("button", name="Periksa", exact=True).click()
     await page.locator(".error ul.problems").wait_for()
     await inspect(page, f"{role}-flow-problems")
     edited = source.replace("\n", "\n# " + "panjang " * 30 + "\n", 1)
-    await page.get_by_label("Isi berkas TOML").fill(edited)
+    await paste(page.get_by_label("Isi berkas TOML"), edited)
     await page.get_by_role("button", name="Periksa", exact=True).click()
     await page.locator(".diff").wait_for()
     await inspect(page, f"{role}-flow-diff")
@@ -186,7 +186,7 @@ async def _admin_pages(page: Page, console: str, role: str, inspect: Inspect) ->
     await _go(page, console + "/library/faq")
     await inspect(page, f"{role}-library-faq")
     faq = page.get_by_label("Isi berkas TOML")
-    await faq.fill((await faq.input_value()).replace("Kantor kami buka", "Kantor LK3 buka", 1))
+    await paste(faq, (await faq.input_value()).replace("Kantor kami buka", "Kantor LK3 buka", 1))
     await page.get_by_role("button", name="Periksa", exact=True).click()
     await page.locator(".diff").wait_for()
     await inspect(page, f"{role}-library-faq-checked")

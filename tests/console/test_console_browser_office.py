@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 
 import pytest
-from browser_support import ARTIFACTS, launch, needs_chromium, serving
+from browser_support import ARTIFACTS, launch, needs_chromium, paste, serving
 from console_support import PASSWORD, T0, add_staff, code_for
 from support import Clock
 from test_console_bookings import confirmed
@@ -57,7 +57,7 @@ async def test_admin_publishes_a_flow_and_reads_the_figures_and_a_week(
             await page.get_by_role("link", name="welcome").click()
             editor = page.get_by_label("Isi berkas TOML")
             source = await editor.input_value()
-            await editor.fill(source.replace('next = "consent_ask"', 'next = "consent_aks"', 1))
+            await paste(editor, source.replace('next = "consent_ask"', 'next = "consent_aks"', 1))
             await page.get_by_role("button", name="Periksa").click()
             await page.get_by_text("tujuan 'consent_aks' tidak ada", exact=False).wait_for()
             await page.screenshot(path=str(ARTIFACTS / "flow-problems.png"), full_page=False)
@@ -66,7 +66,7 @@ async def test_admin_publishes_a_flow_and_reads_the_figures_and_a_week(
             ]
             errors.clear()  # the refused check answers 400, as it should
             edited = source.replace("Terima kasih atas kepercayaan Anda.", "Terima kasih banyak.")
-            await page.get_by_label("Isi berkas TOML").fill(edited)
+            await paste(page.get_by_label("Isi berkas TOML"), edited)
             await page.get_by_role("button", name="Periksa").click()
             await page.get_by_text("Alur ini valid dan siap diterbitkan.").wait_for()
             await page.get_by_role("button", name="Terbitkan").click()

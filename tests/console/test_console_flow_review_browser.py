@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-from browser_support import ARTIFACTS, launch, needs_chromium, serving, sign_in
+from browser_support import ARTIFACTS, launch, needs_chromium, paste, serving, sign_in
 from console_support import PASSWORD, add_staff, code_for
 from page_tour import PHONE
 from support import Clock
@@ -46,7 +46,7 @@ async def test_an_admin_reads_the_diff_and_publishes_only_what_passed_the_check(
             publish = page.get_by_role("button", name="Terbitkan")
             assert await publish.count() == 0  # nothing checked yet
             editor = page.get_by_label("Isi berkas TOML")
-            await editor.fill((await editor.input_value()).replace(THANKS, LONG.strip()))
+            await paste(editor, (await editor.input_value()).replace(THANKS, LONG.strip()))
             await page.get_by_role("button", name="Periksa", exact=True).click()
             await page.get_by_text("Alur ini valid dan siap diterbitkan.").wait_for()
 

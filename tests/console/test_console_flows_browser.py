@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
 import pytest
-from browser_support import ARTIFACTS, launch, needs_chromium, serving
+from browser_support import ARTIFACTS, launch, needs_chromium, paste, serving
 from console_support import PASSWORD, add_staff, code_for
 from support import Clock
 
@@ -73,14 +73,14 @@ async def test_admin_sees_problems_while_typing_tries_the_draft_and_sees_the_dia
             live = page.locator("#flow-live")
             editor = page.get_by_label("Isi berkas TOML")
             broken = source.replace('next = "consent_ask"', 'next = "consent_aks"', 1)
-            await editor.fill(broken)
+            await paste(editor, broken)
             await live.get_by_text("tujuan 'consent_aks' tidak ada", exact=False).wait_for()
             await live.get_by_text("Belum valid, 1 masalah:").wait_for()
             await page.screenshot(path=str(ARTIFACTS / "flow-live-problem.png"))
 
             fixed = source.replace(THANKS, "Terima kasih banyak dari rancangan.")
             async with page.expect_request("**/flows/welcome/validate"):
-                await editor.fill(fixed)
+                await paste(editor, fixed)
             await live.get_by_text(f"Valid: alur welcome punya {nodes} langkah.").wait_for()
             assert await live.get_attribute("class") == "live-check valid"
 
@@ -98,9 +98,9 @@ async def test_admin_sees_problems_while_typing_tries_the_draft_and_sees_the_dia
             answered = int(await live.get_attribute("data-answers") or "0")
             answers = "n => document.getElementById('flow-live').dataset.answers === String(n)"
             async with page.expect_request("**/flows/welcome/validate"):
-                await editor.fill(broken)
+                await paste(editor, broken)
             async with page.expect_request("**/flows/welcome/validate"):
-                await editor.fill(fixed)
+                await paste(editor, fixed)
             await page.wait_for_function(answers, arg=answered + 1)  # the newer one, shown
             assert len(held) == 1
             await live.get_by_text(f"Valid: alur welcome punya {nodes} langkah.").wait_for()

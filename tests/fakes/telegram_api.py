@@ -52,6 +52,10 @@ __all__ = ["Call", "FakeTelegram", "FilePart", "SentMessage", "Upload"]
 TOKEN = "123456:TEST-fake-token"
 
 
+# How often `wait_for` looks again without a call to wake it (see there).
+RECHECK_SECONDS = 0.1
+
+
 class FakeTelegram(FileServing):
     """The Bot API as far as the bot uses it, plus levers for tests."""
 
@@ -80,6 +84,7 @@ class FakeTelegram(FileServing):
         self._recent_sends: list[float] = []
         self._changed = asyncio.Event()
         self._release = asyncio.Event()
+        self._polls_ended = 0  # `end_polls` calls: a long poll waiting before one answers
         # While cleared, sendMessage waits before delivering (`hold_sends`).
         self._sends_open = asyncio.Event()
         self._sends_open.set()
@@ -286,10 +291,13 @@ class FakeTelegram(FileServing):
         return len(self._updates)
 
     async def wait_for(self, predicate: Callable[[], object], timeout: float = 10.0) -> None:
-        """Waits until `predicate()` is true, re-checking after every call the bot makes."""
-
+        """Waits until `predicate()` is true, re-checking after every call the bot makes
+        and every RECHECK_SECONDS besides: a predicate may read what the bot commits just
+        after its last call (its database) or what another fake saw, which no later call
+        announces (the next may be a long poll's end, 25 s on). Only when it is seen true
+        does this return; the timeout fails the test as before."""
         try:
-            await asyncio.wait_for(self._until(predicate), timeout)
+            await asyncio.wait_for(self._until(predicate, RECHECK_SECONDS), timeout)
         except TimeoutError:
             raise AssertionError(f"condition not reached within {timeout}s") from None
 
@@ -320,6 +328,13 @@ class FakeTelegram(FileServing):
     def down(self, error: str = "server_error") -> None:
         """An outage: every call to every method fails with `error` until `up`."""
         self._outage = error
+
+    def end_polls(self) -> None:
+        """The getUpdates long polls waiting now answer at once, with no update, as when
+        their timeout runs out: a failure set since (`fail`, `down`) meets the bot's next
+        call now, not when a 25 s poll it began before would have ended."""
+        self._polls_ended += 1
+        self._notify()
 
     def up(self) -> None:
         """The outage ends: calls are answered again."""
@@ -463,9 +478,15 @@ class FakeTelegram(FileServing):
             self._updates = [u for u in self._updates if u["update_id"] >= offset]
         timeout = float(params.get("timeout") or 0)
         if not self._updates and timeout > 0 and not self._release.is_set():
+            ended = self._polls_ended
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(
-                    self._until(lambda: self._updates or self._release.is_set()), timeout
+                    self._until(
+                        lambda: (
+                            self._updates or self._release.is_set() or self._polls_ended != ended
+                        )
+                    ),
+                    timeout,
                 )
         limit = _int(params.get("limit")) or 100
         return _ok(self._updates[:limit])
@@ -578,9 +599,14 @@ class FakeTelegram(FileServing):
         self._changed.set()
         self._changed = asyncio.Event()
 
-    async def _until(self, predicate: Callable[[], object]) -> None:
+    async def _until(self, predicate: Callable[[], object], every: float | None = None) -> None:
+        """Returns once `predicate()` is true, looking after each call (and every `every` s)."""
         while not predicate():
-            await self._changed.wait()
+            changed = asyncio.ensure_future(self._changed.wait())
+            try:
+                await asyncio.wait({changed}, timeout=every)
+            finally:
+                changed.cancel()
 
 
 class _Garbled(JSONResponse):

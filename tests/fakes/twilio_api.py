@@ -46,6 +46,8 @@ AUTH_TOKEN = "fedcba9876543210fedcba9876543210"
 SENDER = "whatsapp:+14155238886"  # the Twilio sandbox's number
 API = "/2010-04-01/Accounts"
 KEEPALIVE_SECONDS = 2.0
+# How often `wait_for` looks again without a call to wake it (see there).
+RECHECK_SECONDS = 0.1
 ERRORS = {
     "rate_limited": (429, 20429, "Too Many Requests"),
     "server_error": (500, 20500, "Internal Server Error"),
@@ -361,9 +363,13 @@ class FakeTwilio:
         return found[-1]
 
     async def wait_for(self, predicate: Callable[[], object], timeout: float = 10.0) -> None:
-        """Waits until `predicate()` is true, re-checking after every call the bot makes."""
+        """Waits until `predicate()` is true, re-checking after every call the bot makes
+        and every RECHECK_SECONDS besides: a predicate may read what the bot commits just
+        after its last call (its database) or what another fake saw, which no later call
+        may announce. Only when it is seen true does this return; the timeout fails the
+        test as before."""
         try:
-            await asyncio.wait_for(self._until(predicate), timeout)
+            await asyncio.wait_for(self._until(predicate, RECHECK_SECONDS), timeout)
         except TimeoutError:
             raise AssertionError(f"condition not reached within {timeout}s") from None
 
@@ -528,9 +534,14 @@ class FakeTwilio:
         self._changed.set()
         self._changed = asyncio.Event()
 
-    async def _until(self, predicate: Callable[[], object]) -> None:
+    async def _until(self, predicate: Callable[[], object], every: float | None = None) -> None:
+        """Returns once `predicate()` is true, looking after each call (and every `every` s)."""
         while not predicate():
-            await self._changed.wait()
+            changed = asyncio.ensure_future(self._changed.wait())
+            try:
+                await asyncio.wait({changed}, timeout=every)
+            finally:
+                changed.cancel()
 
 
 def _error(

@@ -135,6 +135,10 @@ async def test_lk3_run_emails_supervisors_when_telegram_is_unreachable(
                     assert time.monotonic() < deadline, "lk3 run never became ready"
                     await asyncio.sleep(0.2)
                 fake.fail("getUpdates", "server_error", times=1_000_000)
+                # Telegram is unreachable from now: the long poll `lk3 run` began before
+                # (25 s) answers now, so the failures start at once, not up to 25 s on; the
+                # notice must still come from those failures lasting unreachable_seconds.
+                fake.end_polls()
                 await wait_for_mail(mailbox, within=40)
                 ready = await client.get(f"http://127.0.0.1:{port}/readyz")
             said = mailbox.bodies()[0]
