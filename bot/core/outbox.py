@@ -266,11 +266,16 @@ class OutboxSender(Worker):
         `row` is the turn's first reply, read back in the turn's own transaction when
         no earlier row of the contact is pending (`TurnRepo.commit_turn_ready`); `alone`
         says the turn queued nothing else. Such a reply is sent at once, without a pass
-        looking for due rows and reading the row again (several processes: once this one
-        has claimed the contact's sends and found it still untried), when the contact has
-        no reply on its way, the channel's rate allows it now and the last pass left no
-        due rows waiting (they were there first, perhaps more urgent). Otherwise, and
+        looking for due rows and reading the row again, when this process sends alone,
+        the contact has no reply on its way, the channel's rate allows it now and the
+        last pass left no due rows waiting (they were there first, perhaps more urgent).
+        Otherwise, and
         whenever the turn queued more, a pass looks for due rows as after any commit.
+
+        Several processes (PostgreSQL) send as before: each pass claims the families
+        of many rows in one round trip, where an offer would need a claim, a check that
+        no other process sent the reply first and a release for each (measured: no
+        less CPU per message on the bot, more on PostgreSQL; docs/performance.md).
         """
         if row is not None and self._take(row) and alone:
             return
@@ -278,7 +283,7 @@ class OutboxSender(Worker):
 
     def _take(self, row: OutboxRow) -> bool:
         """Starts sending `row` now if it may go before any pass (see `offer`)."""
-        if not self._running or self._stopping:
+        if not self._running or self._stopping or self._claims.shared:
             return False
         if self._backlog or self._unrecorded:
             return False
@@ -300,27 +305,6 @@ class OutboxSender(Worker):
         self.sent_at_once += 1
         return True
 
-    async def _claim_offered(self, head: OutboxHead) -> bool:
-        """Several processes: claims the sending of an offered reply's contact, then checks
-        that no other process sent or tried the reply between its commit and the claim
-        (a pass there may have found it first). False leaves it to a pass: this process's,
-        woken now, or the one holding the contact."""
-        claimed = False
-        try:
-            claimed = head.contact_id in await self._claims.claim_sends({head.contact_id})
-            if claimed and await self._store.outbox.untried(head.id):
-                return True
-        except Exception as exc:
-            log.warning("outbox row %s: could not claim its send (%s)", head.id, type(exc).__name__)
-        if claimed:
-            with contextlib.suppress(Exception):
-                await self._claims.release_sends({head.contact_id})
-        self._inflight_rows.discard(head.id)
-        self._inflight_contacts.discard(head.contact_id)
-        self._offered_behind.discard(head.contact_id)
-        self._wake.set()
-        return False
-
     def _start(self, head: OutboxHead, channel: Channel, row: OutboxRow | None = None) -> None:
         self._inflight_rows.add(head.id)
         self._inflight_contacts.add(head.contact_id)
@@ -331,8 +315,6 @@ class OutboxSender(Worker):
     async def _send(self, head: OutboxHead, channel: Channel, ready: OutboxRow | None) -> None:
         """Sends one row: `ready` (offered, already read) or read now; then, unless it was
         offered and its contact has nothing more pending, looks for due rows again."""
-        if ready is not None and self._claims.shared and not await self._claim_offered(head):
-            return
         look_again = ready is None
         try:
             async with self._slots:

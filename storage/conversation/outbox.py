@@ -211,16 +211,6 @@ class OutboxRepo:
         row = await self._readers.fetchone(_ONE, (outbox_id,), what="outbox.load", quick=True)
         return None if row is None else self._decode(row)
 
-    async def untried(self, outbox_id: int) -> bool:
-        """Whether a row is still pending and was never tried (no process sent it yet)."""
-        row = await self._readers.fetchone(
-            "SELECT 1 FROM outbox WHERE id = ? AND status = 'pending' AND attempts = 0",
-            (outbox_id,),
-            what="outbox.untried",
-            quick=True,
-        )
-        return row is not None
-
     async def next_due_at(self, after: datetime | None = None) -> datetime | None:
         """The earliest moment any pending row becomes sendable (after `after`, if given)."""
         sendable = "max(due_at, coalesce(next_attempt_at, due_at))"

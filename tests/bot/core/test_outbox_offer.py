@@ -76,7 +76,9 @@ async def test_a_reply_goes_out_without_a_pass_looking_for_it(
     await bot.receive(inbound("chat-1", 0, "", kind="start"))
     await bot.wait_idle()
     assert "selamat datang" in channel.texts_to("chat-1")[0].lower()
-    assert bot.sender.sent_at_once == 1, "the greeting's first message, offered by its turn"
+    # On PostgreSQL any number of processes may send, each claiming a family's sends
+    # first: there a pass claims many families at once and sends, as before.
+    assert bot.sender.sent_at_once == (0 if bot.claims.shared else 1), "offered by its turn"
     assert await bot.store.outbox.count_pending() == 0, "all sent and marked"
     assert in_queue_order(channel)
 

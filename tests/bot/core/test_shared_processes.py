@@ -214,9 +214,9 @@ async def test_a_message_left_by_a_dead_process_is_processed_by_the_live_one(
 async def test_a_reply_offered_after_the_other_process_sent_it_is_not_sent_again(
     two: tuple[Process, Process], database: SharedDatabase
 ) -> None:
-    """A turn's first reply is offered to its own sender at once (bot.core.outbox
-    `offer`); with several processes another's pass may find and send it first. The
-    offered send claims the family, finds the reply tried already, and leaves it."""
+    """A turn's first reply is offered to its process's sender (bot.core.outbox `offer`),
+    while another process's pass may find and send it first: with several processes an
+    offer is left to a pass, which claims the family and finds the reply sent."""
     first, second = two
     await second.receive("6281300000001", "s-1", "halo")
     await _until(lambda: _settled(database, 1))
